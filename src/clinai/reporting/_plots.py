@@ -1,0 +1,271 @@
+"""Validation plots as PNG files, drawn from the numbers in metrics.json.
+
+The figures are built as :class:`matplotlib.figure.Figure` objects and drawn by
+the Agg canvas directly, so they never touch pyplot's global figure registry
+(no leaked figures) and never change the user's interactive backend (a
+notebook keeps its inline backend). PNGs carry no software or time metadata,
+so the same numbers give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clinai._utils import atomic_write_bytes
+from clinai.reporting._format import estimate_parts
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["PLOT_NAMES", "render_plots"]
+
+logger = logging.getLogger(__name__)
+
+#: The plots :func:`render_plots` can draw, in report order.
+PLOT_NAMES = ("roc", "calibration", "decision_curve", "shap_importance", "subgroups")
+
+_DPI = 110
+_MODEL_COLOUR = "#1f4e79"
+_OTHER_COLOUR = "#c0504d"
+_GREY = "#7f7f7f"
+_MAX_VARIABLES = 20
+_SUPPRESSED_LABEL = "suppressed (< min cell)"
+
+
+def _new_figure(width: float = 5.5, height: float = 4.5) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
+
+
+def _png_bytes(fig: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    # metadata=None entries drop matplotlib's "Software" key: nothing varies between runs.
+    fig.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _points(rows: Any, *keys: str) -> list[tuple[float, ...]]:
+    """Keep the rows whose ``keys`` are all finite numbers, as tuples."""
+    out: list[tuple[float, ...]] = []
+    if not isinstance(rows, Sequence):
+        return out
+    for row in rows:
+        if not isinstance(row, Mapping):
+            continue
+        values = [estimate_parts(row.get(key))[0] for key in keys]
+        if all(v is not None for v in values):
+            out.append(tuple(v for v in values if v is not None))
+    return out
+
+
+def _roc(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None) -> Figure | None:
+    points = _points(metrics.get("roc_curve"), "fpr", "tpr")
+    if len(points) < 2:
+        return None
+    points.sort()
+    auroc = estimate_parts(metrics.get("auroc"))[0]
+    fig = _new_figure(4.8, 4.5)
+    ax = fig.add_subplot()
+    label = "Model" if auroc is None else f"Model (AUROC {auroc:.2f})"
+    ax.plot([p[0] for p in points], [p[1] for p in points], color=_MODEL_COLOUR, lw=2, label=label)
+    ax.plot([0, 1], [0, 1], ls="--", color=_GREY, lw=1, label="Chance")
+    ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="1 − specificity (false positive rate)",
+           ylabel="Sensitivity (true positive rate)", title="ROC curve")
+    ax.set_aspect("equal")
+    ax.legend(loc="lower right", frameon=False)
+    return fig
+
+
+def _calibration(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None) -> Figure | None:
+    calibration = metrics.get("calibration")
+    curve = calibration.get("curve") if isinstance(calibration, Mapping) else None
+    points = _points(curve, "p", "observed")
+    if len(points) < 2:
+        return None
+    points.sort()
+    band = sorted(_points(curve, "p", "ci_low", "ci_high"))
+    upper = max(max(p[0] for p in points), max(p[1] for p in points))
+    if band:
+        upper = max(upper, max(b[2] for b in band))
+    limit = min(1.0, max(0.1, upper * 1.05))
+    fig = _new_figure(4.8, 4.5)
+    ax = fig.add_subplot()
+    ax.plot([0, limit], [0, limit], ls="--", color=_GREY, lw=1, label="Perfect calibration")
+    if len(band) >= 2:
+        ax.fill_between([b[0] for b in band], [b[1] for b in band], [b[2] for b in band],
+                        color=_MODEL_COLOUR, alpha=0.2, lw=0, label="95% confidence band")
+    ax.plot([p[0] for p in points], [p[1] for p in points], color=_MODEL_COLOUR, lw=2,
+            label="Smoothed (LOWESS)")
+    ax.set(xlim=(0, limit), ylim=(0, limit), xlabel="Predicted risk",
+           ylabel="Observed proportion", title="Calibration")
+    ax.set_aspect("equal")
+    ax.legend(loc="upper left", frameon=False)
+    return fig
+
+
+def _decision_curve(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None) -> Figure | None:
+    points = sorted(_points(metrics.get("decision_curve"), "threshold", "net_benefit"))
+    if len(points) < 2:
+        return None
+    treat_all = sorted(_points(metrics.get("decision_curve"), "threshold", "net_benefit_treat_all"))
+    thresholds = [p[0] for p in points]
+    values = [p[1] for p in points] + [t[1] for t in treat_all] + [0.0]
+    top = max(values)
+    top = top * 1.1 if top > 0 else 0.05
+    bottom = -max(0.02, 0.25 * top)
+    fig = _new_figure(5.5, 4.2)
+    ax = fig.add_subplot()
+    ax.plot(thresholds, [p[1] for p in points], color=_MODEL_COLOUR, lw=2, label="Model")
+    if treat_all:
+        ax.plot([t[0] for t in treat_all], [t[1] for t in treat_all], color=_OTHER_COLOUR, lw=1.5,
+                label="Treat all")
+    ax.axhline(0.0, color=_GREY, lw=1, ls="--", label="Treat none")
+    ax.set(xlim=(min(thresholds), max(thresholds)), ylim=(bottom, top),
+           xlabel="Threshold probability", ylabel="Net benefit", title="Decision curve")
+    ax.legend(loc="upper right", frameon=False)
+    return fig
+
+
+def _shap_importance(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None) -> Figure | None:
+    if not isinstance(importance, Mapping):
+        return None
+    rows = [
+        (str(row.get("variable")), value, row.get("direction"))
+        for row in importance.get("variables") or []
+        if isinstance(row, Mapping)
+        and (value := estimate_parts(row.get("mean_abs_shap"))[0]) is not None
+    ]
+    if not rows:
+        return None
+    rows.sort(key=lambda r: r[1], reverse=True)
+    rows = rows[:_MAX_VARIABLES]
+    rows.reverse()  # largest at the top of a horizontal bar chart
+    fig = _new_figure(6.0, 1.2 + 0.32 * len(rows))
+    ax = fig.add_subplot()
+    positions = range(len(rows))
+    ax.barh(list(positions), [r[1] for r in rows], color=_MODEL_COLOUR)
+    ax.set_yticks(list(positions), [r[0] for r in rows])
+    for pos, (_, value, direction) in zip(positions, rows, strict=True):
+        if direction:
+            ax.annotate(f" {direction}", (value, pos), va="center", fontsize=8, color=_GREY)
+    ax.set(xlabel="Mean absolute SHAP value", title="Variable importance (SHAP)")
+    ax.margins(x=0.15)
+    return fig
+
+
+def _subgroups(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None) -> Figure | None:
+    subgroups = metrics.get("subgroups")
+    if not isinstance(subgroups, Mapping) or not subgroups:
+        return None
+    labels: list[str] = []
+    estimates: list[tuple[int, float, float | None, float | None]] = []
+    suppressed: list[int] = []
+    missing: list[int] = []
+    for attribute, rows in subgroups.items():
+        for row in rows or []:
+            if not isinstance(row, Mapping):
+                continue
+            position = len(labels)
+            if row.get("suppressed"):
+                labels.append(f"{attribute}: {row.get('group')}")
+                suppressed.append(position)
+                continue
+            n = row.get("n")
+            labels.append(f"{attribute}: {row.get('group')}" + (f" (n={n})" if n is not None else ""))
+            estimate, low, high = estimate_parts(row.get("auroc"))
+            if estimate is None:
+                missing.append(position)
+            else:
+                estimates.append((position, estimate, low, high))
+    if not labels:
+        return None
+    fig = _new_figure(6.0, 1.3 + 0.35 * len(labels))
+    ax = fig.add_subplot()
+    for position, estimate, low, high in estimates:
+        if low is not None and high is not None:
+            ax.plot([low, high], [position, position], color=_MODEL_COLOUR, lw=1.5)
+        ax.plot([estimate], [position], "o", color=_MODEL_COLOUR)
+    overall = estimate_parts(metrics.get("auroc"))[0]
+    if overall is not None:
+        ax.axvline(overall, color=_GREY, ls="--", lw=1, label=f"Overall AUROC {overall:.2f}")
+        ax.legend(loc="lower right", frameon=False, fontsize=8)
+    low_x = min([0.5, *[e[2] if e[2] is not None else e[1] for e in estimates]])
+    ax.set_xlim(max(0.0, low_x - 0.05), 1.0)
+    for position in suppressed:
+        ax.text(0.02, position, _SUPPRESSED_LABEL, transform=ax.get_yaxis_transform(),
+                va="center", fontsize=8, style="italic", color=_GREY)
+    for position in missing:
+        ax.text(0.02, position, "n/a", transform=ax.get_yaxis_transform(),
+                va="center", fontsize=8, color=_GREY)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)  # first group at the top
+    ax.set(xlabel="AUROC (95% CI)", title="Discrimination by subgroup")
+    return fig
+
+
+_PLOTTERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any] | None], Figure | None]] = {
+    "roc": _roc,
+    "calibration": _calibration,
+    "decision_curve": _decision_curve,
+    "shap_importance": _shap_importance,
+    "subgroups": _subgroups,
+}
+
+
+def render_plots(
+    metrics: Mapping[str, Any],
+    *,
+    importance: Mapping[str, Any] | None = None,
+    out_dir: str | Path,
+) -> dict[str, Path]:
+    """Draw the validation plots as PNG files.
+
+    Reporting computes no statistics: each plot draws numbers already in
+    ``metrics`` (metrics.json schema v1) or ``importance``. A plot whose data
+    are missing is skipped (and logged), not drawn empty.
+
+    Parameters
+    ----------
+    metrics : mapping
+        The validation result (metrics.json): ``roc_curve``, ``calibration.curve``,
+        ``decision_curve``, ``subgroups`` and ``auroc`` are used.
+    importance : mapping or None, default=None
+        ``{"method", "n_rows", "variables": [{"variable", "mean_abs_shap", "direction"}]}``.
+    out_dir : str or path-like
+        Folder for the PNGs; created if needed.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Plot name to file, for the plots drawn: ``roc`` (roc.png), ``calibration``
+        (calibration.png; smoothed LOWESS curve with its CI band and the diagonal),
+        ``decision_curve`` (model, treat all, treat none), ``shap_importance``
+        (horizontal bars) and ``subgroups`` (AUROC with CI per subgroup; a suppressed
+        group is labelled "suppressed (< min cell)" and shows no number).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> metrics = {"roc_curve": [{"fpr": 0.0, "tpr": 0.0}, {"fpr": 1.0, "tpr": 1.0}]}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     sorted(render_plots(metrics, out_dir=tmp))
+    ['roc']
+    """
+    folder = Path(out_dir)
+    written: dict[str, Path] = {}
+    for name, plotter in _PLOTTERS.items():
+        fig = plotter(metrics, importance)
+        if fig is None:
+            logger.info("plot %s skipped: its data are missing", name)
+            continue
+        written[name] = atomic_write_bytes(folder / f"{name}.png", _png_bytes(fig))
+        logger.debug("plot %s written to %s", name, written[name])
+    return written

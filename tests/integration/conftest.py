@@ -1,0 +1,52 @@
+"""Fixtures for end-to-end tests: a synthetic CSV use case and isolated stores per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CANARY_ID = "CANARY-PATIENT-7f3a9"
+
+
+def synthetic_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """Synthetic patients (not real people): the event depends on age and lactate."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 95, n)
+    lactate = rng.gamma(2.0, 1.0, n)
+    sex = rng.choice(["female", "male"], n)
+    logit = -4.0 + 0.035 * age + 0.5 * lactate
+    event = rng.binomial(1, 1 / (1 + np.exp(-logit)))
+    ids = [f"{CANARY_ID}-{i:04d}" for i in range(n)]
+    return pd.DataFrame({"patient": ids, "age": age, "sex": sex, "lactate": lactate, "event": event})
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory with the tiny pipeline, its CSV and a config; stores inside it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("CLINAI_PIPELINES_PATH", str(FIXTURES))
+    synthetic_frame().to_csv(tmp_path / "patients.csv", index=False)
+    config = {
+        "experiment": "tiny",
+        "pipeline": "tiny_pipeline",
+        "data": {"source": {"type": "csv", "path": "patients.csv"}, "patient_id": "patient"},
+        "split": {"method": "grouped", "test_size": 0.3},
+        "models": ["logistic"],
+        "tuning": {"n_trials": 3, "timeout_s": 60, "cv_folds": 3},
+        "calibration": {"method": "sigmoid", "cv": 3},
+        "evaluation": {
+            "n_boot": 30, "thresholds": [0.2], "sensitive_attributes": ["sex"],
+            "shap_background": 20, "shap_max_rows": 40,
+            "acceptance": [{"name": "discrimination", "metric": "auroc", "on": "ci_low", "min": 0.5}],
+        },
+        "languages": ["en", "da"],
+    }
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    return tmp_path

@@ -1,0 +1,110 @@
+"""`clinai run` end to end on a synthetic CSV use case, with a real SQLite MLflow store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from clinai.cli import main
+
+from .conftest import CANARY_ID
+
+pytestmark = pytest.mark.integration
+
+RUN_FILES = [
+    "config.resolved.yaml", "data_manifest.json", "training.json", "acceptance_plan.json",
+    "metrics.json", "importance.json", "predictions.parquet", "model/MLmodel",
+    "model_card.md", "model_card.json", "model_card.html", "model_card.da.md",
+    "model_card.da.html", "validation_report.html", "audit.json", "plots/calibration.png",
+]
+METRICS_KEYS = {
+    "schema_version", "n", "events", "prevalence", "auroc", "auprc", "brier", "scaled_brier",
+    "calibration", "thresholds", "decision_curve", "subgroups", "baseline_comparison", "acceptance",
+}
+
+
+def _only_run_dir(workspace: Path) -> Path:
+    runs = [p for p in (workspace / "runs" / "tiny").iterdir() if p.is_dir()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+@pytest.fixture
+def finished_run(workspace: Path) -> Path:
+    assert main(["run", "tiny.yaml", "--quiet", "--publish", "cards"]) == 0
+    return _only_run_dir(workspace)
+
+
+def test_run_writes_every_artifact(finished_run: Path, workspace: Path) -> None:
+    for name in RUN_FILES:
+        assert (finished_run / name).exists(), name
+    metrics = json.loads((finished_run / "metrics.json").read_text())
+    assert METRICS_KEYS <= set(metrics)
+    assert metrics["schema_version"] == 1
+    auroc = metrics["auroc"]
+    assert auroc["ci_low"] <= auroc["estimate"] <= auroc["ci_high"]
+    assert metrics["acceptance"][0]["criterion"] == "discrimination"
+    audit = json.loads((finished_run / "audit.json").read_text())
+    assert len(audit["config_sha256"]) == 64 and len(audit["data_sha256"]) == 64
+    assert audit["acceptance_verdict"] in {"accepted", "not accepted"}
+    assert (workspace / "cards" / "tiny.md").read_text() == (finished_run / "model_card.md").read_text()
+
+
+def test_run_is_tracked_and_registered(finished_run: Path, workspace: Path) -> None:
+    import mlflow
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{workspace / 'mlruns.db'}")
+    experiment = client.get_experiment_by_name("tiny")
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    trials = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert len(trials) == 3
+    assert {t.data.tags["mlflow.parentRunId"] for t in trials} == {parents[0].info.run_id}
+    assert "auroc" in parents[0].data.metrics
+    version = client.get_model_version_by_alias("tiny", "candidate")
+    assert version.tags["acceptance_verdict"] in {"accepted", "not accepted"}
+    mlflow.set_tracking_uri(f"sqlite:///{workspace / 'mlruns.db'}")
+    artifacts = {a.path for a in client.list_artifacts(parents[0].info.run_id)}
+    assert "metrics.json" in artifacts
+    assert "predictions.parquet" not in artifacts and "prepared" not in artifacts
+
+
+def test_no_patient_identifier_reaches_documents_or_mlflow(finished_run: Path, workspace: Path) -> None:
+    readable = [p for p in finished_run.rglob("*") if p.is_file() and p.suffix in
+                {".md", ".html", ".json", ".yaml", ".txt"}]
+    assert readable
+    for path in readable:
+        assert CANARY_ID not in path.read_text(encoding="utf-8"), path
+    mlartifacts = workspace / "mlartifacts"
+    for path in mlartifacts.rglob("*"):
+        if path.is_file():
+            assert CANARY_ID.encode() not in path.read_bytes(), path
+    assert CANARY_ID.encode() not in (workspace / "mlruns.db").read_bytes()
+
+
+def test_stages_one_by_one_give_the_same_outputs(workspace: Path) -> None:
+    for stage in ("prepare", "train", "evaluate", "report"):
+        assert main([stage, "tiny.yaml", "--run-id", "staged"] +
+                    ([] if stage in ("prepare", "report") else ["--quiet"])) == 0, stage
+    run_dir = workspace / "runs" / "tiny" / "staged"
+    for name in RUN_FILES:
+        assert (run_dir / name).exists(), name
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{workspace / 'mlruns.db'}")
+    experiment = client.get_experiment_by_name("tiny")
+    parents = [r for r in client.search_runs([experiment.experiment_id])
+               if "mlflow.parentRunId" not in r.data.tags]
+    assert [p.info.status for p in parents] == ["FINISHED"]
+
+
+def test_same_seed_gives_identical_metrics(workspace: Path) -> None:
+    assert main(["run", "tiny.yaml", "--quiet", "--run-id", "a"]) == 0
+    assert main(["run", "tiny.yaml", "--quiet", "--run-id", "b"]) == 0
+    first = (workspace / "runs" / "tiny" / "a" / "metrics.json").read_text()
+    second = (workspace / "runs" / "tiny" / "b" / "metrics.json").read_text()
+    assert first == second
