@@ -16,7 +16,7 @@ def test_import_linter_contracts_hold() -> None:
     lint_imports = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     assert lint_imports is not None, "import-linter is part of the dev extra"
     result = subprocess.run(
-        [lint_imports, "--config", str(ROOT / "pyproject.toml")],
+        [lint_imports, str(ROOT / "pyproject.toml")],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -53,9 +53,12 @@ def infer_feature_types(X: pd.DataFrame) -> tuple[list[str], list[str]]:
     types = pd.api.types
     for name in X.columns:
         dtype = X[name].dtype
-        if types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
-            categorical.append(name)
-        elif types.is_object_dtype(dtype) or types.is_string_dtype(dtype):
+        if (
+            types.is_bool_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype)
+            or types.is_object_dtype(dtype)
+            or types.is_string_dtype(dtype)
+        ):
             categorical.append(name)
         elif (types.is_integer_dtype(dtype) or types.is_float_dtype(dtype)) and not (
             types.is_complex_dtype(dtype)

@@ -28,7 +28,7 @@ EXCEL_FILE = (
 )
 PARQUET_AS_CSV = "data file '{path}' is a Parquet file, not CSV text: rename it to end in .parquet"
 NOT_UTF8 = (
-    "data file '{path}' is not UTF-8 text (byte {position}): "
+    "data file '{path}' is not UTF-8 text (first invalid byte on line {line}): "
     "save it as 'CSV UTF-8' or convert it with iconv -t UTF-8"
 )
 BAD_CSV = "data file '{path}' cannot be parsed as CSV ({reason}): check the delimiter and quoting"
@@ -56,6 +56,16 @@ def _one_line(exc: BaseException) -> str:
     return (text[:160] + "...") if len(text) > 160 else (text or type(exc).__name__)
 
 
+def _first_bad_line(path: Path) -> int | str:
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return "?"  # pragma: no cover - pandas and the line scan disagree
+
+
 def _read_csv(path: Path, shown: str, head: bytes) -> pd.DataFrame:
     if _is_excel(head):
         raise DataError(EXCEL_FILE.format(path=shown, kind="CSV text"))
@@ -65,7 +75,7 @@ def _read_csv(path: Path, shown: str, head: bytes) -> pd.DataFrame:
         # utf-8-sig also strips the byte-order mark that Excel writes in "CSV UTF-8".
         return pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
     except UnicodeDecodeError as exc:
-        raise DataError(NOT_UTF8.format(path=shown, position=exc.start)) from exc
+        raise DataError(NOT_UTF8.format(path=shown, line=_first_bad_line(path))) from exc
     except pd.errors.EmptyDataError as exc:
         raise DataError(NO_ROWS.format(path=shown)) from exc
     except pd.errors.ParserError as exc:
@@ -82,7 +92,7 @@ def _read_parquet(path: Path, shown: str, head: bytes) -> pd.DataFrame:
 
 
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a CSV (UTF-8) or Parquet file, chosen by the file's suffix.
+    r"""Read a CSV (UTF-8) or Parquet file, chosen by the file's suffix.
 
     Parameters
     ----------
@@ -106,7 +116,7 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
-    >>> _ = p.write_text("age,died\\n70,1\\n55,0\\n", encoding="utf-8")
+    >>> _ = p.write_text("age,died\n70,1\n55,0\n", encoding="utf-8")
     >>> read_table(p).shape
     (2, 2)
     """

@@ -14,7 +14,7 @@ from clinai.models._preprocess import make_preprocessor
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["make_logistic", "logistic_search_space"]
+__all__ = ["logistic_search_space", "make_logistic"]
 
 logger = logging.getLogger(__name__)
 

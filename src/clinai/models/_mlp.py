@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 MLP_PARAM_MSG = "TorchMLPClassifier parameter {name} must be {rule}; got {value!r}"
 MLP_ONE_CLASS_MSG = (
-    "the outcome has one class only ({value!r}): a classifier needs both outcomes in the "
+    "the outcome has one class only ({value}): a classifier needs both outcomes in the "
     "training data"
 )
 
@@ -145,18 +145,16 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def _validate_params_(self) -> tuple[int, ...]:
-        sizes = self.hidden_layer_sizes
+        sizes: Any = self.hidden_layer_sizes
         if _is_int(sizes):
-            sizes = (int(sizes),)  # type: ignore[arg-type]
+            sizes = (int(sizes),)
         _check_param(
             "hidden_layer_sizes",
             self.hidden_layer_sizes,
             isinstance(sizes, Sequence) and all(_is_int(s) and s >= 1 for s in sizes),
             "a sequence of positive integers",
         )
-        _check_param(
-            "dropout", self.dropout, 0.0 <= float(self.dropout) < 1.0, "a float in [0, 1)"
-        )
+        _check_param("dropout", self.dropout, 0.0 <= float(self.dropout) < 1.0, "a float in [0, 1)")
         _check_param("weight_decay", self.weight_decay, float(self.weight_decay) >= 0, ">= 0")
         _check_param("lr", self.lr, float(self.lr) > 0, "> 0")
         for name in ("max_epochs", "batch_size", "patience", "n_jobs"):
@@ -256,8 +254,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         loss_fn = nn.CrossEntropyLoss()
         generator = torch.Generator().manual_seed(int(self.random_state))
 
-        X_all = torch.as_tensor(X, dtype=torch.float32)
-        y_all = torch.as_tensor(y_enc, dtype=torch.long)
+        X_all = torch.from_numpy(np.array(X, dtype=np.float32, copy=True))
+        y_all = torch.from_numpy(np.array(y_enc, dtype=np.int64, copy=True))
         X_train, y_train = X_all[train_idx], y_all[train_idx]
         n_train = X_train.shape[0]
         batch = int(self.batch_size)
@@ -336,6 +334,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
+        check_is_fitted(self, "coefs_")
         out: np.ndarray = self.classes_[np.argmax(self.predict_proba(X), axis=1)]
         return out
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,7 +72,7 @@ def check_columns(
     return num, cat
 
 
-def _as_category_strings(X: object) -> np.ndarray:
+def _as_category_strings(X: Any) -> np.ndarray:
     """Turn every non-missing value into a string and every missing one into NaN.
 
     One-hot encoding needs a single type per column; codes that arrive as

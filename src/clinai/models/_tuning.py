@@ -6,9 +6,9 @@ import logging
 import math
 import os
 import socket
-from datetime import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np

@@ -157,7 +157,8 @@ def _shap_importance(metrics: Mapping[str, Any], importance: Mapping[str, Any] |
         if direction:
             ax.annotate(f" {direction}", (value, pos), va="center", fontsize=8, color=_GREY)
     ax.set(xlabel="Mean absolute SHAP value", title="Variable importance (SHAP)")
-    ax.margins(x=0.15)
+    longest = max((len(str(r[2])) for r in rows if r[2]), default=0)
+    ax.margins(x=0.05 + 0.022 * longest)  # room for the direction labels
     return fig
 
 
@@ -194,9 +195,10 @@ def _subgroups(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None)
             ax.plot([low, high], [position, position], color=_MODEL_COLOUR, lw=1.5)
         ax.plot([estimate], [position], "o", color=_MODEL_COLOUR)
     overall = estimate_parts(metrics.get("auroc"))[0]
+    xlabel = "AUROC (95% CI)"
     if overall is not None:
-        ax.axvline(overall, color=_GREY, ls="--", lw=1, label=f"Overall AUROC {overall:.2f}")
-        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        ax.axvline(overall, color=_GREY, ls="--", lw=1)
+        xlabel += f"; dashed line: overall AUROC {overall:.2f}"
     low_x = min([0.5, *[e[2] if e[2] is not None else e[1] for e in estimates]])
     ax.set_xlim(max(0.0, low_x - 0.05), 1.0)
     for position in suppressed:
@@ -207,7 +209,7 @@ def _subgroups(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None)
                 va="center", fontsize=8, color=_GREY)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)  # first group at the top
-    ax.set(xlabel="AUROC (95% CI)", title="Discrimination by subgroup")
+    ax.set(xlabel=xlabel, title="Discrimination by subgroup")
     return fig
 
 

@@ -16,19 +16,53 @@ __all__ = ["load_model_dir", "pip_requirements_for", "save_model_dir"]
 _LOAD_FAILED = "cannot load the model in {path}: {reason}; rerun `clinai train CONFIG`"
 
 
+_SCALARS = (str, bytes, int, float, bool, type(None))
+
+
+def _model_packages(model: Any, *, budget: int = 10_000) -> set[str]:
+    """Top-level packages of the classes (and their bases) inside a fitted model.
+
+    Walks estimators (objects with ``get_params``) and the lists, tuples and dicts
+    they hold, so a LightGBM booster inside a calibrated pipeline or a PyTorch
+    module inside a clinai wrapper is found.
+    """
+    found: set[str] = set()
+    seen: set[int] = set()
+    stack: list[Any] = [model]
+    while stack and budget > 0:
+        obj = stack.pop()
+        if isinstance(obj, _SCALARS) or id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        budget -= 1
+        if isinstance(obj, dict):
+            stack.extend(obj.values())
+            continue
+        if isinstance(obj, list | tuple):
+            stack.extend(obj)
+            continue
+        found.update(cls.__module__.split(".")[0] for cls in type(obj).__mro__)
+        if hasattr(obj, "get_params") and hasattr(obj, "__dict__"):
+            stack.extend(vars(obj).values())
+    return found
+
+
 def pip_requirements_for(model: Any) -> list[str]:
     """Return pinned requirements for a fitted model.
 
     Passing the list explicitly keeps ``log_model`` fast: MLflow's own inference
-    took 9.8 s and guessed a bloated list (ENV.md).
+    took 9.8 s and guessed a bloated list (ENV.md). The list holds clinai,
+    scikit-learn, numpy, pandas, scipy and cloudpickle (the serialization format),
+    plus lightgbm and torch when the model contains their types.
     """
     from importlib import metadata
 
+    packages = _model_packages(model)
     text = repr(model)
     names = ["clinai", "scikit-learn", "numpy", "pandas", "scipy", "cloudpickle"]
-    if "LGBM" in text:
+    if "lightgbm" in packages or "LGBM" in text:
         names.append("lightgbm")
-    if "TorchMLP" in text:
+    if "torch" in packages or "TorchMLP" in text:
         names.append("torch")
     pins = []
     for name in names:

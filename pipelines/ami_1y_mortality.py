@@ -1,0 +1,104 @@
+"""Use case: death within one year of hospital admission for acute myocardial infarction.
+
+Data: ``sksurv/whas500`` (Worcester Heart Attack Study, 500 patients; Hosmer,
+Lemeshow and May). ``lenfol`` is the follow-up in days from admission and
+``fstat`` the vital status at last follow-up (1 = dead).
+
+Data decisions
+--------------
+* Outcome: ``fstat == 1`` and ``lenfol <= 365``. Patients censored (alive at last
+  follow-up) before day 365 have an unknown outcome and are excluded (none are).
+* ``lenfol`` and ``fstat`` define the outcome and are never features.
+* ``los`` (length of stay) leaks the outcome: for the 40 in-hospital deaths the
+  follow-up ends at discharge, so ``los == lenfol``. It is never a feature.
+* The 0/1 indicators arrive as categories '0'/'1' and become integers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+HORIZON_DAYS = 365
+BINARY = ["afb", "av3", "chf", "cvd", "gender", "miord", "mitype", "sho"]
+FEATURES = [
+    "age", "gender", "bmi", "hr", "sysbp", "diasbp", "cvd", "afb", "sho", "chf", "av3",
+    "miord", "mitype",
+]
+
+METADATA = {
+    "title": "Acute myocardial infarction: risk of death within one year of admission",
+    "setting": "acute",
+    "dataset": "sksurv/whas500",
+    "outcome": (
+        "Death from any cause within 365 days of the hospital admission for acute myocardial "
+        "infarction (fstat == 1 and lenfol <= 365 days), in-hospital deaths included."
+    ),
+    "prediction_time": (
+        "During the index admission, once its complications (cardiogenic shock, heart "
+        "failure, atrial fibrillation, complete heart block) are known."
+    ),
+    "population": (
+        "500 patients (aged 30 to 104) admitted with a confirmed acute myocardial infarction "
+        "to hospitals in the Worcester, Massachusetts area (Worcester Heart Attack Study)."
+    ),
+    "intended_use": (
+        "Demonstration of a one-year mortality risk model after myocardial infarction; "
+        "teaching and method comparison. Not validated for clinical decisions."
+    ),
+    "not_for": [
+        "Decisions about the treatment or discharge of a patient.",
+        "Predicting death at other horizons or cause-specific (cardiac) death.",
+        "Patients without a confirmed acute myocardial infarction.",
+    ],
+    "limitations": [
+        "500 patients from one US region in the 1990s; treatment has changed since.",
+        "The data do not say when during the stay a complication arose; the model assumes "
+        "it is known at prediction time.",
+        "No laboratory values (troponin, creatinine) or treatments (revascularisation).",
+        "Length of stay is excluded as leakage.",
+    ],
+    "citation": (
+        "Hosmer DW, Lemeshow S, May S. Applied Survival Analysis: Regression Modeling of "
+        "Time-to-Event Data. 2nd ed. Wiley; 2008 (WHAS500, as shipped in scikit-survival)."
+    ),
+    "n": 500,
+    "events": 138,
+}
+
+
+def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    """Exclude patients alive at last follow-up before day 365 (outcome unknown)."""
+    censored_early = (raw["fstat"] == 0) & (raw["lenfol"] < HORIZON_DAYS)
+    return [(f"censored before {HORIZON_DAYS} days (outcome unknown)", censored_early)]
+
+
+def outcome(cohort: pd.DataFrame) -> pd.Series:
+    """1 if the patient died within 365 days of admission, else 0."""
+    died = (cohort["fstat"] == 1) & (cohort["lenfol"] <= HORIZON_DAYS)
+    return died.astype(int).rename("death_1y")
+
+
+def features(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Admission characteristics and complications; never los, lenfol or fstat."""
+    X = cohort[FEATURES].copy()
+    for name in BINARY:
+        X[name] = pd.to_numeric(X[name].astype(str)).astype(int)
+    return X
+
+
+def _age_band(age: pd.Series) -> pd.Series:
+    bands = np.select([age < 60, age < 75], ["<60", "60-74"], ">=75")
+    return pd.Series(bands, index=age.index, dtype=object).where(age.notna(), "unknown")
+
+
+def sensitive_attributes(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Sex (gender 0 male, 1 female) and age band (<60, 60-74, >=75), as strings."""
+    gender = pd.to_numeric(cohort["gender"].astype(str), errors="coerce")
+    return pd.DataFrame(
+        {
+            "sex": gender.map({0: "male", 1: "female"}).fillna("unknown").astype(str),
+            "age_band": _age_band(cohort["age"]),
+        },
+        index=cohort.index,
+    )

@@ -1,0 +1,86 @@
+"""Use case: prolonged hospital stay (more than 8 days) after CABG or PTCA.
+
+Data: ``COUNT/azpro`` (3,589 stays, Arizona 1991; Hilbe). Four binary variables
+known at admission: procedure (1 CABG, 0 PTCA), sex (1 male, 0 female), admission
+type (1 urgent/emergency, 0 elective) and age75 (1 = age over 75).
+
+Data decisions
+--------------
+* Outcome: ``los > 8`` days. ``los`` itself is the outcome's source and never a feature.
+* ``hospital`` (an encrypted facility code) and ``rownames`` are identifiers, never
+  features. The four features give only 16 distinct patient profiles, so the
+  model is a look-up of 16 risks: a deliberately simple, well-calibrated task.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+LOS_THRESHOLD_DAYS = 8
+FEATURES = ["procedure", "sex", "admit", "age75"]
+
+METADATA = {
+    "title": "CABG or PTCA: risk of a hospital stay longer than 8 days",
+    "setting": "surgical",
+    "dataset": "COUNT/azpro",
+    "outcome": (
+        "Length of hospital stay longer than 8 days (los > 8) for the admission in which "
+        "the patient had coronary artery bypass grafting (CABG) or percutaneous "
+        "transluminal coronary angioplasty (PTCA)."
+    ),
+    "prediction_time": "At hospital admission for the procedure.",
+    "population": (
+        "3,589 Medicare hospital stays for CABG or PTCA in Arizona in 1991, from the "
+        "cardiovascular patient files of the Medpar data."
+    ),
+    "intended_use": (
+        "Demonstration of a bed-planning risk model from four administrative variables; "
+        "teaching and method comparison. Not validated for planning or clinical decisions."
+    ),
+    "not_for": [
+        "Decisions about the care or the discharge of a patient.",
+        "Comparing hospitals or surgeons.",
+        "Procedures other than CABG and PTCA, or care after 1991.",
+    ],
+    "limitations": [
+        "Four binary predictors (16 profiles): no comorbidity, severity or complication data.",
+        "Data from 1991 in one US state; length of stay after both procedures is far "
+        "shorter today.",
+        "Stays, not patients; the hospital code is not used, so clustering by hospital "
+        "is ignored.",
+        "Age is known only as over or not over 75.",
+    ],
+    "citation": (
+        "Hilbe JM. Negative Binomial Regression. 2nd ed. Cambridge University Press; 2011 "
+        "(COUNT R package). Source: 1991 Arizona Medpar data, cardiovascular patient files, "
+        "National Health Economics & Research Co."
+    ),
+    "n": 3589,
+    "events": 1607,
+}
+
+
+def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    """Exclude stays without a recorded length of stay (none in the data)."""
+    return [("length of stay missing", raw["los"].isna())]
+
+
+def outcome(cohort: pd.DataFrame) -> pd.Series:
+    """1 if the hospital stay lasted more than 8 days, else 0."""
+    return (cohort["los"] > LOS_THRESHOLD_DAYS).astype(int).rename("los_gt_8")
+
+
+def features(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Return the four binary admission variables (0/1)."""
+    return cohort[FEATURES].astype(int)
+
+
+def sensitive_attributes(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Sex and age band (<=75, >75), as strings on the cohort's index."""
+    return pd.DataFrame(
+        {
+            "sex": cohort["sex"].map({1: "male", 0: "female"}).fillna("unknown"),
+            "age_band": cohort["age75"].map({1: ">75", 0: "<=75"}).fillna("unknown"),
+        },
+        index=cohort.index,
+    ).astype(str)

@@ -1,0 +1,98 @@
+"""Use case: death before hospital discharge after admission to an intensive care unit.
+
+Data: ``vcdExtra/ICU`` (200 adults; Lemeshow et al. 1988, as in Hosmer, Lemeshow
+and Sturdivant's *Applied Logistic Regression*). Every variable is recorded at
+ICU admission, which is the prediction time.
+
+Data decisions
+--------------
+* ``coma``: the R level "None" arrives as missing in the 185 rows where
+  ``uncons == "No"``; it is restored to ``"None"``.
+* ``white`` and ``uncons`` are recodings of ``race`` and ``coma`` (``white`` even
+  with inverted labels) and are dropped; ``race`` and ``coma`` are kept.
+* ``rownames`` is the patient number: an identifier, never a feature.
+* ``died`` is the outcome and is never a feature. Admissions without a recorded
+  vital status would be excluded (there are none).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+OUTCOME_COLUMN = "died"
+FEATURES = [
+    "age", "sex", "race", "service", "cancer", "renal", "infect", "cpr", "systolic",
+    "hrtrate", "previcu", "admit", "fracture", "po2", "ph", "pco", "bic", "creatin", "coma",
+]
+
+METADATA = {
+    "title": "ICU admission: risk of death before hospital discharge",
+    "setting": "acute",
+    "dataset": "vcdExtra/ICU",
+    "outcome": (
+        "Death before discharge from hospital after this intensive care unit admission "
+        "(died == 'Yes'), from any cause."
+    ),
+    "prediction_time": "At admission to the intensive care unit.",
+    "population": (
+        "200 adults (aged 16 to 92) admitted to one adult intensive care unit in the United "
+        "States, sampled from a larger study of ICU survival (Lemeshow et al. 1988)."
+    ),
+    "intended_use": (
+        "Demonstration of developing and validating a mortality risk model at ICU admission; "
+        "teaching and method comparison. Not validated for clinical decisions."
+    ),
+    "not_for": [
+        "Decisions about the treatment, admission or withdrawal of care of a patient.",
+        "Children or patients outside an adult intensive care unit.",
+        "Replacing established, externally validated severity scores (APACHE, SAPS, SOFA).",
+    ],
+    "limitations": [
+        "Only 200 patients and 40 deaths: wide confidence intervals and a risk of overfitting.",
+        "Single-centre data from the 1980s; case mix and care have changed since.",
+        "Blood gas and creatinine values are available only as two bins.",
+        "Few Black (15) and Other race (10) patients: subgroup results are unreliable.",
+    ],
+    "citation": (
+        "Lemeshow S, Teres D, Avrunin JS, Pastides H. Predicting the outcome of intensive care "
+        "unit patients. J Am Stat Assoc. 1988;83:348-356."
+    ),
+    "n": 200,
+    "events": 40,
+}
+
+
+def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    """Exclude admissions without a recorded vital status at discharge (none in the data)."""
+    return [("vital status at discharge missing", raw[OUTCOME_COLUMN].isna())]
+
+
+def outcome(cohort: pd.DataFrame) -> pd.Series:
+    """1 if the patient died before hospital discharge, else 0."""
+    return (cohort[OUTCOME_COLUMN] == "Yes").astype(int).rename(OUTCOME_COLUMN)
+
+
+def features(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Admission variables, with the missing coma level "None" restored."""
+    X = cohort[FEATURES].copy()
+    restore = X["coma"].isna() & (cohort["uncons"] == "No")
+    X["coma"] = X["coma"].astype(object).where(~restore, "None")
+    return X
+
+
+def _age_band(age: pd.Series) -> pd.Series:
+    bands = np.select([age < 60, age < 75], ["<60", "60-74"], ">=75")
+    return pd.Series(bands, index=age.index, dtype=object).where(age.notna(), "unknown")
+
+
+def sensitive_attributes(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Sex, age band (<60, 60-74, >=75) and race, as strings on the cohort's index."""
+    return pd.DataFrame(
+        {
+            "sex": cohort["sex"].astype(str).str.lower(),
+            "age_band": _age_band(cohort["age"]),
+            "race": cohort["race"].astype(str).str.lower(),
+        },
+        index=cohort.index,
+    )

@@ -1,0 +1,88 @@
+"""Use case: death during a Medicare hospital stay (Arizona, 1991, DRG 112).
+
+Data: ``COUNT/medpar`` (1,495 stays; Hilbe). The variables are known at hospital
+admission, which is the prediction time.
+
+Data decisions
+--------------
+* ``los`` (length of stay) is leakage: it is known only at discharge or death,
+  and a short stay is often a death. It is never a feature.
+* ``type`` is the admission type: 1 elective, 2 urgent, 3 emergency (the R help
+  page mislabels a dummy); it becomes a categorical feature with those words.
+  ``type1``-``type3`` are its dummy twins and are dropped.
+* ``provnum`` (provider id) and ``rownames`` are identifiers, never features.
+* The data hold no sex and only ``age80`` for age.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+OUTCOME_COLUMN = "died"
+ADMISSION_TYPES = {1: "elective", 2: "urgent", 3: "emergency"}
+FEATURES = ["hmo", "white", "age80", "type"]
+
+METADATA = {
+    "title": "Medicare inpatients (DRG 112): risk of death during the hospital stay",
+    "setting": "acute",
+    "dataset": "COUNT/medpar",
+    "outcome": (
+        "Death of the patient recorded on the Medicare record of this hospital stay "
+        "(died == 1), from any cause."
+    ),
+    "prediction_time": "At hospital admission.",
+    "population": (
+        "1,495 Medicare (mostly aged 65 and over) hospital stays in one diagnosis-related "
+        "group (DRG 112), randomly sampled from the 1991 Arizona Medpar files."
+    ),
+    "intended_use": (
+        "Demonstration of a mortality risk model from administrative admission data; "
+        "teaching and method comparison. Not validated for clinical decisions."
+    ),
+    "not_for": [
+        "Decisions about the care of a patient.",
+        "Comparing or ranking hospitals (there is no case-mix adjustment beyond four variables).",
+        "Patients outside Medicare or outside this diagnosis-related group.",
+    ],
+    "limitations": [
+        "Only four coarse administrative predictors (HMO, white race, age 80+, admission type).",
+        "Data from 1991, one US state and one diagnosis-related group.",
+        "Stays, not patients: a patient admitted twice may appear twice (no patient id).",
+        "Length of stay is excluded as leakage, so no information from the stay is used.",
+    ],
+    "citation": (
+        "Hilbe JM. Negative Binomial Regression. 2nd ed. Cambridge University Press; 2011 "
+        "(COUNT R package). Source: 1991 National Medpar data, National Health Economics & "
+        "Research Co."
+    ),
+    "n": 1495,
+    "events": 513,
+}
+
+
+def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    """Exclude stays without a recorded vital status (none in the data)."""
+    return [("vital status missing", raw[OUTCOME_COLUMN].isna())]
+
+
+def outcome(cohort: pd.DataFrame) -> pd.Series:
+    """1 if the patient died, else 0."""
+    return (cohort[OUTCOME_COLUMN] == 1).astype(int).rename(OUTCOME_COLUMN)
+
+
+def features(cohort: pd.DataFrame) -> pd.DataFrame:
+    """HMO membership, white race, age 80 or over (0/1) and admission type (words)."""
+    X = cohort[FEATURES].copy()
+    X["type"] = cohort["type"].map(ADMISSION_TYPES).astype(object)
+    return X
+
+
+def sensitive_attributes(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Race (white / non-white) and age band (<80, >=80), as strings on the cohort's index."""
+    return pd.DataFrame(
+        {
+            "race": cohort["white"].map({1: "white", 0: "non-white"}).fillna("unknown"),
+            "age_band": cohort["age80"].map({1: ">=80", 0: "<80"}).fillna("unknown"),
+        },
+        index=cohort.index,
+    ).astype(str)

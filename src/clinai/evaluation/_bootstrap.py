@@ -1,0 +1,354 @@
+"""Bootstrap percentile confidence intervals, resampling patients when they have several rows.
+
+Procedure (DESIGN.md, "Definitions"):
+
+1. Draw ``n_boot`` resamples. Without ``patient_ids`` each resample draws
+   ``n`` rows with replacement. With ``patient_ids`` it draws as many patients
+   as there are with replacement and takes *every* row of each drawn patient
+   (cluster bootstrap), so the rows of one patient never count as independent.
+2. Compute the metric on each resample. A resample where the metric is
+   undefined (typically one with a single outcome class) is skipped and
+   counted in ``n_skipped``.
+3. The interval at level ``ci_level`` is the ``(1 - ci_level)/2`` and
+   ``(1 + ci_level)/2`` percentiles of the remaining replicates (numpy's
+   linear interpolation): the percentile bootstrap interval.
+
+``random_state`` seeds a :class:`numpy.random.Generator`; the same seed gives
+the same numbers. A resample is represented by its counts ``w[i]``, the
+number of times row ``i`` was drawn; the metrics of this package have
+vectorised versions that compute many resamples at once from these counts,
+exactly equal to computing them on the resampled rows (tested). Any other
+metric is called on the resampled rows one resample at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from clinai.evaluation._calibration import (
+    _intercept_weighted,
+    _oe_weighted,
+    _slope_weighted,
+    calibration_intercept,
+    calibration_slope,
+    oe_ratio,
+)
+from clinai.evaluation._inputs import check_ci_level, check_n_boot, check_patient_ids, check_y
+from clinai.evaluation._metrics import (
+    _auroc_weighted,
+    _average_precision_weighted,
+    _brier_weighted,
+    _scaled_brier_weighted,
+    auroc_score,
+    average_precision_score,
+    brier_score,
+    scaled_brier_score,
+)
+from clinai.evaluation._results import BootstrapResult, Estimate
+from clinai.exceptions import DataError
+
+__all__ = ["NOT_SCALAR_MSG", "bootstrap", "bootstrap_indices"]
+
+RandomState = int | np.random.Generator | np.random.SeedSequence | None
+WeightedMetric = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+ResampledMetric = Callable[[np.ndarray, np.ndarray], Any]
+Progress = Callable[[int, int], None]
+
+NOT_SCALAR_MSG = "metric {name!r} must return one number; got an array of shape {shape}"
+
+#: Largest number of matrix cells (replicates x rows) held at once.
+_MAX_CELLS = 2_000_000
+
+#: Vectorised versions of this package's metrics, used instead of a per-replicate loop.
+_WEIGHTED: dict[Callable[..., Any], WeightedMetric] = {
+    auroc_score: _auroc_weighted,
+    average_precision_score: _average_precision_weighted,
+    brier_score: _brier_weighted,
+    scaled_brier_score: _scaled_brier_weighted,
+    calibration_intercept: _intercept_weighted,
+    calibration_slope: _slope_weighted,
+    oe_ratio: _oe_weighted,
+}
+
+
+def _vectorised(metric: Callable[..., Any]) -> WeightedMetric | None:
+    """Return the vectorised version of one of this package's metrics, if it has one."""
+    for known, weighted in _WEIGHTED.items():
+        if metric is known:
+            return weighted
+    return None
+
+
+def _cluster_codes(patient_ids: Any, n: int) -> tuple[np.ndarray, int]:
+    """Return per-row cluster codes and the number of clusters (rows are clusters without ids)."""
+    if patient_ids is None:
+        return np.arange(n, dtype=np.intp), n
+    codes = check_patient_ids(patient_ids, n)
+    return codes, int(codes.max()) + 1 if n else 0
+
+
+def _chunk_size(n: int, n_clusters: int, n_boot: int) -> int:
+    return max(1, min(n_boot, _MAX_CELLS // max(n, n_clusters, 1)))
+
+
+def _weight_chunks(
+    codes: np.ndarray, n_clusters: int, n_boot: int, rng: np.random.Generator
+) -> Iterator[np.ndarray]:
+    """Yield resampling counts per row, as float64 arrays of shape (chunk, n).
+
+    Each replicate draws ``n_clusters`` clusters uniformly with replacement; a
+    row's count is the number of times its cluster was drawn.
+    """
+    chunk = _chunk_size(codes.shape[0], n_clusters, n_boot)
+    done = 0
+    while done < n_boot:
+        size = min(chunk, n_boot - done)
+        draws = rng.integers(0, n_clusters, size=(size, n_clusters))
+        offsets = (np.arange(size) * n_clusters)[:, None]
+        counts = np.bincount((draws + offsets).ravel(), minlength=size * n_clusters)
+        counts = counts.reshape(size, n_clusters)
+        yield counts[:, codes].astype("float64")
+        done += size
+
+
+def bootstrap_indices(
+    n: int,
+    *,
+    patient_ids: Any = None,
+    n_boot: int = 200,
+    random_state: RandomState = 0,
+) -> Iterator[np.ndarray]:
+    """Yield the row indices of each bootstrap resample.
+
+    These are the resamples :func:`bootstrap` and :func:`evaluate_predictions`
+    use for the same ``n``, ``patient_ids``, ``n_boot`` and ``random_state``.
+
+    Parameters
+    ----------
+    n : int
+        Number of rows.
+    patient_ids : array-like of shape (n,), optional
+        Patient of each row. When given, whole patients are resampled: a drawn
+        patient contributes all of its rows, once per draw.
+    n_boot : int, default=200
+        Number of resamples.
+    random_state : int, numpy.random.Generator or None, default=0
+        Seed of the :class:`numpy.random.Generator`.
+
+    Yields
+    ------
+    numpy.ndarray
+        Sorted row indices of one resample (rows drawn k times appear k times).
+
+    Raises
+    ------
+    DataError
+        If ``patient_ids`` has the wrong length or missing values.
+
+    Examples
+    --------
+    >>> [idx.shape[0] for idx in bootstrap_indices(5, n_boot=3)]
+    [5, 5, 5]
+    """
+    codes, n_clusters = _cluster_codes(patient_ids, int(n))
+    rng = np.random.default_rng(random_state)
+    rows = np.arange(int(n))
+    for weights in _weight_chunks(codes, n_clusters, check_n_boot(n_boot), rng):
+        for row in weights:
+            yield np.repeat(rows, row.astype(np.intp))
+
+
+def _run_replicates(
+    y: np.ndarray,
+    p: np.ndarray,
+    *,
+    weighted: Mapping[str, WeightedMetric],
+    resampled: Mapping[str, ResampledMetric],
+    shapes: Mapping[str, tuple[int, ...]],
+    codes: np.ndarray,
+    n_clusters: int,
+    n_boot: int,
+    rng: np.random.Generator,
+    progress: Progress | None,
+) -> dict[str, np.ndarray]:
+    """Compute every metric on every resample.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        Per metric an array of shape ``(n_boot, *shape)``; NaN where undefined
+        (the metric returned NaN or raised :class:`DataError`).
+    """
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in [*weighted, *resampled]}
+    rows = np.arange(y.shape[0])
+    done = 0
+    if progress is not None:
+        progress(0, n_boot)
+    for weights in _weight_chunks(codes, n_clusters, n_boot, rng):
+        for name, weighted_metric in weighted.items():
+            values = np.asarray(weighted_metric(y, p, weights), dtype="float64")
+            parts[name].append(values.reshape(weights.shape[0], *shapes[name]))
+        if not resampled:
+            done += weights.shape[0]
+            if progress is not None:
+                progress(done, n_boot)
+            continue
+        for row in weights:
+            index = np.repeat(rows, row.astype(np.intp))
+            y_b, p_b = y[index], p[index]
+            for name, metric in resampled.items():
+                try:
+                    value = np.asarray(metric(y_b, p_b), dtype="float64")
+                except DataError:
+                    value = np.full(shapes[name], np.nan)
+                parts[name].append(value.reshape(1, *shapes[name]))
+            done += 1
+            if progress is not None:
+                progress(done, n_boot)
+    return {
+        name: (np.concatenate(chunks, axis=0) if chunks else np.empty((0, *shapes[name])))
+        for name, chunks in parts.items()
+    }
+
+
+def _percentile_interval(replicates: np.ndarray, ci_level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of each column, ignoring non-finite replicates (NaN if none)."""
+    tail = 100.0 * (1.0 - ci_level) / 2.0
+    shape = replicates.shape[1:]
+    flat = replicates.reshape(replicates.shape[0], -1)
+    low = np.full(flat.shape[1], np.nan)
+    high = np.full(flat.shape[1], np.nan)
+    for j in range(flat.shape[1]):
+        column = flat[:, j]
+        column = column[np.isfinite(column)]
+        if column.shape[0]:
+            low[j], high[j] = np.percentile(column, [tail, 100.0 - tail])
+    return low.reshape(shape), high.reshape(shape)
+
+
+def _n_undefined(replicates: np.ndarray) -> int:
+    """Replicates in which every value of the metric is undefined."""
+    flat = replicates.reshape(replicates.shape[0], -1)
+    return int((~np.isfinite(flat)).all(axis=1).sum())
+
+
+def bootstrap(
+    y_true: Any,
+    y_prob: Any,
+    *,
+    metric: Callable[[np.ndarray, np.ndarray], float] | Mapping[str, Callable[..., float]],
+    patient_ids: Any = None,
+    n_boot: int = 200,
+    ci_level: float = 0.95,
+    random_state: RandomState = 0,
+    progress: Progress | None = None,
+) -> BootstrapResult:
+    """Percentile bootstrap confidence intervals of one or more metrics.
+
+    Draws ``n_boot`` resamples (of patients when ``patient_ids`` is given,
+    otherwise of rows), computes each metric on each resample and reports the
+    ``(1 - ci_level)/2`` and ``(1 + ci_level)/2`` percentiles of the
+    replicates. Replicates where a metric is undefined (it returns NaN or
+    raises :class:`~clinai.exceptions.DataError`, e.g. a resample with one
+    class) are skipped and counted. This package's metrics
+    (:func:`auroc_score`, :func:`average_precision_score`, :func:`brier_score`,
+    :func:`scaled_brier_score`, :func:`calibration_intercept`,
+    :func:`calibration_slope`, :func:`oe_ratio`) are computed for all
+    resamples at once; any other callable ``metric(y_true, y_prob) -> float``
+    is called once per resample.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed outcome, 0 or 1.
+    y_prob : array-like of shape (n,)
+        Predicted probability of the event.
+    metric : callable or mapping of str to callable
+        ``metric(y_true, y_prob) -> float``, or several by name. A single
+        callable is reported under its ``__name__``.
+    patient_ids : array-like of shape (n,), optional
+        Patient of each row; when given, patients are resampled, not rows.
+    n_boot : int, default=200
+        Number of resamples (0: no intervals).
+    ci_level : float, default=0.95
+        Confidence level of the intervals.
+    random_state : int, numpy.random.Generator or None, default=0
+        Seed of the :class:`numpy.random.Generator`; the same seed gives the
+        same numbers.
+    progress : callable, optional
+        Called as ``progress(done, total)`` as replicates complete (e.g. to
+        advance a progress bar).
+
+    Returns
+    -------
+    BootstrapResult
+        Estimates with intervals, the replicates and the skipped counts.
+
+    Raises
+    ------
+    DataError
+        On invalid or one-class input, invalid ``patient_ids``, ``n_boot`` or
+        ``ci_level``, or a metric that does not return one number.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(size=200)
+    >>> y = rng.binomial(1, p)
+    >>> result = bootstrap(y, p, metric=auroc_score, n_boot=50, random_state=1)
+    >>> est = result["auroc_score"]
+    >>> bool(est.ci_low <= est.estimate <= est.ci_high)
+    True
+    """
+    y, p = check_y(y_true, y_prob)
+    n_boot = check_n_boot(n_boot)
+    level = check_ci_level(ci_level)
+    codes, n_clusters = _cluster_codes(patient_ids, y.shape[0])
+    metrics: dict[str, Callable[..., Any]]
+    if callable(metric) and not isinstance(metric, Mapping):
+        metrics = {str(getattr(metric, "__name__", "metric")): metric}
+    else:
+        metrics = dict(metric)
+    estimates_raw: dict[str, float] = {}
+    for name, fn in metrics.items():
+        value = np.asarray(fn(y, p), dtype="float64")
+        if value.size != 1:
+            raise DataError(NOT_SCALAR_MSG.format(name=name, shape=value.shape))
+        estimates_raw[name] = float(value.reshape(()))
+    weighted: dict[str, WeightedMetric] = {}
+    resampled: dict[str, ResampledMetric] = {}
+    for name, fn in metrics.items():
+        fast = _vectorised(fn)
+        if fast is None:
+            resampled[name] = fn
+        else:
+            weighted[name] = fast
+    replicates = _run_replicates(
+        y,
+        p,
+        weighted=weighted,
+        resampled=resampled,
+        shapes={name: () for name in metrics},
+        codes=codes,
+        n_clusters=n_clusters,
+        n_boot=n_boot,
+        rng=np.random.default_rng(random_state),
+        progress=progress,
+    )
+    estimates: dict[str, Estimate] = {}
+    n_skipped: dict[str, int] = {}
+    for name in metrics:
+        low, high = _percentile_interval(replicates[name], level)
+        estimates[name] = Estimate(estimates_raw[name], float(low), float(high))
+        n_skipped[name] = _n_undefined(replicates[name])
+    return BootstrapResult(
+        estimates=estimates,
+        replicates={name: replicates[name] for name in metrics},
+        n_boot=n_boot,
+        n_skipped=n_skipped,
+        ci_level=level,
+    )

@@ -1,0 +1,242 @@
+"""Input checks shared by the evaluation functions.
+
+Every check raises :class:`~clinai.exceptions.DataError` with one line that
+names the argument, says what must hold and shows what was received. The
+message templates are module-level constants so that tests can match them
+exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clinai.exceptions import DataError
+
+__all__ = [
+    "CI_LEVEL_MSG",
+    "EMPTY_MSG",
+    "LENGTH_MSG",
+    "N_BOOT_MSG",
+    "ONE_CLASS_MSG",
+    "PATIENT_IDS_LENGTH_MSG",
+    "PATIENT_IDS_MISSING_MSG",
+    "PROBABILITY_NON_FINITE_MSG",
+    "PROBABILITY_RANGE_MSG",
+    "THRESHOLD_MSG",
+    "Y_TRUE_NOT_BINARY_MSG",
+    "Y_TRUE_NOT_1D_MSG",
+    "Y_PROB_NOT_1D_MSG",
+    "Y_PROB_NOT_NUMERIC_MSG",
+    "as_sequence",
+    "check_ci_level",
+    "check_n_boot",
+    "check_patient_ids",
+    "check_threshold",
+    "check_thresholds",
+    "check_y",
+    "check_y_true",
+    "to_float_array",
+]
+
+EMPTY_MSG = "y_true is empty: evaluate on at least one row with an outcome and a prediction"
+Y_TRUE_NOT_1D_MSG = "y_true must be one-dimensional (one outcome per row); got shape {shape}"
+Y_PROB_NOT_1D_MSG = (
+    "y_prob must be one-dimensional (the predicted probability of the event per row); "
+    "got shape {shape}"
+)
+LENGTH_MSG = (
+    "y_true and y_prob have different lengths ({n_true} and {n_prob}): "
+    "pass one predicted probability per row"
+)
+Y_TRUE_NOT_BINARY_MSG = (
+    "y_true must contain only 0 (non-event) and 1 (event) and no missing values; got {values}"
+)
+ONE_CLASS_MSG = "y_true has only one class (all {value}): the outcome needs events and non-events"
+PROBABILITY_NON_FINITE_MSG = (
+    "y_prob has {count} missing or non-finite value(s): pass a probability for every row"
+)
+Y_PROB_NOT_NUMERIC_MSG = "y_prob must be numeric (probabilities in [0, 1]); got {values}"
+PROBABILITY_RANGE_MSG = (
+    "y_prob must lie in [0, 1] (predicted probabilities of the event); "
+    "got values from {low:g} to {high:g}"
+)
+THRESHOLD_MSG = "{name} must lie in {interval}; got {value!r}"
+PATIENT_IDS_LENGTH_MSG = (
+    "patient_ids has {n_ids} entries but y_true has {n} rows: pass one patient id per row"
+)
+PATIENT_IDS_MISSING_MSG = "patient_ids has {count} missing value(s): every row needs a patient id"
+N_BOOT_MSG = "n_boot must be a non-negative integer; got {value!r}"
+CI_LEVEL_MSG = "ci_level must lie strictly between 0 and 1; got {value!r}"
+
+
+def to_float_array(values: Any, *, name: str) -> np.ndarray:
+    """Return ``values`` as a 1-D float64 array (missing values become NaN)."""
+    if isinstance(values, pd.Series | pd.Index):
+        array = values.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        try:
+            array = np.asarray(values, dtype="float64")
+        except (TypeError, ValueError) as exc:
+            template = Y_TRUE_NOT_BINARY_MSG if name == "y_true" else Y_PROB_NOT_NUMERIC_MSG
+            raise DataError(template.format(values=_describe_values(values))) from exc
+    if array.ndim != 1:
+        template = Y_TRUE_NOT_1D_MSG if name == "y_true" else Y_PROB_NOT_1D_MSG
+        raise DataError(template.format(shape=array.shape))
+    return array
+
+
+def _describe_values(values: Any) -> str:
+    """Describe up to five distinct values of an array-like for an error message."""
+    try:
+        unique = pd.unique(pd.Series(np.asarray(values, dtype=object).ravel()))
+    except (TypeError, ValueError):
+        return repr(values)[:80]
+    shown = ", ".join(repr(v) for v in unique[:5])
+    more = f" and {len(unique) - 5} more" if len(unique) > 5 else ""
+    return f"values {shown}{more}"
+
+
+def check_y(
+    y_true: Any, y_prob: Any, *, require_both_classes: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a binary outcome and predicted probabilities.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed outcome, 0 (non-event) or 1 (event).
+    y_prob : array-like of shape (n,)
+        Predicted probability of the event, in [0, 1].
+    require_both_classes : bool, default=True
+        Raise when ``y_true`` holds only events or only non-events.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(y, p)`` as float64 arrays.
+
+    Raises
+    ------
+    DataError
+        On an empty, non-binary or one-class ``y_true``; on ``y_prob`` with
+        missing, non-finite or out-of-range values; on different lengths.
+    """
+    y = to_float_array(y_true, name="y_true")
+    p = to_float_array(y_prob, name="y_prob")
+    if y.shape[0] != p.shape[0]:
+        raise DataError(LENGTH_MSG.format(n_true=y.shape[0], n_prob=p.shape[0]))
+    y = check_y_true(y_true, require_both_classes=False, _array=y)
+    finite = np.isfinite(p)
+    if not finite.all():
+        raise DataError(PROBABILITY_NON_FINITE_MSG.format(count=int((~finite).sum())))
+    low, high = float(p.min()), float(p.max())
+    if low < 0.0 or high > 1.0:
+        raise DataError(PROBABILITY_RANGE_MSG.format(low=low, high=high))
+    if require_both_classes:
+        _check_both_classes(y)
+    return y, p
+
+
+def check_y_true(
+    y_true: Any, *, require_both_classes: bool = True, _array: np.ndarray | None = None
+) -> np.ndarray:
+    """Validate a binary outcome on its own and return it as a float64 array.
+
+    Raises
+    ------
+    DataError
+        On an empty, non-binary or (with ``require_both_classes``) one-class ``y_true``.
+    """
+    y = to_float_array(y_true, name="y_true") if _array is None else _array
+    if y.shape[0] == 0:
+        raise DataError(EMPTY_MSG)
+    if not np.all((y == 0) | (y == 1)):
+        raise DataError(Y_TRUE_NOT_BINARY_MSG.format(values=_describe_values(y_true)))
+    if require_both_classes:
+        _check_both_classes(y)
+    return y
+
+
+def _check_both_classes(y: np.ndarray) -> None:
+    events = float(y.sum())
+    if events == 0.0 or events == float(y.shape[0]):
+        raise DataError(ONE_CLASS_MSG.format(value=int(y[0])))
+
+
+def check_threshold(value: Any, *, name: str = "threshold", closed: bool = False) -> float:
+    """Check one decision threshold.
+
+    ``closed=False`` requires ``0 < t < 1`` (net benefit divides by ``1 - t``);
+    ``closed=True`` allows ``0 <= t <= 1``.
+    """
+    interval = "[0, 1]" if closed else "(0, 1) (strictly between 0 and 1)"
+    try:
+        t = float(value)
+    except (TypeError, ValueError) as exc:
+        raise DataError(THRESHOLD_MSG.format(name=name, interval=interval, value=value)) from exc
+    ok = (0.0 <= t <= 1.0) if closed else (0.0 < t < 1.0)
+    if not ok:
+        raise DataError(THRESHOLD_MSG.format(name=name, interval=interval, value=value))
+    return t
+
+
+def check_thresholds(values: Any, *, name: str = "thresholds") -> np.ndarray:
+    """Check a sequence of thresholds, each strictly between 0 and 1."""
+    array = np.atleast_1d(np.asarray(values, dtype="float64"))
+    if array.ndim != 1:
+        raise DataError(
+            THRESHOLD_MSG.format(name=name, interval="(0, 1) as a 1-D sequence", value=values)
+        )
+    for value in array:
+        check_threshold(value, name=name)
+    return array
+
+
+def check_patient_ids(patient_ids: Any, n: int) -> np.ndarray:
+    """Return integer codes (0 .. n_patients - 1) for ``patient_ids``.
+
+    Raises
+    ------
+    DataError
+        When the length differs from ``n`` or an id is missing.
+    """
+    if isinstance(patient_ids, pd.Series | pd.Index):
+        ids = pd.Series(patient_ids.to_numpy(dtype=object))
+    else:
+        ids = pd.Series(np.asarray(patient_ids, dtype=object).ravel())
+    if ids.shape[0] != n:
+        raise DataError(PATIENT_IDS_LENGTH_MSG.format(n_ids=ids.shape[0], n=n))
+    missing = int(ids.isna().sum())
+    if missing:
+        raise DataError(PATIENT_IDS_MISSING_MSG.format(count=missing))
+    codes, _ = pd.factorize(ids, sort=False)
+    return np.asarray(codes, dtype=np.intp)
+
+
+def check_n_boot(n_boot: Any) -> int:
+    """Check the number of bootstrap replicates (0 means no intervals)."""
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
+        raise DataError(N_BOOT_MSG.format(value=n_boot))
+    return int(n_boot)
+
+
+def check_ci_level(ci_level: Any) -> float:
+    """Check the confidence level of the intervals."""
+    try:
+        level = float(ci_level)
+    except (TypeError, ValueError) as exc:
+        raise DataError(CI_LEVEL_MSG.format(value=ci_level)) from exc
+    if not 0.0 < level < 1.0:
+        raise DataError(CI_LEVEL_MSG.format(value=ci_level))
+    return level
+
+
+def as_sequence(values: Sequence[float] | np.ndarray | None) -> list[float]:
+    """Return thresholds as a list of floats (empty for ``None``)."""
+    if values is None:
+        return []
+    return [float(v) for v in np.atleast_1d(np.asarray(values, dtype="float64"))]

@@ -1,0 +1,563 @@
+"""Frozen result records of the evaluation layer.
+
+Every record has a ``to_dict()`` that returns plain JSON values: Python
+floats, ints, strings, bools, lists, dicts and ``None`` (NaN and infinities
+become ``None``), so ``json.dumps(result.to_dict(), allow_nan=False)`` works.
+These are the only evaluation names that reporting and tracking import.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AcceptanceResult",
+    "BootstrapResult",
+    "CalibrationCurve",
+    "CalibrationCurvePoint",
+    "CalibrationErrors",
+    "CalibrationResult",
+    "DecisionCurvePoint",
+    "Estimate",
+    "RocPoint",
+    "ShapImportance",
+    "SubgroupResult",
+    "SubgroupRow",
+    "ThresholdEstimates",
+    "ThresholdMetrics",
+    "ValidationResult",
+    "VariableImportance",
+]
+
+#: Version of the ``metrics.json`` schema that :meth:`ValidationResult.to_dict` writes.
+SCHEMA_VERSION = 1
+
+
+def _num(value: Any) -> float | None:
+    """Return ``value`` as a plain float, or ``None`` when missing, NaN or infinite."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _count(value: int | None) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with a percentile bootstrap confidence interval.
+
+    Parameters
+    ----------
+    estimate : float
+        The metric on the full sample (NaN when undefined).
+    ci_low, ci_high : float
+        Bounds of the percentile bootstrap interval (NaN when not computed).
+    """
+
+    estimate: float
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+
+    def to_dict(self) -> dict[str, float | None]:
+        """Return ``{"estimate", "ci_low", "ci_high"}`` with ``None`` for NaN."""
+        return {
+            "estimate": _num(self.estimate),
+            "ci_low": _num(self.ci_low),
+            "ci_high": _num(self.ci_high),
+        }
+
+    @classmethod
+    def missing(cls) -> Estimate:
+        """Return an estimate whose three numbers are all missing."""
+        return cls(math.nan, math.nan, math.nan)
+
+
+@dataclass(frozen=True)
+class CalibrationErrors:
+    """Integrated calibration index and the median and 90th percentile error.
+
+    Attributes
+    ----------
+    ici : float
+        Mean of ``|p - s(p)|`` over the sample.
+    e50 : float
+        Median of ``|p - s(p)|``.
+    e90 : float
+        90th percentile of ``|p - s(p)|``.
+    """
+
+    ici: float
+    e50: float
+    e90: float
+
+    def to_dict(self) -> dict[str, float | None]:
+        """Return ``{"ici", "e50", "e90"}``."""
+        return {"ici": _num(self.ici), "e50": _num(self.e50), "e90": _num(self.e90)}
+
+
+@dataclass(frozen=True, eq=False)
+class CalibrationCurve:
+    """A LOWESS calibration curve: observed event rate against predicted probability.
+
+    Attributes
+    ----------
+    p : numpy.ndarray
+        Grid of predicted probabilities.
+    observed : numpy.ndarray
+        LOWESS smooth of the outcome at each grid point, clipped to [0, 1].
+    """
+
+    p: np.ndarray
+    observed: np.ndarray
+
+    def to_dict(self) -> list[dict[str, float | None]]:
+        """Return ``[{"p", "observed"}, ...]``."""
+        return [{"p": _num(a), "observed": _num(b)} for a, b in zip(self.p, self.observed, strict=True)]
+
+
+@dataclass(frozen=True)
+class CalibrationCurvePoint:
+    """One point of a calibration curve with a pointwise bootstrap band."""
+
+    p: float
+    observed: float
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+
+    def to_dict(self) -> dict[str, float | None]:
+        """Return ``{"p", "observed", "ci_low", "ci_high"}``."""
+        return {
+            "p": _num(self.p),
+            "observed": _num(self.observed),
+            "ci_low": _num(self.ci_low),
+            "ci_high": _num(self.ci_high),
+        }
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """Calibration measures with confidence intervals and the calibration curve."""
+
+    intercept: Estimate
+    slope: Estimate
+    oe_ratio: Estimate
+    ici: Estimate
+    e50: Estimate
+    e90: Estimate
+    curve: tuple[CalibrationCurvePoint, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the ``calibration`` block of ``metrics.json``."""
+        return {
+            "intercept": self.intercept.to_dict(),
+            "slope": self.slope.to_dict(),
+            "oe_ratio": self.oe_ratio.to_dict(),
+            "ici": self.ici.to_dict(),
+            "e50": self.e50.to_dict(),
+            "e90": self.e90.to_dict(),
+            "curve": [point.to_dict() for point in self.curve],
+        }
+
+
+@dataclass(frozen=True)
+class ThresholdMetrics:
+    """Classification metrics at one threshold (a patient is flagged when ``p >= threshold``).
+
+    Attributes
+    ----------
+    threshold : float
+    sensitivity : float
+        TP / (TP + FN).
+    specificity : float
+        TN / (TN + FP).
+    ppv : float
+        TP / (TP + FP); NaN when nobody is flagged.
+    npv : float
+        TN / (TN + FN); NaN when everybody is flagged.
+    flag_rate : float
+        (TP + FP) / n.
+    """
+
+    threshold: float
+    sensitivity: float
+    specificity: float
+    ppv: float
+    npv: float
+    flag_rate: float
+
+    def to_dict(self) -> dict[str, float | None]:
+        """Return the six numbers as a dict."""
+        return {
+            "threshold": _num(self.threshold),
+            "sensitivity": _num(self.sensitivity),
+            "specificity": _num(self.specificity),
+            "ppv": _num(self.ppv),
+            "npv": _num(self.npv),
+            "flag_rate": _num(self.flag_rate),
+        }
+
+
+@dataclass(frozen=True)
+class ThresholdEstimates:
+    """Threshold metrics (see :class:`ThresholdMetrics`) with bootstrap intervals."""
+
+    threshold: float
+    sensitivity: Estimate
+    specificity: Estimate
+    ppv: Estimate
+    npv: Estimate
+    flag_rate: Estimate
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return one entry of ``thresholds`` in ``metrics.json``."""
+        return {
+            "threshold": _num(self.threshold),
+            "sensitivity": self.sensitivity.to_dict(),
+            "specificity": self.specificity.to_dict(),
+            "ppv": self.ppv.to_dict(),
+            "npv": self.npv.to_dict(),
+            "flag_rate": self.flag_rate.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class DecisionCurvePoint:
+    """Net benefit of the model and of treating everybody at one threshold."""
+
+    threshold: float
+    net_benefit: float
+    net_benefit_treat_all: float
+
+    def to_dict(self) -> dict[str, float | None]:
+        """Return ``{"threshold", "net_benefit", "net_benefit_treat_all"}``."""
+        return {
+            "threshold": _num(self.threshold),
+            "net_benefit": _num(self.net_benefit),
+            "net_benefit_treat_all": _num(self.net_benefit_treat_all),
+        }
+
+
+@dataclass(frozen=True)
+class RocPoint:
+    """One point of the ROC curve."""
+
+    fpr: float
+    tpr: float
+
+    def to_dict(self) -> dict[str, float | None]:
+        """Return ``{"fpr", "tpr"}``."""
+        return {"fpr": _num(self.fpr), "tpr": _num(self.tpr)}
+
+
+@dataclass(frozen=True)
+class SubgroupRow:
+    """Metrics of one group of one sensitive attribute.
+
+    When ``suppressed`` is true the group is too small to report (fewer than
+    ``min_cell`` rows, patients, events or non-events): every number, ``n``
+    and ``events`` included, is ``None``. ``n`` and ``events`` are also
+    ``None`` for a group whose counts would reveal a suppressed group's
+    counts by subtraction from the totals (complementary suppression).
+    """
+
+    group: str
+    n: int | None
+    events: int | None
+    suppressed: bool
+    auroc: Estimate
+    calibration_intercept: Estimate
+    oe_ratio: Estimate
+    sensitivity: Estimate
+    specificity: Estimate
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return one entry of ``subgroups[attribute]`` in ``metrics.json``."""
+        return {
+            "group": self.group,
+            "n": _count(self.n),
+            "events": _count(self.events),
+            "suppressed": bool(self.suppressed),
+            "auroc": self.auroc.to_dict(),
+            "calibration_intercept": self.calibration_intercept.to_dict(),
+            "oe_ratio": self.oe_ratio.to_dict(),
+            "sensitivity": self.sensitivity.to_dict(),
+            "specificity": self.specificity.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class SubgroupResult:
+    """Per-group metrics of one sensitive attribute.
+
+    Attributes
+    ----------
+    attribute : str
+        Name of the sensitive attribute (a column of ``sensitive_features``).
+    threshold : float or None
+        Threshold of the per-group sensitivity and specificity.
+    rows : tuple of SubgroupRow
+        One row per group, in the order of the groups' first appearance sorted by label.
+    max_auroc_difference : float
+        Largest difference in AUROC between two non-suppressed groups (NaN when
+        fewer than two groups can be reported).
+    """
+
+    attribute: str
+    threshold: float | None
+    rows: tuple[SubgroupRow, ...]
+    max_auroc_difference: float = math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{"attribute", "threshold", "max_auroc_difference", "rows"}``."""
+        return {
+            "attribute": self.attribute,
+            "threshold": _num(self.threshold),
+            "max_auroc_difference": _num(self.max_auroc_difference),
+            "rows": [row.to_dict() for row in self.rows],
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapResult:
+    """Bootstrap percentile intervals of one or more metrics.
+
+    Attributes
+    ----------
+    estimates : Mapping[str, Estimate]
+        Point estimate and interval of each metric, by name.
+    replicates : Mapping[str, numpy.ndarray]
+        The ``n_boot`` replicate values of each metric (NaN where undefined).
+    n_boot : int
+        Number of replicates drawn.
+    n_skipped : Mapping[str, int]
+        Replicates in which the metric was undefined (e.g. a resample with one
+        class); they are left out of the interval.
+    ci_level : float
+        Confidence level of the intervals.
+    """
+
+    estimates: Mapping[str, Estimate]
+    replicates: Mapping[str, np.ndarray]
+    n_boot: int
+    n_skipped: Mapping[str, int]
+    ci_level: float
+
+    def __getitem__(self, name: str) -> Estimate:
+        return self.estimates[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{"n_boot", "ci_level", "n_skipped", "estimates"}`` (no replicates)."""
+        return {
+            "n_boot": int(self.n_boot),
+            "ci_level": float(self.ci_level),
+            "n_skipped": {k: int(v) for k, v in self.n_skipped.items()},
+            "estimates": {k: v.to_dict() for k, v in self.estimates.items()},
+        }
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Everything :func:`evaluate_predictions` measures; ``to_dict()`` is ``metrics.json`` v1.
+
+    Attributes
+    ----------
+    n, events : int
+        Rows and events in the validation sample.
+    prevalence : float
+        ``events / n``.
+    auroc, auprc, brier, scaled_brier : Estimate
+        Discrimination and overall accuracy with bootstrap intervals.
+    calibration : CalibrationResult
+    thresholds : tuple of ThresholdEstimates
+    decision_curve : tuple of DecisionCurvePoint
+    subgroups : Mapping[str, SubgroupResult]
+    roc_curve : tuple of RocPoint
+        At most 200 points.
+    n_boot, ci_level, n_patients :
+        How the intervals were computed (not part of ``metrics.json``).
+    n_skipped : Mapping[str, int]
+        Bootstrap replicates in which each metric was undefined.
+    baseline_comparison : Mapping or None
+        Filled by the caller when a baseline score is compared.
+    acceptance : tuple of AcceptanceResult
+        Filled by the caller (see :func:`evaluate_acceptance`).
+    """
+
+    n: int
+    events: int
+    prevalence: float
+    auroc: Estimate
+    auprc: Estimate
+    brier: Estimate
+    scaled_brier: Estimate
+    calibration: CalibrationResult
+    thresholds: tuple[ThresholdEstimates, ...]
+    decision_curve: tuple[DecisionCurvePoint, ...]
+    subgroups: Mapping[str, SubgroupResult]
+    roc_curve: tuple[RocPoint, ...]
+    n_boot: int = 0
+    ci_level: float = 0.95
+    n_patients: int | None = None
+    n_skipped: Mapping[str, int] = field(default_factory=dict)
+    baseline_comparison: Mapping[str, Any] | None = None
+    acceptance: tuple[AcceptanceResult, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the ``metrics.json`` document, schema version 1 (DESIGN.md).
+
+        Keys: ``schema_version``, ``n``, ``events``, ``prevalence``, ``auroc``,
+        ``auprc``, ``brier``, ``scaled_brier``, ``calibration``, ``thresholds``,
+        ``decision_curve``, ``subgroups``, ``roc_curve``,
+        ``baseline_comparison``, ``acceptance``.
+        """
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "n": int(self.n),
+            "events": int(self.events),
+            "prevalence": _num(self.prevalence),
+            "auroc": self.auroc.to_dict(),
+            "auprc": self.auprc.to_dict(),
+            "brier": self.brier.to_dict(),
+            "scaled_brier": self.scaled_brier.to_dict(),
+            "calibration": self.calibration.to_dict(),
+            "thresholds": [t.to_dict() for t in self.thresholds],
+            "decision_curve": [d.to_dict() for d in self.decision_curve],
+            "subgroups": {
+                attribute: [row.to_dict() for row in result.rows]
+                for attribute, result in self.subgroups.items()
+            },
+            "roc_curve": [point.to_dict() for point in self.roc_curve],
+            "baseline_comparison": (
+                None if self.baseline_comparison is None else _plain(self.baseline_comparison)
+            ),
+            "acceptance": [a.to_dict() for a in self.acceptance],
+        }
+
+
+def _plain(value: Any) -> Any:
+    """Convert nested numbers in a caller-supplied mapping to plain JSON values."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return _num(value)
+    return value
+
+
+@dataclass(frozen=True)
+class VariableImportance:
+    """Mean absolute SHAP value of one clinical variable.
+
+    Attributes
+    ----------
+    variable : str
+        Clinical variable (its encoded columns summed back together).
+    mean_abs_shap : float
+        Mean over rows of ``|sum of the variable's columns' SHAP values|``.
+    direction : str
+        ``"positive"`` or ``"negative"``: sign of the Spearman correlation between
+        the variable's summed SHAP value and its first encoded column;
+        ``"mixed"`` when that correlation is weak (``|rho| < 0.1``) or undefined.
+    """
+
+    variable: str
+    mean_abs_shap: float
+    direction: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{"variable", "mean_abs_shap", "direction"}``."""
+        return {
+            "variable": self.variable,
+            "mean_abs_shap": _num(self.mean_abs_shap),
+            "direction": self.direction,
+        }
+
+
+@dataclass(frozen=True)
+class ShapImportance:
+    """SHAP importance per clinical variable, sorted by ``mean_abs_shap`` (descending).
+
+    Attributes
+    ----------
+    method : str
+        Explainer and the scale of the SHAP values, e.g. ``"shap.TreeExplainer (log-odds)"``.
+    n_rows : int
+        Rows explained.
+    variables : tuple of VariableImportance
+    """
+
+    method: str
+    n_rows: int
+    variables: tuple[VariableImportance, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{"method", "n_rows", "variables": [...]}``."""
+        return {
+            "method": self.method,
+            "n_rows": int(self.n_rows),
+            "variables": [v.to_dict() for v in self.variables],
+        }
+
+
+@dataclass(frozen=True)
+class AcceptanceResult:
+    """The verdict on one pre-specified acceptance criterion.
+
+    Attributes
+    ----------
+    criterion : str
+        Name of the criterion.
+    metric : str
+        Dotted path into ``metrics.json`` (e.g. ``"calibration.slope"``).
+    on : str
+        ``"estimate"``, ``"ci_low"`` or ``"ci_high"``.
+    min, max : float or None
+        Bounds the value must respect (inclusive).
+    value : float or None
+        The value found (``None`` when missing).
+    status : str
+        ``"pass"``, ``"fail"`` or ``"not_applicable"`` (metric missing or ``None``).
+    rule : str
+        Human-readable rule, e.g. ``"auroc ci_low >= 0.7"``.
+    """
+
+    criterion: str
+    metric: str
+    on: str
+    min: float | None
+    max: float | None
+    value: float | None
+    status: str
+    rule: str
+
+    @property
+    def passed(self) -> bool | None:
+        """``True`` on pass, ``False`` on fail, ``None`` when not applicable."""
+        if self.status == "not_applicable":
+            return None
+        return self.status == "pass"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{"criterion", "metric", "value", "passed", "status", "rule"}``."""
+        return {
+            "criterion": self.criterion,
+            "metric": self.metric,
+            "value": _num(self.value),
+            "passed": self.passed,
+            "status": self.status,
+            "rule": self.rule,
+        }

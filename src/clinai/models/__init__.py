@@ -1,0 +1,39 @@
+"""Model families, search spaces, tuning, calibration and explainer inputs.
+
+Arrays and DataFrames in, scikit-learn estimators out. Every model is a
+:class:`~sklearn.pipeline.Pipeline` with a ``preprocess`` step (imputation,
+one-hot encoding, scaling) and a ``model`` step, built by name from a registry
+(:func:`get_model`, :func:`get_model_names`). torch, lightgbm and optuna are
+imported only by the functions that need them, so importing this package is
+cheap.
+"""
+
+from __future__ import annotations
+
+from clinai.models._calibration import CALIBRATION_METHODS, calibrate_model
+from clinai.models._explain_inputs import ExplainInputs, explain_inputs, synthetic_input_example
+from clinai.models._mlp import TorchMLPClassifier
+from clinai.models._registry import (
+    UNKNOWN_MODEL_MSG,
+    get_model,
+    get_model_names,
+    get_search_space,
+)
+from clinai.models._tuning import SCORINGS, TrialRecord, TuningResult, tune_model
+
+__all__ = [
+    "CALIBRATION_METHODS",
+    "SCORINGS",
+    "UNKNOWN_MODEL_MSG",
+    "ExplainInputs",
+    "TorchMLPClassifier",
+    "TrialRecord",
+    "TuningResult",
+    "calibrate_model",
+    "explain_inputs",
+    "get_model",
+    "get_model_names",
+    "get_search_space",
+    "synthetic_input_example",
+    "tune_model",
+]

@@ -1,0 +1,31 @@
+"""Render validation results into model cards, validation reports and plots.
+
+Reporting computes no statistics: it renders numbers it is given, as plain
+dicts (``metrics.json`` schema v1, the SHAP importance and a run context).
+Only whitelisted fields are rendered, so no patient identifier or patient-level
+row reaches a card or a report. Headings and clinical terms come from reviewed
+strings files per language (``locales/en.yaml``, ``locales/da.yaml``).
+
+jinja2 and matplotlib are imported inside the functions that need them, so
+``import clinai.reporting`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from clinai.reporting._card import CARD_SCHEMA_VERSION, build_model_card, write_model_card
+from clinai.reporting._format import NumberFormatter
+from clinai.reporting._locales import get_language_names, get_strings
+from clinai.reporting._plots import PLOT_NAMES, render_plots
+from clinai.reporting._report import write_validation_report
+
+__all__ = [
+    "CARD_SCHEMA_VERSION",
+    "PLOT_NAMES",
+    "NumberFormatter",
+    "build_model_card",
+    "get_language_names",
+    "get_strings",
+    "render_plots",
+    "write_model_card",
+    "write_validation_report",
+]

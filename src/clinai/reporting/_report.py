@@ -1,0 +1,250 @@
+"""The validation report: one self-contained, accessible HTML file.
+
+Images are embedded as base64 data URIs and the CSS is inline, so the file
+opens anywhere (an approval board's e-mail, an air-gapped archive) and loads
+nothing from outside. Headings follow one hierarchy, every table has a caption
+and scoped header cells, and every image has alt text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from clinai._utils import atomic_write_text
+from clinai.reporting import _sanitize as s
+from clinai.reporting._card import _acceptance, _importance, _subgroups, _thresholds
+from clinai.reporting._format import NumberFormatter
+from clinai.reporting._render import render, translator
+
+__all__ = ["write_validation_report"]
+
+logger = logging.getLogger(__name__)
+
+_MIME = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+_MAX_DECISION_ROWS = 11
+_MAX_ROWS = 200
+_MAX_REPORT_VARIABLES = 30
+
+
+def _cell(value: Any, fmt: NumberFormatter) -> str | None:
+    """Format one table-1 cell; lists and deeper structures are dropped (privacy)."""
+    if isinstance(value, Mapping):
+        if "estimate" in value:
+            return fmt.est(value)
+        if "n" in value and ("pct" in value or "percent" in value):
+            pct = value.get("pct", value.get("percent"))
+            return f"{fmt.count(value.get('n'))} ({fmt.percent_format.format(value=fmt.num(pct, 1))})"
+        if {"median", "q1", "q3"} <= value.keys():
+            return f"{fmt.num(value['median'], 1)} ({fmt.num(value['q1'], 1)}–{fmt.num(value['q3'], 1)})"
+        if {"mean", "sd"} <= value.keys():
+            return f"{fmt.num(value['mean'], 1)} ({fmt.num(value['sd'], 1)})"
+        parts = [f"{key}: {fmt.value(s.scalar(item))}" for key, item in s.scalar_items(value).items()]
+        return "; ".join(parts) or None
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return None
+    scalar = s.scalar(value)
+    return None if scalar is None else fmt.value(scalar)
+
+
+def _population_rows(summary: Any, fmt: NumberFormatter) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    for variable, value in list(s.mapping(summary).items())[:_MAX_ROWS]:
+        nested = isinstance(value, Mapping) and not (
+            "estimate" in value or "n" in value or "median" in value or "mean" in value
+        )
+        if nested:
+            for level, cell in list(value.items())[:_MAX_ROWS]:
+                text = _cell(cell, fmt)
+                if text is not None:
+                    rows.append((str(variable), str(level), text))
+        else:
+            text = _cell(value, fmt)
+            if text is not None:
+                rows.append((str(variable), "", text))
+    return rows
+
+
+def _cohort_flow(flow: Any) -> list[dict[str, Any]]:
+    rows = []
+    for row in flow if isinstance(flow, Sequence) and not isinstance(flow, str) else []:
+        if isinstance(row, Mapping):
+            rows.append({
+                "step": s.text(row.get("step")),
+                "excluded": s.number(row.get("excluded")),
+                "remaining": s.number(row.get("remaining")),
+            })
+    return rows[:_MAX_ROWS]
+
+
+def _decision_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "threshold": s.number(r.get("threshold")),
+            "net_benefit": s.number(r.get("net_benefit")),
+            "net_benefit_treat_all": s.number(r.get("net_benefit_treat_all")),
+        }
+        for r in metrics.get("decision_curve") or []
+        if isinstance(r, Mapping) and s.number(r.get("threshold")) is not None
+    ]
+    if len(rows) <= _MAX_DECISION_ROWS:
+        return rows
+    step = (len(rows) - 1) / (_MAX_DECISION_ROWS - 1)
+    return [rows[round(i * step)] for i in range(_MAX_DECISION_ROWS)]
+
+
+def _candidates(model: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"family": s.text(c.get("family")), "cv_score": s.number(c.get("cv_score")),
+         "n_trials": s.number(c.get("n_trials"))}
+        for c in model.get("candidates") or []
+        if isinstance(c, Mapping)
+    ]
+
+
+def _images(plots: Mapping[str, Path | str], strings: Mapping[str, str],
+            fmt: NumberFormatter, auroc: Any) -> dict[str, dict[str, str]]:
+    alts = {
+        "roc": strings["roc_plot_alt"].format(auroc=fmt.est(auroc)),
+        "calibration": strings["calibration_plot_alt"],
+        "decision_curve": strings["decision_plot_alt"],
+        "subgroups": strings["subgroups_plot_alt"],
+        "shap_importance": strings["shap_plot_alt"],
+    }
+    import base64
+
+    images: dict[str, dict[str, str]] = {}
+    for name, path in plots.items():
+        if name not in alts:
+            logger.warning("plot %s has no place in the validation report; left out", name)
+            continue
+        file = Path(path)
+        mime = _MIME.get(file.suffix.lower())
+        if mime is None or not file.is_file():
+            logger.warning("plot %s (%s) is missing or not an image; left out", name, file)
+            continue
+        data = base64.b64encode(file.read_bytes()).decode("ascii")
+        images[name] = {"src": f"data:{mime};base64,{data}", "alt": alts[name]}
+    return images
+
+
+def _report_view(
+    context: Mapping[str, Any],
+    metrics: Mapping[str, Any],
+    importance: Mapping[str, Any] | None,
+    fmt: NumberFormatter,
+) -> dict[str, Any]:
+    use_case = s.mapping(context.get("use_case"))
+    dataset = s.mapping(context.get("dataset"))
+    split = s.mapping(context.get("split"))
+    model = s.mapping(context.get("model"))
+    lineage = s.mapping(context.get("lineage"))
+    calibration = s.mapping(metrics.get("calibration"))
+    baseline = s.mapping(metrics.get("baseline_comparison"))
+    title = s.text(use_case.get("title")) or s.text(use_case.get("name")) or s.text(
+        context.get("experiment"))
+    return {
+        "title": title,
+        "experiment": s.text(context.get("experiment")),
+        "run_id": s.text(context.get("run_id")),
+        "created_at": s.text(context.get("created_at")),
+        "use_case": {
+            **{k: s.text(use_case.get(k)) for k in (
+                "name", "setting", "outcome", "prediction_time", "intended_use", "population",
+                "citation")},
+            "not_for": s.texts(use_case.get("not_for")),
+            "limitations": s.texts(use_case.get("limitations")),
+        },
+        "acceptance": _acceptance(metrics, context.get("acceptance_verdict")),
+        "n": s.number(metrics.get("n")),
+        "events": s.number(metrics.get("events")),
+        "prevalence": s.number(metrics.get("prevalence")),
+        "overall": {k: s.estimate(metrics.get(k)) for k in ("auroc", "auprc", "brier", "scaled_brier")},
+        "calibration": {
+            k: s.estimate(calibration.get(k)) for k in ("intercept", "slope", "oe_ratio", "ici", "e50", "e90")
+        },
+        "thresholds": _thresholds(metrics),
+        "decision_curve": _decision_rows(metrics),
+        "subgroups": _subgroups(metrics),
+        "importance": _importance(importance),
+        "cohort_flow": _cohort_flow(context.get("cohort_flow")),
+        "population_rows": _population_rows(context.get("population_summary"), fmt),
+        "dataset": {k: s.scalar(dataset.get(k)) for k in (
+            "name", "title", "package", "licence", "citation", "url", "n_rows")},
+        "split": {k: s.scalar(split.get(k)) for k in ("method", "test_size", "n_train", "n_test")},
+        "model": {
+            "family": s.text(model.get("family")),
+            "calibration": s.text(model.get("calibration")),
+            "selection_metric": s.text(model.get("selection_metric")),
+            "cv_score": s.number(model.get("cv_score")),
+            "best_params": s.scalar_items(model.get("best_params")),
+            "candidates": _candidates(model),
+        },
+        "lineage": {
+            **{k: s.scalar(lineage.get(k)) for k in (
+                "config_sha256", "data_sha256", "code_version", "git_dirty", "python")},
+            "packages": s.scalar_items(lineage.get("packages")),
+        },
+        "baseline": {
+            "name": s.text(baseline.get("name")),
+            "auroc_diff": s.estimate(baseline.get("auroc_diff")),
+            "p_value": s.number(baseline.get("p_value")),
+        } if baseline else None,
+        "max_variables": _MAX_REPORT_VARIABLES,
+    }
+
+
+def write_validation_report(
+    context: Mapping[str, Any],
+    metrics: Mapping[str, Any],
+    *,
+    plots: Mapping[str, Path | str],
+    importance: Mapping[str, Any] | None = None,
+    out_path: str | Path,
+    language: str = "en",
+) -> Path:
+    """Write the validation report as one self-contained, accessible HTML file.
+
+    Sections: summary and acceptance verdict (each pre-specified criterion with
+    pass, fail or not applicable), discrimination, calibration, thresholds,
+    decision curve, subgroups (suppressed cells without numbers), explainability,
+    cohort flow, data provenance and lineage, model and tuning, limitations. Every
+    estimate is shown with its confidence interval, ``"0.81 (0.75–0.87)"``.
+    Only named fields of the inputs are rendered (see :func:`build_model_card`).
+
+    Parameters
+    ----------
+    context : mapping
+        The run context (see :func:`build_model_card`); also ``cohort_flow`` and
+        ``population_summary`` (a table-1 dict rendered as variable, level, value).
+    metrics : mapping
+        The validation result, metrics.json schema v1.
+    plots : mapping of str to path
+        From :func:`render_plots`; each image is embedded as a data URI.
+    importance : mapping or None, default=None
+        SHAP importance ``{"method", "n_rows", "variables": [...]}``.
+    out_path : str or path-like
+        The HTML file to write (atomically).
+    language : str, default="en"
+        A code from :func:`get_language_names`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_path``.
+
+    Raises
+    ------
+    ValueError
+        If ``language`` has no strings file.
+    """
+    strings, fmt = translator(language)
+    view = _report_view(context, metrics, importance, fmt)
+    images = _images(plots, strings, fmt, metrics.get("auroc"))
+    html = render("validation_report.html.j2", r=view, images=images, t=strings, fmt=fmt,
+                  lang=language)
+    path = atomic_write_text(Path(out_path), html)
+    logger.info("validation report written to %s", path)
+    return path

@@ -1,0 +1,736 @@
+"""MLflow tracking: a parent run per clinai run, nested trial runs, artifacts, model, registry.
+
+This module (with :mod:`clinai.tracking._model_io`) is the only place in clinai
+that imports mlflow, and it does so inside the methods, so ``import
+clinai.tracking`` stays cheap. Runs are driven through an explicit
+:class:`mlflow.MlflowClient` and explicit run ids rather than MLflow's global
+"active run" stack, so logging trials from an Optuna callback (possibly in
+another thread) cannot attach them to the wrong run.
+
+Every MLflow failure is raised as :class:`clinai.exceptions.TrackingError`
+naming the tracking URI (with any password hidden) and what was being done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import json
+import logging
+import math
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from clinai.exceptions import TrackingError
+from clinai.tracking._model_io import pip_requirements_for
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from mlflow import MlflowClient
+
+__all__ = ["MlflowTracker", "RunStatus", "flatten_metrics", "mark_orphan_runs"]
+
+logger = logging.getLogger(__name__)
+
+RunStatus = Literal["FINISHED", "FAILED", "KILLED"]
+
+_FAILED = "MLflow tracking at {uri} failed while {action}: {reason}"
+_NOT_STARTED = (
+    "MLflow tracking at {uri}: no run is active while {action}; call MlflowTracker.start() "
+    "or use `with tracker.run(...)` first"
+)
+_ALREADY_STARTED = (
+    "MLflow tracking at {uri}: run {run_id} is still active; end it with MlflowTracker.end() "
+    "before starting another"
+)
+_DELETED_EXPERIMENT = (
+    "MLflow tracking at {uri}: experiment {name!r} was deleted; restore it "
+    "(`mlflow experiments restore --experiment-id {experiment_id}`) or use another experiment name"
+)
+_BAD_STATUS = "The 'status' parameter must be one of {valid}. Got {got!r} instead."
+_NO_DIR = "MLflow tracking at {uri}: cannot log artifacts from {path}: it is not a folder"
+
+_STATUSES = ("FINISHED", "FAILED", "KILLED")
+# MLflow limits (mlflow.utils.validation), copied so that importing them needs no mlflow.
+_MAX_PARAM_VALUE = 6000
+_MAX_KEY = 250
+_MAX_TAG_VALUE = 8000
+_PARAMS_PER_BATCH = 100
+_METRICS_PER_BATCH = 1000
+_PARENT_TAG = "mlflow.parentRunId"
+_TRIAL_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
+
+_KEY_REPLACEMENTS = (("<=", "le"), (">=", "ge"), ("<", "lt"), (">", "gt"), ("=", "eq"), ("+", "plus"))
+_INVALID_KEY_CHARS = re.compile(r"[^A-Za-z0-9_\-. /]")
+
+
+def _redact(uri: str) -> str:
+    """Hide a password in a URI before it goes into a message or a log line."""
+    return re.sub(r"(://[^/:@]+):[^/@]*@", r"\1:***@", uri)
+
+
+def _metric_key(*parts: object) -> str:
+    """Join parts into an MLflow-safe metric key; '<50' -> 'lt50', '70+' -> '70plus'."""
+    text = "_".join(str(p) for p in parts if p is not None and str(p) != "")
+    for old, new in _KEY_REPLACEMENTS:
+        text = text.replace(old, new)
+    return _INVALID_KEY_CHARS.sub("_", text)[:_MAX_KEY]
+
+
+def _param_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        try:
+            text = json.dumps(list(value), default=str)
+        except (TypeError, ValueError):
+            text = str(value)
+    else:
+        text = str(value)
+    if len(text) > _MAX_PARAM_VALUE:
+        logger.debug("param value truncated from %s to %s characters", len(text), _MAX_PARAM_VALUE)
+        text = text[: _MAX_PARAM_VALUE - 3] + "..."
+    return text
+
+
+def _flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Flatten nested mappings with dots: ``{"a": {"b": 1}} -> {"a.b": "1"}``."""
+    flat: dict[str, str] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten_params(value, f"{name}."))
+        else:
+            flat[_INVALID_KEY_CHARS.sub("_", name)[:_MAX_KEY]] = _param_value(value)
+    return flat
+
+
+def _finite(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _add_estimate(out: dict[str, float], key: str, value: Any) -> None:
+    if isinstance(value, Mapping):
+        for suffix, part in (("", "estimate"), ("_ci_low", "ci_low"), ("_ci_high", "ci_high")):
+            number = _finite(value.get(part))
+            if number is not None:
+                out[f"{key}{suffix}"] = number
+    else:
+        number = _finite(value)
+        if number is not None:
+            out[key] = number
+
+
+def flatten_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
+    """Turn metrics.json (schema v1) into flat MLflow metric names.
+
+    Estimates become ``name``, ``name_ci_low`` and ``name_ci_high`` (``auroc``,
+    ``calibration_slope_ci_low``, ``sensitivity_at_0.2``,
+    ``subgroup_sex_female_auroc``); missing and non-finite values are left out.
+    Curves (ROC, calibration, decision curve) are not metrics and are skipped,
+    and so is every suppressed subgroup cell: a cell too small to show a person
+    is too small to show in MLflow.
+
+    Parameters
+    ----------
+    metrics : mapping
+        The validation result, metrics.json schema v1.
+
+    Returns
+    -------
+    dict of str to float
+        Metric name to value.
+
+    Examples
+    --------
+    >>> flatten_metrics({"n": 60, "auroc": {"estimate": 0.8, "ci_low": 0.7, "ci_high": 0.9}})
+    {'n': 60.0, 'auroc': 0.8, 'auroc_ci_low': 0.7, 'auroc_ci_high': 0.9}
+    """
+    out: dict[str, float] = {}
+    for key in ("n", "events", "prevalence", "auroc", "auprc", "brier", "scaled_brier"):
+        _add_estimate(out, key, metrics.get(key))
+    calibration = metrics.get("calibration")
+    if isinstance(calibration, Mapping):
+        for key in ("intercept", "slope", "oe_ratio", "ici", "e50", "e90"):
+            _add_estimate(out, f"calibration_{key}", calibration.get(key))
+    for row in metrics.get("thresholds") or []:
+        threshold = _finite(row.get("threshold")) if isinstance(row, Mapping) else None
+        if threshold is None:
+            continue
+        for key in ("sensitivity", "specificity", "ppv", "npv", "flag_rate"):
+            _add_estimate(out, f"{key}_at_{threshold:g}", row.get(key))
+    subgroups = metrics.get("subgroups")
+    for attribute, rows in (subgroups.items() if isinstance(subgroups, Mapping) else []):
+        for row in rows or []:
+            if not isinstance(row, Mapping) or row.get("suppressed"):
+                continue
+            for key in ("n", "events", "auroc", "calibration_intercept", "oe_ratio",
+                        "sensitivity", "specificity"):
+                _add_estimate(out, _metric_key("subgroup", attribute, row.get("group"), key),
+                              row.get(key))
+    baseline = metrics.get("baseline_comparison")
+    if isinstance(baseline, Mapping):
+        _add_estimate(out, "baseline_auroc_diff", baseline.get("auroc_diff"))
+        _add_estimate(out, "baseline_p_value", baseline.get("p_value"))
+    statuses = [
+        str(row.get("status", "")).lower() for row in metrics.get("acceptance") or []
+        if isinstance(row, Mapping)
+    ]
+    if statuses:
+        for status in ("pass", "fail", "not_applicable"):
+            out[f"acceptance_n_{status}"] = float(statuses.count(status))
+    return out
+
+
+def _is_excluded(relative: str, patterns: Sequence[str]) -> bool:
+    """Whether a file (POSIX path relative to the logged folder) matches an exclude pattern.
+
+    A pattern matches the file name (``predictions.parquet``, ``*.parquet``), the
+    relative path (``plots/raw_*.png``) or any folder on the way (``prepared`` or
+    ``prepared/``).
+    """
+    parts = relative.split("/")
+    folders, name = parts[:-1], parts[-1]
+    for pattern in patterns:
+        if pattern.endswith("/"):
+            folder = pattern.rstrip("/")
+            if any(fnmatch.fnmatchcase(f, folder) for f in folders) or relative.startswith(pattern):
+                return True
+            continue
+        if fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(relative, pattern):
+            return True
+        if any(fnmatch.fnmatchcase(f, pattern) for f in folders):
+            return True
+    return False
+
+
+def _artifact_location(tracking_uri: str, experiment: str) -> str | None:
+    """``file://<db dir>/mlartifacts/<experiment>`` for a SQLite store, else ``None``."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    path = tracking_uri.removeprefix("sqlite:///").split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    folder = Path(path).expanduser().resolve().parent / "mlartifacts" / experiment.replace("/", "_")
+    return folder.as_uri()
+
+
+def _client(tracking_uri: str) -> MlflowClient:
+    import mlflow
+    from mlflow import MlflowClient
+
+    # Set explicitly: MLflow 3.17 falls back to sqlite:///<cwd>/mlflow.db when no URI is set,
+    # and log_model resolves the URI from this global setting.
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+
+class MlflowTracker:
+    """Log one clinai run to MLflow: a parent run, nested trial runs, artifacts and the model.
+
+    Parameters
+    ----------
+    tracking_uri : str
+        E.g. ``"sqlite:///mlruns.db"`` (embedded default; artifacts go to
+        ``mlartifacts/<experiment>`` beside the database), a PostgreSQL URL or
+        ``"http://host:5000"`` for an MLflow server.
+    experiment : str
+        Experiment name; created on :meth:`start` if it does not exist.
+
+    Attributes
+    ----------
+    run_id : str or None
+        The parent run's id once started.
+    experiment_id : str or None
+        The experiment's id once started.
+
+    Notes
+    -----
+    The tracker never logs patient-level data by itself; the caller decides what
+    goes in, and should pass ``exclude`` to :meth:`log_artifacts` for
+    predictions and prepared data, and a synthetic ``input_example`` to
+    :meth:`log_model`. ``MLFLOW_DISABLE_TELEMETRY`` is left to the caller's environment.
+
+    Examples
+    --------
+    >>> tracker = MlflowTracker("sqlite:///mlruns.db", "icu_mortality")  # doctest: +SKIP
+    >>> with tracker.run("logistic-2026-08-01") as run_id:  # doctest: +SKIP
+    ...     tracker.log_params({"model": {"family": "logistic"}})
+    ...     tracker.log_metrics(flatten_metrics(metrics))
+    """
+
+    def __init__(self, tracking_uri: str, experiment: str) -> None:
+        if not isinstance(tracking_uri, str) or not tracking_uri:
+            raise ValueError(
+                f"The 'tracking_uri' parameter must be a non-empty string. Got {tracking_uri!r} instead."
+            )
+        if not isinstance(experiment, str) or not experiment:
+            raise ValueError(
+                f"The 'experiment' parameter must be a non-empty string. Got {experiment!r} instead."
+            )
+        self.tracking_uri = tracking_uri
+        self.experiment = experiment
+        self.run_id: str | None = None
+        self.experiment_id: str | None = None
+        self._active = False
+        self._client_instance: MlflowClient | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"MlflowTracker(tracking_uri={_redact(self.tracking_uri)!r}, "
+            f"experiment={self.experiment!r}, run_id={self.run_id!r})"
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _failure(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except TrackingError:
+            raise
+        except Exception as exc:
+            raise TrackingError(
+                _FAILED.format(uri=_redact(self.tracking_uri), action=action, reason=exc)
+            ) from exc
+
+    @property
+    def _client(self) -> MlflowClient:
+        if self._client_instance is None:
+            with self._failure("connecting"):
+                self._client_instance = _client(self.tracking_uri)
+        return self._client_instance
+
+    def _require_run(self, action: str) -> str:
+        if not self._active or self.run_id is None:
+            raise TrackingError(_NOT_STARTED.format(uri=_redact(self.tracking_uri), action=action))
+        return self.run_id
+
+    def _ensure_experiment(self) -> str:
+        from mlflow.exceptions import MlflowException
+
+        client = self._client
+        experiment = client.get_experiment_by_name(self.experiment)
+        if experiment is None:
+            location = _artifact_location(self.tracking_uri, self.experiment)
+            try:
+                return client.create_experiment(self.experiment, artifact_location=location)
+            except MlflowException:
+                # Another process may have created it in the meantime.
+                experiment = client.get_experiment_by_name(self.experiment)
+                if experiment is None:
+                    raise
+            logger.info("created MLflow experiment %s (artifacts at %s)", self.experiment, location)
+        if experiment.lifecycle_stage == "deleted":
+            raise TrackingError(_DELETED_EXPERIMENT.format(
+                uri=_redact(self.tracking_uri), name=self.experiment,
+                experiment_id=experiment.experiment_id,
+            ))
+        return str(experiment.experiment_id)
+
+    def _log_batch(self, run_id: str, *, params: Mapping[str, str] | None = None,
+                   metrics: Mapping[str, float] | None = None, step: int = 0) -> None:
+        from mlflow.entities import Metric, Param
+
+        client = self._client
+        items = list((params or {}).items())
+        for start in range(0, len(items), _PARAMS_PER_BATCH):
+            chunk = items[start:start + _PARAMS_PER_BATCH]
+            client.log_batch(run_id, params=[Param(k, v) for k, v in chunk])
+        timestamp = int(time.time() * 1000)
+        entries = list((metrics or {}).items())
+        for start in range(0, len(entries), _METRICS_PER_BATCH):
+            chunk = entries[start:start + _METRICS_PER_BATCH]
+            client.log_batch(run_id, metrics=[Metric(k, v, timestamp, step) for k, v in chunk])
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def start(self, run_name: str, *, tags: Mapping[str, str] | None = None) -> str:
+        """Start the parent run (creating the experiment if needed).
+
+        Parameters
+        ----------
+        run_name : str
+            Name shown in the MLflow UI.
+        tags : mapping of str to str or None, default=None
+            Extra run tags.
+
+        Returns
+        -------
+        str
+            The parent run id.
+
+        Raises
+        ------
+        TrackingError
+            If a run of this tracker is still active, or MLflow fails.
+        """
+        if self._active:
+            raise TrackingError(_ALREADY_STARTED.format(uri=_redact(self.tracking_uri),
+                                                        run_id=self.run_id))
+        with self._failure(f"starting run {run_name!r} in experiment {self.experiment!r}"):
+            self.experiment_id = self._ensure_experiment()
+            run_tags = {"clinai.kind": "run", **{str(k): str(v)[:_MAX_TAG_VALUE]
+                                                 for k, v in (tags or {}).items()}}
+            run = self._client.create_run(self.experiment_id, run_name=run_name, tags=run_tags)
+        self.run_id = run.info.run_id
+        self._active = True
+        logger.info("MLflow run %s started in experiment %s at %s", self.run_id, self.experiment,
+                    _redact(self.tracking_uri))
+        return self.run_id
+
+    def end(self, status: RunStatus = "FINISHED") -> None:
+        """End the parent run with ``status`` (``FINISHED``, ``FAILED`` or ``KILLED``).
+
+        Does nothing if no run is active.
+
+        Raises
+        ------
+        ValueError
+            If ``status`` is not one of the three.
+        TrackingError
+            If MLflow fails.
+        """
+        if status not in _STATUSES:
+            raise ValueError(_BAD_STATUS.format(valid=list(_STATUSES), got=status))
+        if not self._active or self.run_id is None:
+            logger.debug("MlflowTracker.end(%s): no active run", status)
+            return
+        with self._failure(f"ending run {self.run_id} as {status}"):
+            self._client.set_terminated(self.run_id, status=status)
+        self._active = False
+        logger.info("MLflow run %s ended: %s", self.run_id, status)
+
+    def _end_after_error(self, status: RunStatus) -> None:
+        try:
+            self.end(status)
+        except TrackingError:
+            logger.warning("could not mark MLflow run %s as %s", self.run_id, status, exc_info=True)
+
+    @contextlib.contextmanager
+    def run(self, run_name: str, *, tags: Mapping[str, str] | None = None) -> Iterator[str]:
+        """Start the parent run for a ``with`` block and end it on the way out.
+
+        The run ends ``FINISHED`` when the block completes, ``KILLED`` on
+        ``KeyboardInterrupt`` and ``FAILED`` on any other exception, which is re-raised.
+
+        Parameters
+        ----------
+        run_name : str
+            Name shown in the MLflow UI.
+        tags : mapping of str to str or None, default=None
+            Extra run tags.
+
+        Yields
+        ------
+        str
+            The parent run id.
+        """
+        run_id = self.start(run_name, tags=tags)
+        try:
+            yield run_id
+        except KeyboardInterrupt:
+            self._end_after_error("KILLED")
+            raise
+        except BaseException:
+            self._end_after_error("FAILED")
+            raise
+        self.end("FINISHED")
+
+    # -- logging ---------------------------------------------------------------------------
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Log parameters on the parent run.
+
+        Nested mappings are flattened with dots (``{"tuning": {"n_trials": 20}}`` ->
+        ``tuning.n_trials``); values are converted to text and truncated to MLflow's
+        limit of 6000 characters.
+
+        Raises
+        ------
+        TrackingError
+            If no run is active, or MLflow refuses (e.g. a parameter re-logged with
+            a different value).
+        """
+        run_id = self._require_run("logging params")
+        flat = _flatten_params(params)
+        with self._failure("logging params"):
+            self._log_batch(run_id, params=flat)
+
+    def log_metrics(self, metrics: Mapping[str, float], *, step: int | None = None) -> None:
+        """Log metrics on the parent run; ``None`` and non-numbers are skipped.
+
+        Parameters
+        ----------
+        metrics : mapping of str to float
+            E.g. from :func:`flatten_metrics`.
+        step : int or None, default=None
+            Step of the values (``0`` if ``None``).
+        """
+        run_id = self._require_run("logging metrics")
+        clean: dict[str, float] = {}
+        for key, value in metrics.items():
+            if value is None or isinstance(value, bool):
+                continue
+            try:
+                clean[_metric_key(key)] = float(value)
+            except (TypeError, ValueError):
+                logger.debug("metric %s skipped: %r is not a number", key, value)
+        with self._failure("logging metrics"):
+            self._log_batch(run_id, metrics=clean, step=step or 0)
+
+    def log_trial(
+        self,
+        model_family: str,
+        number: int,
+        params: Mapping[str, Any],
+        score: float | None,
+        state: str,
+    ) -> str:
+        """Log one tuning trial as a nested child run of the parent run.
+
+        The child is named ``f"{model_family}-trial-{number}"``, tagged with
+        ``mlflow.parentRunId``, ``clinai.kind=trial``, ``clinai.model_family``,
+        ``clinai.trial_number`` and ``clinai.trial_state``, holds the trial's
+        params and its ``cv_score`` metric, and ends ``FINISHED`` (complete or
+        pruned trials) or ``FAILED``. Safe to call from an Optuna callback thread.
+
+        Parameters
+        ----------
+        model_family : str
+            E.g. ``"logistic"``.
+        number : int
+            Trial number within the family's study.
+        params : mapping
+            The trial's hyperparameters.
+        score : float or None
+            Cross-validated score (``None`` for a failed or pruned trial).
+        state : str
+            Optuna's trial state name: ``COMPLETE``, ``PRUNED`` or ``FAIL``.
+
+        Returns
+        -------
+        str
+            The child run id.
+        """
+        parent = self._require_run("logging a trial")
+        state_name = str(state).upper().rsplit(".", 1)[-1]  # accepts "TrialState.COMPLETE"
+        tags = {
+            _PARENT_TAG: parent,
+            "clinai.kind": "trial",
+            "clinai.model_family": str(model_family),
+            "clinai.trial_number": str(number),
+            "clinai.trial_state": state_name,
+        }
+        value = _finite(score)
+        with self._failure(f"logging trial {number} of {model_family}"):
+            child = self._client.create_run(
+                self.experiment_id or self._ensure_experiment(),
+                run_name=f"{model_family}-trial-{number}", tags=tags,
+            )
+            child_id = child.info.run_id
+            try:
+                self._log_batch(child_id, params=_flatten_params(params),
+                                metrics={"cv_score": value} if value is not None else None)
+            except BaseException:
+                self._client.set_terminated(child_id, status="FAILED")
+                raise
+            self._client.set_terminated(child_id, status=_TRIAL_STATUS.get(state_name, "FAILED"))
+        return str(child_id)
+
+    def log_artifacts(
+        self,
+        local_dir: str | os.PathLike[str],
+        *,
+        artifact_path: str | None = None,
+        exclude: Sequence[str] = (),
+    ) -> list[str]:
+        """Log the files of a folder as artifacts of the parent run, except excluded ones.
+
+        Parameters
+        ----------
+        local_dir : path-like
+            The folder (e.g. the run directory).
+        artifact_path : str or None, default=None
+            Folder inside the run's artifacts.
+        exclude : sequence of str, default=()
+            Glob patterns matched against each file name, its relative path and
+            the folders on its way: ``("predictions.parquet", "prepared/")`` keeps
+            patient-level files out of MLflow. Symbolic links are never followed.
+
+        Returns
+        -------
+        list of str
+            The relative POSIX paths of the files logged.
+        """
+        run_id = self._require_run("logging artifacts")
+        root = Path(local_dir)
+        if not root.is_dir():
+            raise TrackingError(_NO_DIR.format(uri=_redact(self.tracking_uri), path=root))
+        logged: list[str] = []
+        with self._failure(f"logging artifacts from {root}"):
+            for folder, dirnames, filenames in os.walk(root):
+                dirnames.sort()
+                for filename in sorted(filenames):
+                    path = Path(folder, filename)
+                    relative = path.relative_to(root).as_posix()
+                    if path.is_symlink() or _is_excluded(relative, exclude):
+                        logger.debug("artifact %s not logged (excluded or a link)", relative)
+                        continue
+                    parent = Path(relative).parent.as_posix()
+                    target = "/".join(p for p in (artifact_path, parent) if p and p != ".") or None
+                    self._client.log_artifact(run_id, str(path), artifact_path=target)
+                    logged.append(relative)
+        logger.info("logged %s artifacts from %s", len(logged), root)
+        return logged
+
+    def log_model(
+        self,
+        model: Any,
+        *,
+        input_example: pd.DataFrame,
+        registered_model_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Log a fitted scikit-learn-API model on the parent run, optionally registering it.
+
+        The model is saved with ``mlflow.sklearn`` under the name ``model``, in
+        cloudpickle format (skops refuses LightGBM and PyTorch types), with a
+        signature inferred from ``input_example`` and ``model.predict_proba``, an
+        explicit short ``pip_requirements`` list (MLflow's own inference takes about
+        10 s and over-reaches), and ``pyfunc_predict_fn="predict_proba"`` so that a
+        reloaded pyfunc returns probabilities.
+
+        Parameters
+        ----------
+        model : estimator
+            Fitted, with ``predict_proba``.
+        input_example : pandas.DataFrame
+            A few **synthetic** rows (stored with the model: never real patients).
+        registered_model_name : str or None, default=None
+            Register a new version under this name.
+
+        Returns
+        -------
+        dict
+            ``{"model_uri", "version", "model_id", "run_id", "name"}``; ``version`` is
+            the registered version (int) or ``None``.
+        """
+        run_id = self._require_run("logging the model")
+        with self._failure("logging the model"):
+            import mlflow
+            import mlflow.sklearn
+            from mlflow.models import infer_signature
+
+            mlflow.set_tracking_uri(self.tracking_uri)
+            mlflow.set_registry_uri(self.tracking_uri)
+            signature = infer_signature(input_example, model.predict_proba(input_example))
+            # Create the logged model in this run's experiment ourselves: without an active
+            # fluent run, MLflow 3.17 would file it under the Default experiment (id 0), whose
+            # artifacts land in ./mlruns of the working directory.
+            logged = self._client.create_logged_model(
+                experiment_id=self.experiment_id or self._ensure_experiment(),
+                name="model",
+                source_run_id=run_id,
+                params=dict(self._client.get_run(run_id).data.params),
+            )
+            info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                signature=signature,
+                input_example=input_example,
+                pip_requirements=pip_requirements_for(model),
+                serialization_format="cloudpickle",
+                pyfunc_predict_fn="predict_proba",
+                registered_model_name=registered_model_name,
+                run_id=run_id,
+                model_id=logged.model_id,
+            )
+        version = info.registered_model_version
+        logger.info("model logged to %s%s", info.model_uri,
+                    f" as {registered_model_name} v{version}" if version is not None else "")
+        return {
+            "model_uri": info.model_uri,
+            "version": None if version is None else int(version),
+            "model_id": getattr(info, "model_id", None),
+            "run_id": run_id,
+            "name": registered_model_name,
+        }
+
+    # -- registry --------------------------------------------------------------------------
+
+    def set_registered_alias(self, name: str, alias: str, version: int | str) -> None:
+        """Point ``alias`` (e.g. ``candidate``, ``approved``) of a registered model at ``version``.
+
+        Aliases replace MLflow's deprecated stages; ``models:/<name>@<alias>`` then
+        loads that version.
+        """
+        with self._failure(f"setting alias {alias!r} of model {name!r} to version {version}"):
+            self._client.set_registered_model_alias(name, alias, str(version))
+
+    def set_model_version_tags(self, name: str, version: int | str, tags: Mapping[str, Any]) -> None:
+        """Set tags (e.g. the acceptance verdict, the card's hash) on a registered model version."""
+        with self._failure(f"tagging version {version} of model {name!r}"):
+            for key, value in tags.items():
+                self._client.set_model_version_tag(name, str(version), str(key),
+                                                   str(value)[:_MAX_TAG_VALUE])
+
+
+def mark_orphan_runs(tracking_uri: str, experiment: str, *, min_age_s: float = 0.0) -> int:
+    """Mark runs left ``RUNNING`` by a killed process as ``FAILED``.
+
+    Call it before starting a run. With several workers logging to one
+    experiment at once, pass ``min_age_s`` larger than the longest run, so
+    that live runs of other workers are left alone.
+
+    Parameters
+    ----------
+    tracking_uri : str
+        The tracking URI.
+    experiment : str
+        Experiment name; a missing experiment has no orphans.
+    min_age_s : float, default=0.0
+        Only runs started at least this many seconds ago are marked.
+
+    Returns
+    -------
+    int
+        The number of runs marked ``FAILED`` (tagged ``clinai.orphaned=true``).
+    """
+    action = f"marking orphaned runs of experiment {experiment!r}"
+    try:
+        client = _client(tracking_uri)
+        found = client.get_experiment_by_name(experiment)
+        if found is None:
+            return 0
+        cutoff = (time.time() - min_age_s) * 1000
+        orphans = []
+        page_token = None
+        while True:
+            page = client.search_runs(
+                [found.experiment_id], filter_string="attributes.status = 'RUNNING'",
+                max_results=1000, page_token=page_token,
+            )
+            orphans += [run for run in page if run.info.start_time <= cutoff]
+            page_token = page.token
+            if not page_token:
+                break
+        for run in orphans:
+            client.set_tag(run.info.run_id, "clinai.orphaned", "true")
+            client.set_terminated(run.info.run_id, status="FAILED")
+            logger.warning("MLflow run %s was left RUNNING; marked FAILED", run.info.run_id)
+    except TrackingError:
+        raise
+    except Exception as exc:
+        raise TrackingError(
+            _FAILED.format(uri=_redact(tracking_uri), action=action, reason=exc)
+        ) from exc
+    return len(orphans)

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clinai.data import (
+    _checks,
+    check_all_missing,
+    check_binary_outcome,
+    check_cohort_not_empty,
+    check_columns,
+    check_finite_features,
+    check_no_patient_overlap,
+)
+from clinai.exceptions import DataError
+
+
+def _raises(message: str):  # type: ignore[no-untyped-def]
+    return pytest.raises(DataError, match=f"^{re.escape(message)}$")
+
+
+# check_columns ---------------------------------------------------------------------------
+
+
+def test_columns_present() -> None:
+    check_columns(pd.DataFrame({"age": [1], "sex": ["F"]}), ["age", "sex"], where="the data")
+
+
+def test_missing_column_message() -> None:
+    df = pd.DataFrame({"sex": ["F"], "died": [0]})
+    expected = (
+        "column 'age' not found in the data: available columns are sex, died; "
+        "check the pipeline or data"
+    )
+    with _raises(expected):
+        check_columns(df, ["age", "sex"], where="the data")
+
+
+def test_several_missing_columns() -> None:
+    with pytest.raises(DataError, match=re.escape("columns 'age', 'bmi' not found in")):
+        check_columns(pd.DataFrame({"sex": ["F"]}), ["age", "bmi"], where="the data")
+
+
+def test_long_column_list_is_truncated() -> None:
+    df = pd.DataFrame({f"c{i}": [0] for i in range(50)})
+    with pytest.raises(DataError, match=re.escape("c19 ... (30 more); check")):
+        check_columns(df, ["age"], where="the data")
+
+
+# check_binary_outcome -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "y",
+    [[0, 1, 0], [True, False, True], np.array([0.0, 1.0]), pd.Series([1, 0], dtype="Int64")],
+)
+def test_binary_outcomes_pass(y: object) -> None:
+    check_binary_outcome(y, column="died")  # type: ignore[arg-type]
+
+
+def test_outcome_not_binary() -> None:
+    expected = _checks.OUTCOME_NOT_BINARY.format(
+        label="outcome column 'died'", values="'No', 'Yes'"
+    )
+    with _raises(expected):
+        check_binary_outcome(pd.Series(["Yes", "No", "No"]), column="died")
+
+
+def test_outcome_with_other_numbers() -> None:
+    with pytest.raises(DataError, match=re.escape("found 2, 3: recode it")):
+        check_binary_outcome([0, 1, 2, 3], column="los")
+
+
+def test_outcome_missing_values() -> None:
+    expected = _checks.OUTCOME_MISSING.format(label="outcome column 'died'", count=2)
+    with _raises(expected):
+        check_binary_outcome(pd.Series([0, 1, None, np.nan]), column="died")
+
+
+def test_outcome_one_class() -> None:
+    expected = _checks.OUTCOME_ONE_CLASS.format(label="outcome column 'died'", value=0, n=3)
+    with _raises(expected):
+        check_binary_outcome([0, 0, 0], column="died")
+
+
+def test_outcome_empty() -> None:
+    with _raises(_checks.OUTCOME_EMPTY.format(label="outcome column 'died'")):
+        check_binary_outcome([], column="died")
+
+
+def test_outcome_label_phrase_is_used_as_given() -> None:
+    with pytest.raises(DataError, match=r"^outcome in the test split has only one class"):
+        check_binary_outcome([1, 1], column="outcome in the test split")
+
+
+# check_cohort_not_empty -----------------------------------------------------------------
+
+
+def test_cohort_not_empty() -> None:
+    check_cohort_not_empty(pd.DataFrame({"a": [1]}))
+    with _raises(_checks.COHORT_EMPTY.format(where="pipeline 'icu'")):
+        check_cohort_not_empty(pd.DataFrame({"a": []}), where="pipeline 'icu'")
+    with pytest.raises(DataError, match="no patients left in the cohort"):
+        check_cohort_not_empty(pd.DataFrame())
+
+
+# check_no_patient_overlap ---------------------------------------------------------------
+
+
+def test_patient_overlap_message_never_names_the_patient() -> None:
+    check_no_patient_overlap(pd.Series(["a", "a", "b"]), pd.Series(["c"]))
+    with _raises(_checks.PATIENT_OVERLAP.format(count=1)) as info:
+        check_no_patient_overlap(["secret-id-1", "b"], ["secret-id-1", "c"])
+    assert "secret-id-1" not in str(info.value)
+
+
+# check_finite_features / check_all_missing ----------------------------------------------
+
+
+def test_finite_features() -> None:
+    check_finite_features(pd.DataFrame({"age": [70.0, np.nan], "sex": ["F", "M"]}))
+    X = pd.DataFrame({"age": [70.0, 1.0], "ratio": [np.inf, 1.0], "neg": [-np.inf, 0.0]})
+    with _raises(_checks.NOT_FINITE.format(columns="'ratio', 'neg'")):
+        check_finite_features(X)
+
+
+def test_finite_features_with_nullable_floats() -> None:
+    check_finite_features(pd.DataFrame({"x": pd.array([1.0, None], dtype="Float64")}))
+
+
+def test_all_missing() -> None:
+    check_all_missing(pd.DataFrame({"age": [70.0, np.nan]}))
+    X = pd.DataFrame({"age": [70.0, 60.0], "lactate": [np.nan, np.nan], "note": [None, None]})
+    with _raises(_checks.ALL_MISSING.format(columns="'lactate', 'note'")):
+        check_all_missing(X)
+
+
+def test_messages_are_one_line() -> None:
+    for name in dir(_checks):
+        value = getattr(_checks, name)
+        if name.isupper() and isinstance(value, str):
+            assert "\n" not in value, name
