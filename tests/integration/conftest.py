@@ -44,7 +44,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "evaluation": {
             "n_boot": 30, "thresholds": [0.2], "sensitive_attributes": ["sex"],
             "shap_background": 20, "shap_max_rows": 40,
-            "acceptance": [{"name": "discrimination", "metric": "auroc", "on": "ci_low", "min": 0.5}],
+            "acceptance": [{"name": "discrimination", "metric": "auroc", "statistic": "ci_low", "min": 0.5}],
         },
         "languages": ["en", "da"],
     }

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clinai.exceptions import ModelError
+from clinai.exceptions import DataError, ModelError
 from clinai.models import TrialRecord, TuningResult, get_model, get_model_names, tune_model
 from clinai.models._tuning import (
     N_TRIALS_MSG,
@@ -225,4 +225,20 @@ def test_unknown_model_before_any_work(small_data) -> None:
             timeout_s=10,
             storage=None,
             study_name="x",
+        )
+
+
+def test_missing_column_is_a_data_error(small_data) -> None:
+    X, y = small_data
+    with pytest.raises(DataError, match=re.escape("X lacks the feature column(s) lab_value")):
+        tune_model(
+            "logistic",
+            X.drop(columns="lab_value"),
+            y,
+            numeric=NUMERIC,
+            categorical=CATEGORICAL,
+            n_trials=1,
+            timeout_s=10,
+            storage=None,
+            study_name="cols",
         )

@@ -215,3 +215,11 @@ def context() -> dict[str, Any]:
 @pytest.fixture
 def importance() -> dict[str, Any]:
     return copy.deepcopy(IMPORTANCE)
+
+
+@pytest.fixture(scope="session")
+def all_plots(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The five plots of the example, rendered once per session (about 2 s)."""
+    from clinai.reporting import render_plots
+
+    return render_plots(METRICS, importance=IMPORTANCE, out_dir=tmp_path_factory.mktemp("plots"))

@@ -88,12 +88,13 @@ class AcceptanceCriterion(_Strict):
     """One pre-registered acceptance criterion.
 
     ``metric`` is a dotted path into ``metrics.json`` (for example ``auroc`` or
-    ``calibration.slope``); ``on`` picks the estimate or a CI bound.
+    ``calibration.slope``); ``statistic`` picks the estimate or a CI bound.
+    (Not ``on``: YAML 1.1 reads an unquoted ``on`` key as ``True``.)
     """
 
     name: str
     metric: str
-    on: Literal["estimate", "ci_low", "ci_high"] = "estimate"
+    statistic: Literal["estimate", "ci_low", "ci_high"] = "estimate"
     min: float | None = None
     max: float | None = None
 
@@ -139,7 +140,7 @@ class TrackingConfig(_Strict):
 
     uri: str = "sqlite:///mlruns.db"
     enabled: bool = True
-    register: bool = True
+    register_model: bool = True
     model_name: str | None = None
 
 

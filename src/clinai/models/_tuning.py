@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-from clinai.exceptions import ModelError
+from clinai.exceptions import DataError, ModelError
 from clinai.models._preprocess import check_columns
 from clinai.models._registry import check_model_name, get_model, get_search_space
 
@@ -41,6 +41,10 @@ SCORING_MSG = "tuning.metric (scoring) must be one of {choices}; got {value!r}"
 CLASS_COUNT_MSG = (
     "the outcome needs two classes with at least tuning.cv_folds={folds} rows each for "
     "stratified cross-validation; got class counts {counts}: lower tuning.cv_folds or add data"
+)
+MISSING_COLUMNS_MSG = (
+    "X lacks the feature column(s) {columns} named in numeric/categorical: "
+    "pass the training features with those columns"
 )
 LENGTH_MSG = "X has {n_x} rows but y has {n_y}: pass the outcome of the same rows"
 STUDY_MISMATCH_MSG = (
@@ -309,13 +313,18 @@ def tune_model(
 
     Raises
     ------
+    DataError
+        If ``X`` lacks a column named in ``numeric`` or ``categorical``.
     ModelError
         If the name, budget, folds or scoring is invalid, the outcome cannot
         be split into ``cv_folds`` stratified folds, the stored study was made
         for another model or scoring, or fitting fails.
     """
     check_model_name(name)
-    check_columns(numeric, categorical)
+    num, cat = check_columns(numeric, categorical)
+    missing = [c for c in [*num, *cat] if c not in getattr(X, "columns", ())]
+    if missing:
+        raise DataError(MISSING_COLUMNS_MSG.format(columns=", ".join(missing)))
     y_arr = _validate(
         X, y, n_trials=n_trials, timeout_s=timeout_s, cv_folds=cv_folds, scoring=scoring
     )

@@ -1,0 +1,185 @@
+"""Pre-specified acceptance criteria: pass, fail or not applicable.
+
+A criterion is a mapping::
+
+    {"name": "discrimination", "metric": "auroc", "on": "ci_low", "min": 0.70, "max": None}
+
+``metric`` is a dotted path into the ``metrics.json`` dict (``"auroc"``,
+``"calibration.slope"``, ``"thresholds.0.sensitivity"``; an integer part
+indexes a list), ``on`` picks ``"estimate"`` (default), ``"ci_low"`` or
+``"ci_high"`` of an estimate, and ``min``/``max`` are inclusive bounds (at
+least one is required). A plain number (e.g. ``"prevalence"``) can only be
+judged ``on="estimate"``. When the value is missing or ``None`` the criterion
+is ``"not_applicable"``, which is kept apart from ``"fail"``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from clinai.evaluation._results import AcceptanceResult
+from clinai.exceptions import DataError
+
+__all__ = ["CRITERIA_MSG", "ON_VALUES", "evaluate_acceptance"]
+
+#: Parts of an estimate a criterion can be judged on.
+ON_VALUES = ("estimate", "ci_low", "ci_high")
+_KEYS = frozenset({"name", "metric", "on", "min", "max"})
+
+CRITERIA_MSG = "invalid acceptance criteria:\n{problems}"
+
+
+def _bound(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise TypeError(value)
+    return number
+
+
+def _check_criterion(index: int, criterion: Any) -> list[str]:
+    """Return the problems of one criterion (empty when it is valid)."""
+    where = f"criteria[{index}]"
+    if not isinstance(criterion, Mapping):
+        return [f"{where}: must be a mapping with name, metric, on, min, max; got {criterion!r}"]
+    problems = []
+    unknown = sorted(set(map(str, criterion)) - _KEYS)
+    if unknown:
+        problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; use {', '.join(sorted(_KEYS))}")
+    for key in ("name", "metric"):
+        value = criterion.get(key)
+        if not isinstance(value, str) or not value:
+            problems.append(f"{where}.{key}: must be a non-empty string; got {value!r}")
+    on = criterion.get("on", "estimate")
+    if on not in ON_VALUES:
+        problems.append(f"{where}.on: must be one of {', '.join(ON_VALUES)}; got {on!r}")
+    bounds: dict[str, float | None] = {}
+    for key in ("min", "max"):
+        try:
+            bounds[key] = _bound(criterion.get(key))
+        except TypeError:
+            problems.append(f"{where}.{key}: must be a finite number or null; got {criterion.get(key)!r}")
+            bounds[key] = None
+    low, high = bounds["min"], bounds["max"]
+    if low is None and high is None and not any(p.startswith(f"{where}.m") for p in problems):
+        problems.append(f"{where}: give min, max or both")
+    if low is not None and high is not None and low > high:
+        problems.append(f"{where}: min ({low:g}) is greater than max ({high:g})")
+    return problems
+
+
+def _resolve(metrics: Any, path: str) -> Any:
+    """Follow a dotted path through mappings and lists; ``None`` when it leads nowhere."""
+    current = metrics
+    for part in path.split("."):
+        if isinstance(current, Mapping):
+            if part not in current:
+                return None
+            current = current[part]
+        elif isinstance(current, list | tuple) and part.lstrip("-").isdigit():
+            index = int(part)
+            if not -len(current) <= index < len(current):
+                return None
+            current = current[index]
+        else:
+            return None
+    return current
+
+
+def _value(metrics: Any, path: str, on: str) -> float | None:
+    found = _resolve(metrics, path)
+    if isinstance(found, Mapping):
+        found = found.get(on)
+    elif on != "estimate":
+        return None
+    if isinstance(found, bool) or not isinstance(found, int | float):
+        return None
+    number = float(found)
+    return number if math.isfinite(number) else None
+
+
+def _rule(metric: str, on: str, low: float | None, high: float | None) -> str:
+    subject = f"{metric} {on}"
+    if low is not None and high is not None:
+        return f"{low:g} <= {subject} <= {high:g}"
+    if low is not None:
+        return f"{subject} >= {low:g}"
+    return f"{subject} <= {high:g}"
+
+
+def evaluate_acceptance(
+    metrics: Mapping[str, Any], criteria: Sequence[Mapping[str, Any]]
+) -> list[AcceptanceResult]:
+    """Judge pre-specified acceptance criteria against a ``metrics.json`` dict.
+
+    A criterion passes when its value lies within ``[min, max]`` (bounds
+    inclusive, a missing bound unrestricted), fails otherwise, and is not
+    applicable when the value is missing or ``None`` (e.g. no interval was
+    computed, or the metric does not exist).
+
+    Parameters
+    ----------
+    metrics : Mapping
+        The ``metrics.json`` document (``ValidationResult.to_dict()``); a
+        ``ValidationResult`` is also accepted.
+    criteria : sequence of Mapping
+        Each ``{"name", "metric", "on", "min", "max"}``; ``metric`` is a dotted
+        path (``"calibration.slope"``), ``on`` is ``"estimate"`` (default),
+        ``"ci_low"`` or ``"ci_high"``.
+
+    Returns
+    -------
+    list of AcceptanceResult
+        One per criterion, in order; ``status`` is ``"pass"``, ``"fail"`` or
+        ``"not_applicable"``.
+
+    Raises
+    ------
+    DataError
+        When a criterion is malformed; every problem is listed at once.
+
+    Examples
+    --------
+    >>> metrics = {"auroc": {"estimate": 0.81, "ci_low": 0.74, "ci_high": 0.87}}
+    >>> [r] = evaluate_acceptance(
+    ...     metrics, [{"name": "discrimination", "metric": "auroc", "on": "ci_low", "min": 0.7}]
+    ... )
+    >>> r.status, r.rule
+    ('pass', 'auroc ci_low >= 0.7')
+    """
+    if not isinstance(metrics, Mapping) and hasattr(metrics, "to_dict"):
+        metrics = metrics.to_dict()
+    problems = [problem for i, c in enumerate(criteria) for problem in _check_criterion(i, c)]
+    if problems:
+        raise DataError(CRITERIA_MSG.format(problems="\n".join(f"- {p}" for p in problems)))
+    results = []
+    for criterion in criteria:
+        metric = str(criterion["metric"])
+        on = str(criterion.get("on", "estimate"))
+        low = _bound(criterion.get("min"))
+        high = _bound(criterion.get("max"))
+        value = _value(metrics, metric, on)
+        if value is None:
+            status = "not_applicable"
+        elif (low is None or value >= low) and (high is None or value <= high):
+            status = "pass"
+        else:
+            status = "fail"
+        results.append(
+            AcceptanceResult(
+                criterion=str(criterion["name"]),
+                metric=metric,
+                on=on,
+                min=low,
+                max=high,
+                value=value,
+                status=status,
+                rule=_rule(metric, on, low, high),
+            )
+        )
+    return results
