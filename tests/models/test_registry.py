@@ -21,6 +21,7 @@ from clinai.models import (
     get_model,
     get_model_names,
     get_search_space,
+    tune_model,
 )
 from clinai.models._preprocess import COLUMNS_EMPTY_MSG, COLUMNS_OVERLAP_MSG, COLUMNS_TYPE_MSG
 
@@ -55,10 +56,27 @@ def test_column_lists_are_checked() -> None:
         ModelError, match=re.escape(COLUMNS_TYPE_MSG.format(which="numeric", value="age"))
     ):
         get_model("logistic", numeric="age", categorical=[])
-    with pytest.raises(ModelError, match=re.escape(COLUMNS_EMPTY_MSG)):
-        get_model("logistic", numeric=[], categorical=[])
     with pytest.raises(ModelError, match=re.escape(COLUMNS_OVERLAP_MSG.format(columns="age"))):
         get_model("logistic", numeric=["age"], categorical=["age", "sex"])
+
+
+def test_empty_columns_build_but_do_not_tune(train_data) -> None:
+    # building with no columns is allowed (a cheap way to check a name); tuning is not
+    for name in MODEL_NAMES:
+        assert isinstance(get_model(name, numeric=[], categorical=[]), Pipeline)
+    X, y = train_data
+    with pytest.raises(ModelError, match=re.escape(COLUMNS_EMPTY_MSG)):
+        tune_model(
+            "logistic",
+            X,
+            y,
+            numeric=[],
+            categorical=[],
+            n_trials=1,
+            timeout_s=10,
+            storage=None,
+            study_name="empty",
+        )
 
 
 def test_import_is_cheap() -> None:

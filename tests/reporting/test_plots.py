@@ -3,8 +3,6 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-import pytest
-
 from clinai.reporting import PLOT_NAMES, render_plots
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -2,15 +2,17 @@
 
 A criterion is a mapping::
 
-    {"name": "discrimination", "metric": "auroc", "on": "ci_low", "min": 0.70, "max": None}
+    {"name": "discrimination", "metric": "auroc", "statistic": "ci_low", "min": 0.70, "max": None}
 
 ``metric`` is a dotted path into the ``metrics.json`` dict (``"auroc"``,
 ``"calibration.slope"``, ``"thresholds.0.sensitivity"``; an integer part
-indexes a list), ``on`` picks ``"estimate"`` (default), ``"ci_low"`` or
-``"ci_high"`` of an estimate, and ``min``/``max`` are inclusive bounds (at
-least one is required). A plain number (e.g. ``"prevalence"``) can only be
-judged ``on="estimate"``. When the value is missing or ``None`` the criterion
-is ``"not_applicable"``, which is kept apart from ``"fail"``.
+indexes a list), ``statistic`` picks ``"estimate"`` (default), ``"ci_low"``
+or ``"ci_high"`` of an estimate (``"on"`` is accepted as a synonym; the
+config calls it ``statistic`` because YAML 1.1 reads an unquoted ``on`` as
+``True``), and ``min``/``max`` are inclusive bounds (at least one is
+required). A plain number (e.g. ``"prevalence"``) can only be judged on its
+``"estimate"``. When the value is missing or ``None`` the criterion is
+``"not_applicable"``, which is kept apart from ``"fail"``.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from typing import Any
 from clinai.evaluation._results import AcceptanceResult
 from clinai.exceptions import DataError
 
-__all__ = ["CRITERIA_MSG", "ON_VALUES", "evaluate_acceptance"]
+__all__ = ["CRITERIA_MSG", "STATISTICS", "evaluate_acceptance"]
 
 #: Parts of an estimate a criterion can be judged on.
-ON_VALUES = ("estimate", "ci_low", "ci_high")
-_KEYS = frozenset({"name", "metric", "on", "min", "max"})
+STATISTICS = ("estimate", "ci_low", "ci_high")
+_KEYS = frozenset({"name", "metric", "statistic", "on", "min", "max"})
 
 CRITERIA_MSG = "invalid acceptance criteria:\n{problems}"
 
@@ -46,31 +48,48 @@ def _check_criterion(index: int, criterion: Any) -> list[str]:
     """Return the problems of one criterion (empty when it is valid)."""
     where = f"criteria[{index}]"
     if not isinstance(criterion, Mapping):
-        return [f"{where}: must be a mapping with name, metric, on, min, max; got {criterion!r}"]
+        return [
+            f"{where}: must be a mapping with name, metric, statistic, min, max; got {criterion!r}"
+        ]
     problems = []
     unknown = sorted(set(map(str, criterion)) - _KEYS)
     if unknown:
-        problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; use {', '.join(sorted(_KEYS))}")
+        allowed = ", ".join(sorted(_KEYS))
+        problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; use {allowed}")
     for key in ("name", "metric"):
         value = criterion.get(key)
         if not isinstance(value, str) or not value:
             problems.append(f"{where}.{key}: must be a non-empty string; got {value!r}")
-    on = criterion.get("on", "estimate")
-    if on not in ON_VALUES:
-        problems.append(f"{where}.on: must be one of {', '.join(ON_VALUES)}; got {on!r}")
+    if "on" in criterion and "statistic" in criterion and criterion["on"] != criterion["statistic"]:
+        problems.append(f"{where}: give statistic or on, not both")
+    else:
+        statistic = _statistic(criterion)
+        if statistic not in STATISTICS:
+            problems.append(
+                f"{where}.statistic: must be one of {', '.join(STATISTICS)}; got {statistic!r}"
+            )
     bounds: dict[str, float | None] = {}
+    bad_bound = False
     for key in ("min", "max"):
         try:
             bounds[key] = _bound(criterion.get(key))
         except TypeError:
-            problems.append(f"{where}.{key}: must be a finite number or null; got {criterion.get(key)!r}")
+            bad_bound = True
             bounds[key] = None
+            problems.append(
+                f"{where}.{key}: must be a finite number or null; got {criterion.get(key)!r}"
+            )
     low, high = bounds["min"], bounds["max"]
-    if low is None and high is None and not any(p.startswith(f"{where}.m") for p in problems):
+    if low is None and high is None and not bad_bound:
         problems.append(f"{where}: give min, max or both")
     if low is not None and high is not None and low > high:
         problems.append(f"{where}: min ({low:g}) is greater than max ({high:g})")
     return problems
+
+
+def _statistic(criterion: Mapping[str, Any]) -> Any:
+    """Return the criterion's statistic (key ``statistic``, or its synonym ``on``)."""
+    return criterion.get("statistic", criterion.get("on", "estimate"))
 
 
 def _resolve(metrics: Any, path: str) -> Any:
@@ -91,11 +110,11 @@ def _resolve(metrics: Any, path: str) -> Any:
     return current
 
 
-def _value(metrics: Any, path: str, on: str) -> float | None:
+def _value(metrics: Any, path: str, statistic: str) -> float | None:
     found = _resolve(metrics, path)
     if isinstance(found, Mapping):
-        found = found.get(on)
-    elif on != "estimate":
+        found = found.get(statistic)
+    elif statistic != "estimate":
         return None
     if isinstance(found, bool) or not isinstance(found, int | float):
         return None
@@ -103,8 +122,8 @@ def _value(metrics: Any, path: str, on: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _rule(metric: str, on: str, low: float | None, high: float | None) -> str:
-    subject = f"{metric} {on}"
+def _rule(metric: str, statistic: str, low: float | None, high: float | None) -> str:
+    subject = f"{metric} {statistic}"
     if low is not None and high is not None:
         return f"{low:g} <= {subject} <= {high:g}"
     if low is not None:
@@ -128,9 +147,9 @@ def evaluate_acceptance(
         The ``metrics.json`` document (``ValidationResult.to_dict()``); a
         ``ValidationResult`` is also accepted.
     criteria : sequence of Mapping
-        Each ``{"name", "metric", "on", "min", "max"}``; ``metric`` is a dotted
-        path (``"calibration.slope"``), ``on`` is ``"estimate"`` (default),
-        ``"ci_low"`` or ``"ci_high"``.
+        Each ``{"name", "metric", "statistic", "min", "max"}``; ``metric`` is a
+        dotted path (``"calibration.slope"``), ``statistic`` is ``"estimate"``
+        (default), ``"ci_low"`` or ``"ci_high"`` (``"on"`` is a synonym).
 
     Returns
     -------
@@ -147,7 +166,8 @@ def evaluate_acceptance(
     --------
     >>> metrics = {"auroc": {"estimate": 0.81, "ci_low": 0.74, "ci_high": 0.87}}
     >>> [r] = evaluate_acceptance(
-    ...     metrics, [{"name": "discrimination", "metric": "auroc", "on": "ci_low", "min": 0.7}]
+    ...     metrics,
+    ...     [{"name": "discrimination", "metric": "auroc", "statistic": "ci_low", "min": 0.7}],
     ... )
     >>> r.status, r.rule
     ('pass', 'auroc ci_low >= 0.7')
@@ -160,10 +180,10 @@ def evaluate_acceptance(
     results = []
     for criterion in criteria:
         metric = str(criterion["metric"])
-        on = str(criterion.get("on", "estimate"))
+        statistic = str(_statistic(criterion))
         low = _bound(criterion.get("min"))
         high = _bound(criterion.get("max"))
-        value = _value(metrics, metric, on)
+        value = _value(metrics, metric, statistic)
         if value is None:
             status = "not_applicable"
         elif (low is None or value >= low) and (high is None or value <= high):
@@ -174,12 +194,12 @@ def evaluate_acceptance(
             AcceptanceResult(
                 criterion=str(criterion["name"]),
                 metric=metric,
-                on=on,
+                statistic=statistic,
                 min=low,
                 max=high,
                 value=value,
                 status=status,
-                rule=_rule(metric, on, low, high),
+                rule=_rule(metric, statistic, low, high),
             )
         )
     return results

@@ -23,6 +23,7 @@ metric is called on the resampled rows one resample at a time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -218,7 +219,7 @@ def _percentile_interval(replicates: np.ndarray, ci_level: float) -> tuple[np.nd
     """Percentile interval of each column, ignoring non-finite replicates (NaN if none)."""
     tail = 100.0 * (1.0 - ci_level) / 2.0
     shape = replicates.shape[1:]
-    flat = replicates.reshape(replicates.shape[0], -1)
+    flat = replicates.reshape(replicates.shape[0], math.prod(shape))
     low = np.full(flat.shape[1], np.nan)
     high = np.full(flat.shape[1], np.nan)
     for j in range(flat.shape[1]):
@@ -231,7 +232,9 @@ def _percentile_interval(replicates: np.ndarray, ci_level: float) -> tuple[np.nd
 
 def _n_undefined(replicates: np.ndarray) -> int:
     """Replicates in which every value of the metric is undefined."""
-    flat = replicates.reshape(replicates.shape[0], -1)
+    flat = replicates.reshape(replicates.shape[0], math.prod(replicates.shape[1:]))
+    if flat.shape[1] == 0:
+        return 0
     return int((~np.isfinite(flat)).all(axis=1).sum())
 
 

@@ -64,6 +64,7 @@ N_POINTS_MSG = "n_points must be an integer of at least 2; got {value!r}"
 _MAX_ITER = 100
 _TOL = 1e-10
 _MAX_STEP = 4.0
+_MAX_SLOPE = 1e4
 
 
 def _logit_clipped(p: np.ndarray) -> np.ndarray:
@@ -89,22 +90,25 @@ def _fit_intercept(y: np.ndarray, offset: np.ndarray, w: np.ndarray) -> np.ndarr
         The maximum-likelihood intercepts; NaN where a row has one class or
         the iterations did not converge.
     """
-    a = np.zeros(w.shape[0])
-    converged = np.zeros(w.shape[0], dtype=bool)
-    for _ in range(_MAX_ITER):
-        mu = expit(a[:, None] + offset[None, :])
-        gradient = (w * (y[None, :] - mu)).sum(axis=1)
-        hessian = (w * (mu * (1.0 - mu))).sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = np.clip(gradient / hessian, -_MAX_STEP, _MAX_STEP)
-        step[converged] = 0.0
-        a = a + step
-        converged |= np.abs(step) < _TOL
-        if converged.all():
-            break
     events = w @ y
     total = w.sum(axis=1)
-    a[~converged | (events == 0) | (events == total) | ~np.isfinite(a)] = np.nan
+    a = np.full(w.shape[0], np.nan)
+    active = np.flatnonzero((events > 0) & (events < total))
+    estimate = np.zeros(active.shape[0])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for _ in range(_MAX_ITER):
+            if active.shape[0] == 0:
+                break
+            weights = w[active]
+            mu = expit(estimate[:, None] + offset[None, :])
+            gradient = (weights * (y[None, :] - mu)).sum(axis=1)
+            hessian = (weights * (mu * (1.0 - mu))).sum(axis=1)
+            step = np.clip(gradient / hessian, -_MAX_STEP, _MAX_STEP)
+            estimate = estimate + step
+            done = np.abs(step) < _TOL
+            a[active[done]] = estimate[done]
+            keep = ~done & np.isfinite(estimate)
+            active, estimate = active[keep], estimate[keep]
     return a
 
 
@@ -118,40 +122,41 @@ def _fit_slope(y: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray,
         classes are perfectly separated (no finite maximum) or the iterations
         did not converge.
     """
-    c = np.zeros(w.shape[0])
-    b = np.ones(w.shape[0])
-    converged = np.zeros(w.shape[0], dtype=bool)
-    x_row = x[None, :]
-    for _ in range(_MAX_ITER):
-        mu = expit(c[:, None] + b[:, None] * x_row)
-        residual = w * (y[None, :] - mu)
-        variance = w * (mu * (1.0 - mu))
-        g0 = residual.sum(axis=1)
-        g1 = (residual * x_row).sum(axis=1)
-        h00 = variance.sum(axis=1)
-        h01 = (variance * x_row).sum(axis=1)
-        h11 = (variance * x_row * x_row).sum(axis=1)
-        det = h00 * h11 - h01 * h01
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step_c = (h11 * g0 - h01 * g1) / det
-            step_b = (h00 * g1 - h01 * g0) / det
-        size = np.maximum(np.abs(step_c), np.abs(step_b))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(size > _MAX_STEP, _MAX_STEP / size, 1.0)
-        step_c = step_c * scale
-        step_b = step_b * scale
-        step_c[converged] = 0.0
-        step_b[converged] = 0.0
-        c = c + step_c
-        b = b + step_b
-        converged |= size < _TOL
-        if converged.all():
-            break
     events = w @ y
     total = w.sum(axis=1)
-    bad = ~converged | (events == 0) | (events == total) | ~np.isfinite(b) | ~np.isfinite(c)
-    c[bad] = np.nan
-    b[bad] = np.nan
+    c = np.full(w.shape[0], np.nan)
+    b = np.full(w.shape[0], np.nan)
+    active = np.flatnonzero((events > 0) & (events < total))
+    intercept = np.zeros(active.shape[0])
+    slope = np.ones(active.shape[0])
+    x_row = x[None, :]
+    # Under separation the estimates diverge and under a constant x the Hessian is
+    # singular: such fits stop with a non-finite or huge value and stay NaN.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for _ in range(_MAX_ITER):
+            if active.shape[0] == 0:
+                break
+            weights = w[active]
+            mu = expit(intercept[:, None] + slope[:, None] * x_row)
+            residual = weights * (y[None, :] - mu)
+            variance = weights * (mu * (1.0 - mu))
+            g0 = residual.sum(axis=1)
+            g1 = (residual * x_row).sum(axis=1)
+            h00 = variance.sum(axis=1)
+            h01 = (variance * x_row).sum(axis=1)
+            h11 = (variance * x_row * x_row).sum(axis=1)
+            det = h00 * h11 - h01 * h01
+            step_c = (h11 * g0 - h01 * g1) / det
+            step_b = (h00 * g1 - h01 * g0) / det
+            size = np.maximum(np.abs(step_c), np.abs(step_b))
+            scale = np.where(size > _MAX_STEP, _MAX_STEP / size, 1.0)
+            intercept = intercept + step_c * scale
+            slope = slope + step_b * scale
+            done = size < _TOL
+            c[active[done]] = intercept[done]
+            b[active[done]] = slope[done]
+            keep = ~done & np.isfinite(size) & (np.abs(slope) < _MAX_SLOPE)
+            active, intercept, slope = active[keep], intercept[keep], slope[keep]
     return c, b
 
 

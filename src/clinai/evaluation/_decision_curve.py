@@ -123,8 +123,10 @@ def decision_curve(
         On invalid or one-class input, or a threshold outside (0, 1).
     """
     y, p = check_y(y_true, y_prob)
-    grid = DEFAULT_DCA_THRESHOLDS if thresholds is None else check_thresholds(
-        thresholds, name="dca_thresholds"
+    grid = (
+        DEFAULT_DCA_THRESHOLDS
+        if thresholds is None
+        else check_thresholds(thresholds, name="dca_thresholds")
     )
     model = _net_benefit_curve(y, p, grid)
     prevalence = float(y.mean())

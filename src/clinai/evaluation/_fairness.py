@@ -113,7 +113,7 @@ def _seed_sequence(random_state: RandomState) -> np.random.SeedSequence:
 
 
 def _hidden_counts(table: pd.DataFrame, suppressed: pd.Series, min_cell: int) -> pd.Series:
-    """Groups whose counts must be hidden: the suppressed ones plus complementary ones."""
+    """Return the groups whose counts must be hidden: suppressed plus complementary ones."""
     hidden = suppressed.copy()
     if not hidden.any():
         return hidden
@@ -212,9 +212,7 @@ def subgroup_metrics(
     for (attribute, column), seed in zip(features.items(), attribute_seeds, strict=True):
         name = str(attribute)
         labels = _group_labels(column, name)
-        frame = MetricFrame(
-            metrics=metric_functions, y_true=y, y_pred=p, sensitive_features=labels
-        )
+        frame = MetricFrame(metrics=metric_functions, y_true=y, y_pred=p, sensitive_features=labels)
         table = frame.by_group.astype("float64")
         table.index = table.index.astype(str)
         table = table.sort_index()
@@ -233,9 +231,7 @@ def subgroup_metrics(
             record = table.loc[group]
             if small[group]:
                 missing = Estimate.missing()
-                rows.append(
-                    SubgroupRow(str(group), None, None, True, *(missing for _ in _METRICS))
-                )
+                rows.append(SubgroupRow(str(group), None, None, True, *(missing for _ in _METRICS)))
                 continue
             members = np.flatnonzero(labels.to_numpy() == group)
             low, high = _group_intervals(

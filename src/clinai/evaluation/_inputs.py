@@ -27,10 +27,10 @@ __all__ = [
     "PROBABILITY_NON_FINITE_MSG",
     "PROBABILITY_RANGE_MSG",
     "THRESHOLD_MSG",
-    "Y_TRUE_NOT_BINARY_MSG",
-    "Y_TRUE_NOT_1D_MSG",
     "Y_PROB_NOT_1D_MSG",
     "Y_PROB_NOT_NUMERIC_MSG",
+    "Y_TRUE_NOT_1D_MSG",
+    "Y_TRUE_NOT_BINARY_MSG",
     "as_sequence",
     "check_ci_level",
     "check_n_boot",
@@ -174,6 +174,8 @@ def check_threshold(value: Any, *, name: str = "threshold", closed: bool = False
     ``closed=True`` allows ``0 <= t <= 1``.
     """
     interval = "[0, 1]" if closed else "(0, 1) (strictly between 0 and 1)"
+    if isinstance(value, np.generic):
+        value = value.item()
     try:
         t = float(value)
     except (TypeError, ValueError) as exc:
@@ -186,14 +188,12 @@ def check_threshold(value: Any, *, name: str = "threshold", closed: bool = False
 
 def check_thresholds(values: Any, *, name: str = "thresholds") -> np.ndarray:
     """Check a sequence of thresholds, each strictly between 0 and 1."""
-    array = np.atleast_1d(np.asarray(values, dtype="float64"))
-    if array.ndim != 1:
+    items = np.atleast_1d(np.asarray(values, dtype=object))
+    if items.ndim != 1:
         raise DataError(
             THRESHOLD_MSG.format(name=name, interval="(0, 1) as a 1-D sequence", value=values)
         )
-    for value in array:
-        check_threshold(value, name=name)
-    return array
+    return np.array([check_threshold(value, name=name) for value in items], dtype="float64")
 
 
 def check_patient_ids(patient_ids: Any, n: int) -> np.ndarray:

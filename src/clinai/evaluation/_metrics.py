@@ -234,7 +234,7 @@ def _tie_blocks(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _class_weights_by_block(
     y: np.ndarray, p: np.ndarray, w: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Summed resampling counts of events and non-events per distinct ``p`` (ascending)."""
+    """Sum resampling counts of events and non-events per distinct ``p`` (ascending)."""
     order, starts = _tie_blocks(p)
     ws = w[:, order]
     ys = y[order]

@@ -121,7 +121,9 @@ class CalibrationCurve:
 
     def to_dict(self) -> list[dict[str, float | None]]:
         """Return ``[{"p", "observed"}, ...]``."""
-        return [{"p": _num(a), "observed": _num(b)} for a, b in zip(self.p, self.observed, strict=True)]
+        return [
+            {"p": _num(a), "observed": _num(b)} for a, b in zip(self.p, self.observed, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -523,7 +525,7 @@ class AcceptanceResult:
         Name of the criterion.
     metric : str
         Dotted path into ``metrics.json`` (e.g. ``"calibration.slope"``).
-    on : str
+    statistic : str
         ``"estimate"``, ``"ci_low"`` or ``"ci_high"``.
     min, max : float or None
         Bounds the value must respect (inclusive).
@@ -537,7 +539,7 @@ class AcceptanceResult:
 
     criterion: str
     metric: str
-    on: str
+    statistic: str
     min: float | None
     max: float | None
     value: float | None

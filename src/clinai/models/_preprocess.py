@@ -38,7 +38,7 @@ COLUMNS_OVERLAP_MSG = "columns {columns} are listed as both numeric and categori
 
 
 def check_columns(
-    numeric: Sequence[str], categorical: Sequence[str]
+    numeric: Sequence[str], categorical: Sequence[str], *, require_some: bool = True
 ) -> tuple[list[str], list[str]]:
     """Validate the feature column lists and return them as lists.
 
@@ -48,6 +48,8 @@ def check_columns(
         Numeric columns.
     categorical : sequence of str
         Categorical columns.
+    require_some : bool, default=True
+        Whether at least one column must be named.
 
     Returns
     -------
@@ -57,14 +59,15 @@ def check_columns(
     Raises
     ------
     ModelError
-        If a list is a bare string, both are empty, or a column is in both.
+        If a list is a bare string, both are empty (with ``require_some``),
+        or a column is in both.
     """
     for which, value in (("numeric", numeric), ("categorical", categorical)):
         if isinstance(value, str):
             raise ModelError(COLUMNS_TYPE_MSG.format(which=which, value=value))
     num = [str(c) for c in numeric]
     cat = [str(c) for c in categorical]
-    if not num and not cat:
+    if require_some and not num and not cat:
         raise ModelError(COLUMNS_EMPTY_MSG)
     both = sorted(set(num) & set(cat))
     if both:
@@ -110,7 +113,7 @@ def make_preprocessor(numeric: Sequence[str], categorical: Sequence[str]) -> Col
         Outputs a dense float array; ``get_feature_names_out`` gives the
         transformed column names (``age``, ``missingindicator_age``, ``sex_F``).
     """
-    num, cat = check_columns(numeric, categorical)
+    num, cat = check_columns(numeric, categorical, require_some=False)
     transformers: list[tuple[str, Pipeline, list[str]]] = []
     if num:
         num_pipe = Pipeline(

@@ -7,7 +7,7 @@ import math
 import os
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -114,9 +114,9 @@ class TuningResult:
     best_params: dict[str, Any]
     best_score: float
     n_trials: int
-    trials: list[TrialRecord] = field(default_factory=list)
-    study_name: str = ""
-    storage: str | None = None
+    trials: list[TrialRecord]
+    study_name: str
+    storage: str | None
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:

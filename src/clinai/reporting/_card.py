@@ -192,7 +192,7 @@ def _natural_frequencies(thresholds: Sequence[Mapping[str, Any]]) -> dict[str, A
 def _importance(importance: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not isinstance(importance, Mapping):
         return None
-    variables = []
+    variables: list[dict[str, Any]] = []
     for row in importance.get("variables") or []:
         if not isinstance(row, Mapping):
             continue
@@ -202,7 +202,7 @@ def _importance(importance: Mapping[str, Any] | None) -> dict[str, Any] | None:
             continue
         variables.append({"variable": name, "mean_abs_shap": float(value),
                           "direction": s.text(row.get("direction"))})
-    variables.sort(key=lambda v: v["mean_abs_shap"], reverse=True)
+    variables.sort(key=lambda v: float(v["mean_abs_shap"]), reverse=True)
     return {
         "method": s.text(importance.get("method")),
         "n_rows": s.number(importance.get("n_rows")),

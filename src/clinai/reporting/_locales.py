@@ -40,7 +40,9 @@ def get_language_names() -> list[str]:
     """
     folder = resources.files("clinai.reporting").joinpath("locales")
     return sorted(
-        entry.name.removesuffix(".yaml") for entry in folder.iterdir() if entry.name.endswith(".yaml")
+        entry.name.removesuffix(".yaml")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml")
     )
 
 

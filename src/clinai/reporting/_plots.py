@@ -34,6 +34,7 @@ _OTHER_COLOUR = "#c0504d"
 _GREY = "#7f7f7f"
 _MAX_VARIABLES = 20
 _SUPPRESSED_LABEL = "suppressed (< min cell)"
+_Importance = Mapping[str, Any] | None
 
 
 def _new_figure(width: float = 5.5, height: float = 4.5) -> Figure:
@@ -66,7 +67,7 @@ def _points(rows: Any, *keys: str) -> list[tuple[float, ...]]:
     return out
 
 
-def _roc(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None) -> Figure | None:
+def _roc(metrics: Mapping[str, Any], importance: _Importance) -> Figure | None:
     points = _points(metrics.get("roc_curve"), "fpr", "tpr")
     if len(points) < 2:
         return None
@@ -84,7 +85,7 @@ def _roc(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None) -> Fi
     return fig
 
 
-def _calibration(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None) -> Figure | None:
+def _calibration(metrics: Mapping[str, Any], importance: _Importance) -> Figure | None:
     calibration = metrics.get("calibration")
     curve = calibration.get("curve") if isinstance(calibration, Mapping) else None
     points = _points(curve, "p", "observed")
@@ -111,7 +112,7 @@ def _calibration(metrics: Mapping[str, Any], importance: Mapping[str, Any] | Non
     return fig
 
 
-def _decision_curve(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None) -> Figure | None:
+def _decision_curve(metrics: Mapping[str, Any], importance: _Importance) -> Figure | None:
     points = sorted(_points(metrics.get("decision_curve"), "threshold", "net_benefit"))
     if len(points) < 2:
         return None
@@ -134,7 +135,7 @@ def _decision_curve(metrics: Mapping[str, Any], importance: Mapping[str, Any] | 
     return fig
 
 
-def _shap_importance(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None) -> Figure | None:
+def _shap_importance(metrics: Mapping[str, Any], importance: _Importance) -> Figure | None:
     if not isinstance(importance, Mapping):
         return None
     rows = [
@@ -162,7 +163,7 @@ def _shap_importance(metrics: Mapping[str, Any], importance: Mapping[str, Any] |
     return fig
 
 
-def _subgroups(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None) -> Figure | None:
+def _subgroups(metrics: Mapping[str, Any], importance: _Importance) -> Figure | None:
     subgroups = metrics.get("subgroups")
     if not isinstance(subgroups, Mapping) or not subgroups:
         return None
@@ -180,7 +181,8 @@ def _subgroups(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None)
                 suppressed.append(position)
                 continue
             n = row.get("n")
-            labels.append(f"{attribute}: {row.get('group')}" + (f" (n={n})" if n is not None else ""))
+            suffix = f" (n={n})" if n is not None else ""
+            labels.append(f"{attribute}: {row.get('group')}{suffix}")
             estimate, low, high = estimate_parts(row.get("auroc"))
             if estimate is None:
                 missing.append(position)
@@ -213,7 +215,7 @@ def _subgroups(metrics: Mapping[str, Any], importance: Mapping[str, Any] | None)
     return fig
 
 
-_PLOTTERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any] | None], Figure | None]] = {
+_PLOTTERS: dict[str, Callable[[Mapping[str, Any], _Importance], Figure | None]] = {
     "roc": _roc,
     "calibration": _calibration,
     "decision_curve": _decision_curve,

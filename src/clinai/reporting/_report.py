@@ -27,6 +27,8 @@ _MIME = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".j
 _MAX_DECISION_ROWS = 11
 _MAX_ROWS = 200
 _MAX_REPORT_VARIABLES = 30
+_OVERALL = ("auroc", "auprc", "brier", "scaled_brier")
+_CALIBRATION = ("intercept", "slope", "oe_ratio", "ici", "e50", "e90")
 
 
 def _cell(value: Any, fmt: NumberFormatter) -> str | None:
@@ -36,12 +38,14 @@ def _cell(value: Any, fmt: NumberFormatter) -> str | None:
             return fmt.est(value)
         if "n" in value and ("pct" in value or "percent" in value):
             pct = value.get("pct", value.get("percent"))
-            return f"{fmt.count(value.get('n'))} ({fmt.percent_format.format(value=fmt.num(pct, 1))})"
+            percent = fmt.percent_format.format(value=fmt.num(pct, 1))
+            return f"{fmt.count(value.get('n'))} ({percent})"
         if {"median", "q1", "q3"} <= value.keys():
-            return f"{fmt.num(value['median'], 1)} ({fmt.num(value['q1'], 1)}–{fmt.num(value['q3'], 1)})"
+            median, q1, q3 = (fmt.num(value[k], 1) for k in ("median", "q1", "q3"))
+            return f"{median} ({q1}–{q3})"
         if {"mean", "sd"} <= value.keys():
             return f"{fmt.num(value['mean'], 1)} ({fmt.num(value['sd'], 1)})"
-        parts = [f"{key}: {fmt.value(s.scalar(item))}" for key, item in s.scalar_items(value).items()]
+        parts = [f"{key}: {fmt.value(item)}" for key, item in s.scalar_items(value).items()]
         return "; ".join(parts) or None
     if isinstance(value, Sequence) and not isinstance(value, str):
         return None
@@ -161,10 +165,8 @@ def _report_view(
         "n": s.number(metrics.get("n")),
         "events": s.number(metrics.get("events")),
         "prevalence": s.number(metrics.get("prevalence")),
-        "overall": {k: s.estimate(metrics.get(k)) for k in ("auroc", "auprc", "brier", "scaled_brier")},
-        "calibration": {
-            k: s.estimate(calibration.get(k)) for k in ("intercept", "slope", "oe_ratio", "ici", "e50", "e90")
-        },
+        "overall": {k: s.estimate(metrics.get(k)) for k in _OVERALL},
+        "calibration": {k: s.estimate(calibration.get(k)) for k in _CALIBRATION},
         "thresholds": _thresholds(metrics),
         "decision_curve": _decision_rows(metrics),
         "subgroups": _subgroups(metrics),

@@ -21,6 +21,7 @@ import math
 import os
 import re
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -51,10 +52,12 @@ _DELETED_EXPERIMENT = (
     "MLflow tracking at {uri}: experiment {name!r} was deleted; restore it "
     "(`mlflow experiments restore --experiment-id {experiment_id}`) or use another experiment name"
 )
+_BAD_TEXT = "The '{name}' parameter must be a non-empty string. Got {got!r} instead."
 _BAD_STATUS = "The 'status' parameter must be one of {valid}. Got {got!r} instead."
 _NO_DIR = "MLflow tracking at {uri}: cannot log artifacts from {path}: it is not a folder"
 
 _STATUSES = ("FINISHED", "FAILED", "KILLED")
+_ANY_TYPE_HINT_WARNING = r".*Any type hint is inferred as AnyType"
 # MLflow limits (mlflow.utils.validation), copied so that importing them needs no mlflow.
 _MAX_PARAM_VALUE = 6000
 _MAX_KEY = 250
@@ -64,7 +67,9 @@ _METRICS_PER_BATCH = 1000
 _PARENT_TAG = "mlflow.parentRunId"
 _TRIAL_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
 
-_KEY_REPLACEMENTS = (("<=", "le"), (">=", "ge"), ("<", "lt"), (">", "gt"), ("=", "eq"), ("+", "plus"))
+_KEY_REPLACEMENTS = (
+    ("<=", "le"), (">=", "ge"), ("<", "lt"), (">", "gt"), ("=", "eq"), ("+", "plus"),
+)
 _INVALID_KEY_CHARS = re.compile(r"[^A-Za-z0-9_\-. /]")
 
 
@@ -270,13 +275,9 @@ class MlflowTracker:
 
     def __init__(self, tracking_uri: str, experiment: str) -> None:
         if not isinstance(tracking_uri, str) or not tracking_uri:
-            raise ValueError(
-                f"The 'tracking_uri' parameter must be a non-empty string. Got {tracking_uri!r} instead."
-            )
+            raise ValueError(_BAD_TEXT.format(name="tracking_uri", got=tracking_uri))
         if not isinstance(experiment, str) or not experiment:
-            raise ValueError(
-                f"The 'experiment' parameter must be a non-empty string. Got {experiment!r} instead."
-            )
+            raise ValueError(_BAD_TEXT.format(name="experiment", got=experiment))
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self.run_id: str | None = None
@@ -342,15 +343,13 @@ class MlflowTracker:
         from mlflow.entities import Metric, Param
 
         client = self._client
-        items = list((params or {}).items())
-        for start in range(0, len(items), _PARAMS_PER_BATCH):
-            chunk = items[start:start + _PARAMS_PER_BATCH]
-            client.log_batch(run_id, params=[Param(k, v) for k, v in chunk])
+        params_list = [Param(k, v) for k, v in (params or {}).items()]
+        for start in range(0, len(params_list), _PARAMS_PER_BATCH):
+            client.log_batch(run_id, params=params_list[start:start + _PARAMS_PER_BATCH])
         timestamp = int(time.time() * 1000)
-        entries = list((metrics or {}).items())
-        for start in range(0, len(entries), _METRICS_PER_BATCH):
-            chunk = entries[start:start + _METRICS_PER_BATCH]
-            client.log_batch(run_id, metrics=[Metric(k, v, timestamp, step) for k, v in chunk])
+        metric_list = [Metric(k, v, timestamp, step) for k, v in (metrics or {}).items()]
+        for start in range(0, len(metric_list), _METRICS_PER_BATCH):
+            client.log_batch(run_id, metrics=metric_list[start:start + _METRICS_PER_BATCH])
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -625,7 +624,10 @@ class MlflowTracker:
             the registered version (int) or ``None``.
         """
         run_id = self._require_run("logging the model")
-        with self._failure("logging the model"):
+        with self._failure("logging the model"), warnings.catch_warnings():
+            # MLflow's own diagnostic about its pyfunc wrapper's ``Any`` type hints; it says
+            # nothing about the user's model and breaks ``-W error`` runs.
+            warnings.filterwarnings("ignore", message=_ANY_TYPE_HINT_WARNING, category=UserWarning)
             import mlflow
             import mlflow.sklearn
             from mlflow.models import infer_signature
@@ -676,7 +678,9 @@ class MlflowTracker:
         with self._failure(f"setting alias {alias!r} of model {name!r} to version {version}"):
             self._client.set_registered_model_alias(name, alias, str(version))
 
-    def set_model_version_tags(self, name: str, version: int | str, tags: Mapping[str, Any]) -> None:
+    def set_model_version_tags(
+        self, name: str, version: int | str, tags: Mapping[str, Any]
+    ) -> None:
         """Set tags (e.g. the acceptance verdict, the card's hash) on a registered model version."""
         with self._failure(f"tagging version {version} of model {name!r}"):
             for key, value in tags.items():
