@@ -29,7 +29,9 @@ from clinai.evaluation._inputs import ONE_CLASS_MSG
 from clinai.exceptions import DataError
 
 
-def miscalibrated(n: int, seed: int, *, scale: float, shift: float) -> tuple[np.ndarray, np.ndarray]:
+def miscalibrated(
+    n: int, seed: int, *, scale: float, shift: float
+) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     lp = rng.normal(-1.0, 1.2, size=n)
     y = rng.binomial(1, 1 / (1 + np.exp(-(shift + scale * lp))))
@@ -98,9 +100,7 @@ def test_slope_is_nan_when_it_does_not_exist() -> None:
 
 def reference_errors(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float]:
     """ICI, E50, E90 computed directly from statsmodels' lowess (Austin & Steyerberg 2019)."""
-    smooth = lowess(
-        y, p, frac=0.75, it=0, delta=0.01 * (p.max() - p.min()), return_sorted=False
-    )
+    smooth = lowess(y, p, frac=0.75, it=0, delta=0.01 * (p.max() - p.min()), return_sorted=False)
     error = np.abs(p - smooth)
     return error.mean(), np.median(error), np.quantile(error, 0.9)
 

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from clinai.evaluation import shap_importance
-from clinai.evaluation._explain import FEATURE_NAMES_MSG, KIND_MSG, _shap_values
+from clinai.evaluation._explain import BACKGROUND_MSG, FEATURE_NAMES_MSG, KIND_MSG, _shap_values
 from clinai.exceptions import DataError
 
 NAMES = ["age", "lactate", "sex_F", "sex_M", "noise"]
@@ -50,8 +50,13 @@ def test_linear_importance_equals_analytic_shap_with_one_hot_summed(data, logist
     X, _ = data
     n = X.shape[0]
     result = shap_importance(
-        logistic, X, feature_names=NAMES, feature_to_variable=MAPPING, kind="linear",
-        n_background=n, max_rows=n,
+        logistic,
+        X,
+        feature_names=NAMES,
+        feature_to_variable=MAPPING,
+        kind="linear",
+        n_background=n,
+        max_rows=n,
     )
     # interventional linear SHAP: phi_j(x) = coef_j * (x_j - mean_j) on the log-odds scale
     phi = logistic.coef_[0] * (X - X.mean(axis=0))
@@ -66,6 +71,35 @@ def test_linear_importance_equals_analytic_shap_with_one_hot_summed(data, logist
     assert len(result.variables) == 4  # sex_F and sex_M reported together as sex
     assert result.n_rows == n
     assert "LinearExplainer" in result.method
+
+
+def test_background_rows_can_come_from_elsewhere(data, logistic) -> None:
+    X, _ = data
+    train, test = X[:300], X[300:]
+    result = shap_importance(
+        logistic,
+        test,
+        feature_names=NAMES,
+        feature_to_variable=MAPPING,
+        kind="linear",
+        background=train,
+        n_background=300,
+        max_rows=100,
+    )
+    phi = logistic.coef_[0] * (test - train.mean(axis=0))
+    got = {v.variable: v.mean_abs_shap for v in result.variables}
+    assert got["age"] == pytest.approx(np.mean(np.abs(phi[:, 0])), rel=1e-6)
+    assert got["sex"] == pytest.approx(np.mean(np.abs(phi[:, 2] + phi[:, 3])), rel=1e-6)
+    message = BACKGROUND_MSG.format(shape=(300, 2), n_columns=5)
+    with pytest.raises(DataError, match=re.escape(message)):
+        shap_importance(
+            logistic,
+            test,
+            feature_names=NAMES,
+            feature_to_variable=MAPPING,
+            kind="linear",
+            background=train[:, :2],
+        )
 
 
 def test_linear_ranking_follows_coefficients_on_standardized_independent_data() -> None:
@@ -89,8 +123,14 @@ def test_tree_importance_sums_column_contributions(data, lightgbm_model) -> None
     X, _ = data
     frame = pd.DataFrame(X, columns=NAMES)
     values, rows, method = _shap_values(
-        lightgbm_model, frame, feature_names=NAMES, kind="tree", n_background=50,
-        max_rows=120, random_state=0, kernel_nsamples=None,
+        lightgbm_model,
+        frame,
+        feature_names=NAMES,
+        kind="tree",
+        n_background=50,
+        max_rows=120,
+        random_state=0,
+        kernel_nsamples=None,
     )
     assert values.shape == (120, 5)
     assert "TreeExplainer" in method
@@ -103,7 +143,11 @@ def test_tree_importance_sums_column_contributions(data, lightgbm_model) -> None
     np.testing.assert_allclose(values.sum(axis=1) + base, raw, atol=1e-6)
 
     result = shap_importance(
-        lightgbm_model, frame, feature_names=NAMES, feature_to_variable=MAPPING, kind="tree",
+        lightgbm_model,
+        frame,
+        feature_names=NAMES,
+        feature_to_variable=MAPPING,
+        kind="tree",
         max_rows=120,
     )
     got = {v.variable: v.mean_abs_shap for v in result.variables}
@@ -119,7 +163,9 @@ def test_tree_explainer_handles_list_and_3d_outputs() -> None:
 
     negative, positive = np.zeros((3, 2)), np.ones((3, 2))
     np.testing.assert_array_equal(_positive_class([negative, positive]), positive)
-    np.testing.assert_array_equal(_positive_class(np.stack([negative, positive], axis=-1)), positive)
+    np.testing.assert_array_equal(
+        _positive_class(np.stack([negative, positive], axis=-1)), positive
+    )
     np.testing.assert_array_equal(_positive_class(positive), positive)
 
 
@@ -128,9 +174,7 @@ def test_kernel_explainer_is_additive_and_reproducible(data, logistic) -> None:
     X3 = X[:, :3]
     model = LogisticRegression().fit(X3, data[1])
     names = ["age", "lactate", "sex_F"]
-    kwargs = dict(
-        feature_names=names, kind="kernel", n_background=20, max_rows=15, random_state=4
-    )
+    kwargs = dict(feature_names=names, kind="kernel", n_background=20, max_rows=15, random_state=4)
     values, rows, method = _shap_values(model, X3, kernel_nsamples=None, **kwargs)
     assert "KernelExplainer" in method
     # with 3 features every coalition is evaluated: values add up to f(x) - E f(background)
@@ -155,8 +199,12 @@ def test_sparse_input_and_json(data, logistic) -> None:
         logistic, X, feature_names=NAMES, feature_to_variable=MAPPING, kind="linear", max_rows=50
     )
     sparse = shap_importance(
-        logistic, sp.csr_matrix(X), feature_names=NAMES, feature_to_variable=MAPPING,
-        kind="linear", max_rows=50,
+        logistic,
+        sp.csr_matrix(X),
+        feature_names=NAMES,
+        feature_to_variable=MAPPING,
+        kind="linear",
+        max_rows=50,
     )
     assert dense == sparse
     as_dict = dense.to_dict()

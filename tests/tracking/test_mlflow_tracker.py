@@ -279,3 +279,17 @@ def test_importing_tracking_and_reporting_is_cheap() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert time.perf_counter() - start < 10
+
+
+def test_save_and_load_model_dir(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from clinai.tracking import load_model_dir, save_model_dir
+
+    model, X = _pipeline()
+    path = save_model_dir(model, tmp_path / "model", input_example=X.head(2))
+    assert (path / "MLmodel").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging folder left
+    assert load_model_dir(path).predict_proba(X.head(3)) == pytest.approx(
+        model.predict_proba(X.head(3)))
+    assert "pickle" not in caplog.text  # MLflow's skops advice does not apply here
+    with pytest.raises(TrackingError, match="no MLmodel file"):
+        load_model_dir(tmp_path / "missing")

@@ -24,6 +24,7 @@ from clinai.evaluation._results import ShapImportance, VariableImportance
 from clinai.exceptions import DataError
 
 __all__ = [
+    "BACKGROUND_MSG",
     "DIRECTION_MIN_ABS_RHO",
     "FEATURE_NAMES_MSG",
     "KIND_MSG",
@@ -43,6 +44,10 @@ FEATURE_NAMES_MSG = (
 )
 ROWS_MSG = "{name} must be a positive integer; got {value!r}"
 X_EMPTY_MSG = "X_transformed has no rows: explain at least one row"
+BACKGROUND_MSG = (
+    "background must have at least one row and the {n_columns} columns of X_transformed; "
+    "got shape {shape}"
+)
 SHAP_FAILED_MSG = "SHAP failed for kind={kind!r} and estimator {estimator}: {error}"
 
 
@@ -103,6 +108,7 @@ def _shap_values(
     max_rows: int,
     random_state: int | None,
     kernel_nsamples: int | None,
+    background: Any = None,
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """Compute per-column SHAP values of the positive class for a sample of rows.
 
@@ -125,9 +131,15 @@ def _shap_values(
         raise DataError(X_EMPTY_MSG)
     rng = np.random.default_rng(random_state)
     rows = np.sort(rng.choice(n_rows, size=min(n_rows, max_rows), replace=False))
-    background_rows = np.sort(rng.choice(n_rows, size=min(n_rows, n_background), replace=False))
+    source = X_transformed if background is None else background
+    if not hasattr(source, "shape"):
+        source = np.asarray(source, dtype="float64")
+    if source.shape[1] != n_columns or source.shape[0] == 0:
+        raise DataError(BACKGROUND_MSG.format(shape=tuple(source.shape), n_columns=n_columns))
+    n_source = source.shape[0]
+    background_rows = np.sort(rng.choice(n_source, size=min(n_source, n_background), replace=False))
     X_rows = _take_rows(X_transformed, rows)
-    background = _take_rows(X_transformed, background_rows)
+    background_values = _take_rows(source, background_rows)
     names = [str(name) for name in feature_names]
 
     def model_input(values: np.ndarray) -> Any:
@@ -146,7 +158,9 @@ def _shap_values(
                 values = explainer.shap_values(model_input(X_rows))
             method = "shap.TreeExplainer (tree_path_dependent, log-odds)"
         elif kind == "linear":
-            masker = shap.maskers.Independent(background, max_samples=background.shape[0])
+            masker = shap.maskers.Independent(
+                background_values, max_samples=background_values.shape[0]
+            )
             explainer = shap.LinearExplainer(estimator, masker)
             values = explainer.shap_values(X_rows)
             method = "shap.LinearExplainer (interventional, log-odds)"
@@ -156,7 +170,7 @@ def _shap_values(
                 return np.asarray(estimator.predict_proba(model_input(values)))[:, 1]
 
             nsamples = kernel_nsamples if kernel_nsamples is not None else 2 * n_columns + 256
-            explainer = shap.KernelExplainer(positive_probability, background)
+            explainer = shap.KernelExplainer(positive_probability, background_values)
             # KernelExplainer draws coalitions from numpy's global generator: seed it
             # for reproducibility and restore the caller's state afterwards.
             state = np.random.get_state()
@@ -185,6 +199,7 @@ def shap_importance(
     max_rows: int = 500,
     random_state: int | None = 0,
     kernel_nsamples: int | None = None,
+    background: Any = None,
 ) -> ShapImportance:
     """Mean absolute SHAP value per clinical variable, one-hot columns summed back.
 
@@ -201,7 +216,8 @@ def shap_importance(
     - ``"tree"``: ``shap.TreeExplainer`` (tree-path-dependent, log-odds), e.g.
       a LightGBM classifier;
     - ``"linear"``: ``shap.LinearExplainer`` with an independent masker on
-      ``n_background`` background rows (log-odds), e.g. a logistic regression;
+      ``n_background`` background rows (log-odds), e.g. a logistic regression
+      (the tree explainer needs no background);
     - ``"kernel"``: model-agnostic ``shap.KernelExplainer`` on
       ``estimator.predict_proba(X)[:, 1]`` with ``n_background`` background rows
       (probability scale). Its cost grows with ``max_rows * n_background *
@@ -229,6 +245,9 @@ def shap_importance(
     kernel_nsamples : int, optional
         Coalitions evaluated per row by the kernel explainer; default
         ``2 * m + 256``.
+    background : array-like of shape (k, m), optional
+        Rows to draw the background sample from (e.g. transformed training
+        rows); default ``X_transformed``.
 
     Returns
     -------
@@ -250,6 +269,7 @@ def shap_importance(
         max_rows=max_rows,
         random_state=random_state,
         kernel_nsamples=kernel_nsamples,
+        background=background,
     )
     columns_of: dict[str, list[int]] = {}
     for j, name in enumerate(feature_names):

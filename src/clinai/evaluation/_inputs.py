@@ -8,7 +8,6 @@ exactly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -31,7 +30,6 @@ __all__ = [
     "Y_PROB_NOT_NUMERIC_MSG",
     "Y_TRUE_NOT_1D_MSG",
     "Y_TRUE_NOT_BINARY_MSG",
-    "as_sequence",
     "check_ci_level",
     "check_n_boot",
     "check_patient_ids",
@@ -233,10 +231,3 @@ def check_ci_level(ci_level: Any) -> float:
     if not 0.0 < level < 1.0:
         raise DataError(CI_LEVEL_MSG.format(value=ci_level))
     return level
-
-
-def as_sequence(values: Sequence[float] | np.ndarray | None) -> list[float]:
-    """Return thresholds as a list of floats (empty for ``None``)."""
-    if values is None:
-        return []
-    return [float(v) for v in np.atleast_1d(np.asarray(values, dtype="float64"))]

@@ -307,7 +307,7 @@ class SubgroupResult:
     threshold : float or None
         Threshold of the per-group sensitivity and specificity.
     rows : tuple of SubgroupRow
-        One row per group, in the order of the groups' first appearance sorted by label.
+        One row per group, sorted by group label.
     max_auroc_difference : float
         Largest difference in AUROC between two non-suppressed groups (NaN when
         fewer than two groups can be reported).

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import shutil
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +16,39 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["load_model_dir", "pip_requirements_for", "save_model_dir"]
+
+logger = logging.getLogger(__name__)
+
+#: MLflow's own diagnostic about its pyfunc wrapper's ``Any`` type hints: it says nothing
+#: about the user's model and breaks ``-W error`` runs, so it is silenced where models are saved.
+ANY_TYPE_HINT_WARNING = r".*Any type hint is inferred as AnyType"
+
+_PICKLE_NOTICE = "Saving scikit-learn models in the pickle or cloudpickle format"
+
+
+class _DropPickleNotice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_PICKLE_NOTICE)
+
+
+@contextlib.contextmanager
+def quiet_mlflow_save() -> Iterator[None]:
+    """Silence MLflow's notices that do not apply to clinai's deliberate choices.
+
+    cloudpickle is chosen on purpose (skops refuses LightGBM and PyTorch types), so
+    MLflow's per-save advice to use skops is dropped, and so is its warning about the
+    ``Any`` type hints of its own pyfunc wrapper. Everything else passes through.
+    """
+    mlflow_logger = logging.getLogger("mlflow.sklearn")
+    notice_filter = _DropPickleNotice()
+    mlflow_logger.addFilter(notice_filter)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=ANY_TYPE_HINT_WARNING, category=UserWarning)
+            yield
+    finally:
+        mlflow_logger.removeFilter(notice_filter)
+
 
 _LOAD_FAILED = "cannot load the model in {path}: {reason}; rerun `clinai train CONFIG`"
 
@@ -86,15 +123,16 @@ def save_model_dir(model: Any, path: str | Path, *, input_example: pd.DataFrame)
     staging = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
     signature = infer_signature(input_example, model.predict_proba(input_example))
-    mlflow.sklearn.save_model(
-        model,
-        str(staging),
-        serialization_format="cloudpickle",
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements_for(model),
-        pyfunc_predict_fn="predict_proba",
-    )
+    with quiet_mlflow_save():
+        mlflow.sklearn.save_model(
+            model,
+            str(staging),
+            serialization_format="cloudpickle",
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements_for(model),
+            pyfunc_predict_fn="predict_proba",
+        )
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     return target

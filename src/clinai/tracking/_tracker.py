@@ -21,13 +21,12 @@ import math
 import os
 import re
 import time
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from clinai.exceptions import TrackingError
-from clinai.tracking._model_io import pip_requirements_for
+from clinai.tracking._model_io import pip_requirements_for, quiet_mlflow_save
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,7 +56,6 @@ _BAD_STATUS = "The 'status' parameter must be one of {valid}. Got {got!r} instea
 _NO_DIR = "MLflow tracking at {uri}: cannot log artifacts from {path}: it is not a folder"
 
 _STATUSES = ("FINISHED", "FAILED", "KILLED")
-_ANY_TYPE_HINT_WARNING = r".*Any type hint is inferred as AnyType"
 # MLflow limits (mlflow.utils.validation), copied so that importing them needs no mlflow.
 _MAX_PARAM_VALUE = 6000
 _MAX_KEY = 250
@@ -624,10 +622,7 @@ class MlflowTracker:
             the registered version (int) or ``None``.
         """
         run_id = self._require_run("logging the model")
-        with self._failure("logging the model"), warnings.catch_warnings():
-            # MLflow's own diagnostic about its pyfunc wrapper's ``Any`` type hints; it says
-            # nothing about the user's model and breaks ``-W error`` runs.
-            warnings.filterwarnings("ignore", message=_ANY_TYPE_HINT_WARNING, category=UserWarning)
+        with self._failure("logging the model"), quiet_mlflow_save():
             import mlflow
             import mlflow.sklearn
             from mlflow.models import infer_signature
