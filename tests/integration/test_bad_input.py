@@ -84,7 +84,7 @@ def test_empty_cohort(workspace: Path, capsys: pytest.CaptureFixture[str]) -> No
     frame["age"] = 10  # every patient is excluded as under 18
     frame.to_csv(workspace / "patients.csv", index=False)
     assert main(["run", "tiny.yaml", "--quiet"]) == 2
-    _assert_clean_failure(capsys, workspace, "empty")
+    _assert_clean_failure(capsys, workspace, "no patients left", "exclusions")
 
 
 def test_unreadable_file(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -73,14 +73,14 @@ CI_LEVEL_MSG = "ci_level must lie strictly between 0 and 1; got {value!r}"
 
 def to_float_array(values: Any, *, name: str) -> np.ndarray:
     """Return ``values`` as a 1-D float64 array (missing values become NaN)."""
-    if isinstance(values, pd.Series | pd.Index):
-        array = values.to_numpy(dtype="float64", na_value=np.nan)
-    else:
-        try:
+    try:
+        if isinstance(values, pd.Series | pd.Index):
+            array = values.to_numpy(dtype="float64", na_value=np.nan)
+        else:
             array = np.asarray(values, dtype="float64")
-        except (TypeError, ValueError) as exc:
-            template = Y_TRUE_NOT_BINARY_MSG if name == "y_true" else Y_PROB_NOT_NUMERIC_MSG
-            raise DataError(template.format(values=_describe_values(values))) from exc
+    except (TypeError, ValueError) as exc:
+        template = Y_TRUE_NOT_BINARY_MSG if name == "y_true" else Y_PROB_NOT_NUMERIC_MSG
+        raise DataError(template.format(values=_describe_values(values))) from exc
     if array.ndim != 1:
         template = Y_TRUE_NOT_1D_MSG if name == "y_true" else Y_PROB_NOT_1D_MSG
         raise DataError(template.format(shape=array.shape))

@@ -15,7 +15,7 @@ from clinai.exceptions import TrackingError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["load_model_dir", "pip_requirements_for", "save_model_dir"]
+__all__ = ["load_model_dir", "pip_requirements_for", "save_model_dir", "signature_example"]
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,22 @@ def pip_requirements_for(model: Any) -> list[str]:
     return pins
 
 
+def signature_example(input_example: pd.DataFrame) -> pd.DataFrame:
+    """Return the input example with integer columns declared as float64.
+
+    Clinical integer columns (age, counts) can be missing at inference time, and an
+    integer schema would then reject the row; MLflow's own hint recommends doubles.
+    """
+    import pandas as pd
+
+    example = input_example.copy()
+    for column in example.columns:
+        dtype = example[column].dtype
+        if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            example[column] = example[column].astype("float64")
+    return example
+
+
 def save_model_dir(model: Any, path: str | Path, *, input_example: pd.DataFrame) -> Path:
     """Save ``model`` in MLflow's sklearn flavour at ``path`` (replacing what is there).
 
@@ -122,6 +138,7 @@ def save_model_dir(model: Any, path: str | Path, *, input_example: pd.DataFrame)
     target = Path(path)
     staging = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
+    input_example = signature_example(input_example)
     signature = infer_signature(input_example, model.predict_proba(input_example))
     with quiet_mlflow_save():
         mlflow.sklearn.save_model(

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from clinai.exceptions import TrackingError
-from clinai.tracking._model_io import pip_requirements_for, quiet_mlflow_save
+from clinai.tracking._model_io import pip_requirements_for, quiet_mlflow_save, signature_example
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -385,6 +385,28 @@ class MlflowTracker:
                     _redact(self.tracking_uri))
         return self.run_id
 
+    def resume(self, run_id: str) -> str:
+        """Reopen an existing parent run (a later stage of the same clinai run).
+
+        The stages of ``clinai prepare|train|evaluate|report`` run in separate
+        processes; each reopens the one MLflow run that the first stage started.
+
+        Raises
+        ------
+        TrackingError
+            If the run does not exist or MLflow fails.
+        """
+        if self._active:
+            raise TrackingError(_ALREADY_STARTED.format(uri=_redact(self.tracking_uri),
+                                                        run_id=self.run_id))
+        with self._failure(f"resuming run {run_id}"):
+            run = self._client.get_run(run_id)
+            self.experiment_id = run.info.experiment_id
+            self._client.update_run(run_id, status="RUNNING")
+        self.run_id = run_id
+        self._active = True
+        return run_id
+
     def end(self, status: RunStatus = "FINISHED") -> None:
         """End the parent run with ``status`` (``FINISHED``, ``FAILED`` or ``KILLED``).
 
@@ -629,6 +651,7 @@ class MlflowTracker:
 
             mlflow.set_tracking_uri(self.tracking_uri)
             mlflow.set_registry_uri(self.tracking_uri)
+            input_example = signature_example(input_example)
             signature = infer_signature(input_example, model.predict_proba(input_example))
             # Create the logged model in this run's experiment ourselves: without an active
             # fluent run, MLflow 3.17 would file it under the Default experiment (id 0), whose
