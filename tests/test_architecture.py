@@ -17,7 +17,10 @@ def test_import_linter_contracts_hold() -> None:
     assert lint_imports is not None, "import-linter is part of the dev extra"
     result = subprocess.run(
         [lint_imports, str(ROOT / "pyproject.toml")],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
@@ -25,8 +28,16 @@ def test_import_linter_contracts_hold() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["clinai", "clinai.cli", "clinai.config", "clinai.data", "clinai.models", "clinai.evaluation",
-     "clinai.reporting", "clinai.tracking"],
+    [
+        "clinai",
+        "clinai.cli",
+        "clinai.config",
+        "clinai.data",
+        "clinai.models",
+        "clinai.evaluation",
+        "clinai.reporting",
+        "clinai.tracking",
+    ],
 )
 def test_importing_a_layer_does_not_load_heavy_dependencies(module: str) -> None:
     heavy = ["mlflow", "torch", "shap", "lightgbm", "optuna", "weasyprint", "fairlearn", "jinja2"]
@@ -34,7 +45,9 @@ def test_importing_a_layer_does_not_load_heavy_dependencies(module: str) -> None
         f"import sys, {module}; heavy = {heavy!r}; "
         "print(','.join(h for h in heavy if h in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "", f"{module} imported {result.stdout.strip()} at import time"
 
 
@@ -44,7 +57,8 @@ def test_src_never_imports_pipelines_tests_or_notebooks() -> None:
         for line in path.read_text(encoding="utf-8").splitlines():
             stripped = line.strip()
             if stripped.startswith(("import ", "from ")) and any(
-                f" {name}" in stripped.split(" import ")[0] for name in ("pipelines", "tests", "notebooks")
+                f" {name}" in stripped.split(" import ")[0]
+                for name in ("pipelines", "tests", "notebooks")
             ):
                 offenders.append(f"{path.relative_to(ROOT)}: {stripped}")
     assert offenders == []

@@ -102,21 +102,35 @@ def demo(
 
     results = run_demo(configs, overrides=set_ or (), show_progress=not quiet)
     table = Table(title="clinai demo (held-out test split, 95% bootstrap CIs)")
-    for column in ("use case", "n", "events", "model", "AUROC (95% CI)", "cal. slope",
-                   "acceptance", "seconds"):
+    for column in (
+        "use case",
+        "n",
+        "events",
+        "model",
+        "AUROC (95% CI)",
+        "cal. slope",
+        "acceptance",
+        "seconds",
+    ):
         table.add_column(column)
     for result, seconds in results:
         m = result.metrics
         auroc, slope = m["auroc"], m["calibration"]["slope"]
         table.add_row(
-            result.experiment, str(m["n"]), str(m["events"]),
+            result.experiment,
+            str(m["n"]),
+            str(m["events"]),
             _selected(result.run_dir),
             f"{auroc['estimate']:.3f} ({auroc['ci_low']:.3f}-{auroc['ci_high']:.3f})",
-            f"{slope['estimate']:.2f}", result.verdict, f"{seconds:.0f}",
+            f"{slope['estimate']:.2f}",
+            result.verdict,
+            f"{seconds:.0f}",
         )
     Console().print(table)
-    typer.echo("Model cards: model_cards/; runs: runs/; browse with `mlflow ui --backend-store-uri "
-               "sqlite:///mlruns.db`")
+    typer.echo(
+        "Model cards: model_cards/; runs: runs/; browse with `mlflow ui --backend-store-uri "
+        "sqlite:///mlruns.db`"
+    )
 
 
 def _selected(run_dir: Path) -> str:
@@ -134,8 +148,9 @@ def prepare(config: ConfigArg, set_: SetOpt = None, run_id: RunIdOpt = None) -> 
 
 
 @app.command()
-def train(config: ConfigArg, set_: SetOpt = None, run_id: RunIdOpt = None,
-          quiet: QuietOpt = False) -> None:
+def train(
+    config: ConfigArg, set_: SetOpt = None, run_id: RunIdOpt = None, quiet: QuietOpt = False
+) -> None:
     """Stage 2: tune, select and calibrate a model on the training split."""
     from clinai.runs import train_stage
 
@@ -143,8 +158,9 @@ def train(config: ConfigArg, set_: SetOpt = None, run_id: RunIdOpt = None,
 
 
 @app.command()
-def evaluate(config: ConfigArg, set_: SetOpt = None, run_id: RunIdOpt = None,
-             quiet: QuietOpt = False) -> None:
+def evaluate(
+    config: ConfigArg, set_: SetOpt = None, run_id: RunIdOpt = None, quiet: QuietOpt = False
+) -> None:
     """Stage 3: validate the model on the held-out split (bootstrap CIs, SHAP)."""
     from clinai.runs import evaluate_stage
 
@@ -153,14 +169,17 @@ def evaluate(config: ConfigArg, set_: SetOpt = None, run_id: RunIdOpt = None,
 
 @app.command()
 def report(
-    config: ConfigArg, set_: SetOpt = None, run_id: RunIdOpt = None,
+    config: ConfigArg,
+    set_: SetOpt = None,
+    run_id: RunIdOpt = None,
     publish: Annotated[Path | None, typer.Option(help="Copy the Markdown card here.")] = None,
 ) -> None:
     """Stage 4: model card, validation report, audit record, MLflow registration."""
     from clinai.runs import report_stage
 
-    typer.echo(str(report_stage(config, overrides=set_ or (), run_id=run_id,
-                                publish_dir=publish).path))
+    typer.echo(
+        str(report_stage(config, overrides=set_ or (), run_id=run_id, publish_dir=publish).path)
+    )
 
 
 @app.command()

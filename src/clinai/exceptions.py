@@ -28,7 +28,7 @@ class ConfigError(ClinaiError):
 
 
 class DataError(ClinaiError):
-    """The data cannot be used (missing column, one-class outcome, empty cohort, unreadable file)."""
+    """The data cannot be used (missing column, one-class outcome, empty cohort, bad file)."""
 
 
 class ModelError(ClinaiError):

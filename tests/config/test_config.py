@@ -40,9 +40,13 @@ def test_every_bundled_config_is_valid() -> None:
 
 def test_unknown_key_suggests_the_close_one(tmp_path: Path) -> None:
     payload = {**MINIMAL, "tuning": {"n_trails": 3}}
-    with pytest.raises(ConfigError, match=re.escape(
-        "unknown key 'tuning.n_trails' (did you mean 'n_trials'?); remove it or fix the spelling"
-    )):
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
+            "unknown key 'tuning.n_trails' (did you mean 'n_trials'?); "
+            "remove it or fix the spelling"
+        ),
+    ):
         load_config(_write(tmp_path, payload))
 
 

@@ -23,7 +23,9 @@ def synthetic_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
     logit = -4.0 + 0.035 * age + 0.5 * lactate
     event = rng.binomial(1, 1 / (1 + np.exp(-logit)))
     ids = [f"{CANARY_ID}-{i:04d}" for i in range(n)]
-    return pd.DataFrame({"patient": ids, "age": age, "sex": sex, "lactate": lactate, "event": event})
+    return pd.DataFrame(
+        {"patient": ids, "age": age, "sex": sex, "lactate": lactate, "event": event}
+    )
 
 
 @pytest.fixture
@@ -42,9 +44,14 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "tuning": {"n_trials": 3, "timeout_s": 60, "cv_folds": 3},
         "calibration": {"method": "sigmoid", "cv": 3},
         "evaluation": {
-            "n_boot": 30, "thresholds": [0.2], "sensitive_attributes": ["sex"],
-            "shap_background": 20, "shap_max_rows": 40,
-            "acceptance": [{"name": "discrimination", "metric": "auroc", "statistic": "ci_low", "min": 0.5}],
+            "n_boot": 30,
+            "thresholds": [0.2],
+            "sensitive_attributes": ["sex"],
+            "shap_background": 20,
+            "shap_max_rows": 40,
+            "acceptance": [
+                {"name": "discrimination", "metric": "auroc", "statistic": "ci_low", "min": 0.5}
+            ],
         },
         "languages": ["en", "da"],
     }

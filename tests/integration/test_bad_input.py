@@ -1,4 +1,4 @@
-"""Bad input stops with one line naming the field or column, exit code 2, no complete-looking run."""
+"""Bad input stops with one line naming the field or column, exit 2, no complete-looking run."""
 
 from __future__ import annotations
 
@@ -25,14 +25,20 @@ def _set_config(workspace: Path, **changes: object) -> None:
     path.write_text(yaml.safe_dump(config))
 
 
-def _assert_clean_failure(capsys: pytest.CaptureFixture[str], workspace: Path, *needles: str) -> None:
+def _assert_clean_failure(
+    capsys: pytest.CaptureFixture[str], workspace: Path, *needles: str
+) -> None:
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     assert err.startswith("error: ")
     assert "Traceback" not in err
     for needle in needles:
         assert needle in err, (needle, err)
-    complete = [p for p in (workspace / "runs").rglob("audit.json")] if (workspace / "runs").exists() else []
+    complete = (
+        [p for p in (workspace / "runs").rglob("audit.json")]
+        if (workspace / "runs").exists()
+        else []
+    )
     assert complete == []
 
 

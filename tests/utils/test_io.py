@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clinai._utils import atomic_write_bytes, atomic_write_text, sha256_file, sha256_text, to_jsonable
+from clinai._utils import (
+    atomic_write_bytes,
+    atomic_write_text,
+    sha256_file,
+    sha256_text,
+    to_jsonable,
+)
 
 
 def test_atomic_write_replaces_and_leaves_no_temp_file(tmp_path: Path) -> None:
@@ -49,6 +55,11 @@ def test_hashes_match_hashlib(tmp_path: Path) -> None:
 
 
 def test_to_jsonable_makes_strict_json() -> None:
-    value = {"a": np.float64(1.5), "b": [np.int64(2), math.nan], "c": np.array([1.0, math.inf]),
-             "d": Path("x"), 3: True}
+    value = {
+        "a": np.float64(1.5),
+        "b": [np.int64(2), math.nan],
+        "c": np.array([1.0, math.inf]),
+        "d": Path("x"),
+        3: True,
+    }
     assert to_jsonable(value) == {"a": 1.5, "b": [2, None], "c": [1.0, None], "d": "x", "3": True}

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
-from clinai._utils._io import atomic_write_bytes, atomic_write_text, sha256_file, sha256_text, to_jsonable
+from clinai._utils._io import (
+    atomic_write_bytes,
+    atomic_write_text,
+    sha256_file,
+    sha256_text,
+    to_jsonable,
+)
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "sha256_file", "sha256_text", "to_jsonable"]

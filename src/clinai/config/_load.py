@@ -19,9 +19,7 @@ __all__ = ["apply_overrides", "load_config", "parse_config"]
 _OVERRIDE_FORMAT = "--set takes key=value with a dotted key (e.g. tuning.n_trials=5); got {item!r}"
 
 
-def load_config(
-    path: str | os.PathLike[str], *, overrides: Iterable[str] = ()
-) -> ExperimentConfig:
+def load_config(path: str | os.PathLike[str], *, overrides: Iterable[str] = ()) -> ExperimentConfig:
     """Read a YAML config, apply ``--set`` overrides and validate it.
 
     Parameters
@@ -108,7 +106,11 @@ def _did_you_mean(location: list[str], raw: Mapping[str, Any]) -> str:
             break
         field = model.model_fields.get(part)
         annotation = getattr(field, "annotation", None) if field else None
-        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        model = (
+            annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else None
+        )
     if model is None:
         return ""
     close = difflib.get_close_matches(location[-1], list(model.model_fields), n=1)

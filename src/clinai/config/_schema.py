@@ -23,6 +23,10 @@ __all__ = [
 ]
 
 
+Language = Literal["en", "da"]
+DEFAULT_LANGUAGES: tuple[Language, ...] = ("en", "da")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -157,6 +161,6 @@ class ExperimentConfig(_Strict):
     calibration: CalibrationConfig = CalibrationConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
     tracking: TrackingConfig = TrackingConfig()
-    languages: list[Literal["en", "da"]] = Field(default_factory=lambda: ["en", "da"])
+    languages: list[Language] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))
     seed: int = 42
     output_dir: str = "runs"
