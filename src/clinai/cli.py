@@ -183,6 +183,51 @@ def report(
 
 
 @app.command()
+def validate(
+    predictions: Annotated[Path, typer.Argument(help="CSV or Parquet file of predictions.")],
+    outcome: Annotated[str, typer.Option(help="Column of the observed outcome (0/1).")],
+    score: Annotated[str, typer.Option(help="Column of the predicted risk in [0, 1].")],
+    out: Annotated[Path, typer.Option(help="Output folder (must not exist or be empty).")],
+    group: Annotated[list[str] | None, typer.Option(help="Subgroup column (repeatable).")] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="Column of an existing score to compare with.")
+    ] = None,
+    patient: Annotated[
+        str | None, typer.Option(help="Patient id column: resample patients, not rows.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Validation plan YAML (thresholds, acceptance, ...).")
+    ] = None,
+    bootstrap: Annotated[
+        int | None, typer.Option(help="Bootstrap replicates (default: the plan's).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Validate any model's predictions (e.g. a vendor's) on local data."""
+    from clinai.runs import validate_predictions_file
+
+    metrics = validate_predictions_file(
+        predictions,
+        outcome=outcome,
+        score=score,
+        out_dir=out,
+        groups=group or (),
+        baseline=baseline,
+        patient=patient,
+        plan_path=config,
+        n_boot=bootstrap,
+        seed=seed,
+        show_progress=not quiet,
+    )
+    auroc = metrics["auroc"]
+    typer.echo(
+        f"AUROC {auroc['estimate']:.3f} ({auroc['ci_low']:.3f}-{auroc['ci_high']:.3f}), "
+        f"n={metrics['n']}, events={metrics['events']}; written to {out}"
+    )
+
+
+@app.command()
 def datasets() -> None:
     """List the bundled public clinical datasets."""
     from rich.console import Console

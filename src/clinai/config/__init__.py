@@ -5,7 +5,7 @@ Every problem is collected and reported at once, each with its field path.
 
 from __future__ import annotations
 
-from clinai.config._load import apply_overrides, load_config, parse_config
+from clinai.config._load import apply_overrides, load_config, load_plan, parse_config
 from clinai.config._schema import (
     AcceptanceCriterion,
     CalibrationConfig,
@@ -30,5 +30,6 @@ __all__ = [
     "TuningConfig",
     "apply_overrides",
     "load_config",
+    "load_plan",
     "parse_config",
 ]

@@ -11,10 +11,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from clinai.config._schema import ExperimentConfig
+from clinai.config._schema import EvaluationConfig, ExperimentConfig
 from clinai.exceptions import ConfigError
 
-__all__ = ["apply_overrides", "load_config", "parse_config"]
+__all__ = ["apply_overrides", "load_config", "load_plan", "parse_config"]
 
 _OVERRIDE_FORMAT = "--set takes key=value with a dotted key (e.g. tuning.n_trials=5); got {item!r}"
 
@@ -41,6 +41,30 @@ def load_config(path: str | os.PathLike[str], *, overrides: Iterable[str] = ()) 
         message lists every problem with its field path.
     """
     config_path = Path(path)
+    raw = _read_yaml(config_path)
+    return parse_config(apply_overrides(raw, overrides), source=str(config_path))
+
+
+def load_plan(path: str | os.PathLike[str]) -> EvaluationConfig:
+    """Read a validation plan (the ``evaluation`` block of a config, as its own YAML file).
+
+    Used by ``clinai validate``; unknown keys are refused like in a full config.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not YAML, or any field is invalid.
+    """
+    raw = _read_yaml(Path(path))
+    try:
+        return EvaluationConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_describe(error, raw, root=EvaluationConfig) for error in exc.errors()]
+        prefix = f"{path}: " if len(problems) == 1 else f"{path}: {len(problems)} problems: "
+        raise ConfigError(prefix + "; ".join(problems)) from None
+
+
+def _read_yaml(config_path: Path) -> dict[str, Any]:
     if not config_path.is_file():
         raise ConfigError(f"config file {str(config_path)!r} not found: check the path")
     try:
@@ -50,7 +74,7 @@ def load_config(path: str | os.PathLike[str], *, overrides: Iterable[str] = ()) 
         raise ConfigError(f"config file {str(config_path)!r} is not valid YAML: {first}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"config file {str(config_path)!r} must hold a mapping of keys")
-    return parse_config(apply_overrides(raw, overrides), source=str(config_path))
+    return raw
 
 
 def apply_overrides(raw: Mapping[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
@@ -87,11 +111,13 @@ def parse_config(raw: Mapping[str, Any], *, source: str = "config") -> Experimen
         raise ConfigError(f"{source}: {len(problems)} problems: {listed}") from None
 
 
-def _describe(error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
+def _describe(
+    error: Mapping[str, Any], raw: Mapping[str, Any], *, root: type[BaseModel] = ExperimentConfig
+) -> str:
     location = [str(part) for part in error["loc"]]
     field = ".".join(location) or "(top level)"
     if error["type"] == "extra_forbidden":
-        hint = _did_you_mean(location, raw)
+        hint = _did_you_mean(location, root)
         return f"unknown key {field!r}{hint}; remove it or fix the spelling"
     if error["type"] == "missing":
         return f"{field!r} is required; add it"
@@ -99,8 +125,8 @@ def _describe(error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
     return f"{field!r}: {message} (got {error.get('input')!r})"
 
 
-def _did_you_mean(location: list[str], raw: Mapping[str, Any]) -> str:
-    model: type[BaseModel] | None = ExperimentConfig
+def _did_you_mean(location: list[str], root: type[BaseModel]) -> str:
+    model: type[BaseModel] | None = root
     for part in location[:-1]:
         if model is None or part.isdigit():
             break
