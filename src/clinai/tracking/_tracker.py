@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import io
 import json
 import logging
 import math
@@ -662,18 +663,22 @@ class MlflowTracker:
                 source_run_id=run_id,
                 params=dict(self._client.get_run(run_id).data.params),
             )
-            info = mlflow.sklearn.log_model(
-                model,
-                name="model",
-                signature=signature,
-                input_example=input_example,
-                pip_requirements=pip_requirements_for(model),
-                serialization_format="cloudpickle",
-                pyfunc_predict_fn="predict_proba",
-                registered_model_name=registered_model_name,
-                run_id=run_id,
-                model_id=logged.model_id,
-            )
+            # MLflow prints "Successfully registered model ..." to stderr: route it to the log.
+            registration_notes = io.StringIO()
+            with contextlib.redirect_stderr(registration_notes):
+                info = mlflow.sklearn.log_model(
+                    model,
+                    name="model",
+                    signature=signature,
+                    input_example=input_example,
+                    pip_requirements=pip_requirements_for(model),
+                    serialization_format="cloudpickle",
+                    pyfunc_predict_fn="predict_proba",
+                    registered_model_name=registered_model_name,
+                    run_id=run_id,
+                    model_id=logged.model_id,
+                )
+            logger.info("%s", registration_notes.getvalue().strip())
         version = info.registered_model_version
         logger.info("model logged to %s%s", info.model_uri,
                     f" as {registered_model_name} v{version}" if version is not None else "")
