@@ -20,6 +20,7 @@ __all__ = [
     "SplitConfig",
     "TrackingConfig",
     "TuningConfig",
+    "ValidationConfig",
 ]
 
 
@@ -59,15 +60,48 @@ class DataConfig(_Strict):
     require_pseudonymisation: bool = False
 
 
+SPLIT_NEEDS_TIME_COLUMN = (
+    "split.method 'temporal' needs split.time_column: the column of the data that holds "
+    "each admission's time"
+)
+SPLIT_NEEDS_SITE_COLUMN = (
+    "split.method 'site' needs split.site_column: the column of the data that holds each "
+    "admission's site"
+)
+SPLIT_NEEDS_TEST_SITES = (
+    "split.method 'site' needs split.test_sites: the list of sites held out for testing"
+)
+
+
 class SplitConfig(_Strict):
     """How the held-out test split is drawn.
 
     ``stratified`` keeps the outcome prevalence; ``grouped`` keeps every row of
-    a patient on one side (needs ``data.patient_id``).
+    a patient on one side (needs ``data.patient_id``). ``temporal`` (temporal
+    validation) trains on earlier admissions and tests on the latest
+    ``test_size`` fraction by ``time_column``, ties at the cut going to the test
+    side. ``site`` (external validation by site) tests on the rows of
+    ``test_sites`` in ``site_column`` and trains on the other sites
+    (``test_size`` is not used). ``time_column`` and ``site_column`` name
+    columns of the data (the cohort the pipeline's ``exclusions()`` leaves),
+    not features.
     """
 
-    method: Literal["stratified", "grouped"] = "stratified"
+    method: Literal["stratified", "grouped", "temporal", "site"] = "stratified"
     test_size: float = Field(0.3, gt=0.0, lt=1.0)
+    time_column: str | None = None
+    site_column: str | None = None
+    test_sites: list[str | int] | None = None
+
+    @model_validator(mode="after")
+    def _method_needs(self) -> SplitConfig:
+        if self.method == "temporal" and not self.time_column:
+            raise ValueError(SPLIT_NEEDS_TIME_COLUMN)
+        if self.method == "site" and not self.site_column:
+            raise ValueError(SPLIT_NEEDS_SITE_COLUMN)
+        if self.method == "site" and not self.test_sites:
+            raise ValueError(SPLIT_NEEDS_TEST_SITES)
+        return self
 
 
 class TuningConfig(_Strict):
@@ -139,6 +173,22 @@ class EvaluationConfig(_Strict):
         return value
 
 
+class ValidationConfig(_Strict):
+    """How performance is validated: on a held-out split, or also by optimism correction.
+
+    ``holdout`` (the default) validates the model on the held-out test split
+    only. ``optimism`` adds Harrell's bootstrap optimism correction: the whole
+    model-building procedure (tuning, selection and calibration) is repeated on
+    ``n_replicates`` bootstrap samples of the development data, and the mean
+    optimism (performance on the bootstrap sample minus performance on the
+    original data) is subtracted from the apparent performance. It costs
+    ``n_replicates`` extra model builds; small data sets gain most.
+    """
+
+    method: Literal["holdout", "optimism"] = "holdout"
+    n_replicates: int = Field(50, ge=1)
+
+
 class TrackingConfig(_Strict):
     """MLflow tracking. The embedded default is a SQLite file in the working directory."""
 
@@ -160,6 +210,7 @@ class ExperimentConfig(_Strict):
     tuning: TuningConfig = TuningConfig()
     calibration: CalibrationConfig = CalibrationConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
+    validation: ValidationConfig = ValidationConfig()
     tracking: TrackingConfig = TrackingConfig()
     languages: list[Language] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))
     seed: int = 42

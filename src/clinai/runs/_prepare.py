@@ -1,0 +1,317 @@
+"""Stage 1, prepare: source -> cohort -> outcome, features, sensitive attributes -> split."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from clinai import data
+from clinai._utils import atomic_write_bytes, atomic_write_text, sha256_file, sha256_text
+from clinai.exceptions import ClinaiError, DataError, PipelineError
+from clinai.runs._lineage import frame_sha256
+from clinai.runs._plugins import load_pipeline
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import pandas as pd
+
+    from clinai.config import ExperimentConfig
+    from clinai.runs._rundir import RunDir
+
+__all__ = [
+    "OUTCOME",
+    "PATIENT",
+    "SENSITIVE_PREFIX",
+    "Cohort",
+    "config_sha256",
+    "load_cohort",
+    "prepare",
+    "read_split",
+]
+
+logger = logging.getLogger(__name__)
+
+OUTCOME = "__outcome__"
+PATIENT = "__patient__"
+SENSITIVE_PREFIX = "__sensitive__"
+_RESERVED = "feature {column!r} of pipeline {pipeline!r} uses a reserved name; rename it"
+_PIPELINE_COLUMN = (
+    "column {column} not found by {function}() of pipeline {pipeline!r}: the data have "
+    "{available}; fix the data source or the pipeline"
+)
+_PIPELINE_FAILED = "pipeline {pipeline!r} failed in {function}(): {error}"
+_SENSITIVE_MISSING = (
+    "evaluation.sensitive_attributes names {missing}, which pipeline {pipeline!r} does not "
+    "provide (it provides {available}); fix the config or the pipeline's sensitive_attributes()"
+)
+
+
+def config_sha256(config: ExperimentConfig) -> str:
+    """Hash of the resolved config (YAML, sorted keys)."""
+    return sha256_text(_config_yaml(config))
+
+
+def _config_yaml(config: ExperimentConfig) -> str:
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=True, allow_unicode=True)
+
+
+def _load_source(config: ExperimentConfig) -> tuple[pd.DataFrame, dict[str, Any], str]:
+    source = config.data.source
+    if source.type == "bundled":
+        assert source.name is not None  # guaranteed by the config schema
+        info = data.get_dataset_info(source.name)
+        raw = data.load_dataset(source.name)
+        return raw, {"type": "bundled", **info.__dict__}, frame_sha256(raw)
+    assert source.path is not None
+    raw = data.read_table(source.path)
+    provenance = {"type": source.type, "name": Path(source.path).name, "path": source.path}
+    return raw, provenance, sha256_file(source.path)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A use case's analysis cohort: features, outcome, sensitive attributes, pseudonyms."""
+
+    X: pd.DataFrame
+    y: pd.Series
+    sensitive: pd.DataFrame
+    groups: pd.Series | None
+    numeric: list[str]
+    categorical: list[str]
+    flow: list[dict[str, Any]]
+    provenance: dict[str, Any]
+    data_sha256: str
+    n_source_rows: int
+    metadata: dict[str, Any]
+    pseudonym_key: str | None
+    split_values: pd.Series | None = None
+    """The cohort's ``split.time_column`` or ``split.site_column`` (None for other methods)."""
+
+
+def _call(pipeline: ModuleType, name: str, function: str, frame: pd.DataFrame) -> Any:
+    """Call a pipeline function; turn a missing column or a crash into one clear line."""
+    try:
+        return getattr(pipeline, function)(frame)
+    except ClinaiError:
+        raise
+    except KeyError as exc:
+        column = str(exc.args[0]) if exc.args else "?"
+        raise DataError(
+            _PIPELINE_COLUMN.format(
+                column=column.strip("'\""),
+                pipeline=name,
+                function=function,
+                available=", ".join(map(str, frame.columns[:30])),
+            )
+        ) from exc
+    except Exception as exc:
+        raise PipelineError(
+            _PIPELINE_FAILED.format(
+                pipeline=name,
+                function=function,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        ) from exc
+
+
+def load_cohort(config: ExperimentConfig) -> Cohort:
+    """Load the source, pseudonymise identifiers, apply the pipeline and check the result.
+
+    Raises
+    ------
+    DataError, PipelineError
+        On any bad input, with one line naming the column or field.
+    """
+    pipeline = load_pipeline(config.pipeline)
+    raw, provenance, data_hash = _load_source(config)
+
+    patient_column = config.data.patient_id
+    key = data.get_pseudonym_key(required=config.data.require_pseudonymisation)
+    if patient_column is not None:
+        data.check_columns(raw, [patient_column], where="the data (data.patient_id)")
+        # Without a configured key an ephemeral one (never stored) still hides the identifiers.
+        raw = raw.copy()
+        raw[patient_column] = data.pseudonymise(
+            raw[patient_column].astype(str), key=key or secrets.token_bytes(32)
+        )
+
+    steps = _call(pipeline, config.pipeline, "exclusions", raw)
+    cohort, flow = data.apply_exclusions(raw, steps)
+    data.check_cohort_not_empty(cohort, where=f"pipeline {config.pipeline!r}")
+    split_values = _split_column(config, cohort)
+    y = _call(pipeline, config.pipeline, "outcome", cohort)
+    data.check_binary_outcome(y, column=f"outcome of pipeline {config.pipeline!r}")
+    X = _call(pipeline, config.pipeline, "features", cohort)
+    sensitive = _call(pipeline, config.pipeline, "sensitive_attributes", cohort)
+    missing = [a for a in config.evaluation.sensitive_attributes if a not in sensitive.columns]
+    if missing:
+        raise DataError(
+            _SENSITIVE_MISSING.format(
+                missing=", ".join(missing),
+                pipeline=config.pipeline,
+                available=", ".join(map(str, sensitive.columns)) or "none",
+            )
+        )
+    sensitive = sensitive[list(config.evaluation.sensitive_attributes)]
+    for column in X.columns:
+        if str(column).startswith("__"):
+            raise DataError(_RESERVED.format(column=column, pipeline=config.pipeline))
+    data.check_all_missing(X)
+    data.check_finite_features(X)
+    numeric, categorical = data.infer_feature_types(X)
+    return Cohort(
+        X=X,
+        y=y,
+        sensitive=sensitive,
+        groups=cohort[patient_column] if patient_column is not None else None,
+        numeric=numeric,
+        categorical=categorical,
+        flow=flow,
+        provenance=provenance,
+        data_sha256=data_hash,
+        n_source_rows=len(raw),
+        metadata={"name": config.pipeline, **pipeline.METADATA},
+        pseudonym_key="configured" if key else ("ephemeral" if patient_column else None),
+        split_values=split_values,
+    )
+
+
+def _split_column(config: ExperimentConfig, cohort: pd.DataFrame) -> pd.Series | None:
+    """Take the time or site column of a temporal or site split from the cohort frame."""
+    split = config.split
+    field, column = {
+        "temporal": ("split.time_column", split.time_column),
+        "site": ("split.site_column", split.site_column),
+    }.get(split.method, ("", None))
+    if column is None:
+        return None
+    data.check_columns(cohort, [column], where=f"the data ({field})")
+    return cohort[column].reset_index(drop=True)
+
+
+def _split(config: ExperimentConfig, cohort: Cohort) -> tuple[Any, Any, dict[str, Any]]:
+    """Draw the train/test split the config names; return the indices and manifest entries."""
+    split = config.split
+    values = cohort.split_values
+    if split.method == "temporal":
+        assert values is not None and split.time_column is not None  # set by load_cohort
+        train_idx, test_idx = data.split_temporal(
+            values, test_size=split.test_size, groups=cohort.groups, column=split.time_column
+        )
+        info: dict[str, Any] = {
+            "test_size": split.test_size,
+            "time_column": split.time_column,
+            "train_period": data.time_range(values.iloc[train_idx], column=split.time_column),
+            "test_period": data.time_range(values.iloc[test_idx], column=split.time_column),
+        }
+        return train_idx, test_idx, info
+    if split.method == "site":
+        assert values is not None and split.site_column is not None and split.test_sites
+        train_idx, test_idx = data.split_by_site(
+            values, test_sites=split.test_sites, column=split.site_column
+        )
+        labels = values.astype(str)
+        info = {
+            "test_size": None,
+            "site_column": split.site_column,
+            "train_sites": sorted(labels.iloc[train_idx].unique().tolist()),
+            "test_sites": sorted(labels.iloc[test_idx].unique().tolist()),
+        }
+        return train_idx, test_idx, info
+    train_idx, test_idx = data.split_train_test(
+        cohort.y,
+        groups=cohort.groups,
+        method=split.method,
+        test_size=split.test_size,
+        random_state=config.seed,
+    )
+    return train_idx, test_idx, {"test_size": split.test_size}
+
+
+def prepare(config: ExperimentConfig, run_dir: RunDir) -> dict[str, Any]:
+    """Build the cohort and the train/test split and write them to the run directory.
+
+    Writes ``config.resolved.yaml``, ``data_manifest.json`` (provenance, hashes,
+    cohort flow, split sizes, a Table-1 summary with small cells suppressed) and
+    the patient-level splits under ``prepared/`` (never logged to MLflow).
+
+    Returns
+    -------
+    dict
+        The data manifest.
+    """
+    import pandas as pd
+
+    cohort = load_cohort(config)
+    X, y, sensitive, groups = cohort.X, cohort.y, cohort.sensitive, cohort.groups
+    train_idx, test_idx, split_info = _split(config, cohort)
+    y_values = y.to_numpy().astype(int)
+    data.check_binary_outcome(
+        pd.Series(y_values[train_idx]), column="outcome in the training split"
+    )
+    data.check_binary_outcome(pd.Series(y_values[test_idx]), column="outcome in the test split")
+    if groups is not None:
+        data.check_no_patient_overlap(groups.iloc[train_idx], groups.iloc[test_idx])
+
+    table = X.reset_index(drop=True).copy()
+    table[OUTCOME] = y_values
+    for name in sensitive.columns:
+        table[f"{SENSITIVE_PREFIX}{name}"] = sensitive[name].astype(str).to_numpy()
+    table[PATIENT] = (
+        groups.to_numpy() if groups is not None else [f"row{i}" for i in range(len(table))]
+    )
+    for name, index in (("train", train_idx), ("test", test_idx)):
+        buffer = table.iloc[index].reset_index(drop=True).to_parquet(index=False)
+        atomic_write_bytes(run_dir.prepared / f"{name}.parquet", buffer)
+
+    manifest = {
+        "use_case": cohort.metadata,
+        "source": cohort.provenance,
+        "data_sha256": cohort.data_sha256,
+        "cohort_sha256": frame_sha256(table.drop(columns=[PATIENT])),
+        "n_source_rows": int(cohort.n_source_rows),
+        "cohort_flow": cohort.flow,
+        "n": len(table),
+        "events": int(y_values.sum()),
+        "features": {"numeric": cohort.numeric, "categorical": cohort.categorical},
+        "sensitive_attributes": list(sensitive.columns),
+        "split": {
+            "method": config.split.method,
+            "test_size": split_info.pop("test_size"),
+            "seed": config.seed,
+            "n_train": len(train_idx),
+            "n_test": len(test_idx),
+            "events_train": int(y_values[train_idx].sum()),
+            "events_test": int(y_values[test_idx].sum()),
+            # temporal: time_column, train_period/test_period {start, end} (dates only);
+            # site: site_column, train_sites, test_sites.
+            **split_info,
+        },
+        "population_summary": data.summarise_population(
+            X, sensitive, y, min_cell=config.evaluation.min_cell
+        ),
+        "pseudonymised": groups is not None,
+        "pseudonym_key": cohort.pseudonym_key,
+    }
+    atomic_write_text(run_dir.file("config.resolved.yaml"), _config_yaml(config))
+    run_dir.write_json("data_manifest.json", manifest)
+    logger.info("prepared %s: n=%d events=%d", config.experiment, manifest["n"], manifest["events"])
+    return manifest
+
+
+def read_split(run_dir: RunDir, name: str) -> tuple[pd.DataFrame, Any, pd.DataFrame, Any]:
+    """Read a prepared split: features, outcome array, sensitive attributes, patient pseudonyms."""
+    import pandas as pd
+
+    path = run_dir.require(f"prepared/{name}.parquet", stage="prepare")
+    table = pd.read_parquet(path)
+    sensitive_cols = [c for c in table.columns if c.startswith(SENSITIVE_PREFIX)]
+    sensitive = table[sensitive_cols].rename(columns=lambda c: c.removeprefix(SENSITIVE_PREFIX))
+    X = table.drop(columns=[OUTCOME, PATIENT, *sensitive_cols])
+    return X, table[OUTCOME].to_numpy(), sensitive, table[PATIENT].to_numpy()

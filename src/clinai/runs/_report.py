@@ -1,0 +1,169 @@
+"""Stage 4, report: plots, model card, validation report, audit record, publication."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clinai import reporting
+from clinai._utils import sha256_file
+from clinai.runs._lineage import code_version, environment
+from clinai.runs._prepare import config_sha256
+
+if TYPE_CHECKING:
+    from clinai.config import ExperimentConfig
+    from clinai.runs._rundir import RunDir
+
+__all__ = ["acceptance_verdict", "build_context", "report"]
+
+logger = logging.getLogger(__name__)
+
+
+def acceptance_verdict(metrics: dict[str, Any]) -> str:
+    """Return ``accepted``, ``not accepted`` or ``no criteria`` from the acceptance results."""
+    results = metrics.get("acceptance") or []
+    if not results:
+        return "no criteria"
+    return "accepted" if all(r.get("status") == "pass" for r in results) else "not accepted"
+
+
+def build_context(
+    config: ExperimentConfig,
+    run_dir: RunDir,
+    *,
+    manifest: dict[str, Any],
+    training: dict[str, Any],
+    metrics: dict[str, Any],
+    registry: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Assemble the whitelisted, aggregate-only facts the card and report render."""
+    source = manifest["source"]
+    code = code_version()
+    env = environment()
+    use_case = manifest["use_case"]
+    return {
+        "experiment": config.experiment,
+        "run_id": run_dir.run_id,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "use_case": {
+            "name": use_case["name"],
+            "title": use_case.get("title"),
+            "setting": use_case.get("setting"),
+            "outcome": use_case.get("outcome"),
+            "prediction_time": use_case.get("prediction_time"),
+            "intended_use": use_case.get("intended_use"),
+            "not_for": use_case.get("not_for", []),
+            "limitations": use_case.get("limitations", []),
+            "population": use_case.get("population"),
+            "citation": use_case.get("citation"),
+            "description": config.description,
+        },
+        "dataset": {
+            "name": source.get("name"),
+            "title": source.get("title"),
+            "package": source.get("package"),
+            "licence": source.get("licence"),
+            "citation": source.get("citation"),
+            "url": source.get("url"),
+            "n_rows": manifest["n_source_rows"],
+        },
+        "cohort_flow": manifest["cohort_flow"],
+        "population_summary": manifest["population_summary"],
+        "split": manifest["split"],
+        "model": {
+            "family": training["selected"],
+            "best_params": training["best_params"],
+            "calibration": training["calibration"]["method"],
+            "selection_metric": training["selection_metric"],
+            "cv_score": training["cv_score"],
+            "candidates": training["candidates"],
+            "tuning": training["tuning"],
+        },
+        "lineage": {
+            "config_sha256": config_sha256(config),
+            "data_sha256": manifest["data_sha256"],
+            "cohort_sha256": manifest["cohort_sha256"],
+            "code_version": code["git_commit"],
+            "git_dirty": code["git_dirty"],
+            "python": env["python"],
+            "platform": env["platform"],
+            "packages": env["packages"],
+        },
+        "acceptance_verdict": acceptance_verdict(metrics),
+        "registry": registry,
+        "languages": list(config.languages),
+    }
+
+
+def report(
+    config: ExperimentConfig,
+    run_dir: RunDir,
+    *,
+    registry: dict[str, Any] | None = None,
+    publish_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Render plots, the model card (md, json, html per language) and the validation report.
+
+    Also writes ``audit.json`` (hashes of data, config, code and environment,
+    the acceptance verdict and a SHA-256 of every output) and, with
+    ``publish_dir``, copies the English Markdown card to ``<publish_dir>/<experiment>.md``.
+
+    Returns
+    -------
+    dict
+        The audit record.
+    """
+    manifest = run_dir.read_json("data_manifest.json", stage="prepare")
+    training = run_dir.read_json("training.json", stage="train")
+    metrics = run_dir.read_json("metrics.json", stage="evaluate")
+    importance = run_dir.read_json("importance.json", stage="evaluate")
+    context = build_context(
+        config, run_dir, manifest=manifest, training=training, metrics=metrics, registry=registry
+    )
+    plots = reporting.render_plots(metrics, importance=importance, out_dir=run_dir.plots)
+    card = reporting.build_model_card(context, metrics, importance=importance)
+    card_files = reporting.write_model_card(card, run_dir.path, languages=tuple(config.languages))
+    report_path = reporting.write_validation_report(
+        context,
+        metrics,
+        plots=plots,
+        importance=importance,
+        out_path=run_dir.file("validation_report.html"),
+    )
+    outputs = [
+        *plots.values(),
+        *card_files.values(),
+        report_path,
+        run_dir.file("metrics.json"),
+        run_dir.file("data_manifest.json"),
+    ]
+    audit = {
+        "experiment": config.experiment,
+        "run_id": run_dir.run_id,
+        "created_at": context["created_at"],
+        "config_sha256": context["lineage"]["config_sha256"],
+        "data_sha256": manifest["data_sha256"],
+        "cohort_sha256": manifest["cohort_sha256"],
+        "code_version": {
+            "git_commit": context["lineage"]["code_version"],
+            "git_dirty": context["lineage"]["git_dirty"],
+        },
+        "environment": {
+            "python": context["lineage"]["python"],
+            "packages": context["lineage"]["packages"],
+        },
+        "acceptance_plan_sha256": run_dir.read_json("acceptance_plan.json", stage="train")[
+            "sha256"
+        ],
+        "acceptance_verdict": context["acceptance_verdict"],
+        "registry": registry,
+        "outputs": {str(Path(p).relative_to(run_dir.path)): sha256_file(p) for p in outputs},
+    }
+    run_dir.write_json("audit.json", audit)
+    if publish_dir is not None:
+        publish_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(card_files["model_card.md"], publish_dir / f"{config.experiment}.md")
+    return audit

@@ -1,0 +1,204 @@
+"""Stage 2, train: tune every model family on the training split, pick one, calibrate it."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from clinai import models
+from clinai._utils import sha256_text
+from clinai.runs._prepare import config_sha256, read_split
+from clinai.runs._progress import progress_bar
+from clinai.runs._rundir import absolute_sqlite_uri
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy as np
+    import pandas as pd
+
+    from clinai.config import CalibrationConfig, ExperimentConfig, TuningConfig
+    from clinai.models import TuningResult
+    from clinai.runs._rundir import RunDir
+    from clinai.tracking import MlflowTracker
+
+__all__ = ["train", "tune_and_calibrate"]
+
+logger = logging.getLogger(__name__)
+
+
+def _study_name(config: ExperimentConfig, family: str, data_sha256: str) -> str:
+    # Same config and data -> same study, so an interrupted study resumes; any change -> a new one.
+    fingerprint = sha256_text(config_sha256(config) + data_sha256)[:12]
+    return f"{config.experiment}-{family}-{fingerprint}"
+
+
+def tune_and_calibrate(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    families: Sequence[str],
+    tuning: TuningConfig,
+    calibration: CalibrationConfig,
+    seed: int,
+    study_prefix: str,
+    tracker: MlflowTracker | None = None,
+    show_progress: bool = True,
+    storage: str | None = None,
+) -> tuple[Any, list[TuningResult]]:
+    """Tune each family, select the best cross-validated score, refit it inside calibration.
+
+    This is clinai's whole model-building procedure, used by the train stage and by
+    ``benchmarks/bench_quality.py`` (which repeats it inside every cross-validation fold).
+
+    Parameters
+    ----------
+    study_prefix : str
+        Optuna study name with a ``{family}`` placeholder.
+    storage : str, optional
+        Optuna storage URL; default the config's ``tuning.storage``.
+
+    Returns
+    -------
+    fitted : estimator
+        The calibrated model, fitted on all of ``X``.
+    candidates : list of TuningResult
+        One tuning result per family.
+    """
+    candidates = []
+    for family in families:
+
+        def on_trial(record: Any, family: str = family) -> None:
+            advance()
+            if tracker is not None:
+                tracker.log_trial(family, record.number, record.params, record.score, record.state)
+
+        with progress_bar(f"tuning {family}", tuning.n_trials, enabled=show_progress) as advance:
+            result = models.tune_model(
+                family,
+                X,
+                y,
+                numeric=numeric,
+                categorical=categorical,
+                n_trials=tuning.n_trials,
+                timeout_s=tuning.timeout_s,
+                cv_folds=tuning.cv_folds,
+                scoring=tuning.metric,
+                storage=absolute_sqlite_uri(storage or tuning.storage),
+                study_name=study_prefix.format(family=family),
+                random_state=seed,
+                n_jobs=tuning.n_jobs,
+                on_trial=on_trial,
+            )
+        logger.info("%s: best cv %s = %.4f", family, tuning.metric, result.best_score)
+        candidates.append(result)
+
+    best = max(candidates, key=lambda r: r.best_score)
+    estimator = models.get_model(
+        best.model_name,
+        numeric=numeric,
+        categorical=categorical,
+        random_state=seed,
+        n_jobs=tuning.n_jobs,
+        **best.best_params,
+    )
+    fitted = models.calibrate_model(
+        estimator,
+        X,
+        y,
+        method=calibration.method,
+        cv=calibration.cv,
+        random_state=seed,
+    )
+    return fitted, candidates
+
+
+def train(
+    config: ExperimentConfig,
+    run_dir: RunDir,
+    *,
+    tracker: MlflowTracker | None = None,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Tune each configured model family, select the best by the config's metric, calibrate it.
+
+    Tuning uses cross-validation inside the training split only. The selected
+    family is refitted on the whole training split inside cross-validated
+    post-hoc calibration and saved in MLflow format to ``model/``.
+
+    Returns
+    -------
+    dict
+        The training summary, also written to ``training.json``.
+    """
+    from clinai.tracking import save_model_dir
+
+    manifest = run_dir.read_json("data_manifest.json", stage="prepare")
+    X, y, _, _ = read_split(run_dir, "train")
+    numeric = manifest["features"]["numeric"]
+    categorical = manifest["features"]["categorical"]
+    tuning = config.tuning
+
+    # The acceptance plan is fixed (hashed) before the test split is evaluated.
+    plan = [c.model_dump() for c in config.evaluation.acceptance]
+    run_dir.write_json(
+        "acceptance_plan.json",
+        {
+            "criteria": plan,
+            "sha256": sha256_text(repr(plan)),
+        },
+    )
+
+    fitted, candidates = tune_and_calibrate(
+        X,
+        y,
+        numeric=numeric,
+        categorical=categorical,
+        families=config.models,
+        tuning=tuning,
+        calibration=config.calibration,
+        seed=config.seed,
+        study_prefix=_study_name(config, "{family}", manifest["data_sha256"]),
+        tracker=tracker,
+        show_progress=show_progress,
+    )
+    best = max(candidates, key=lambda r: r.best_score)
+    save_model_dir(fitted, run_dir.model, input_example=models.synthetic_input_example(X))
+
+    summary = {
+        "selection_metric": tuning.metric,
+        "selected": best.model_name,
+        "best_params": best.best_params,
+        "cv_score": best.best_score,
+        "calibration": {"method": config.calibration.method, "cv": config.calibration.cv},
+        "candidates": [
+            {
+                "family": r.model_name,
+                "cv_score": r.best_score,
+                "n_trials": r.n_trials,
+                "best_params": r.best_params,
+                "study_name": r.study_name,
+            }
+            for r in candidates
+        ],
+        "tuning": {
+            "n_trials": tuning.n_trials,
+            "timeout_s": tuning.timeout_s,
+            "cv_folds": tuning.cv_folds,
+            "storage": _redact(tuning.storage),
+        },
+    }
+    run_dir.write_json("training.json", summary)
+    return summary
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a storage URL before it is written anywhere."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url

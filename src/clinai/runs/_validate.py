@@ -1,0 +1,235 @@
+"""``clinai validate``: validate any model's predictions (a vendor's, a published score) locally.
+
+The same engine as ``clinai run``'s evaluate stage; the output folder is built
+under a temporary name and renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from clinai import data, evaluation, reporting
+from clinai._utils import sha256_file, sha256_text
+from clinai.config import EvaluationConfig, load_plan
+from clinai.exceptions import DataError
+from clinai.runs._lineage import code_version, environment
+from clinai.runs._progress import progress_bar
+from clinai.runs._report import acceptance_verdict
+from clinai.runs._rundir import RunDir
+
+__all__ = ["validate_predictions_file"]
+
+logger = logging.getLogger(__name__)
+
+_ONE_LEVEL = (
+    "group column {column!r} has only one level ({level!r}): subgroup analysis needs at least "
+    "two; drop --group {column} or check the file"
+)
+_SAME_COLUMN = "--{first} and --{second} name the same column {column!r}: give different columns"
+_OUT_EXISTS = "output folder {path} exists and is not empty: choose another --out or remove it"
+
+
+def validate_predictions_file(
+    predictions: str | Path,
+    *,
+    outcome: str,
+    score: str,
+    out_dir: str | Path,
+    groups: Sequence[str] = (),
+    baseline: str | None = None,
+    patient: str | None = None,
+    plan_path: str | Path | None = None,
+    n_boot: int | None = None,
+    seed: int = 0,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Validate the predictions in a CSV or Parquet file and write metrics, plots and a report.
+
+    Parameters
+    ----------
+    predictions : path-like
+        CSV or Parquet with one row per prediction.
+    outcome, score : str
+        Columns of the observed 0/1 outcome and the predicted risk in [0, 1].
+    out_dir : path-like
+        Output folder: ``metrics.json``, ``validation_report.html``, ``plots/*.png``,
+        ``audit.json``. It must not exist or be empty.
+    groups : sequence of str
+        Sensitive-attribute columns for subgroup results (small cells suppressed).
+    baseline : str, optional
+        Column of an existing score to compare with (higher means higher risk).
+    patient : str, optional
+        Patient identifier column: the bootstrap then resamples patients, not rows.
+        Identifiers are pseudonymised on reading and never written anywhere.
+    plan_path : path-like, optional
+        Validation plan YAML (the ``evaluation`` block of a config: thresholds,
+        decision-curve range, ``min_cell``, acceptance criteria, ``n_boot``).
+    n_boot : int, optional
+        Bootstrap replicates (overrides the plan).
+    seed : int
+        Random seed of the bootstrap.
+    show_progress : bool
+        Show Rich progress bars on stderr.
+
+    Returns
+    -------
+    dict
+        The metrics (``metrics.json``).
+    """
+    plan = load_plan(plan_path) if plan_path is not None else EvaluationConfig()
+    if n_boot is not None:
+        plan = plan.model_copy(update={"n_boot": n_boot})
+    target = Path(out_dir)
+    if target.exists() and any(target.iterdir()):
+        raise DataError(_OUT_EXISTS.format(path=target))
+
+    frame = data.read_table(predictions)
+    where = f"predictions file {Path(predictions).name!r}"
+    named = {"outcome": outcome, "score": score, "baseline": baseline, "patient": patient}
+    named_columns = [(k, v) for k, v in named.items() if v is not None]
+    for i, (first, column) in enumerate(named_columns):
+        for second, other in named_columns[i + 1 :]:
+            if column == other:
+                raise DataError(_SAME_COLUMN.format(first=first, second=second, column=column))
+    data.check_columns(frame, [c for _, c in named_columns] + list(groups), where=where)
+    data.check_binary_outcome(frame[outcome], column=outcome)
+    y_true = frame[outcome].to_numpy().astype(int)
+    y_prob = frame[score].to_numpy(dtype=float)
+    sensitive = None
+    if groups:
+        sensitive = frame[list(groups)].astype(str)
+        for column in groups:
+            levels = sensitive[column].unique()
+            if len(levels) < 2:
+                raise DataError(_ONE_LEVEL.format(column=column, level=levels[0]))
+    patient_ids = None
+    if patient is not None:
+        # An ephemeral key: the pseudonyms only group rows; they are never stored.
+        key = secrets.token_bytes(32)
+        patient_ids = data.pseudonymise(frame[patient].astype(str), key=key).to_numpy()
+    baseline_kwargs: dict[str, Any] = {}
+    if baseline is not None:
+        baseline_kwargs = {
+            "y_baseline": frame[baseline].to_numpy(dtype=float),
+            "baseline_name": baseline,
+        }
+
+    low, high, step = plan.decision_curve
+    with progress_bar("bootstrap", plan.n_boot, enabled=show_progress) as advance:
+        result = evaluation.evaluate_predictions(
+            y_true,
+            y_prob,
+            patient_ids=patient_ids,
+            sensitive_features=sensitive,
+            thresholds=plan.thresholds,
+            dca_thresholds=np.round(np.arange(low, high + step / 2, step), 6),
+            n_boot=plan.n_boot,
+            ci_level=plan.ci_level,
+            min_cell=plan.min_cell,
+            random_state=seed,
+            progress=advance,
+            **baseline_kwargs,
+        )
+    metrics = result.to_dict()
+    criteria = [c.model_dump() for c in plan.acceptance]
+    metrics["acceptance"] = [a.to_dict() for a in evaluation.evaluate_acceptance(metrics, criteria)]
+
+    staging = target.with_name(f".{target.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        run_dir = RunDir(staging)
+        run_dir.write_json("metrics.json", metrics)
+        plots = reporting.render_plots(metrics, importance=None, out_dir=run_dir.plots)
+        context = _context(
+            predictions,
+            score=score,
+            outcome=outcome,
+            n_rows=len(frame),
+            metrics=metrics,
+            criteria=criteria,
+        )
+        reporting.write_validation_report(
+            context,
+            metrics,
+            plots=plots,
+            importance=None,
+            out_path=run_dir.file("validation_report.html"),
+        )
+        outputs = [
+            *plots.values(),
+            run_dir.file("metrics.json"),
+            run_dir.file("validation_report.html"),
+        ]
+        run_dir.write_json(
+            "audit.json",
+            {
+                "created_at": context["created_at"],
+                "predictions_sha256": context["lineage"]["data_sha256"],
+                "plan_sha256": sha256_text(repr(criteria)) if plan_path else None,
+                "code_version": code_version(),
+                "environment": environment(),
+                "acceptance_verdict": context["acceptance_verdict"],
+                "outputs": {str(Path(p).relative_to(staging)): sha256_file(p) for p in outputs},
+            },
+        )
+        if target.exists():
+            target.rmdir()
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return metrics
+
+
+def _context(
+    predictions: str | Path,
+    *,
+    score: str,
+    outcome: str,
+    n_rows: int,
+    metrics: dict[str, Any],
+    criteria: list[dict[str, Any]],
+) -> dict[str, Any]:
+    code = code_version()
+    env = environment()
+    name = Path(predictions).name
+    return {
+        "experiment": f"validate-{Path(predictions).stem}",
+        "run_id": datetime.now(UTC).strftime("%Y%m%dT%H%M%S"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "use_case": {
+            "name": f"validation of {score}",
+            "title": f"Validation of the score {score!r} against the outcome {outcome!r}",
+            "outcome": f"column {outcome!r} of {name} (1 = event)",
+            "prediction_time": "as defined by the source of the predictions",
+            "intended_use": "Local validation of an existing model's predictions.",
+            "not_for": [],
+            "limitations": [
+                "clinai did not train this model: its development data and procedure are "
+                "not known to this report.",
+            ],
+        },
+        "dataset": {"name": name, "title": name, "n_rows": n_rows},
+        "cohort_flow": [{"step": "source", "excluded": 0, "remaining": n_rows}],
+        "model": {"family": f"external score ({score})"},
+        "lineage": {
+            "data_sha256": sha256_file(predictions),
+            "code_version": code["git_commit"],
+            "git_dirty": code["git_dirty"],
+            "python": env["python"],
+            "platform": env["platform"],
+            "packages": env["packages"],
+            "config_sha256": sha256_text(repr(criteria)),
+        },
+        "acceptance_verdict": acceptance_verdict(metrics),
+        "registry": None,
+    }
