@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -32,7 +31,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from clinai import evaluation, models
 from clinai.config import load_config
 from clinai.runs._prepare import load_cohort
-from clinai.runs._train import tune_and_calibrate
+from clinai.runs._train import IN_MEMORY, tune_and_calibrate
 
 ROOT = Path(__file__).resolve().parents[1]
 USE_CASES = [
@@ -113,7 +112,6 @@ def bench_use_case(name: str, *, trials: int, budget: float, folds: int, repeats
         "flaml": [],
     }
     seconds: dict[str, float] = dict.fromkeys(results, 0.0)
-    storage_dir = tempfile.mkdtemp(prefix="clinai-bench-")
     oof = {method: np.zeros((repeats, len(y))) for method in results}
     for fold, (train_idx, test_idx) in enumerate(splitter.split(X, y)):
         X_train, X_test = X.iloc[train_idx], X.iloc[test_idx]
@@ -130,7 +128,7 @@ def bench_use_case(name: str, *, trials: int, budget: float, folds: int, repeats
             seed=config.seed + fold,
             study_prefix=f"{name}-{{family}}-fold{fold}",
             show_progress=False,
-            storage=f"sqlite:///{storage_dir}/optuna.db",
+            storage=IN_MEMORY,
         )
         predictions = {"clinai": fitted.predict_proba(X_test)[:, 1]}
         clinai_seconds = time.perf_counter() - start

@@ -147,3 +147,23 @@ def test_same_seed_gives_identical_metrics(workspace: Path) -> None:
     first = (workspace / "runs" / "tiny" / "a" / "metrics.json").read_text()
     second = (workspace / "runs" / "tiny" / "b" / "metrics.json").read_text()
     assert first == second
+
+
+def test_optimism_corrected_internal_validation(workspace: Path) -> None:
+    args = [
+        "run",
+        "tiny.yaml",
+        "--quiet",
+        "--run-id",
+        "opt",
+        "--set",
+        "validation.method=optimism",
+        "--set",
+        "validation.n_replicates=3",
+    ]
+    assert main(args) == 0
+    metrics = json.loads((workspace / "runs" / "tiny" / "opt" / "metrics.json").read_text())
+    internal = metrics["internal_validation"]
+    assert internal["n_done"] + internal["n_skipped"] == 3
+    auroc = internal["metrics"]["auroc"]
+    assert auroc["corrected"] == pytest.approx(auroc["apparent"] - auroc["optimism"])

@@ -19,7 +19,6 @@ from clinai.exceptions import ConfigError, DataError, ModelError
 from clinai.runs import _optimism
 from clinai.runs._optimism import (
     DEFAULT_METRICS,
-    build_with_config,
     optimism_corrected_performance,
 )
 
@@ -283,33 +282,41 @@ def test_a_failing_replicate_names_its_number() -> None:
         optimism_corrected_performance(X, y, build=flaky, n_replicates=3)
 
 
-def test_build_with_config_runs_the_whole_procedure_in_memory(
+def test_internal_validation_runs_on_the_training_split(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from clinai.runs._optimism import internal_validation
+    from clinai.runs._prepare import prepare, read_split
+    from clinai.runs._rundir import resolve_run_dir
+    from tests.integration.conftest import FIXTURES, synthetic_frame
+
     monkeypatch.chdir(tmp_path)
-    X, y = _noisy(n=90, n_noise=3)
-    X["ward"] = np.where(np.arange(90) % 3 == 0, "icu", "surgery")
-    config = parse_config(
-        {
-            "experiment": "tiny",
-            "pipeline": "tiny_pipeline",
-            "data": {"source": {"type": "csv", "path": "patients.csv"}},
-            "models": ["logistic"],
-            "tuning": {"n_trials": 2, "timeout_s": 60, "cv_folds": 3},
-            "calibration": {"method": "sigmoid", "cv": 3},
-            "validation": {"method": "optimism", "n_replicates": 2},
-            "seed": 3,
-        }
-    )
-    build = build_with_config(config, numeric=[f"x{i}" for i in range(4)], categorical=["ward"])
-    result = optimism_corrected_performance(
-        X,
-        y,
-        build=build,
-        n_replicates=config.validation.n_replicates,
-        random_state=config.seed,
-    )
-    assert result["n_done"] == 2
+    monkeypatch.setenv("CLINAI_PIPELINES_PATH", str(FIXTURES))
+    synthetic_frame(n=120).to_csv(tmp_path / "patients.csv", index=False)
+    raw = {
+        "experiment": "tiny",
+        "pipeline": "tiny_pipeline",
+        "data": {"source": {"type": "csv", "path": "patients.csv"}, "patient_id": "patient"},
+        "split": {"method": "grouped", "test_size": 0.25},
+        "models": ["logistic"],
+        "tuning": {"n_trials": 2, "timeout_s": 60, "cv_folds": 3},
+        "calibration": {"method": "sigmoid", "cv": 3},
+        "validation": {"method": "optimism", "n_replicates": 2},
+    }
+    config = parse_config(raw)
+    run_dir = resolve_run_dir(tmp_path / "runs", "tiny", None, create=True)
+    manifest = prepare(config, run_dir)
+    assert internal_validation(parse_config({**raw, "validation": {}}), run_dir) is None
+
+    result = internal_validation(config, run_dir, show_progress=False)
+    assert result is not None
+    _, y_train, _, _ = read_split(run_dir, "train")
+    assert result["n"] == manifest["split"]["n_train"] == len(y_train)
+    assert result["events"] == manifest["split"]["events_train"]
+    assert result["resampling"] == "patients"
+    assert result["n_done"] + result["n_skipped"] == 2
+    assert set(result["metrics"]) == set(DEFAULT_METRICS)
     for values in result["metrics"].values():
         assert all(math.isfinite(values[k]) for k in ("apparent", "optimism", "corrected"))
-    assert not list(tmp_path.iterdir())  # the studies stayed in memory: no optuna.db
+    # build_with_config tunes in memory: no Optuna database appears in the working directory.
+    assert not list(tmp_path.glob("*.db"))

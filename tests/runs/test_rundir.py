@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def test_stage_without_a_run_says_what_to_do(tmp_path: Path) -> None:
 def test_missing_stage_output_names_the_stage(tmp_path: Path) -> None:
     run_dir = resolve_run_dir(tmp_path, "exp", None, create=True)
     with pytest.raises(
-        ClinaiError, match="has no metrics.json: run `clinai evaluate CONFIG` first"
+        ClinaiError, match=re.escape("has no metrics.json: run `clinai evaluate CONFIG` first")
     ):
         run_dir.read_json("metrics.json", stage="evaluate")
 

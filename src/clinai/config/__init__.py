@@ -16,6 +16,7 @@ from clinai.config._schema import (
     SplitConfig,
     TrackingConfig,
     TuningConfig,
+    ValidationConfig,
 )
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "SplitConfig",
     "TrackingConfig",
     "TuningConfig",
+    "ValidationConfig",
     "apply_overrides",
     "load_config",
     "load_plan",

@@ -18,6 +18,10 @@ from clinai.exceptions import DataError
 __all__ = [
     "CI_LEVEL_MSG",
     "EMPTY_MSG",
+    "SCORE_LENGTH_MSG",
+    "SCORE_NON_FINITE_MSG",
+    "SCORE_NOT_1D_MSG",
+    "SCORE_NOT_NUMERIC_MSG",
     "LENGTH_MSG",
     "N_BOOT_MSG",
     "ONE_CLASS_MSG",
@@ -33,6 +37,7 @@ __all__ = [
     "check_ci_level",
     "check_n_boot",
     "check_patient_ids",
+    "check_score",
     "check_threshold",
     "check_thresholds",
     "check_y",
@@ -69,6 +74,15 @@ PATIENT_IDS_LENGTH_MSG = (
 PATIENT_IDS_MISSING_MSG = "patient_ids has {count} missing value(s): every row needs a patient id"
 N_BOOT_MSG = "n_boot must be a non-negative integer; got {value!r}"
 CI_LEVEL_MSG = "ci_level must lie strictly between 0 and 1; got {value!r}"
+SCORE_NOT_NUMERIC_MSG = (
+    "{name} must be numeric (a score where higher means higher risk); got {values}"
+)
+SCORE_NOT_1D_MSG = "{name} must be one-dimensional (one score per row); got shape {shape}"
+SCORE_LENGTH_MSG = "{name} has {n_score} values but y_true has {n} rows: pass one score per row"
+SCORE_NON_FINITE_MSG = (
+    "{name} has {count} missing or non-finite value(s): pass a score for every row "
+    "(drop or impute the rows without one before validating)"
+)
 
 
 def to_float_array(values: Any, *, name: str) -> np.ndarray:
@@ -231,3 +245,46 @@ def check_ci_level(ci_level: Any) -> float:
     if not 0.0 < level < 1.0:
         raise DataError(CI_LEVEL_MSG.format(value=ci_level))
     return level
+
+
+def check_score(values: Any, n: int, *, name: str) -> np.ndarray:
+    """Validate a risk score of any scale (e.g. a baseline such as NEWS2 points).
+
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        The score of each row; higher means higher risk. Any finite real
+        numbers (it need not be a probability).
+    n : int
+        Number of rows it must have (the length of ``y_true``).
+    name : str
+        How the score is named in error messages (e.g. ``"baseline 'NEWS2'"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The score as a float64 array.
+
+    Raises
+    ------
+    DataError
+        If the score is not numeric or one-dimensional, has the wrong length,
+        or has missing or non-finite values; the message names the score.
+    """
+    try:
+        if isinstance(values, pd.Series | pd.Index):
+            array = values.to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            array = np.asarray(values, dtype="float64")
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            SCORE_NOT_NUMERIC_MSG.format(name=name, values=_describe_values(values))
+        ) from exc
+    if array.ndim != 1:
+        raise DataError(SCORE_NOT_1D_MSG.format(name=name, shape=array.shape))
+    if array.shape[0] != n:
+        raise DataError(SCORE_LENGTH_MSG.format(name=name, n_score=array.shape[0], n=n))
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise DataError(SCORE_NON_FINITE_MSG.format(name=name, count=int((~finite).sum())))
+    return array

@@ -11,24 +11,30 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 __all__ = [
     "SCHEMA_VERSION",
     "AcceptanceResult",
+    "BaselineComparison",
     "BootstrapResult",
     "CalibrationCurve",
     "CalibrationCurvePoint",
     "CalibrationErrors",
     "CalibrationResult",
+    "DeLongTest",
     "DecisionCurvePoint",
     "Estimate",
     "RocPoint",
+    "SampleSizeAssessment",
+    "SampleSizeCriterion",
+    "SampleSizeResult",
     "ShapImportance",
     "SubgroupResult",
     "SubgroupRow",
+    "ThresholdDifference",
     "ThresholdEstimates",
     "ThresholdMetrics",
     "ValidationResult",
@@ -210,7 +216,12 @@ class ThresholdMetrics:
 
 @dataclass(frozen=True)
 class ThresholdEstimates:
-    """Threshold metrics (see :class:`ThresholdMetrics`) with bootstrap intervals."""
+    """Threshold metrics (see :class:`ThresholdMetrics`) with bootstrap intervals.
+
+    ``target_sensitivity`` is set on the rows that :func:`evaluate_predictions`
+    adds for its ``target_sensitivities``: ``threshold`` is then the highest
+    threshold whose sensitivity on the same data is at least the target.
+    """
 
     threshold: float
     sensitivity: Estimate
@@ -218,10 +229,14 @@ class ThresholdEstimates:
     ppv: Estimate
     npv: Estimate
     flag_rate: Estimate
+    target_sensitivity: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Return one entry of ``thresholds`` in ``metrics.json``."""
-        return {
+        """Return one entry of ``thresholds`` in ``metrics.json``.
+
+        The key ``target_sensitivity`` is present only on target-sensitivity rows.
+        """
+        out: dict[str, Any] = {
             "threshold": _num(self.threshold),
             "sensitivity": self.sensitivity.to_dict(),
             "specificity": self.specificity.to_dict(),
@@ -229,6 +244,9 @@ class ThresholdEstimates:
             "npv": self.npv.to_dict(),
             "flag_rate": self.flag_rate.to_dict(),
         }
+        if self.target_sensitivity is not None:
+            out["target_sensitivity"] = _num(self.target_sensitivity)
+        return out
 
 
 @dataclass(frozen=True)
@@ -388,10 +406,14 @@ class ValidationResult:
         How the intervals were computed (not part of ``metrics.json``).
     n_skipped : Mapping[str, int]
         Bootstrap replicates in which each metric was undefined.
-    baseline_comparison : Mapping or None
-        Filled by the caller when a baseline score is compared.
+    baseline_comparison : BaselineComparison, Mapping or None
+        The comparison with a baseline score (see :func:`compare_with_baseline`),
+        when one was given.
     acceptance : tuple of AcceptanceResult
         Filled by the caller (see :func:`evaluate_acceptance`).
+    auroc_delong : Estimate or None
+        AUROC with the DeLong interval (see :func:`delong_ci`) instead of the
+        bootstrap one.
     """
 
     n: int
@@ -410,15 +432,16 @@ class ValidationResult:
     ci_level: float = 0.95
     n_patients: int | None = None
     n_skipped: Mapping[str, int] = field(default_factory=dict)
-    baseline_comparison: Mapping[str, Any] | None = None
+    baseline_comparison: BaselineComparison | Mapping[str, Any] | None = None
     acceptance: tuple[AcceptanceResult, ...] = ()
+    auroc_delong: Estimate | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the ``metrics.json`` document, schema version 1 (DESIGN.md).
 
         Keys: ``schema_version``, ``n``, ``events``, ``prevalence``, ``auroc``,
-        ``auprc``, ``brier``, ``scaled_brier``, ``calibration``, ``thresholds``,
-        ``decision_curve``, ``subgroups``, ``roc_curve``,
+        ``auroc_delong``, ``auprc``, ``brier``, ``scaled_brier``, ``calibration``,
+        ``thresholds``, ``decision_curve``, ``subgroups``, ``roc_curve``,
         ``baseline_comparison``, ``acceptance``.
         """
         return {
@@ -427,6 +450,7 @@ class ValidationResult:
             "events": int(self.events),
             "prevalence": _num(self.prevalence),
             "auroc": self.auroc.to_dict(),
+            "auroc_delong": None if self.auroc_delong is None else self.auroc_delong.to_dict(),
             "auprc": self.auprc.to_dict(),
             "brier": self.brier.to_dict(),
             "scaled_brier": self.scaled_brier.to_dict(),
@@ -438,11 +462,18 @@ class ValidationResult:
                 for attribute, result in self.subgroups.items()
             },
             "roc_curve": [point.to_dict() for point in self.roc_curve],
-            "baseline_comparison": (
-                None if self.baseline_comparison is None else _plain(self.baseline_comparison)
-            ),
+            "baseline_comparison": _baseline_dict(self.baseline_comparison),
             "acceptance": [a.to_dict() for a in self.acceptance],
         }
+
+
+def _baseline_dict(value: BaselineComparison | Mapping[str, Any] | None) -> Any:
+    """The ``baseline_comparison`` block: a result's ``to_dict()`` or a plain mapping."""
+    if value is None:
+        return None
+    if isinstance(value, BaselineComparison):
+        return value.to_dict()
+    return _plain(value)
 
 
 def _plain(value: Any) -> Any:
@@ -562,4 +593,259 @@ class AcceptanceResult:
             "passed": self.passed,
             "status": self.status,
             "rule": self.rule,
+        }
+
+
+@dataclass(frozen=True)
+class ThresholdDifference:
+    """A difference in a threshold metric (e.g. net benefit) with a bootstrap interval."""
+
+    threshold: float
+    difference: Estimate
+
+    def to_dict(self) -> dict[str, float | None]:
+        """Return ``{"threshold", "estimate", "ci_low", "ci_high"}``."""
+        return {"threshold": _num(self.threshold), **self.difference.to_dict()}
+
+
+class DeLongTest(NamedTuple):
+    """DeLong et al.'s test of two correlated AUROCs (see :func:`delong_test`).
+
+    Attributes
+    ----------
+    auroc_diff : float
+        AUROC of the first score minus AUROC of the second.
+    z : float
+        ``auroc_diff`` divided by its DeLong standard error.
+    p_value : float
+        Two-sided p-value from the standard normal distribution.
+    """
+
+    auroc_diff: float
+    z: float
+    p_value: float
+
+    def to_dict(self) -> dict[str, float | None]:
+        """Return ``{"auroc_diff", "z", "p_value"}``."""
+        return {"auroc_diff": _num(self.auroc_diff), "z": _num(self.z), "p_value": _num(self.p_value)}
+
+
+@dataclass(frozen=True)
+class BaselineComparison:
+    """The model against a baseline score on the same patients (:func:`compare_with_baseline`).
+
+    Every difference is *model minus baseline*: a positive ``auroc_diff`` and
+    net benefit difference, and a negative ``brier_diff``, favour the model.
+
+    Attributes
+    ----------
+    name : str
+        Name of the baseline (e.g. ``"NEWS2"``).
+    baseline_auroc : Estimate
+        AUROC of the baseline with its bootstrap interval.
+    auroc_diff : Estimate
+        AUROC difference with its paired bootstrap interval.
+    brier_diff : Estimate or None
+        Brier score difference; ``None`` when the baseline is not a probability.
+    net_benefit_diff : tuple of ThresholdDifference or None
+        Net benefit difference at each threshold; ``None`` when the baseline is
+        not a probability.
+    p_value : float
+        Two-sided p-value of DeLong's test for two correlated AUROCs.
+    delong_z : float
+        The z statistic of that test (positive when the model's AUROC is higher).
+    notes : tuple of str
+        Plain-language notes on what was not computed and why.
+    n_boot, ci_level, n_skipped :
+        How the intervals were computed (not part of ``to_dict()``).
+    """
+
+    name: str
+    baseline_auroc: Estimate
+    auroc_diff: Estimate
+    brier_diff: Estimate | None
+    net_benefit_diff: tuple[ThresholdDifference, ...] | None
+    p_value: float
+    delong_z: float
+    notes: tuple[str, ...] = ()
+    n_boot: int = 0
+    ci_level: float = 0.95
+    n_skipped: Mapping[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the ``baseline_comparison`` block of ``metrics.json``.
+
+        Keys: ``name``, ``baseline_auroc``, ``auroc_diff``, ``brier_diff``,
+        ``net_benefit_diff`` (a list of ``{"threshold", "estimate", "ci_low",
+        "ci_high"}`` or ``None``), ``p_value``, ``delong_z``, ``notes``.
+        """
+        return {
+            "name": self.name,
+            "baseline_auroc": self.baseline_auroc.to_dict(),
+            "auroc_diff": self.auroc_diff.to_dict(),
+            "brier_diff": None if self.brier_diff is None else self.brier_diff.to_dict(),
+            "net_benefit_diff": (
+                None
+                if self.net_benefit_diff is None
+                else [d.to_dict() for d in self.net_benefit_diff]
+            ),
+            "p_value": _num(self.p_value),
+            "delong_z": _num(self.delong_z),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class SampleSizeCriterion:
+    """One of Riley et al.'s minimum sample size criteria (see :func:`riley_sample_size`).
+
+    Attributes
+    ----------
+    name : str
+        ``"shrinkage"``, ``"optimism"``, ``"overall_risk"`` or ``"mape"``.
+    description : str
+        What the criterion ensures, in plain words.
+    target : float
+        The criterion's target (expected shrinkage, R² difference, margin of
+        error or mean absolute prediction error).
+    n : int
+        Smallest number of participants that meets it.
+    events : int
+        Expected number of events at that size, ``ceil(n * prevalence)``.
+    events_per_parameter : float
+        ``n * prevalence / n_parameters``.
+    """
+
+    name: str
+    description: str
+    target: float
+    n: int
+    events: int
+    events_per_parameter: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the criterion as plain JSON values."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "target": _num(self.target),
+            "n": int(self.n),
+            "events": int(self.events),
+            "events_per_parameter": _num(self.events_per_parameter),
+        }
+
+
+@dataclass(frozen=True)
+class SampleSizeResult:
+    """Minimum sample size for developing a binary-outcome model (Riley et al.).
+
+    Attributes
+    ----------
+    prevalence : float
+        Anticipated outcome proportion.
+    r2_cs : float
+        Anticipated Cox-Snell R² of the model.
+    r2_cs_source : str
+        ``"given"`` or ``"c_statistic"`` (derived from ``c_statistic``).
+    c_statistic : float or None
+        Anticipated C-statistic, when ``r2_cs`` was derived from it.
+    max_r2_cs : float
+        Largest Cox-Snell R² possible at this prevalence.
+    r2_nagelkerke : float
+        ``r2_cs / max_r2_cs``.
+    n_parameters : int
+        Candidate predictor parameters.
+    criteria : tuple of SampleSizeCriterion
+        Each criterion's requirement.
+    n : int
+        The minimum sample size: the largest requirement.
+    events : int
+        Expected events at ``n``: ``ceil(n * prevalence)``.
+    events_per_parameter : float
+        ``n * prevalence / n_parameters``.
+    expected_shrinkage : float
+        Expected uniform shrinkage of a model developed on ``n`` participants.
+    binding_criterion : str
+        Name of the criterion that requires ``n``.
+    """
+
+    prevalence: float
+    r2_cs: float
+    r2_cs_source: str
+    c_statistic: float | None
+    max_r2_cs: float
+    r2_nagelkerke: float
+    n_parameters: int
+    criteria: tuple[SampleSizeCriterion, ...]
+    n: int
+    events: int
+    events_per_parameter: float
+    expected_shrinkage: float
+    binding_criterion: str
+
+    def __getitem__(self, name: str) -> SampleSizeCriterion:
+        for criterion in self.criteria:
+            if criterion.name == name:
+                return criterion
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as plain JSON values."""
+        return {
+            "prevalence": _num(self.prevalence),
+            "r2_cs": _num(self.r2_cs),
+            "r2_cs_source": self.r2_cs_source,
+            "c_statistic": _num(self.c_statistic),
+            "max_r2_cs": _num(self.max_r2_cs),
+            "r2_nagelkerke": _num(self.r2_nagelkerke),
+            "n_parameters": int(self.n_parameters),
+            "criteria": [c.to_dict() for c in self.criteria],
+            "n": int(self.n),
+            "events": int(self.events),
+            "events_per_parameter": _num(self.events_per_parameter),
+            "expected_shrinkage": _num(self.expected_shrinkage),
+            "binding_criterion": self.binding_criterion,
+        }
+
+
+@dataclass(frozen=True)
+class SampleSizeAssessment:
+    """Whether the available data meet a :class:`SampleSizeResult`.
+
+    Attributes
+    ----------
+    adequate : bool
+        ``True`` when both the participants and the events reach the minimum.
+    n_available, events_available : int
+        Participants and events in the development data.
+    n_required, events_required : int
+        The minimum from :func:`riley_sample_size`.
+    events_per_parameter : float
+        Events per candidate parameter in the available data.
+    unmet : tuple of str
+        Names of the criteria the available participants do not meet.
+    warning : str or None
+        A plain-language warning when the data fall short, else ``None``.
+    """
+
+    adequate: bool
+    n_available: int
+    events_available: int
+    n_required: int
+    events_required: int
+    events_per_parameter: float
+    unmet: tuple[str, ...]
+    warning: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the assessment as plain JSON values."""
+        return {
+            "adequate": bool(self.adequate),
+            "n_available": int(self.n_available),
+            "events_available": int(self.events_available),
+            "n_required": int(self.n_required),
+            "events_required": int(self.events_required),
+            "events_per_parameter": _num(self.events_per_parameter),
+            "unmet": list(self.unmet),
+            "warning": self.warning,
         }

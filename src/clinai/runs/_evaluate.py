@@ -63,6 +63,11 @@ def evaluate(
             progress=advance,
         )
     metrics = result.to_dict()
+    from clinai.runs._optimism import internal_validation
+
+    optimism = internal_validation(config, run_dir, model=model, show_progress=show_progress)
+    if optimism is not None:
+        metrics["internal_validation"] = optimism
     verdicts = evaluation.evaluate_acceptance(metrics, plan["criteria"])
     metrics["acceptance"] = [v.to_dict() for v in verdicts]
     run_dir.write_json("metrics.json", metrics)

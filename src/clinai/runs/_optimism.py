@@ -27,7 +27,10 @@ A bootstrap sample with only one outcome class cannot be built on or scored;
 such a replicate is skipped and counted (``n_skipped``), not redrawn. A metric
 that is undefined on a replicate (NaN, e.g. the calibration slope when the
 predictions separate the classes perfectly) leaves that replicate out of that
-metric only; each metric reports how many replicates it used.
+metric only; each metric reports how many replicates it used. The replicates
+left out this way are typically the most overfitted ones, so a metric that used
+markedly fewer replicates than ``n_done`` understates its optimism: show the
+count beside the value.
 
 Determinism: replicate ``b`` uses the ``b``-th child of
 ``numpy.random.SeedSequence(random_state).spawn(n_replicates)``; a
@@ -59,11 +62,13 @@ from clinai.exceptions import ClinaiError, ConfigError, DataError
 
 if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
+    from clinai.runs._rundir import RunDir
 
 __all__ = [
     "DEFAULT_METRICS",
     "IN_MEMORY_STORAGE",
     "build_with_config",
+    "internal_validation",
     "optimism_corrected_performance",
 ]
 
@@ -81,9 +86,9 @@ DEFAULT_METRICS: Mapping[str, Metric] = {
     "brier": evaluation.brier_score,
 }
 
-#: Optuna storage of the tuning inside each replicate: a fresh SQLite database in
-#: memory, so replicates neither resume nor pollute the run's study.
-IN_MEMORY_STORAGE = "sqlite:///:memory:"
+#: Optuna storage of the tuning inside each replicate: in memory, so replicates
+#: neither resume nor pollute the run's study.
+IN_MEMORY_STORAGE = ":memory:"  # clinai.runs._train.IN_MEMORY
 
 N_REPLICATES_MSG = (
     "n_replicates (validation.n_replicates) must be an integer of at least 1; got {value!r}"
@@ -354,3 +359,71 @@ def build_with_config(
         return fitted
 
     return build
+
+
+def internal_validation(
+    config: ExperimentConfig,
+    run_dir: RunDir,
+    *,
+    model: Any = None,
+    show_progress: bool = True,
+) -> dict[str, Any] | None:
+    """Optimism-corrected performance of the run's model-building procedure on its training split.
+
+    Does nothing (returns None) unless ``validation.method`` is ``optimism``.
+    Otherwise it reads the prepared training split (the development data) and
+    the manifest's feature types, and calls
+    :func:`optimism_corrected_performance` with :func:`build_with_config`,
+    ``validation.n_replicates`` replicates and the config's ``seed``,
+    resampling patients when ``data.patient_id`` is set. Writes no file: the
+    caller puts the result in ``metrics.json`` (as ``internal_validation``).
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        The experiment config.
+    run_dir : RunDir
+        A run directory where the prepare stage has run.
+    model : estimator, optional
+        The train stage's model (built on the training split with
+        ``config.seed``); used as the apparent model, which saves one build.
+    show_progress : bool, default True
+        Show a progress bar over the replicates.
+
+    Returns
+    -------
+    dict or None
+        The result of :func:`optimism_corrected_performance` plus ``data``
+        (``"training split"``), ``n`` and ``events``; None for ``holdout``.
+    """
+    from clinai.runs._prepare import read_split
+    from clinai.runs._progress import progress_bar
+
+    spec = config.validation
+    if spec.method != "optimism":
+        return None
+    manifest = run_dir.read_json("data_manifest.json", stage="prepare")
+    X, y, _, patients = read_split(run_dir, "train")
+    build = build_with_config(
+        config,
+        numeric=manifest["features"]["numeric"],
+        categorical=manifest["features"]["categorical"],
+    )
+    with progress_bar("optimism bootstrap", spec.n_replicates, enabled=show_progress) as advance:
+        result = optimism_corrected_performance(
+            X,
+            y,
+            build=build,
+            n_replicates=spec.n_replicates,
+            random_state=config.seed,
+            groups=patients if config.data.patient_id is not None else None,
+            apparent_model=model,
+            progress=advance,
+        )
+    y_values = np.asarray(y).astype(int)
+    return {
+        "data": "training split",
+        "n": int(y_values.shape[0]),
+        "events": int(y_values.sum()),
+        **result,
+    }

@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from clinai.runs._rundir import RunDir
     from clinai.tracking import MlflowTracker
 
-__all__ = ["train", "tune_and_calibrate"]
+__all__ = ["IN_MEMORY", "train", "tune_and_calibrate"]
+
+#: ``storage`` value that keeps an Optuna study in memory.
+IN_MEMORY = ":memory:"
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +34,10 @@ def _study_name(config: ExperimentConfig, family: str, data_sha256: str) -> str:
     # Same config and data -> same study, so an interrupted study resumes; any change -> a new one.
     fingerprint = sha256_text(config_sha256(config) + data_sha256)[:12]
     return f"{config.experiment}-{family}-{fingerprint}"
+
+
+def _optuna_storage(url: str) -> str | None:
+    return None if url == IN_MEMORY else absolute_sqlite_uri(url)
 
 
 def tune_and_calibrate(
@@ -58,7 +65,9 @@ def tune_and_calibrate(
     study_prefix : str
         Optuna study name with a ``{family}`` placeholder.
     storage : str, optional
-        Optuna storage URL; default the config's ``tuning.storage``.
+        Optuna storage URL; default the config's ``tuning.storage``. ``IN_MEMORY``
+        keeps the study in memory (no resume), as the benchmark and the optimism
+        correction need for their many throw-away studies.
 
     Returns
     -------
@@ -86,7 +95,7 @@ def tune_and_calibrate(
                 timeout_s=tuning.timeout_s,
                 cv_folds=tuning.cv_folds,
                 scoring=tuning.metric,
-                storage=absolute_sqlite_uri(storage or tuning.storage),
+                storage=_optuna_storage(storage or tuning.storage),
                 study_name=study_prefix.format(family=family),
                 random_state=seed,
                 n_jobs=tuning.n_jobs,
