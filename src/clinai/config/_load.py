@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -128,19 +129,27 @@ def _describe(
 def _did_you_mean(location: list[str], root: type[BaseModel]) -> str:
     model: type[BaseModel] | None = root
     for part in location[:-1]:
-        if model is None or part.isdigit():
+        if model is None:
             break
+        if part.isdigit():  # an item of a list of sub-models: stay on the item's model
+            continue
         field = model.model_fields.get(part)
-        annotation = getattr(field, "annotation", None) if field else None
-        model = (
-            annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
-            else None
-        )
+        model = _sub_model(getattr(field, "annotation", None) if field else None)
     if model is None:
         return ""
     close = difflib.get_close_matches(location[-1], list(model.model_fields), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _sub_model(annotation: Any) -> type[BaseModel] | None:
+    """The sub-model of a field annotated ``Model``, ``list[Model]`` or ``Model | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = _sub_model(argument)
+        if found is not None:
+            return found
+    return None
 
 
 def _deep_copy(value: Any) -> Any:

@@ -23,7 +23,6 @@ difference is model minus baseline.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +21,9 @@ from clinai.evaluation._calibration import (
     LOWESS_FRAC,
     _curve_from_fit,
     _errors_from_fit,
+    _fit_slope,
     _intercept_weighted,
+    _logit_clipped,
     _lowess_fit,
     _oe_weighted,
     _slope_weighted,
@@ -29,8 +32,18 @@ from clinai.evaluation._calibration import (
     calibration_slope,
     oe_ratio,
 )
+from clinai.evaluation._comparison import (
+    _assemble,
+    _check_name,
+    _comparison_shapes,
+    _comparison_weighted,
+    _is_probability,
+    check_baseline,
+)
 from clinai.evaluation._decision_curve import DEFAULT_DCA_THRESHOLDS, decision_curve
+from clinai.evaluation._delong import delong_ci
 from clinai.evaluation._fairness import _check_min_cell, _seed_sequence, subgroup_metrics
+from clinai.evaluation._fast_bootstrap import FAST_BOOTSTRAP_MIN_ROWS, fast_replicates
 from clinai.evaluation._inputs import (
     check_ci_level,
     check_n_boot,
@@ -50,6 +63,7 @@ from clinai.evaluation._metrics import (
     scaled_brier_score,
 )
 from clinai.evaluation._results import (
+    BaselineComparison,
     CalibrationCurvePoint,
     CalibrationResult,
     Estimate,
@@ -57,8 +71,16 @@ from clinai.evaluation._results import (
     ValidationResult,
 )
 from clinai.evaluation._thresholds import _threshold_weighted
+from clinai.exceptions import DataError
 
-__all__ = ["CALIBRATION_CURVE_POINTS", "ROC_CURVE_POINTS", "evaluate_predictions"]
+__all__ = [
+    "BASELINE_NAME_WITHOUT_SCORE_MSG",
+    "CALIBRATION_CURVE_POINTS",
+    "ROC_CURVE_POINTS",
+    "TARGET_SENSITIVITY_MSG",
+    "evaluate_predictions",
+    "target_sensitivity_threshold",
+]
 
 #: Grid points of the calibration curve in ``metrics.json``.
 CALIBRATION_CURVE_POINTS = 20
@@ -66,6 +88,85 @@ CALIBRATION_CURVE_POINTS = 20
 ROC_CURVE_POINTS = 200
 
 _SCALARS = ("auroc", "auprc", "brier", "scaled_brier", "intercept", "slope", "oe_ratio")
+
+TARGET_SENSITIVITY_MSG = (
+    "target_sensitivities must be numbers in (0, 1] (e.g. 0.9 for 90% of events flagged); "
+    "got {value!r}"
+)
+BASELINE_NAME_WITHOUT_SCORE_MSG = (
+    "baseline_name {name!r} was given without y_baseline: pass the baseline's scores too"
+)
+
+
+def _check_targets(values: Any) -> np.ndarray:
+    """Check target sensitivities, each in (0, 1]."""
+    items = np.atleast_1d(np.asarray(values, dtype=object))
+    targets = []
+    for value in items:
+        if isinstance(value, bool):
+            raise DataError(TARGET_SENSITIVITY_MSG.format(value=value))
+        try:
+            target = float(value)
+        except (TypeError, ValueError) as exc:
+            raise DataError(TARGET_SENSITIVITY_MSG.format(value=value)) from exc
+        if not 0.0 < target <= 1.0:
+            raise DataError(TARGET_SENSITIVITY_MSG.format(value=value))
+        targets.append(target)
+    return np.array(targets, dtype="float64")
+
+
+def target_sensitivity_threshold(y_true: Any, y_prob: Any, *, target: float) -> float:
+    """Highest threshold whose sensitivity on these data is at least ``target``.
+
+    Sensitivity at threshold ``t`` is the share of events with ``y_prob >= t``;
+    it only falls as ``t`` rises. With ``E`` events, the smallest number of
+    flagged events that reaches the target is the smallest ``k`` with
+    ``k / E >= target``, and the highest threshold that flags at least ``k``
+    events is the ``k``-th highest predicted probability among the events.
+    The threshold is chosen on the same data it is then evaluated on, so its
+    sensitivity is optimistic for new patients.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed outcome, 0 or 1.
+    y_prob : array-like of shape (n,)
+        Predicted probability of the event.
+    target : float
+        Target sensitivity in (0, 1].
+
+    Returns
+    -------
+    float
+        The threshold, one of the events' predicted probabilities.
+
+    Raises
+    ------
+    DataError
+        On invalid or one-class input or a target outside (0, 1].
+
+    Examples
+    --------
+    >>> target_sensitivity_threshold([0, 1, 1, 0, 1, 1], [0.1, 0.2, 0.4, 0.5, 0.7, 0.9], target=0.75)
+    0.4
+    """
+    y, p = check_y(y_true, y_prob)
+    return float(_target_thresholds(y, p, _check_targets([target]))[0])
+
+
+def _target_thresholds(y: np.ndarray, p: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """:func:`target_sensitivity_threshold` for each target on validated arrays."""
+    event_p = np.sort(p[y == 1])[::-1]
+    events = event_p.shape[0]
+    out = []
+    for target in targets:
+        k = min(max(math.ceil(target * events), 1), events)
+        while k > 1 and (k - 1) / events >= target:
+            k -= 1
+        while k < events and k / events < target:
+            k += 1
+        out.append(float(event_p[k - 1]))
+    return np.array(out, dtype="float64")
 
 
 def _lowess_replicate(grid: np.ndarray) -> Any:
@@ -96,6 +197,9 @@ def evaluate_predictions(
     random_state: RandomState = 0,
     progress: Progress | None = None,
     subgroup_threshold: float | None = None,
+    y_baseline: Any = None,
+    baseline_name: str | None = None,
+    target_sensitivities: Sequence[float] = (),
 ) -> ValidationResult:
     """Validate predicted probabilities against observed outcomes.
 
@@ -110,7 +214,26 @@ def evaluate_predictions(
     and without intervals the decision curve (:func:`decision_curve`), the ROC
     curve (at most 200 points) and, given ``sensitive_features``, the metrics
     of each subgroup (:func:`subgroup_metrics`). The definitions are in each
-    function's docstring and in DESIGN.md.
+    function's docstring and in DESIGN.md. The AUROC is also reported with
+    DeLong's interval (``auroc_delong``, :func:`delong_ci`, logit scale; it
+    treats rows as independent). Given ``y_baseline``, the model is compared
+    with the baseline score on the same resamples
+    (:func:`compare_with_baseline`). Given ``target_sensitivities``, a row per
+    target is added to ``thresholds`` at the highest threshold whose
+    sensitivity on these data reaches the target
+    (:func:`target_sensitivity_threshold`); as that threshold is chosen on
+    the same data, its sensitivity is optimistic, and its interval treats the
+    threshold as fixed.
+
+    From :data:`FAST_BOOTSTRAP_MIN_ROWS` (20,000) rows on, the replicates are
+    computed by the fast path of :mod:`clinai.evaluation._fast_bootstrap`
+    (one sort, then ``O(n)`` work per replicate, on a thread pool): the same
+    resampling scheme and definitions, exact for every metric but the LOWESS
+    ones (ICI, E50, E90 and the curve band), whose replicates use a binned
+    smooth (error below a few percent of their bootstrap standard error;
+    see that module). Its random draws differ from those of
+    :func:`bootstrap`, so the intervals are not digit-for-digit those of the
+    slower path, but the same seed gives the same numbers.
 
     Parameters
     ----------
@@ -139,6 +262,15 @@ def evaluate_predictions(
     subgroup_threshold : float, optional
         Threshold of the subgroups' sensitivity and specificity; default the
         first of ``thresholds`` (0.5 when ``thresholds`` is empty).
+    y_baseline : array-like of shape (n,), optional
+        A baseline score of the same rows (higher means higher risk), e.g. an
+        existing clinical score; see :func:`compare_with_baseline`. The net
+        benefit difference uses ``thresholds``.
+    baseline_name : str, optional
+        Name of the baseline (default ``"baseline"``).
+    target_sensitivities : sequence of float, default=()
+        Target sensitivities in (0, 1]; each adds a row to ``thresholds`` with
+        a ``target_sensitivity`` key.
 
     Returns
     -------
@@ -148,8 +280,8 @@ def evaluate_predictions(
     Raises
     ------
     DataError
-        On invalid or one-class input, or an invalid parameter; the message
-        names the argument.
+        On invalid or one-class input, a baseline with missing or non-numeric
+        values, or an invalid parameter; the message names the argument.
 
     Examples
     --------
@@ -159,7 +291,7 @@ def evaluate_predictions(
     >>> y = rng.binomial(1, p)
     >>> result = evaluate_predictions(y, p, n_boot=20)
     >>> sorted(result.to_dict())[:4]
-    ['acceptance', 'auprc', 'auroc', 'baseline_comparison']
+    ['acceptance', 'auprc', 'auroc', 'auroc_delong']
     """
     y, p = check_y(y_true, y_prob)
     n = y.shape[0]
@@ -177,6 +309,17 @@ def evaluate_predictions(
         group_threshold = check_threshold(subgroup_threshold, name="subgroup_threshold")
     else:
         group_threshold = float(threshold_grid[0]) if threshold_grid.shape[0] else 0.5
+    targets = _check_targets(list(target_sensitivities))
+    baseline: np.ndarray | None = None
+    baseline_label = "baseline"
+    if y_baseline is not None:
+        baseline_label = "baseline" if baseline_name is None else _check_name(baseline_name)
+        baseline = check_baseline(y_baseline, n, name=baseline_label)
+    elif baseline_name is not None:
+        raise DataError(BASELINE_NAME_WITHOUT_SCORE_MSG.format(name=baseline_name))
+    probability = baseline is not None and _is_probability(baseline)
+    target_grid = _target_thresholds(y, p, targets)
+    full_grid = np.concatenate([threshold_grid, target_grid])
     seeds = _seed_sequence(random_state)
 
     # point estimates
@@ -193,13 +336,30 @@ def evaluate_predictions(
     smooth = _lowess_fit(y, p, LOWESS_FRAC)
     ici, e50, e90 = _errors_from_fit(p, smooth)
     curve = _curve_from_fit(p, smooth, grid)
-    threshold_point = _threshold_weighted(y, p, np.ones((1, n)), threshold_grid)[0]
+    threshold_point = _threshold_weighted(y, p, np.ones((1, n)), full_grid)[0]
+    auroc_delong = delong_ci(y, p, ci_level=level)
 
     # bootstrap
-    replicates = _run_replicates(
-        y,
-        p,
-        weighted={
+    if n >= FAST_BOOTSTRAP_MIN_ROWS and n_boot > 0:
+        slope_fit = _fit_slope(y, _logit_clipped(p), np.ones((1, n)))
+        replicates = fast_replicates(
+            y,
+            p,
+            codes=None if patient_ids is None else codes,
+            n_clusters=n_clusters,
+            thresholds=full_grid,
+            curve_grid=grid,
+            intercept=point["intercept"],
+            slope_fit=(float(slope_fit[0][0]), float(slope_fit[1][0])),
+            n_boot=n_boot,
+            seed=np.random.SeedSequence(int(np.random.default_rng(seeds).integers(2**63))),
+            baseline=baseline,
+            baseline_probability=probability,
+            nb_thresholds=threshold_grid,
+            progress=progress,
+        )
+    else:
+        weighted = {
             "auroc": _auroc_weighted,
             "auprc": _average_precision_weighted,
             "brier": _brier_weighted,
@@ -207,20 +367,28 @@ def evaluate_predictions(
             "intercept": _intercept_weighted,
             "slope": _slope_weighted,
             "oe_ratio": _oe_weighted,
-            "thresholds": lambda a, b, w: _threshold_weighted(a, b, w, threshold_grid),
-        },
-        resampled={"lowess": _lowess_replicate(grid)},
-        shapes={
-            **{name: () for name in _SCALARS},
-            "thresholds": (threshold_grid.shape[0], 5),
+            "thresholds": lambda a, b, w: _threshold_weighted(a, b, w, full_grid),
+        }
+        shapes: dict[str, tuple[int, ...]] = {
+            **{key: () for key in _SCALARS},
+            "thresholds": (full_grid.shape[0], 5),
             "lowess": (3 + grid.shape[0],),
-        },
-        codes=codes,
-        n_clusters=n_clusters,
-        n_boot=n_boot,
-        rng=np.random.default_rng(seeds),
-        progress=progress,
-    )
+        }
+        if baseline is not None:
+            weighted.update(_comparison_weighted(baseline, threshold_grid, probability=probability))
+            shapes.update(_comparison_shapes(threshold_grid.shape[0], probability=probability))
+        replicates = _run_replicates(
+            y,
+            p,
+            weighted=weighted,
+            resampled={"lowess": _lowess_replicate(grid)},
+            shapes=shapes,
+            codes=codes,
+            n_clusters=n_clusters,
+            n_boot=n_boot,
+            rng=np.random.default_rng(seeds),
+            progress=progress,
+        )
     estimates: dict[str, Estimate] = {}
     for name in _SCALARS:
         low, high = _percentile_interval(replicates[name], level)
@@ -233,6 +401,7 @@ def evaluate_predictions(
         for g, o, lo, hi in zip(grid, curve, lowess_low[3:], lowess_high[3:], strict=True)
     )
     thr_low, thr_high = _percentile_interval(replicates["thresholds"], level)
+    n_regular = threshold_grid.shape[0]
     threshold_results = tuple(
         ThresholdEstimates(
             float(t),
@@ -240,13 +409,28 @@ def evaluate_predictions(
                 Estimate(float(threshold_point[i, j]), float(thr_low[i, j]), float(thr_high[i, j]))
                 for j in range(5)
             ),
+            target_sensitivity=None if i < n_regular else float(targets[i - n_regular]),
         )
-        for i, t in enumerate(threshold_grid)
+        for i, t in enumerate(full_grid)
     )
     n_skipped = {name: _n_undefined(replicates[name]) for name in _SCALARS}
     lowess_skipped = _n_undefined(replicates["lowess"][:, :3])
     n_skipped.update(ici=lowess_skipped, e50=lowess_skipped, e90=lowess_skipped)
     n_skipped["thresholds"] = _n_undefined(replicates["thresholds"])
+
+    comparison: BaselineComparison | None = None
+    if baseline is not None:
+        comparison = _assemble(
+            y,
+            p,
+            baseline,
+            name=baseline_label,
+            thresholds=threshold_grid,
+            replicates=replicates,
+            n_boot=n_boot,
+            ci_level=level,
+            clustered=patient_ids is not None,
+        )
 
     subgroups = {}
     if sensitive_features is not None:
@@ -287,4 +471,6 @@ def evaluate_predictions(
         ci_level=level,
         n_patients=None if patient_ids is None else n_clusters,
         n_skipped=n_skipped,
+        baseline_comparison=comparison,
+        auroc_delong=auroc_delong,
     )

@@ -108,6 +108,9 @@ class TuningResult:
         Optuna study name.
     storage : str or None
         Optuna storage URL (None: in memory).
+    best_score_se : float or None
+        Standard error of the best trial's mean score over the folds
+        (fold SD / sqrt(folds)); None for trials from before it was recorded.
     """
 
     model_name: str
@@ -117,6 +120,7 @@ class TuningResult:
     trials: list[TrialRecord]
     study_name: str
     storage: str | None
+    best_score_se: float | None = None
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
@@ -370,6 +374,7 @@ def tune_model(
                 pipe, X, y_arr, cv=folds, scoring=scoring, error_score="raise", n_jobs=1
             )
             trial.set_user_attr("cv_std", float(np.std(scores)))
+            trial.set_user_attr("cv_se", float(np.std(scores, ddof=1) / np.sqrt(len(scores))))
             return float(np.mean(scores))
 
         def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -423,6 +428,7 @@ def tune_model(
             trials=[_record(t) for t in sorted(trials, key=lambda t: t.number)],
             study_name=study_name,
             storage=storage,
+            best_score_se=best.user_attrs.get("cv_se"),
         )
     finally:
         optuna.logging.set_verbosity(previous_verbosity)
