@@ -126,7 +126,7 @@ def demo(
             result.verdict,
             f"{seconds:.0f}",
         )
-    Console().print(table)
+    Console(width=max(Console().width, 120)).print(table)
     typer.echo(
         "Model cards: model_cards/; runs: runs/; browse with `mlflow ui --backend-store-uri "
         "sqlite:///mlruns.db`"
