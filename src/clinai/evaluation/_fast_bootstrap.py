@@ -334,13 +334,13 @@ def _prepare(
 
 def _counts(layout: _Layout, seeds: Sequence[np.random.SeedSequence]) -> np.ndarray:
     """Resampling counts (replicates x rows, canonical order), one generator per replicate."""
-    size = len(seeds)
     units = layout.n_clusters
-    draws = np.empty((size, units), dtype=np.intp)
+    counts = np.empty((len(seeds), units), dtype=np.int64)
     for row, seed in enumerate(seeds):
-        draws[row] = np.random.default_rng(seed).integers(0, units, size=units)
-    draws += (np.arange(size, dtype=np.intp) * units)[:, None]
-    counts = np.bincount(draws.ravel(), minlength=size * units).reshape(size, units)
+        # one bincount per replicate: its n counters stay in cache, unlike one
+        # bincount over a whole chunk
+        draws = np.random.default_rng(seed).integers(0, units, size=units)
+        counts[row] = np.bincount(draws, minlength=units)
     if layout.codes is None:
         return counts
     return counts[:, layout.codes]
