@@ -47,6 +47,39 @@ __all__ = ["TRANSFORM_MSG", "delong_ci", "delong_test"]
 TRANSFORM_MSG = "transform must be 'logit' or 'none'; got {value!r}"
 
 
+def _midranks(score: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sun & Xu's midranks of one score, from one stable sort.
+
+    Returns ``T_Z - T_X`` for the events and ``T_Z - T_Y`` for the non-events
+    (each in input order), where ``T_Z`` is a row's midrank among all rows and
+    ``T_X``/``T_Y`` its midrank within its class. In a block of tied scores
+    occupying sorted positions ``s .. e-1``, the midrank among all rows is
+    ``(s + 1 + e) / 2`` and, with ``c(s)`` the rows of a class before position
+    ``s``, the midrank within the class is ``(c(s) + 1 + c(e)) / 2``.
+    """
+    order = np.argsort(score, kind="stable")
+    ordered = score[order]
+    n = ordered.shape[0]
+    new_block = np.concatenate([[True], ordered[1:] != ordered[:-1]])
+    starts = np.flatnonzero(new_block)
+    ends = np.concatenate([starts[1:], [n]])
+    block = np.cumsum(new_block) - 1
+    start, end = starts[block], ends[block]
+    is_event = events[order]
+    before1 = np.concatenate([[0], np.cumsum(is_event)])
+    before0 = np.arange(n + 1) - before1
+    total = start + end
+    # T_Z - T_X = ((s + e) - (c1(s) + c1(e))) / 2, likewise for the non-events
+    gap = np.where(
+        is_event,
+        total - before1[start] - before1[end],
+        total - before0[start] - before0[end],
+    ) / 2.0
+    out = np.empty(n)
+    out[order] = gap
+    return out[events], out[~events]
+
+
 def _structural_components(
     y: np.ndarray, scores: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,18 +95,18 @@ def _structural_components(
     Returns
     -------
     tuple of numpy.ndarray
-        ``(auc, v10, v01)`` of shapes ``(k,)``, ``(k, m)`` and ``(k, n)``.
+        ``(auc, v10, v01)`` of shapes ``(k,)``, ``(k, m)`` and ``(k, n)``:
+        ``V10 = (T_Z - T_X) / n`` and ``V01 = 1 - (T_Z - T_Y) / m``.
     """
-    from scipy.stats import rankdata
-
     events = y == 1
     m = int(events.sum())
     n = y.shape[0] - m
-    ranks_all = rankdata(scores, method="average", axis=1)
-    ranks_events = rankdata(scores[:, events], method="average", axis=1)
-    ranks_non_events = rankdata(scores[:, ~events], method="average", axis=1)
-    v10 = (ranks_all[:, events] - ranks_events) / n
-    v01 = 1.0 - (ranks_all[:, ~events] - ranks_non_events) / m
+    v10 = np.empty((scores.shape[0], m))
+    v01 = np.empty((scores.shape[0], n))
+    for row, score in enumerate(scores):
+        gap_events, gap_non_events = _midranks(score, events)
+        v10[row] = gap_events / n
+        v01[row] = 1.0 - gap_non_events / m
     auc = v10.mean(axis=1)
     return auc, v10, v01
 

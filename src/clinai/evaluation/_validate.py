@@ -29,7 +29,6 @@ from clinai.evaluation._calibration import (
     _slope_weighted,
     calibration_grid,
     calibration_intercept,
-    calibration_slope,
     oe_ratio,
 )
 from clinai.evaluation._comparison import (
@@ -323,13 +322,15 @@ def evaluate_predictions(
     seeds = _seed_sequence(random_state)
 
     # point estimates
+    # the calibration slope model's (c, b), as calibration_slope() fits it
+    slope_fit = _fit_slope(y, _logit_clipped(p), np.ones((1, n)))
     point = {
         "auroc": auroc_score(y, p),
         "auprc": average_precision_score(y, p),
         "brier": brier_score(y, p),
         "scaled_brier": scaled_brier_score(y, p),
         "intercept": calibration_intercept(y, p),
-        "slope": calibration_slope(y, p),
+        "slope": float(slope_fit[1][0]),
         "oe_ratio": oe_ratio(y, p),
     }
     grid = calibration_grid(p, CALIBRATION_CURVE_POINTS)
@@ -341,7 +342,6 @@ def evaluate_predictions(
 
     # bootstrap
     if n >= FAST_BOOTSTRAP_MIN_ROWS and n_boot > 0:
-        slope_fit = _fit_slope(y, _logit_clipped(p), np.ones((1, n)))
         replicates = fast_replicates(
             y,
             p,

@@ -15,8 +15,14 @@ from typing import Any
 
 from clinai._utils import atomic_write_text
 from clinai.reporting import _sanitize as s
-from clinai.reporting._card import _acceptance, _importance, _subgroups, _thresholds
+from clinai.reporting._card import _acceptance, _features, _importance, _subgroups, _thresholds
 from clinai.reporting._format import NumberFormatter
+from clinai.reporting._regulatory import (
+    ANNEX_IV_CITATION,
+    TRIPOD_AI_CITATION,
+    annex_iv_map,
+    tripod_checklist,
+)
 from clinai.reporting._render import render, translator
 
 __all__ = ["write_validation_report"]
@@ -29,6 +35,20 @@ _MAX_ROWS = 200
 _MAX_REPORT_VARIABLES = 30
 _OVERALL = ("auroc", "auprc", "brier", "scaled_brier")
 _CALIBRATION = ("intercept", "slope", "oe_ratio", "ici", "e50", "e90")
+# Metrics compared with the previously registered version: (label key, path in metrics.json).
+_CHANGE_LOG = (
+    ("auroc", ("auroc",)),
+    ("brier", ("brier",)),
+    ("calibration_slope", ("calibration", "slope")),
+    ("calibration_intercept", ("calibration", "intercept")),
+    ("oe_ratio", ("calibration", "oe_ratio")),
+)
+# Label keys (locales) of the metrics of the optimism correction, by metric name.
+_METRIC_LABELS = {
+    "auroc": "auroc", "brier": "brier", "calibration_slope": "calibration_slope",
+    "calibration_intercept": "calibration_intercept", "auprc": "auprc",
+    "scaled_brier": "scaled_brier", "oe_ratio": "oe_ratio",
+}
 
 
 def _cell(value: Any, fmt: NumberFormatter) -> str | None:
@@ -134,6 +154,117 @@ def _images(plots: Mapping[str, Path | str], strings: Mapping[str, str],
     return images
 
 
+def _period(value: Any) -> str | None:
+    """A date range as ``"start – end"`` from a mapping, a pair or a text."""
+    if isinstance(value, Mapping):
+        for low, high in (("start", "end"), ("from", "to"), ("min", "max")):
+            if low in value or high in value:
+                start, end = s.text(value.get(low)), s.text(value.get(high))
+                return f"{start or '?'} – {end or '?'}" if (start or end) else None
+        return None
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        parts = [s.text(v) for v in list(value)[:2]]
+        return " – ".join(p or "?" for p in parts) if any(parts) else None
+    return s.text(value)
+
+
+def _dig(metrics: Mapping[str, Any], path: Sequence[str]) -> Any:
+    value: Any = metrics
+    for key in path:
+        value = s.mapping(value).get(key)
+    return value
+
+
+def _change_log(previous: Any, metrics: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Metrics of the previously registered version beside this run's (no arithmetic)."""
+    previous = s.mapping(previous)
+    old = s.mapping(previous.get("metrics"))
+    if not previous:
+        return None
+    rows = [
+        {"label": label, "previous": s.estimate(_dig(old, path)),
+         "current": s.estimate(_dig(metrics, path))}
+        for label, path in _CHANGE_LOG
+    ]
+    counts = [
+        {"label": key, "previous": s.number(old.get(key)), "current": s.number(metrics.get(key))}
+        for key in ("n", "events")
+    ]
+    return {"version": s.scalar(previous.get("version")), "rows": rows, "counts": counts}
+
+
+def _internal_validation(value: Any) -> dict[str, Any] | None:
+    block = s.mapping(value)
+    if not block:
+        return None
+    rows = []
+    for name, row in list(s.mapping(block.get("metrics")).items())[:_MAX_ROWS]:
+        row = s.mapping(row)
+        rows.append({
+            "metric": str(name),
+            "label_key": _METRIC_LABELS.get(str(name)),
+            "apparent": s.number(row.get("apparent")),
+            "optimism": s.number(row.get("optimism")),
+            "corrected": s.number(row.get("corrected")),
+            "optimism_sd": s.number(row.get("optimism_sd")),
+            "n_replicates": s.number(row.get("n_replicates")),
+        })
+    return {
+        **{k: s.scalar(block.get(k)) for k in (
+            "method", "n_replicates", "n_done", "n_skipped", "random_state", "resampling")},
+        "rows": rows,
+    }
+
+
+def _baseline(value: Any) -> dict[str, Any] | None:
+    block = s.mapping(value)
+    if not block:
+        return None
+    net_benefit = [
+        {"threshold": s.number(r.get("threshold")), "difference": s.estimate(r)}
+        for r in (block.get("net_benefit_diff") or [])[:_MAX_ROWS]
+        if isinstance(r, Mapping) and s.number(r.get("threshold")) is not None
+    ] if isinstance(block.get("net_benefit_diff"), Sequence) else []
+    return {
+        "name": s.text(block.get("name")),
+        "baseline_auroc": s.estimate(block.get("baseline_auroc")),
+        "auroc_diff": s.estimate(block.get("auroc_diff")),
+        "brier_diff": s.estimate(block.get("brier_diff")),
+        "p_value": s.number(block.get("p_value")),
+        "net_benefit_diff": net_benefit,
+        "notes": s.texts(block.get("notes"))[:20],
+    }
+
+
+def _sample_size(value: Any) -> dict[str, Any] | None:
+    """Riley's minimum sample size; accepts the flat block and the evaluation's key names."""
+    block = s.mapping(value)
+    if not block:
+        return None
+    merged = {**s.mapping(block.get("result")), **s.mapping(block.get("assessment")), **block}
+    criteria = []
+    for row in (merged.get("criteria") or [])[:_MAX_ROWS]:
+        if not isinstance(row, Mapping):
+            continue
+        criteria.append({
+            "criterion": s.text(row.get("criterion")) or s.text(row.get("name")),
+            "description": s.text(row.get("description")),
+            "n_required": s.number(row.get("n_required", row.get("n"))),
+            "events_required": s.number(row.get("events_required", row.get("events"))),
+        })
+    adequate = merged.get("adequate")
+    return {
+        "criteria": criteria,
+        "n_required": s.number(merged.get("n_required", merged.get("n"))),
+        "events_required": s.number(merged.get("events_required", merged.get("events"))),
+        "n_available": s.number(merged.get("n_available")),
+        "events_available": s.number(merged.get("events_available")),
+        "events_per_parameter": s.number(merged.get("events_per_parameter")),
+        "adequate": adequate if isinstance(adequate, bool) else None,
+        "warning": s.text(merged.get("warning")),
+    }
+
+
 def _report_view(
     context: Mapping[str, Any],
     metrics: Mapping[str, Any],
@@ -146,10 +277,10 @@ def _report_view(
     model = s.mapping(context.get("model"))
     lineage = s.mapping(context.get("lineage"))
     calibration = s.mapping(metrics.get("calibration"))
-    baseline = s.mapping(metrics.get("baseline_comparison"))
+    tuning = s.mapping(model.get("tuning"))
     title = s.text(use_case.get("title")) or s.text(use_case.get("name")) or s.text(
         context.get("experiment"))
-    return {
+    view: dict[str, Any] = {
         "title": title,
         "experiment": s.text(context.get("experiment")),
         "run_id": s.text(context.get("run_id")),
@@ -175,7 +306,14 @@ def _report_view(
         "population_rows": _population_rows(context.get("population_summary"), fmt),
         "dataset": {k: s.scalar(dataset.get(k)) for k in (
             "name", "title", "package", "licence", "citation", "url", "n_rows")},
-        "split": {k: s.scalar(split.get(k)) for k in ("method", "test_size", "n_train", "n_test")},
+        "split": {
+            **{k: s.scalar(split.get(k)) for k in (
+                "method", "test_size", "seed", "n_train", "n_test", "events_train",
+                "events_test")},
+            "train_period": _period(split.get("train_period")),
+            "test_period": _period(split.get("test_period")),
+        },
+        "features": _features(context)[:_MAX_ROWS],
         "model": {
             "family": s.text(model.get("family")),
             "calibration": s.text(model.get("calibration")),
@@ -183,19 +321,27 @@ def _report_view(
             "cv_score": s.number(model.get("cv_score")),
             "best_params": s.scalar_items(model.get("best_params")),
             "candidates": _candidates(model),
+            # Storage URLs are left out: they may hold credentials.
+            "tuning": {k: s.scalar(tuning.get(k)) for k in ("n_trials", "timeout_s", "cv_folds")},
         },
         "lineage": {
             **{k: s.scalar(lineage.get(k)) for k in (
-                "config_sha256", "data_sha256", "code_version", "git_dirty", "python")},
+                "config_sha256", "data_sha256", "cohort_sha256", "code_version", "git_dirty",
+                "python", "platform")},
             "packages": s.scalar_items(lineage.get("packages")),
         },
-        "baseline": {
-            "name": s.text(baseline.get("name")),
-            "auroc_diff": s.estimate(baseline.get("auroc_diff")),
-            "p_value": s.number(baseline.get("p_value")),
-        } if baseline else None,
+        "auroc_delong": s.estimate(metrics.get("auroc_delong")),
+        "baseline": _baseline(metrics.get("baseline_comparison")),
+        "internal_validation": _internal_validation(metrics.get("internal_validation")),
+        "sample_size": _sample_size(metrics.get("sample_size")),
+        "previous": _change_log(context.get("previous"), metrics),
         "max_variables": _MAX_REPORT_VARIABLES,
+        "tripod_citation": TRIPOD_AI_CITATION,
+        "annex_iv_citation": ANNEX_IV_CITATION,
     }
+    view["tripod"] = tripod_checklist(view)
+    view["annex_iv"] = annex_iv_map(view)
+    return view
 
 
 def write_validation_report(

@@ -22,7 +22,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -486,6 +486,23 @@ class MlflowTracker:
         with self._failure("logging params"):
             self._log_batch(run_id, params=flat)
 
+    def run_texts(self) -> dict[str, str]:
+        """Return the parent run's params and tags as text (``param.<key>``, ``tag.<key>``).
+
+        Used to check, at the end of a run, that nothing logged holds patient data.
+
+        Raises
+        ------
+        TrackingError
+            If no run is active, or MLflow fails.
+        """
+        run_id = self._require_run("reading params and tags")
+        with self._failure(f"reading params and tags of run {run_id}"):
+            data = self._client.get_run(run_id).data
+        texts = {f"param.{k}": str(v) for k, v in data.params.items()}
+        texts.update({f"tag.{k}": str(v) for k, v in data.tags.items()})
+        return texts
+
     def log_metrics(self, metrics: Mapping[str, float], *, step: int | None = None) -> None:
         """Log metrics on the parent run; ``None`` and non-numbers are skipped.
 
@@ -711,12 +728,20 @@ class MlflowTracker:
                                                    str(value)[:_MAX_TAG_VALUE])
 
 
-def mark_orphan_runs(tracking_uri: str, experiment: str, *, min_age_s: float = 0.0) -> int:
+def mark_orphan_runs(
+    tracking_uri: str,
+    experiment: str,
+    *,
+    min_age_s: float = 0.0,
+    alive: Callable[[Mapping[str, str]], bool | None] | None = None,
+) -> int:
     """Mark runs left ``RUNNING`` by a killed process as ``FAILED``.
 
     Call it before starting a run. With several workers logging to one
-    experiment at once, pass ``min_age_s`` larger than the longest run, so
-    that live runs of other workers are left alone.
+    experiment at once, pass ``alive`` (which tells from a run's tags whether
+    the process that owns it still runs) or ``min_age_s`` larger than the
+    longest run, so that live runs of other workers are left alone. Nested
+    runs of a parent that is marked are marked too.
 
     Parameters
     ----------
@@ -725,7 +750,12 @@ def mark_orphan_runs(tracking_uri: str, experiment: str, *, min_age_s: float = 0
     experiment : str
         Experiment name; a missing experiment has no orphans.
     min_age_s : float, default=0.0
-        Only runs started at least this many seconds ago are marked.
+        Runs whose owner ``alive`` cannot tell are marked only if started at
+        least this many seconds ago.
+    alive : callable, optional
+        Called with a run's tags: ``True`` (its process runs: left alone),
+        ``False`` (its process is gone: marked whatever its age) or ``None``
+        (unknown: ``min_age_s`` decides). Default: unknown for every run.
 
     Returns
     -------
@@ -739,17 +769,28 @@ def mark_orphan_runs(tracking_uri: str, experiment: str, *, min_age_s: float = 0
         if found is None:
             return 0
         cutoff = (time.time() - min_age_s) * 1000
-        orphans = []
+        orphans: list[Any] = []
+        running: list[Any] = []
         page_token = None
         while True:
             page = client.search_runs(
                 [found.experiment_id], filter_string="attributes.status = 'RUNNING'",
                 max_results=1000, page_token=page_token,
             )
-            orphans += [run for run in page if run.info.start_time <= cutoff]
+            running += list(page)
             page_token = page.token
             if not page_token:
                 break
+        for run in running:
+            owner = alive(run.data.tags) if alive is not None else None
+            if owner is False or (owner is None and run.info.start_time <= cutoff):
+                orphans.append(run)
+        parents = {run.info.run_id for run in orphans}
+        orphans += [
+            run
+            for run in running
+            if run.info.run_id not in parents and run.data.tags.get(_PARENT_TAG) in parents
+        ]
         for run in orphans:
             client.set_tag(run.info.run_id, "clinai.orphaned", "true")
             client.set_terminated(run.info.run_id, status="FAILED")
