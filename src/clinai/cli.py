@@ -48,6 +48,8 @@ def _root(
     _state["debug"] = debug
     # MLflow logs INFO lines (database creation, registration) to stderr: keep them for --debug.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "DEBUG" if debug else "WARNING")
+    # The variable is read when mlflow is first imported; if that already happened, set the level.
+    logging.getLogger("mlflow").setLevel(logging.DEBUG if debug else logging.WARNING)
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -242,6 +244,23 @@ def datasets() -> None:
         info = data.get_dataset_info(name)
         table.add_row(name, info.title, str(info.n_rows), info.package, info.licence)
     Console().print(table)
+
+
+audit_app = typer.Typer(help="The append-only audit log of runs (runs/audit.jsonl).")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    path: Annotated[Path, typer.Argument(help="The audit log (default: runs/audit.jsonl).")] = Path(
+        "runs/audit.jsonl"
+    ),
+) -> None:
+    """Check the audit log's hash chain; exit 2 naming the first tampered line."""
+    from clinai.runs import verify_audit_log
+
+    count = verify_audit_log(path)
+    typer.echo(f"audit log {path}: {count} record(s), hash chain intact")
 
 
 def main(argv: list[str] | None = None) -> int:

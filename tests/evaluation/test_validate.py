@@ -35,6 +35,7 @@ TOP_KEYS = {
     "events",
     "prevalence",
     "auroc",
+    "auroc_delong",
     "auprc",
     "brier",
     "scaled_brier",

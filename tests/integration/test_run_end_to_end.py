@@ -28,6 +28,9 @@ RUN_FILES = [
     "model_card.da.md",
     "model_card.da.html",
     "validation_report.html",
+    "validation_report.pdf",
+    "model_card.pdf",
+    "model_card.da.pdf",
     "audit.json",
     "plots/calibration.png",
 ]
@@ -167,3 +170,12 @@ def test_optimism_corrected_internal_validation(workspace: Path) -> None:
     assert internal["n_done"] + internal["n_skipped"] == 3
     auroc = internal["metrics"]["auroc"]
     assert auroc["corrected"] == pytest.approx(auroc["apparent"] - auroc["optimism"])
+
+
+def test_second_version_report_has_a_change_log(workspace: Path) -> None:
+    assert main(["run", "tiny.yaml", "--quiet", "--run-id", "v1"]) == 0
+    assert main(["run", "tiny.yaml", "--quiet", "--run-id", "v2", "--set", "seed=7"]) == 0
+    first = (workspace / "runs" / "tiny" / "v1" / "validation_report.html").read_text()
+    second = (workspace / "runs" / "tiny" / "v2" / "validation_report.html").read_text()
+    assert "First registered version" in first
+    assert "First registered version" not in second

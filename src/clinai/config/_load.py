@@ -142,7 +142,7 @@ def _did_you_mean(location: list[str], root: type[BaseModel]) -> str:
 
 
 def _sub_model(annotation: Any) -> type[BaseModel] | None:
-    """The sub-model of a field annotated ``Model``, ``list[Model]`` or ``Model | None``."""
+    """Return the sub-model of a field annotated ``Model``, ``list[Model]`` or ``Model | None``."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for argument in typing.get_args(annotation):

@@ -53,11 +53,18 @@ class SourceConfig(_Strict):
 
 
 class DataConfig(_Strict):
-    """Data source and identifiers."""
+    """Data source and identifiers.
+
+    ``phi_columns`` names columns of the raw data whose values identify a person
+    (names, dates of birth, addresses). They must not be features; at the end of
+    every run clinai checks that none of their raw values, nor a raw
+    ``patient_id``, appears in any output, and fails the run if one does.
+    """
 
     source: SourceConfig
     patient_id: str | None = None
     require_pseudonymisation: bool = False
+    phi_columns: list[str] = Field(default_factory=list)
 
 
 SPLIT_NEEDS_TIME_COLUMN = (

@@ -6,7 +6,7 @@ Only whitelisted fields are rendered, so no patient identifier or patient-level
 row reaches a card or a report. Headings and clinical terms come from reviewed
 strings files per language (``locales/en.yaml``, ``locales/da.yaml``).
 
-jinja2 and matplotlib are imported inside the functions that need them, so
+jinja2, matplotlib and WeasyPrint are imported inside the functions that need them, so
 ``import clinai.reporting`` stays cheap.
 """
 
@@ -15,17 +15,24 @@ from __future__ import annotations
 from clinai.reporting._card import CARD_SCHEMA_VERSION, build_model_card, write_model_card
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._locales import get_language_names, get_strings
+from clinai.reporting._pdf import write_pdf
 from clinai.reporting._plots import PLOT_NAMES, render_plots
+from clinai.reporting._regulatory import annex_iv_map, tripod_checklist
 from clinai.reporting._report import write_validation_report
+from clinai.reporting._schema import model_card_schema
 
 __all__ = [
     "CARD_SCHEMA_VERSION",
     "PLOT_NAMES",
     "NumberFormatter",
+    "annex_iv_map",
     "build_model_card",
     "get_language_names",
     "get_strings",
+    "model_card_schema",
     "render_plots",
+    "tripod_checklist",
     "write_model_card",
+    "write_pdf",
     "write_validation_report",
 ]

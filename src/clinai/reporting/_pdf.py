@@ -14,6 +14,7 @@ import logging
 import time
 import warnings
 from pathlib import Path
+
 from clinai._utils import atomic_write_bytes
 
 __all__ = ["PDF_IMPORT_ERROR", "write_pdf"]

@@ -154,8 +154,15 @@ def _images(plots: Mapping[str, Path | str], strings: Mapping[str, str],
     return images
 
 
+def _rows(value: Any) -> list[Mapping[str, Any]]:
+    """Return the mappings of a list (at most ``_MAX_ROWS``); anything else gives none."""
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        return []
+    return [row for row in list(value)[:_MAX_ROWS] if isinstance(row, Mapping)]
+
+
 def _period(value: Any) -> str | None:
-    """A date range as ``"start – end"`` from a mapping, a pair or a text."""
+    """Return a date range as ``"start – end"`` from a mapping, a pair or a text."""
     if isinstance(value, Mapping):
         for low, high in (("start", "end"), ("from", "to"), ("min", "max")):
             if low in value or high in value:
@@ -222,9 +229,9 @@ def _baseline(value: Any) -> dict[str, Any] | None:
         return None
     net_benefit = [
         {"threshold": s.number(r.get("threshold")), "difference": s.estimate(r)}
-        for r in (block.get("net_benefit_diff") or [])[:_MAX_ROWS]
-        if isinstance(r, Mapping) and s.number(r.get("threshold")) is not None
-    ] if isinstance(block.get("net_benefit_diff"), Sequence) else []
+        for r in _rows(block.get("net_benefit_diff"))
+        if s.number(r.get("threshold")) is not None
+    ]
     return {
         "name": s.text(block.get("name")),
         "baseline_auroc": s.estimate(block.get("baseline_auroc")),
@@ -243,9 +250,7 @@ def _sample_size(value: Any) -> dict[str, Any] | None:
         return None
     merged = {**s.mapping(block.get("result")), **s.mapping(block.get("assessment")), **block}
     criteria = []
-    for row in (merged.get("criteria") or [])[:_MAX_ROWS]:
-        if not isinstance(row, Mapping):
-            continue
+    for row in _rows(merged.get("criteria")):
         criteria.append({
             "criterion": s.text(row.get("criterion")) or s.text(row.get("name")),
             "description": s.text(row.get("description")),

@@ -6,6 +6,7 @@ the stages one by one.
 
 from __future__ import annotations
 
+from clinai.runs._audit import append_audit_record, verify_audit_log
 from clinai.runs._demo import demo_configs, run_demo
 from clinai.runs._experiment import (
     RunResult,
@@ -22,6 +23,7 @@ from clinai.runs._validate import validate_predictions_file
 __all__ = [
     "RunDir",
     "RunResult",
+    "append_audit_record",
     "demo_configs",
     "evaluate_stage",
     "find_pipeline_names",
@@ -33,4 +35,5 @@ __all__ = [
     "run_experiment",
     "train_stage",
     "validate_predictions_file",
+    "verify_audit_log",
 ]

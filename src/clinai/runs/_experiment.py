@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
-from collections.abc import Iterable
+import socket
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,8 +15,11 @@ from typing import TYPE_CHECKING, Any
 from clinai._utils import atomic_write_text
 from clinai.config import load_config
 from clinai.exceptions import ClinaiError, ModelError
+from clinai.runs._audit import append_audit_record, audit_log_path
 from clinai.runs._evaluate import evaluate
-from clinai.runs._prepare import prepare
+from clinai.runs._lineage import code_version
+from clinai.runs._phi import scan_run
+from clinai.runs._prepare import config_sha256, prepare
 from clinai.runs._report import acceptance_verdict, report
 from clinai.runs._rundir import PATIENT_LEVEL, RunDir, absolute_sqlite_uri, resolve_run_dir
 from clinai.runs._train import train
@@ -36,6 +42,11 @@ logger = logging.getLogger(__name__)
 CANDIDATE_ALIAS = "candidate"
 APPROVED_ALIAS = "approved"
 _TRACKING_FILE = "tracking.json"
+#: A RUNNING MLflow run whose owner cannot be checked (another host, no owner tags) is
+#: taken as orphaned after this many seconds.
+ORPHAN_MIN_AGE_S = 24 * 3600.0
+_HOST_TAG = "clinai.host"
+_PID_TAG = "clinai.pid"
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,43 @@ def _check_before_start(config: ExperimentConfig) -> None:
                 "models: " + models.UNKNOWN_MODEL_MSG.format(name=name, names=", ".join(known))
             )
     load_pipeline(config.pipeline)
+
+
+def _owner_tags() -> dict[str, str]:
+    """MLflow tags naming the process that owns a run (to tell orphans from live workers)."""
+    return {_HOST_TAG: socket.gethostname(), _PID_TAG: str(os.getpid())}
+
+
+def _owner_alive(tags: Mapping[str, str]) -> bool | None:
+    """Whether the process that owns a run still runs: None if it cannot be told from here."""
+    host, pid = tags.get(_HOST_TAG), tags.get(_PID_TAG)
+    if host != socket.gethostname() or pid is None or not pid.isdigit():
+        return None
+    if int(pid) == os.getpid():
+        return False  # this process starts a new run, so an old one of its own was left behind
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _mark_orphans(config: ExperimentConfig) -> None:
+    """Mark MLflow runs left RUNNING by killed processes FAILED; live workers' runs stay."""
+    if not config.tracking.enabled:
+        return
+    from clinai.tracking import mark_orphan_runs
+
+    count = mark_orphan_runs(
+        absolute_sqlite_uri(config.tracking.uri),
+        config.experiment,
+        min_age_s=ORPHAN_MIN_AGE_S,
+        alive=_owner_alive,
+    )
+    if count:
+        logger.warning("marked %s MLflow run(s) left RUNNING by a stopped process FAILED", count)
 
 
 def _tracker(config: ExperimentConfig) -> MlflowTracker | None:
@@ -133,14 +181,23 @@ def _finish_tracking(
 
     metrics = run_dir.read_json("metrics.json", stage="evaluate")
     registry = None
+    previous = None
     if tracker is not None:
+        if config.tracking.register_model:
+            previous = tracker.latest_registered_metrics(
+                config.tracking.model_name or config.experiment
+            )
         training = run_dir.read_json("training.json", stage="train")
         tracker.log_params(
             {"selected_model": training["selected"], "best_params": training["best_params"]}
         )
         tracker.log_metrics(flatten_metrics(metrics))
         registry = _register(config, run_dir, tracker, metrics)
-    report(config, run_dir, registry=registry, publish_dir=publish_dir)
+    report(config, run_dir, registry=registry, previous=previous, publish_dir=publish_dir)
+    # The PHI guard runs before anything of the run directory is copied to MLflow.
+    scan_run(
+        config, run_dir.path, mlflow_texts=tracker.run_texts() if tracker is not None else None
+    )
     if tracker is not None:
         tracker.log_artifacts(run_dir.path, exclude=PATIENT_LEVEL)
     return metrics, registry
@@ -179,9 +236,11 @@ def run_experiment(
     """
     config = load_config(config_path, overrides=overrides)
     _check_before_start(config)
+    _mark_orphans(config)
     run_dir = resolve_run_dir(config.output_dir, config.experiment, run_id, create=True)
     tracker = _tracker(config)
     mlflow_run_id = None
+    registry = None
     try:
         if tracker is not None:
             mlflow_run_id = tracker.start(
@@ -189,6 +248,7 @@ def run_experiment(
                 tags={
                     "clinai.experiment": config.experiment,
                     "clinai.pipeline": config.pipeline,
+                    **_owner_tags(),
                 },
             )
         prepare(config, run_dir)
@@ -197,6 +257,9 @@ def run_experiment(
         train(config, run_dir, tracker=tracker, show_progress=show_progress)
         evaluate(config, run_dir, show_progress=show_progress)
         metrics, registry = _finish_tracking(config, run_dir, tracker, publish_dir=publish_dir)
+        _audit(
+            config, run_dir, mlflow_run_id, status="finished", metrics=metrics, registry=registry
+        )
     except BaseException as exc:
         if tracker is not None and mlflow_run_id is not None:
             status: RunStatus = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
@@ -205,6 +268,10 @@ def run_experiment(
             except ClinaiError:  # the original error matters more than a tracking failure
                 logger.warning("could not mark MLflow run %s as %s", mlflow_run_id, status)
         _mark_failed(run_dir, exc)
+        try:
+            _audit(config, run_dir, mlflow_run_id, status="failed", error=exc)
+        except (OSError, ClinaiError):
+            logger.warning("could not append failed run %s to the audit log", run_dir.run_id)
         raise
     if tracker is not None:
         tracker.end("FINISHED")
@@ -215,6 +282,48 @@ def run_experiment(
         verdict=acceptance_verdict(metrics),
         mlflow_run_id=mlflow_run_id,
         registry=registry,
+    )
+
+
+def _audit(
+    config: ExperimentConfig,
+    run_dir: RunDir,
+    mlflow_run_id: str | None,
+    *,
+    status: str,
+    metrics: dict[str, Any] | None = None,
+    registry: dict[str, Any] | None = None,
+    error: BaseException | None = None,
+) -> None:
+    """Append the run's record to ``<output_dir>/audit.jsonl`` (finished and failed runs)."""
+    manifest_file = run_dir.file("data_manifest.json")
+    if not manifest_file.is_file():  # a failed run was renamed <run_id>.failed
+        manifest_file = run_dir.path.with_name(f"{run_dir.run_id}.failed") / "data_manifest.json"
+    data_sha256 = (
+        json.loads(manifest_file.read_text(encoding="utf-8")).get("data_sha256")
+        if manifest_file.is_file()
+        else None
+    )
+    append_audit_record(
+        audit_log_path(config.output_dir),
+        {
+            "experiment": config.experiment,
+            "run_id": run_dir.run_id,
+            "mlflow_run_id": mlflow_run_id,
+            "status": status,
+            # The class only: a message could quote input the log must not hold.
+            "error": type(error).__name__ if error is not None else None,
+            "config_sha256": config_sha256(config),
+            "data_sha256": data_sha256,
+            "code_version": code_version(),
+            "acceptance_verdict": acceptance_verdict(metrics) if metrics is not None else None,
+            "registry_action": (
+                f"registered {registry['model_name']} v{registry['version']} "
+                f"as @{registry['alias']}"
+                if registry
+                else "none"
+            ),
+        },
     )
 
 
@@ -269,6 +378,7 @@ def train_stage(
     """Run the train stage on a prepared run directory (default: the LATEST one)."""
     config = load_config(config_path, overrides=overrides)
     run_dir = resolve_run_dir(config.output_dir, config.experiment, run_id, create=False)
+    _mark_orphans(config)
     tracker = _stage_tracker(config, run_dir)
     try:
         if tracker is not None:

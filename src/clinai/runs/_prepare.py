@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,9 +103,14 @@ def _call(pipeline: ModuleType, name: str, function: str, frame: pd.DataFrame) -
         raise
     except KeyError as exc:
         column = str(exc.args[0]) if exc.args else "?"
+        # pandas says "['a', 'b'] not in index" when a list of columns is selected.
+        listed = re.fullmatch(r"\[(.*)\] not in index", column)
         raise DataError(
             _PIPELINE_COLUMN.format(
-                column=column.strip("'\""),
+                column=", ".join(
+                    name.strip(" '\"")
+                    for name in (listed.group(1) if listed else column).split(",")
+                ),
                 pipeline=name,
                 function=function,
                 available=", ".join(map(str, frame.columns[:30])),
@@ -131,6 +137,8 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
     pipeline = load_pipeline(config.pipeline)
     raw, provenance, data_hash = _load_source(config)
 
+    if config.data.phi_columns:
+        data.check_columns(raw, list(config.data.phi_columns), where="the data (data.phi_columns)")
     patient_column = config.data.patient_id
     key = data.get_pseudonym_key(required=config.data.require_pseudonymisation)
     if patient_column is not None:

@@ -30,6 +30,28 @@ def acceptance_verdict(metrics: dict[str, Any]) -> str:
     return "accepted" if all(r.get("status") == "pass" for r in results) else "not accepted"
 
 
+def table_one(summary: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Flatten the data layer's population summary to ``{variable: {level: display}}``.
+
+    Only the already-suppressed display strings of the whole cohort are kept.
+    """
+    rows: dict[str, dict[str, str]] = {
+        "Patients": {"": str(summary.get("n", ""))},
+        "Events": {"": str(summary.get("events_display", summary.get("events", "")))},
+    }
+    for item in [*summary.get("features", []), *summary.get("sensitive_attributes", [])]:
+        name = str(item.get("name"))
+        if item.get("kind") == "numeric":
+            overall = item.get("overall", {})
+            rows[name] = {"median [IQR]": str(overall.get("display", ""))}
+        else:
+            rows[name] = {
+                str(level.get("level")): str(level.get("overall", {}).get("display", ""))
+                for level in item.get("levels", [])
+            }
+    return rows
+
+
 def build_context(
     config: ExperimentConfig,
     run_dir: RunDir,
@@ -38,6 +60,7 @@ def build_context(
     training: dict[str, Any],
     metrics: dict[str, Any],
     registry: dict[str, Any] | None = None,
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the whitelisted, aggregate-only facts the card and report render."""
     source = manifest["source"]
@@ -71,7 +94,9 @@ def build_context(
             "n_rows": manifest["n_source_rows"],
         },
         "cohort_flow": manifest["cohort_flow"],
-        "population_summary": manifest["population_summary"],
+        "population_summary": table_one(manifest["population_summary"]),
+        "features": manifest["features"],
+        "previous": previous,
         "split": manifest["split"],
         "model": {
             "family": training["selected"],
@@ -103,6 +128,7 @@ def report(
     run_dir: RunDir,
     *,
     registry: dict[str, Any] | None = None,
+    previous: dict[str, Any] | None = None,
     publish_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Render plots, the model card (md, json, html per language) and the validation report.
@@ -121,7 +147,8 @@ def report(
     metrics = run_dir.read_json("metrics.json", stage="evaluate")
     importance = run_dir.read_json("importance.json", stage="evaluate")
     context = build_context(
-        config, run_dir, manifest=manifest, training=training, metrics=metrics, registry=registry
+        config, run_dir, manifest=manifest, training=training, metrics=metrics, registry=registry,
+        previous=previous,
     )
     plots = reporting.render_plots(metrics, importance=importance, out_dir=run_dir.plots)
     card = reporting.build_model_card(context, metrics, importance=importance)
@@ -133,10 +160,13 @@ def report(
         importance=importance,
         out_path=run_dir.file("validation_report.html"),
     )
+    html_documents = [report_path, *(p for p in card_files.values() if p.suffix == ".html")]
+    pdfs = [reporting.write_pdf(html, html.with_suffix(".pdf")) for html in html_documents]
     outputs = [
         *plots.values(),
         *card_files.values(),
         report_path,
+        *pdfs,
         run_dir.file("metrics.json"),
         run_dir.file("data_manifest.json"),
     ]

@@ -718,6 +718,36 @@ class MlflowTracker:
         with self._failure(f"setting alias {alias!r} of model {name!r} to version {version}"):
             self._client.set_registered_model_alias(name, alias, str(version))
 
+    def latest_registered_metrics(self, name: str) -> dict[str, Any] | None:
+        """Return ``{"version", "metrics"}`` of the newest registered version of ``name``.
+
+        ``metrics`` is that version's ``metrics.json`` artifact (the validation result the
+        change log of the next report compares with); ``None`` if the model has no version
+        yet or its run kept no ``metrics.json``.
+        """
+        import mlflow.artifacts
+
+        with self._failure(f"reading the latest registered version of model {name!r}"):
+            try:
+                versions = self._client.search_model_versions(f"name = '{name}'")
+            except Exception as exc:  # the model is not registered yet
+                logger.debug("no registered versions of %s: %s", name, exc)
+                return None
+            versions = [v for v in versions if v.run_id]
+            if not versions:
+                return None
+            latest = max(versions, key=lambda v: int(v.version))
+            try:
+                path = mlflow.artifacts.download_artifacts(
+                    run_id=latest.run_id, artifact_path="metrics.json",
+                    tracking_uri=self.tracking_uri,
+                )
+            except Exception as exc:
+                logger.debug("version %s of %s has no metrics.json: %s", latest.version, name, exc)
+                return None
+            metrics = json.loads(Path(path).read_text(encoding="utf-8"))
+        return {"version": str(latest.version), "metrics": metrics}
+
     def set_model_version_tags(
         self, name: str, version: int | str, tags: Mapping[str, Any]
     ) -> None:
