@@ -91,6 +91,10 @@ def test_leaking_output_fails_the_run(
     assert [r.info.status for r in parents] == ["FAILED"]
     # Nothing of the run directory reached MLflow's artifact store.
     assert not [p for p in (workspace / "mlartifacts").rglob("notes.md")]
+    # The version registered before the scan serves under no alias and is tagged withdrawn.
+    (version,) = client.search_model_versions("name = 'tiny'")
+    assert version.aliases == []
+    assert version.tags["clinai.withdrawn"] == "PhiLeakError"
 
 
 def test_phi_column_must_exist(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:

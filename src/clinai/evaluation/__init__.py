@@ -6,10 +6,14 @@ calibration (:func:`calibration_intercept`, :func:`calibration_slope`,
 :func:`oe_ratio`, :func:`calibration_errors`, :func:`lowess_calibration_curve`),
 threshold metrics and decision curves (:func:`threshold_metrics`,
 :func:`net_benefit`, :func:`net_benefit_treat_all`, :func:`decision_curve`),
-bootstrap intervals (:func:`bootstrap`), subgroups (:func:`subgroup_metrics`),
+bootstrap intervals (:func:`bootstrap`), DeLong's AUROC interval and test
+(:func:`delong_ci`, :func:`delong_test`), comparison with a baseline score
+(:func:`compare_with_baseline`), subgroups (:func:`subgroup_metrics`),
 SHAP importance (:func:`shap_importance`), acceptance criteria
-(:func:`evaluate_acceptance`) and the whole validation in one call
-(:func:`evaluate_predictions`, whose ``to_dict()`` is ``metrics.json``).
+(:func:`evaluate_acceptance`), Riley et al.'s minimum sample size
+(:func:`riley_sample_size`, :func:`assess_sample_size`) and the whole
+validation in one call (:func:`evaluate_predictions`, whose ``to_dict()`` is
+``metrics.json``).
 
 No I/O, no plotting, no MLflow. shap, fairlearn and statsmodels are imported
 inside the functions that use them.
@@ -26,7 +30,9 @@ from clinai.evaluation._calibration import (
     lowess_calibration_curve,
     oe_ratio,
 )
+from clinai.evaluation._comparison import compare_with_baseline
 from clinai.evaluation._decision_curve import decision_curve, net_benefit, net_benefit_treat_all
+from clinai.evaluation._delong import delong_ci, delong_test
 from clinai.evaluation._explain import shap_importance
 from clinai.evaluation._fairness import subgroup_metrics
 from clinai.evaluation._metrics import (
@@ -39,43 +45,62 @@ from clinai.evaluation._metrics import (
 from clinai.evaluation._results import (
     SCHEMA_VERSION,
     AcceptanceResult,
+    BaselineComparison,
     BootstrapResult,
     CalibrationCurve,
     CalibrationCurvePoint,
     CalibrationErrors,
     CalibrationResult,
     DecisionCurvePoint,
+    DeLongTest,
     Estimate,
     RocPoint,
+    SampleSizeAssessment,
+    SampleSizeCriterion,
+    SampleSizeResult,
     ShapImportance,
     SubgroupResult,
     SubgroupRow,
+    ThresholdDifference,
     ThresholdEstimates,
     ThresholdMetrics,
     ValidationResult,
     VariableImportance,
 )
+from clinai.evaluation._sample_size import (
+    assess_sample_size,
+    cox_snell_r2_from_c_statistic,
+    max_cox_snell_r2,
+    riley_sample_size,
+)
 from clinai.evaluation._thresholds import threshold_metrics
-from clinai.evaluation._validate import evaluate_predictions
+from clinai.evaluation._validate import evaluate_predictions, target_sensitivity_threshold
 
 __all__ = [
     "SCHEMA_VERSION",
     "AcceptanceResult",
+    "BaselineComparison",
     "BootstrapResult",
     "CalibrationCurve",
     "CalibrationCurvePoint",
     "CalibrationErrors",
     "CalibrationResult",
+    "DeLongTest",
     "DecisionCurvePoint",
     "Estimate",
     "RocPoint",
+    "SampleSizeAssessment",
+    "SampleSizeCriterion",
+    "SampleSizeResult",
     "ShapImportance",
     "SubgroupResult",
     "SubgroupRow",
+    "ThresholdDifference",
     "ThresholdEstimates",
     "ThresholdMetrics",
     "ValidationResult",
     "VariableImportance",
+    "assess_sample_size",
     "auroc_score",
     "average_precision_score",
     "bootstrap",
@@ -84,16 +109,23 @@ __all__ = [
     "calibration_errors",
     "calibration_intercept",
     "calibration_slope",
+    "compare_with_baseline",
+    "cox_snell_r2_from_c_statistic",
     "decision_curve",
+    "delong_ci",
+    "delong_test",
     "evaluate_acceptance",
     "evaluate_predictions",
     "lowess_calibration_curve",
+    "max_cox_snell_r2",
     "net_benefit",
     "net_benefit_treat_all",
     "oe_ratio",
+    "riley_sample_size",
     "roc_curve_points",
     "scaled_brier_score",
     "shap_importance",
     "subgroup_metrics",
+    "target_sensitivity_threshold",
     "threshold_metrics",
 ]

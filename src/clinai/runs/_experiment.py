@@ -193,11 +193,18 @@ def _finish_tracking(
         )
         tracker.log_metrics(flatten_metrics(metrics))
         registry = _register(config, run_dir, tracker, metrics)
-    report(config, run_dir, registry=registry, previous=previous, publish_dir=publish_dir)
-    # The PHI guard runs before anything of the run directory is copied to MLflow.
-    scan_run(
-        config, run_dir.path, mlflow_texts=tracker.run_texts() if tracker is not None else None
-    )
+    try:
+        report(config, run_dir, registry=registry, previous=previous, publish_dir=publish_dir)
+        # The PHI guard runs before anything of the run directory is copied to MLflow.
+        scan_run(
+            config, run_dir.path, mlflow_texts=tracker.run_texts() if tracker is not None else None
+        )
+    except BaseException as exc:
+        if tracker is not None and registry is not None:
+            tracker.withdraw_version(
+                registry["model_name"], registry["version"], reason=type(exc).__name__
+            )
+        raise
     if tracker is not None:
         tracker.log_artifacts(run_dir.path, exclude=PATIENT_LEVEL)
     return metrics, registry

@@ -718,6 +718,19 @@ class MlflowTracker:
         with self._failure(f"setting alias {alias!r} of model {name!r} to version {version}"):
             self._client.set_registered_model_alias(name, alias, str(version))
 
+    def withdraw_version(self, name: str, version: int | str, *, reason: str) -> None:
+        """Remove every alias that points at ``version`` and tag it withdrawn.
+
+        Used when a run fails after registration (e.g. the PHI guard): the version
+        stays for the record but no alias serves it.
+        """
+        with self._failure(f"withdrawing version {version} of model {name!r}"):
+            model = self._client.get_registered_model(name)
+            for alias, target in (model.aliases or {}).items():
+                if str(target) == str(version):
+                    self._client.delete_registered_model_alias(name, alias)
+            self._client.set_model_version_tag(name, str(version), "clinai.withdrawn", reason)
+
     def latest_registered_metrics(self, name: str) -> dict[str, Any] | None:
         """Return ``{"version", "metrics"}`` of the newest registered version of ``name``.
 
