@@ -9,6 +9,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clinai.evaluation import (
     SCHEMA_VERSION,
@@ -242,3 +244,60 @@ def test_small_sample_with_undefined_replicates_still_works() -> None:
     assert result.n_skipped["auroc"] > 0
     assert math.isfinite(result.auroc.ci_low)
     json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_auroc_delong_is_reported_beside_the_bootstrap_interval() -> None:
+    from clinai.evaluation import delong_ci
+
+    y, p, _, _ = cohort(seed=8)
+    document = evaluate_predictions(y, p, n_boot=10, ci_level=0.9).to_dict()
+    assert document["auroc_delong"] == delong_ci(y, p, ci_level=0.9).to_dict()
+    assert document["auroc_delong"]["estimate"] == document["auroc"]["estimate"]
+
+
+def slow_target_threshold(y, p, target: float) -> float:
+    """The highest of all candidate thresholds whose sensitivity reaches the target."""
+    best = -1.0
+    for t in np.unique(p):
+        sensitivity = np.sum((p >= t) & (y == 1)) / np.sum(y == 1)
+        if sensitivity >= target:
+            best = max(best, t)
+    return float(best)
+
+
+def test_target_sensitivity_rows() -> None:
+    from clinai.evaluation import target_sensitivity_threshold
+
+    y, p, _, _ = cohort(seed=9)
+    p = np.round(p, 2)  # ties
+    result = evaluate_predictions(y, p, target_sensitivities=[0.8, 0.95, 1.0], n_boot=20)
+    rows = result.to_dict()["thresholds"]
+    assert [row["threshold"] for row in rows[:3]] == [0.1, 0.2, 0.3]
+    assert all("target_sensitivity" not in row for row in rows[:3])
+    for row, target in zip(rows[3:], (0.8, 0.95, 1.0), strict=True):
+        assert row["target_sensitivity"] == target
+        assert row["threshold"] == slow_target_threshold(y, p, target)
+        assert row["threshold"] == target_sensitivity_threshold(y, p, target=target)
+        assert row["sensitivity"]["estimate"] >= target
+        assert row["sensitivity"]["ci_low"] <= row["sensitivity"]["ci_high"]
+
+
+def test_invalid_target_sensitivity() -> None:
+    from clinai.evaluation._validate import TARGET_SENSITIVITY_MSG
+
+    y, p, _, _ = cohort(seed=10)
+    for bad in (0.0, 1.5, "high"):
+        with pytest.raises(DataError, match=re.escape(TARGET_SENSITIVITY_MSG.format(value=bad))):
+            evaluate_predictions(y, p, target_sensitivities=[bad], n_boot=0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(10, 80), target=st.floats(0.05, 1.0))
+def test_target_threshold_is_the_highest_reaching_the_target(seed, n, target) -> None:
+    from clinai.evaluation import target_sensitivity_threshold
+
+    rng = np.random.default_rng(seed)
+    p = np.round(rng.uniform(size=n), 1)
+    y = rng.binomial(1, 0.4, size=n)
+    y[:2] = [0, 1]
+    assert target_sensitivity_threshold(y, p, target=target) == slow_target_threshold(y, p, target)

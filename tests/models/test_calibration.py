@@ -51,7 +51,8 @@ def test_calibration_improves_brier_on_held_out_data(
     (X, y), (X_test, y_test) = data
     calibrated = calibrate_model(overfit_pipeline, X, y, method=method, cv=3, random_state=0)
     assert isinstance(calibrated, CalibratedClassifierCV)
-    assert len(calibrated.calibrated_classifiers_) == 3
+    # One map learnt on out-of-fold predictions, applied to the pipeline refitted on all rows.
+    assert len(calibrated.calibrated_classifiers_) == 1
     brier_raw = brier_score_loss(y_test, uncalibrated.predict_proba(X_test)[:, 1])
     brier_cal = brier_score_loss(y_test, calibrated.predict_proba(X_test)[:, 1])
     assert brier_cal < brier_raw - 0.05
@@ -91,3 +92,15 @@ def test_invalid_cv_and_too_few_events(overfit_pipeline, data) -> None:
     y_few[:2] = 1
     with pytest.raises(ModelError, match=re.escape("at least calibration.cv=5 rows each")):
         calibrate_model(overfit_pipeline, X, y_few, method="sigmoid", cv=5)
+
+
+def test_calibration_keeps_the_full_data_models_ranking(overfit_pipeline, data) -> None:
+    from sklearn.base import clone
+    from sklearn.metrics import roc_auc_score
+
+    (X, y), (X_test, y_test) = data
+    calibrated = calibrate_model(overfit_pipeline, X, y, method="sigmoid", cv=3, random_state=0)
+    full = clone(overfit_pipeline).fit(X, y)
+    assert roc_auc_score(y_test, calibrated.predict_proba(X_test)[:, 1]) == pytest.approx(
+        roc_auc_score(y_test, full.predict_proba(X_test)[:, 1])
+    )

@@ -45,9 +45,12 @@ def calibrate_model(
     ``"sigmoid"`` fits a logistic curve (Platt, 1999) and ``"isotonic"`` a
     non-decreasing step function (Zadrozny & Elkan, 2002). The map must be
     learnt on data the model was not fitted on, so it is cross-validated:
-    :class:`~sklearn.calibration.CalibratedClassifierCV` fits the pipeline on
-    ``cv - 1`` folds and the map on the held-out fold, ``cv`` times, and
-    averages the calibrated probabilities of the ``cv`` pairs (the ensemble).
+    :class:`~sklearn.calibration.CalibratedClassifierCV` with ``ensemble=False``
+    learns one map from the ``cv``-fold out-of-fold predictions of all rows and
+    applies it to the pipeline refitted on all rows. On small cohorts this beats
+    the default ensemble (``cv`` maps, each learnt on one fold's handful of
+    events): the final model sees every patient, and a monotone map keeps its
+    ranking, so calibration cannot lower its AUROC.
 
     Isotonic regression has many degrees of freedom and over-fits below about
     a thousand patients; prefer ``"sigmoid"`` for small cohorts.
@@ -106,7 +109,7 @@ def calibrate_model(
         model = clone(estimator)
     else:
         folds = StratifiedKFold(n_splits=int(cv), shuffle=True, random_state=random_state)
-        model = CalibratedClassifierCV(clone(estimator), method=method, cv=folds)
+        model = CalibratedClassifierCV(clone(estimator), method=method, cv=folds, ensemble=False)
     try:
         model.fit(X, y_arr)
     except (ValueError, TypeError, RuntimeError) as exc:
