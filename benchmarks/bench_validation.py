@@ -99,16 +99,26 @@ def accuracy_checks(y: np.ndarray, p: np.ndarray, n_checks: int) -> None:
     c0, b0 = (float(v[0]) for v in _fit_slope(y, x, ones))
     grid = calibration_grid(p, 20)
     layout = fb._prepare(
-        y, p, codes=None, n_clusters=n, thresholds=np.array([0.2]), nb_thresholds=np.zeros(0),
-        curve_grid=grid, intercept=a0, slope_fit=(c0, b0), baseline=None,
+        y,
+        p,
+        codes=None,
+        n_clusters=n,
+        thresholds=np.array([0.2]),
+        nb_thresholds=np.zeros(0),
+        curve_grid=grid,
+        intercept=a0,
+        slope_fit=(c0, b0),
+        baseline=None,
         baseline_probability=False,
     )
     events = np.flatnonzero(y == 1)
     non_events = np.flatnonzero(y == 0)
-    order = np.concatenate([
-        events[np.argsort(p[events], kind="stable")],
-        non_events[np.argsort(p[non_events], kind="stable")],
-    ])
+    order = np.concatenate(
+        [
+            events[np.argsort(p[events], kind="stable")],
+            non_events[np.argsort(p[non_events], kind="stable")],
+        ]
+    )
     exact_lowess = _lowess_replicate(grid)
     rng = np.random.default_rng(7)
     worst = {"ici": 0.0, "e50": 0.0, "e90": 0.0, "curve": 0.0, "intercept": 0.0, "slope": 0.0}
@@ -130,12 +140,17 @@ def accuracy_checks(y: np.ndarray, p: np.ndarray, n_checks: int) -> None:
         exact_b = _fit_slope(layout.y, layout.x, weights)[1][0]
         worst["intercept"] = max(worst["intercept"], abs(chunk["intercept"][0] - exact_a))
         worst["slope"] = max(worst["slope"], abs(chunk["slope"][0] - exact_b))
-    print(f"accuracy of the fast path on the full sample and {n_checks} resamples "
-          "(max |fast - exact|, same counts):")
-    print(f"  binned LOWESS: ICI {worst['ici']:.1e}  E50 {worst['e50']:.1e}  "
-          f"E90 {worst['e90']:.1e}  curve {worst['curve']:.1e}")
-    print(f"  Taylor calibration fits: intercept {worst['intercept']:.1e}  "
-          f"slope {worst['slope']:.1e}")
+    print(
+        f"accuracy of the fast path on the full sample and {n_checks} resamples "
+        "(max |fast - exact|, same counts):"
+    )
+    print(
+        f"  binned LOWESS: ICI {worst['ici']:.1e}  E50 {worst['e50']:.1e}  "
+        f"E90 {worst['e90']:.1e}  curve {worst['curve']:.1e}"
+    )
+    print(
+        f"  Taylor calibration fits: intercept {worst['intercept']:.1e}  slope {worst['slope']:.1e}"
+    )
 
 
 def main() -> None:
@@ -150,9 +165,11 @@ def main() -> None:
     from clinai.evaluation import evaluate_predictions
 
     y, p, news2 = synthetic(args.n)
-    print(f"SYNTHETIC data: n = {args.n:,} predictions, prevalence {y.mean():.3f}; "
-          f"B = {args.n_boot:,} bootstrap replicates; {os.cpu_count()} CPU(s) visible; "
-          f"load average {os.getloadavg()[0]:.1f} at start")
+    print(
+        f"SYNTHETIC data: n = {args.n:,} predictions, prevalence {y.mean():.3f}; "
+        f"B = {args.n_boot:,} bootstrap replicates; {os.cpu_count()} CPU(s) visible; "
+        f"load average {os.getloadavg()[0]:.1f} at start"
+    )
     extra = {"y_baseline": news2, "baseline_name": "NEWS2-like"} if args.baseline else {}
     start = time.perf_counter()
     result = evaluate_predictions(
@@ -163,9 +180,11 @@ def main() -> None:
     document = result.to_dict()
     auroc = document["auroc"]
     print(f"clinai evaluate_predictions: wall time {wall:.1f} s, peak RSS {peak_mb:,.0f} MB")
-    print(f"  AUROC {auroc['estimate']:.4f} ({auroc['ci_low']:.4f} to {auroc['ci_high']:.4f}); "
-          f"calibration slope {document['calibration']['slope']['estimate']:.4f}; "
-          f"ICI {document['calibration']['ici']['estimate']:.5f}")
+    print(
+        f"  AUROC {auroc['estimate']:.4f} ({auroc['ci_low']:.4f} to {auroc['ci_high']:.4f}); "
+        f"calibration slope {document['calibration']['slope']['estimate']:.4f}; "
+        f"ICI {document['calibration']['ici']['estimate']:.5f}"
+    )
 
     rng = np.random.default_rng(1)
     naive_times = []
@@ -177,8 +196,10 @@ def main() -> None:
             naive_times.append(time.perf_counter() - tick)
     per_replicate = float(np.mean(naive_times))
     naive_total = per_replicate * args.n_boot
-    print(f"naive loop (scikit-learn + statsmodels per resample): {per_replicate:.2f} s per "
-          f"replicate x {args.n_boot:,} = {naive_total:,.0f} s (scaled from {args.naive})")
+    print(
+        f"naive loop (scikit-learn + statsmodels per resample): {per_replicate:.2f} s per "
+        f"replicate x {args.n_boot:,} = {naive_total:,.0f} s (scaled from {args.naive})"
+    )
     print(f"ratio naive / clinai: {naive_total / wall:,.0f}x")
     targets = [
         ("wall time < 15 s", wall < 15.0),

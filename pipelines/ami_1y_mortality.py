@@ -16,8 +16,9 @@ Data decisions
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
+
+from clinai.data import age_band
 
 HORIZON_DAYS = 365
 BINARY = ["afb", "av3", "chf", "cvd", "gender", "miord", "mitype", "sho"]
@@ -87,18 +88,13 @@ def features(cohort: pd.DataFrame) -> pd.DataFrame:
     return X
 
 
-def _age_band(age: pd.Series) -> pd.Series:
-    bands = np.select([age < 60, age < 75], ["<60", "60-74"], ">=75")
-    return pd.Series(bands, index=age.index, dtype=object).where(age.notna(), "unknown")
-
-
 def sensitive_attributes(cohort: pd.DataFrame) -> pd.DataFrame:
     """Sex (gender 0 male, 1 female) and age band (<60, 60-74, >=75), as strings."""
     gender = pd.to_numeric(cohort["gender"].astype(str), errors="coerce")
     return pd.DataFrame(
         {
             "sex": gender.map({0: "male", 1: "female"}).fillna("unknown").astype(str),
-            "age_band": _age_band(cohort["age"]),
+            "age_band": age_band(cohort["age"]),
         },
         index=cohort.index,
     )

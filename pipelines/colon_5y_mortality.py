@@ -20,8 +20,9 @@ Data decisions
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
+
+from clinai.data import age_band
 
 HORIZON_DAYS = 1826  # 5 years of 365.25 days
 DEATH = 2
@@ -93,17 +94,12 @@ def features(cohort: pd.DataFrame) -> pd.DataFrame:
     return X
 
 
-def _age_band(age: pd.Series) -> pd.Series:
-    bands = np.select([age < 60, age < 75], ["<60", "60-74"], ">=75")
-    return pd.Series(bands, index=age.index, dtype=object).where(age.notna(), "unknown")
-
-
 def sensitive_attributes(cohort: pd.DataFrame) -> pd.DataFrame:
     """Sex (1 male, 0 female) and age band (<60, 60-74, >=75), as strings."""
     return pd.DataFrame(
         {
             "sex": cohort["sex"].map({1: "male", 0: "female"}).fillna("unknown"),
-            "age_band": _age_band(cohort["age"]),
+            "age_band": age_band(cohort["age"]),
         },
         index=cohort.index,
     ).astype(str)

@@ -17,8 +17,9 @@ Data decisions
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
+
+from clinai.data import age_band
 
 OUTCOME_COLUMN = "died"
 FEATURES = [
@@ -81,17 +82,12 @@ def features(cohort: pd.DataFrame) -> pd.DataFrame:
     return X
 
 
-def _age_band(age: pd.Series) -> pd.Series:
-    bands = np.select([age < 60, age < 75], ["<60", "60-74"], ">=75")
-    return pd.Series(bands, index=age.index, dtype=object).where(age.notna(), "unknown")
-
-
 def sensitive_attributes(cohort: pd.DataFrame) -> pd.DataFrame:
     """Sex, age band (<60, 60-74, >=75) and race, as strings on the cohort's index."""
     return pd.DataFrame(
         {
             "sex": cohort["sex"].astype(str).str.lower(),
-            "age_band": _age_band(cohort["age"]),
+            "age_band": age_band(cohort["age"]),
             "race": cohort["race"].astype(str).str.lower(),
         },
         index=cohort.index,

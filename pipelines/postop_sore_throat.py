@@ -20,8 +20,9 @@ Data decisions
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
+
+from clinai.data import age_band
 
 OUTCOME_COLUMN = "pacu30min_throatPain"
 SMOKING = {1: "current", 2: "past", 3: "never"}
@@ -90,17 +91,12 @@ def features(cohort: pd.DataFrame) -> pd.DataFrame:
     return X
 
 
-def _age_band(age: pd.Series) -> pd.Series:
-    bands = np.select([age < 60, age < 75], ["<60", "60-74"], ">=75")
-    return pd.Series(bands, index=age.index, dtype=object).where(age.notna(), "unknown")
-
-
 def sensitive_attributes(cohort: pd.DataFrame) -> pd.DataFrame:
     """Sex (preOp_gender 0 male, 1 female) and age band (<60, 60-74, >=75), as strings."""
     return pd.DataFrame(
         {
             "sex": cohort["preOp_gender"].map({0: "male", 1: "female"}).fillna("unknown"),
-            "age_band": _age_band(cohort["preOp_age"]),
+            "age_band": age_band(cohort["preOp_age"]),
         },
         index=cohort.index,
     ).astype(str)

@@ -147,9 +147,10 @@ def test_bad_baselines_are_refused_with_their_name() -> None:
     with pytest.raises(DataError, match=re.escape(message)):
         evaluate_predictions(y, p, y_baseline=missing, baseline_name="NEWS2")
     text = np.array(["I", "II"] * 25, dtype=object)
-    with pytest.raises(DataError, match=re.escape(SCORE_NOT_NUMERIC_MSG.split(" (")[0].format(
-        name="baseline 'ASA'"
-    ))):
+    with pytest.raises(
+        DataError,
+        match=re.escape(SCORE_NOT_NUMERIC_MSG.split(" (")[0].format(name="baseline 'ASA'")),
+    ):
         compare_with_baseline(y, p, text, baseline_name="ASA")
     with pytest.raises(DataError, match=re.escape(BASELINE_NAME_MSG.format(value=""))):
         compare_with_baseline(y, p, old, baseline_name="")

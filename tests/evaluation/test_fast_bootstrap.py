@@ -174,7 +174,11 @@ def test_results_do_not_depend_on_threads_and_follow_the_seed() -> None:
     }
     calls: list[tuple[int, int]] = []
     one = fb.fast_replicates(
-        y, p, seed=np.random.SeedSequence(3), workers=1, progress=lambda d, t: calls.append((d, t)),
+        y,
+        p,
+        seed=np.random.SeedSequence(3),
+        workers=1,
+        progress=lambda d, t: calls.append((d, t)),
         **kwargs,
     )
     two = fb.fast_replicates(y, p, seed=np.random.SeedSequence(3), workers=2, **kwargs)

@@ -113,10 +113,12 @@ def test_c_statistic_conversion_by_two_quadratures(c: float, prevalence: float) 
 def test_mape_criterion_is_van_smedens_formula() -> None:
     result = riley_sample_size(prevalence=0.174, r2_cs=0.288, n_parameters=24, mape=0.05)
     mape = result["mape"]
+
     # van Smeden et al. 2019: MAPE = exp(-0.508 + 0.259 ln(phi) + 0.504 ln(P) - 0.544 ln(n))
     def expected_mape(n: int) -> float:
-        return math.exp(-0.508 + 0.259 * math.log(0.174) + 0.504 * math.log(24)
-                        - 0.544 * math.log(n))
+        return math.exp(
+            -0.508 + 0.259 * math.log(0.174) + 0.504 * math.log(24) - 0.544 * math.log(n)
+        )
 
     assert expected_mape(mape.n) <= 0.05 < expected_mape(mape.n - 1)
     assert mape.n == 801
@@ -150,9 +152,7 @@ def test_parameter_errors() -> None:
         riley_sample_size(prevalence=0.2, n_parameters=10)
     with pytest.raises(DataError, match=re.escape(R2_SOURCE_MSG.format(r2=0.1, c=0.8))):
         riley_sample_size(prevalence=0.2, n_parameters=10, r2_cs=0.1, c_statistic=0.8)
-    message = R2_MSG.format(
-        prevalence=0.1, max_r2=max_cox_snell_r2(0.1), shrinkage=0.9, value=0.6
-    )
+    message = R2_MSG.format(prevalence=0.1, max_r2=max_cox_snell_r2(0.1), shrinkage=0.9, value=0.6)
     with pytest.raises(DataError, match=re.escape(message)):
         riley_sample_size(prevalence=0.1, n_parameters=10, r2_cs=0.6)
     with pytest.raises(DataError, match=re.escape(C_STATISTIC_MSG.format(value=0.4))):
@@ -164,6 +164,7 @@ def test_parameter_errors() -> None:
     with pytest.raises(DataError, match=re.escape(message)):
         riley_sample_size(prevalence=1.2, n_parameters=5, r2_cs=0.1)
     result = riley_sample_size(prevalence=0.2, n_parameters=5, r2_cs=0.1)
-    with pytest.raises(DataError, match=re.escape(AVAILABLE_MSG.format(name="n_available",
-                                                                      value=-1))):
+    with pytest.raises(
+        DataError, match=re.escape(AVAILABLE_MSG.format(name="n_available", value=-1))
+    ):
         assess_sample_size(result, n_available=-1, events_available=0)

@@ -11,6 +11,7 @@ clinai and takes plain arguments, never config objects.
 
 from __future__ import annotations
 
+from clinai.data._bands import age_band
 from clinai.data._bundled import DatasetInfo, get_dataset_info, get_dataset_names, load_dataset
 from clinai.data._checks import (
     check_all_missing,
@@ -36,6 +37,7 @@ from clinai.data._splits import (
 __all__ = [
     "PSEUDONYM_KEY_ENV",
     "DatasetInfo",
+    "age_band",
     "apply_exclusions",
     "check_all_missing",
     "check_binary_outcome",

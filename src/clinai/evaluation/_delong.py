@@ -70,11 +70,14 @@ def _midranks(score: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.nda
     before0 = np.arange(n + 1) - before1
     total = start + end
     # T_Z - T_X = ((s + e) - (c1(s) + c1(e))) / 2, likewise for the non-events
-    gap = np.where(
-        is_event,
-        total - before1[start] - before1[end],
-        total - before0[start] - before0[end],
-    ) / 2.0
+    gap = (
+        np.where(
+            is_event,
+            total - before1[start] - before1[end],
+            total - before0[start] - before0[end],
+        )
+        / 2.0
+    )
     out = np.empty(n)
     out[order] = gap
     return out[events], out[~events]

@@ -181,9 +181,7 @@ def _slope_columns() -> list[tuple[int, int]]:
     return [(k, j) for k in range(1, _ORDER + 1) for j in range(k + 2)]
 
 
-def _prepare_lowess(
-    p1: np.ndarray, p0: np.ndarray, curve_grid: np.ndarray, frac: float
-) -> _Lowess:
+def _prepare_lowess(p1: np.ndarray, p0: np.ndarray, curve_grid: np.ndarray, frac: float) -> _Lowess:
     """Bins, fit points, neighbourhood radii and kernel weights of the binned LOWESS."""
     ps = np.sort(np.concatenate([p1, p0]))
     n = ps.shape[0]
@@ -191,7 +189,7 @@ def _prepare_lowess(
     empty = np.zeros(0)
     if high == low:
         return _Lowess(True, np.array([low]), np.zeros(1, np.intp), *(empty,) * 7)
-    n_delta = int(round(1.0 / LOWESS_DELTA_FRACTION)) + 1
+    n_delta = round(1.0 / LOWESS_DELTA_FRACTION) + 1
     fit_points = np.unique(np.concatenate([np.linspace(low, high, n_delta), curve_grid]))
     curve_index = np.searchsorted(fit_points, curve_grid)
     # neighbourhood of each fit point: the k nearest rows, found like statsmodels'
@@ -360,14 +358,12 @@ class _Workspace:
         self.c1 = np.zeros((size, layout.n1 + 1), dtype=np.int64)
         self.c0 = np.zeros((size, layout.n0 + 1), dtype=np.int64)
         self.clusters = (
-            None
-            if layout.codes is None
-            else np.empty((size, layout.n_clusters), dtype=np.int64)
+            None if layout.codes is None else np.empty((size, layout.n_clusters), dtype=np.int64)
         )
 
 
 def _multinomial_counts(rng: np.random.Generator, units: int, out: np.ndarray) -> None:
-    """Counts of ``units`` uniform draws with replacement among ``units`` units, into ``out``.
+    """Write into ``out`` the counts of ``units`` draws with replacement among ``units`` units.
 
     An exact multinomial sample, drawn in cache-sized blocks: first how many of
     the draws fall in each block of :data:`_BLOCK` units (a multinomial over the
@@ -472,7 +468,9 @@ def _solve_intercept(layout: _Layout, sums: np.ndarray, weights: np.ndarray) -> 
         delta = r / d[0]
         for _ in range(_NEWTON_STEPS):
             value = r - sum(d[k - 1] * delta**k / factorial[k] for k in range(1, _ORDER + 1))
-            slope = -sum(d[k - 1] * delta ** (k - 1) / factorial[k - 1] for k in range(1, _ORDER + 1))
+            slope = -sum(
+                d[k - 1] * delta ** (k - 1) / factorial[k - 1] for k in range(1, _ORDER + 1)
+            )
             delta = delta - value / slope
     estimate = layout.a0 + delta
     redo = np.flatnonzero(~np.isfinite(delta) | (np.abs(delta) > _TAYLOR_MAX_CHANGE))
@@ -612,16 +610,20 @@ def _baseline_chunk(
     non_events: np.ndarray,
     total: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """The baseline's AUROC, Brier score and net benefit for each replicate of a chunk."""
+    """Compute the baseline's AUROC, Brier score and net benefit for each replicate of a chunk."""
     size = weights.shape[0]
     d = base.values.shape[0]
     offsets = (np.arange(size) * d)[:, None]
     n1 = layout.n1
     by_value1 = np.bincount(
-        (base.codes1[None, :] + offsets).ravel(), weights=weights[:, :n1].ravel(), minlength=size * d
+        (base.codes1[None, :] + offsets).ravel(),
+        weights=weights[:, :n1].ravel(),
+        minlength=size * d,
     ).reshape(size, d)
     by_value0 = np.bincount(
-        (base.codes0[None, :] + offsets).ravel(), weights=weights[:, n1:].ravel(), minlength=size * d
+        (base.codes0[None, :] + offsets).ravel(),
+        weights=weights[:, n1:].ravel(),
+        minlength=size * d,
     ).reshape(size, d)
     below0 = np.cumsum(by_value0, axis=1) - by_value0
     pairs = (by_value1 * (below0 + 0.5 * by_value0)).sum(axis=1)

@@ -468,7 +468,7 @@ class ValidationResult:
 
 
 def _baseline_dict(value: BaselineComparison | Mapping[str, Any] | None) -> Any:
-    """The ``baseline_comparison`` block: a result's ``to_dict()`` or a plain mapping."""
+    """Return the ``baseline_comparison`` block: a result's ``to_dict()`` or a plain mapping."""
     if value is None:
         return None
     if isinstance(value, BaselineComparison):
@@ -627,7 +627,11 @@ class DeLongTest(NamedTuple):
 
     def to_dict(self) -> dict[str, float | None]:
         """Return ``{"auroc_diff", "z", "p_value"}``."""
-        return {"auroc_diff": _num(self.auroc_diff), "z": _num(self.z), "p_value": _num(self.p_value)}
+        return {
+            "auroc_diff": _num(self.auroc_diff),
+            "z": _num(self.z),
+            "p_value": _num(self.p_value),
+        }
 
 
 @dataclass(frozen=True)

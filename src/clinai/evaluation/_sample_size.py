@@ -220,7 +220,7 @@ def _shrinkage_n(n_parameters: int, r2: float, shrinkage: float) -> float:
 
 
 def _expected_shrinkage(n: int, n_parameters: int, r2: float) -> float:
-    """Expected shrinkage ``S`` of a model developed on ``n`` participants.
+    """Return the expected shrinkage ``S`` of a model developed on ``n`` participants.
 
     The root in ``(R2, 1)`` of ``(S - 1) ln(1 - R2 / S) = P / n``, the shrinkage
     formula of criterion 1 solved for ``S``.
@@ -242,13 +242,13 @@ def _expected_shrinkage(n: int, n_parameters: int, r2: float) -> float:
 def _criterion(
     name: str, target: float, n: float, prevalence: float, n_parameters: int
 ) -> SampleSizeCriterion:
-    whole = max(int(math.ceil(n - 1e-9)), 1)
+    whole = max(math.ceil(n - 1e-9), 1)
     return SampleSizeCriterion(
         name=name,
         description=_DESCRIPTIONS[name].format(target=target),
         target=target,
         n=whole,
-        events=int(math.ceil(whole * prevalence - 1e-9)),
+        events=math.ceil(whole * prevalence - 1e-9),
         events_per_parameter=whole * prevalence / n_parameters,
     )
 
@@ -360,7 +360,8 @@ def riley_sample_size(
     ]
     if target_mape is not None:
         a, b, c, d = _MAPE_COEF
-        n_mape = math.exp((a + b * math.log(phi) + c * math.log(params) - math.log(target_mape)) / d)
+        log_n = (a + b * math.log(phi) + c * math.log(params) - math.log(target_mape)) / d
+        n_mape = math.exp(log_n)
         criteria.append(_criterion("mape", target_mape, n_mape, phi, params))
     binding = max(criteria, key=lambda item: item.n)
     n = binding.n

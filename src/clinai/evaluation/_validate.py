@@ -147,7 +147,8 @@ def target_sensitivity_threshold(y_true: Any, y_prob: Any, *, target: float) -> 
 
     Examples
     --------
-    >>> target_sensitivity_threshold([0, 1, 1, 0, 1, 1], [0.1, 0.2, 0.4, 0.5, 0.7, 0.9], target=0.75)
+    >>> y = [0, 1, 1, 0, 1, 1]
+    >>> target_sensitivity_threshold(y, [0.1, 0.2, 0.4, 0.5, 0.7, 0.9], target=0.75)
     0.4
     """
     y, p = check_y(y_true, y_prob)
@@ -181,6 +182,16 @@ def _lowess_replicate(grid: np.ndarray) -> Any:
         return np.concatenate([errors, _curve_from_fit(p, smooth, grid)])
 
     return metric
+
+
+def _threshold_estimates(
+    point: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> tuple[Estimate, Estimate, Estimate, Estimate, Estimate]:
+    """Return the five threshold metrics of one threshold as estimates."""
+    sens, spec, ppv, npv, flag = (
+        Estimate(float(point[j]), float(low[j]), float(high[j])) for j in range(5)
+    )
+    return sens, spec, ppv, npv, flag
 
 
 def _point_estimates(
@@ -438,10 +449,7 @@ def evaluate_predictions(
     threshold_results = tuple(
         ThresholdEstimates(
             float(t),
-            *(
-                Estimate(float(threshold_point[i, j]), float(thr_low[i, j]), float(thr_high[i, j]))
-                for j in range(5)
-            ),
+            *_threshold_estimates(threshold_point[i], thr_low[i], thr_high[i]),
             target_sensitivity=None if i < n_regular else float(targets[i - n_regular]),
         )
         for i, t in enumerate(full_grid)

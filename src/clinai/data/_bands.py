@@ -1,0 +1,40 @@
+"""Age bands for subgroup (fairness) analysis."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["age_band"]
+
+
+def age_band(age: pd.Series, *, cuts: Sequence[float] = (60, 75)) -> pd.Series:
+    """Label ages with bands: ``<60``, ``60-74``, ``>=75`` for the default cuts.
+
+    Parameters
+    ----------
+    age : pandas.Series
+        Age in whole years; missing ages become ``"unknown"``.
+    cuts : sequence of float
+        Increasing lower bounds of the bands after the first.
+
+    Returns
+    -------
+    pandas.Series
+        String labels on ``age``'s index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> age_band(pd.Series([45, 60, 74, 75, None])).tolist()
+    ['<60', '60-74', '60-74', '>=75', 'unknown']
+    """
+    bounds = [float(c) for c in cuts]
+    labels = [f"<{bounds[0]:g}"]
+    labels += [f"{low:g}-{high - 1:g}" for low, high in itertools.pairwise(bounds)]
+    conditions = [age < bound for bound in bounds]
+    bands = np.select(conditions, labels, f">={bounds[-1]:g}")
+    return pd.Series(bands, index=age.index, dtype=object).where(age.notna(), "unknown")
