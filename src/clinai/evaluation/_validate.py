@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -366,34 +366,32 @@ def evaluate_predictions(
     intercept = calibration_intercept(y, p)
     grid = calibration_grid(p, CALIBRATION_CURVE_POINTS)
     fast = n >= FAST_BOOTSTRAP_MIN_ROWS and n_boot > 0
-    pool = ThreadPoolExecutor(1) if fast else None
-    rest: Future[dict[str, Any]] | dict[str, Any]
-    if pool is not None:
-        # on the large samples of the fast path, the other point estimates (about 4 s at
-        # n = 10^6, mostly single-threaded) run beside the bootstrap's threads
-        rest = pool.submit(_point_estimates, y, p, grid, full_grid, dca_grid, level)
-    else:
-        rest = _point_estimates(y, p, grid, full_grid, dca_grid, level)
 
     # bootstrap
     if fast:
-        replicates = fast_replicates(
-            y,
-            p,
-            codes=None if patient_ids is None else codes,
-            n_clusters=n_clusters,
-            thresholds=full_grid,
-            curve_grid=grid,
-            intercept=intercept,
-            slope_fit=(float(slope_fit[0][0]), float(slope_fit[1][0])),
-            n_boot=n_boot,
-            seed=np.random.SeedSequence(int(np.random.default_rng(seeds).integers(2**63))),
-            baseline=baseline,
-            baseline_probability=probability,
-            nb_thresholds=threshold_grid,
-            progress=progress,
-        )
+        # on the large samples of the fast path, the other point estimates (about 4 s at
+        # n = 10^6, mostly single-threaded) run beside the bootstrap's threads
+        with ThreadPoolExecutor(1) as pool:
+            future = pool.submit(_point_estimates, y, p, grid, full_grid, dca_grid, level)
+            replicates = fast_replicates(
+                y,
+                p,
+                codes=None if patient_ids is None else codes,
+                n_clusters=n_clusters,
+                thresholds=full_grid,
+                curve_grid=grid,
+                intercept=intercept,
+                slope_fit=(float(slope_fit[0][0]), float(slope_fit[1][0])),
+                n_boot=n_boot,
+                seed=np.random.SeedSequence(int(np.random.default_rng(seeds).integers(2**63))),
+                baseline=baseline,
+                baseline_probability=probability,
+                nb_thresholds=threshold_grid,
+                progress=progress,
+            )
+            rest = future.result()
     else:
+        rest = _point_estimates(y, p, grid, full_grid, dca_grid, level)
         weighted = {
             "auroc": _auroc_weighted,
             "auprc": _average_precision_weighted,
@@ -424,11 +422,6 @@ def evaluate_predictions(
             rng=np.random.default_rng(seeds),
             progress=progress,
         )
-    if pool is not None:
-        assert isinstance(rest, Future)
-        rest = rest.result()
-        pool.shutdown()
-    assert isinstance(rest, dict)
     point = {**rest["point"], "intercept": intercept, "slope": float(slope_fit[1][0])}
     ici, e50, e90 = rest["errors"]
     curve = rest["curve"]

@@ -7,7 +7,8 @@ import logging
 import os
 import shutil
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -363,16 +364,27 @@ def prepare_stage(
     return run_dir
 
 
-def _stage_tracker(config: ExperimentConfig, run_dir: RunDir) -> MlflowTracker | None:
+@contextmanager
+def _stage_tracker(config: ExperimentConfig, run_dir: RunDir) -> Iterator[MlflowTracker | None]:
+    """Open (first stage) or reopen (later stages) the run's one MLflow run for a stage.
+
+    The MLflow run is FINISHED when the stage succeeds and FAILED when it raises.
+    """
     tracker = _tracker(config)
     if tracker is None:
-        return None
+        yield None
+        return
     state_file = run_dir.file(_TRACKING_FILE)
     if state_file.is_file():
         tracker.resume(run_dir.read_json(_TRACKING_FILE, stage="train")["mlflow_run_id"])
     else:
         run_dir.write_json(_TRACKING_FILE, {"mlflow_run_id": tracker.start(run_dir.run_id)})
-    return tracker
+    try:
+        yield tracker
+    except BaseException:
+        tracker.end("FAILED")
+        raise
+    tracker.end("FINISHED")
 
 
 def train_stage(
@@ -386,17 +398,10 @@ def train_stage(
     config = load_config(config_path, overrides=overrides)
     run_dir = resolve_run_dir(config.output_dir, config.experiment, run_id, create=False)
     _mark_orphans(config)
-    tracker = _stage_tracker(config, run_dir)
-    try:
+    with _stage_tracker(config, run_dir) as tracker:
         if tracker is not None:
             _log_params(tracker, config, run_dir)
         train(config, run_dir, tracker=tracker, show_progress=show_progress)
-    except BaseException:
-        if tracker is not None:
-            tracker.end("FAILED")
-        raise
-    if tracker is not None:
-        tracker.end("FINISHED")
     return run_dir
 
 
@@ -424,13 +429,6 @@ def report_stage(
     """Run the report stage (and MLflow logging and registration) on an evaluated run directory."""
     config = load_config(config_path, overrides=overrides)
     run_dir = resolve_run_dir(config.output_dir, config.experiment, run_id, create=False)
-    tracker = _stage_tracker(config, run_dir)
-    try:
+    with _stage_tracker(config, run_dir) as tracker:
         _finish_tracking(config, run_dir, tracker, publish_dir=publish_dir)
-    except BaseException:
-        if tracker is not None:
-            tracker.end("FAILED")
-        raise
-    if tracker is not None:
-        tracker.end("FINISHED")
     return run_dir
