@@ -171,15 +171,23 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} at start"
     )
     extra = {"y_baseline": news2, "baseline_name": "NEWS2-like"} if args.baseline else {}
+    before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     result = evaluate_predictions(
         y, p, n_boot=args.n_boot, random_state=0, target_sensitivities=(0.8,), **extra
     )
     wall = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    peak_mb = after.ru_maxrss / 1024.0
+    user = after.ru_utime - before.ru_utime
+    system = after.ru_stime - before.ru_stime
     document = result.to_dict()
     auroc = document["auroc"]
     print(f"clinai evaluate_predictions: wall time {wall:.1f} s, peak RSS {peak_mb:,.0f} MB")
+    print(
+        f"  CPU time {user:.1f} s user + {system:.1f} s system (system time is mostly the "
+        f"first touch of new memory); load average {os.getloadavg()[0]:.1f} at the end"
+    )
     print(
         f"  AUROC {auroc['estimate']:.4f} ({auroc['ci_low']:.4f} to {auroc['ci_high']:.4f}); "
         f"calibration slope {document['calibration']['slope']['estimate']:.4f}; "

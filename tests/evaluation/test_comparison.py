@@ -183,3 +183,22 @@ def test_a_score_against_itself_differs_by_nothing(seed: int, n: int, transform:
     if not transform:
         assert result.brier_diff is not None and result.brier_diff.estimate == 0.0
     assert math.isfinite(result.baseline_auroc.estimate)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(30, 120), clustered=st.booleans())
+def test_same_seed_gives_identical_output(seed: int, n: int, clustered: bool) -> None:
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.05, 0.9, size=n)
+    y = rng.binomial(1, p)
+    y[:2] = [0, 1]
+    old = np.clip(p + rng.normal(0, 0.2, size=n), 0, 1)
+    patients = rng.integers(0, max(n // 2, 2), size=n) if clustered else None
+    kwargs = {"patient_ids": patients, "n_boot": 12, "random_state": seed}
+    first = evaluate_predictions(y, p, y_baseline=old, target_sensitivities=(0.9,), **kwargs)
+    again = evaluate_predictions(y, p, y_baseline=old, target_sensitivities=(0.9,), **kwargs)
+    assert first.to_dict() == again.to_dict()
+    assert (
+        compare_with_baseline(y, p, old, **kwargs).to_dict()
+        == compare_with_baseline(y, p, old, **kwargs).to_dict()
+    )

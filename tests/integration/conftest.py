@@ -48,6 +48,8 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             "thresholds": [0.2],
             "sensitive_attributes": ["sex"],
             "shap_background": 20,
+            "sample_size": {"c_statistic": 0.75},
+            "target_sensitivities": [0.8],
             "shap_max_rows": 40,
             "acceptance": [
                 {"name": "discrimination", "metric": "auroc", "statistic": "ci_low", "min": 0.5}

@@ -73,6 +73,11 @@ def test_run_writes_every_artifact(finished_run: Path, workspace: Path) -> None:
     auroc = metrics["auroc"]
     assert auroc["ci_low"] <= auroc["estimate"] <= auroc["ci_high"]
     assert metrics["acceptance"][0]["criterion"] == "discrimination"
+    assert metrics["sample_size"]["n_available"] == json.loads(
+        (finished_run / "data_manifest.json").read_text()
+    )["split"]["n_train"]
+    assert isinstance(metrics["sample_size"]["adequate"], bool)
+    assert [t.get("target_sensitivity") for t in metrics["thresholds"]] == [None, 0.8]
     audit = json.loads((finished_run / "audit.json").read_text())
     assert len(audit["config_sha256"]) == 64 and len(audit["data_sha256"]) == 64
     assert audit["acceptance_verdict"] in {"accepted", "not accepted"}

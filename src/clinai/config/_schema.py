@@ -16,6 +16,7 @@ __all__ = [
     "DataConfig",
     "EvaluationConfig",
     "ExperimentConfig",
+    "SampleSizeConfig",
     "SourceConfig",
     "SplitConfig",
     "TrackingConfig",
@@ -150,6 +151,29 @@ class AcceptanceCriterion(_Strict):
         return self
 
 
+class SampleSizeConfig(_Strict):
+    """Anticipated values for Riley et al.'s minimum sample size (binary outcome).
+
+    Give the anticipated Cox-Snell R² (``r2_cs``) or C-statistic (``c_statistic``);
+    ``prevalence`` defaults to the training split's. The number of candidate
+    parameters is counted from the fitted preprocessing (one-hot columns included).
+    """
+
+    r2_cs: float | None = Field(None, gt=0.0, lt=1.0)
+    c_statistic: float | None = Field(None, gt=0.5, lt=1.0)
+    prevalence: float | None = Field(None, gt=0.0, lt=1.0)
+    shrinkage: float = Field(0.9, gt=0.0, lt=1.0)
+    delta_r2: float = Field(0.05, gt=0.0, lt=1.0)
+    margin: float = Field(0.05, gt=0.0, lt=1.0)
+    mape: float | None = Field(None, gt=0.0, lt=1.0)
+
+    @model_validator(mode="after")
+    def _one_anticipated_fit(self) -> SampleSizeConfig:
+        if (self.r2_cs is None) == (self.c_statistic is None):
+            raise ValueError("give exactly one of 'r2_cs' and 'c_statistic'")
+        return self
+
+
 class EvaluationConfig(_Strict):
     """The validation plan for the held-out split."""
 
@@ -162,8 +186,10 @@ class EvaluationConfig(_Strict):
     shap_background: int = Field(100, ge=10)
     shap_max_rows: int = Field(500, ge=10)
     acceptance: list[AcceptanceCriterion] = Field(default_factory=list)
+    sample_size: SampleSizeConfig | None = None
+    target_sensitivities: list[float] = Field(default_factory=list)
 
-    @field_validator("thresholds")
+    @field_validator("thresholds", "target_sensitivities")
     @classmethod
     def _thresholds_in_unit_interval(cls, value: list[float]) -> list[float]:
         bad = [t for t in value if not 0.0 < t < 1.0]

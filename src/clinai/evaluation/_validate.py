@@ -266,12 +266,16 @@ def evaluate_predictions(
     From :data:`FAST_BOOTSTRAP_MIN_ROWS` (20,000) rows on, the replicates are
     computed by the fast path of :mod:`clinai.evaluation._fast_bootstrap`
     (one sort, then ``O(n)`` work per replicate, on a thread pool): the same
-    resampling scheme and definitions, exact for every metric but the LOWESS
-    ones (ICI, E50, E90 and the curve band), whose replicates use a binned
-    smooth (error below a few percent of their bootstrap standard error;
-    see that module). Its random draws differ from those of
-    :func:`bootstrap`, so the intervals are not digit-for-digit those of the
-    slower path, but the same seed gives the same numbers.
+    resampling scheme and definitions; replicates equal the per-resample
+    computations exactly for the rank, count and sum metrics, to about
+    ``10^-8`` for the calibration intercept and slope (a Taylor expansion of
+    the fits), and approximately for the LOWESS ones (ICI, E50, E90 and the
+    curve band: a binned smooth, off by a few percent of their bootstrap
+    standard error at most; see that module). Point estimates are computed
+    the same way on both paths. The fast path's random draws differ from
+    those of :func:`bootstrap`, so its intervals are not digit-for-digit those
+    of the slower path (the resamples have the same distribution), but the
+    same seed gives the same numbers.
 
     Parameters
     ----------

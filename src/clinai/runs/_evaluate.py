@@ -13,12 +13,35 @@ from clinai.runs._prepare import read_split
 from clinai.runs._progress import progress_bar
 
 if TYPE_CHECKING:
-    from clinai.config import ExperimentConfig
+    from clinai.config import ExperimentConfig, SampleSizeConfig
     from clinai.runs._rundir import RunDir
 
 __all__ = ["evaluate"]
 
 logger = logging.getLogger(__name__)
+
+
+def _sample_size(
+    plan: SampleSizeConfig, y_train: np.ndarray, *, n_parameters: int
+) -> dict[str, Any]:
+    """Riley et al.'s minimum sample size for the training split, with its assessment.
+
+    The candidate parameters are the model's input columns after preprocessing
+    (one-hot levels and missing indicators included).
+    """
+    n_train, events_train = len(y_train), int(np.sum(y_train))
+    result = evaluation.riley_sample_size(
+        prevalence=plan.prevalence or events_train / n_train, n_parameters=n_parameters,
+        r2_cs=plan.r2_cs, c_statistic=plan.c_statistic, shrinkage=plan.shrinkage,
+        delta_r2=plan.delta_r2, margin=plan.margin, mape=plan.mape,
+    )
+    assessment = evaluation.assess_sample_size(
+        result, n_available=n_train, events_available=events_train
+    )
+    required = result.to_dict()
+    # The assessment's events_per_parameter is of the available data; keep the required one too.
+    required["events_per_parameter_required"] = required.pop("events_per_parameter")
+    return {**required, **assessment.to_dict()}
 
 
 def evaluate(
@@ -61,6 +84,7 @@ def evaluate(
             min_cell=spec.min_cell,
             random_state=config.seed,
             progress=advance,
+            target_sensitivities=spec.target_sensitivities,
         )
     metrics = result.to_dict()
     from clinai.runs._optimism import internal_validation
@@ -70,10 +94,14 @@ def evaluate(
         metrics["internal_validation"] = optimism
     verdicts = evaluation.evaluate_acceptance(metrics, plan["criteria"])
     metrics["acceptance"] = [v.to_dict() for v in verdicts]
+    X_train, y_train, *_ = read_split(run_dir, "train")
+    inputs = models.explain_inputs(model, X, background=X_train, random_state=config.seed)
+    if spec.sample_size is not None:
+        metrics["sample_size"] = _sample_size(
+            spec.sample_size, y_train, n_parameters=len(inputs.feature_names)
+        )
     run_dir.write_json("metrics.json", metrics)
 
-    X_train, *_ = read_split(run_dir, "train")
-    inputs = models.explain_inputs(model, X, background=X_train, random_state=config.seed)
     # Model-agnostic (kernel) SHAP costs ~5 s per 100 rows x 100 background rows: cap it.
     kernel = inputs.kind == "kernel"
     with progress_bar("SHAP", 1, enabled=show_progress) as advance:

@@ -742,11 +742,11 @@ class MlflowTracker:
 
         with self._failure(f"reading the latest registered version of model {name!r}"):
             try:
-                versions = self._client.search_model_versions(f"name = '{name}'")
+                found = self._client.search_model_versions(f"name = '{name}'")
             except Exception as exc:  # the model is not registered yet
                 logger.debug("no registered versions of %s: %s", name, exc)
                 return None
-            versions = [v for v in versions if v.run_id]
+            versions = [v for v in found if v.run_id]
             if not versions:
                 return None
             latest = max(versions, key=lambda v: int(v.version))
