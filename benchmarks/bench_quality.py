@@ -94,13 +94,12 @@ def _summarise(per_fold, oof, y):
     }
 
 
-def bench_use_case(name: str, *, trials: int, budget: float, folds: int, repeats: int) -> dict:
+def bench_use_case(
+    name: str, *, trials: int, budget: float, folds: int, repeats: int, overrides: list[str]
+) -> dict:
     config = load_config(
         ROOT / "configs" / f"{name}.yaml",
-        overrides=[
-            f"tuning.n_trials={trials}",
-            f"tuning.timeout_s={budget}",
-        ],
+        overrides=[f"tuning.n_trials={trials}", f"tuning.timeout_s={budget}", *overrides],
     )
     cohort = load_cohort(config)
     X, y = cohort.X.reset_index(drop=True), cohort.y.to_numpy().astype(int)
@@ -179,6 +178,7 @@ def main() -> None:
     )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--set", action="append", default=[], help="config override key=value")
     parser.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "quality.json"
     )
@@ -189,7 +189,8 @@ def main() -> None:
     for name in args.use_cases:
         start = time.perf_counter()
         row = bench_use_case(
-            name, trials=args.trials, budget=args.budget, folds=args.folds, repeats=args.repeats
+            name, trials=args.trials, budget=args.budget, folds=args.folds, repeats=args.repeats,
+            overrides=args.set,
         )
         row["wall_s"] = time.perf_counter() - start
         rows.append(row)
