@@ -63,3 +63,13 @@ def test_to_jsonable_makes_strict_json() -> None:
         3: True,
     }
     assert to_jsonable(value) == {"a": 1.5, "b": [2, None], "c": [1.0, None], "d": "x", "3": True}
+
+
+def test_redact_url_hides_only_the_password() -> None:
+    from clinai._utils import redact_url
+
+    assert redact_url("postgresql+psycopg2://ann:s3cret@db:5432/optuna") == (
+        "postgresql+psycopg2://ann:***@db:5432/optuna"
+    )
+    assert redact_url("sqlite:///optuna.db") == "sqlite:///optuna.db"
+    assert redact_url("http://mlflow.local:5000") == "http://mlflow.local:5000"

@@ -10,12 +10,20 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "sha256_file", "sha256_text", "to_jsonable"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "redact_url",
+    "sha256_file",
+    "sha256_text",
+    "to_jsonable",
+]
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -70,6 +78,15 @@ def sha256_file(path: str | os.PathLike[str], *, chunk_size: int = 1 << 20) -> s
 def sha256_text(text: str) -> str:
     """Return the hex SHA-256 digest of a UTF-8 string."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a URL (``scheme://user:secret@host`` -> ``user:***@host``).
+
+    Storage and tracking URLs may carry database credentials; this runs before one
+    goes into a message, a log line or a run artifact.
+    """
+    return re.sub(r"(://[^/:@]+):[^/@]*@", r"\1:***@", url)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from clinai import models
-from clinai._utils import sha256_text
+from clinai._utils import redact_url, sha256_text
 from clinai.runs._prepare import config_sha256, read_split
 from clinai.runs._progress import progress_bar
 from clinai.runs._rundir import absolute_sqlite_uri
@@ -222,18 +222,9 @@ def train(
             "n_trials": tuning.n_trials,
             "timeout_s": tuning.timeout_s,
             "cv_folds": tuning.cv_folds,
-            "storage": _redact(tuning.storage),
+            "storage": redact_url(tuning.storage),
         },
     }
     run_dir.write_json("training.json", summary)
     return summary
 
-
-def _redact(url: str) -> str:
-    """Hide a password in a storage URL before it is written anywhere."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        credentials, host = rest.rsplit("@", 1)
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from clinai._utils import redact_url as _redact
 from clinai.exceptions import TrackingError
 from clinai.tracking._model_io import pip_requirements_for, quiet_mlflow_save, signature_example
 
@@ -70,11 +71,6 @@ _KEY_REPLACEMENTS = (
     ("<=", "le"), (">=", "ge"), ("<", "lt"), (">", "gt"), ("=", "eq"), ("+", "plus"),
 )
 _INVALID_KEY_CHARS = re.compile(r"[^A-Za-z0-9_\-. /]")
-
-
-def _redact(uri: str) -> str:
-    """Hide a password in a URI before it goes into a message or a log line."""
-    return re.sub(r"(://[^/:@]+):[^/@]*@", r"\1:***@", uri)
 
 
 def _metric_key(*parts: object) -> str:
