@@ -105,3 +105,89 @@ def test_malformed_criteria_are_listed_at_once() -> None:
 
 def test_empty_criteria() -> None:
     assert evaluate_acceptance(METRICS, []) == []
+
+
+FAIRNESS_METRICS = {
+    **METRICS,
+    "fairness": {
+        "sex": {
+            "attributes": ["sex"],
+            "groups": [
+                {"group": "female", "auroc": {"estimate": 0.8, "ci_low": 0.7, "ci_high": 0.9}},
+                {"group": "male", "auroc": {"estimate": 0.75, "ci_low": 0.66, "ci_high": 0.84}},
+            ],
+            "auroc": {
+                "difference": {"estimate": 0.05, "ci_low": 0.0, "ci_high": 0.14},
+                "ratio": {"estimate": 0.94, "ci_low": 0.82, "ci_high": 1.0},
+            },
+            "net_benefit": {"difference": {"estimate": 0.01, "ci_low": 0.0, "ci_high": 0.03}},
+        }
+    },
+}
+
+
+def test_fairness_criteria_resolve_into_the_fairness_block() -> None:
+    criteria = [
+        {"name": "sex AUROC gap", "metric": "fairness.sex.auroc.difference",
+         "statistic": "ci_high", "max": 0.10},
+        {"name": "sex AUROC ratio", "metric": "fairness.sex.auroc.ratio",
+         "statistic": "ci_low", "min": 0.8},
+        {"name": "female AUROC", "metric": "fairness.sex.groups.0.auroc",
+         "statistic": "ci_low", "min": 0.65},
+        {"name": "third group", "metric": "fairness.sex.groups.2.auroc", "min": 0.65},
+    ]
+    results = evaluate_acceptance(FAIRNESS_METRICS, criteria)
+    assert [r.status for r in results] == ["fail", "pass", "pass", "not_applicable"]
+    assert results[0].value == 0.14
+    assert results[0].rule == "fairness.sex.auroc.difference ci_high <= 0.1"
+
+
+def test_unknown_fairness_paths_name_the_criterion() -> None:
+    for metric, part in (
+        ("fairness.sexx.auroc.difference", "sexx"),
+        ("fairness.sex.aurocc.difference", "aurocc"),
+        ("fairness.sex.net_benefit.ratio", "ratio"),
+    ):
+        with pytest.raises(DataError, match=re.escape(
+            f"acceptance criterion 'gap': metric {metric!r} does not exist in metrics.json: "
+            f"{part!r} is not one of"
+        )):
+            evaluate_acceptance(FAIRNESS_METRICS, [{"name": "gap", "metric": metric, "max": 0.1}])
+    with pytest.raises(DataError, match=re.escape(
+        "acceptance criterion 'gap': metric 'fairness.sex.auroc.difference' needs fairness "
+        "results, but none were computed: set evaluation.sensitive_attributes"
+    )):
+        evaluate_acceptance(
+            METRICS, [{"name": "gap", "metric": "fairness.sex.auroc.difference", "max": 0.1}]
+        )
+
+
+def test_config_refuses_an_unknown_fairness_path_at_load_time() -> None:
+    from clinai.config import ExperimentConfig
+    from clinai.config._schema import FAIRNESS_METRICS as CONFIG_METRICS
+    from clinai.config._schema import FAIRNESS_RATIO_METRICS
+    from clinai.evaluation._fairness_metrics import FAIRNESS_METRICS as EVAL_METRICS
+    from clinai.evaluation._fairness_metrics import RATIO_METRICS
+
+    # the config layer cannot import evaluation: its copies must not drift
+    assert CONFIG_METRICS == EVAL_METRICS and FAIRNESS_RATIO_METRICS == RATIO_METRICS
+    base = {
+        "experiment": "x", "pipeline": "icu_mortality",
+        "data": {"source": {"type": "bundled", "name": "vcdExtra/ICU"}},
+    }
+    evaluation = {
+        "sensitive_attributes": ["sex", "age_band"],
+        "intersections": [["sex", "age_band"]],
+        "acceptance": [{"name": "cross gap", "metric": "fairness.sex_x_age_band.auroc.difference",
+                        "statistic": "ci_high", "max": 0.2}],
+    }
+    config = ExperimentConfig.model_validate({**base, "evaluation": evaluation})
+    assert config.evaluation.intersections == [("sex", "age_band")]
+    assert config.evaluation.resolved_operating_threshold == 0.1
+    bad = {**evaluation, "acceptance": [{"name": "typo", "metric": "fairness.sx.auroc.difference",
+                                         "max": 0.1}]}
+    with pytest.raises(ValueError, match=re.escape(
+        "acceptance criterion 'typo': metric 'fairness.sx.auroc.difference' is not a fairness "
+        "result"
+    )):
+        ExperimentConfig.model_validate({**base, "evaluation": bad})

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "AcceptanceCriterion",
@@ -16,6 +23,7 @@ __all__ = [
     "DataConfig",
     "EvaluationConfig",
     "ExperimentConfig",
+    "MitigationConfig",
     "SampleSizeConfig",
     "SourceConfig",
     "SplitConfig",
@@ -174,8 +182,59 @@ class SampleSizeConfig(_Strict):
         return self
 
 
+#: Per-group metrics of the ``fairness`` block of metrics.json (as in clinai.evaluation).
+FAIRNESS_METRICS = (
+    "auroc", "calibration_in_the_large", "sensitivity", "specificity", "net_benefit",
+)
+#: Metrics with a between-group ratio as well as a difference.
+FAIRNESS_RATIO_METRICS = ("auroc", "sensitivity", "specificity")
+FAIRNESS_PATH_MSG = (
+    "acceptance criterion {name!r}: metric {metric!r} is not a fairness result; use "
+    "fairness.<table>.<metric>.difference or .ratio with <table> one of {tables} and <metric> "
+    "one of {metrics} (ratio only for {ratio_metrics})"
+)
+INTERSECTION_ATTRIBUTES_MSG = (
+    "intersection {pair!r} must name two different attributes of "
+    "evaluation.sensitive_attributes ({available})"
+)
+MITIGATION_ATTRIBUTE_MSG = (
+    "mitigation.attribute {attribute!r} is not in evaluation.sensitive_attributes ({available})"
+)
+
+
+class MitigationConfig(_Strict):
+    """Optional post-processing mitigation, reported beside the model and never applied to it.
+
+    ``threshold_optimizer``: fairlearn's ThresholdOptimizer learns group-specific
+    thresholds for ``attribute`` on the training split's out-of-fold predictions
+    (never the test split) so that ``constraint`` holds while ``objective`` is
+    maximised; both rules are then compared on the test split.
+    """
+
+    method: Literal["threshold_optimizer"] = "threshold_optimizer"
+    attribute: str
+    constraint: Literal[
+        "equalized_odds",
+        "demographic_parity",
+        "true_positive_rate_parity",
+        "false_positive_rate_parity",
+        "true_negative_rate_parity",
+        "false_negative_rate_parity",
+    ] = "equalized_odds"
+    objective: Literal["balanced_accuracy_score", "accuracy_score"] = "balanced_accuracy_score"
+    cv: int = Field(5, ge=2, le=20)
+
+
 class EvaluationConfig(_Strict):
-    """The validation plan for the held-out split."""
+    """The validation plan for the held-out split.
+
+    ``operating_threshold``: the risk threshold of the subgroup and fairness
+    metrics (sensitivity, specificity, net benefit) and of the card's natural
+    frequencies; default the first of ``thresholds``. ``intersections``: pairs
+    of ``sensitive_attributes`` crossed into one fairness table each (e.g.
+    ``[[sex, age_band]]``, table ``sex_x_age_band``). ``mitigation``: optional
+    post-processing mitigation (off by default), reported side by side.
+    """
 
     n_boot: int = Field(200, ge=0)
     ci_level: float = Field(0.95, gt=0.5, lt=1.0)
@@ -183,11 +242,80 @@ class EvaluationConfig(_Strict):
     decision_curve: tuple[float, float, float] = (0.01, 0.5, 0.01)
     min_cell: int = Field(5, ge=1)
     sensitive_attributes: list[str] = Field(default_factory=list)
+    operating_threshold: float | None = Field(None, gt=0.0, lt=1.0)
+    intersections: list[tuple[str, str]] = Field(default_factory=list)
+    mitigation: MitigationConfig | None = None
     shap_background: int = Field(100, ge=10)
     shap_max_rows: int = Field(500, ge=10)
     acceptance: list[AcceptanceCriterion] = Field(default_factory=list)
     sample_size: SampleSizeConfig | None = None
     target_sensitivities: list[float] = Field(default_factory=list)
+
+    @property
+    def resolved_operating_threshold(self) -> float:
+        """The operating threshold: as given, else the first of ``thresholds`` (else 0.5)."""
+        if self.operating_threshold is not None:
+            return self.operating_threshold
+        return self.thresholds[0] if self.thresholds else 0.5
+
+    @field_validator("intersections")
+    @classmethod
+    def _intersections_named(
+        cls, value: list[tuple[str, str]], info: ValidationInfo
+    ) -> list[tuple[str, str]]:
+        attributes = info.data.get("sensitive_attributes", [])
+        for pair in value:
+            if pair[0] == pair[1] or any(a not in attributes for a in pair):
+                raise ValueError(
+                    INTERSECTION_ATTRIBUTES_MSG.format(
+                        pair=list(pair), available=", ".join(attributes) or "none"
+                    )
+                )
+        return value
+
+    @field_validator("mitigation")
+    @classmethod
+    def _mitigation_attribute(
+        cls, value: MitigationConfig | None, info: ValidationInfo
+    ) -> MitigationConfig | None:
+        attributes = info.data.get("sensitive_attributes", [])
+        if value is not None and value.attribute not in attributes:
+            raise ValueError(
+                MITIGATION_ATTRIBUTE_MSG.format(
+                    attribute=value.attribute, available=", ".join(attributes) or "none"
+                )
+            )
+        return value
+
+    @field_validator("acceptance")
+    @classmethod
+    def _fairness_paths(
+        cls, value: list[AcceptanceCriterion], info: ValidationInfo
+    ) -> list[AcceptanceCriterion]:
+        pairs = info.data.get("intersections", [])
+        tables = [*info.data.get("sensitive_attributes", []), *("_x_".join(p) for p in pairs)]
+        for criterion in value:
+            parts = criterion.metric.split(".")
+            if parts[0] != "fairness":
+                continue
+            summary_ok = len(parts) == 4 and (
+                parts[3] == "difference"
+                or (parts[3] == "ratio" and parts[2] in FAIRNESS_RATIO_METRICS)
+            )
+            ok = len(parts) >= 3 and parts[1] in tables and (
+                parts[2] == "groups" or (parts[2] in FAIRNESS_METRICS and summary_ok)
+            )
+            if not ok:
+                raise ValueError(
+                    FAIRNESS_PATH_MSG.format(
+                        name=criterion.name,
+                        metric=criterion.metric,
+                        tables=", ".join(tables) or "none (set sensitive_attributes)",
+                        metrics=", ".join(FAIRNESS_METRICS),
+                        ratio_metrics=", ".join(FAIRNESS_RATIO_METRICS),
+                    )
+                )
+        return value
 
     @field_validator("thresholds", "target_sensitivities")
     @classmethod

@@ -8,7 +8,9 @@ threshold metrics and decision curves (:func:`threshold_metrics`,
 :func:`net_benefit`, :func:`net_benefit_treat_all`, :func:`decision_curve`),
 bootstrap intervals (:func:`bootstrap`), DeLong's AUROC interval and test
 (:func:`delong_ci`, :func:`delong_test`), comparison with a baseline score
-(:func:`compare_with_baseline`), subgroups (:func:`subgroup_metrics`),
+(:func:`compare_with_baseline`), subgroups (:func:`subgroup_metrics`), fairness across groups and
+intersections (:func:`fairness_metrics`) and post-processing mitigation
+(:func:`threshold_optimizer_mitigation`),
 SHAP importance (:func:`shap_importance`), acceptance criteria
 (:func:`evaluate_acceptance`), Riley et al.'s minimum sample size
 (:func:`riley_sample_size`, :func:`assess_sample_size`) and the whole
@@ -35,6 +37,7 @@ from clinai.evaluation._decision_curve import decision_curve, net_benefit, net_b
 from clinai.evaluation._delong import delong_ci, delong_test
 from clinai.evaluation._explain import shap_importance
 from clinai.evaluation._fairness import subgroup_metrics
+from clinai.evaluation._fairness_metrics import fairness_metrics, intersection_name
 from clinai.evaluation._metrics import (
     auroc_score,
     average_precision_score,
@@ -54,6 +57,12 @@ from clinai.evaluation._results import (
     DecisionCurvePoint,
     DeLongTest,
     Estimate,
+    FairnessDisparity,
+    FairnessGroup,
+    FairnessResult,
+    FairnessTable,
+    MitigationGroup,
+    MitigationResult,
     RocPoint,
     SampleSizeAssessment,
     SampleSizeCriterion,
@@ -73,6 +82,7 @@ from clinai.evaluation._sample_size import (
     max_cox_snell_r2,
     riley_sample_size,
 )
+from clinai.evaluation._mitigation import threshold_optimizer_mitigation
 from clinai.evaluation._thresholds import threshold_metrics
 from clinai.evaluation._validate import evaluate_predictions, target_sensitivity_threshold
 
@@ -88,6 +98,12 @@ __all__ = [
     "DeLongTest",
     "DecisionCurvePoint",
     "Estimate",
+    "FairnessDisparity",
+    "FairnessGroup",
+    "FairnessResult",
+    "FairnessTable",
+    "MitigationGroup",
+    "MitigationResult",
     "RocPoint",
     "SampleSizeAssessment",
     "SampleSizeCriterion",
@@ -116,6 +132,8 @@ __all__ = [
     "delong_test",
     "evaluate_acceptance",
     "evaluate_predictions",
+    "fairness_metrics",
+    "intersection_name",
     "lowess_calibration_curve",
     "max_cox_snell_r2",
     "net_benefit",
@@ -127,5 +145,6 @@ __all__ = [
     "shap_importance",
     "subgroup_metrics",
     "target_sensitivity_threshold",
+    "threshold_optimizer_mitigation",
     "threshold_metrics",
 ]

@@ -13,6 +13,15 @@ config calls it ``statistic`` because YAML 1.1 reads an unquoted ``on`` as
 required). A plain number (e.g. ``"prevalence"``) can only be judged on its
 ``"estimate"``. When the value is missing or ``None`` the criterion is
 ``"not_applicable"``, which is kept apart from ``"fail"``.
+
+Fairness criteria use the ``fairness`` block of ``metrics.json`` (see
+:func:`fairness_metrics`): ``fairness.<table>.<metric>.difference`` or
+``.ratio`` (e.g. ``{"name": "sex AUROC gap", "metric":
+"fairness.sex.auroc.difference", "statistic": "ci_high", "max": 0.10}``), or a
+group's metric through ``fairness.<table>.groups.<i>.<metric>``. A fairness
+path that does not exist (a table that was not computed, a misspelt metric, a
+ratio of a metric that has none) is a mistake in the plan, not a missing
+value: it raises a :class:`DataError` naming the criterion.
 """
 
 from __future__ import annotations
@@ -24,13 +33,21 @@ from typing import Any
 from clinai.evaluation._results import AcceptanceResult
 from clinai.exceptions import DataError
 
-__all__ = ["CRITERIA_MSG", "STATISTICS", "evaluate_acceptance"]
+__all__ = ["CRITERIA_MSG", "STATISTICS", "UNKNOWN_FAIRNESS_PATH_MSG", "evaluate_acceptance"]
 
 #: Parts of an estimate a criterion can be judged on.
 STATISTICS = ("estimate", "ci_low", "ci_high")
 _KEYS = frozenset({"name", "metric", "statistic", "on", "min", "max"})
 
 CRITERIA_MSG = "invalid acceptance criteria:\n{problems}"
+UNKNOWN_FAIRNESS_PATH_MSG = (
+    "acceptance criterion {name!r}: metric {metric!r} does not exist in metrics.json: "
+    "{part!r} is not one of {choices}"
+)
+NO_FAIRNESS_MSG = (
+    "acceptance criterion {name!r}: metric {metric!r} needs fairness results, but none were "
+    "computed: set evaluation.sensitive_attributes"
+)
 
 
 def _bound(value: Any) -> float | None:
@@ -110,6 +127,34 @@ def _resolve(metrics: Any, path: str) -> Any:
     return current
 
 
+def _fairness_path_problem(metrics: Mapping[str, Any], name: str, path: str) -> str | None:
+    """Describe why a ``fairness.`` path leads nowhere (``None`` when every key exists).
+
+    Only missing mapping keys are mistakes; a list index past the end stays
+    "not applicable", as elsewhere.
+    """
+    fairness = metrics.get("fairness")
+    if not isinstance(fairness, Mapping) or not fairness:
+        return NO_FAIRNESS_MSG.format(name=name, metric=path)
+    current: Any = metrics
+    for part in path.split("."):
+        if isinstance(current, Mapping):
+            if part not in current:
+                choices = ", ".join(str(k) for k in current) or "nothing"
+                return UNKNOWN_FAIRNESS_PATH_MSG.format(
+                    name=name, metric=path, part=part, choices=choices
+                )
+            current = current[part]
+        elif isinstance(current, list | tuple) and part.lstrip("-").isdigit():
+            index = int(part)
+            if not -len(current) <= index < len(current):
+                return None
+            current = current[index]
+        else:
+            return None
+    return None
+
+
 def _value(metrics: Any, path: str, statistic: str) -> float | None:
     found = _resolve(metrics, path)
     if isinstance(found, Mapping):
@@ -160,7 +205,8 @@ def evaluate_acceptance(
     Raises
     ------
     DataError
-        When a criterion is malformed; every problem is listed at once.
+        When a criterion is malformed (every problem is listed at once), or a
+        fairness criterion names a path that does not exist.
 
     Examples
     --------
@@ -177,6 +223,14 @@ def evaluate_acceptance(
     problems = [problem for i, c in enumerate(criteria) for problem in _check_criterion(i, c)]
     if problems:
         raise DataError(CRITERIA_MSG.format(problems="\n".join(f"- {p}" for p in problems)))
+    unknown = [
+        problem
+        for c in criteria
+        if str(c["metric"]).split(".")[0] == "fairness"
+        and (problem := _fairness_path_problem(metrics, str(c["name"]), str(c["metric"])))
+    ]
+    if unknown:
+        raise DataError("; ".join(unknown))
     results = []
     for criterion in criteria:
         metric = str(criterion["metric"])

@@ -27,6 +27,12 @@ __all__ = [
     "DeLongTest",
     "DecisionCurvePoint",
     "Estimate",
+    "FairnessDisparity",
+    "FairnessGroup",
+    "FairnessResult",
+    "FairnessTable",
+    "MitigationGroup",
+    "MitigationResult",
     "RocPoint",
     "SampleSizeAssessment",
     "SampleSizeCriterion",
@@ -852,4 +858,251 @@ class SampleSizeAssessment:
             "events_per_parameter": _num(self.events_per_parameter),
             "unmet": list(self.unmet),
             "warning": self.warning,
+        }
+
+
+def _estimate_or_none(value: Estimate | None) -> dict[str, float | None] | None:
+    return None if value is None else value.to_dict()
+
+
+@dataclass(frozen=True)
+class FairnessGroup:
+    """The fairness metrics of one group (or intersection cell) of sensitive attributes.
+
+    A ``suppressed`` group has fewer than ``min_cell`` rows, patients, events
+    or non-events: no number of it is reported (``metrics`` is empty, ``n`` and
+    ``events`` are ``None``). ``n`` and ``events`` are also ``None`` when they
+    would reveal a suppressed group's counts by subtraction.
+
+    Attributes
+    ----------
+    group : str
+        Group label; an intersection cell joins its levels with ``" & "``.
+    levels : Mapping[str, str]
+        The level of each attribute of the table, e.g. ``{"sex": "female"}``.
+    n, events : int or None
+        Rows and events of the group.
+    suppressed : bool
+        Whether the group is too small to report.
+    metrics : Mapping[str, Estimate]
+        By metric name (``auroc``, ``calibration_in_the_large``,
+        ``sensitivity``, ``specificity``, ``net_benefit``).
+    """
+
+    group: str
+    levels: Mapping[str, str]
+    n: int | None
+    events: int | None
+    suppressed: bool
+    metrics: Mapping[str, Estimate]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return one entry of ``fairness[table]["groups"]`` (metrics ``None`` if suppressed)."""
+        return {
+            "group": self.group,
+            "levels": dict(self.levels),
+            "n": _count(self.n),
+            "events": _count(self.events),
+            "suppressed": bool(self.suppressed),
+            **{
+                name: None if self.suppressed else estimate.to_dict()
+                for name, estimate in self.metrics.items()
+            },
+        }
+
+
+@dataclass(frozen=True)
+class FairnessDisparity:
+    """Between-group difference (max - min) and ratio (min / max) of one metric.
+
+    Attributes
+    ----------
+    difference : Estimate
+        Largest minus smallest value over the reported groups, with a
+        bootstrap interval.
+    ratio : Estimate or None
+        Smallest over largest value; ``None`` for a metric that can be negative
+        (calibration-in-the-large, net benefit), where a ratio has no meaning.
+    n_groups : int
+        Reported (not suppressed) groups the disparity is taken over.
+    n_skipped : int
+        Bootstrap replicates in which a reported group's metric was undefined.
+    """
+
+    difference: Estimate
+    ratio: Estimate | None
+    n_groups: int
+    n_skipped: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{"difference", "ratio", "n_groups", "n_skipped"}`` (no ratio if undefined)."""
+        out: dict[str, Any] = {"difference": self.difference.to_dict()}
+        if self.ratio is not None:
+            out["ratio"] = self.ratio.to_dict()
+        out["n_groups"] = int(self.n_groups)
+        out["n_skipped"] = int(self.n_skipped)
+        return out
+
+
+@dataclass(frozen=True)
+class FairnessTable:
+    """Fairness metrics of one sensitive attribute or one intersection of attributes.
+
+    Attributes
+    ----------
+    name : str
+        ``"sex"``, or ``"sex_x_age_band"`` for an intersection.
+    attributes : tuple of str
+        The attribute(s) whose levels define the groups.
+    threshold : float
+        Operating threshold of sensitivity, specificity and net benefit.
+    min_cell : int
+        Smallest reported number of rows, patients, events and non-events.
+    groups : tuple of FairnessGroup
+        Sorted by label.
+    disparities : Mapping[str, FairnessDisparity]
+        By metric name.
+    """
+
+    name: str
+    attributes: tuple[str, ...]
+    threshold: float
+    min_cell: int
+    groups: tuple[FairnessGroup, ...]
+    disparities: Mapping[str, FairnessDisparity]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``fairness[name]`` of ``metrics.json``: settings, groups, one key per metric."""
+        return {
+            "attributes": list(self.attributes),
+            "intersection": len(self.attributes) > 1,
+            "threshold": _num(self.threshold),
+            "min_cell": int(self.min_cell),
+            "groups": [group.to_dict() for group in self.groups],
+            **{name: disparity.to_dict() for name, disparity in self.disparities.items()},
+        }
+
+
+@dataclass(frozen=True)
+class FairnessResult:
+    """Fairness metrics of every sensitive attribute and intersection; ``fairness`` of metrics.json.
+
+    Attributes
+    ----------
+    tables : Mapping[str, FairnessTable]
+        By table name (attribute, or ``"a_x_b"`` for an intersection).
+    n_boot : int
+        Bootstrap replicates behind the intervals (0: none).
+    ci_level : float
+        Confidence level of the intervals.
+    """
+
+    tables: Mapping[str, FairnessTable]
+    n_boot: int = 0
+    ci_level: float = 0.95
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{table: table.to_dict()}`` (paths like ``fairness.sex.auroc.difference``)."""
+        return {name: table.to_dict() for name, table in self.tables.items()}
+
+
+@dataclass(frozen=True)
+class MitigationGroup:
+    """Decision rates of one group before and after post-processing mitigation.
+
+    Attributes
+    ----------
+    group : str
+        Level of the mitigated attribute.
+    n, events : int or None
+        Rows and events in the test split (``None`` when hidden).
+    suppressed : bool
+        Too small to report: no rate is given.
+    unmitigated, mitigated : Mapping[str, float]
+        ``flag_rate``, ``sensitivity`` and ``specificity`` of the group.
+    """
+
+    group: str
+    n: int | None
+    events: int | None
+    suppressed: bool
+    unmitigated: Mapping[str, float]
+    mitigated: Mapping[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return one entry of ``mitigation["groups"]`` (rates ``None`` if suppressed)."""
+        return {
+            "group": self.group,
+            "n": _count(self.n),
+            "events": _count(self.events),
+            "suppressed": bool(self.suppressed),
+            "unmitigated": None
+            if self.suppressed
+            else {k: _num(v) for k, v in self.unmitigated.items()},
+            "mitigated": None
+            if self.suppressed
+            else {k: _num(v) for k, v in self.mitigated.items()},
+        }
+
+
+@dataclass(frozen=True)
+class MitigationResult:
+    """Post-processing mitigation (fairlearn ThresholdOptimizer) beside the unmitigated model.
+
+    The mitigated rule is reported only; it is never applied to the
+    registered model (``applied_to_registered_model`` is always false).
+
+    Attributes
+    ----------
+    method, attribute, constraint, objective : str
+        What was fitted, e.g. ``threshold_optimizer``, ``sex``, ``equalized_odds``.
+    fitted_on : str
+        The predictions the thresholds were learnt on (never the test split).
+    n_fit : int
+        Rows of those predictions.
+    threshold : float
+        Operating threshold of the unmitigated model (and the exchange rate of
+        the net benefit of both rules).
+    overall : Mapping[str, Mapping[str, Estimate]]
+        ``{"unmitigated", "mitigated", "difference"}`` to ``{"sensitivity",
+        "specificity", "flag_rate", "net_benefit"}``; the difference is
+        mitigated minus unmitigated, with a paired bootstrap interval.
+    disparities : Mapping[str, Mapping[str, float | None]]
+        ``{"unmitigated", "mitigated"}`` to the between-group differences
+        (max - min) of ``flag_rate``, ``sensitivity`` and ``specificity``.
+    groups : tuple of MitigationGroup
+    """
+
+    method: str
+    attribute: str
+    constraint: str
+    objective: str
+    fitted_on: str
+    n_fit: int
+    threshold: float
+    overall: Mapping[str, Mapping[str, Estimate]]
+    disparities: Mapping[str, Mapping[str, float | None]]
+    groups: tuple[MitigationGroup, ...]
+    applied_to_registered_model: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the ``mitigation`` block of ``metrics.json``."""
+        return {
+            "method": self.method,
+            "attribute": self.attribute,
+            "constraint": self.constraint,
+            "objective": self.objective,
+            "fitted_on": self.fitted_on,
+            "n_fit": int(self.n_fit),
+            "threshold": _num(self.threshold),
+            "applied_to_registered_model": bool(self.applied_to_registered_model),
+            "overall": {
+                side: {name: _estimate_or_none(est) for name, est in values.items()}
+                for side, values in self.overall.items()
+            },
+            "disparities": {
+                side: {name: _num(v) for name, v in values.items()}
+                for side, values in self.disparities.items()
+            },
+            "groups": [group.to_dict() for group in self.groups],
         }
