@@ -369,7 +369,9 @@ def _convert_units(
         return frame
     unit_key = units.loc[frame.index].astype("string").str.strip().str.lower().fillna("")
     values = frame["value"].to_numpy().copy()
-    for (parameter, unit), index in frame.groupby([frame["parameter"], unit_key]).groups.items():
+    groups = frame.groupby([frame["parameter"], unit_key]).groups
+    for key, index in groups.items():
+        parameter, unit = str(key[0]), str(key[1])  # type: ignore[index]
         if unit == "":
             continue
         accepted = _UNITS[parameter]
