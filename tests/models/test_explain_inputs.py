@@ -20,7 +20,7 @@ from clinai.models import (
 
 from .conftest import CATEGORICAL, NUMERIC
 
-KINDS = {"lightgbm": "tree", "logistic": "linear", "mlp": "kernel"}
+KINDS = {"gru": "kernel", "lightgbm": "tree", "logistic": "linear", "mlp": "kernel"}
 
 
 @pytest.mark.parametrize("name", get_model_names())

@@ -31,15 +31,15 @@ MODEL_NAMES = get_model_names()
 
 
 def test_model_names() -> None:
-    assert get_model_names() == ["lightgbm", "logistic", "mlp"]
+    assert get_model_names() == ["gru", "lightgbm", "logistic", "mlp"]
 
 
 def test_unknown_model_message_is_exact() -> None:
     msg = (
-        "unknown model 'xgb': choose one of lightgbm, logistic, mlp "
+        "unknown model 'xgb': choose one of gru, lightgbm, logistic, mlp "
         "(see clinai.models.get_model_names())"
     )
-    assert UNKNOWN_MODEL_MSG.format(name="xgb", names="lightgbm, logistic, mlp") == msg
+    assert UNKNOWN_MODEL_MSG.format(name="xgb", names="gru, lightgbm, logistic, mlp") == msg
     with pytest.raises(ModelError, match=re.escape(msg)):
         get_model("xgb", numeric=NUMERIC, categorical=CATEGORICAL)
     with pytest.raises(ModelError, match=re.escape(msg)):
@@ -167,6 +167,9 @@ def test_feature_names_out(name, fitted_models, test_data) -> None:
     preprocess = fitted_models[name].named_steps["preprocess"]
     names = list(preprocess.get_feature_names_out())
     X_t = preprocess.transform(test_data[0])
+    if name == "gru":  # the GRU finds its <parameter>__h<k> sequences by column name
+        assert list(X_t.columns) == names
+        X_t = X_t.to_numpy()
     assert isinstance(X_t, np.ndarray)
     assert X_t.dtype == np.float64
     assert X_t.shape[1] == len(names)

@@ -19,6 +19,7 @@ from clinai.models._registry import (
     get_model_names,
     get_search_space,
 )
+from clinai.models._sequence import TorchGRUClassifier
 from clinai.models._tuning import SCORINGS, TrialRecord, TuningResult, tune_model
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "SCORINGS",
     "UNKNOWN_MODEL_MSG",
     "ExplainInputs",
+    "TorchGRUClassifier",
     "TorchMLPClassifier",
     "TrialRecord",
     "TuningResult",

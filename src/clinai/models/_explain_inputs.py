@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from clinai.exceptions import DataError, ModelError
 from clinai.models._mlp import TorchMLPClassifier
+from clinai.models._sequence import TorchGRUClassifier
 
 __all__ = ["ExplainInputs", "explain_inputs", "synthetic_input_example"]
 
@@ -89,7 +90,7 @@ def _unwrap(fitted: Any) -> Pipeline:
 def _kind(model: BaseEstimator) -> Literal["tree", "linear", "kernel"]:
     if isinstance(model, LogisticRegression):
         return "linear"
-    if isinstance(model, TorchMLPClassifier):
+    if isinstance(model, TorchMLPClassifier | TorchGRUClassifier):
         return "kernel"
     if type(model).__name__ == "LGBMClassifier":
         return "tree"

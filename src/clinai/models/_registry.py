@@ -12,6 +12,7 @@ from clinai.exceptions import ModelError
 from clinai.models._lightgbm import lightgbm_search_space, make_lightgbm
 from clinai.models._logistic import logistic_search_space, make_logistic
 from clinai.models._mlp import make_mlp, mlp_search_space
+from clinai.models._sequence import gru_search_space, make_gru
 
 if TYPE_CHECKING:
     import optuna
@@ -33,6 +34,7 @@ BAD_PARAMS_MSG = "invalid parameters for model '{name}': {error}"
 
 #: Name -> factory building the unfitted pipeline.
 _MODELS: dict[str, Callable[..., Pipeline]] = {
+    "gru": make_gru,
     "lightgbm": make_lightgbm,
     "logistic": make_logistic,
     "mlp": make_mlp,
@@ -40,6 +42,7 @@ _MODELS: dict[str, Callable[..., Pipeline]] = {
 
 #: Name -> Optuna search space (trial -> keyword arguments of the factory).
 _SEARCH_SPACES: dict[str, Callable[[optuna.Trial], dict[str, Any]]] = {
+    "gru": gru_search_space,
     "lightgbm": lightgbm_search_space,
     "logistic": logistic_search_space,
     "mlp": mlp_search_space,
@@ -52,7 +55,7 @@ def get_model_names() -> list[str]:
     Returns
     -------
     list of str
-        ``["lightgbm", "logistic", "mlp"]``.
+        ``["gru", "lightgbm", "logistic", "mlp"]``.
 
     See Also
     --------
@@ -62,7 +65,7 @@ def get_model_names() -> list[str]:
     --------
     >>> from clinai.models import get_model_names
     >>> get_model_names()
-    ['lightgbm', 'logistic', 'mlp']
+    ['gru', 'lightgbm', 'logistic', 'mlp']
     """
     return sorted(_MODELS)
 
@@ -110,7 +113,7 @@ def get_model(
 
     Parameters
     ----------
-    name : {"lightgbm", "logistic", "mlp"}
+    name : {"gru", "lightgbm", "logistic", "mlp"}
         Model family; see :func:`get_model_names`.
     numeric : sequence of str
         Numeric feature columns.
@@ -165,7 +168,7 @@ def get_search_space(name: str) -> Callable[[optuna.Trial], dict[str, Any]]:
 
     Parameters
     ----------
-    name : {"lightgbm", "logistic", "mlp"}
+    name : {"gru", "lightgbm", "logistic", "mlp"}
         Model family; see :func:`get_model_names`.
 
     Returns

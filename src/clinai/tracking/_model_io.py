@@ -99,7 +99,7 @@ def pip_requirements_for(model: Any) -> list[str]:
     names = ["clinai", "scikit-learn", "numpy", "pandas", "scipy", "cloudpickle"]
     if "lightgbm" in packages or "LGBM" in text:
         names.append("lightgbm")
-    if "torch" in packages or "TorchMLP" in text:
+    if "torch" in packages or "TorchMLP" in text or "TorchGRU" in text:
         names.append("torch")
     pins = []
     for name in names:
