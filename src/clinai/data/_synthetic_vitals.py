@@ -1,0 +1,452 @@
+"""SYNTHETIC ward and ICU stays with minute-level vital signs and deterioration events.
+
+Everything this module writes is synthetic: no real patient is behind any row.
+Each output says so three ways: the file names start with ``synthetic_``, every
+table has a boolean column ``synthetic`` (always true) and the Parquet schema
+metadata holds ``synthetic=true`` (with the generator, its version and seed).
+
+The physiology is a caricature meant for testing pipelines and benchmarks, not
+for clinical conclusions:
+
+- each stay has its own baseline (heart rate, respiration, SpO2, blood pressure,
+  temperature), slow autocorrelated drift (an AR(1) process per minute) and
+  measurement noise; patients with hypercapnic respiratory failure have a lower
+  SpO2 and are on oxygen (NEWS2 scale 2 applies to them);
+- in the hours before an event (ICU transfer, cardiac arrest, death) the vitals
+  drift towards shock and respiratory failure (heart and respiration rate up,
+  SpO2 and blood pressure down, fever in a septic share, confusion late), and the
+  nurses observe more often; some stays without events have a similar excursion
+  that recovers, so the signal is imperfect;
+- the bedside monitor (heart rate, SpO2, respiration rate; arterial pressure in
+  ICU) gives a value every ``minutes_per_row`` minutes, with disconnection gaps;
+  ward blood pressure, temperature, consciousness (ACVPU codes) and oxygen
+  come with the nursing observations;
+- artefacts are injected at low rates (SpO2 probe-off readings below 50 % with a
+  normal heart rate, doubled heart rates, diastolic pressure at or above the
+  systolic), so :func:`clean_vitals` has something to count.
+
+Stays are generated one by one from a seed derived from ``(seed, stay number)``
+and written to Parquet in chunks, so the same seed gives the same data for any
+chunk size, and memory stays bounded however many rows are asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clinai.exceptions import DataError
+
+__all__ = [
+    "SYNTHETIC_PARAMETERS",
+    "SyntheticWardStays",
+    "generate_ward_stays",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The parameters the generator writes, in the order of their dictionary codes.
+SYNTHETIC_PARAMETERS: tuple[str, ...] = (
+    "heart_rate",
+    "sbp",
+    "dbp",
+    "resp_rate",
+    "spo2",
+    "temperature",
+    "consciousness",
+    "supplemental_oxygen",
+)
+_HR, _SBP, _DBP, _RR, _SPO2, _TEMP, _ACVPU, _O2 = range(len(SYNTHETIC_PARAMETERS))
+EVENT_TYPES: tuple[str, ...] = ("icu_transfer", "cardiac_arrest", "death")
+_WARDS = ("medical", "surgical", "icu")
+_VERSION = "1"
+
+BAD_COUNT = "generate_ward_stays: n_stays must be a positive integer, got {value!r}"
+BAD_STEP = "generate_ward_stays: minutes_per_row must be a positive integer, got {value!r}"
+BAD_RATE = "generate_ward_stays: event_rate must be in [0, 1), got {value!r}"
+
+
+@dataclass(frozen=True)
+class SyntheticWardStays:
+    """What :func:`generate_ward_stays` wrote (all of it synthetic).
+
+    Attributes
+    ----------
+    vitals_path : pathlib.Path
+        Canonical long vitals: ``stay_id``, ``time``, ``parameter``, ``value``,
+        ``synthetic``; sorted by stay and time.
+    stays_path : pathlib.Path
+        One row per stay: ``stay_id``, ``patient_id``, ``admission_time``,
+        ``end_time`` (discharge or event), ``age``, ``sex``, ``ward``,
+        ``hypercapnic`` (NEWS2 scale 2 applies), ``event`` (an event type or
+        missing), ``event_time`` (missing without an event), ``synthetic``.
+    n_stays, n_rows : int
+        Stays and vitals rows written.
+    events : dict
+        Stays per event type (``"none"`` for stays without an event).
+    seed : int
+        The seed used.
+    """
+
+    vitals_path: Path
+    stays_path: Path
+    n_stays: int
+    n_rows: int
+    events: dict[str, int] = field(default_factory=dict)
+    seed: int = 0
+    synthetic: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the summary as plain JSON-ready data."""
+        return {
+            "synthetic": self.synthetic,
+            "vitals_path": str(self.vitals_path),
+            "stays_path": str(self.stays_path),
+            "n_stays": self.n_stays,
+            "n_rows": self.n_rows,
+            "events": dict(self.events),
+            "seed": self.seed,
+        }
+
+
+def _stays_table(
+    n_stays: int,
+    rng: np.random.Generator,
+    *,
+    start: pd.Timestamp,
+    event_rate: float,
+    mean_stay_hours: float,
+) -> pd.DataFrame:
+    ward = rng.choice(len(_WARDS), size=n_stays, p=[0.45, 0.35, 0.20])
+    age = np.clip(rng.normal(66, 16, n_stays), 18, 100).round()
+    # a lognormal length of stay with the requested mean, between 6 hours and 30 days
+    sigma = 0.7
+    hours = rng.lognormal(np.log(mean_stay_hours) - sigma**2 / 2, sigma, n_stays)
+    hours = np.clip(hours, 6, 720)
+    # event risk rises with age and in ICU; the intercept is set for the mean rate
+    risk = 0.03 * (age - 66) + np.where(ward == 2, 0.8, 0.0)
+    odds = np.exp(risk)
+    probability = np.clip(event_rate * odds / odds.mean(), 0, 0.95)
+    has_event = rng.random(n_stays) < probability
+    ward_events = rng.choice(3, size=n_stays, p=[0.60, 0.15, 0.25])
+    icu_events = rng.choice([1, 2], size=n_stays, p=[0.3, 0.7])
+    event_code = np.where(ward == 2, icu_events, ward_events)
+    fraction = rng.uniform(0.35, 1.0, n_stays)
+    event_hours = np.maximum(hours * fraction, 8.0)
+    end_hours = np.where(has_event, np.minimum(event_hours, hours), hours)
+    admission = start + pd.to_timedelta(rng.integers(0, 365 * 24 * 60, n_stays), unit="min")
+    end = admission + pd.to_timedelta(np.round(end_hours * 60), unit="min")
+    patients = max(1, int(n_stays * 0.8))
+    return pd.DataFrame(
+        {
+            "stay_id": np.arange(1, n_stays + 1, dtype=np.int64),
+            "patient_id": rng.integers(1, patients + 1, n_stays).astype(np.int64),
+            "admission_time": admission.astype("datetime64[us]"),
+            "end_time": end.astype("datetime64[us]"),
+            "age": age.astype(np.int64),
+            "sex": np.where(rng.random(n_stays) < 0.5, "F", "M"),
+            "ward": np.asarray(_WARDS)[ward],
+            "hypercapnic": rng.random(n_stays) < 0.08,
+            "event": pd.Series(np.asarray(EVENT_TYPES)[event_code])
+            .where(has_event)
+            .astype("string"),
+            "event_time": pd.Series(end).where(has_event).astype("datetime64[us]"),
+            "synthetic": True,
+        }
+    )
+
+
+def _ar1(rng: np.random.Generator, n: int, phi: float, sd: float) -> np.ndarray:
+    from scipy.signal import lfilter
+
+    innovations = rng.normal(0.0, sd * np.sqrt(1 - phi**2), n)
+    return np.asarray(lfilter([1.0], [1.0, -phi], innovations))
+
+
+def _severity(minutes: np.ndarray, onset: float, peak: float) -> np.ndarray:
+    ramp = np.clip((minutes - onset) / max(peak - onset, 1.0), 0.0, 1.0)
+    return ramp**1.5
+
+
+def _one_stay(
+    stay: Any, seed: int, index: int, step: int, start_us: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng([seed, index])
+    length = int((stay.end_time - stay.admission_time) / pd.Timedelta(minutes=1))
+    minutes = np.arange(0, max(length, step), step, dtype=np.int64)
+    n = len(minutes)
+    icu = stay.ward == "icu"
+    severity = np.zeros(n)
+    if isinstance(stay.event, str):
+        lead = rng.uniform(4, 24) * 60
+        severity = _severity(minutes.astype(float), length - lead, length)
+    elif rng.random() < 0.15:
+        # a benign excursion that recovers: the same shape, up and back down
+        centre = rng.uniform(0.2, 0.9) * length
+        width = rng.uniform(2, 10) * 60
+        severity = 0.6 * np.exp(-(((minutes - centre) / width) ** 2))
+    septic = rng.random() < 0.5
+    copd = bool(stay.hypercapnic)
+    age_shift = (stay.age - 66) / 16
+
+    heart = rng.normal(80, 10) + 35 * severity + _ar1(rng, n, 0.995, 6) + rng.normal(0, 2, n)
+    resp = (
+        rng.normal(16, 2) + 2 * copd + 11 * severity + _ar1(rng, n, 0.99, 1.5) + rng.normal(0, 1, n)
+    )
+    spo2_base = rng.normal(90 if copd else 96.5, 1.0)
+    spo2 = spo2_base - 9 * severity + _ar1(rng, n, 0.99, 1.0) + rng.normal(0, 0.6, n)
+    sbp = (
+        rng.normal(126 + 6 * age_shift, 14)
+        - 40 * severity
+        + _ar1(rng, n, 0.995, 7)
+        + rng.normal(0, 3, n)
+    )
+    dbp = 0.55 * sbp + rng.normal(8, 4) + rng.normal(0, 2, n)
+    temp = (
+        rng.normal(36.9, 0.25)
+        + (1.6 if septic else -0.3) * severity
+        + _ar1(rng, n, 0.999, 0.2)
+        + rng.normal(0, 0.05, n)
+    )
+    oxygen = ((spo2 < 93) | copd | (severity > 0.5)).astype(float)
+    spo2 = spo2 + 2.5 * oxygen * (~copd)  # oxygen lifts saturation a little
+    confusion_p = np.clip(severity - 0.55, 0, None) * 1.6
+    draw = rng.random(n)
+    consciousness = np.select(
+        [draw < confusion_p * 0.15, draw < confusion_p * 0.4, draw < confusion_p], [3, 2, 1], 0
+    )
+
+    # sampling: the monitor every step with disconnection gaps; nursing observations
+    # every 4 h on the ward (1 h in ICU), hourly once the patient is deteriorating
+    connected = np.ones(n, dtype=bool)
+    for _ in range(rng.poisson(3 * n * step / 1440)):
+        begin = rng.integers(0, n)
+        connected[begin : begin + max(1, int(rng.exponential(20) / step))] = False
+    every = np.where(severity > 0.3, 60, 60 if icu else 240)
+    jitter = int(rng.integers(0, 60))
+    nursing = ((minutes + jitter) % every) < step
+    nursing &= rng.random(n) > 0.05
+    bp_times = connected if icu else (((minutes + jitter) % 30) < step) & (rng.random(n) > 0.1)
+
+    # artefacts (counted by clean_vitals): probe-off SpO2, doubled heart rate, dbp >= sbp
+    probe_off = rng.random(n) < 0.001
+    spo2 = np.where(probe_off, rng.uniform(0, 45, n), spo2)
+    heart = np.where(rng.random(n) < 0.0002, heart * 2, heart)
+    swapped = rng.random(n) < 0.001
+    dbp = np.where(swapped, sbp + rng.uniform(0, 10, n), dbp)
+
+    series = (
+        (_HR, connected, np.round(np.clip(heart, 25, 250))),
+        (_SBP, bp_times, np.round(np.clip(sbp, 45, 260))),
+        (_DBP, bp_times, np.round(np.clip(dbp, 15, 270))),
+        (_RR, connected, np.round(np.clip(resp, 4, 60))),
+        (_SPO2, connected, np.round(np.clip(spo2, 0, 100))),
+        (_TEMP, nursing, np.round(np.clip(temp, 33, 42.5), 1)),
+        (_ACVPU, nursing, consciousness.astype(float)),
+        (_O2, nursing, oxygen),
+    )
+    base_us = start_us + minutes * 60_000_000
+    times = np.concatenate([base_us[mask] for _, mask, _ in series])
+    codes = np.concatenate([np.full(int(mask.sum()), code, np.int8) for code, mask, _ in series])
+    values = np.concatenate([value[mask] for _, mask, value in series])
+    order = np.lexsort((codes, times))
+    return times[order], codes[order], values[order]
+
+
+def _metadata(seed: int, kind: str) -> dict[bytes, bytes]:
+    return {
+        b"synthetic": b"true",
+        b"clinai.generator": b"clinai.data.generate_ward_stays",
+        b"clinai.generator_version": _VERSION.encode(),
+        b"clinai.seed": str(seed).encode(),
+        b"clinai.table": kind.encode(),
+        b"description": (b"SYNTHETIC data generated by clinai; no real patient is behind any row"),
+    }
+
+
+def _write_stays(stays: pd.DataFrame, path: Path, seed: int) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(stays, preserve_index=False)
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), **_metadata(seed, "stays")}
+    )
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp)
+    tmp.replace(path)
+
+
+def generate_ward_stays(
+    n_stays: int,
+    *,
+    seed: int,
+    out_dir: str | Path,
+    minutes_per_row: int = 1,
+    event_rate: float = 0.12,
+    mean_stay_hours: float = 72.0,
+    start: str = "2024-01-01",
+    chunk_rows: int = 4_000_000,
+    progress: bool = False,
+) -> SyntheticWardStays:
+    """Generate SYNTHETIC ward/ICU stays with minute-level vitals and write them as Parquet.
+
+    The data are synthetic (see the module docstring for the physiology and the
+    labels): ``synthetic_stays.parquet`` (one row per stay, with the event and
+    its time) and ``synthetic_vitals.parquet`` (canonical long vitals, sorted by
+    stay and time, written in row groups of about ``chunk_rows`` rows so memory
+    stays bounded). A stay's vitals end at its event or discharge. The same seed
+    gives the same files.
+
+    Parameters
+    ----------
+    n_stays : int
+        Stays to generate. Rows grow with it: about 3.5 rows per stay-minute at
+        ``minutes_per_row=1`` (about 14,000 rows per stay at the defaults).
+    seed : int
+        Seed of every random draw.
+    out_dir : str or pathlib.Path
+        Folder for the two files (created if needed).
+    minutes_per_row : int, default 1
+        Monitor sampling interval in minutes.
+    event_rate : float, default 0.12
+        Approximate share of stays that end in an event.
+    mean_stay_hours : float, default 72
+        Mean length of stay before truncation at an event.
+    start : str, default "2024-01-01"
+        Admissions are spread over the year from this date.
+    chunk_rows : int, default 4,000,000
+        Rows per Parquet row group (memory use grows with it).
+    progress : bool, default False
+        Show a Rich progress bar.
+
+    Returns
+    -------
+    SyntheticWardStays
+        Paths, row and stay counts and events per type.
+
+    Raises
+    ------
+    DataError
+        If a count, step or rate is out of range.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> result = generate_ward_stays(3, seed=1, out_dir=tempfile.mkdtemp(), minutes_per_row=5)
+    >>> result.synthetic, result.n_stays, result.vitals_path.name
+    (True, 3, 'synthetic_vitals.parquet')
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not isinstance(n_stays, int | np.integer) or isinstance(n_stays, bool) or n_stays < 1:
+        raise DataError(BAD_COUNT.format(value=n_stays))
+    if not isinstance(minutes_per_row, int | np.integer) or minutes_per_row < 1:
+        raise DataError(BAD_STEP.format(value=minutes_per_row))
+    if not 0 <= event_rate < 1:
+        raise DataError(BAD_RATE.format(value=event_rate))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng([seed, 0])
+    stays = _stays_table(
+        int(n_stays),
+        rng,
+        start=pd.Timestamp(start),
+        event_rate=event_rate,
+        mean_stay_hours=mean_stay_hours,
+    )
+    stays_path = out / "synthetic_stays.parquet"
+    vitals_path = out / "synthetic_vitals.parquet"
+    _write_stays(stays, stays_path, seed)
+
+    schema = pa.schema(
+        [
+            ("stay_id", pa.int64()),
+            ("time", pa.timestamp("us")),
+            ("parameter", pa.dictionary(pa.int8(), pa.string())),
+            ("value", pa.float64()),
+            ("synthetic", pa.bool_()),
+        ],
+        metadata=_metadata(seed, "vitals"),
+    )
+    names = pa.array(SYNTHETIC_PARAMETERS, pa.string())
+    tmp = vitals_path.with_name(vitals_path.name + ".tmp")
+    n_rows = 0
+    buffer: list[tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+    buffered = 0
+
+    def flush(writer: pq.ParquetWriter) -> None:
+        nonlocal buffer, buffered
+        if not buffer:
+            return
+        stay_ids = np.concatenate([np.full(len(p[0]), s, np.int64) for s, p in buffer])
+        times = np.concatenate([p[0] for _, p in buffer])
+        codes = np.concatenate([p[1] for _, p in buffer])
+        values = np.concatenate([p[2] for _, p in buffer])
+        batch = pa.table(
+            {
+                "stay_id": stay_ids,
+                "time": pa.array(times, pa.timestamp("us")),
+                "parameter": pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), names),
+                "value": values,
+                "synthetic": pa.array(np.ones(len(times), dtype=bool)),
+            },
+            schema=schema,
+        )
+        writer.write_table(batch, row_group_size=max(buffered, 1))
+        buffer, buffered = [], 0
+
+    admissions = stays["admission_time"].to_numpy().astype("datetime64[us]").astype(np.int64)
+    stay_ids = stays["stay_id"].to_numpy()
+    with pq.ParquetWriter(tmp, schema) as writer, _progress(progress, len(stays)) as advance:
+        for index, stay in enumerate(stays.itertuples(index=False)):
+            part = _one_stay(stay, seed, index + 1, int(minutes_per_row), int(admissions[index]))
+            buffer.append((int(stay_ids[index]), part))
+            buffered += len(part[0])
+            n_rows += len(part[0])
+            if buffered >= chunk_rows:
+                flush(writer)
+            advance()
+        flush(writer)
+    tmp.replace(vitals_path)
+    counts = stays["event"].fillna("none").value_counts()
+    events = {name: int(counts.get(name, 0)) for name in (*EVENT_TYPES, "none")}
+    logger.info("synthetic ward stays: %d stays, %d vitals rows", len(stays), n_rows)
+    return SyntheticWardStays(
+        vitals_path=vitals_path,
+        stays_path=stays_path,
+        n_stays=len(stays),
+        n_rows=n_rows,
+        events=events,
+        seed=seed,
+    )
+
+
+class _progress:
+    """A Rich progress bar when asked for, otherwise a no-op."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled = enabled
+        self.total = total
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.enabled:
+            return lambda: None
+        from rich.progress import Progress
+
+        self._bar = Progress()
+        self._bar.__enter__()
+        self._task = self._bar.add_task("synthetic stays", total=self.total)
+        return lambda: self._bar.advance(self._task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
