@@ -23,6 +23,7 @@ from clinai.data._checks import (
 )
 from clinai.data._cohort import apply_exclusions
 from clinai.data._features import infer_feature_types
+from clinai.data._fhir import FhirIngestReport, FhirProblem, FhirTables, read_fhir_ndjson
 from clinai.data._io import read_table
 from clinai.data._population import summarise_population
 from clinai.data._privacy import PSEUDONYM_KEY_ENV, get_pseudonym_key, pseudonymise
@@ -37,6 +38,9 @@ from clinai.data._splits import (
 __all__ = [
     "PSEUDONYM_KEY_ENV",
     "DatasetInfo",
+    "FhirIngestReport",
+    "FhirProblem",
+    "FhirTables",
     "age_band",
     "apply_exclusions",
     "check_all_missing",
@@ -52,6 +56,7 @@ __all__ = [
     "load_dataset",
     "parse_times",
     "pseudonymise",
+    "read_fhir_ndjson",
     "read_table",
     "split_by_site",
     "split_temporal",
