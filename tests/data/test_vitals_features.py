@@ -13,7 +13,7 @@ import pytest
 from clinai.data._vitals_features import (
     BAD_WINDOW,
     MISSING_PREDICTION_COLUMN,
-    feature_names,
+    window_feature_names,
     window_features,
     write_window_features,
 )
@@ -103,7 +103,7 @@ def test_matches_the_pandas_reference(vitals, vitals_parquet, times) -> None:
     preds = pd.concat([_preds(times, [stay] * len(times)) for stay in (1, 3, 5)], ignore_index=True)
     got = window_features(vitals_parquet, preds, windows=WINDOWS, parameters=PARAMETERS)
     expected = reference_features(vitals, preds, PARAMETERS, WINDOWS)
-    names = feature_names(PARAMETERS, WINDOWS)
+    names = window_feature_names(PARAMETERS, WINDOWS)
     assert list(got.columns) == ["stay_id", "prediction_time", "any_vitals_before", *names]
     pd.testing.assert_frame_equal(
         got[names], expected[names], check_dtype=False, rtol=1e-7, atol=1e-9

@@ -25,6 +25,7 @@ from clinai.data._cohort import apply_exclusions
 from clinai.data._features import infer_feature_types
 from clinai.data._fhir import FhirIngestReport, FhirProblem, FhirTables, read_fhir_ndjson
 from clinai.data._io import read_table
+from clinai.data._news2 import ACVPU_CODES, NEWS2_COMPONENTS, news2, news2_component
 from clinai.data._population import summarise_population
 from clinai.data._privacy import PSEUDONYM_KEY_ENV, get_pseudonym_key, pseudonymise
 from clinai.data._splits import (
@@ -34,13 +35,45 @@ from clinai.data._splits import (
     split_train_test,
     time_range,
 )
+from clinai.data._synthetic_vitals import (
+    SYNTHETIC_PARAMETERS,
+    SyntheticWardStays,
+    generate_ward_stays,
+)
+from clinai.data._vitals import (
+    CANONICAL_PARAMETERS,
+    CANONICAL_UNITS,
+    PARAMETER_ALIASES,
+    PLAUSIBLE_RANGES,
+    VitalsCleaningReport,
+    clean_vitals,
+    read_vitals,
+)
+from clinai.data._vitals_features import (
+    WINDOW_STATISTICS,
+    WindowFeaturesSummary,
+    window_feature_names,
+    window_features,
+    write_window_features,
+)
 
 __all__ = [
+    "ACVPU_CODES",
+    "CANONICAL_PARAMETERS",
+    "CANONICAL_UNITS",
+    "NEWS2_COMPONENTS",
+    "PARAMETER_ALIASES",
+    "PLAUSIBLE_RANGES",
     "PSEUDONYM_KEY_ENV",
+    "SYNTHETIC_PARAMETERS",
+    "WINDOW_STATISTICS",
     "DatasetInfo",
     "FhirIngestReport",
     "FhirProblem",
     "FhirTables",
+    "SyntheticWardStays",
+    "VitalsCleaningReport",
+    "WindowFeaturesSummary",
     "age_band",
     "apply_exclusions",
     "check_all_missing",
@@ -49,18 +82,26 @@ __all__ = [
     "check_columns",
     "check_finite_features",
     "check_no_patient_overlap",
+    "clean_vitals",
+    "generate_ward_stays",
     "get_dataset_info",
     "get_dataset_names",
     "get_pseudonym_key",
     "infer_feature_types",
     "load_dataset",
+    "news2",
+    "news2_component",
     "parse_times",
     "pseudonymise",
     "read_fhir_ndjson",
     "read_table",
+    "read_vitals",
     "split_by_site",
     "split_temporal",
     "split_train_test",
     "summarise_population",
     "time_range",
+    "window_feature_names",
+    "window_features",
+    "write_window_features",
 ]

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "WINDOW_STATISTICS",
     "WindowFeaturesSummary",
-    "feature_names",
+    "window_feature_names",
     "window_features",
     "write_window_features",
 ]
@@ -136,7 +136,7 @@ def _window_label(window: str | pd.Timedelta) -> tuple[str, int]:
     return re.sub(r"\W+", "", label), int(delta / pd.Timedelta(microseconds=1))
 
 
-def feature_names(
+def window_feature_names(
     parameters: Sequence[str] = CANONICAL_PARAMETERS,
     windows: Sequence[str] = ("1h", "6h", "24h"),
 ) -> list[str]:
@@ -144,7 +144,7 @@ def feature_names(
 
     Examples
     --------
-    >>> feature_names(["heart_rate"], ["1h"])  # doctest: +NORMALIZE_WHITESPACE
+    >>> window_feature_names(["heart_rate"], ["1h"])  # doctest: +NORMALIZE_WHITESPACE
     ['heart_rate_last', 'heart_rate_hours_since_last', 'heart_rate_1h_count',
      'heart_rate_1h_mean', 'heart_rate_1h_min', 'heart_rate_1h_max', 'heart_rate_1h_slope']
     """
@@ -415,7 +415,7 @@ def window_features(
     -------
     pandas.DataFrame
         One row per prediction time, in input order: the stay and time columns,
-        ``any_vitals_before`` and :func:`feature_names` columns. Every prediction
+        ``any_vitals_before`` and :func:`window_feature_names` columns. Every prediction
         time is kept; one without earlier vitals has count 0 and missing
         features, and their number is logged and stored in
         ``frame.attrs["n_without_vitals"]``.
@@ -489,7 +489,7 @@ def write_window_features(
     """Stream the features of :func:`window_features` to a Parquet file.
 
     The file has ``pred_row`` (the row of ``prediction_times``, 0-based) and
-    the :func:`feature_names` columns; DuckDB writes it without building a
+    the :func:`window_feature_names` columns; DuckDB writes it without building a
     DataFrame, so the result need not fit in memory. It is written to a
     temporary name and renamed, so a failed run leaves no file that looks
     complete. The parameters are those of :func:`window_features`.
