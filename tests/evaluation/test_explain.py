@@ -133,7 +133,7 @@ def test_tree_importance_sums_column_contributions(data, lightgbm_model) -> None
         kernel_nsamples=None,
     )
     assert values.shape == (120, 5)
-    assert "TreeExplainer" in method
+    assert "TreeSHAP" in method  # LightGBM's own pred_contrib
     # local accuracy: SHAP values add up to the raw (log-odds) prediction
     import shap
 

@@ -11,7 +11,9 @@ bootstrap intervals (:func:`bootstrap`), DeLong's AUROC interval and test
 (:func:`compare_with_baseline`), subgroups (:func:`subgroup_metrics`), fairness across groups and
 intersections (:func:`fairness_metrics`) and post-processing mitigation
 (:func:`threshold_optimizer_mitigation`),
-SHAP importance (:func:`shap_importance`), acceptance criteria
+SHAP importance (:func:`shap_importance`; rank intervals, subgroup importance,
+dependence data and synthetic profiles: :func:`explain_global`,
+:func:`synthetic_profiles`, :func:`explain_profiles`), acceptance criteria
 (:func:`evaluate_acceptance`), Riley et al.'s minimum sample size
 (:func:`riley_sample_size`, :func:`assess_sample_size`) and the whole
 validation in one call (:func:`evaluate_predictions`, whose ``to_dict()`` is
@@ -35,7 +37,35 @@ from clinai.evaluation._calibration import (
 from clinai.evaluation._comparison import compare_with_baseline
 from clinai.evaluation._decision_curve import decision_curve, net_benefit, net_benefit_treat_all
 from clinai.evaluation._delong import delong_ci, delong_test
-from clinai.evaluation._explain import shap_importance
+from clinai.evaluation._explain import (
+    ShapValues,
+    importance_from_values,
+    shap_importance,
+    shap_values,
+    variable_contributions,
+)
+from clinai.evaluation._explain_global import (
+    dependence_data,
+    explain_global,
+    importance_rank_intervals,
+    subgroup_importance,
+)
+from clinai.evaluation._explain_profiles import (
+    SyntheticProfiles,
+    explain_profiles,
+    synthetic_profiles,
+)
+from clinai.evaluation._explain_results import (
+    ContributionItem,
+    Dependence,
+    DependenceLevel,
+    Explanation,
+    LocalExplanation,
+    RankInterval,
+    RankIntervals,
+    SubgroupImportance,
+    SubgroupImportanceCell,
+)
 from clinai.evaluation._fairness import subgroup_metrics
 from clinai.evaluation._fairness_metrics import fairness_metrics, intersection_name
 from clinai.evaluation._metrics import (
@@ -95,22 +125,33 @@ __all__ = [
     "CalibrationCurvePoint",
     "CalibrationErrors",
     "CalibrationResult",
+    "ContributionItem",
     "DeLongTest",
     "DecisionCurvePoint",
+    "Dependence",
+    "DependenceLevel",
     "Estimate",
+    "Explanation",
     "FairnessDisparity",
     "FairnessGroup",
     "FairnessResult",
     "FairnessTable",
+    "LocalExplanation",
     "MitigationGroup",
     "MitigationResult",
+    "RankInterval",
+    "RankIntervals",
     "RocPoint",
     "SampleSizeAssessment",
     "SampleSizeCriterion",
     "SampleSizeResult",
     "ShapImportance",
+    "ShapValues",
+    "SubgroupImportance",
+    "SubgroupImportanceCell",
     "SubgroupResult",
     "SubgroupRow",
+    "SyntheticProfiles",
     "ThresholdDifference",
     "ThresholdEstimates",
     "ThresholdMetrics",
@@ -130,9 +171,14 @@ __all__ = [
     "decision_curve",
     "delong_ci",
     "delong_test",
+    "dependence_data",
     "evaluate_acceptance",
     "evaluate_predictions",
+    "explain_global",
+    "explain_profiles",
     "fairness_metrics",
+    "importance_from_values",
+    "importance_rank_intervals",
     "intersection_name",
     "lowess_calibration_curve",
     "max_cox_snell_r2",
@@ -143,8 +189,12 @@ __all__ = [
     "roc_curve_points",
     "scaled_brier_score",
     "shap_importance",
+    "shap_values",
+    "subgroup_importance",
     "subgroup_metrics",
+    "synthetic_profiles",
     "target_sensitivity_threshold",
     "threshold_optimizer_mitigation",
     "threshold_metrics",
+    "variable_contributions",
 ]
