@@ -76,12 +76,22 @@ def test_native_tree_method_needs_lightgbm(data) -> None:
     inputs = explain_inputs(pipe, data[2])
     message = TREE_METHOD_MSG.format(value="native", estimator="LogisticRegression")
     with pytest.raises(DataError, match=re.escape(message)):
-        shap_values(inputs.estimator, inputs.X_transformed, feature_names=inputs.feature_names,
-                    kind="tree", tree_method="native")
+        shap_values(
+            inputs.estimator,
+            inputs.X_transformed,
+            feature_names=inputs.feature_names,
+            kind="tree",
+            tree_method="native",
+        )
     message = TREE_METHOD_MSG.format(value="fast", estimator="LogisticRegression")
     with pytest.raises(DataError, match=re.escape(message)):
-        shap_values(inputs.estimator, inputs.X_transformed, feature_names=inputs.feature_names,
-                    kind="linear", tree_method="fast")  # type: ignore[arg-type]
+        shap_values(
+            inputs.estimator,
+            inputs.X_transformed,
+            feature_names=inputs.feature_names,
+            kind="linear",
+            tree_method="fast",
+        )  # type: ignore[arg-type]
 
 
 def test_logistic_linear_explainer_equals_closed_form_on_model_inputs(data) -> None:
@@ -90,8 +100,13 @@ def test_logistic_linear_explainer_equals_closed_form_on_model_inputs(data) -> N
     inputs = explain_inputs(pipe, data[2], background=X_train, max_background=300)
     assert inputs.kind == "linear" and inputs.background is not None
     result = shap_values(
-        inputs.estimator, inputs.X_transformed, feature_names=inputs.feature_names,
-        kind="linear", background=inputs.background, n_background=300, max_rows=1000,
+        inputs.estimator,
+        inputs.X_transformed,
+        feature_names=inputs.feature_names,
+        kind="linear",
+        background=inputs.background,
+        n_background=300,
+        max_rows=1000,
     )
     # closed form, interventional: phi_j(x) = coef_j * (x_j - mean_j) on the scaled,
     # one-hot encoded inputs; the mean is over the background rows
@@ -110,28 +125,114 @@ def test_mlp_kernel_explainer_adds_up_to_the_probability(data) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         result = shap_values(
-            inputs.estimator, inputs.X_transformed, feature_names=inputs.feature_names,
-            kind="kernel", background=inputs.background, n_background=20, max_rows=6,
+            inputs.estimator,
+            inputs.X_transformed,
+            feature_names=inputs.feature_names,
+            kind="kernel",
+            background=inputs.background,
+            n_background=20,
+            max_rows=6,
             kernel_nsamples=4096,  # > 2**m coalitions: exact
         )
     probability = inputs.estimator.predict_proba(inputs.X_transformed)[:, 1]
-    np.testing.assert_allclose(result.base_value + result.values.sum(axis=1), probability,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        result.base_value + result.values.sum(axis=1), probability, atol=1e-6
+    )
     assert result.scale == "probability" and "KernelExplainer" in result.method
 
 
 def test_calibrated_model_is_explained_through_its_first_pipeline(data) -> None:
     X, y, X_test = data
     calibrated = calibrate_model(
-        get_model("logistic", numeric=NUMERIC, categorical=CATEGORICAL), X, y,
-        method="sigmoid", cv=3,
+        get_model("logistic", numeric=NUMERIC, categorical=CATEGORICAL),
+        X,
+        y,
+        method="sigmoid",
+        cv=3,
     )
     inputs = explain_inputs(calibrated, X_test, background=X)
-    result = shap_values(inputs.estimator, inputs.X_transformed,
-                         feature_names=inputs.feature_names, kind=inputs.kind,
-                         background=inputs.background, max_rows=1000, n_background=200)
+    result = shap_values(
+        inputs.estimator,
+        inputs.X_transformed,
+        feature_names=inputs.feature_names,
+        kind=inputs.kind,
+        background=inputs.background,
+        max_rows=1000,
+        n_background=200,
+    )
     # sigmoid calibration is monotone in the pipeline's log-odds: the explained score
     # orders patients as the calibrated probabilities do
     score = result.base_value + result.values.sum(axis=1)
     calibrated_prob = calibrated.predict_proba(X_test)[:, 1]
     assert np.all(np.diff(calibrated_prob[np.argsort(score)]) >= -1e-12)
+
+
+def test_any_other_classifier_gets_the_model_agnostic_explainer(data) -> None:
+    # e.g. a PyTorch sequence model added to the registry later: kernel SHAP needs only
+    # predict_proba on the preprocessed inputs
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import Pipeline
+
+    pipe = _fit("logistic", data)
+    other = Pipeline(
+        [
+            ("preprocess", pipe.named_steps["preprocess"]),
+            ("model", RandomForestClassifier(n_estimators=5, random_state=0)),
+        ]
+    )
+    other.named_steps["model"].fit(pipe.named_steps["preprocess"].transform(data[0]), data[1])
+    inputs = explain_inputs(other, data[2].iloc[:4], background=data[0], max_background=10)
+    assert inputs.kind == "kernel"
+    result = shap_values(
+        inputs.estimator,
+        inputs.X_transformed,
+        feature_names=inputs.feature_names,
+        kind="kernel",
+        background=inputs.background,
+        n_background=10,
+        max_rows=4,
+        kernel_nsamples=600,
+    )
+    probability = inputs.estimator.predict_proba(inputs.X_transformed)[:, 1]
+    np.testing.assert_allclose(
+        result.base_value + result.values.sum(axis=1), probability, atol=1e-6
+    )
+
+
+def test_gru_sequence_model_kernel_explainer_adds_up(data) -> None:
+    pytest.importorskip("torch")
+    from clinai.models import get_model_names
+
+    if "gru" not in get_model_names():
+        pytest.skip("no gru model in the registry")
+    rng = np.random.default_rng(3)
+    X, y, _ = data
+    # two hours of one vital sign (sequence columns <parameter>__h<k>) and a static age
+    frame = pd.DataFrame(
+        {
+            "hr__h0": rng.normal(90, 15, len(X)),
+            "hr__h1": rng.normal(88, 15, len(X)),
+            "age": X["age"],
+        }
+    )
+    pipe = get_model("gru", numeric=["hr__h0", "hr__h1", "age"], categorical=[], max_epochs=3).fit(
+        frame, y
+    )
+    inputs = explain_inputs(pipe, frame.iloc[:5], background=frame, max_background=15)
+    assert inputs.kind == "kernel"
+    result = shap_values(
+        inputs.estimator,
+        inputs.X_transformed,
+        feature_names=inputs.feature_names,
+        kind="kernel",
+        background=inputs.background,
+        n_background=15,
+        max_rows=5,
+        kernel_nsamples=2048,
+    )
+    probability = inputs.estimator.predict_proba(
+        pd.DataFrame(inputs.X_transformed, columns=inputs.feature_names)
+    )[:, 1]
+    np.testing.assert_allclose(
+        result.base_value + result.values.sum(axis=1), probability, atol=1e-6
+    )

@@ -20,14 +20,18 @@ CATEGORICAL = ["sex", "admission_type"]
 
 def _data(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({
-        "age": rng.integers(18, 95, n),
-        "lab_value": rng.normal(2, 1, n).round(1),
-        "sofa": rng.integers(0, 12, n),
-        "sex": rng.choice(["F", "M"], n),
-        "admission_type": rng.choice(["elective", "urgent", "emergency"], n),
-    })
-    logit = 0.04 * (X["age"] - 60) + 0.3 * X["sofa"] - 2 + 0.8 * (X["admission_type"] == "emergency")
+    X = pd.DataFrame(
+        {
+            "age": rng.integers(18, 95, n),
+            "lab_value": rng.normal(2, 1, n).round(1),
+            "sofa": rng.integers(0, 12, n),
+            "sex": rng.choice(["F", "M"], n),
+            "admission_type": rng.choice(["elective", "urgent", "emergency"], n),
+        }
+    )
+    logit = (
+        0.04 * (X["age"] - 60) + 0.3 * X["sofa"] - 2 + 0.8 * (X["admission_type"] == "emergency")
+    )
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     return X, y.to_numpy()
 
@@ -48,7 +52,7 @@ def _same(a: object, b: object) -> bool:
 @pytest.fixture(scope="module")
 def fitted() -> tuple:
     X, y = _data(400, seed=0)
-    X_test, y_test = _data(200, seed=1)
+    X_test, _ = _data(200, seed=1)
     pipe = get_model("logistic", numeric=NUMERIC, categorical=CATEGORICAL).fit(X, y)
     return pipe, X, X_test
 
@@ -103,11 +107,22 @@ def test_local_explanations_of_the_profiles(fitted) -> None:
     profiles = synthetic_profiles(X_test, risk)
     predicted = pipe.predict_proba(profiles.X)[:, 1]
     inputs = explain_inputs(pipe, profiles.X, background=X_train, max_background=400)
-    shap = shap_values(inputs.estimator, inputs.X_transformed,
-                       feature_names=inputs.feature_names, kind=inputs.kind,
-                       background=inputs.background, n_background=400, max_rows=10)
-    local = explain_profiles(profiles, predicted_risk=predicted, shap=shap,
-                             feature_to_variable=inputs.feature_to_variable, top_k=3)
+    shap = shap_values(
+        inputs.estimator,
+        inputs.X_transformed,
+        feature_names=inputs.feature_names,
+        kind=inputs.kind,
+        background=inputs.background,
+        n_background=400,
+        max_rows=10,
+    )
+    local = explain_profiles(
+        profiles,
+        predicted_risk=predicted,
+        shap=shap,
+        feature_to_variable=inputs.feature_to_variable,
+        top_k=3,
+    )
     assert [item.percentile for item in local] == [10.0, 50.0, 90.0]
     coef = inputs.estimator.coef_[0]
     for i, item in enumerate(local):
@@ -118,11 +133,15 @@ def test_local_explanations_of_the_profiles(fitted) -> None:
         # closed form of the linear model, summed per clinical variable
         phi = coef * (inputs.X_transformed[i] - inputs.background.mean(axis=0))
         for contribution in item.contributions:
-            columns = [j for j, name in enumerate(inputs.feature_names)
-                       if inputs.feature_to_variable[name] == contribution.variable]
+            columns = [
+                j
+                for j, name in enumerate(inputs.feature_names)
+                if inputs.feature_to_variable[name] == contribution.variable
+            ]
             assert contribution.contribution == pytest.approx(phi[columns].sum())
-            assert contribution.direction == ("raises" if contribution.contribution > 0
-                                              else "lowers")
+            assert contribution.direction == (
+                "raises" if contribution.contribution > 0 else "lowers"
+            )
             assert contribution.value == profiles.X.iloc[i][contribution.variable]
         # all contributions add up to the log-odds of the uncalibrated model
         logit = np.log(predicted[i] / (1 - predicted[i]))
@@ -131,5 +150,9 @@ def test_local_explanations_of_the_profiles(fitted) -> None:
     assert out["synthetic"] is True and set(out["profile"]) == set(X_test.columns)
     json.dumps([item.to_dict() for item in local], allow_nan=False)
     with pytest.raises(DataError, match="predicted_risk has 2 rows"):
-        explain_profiles(profiles, predicted_risk=predicted[:2], shap=shap,
-                         feature_to_variable=inputs.feature_to_variable)
+        explain_profiles(
+            profiles,
+            predicted_risk=predicted[:2],
+            shap=shap,
+            feature_to_variable=inputs.feature_to_variable,
+        )

@@ -60,7 +60,8 @@ class ExplainInputs:
         attributions can be summed per variable.
     kind : {"tree", "linear", "kernel"}
         Which SHAP explainer fits the model: tree (LightGBM), linear (logistic
-        regression) or model-agnostic kernel (MLP).
+        regression) or model-agnostic kernel (PyTorch MLP and GRU, any other
+        classifier with ``predict_proba``).
     background : ndarray or None
         Transformed background sample (training data) for the linear and
         kernel explainers; None if no background data were given.
@@ -90,10 +91,13 @@ def _unwrap(fitted: Any) -> Pipeline:
 def _kind(model: BaseEstimator) -> Literal["tree", "linear", "kernel"]:
     if isinstance(model, LogisticRegression):
         return "linear"
-    if isinstance(model, TorchMLPClassifier | TorchGRUClassifier):
-        return "kernel"
     if type(model).__name__ == "LGBMClassifier":
         return "tree"
+    if isinstance(model, TorchMLPClassifier | TorchGRUClassifier) or hasattr(
+        model, "predict_proba"
+    ):
+        # PyTorch models and any other classifier: the model-agnostic (kernel) explainer
+        return "kernel"
     raise ModelError(UNKNOWN_ESTIMATOR_MSG.format(kind=type(model).__name__))
 
 

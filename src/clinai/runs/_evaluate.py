@@ -13,6 +13,8 @@ from clinai.runs._prepare import read_split
 from clinai.runs._progress import progress_bar
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from clinai.config import ExperimentConfig, SampleSizeConfig
     from clinai.runs._rundir import RunDir
 
@@ -44,13 +46,94 @@ def _sample_size(
     return {**required, **assessment.to_dict()}
 
 
+def _explanation(
+    config: ExperimentConfig,
+    model: Any,
+    inputs: models.ExplainInputs,
+    *,
+    X: pd.DataFrame,
+    X_train: pd.DataFrame,
+    y: np.ndarray,
+    y_prob: np.ndarray,
+    sensitive: pd.DataFrame,
+    patients: Any,
+    show_progress: bool,
+) -> dict[str, Any]:
+    """Explain the model: the content of ``importance.json``.
+
+    SHAP importance, rank intervals, subgroup importance, dependence data and the
+    three synthetic example profiles explained locally.
+    """
+    import pandas as pd
+
+    spec = config.evaluation
+    # Model-agnostic (kernel) SHAP costs ~5 s per 100 rows x 100 background rows: cap it.
+    kernel = inputs.kind == "kernel"
+    n_background = min(spec.shap_background, 50) if kernel else spec.shap_background
+    with progress_bar("SHAP", 1, enabled=show_progress) as advance:
+        values = evaluation.shap_values(
+            inputs.estimator,
+            inputs.X_transformed,
+            feature_names=inputs.feature_names,
+            kind=inputs.kind,
+            n_background=n_background,
+            max_rows=min(spec.shap_max_rows, 200) if kernel else spec.shap_max_rows,
+            random_state=config.seed,
+            background=inputs.background,
+        )
+        advance()
+    # example profiles are built from summaries and checked against every row: never a patient
+    profiles = evaluation.synthetic_profiles(
+        X, y_prob, min_cell=spec.min_cell, reference=pd.concat([X, X_train], ignore_index=True)
+    )
+    local: tuple[Any, ...] = ()
+    if len(profiles.X):
+        profile_inputs = models.explain_inputs(
+            model, profiles.X, background=X_train, random_state=config.seed
+        )
+        profile_values = evaluation.shap_values(
+            profile_inputs.estimator,
+            profile_inputs.X_transformed,
+            feature_names=profile_inputs.feature_names,
+            kind=profile_inputs.kind,
+            n_background=n_background,
+            max_rows=len(profiles.X),
+            random_state=config.seed,
+            background=profile_inputs.background,
+        )
+        local = evaluation.explain_profiles(
+            profiles,
+            predicted_risk=model.predict_proba(profiles.X)[:, 1],
+            shap=profile_values,
+            feature_to_variable=profile_inputs.feature_to_variable,
+        )
+    rows = values.rows
+    with progress_bar("SHAP rank stability", spec.n_boot, enabled=show_progress) as advance:
+        explanation = evaluation.explain_global(
+            values,
+            feature_to_variable=inputs.feature_to_variable,
+            X=X.iloc[rows],
+            sensitive_features=sensitive.iloc[rows] if len(sensitive.columns) else None,
+            y_true=np.asarray(y)[rows],
+            patient_ids=None if patients is None else np.asarray(patients)[rows],
+            min_cell=spec.min_cell,
+            n_boot=spec.n_boot,
+            ci_level=spec.ci_level,
+            random_state=config.seed,
+            profiles=local,
+            progress=advance,
+        )
+    return explanation.to_dict()
+
+
 def evaluate(
     config: ExperimentConfig, run_dir: RunDir, *, show_progress: bool = True
 ) -> dict[str, Any]:
     """Validate the trained model on the held-out split.
 
     Writes ``metrics.json`` (schema v1, acceptance verdicts included),
-    ``importance.json`` (SHAP by clinical variable) and ``predictions.parquet``
+    ``importance.json`` (SHAP by clinical variable, rank intervals, subgroup
+    importance, dependence data, synthetic example profiles) and ``predictions.parquet``
     (patient-level; stays in the run directory, never logged).
 
     Returns
@@ -102,22 +185,11 @@ def evaluate(
         )
     run_dir.write_json("metrics.json", metrics)
 
-    # Model-agnostic (kernel) SHAP costs ~5 s per 100 rows x 100 background rows: cap it.
-    kernel = inputs.kind == "kernel"
-    with progress_bar("SHAP", 1, enabled=show_progress) as advance:
-        importance = evaluation.shap_importance(
-            inputs.estimator,
-            inputs.X_transformed,
-            feature_names=inputs.feature_names,
-            feature_to_variable=inputs.feature_to_variable,
-            kind=inputs.kind,
-            n_background=min(spec.shap_background, 50) if kernel else spec.shap_background,
-            max_rows=min(spec.shap_max_rows, 200) if kernel else spec.shap_max_rows,
-            random_state=config.seed,
-            background=inputs.background,
-        )
-        advance()
-    run_dir.write_json("importance.json", importance.to_dict())
+    importance = _explanation(
+        config, model, inputs, X=X, X_train=X_train, y=y, y_prob=y_prob, sensitive=sensitive,
+        patients=patients if clustered else None, show_progress=show_progress,
+    )
+    run_dir.write_json("importance.json", importance)
 
     predictions = pd.DataFrame({"patient": patients, "y_true": y, "y_prob": y_prob})
     atomic_write_bytes(run_dir.file("predictions.parquet"), predictions.to_parquet(index=False))
