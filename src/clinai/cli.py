@@ -39,6 +39,14 @@ RunIdOpt = Annotated[
     str | None, typer.Option("--run-id", help="Run directory name (default: the latest run).")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        help="Processes tuning each model's Optuna study together (needs a shared "
+        "tuning.storage, e.g. PostgreSQL; tuning.n_trials is their total).",
+    ),
+]
 
 
 @app.callback()
@@ -80,12 +88,18 @@ def run(
         Path | None, typer.Option(help="Copy the Markdown model card to DIR/<experiment>.md.")
     ] = None,
     quiet: QuietOpt = False,
+    workers: WorkersOpt = 1,
 ) -> None:
     """Prepare, train, evaluate, report and register one experiment."""
     from clinai.runs import run_experiment
 
     result = run_experiment(
-        config, overrides=set_ or (), run_id=run_id, publish_dir=publish, show_progress=not quiet
+        config,
+        overrides=set_ or (),
+        run_id=run_id,
+        publish_dir=publish,
+        show_progress=not quiet,
+        workers=workers,
     )
     _echo_result(result)
 
@@ -151,12 +165,18 @@ def prepare(config: ConfigArg, set_: SetOpt = None, run_id: RunIdOpt = None) -> 
 
 @app.command()
 def train(
-    config: ConfigArg, set_: SetOpt = None, run_id: RunIdOpt = None, quiet: QuietOpt = False
+    config: ConfigArg,
+    set_: SetOpt = None,
+    run_id: RunIdOpt = None,
+    quiet: QuietOpt = False,
+    workers: WorkersOpt = 1,
 ) -> None:
     """Stage 2: tune, select and calibrate a model on the training split."""
     from clinai.runs import train_stage
 
-    train_stage(config, overrides=set_ or (), run_id=run_id, show_progress=not quiet)
+    train_stage(
+        config, overrides=set_ or (), run_id=run_id, show_progress=not quiet, workers=workers
+    )
 
 
 @app.command()
@@ -227,6 +247,20 @@ def validate(
         f"AUROC {auroc['estimate']:.3f} ({auroc['ci_low']:.3f}-{auroc['ci_high']:.3f}), "
         f"n={metrics['n']}, events={metrics['events']}; written to {out}"
     )
+
+
+@app.command("check-data")
+def check_data(
+    config: ConfigArg,
+    set_: SetOpt = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the report as JSON here (data_quality.json).")
+    ] = None,
+) -> None:
+    """Run the data checks only (features, outcome, identifiers, splits); exit 2 on a fail."""
+    from clinai.runs import check_data as run_checks
+
+    run_checks(config, overrides=set_ or (), out=out)
 
 
 @app.command()

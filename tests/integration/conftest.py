@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+
+from ._services import PostgresServer, find_postgres_bin, mlflow_server, postgres_server
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -59,3 +62,23 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     }
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL on 127.0.0.1 (databases ``optuna`` and ``mlflow``), stopped afterwards."""
+    if find_postgres_bin() is None:
+        pytest.skip("PostgreSQL server binaries are not installed (apt-get install postgresql)")
+    with postgres_server(("optuna", "mlflow")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mlflow_http(
+    postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A real ``mlflow server`` (PostgreSQL backend store, local artifact root); its URL."""
+    artifacts = tmp_path_factory.mktemp("mlflow-server") / "artifacts"
+    artifacts.mkdir()
+    with mlflow_server(postgres.url("mlflow"), artifacts) as url:
+        yield url

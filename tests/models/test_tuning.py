@@ -33,6 +33,7 @@ def small_data():
 def _tune(data, storage, *, name="logistic", n_trials=2, study_name="s", **kwargs) -> TuningResult:
     X, y = data
     kwargs.setdefault("cv_folds", 3)
+    kwargs.setdefault("timeout_s", 60)
     return tune_model(
         name,
         X,
@@ -40,7 +41,6 @@ def _tune(data, storage, *, name="logistic", n_trials=2, study_name="s", **kwarg
         numeric=NUMERIC,
         categorical=CATEGORICAL,
         n_trials=n_trials,
-        timeout_s=60,
         storage=storage,
         study_name=study_name,
         n_jobs=1,
@@ -114,8 +114,12 @@ def test_running_trial_of_a_live_worker_is_left_alone(small_data, tmp_path) -> N
     study = optuna.load_study(study_name="live", storage=storage)
     trial = study.ask()
     trial.set_user_attr("clinai_worker", ["another-host.example", 1])
-    result = _tune(small_data, storage, n_trials=2, study_name="live")
-    assert [t.state for t in result.trials] == ["COMPLETE", "RUNNING", "COMPLETE"]
+    # The live worker's trial counts toward the budget: nothing beyond it starts.
+    result = _tune(small_data, storage, n_trials=2, study_name="live", timeout_s=1)
+    assert [t.state for t in result.trials] == ["COMPLETE", "RUNNING"]
+    study.tell(trial, 0.5)
+    result = _tune(small_data, storage, n_trials=3, study_name="live")
+    assert [t.state for t in result.trials] == ["COMPLETE", "COMPLETE", "COMPLETE"]
 
 
 def test_study_of_another_model_is_refused(small_data, tmp_path) -> None:

@@ -6,7 +6,9 @@ import logging
 import math
 import os
 import socket
+import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -61,6 +63,8 @@ _ATTR_PARAMS = "clinai_model_params"
 _ATTR_WORKER = "clinai_worker"
 #: A RUNNING trial without a worker mark is stale after this many seconds.
 _UNMARKED_STALE_S = 600.0
+#: Seconds between looks at the study while other workers finish the last trials.
+_POLL_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,58 @@ def _fail_stale_trials(study: optuna.Study) -> int:
     return len(stale)
 
 
+def _trial_seed(random_state: int, number: int) -> int:
+    """Sampler seed of trial ``number``: a function of the seed and the trial number only.
+
+    Workers sharing a study therefore never draw the same random parameters, and
+    one worker draws the same ones on every rerun.
+    """
+    return int(np.random.SeedSequence([int(random_state) % 2**32, number]).generate_state(1)[0])
+
+
+def _run_trials(
+    study: optuna.Study,
+    objective: Callable[[optuna.Trial], float],
+    *,
+    n_trials: int,
+    timeout_s: float,
+    random_state: int,
+    budget_lock: Callable[[], AbstractContextManager[Any]],
+    on_finished: Callable[[optuna.trial.FrozenTrial], None],
+) -> None:
+    """Run trials until the study holds ``n_trials`` complete ones (all workers together).
+
+    Under ``budget_lock`` a worker counts the complete and the running trials and
+    creates the next trial only if their sum is below the budget, so the total is
+    exact however many workers share the study. When the rest of the budget is
+    running elsewhere it waits: a trial that fails, or whose process died, frees
+    its place again.
+    """
+    import optuna
+
+    state = optuna.trial.TrialState
+    deadline = time.monotonic() + float(timeout_s)
+    while time.monotonic() < deadline:
+        with budget_lock():
+            _fail_stale_trials(study)
+            complete = len(study.get_trials(deepcopy=False, states=(state.COMPLETE,)))
+            if complete >= n_trials:
+                return
+            running = study.get_trials(deepcopy=False, states=(state.RUNNING, state.WAITING))
+            trial = study.ask() if complete + len(running) < n_trials else None
+        if trial is None:
+            time.sleep(_POLL_S)
+            continue
+        # Only parameter suggestions use the sampler, and they come after ask().
+        study.sampler = optuna.samplers.TPESampler(seed=_trial_seed(random_state, trial.number))
+        try:
+            value = objective(trial)
+        except BaseException:
+            study.tell(trial, state=state.FAIL, skip_if_finished=True)
+            raise
+        on_finished(study.tell(trial, value))
+
+
 def _check_study_attr(study: optuna.Study, storage: str | None, key: str, value: str) -> None:
     old = study.user_attrs.get(f"clinai_{key}")
     if old is None:
@@ -261,6 +317,7 @@ def tune_model(
     random_state: int = 0,
     n_jobs: int = 1,
     on_trial: Callable[[TrialRecord], None] | None = None,
+    budget_lock: Callable[[], AbstractContextManager[Any]] | None = None,
 ) -> TuningResult:
     """Tune a model family's hyperparameters with Optuna and cross-validation.
 
@@ -273,9 +330,17 @@ def tune_model(
     The study is stored in ``storage`` under ``study_name`` and resumes: a
     rerun with the same name counts the completed trials toward ``n_trials``
     and runs only the rest. RUNNING trials left by a process that was killed
-    (same host, process gone) are marked FAIL first; trials of live workers
-    are left alone, so several processes may share a study (e.g. on a
-    PostgreSQL storage).
+    (same host, process gone) are marked FAIL; trials of live workers are left
+    alone, so several processes may share a study (e.g. on a PostgreSQL
+    storage). ``n_trials`` is then the total of all of them: each worker
+    creates a trial only while complete plus running trials are below it
+    (checked under ``budget_lock``), and returns once the study holds
+    ``n_trials`` complete trials, waiting for the other workers' last ones.
+
+    The sampler (TPE) is reseeded for every trial from ``random_state`` and the
+    trial number, so one worker gives the same trials on every run; with
+    several workers each trial sees whatever the others have finished by then,
+    so their order and parameters vary from run to run.
 
     Parameters
     ----------
@@ -309,6 +374,11 @@ def tune_model(
         Estimator threads (LightGBM, torch). Folds run one after another.
     on_trial : callable, optional
         Called with a :class:`TrialRecord` after each trial of this call.
+    budget_lock : callable, optional
+        Returns a context manager (a fresh one per call) that excludes every
+        other process tuning this study while it is held; it guards study
+        creation and each check-and-create of a trial. Default: no lock, for a
+        study that one process tunes.
 
     Returns
     -------
@@ -336,25 +406,27 @@ def tune_model(
 
     import optuna
 
+    lock = budget_lock or nullcontext
     previous_verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         sampler = optuna.samplers.TPESampler(seed=random_state)
-        try:
-            study = optuna.create_study(
-                storage=storage,
-                study_name=study_name,
-                direction="maximize",
-                sampler=sampler,
-                load_if_exists=True,
-            )
-        except ValueError as exc:
-            raise ModelError(
-                STUDY_FAILED_MSG.format(name=name, study=study_name, error=exc)
-            ) from exc
-        _check_study_attr(study, storage, "model", name)
-        _check_study_attr(study, storage, "scoring", scoring)
-        _fail_stale_trials(study)
+        with lock():
+            try:
+                study = optuna.create_study(
+                    storage=storage,
+                    study_name=study_name,
+                    direction="maximize",
+                    sampler=sampler,
+                    load_if_exists=True,
+                )
+            except ValueError as exc:
+                raise ModelError(
+                    STUDY_FAILED_MSG.format(name=name, study=study_name, error=exc)
+                ) from exc
+            _check_study_attr(study, storage, "model", name)
+            _check_study_attr(study, storage, "scoring", scoring)
+            _fail_stale_trials(study)
 
         folds = StratifiedKFold(n_splits=int(cv_folds), shuffle=True, random_state=random_state)
 
@@ -394,15 +466,14 @@ def tune_model(
                 remaining,
             )
             try:
-                study.optimize(
+                _run_trials(
+                    study,
                     objective,
-                    n_trials=remaining,
-                    timeout=float(timeout_s),
-                    callbacks=[
-                        optuna.study.MaxTrialsCallback(int(n_trials), states=(complete,)),
-                        callback,
-                    ],
-                    gc_after_trial=False,
+                    n_trials=int(n_trials),
+                    timeout_s=float(timeout_s),
+                    random_state=random_state,
+                    budget_lock=lock,
+                    on_finished=lambda trial: callback(study, trial),
                 )
             except ModelError:
                 raise

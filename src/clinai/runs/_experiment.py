@@ -24,6 +24,7 @@ from clinai.runs._prepare import config_sha256, prepare
 from clinai.runs._report import acceptance_verdict, report
 from clinai.runs._rundir import PATIENT_LEVEL, RunDir, absolute_sqlite_uri, resolve_run_dir
 from clinai.runs._train import train
+from clinai.runs._workers import check_workers
 
 if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
@@ -218,6 +219,7 @@ def run_experiment(
     run_id: str | None = None,
     publish_dir: Path | None = None,
     show_progress: bool = True,
+    workers: int = 1,
 ) -> RunResult:
     """Run every stage of an experiment: prepare -> train -> evaluate -> report -> register.
 
@@ -237,6 +239,8 @@ def run_experiment(
         Where to copy the English Markdown model card as ``<experiment>.md``.
     show_progress : bool
         Show Rich progress bars on stderr.
+    workers : int, default=1
+        Processes tuning each model family's Optuna study together (``--workers``).
 
     Returns
     -------
@@ -244,6 +248,7 @@ def run_experiment(
     """
     config = load_config(config_path, overrides=overrides)
     _check_before_start(config)
+    check_workers(workers, config.tuning.storage)
     _mark_orphans(config)
     run_dir = resolve_run_dir(config.output_dir, config.experiment, run_id, create=True)
     tracker = _tracker(config)
@@ -262,7 +267,7 @@ def run_experiment(
         prepare(config, run_dir)
         if tracker is not None:
             _log_params(tracker, config, run_dir)
-        train(config, run_dir, tracker=tracker, show_progress=show_progress)
+        train(config, run_dir, tracker=tracker, show_progress=show_progress, workers=workers)
         evaluate(config, run_dir, show_progress=show_progress)
         metrics, registry = _finish_tracking(config, run_dir, tracker, publish_dir=publish_dir)
         _audit(
@@ -393,15 +398,20 @@ def train_stage(
     overrides: Iterable[str] = (),
     run_id: str | None = None,
     show_progress: bool = True,
+    workers: int = 1,
 ) -> RunDir:
-    """Run the train stage on a prepared run directory (default: the LATEST one)."""
+    """Run the train stage on a prepared run directory (default: the LATEST one).
+
+    ``workers`` processes tune each model family's Optuna study together.
+    """
     config = load_config(config_path, overrides=overrides)
+    check_workers(workers, config.tuning.storage)
     run_dir = resolve_run_dir(config.output_dir, config.experiment, run_id, create=False)
     _mark_orphans(config)
     with _stage_tracker(config, run_dir) as tracker:
         if tracker is not None:
             _log_params(tracker, config, run_dir)
-        train(config, run_dir, tracker=tracker, show_progress=show_progress)
+        train(config, run_dir, tracker=tracker, show_progress=show_progress, workers=workers)
     return run_dir
 
 

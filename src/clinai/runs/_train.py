@@ -10,6 +10,7 @@ from clinai._utils import redact_url, sha256_text
 from clinai.runs._prepare import config_sha256, read_split
 from clinai.runs._progress import progress_bar
 from clinai.runs._rundir import absolute_sqlite_uri
+from clinai.runs._workers import tune_with_workers
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -78,6 +79,7 @@ def tune_and_calibrate(
     tracker: MlflowTracker | None = None,
     show_progress: bool = True,
     storage: str | None = None,
+    workers: int = 1,
 ) -> tuple[Any, list[TuningResult]]:
     """Tune each family, select one (one-SE rule), refit it inside calibration.
 
@@ -92,6 +94,9 @@ def tune_and_calibrate(
         Optuna storage URL; default the config's ``tuning.storage``. ``IN_MEMORY``
         keeps the study in memory (no resume), as the benchmark and the optimism
         correction need for their many throw-away studies.
+    workers : int, default=1
+        Processes tuning each family's study together (this one included); see
+        :mod:`clinai.runs._workers`. More than one needs a shared storage.
 
     Returns
     -------
@@ -109,10 +114,11 @@ def tune_and_calibrate(
                 tracker.log_trial(family, record.number, record.params, record.score, record.state)
 
         with progress_bar(f"tuning {family}", tuning.n_trials, enabled=show_progress) as advance:
-            result = models.tune_model(
+            result = tune_with_workers(
                 family,
-                X,
-                y,
+                workers=workers,
+                X=X,
+                y=y,
                 numeric=numeric,
                 categorical=categorical,
                 n_trials=tuning.n_trials,
@@ -154,12 +160,14 @@ def train(
     *,
     tracker: MlflowTracker | None = None,
     show_progress: bool = True,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Tune each configured model family, select the best by the config's metric, calibrate it.
 
     Tuning uses cross-validation inside the training split only. The selected
     family is refitted on the whole training split inside cross-validated
-    post-hoc calibration and saved in MLflow format to ``model/``.
+    post-hoc calibration and saved in MLflow format to ``model/``. ``workers``
+    processes tune each family's study together (``clinai train --workers N``).
 
     Returns
     -------
@@ -196,6 +204,7 @@ def train(
         study_prefix=_study_name(config, "{family}", manifest["data_sha256"]),
         tracker=tracker,
         show_progress=show_progress,
+        workers=workers,
     )
     best = select_family(candidates)
     save_model_dir(fitted, run_dir.model, input_example=models.synthetic_input_example(X))
@@ -223,6 +232,7 @@ def train(
             "timeout_s": tuning.timeout_s,
             "cv_folds": tuning.cv_folds,
             "storage": redact_url(tuning.storage),
+            "workers": workers,
         },
     }
     run_dir.write_json("training.json", summary)
