@@ -58,8 +58,8 @@ NULL_MSG = "{count} missing value(s) in a column that must be complete: fill or 
 FINITE_MSG = "{count} infinite value(s): replace them with missing values or fix the derivation"
 MANY_MISSING_MSG = "{share:.0%} of values are missing: check the extraction of this column"
 DUPLICATE_MSG = (
-    "{count} row(s) repeat an identifier: remove duplicates or name the column of a "
-    "repeated-measures unit"
+    "{count} row(s) repeat an identifier: remove the duplicates, or keep each identifier's "
+    "rows together (split.method: grouped)"
 )
 DUPLICATE_OK_MSG = "{count} row(s) share an identifier with an earlier row (allowed here)"
 TIME_ORDER_MSG = (
@@ -558,7 +558,7 @@ def quality_report(
     report = DataQualityReport(checks=tuple(checks), n_rows=int(n_rows))
     for check in report.checks:
         if check.status != "pass":
-            logger.warning("data check %s (%s): %s", check.name, check.column, check.message)
+            logger.info("data check %s (%s): %s", check.name, check.column, check.message)
     if strict:
         report.raise_for_failures()
     return report

@@ -7,6 +7,7 @@ the stages one by one.
 from __future__ import annotations
 
 from clinai.runs._audit import append_audit_record, verify_audit_log
+from clinai.runs._check_data import check_data
 from clinai.runs._demo import demo_configs, run_demo
 from clinai.runs._experiment import (
     RunResult,
@@ -24,6 +25,7 @@ __all__ = [
     "RunDir",
     "RunResult",
     "append_audit_record",
+    "check_data",
     "demo_configs",
     "evaluate_stage",
     "find_pipeline_names",

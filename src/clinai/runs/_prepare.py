@@ -266,6 +266,10 @@ def prepare(config: ExperimentConfig, run_dir: RunDir) -> dict[str, Any]:
     data.check_binary_outcome(pd.Series(y_values[test_idx]), column="outcome in the test split")
     if groups is not None:
         data.check_no_patient_overlap(groups.iloc[train_idx], groups.iloc[test_idx])
+    from clinai.runs._check_data import QUALITY_FILE, cohort_quality  # imports this module
+
+    quality = cohort_quality(config, cohort, train_idx, test_idx)
+    run_dir.write_json(QUALITY_FILE, quality.to_dict())
 
     table = X.reset_index(drop=True).copy()
     table[OUTCOME] = y_values

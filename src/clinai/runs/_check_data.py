@@ -1,0 +1,146 @@
+"""``clinai check-data``: the data checks of a use case's cohort, without training anything."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clinai import data
+from clinai._utils import atomic_write_text
+from clinai.config import load_config
+from clinai.runs._prepare import _split, load_cohort
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from clinai.config import ExperimentConfig
+    from clinai.runs._prepare import Cohort
+
+__all__ = ["QUALITY_FILE", "check_data", "cohort_quality", "quality_table"]
+
+logger = logging.getLogger(__name__)
+
+#: The report's file name in a run directory (written by the prepare stage).
+QUALITY_FILE = "data_quality.json"
+_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+
+
+def cohort_quality(
+    config: ExperimentConfig, cohort: Cohort, train_idx: Any, test_idx: Any
+) -> data.DataQualityReport:
+    """Run the data checks of a prepared cohort and its train/test split.
+
+    Features (types, finite values, share missing), the outcome (binary,
+    complete, prevalence in a plausible band), repeated patient identifiers
+    (allowed when the split keeps each patient's rows together) and patients
+    in both splits.
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        The experiment config (split method, identifier column).
+    cohort : Cohort
+        From :func:`~clinai.runs._prepare.load_cohort`.
+    train_idx, test_idx : array-like of int
+        Row positions of the split.
+
+    Returns
+    -------
+    DataQualityReport
+        Counts and messages only; no identifier or patient-level value.
+    """
+    splits = {"train": train_idx, "test": test_idx} if len(test_idx) else {"train": train_idx}
+    return data.check_cohort_quality(
+        cohort.X,
+        cohort.y.to_numpy(),
+        numeric=cohort.numeric,
+        categorical=cohort.categorical,
+        patients=None if cohort.groups is None else cohort.groups.to_numpy(),
+        patient_column=config.data.patient_id or "patient_id",
+        splits=splits,
+        repeats_allowed=config.split.method != "stratified",
+    )
+
+
+def quality_table(report: data.DataQualityReport, *, title: str) -> Table:
+    """Render a report as a Rich table: failures and warnings first, passes summarised."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("check", "column", "status", "count", "message"):
+        table.add_column(column, overflow="fold")
+    passed: dict[str, list[data.QualityCheck]] = {}
+    for check in report.checks:
+        if check.status == "pass":
+            passed.setdefault(check.name, []).append(check)
+    rows = [c for c in report.checks if c.status != "pass"]
+    for name, checks in passed.items():
+        if len(checks) == 1:
+            rows.append(checks[0])
+        else:  # one line for a check that passed on many columns
+            rows.append(
+                data.QualityCheck(name, "pass", 0, f"{len(checks)} columns", "no problem found")
+            )
+    for check in sorted(rows, key=lambda c: -("pass", "warn", "fail").index(c.status)):
+        style = _STYLE[check.status]
+        table.add_row(
+            check.name,
+            check.column or "",
+            f"[{style}]{check.status}[/{style}]",
+            str(check.count),
+            check.message,
+        )
+    return table
+
+
+def check_data(
+    config_path: str | Path,
+    *,
+    overrides: Iterable[str] = (),
+    out: str | Path | None = None,
+    show: bool = True,
+) -> data.DataQualityReport:
+    """Load a config's data and pipeline as the prepare stage does and check the cohort.
+
+    Prints a Rich table, writes the report as JSON to ``out`` when given, and
+    raises when a check failed.
+
+    Parameters
+    ----------
+    config_path : path-like
+        The experiment YAML.
+    overrides : iterable of str
+        ``key=value`` overrides (``--set``).
+    out : path-like, optional
+        Where to write ``data_quality.json``.
+    show : bool, default=True
+        Print the table.
+
+    Returns
+    -------
+    DataQualityReport
+        The report (only when no check failed).
+
+    Raises
+    ------
+    DataError
+        When a check failed (after printing and writing the report), naming
+        the first failing check's column; or when the cohort cannot be built.
+    """
+    config = load_config(config_path, overrides=overrides)
+    cohort = load_cohort(config)
+    train_idx, test_idx, _ = _split(config, cohort)
+    report = cohort_quality(config, cohort, train_idx, test_idx)
+    if show:
+        from rich.console import Console
+
+        title = f"Data checks of {config.experiment}: {len(cohort.X)} rows, {report.status}"
+        Console(width=max(Console().width, 120)).print(quality_table(report, title=title))
+    if out is not None:
+        payload = {"experiment": config.experiment, **report.to_dict()}
+        atomic_write_text(Path(out), json.dumps(payload, indent=2) + "\n")
+    report.raise_for_failures()
+    return report
