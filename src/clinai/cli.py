@@ -263,20 +263,6 @@ def check_data(
     run_checks(config, overrides=set_ or (), out=out)
 
 
-@app.command("check-data")
-def check_data(
-    config: ConfigArg,
-    set_: SetOpt = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Write the report as JSON here (data_quality.json).")
-    ] = None,
-) -> None:
-    """Run the data checks only (features, outcome, identifiers, splits); exit 2 on a fail."""
-    from clinai.runs import check_data as run_checks
-
-    run_checks(config, overrides=set_ or (), out=out)
-
-
 @app.command()
 def datasets() -> None:
     """List the bundled public clinical datasets."""
