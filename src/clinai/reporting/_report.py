@@ -17,6 +17,7 @@ from clinai._utils import atomic_write_text
 from clinai.reporting import _sanitize as s
 from clinai.reporting._card import _acceptance, _features, _importance, _subgroups, _thresholds
 from clinai.reporting._format import NumberFormatter
+from clinai.reporting._quality_view import quality_view
 from clinai.reporting._regulatory import (
     ANNEX_IV_CITATION,
     TRIPOD_AI_CITATION,
@@ -309,6 +310,7 @@ def _report_view(
         "importance": _importance(importance),
         "cohort_flow": _cohort_flow(context.get("cohort_flow")),
         "population_rows": _population_rows(context.get("population_summary"), fmt),
+        "data_quality": quality_view(context.get("data_quality")),
         "dataset": {k: s.scalar(dataset.get(k)) for k in (
             "name", "title", "package", "licence", "citation", "url", "n_rows")},
         "split": {

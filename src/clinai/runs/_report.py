@@ -97,6 +97,12 @@ def build_context(
         "population_summary": table_one(manifest["population_summary"]),
         "features": manifest["features"],
         "previous": previous,
+        # written by the prepare stage (absent in run directories made before it existed)
+        "data_quality": (
+            run_dir.read_json("data_quality.json", stage="prepare")
+            if run_dir.file("data_quality.json").is_file()
+            else None
+        ),
         "split": manifest["split"],
         "model": {
             "family": training["selected"],
