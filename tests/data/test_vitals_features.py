@@ -224,3 +224,33 @@ def test_bad_input_is_one_clear_line(vitals) -> None:
         window_features(vitals, _preds(["2024-03-01"]), windows=["soon"])
     with pytest.raises(DataError, match=re.escape("vitals Parquet 'nowhere.parquet' not found")):
         window_features("nowhere.parquet", _preds(["2024-03-01"]))
+
+
+def test_chunking_does_not_change_anything(vitals) -> None:
+    preds = pd.concat(
+        [_preds(["2024-03-01 09:00", "2024-03-02 13:00"], [s, s]) for s in (5, 1, 3, 2, 4)],
+        ignore_index=True,
+    )
+    whole = window_features(vitals, preds, parameters=PARAMETERS)
+    # a few hundred bucket rows per chunk: every stay boundary is a cut
+    pieces = window_features(vitals, preds, parameters=PARAMETERS, chunk_rows=300)
+    pd.testing.assert_frame_equal(whole, pieces)
+
+
+def test_slopes_stay_exact_late_in_a_long_stay() -> None:
+    rng = np.random.default_rng(3)
+    minutes = np.arange(0, 30 * 24 * 60, 1)
+    times = pd.Timestamp("2024-01-01") + pd.to_timedelta(minutes, unit="min")
+    vitals = pd.DataFrame(
+        {
+            "stay_id": 1,
+            "time": times,
+            "parameter": "heart_rate",
+            "value": 70 + minutes / 600 + rng.normal(0, 5, len(minutes)),
+        }
+    )
+    preds = _preds(["2024-01-30 12:00", "2024-01-30 12:15"], [1, 1])
+    got = window_features(vitals, preds, parameters=["heart_rate"], windows=["15min", "1h"])
+    expected = reference_features(vitals, preds, ["heart_rate"], ["15min", "1h"])
+    for name in ("heart_rate_15min_slope", "heart_rate_1h_slope"):
+        np.testing.assert_allclose(got[name], expected[name], rtol=1e-7)

@@ -32,7 +32,7 @@ import logging
 import math
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -202,110 +202,204 @@ def _vitals_source(vitals: str | Path | Sequence[str | Path] | pd.DataFrame) -> 
     return f"read_parquet([{quoted}])"
 
 
-def _feature_sql(
-    source: str,
-    parameters: Sequence[str],
-    windows: Sequence[tuple[str, int]],
-    width_us: int,
-) -> tuple[str, list[str]]:
-    hours = width_us / _US_PER_HOUR
-    quoted = ", ".join(f"'{p}'" for p in parameters)
-    frames = []
-    window_columns = []
-    for label, window_us in windows:
-        span = window_us // width_us
-        frames.append(
-            f"w_{label} AS (PARTITION BY stay_id, parameter ORDER BY k "
-            f"RANGE BETWEEN {span} PRECEDING AND 1 PRECEDING)"
-        )
-        window_columns.append(
-            f"sum(n) OVER w_{label} AS n_{label}, sum(sv) OVER w_{label} AS sv_{label}, "
-            f"min(mn) OVER w_{label} AS mn_{label}, max(mx) OVER w_{label} AS mx_{label}, "
-            f"sum(st) OVER w_{label} AS st_{label}, sum(stt) OVER w_{label} AS stt_{label}, "
-            f"sum(stv) OVER w_{label} AS stv_{label}"
-        )
-    frames.append(
-        "w_all AS (PARTITION BY stay_id, parameter ORDER BY k "
-        "RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
-    )
-    outputs = []
-    names = []
-    for parameter in parameters:
-        where = f"FILTER (WHERE parameter = '{parameter}')"
-        outputs.append(f'first(last_v) {where} AS "{parameter}_last"')
-        outputs.append(
-            f"first((t_us - last_t) / {_US_PER_HOUR}::DOUBLE) {where} "
-            f'AS "{parameter}_hours_since_last"'
-        )
-        names += [f"{parameter}_last", f"{parameter}_hours_since_last"]
-        for label, _ in windows:
-            n, st, stt = f"n_{label}", f"st_{label}", f"stt_{label}"
-            variance = f"({stt} / {n} - ({st} / {n}) * ({st} / {n}))"
-            slope = (
-                f"CASE WHEN {n} >= 2 AND {variance} > {_MIN_TIME_VARIANCE!r}::DOUBLE THEN "
-                f"({n} * stv_{label} - {st} * sv_{label}) / ({n} * {stt} - {st} * {st}) END"
-            )
-            stats = {
-                "count": f"coalesce({n}, 0)",
-                "mean": f"sv_{label} / {n}",
-                "min": f"mn_{label}",
-                "max": f"mx_{label}",
-                "slope": slope,
-            }
-            for stat in WINDOW_STATISTICS:
-                name = f"{parameter}_{label}_{stat}"
-                outputs.append(f'first({stats[stat]}) {where} AS "{name}"')
-                names.append(name)
-    sql = f"""
-WITH preds AS (
-    SELECT pred_row, stay_id, t_us, t_us // {width_us} AS k FROM prediction_times
-),
-origins AS (
-    SELECT stay_id, min(k) AS k0 FROM preds GROUP BY stay_id
-),
-raw AS (
-    SELECT v.stay_id, v.parameter, v.value::DOUBLE AS value,
+def _bucket_sql(source: str, width_us: int, parameters: Sequence[str]) -> str:
+    # one row of sufficient statistics per stay, parameter and bucket, in stay order;
+    # dt is the time from the bucket start in hours, so the moments stay small
+    dt = f"((t - k * {width_us}) / {_US_PER_HOUR}::DOUBLE)"
+    names = ", ".join(f"'{name}'" for name in parameters)
+    return f"""
+WITH raw AS (
+    SELECT s.sidx, p.pidx, v.value::DOUBLE AS value,
            epoch_us(v.time::TIMESTAMP) AS t, t // {width_us} AS k
-    FROM {source} AS v SEMI JOIN origins USING (stay_id)
-    WHERE v.parameter IN ({quoted}) AND v.value IS NOT NULL
-),
-buckets AS (
-    SELECT stay_id, parameter, k,
-           count(*) AS n, sum(value) AS sv, min(value) AS mn, max(value) AS mx,
-           sum((t - k * {width_us}) / {_US_PER_HOUR}::DOUBLE) AS s1,
-           sum(((t - k * {width_us}) / {_US_PER_HOUR}::DOUBLE) ** 2) AS s2,
-           sum((t - k * {width_us}) / {_US_PER_HOUR}::DOUBLE * value) AS s1v,
-           max(t) AS last_t, arg_max(value, t) AS last_v
-    FROM raw GROUP BY stay_id, parameter, k
-),
-shifted AS (
-    -- time moments about the stay's first prediction (hours), so slopes keep precision
-    SELECT b.stay_id, b.parameter, b.k, n, sv, mn, mx, last_t, last_v,
-           s1 + n * c AS st, s2 + 2 * c * s1 + n * c * c AS stt, s1v + c * sv AS stv,
-           NULL::BIGINT AS pred_row, NULL::BIGINT AS t_us
-    FROM (SELECT *, (k - k0) * {hours!r}::DOUBLE AS c
-          FROM buckets JOIN origins USING (stay_id)) AS b
-),
-markers AS (
-    SELECT p.stay_id, par.parameter, p.k, NULL::BIGINT AS n, NULL::DOUBLE AS sv,
-           NULL::DOUBLE AS mn, NULL::DOUBLE AS mx, NULL::BIGINT AS last_t,
-           NULL::DOUBLE AS last_v, NULL::DOUBLE AS st, NULL::DOUBLE AS stt,
-           NULL::DOUBLE AS stv, p.pred_row, p.t_us
-    FROM preds AS p CROSS JOIN (SELECT unnest([{quoted}]) AS parameter) AS par
-),
-windowed AS (
-    SELECT pred_row, parameter, t_us,
-           max(last_t) OVER w_all AS last_t,
-           arg_max(last_v, last_t) OVER w_all AS last_v,
-           {", ".join(window_columns)}
-    FROM (SELECT * FROM shifted UNION ALL SELECT * FROM markers)
-    WINDOW {", ".join(frames)}
-    QUALIFY pred_row IS NOT NULL
+    FROM {source} AS v
+    JOIN stay_index AS s ON v.stay_id = s.stay_id
+    JOIN parameter_index AS p ON v.parameter::VARCHAR = p.parameter
+    WHERE v.value IS NOT NULL AND v.time IS NOT NULL AND v.parameter::VARCHAR IN ({names})
 )
-SELECT pred_row, {", ".join(outputs)}
-FROM windowed GROUP BY pred_row ORDER BY pred_row
+SELECT sidx, pidx, k, count(*) AS n, sum(value) AS sv, min(value) AS mn, max(value) AS mx,
+       sum({dt}) AS s1, sum({dt} * {dt}) AS s2, sum({dt} * value) AS s1v,
+       max(t) AS last_t, arg_max(value, t) AS last_v
+FROM raw GROUP BY sidx, pidx, k ORDER BY sidx, pidx, k
 """
-    return sql, names
+
+
+def _block_cumsum(values: np.ndarray, block: int) -> np.ndarray:
+    # column-wise cumulative sums restarted every `block` rows, so differences have small
+    # magnitudes (no cancellation against a running total over the whole chunk)
+    rows = -(-len(values) // block) * block
+    padded = np.zeros((rows, values.shape[1]), dtype=values.dtype)
+    padded[: len(values)] = values
+    return np.cumsum(padded.reshape(-1, block, values.shape[1]), axis=1).reshape(rows, -1)
+
+
+def _window_sum(local: np.ndarray, lo: np.ndarray, hi: np.ndarray, block: int) -> np.ndarray:
+    """Sum each column over positions [lo, hi), from block-local cumulative sums.
+
+    A window spans at most two blocks: the part of the first block from ``lo``
+    to its end, plus the start of the next block up to ``hi - 1``.
+    """
+    top = len(local) - 1
+    present = hi > lo
+    last = np.clip(hi - 1, 0, top)
+    before = np.clip(lo - 1, 0, top)
+    block_end = np.clip((lo // block + 1) * block - 1, 0, top)
+    spans_two = present & (lo // block != last // block)
+    has_before = present & (lo % block != 0)
+    total = local[last] * present[:, None]
+    total += local[block_end] * spans_two[:, None]
+    total -= local[before] * has_before[:, None]
+    return total
+
+
+class _SparseTable:
+    """Range minimum or maximum over positions in O(1) per query (windows up to `span`)."""
+
+    def __init__(self, values: np.ndarray, span: int, op: np.ufunc, fill: float) -> None:
+        self.op = op
+        self.levels = [values]
+        width = 1
+        while width * 2 <= span:
+            previous = self.levels[-1]
+            shifted = np.full_like(previous, fill)
+            if width < len(previous):
+                shifted[: len(previous) - width] = previous[width:]
+            self.levels.append(op(previous, shifted))
+            width *= 2
+
+    def query(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        length = np.maximum(hi - lo, 1)
+        level = np.floor(np.log2(length)).astype(np.int64)
+        level = np.minimum(level, len(self.levels) - 1)
+        out = np.full(len(lo), np.nan)
+        size = len(self.levels[0])
+        if size == 0:
+            return out
+        top = size - 1  # empty windows may point past the end; their result is dropped
+        for j in np.unique(level):
+            rows = level == j
+            table = self.levels[j]
+            a = table[np.minimum(lo[rows], top)]
+            b = table[np.minimum(np.maximum(hi[rows] - (1 << int(j)), lo[rows]), top)]
+            out[rows] = self.op(a, b)
+        return np.where(hi > lo, out, np.nan)
+
+
+def _positions(
+    groups: np.ndarray, k: np.ndarray, query_groups: np.ndarray, query_k: np.ndarray
+) -> np.ndarray:
+    """For each query, the first position whose (group, bucket) is not below it.
+
+    ``groups`` and ``k`` are sorted lexically. Both parts are packed into one int64
+    key when they fit (queries outside the buckets' range are clipped to its ends,
+    which does not move them), otherwise a lexical sort decides.
+    """
+    if len(k) == 0:
+        return np.zeros(len(query_k), dtype=np.int64)
+    k_min, k_max = int(k.min()), int(k.max())
+    g_min = int(min(groups.min(), query_groups.min()))
+    width = k_max - k_min + 3
+    if (int(max(groups.max(), query_groups.max())) - g_min + 1) * width < 2**62:
+        key = (groups - g_min) * width + (k - k_min + 1)
+        clipped = np.clip(query_k, k_min - 1, k_max + 1) - k_min + 1
+        return np.searchsorted(key, (query_groups - g_min) * width + clipped, side="left")
+    all_groups = np.concatenate([groups, query_groups])
+    all_k = np.concatenate([k, query_k])
+    is_query = np.concatenate([np.zeros(len(groups), bool), np.ones(len(query_groups), bool)])
+    # at equal keys the query sorts first, so it counts only the buckets strictly below it
+    order = np.lexsort((~is_query, all_k, all_groups))
+    bucket_before = np.cumsum(~is_query[order]) - (~is_query[order])
+    out = np.empty(len(query_groups), dtype=np.int64)
+    sorted_query = is_query[order]
+    out[order[sorted_query] - len(groups)] = bucket_before[sorted_query]
+    return out
+
+
+def _chunk_features(
+    buckets: dict[str, np.ndarray],
+    preds: dict[str, np.ndarray],
+    n_parameters: int,
+    spans: Sequence[int],
+    hours: float,
+) -> np.ndarray:
+    """Features (rows: predictions, columns: parameter-major) for one chunk of whole stays."""
+    group = buckets["sidx"].astype(np.int64) * n_parameters + buckets["pidx"]
+    k = buckets["k"]
+    n_stats = 2 + len(spans) * len(WINDOW_STATISTICS)
+    n_pred = len(preds["sidx"])
+    out = np.full((n_pred, n_parameters, n_stats), np.nan)
+    if len(group) == 0:  # no vitals at all for these stays: counts 0, the rest missing
+        for w in range(len(spans)):
+            out[:, :, 2 + w * len(WINDOW_STATISTICS)] = 0
+    if n_pred == 0 or len(group) == 0:
+        return out.reshape(n_pred, -1)
+    # per bucket: its bucket index relative to its group's first bucket (exact integers)
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else group
+    first_k = np.repeat(k[starts], np.diff(np.r_[starts, len(k)]))
+    k_rel = k - first_k
+    n = buckets["n"].astype(np.int64)
+    block = max(max(spans), 1)
+    # integer sums (exact; int64 wraps consistently, so differences stay exact) and float sums
+    integers = _block_cumsum(np.column_stack([n, n * k_rel, n * k_rel * k_rel]), block)
+    floats = _block_cumsum(
+        np.column_stack(
+            [
+                buckets["sv"],
+                buckets["s1"],
+                buckets["s2"],
+                buckets["s1v"],
+                k_rel * buckets["s1"],
+                k_rel * buckets["sv"],
+            ]
+        ),
+        block,
+    )
+    minimum = _SparseTable(buckets["mn"], block, np.minimum, np.inf)
+    maximum = _SparseTable(buckets["mx"], block, np.maximum, -np.inf)
+
+    # every (prediction, parameter) pair is a query
+    q_group = (
+        preds["sidx"].astype(np.int64)[:, None] * n_parameters + np.arange(n_parameters)
+    ).ravel()
+    q_k = np.repeat(preds["k"], n_parameters)
+    searches = [q_k] + [q_k - span for span in spans]
+    found = _positions(group, k, np.tile(q_group, len(searches)), np.concatenate(searches))
+    found = found.reshape(len(searches), -1)
+    hi = found[0]
+    group_start = _positions(group, k, q_group, np.full(len(q_group), np.iinfo(np.int64).min))
+    has_last = hi > group_start
+    previous = np.maximum(hi - 1, 0)
+    stats = out.reshape(n_pred * n_parameters, n_stats)
+    stats[:, 0] = np.where(has_last, buckets["last_v"][previous], np.nan)
+    since = (np.repeat(preds["t_us"], n_parameters) - buckets["last_t"][previous]) / _US_PER_HOUR
+    stats[:, 1] = np.where(has_last, since, np.nan)
+    # the query's bucket relative to its group's first bucket
+    q_first = np.where(has_last, first_k[previous], 0)
+    kq = q_k - q_first
+    for w in range(len(spans)):
+        lo = np.maximum(found[w + 1], group_start)
+        column = 2 + w * len(WINDOW_STATISTICS)
+
+        count, nk, nkk = _window_sum(integers, lo, hi, block).T
+        sum_v, s1, s2, s1v, ks1, ksv = _window_sum(floats, lo, hi, block).T
+        # sums of powers of (k - kq); integer parts are exact (int64 wraps consistently)
+        n_kappa = nk - kq * count
+        n_kappa2 = nkk - 2 * kq * nk + kq * kq * count
+        kappa_s1 = ks1 - kq * s1
+        kappa_sv = ksv - kq * sum_v
+        sum_tau = hours * n_kappa + s1
+        sum_tau2 = hours * hours * n_kappa2 + 2 * hours * kappa_s1 + s2
+        sum_tau_v = hours * kappa_sv + s1v
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = sum_v / count
+            variance = sum_tau2 / count - (sum_tau / count) ** 2
+            slope = (count * sum_tau_v - sum_tau * sum_v) / (count * sum_tau2 - sum_tau**2)
+        defined = (count >= 2) & (variance > _MIN_TIME_VARIANCE)
+        stats[:, column] = count
+        stats[:, column + 1] = np.where(count > 0, mean, np.nan)
+        stats[:, column + 2] = minimum.query(lo, hi)
+        stats[:, column + 3] = maximum.query(lo, hi)
+        stats[:, column + 4] = np.where(defined, slope, np.nan)
+    return out.reshape(n_pred, -1)
 
 
 def _connect(
@@ -315,7 +409,6 @@ def _connect(
 
     connection = duckdb.connect()
     connection.execute(f"SET temp_directory = '{temp_directory}'")
-    connection.execute("SET preserve_insertion_order = false")
     if threads is not None:
         connection.execute(f"SET threads = {int(threads)}")
     if memory_limit is not None:
@@ -341,7 +434,7 @@ def _prepare(
     return preds, chosen, parsed, width
 
 
-def _run(
+def _iterate(
     vitals: str | Path | Sequence[str | Path] | pd.DataFrame,
     preds: pd.DataFrame,
     parameters: list[str],
@@ -350,30 +443,100 @@ def _run(
     *,
     threads: int | None,
     memory_limit: str | None,
-    out_path: Path | None,
-) -> tuple[pd.DataFrame | None, list[str]]:
+    chunk_rows: int,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (prediction rows, feature block) per chunk of whole stays, every row once."""
     import duckdb
 
     source = _vitals_source(vitals)
-    sql, names = _feature_sql(source, parameters, windows, width)
+    stay_codes, stay_values = pd.factorize(preds["stay_id"], sort=False)
+    preds = preds.assign(sidx=stay_codes, k=preds["t_us"] // width)
+    preds = preds.sort_values(["sidx", "pred_row"], kind="stable")
+    sidx_sorted = preds["sidx"].to_numpy()
+    spans = [window_us // width for _, window_us in windows]
+    hours = width / _US_PER_HOUR
+    done = np.zeros(len(stay_values), dtype=bool)
+
+    def block(
+        lo_sidx: int, hi_sidx: int, buckets: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        a, b = np.searchsorted(sidx_sorted, [lo_sidx, hi_sidx + 1])
+        part = preds.iloc[a:b]
+        done[lo_sidx : hi_sidx + 1] = True
+        arrays = {name: part[name].to_numpy() for name in ("sidx", "k", "t_us")}
+        features = _chunk_features(buckets, arrays, len(parameters), spans, hours)
+        return part["pred_row"].to_numpy(), features
+
     with tempfile.TemporaryDirectory(prefix="clinai-duckdb-") as spill:
         connection = _connect(threads, memory_limit, spill)
         try:
-            connection.register("prediction_times", preds)
+            connection.register(
+                "stay_index",
+                pd.DataFrame({"stay_id": stay_values, "sidx": np.arange(len(stay_values))}),
+            )
+            connection.register(
+                "parameter_index",
+                pd.DataFrame({"parameter": parameters, "pidx": np.arange(len(parameters))}),
+            )
             if isinstance(vitals, pd.DataFrame):
                 connection.register("vitals_frame", vitals)
-            if out_path is None:
-                return connection.execute(sql).df(), names
-            tmp = out_path.with_name(out_path.name + ".tmp")
-            escaped = str(tmp).replace("'", "''")
-            connection.execute(f"COPY ({sql}) TO '{escaped}' (FORMAT parquet)")
-            tmp.replace(out_path)
-            return None, names
+            reader = connection.sql(_bucket_sql(source, width, parameters)).to_arrow_reader(
+                min(chunk_rows, 1_000_000)
+            )
+            pending: list[pd.DataFrame] = []
+            pending_rows = 0
+            for batch in reader:
+                pending.append(batch.to_pandas())
+                pending_rows += batch.num_rows
+                if pending_rows < chunk_rows:
+                    continue
+                frame = pd.concat(pending, ignore_index=True)
+                # keep the last stay for the next chunk: its buckets may continue
+                last = frame["sidx"].iloc[-1]
+                cut = int(np.searchsorted(frame["sidx"].to_numpy(), last))
+                if cut == 0:
+                    continue
+                head = frame.iloc[:cut]
+                pending, pending_rows = [frame.iloc[cut:]], len(frame) - cut
+                arrays = {c: head[c].to_numpy() for c in head.columns}
+                yield block(int(head["sidx"].iloc[0]), int(last) - 1, arrays)
+            if pending_rows:
+                frame = pd.concat(pending, ignore_index=True)
+                arrays = {c: frame[c].to_numpy() for c in frame.columns}
+                yield block(int(frame["sidx"].iloc[0]), int(frame["sidx"].iloc[-1]), arrays)
         except duckdb.Error as exc:
             reason = " ".join(str(exc).split())[:200]
             raise DataError(BAD_VITALS_FILE.format(path=vitals, reason=reason)) from exc
         finally:
             connection.close()
+    # stays without any vitals: every feature missing, counts 0
+    empty_stays = np.flatnonzero(~done)
+    if len(empty_stays):
+        rows = preds.loc[preds["sidx"].isin(empty_stays)]
+        no_buckets = {
+            name: np.array(
+                [], dtype=np.int64 if name in ("sidx", "pidx", "k", "n", "last_t") else float
+            )
+            for name in (
+                "sidx",
+                "pidx",
+                "k",
+                "n",
+                "sv",
+                "mn",
+                "mx",
+                "s1",
+                "s2",
+                "s1v",
+                "last_t",
+                "last_v",
+            )
+        }
+        arrays = {name: rows[name].to_numpy() for name in ("sidx", "k", "t_us")}
+        yield (
+            rows["pred_row"].to_numpy(),
+            _chunk_features(no_buckets, arrays, len(parameters), spans, hours),
+        )
 
 
 def window_features(
@@ -387,6 +550,7 @@ def window_features(
     bucket: str = "1h",
     threads: int | None = None,
     memory_limit: str | None = None,
+    chunk_rows: int = 2_000_000,
 ) -> pd.DataFrame:
     """Compute vital-sign features as of each prediction time (see the module docstring).
 
@@ -410,6 +574,8 @@ def window_features(
         every window and prediction offset (results are exact for any bucket).
     threads, memory_limit : optional
         DuckDB settings (e.g. ``threads=2``, ``memory_limit="3GB"``).
+    chunk_rows : int, default 2,000,000
+        Bucket rows (of whole stays) combined at a time; memory grows with it.
 
     Returns
     -------
@@ -441,7 +607,9 @@ def window_features(
     preds, chosen, parsed, width = _prepare(
         prediction_times, windows, parameters, stay_column, time_column, bucket
     )
-    result, names = _run(
+    names = window_feature_names(chosen, [label for label, _ in parsed])
+    matrix = np.full((len(preds), len(names)), np.nan)
+    for rows, block in _iterate(
         vitals,
         preds,
         chosen,
@@ -449,10 +617,10 @@ def window_features(
         width,
         threads=threads,
         memory_limit=memory_limit,
-        out_path=None,
-    )
-    assert result is not None
-    features = result.drop(columns="pred_row")[names]
+        chunk_rows=chunk_rows,
+    ):
+        matrix[rows] = block
+    features = pd.DataFrame(matrix, columns=names)
     for name in names:
         if name.endswith("_count"):
             features[name] = features[name].astype(np.int64)
@@ -462,7 +630,7 @@ def window_features(
         [
             prediction_times[[stay_column, time_column]].reset_index(drop=True),
             pd.DataFrame({"any_vitals_before": any_before}),
-            features.reset_index(drop=True),
+            features,
         ],
         axis=1,
     )
@@ -485,12 +653,13 @@ def write_window_features(
     bucket: str = "1h",
     threads: int | None = None,
     memory_limit: str | None = None,
+    chunk_rows: int = 2_000_000,
 ) -> WindowFeaturesSummary:
     """Stream the features of :func:`window_features` to a Parquet file.
 
     The file has ``pred_row`` (the row of ``prediction_times``, 0-based) and
-    the :func:`window_feature_names` columns; DuckDB writes it without building a
-    DataFrame, so the result need not fit in memory. It is written to a
+    the :func:`window_feature_names` columns, written chunk by chunk (of whole
+    stays, not in ``pred_row`` order), so the result need not fit in memory. It is written to a
     temporary name and renamed, so a failed run leaves no file that looks
     complete. The parameters are those of :func:`window_features`.
 
@@ -499,30 +668,42 @@ def write_window_features(
     WindowFeaturesSummary
         The path, the number of prediction times and of those without vitals.
     """
-    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     out = Path(out_path)
     preds, chosen, parsed, width = _prepare(
         prediction_times, windows, parameters, stay_column, time_column, bucket
     )
-    _, names = _run(
-        vitals,
-        preds,
-        chosen,
-        parsed,
-        width,
-        threads=threads,
-        memory_limit=memory_limit,
-        out_path=out,
-    )
-    last = " AND ".join(f'"{p}_last" IS NULL' for p in chosen)
-    escaped = str(out).replace("'", "''")
-    with duckdb.connect() as connection:
-        fetched = connection.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE {last}) FROM '{escaped}'"
-        ).fetchone()
-    assert fetched is not None
-    total, missing = int(fetched[0]), int(fetched[1])
+    names = window_feature_names(chosen, [label for label, _ in parsed])
+    counts = [i for i, name in enumerate(names) if name.endswith("_count")]
+    lasts = [names.index(f"{p}_last") for p in chosen]
+    fields = [pa.field("pred_row", pa.int64())] + [
+        pa.field(name, pa.int64() if name.endswith("_count") else pa.float64()) for name in names
+    ]
+    schema = pa.schema(fields)
+    tmp = out.with_name(out.name + ".tmp")
+    total = missing = 0
+    # features are mostly distinct floats: dictionary encoding only costs time
+    with pq.ParquetWriter(tmp, schema, use_dictionary=False) as writer:
+        for rows, block in _iterate(
+            vitals,
+            preds,
+            chosen,
+            parsed,
+            width,
+            threads=threads,
+            memory_limit=memory_limit,
+            chunk_rows=chunk_rows,
+        ):
+            columns = [pa.array(rows, pa.int64())] + [
+                pa.array(block[:, i].astype(np.int64) if i in counts else block[:, i])
+                for i in range(len(names))
+            ]
+            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+            total += len(rows)
+            missing += int(np.isnan(block[:, lasts]).all(axis=1).sum())
+    tmp.replace(out)
     if missing:
         logger.warning(NO_VITALS_BEFORE, missing, total)
     return WindowFeaturesSummary(
