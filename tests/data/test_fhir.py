@@ -313,3 +313,18 @@ def test_unreadable_file_is_one_clear_error(tmp_path) -> None:
     with pytest.raises(DataError, match=re.escape("pass an NDJSON or NDJSON.gz file")):
         read_fhir_ndjson(bad_gzip)
     assert FHIR_FILE_MSG.startswith("FHIR file {file}")
+
+
+def test_vitals_table_feeds_the_vitals_cleaner(export) -> None:
+    from clinai.data import clean_vitals
+
+    vitals = read_fhir_ndjson(export).vitals
+    cleaned, report = clean_vitals(vitals.drop(columns=["patient_id"]), source="FHIR")
+    got = dict(zip(cleaned["parameter"], cleaned["value"], strict=True))
+    # every unit and parameter is understood; only the second oxygen row of the same
+    # minute (flow and FiO2 both say "on oxygen") is dropped, and counted
+    assert report.to_dict()["dropped"] == {"supplemental_oxygen": {"duplicate": 1}}
+    assert len(cleaned) == len(vitals) - 1
+    assert got["sbp"] == 142.0
+    assert got["temperature"] == pytest.approx(38.4)
+    assert got["consciousness"] == 2.0
