@@ -26,12 +26,14 @@ VARIABLES = ["age", "lactate", "sex"]
 def test_rank_intervals_on_a_hand_made_example() -> None:
     # a dominates in every row, b and c alternate: every resample ranks a first,
     # while b and c swap places between resamples
-    c = np.array([
-        [10.0, 1.0, 0.0],
-        [10.0, 0.0, 1.0],
-        [10.0, 1.0, 0.0],
-        [10.0, 0.0, 1.0],
-    ])
+    c = np.array(
+        [
+            [10.0, 1.0, 0.0],
+            [10.0, 0.0, 1.0],
+            [10.0, 1.0, 0.0],
+            [10.0, 0.0, 1.0],
+        ]
+    )
     result = importance_rank_intervals(c, ["a", "b", "c"], n_boot=400, random_state=3)
     by = {v.variable: v for v in result.variables}
     assert [v.variable for v in result.variables] == ["a", "b", "c"]  # b, c tie: by name
@@ -48,8 +50,14 @@ def test_rank_intervals_equal_a_direct_loop_over_the_same_resamples() -> None:
     c = rng.normal(size=(80, 4)) * np.array([1.0, 0.9, 0.5, 0.1])
     names = ["w", "x", "y", "z"]
     calls: list[tuple[int, int]] = []
-    result = importance_rank_intervals(c, names, n_boot=150, ci_level=0.9, random_state=11,
-                                       progress=lambda done, total: calls.append((done, total)))
+    result = importance_rank_intervals(
+        c,
+        names,
+        n_boot=150,
+        ci_level=0.9,
+        random_state=11,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     ranks = []
     for index in bootstrap_indices(80, n_boot=150, random_state=11):
         means = pd.Series(np.abs(c[index]).mean(axis=0), index=names)
@@ -79,10 +87,12 @@ def contributions() -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng(5)
     n = 60
     c = rng.normal(size=(n, 3))
-    sensitive = pd.DataFrame({
-        "sex": rng.choice(["F", "M"], n),
-        "age_band": np.where(np.arange(n) < 3, "<18", rng.choice(["18-64", "65+"], n)),
-    })
+    sensitive = pd.DataFrame(
+        {
+            "sex": rng.choice(["F", "M"], n),
+            "age_band": np.where(np.arange(n) < 3, "<18", rng.choice(["18-64", "65+"], n)),
+        }
+    )
     sensitive.loc[5, "sex"] = None
     y = np.tile([0, 1], n // 2)
     return c, sensitive, y
@@ -111,8 +121,12 @@ def test_subgroup_importance_equals_a_pandas_groupby(contributions) -> None:
     assert band.groups[0].group == "18-64" and band.groups[-1].group == "<18"
     assert band.groups[-1].suppressed and all(g.n is None for g in band.groups)
     as_dict = band.to_dict()
-    assert as_dict["groups"][-1] == {"group": "<18", "n": None, "suppressed": True,
-                                     "importance": {}}
+    assert as_dict["groups"][-1] == {
+        "group": "<18",
+        "n": None,
+        "suppressed": True,
+        "importance": {},
+    }
     json.dumps([r.to_dict() for r in result], allow_nan=False)
 
 
@@ -122,8 +136,7 @@ def test_subgroup_importance_suppresses_groups_with_few_events(contributions) ->
     males = (sensitive["sex"] == "M").to_numpy()
     y[males] = 0
     y[np.flatnonzero(males)[:3]] = 1  # three events among the men
-    result = subgroup_importance(c, VARIABLES, sensitive[["sex"]].fillna("F"), y_true=y,
-                                 min_cell=5)
+    result = subgroup_importance(c, VARIABLES, sensitive[["sex"]].fillna("F"), y_true=y, min_cell=5)
     cells = {cell.group: cell for cell in result[0].groups}
     assert cells["M"].suppressed and not cells["F"].suppressed
     with pytest.raises(DataError, match="sensitive_features has 59 rows"):
@@ -138,11 +151,13 @@ def test_dependence_of_numeric_and_categorical_variables() -> None:
     ward = rng.choice(["icu", "medical", "surgical"], n, p=[0.3, 0.68, 0.02])
     c_age = 0.03 * (np.nan_to_num(age, nan=55.0) - 55)
     c_ward = np.select([ward == "icu", ward == "medical"], [0.8, -0.2], -0.5) + rng.normal(
-        0, 0.05, n)
+        0, 0.05, n
+    )
     c = np.column_stack([c_age, c_ward, rng.normal(0, 0.01, n)])
     X = pd.DataFrame({"age": age, "ward": ward, "noise": rng.normal(size=n)})
-    result = dependence_data(c, ["age", "ward", "noise"], X, top=["age", "ward"], max_points=150,
-                             trim=0.01, min_cell=10)
+    result = dependence_data(
+        c, ["age", "ward", "noise"], X, top=["age", "ward"], max_points=150, trim=0.01, min_cell=10
+    )
     age_dep, ward_dep = result
     assert (age_dep.kind, age_dep.rank, age_dep.direction) == ("numeric", 1, "positive")
     assert age_dep.n_missing == 7 and len(age_dep.x) == len(age_dep.shap) == 150
@@ -178,18 +193,46 @@ def test_explain_global_puts_the_pieces_together(contributions) -> None:
     names = ("age", "lactate", "sex_F", "sex_M")
     mapping = {"age": "age", "lactate": "lactate", "sex_F": "sex", "sex_M": "sex"}
     rng = np.random.default_rng(0)
-    X = pd.DataFrame({"age": rng.normal(60, 10, 60), "lactate": rng.normal(2, 1, 60),
-                      "sex": sensitive["sex"].fillna("F")})
-    shap = ShapValues(values=values, X_rows=values, rows=np.arange(60), base_value=-1.0,
-                      method="test", scale="log-odds", feature_names=names)
-    result = explain_global(shap, feature_to_variable=mapping, X=X, sensitive_features=sensitive,
-                            y_true=y, n_boot=50, top_k=2, min_cell=5)
+    X = pd.DataFrame(
+        {
+            "age": rng.normal(60, 10, 60),
+            "lactate": rng.normal(2, 1, 60),
+            "sex": sensitive["sex"].fillna("F"),
+        }
+    )
+    shap = ShapValues(
+        values=values,
+        X_rows=values,
+        rows=np.arange(60),
+        base_value=-1.0,
+        method="test",
+        scale="log-odds",
+        feature_names=names,
+    )
+    result = explain_global(
+        shap,
+        feature_to_variable=mapping,
+        X=X,
+        sensitive_features=sensitive,
+        y_true=y,
+        n_boot=50,
+        top_k=2,
+        min_cell=5,
+    )
     order = [v.variable for v in result.importance.variables]
     assert [d.variable for d in result.dependence] == order[:2]
     assert {v.variable for v in result.rank_intervals.variables} == {"age", "lactate", "sex"}
     assert [s.attribute for s in result.subgroups] == ["sex", "age_band"]
     out = result.to_dict()
-    assert set(out) == {"method", "n_rows", "variables", "scale", "rank_intervals",
-                        "subgroup_importance", "dependence", "profiles"}
+    assert set(out) == {
+        "method",
+        "n_rows",
+        "variables",
+        "scale",
+        "rank_intervals",
+        "subgroup_importance",
+        "dependence",
+        "profiles",
+    }
     assert out["profiles"] == [] and out["scale"] == "log-odds"
     json.dumps(out, allow_nan=False)

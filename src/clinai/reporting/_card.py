@@ -18,6 +18,7 @@ from typing import Any
 
 from clinai._utils import atomic_write_text, to_jsonable
 from clinai.reporting import _sanitize as s
+from clinai.reporting._explain_view import dependence_images, explanation_view
 from clinai.reporting._locales import get_language_names
 from clinai.reporting._render import render, translator
 
@@ -410,6 +411,7 @@ def build_model_card(
             "natural_frequencies": _natural_frequencies(thresholds),
             "acceptance": acceptance,
             "importance": _importance(importance),
+            "explanations": explanation_view(importance),
             "subgroups": subgroups,
             "dataset": {
                 key: s.scalar(dataset.get(key))
@@ -442,8 +444,11 @@ def _use_case_view(card: Mapping[str, Any], language: str) -> tuple[dict[str, An
     return view, english_only
 
 
-def _render_card(card: Mapping[str, Any], language: str) -> tuple[str, str]:
+def _render_card(
+    card: Mapping[str, Any], language: str, images: Mapping[str, Path | str] | None = None
+) -> tuple[str, str]:
     strings, fmt = translator(language)
+    explanations = s.mapping(card.get("clinai")).get("explanations")
     use_case, english_only = _use_case_view(card, language)
     variables = {
         "card": card,
@@ -454,6 +459,8 @@ def _render_card(card: Mapping[str, Any], language: str) -> tuple[str, str]:
         "fmt": fmt,
         "lang": language,
         "max_variables": _MAX_CARD_VARIABLES,
+        "x": explanations,
+        "explain_images": dependence_images(images, explanations, strings),
     }
     return render("model_card.md.j2", **variables), render("model_card.html.j2", **variables)
 
@@ -463,6 +470,7 @@ def write_model_card(
     out_dir: str | Path,
     *,
     languages: Iterable[str] = ("en", "da"),
+    images: Mapping[str, Path | str] | None = None,
 ) -> dict[str, Path]:
     """Write the model card as JSON, Markdown and HTML, in English and other languages.
 
@@ -481,6 +489,9 @@ def write_model_card(
         Destination folder; created if needed.
     languages : iterable of str, default=("en", "da")
         Codes from :func:`get_language_names`.
+    images : mapping of str to path, optional
+        Plots from :func:`render_plots`; the ``dependence_<rank>`` plots are
+        embedded in the HTML card's "why the model flags a patient" section.
 
     Returns
     -------
@@ -502,7 +513,7 @@ def write_model_card(
                                       allow_nan=False) + "\n",
     }
     for language in ["en", *[lang for lang in wanted if lang != "en"]]:
-        markdown, html = _render_card(card, language)
+        markdown, html = _render_card(card, language, images)
         suffix = "" if language == "en" else f".{language}"
         rendered[f"model_card{suffix}.md"] = markdown
         rendered[f"model_card{suffix}.html"] = html

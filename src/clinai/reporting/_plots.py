@@ -215,6 +215,68 @@ def _subgroups(metrics: Mapping[str, Any], importance: _Importance) -> Figure | 
     return fig
 
 
+def _dependence(entry: Mapping[str, Any]) -> Figure | None:
+    """Scatter (numeric) or box plot per level (categorical) of a variable's SHAP values."""
+    variable = str(entry.get("variable"))
+    if entry.get("kind") == "numeric":
+        points = [
+            (x, y) for pair in entry.get("points") or []
+            if isinstance(pair, Sequence) and len(pair) == 2
+            and (x := estimate_parts(pair[0])[0]) is not None
+            and (y := estimate_parts(pair[1])[0]) is not None
+        ]
+        if len(points) < 2:
+            return None
+        fig = _new_figure(5.5, 3.8)
+        ax = fig.add_subplot()
+        ax.scatter([p[0] for p in points], [p[1] for p in points], s=12, alpha=0.6,
+                   color=_MODEL_COLOUR, linewidths=0)
+        ax.set(xlabel=variable, title=f"Dependence: {variable}")
+    else:
+        stats: list[dict[str, Any]] = []
+        labels: list[str] = []
+        hidden: list[str] = []
+        for level in entry.get("levels") or []:
+            if not isinstance(level, Mapping):
+                continue
+            keys = ("median", "q1", "q3", "whisker_low", "whisker_high", "mean_shap")
+            values = [estimate_parts(level.get(k))[0] for k in keys]
+            if level.get("suppressed") or any(v is None for v in values):
+                hidden.append(str(level.get("level")))
+                continue
+            med, q1, q3, low, high, mean = values
+            stats.append({"med": med, "q1": q1, "q3": q3, "whislo": low, "whishi": high,
+                          "mean": mean, "fliers": []})
+            labels.append(str(level.get("level")))
+        if not stats:
+            return None
+        fig = _new_figure(5.5, 3.8)
+        ax = fig.add_subplot()
+        ax.bxp(stats, showmeans=True, showfliers=False, patch_artist=False)
+        ax.set_xticks(range(1, len(labels) + 1), labels)
+        title = f"Dependence: {variable}"
+        if hidden:
+            title += f"\n{', '.join(hidden)}: {_SUPPRESSED_LABEL}"
+        ax.set(xlabel=variable, title=title)
+    ax.axhline(0.0, color=_GREY, lw=1, ls="--")
+    ax.set_ylabel("SHAP value (contribution)")
+    return fig
+
+
+def _dependence_plots(importance: _Importance, folder: Path) -> dict[str, Path]:
+    """Write ``dependence_<rank>.png`` for each variable of ``importance["dependence"]``."""
+    written: dict[str, Path] = {}
+    entries = importance.get("dependence") if isinstance(importance, Mapping) else None
+    for entry in entries if isinstance(entries, Sequence) else []:
+        rank = estimate_parts(entry.get("rank"))[0] if isinstance(entry, Mapping) else None
+        fig = _dependence(entry) if rank is not None else None
+        if fig is None or rank is None:
+            continue
+        name = f"dependence_{int(rank)}"
+        written[name] = atomic_write_bytes(folder / f"{name}.png", _png_bytes(fig))
+    return written
+
+
 _PLOTTERS: dict[str, Callable[[Mapping[str, Any], _Importance], Figure | None]] = {
     "roc": _roc,
     "calibration": _calibration,
@@ -253,7 +315,10 @@ def render_plots(
         (calibration.png; smoothed LOWESS curve with its CI band and the diagonal),
         ``decision_curve`` (model, treat all, treat none), ``shap_importance``
         (horizontal bars) and ``subgroups`` (AUROC with CI per subgroup; a suppressed
-        group is labelled "suppressed (< min cell)" and shows no number).
+        group is labelled "suppressed (< min cell)" and shows no number), and
+        ``dependence_<rank>`` for each entry of ``importance["dependence"]`` (value
+        against SHAP value: a scatter for a numeric variable, a box plot per level for
+        a categorical one; suppressed levels are named, not drawn).
 
     Examples
     --------
@@ -272,4 +337,5 @@ def render_plots(
             continue
         written[name] = atomic_write_bytes(folder / f"{name}.png", _png_bytes(fig))
         logger.debug("plot %s written to %s", name, written[name])
+    written.update(_dependence_plots(importance, folder))
     return written

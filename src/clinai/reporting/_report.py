@@ -16,6 +16,7 @@ from typing import Any
 from clinai._utils import atomic_write_text
 from clinai.reporting import _sanitize as s
 from clinai.reporting._card import _acceptance, _features, _importance, _subgroups, _thresholds
+from clinai.reporting._explain_view import dependence_images, explanation_view
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._quality_view import quality_view
 from clinai.reporting._regulatory import (
@@ -142,6 +143,8 @@ def _images(plots: Mapping[str, Path | str], strings: Mapping[str, str],
 
     images: dict[str, dict[str, str]] = {}
     for name, path in plots.items():
+        if name.startswith("dependence_"):
+            continue  # placed with their variables (see dependence_images)
         if name not in alts:
             logger.warning("plot %s has no place in the validation report; left out", name)
             continue
@@ -308,6 +311,7 @@ def _report_view(
         "decision_curve": _decision_rows(metrics),
         "subgroups": _subgroups(metrics),
         "importance": _importance(importance),
+        "explanations": explanation_view(importance),
         "cohort_flow": _cohort_flow(context.get("cohort_flow")),
         "population_rows": _population_rows(context.get("population_summary"), fmt),
         "data_quality": quality_view(context.get("data_quality")),
@@ -398,8 +402,9 @@ def write_validation_report(
     strings, fmt = translator(language)
     view = _report_view(context, metrics, importance, fmt)
     images = _images(plots, strings, fmt, metrics.get("auroc"))
+    explain_images = dependence_images(plots, view["explanations"], strings)
     html = render("validation_report.html.j2", r=view, images=images, t=strings, fmt=fmt,
-                  lang=language)
+                  lang=language, explain_images=explain_images)
     path = atomic_write_text(Path(out_path), html)
     logger.info("validation report written to %s", path)
     return path

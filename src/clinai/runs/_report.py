@@ -158,7 +158,9 @@ def report(
     )
     plots = reporting.render_plots(metrics, importance=importance, out_dir=run_dir.plots)
     card = reporting.build_model_card(context, metrics, importance=importance)
-    card_files = reporting.write_model_card(card, run_dir.path, languages=tuple(config.languages))
+    card_files = reporting.write_model_card(
+        card, run_dir.path, languages=tuple(config.languages), images=plots
+    )
     report_path = reporting.write_validation_report(
         context,
         metrics,
