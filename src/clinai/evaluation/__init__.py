@@ -35,6 +35,11 @@ from clinai.evaluation._calibration import (
     oe_ratio,
 )
 from clinai.evaluation._comparison import compare_with_baseline
+from clinai.evaluation._operating_points import (
+    OperatingPoint,
+    OperatingPointComparison,
+    compare_operating_points,
+)
 from clinai.evaluation._decision_curve import decision_curve, net_benefit, net_benefit_treat_all
 from clinai.evaluation._delong import delong_ci, delong_test
 from clinai.evaluation._explain import (
@@ -139,6 +144,8 @@ __all__ = [
     "LocalExplanation",
     "MitigationGroup",
     "MitigationResult",
+    "OperatingPoint",
+    "OperatingPointComparison",
     "RankInterval",
     "RankIntervals",
     "RocPoint",
@@ -166,6 +173,7 @@ __all__ = [
     "calibration_errors",
     "calibration_intercept",
     "calibration_slope",
+    "compare_operating_points",
     "compare_with_baseline",
     "cox_snell_r2_from_c_statistic",
     "decision_curve",

@@ -67,6 +67,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_METRICS",
     "IN_MEMORY_STORAGE",
+    "apply_optimism_correction",
     "build_with_config",
     "internal_validation",
     "optimism_corrected_performance",
@@ -427,3 +428,55 @@ def internal_validation(
         "events": int(y_values.sum()),
         **result,
     }
+
+
+#: Where each corrected metric sits in ``metrics.json``.
+_METRIC_PATHS: Mapping[str, tuple[str, ...]] = {
+    "auroc": ("auroc",),
+    "brier": ("brier",),
+    "calibration_slope": ("calibration", "slope"),
+    "calibration_intercept": ("calibration", "intercept"),
+}
+
+APPARENT_NOTE = (
+    "No test split (split.method: none): the model was built on all {n} patients. AUROC, Brier "
+    "score and calibration intercept and slope are optimism-corrected (Harrell's bootstrap, "
+    "{replicates} replicates; interval = the apparent bootstrap interval shifted by the mean "
+    "optimism, an approximation); every other number is apparent performance on the "
+    "development data and is optimistic."
+)
+
+
+def apply_optimism_correction(
+    metrics: dict[str, Any], optimism: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Replace apparent estimates by optimism-corrected ones where a correction exists.
+
+    Used when no patient is set aside (``split.method: none``): ``metrics`` is the
+    validation of the final model on its own development data (apparent
+    performance, with bootstrap intervals) and ``optimism`` the result of
+    :func:`internal_validation`. Each corrected metric's estimate and interval
+    bounds are shifted by minus its mean optimism (the interval keeps the
+    apparent interval's width: an approximation, stated in the report). The
+    metrics that are not corrected stay apparent and are listed in
+    ``metrics["validation_basis"]``.
+    """
+    corrected = []
+    for name, path in _METRIC_PATHS.items():
+        entry = optimism.get("metrics", {}).get(name)
+        block: Any = metrics
+        for key in path:
+            block = block.get(key) if isinstance(block, dict) else None
+        if entry is None or not isinstance(block, dict) or not np.isfinite(entry["optimism"]):
+            continue
+        for bound in ("estimate", "ci_low", "ci_high"):
+            if block.get(bound) is not None:
+                block[bound] = float(block[bound]) - float(entry["optimism"])
+        corrected.append(".".join(path))
+    metrics["validation_basis"] = {
+        "data": "development data (no test split)",
+        "method": "bootstrap optimism correction",
+        "corrected": corrected,
+        "note": APPARENT_NOTE.format(n=metrics.get("n"), replicates=optimism.get("n_done")),
+    }
+    return metrics

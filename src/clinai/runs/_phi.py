@@ -147,9 +147,10 @@ def scan_run(
     """
     if config.data.patient_id is None and not config.data.phi_columns:
         return
+    from clinai.runs._plugins import load_pipeline
     from clinai.runs._prepare import _load_source
 
-    raw, _, _ = _load_source(config)
+    raw, _, _ = _load_source(config, load_pipeline(config.pipeline))
     canaries = phi_canaries(config, raw)
     leaks = find_leaks(canaries, run_path, mlflow_texts=mlflow_texts)
     if leaks:

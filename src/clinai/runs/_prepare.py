@@ -33,6 +33,7 @@ __all__ = [
     "config_sha256",
     "load_cohort",
     "prepare",
+    "read_baseline",
     "read_split",
 ]
 
@@ -41,12 +42,21 @@ logger = logging.getLogger(__name__)
 OUTCOME = "__outcome__"
 PATIENT = "__patient__"
 SENSITIVE_PREFIX = "__sensitive__"
+BASELINE = "__baseline__"
 _RESERVED = "feature {column!r} of pipeline {pipeline!r} uses a reserved name; rename it"
 _PIPELINE_COLUMN = (
     "column {column} not found by {function}() of pipeline {pipeline!r}: the data have "
     "{available}; fix the data source or the pipeline"
 )
 _PIPELINE_FAILED = "pipeline {pipeline!r} failed in {function}(): {error}"
+_NO_LOADER = (
+    "data.source.type is 'pipeline' but pipeline {pipeline!r} has no load() function: add "
+    "load(**options) returning a data frame, or use a bundled, csv or parquet source"
+)
+_BASELINE_LENGTH = (
+    "baseline() of pipeline {pipeline!r} returned {got} values for {expected} cohort rows: "
+    "return one score per row of the cohort"
+)
 _SENSITIVE_MISSING = (
     "evaluation.sensitive_attributes names {missing}, which pipeline {pipeline!r} does not "
     "provide (it provides {available}); fix the config or the pipeline's sensitive_attributes()"
@@ -62,8 +72,22 @@ def _config_yaml(config: ExperimentConfig) -> str:
     return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=True, allow_unicode=True)
 
 
-def _load_source(config: ExperimentConfig) -> tuple[pd.DataFrame, dict[str, Any], str]:
+def _load_source(
+    config: ExperimentConfig, pipeline: ModuleType
+) -> tuple[pd.DataFrame, dict[str, Any], str]:
     source = config.data.source
+    if source.type == "pipeline":
+        loader = getattr(pipeline, "load", None)
+        if not callable(loader):
+            raise PipelineError(_NO_LOADER.format(pipeline=config.pipeline))
+        raw = _call(pipeline, config.pipeline, "load", dict(source.options))
+        provenance = {
+            "type": "pipeline",
+            "name": str(pipeline.METADATA.get("dataset", config.pipeline)),
+            "options": dict(source.options),
+            "synthetic": bool(pipeline.METADATA.get("synthetic", False)),
+        }
+        return raw, provenance, frame_sha256(raw)
     if source.type == "bundled":
         assert source.name is not None  # guaranteed by the config schema
         info = data.get_dataset_info(source.name)
@@ -93,11 +117,19 @@ class Cohort:
     pseudonym_key: str | None
     split_values: pd.Series | None = None
     """The cohort's ``split.time_column`` or ``split.site_column`` (None for other methods)."""
+    baseline: pd.Series | None = None
+    """The pipeline's existing clinical score per row (None if it defines no ``baseline()``)."""
 
 
-def _call(pipeline: ModuleType, name: str, function: str, frame: pd.DataFrame) -> Any:
-    """Call a pipeline function; turn a missing column or a crash into one clear line."""
+def _call(pipeline: ModuleType, name: str, function: str, frame: Any) -> Any:
+    """Call a pipeline function; turn a missing column or a crash into one clear line.
+
+    ``frame`` is the data frame the function takes, or for ``load`` the source
+    options passed as keyword arguments.
+    """
     try:
+        if function == "load":
+            return getattr(pipeline, function)(**frame)
         return getattr(pipeline, function)(frame)
     except ClinaiError:
         raise
@@ -113,7 +145,7 @@ def _call(pipeline: ModuleType, name: str, function: str, frame: pd.DataFrame) -
                 ),
                 pipeline=name,
                 function=function,
-                available=", ".join(map(str, frame.columns[:30])),
+                available=", ".join(map(str, getattr(frame, "columns", list(frame))[:30])),
             )
         ) from exc
     except Exception as exc:
@@ -135,7 +167,7 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
         On any bad input, with one line naming the column or field.
     """
     pipeline = load_pipeline(config.pipeline)
-    raw, provenance, data_hash = _load_source(config)
+    raw, provenance, data_hash = _load_source(config, pipeline)
 
     if config.data.phi_columns:
         data.check_columns(raw, list(config.data.phi_columns), where="the data (data.phi_columns)")
@@ -173,6 +205,7 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
     data.check_all_missing(X)
     data.check_finite_features(X)
     numeric, categorical = data.infer_feature_types(X)
+    baseline = _baseline(pipeline, config.pipeline, cohort)
     return Cohort(
         X=X,
         y=y,
@@ -187,7 +220,20 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
         metadata={"name": config.pipeline, **pipeline.METADATA},
         pseudonym_key="configured" if key else ("ephemeral" if patient_column else None),
         split_values=split_values,
+        baseline=baseline,
     )
+
+
+def _baseline(pipeline: ModuleType, name: str, cohort: pd.DataFrame) -> pd.Series | None:
+    """Return the use case's existing clinical score (e.g. NEWS2), if it defines ``baseline()``."""
+    if not callable(getattr(pipeline, "baseline", None)):
+        return None
+    score = _call(pipeline, name, "baseline", cohort)
+    if len(score) != len(cohort):
+        raise PipelineError(
+            _BASELINE_LENGTH.format(pipeline=name, got=len(score), expected=len(cohort))
+        )
+    return score
 
 
 def _split_column(config: ExperimentConfig, cohort: pd.DataFrame) -> pd.Series | None:
@@ -205,8 +251,12 @@ def _split_column(config: ExperimentConfig, cohort: pd.DataFrame) -> pd.Series |
 
 def _split(config: ExperimentConfig, cohort: Cohort) -> tuple[Any, Any, dict[str, Any]]:
     """Draw the train/test split the config names; return the indices and manifest entries."""
+    import numpy as np
+
     split = config.split
     values = cohort.split_values
+    if split.method == "none":
+        return np.arange(len(cohort.y)), np.arange(0), {"test_size": 0.0}
     if split.method == "temporal":
         assert values is not None and split.time_column is not None  # set by load_cohort
         train_idx, test_idx = data.split_temporal(
@@ -263,7 +313,8 @@ def prepare(config: ExperimentConfig, run_dir: RunDir) -> dict[str, Any]:
     data.check_binary_outcome(
         pd.Series(y_values[train_idx]), column="outcome in the training split"
     )
-    data.check_binary_outcome(pd.Series(y_values[test_idx]), column="outcome in the test split")
+    if len(test_idx):
+        data.check_binary_outcome(pd.Series(y_values[test_idx]), column="outcome in the test split")
     if groups is not None:
         data.check_no_patient_overlap(groups.iloc[train_idx], groups.iloc[test_idx])
     from clinai.runs._check_data import QUALITY_FILE, cohort_quality  # imports this module
@@ -278,6 +329,8 @@ def prepare(config: ExperimentConfig, run_dir: RunDir) -> dict[str, Any]:
     table[PATIENT] = (
         groups.to_numpy() if groups is not None else [f"row{i}" for i in range(len(table))]
     )
+    if cohort.baseline is not None:
+        table[BASELINE] = cohort.baseline.to_numpy()
     for name, index in (("train", train_idx), ("test", test_idx)):
         buffer = table.iloc[index].reset_index(drop=True).to_parquet(index=False)
         atomic_write_bytes(run_dir.prepared / f"{name}.parquet", buffer)
@@ -325,5 +378,15 @@ def read_split(run_dir: RunDir, name: str) -> tuple[pd.DataFrame, Any, pd.DataFr
     table = pd.read_parquet(path)
     sensitive_cols = [c for c in table.columns if c.startswith(SENSITIVE_PREFIX)]
     sensitive = table[sensitive_cols].rename(columns=lambda c: c.removeprefix(SENSITIVE_PREFIX))
-    X = table.drop(columns=[OUTCOME, PATIENT, *sensitive_cols])
+    X = table.drop(columns=[OUTCOME, PATIENT, *sensitive_cols], errors="ignore")
+    X = X.drop(columns=[BASELINE], errors="ignore")
     return X, table[OUTCOME].to_numpy(), sensitive, table[PATIENT].to_numpy()
+
+
+def read_baseline(run_dir: RunDir, name: str) -> Any:
+    """Return the baseline score of a prepared split (an array), or None if there is none."""
+    import pandas as pd
+
+    path = run_dir.require(f"prepared/{name}.parquet", stage="prepare")
+    table = pd.read_parquet(path)
+    return table[BASELINE].to_numpy(dtype=float) if BASELINE in table.columns else None

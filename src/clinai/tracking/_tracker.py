@@ -757,6 +757,43 @@ class MlflowTracker:
             metrics = json.loads(Path(path).read_text(encoding="utf-8"))
         return {"version": str(latest.version), "metrics": metrics}
 
+    def load_registered_model(
+        self, name: str, *, aliases: Sequence[str] = ("approved", "candidate")
+    ) -> dict[str, Any] | None:
+        """Load the registered version of ``name`` the first of ``aliases`` points at.
+
+        This is the model currently in use (``approved``) or, if none is approved
+        yet, the latest ``candidate``, so a new version can be compared with it on
+        the same patients.
+
+        Returns
+        -------
+        dict or None
+            ``{"model", "version", "alias", "run_id_tag"}`` (the scikit-learn model
+            as logged; ``run_id_tag`` is the version's ``clinai_run_id`` tag, or
+            None); None if no alias points at a version or the model is not
+            registered.
+        """
+        import mlflow.sklearn
+
+        for alias in aliases:
+            try:
+                version = self._client.get_model_version_by_alias(name, alias)
+            except Exception as exc:  # no such model or alias
+                logger.debug("model %s has no alias %s: %s", name, alias, exc)
+                continue
+            with self._failure(f"loading version {version.version} of model {name!r}"):
+                mlflow.set_registry_uri(self.tracking_uri)
+                mlflow.set_tracking_uri(self.tracking_uri)
+                model = mlflow.sklearn.load_model(f"models:/{name}@{alias}")
+            return {
+                "model": model,
+                "version": str(version.version),
+                "alias": alias,
+                "run_id_tag": (version.tags or {}).get("clinai_run_id"),
+            }
+        return None
+
     def set_model_version_tags(
         self, name: str, version: int | str, tags: Mapping[str, Any]
     ) -> None:
