@@ -67,6 +67,43 @@ METADATA = {
     "events": 138,
 }
 
+# Reviewed Danish texts of the card (same keys as METADATA; clinical terms as in the glossary
+# src/clinai/reporting/locales/da.yaml).
+METADATA_DA = {
+    "title": "Akut myokardieinfarkt: risiko for død inden for et år efter indlæggelsen",
+    "outcome": (
+        "Død af enhver årsag inden for 365 dage efter indlæggelsen med akut "
+        "myokardieinfarkt (fstat == 1 og lenfol <= 365 dage), inklusive dødsfald under "
+        "indlæggelsen."
+    ),
+    "prediction_time": (
+        "Under indlæggelsen, når dens komplikationer (kardiogent shock, hjertesvigt, "
+        "atrieflimren, totalt AV-blok) er kendte."
+    ),
+    "population": (
+        "500 patienter (30 til 104 år) indlagt med bekræftet akut myokardieinfarkt på "
+        "hospitaler i Worcester-området i Massachusetts (Worcester Heart Attack Study)."
+    ),
+    "intended_use": (
+        "Demonstration af en model for risiko for død inden for et år efter "
+        "myokardieinfarkt; undervisning og sammenligning af metoder. Ikke valideret til "
+        "kliniske beslutninger."
+    ),
+    "not_for": [
+        "Beslutninger om en patients behandling eller udskrivelse.",
+        "Forudsigelse af død over andre tidshorisonter eller af årsagsspecifik (kardiel) død.",
+        "Patienter uden bekræftet akut myokardieinfarkt.",
+    ],
+    "limitations": [
+        "500 patienter fra én amerikansk region i 1990'erne; behandlingen har ændret sig siden.",
+        "Data angiver ikke, hvornår under indlæggelsen en komplikation opstod; modellen "
+        "antager, at den er kendt på prædiktionstidspunktet.",
+        "Ingen laboratorieværdier (troponin, kreatinin) eller behandlinger "
+        "(revaskularisering).",
+        "Indlæggelsens varighed er udeladt, fordi den afslører udfaldet (lækage).",
+    ],
+}
+
 
 def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     """Exclude patients alive at last follow-up before day 365 (outcome unknown)."""

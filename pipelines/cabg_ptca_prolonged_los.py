@@ -59,6 +59,41 @@ METADATA = {
     "events": 1607,
 }
 
+# Reviewed Danish texts of the card (same keys as METADATA; clinical terms as in the glossary
+# src/clinai/reporting/locales/da.yaml).
+METADATA_DA = {
+    "title": "CABG eller PTCA: risiko for en indlæggelse på mere end 8 dage",
+    "outcome": (
+        "Indlæggelsesvarighed på mere end 8 dage (los > 8) for den indlæggelse, hvor "
+        "patienten fik foretaget koronar bypassoperation (CABG) eller perkutan transluminal "
+        "koronar angioplastik (PTCA)."
+    ),
+    "prediction_time": "Ved indlæggelse til indgrebet.",
+    "population": (
+        "3.589 Medicare-indlæggelser for CABG eller PTCA i Arizona i 1991 fra Medpar-dataenes "
+        "filer over hjerte-kar-patienter."
+    ),
+    "intended_use": (
+        "Demonstration af en risikomodel til sengeplanlægning ud fra fire administrative "
+        "variable; undervisning og sammenligning af metoder. Ikke valideret til planlægning "
+        "eller kliniske beslutninger."
+    ),
+    "not_for": [
+        "Beslutninger om en patients behandling eller udskrivelse.",
+        "Sammenligning af hospitaler eller kirurger.",
+        "Andre indgreb end CABG og PTCA eller behandling efter 1991.",
+    ],
+    "limitations": [
+        "Fire binære prædiktorer (16 profiler): ingen data om komorbiditet, sværhedsgrad "
+        "eller komplikationer.",
+        "Data fra 1991 fra én amerikansk delstat; indlæggelserne efter begge indgreb er i dag "
+        "langt kortere.",
+        "Indlæggelser, ikke patienter; hospitalskoden bruges ikke, så klyngning efter "
+        "hospital ignoreres.",
+        "Alder kendes kun som over eller ikke over 75 år.",
+    ],
+}
+
 
 def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     """Exclude stays without a recorded length of stay (none in the data)."""

@@ -70,6 +70,42 @@ METADATA = {
     "events": 404,
 }
 
+# Reviewed Danish texts of the card (same keys as METADATA; clinical terms as in the glossary
+# src/clinai/reporting/locales/da.yaml).
+METADATA_DA = {
+    "title": "Opereret tyktarmskræft i stadium B/C: risiko for død inden for fem år",
+    "outcome": (
+        "Død af enhver årsag inden for 5 år (1826 dage) efter registrering i forsøget efter "
+        "kirurgisk resektion (status == 1 og time <= 1826 i dødsregistreringen)."
+    ),
+    "prediction_time": (
+        "Ved registrering efter kirurgisk resektion, når den adjuverende behandling tildeles."
+    ),
+    "population": (
+        "915 patienter med reseceret tyktarmskræft i stadium B/C i NCCTG/Mayo-forsøget med "
+        "observation, levamisol eller levamisol plus fluorouracil (1984-1987), eksklusive 14, "
+        "der blev censureret før 5 år."
+    ),
+    "intended_use": (
+        "Demonstration af en model for risiko for død inden for fem år efter kræftkirurgi ud "
+        "fra forsøgsdata; undervisning og sammenligning af metoder. Ikke valideret til "
+        "kliniske beslutninger."
+    ),
+    "not_for": [
+        "Valg af adjuverende kemoterapi til en patient.",
+        "Patienter med endetarmskræft eller med sygdom i stadium A eller D.",
+        "Forudsigelse af recidiv eller kræftspecifik død.",
+    ],
+    "limitations": [
+        "Forsøgspopulation fra 1980'erne: stadieinddeling, kirurgi og kemoterapi har ændret "
+        "sig.",
+        "Udelukkelsen af 14 patienter, der blev censureret før 5 år, kan trække risiciene en "
+        "smule nedad.",
+        "nodes og node4 er inkonsistente for nogle patienter (nævnt i R-dokumentationen).",
+        "nodes og differ har manglende værdier.",
+    ],
+}
+
 
 def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     """Keep one record per patient (the death record) and drop early censoring."""

@@ -63,6 +63,40 @@ METADATA = {
     "events": 40,
 }
 
+# Reviewed Danish texts of the card (same keys as METADATA; clinical terms as in the glossary
+# src/clinai/reporting/locales/da.yaml).
+METADATA_DA = {
+    "title": "Indlæggelse på intensivafdeling: risiko for død før udskrivelse fra hospitalet",
+    "outcome": (
+        "Død af enhver årsag før udskrivelse fra hospitalet efter denne indlæggelse på "
+        "intensivafdeling (died == 'Yes')."
+    ),
+    "prediction_time": "Ved indlæggelse på intensivafdelingen.",
+    "population": (
+        "200 voksne (16 til 92 år) indlagt på én intensivafdeling for voksne i USA, udtrukket "
+        "fra et større studie af overlevelse efter intensiv behandling (Lemeshow et al. 1988)."
+    ),
+    "intended_use": (
+        "Demonstration af, hvordan en model for risiko for død ved indlæggelse på "
+        "intensivafdeling udvikles og valideres; undervisning og sammenligning af metoder. "
+        "Ikke valideret til kliniske beslutninger."
+    ),
+    "not_for": [
+        "Beslutninger om behandling, indlæggelse eller ophør af behandling af en patient.",
+        "Børn eller patienter uden for en intensivafdeling for voksne.",
+        "At erstatte etablerede, eksternt validerede sværhedsscorer (APACHE, SAPS, SOFA).",
+    ],
+    "limitations": [
+        "Kun 200 patienter og 40 dødsfald: brede konfidensintervaller og risiko for "
+        "overtilpasning.",
+        "Data fra ét center i 1980'erne; patientsammensætning og behandling har ændret sig "
+        "siden.",
+        "Blodgasværdier og kreatinin foreligger kun i to kategorier.",
+        "Få patienter med race registreret som »Black« (15) eller »Other« (10): resultaterne "
+        "i disse undergrupper er usikre.",
+    ],
+}
+
 
 def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     """Exclude admissions without a recorded vital status at discharge (none in the data)."""

@@ -59,6 +59,41 @@ METADATA = {
     "events": 513,
 }
 
+# Reviewed Danish texts of the card (same keys as METADATA; clinical terms as in the glossary
+# src/clinai/reporting/locales/da.yaml).
+METADATA_DA = {
+    "title": "Medicare-indlagte (DRG 112): risiko for død under indlæggelsen",
+    "outcome": (
+        "Død af enhver årsag under denne indlæggelse, som registreret i patientens "
+        "Medicare-data for opholdet (died == 1)."
+    ),
+    "prediction_time": "Ved indlæggelse på hospitalet.",
+    "population": (
+        "1.495 hospitalsindlæggelser i Medicare (overvejende patienter på 65 år og derover) i "
+        "én diagnoserelateret gruppe (DRG 112), tilfældigt udtrukket fra Arizonas "
+        "Medpar-filer fra 1991."
+    ),
+    "intended_use": (
+        "Demonstration af en model for risiko for død ud fra administrative data ved "
+        "indlæggelse; undervisning og sammenligning af metoder. Ikke valideret til kliniske "
+        "beslutninger."
+    ),
+    "not_for": [
+        "Beslutninger om en patients behandling og pleje.",
+        "Sammenligning eller rangordning af hospitaler (der justeres kun for fire variable).",
+        "Patienter uden for Medicare eller uden for denne diagnoserelaterede gruppe.",
+    ],
+    "limitations": [
+        "Kun fire grove administrative prædiktorer (HMO, hvid race, alder 80 år eller "
+        "derover, indlæggelsestype).",
+        "Data fra 1991 fra én amerikansk delstat og én diagnoserelateret gruppe.",
+        "Indlæggelser, ikke patienter: en patient, der er indlagt to gange, kan optræde to "
+        "gange (der er intet patient-id).",
+        "Indlæggelsens varighed er udeladt, fordi den afslører udfaldet (lækage); der bruges "
+        "derfor ingen oplysninger fra selve opholdet.",
+    ],
+}
+
 
 def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     """Exclude stays without a recorded vital status (none in the data)."""

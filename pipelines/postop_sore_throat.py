@@ -73,6 +73,42 @@ METADATA = {
     "events": 64,
 }
 
+# Reviewed Danish texts of the card (same keys as METADATA; clinical terms as in the glossary
+# src/clinai/reporting/locales/da.yaml).
+METADATA_DA = {
+    "title": "Thoraxkirurgi med dobbeltlumentube: risiko for ondt i halsen på opvågningen",
+    "outcome": (
+        "Ondt i halsen i hvile 30 minutter efter ankomst til opvågningsafsnittet: "
+        "halssmertescore over 0 på skalaen 0-10 (pacu30min_throatPain > 0)."
+    ),
+    "prediction_time": (
+        "Før anæstesiindledningen, når der gurgles (med lakrids eller sukkervand)."
+    ),
+    "population": (
+        "233 voksne (18 til 86 år) med komplette udfaldsdata, intuberet med en "
+        "dobbeltlumen-endotrakealtube til planlagt thoraxkirurgi på ét universitetshospital "
+        "i et randomiseret forsøg med gurgling med lakrids over for sukkervand."
+    ),
+    "intended_use": (
+        "Demonstration af en perioperativ risikomodel for et patientrapporteret udfald med en "
+        "randomiseret behandling som prædiktor; undervisning og sammenligning af metoder. "
+        "Ikke valideret til kliniske beslutninger."
+    ),
+    "not_for": [
+        "Beslutning om, hvorvidt en patient skal have lakrids (det besvarer forsøget, ikke "
+        "denne model).",
+        "Patienter intuberet med enkeltlumentube eller patienter, der gennemgår anden kirurgi.",
+        "Forudsigelse af ondt i halsen på andre tidspunkter efter operationen.",
+    ],
+    "limitations": [
+        "233 patienter og 64 hændelser fra ét forsøg: brede konfidensintervaller.",
+        "Forsøgsdeltagerne opfylder inklusionskriterier og kan afvige fra patienterne i den "
+        "daglige klinik.",
+        "Udfaldet er en selvrapporteret smertescore, opdelt ved enhver smerte (> 0).",
+        "Luftvejshåndteringen (laryngoskopi, antal forsøg, tubestørrelse) er ikke registreret.",
+    ],
+}
+
 
 def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     """Exclude patients without the 30-minute PACU throat-pain score."""

@@ -226,3 +226,92 @@ def all_plots(tmp_path_factory: pytest.TempPathFactory) -> dict:
     from clinai.reporting import render_plots
 
     return render_plots(METRICS, importance=IMPORTANCE, out_dir=tmp_path_factory.mktemp("plots"))
+
+
+# ------------------------------------------------------------- fairness and mitigation blocks
+# Made-up but consistent numbers in the shape of clinai.evaluation.fairness_metrics().to_dict()
+# and threshold_optimizer_mitigation().to_dict(); "male & oldest" is a planted tiny cell.
+_FAIRNESS_METRICS = ("auroc", "calibration_in_the_large", "sensitivity", "specificity",
+                     "net_benefit")
+
+
+def _fair_group(label: str, levels: dict, n: int | None, events: int | None,
+                base: float) -> dict[str, Any]:
+    return {
+        "group": label, "levels": levels, "n": n, "events": events, "suppressed": False,
+        "auroc": _est(base, base - 0.11, base + 0.09),
+        "calibration_in_the_large": _est(base - 0.75, base - 1.2, base - 0.3),
+        "sensitivity": _est(base - 0.02, base - 0.2, base + 0.1),
+        "specificity": _est(base - 0.04, base - 0.18, base + 0.08),
+        "net_benefit": _est(0.051, 0.012, 0.094),
+    }
+
+
+def _fair_table(attributes: list[str], groups: list[dict[str, Any]]) -> dict[str, Any]:
+    table: dict[str, Any] = {
+        "attributes": attributes, "intersection": len(attributes) > 1, "threshold": 0.2,
+        "min_cell": 5, "groups": groups,
+    }
+    for metric in _FAIRNESS_METRICS:
+        block: dict[str, Any] = {"difference": _est(0.07, 0.01, 0.19)}
+        if metric in ("auroc", "sensitivity", "specificity"):
+            block["ratio"] = _est(0.91, 0.78, 0.99)
+        table[metric] = {**block, "n_groups": sum(not g["suppressed"] for g in groups),
+                         "n_skipped": 0}
+    return table
+
+
+def _suppressed(label: str, levels: dict) -> dict[str, Any]:
+    return {"group": label, "levels": levels, "n": None, "events": None, "suppressed": True,
+            **dict.fromkeys(_FAIRNESS_METRICS)}
+
+
+FAIRNESS: dict[str, Any] = {
+    "sex": _fair_table(["sex"], [
+        _fair_group("female", {"sex": "female"}, 24, 5, 0.78),
+        _fair_group("male", {"sex": "male"}, 36, 7, 0.83),
+    ]),
+    "sex_x_age_band": _fair_table(["sex", "age_band"], [
+        _fair_group("female & younger", {"sex": "female", "age_band": "younger"}, None, None,
+                    0.76),
+        _fair_group("male & younger", {"sex": "male", "age_band": "younger"}, None, None, 0.81),
+        _fair_group("female & oldest", {"sex": "female", "age_band": "oldest"}, None, None,
+                    0.8),
+        _suppressed("male & oldest", {"sex": "male", "age_band": "oldest"}),
+    ]),
+}
+
+MITIGATION: dict[str, Any] = {
+    "method": "threshold_optimizer", "attribute": "sex", "constraint": "equalized_odds",
+    "objective": "balanced_accuracy_score",
+    "fitted_on": "out-of-fold predictions of the training split (5-fold cross-validation)",
+    "n_fit": 140, "threshold": 0.2, "applied_to_registered_model": False,
+    "overall": {
+        "unmitigated": {"sensitivity": _est(0.75, 0.47, 0.92),
+                        "specificity": _est(0.79, 0.65, 0.89),
+                        "flag_rate": _est(0.32, 0.21, 0.45),
+                        "net_benefit": _est(0.062, 0.011, 0.118)},
+        "mitigated": {"sensitivity": _est(0.71, 0.43, 0.9),
+                      "specificity": _est(0.8, 0.66, 0.9),
+                      "flag_rate": _est(0.3, 0.19, 0.43),
+                      "net_benefit": _est(0.055, 0.004, 0.109)},
+        "difference": {"sensitivity": _est(-0.04, -0.12, 0.0),
+                       "specificity": _est(0.01, -0.03, 0.05),
+                       "flag_rate": _est(-0.02, -0.05, 0.01),
+                       "net_benefit": _est(-0.007, -0.021, 0.004)},
+    },
+    "disparities": {
+        "unmitigated": {"flag_rate": 0.09, "sensitivity": 0.11, "specificity": 0.09},
+        "mitigated": {"flag_rate": 0.03, "sensitivity": 0.02, "specificity": 0.03},
+    },
+    "groups": [
+        {"group": "female", "n": 24, "events": 5, "suppressed": False,
+         "unmitigated": {"flag_rate": 0.29, "sensitivity": 0.8, "specificity": 0.74},
+         "mitigated": {"flag_rate": 0.3, "sensitivity": 0.72, "specificity": 0.78}},
+        {"group": "male", "n": 36, "events": 7, "suppressed": False,
+         "unmitigated": {"flag_rate": 0.38, "sensitivity": 0.71, "specificity": 0.83},
+         "mitigated": {"flag_rate": 0.33, "sensitivity": 0.71, "specificity": 0.81}},
+        {"group": "other", "n": None, "events": None, "suppressed": True, "unmitigated": None,
+         "mitigated": None},
+    ],
+}

@@ -32,7 +32,7 @@ from clinai.reporting import (
 )
 from clinai.reporting._regulatory import ANNEX_IV_POINTS, TRIPOD_AI_ITEMS
 
-from .conftest import CONTEXT, IMPORTANCE, METRICS
+from .conftest import CONTEXT, FAIRNESS, IMPORTANCE, METRICS, MITIGATION
 
 CANARY = "CANARY-PATIENT-987"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +81,9 @@ def _extras(metrics: dict[str, Any], context: dict[str, Any]) -> None:
     context["split"]["test_period"] = ["1986-07-01", "1986-12-31"]
     context["split"]["events_train"] = 28
     context["split"]["events_test"] = 12
+    metrics["operating_threshold"] = 0.2
+    metrics["fairness"] = copy.deepcopy(FAIRNESS)
+    metrics["mitigation"] = copy.deepcopy(MITIGATION)
 
 
 def _plant_canaries(context: dict[str, Any], metrics: dict[str, Any],
@@ -105,6 +108,10 @@ def _plant_canaries(context: dict[str, Any], metrics: dict[str, Any],
     metrics["baseline_comparison"]["net_benefit_diff"][0]["patient"] = CANARY
     metrics["baseline_comparison"]["rows"] = [{"patient_id": CANARY}]
     importance["rows"] = [{"patient_id": CANARY}]
+    metrics["fairness"]["sex"]["patients"] = [CANARY]
+    metrics["fairness"]["sex"]["groups"][0]["patient_ids"] = [CANARY]
+    metrics["mitigation"]["decisions"] = [{"patient_id": CANARY}]
+    metrics["mitigation"]["groups"][0]["ids"] = [CANARY]
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +123,7 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("documents")
     plots = render_plots(metrics, importance=importance, out_dir=out / "plots")
     write_model_card(build_model_card(context, metrics, importance=importance), out,
-                     languages=("en", "da"))
+                     languages=("en", "da"), images=plots)
     for language in ("en", "da"):
         suffix = "" if language == "en" else f".{language}"
         write_validation_report(context, metrics, plots=plots, importance=importance,
@@ -265,7 +272,8 @@ def test_documents_open_cleanly_in_chromium(browser: Any, documents: Path, name:
     assert problems == []
     # Only the document itself (and its data: URIs) is loaded: nothing from outside.
     assert all(url.startswith(("file://", "data:")) for url in requests), requests
-    expected_images = 5 if name.startswith("validation_report") else 0
+    # the report's five plots; the card's calibration plot
+    expected_images = 5 if name.startswith("validation_report") else 1
     assert len(images) == expected_images
     for complete, width, alt in images:
         assert complete and width > 0 and alt.strip()

@@ -19,6 +19,7 @@ from clinai.reporting._pdf import write_pdf
 from clinai.reporting._plots import PLOT_NAMES, render_plots
 from clinai.reporting._regulatory import annex_iv_map, tripod_checklist
 from clinai.reporting._report import write_validation_report
+from clinai.reporting._report_md import write_validation_report_markdown
 from clinai.reporting._schema import model_card_schema
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "write_model_card",
     "write_pdf",
     "write_validation_report",
+    "write_validation_report_markdown",
 ]

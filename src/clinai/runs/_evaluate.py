@@ -9,6 +9,7 @@ import numpy as np
 
 from clinai import evaluation, models
 from clinai._utils import atomic_write_bytes
+from clinai.runs._fairness import evaluation_thresholds, fairness_blocks
 from clinai.runs._prepare import read_split
 from clinai.runs._progress import progress_bar
 
@@ -160,7 +161,7 @@ def evaluate(
             y_prob,
             patient_ids=patients if clustered else None,
             sensitive_features=sensitive if len(sensitive.columns) else None,
-            thresholds=spec.thresholds,
+            thresholds=evaluation_thresholds(spec),
             dca_thresholds=dca_thresholds,
             n_boot=spec.n_boot,
             ci_level=spec.ci_level,
@@ -168,8 +169,17 @@ def evaluate(
             random_state=config.seed,
             progress=advance,
             target_sensitivities=spec.target_sensitivities,
+            subgroup_threshold=spec.resolved_operating_threshold,
         )
     metrics = result.to_dict()
+    # fairness per attribute and intersection, and the optional mitigation (a report only)
+    metrics.update(
+        fairness_blocks(
+            config, run_dir, model=model, y=y, y_prob=y_prob, sensitive=sensitive,
+            patients=patients, has_test_split=config.split.method != "none",
+            show_progress=show_progress,
+        )
+    )
     from clinai.runs._optimism import internal_validation
 
     optimism = internal_validation(config, run_dir, model=model, show_progress=show_progress)

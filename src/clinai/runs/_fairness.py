@@ -1,0 +1,115 @@
+"""Fairness and optional mitigation for the evaluate stage (what the config asks for)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from clinai import evaluation
+from clinai.runs._prepare import read_split
+from clinai.runs._progress import progress_bar
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from clinai.config import EvaluationConfig, ExperimentConfig
+    from clinai.runs._rundir import RunDir
+
+__all__ = ["evaluation_thresholds", "fairness_blocks"]
+
+logger = logging.getLogger(__name__)
+
+_FITTED_ON = "out-of-fold predictions of the training split ({cv}-fold cross-validation)"
+
+
+def evaluation_thresholds(spec: EvaluationConfig) -> list[float]:
+    """Return the configured thresholds, plus the operating threshold if it is not among them."""
+    thresholds = list(spec.thresholds)
+    operating = spec.resolved_operating_threshold
+    if all(abs(t - operating) > 1e-12 for t in thresholds):
+        thresholds.append(operating)
+    return thresholds
+
+
+def _out_of_fold(model: Any, X: pd.DataFrame, y: np.ndarray, *, cv: int, seed: int) -> np.ndarray:
+    """Predicted risks of the training split, each from a copy of the model not fitted on it."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+    return np.asarray(cross_val_predict(clone(model), X, y, cv=folds, method="predict_proba"))[:, 1]
+
+
+def fairness_blocks(
+    config: ExperimentConfig,
+    run_dir: RunDir,
+    *,
+    model: Any,
+    y: np.ndarray,
+    y_prob: np.ndarray,
+    sensitive: pd.DataFrame,
+    patients: np.ndarray,
+    has_test_split: bool = True,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Return the ``operating_threshold``, ``fairness`` and ``mitigation`` blocks of metrics.json.
+
+    ``fairness``: :func:`clinai.evaluation.fairness_metrics` for every sensitive
+    attribute and configured intersection at the operating threshold.
+    ``mitigation`` (only when configured): :func:`threshold_optimizer_mitigation`
+    fitted on out-of-fold predictions of the training split and evaluated on the
+    test split. It is a report; the registered model is never changed.
+    """
+    spec = config.evaluation
+    operating = spec.resolved_operating_threshold
+    blocks: dict[str, Any] = {"operating_threshold": operating}
+    if not len(sensitive.columns) or not len(y):
+        return blocks
+    clustered = config.data.patient_id is not None
+    with progress_bar("fairness bootstrap", spec.n_boot, enabled=show_progress) as advance:
+        fairness = evaluation.fairness_metrics(
+            y,
+            y_prob,
+            sensitive,
+            threshold=operating,
+            intersections=[tuple(pair) for pair in spec.intersections],
+            min_cell=spec.min_cell,
+            patient_ids=patients if clustered else None,
+            n_boot=spec.n_boot,
+            ci_level=spec.ci_level,
+            random_state=np.random.SeedSequence([config.seed, 4]),
+            progress=advance,
+        )
+    blocks["fairness"] = fairness.to_dict()
+    plan = spec.mitigation
+    if plan is None:
+        return blocks
+    if not has_test_split:
+        logger.warning("mitigation skipped: there is no test split to evaluate it on")
+        return blocks
+    X_train, y_train, sensitive_train, _ = read_split(run_dir, "train")
+    with progress_bar("mitigation (out-of-fold predictions)", 1, enabled=show_progress) as done:
+        oof = _out_of_fold(model, X_train, y_train, cv=plan.cv, seed=config.seed)
+        done()
+    result = evaluation.threshold_optimizer_mitigation(
+        y_train,
+        oof,
+        sensitive_train[plan.attribute].to_numpy(),
+        y,
+        y_prob,
+        sensitive[plan.attribute].to_numpy(),
+        attribute=plan.attribute,
+        threshold=operating,
+        constraint=plan.constraint,
+        objective=plan.objective,
+        fitted_on=_FITTED_ON.format(cv=plan.cv),
+        min_cell=spec.min_cell,
+        patient_ids=patients if clustered else None,
+        n_boot=spec.n_boot,
+        ci_level=spec.ci_level,
+        random_state=np.random.SeedSequence([config.seed, 5]),
+    )
+    blocks["mitigation"] = result.to_dict()
+    return blocks
