@@ -185,7 +185,8 @@ def shap_values(
     - ``"tree"``: exact TreeSHAP, tree-path-dependent, on the log-odds scale.
       ``tree_method="native"`` uses LightGBM's ``Booster.predict(pred_contrib=True)``,
       ``"shap"`` uses ``shap.TreeExplainer``; ``"auto"`` takes the native one for a
-      LightGBM model (same values, measured faster: see benchmarks/bench_explain.py)
+      LightGBM model (same values, as fast per thread and it runs on the booster's
+      threads: see benchmarks/bench_explain.py)
       and ``shap.TreeExplainer`` otherwise.
     - ``"linear"``: ``shap.LinearExplainer`` with an independent masker on
       ``n_background`` background rows (interventional, log-odds): for a
