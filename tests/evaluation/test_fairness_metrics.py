@@ -54,18 +54,18 @@ def _counts(y: np.ndarray, p: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def ref_sensitivity(y: np.ndarray, p: np.ndarray) -> float:
-    tn, fp, fn, tp = _counts(y, p)
+    _tn, _fp, fn, tp = _counts(y, p)
     return tp / (tp + fn)
 
 
 def ref_specificity(y: np.ndarray, p: np.ndarray) -> float:
-    tn, fp, fn, tp = _counts(y, p)
+    tn, fp, _fn, _tp = _counts(y, p)
     return tn / (tn + fp)
 
 
 def ref_net_benefit(y: np.ndarray, p: np.ndarray) -> float:
     """Vickers & Elkin: TP/n - FP/n * t / (1 - t)."""
-    tn, fp, fn, tp = _counts(y, p)
+    _tn, fp, _fn, tp = _counts(y, p)
     n = len(y)
     return tp / n - fp / n * T / (1 - T)
 

@@ -149,7 +149,9 @@ def _tables(
 ) -> list[tuple[str, tuple[str, ...], pd.Series, pd.DataFrame]]:
     """Return (name, attributes, group label per row, level per row and attribute) per table."""
     labels = {str(name): _group_labels(column, str(name)) for name, column in features.items()}
-    tables = [(name, (name,), label, pd.DataFrame({name: label})) for name, label in labels.items()]
+    tables: list[tuple[str, tuple[str, ...], pd.Series, pd.DataFrame]] = [
+        (name, (name,), label, pd.DataFrame({name: label})) for name, label in labels.items()
+    ]
     for index, pair in enumerate(intersections):
         names = tuple(str(a) for a in pair) if not isinstance(pair, str) else (pair,)
         if len(names) != 2 or names[0] == names[1] or any(a not in labels for a in names):
@@ -324,8 +326,8 @@ def fairness_metrics(
             first = int(np.flatnonzero(label_values == group)[0])
             group_levels = {a: str(levels[a].iloc[first]) for a in attributes}
             if small[group]:
-                missing = dict.fromkeys(FAIRNESS_METRICS, Estimate.missing())
-                groups.append(FairnessGroup(str(group), group_levels, None, None, True, missing))
+                blank = dict.fromkeys(FAIRNESS_METRICS, Estimate.missing())
+                groups.append(FairnessGroup(str(group), group_levels, None, None, True, blank))
                 continue
             j = reported.index(group)
             metrics = {

@@ -302,11 +302,11 @@ def threshold_optimizer_mitigation(
             )
         )
     disparities: dict[str, dict[str, float | None]] = {}
-    for side, values in reported.items():
-        if len(values) < 2:
+    for side, per_group in reported.items():
+        if len(per_group) < 2:
             disparities[side] = dict.fromkeys(_GROUP_RATES, None)
             continue
-        stacked = np.vstack(values)
+        stacked = np.stack(per_group)
         spread = stacked.max(axis=0) - stacked.min(axis=0)
         disparities[side] = {
             rate: float(v) if math.isfinite(v) else None

@@ -19,6 +19,7 @@ from typing import Any
 from clinai._utils import atomic_write_text, to_jsonable
 from clinai.reporting import _sanitize as s
 from clinai.reporting._explain_view import dependence_images, explanation_view
+from clinai.reporting._fairness_view import calibration_image, fairness_view, operating_first
 from clinai.reporting._locales import get_language_names
 from clinai.reporting._render import render, translator
 
@@ -408,7 +409,11 @@ def build_model_card(
                 },
             },
             "thresholds": thresholds,
-            "natural_frequencies": _natural_frequencies(thresholds),
+            "natural_frequencies": _natural_frequencies(
+                operating_first(thresholds, metrics.get("operating_threshold"))
+            ),
+            "operating_threshold": s.number(metrics.get("operating_threshold")),
+            "fairness": fairness_view(metrics),
             "acceptance": acceptance,
             "importance": _importance(importance),
             "explanations": explanation_view(importance),
@@ -445,7 +450,8 @@ def _use_case_view(card: Mapping[str, Any], language: str) -> tuple[dict[str, An
 
 
 def _render_card(
-    card: Mapping[str, Any], language: str, images: Mapping[str, Path | str] | None = None
+    card: Mapping[str, Any], language: str, calibration: Mapping[str, str] | None = None,
+    images: Mapping[str, Path | str] | None = None,
 ) -> tuple[str, str]:
     strings, fmt = translator(language)
     explanations = s.mapping(card.get("clinai")).get("explanations")
@@ -459,6 +465,7 @@ def _render_card(
         "fmt": fmt,
         "lang": language,
         "max_variables": _MAX_CARD_VARIABLES,
+        "calibration_plot": calibration,
         "x": explanations,
         "explain_images": dependence_images(images, explanations, strings),
     }
@@ -490,7 +497,9 @@ def write_model_card(
     languages : iterable of str, default=("en", "da")
         Codes from :func:`get_language_names`.
     images : mapping of str to path, optional
-        Plots from :func:`render_plots`; the ``dependence_<rank>`` plots are
+        Plots from :func:`render_plots`; ``calibration`` is embedded in the HTML
+        card (hence its PDF) as a data URI and linked from the Markdown card by
+        its path relative to ``out_dir``; the ``dependence_<rank>`` plots are
         embedded in the HTML card's "why the model flags a patient" section.
 
     Returns
@@ -512,8 +521,9 @@ def write_model_card(
         "model_card.json": json.dumps(to_jsonable(card), indent=2, ensure_ascii=False,
                                       allow_nan=False) + "\n",
     }
+    calibration = calibration_image(images, Path(out_dir))
     for language in ["en", *[lang for lang in wanted if lang != "en"]]:
-        markdown, html = _render_card(card, language, images)
+        markdown, html = _render_card(card, language, calibration, images)
         suffix = "" if language == "en" else f".{language}"
         rendered[f"model_card{suffix}.md"] = markdown
         rendered[f"model_card{suffix}.html"] = html

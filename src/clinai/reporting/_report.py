@@ -17,6 +17,7 @@ from clinai._utils import atomic_write_text
 from clinai.reporting import _sanitize as s
 from clinai.reporting._card import _acceptance, _features, _importance, _subgroups, _thresholds
 from clinai.reporting._explain_view import dependence_images, explanation_view
+from clinai.reporting._fairness_view import fairness_view, mitigation_view
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._quality_view import quality_view
 from clinai.reporting._regulatory import (
@@ -310,6 +311,8 @@ def _report_view(
         "thresholds": _thresholds(metrics),
         "decision_curve": _decision_rows(metrics),
         "subgroups": _subgroups(metrics),
+        "fairness": fairness_view(metrics),
+        "mitigation": mitigation_view(metrics),
         "importance": _importance(importance),
         "explanations": explanation_view(importance),
         "cohort_flow": _cohort_flow(context.get("cohort_flow")),

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinai import reporting
-from clinai._utils import sha256_file
+from clinai._utils import atomic_write_bytes, sha256_file
+from clinai.exceptions import PipelineError
 from clinai.runs._lineage import code_version, environment
+from clinai.runs._plugins import load_pipeline
 from clinai.runs._prepare import config_sha256
 
 if TYPE_CHECKING:
@@ -20,6 +22,28 @@ if TYPE_CHECKING:
 __all__ = ["acceptance_verdict", "build_context", "report"]
 
 logger = logging.getLogger(__name__)
+
+
+def use_case_translations(config: ExperimentConfig) -> dict[str, dict[str, Any]]:
+    """Return the reviewed translations of the use case's texts (``METADATA_<LANG>``).
+
+    A pipeline may define e.g. ``METADATA_DA`` with the keys of ``METADATA`` in
+    Danish; a language without one is rendered in English with a visible note.
+    """
+    wanted = [language for language in config.languages if language != "en"]
+    if not wanted:
+        return {}
+    try:
+        pipeline = load_pipeline(config.pipeline)
+    except PipelineError as exc:
+        logger.warning("use-case translations skipped: %s", exc)
+        return {}
+    translations: dict[str, dict[str, Any]] = {}
+    for language in wanted:
+        texts = getattr(pipeline, f"METADATA_{language.upper()}", None)
+        if isinstance(texts, dict):
+            translations[language] = dict(texts)
+    return translations
 
 
 def acceptance_verdict(metrics: dict[str, Any]) -> str:
@@ -83,6 +107,7 @@ def build_context(
             "population": use_case.get("population"),
             "citation": use_case.get("citation"),
             "description": config.description,
+            "translations": use_case_translations(config),
         },
         "dataset": {
             "name": source.get("name"),
@@ -158,8 +183,15 @@ def report(
     )
     plots = reporting.render_plots(metrics, importance=importance, out_dir=run_dir.plots)
     card = reporting.build_model_card(context, metrics, importance=importance)
+    # The card links its calibration plot under a name that is also unique where the card is
+    # published beside other use cases' cards (publish_dir/plots/), so one link works in both.
+    # the dependence plots are embedded in the HTML card (data URIs), not linked
+    card_images = {name: path for name, path in plots.items() if name.startswith("dependence_")}
+    if "calibration" in plots:
+        card_images["calibration"] = run_dir.plots / f"{config.experiment}.calibration.png"
+        atomic_write_bytes(card_images["calibration"], plots["calibration"].read_bytes())
     card_files = reporting.write_model_card(
-        card, run_dir.path, languages=tuple(config.languages), images=plots
+        card, run_dir.path, languages=tuple(config.languages), images={**plots, **card_images}
     )
     report_path = reporting.write_validation_report(
         context,
@@ -168,12 +200,18 @@ def report(
         importance=importance,
         out_path=run_dir.file("validation_report.html"),
     )
+    report_md = reporting.write_validation_report_markdown(
+        context, metrics, plots=plots, importance=importance,
+        out_path=run_dir.file("validation_report.md"),
+    )
     html_documents = [report_path, *(p for p in card_files.values() if p.suffix == ".html")]
     pdfs = [reporting.write_pdf(html, html.with_suffix(".pdf")) for html in html_documents]
     outputs = [
         *plots.values(),
+        *card_images.values(),
         *card_files.values(),
         report_path,
+        report_md,
         *pdfs,
         run_dir.file("metrics.json"),
         run_dir.file("data_manifest.json"),
@@ -204,4 +242,7 @@ def report(
     if publish_dir is not None:
         publish_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(card_files["model_card.md"], publish_dir / f"{config.experiment}.md")
+        for image in card_images.values():
+            (publish_dir / "plots").mkdir(exist_ok=True)
+            shutil.copyfile(image, publish_dir / "plots" / image.name)
     return audit
