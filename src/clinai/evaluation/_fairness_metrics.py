@@ -22,7 +22,11 @@ sample with the machinery of :mod:`clinai.evaluation._bootstrap`, so group
 sizes vary between replicates as they would in a new sample. Every group
 metric, difference and ratio is computed on the same resamples; a replicate
 in which a reported group's metric is undefined (e.g. no event drawn in it)
-is left out of that difference and ratio and counted in ``n_skipped``.
+is left out of that difference and ratio and counted in ``n_skipped``. The
+largest minus the smallest of several noisy values is biased upwards in each
+resample (and the ratio downwards), so with many or small groups the interval
+of a difference can lie above its point estimate; its upper limit is the
+number to judge a criterion such as "gap at most 0.10" on.
 
 Suppression (DESIGN.md): a group with fewer than ``min_cell`` rows, patients,
 events or non-events is suppressed: no number of it is reported and it takes
