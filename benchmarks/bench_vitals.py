@@ -62,8 +62,10 @@ def generate(rows: int, data_dir: Path) -> tuple[Path, Path, int]:
     n_stays = max(1, round(rows / ROWS_PER_STAY))
     started = time.perf_counter()
     result = generate_ward_stays(n_stays, seed=2026, out_dir=out, progress=True)
-    print(f"generated {result.n_rows:,} rows in {n_stays:,} stays "
-          f"({time.perf_counter() - started:.0f} s)")
+    print(
+        f"generated {result.n_rows:,} rows in {n_stays:,} stays "
+        f"({time.perf_counter() - started:.0f} s)"
+    )
     marker.write_text(json.dumps(result.to_dict()))
     return result.vitals_path, result.stays_path, result.n_rows
 
@@ -78,10 +80,12 @@ def prediction_times(stays: pd.DataFrame, n: int, seed: int = 7) -> pd.DataFrame
     chosen = np.sort(rng.choice(total, size=min(n, total), replace=False))
     owner = np.searchsorted(np.cumsum(slots), chosen, side="right")
     offset = chosen - np.concatenate([[0], np.cumsum(slots)])[owner]
-    return pd.DataFrame({
-        "stay_id": stays["stay_id"].to_numpy()[owner],
-        "prediction_time": first.to_numpy()[owner] + offset * quarter.to_timedelta64(),
-    })
+    return pd.DataFrame(
+        {
+            "stay_id": stays["stay_id"].to_numpy()[owner],
+            "prediction_time": first.to_numpy()[owner] + offset * quarter.to_timedelta64(),
+        }
+    )
 
 
 def _features_child(vitals: str, preds_path: str, out: str, threads: int, queue) -> None:
@@ -89,8 +93,15 @@ def _features_child(vitals: str, preds_path: str, out: str, threads: int, queue)
 
     preds = pd.read_parquet(preds_path)
     started = time.perf_counter()
-    summary = write_window_features(vitals, preds, out, windows=WINDOWS, parameters=PARAMETERS,
-                                    threads=threads, memory_limit="3GB")
+    summary = write_window_features(
+        vitals,
+        preds,
+        out,
+        windows=WINDOWS,
+        parameters=PARAMETERS,
+        threads=threads,
+        memory_limit="2GB",
+    )
     wall = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put({"wall": wall, "peak_mb": peak_mb, **summary.to_dict()})
@@ -101,8 +112,10 @@ def clinai_features(vitals: Path, preds: pd.DataFrame, work: Path, threads: int)
     preds.to_parquet(preds_path)
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=_features_child, args=(
-        str(vitals), str(preds_path), str(work / "features.parquet"), threads, queue))
+    process = context.Process(
+        target=_features_child,
+        args=(str(vitals), str(preds_path), str(work / "features.parquet"), threads, queue),
+    )
     process.start()
     result = queue.get()
     process.join()
@@ -121,7 +134,9 @@ def pandas_features(vitals: pd.DataFrame, preds: pd.DataFrame) -> pd.DataFrame:
                 fill = 0.0 if stat == "count" else np.nan
                 columns[f"{parameter}_{window}_{stat}"] = np.full(n, fill)
     pred_groups = preds.groupby("stay_id").indices
-    hour = pd.Timedelta(hours=1)
+    pred_times = preds["prediction_time"].to_numpy()
+    spans = {window: pd.Timedelta(window).to_timedelta64() for window in WINDOWS}
+    hour = np.timedelta64(1, "h")
     for (stay, parameter), group in vitals.groupby(["stay_id", "parameter"], observed=True):
         rows = pred_groups.get(stay)
         if rows is None:
@@ -130,14 +145,14 @@ def pandas_features(vitals: pd.DataFrame, preds: pd.DataFrame) -> pd.DataFrame:
         values = group["value"].to_numpy()
         hours = (times - times[0]) / hour
         for row in rows:
-            when = preds["prediction_time"].to_numpy()[row]
+            when = pred_times[row]
             end = np.searchsorted(times, when, side="left")
             if end == 0:
                 continue
             columns[f"{parameter}_last"][row] = values[end - 1]
             columns[f"{parameter}_hours_since_last"][row] = (when - times[end - 1]) / hour
             for window in WINDOWS:
-                begin = np.searchsorted(times, when - pd.Timedelta(window), side="left")
+                begin = np.searchsorted(times, when - spans[window], side="left")
                 v, t = values[begin:end], hours[begin:end]
                 prefix = f"{parameter}_{window}_"
                 columns[prefix + "count"][row] = len(v)
@@ -158,8 +173,9 @@ def main() -> None:
     parser.add_argument("--predictions", type=int, default=1_000_000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--pandas-rows", type=int, default=1_000_000)
-    parser.add_argument("--data-dir", type=Path,
-                        default=Path(tempfile.gettempdir()) / "clinai-bench-vitals")
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "clinai-bench-vitals"
+    )
     args = parser.parse_args()
 
     vitals_path, stays_path, n_rows = generate(args.rows, args.data_dir)
@@ -168,28 +184,37 @@ def main() -> None:
     work = vitals_path.parent
     result = clinai_features(vitals_path, preds, work, args.threads)
     rate = n_rows / result["wall"]
-    print(f"clinai (DuckDB, {args.threads} threads): {n_rows:,} rows -> "
-          f"{result['n_prediction_times']:,} prediction times x {len(result['columns'])} "
-          f"features in {result['wall']:.1f} s = {rate / 1e6:.1f} M rows/s, "
-          f"peak RSS {result['peak_mb']:,.0f} MB (bucket {result['bucket_seconds']:.0f} s, "
-          f"{result['n_without_vitals']} without vitals)")
+    print(
+        f"clinai (DuckDB, {args.threads} threads): {n_rows:,} rows -> "
+        f"{result['n_prediction_times']:,} prediction times x {len(result['columns'])} "
+        f"features in {result['wall']:.1f} s = {rate / 1e6:.1f} M rows/s, "
+        f"peak RSS {result['peak_mb']:,.0f} MB (bucket {result['bucket_seconds']:.0f} s, "
+        f"{result['n_without_vitals']} without vitals)"
+    )
 
     # the pandas baseline on whole stays that together hold about --pandas-rows rows
     import pyarrow.dataset as ds
 
     n_stays = max(1, round(len(stays) * min(1.0, args.pandas_rows / n_rows)))
     subset_ids = stays["stay_id"].to_numpy()[:n_stays]
-    subset = ds.dataset(vitals_path).to_table(
-        columns=["stay_id", "time", "parameter", "value"],
-        filter=ds.field("stay_id") <= int(subset_ids.max())).to_pandas()
+    subset = (
+        ds.dataset(vitals_path)
+        .to_table(
+            columns=["stay_id", "time", "parameter", "value"],
+            filter=ds.field("stay_id") <= int(subset_ids.max()),
+        )
+        .to_pandas()
+    )
     subset["parameter"] = subset["parameter"].astype(str)
     sub_preds = preds[preds["stay_id"].isin(subset_ids)].reset_index(drop=True)
     started = time.perf_counter()
     expected = pandas_features(subset, sub_preds)
     pandas_wall = time.perf_counter() - started
     pandas_rate = len(subset) / pandas_wall
-    print(f"pandas groupby baseline: {len(subset):,} rows, {len(sub_preds):,} prediction times "
-          f"in {pandas_wall:.1f} s = {pandas_rate / 1e6:.3f} M rows/s")
+    print(
+        f"pandas groupby baseline: {len(subset):,} rows, {len(sub_preds):,} prediction times "
+        f"in {pandas_wall:.1f} s = {pandas_rate / 1e6:.3f} M rows/s"
+    )
     print(f"ratio (clinai rows/s / pandas rows/s): {rate / pandas_rate:.0f}x")
 
     features = pd.read_parquet(work / "features.parquet")
