@@ -226,3 +226,12 @@ def test_bad_input_errors_name_the_column() -> None:
         news2(frame)
     with pytest.raises(DataError, match=re.escape(BAD_CONSCIOUSNESS.format(value="sleepy"))):
         news2(_one(consciousness="sleepy"))
+
+
+def test_numeric_consciousness_codes_are_validated() -> None:
+    frame = pd.concat([_one(consciousness=0.0), _one(consciousness=np.nan)], ignore_index=True)
+    result = news2(frame)
+    assert result["news2_consciousness"].iloc[0] == 0.0
+    assert np.isnan(result["news2_consciousness"].iloc[1])
+    with pytest.raises(DataError, match=re.escape(BAD_CONSCIOUSNESS.format(value=7.0))):
+        news2(_one(consciousness=7.0))

@@ -113,6 +113,12 @@ def _score_bands(values: np.ndarray, bands: Sequence[tuple[float, int]]) -> np.n
 
 
 def _consciousness_codes(column: pd.Series) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        numbers = column.to_numpy(dtype=float)
+        bad = ~np.isnan(numbers) & ~np.isin(numbers, (0.0, 1.0, 2.0, 3.0, 4.0))
+        if bad.any():
+            raise DataError(BAD_CONSCIOUSNESS.format(value=float(numbers[bad][0])))
+        return numbers
     codes = np.full(len(column), np.nan)
     for i, value in enumerate(column.to_numpy(dtype=object)):
         if value is None or (isinstance(value, float) and np.isnan(value)):

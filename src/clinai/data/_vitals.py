@@ -396,8 +396,10 @@ def _convert_units(
 
 
 def _apply_rules(frame: pd.DataFrame, tally: _Tally) -> pd.DataFrame:
-    low = frame["parameter"].map(lambda p: PLAUSIBLE_RANGES[p][0]).to_numpy(dtype=float)
-    high = frame["parameter"].map(lambda p: PLAUSIBLE_RANGES[p][1]).to_numpy(dtype=float)
+    lows = {name: bounds[0] for name, bounds in PLAUSIBLE_RANGES.items()}
+    highs = {name: bounds[1] for name, bounds in PLAUSIBLE_RANGES.items()}
+    low = frame["parameter"].map(lows).to_numpy(dtype=float)
+    high = frame["parameter"].map(highs).to_numpy(dtype=float)
     values = frame["value"].to_numpy()
     frame = tally.drop(frame, (values < low) | (values > high), "implausible")
     gcs = (frame["parameter"] == "gcs") & (frame["value"] % 1 != 0)
