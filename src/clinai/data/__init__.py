@@ -68,6 +68,7 @@ from clinai.data._vitals_features import (
     window_features,
     write_window_features,
 )
+from clinai.data._vitals_news2 import news2_at
 
 __all__ = [
     "ACVPU_CODES",
@@ -111,6 +112,7 @@ __all__ = [
     "infer_feature_types",
     "load_dataset",
     "news2",
+    "news2_at",
     "news2_component",
     "parse_times",
     "pseudonymise",

@@ -337,7 +337,7 @@ def _chunk_features(
     first_k = np.repeat(k[starts], np.diff(np.r_[starts, len(k)]))
     k_rel = k - first_k
     n = buckets["n"].astype(np.int64)
-    block = max(max(spans), 1)
+    block = max(spans, default=1)
     # integer sums (exact; int64 wraps consistently, so differences stay exact) and float sums
     integers = _block_cumsum(np.column_stack([n, n * k_rel, n * k_rel * k_rel]), block)
     floats = _block_cumsum(
