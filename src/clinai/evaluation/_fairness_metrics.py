@@ -270,21 +270,30 @@ def fairness_metrics(
     tables = _tables(features, intersections)
 
     functions = {
-        "n": lambda a, b: float(len(a)),
-        "events": lambda a, b: float(np.sum(a)),
         "auroc": _safe(auroc_score),
         "calibration_in_the_large": _safe(calibration_intercept),
         "sensitivity": _safe(lambda a, b: threshold_metrics(a, b, threshold=t).sensitivity),
         "specificity": _safe(lambda a, b: threshold_metrics(a, b, threshold=t).specificity),
         "net_benefit": _safe(lambda a, b: net_benefit(a, b, threshold=t)),
     }
+    columns = ["n", "events", *FAIRNESS_METRICS]
+
+    def group_values(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        # one MetricFrame metric returning every value: fairlearn's per-call overhead once
+        values = [float(len(a)), float(np.sum(a))]
+        return np.array(values + [functions[name](a, b) for name in FAIRNESS_METRICS])
+
     prepared = []
     weighted: dict[str, Callable[..., np.ndarray]] = {}
     shapes: dict[str, tuple[int, ...]] = {}
     for name, attributes, labels, levels in tables:
-        frame = MetricFrame(metrics=functions, y_true=y, y_pred=p, sensitive_features=labels)
-        table = frame.by_group.astype("float64")
-        table.index = table.index.astype(str)
+        frame = MetricFrame(
+            metrics={"values": group_values}, y_true=y, y_pred=p, sensitive_features=labels
+        )
+        by_group = frame.by_group["values"]
+        table = pd.DataFrame(
+            np.vstack(by_group.to_list()), index=by_group.index.astype(str), columns=columns
+        )
         table = table.sort_index()
         table["non_events"] = table["n"] - table["events"]
         table["patients"] = (
