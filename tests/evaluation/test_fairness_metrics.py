@@ -230,8 +230,9 @@ def test_tiny_cells_are_suppressed_and_never_reported() -> None:
     # intersection: the tiny cells are suppressed and no cell shows counts (margins are public)
     cross = result["sex_x_age_band"]["groups"]
     assert {g["group"] for g in cross if g["suppressed"]} == {
-        label for label in (f"{s} & 100+" for s in ("female", "male")) if label in by_label(
-            result["sex_x_age_band"])
+        label
+        for label in (f"{s} & 100+" for s in ("female", "male"))
+        if label in by_label(result["sex_x_age_band"])
     }
     assert all(g["n"] is None and g["events"] is None for g in cross)
 

@@ -34,8 +34,15 @@ from .conftest import CONTEXT, FAIRNESS, IMPORTANCE, METRICS, MITIGATION
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_CELL = "male & oldest"
-DANISH_KEYS = ("title", "outcome", "prediction_time", "population", "intended_use",
-               "not_for", "limitations")
+DANISH_KEYS = (
+    "title",
+    "outcome",
+    "prediction_time",
+    "population",
+    "intended_use",
+    "not_for",
+    "limitations",
+)
 
 
 def _inputs() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -57,12 +64,22 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_model_card(card, out, languages=("en", "da"), images=plots)
     for language in ("en", "da"):
         suffix = "" if language == "en" else f".{language}"
-        write_validation_report(context, metrics, plots=plots, importance=IMPORTANCE,
-                                out_path=out / f"validation_report{suffix}.html",
-                                language=language)
-        write_validation_report_markdown(context, metrics, plots=plots, importance=IMPORTANCE,
-                                         out_path=out / f"validation_report{suffix}.md",
-                                         language=language)
+        write_validation_report(
+            context,
+            metrics,
+            plots=plots,
+            importance=IMPORTANCE,
+            out_path=out / f"validation_report{suffix}.html",
+            language=language,
+        )
+        write_validation_report_markdown(
+            context,
+            metrics,
+            plots=plots,
+            importance=IMPORTANCE,
+            out_path=out / f"validation_report{suffix}.md",
+            language=language,
+        )
     return out
 
 
@@ -79,8 +96,12 @@ def pdf_texts(docs: Path) -> dict[str, str]:
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
     texts = {}
-    for name in ("model_card.html", "model_card.da.html", "validation_report.html",
-                 "validation_report.da.html"):
+    for name in (
+        "model_card.html",
+        "model_card.da.html",
+        "validation_report.html",
+        "validation_report.da.html",
+    ):
         pdf = write_pdf(docs / name, docs / name.replace(".html", ".pdf"))
         texts[name] = subprocess.run(
             ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
@@ -124,8 +145,8 @@ def test_card_shows_subgroups_and_intersections_with_cis(docs: Path) -> None:
     assert "| female & younger | hidden | hidden | 0.76 (0.65–0.85) |" in english
     danish = _read(docs, "model_card.da.html")
     assert "Modelpræstation efter sex × age_band ved risikotærsklen 0,20" in danish
-    assert "<td class=\"num\">0,78 (0,67–0,87)</td>" in danish
-    assert "<td class=\"num\">skjult</td>" in danish
+    assert '<td class="num">0,78 (0,67–0,87)</td>' in danish
+    assert '<td class="num">skjult</td>' in danish
     assert get_strings("da")["fairness_counts_hidden"] in danish
 
 
@@ -140,19 +161,27 @@ def _html_row(page: str, label: str) -> str:
 def _md_row(text: str, label: str) -> str:
     rows = [line for line in text.splitlines() if line.startswith(f"| {label} |")]
     assert rows, label
-    return rows[0][len(label) + 2:]
+    return rows[0][len(label) + 2 :]
 
 
 def test_planted_tiny_cell_is_never_rendered_as_a_number(
     docs: Path, pdf_texts: dict[str, str]
 ) -> None:
-    for name in ("model_card.html", "model_card.da.html", "validation_report.html",
-                 "validation_report.da.html"):
+    for name in (
+        "model_card.html",
+        "model_card.da.html",
+        "validation_report.html",
+        "validation_report.da.html",
+    ):
         row = _html_row(_read(docs, name), TINY_CELL)
         assert not re.search(r"\d", row), (name, row)
         assert get_strings("da" if ".da." in name else "en")["suppressed"] in row
-    for name in ("model_card.md", "model_card.da.md", "validation_report.md",
-                 "validation_report.da.md"):
+    for name in (
+        "model_card.md",
+        "model_card.da.md",
+        "validation_report.md",
+        "validation_report.da.md",
+    ):
         row = _md_row(_read(docs, name), TINY_CELL)
         assert not re.search(r"\d", row), (name, row)
     # PDF text: the label may wrap ("male &" then "oldest" on the next line of the cell)
@@ -188,9 +217,17 @@ def test_report_has_disparities_intersections_and_mitigation(docs: Path, languag
     suffix = "" if language == "en" else ".da"
     for name in (f"validation_report{suffix}.html", f"validation_report{suffix}.md"):
         text = html.unescape(_read(docs, name))
-        for key in ("fairness_heading", "fairness_difference", "fairness_ratio",
-                    "mitigation_heading", "mitigation_not_applied", "mitigation_unmitigated",
-                    "mitigation_mitigated", "mitigation_difference", "fairness_no_ratio"):
+        for key in (
+            "fairness_heading",
+            "fairness_difference",
+            "fairness_ratio",
+            "mitigation_heading",
+            "mitigation_not_applied",
+            "mitigation_unmitigated",
+            "mitigation_mitigated",
+            "mitigation_difference",
+            "fairness_no_ratio",
+        ):
             assert t[key] in text, (name, key)
         assert t["fairness_disparity_caption"].format(attribute="sex × age_band") in text
         assert t["mitigation_fitted_on_oof"].format(cv=5) in text
@@ -202,8 +239,12 @@ def test_report_has_disparities_intersections_and_mitigation(docs: Path, languag
 
 
 def test_markdown_report_is_complete_and_its_tables_are_well_formed(docs: Path) -> None:
-    for name in ("validation_report.md", "validation_report.da.md", "model_card.md",
-                 "model_card.da.md"):
+    for name in (
+        "validation_report.md",
+        "validation_report.da.md",
+        "model_card.md",
+        "model_card.da.md",
+    ):
         text = _read(docs, name)
         table: list[int] = []
         for line in [*text.splitlines(), ""]:
@@ -213,10 +254,17 @@ def test_markdown_report_is_complete_and_its_tables_are_well_formed(docs: Path) 
                 assert len(set(table)) == 1, (name, table)
                 table = []
     report = _read(docs, "validation_report.md")
-    for heading in ("## Summary", "## Discrimination", "## Calibration", "## Subgroups",
-                    "## Fairness across patient groups", "## Cohort flow",
-                    "## Data provenance and lineage", "## TRIPOD+AI checklist",
-                    "## EU AI Act technical documentation (Annex IV)"):
+    for heading in (
+        "## Summary",
+        "## Discrimination",
+        "## Calibration",
+        "## Subgroups",
+        "## Fairness across patient groups",
+        "## Cohort flow",
+        "## Data provenance and lineage",
+        "## TRIPOD+AI checklist",
+        "## EU AI Act technical documentation (Annex IV)",
+    ):
         assert heading in report
     assert "](plots/calibration.png)" in report
 
@@ -224,14 +272,22 @@ def test_markdown_report_is_complete_and_its_tables_are_well_formed(docs: Path) 
 def test_pdf_text_holds_the_new_sections_in_both_languages(pdf_texts: dict[str, str]) -> None:
     expected = {
         "model_card.html": ["Calibration", "sex × age_band", "suppressed"],
-        "model_card.da.html": ["Kalibrering", "sex × age_band", "skjult",
-                               "Død af enhver årsag før udskrivelse"],
-        "validation_report.html": ["Fairness across patient groups",
-                                   "Fairness mitigation (comparison only)",
-                                   "It is not applied to the registered model."],
-        "validation_report.da.html": ["Ligeværdig modelpræstation",
-                                      "Justering for ulighed (kun til sammenligning)",
-                                      "Justeringen anvendes ikke på den registrerede model."],
+        "model_card.da.html": [
+            "Kalibrering",
+            "sex × age_band",
+            "skjult",
+            "Død af enhver årsag før udskrivelse",
+        ],
+        "validation_report.html": [
+            "Fairness across patient groups",
+            "Fairness mitigation (comparison only)",
+            "It is not applied to the registered model.",
+        ],
+        "validation_report.da.html": [
+            "Ligeværdig modelpræstation",
+            "Justering for ulighed (kun til sammenligning)",
+            "Justeringen anvendes ikke på den registrerede model.",
+        ],
     }
     for name, needles in expected.items():
         text = " ".join(pdf_texts[name].split())

@@ -67,8 +67,9 @@ def _frame(n: int = 500, seed: int = 3) -> pd.DataFrame:
     logit = -4.0 + 0.035 * age + 0.5 * lactate
     event = rng.binomial(1, 1 / (1 + np.exp(-logit)))
     ids = [f"{CANARY}-{i:04d}" for i in range(n)]
-    return pd.DataFrame({"patient": ids, "age": age, "sex": sex, "lactate": lactate,
-                         "event": event})
+    return pd.DataFrame(
+        {"patient": ids, "age": age, "sex": sex, "lactate": lactate, "event": event}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -81,25 +82,42 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = {
         "experiment": "fair",
         "pipeline": str(root / "fair_pipeline.py"),
-        "data": {"source": {"type": "csv", "path": str(root / "patients.csv")},
-                 "patient_id": "patient"},
+        "data": {
+            "source": {"type": "csv", "path": str(root / "patients.csv")},
+            "patient_id": "patient",
+        },
         "split": {"method": "grouped", "test_size": 0.4},
         "models": ["logistic"],
-        "tuning": {"n_trials": 2, "timeout_s": 60, "cv_folds": 3,
-                   "storage": f"sqlite:///{root / 'optuna.db'}"},
+        "tuning": {
+            "n_trials": 2,
+            "timeout_s": 60,
+            "cv_folds": 3,
+            "storage": f"sqlite:///{root / 'optuna.db'}",
+        },
         "calibration": {"method": "sigmoid", "cv": 3},
         "evaluation": {
-            "n_boot": 40, "thresholds": [0.2, 0.4], "operating_threshold": 0.3,
+            "n_boot": 40,
+            "thresholds": [0.2, 0.4],
+            "operating_threshold": 0.3,
             "sensitive_attributes": ["sex", "age_band"],
             "intersections": [["sex", "age_band"]],
             "mitigation": {"method": "threshold_optimizer", "attribute": "sex", "cv": 3},
-            "shap_background": 20, "shap_max_rows": 40,
+            "shap_background": 20,
+            "shap_max_rows": 40,
             "acceptance": [
                 {"name": "discrimination", "metric": "auroc", "statistic": "ci_low", "min": 0.5},
-                {"name": "sex AUROC gap", "metric": "fairness.sex.auroc.difference",
-                 "statistic": "ci_high", "max": 0.99},
-                {"name": "age sensitivity ratio", "metric": "fairness.age_band.sensitivity.ratio",
-                 "statistic": "estimate", "min": 0.0},
+                {
+                    "name": "sex AUROC gap",
+                    "metric": "fairness.sex.auroc.difference",
+                    "statistic": "ci_high",
+                    "max": 0.99,
+                },
+                {
+                    "name": "age sensitivity ratio",
+                    "metric": "fairness.age_band.sensitivity.ratio",
+                    "statistic": "estimate",
+                    "min": 0.0,
+                },
             ],
         },
         "tracking": {"enabled": False},
