@@ -205,19 +205,19 @@ def _vitals_source(vitals: str | Path | Sequence[str | Path] | pd.DataFrame) -> 
 def _bucket_sql(source: str, width_us: int, parameters: Sequence[str]) -> str:
     # one row of sufficient statistics per stay, parameter and bucket, in stay order;
     # dt is the time from the bucket start in hours, so the moments stay small
-    dt = f"((t - k * {width_us}) / {_US_PER_HOUR}::DOUBLE)"
     names = ", ".join(f"'{name}'" for name in parameters)
     return f"""
 WITH raw AS (
     SELECT s.sidx, p.pidx, v.value::DOUBLE AS value,
-           epoch_us(v.time::TIMESTAMP) AS t, t // {width_us} AS k
+           epoch_us(v.time::TIMESTAMP) AS t, t // {width_us} AS k,
+           (t - k * {width_us}) / {_US_PER_HOUR}::DOUBLE AS dt
     FROM {source} AS v
     JOIN stay_index AS s ON v.stay_id = s.stay_id
     JOIN parameter_index AS p ON v.parameter::VARCHAR = p.parameter
     WHERE v.value IS NOT NULL AND v.time IS NOT NULL AND v.parameter::VARCHAR IN ({names})
 )
 SELECT sidx, pidx, k, count(*) AS n, sum(value) AS sv, min(value) AS mn, max(value) AS mx,
-       sum({dt}) AS s1, sum({dt} * {dt}) AS s2, sum({dt} * value) AS s1v,
+       sum(dt) AS s1, sum(dt * dt) AS s2, sum(dt * value) AS s1v,
        max(t) AS last_t, arg_max(value, t) AS last_v
 FROM raw GROUP BY sidx, pidx, k ORDER BY sidx, pidx, k
 """
@@ -229,25 +229,28 @@ def _block_cumsum(values: np.ndarray, block: int) -> np.ndarray:
     rows = -(-len(values) // block) * block
     padded = np.zeros((rows, values.shape[1]), dtype=values.dtype)
     padded[: len(values)] = values
-    return np.cumsum(padded.reshape(-1, block, values.shape[1]), axis=1).reshape(rows, -1)
+    sums = np.cumsum(padded.reshape(-1, block, values.shape[1]), axis=1).reshape(rows, -1)
+    # a final row of zeros, which absent parts of a window read
+    return np.vstack([sums, np.zeros((1, values.shape[1]), dtype=values.dtype)])
 
 
 def _window_sum(local: np.ndarray, lo: np.ndarray, hi: np.ndarray, block: int) -> np.ndarray:
     """Sum each column over positions [lo, hi), from block-local cumulative sums.
 
-    A window spans at most two blocks: the part of the first block from ``lo``
-    to its end, plus the start of the next block up to ``hi - 1``.
+    ``local`` ends with a row of zeros (see :func:`_block_cumsum`). A window spans
+    at most two blocks: the part of the first block from ``lo`` to its end, plus
+    the start of the next block up to ``hi - 1``; absent parts read the zero row.
     """
-    top = len(local) - 1
+    zero = len(local) - 1
     present = hi > lo
-    last = np.clip(hi - 1, 0, top)
-    before = np.clip(lo - 1, 0, top)
-    block_end = np.clip((lo // block + 1) * block - 1, 0, top)
-    spans_two = present & (lo // block != last // block)
-    has_before = present & (lo % block != 0)
-    total = local[last] * present[:, None]
-    total += local[block_end] * spans_two[:, None]
-    total -= local[before] * has_before[:, None]
+    last = np.where(present, hi - 1, zero)
+    first_block = lo // block
+    spans_two = present & (first_block != last // block)
+    block_end = np.where(spans_two, (first_block + 1) * block - 1, zero)
+    before = np.where(present & (lo % block != 0), lo - 1, zero)
+    total = np.take(local, last, axis=0)
+    total += np.take(local, block_end, axis=0)
+    total -= np.take(local, before, axis=0)
     return total
 
 
