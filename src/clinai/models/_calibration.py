@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.model_selection import StratifiedKFold
 
 from clinai.exceptions import ModelError
+from clinai.models._tuning import cv_splits
 
 __all__ = ["CALIBRATION_METHODS", "calibrate_model"]
 
@@ -36,6 +36,7 @@ def calibrate_model(
     method: Literal["isotonic", "sigmoid", "none"] = "sigmoid",
     cv: int = 5,
     random_state: int = 0,
+    groups: Any = None,
 ) -> BaseEstimator:
     """Fit a pipeline with cross-validated post-hoc calibration.
 
@@ -71,6 +72,10 @@ def calibrate_model(
         seeded with ``random_state``).
     random_state : int, default=0
         Seed of the folds.
+    groups : array-like of shape (n_samples,), optional
+        Patient of each row: the folds then keep a patient's rows together
+        (:class:`~sklearn.model_selection.StratifiedGroupKFold`), so the
+        calibration map is learnt on out-of-fold predictions of unseen patients.
 
     Returns
     -------
@@ -108,7 +113,7 @@ def calibrate_model(
     if method == "none":
         model = clone(estimator)
     else:
-        folds = StratifiedKFold(n_splits=int(cv), shuffle=True, random_state=random_state)
+        folds = cv_splits(y_arr, int(cv), random_state=random_state, groups=groups)
         model = CalibratedClassifierCV(clone(estimator), method=method, cv=folds, ensemble=False)
     try:
         model.fit(X, y_arr)

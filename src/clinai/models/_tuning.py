@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_score
 
 from clinai.exceptions import DataError, ModelError
 from clinai.models._preprocess import check_columns
@@ -38,6 +38,13 @@ SCORINGS = ("roc_auc", "neg_log_loss", "neg_brier_score", "average_precision")
 
 N_TRIALS_MSG = "tuning.n_trials must be an integer >= 1; got {value!r}"
 TIMEOUT_MSG = "tuning.timeout_s must be a number of seconds > 0; got {value!r}"
+GROUPS_LENGTH_MSG = (
+    "groups (data.patient_id) has {got} values for {expected} rows: pass one patient per row"
+)
+GROUPS_FEW_MSG = (
+    "grouped cross-validation needs at least {folds} patients: lower tuning.cv_folds or "
+    "calibration.cv, or add patients"
+)
 CV_FOLDS_MSG = "tuning.cv_folds must be an integer >= 2; got {value!r}"
 SCORING_MSG = "tuning.metric (scoring) must be one of {choices}; got {value!r}"
 CLASS_COUNT_MSG = (
@@ -239,11 +246,13 @@ def _run_trials(
     while time.monotonic() < deadline:
         with budget_lock():
             _fail_stale_trials(study)
-            complete = len(study.get_trials(deepcopy=False, states=(state.COMPLETE,)))
+            # One read: with two, a trial finishing in between would be counted in neither.
+            states = [t.state for t in study.get_trials(deepcopy=False)]
+            complete = states.count(state.COMPLETE)
             if complete >= n_trials:
                 return
-            running = study.get_trials(deepcopy=False, states=(state.RUNNING, state.WAITING))
-            trial = study.ask() if complete + len(running) < n_trials else None
+            running = states.count(state.RUNNING) + states.count(state.WAITING)
+            trial = study.ask() if complete + running < n_trials else None
         if trial is None:
             time.sleep(_POLL_S)
             continue
@@ -301,6 +310,26 @@ def _validate(
     return y_arr
 
 
+def cv_splits(
+    y: np.ndarray, n_splits: int, *, random_state: int, groups: Any = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Shuffled stratified folds, keeping each patient's rows together when ``groups`` is given.
+
+    Returns the folds as ``(train, test)`` index pairs, so tuning and calibration can
+    share the scheme.
+    """
+    if groups is None:
+        splitter: Any = StratifiedKFold(int(n_splits), shuffle=True, random_state=random_state)
+        return list(splitter.split(np.zeros(len(y)), y))
+    groups_arr = np.asarray(groups)
+    if len(groups_arr) != len(y):
+        raise ModelError(GROUPS_LENGTH_MSG.format(got=len(groups_arr), expected=len(y)))
+    if len(np.unique(groups_arr)) < n_splits:
+        raise ModelError(GROUPS_FEW_MSG.format(folds=n_splits))
+    splitter = StratifiedGroupKFold(int(n_splits), shuffle=True, random_state=random_state)
+    return list(splitter.split(np.zeros(len(y)), y, groups_arr))
+
+
 def tune_model(
     name: str,
     X: pd.DataFrame,
@@ -318,6 +347,7 @@ def tune_model(
     n_jobs: int = 1,
     on_trial: Callable[[TrialRecord], None] | None = None,
     budget_lock: Callable[[], AbstractContextManager[Any]] | None = None,
+    groups: Any = None,
 ) -> TuningResult:
     """Tune a model family's hyperparameters with Optuna and cross-validation.
 
@@ -359,7 +389,9 @@ def tune_model(
         trials, so the last trial may run past it.
     cv_folds : int, default=5
         Folds of :class:`~sklearn.model_selection.StratifiedKFold` (shuffled,
-        seeded with ``random_state``).
+        seeded with ``random_state``), or of
+        :class:`~sklearn.model_selection.StratifiedGroupKFold` when ``groups``
+        is given.
     scoring : {"roc_auc", "neg_log_loss", "neg_brier_score", "average_precision"}
         Cross-validation score to maximise.
     storage : str or None, default="sqlite:///optuna.db"
@@ -374,6 +406,10 @@ def tune_model(
         Estimator threads (LightGBM, torch). Folds run one after another.
     on_trial : callable, optional
         Called with a :class:`TrialRecord` after each trial of this call.
+    groups : array-like of shape (n_samples,), optional
+        Patient of each row. When patients have several rows (e.g. hourly
+        predictions), every row of a patient stays in one fold; otherwise the
+        folds leak a patient's other rows and favour over-fitting models.
     budget_lock : callable, optional
         Returns a context manager (a fresh one per call) that excludes every
         other process tuning this study while it is held; it guards study
@@ -428,7 +464,7 @@ def tune_model(
             _check_study_attr(study, storage, "scoring", scoring)
             _fail_stale_trials(study)
 
-        folds = StratifiedKFold(n_splits=int(cv_folds), shuffle=True, random_state=random_state)
+        folds = cv_splits(y_arr, cv_folds, random_state=random_state, groups=groups)
 
         def objective(trial: optuna.Trial) -> float:
             trial.set_user_attr(_ATTR_WORKER, _worker_id())

@@ -80,6 +80,7 @@ def tune_and_calibrate(
     show_progress: bool = True,
     storage: str | None = None,
     workers: int = 1,
+    groups: Any = None,
 ) -> tuple[Any, list[TuningResult]]:
     """Tune each family, select one (one-SE rule), refit it inside calibration.
 
@@ -97,6 +98,9 @@ def tune_and_calibrate(
     workers : int, default=1
         Processes tuning each family's study together (this one included); see
         :mod:`clinai.runs._workers`. More than one needs a shared storage.
+    groups : array-like, optional
+        Patient of each row; tuning and calibration folds then keep a patient's
+        rows together.
 
     Returns
     -------
@@ -119,6 +123,7 @@ def tune_and_calibrate(
                 workers=workers,
                 X=X,
                 y=y,
+                groups=groups,
                 numeric=numeric,
                 categorical=categorical,
                 n_trials=tuning.n_trials,
@@ -150,6 +155,7 @@ def tune_and_calibrate(
         method=calibration.method,
         cv=calibration.cv,
         random_state=seed,
+        groups=groups,
     )
     return fitted, candidates
 
@@ -177,7 +183,7 @@ def train(
     from clinai.tracking import save_model_dir
 
     manifest = run_dir.read_json("data_manifest.json", stage="prepare")
-    X, y, _, _ = read_split(run_dir, "train")
+    X, y, _, patients = read_split(run_dir, "train")
     numeric = manifest["features"]["numeric"]
     categorical = manifest["features"]["categorical"]
     tuning = config.tuning
@@ -205,6 +211,8 @@ def train(
         tracker=tracker,
         show_progress=show_progress,
         workers=workers,
+        # Rows of one patient (several admissions or hourly predictions) share a fold.
+        groups=patients if config.data.patient_id is not None else None,
     )
     best = select_family(candidates)
     save_model_dir(fitted, run_dir.model, input_example=models.synthetic_input_example(X))
