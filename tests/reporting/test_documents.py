@@ -33,6 +33,7 @@ from clinai.reporting import (
 from clinai.reporting._regulatory import ANNEX_IV_POINTS, TRIPOD_AI_ITEMS
 
 from .conftest import CONTEXT, FAIRNESS, IMPORTANCE, METRICS, MITIGATION
+from .test_explain_documents import explained_importance
 
 CANARY = "CANARY-PATIENT-987"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -119,6 +120,7 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Cards (en, da) and reports (en, da) of the example with every optional block and canaries."""
     context, metrics, importance = (copy.deepcopy(x) for x in (CONTEXT, METRICS, IMPORTANCE))
     _extras(metrics, context)
+    importance.update(explained_importance())  # rank intervals, subgroups, dependence, profiles
     _plant_canaries(context, metrics, importance)
     out = tmp_path_factory.mktemp("documents")
     plots = render_plots(metrics, importance=importance, out_dir=out / "plots")
@@ -177,12 +179,15 @@ def test_pdf_text_holds_key_sections_in_both_languages(pdfs: dict[str, Path]) ->
     english = _pdftotext(pdfs["model_card.pdf"])
     danish = _pdftotext(pdfs["model_card.da.pdf"])
     report = _pdftotext(pdfs["validation_report.pdf"])
-    for term in ("Intended use", "Calibration", "Not for use", "Limitations", "0.81 (0.69–0.92)"):
+    for term in ("Intended use", "Calibration", "Not for use", "Limitations", "0.81 (0.69–0.92)",
+                 "Why the model flags a patient", "Worked examples (synthetic patients)"):
         assert term in english, term
     for term in ("Tilsigtet brug", "Kalibrering", "Ikke til brug", "Begrænsninger",
-                 "0,81 (0,69–0,92)"):
+                 "0,81 (0,69–0,92)", "Hvorfor modellen markerer en patient",
+                 "Gennemregnede eksempler (syntetiske patienter)"):
         assert term in danish, term
     for term in ("Validation report", "Calibration", "TRIPOD+AI checklist",
+                 "Stability of the importance ranking", "Variable importance by subgroup",
                  "EU AI Act technical documentation (Annex IV)", "Change log",
                  "Internal validation", "Sample size", "Cohort flow",
                  "to be completed by the study team", "to be completed by the provider"):
@@ -272,8 +277,8 @@ def test_documents_open_cleanly_in_chromium(browser: Any, documents: Path, name:
     assert problems == []
     # Only the document itself (and its data: URIs) is loaded: nothing from outside.
     assert all(url.startswith(("file://", "data:")) for url in requests), requests
-    # the report's five plots; the card's calibration plot
-    expected_images = 5 if name.startswith("validation_report") else 1
+    # the report's five plots; the card's calibration plot; two dependence plots in each
+    expected_images = 7 if name.startswith("validation_report") else 3
     assert len(images) == expected_images
     for complete, width, alt in images:
         assert complete and width > 0 and alt.strip()
