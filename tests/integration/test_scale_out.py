@@ -45,8 +45,9 @@ def _check_exact_budget(storage: str, study_name: str, result, n_trials: int) ->
     study = optuna.load_study(study_name=study_name, storage=storage)
     trials = study.get_trials()
     # Exactly the budget: every trial complete, numbers 0..n-1, nothing extra, none RUNNING.
-    assert [t.number for t in trials] == list(range(n_trials))
-    assert {t.state.name for t in trials} == {"COMPLETE"}
+    shown = [(t.number, t.state.name, t.user_attrs.get("clinai_worker")) for t in trials][-4:]
+    assert [t.number for t in trials] == list(range(n_trials)), shown
+    assert {t.state.name for t in trials} == {"COMPLETE"}, shown
     assert result.n_trials == n_trials
     assert [t.number for t in result.trials] == list(range(n_trials))
     # No trial duplicated: each records its own parameters, and no two drew the same ones.
