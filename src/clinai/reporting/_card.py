@@ -191,6 +191,34 @@ def _natural_frequencies(thresholds: Sequence[Mapping[str, Any]]) -> dict[str, A
     return out
 
 
+def _score_comparison(value: Any) -> dict[str, Any] | None:
+    """Put the existing score's alert cut-offs beside the model, as counts per 100 and per 10.
+
+    Formatting only: ``round(100 * flag_rate)`` and ``round(10 * sensitivity)`` of
+    each rule, from ``metrics["baseline_operating_points"]``.
+    """
+    block = s.mapping(value)
+    if not block:
+        return None
+
+    def per(rule: Any, key: str, factor: int) -> int | None:
+        number = s.number(s.mapping(s.mapping(rule).get(key)).get("estimate"))
+        return None if number is None else round(factor * number)
+
+    points = [
+        {
+            "cutoff": s.number(row.get("baseline_threshold")),
+            "flagged_per_100": per(row.get("baseline"), "flag_rate", 100),
+            "score_found_per_10": per(row.get("baseline"), "sensitivity", 10),
+            "model_found_per_10": per(row.get("model"), "sensitivity", 10),
+            "sensitivity_gain": s.estimate(row.get("sensitivity_gain")),
+        }
+        for row in block.get("points") or []
+        if isinstance(row, Mapping)
+    ]
+    return {"name": s.text(block.get("name")), "points": points[:10]}
+
+
 def _importance(importance: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not isinstance(importance, Mapping):
         return None
@@ -414,6 +442,8 @@ def build_model_card(
             ),
             "operating_threshold": s.number(metrics.get("operating_threshold")),
             "fairness": fairness_view(metrics),
+            "score_comparison": _score_comparison(metrics.get("baseline_operating_points")),
+            "validation_basis": s.text(s.mapping(metrics.get("validation_basis")).get("note")),
             "acceptance": acceptance,
             "importance": _importance(importance),
             "explanations": explanation_view(importance),

@@ -248,6 +248,32 @@ def _baseline(value: Any) -> dict[str, Any] | None:
     }
 
 
+def _operating_points(value: Any) -> dict[str, Any] | None:
+    """Put the model beside the existing score's alert cut-offs (matched flag rates)."""
+    block = s.mapping(value)
+    if not block:
+        return None
+    rates = ("sensitivity", "specificity", "ppv", "flag_rate")
+    points = []
+    for row in _rows(block.get("points")):
+        baseline, model = s.mapping(row.get("baseline")), s.mapping(row.get("model"))
+        points.append({
+            "baseline_threshold": s.number(row.get("baseline_threshold")),
+            "model_threshold": s.number(row.get("model_threshold")),
+            "baseline": {k: s.estimate(baseline.get(k)) for k in rates},
+            "model": {k: s.estimate(model.get(k)) for k in rates},
+            "sensitivity_gain": s.estimate(row.get("sensitivity_gain")),
+        })
+    return {"name": s.text(block.get("name")), "points": points[:10]}
+
+
+def _validation_basis(value: Any) -> dict[str, Any] | None:
+    block = s.mapping(value)
+    if not block:
+        return None
+    return {"note": s.text(block.get("note")), "corrected": s.texts(block.get("corrected"))}
+
+
 def _sample_size(value: Any) -> dict[str, Any] | None:
     """Riley's minimum sample size; accepts the flat block and the evaluation's key names."""
     block = s.mapping(value)
@@ -346,6 +372,16 @@ def _report_view(
         },
         "auroc_delong": s.estimate(metrics.get("auroc_delong")),
         "baseline": _baseline(metrics.get("baseline_comparison")),
+        "comparisons": [
+            block
+            for block in (
+                _baseline(metrics.get("baseline_comparison")),
+                _baseline(metrics.get("registry_comparison")),
+            )
+            if block
+        ],
+        "operating_points": _operating_points(metrics.get("baseline_operating_points")),
+        "validation_basis": _validation_basis(metrics.get("validation_basis")),
         "internal_validation": _internal_validation(metrics.get("internal_validation")),
         "sample_size": _sample_size(metrics.get("sample_size")),
         "previous": _change_log(context.get("previous"), metrics),

@@ -9,8 +9,9 @@ import numpy as np
 
 from clinai import evaluation, models
 from clinai._utils import atomic_write_bytes
+from clinai.runs._comparisons import baseline_operating_points, baseline_spec, registry_comparison
 from clinai.runs._fairness import evaluation_thresholds, fairness_blocks
-from clinai.runs._prepare import read_split
+from clinai.runs._prepare import read_baseline, read_split
 from clinai.runs._progress import progress_bar
 
 if TYPE_CHECKING:
@@ -148,8 +149,12 @@ def evaluate(
 
     plan = run_dir.read_json("acceptance_plan.json", stage="train")
     model = load_model_dir(run_dir.require("model", stage="train"))
-    X, y, sensitive, patients = read_split(run_dir, "test")
+    # No test split: validate on the development data, then correct for optimism below.
+    no_test = config.split.method == "none"
+    X, y, sensitive, patients = read_split(run_dir, "train" if no_test else "test")
     y_prob = model.predict_proba(X)[:, 1]
+    baseline = read_baseline(run_dir, "train" if no_test else "test")
+    manifest = run_dir.read_json("data_manifest.json", stage="prepare")
 
     spec = config.evaluation
     low, high, step = spec.decision_curve
@@ -170,6 +175,8 @@ def evaluate(
             progress=advance,
             target_sensitivities=spec.target_sensitivities,
             subgroup_threshold=spec.resolved_operating_threshold,
+            y_baseline=baseline,
+            baseline_name=baseline_spec(manifest)["name"] if baseline is not None else None,
         )
     metrics = result.to_dict()
     # fairness per attribute and intersection, and the optional mitigation (a report only)
@@ -180,11 +187,20 @@ def evaluate(
             show_progress=show_progress,
         )
     )
-    from clinai.runs._optimism import internal_validation
+    if baseline is not None:
+        points = baseline_operating_points(config, manifest, y, y_prob, baseline, patients)
+        if points is not None:
+            metrics["baseline_operating_points"] = points
+    previous = registry_comparison(config, run_dir, X, y, y_prob, patients)
+    if previous is not None:
+        metrics["registry_comparison"] = previous
+    from clinai.runs._optimism import apply_optimism_correction, internal_validation
 
     optimism = internal_validation(config, run_dir, model=model, show_progress=show_progress)
     if optimism is not None:
         metrics["internal_validation"] = optimism
+        if no_test:
+            metrics = apply_optimism_correction(metrics, optimism)
     verdicts = evaluation.evaluate_acceptance(metrics, plan["criteria"])
     metrics["acceptance"] = [v.to_dict() for v in verdicts]
     X_train, y_train, *_ = read_split(run_dir, "train")
