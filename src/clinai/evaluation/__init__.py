@@ -35,11 +35,6 @@ from clinai.evaluation._calibration import (
     oe_ratio,
 )
 from clinai.evaluation._comparison import compare_with_baseline
-from clinai.evaluation._operating_points import (
-    OperatingPoint,
-    OperatingPointComparison,
-    compare_operating_points,
-)
 from clinai.evaluation._decision_curve import decision_curve, net_benefit, net_benefit_treat_all
 from clinai.evaluation._delong import delong_ci, delong_test
 from clinai.evaluation._explain import (
@@ -80,6 +75,12 @@ from clinai.evaluation._metrics import (
     roc_curve_points,
     scaled_brier_score,
 )
+from clinai.evaluation._mitigation import threshold_optimizer_mitigation
+from clinai.evaluation._operating_points import (
+    OperatingPoint,
+    OperatingPointComparison,
+    compare_operating_points,
+)
 from clinai.evaluation._results import (
     SCHEMA_VERSION,
     AcceptanceResult,
@@ -117,7 +118,6 @@ from clinai.evaluation._sample_size import (
     max_cox_snell_r2,
     riley_sample_size,
 )
-from clinai.evaluation._mitigation import threshold_optimizer_mitigation
 from clinai.evaluation._thresholds import threshold_metrics
 from clinai.evaluation._validate import evaluate_predictions, target_sensitivity_threshold
 
@@ -202,7 +202,7 @@ __all__ = [
     "subgroup_metrics",
     "synthetic_profiles",
     "target_sensitivity_threshold",
-    "threshold_optimizer_mitigation",
     "threshold_metrics",
+    "threshold_optimizer_mitigation",
     "variable_contributions",
 ]
