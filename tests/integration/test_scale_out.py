@@ -41,20 +41,18 @@ def _tune_two_workers(storage: str, study_name: str, n_trials: int):
     )
 
 
-def _check_exact_budget(storage: str, study_name: str, result, n_trials: int) -> None:
+def _check_exact_budget(storage: str, study_name: str, n_trials: int, best_score: float) -> None:
     study = optuna.load_study(study_name=study_name, storage=storage)
     trials = study.get_trials()
     # Exactly the budget: every trial complete, numbers 0..n-1, nothing extra, none RUNNING.
     shown = [(t.number, t.state.name, t.user_attrs.get("clinai_worker")) for t in trials][-4:]
     assert [t.number for t in trials] == list(range(n_trials)), shown
     assert {t.state.name for t in trials} == {"COMPLETE"}, shown
-    assert result.n_trials == n_trials
-    assert [t.number for t in result.trials] == list(range(n_trials))
     # No trial duplicated: each records its own parameters, and no two drew the same ones.
     params = [t.user_attrs["clinai_model_params"] for t in trials]
     assert all(set(p) == {"C"} for p in params)
     assert len({p["C"] for p in params}) == n_trials
-    assert result.best_score == max(t.value for t in trials)
+    assert best_score == max(t.value for t in trials)
     # Both processes (this one and the spawned worker) ran trials of the study.
     workers = {tuple(t.user_attrs["clinai_worker"]) for t in trials}
     assert len(workers) == 2, workers
@@ -63,14 +61,38 @@ def _check_exact_budget(storage: str, study_name: str, result, n_trials: int) ->
 def test_two_workers_share_one_study_on_postgresql(postgres: PostgresServer) -> None:
     storage = postgres.url("optuna")
     result = _tune_two_workers(storage, "two-workers", 30)
-    _check_exact_budget(storage, "two-workers", result, 30)
+    assert result.n_trials == 30
+    assert [t.number for t in result.trials] == list(range(30))
+    _check_exact_budget(storage, "two-workers", 30, result.best_score)
 
 
-def test_two_workers_share_one_study_on_sqlite(tmp_path: Path) -> None:
+def test_clinai_train_with_two_workers_on_sqlite(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # SQLite works with several workers on one machine (a lock file guards the budget).
-    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
-    result = _tune_two_workers(storage, "two-workers", 30)
-    _check_exact_budget(storage, "two-workers", result, 30)
+    assert main(["prepare", "tiny.yaml"]) == 0, capsys.readouterr().err
+    args = ["train", "tiny.yaml", "--quiet", "--workers", "2", "--set", "tuning.n_trials=30"]
+    assert main(args) == 0, capsys.readouterr().err
+    training = json.loads(next((workspace / "runs" / "tiny").glob("*/training.json")).read_text())
+    assert training["tuning"]["workers"] == 2
+    (candidate,) = training["candidates"]
+    assert candidate["n_trials"] == 30
+    storage = f"sqlite:///{workspace / 'optuna.db'}"
+    _check_exact_budget(storage, candidate["study_name"], 30, candidate["cv_score"])
+
+    # The parent run logs every trial, the spawned worker's too, as a nested run.
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{workspace / 'mlruns.db'}")
+    experiment = client.get_experiment_by_name("tiny")
+    assert experiment is not None
+    runs = client.search_runs([experiment.experiment_id], max_results=1000)
+    numbers = [
+        int(r.data.tags["clinai.trial_number"])
+        for r in runs
+        if "clinai.trial_number" in r.data.tags
+    ]
+    assert sorted(numbers) == list(range(30))
 
 
 def test_workers_need_a_shared_storage(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
