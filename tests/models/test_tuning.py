@@ -62,7 +62,10 @@ def test_respects_n_trials_and_calls_on_trial(small_data, tmp_path) -> None:
     assert [t.number for t in result.trials] == [0, 1, 2]
     assert all(t.state == "COMPLETE" and t.duration_s is not None for t in seen)
     assert all(0.5 < t.score <= 1.0 for t in seen)
-    assert result.best_score == max(t.score for t in seen)
+    # C = 1 (scikit-learn's default) is tried first and kept unless beaten by > 1 SE.
+    assert seen[0].params == {"C": 1.0}
+    assert result.best_score in {t.score for t in seen}
+    assert result.best_score == max(t.score for t in seen) or result.best_params == {"C": 1.0}
     assert set(result.best_params) == {"C"}
     assert result.study_name == "s"
     assert result.storage == _sqlite(tmp_path)
@@ -246,3 +249,27 @@ def test_missing_column_is_a_data_error(small_data) -> None:
             storage=None,
             study_name="cols",
         )
+
+
+def _trial(number: int, value: float, se: float, *, default: bool = False):
+    import optuna
+
+    attrs = {"cv_se": se, **({"clinai_default": True} if default else {})}
+    trial = optuna.trial.create_trial(
+        params={"C": 1.0 + number},
+        distributions={"C": optuna.distributions.FloatDistribution(1e-3, 1e2, log=True)},
+        value=value,
+        user_attrs=attrs,
+    )
+    return trial
+
+
+def test_default_kept_unless_beaten_by_more_than_one_standard_error() -> None:
+    from clinai.models._tuning import _keep_default_unless_beaten
+
+    default = _trial(0, -0.45, 0.03, default=True)
+    close = _trial(1, -0.43, 0.02)  # better by 0.02 <= its SE 0.02: the default stays
+    far = _trial(2, -0.40, 0.02)  # better by 0.05 > 0.02: the tuned trial wins
+    assert _keep_default_unless_beaten(close, [default, close]) is default
+    assert _keep_default_unless_beaten(far, [default, close, far]) is far
+    assert _keep_default_unless_beaten(close, [close]) is close  # no default trial

@@ -15,6 +15,7 @@ from clinai.models._explain_inputs import ExplainInputs, explain_inputs, synthet
 from clinai.models._mlp import TorchMLPClassifier
 from clinai.models._registry import (
     UNKNOWN_MODEL_MSG,
+    get_default_params,
     get_model,
     get_model_names,
     get_search_space,
@@ -33,6 +34,7 @@ __all__ = [
     "TuningResult",
     "calibrate_model",
     "explain_inputs",
+    "get_default_params",
     "get_model",
     "get_model_names",
     "get_search_space",

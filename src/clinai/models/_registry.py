@@ -49,6 +49,24 @@ _SEARCH_SPACES: dict[str, Callable[[optuna.Trial], dict[str, Any]]] = {
 }
 
 
+#: Name -> the library's well-tried default, tried first and kept unless beaten (see
+#: :func:`clinai.models.tune_model`). Only where the default is an established prior:
+#: scikit-learn's C = 1 on standardised inputs. LightGBM's defaults over-fit a few hundred
+#: patients and the neural networks have no standard setting, so they get none.
+_DEFAULT_PARAMS: dict[str, dict[str, Any]] = {"logistic": {"C": 1.0}}
+
+
+def get_default_params(name: str) -> dict[str, Any]:
+    """Return the default parameters a family's tuning starts from and keeps unless beaten.
+
+    Examples
+    --------
+    >>> get_default_params("logistic"), get_default_params("lightgbm")
+    ({'C': 1.0}, {})
+    """
+    return dict(_DEFAULT_PARAMS.get(check_model_name(name), {}))
+
+
 def get_model_names() -> list[str]:
     """Return the names of the registered model families, sorted.
 

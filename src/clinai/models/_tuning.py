@@ -19,7 +19,12 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross
 
 from clinai.exceptions import DataError, ModelError
 from clinai.models._preprocess import check_columns
-from clinai.models._registry import check_model_name, get_model, get_search_space
+from clinai.models._registry import (
+    check_model_name,
+    get_default_params,
+    get_model,
+    get_search_space,
+)
 
 if TYPE_CHECKING:
     import optuna
@@ -68,6 +73,7 @@ NO_COMPLETE_MSG = (
 #: Trial user attributes set by clinai.
 _ATTR_PARAMS = "clinai_model_params"
 _ATTR_WORKER = "clinai_worker"
+_ATTR_DEFAULT = "clinai_default"
 #: A RUNNING trial without a worker mark is stale after this many seconds.
 _UNMARKED_STALE_S = 600.0
 #: Seconds between looks at the study while other workers finish the last trials.
@@ -251,7 +257,8 @@ def _run_trials(
             complete = states.count(state.COMPLETE)
             if complete >= n_trials:
                 return
-            running = states.count(state.RUNNING) + states.count(state.WAITING)
+            # A WAITING (enqueued) trial is not running: ask() hands it out first.
+            running = states.count(state.RUNNING)
             trial = study.ask() if complete + running < n_trials else None
         if trial is None:
             time.sleep(_POLL_S)
@@ -310,6 +317,24 @@ def _validate(
     return y_arr
 
 
+def _keep_default_unless_beaten(
+    best: optuna.trial.FrozenTrial, completed: Sequence[optuna.trial.FrozenTrial]
+) -> optuna.trial.FrozenTrial:
+    """Return the default trial if the best trial beats it by no more than one standard error.
+
+    The best of many noisy CV scores is optimistic (the winner's curse); on a few hundred
+    patients a tuned penalty often does worse on new patients than a sound default (measured
+    on icu_mortality: tuned C 0.760 against C = 1 0.775 out of fold). The default, tried first,
+    is therefore kept unless a trial beats it by more than the best trial's standard error, as
+    in the one-standard-error rule (Hastie, Tibshirani & Friedman 2009, sec. 7.10).
+    """
+    default = next((t for t in completed if t.user_attrs.get(_ATTR_DEFAULT)), None)
+    se = best.user_attrs.get("cv_se")
+    if default is None or se is None or default.value is None or best.value is None:
+        return best
+    return default if default.value >= best.value - float(se) else best
+
+
 def cv_splits(
     y: np.ndarray, n_splits: int, *, random_state: int, groups: Any = None
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -350,6 +375,10 @@ def tune_model(
     groups: Any = None,
 ) -> TuningResult:
     """Tune a model family's hyperparameters with Optuna and cross-validation.
+
+    A family with an established default (:func:`get_default_params`, e.g.
+    logistic regression's C = 1) has it tried as the first trial and kept
+    unless the best trial beats it by more than one standard error.
 
     Each trial draws parameters from :func:`get_search_space` with a seeded
     TPE sampler and scores the whole pipeline (preprocessing included, so
@@ -463,6 +492,9 @@ def tune_model(
             _check_study_attr(study, storage, "model", name)
             _check_study_attr(study, storage, "scoring", scoring)
             _fail_stale_trials(study)
+            default = get_default_params(name)
+            if default and not study.get_trials(deepcopy=False):
+                study.enqueue_trial(default, user_attrs={_ATTR_DEFAULT: True})
 
         folds = cv_splits(y_arr, cv_folds, random_state=random_state, groups=groups)
 
@@ -526,7 +558,7 @@ def tune_model(
         completed = [t for t in trials if t.state == complete]
         if not completed:
             raise ModelError(NO_COMPLETE_MSG.format(study=study_name, timeout=timeout_s))
-        best = study.best_trial
+        best = _keep_default_unless_beaten(study.best_trial, completed)
         return TuningResult(
             model_name=name,
             best_params=dict(best.user_attrs.get(_ATTR_PARAMS, best.params)),
