@@ -31,9 +31,14 @@ IN_MEMORY = ":memory:"
 logger = logging.getLogger(__name__)
 
 
+#: Bumped when the tuning procedure changes (v2: patient-grouped folds, the default tried
+#: first), so a study is never resumed under another procedure.
+TUNING_PROCEDURE = "v2"
+
+
 def _study_name(config: ExperimentConfig, family: str, data_sha256: str) -> str:
     # Same config and data -> same study, so an interrupted study resumes; any change -> a new one.
-    fingerprint = sha256_text(config_sha256(config) + data_sha256)[:12]
+    fingerprint = sha256_text(config_sha256(config) + data_sha256 + TUNING_PROCEDURE)[:12]
     return f"{config.experiment}-{family}-{fingerprint}"
 
 

@@ -747,10 +747,11 @@ class MlflowTracker:
                 return None
             latest = max(versions, key=lambda v: int(v.version))
             try:
-                path = mlflow.artifacts.download_artifacts(
-                    run_id=latest.run_id, artifact_path="metrics.json",
-                    tracking_uri=self.tracking_uri,
-                )
+                with contextlib.redirect_stderr(io.StringIO()):  # no progress bar on stderr
+                    path = mlflow.artifacts.download_artifacts(
+                        run_id=latest.run_id, artifact_path="metrics.json",
+                        tracking_uri=self.tracking_uri,
+                    )
             except Exception as exc:
                 logger.debug("version %s of %s has no metrics.json: %s", latest.version, name, exc)
                 return None
@@ -785,7 +786,9 @@ class MlflowTracker:
             with self._failure(f"loading version {version.version} of model {name!r}"):
                 mlflow.set_registry_uri(self.tracking_uri)
                 mlflow.set_tracking_uri(self.tracking_uri)
-                model = mlflow.sklearn.load_model(f"models:/{name}@{alias}")
+                # MLflow draws a download progress bar on stderr: keep it out of the CLI output.
+                with contextlib.redirect_stderr(io.StringIO()):
+                    model = mlflow.sklearn.load_model(f"models:/{name}@{alias}")
             return {
                 "model": model,
                 "version": str(version.version),
