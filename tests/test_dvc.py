@@ -20,7 +20,8 @@ def test_one_stage_per_bundled_use_case() -> None:
     for name, stage in stages.items():
         assert stage["cmd"].startswith(f"clinai run configs/{name}.yaml ")
         assert f"pipelines/{name}.py" in stage["deps"]
-        assert list(stage["outs"][0]) == [f"model_cards/{name}.md"]
+        outs = [next(iter(out)) for out in stage["outs"]]
+        assert outs == [f"model_cards/{name}.md", f"model_cards/plots/{name}.calibration.png"]
 
 
 def test_dvc_understands_the_pipeline(tmp_path: Path) -> None:

@@ -242,7 +242,10 @@ def report(
     if publish_dir is not None:
         publish_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(card_files["model_card.md"], publish_dir / f"{config.experiment}.md")
-        for image in card_images.values():
+        # Only the calibration plot is linked from the Markdown card (its name carries the
+        # experiment, so cards of several use cases can share publish_dir/plots/).
+        if "calibration" in card_images:
             (publish_dir / "plots").mkdir(exist_ok=True)
+            image = card_images["calibration"]
             shutil.copyfile(image, publish_dir / "plots" / image.name)
     return audit
