@@ -77,3 +77,13 @@ def test_tuning_and_calibration_accept_groups(hourly) -> None:
     )
     p = model.predict_proba(X)[:, 1]
     assert p.shape == (y.size,) and 0 < p.min() < p.max() < 1
+
+
+def test_folds_do_not_depend_on_the_identifiers_values(hourly) -> None:
+    """Pseudonyms change with the key: the same patients must give the same folds."""
+    _, y, patients = hourly
+    renamed = np.array([f"pseudonym-{(p * 7919) % 1000:04d}" for p in patients])
+    a = cv_splits(y, 5, random_state=2, groups=patients)
+    b = cv_splits(y, 5, random_state=2, groups=renamed)
+    for (a_train, a_test), (b_train, b_test) in zip(a, b, strict=True):
+        assert np.array_equal(a_test, b_test) and np.array_equal(a_train, b_train)

@@ -346,7 +346,9 @@ def cv_splits(
     if groups is None:
         splitter: Any = StratifiedKFold(int(n_splits), shuffle=True, random_state=random_state)
         return list(splitter.split(np.zeros(len(y)), y))
-    groups_arr = np.asarray(groups)
+    # Codes in order of first appearance: the folds must not depend on the identifiers' values
+    # (pseudonyms change with the key; an ephemeral key changes them on every run).
+    groups_arr = pd.factorize(pd.Series(np.asarray(groups)))[0]
     if len(groups_arr) != len(y):
         raise ModelError(GROUPS_LENGTH_MSG.format(got=len(groups_arr), expected=len(y)))
     if len(np.unique(groups_arr)) < n_splits:
