@@ -21,7 +21,7 @@ demo: install  ## install, then run every bundled use case end to end on embedde
 	$(BIN)/clinai demo
 
 test: install  ## install, then run the default (fast) test suite
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q --durations=15
 
 test-all: install  ## the full suite including slow tests
 	$(BIN)/python -m pytest -n 2 -q -m ""
