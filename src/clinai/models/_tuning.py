@@ -353,11 +353,8 @@ def cv_splits(
         raise ModelError(GROUPS_LENGTH_MSG.format(got=len(groups_arr), expected=len(y)))
     if len(np.unique(groups_arr)) < n_splits:
         raise ModelError(GROUPS_FEW_MSG.format(folds=n_splits))
-    # Codes in order of first appearance: the folds must not depend on the pseudonyms'
-    # values, which change from run to run when the key is ephemeral.
-    codes, _ = pd.factorize(groups_arr)
     splitter = StratifiedGroupKFold(int(n_splits), shuffle=True, random_state=random_state)
-    return list(splitter.split(np.zeros(len(y)), y, codes))
+    return list(splitter.split(np.zeros(len(y)), y, groups_arr))
 
 
 def tune_model(
