@@ -20,7 +20,7 @@ from clinai.runs._audit import append_audit_record, audit_log_path
 from clinai.runs._evaluate import evaluate
 from clinai.runs._lineage import code_version
 from clinai.runs._phi import scan_run
-from clinai.runs._prepare import config_sha256, prepare
+from clinai.runs._prepare import config_for_output, config_sha256, prepare
 from clinai.runs._report import acceptance_verdict, report
 from clinai.runs._rundir import PATIENT_LEVEL, RunDir, absolute_sqlite_uri, resolve_run_dir
 from clinai.runs._train import train
@@ -164,7 +164,7 @@ def _log_params(tracker: MlflowTracker, config: ExperimentConfig, run_dir: RunDi
     manifest = run_dir.read_json("data_manifest.json", stage="prepare")
     tracker.log_params(
         {
-            "config": config.model_dump(mode="json"),
+            "config": config_for_output(config),
             "data_sha256": manifest["data_sha256"],
             "n_train": manifest["split"]["n_train"],
             "n_test": manifest["split"]["n_test"],

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from clinai import data
-from clinai._utils import atomic_write_bytes, atomic_write_text, sha256_file, sha256_text
+from clinai._utils import (
+    atomic_write_bytes,
+    atomic_write_text,
+    redact_url,
+    sha256_file,
+    sha256_text,
+)
 from clinai.exceptions import ClinaiError, DataError, PipelineError
 from clinai.runs._lineage import frame_sha256
 from clinai.runs._plugins import load_pipeline
@@ -30,6 +36,7 @@ __all__ = [
     "PATIENT",
     "SENSITIVE_PREFIX",
     "Cohort",
+    "config_for_output",
     "config_sha256",
     "load_cohort",
     "prepare",
@@ -68,8 +75,21 @@ def config_sha256(config: ExperimentConfig) -> str:
     return sha256_text(_config_yaml(config))
 
 
+def config_for_output(config: ExperimentConfig) -> dict[str, Any]:
+    """Return the config as plain data with the passwords of its URLs hidden.
+
+    A storage or tracking URL may carry a database password; the resolved
+    config is written to the run directory and logged to MLflow, so it never
+    holds one.
+    """
+    plain = config.model_dump(mode="json")
+    plain["tuning"]["storage"] = redact_url(plain["tuning"]["storage"])
+    plain["tracking"]["uri"] = redact_url(plain["tracking"]["uri"])
+    return plain
+
+
 def _config_yaml(config: ExperimentConfig) -> str:
-    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=True, allow_unicode=True)
+    return yaml.safe_dump(config_for_output(config), sort_keys=True, allow_unicode=True)
 
 
 def _load_source(
