@@ -24,6 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from clinai.exceptions import ModelError
+from clinai.models._mlp import _is_int, _softmax
 from clinai.models._preprocess import check_columns, make_preprocessor
 
 if TYPE_CHECKING:
@@ -64,19 +65,8 @@ def _check_param(name: str, value: Any, ok: bool, rule: str) -> None:
         raise ModelError(GRU_PARAM_MSG.format(name=name, rule=rule, value=value))
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     out: np.ndarray = 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free logistic
-    return out
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    expd = np.exp(shifted)
-    out: np.ndarray = expd / expd.sum(axis=1, keepdims=True)
     return out
 
 
