@@ -81,6 +81,7 @@ def test_existing_score_and_registered_version(scored: Path) -> None:
 
 
 def test_no_test_split_reports_optimism_corrected_performance(workspace: Path) -> None:
+    assert main(["run", "tiny.yaml", "--quiet", "--run-id", "registered-first"]) == 0
     args = ["run", "tiny.yaml", "--quiet", "--run-id", "internal", "--set", "split.method=none"]
     args += ["--set", "validation.method=optimism", "--set", "validation.n_replicates=4"]
     assert main(args) == 0
@@ -102,6 +103,9 @@ def test_no_test_split_reports_optimism_corrected_performance(workspace: Path) -
     assert auroc["apparent"] == pytest.approx(apparent)
     assert metrics["auroc"]["ci_high"] > metrics["auroc"]["ci_low"]
     assert "No test split" in (run / "validation_report.html").read_text()
+    # Version 1 is registered, but scored on its own development data the new version would
+    # beat it unfairly: no comparison without a test split.
+    assert "registry_comparison" not in metrics
     assert "No test split" in (run / "model_card.md").read_text()
 
 

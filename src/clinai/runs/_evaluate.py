@@ -191,7 +191,8 @@ def evaluate(
         points = baseline_operating_points(config, manifest, y, y_prob, baseline, patients)
         if points is not None:
             metrics["baseline_operating_points"] = points
-    previous = registry_comparison(config, run_dir, X, y, y_prob, patients)
+    # Without a test split the new model would be scored on its own development data: unfair.
+    previous = None if no_test else registry_comparison(config, run_dir, X, y, y_prob, patients)
     if previous is not None:
         metrics["registry_comparison"] = previous
     from clinai.runs._optimism import apply_optimism_correction, internal_validation
