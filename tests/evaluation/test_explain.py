@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from clinai.evaluation import shap_importance
-from clinai.evaluation._explain import BACKGROUND_MSG, FEATURE_NAMES_MSG, KIND_MSG, _shap_values
+from clinai.evaluation._explain import BACKGROUND_MSG, FEATURE_NAMES_MSG, KIND_MSG, shap_values
 from clinai.exceptions import DataError
 
 NAMES = ["age", "lactate", "sex_F", "sex_M", "noise"]
@@ -122,7 +122,7 @@ def test_linear_ranking_follows_coefficients_on_standardized_independent_data() 
 def test_tree_importance_sums_column_contributions(data, lightgbm_model) -> None:
     X, _ = data
     frame = pd.DataFrame(X, columns=NAMES)
-    values, rows, method = _shap_values(
+    result = shap_values(
         lightgbm_model,
         frame,
         feature_names=NAMES,
@@ -132,6 +132,7 @@ def test_tree_importance_sums_column_contributions(data, lightgbm_model) -> None
         random_state=0,
         kernel_nsamples=None,
     )
+    values, rows, method = result.values, result.X_rows, result.method
     assert values.shape == (120, 5)
     assert "TreeSHAP" in method  # LightGBM's own pred_contrib
     # local accuracy: SHAP values add up to the raw (log-odds) prediction
@@ -175,7 +176,8 @@ def test_kernel_explainer_is_additive_and_reproducible(data, logistic) -> None:
     model = LogisticRegression().fit(X3, data[1])
     names = ["age", "lactate", "sex_F"]
     kwargs = dict(feature_names=names, kind="kernel", n_background=20, max_rows=15, random_state=4)
-    values, rows, method = _shap_values(model, X3, kernel_nsamples=None, **kwargs)
+    result = shap_values(model, X3, kernel_nsamples=None, **kwargs)
+    values, rows, method = result.values, result.X_rows, result.method
     assert "KernelExplainer" in method
     # with 3 features every coalition is evaluated: values add up to f(x) - E f(background)
     rng = np.random.default_rng(4)

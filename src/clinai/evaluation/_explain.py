@@ -328,35 +328,6 @@ def shap_values(
     )
 
 
-def _shap_values(
-    estimator: Any,
-    X_transformed: Any,
-    *,
-    feature_names: Sequence[str],
-    kind: ExplainerKind,
-    n_background: int,
-    max_rows: int,
-    random_state: int | None,
-    kernel_nsamples: int | None,
-    background: Any = None,
-    tree_method: TreeMethod = "auto",
-) -> tuple[np.ndarray, np.ndarray, str]:
-    """Return ``(values, X_rows, method)`` of :func:`shap_values`."""
-    result = shap_values(
-        estimator,
-        X_transformed,
-        feature_names=feature_names,
-        kind=kind,
-        n_background=n_background,
-        max_rows=max_rows,
-        random_state=random_state,
-        kernel_nsamples=kernel_nsamples,
-        background=background,
-        tree_method=tree_method,
-    )
-    return result.values, result.X_rows, result.method
-
-
 def variable_contributions(
     values: np.ndarray,
     *,
