@@ -107,6 +107,19 @@ def test_taylor_calibration_fits_equal_newton_raphson() -> None:
     np.testing.assert_allclose(fast["slope"], _slope_weighted(yc, pc, w), atol=5e-8)
 
 
+def test_third_order_taylor_fits_of_large_samples_equal_newton_raphson(monkeypatch) -> None:
+    # order 3 is used from 250,000 rows on; here forced at 60,000 (changes about twice as large)
+    monkeypatch.setattr(fb, "_ORDER_3_MIN_ROWS", 50_000)
+    y, p, _ = simulate(60_000, 4)
+    layout, order = layout_for(y, p)
+    assert layout.order == 3 and layout.features.shape[1] == 20
+    counts = multinomial(60_000, 4, 5)
+    fast = fb._replicate_chunk(layout, counts)
+    yc, pc, w = y[order], p[order], counts.astype(float)
+    np.testing.assert_allclose(fast["intercept"], _intercept_weighted(yc, pc, w), atol=1e-7)
+    np.testing.assert_allclose(fast["slope"], _slope_weighted(yc, pc, w), atol=1e-7)
+
+
 def test_binned_lowess_is_close_to_the_exact_smooth() -> None:
     y, p, _ = simulate(20_000, 4)
     layout, order = layout_for(y, p)

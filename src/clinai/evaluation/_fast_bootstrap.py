@@ -29,18 +29,21 @@ the work is organised:
    the calibration intercept and slope need sums ``sum_i w_i f(p_i, y_i)``.
    Their per-row functions are fixed, so all of them, for a chunk of
    replicates, are one matrix product ``W @ F`` (``W``: chunk x n counts,
-   ``F``: n x 27 columns, 28 with a probability baseline). The two logistic
-   regressions are solved by a 4th-order Taylor expansion of their score
-   equations around the full-sample fit,
+   ``F``: n x 27 columns, 28 with a probability baseline; 20 and 21 from
+   250,000 rows on). The two logistic regressions are solved by a Taylor
+   expansion of their score equations around the full-sample fit,
    ``sigma(eta0 + d) = sum_k sigma^(k)(eta0) d^k / k!`` with ``d`` the
    replicate's change of the linear predictor (of the order of its bootstrap
    standard error), whose coefficients are columns of ``F``; a few scalar
    Newton steps on the polynomial then give each replicate's estimate. The
-   neglected term is of order ``d^5 / 120``. Measured against the exact
-   weighted Newton-Raphson fits (:func:`calibration_intercept`,
-   :func:`calibration_slope`) on the same resamples: within ``10^-8`` at
-   ``n = 2 x 10^4`` (tested) and ``10^-13`` at ``n = 10^6``. A replicate whose
-   linear predictor changes by more than 0.5 anywhere is refitted exactly.
+   order is 4 (neglected term of order ``d^5 / 120``), or 3 from 250,000 rows
+   on, where ``d`` is about 0.01 (neglected term ``d^4 / 24``, about
+   ``10^-9``). Measured against the exact weighted Newton-Raphson fits
+   (:func:`calibration_intercept`, :func:`calibration_slope`) on the same
+   resamples: within ``10^-8`` at ``n = 2 x 10^4`` (tested) and printed by
+   ``benchmarks/bench_validation.py`` at ``n = 10^6``. A replicate whose linear
+   predictor changes by more than 0.5 (order 4) or 0.1 (order 3) anywhere is
+   refitted exactly.
 
 3. **LOWESS calibration (ICI, E50, E90, curve) on bins** (a documented
    approximation). An exact LOWESS of each resample costs ``O(n k)`` (about
@@ -75,6 +78,7 @@ GIL in the heavy operations).
 from __future__ import annotations
 
 import math
+import mmap
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -98,12 +102,16 @@ FAST_BOOTSTRAP_MIN_ROWS = 20_000
 LOWESS_BINS = 2_000
 #: Smallest number of rows per bin of the binned LOWESS.
 _MIN_ROWS_PER_BIN = 10
-#: Largest change of the linear predictor handled by the Taylor expansion.
-_TAYLOR_MAX_CHANGE = 0.5
-#: Taylor order of the calibration fits.
-_ORDER = 4
+#: Taylor order of the calibration fits, and the largest change of the linear
+#: predictor each order handles (the neglected term is of order ``d^(K+1) / (K+1)!``:
+#: at most ``2.6e-4`` for order 4 and ``4e-6`` for order 3; larger changes are refitted).
+_TAYLOR_MAX_CHANGE = {4: 0.5, 3: 0.1}
+#: From this many rows on, order 3 (20 columns instead of 27 in the matrix product,
+#: the largest cost per replicate): the replicates' changes are then of the order of
+#: 0.01 and the neglected term of the order of 1e-9.
+_ORDER_3_MIN_ROWS = 250_000
 #: Largest number of count cells (replicates x rows) of one chunk.
-_CHUNK_CELLS = 8_000_000
+_CHUNK_CELLS = 16_000_000
 _NEWTON_STEPS = 12
 #: Units per block of the blocked multinomial draw.
 _BLOCK = 1 << 15
@@ -176,12 +184,17 @@ class _Layout:
     c0: float
     b0: float
     x_max: float
+    order: int
     lowess: _Lowess
     baseline: _Baseline | None
 
 
-def _slope_columns() -> list[tuple[int, int]]:
-    return [(k, j) for k in range(1, _ORDER + 1) for j in range(k + 2)]
+def _taylor_order(n: int) -> int:
+    return 3 if n >= _ORDER_3_MIN_ROWS else 4
+
+
+def _slope_columns(order: int) -> list[tuple[int, int]]:
+    return [(k, j) for k in range(1, order + 1) for j in range(k + 2)]
 
 
 def _prepare_lowess(p1: np.ndarray, p0: np.ndarray, curve_grid: np.ndarray, frac: float) -> _Lowess:
@@ -273,12 +286,13 @@ def _prepare(
     x = _logit_clipped(pc)
     a0 = float(intercept)
     c0, b0 = (float(v) for v in slope_fit)
+    taylor = _taylor_order(pc.shape[0])
     names = ["p", "brier"]
     if math.isfinite(a0):
-        names += ["int_r", *(f"int_{k}" for k in range(1, _ORDER + 1))]
+        names += ["int_r", *(f"int_{k}" for k in range(1, taylor + 1))]
     fit_slope = math.isfinite(c0) and math.isfinite(b0)
     if fit_slope:
-        names += ["slope_r", "slope_rx", *(f"slope_{k}_{j}" for k, j in _slope_columns())]
+        names += ["slope_r", "slope_rx", *(f"slope_{k}_{j}" for k, j in _slope_columns(taylor))]
     if baseline is not None and baseline_probability:
         names.append("baseline_brier")
     columns = {name: index for index, name in enumerate(names)}
@@ -295,13 +309,13 @@ def _prepare(
     if math.isfinite(a0):
         derivatives = _sigmoid_derivatives(a0 + x)
         np.subtract(yc, derivatives[0], out=row("int_r"))
-        for order_k in range(1, _ORDER + 1):
+        for order_k in range(1, taylor + 1):
             row(f"int_{order_k}")[:] = derivatives[order_k]
     if fit_slope:
         derivatives = _sigmoid_derivatives(c0 + b0 * x)
         np.subtract(yc, derivatives[0], out=row("slope_r"))
         np.multiply(row("slope_r"), x, out=row("slope_rx"))
-        for order_k in range(1, _ORDER + 1):
+        for order_k in range(1, taylor + 1):
             target = row(f"slope_{order_k}_0")
             target[:] = derivatives[order_k]
             for power in range(1, order_k + 2):
@@ -342,8 +356,25 @@ def _prepare(
         c0=c0,
         b0=b0,
         x_max=float(np.abs(x).max()),
+        order=taylor,
         lowess=_prepare_lowess(p1, p0, curve_grid, LOWESS_FRAC),
         baseline=base,
+    )
+
+
+def _buffer(shape: tuple[int, int], dtype: type = np.float64) -> np.ndarray:
+    """Allocate a zeroed array in ordinary 4 kB pages, for the large buffers of a thread.
+
+    numpy asks the kernel for transparent huge pages on large arrays; where
+    huge pages are only given on request (``defrag = madvise``, the common
+    default), the first touch of each 2 MB page then waits for the kernel to
+    compact memory. Measured on this project's 2-core VM: the first chunk of
+    a worker took 1.7 s with numpy's allocation and 0.5 s with this one.
+    """
+    itemsize = np.dtype(dtype).itemsize
+    nbytes = max(1, int(np.prod(shape)) * itemsize)
+    return np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype, count=int(np.prod(shape))).reshape(
+        shape
     )
 
 
@@ -353,20 +384,29 @@ class _Workspace:
     Arrays of chunk x n values are larger than what the C allocator recycles
     (32 MB), so allocating them per chunk would map fresh memory and pay a page
     fault per 4 kB every time (measured: a third of the time per replicate).
+    The counts are held twice, as integers for the running sums (an integer
+    ``cumsum`` is 4 times faster than a float one: no floating-point add latency
+    chain) and as float64 for the matrix product, both written from the same
+    cache-resident block.
     """
 
     def __init__(self, layout: _Layout, size: int) -> None:
         n = layout.n1 + layout.n0
-        self.counts = np.empty((size, n), dtype=np.int64)
-        self.weights = np.empty((size, n))
-        self.c1 = np.zeros((size, layout.n1 + 1), dtype=np.int64)
-        self.c0 = np.zeros((size, layout.n0 + 1), dtype=np.int64)
+        self.counts = _buffer((size, n), np.int64)
+        self.weights = _buffer((size, n))
+        self.c1 = _buffer((size, layout.n1 + 1), np.int64)
+        self.c0 = _buffer((size, layout.n0 + 1), np.int64)
+        self.below0 = _buffer((size, layout.n1), np.int64)
+        self.below1 = _buffer((size, layout.n1), np.int64)
+        self.precision = _buffer((size, layout.n1))
         self.clusters = (
-            None if layout.codes is None else np.empty((size, layout.n_clusters), dtype=np.int64)
+            None if layout.codes is None else _buffer((size, layout.n_clusters), np.int64)
         )
 
 
-def _multinomial_counts(rng: np.random.Generator, units: int, out: np.ndarray) -> None:
+def _multinomial_counts(
+    rng: np.random.Generator, units: int, out: np.ndarray, out_float: np.ndarray | None = None
+) -> None:
     """Write into ``out`` the counts of ``units`` draws with replacement among ``units`` units.
 
     An exact multinomial sample, drawn in cache-sized blocks: first how many of
@@ -374,32 +414,52 @@ def _multinomial_counts(rng: np.random.Generator, units: int, out: np.ndarray) -
     blocks, with probabilities proportional to their sizes), then that many
     uniform draws within the block. Counting block by block keeps the counters
     in cache; one ``bincount`` over all units scatters at random over ``8 n``
-    bytes and was twice as slow.
+    bytes and was twice as slow. A full block has ``2**15`` units, so a uniform
+    draw in it is 15 random bits: four draws come from each 64-bit output of the
+    generator (3.7 ns per draw with the count, against 8.6 ns for
+    ``Generator.integers``, measured at ``n = 10^6``). ``out_float``, if given,
+    receives the same counts as float64.
     """
     n_blocks = -(-units // _BLOCK)
     sizes = np.full(n_blocks, _BLOCK, dtype=np.int64)
     sizes[-1] = units - _BLOCK * (n_blocks - 1)
     totals = rng.multinomial(units, sizes / units)
+    bits = rng.bit_generator
     start = 0
     for size, total in zip(sizes.tolist(), totals.tolist(), strict=True):
-        draws = rng.integers(0, size, size=total)
-        out[start : start + size] = np.bincount(draws, minlength=size)
+        if size == _BLOCK:
+            raw = bits.random_raw(-(-total // 4)).view(np.uint16)[:total]
+            draws = np.bitwise_and(raw, _BLOCK - 1).astype(np.intp)
+        else:
+            draws = rng.integers(0, size, size=total)
+        block = np.bincount(draws, minlength=size)
+        out[start : start + size] = block
+        if out_float is not None:
+            out_float[start : start + size] = block
         start += size
 
 
 def _counts(
     layout: _Layout, seeds: Sequence[np.random.SeedSequence], workspace: _Workspace
 ) -> np.ndarray:
-    """Resampling counts (replicates x rows, canonical order), one generator per replicate."""
+    """Resampling counts (replicates x rows, canonical order), one generator per replicate.
+
+    Also fills ``workspace.weights`` with the same counts as float64.
+    """
     size = len(seeds)
     units = layout.n_clusters
-    target = workspace.counts[:size] if workspace.clusters is None else workspace.clusters[:size]
-    for row, seed in enumerate(seeds):
-        _multinomial_counts(np.random.default_rng(seed), units, target[row])
+    weights = workspace.weights[:size]
     if layout.codes is None:
-        return target
+        out = workspace.counts[:size]
+        for row, seed in enumerate(seeds):
+            _multinomial_counts(np.random.default_rng(seed), units, out[row], weights[row])
+        return out
+    clusters = workspace.clusters[:size]  # type: ignore[index]
+    for row, seed in enumerate(seeds):
+        _multinomial_counts(np.random.default_rng(seed), units, clusters[row])
     out = workspace.counts[:size]
-    np.take(target, layout.codes, axis=1, out=out)
+    np.take(clusters, layout.codes, axis=1, out=out)
+    np.copyto(weights, out, casting="unsafe")
     return out
 
 
@@ -465,19 +525,20 @@ def _solve_intercept(layout: _Layout, sums: np.ndarray, weights: np.ndarray) -> 
     cols = layout.columns
     if "int_r" not in cols:
         return _fit_intercept(layout.y, layout.x, weights)
+    order = layout.order
     r = sums[:, cols["int_r"]]
-    d = [sums[:, cols[f"int_{k}"]] for k in range(1, _ORDER + 1)]
-    factorial = [math.factorial(k) for k in range(_ORDER + 1)]
+    d = [sums[:, cols[f"int_{k}"]] for k in range(1, order + 1)]
+    factorial = [math.factorial(k) for k in range(order + 1)]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         delta = r / d[0]
         for _ in range(_NEWTON_STEPS):
-            value = r - sum(d[k - 1] * delta**k / factorial[k] for k in range(1, _ORDER + 1))
+            value = r - sum(d[k - 1] * delta**k / factorial[k] for k in range(1, order + 1))
             slope = -sum(
-                d[k - 1] * delta ** (k - 1) / factorial[k - 1] for k in range(1, _ORDER + 1)
+                d[k - 1] * delta ** (k - 1) / factorial[k - 1] for k in range(1, order + 1)
             )
             delta = delta - value / slope
     estimate = layout.a0 + delta
-    redo = np.flatnonzero(~np.isfinite(delta) | (np.abs(delta) > _TAYLOR_MAX_CHANGE))
+    redo = np.flatnonzero(~np.isfinite(delta) | (np.abs(delta) > _TAYLOR_MAX_CHANGE[order]))
     if redo.shape[0]:
         estimate[redo] = _fit_intercept(layout.y, layout.x, weights[redo])
     return estimate
@@ -490,7 +551,8 @@ def _solve_slope(layout: _Layout, sums: np.ndarray, weights: np.ndarray) -> np.n
         return _fit_slope(layout.y, layout.x, weights)[1]
     rc = sums[:, cols["slope_r"]]
     rb = sums[:, cols["slope_rx"]]
-    m = {(k, j): sums[:, cols[f"slope_{k}_{j}"]] for k, j in _slope_columns()}
+    order = layout.order
+    m = {(k, j): sums[:, cols[f"slope_{k}_{j}"]] for k, j in _slope_columns(order)}
     binom = math.comb
     fact = math.factorial
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -502,7 +564,7 @@ def _solve_slope(layout: _Layout, sums: np.ndarray, weights: np.ndarray) -> np.n
             jcc = np.zeros_like(rc)
             jcb = np.zeros_like(rc)
             jbb = np.zeros_like(rc)
-            for k in range(1, _ORDER + 1):
+            for k in range(1, order + 1):
                 for j in range(k + 1):
                     coef = binom(k, j) / fact(k)
                     term = coef * dc ** (k - j) * db**j
@@ -519,16 +581,24 @@ def _solve_slope(layout: _Layout, sums: np.ndarray, weights: np.ndarray) -> np.n
             db = db - (jcc * ub - jcb * uc) / det
     change = np.abs(dc) + np.abs(db) * layout.x_max
     estimate = layout.b0 + db
-    redo = np.flatnonzero(~np.isfinite(change) | (change > _TAYLOR_MAX_CHANGE))
+    redo = np.flatnonzero(~np.isfinite(change) | (change > _TAYLOR_MAX_CHANGE[order]))
     if redo.shape[0]:
         estimate[redo] = _fit_slope(layout.y, layout.x, weights[redo])[1]
     return estimate
 
 
 def _replicate_chunk(
-    layout: _Layout, counts: np.ndarray, workspace: _Workspace | None = None
+    layout: _Layout,
+    counts: np.ndarray,
+    workspace: _Workspace | None = None,
+    *,
+    weights_ready: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Every metric of each replicate of a chunk, from its counts in canonical order."""
+    """Every metric of each replicate of a chunk, from its counts in canonical order.
+
+    ``weights_ready``: :func:`_counts` already wrote the counts as float64 into
+    ``workspace.weights``.
+    """
     n1 = layout.n1
     size = counts.shape[0]
     if workspace is None:
@@ -547,22 +617,30 @@ def _replicate_chunk(
     ne = non_events.astype("float64")
     out: dict[str, np.ndarray] = {}
     with np.errstate(divide="ignore", invalid="ignore"):
-        below0 = np.take(c0, layout.lo0, axis=1)
+        below0 = workspace.below0[:size]
+        np.take(c0, layout.lo0, axis=1, out=below0)
+        below1 = workspace.below1[:size]
         if layout.hi0 is None:
             pairs2 = 2 * np.einsum("ij,ij->i", w1, below0)
         else:
-            pairs2 = np.einsum("ij,ij->i", w1, below0 + np.take(c0, layout.hi0, axis=1))
+            np.take(c0, layout.hi0, axis=1, out=below1)
+            below1 += below0
+            pairs2 = np.einsum("ij,ij->i", w1, below1)
         out["auroc"] = pairs2 / (2.0 * ev * ne)
         # precision when flagging p >= p_i: TP / (TP + FP), with TP = E - W1(< p_i) and
         # FP = N0 - W0(< p_i); a flagged count of 0 only happens where w1 is 0 too, so
         # the denominator is floored at 1 to avoid 0/0
         # without tied events, W1(< p_i) is the running count itself
-        below1 = c1[:, :-1].copy() if layout.lo1 is None else np.take(c1, layout.lo1, axis=1)
+        if layout.lo1 is None:
+            np.copyto(below1, c1[:, :-1])
+        else:
+            np.take(c1, layout.lo1, axis=1, out=below1)
         np.subtract(events[:, None], below1, out=below1)
         np.subtract(non_events[:, None], below0, out=below0)
         below0 += below1
         np.maximum(below0, 1, out=below0)
-        precision = np.divide(below1, below0)
+        precision = workspace.precision[:size]
+        np.divide(below1, below0, out=precision)
         out["auprc"] = np.einsum("ij,ij->i", w1, precision) / ev
         # threshold metrics (p >= t is flagged)
         tp = (events[:, None] - c1[:, layout.thr_lo1]).astype("float64")
@@ -580,7 +658,8 @@ def _replicate_chunk(
             axis=-1,
         )
         weights = workspace.weights[:size]
-        np.copyto(weights, counts, casting="unsafe")
+        if not weights_ready:
+            np.copyto(weights, counts, casting="unsafe")
         sums = weights @ layout.features
         cols = layout.columns
         brier = sums[:, cols["brier"]] / total
@@ -734,7 +813,7 @@ def fast_replicates(
         if not hasattr(local, "workspace"):
             local.workspace = _Workspace(layout, size)
         counts = _counts(layout, children[start:stop], local.workspace)
-        results[start] = _replicate_chunk(layout, counts, local.workspace)
+        results[start] = _replicate_chunk(layout, counts, local.workspace, weights_ready=True)
         return stop - start
 
     n_workers = workers if workers is not None else min(4, os.cpu_count() or 1)
