@@ -58,9 +58,13 @@ def test_lightgbm_native_contributions_equal_tree_explainer(data) -> None:
     native = shap_values(inputs.estimator, inputs.X_transformed, tree_method="native", **kwargs)
     reference = shap_values(inputs.estimator, inputs.X_transformed, tree_method="shap", **kwargs)
     auto = shap_values(inputs.estimator, inputs.X_transformed, **kwargs)
+    tables = shap_values(inputs.estimator, inputs.X_transformed, tree_method="tables", **kwargs)
     assert "pred_contrib" in native.method and "TreeExplainer" in reference.method
-    assert auto.method == native.method  # "auto" takes the native path for LightGBM
+    assert auto.method == tables.method  # "auto" takes the leaf tables for LightGBM
+    assert "leaf tables" in tables.method
     np.testing.assert_allclose(native.values, reference.values, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(tables.values, native.values, atol=1e-12, rtol=0)
+    assert tables.base_value == pytest.approx(native.base_value, abs=1e-12)
     assert native.base_value == pytest.approx(reference.base_value, abs=1e-6)
     # local accuracy: base value + contributions = the booster's raw score (log-odds)
     raw = inputs.estimator.predict(
