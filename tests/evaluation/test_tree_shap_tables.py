@@ -110,3 +110,13 @@ def test_categorical_splits_fall_back_to_pred_contrib() -> None:
     with pytest.raises(DataError, match="tree_method='tables' does not handle"):
         shap_values(model, codes, feature_names=names, kind="tree", tree_method="tables")
     assert "use tree_method='native'" in TABLES_NOT_APPLICABLE_MSG
+
+
+def test_paths_with_too_many_features_fall_back(monkeypatch) -> None:
+    import clinai.evaluation._tree_shap_tables as module
+
+    X, y = _data(1500, 6, 4)
+    model = lgb.LGBMClassifier(n_estimators=5, verbose=-1, n_jobs=1).fit(X, y)
+    assert tree_tables(model.booster_) is not None
+    monkeypatch.setattr(module, "MAX_PATH_FEATURES", 1)  # any path with two features is too deep
+    assert tree_tables(model.booster_) is None

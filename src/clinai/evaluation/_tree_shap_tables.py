@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,8 +47,9 @@ __all__ = ["LeafTable", "TreeTables", "tree_shap_from_tables", "tree_tables"]
 
 #: LightGBM's kZeroThreshold: |x| <= 1e-35 counts as zero for missing type ``Zero``.
 _ZERO = 1e-35
-#: A leaf whose path has more distinct features than this is not tabulated (2^d rows).
-MAX_PATH_FEATURES = 20
+#: A leaf whose path has more distinct features than this is not tabulated (its table has
+#: d x 2^d entries: 8 MB at d = 16).
+MAX_PATH_FEATURES = 16
 
 
 @dataclass(frozen=True)
@@ -245,7 +245,6 @@ def tree_shap_from_tables(
     X: np.ndarray,
     *,
     n_threads: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Exact path-dependent TreeSHAP values (log-odds), shape (n, m), from :func:`tree_tables`.
 
@@ -259,14 +258,10 @@ def tree_shap_from_tables(
     n_trees = len(tables.splits)
     threads = max(1, min(n_threads or os.cpu_count() or 1, n_trees or 1))
     accumulators = [np.zeros((tables.n_features, X.shape[0])) for _ in range(threads)]
-    done = [0]
 
     def work(worker: int) -> None:
         for tree in range(worker, n_trees, threads):
             _tree_contributions(tables, tree, X, has_nan, accumulators[worker])
-            done[0] += 1
-            if progress is not None:
-                progress(done[0], n_trees)
 
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(work, range(threads)))
