@@ -69,8 +69,8 @@ REVERSED_NOTE = (
     "the baseline mean higher risk"
 )
 PATIENT_ROWS_NOTE = (
-    "the DeLong p-value treats rows as independent, so with several rows per patient it "
-    "is too small; the bootstrap intervals resample patients"
+    "patients have several rows: the DeLong test uses Obuchowski's (1997) clustered "
+    "variance and the bootstrap intervals resample patients"
 )
 
 WeightedMetric = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -148,19 +148,19 @@ def _assemble(
     replicates: Mapping[str, np.ndarray],
     n_boot: int,
     ci_level: float,
-    clustered: bool,
+    codes: np.ndarray | None,
 ) -> BaselineComparison:
     """Build the comparison from the point estimates and the paired replicates.
 
     ``replicates`` holds ``"auroc"`` and ``"brier"`` of the model and the keys
     of :func:`_comparison_weighted`, each with ``n_boot`` rows computed on the
-    same resamples.
+    same resamples. ``codes``: patient codes when patients have several rows.
     """
     probability = _is_probability(baseline)
     notes: list[str] = []
     model_auroc = _rank_auroc(y, p)
     baseline_auroc = _rank_auroc(y, baseline)
-    test = _delong_test_arrays(y, p, baseline)
+    test = _delong_test_arrays(y, p, baseline, codes=codes)
     n_skipped: dict[str, int] = {}
 
     def estimate(point: float, reps: np.ndarray, key: str) -> Estimate:
@@ -199,7 +199,7 @@ def _assemble(
         )
     if baseline_auroc < 0.5:
         notes.append(REVERSED_NOTE.format(name=name, auroc=baseline_auroc))
-    if clustered:
+    if codes is not None:
         notes.append(PATIENT_ROWS_NOTE)
     return BaselineComparison(
         name=name,
@@ -324,5 +324,5 @@ def compare_with_baseline(
         replicates=replicates,
         n_boot=n_boot,
         ci_level=level,
-        clustered=patient_ids is not None,
+        codes=None if patient_ids is None else codes,
     )

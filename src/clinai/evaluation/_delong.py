@@ -26,9 +26,26 @@ and ``T_Y`` among the non-events, ``V10_i = (T_Z(X_i) - T_X(X_i)) / n`` and
 ``psi``).
 
 The scores may be probabilities or any other risk score where higher means
-higher risk (the AUROC depends only on the ranking). Rows are treated as
-independent: when patients have several rows, prefer the cluster-bootstrap
-interval of :func:`evaluate_predictions`.
+higher risk (the AUROC depends only on the ranking).
+
+**Several rows per patient** (``patient_ids``): rows of one patient are not
+independent, and the variance above is then too small. Obuchowski's clustered
+version (Biometrics 1997;53:567-78) treats patients as the independent units.
+With ``V10_k`` the sum of the ``V10`` of patient ``k``'s event rows (``m_k`` of
+them), ``V01_k`` the sum of the ``V01`` of its non-event rows (``n_k``), ``M``
+and ``N`` the numbers of event and non-event rows, ``I10`` and ``I01`` the
+numbers of patients with at least one event row and one non-event row, and
+``I`` all patients:
+
+- ``S10 = I10 / ((I10 - 1) M) sum_k (V10_k - m_k A)^2``,
+- ``S01 = I01 / ((I01 - 1) N) sum_k (V01_k - n_k A)^2``,
+- ``S11 = I / (I - 1) sum_k (V10_k - m_k A) (V01_k - n_k A)``,
+- ``Var(A) = S10 / M + S01 / N + 2 S11 / (M N)``.
+
+With one row per patient this is DeLong's variance exactly; with every row
+repeated within its patient it equals DeLong's variance of the unrepeated
+data (both tested). The test of two AUROCs applies it to the differences of
+the two scores' components.
 """
 
 from __future__ import annotations
@@ -38,7 +55,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from clinai.evaluation._inputs import check_ci_level, check_score, check_y_true
+from clinai.evaluation._inputs import (
+    check_ci_level,
+    check_patient_ids,
+    check_score,
+    check_y_true,
+)
 from clinai.evaluation._results import DeLongTest, Estimate
 from clinai.exceptions import DataError
 
@@ -125,6 +147,39 @@ def _covariance(v10: np.ndarray, v01: np.ndarray) -> np.ndarray:
     return np.asarray(s10 / m + s01 / n, dtype="float64")
 
 
+def _clustered_variance(
+    v10: np.ndarray, v01: np.ndarray, auc: float, codes10: np.ndarray, codes01: np.ndarray
+) -> float:
+    """Obuchowski's (1997) variance of an AUROC (or of a difference of two) by patient.
+
+    ``v10``/``v01`` are the components of the event and non-event rows (or their
+    differences between two scores, with ``auc`` the difference of the AUROCs),
+    ``codes10``/``codes01`` the patient code of each of those rows.
+    """
+    m, n = v10.shape[0], v01.shape[0]
+    size = int(max(codes10.max(initial=-1), codes01.max(initial=-1))) + 1
+    sum10 = np.bincount(codes10, weights=v10, minlength=size)
+    sum01 = np.bincount(codes01, weights=v01, minlength=size)
+    m_k = np.bincount(codes10, minlength=size)
+    n_k = np.bincount(codes01, minlength=size)
+    clusters10, clusters01 = int((m_k > 0).sum()), int((n_k > 0).sum())
+    clusters = int(((m_k > 0) | (n_k > 0)).sum())
+    if clusters10 < 2 or clusters01 < 2:
+        return math.nan
+    d10 = sum10 - m_k * auc
+    d01 = sum01 - n_k * auc
+    s10 = clusters10 / ((clusters10 - 1) * m) * float(np.sum(d10 * d10))
+    s01 = clusters01 / ((clusters01 - 1) * n) * float(np.sum(d01 * d01))
+    s11 = clusters / (clusters - 1) * float(np.sum(d10 * d01))
+    return s10 / m + s01 / n + 2.0 * s11 / (m * n)
+
+
+def _split_codes(codes: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Patient codes (validated, ``0 .. k - 1``) of the event rows and of the non-event rows."""
+    events = y == 1
+    return codes[events].astype(np.intp), codes[~events].astype(np.intp)
+
+
 def _check_transform(transform: Any) -> str:
     if transform not in ("logit", "none"):
         raise DataError(TRANSFORM_MSG.format(value=transform))
@@ -137,11 +192,13 @@ def delong_ci(
     *,
     ci_level: float = 0.95,
     transform: Literal["logit", "none"] = "logit",
+    patient_ids: Any = None,
 ) -> Estimate:
     """AUROC with DeLong et al.'s (1988) confidence interval.
 
     The variance is ``Var(A) = S10/m + S01/n`` (see the module docstring),
-    computed with Sun & Xu's (2014) midrank algorithm. With
+    computed with Sun & Xu's (2014) midrank algorithm; with ``patient_ids``,
+    Obuchowski's (1997) clustered variance, patients being the independent units. With
     ``transform="logit"`` (the default) the interval is built on the logit
     scale and transformed back, ``expit(logit(A) +/- z SE / (A (1 - A)))``
     (the delta method; Pepe 2003, section 5.2.1), so it stays inside (0, 1)
@@ -162,12 +219,14 @@ def delong_ci(
         Confidence level.
     transform : {"logit", "none"}, default="logit"
         Scale on which the normal approximation is applied.
+    patient_ids : array-like of shape (n,), optional
+        Patient of each row, when a patient has several rows.
 
     Returns
     -------
     Estimate
         The AUROC (equal to :func:`auroc_score`) and the DeLong interval; the
-        bounds are NaN when a class has fewer than two rows.
+        bounds are NaN when a class has fewer than two rows (or patients).
 
     Raises
     ------
@@ -189,9 +248,20 @@ def delong_ci(
     score = check_score(y_prob, y.shape[0], name="y_prob")
     level = check_ci_level(ci_level)
     kind = _check_transform(transform)
+    codes = None if patient_ids is None else check_patient_ids(patient_ids, y.shape[0])
+    return _delong_ci_arrays(y, score, level, kind, codes)
+
+
+def _delong_ci_arrays(
+    y: np.ndarray, score: np.ndarray, level: float, kind: str, codes: np.ndarray | None
+) -> Estimate:
+    """:func:`delong_ci` on validated arrays (``codes``: patient codes or None)."""
     auc_all, v10, v01 = _structural_components(y, score[None, :])
     auc = float(auc_all[0])
-    variance = float(_covariance(v10, v01)[0, 0])
+    if codes is None:
+        variance = float(_covariance(v10, v01)[0, 0])
+    else:
+        variance = _clustered_variance(v10[0], v01[0], auc, *_split_codes(codes, y))
     if not math.isfinite(variance):
         return Estimate(auc, math.nan, math.nan)
     from scipy.stats import norm
@@ -209,7 +279,9 @@ def delong_ci(
     return Estimate(auc, float(expit(centre - half)), float(expit(centre + half)))
 
 
-def delong_test(y_true: Any, y_prob_a: Any, y_prob_b: Any) -> DeLongTest:
+def delong_test(
+    y_true: Any, y_prob_a: Any, y_prob_b: Any, *, patient_ids: Any = None
+) -> DeLongTest:
     """DeLong et al.'s (1988) test of two correlated AUROCs on the same patients.
 
     ``z = (A_a - A_b) / sqrt(Var(A_a) + Var(A_b) - 2 Cov(A_a, A_b))`` with the
@@ -217,7 +289,8 @@ def delong_test(y_true: Any, y_prob_a: Any, y_prob_b: Any) -> DeLongTest:
     docstring), and a two-sided p-value ``2 (1 - Phi(|z|))``. When the
     variance of the difference is 0 (for instance the same ranking twice),
     ``z`` is 0 and the p-value 1 if the AUROCs are equal, and both are NaN
-    otherwise (the normal approximation does not apply).
+    otherwise (the normal approximation does not apply). With ``patient_ids``
+    the variance of the difference is Obuchowski's (1997) clustered one.
 
     Parameters
     ----------
@@ -226,6 +299,8 @@ def delong_test(y_true: Any, y_prob_a: Any, y_prob_b: Any) -> DeLongTest:
     y_prob_a, y_prob_b : array-like of shape (n,)
         Two scores for the same rows (probabilities or any scores where
         higher means higher risk).
+    patient_ids : array-like of shape (n,), optional
+        Patient of each row, when a patient has several rows.
 
     Returns
     -------
@@ -251,11 +326,14 @@ def delong_test(y_true: Any, y_prob_a: Any, y_prob_b: Any) -> DeLongTest:
     n = y.shape[0]
     a = check_score(y_prob_a, n, name="y_prob_a")
     b = check_score(y_prob_b, n, name="y_prob_b")
-    return _delong_test_arrays(y, a, b)
+    codes = None if patient_ids is None else check_patient_ids(patient_ids, n)
+    return _delong_test_arrays(y, a, b, codes=codes)
 
 
-def _delong_test_arrays(y: np.ndarray, a: np.ndarray, b: np.ndarray) -> DeLongTest:
-    """:func:`delong_test` on validated arrays."""
+def _delong_test_arrays(
+    y: np.ndarray, a: np.ndarray, b: np.ndarray, *, codes: np.ndarray | None = None
+) -> DeLongTest:
+    """:func:`delong_test` on validated arrays (``codes``: patient codes or None)."""
     from scipy.stats import norm
 
     auc, v10, v01 = _structural_components(y, np.vstack([a, b]))
@@ -267,7 +345,12 @@ def _delong_test_arrays(y: np.ndarray, a: np.ndarray, b: np.ndarray) -> DeLongTe
         return DeLongTest(diff, math.nan, math.nan)
     # the variance of the difference straight from the differences of the components:
     # the same as the contrast of the 2 x 2 covariance matrix, without its cancellation
-    variance = float(np.var(d10, ddof=1) / m + np.var(d01, ddof=1) / n)
+    if codes is None:
+        variance = float(np.var(d10, ddof=1) / m + np.var(d01, ddof=1) / n)
+    else:
+        variance = _clustered_variance(d10, d01, diff, *_split_codes(codes, y))
+        if not math.isfinite(variance):
+            return DeLongTest(diff, math.nan, math.nan)
     if variance <= 0.0:
         if diff == 0.0:
             return DeLongTest(0.0, 0.0, 1.0)

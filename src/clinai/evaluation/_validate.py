@@ -41,7 +41,7 @@ from clinai.evaluation._comparison import (
     check_baseline,
 )
 from clinai.evaluation._decision_curve import DEFAULT_DCA_THRESHOLDS, decision_curve
-from clinai.evaluation._delong import delong_ci
+from clinai.evaluation._delong import _delong_ci_arrays
 from clinai.evaluation._fairness import _check_min_cell, _seed_sequence, subgroup_metrics
 from clinai.evaluation._fast_bootstrap import FAST_BOOTSTRAP_MIN_ROWS, fast_replicates
 from clinai.evaluation._inputs import (
@@ -201,8 +201,12 @@ def _point_estimates(
     thresholds: np.ndarray,
     dca_grid: np.ndarray,
     ci_level: float,
+    codes: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Every point estimate of :func:`evaluate_predictions` but the calibration fits."""
+    """Every point estimate of :func:`evaluate_predictions` but the calibration fits.
+
+    ``codes``: patient codes when patients have several rows (clustered DeLong).
+    """
     smooth = _lowess_fit(y, p, LOWESS_FRAC)
     return {
         "point": {
@@ -215,7 +219,7 @@ def _point_estimates(
         "errors": _errors_from_fit(p, smooth),
         "curve": _curve_from_fit(p, smooth, grid),
         "thresholds": _threshold_weighted(y, p, np.ones((1, y.shape[0])), thresholds)[0],
-        "auroc_delong": delong_ci(y, p, ci_level=ci_level),
+        "auroc_delong": _delong_ci_arrays(y, p, ci_level, "logit", codes),
         "decision_curve": decision_curve(y, p, thresholds=dca_grid),
         "roc_curve": roc_curve_points(y, p, max_points=ROC_CURVE_POINTS),
     }
@@ -253,8 +257,8 @@ def evaluate_predictions(
     curve (at most 200 points) and, given ``sensitive_features``, the metrics
     of each subgroup (:func:`subgroup_metrics`). The definitions are in each
     function's docstring and in DESIGN.md. The AUROC is also reported with
-    DeLong's interval (``auroc_delong``, :func:`delong_ci`, logit scale; it
-    treats rows as independent). Given ``y_baseline``, the model is compared
+    DeLong's interval (``auroc_delong``, :func:`delong_ci`, logit scale; with
+    ``patient_ids``, Obuchowski's clustered variance). Given ``y_baseline``, the model is compared
     with the baseline score on the same resamples
     (:func:`compare_with_baseline`). Given ``target_sensitivities``, a row per
     target is added to ``thresholds`` at the highest threshold whose
@@ -347,6 +351,7 @@ def evaluate_predictions(
     level = check_ci_level(ci_level)
     cell = _check_min_cell(min_cell)
     codes, n_clusters = _cluster_codes(patient_ids, n)
+    patient_codes = None if patient_ids is None else codes
     if subgroup_threshold is not None:
         group_threshold = check_threshold(subgroup_threshold, name="subgroup_threshold")
     else:
@@ -376,7 +381,9 @@ def evaluate_predictions(
         # on the large samples of the fast path, the other point estimates (about 4 s at
         # n = 10^6, mostly single-threaded) run beside the bootstrap's threads
         with ThreadPoolExecutor(1) as pool:
-            future = pool.submit(_point_estimates, y, p, grid, full_grid, dca_grid, level)
+            future = pool.submit(
+                _point_estimates, y, p, grid, full_grid, dca_grid, level, patient_codes
+            )
             replicates = fast_replicates(
                 y,
                 p,
@@ -395,7 +402,7 @@ def evaluate_predictions(
             )
             rest = future.result()
     else:
-        rest = _point_estimates(y, p, grid, full_grid, dca_grid, level)
+        rest = _point_estimates(y, p, grid, full_grid, dca_grid, level, patient_codes)
         weighted = {
             "auroc": _auroc_weighted,
             "auprc": _average_precision_weighted,
@@ -467,7 +474,7 @@ def evaluate_predictions(
             replicates=replicates,
             n_boot=n_boot,
             ci_level=level,
-            clustered=patient_ids is not None,
+            codes=patient_codes,
         )
 
     subgroups = {}
