@@ -9,7 +9,7 @@ import pytest
 from scipy.special import logit
 from scipy.stats import norm
 
-from clinai.evaluation import delong_ci, delong_test, evaluate_predictions
+from clinai.evaluation import auroc_score, delong_ci, delong_test, evaluate_predictions
 from clinai.evaluation._comparison import PATIENT_ROWS_NOTE
 
 
@@ -103,8 +103,6 @@ def test_standard_error_agrees_with_the_patient_bootstrap() -> None:
     rng = np.random.default_rng(6)
     rows_of = [np.flatnonzero(ids == k) for k in range(400)]
     aucs = []
-    from clinai.evaluation import auroc_score
-
     for _ in range(600):
         rows = np.concatenate([rows_of[k] for k in rng.integers(0, 400, size=400)])
         if 0 < y[rows].sum() < rows.shape[0]:

@@ -27,6 +27,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from clinai.evaluation._results import ShapImportance, VariableImportance
+from clinai.evaluation._tree_shap_tables import tree_shap_from_tables, tree_tables
 from clinai.exceptions import DataError
 
 __all__ = [
@@ -248,8 +249,9 @@ def shap_values(
     """
     if kind not in ("tree", "linear", "kernel"):
         raise DataError(KIND_MSG.format(value=kind))
-    lightgbm = kind == "tree" and _is_lightgbm(estimator)
-    native = lightgbm and tree_method in ("auto", "native", "tables")
+    native = (
+        kind == "tree" and _is_lightgbm(estimator) and tree_method in ("auto", "native", "tables")
+    )
     if tree_method not in ("auto", "native", "tables", "shap") or (
         kind == "tree" and tree_method in ("native", "tables") and not native
     ):
@@ -286,14 +288,10 @@ def shap_values(
     try:
         tables = None
         if native and tree_method in ("auto", "tables"):
-            from clinai.evaluation._tree_shap_tables import tree_tables
-
             tables = tree_tables(estimator.booster_)
             if tables is None and tree_method == "tables":
                 raise DataError(TABLES_NOT_APPLICABLE_MSG)
         if tables is not None:
-            from clinai.evaluation._tree_shap_tables import tree_shap_from_tables
-
             values = tree_shap_from_tables(tables, _dense(X_rows), n_threads=_n_threads(estimator))
             base = tables.base_value
             method = "TreeSHAP by leaf tables (exact, tree_path_dependent, log-odds)"
