@@ -1,4 +1,4 @@
-"""Small helpers every layer may use: atomic writes, hashing, JSON encoding."""
+"""Small helpers every layer may use: atomic writes, hashing, JSON encoding, threads."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from clinai._utils._io import (
     sha256_text,
     to_jsonable,
 )
+from clinai._utils._memory import ordinary_pages
+from clinai._utils._threads import BackgroundCalls, prefetched
 
 __all__ = [
+    "BackgroundCalls",
     "atomic_write_bytes",
     "atomic_write_text",
+    "ordinary_pages",
+    "prefetched",
     "redact_url",
     "sha256_file",
     "sha256_text",

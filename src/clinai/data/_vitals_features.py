@@ -17,13 +17,21 @@ exactly at ``p`` is excluded too: charted times are often truncated to the minut
 so a value stamped 10:00 may have been taken at 10:00:59, after a 10:00:00
 prediction.
 
-How it scales: DuckDB first reduces the measurements (streamed from Parquet) to
-one row of sufficient statistics (count, sum, min, max, time moments, last value)
-per stay, parameter and time bucket, where the bucket width ``g`` divides every
-window and every prediction time's offset, so each window is an exact union of
-buckets. Window functions over the bucket rows plus one marker row per
-prediction time then give every feature; DuckDB spills to disk when the data do
-not fit in memory.
+How it scales: the measurements (streamed from Parquet) are reduced to one set of
+sufficient statistics (count, sum, min, max, time moments, last value) per stay,
+parameter and time bucket, where the bucket width ``g`` divides every window and
+every prediction time's offset, so each window is an exact union of buckets; sums
+over buckets then give every feature. Two engines do the reduction:
+
+- ``grid`` (:mod:`clinai.data._vitals_grid`), when each stay's rows are contiguous
+  in the input: Arrow reads the Parquet row groups and numpy reduces each stay onto a
+  dense bucket grid laid out from its prediction times;
+- ``duckdb``, for any row order: DuckDB aggregates the buckets (a hash aggregation,
+  spilling to disk when the data do not fit in memory) and sorts them by stay.
+
+``engine="auto"`` takes the grid where it applies and falls back to DuckDB (also
+mid-stream, when a stay reappears after another stay's rows). Both give the same
+features.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ import logging
 import math
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +48,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from clinai._utils import BackgroundCalls, ordinary_pages
 from clinai.data._vitals import CANONICAL_PARAMETERS
+from clinai.data._vitals_arrow import vitals_batches
+from clinai.data._vitals_grid import (
+    MIN_TIME_VARIANCE,
+    GridLayout,
+    StayRuns,
+    StaysNotContiguous,
+    unit_features,
+)
 from clinai.exceptions import DataError
 
 if TYPE_CHECKING:
@@ -59,9 +76,12 @@ logger = logging.getLogger(__name__)
 #: The statistics computed per parameter and window, in column order.
 WINDOW_STATISTICS: tuple[str, ...] = ("count", "mean", "min", "max", "slope")
 _US_PER_HOUR = 3_600_000_000
-# Below this variance of the times (hours squared, about 0.1 s spread) a slope is
-# undefined; it also absorbs the rounding of the time moments.
-_MIN_TIME_VARIANCE = 1e-9
+#: The engines that reduce measurements to buckets (see the module docstring).
+ENGINES = ("auto", "grid", "duckdb")
+# the grid path is taken while its cells stay within this multiple of the input rows
+# (plus a floor for small inputs): narrow buckets over long stays would make it sparse
+_GRID_CELLS_PER_ROW = 4
+_GRID_CELLS_FLOOR = 2**20
 
 MISSING_PREDICTION_COLUMN = (
     "prediction times lack column '{column}': pass a frame with columns "
@@ -83,6 +103,12 @@ NO_VITALS_FILE = (
 BAD_VITALS_FILE = (
     "vitals Parquet '{path}' cannot be read as canonical vitals ({reason}): it needs "
     "columns stay_id, time, parameter, value"
+)
+BAD_ENGINE = "window_features: engine {value!r} is not one of {known}"
+GRID_NOT_APPLICABLE = (
+    "window_features: engine='grid' needs each stay's rows together in the vitals, a "
+    "timestamp 'time' column and bucket grids not much larger than the data: use "
+    "engine='auto' or 'duckdb'"
 )
 NO_VITALS_BEFORE = (
     "%d of %d prediction times have no vital signs before them: their features are "
@@ -396,7 +422,7 @@ def _chunk_features(
             mean = sum_v / count
             variance = sum_tau2 / count - (sum_tau / count) ** 2
             slope = (count * sum_tau_v - sum_tau * sum_v) / (count * sum_tau2 - sum_tau**2)
-        defined = (count >= 2) & (variance > _MIN_TIME_VARIANCE)
+        defined = (count >= 2) & (variance > MIN_TIME_VARIANCE)
         stats[:, column] = count
         stats[:, column + 1] = np.where(count > 0, mean, np.nan)
         stats[:, column + 2] = minimum.query(lo, hi)
@@ -437,7 +463,115 @@ def _prepare(
     return preds, chosen, parsed, width
 
 
-def _iterate(
+def _blocks(
+    vitals: str | Path | Sequence[str | Path] | pd.DataFrame,
+    preds: pd.DataFrame,
+    parameters: list[str],
+    windows: list[tuple[str, int]],
+    width: int,
+    *,
+    engine: str,
+    threads: int | None,
+    memory_limit: str | None,
+    chunk_rows: int,
+    restart: Callable[[], None],
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (prediction rows, feature block) per chunk of whole stays, every row once.
+
+    If the grid engine finds a stay's rows split mid-stream, ``restart`` is called (the
+    consumer drops what it has) and DuckDB computes every row again.
+    """
+    if engine not in ENGINES:
+        raise DataError(BAD_ENGINE.format(value=engine, known=list(ENGINES)))
+    with ordinary_pages():
+        yield from _engine_blocks(
+            vitals,
+            preds,
+            parameters,
+            windows,
+            width,
+            engine=engine,
+            threads=threads,
+            memory_limit=memory_limit,
+            chunk_rows=chunk_rows,
+            restart=restart,
+        )
+
+
+def _engine_blocks(
+    vitals: str | Path | Sequence[str | Path] | pd.DataFrame,
+    preds: pd.DataFrame,
+    parameters: list[str],
+    windows: list[tuple[str, int]],
+    width: int,
+    *,
+    engine: str,
+    threads: int | None,
+    memory_limit: str | None,
+    chunk_rows: int,
+    restart: Callable[[], None],
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    if engine != "duckdb":
+        stay_codes, stay_values = pd.factorize(preds["stay_id"], sort=False)
+        stays = pd.Index(stay_values)
+        spans = [window_us // width for _, window_us in windows]
+        layout = GridLayout.plan(
+            stay_codes, preds["t_us"].to_numpy() // width, len(stays), spans, width, len(parameters)
+        )
+        source = vitals_batches(vitals, parameters, stays, batch_rows=chunk_rows)
+        if source is not None:
+            n_rows, batches = source
+            if layout.n_cells <= _GRID_CELLS_PER_ROW * n_rows + _GRID_CELLS_FLOOR:
+                try:
+                    yield from _grid_blocks(batches, preds, stay_codes, stays, layout, chunk_rows)
+                    return
+                except StaysNotContiguous:
+                    if engine == "grid":
+                        raise DataError(GRID_NOT_APPLICABLE) from None
+                    logger.info("a stay's vitals are not contiguous: computing with DuckDB")
+                    restart()
+        if engine == "grid":
+            raise DataError(GRID_NOT_APPLICABLE)
+    yield from _duckdb_blocks(
+        vitals,
+        preds,
+        parameters,
+        windows,
+        width,
+        threads=threads,
+        memory_limit=memory_limit,
+        chunk_rows=chunk_rows,
+    )
+
+
+def _grid_blocks(
+    batches: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    preds: pd.DataFrame,
+    stay_codes: np.ndarray,
+    stays: pd.Index,
+    layout: GridLayout,
+    unit_rows: int,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    order = np.lexsort((preds["pred_row"].to_numpy(), stay_codes))
+    pred_starts = np.searchsorted(stay_codes[order], np.arange(len(stays) + 1))
+    t_us = preds["t_us"].to_numpy()[order]
+    k = t_us // layout.width_us
+    pred_rows = preds["pred_row"].to_numpy()[order]
+    n_statistics = 2 + len(layout.spans) * len(WINDOW_STATISTICS)
+    runs = StayRuns(stays, unit_rows=min(unit_rows, 1 << 19))
+
+    def features(unit) -> tuple[np.ndarray, np.ndarray]:
+        positions, block = unit_features(unit, layout, pred_starts, k, t_us, n_statistics)
+        return pred_rows[positions], block.T
+
+    for batch in batches:
+        for unit in runs.feed(*batch):
+            yield features(unit)
+    for unit in runs.finish():
+        yield features(unit)
+
+
+def _duckdb_blocks(
     vitals: str | Path | Sequence[str | Path] | pd.DataFrame,
     preds: pd.DataFrame,
     parameters: list[str],
@@ -448,7 +582,6 @@ def _iterate(
     memory_limit: str | None,
     chunk_rows: int,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (prediction rows, feature block) per chunk of whole stays, every row once."""
     import duckdb
 
     source = _vitals_source(vitals)
@@ -551,6 +684,7 @@ def window_features(
     stay_column: str = "stay_id",
     time_column: str = "prediction_time",
     bucket: str = "1h",
+    engine: str = "auto",
     threads: int | None = None,
     memory_limit: str | None = None,
     chunk_rows: int = 2_000_000,
@@ -575,10 +709,15 @@ def window_features(
     bucket : str, default "1h"
         The widest aggregation bucket; narrowed automatically so that it divides
         every window and prediction offset (results are exact for any bucket).
+    engine : {"auto", "grid", "duckdb"}, default "auto"
+        How measurements are reduced to buckets (see the module docstring); the
+        results are the same.
     threads, memory_limit : optional
         DuckDB settings (e.g. ``threads=2``, ``memory_limit="3GB"``).
     chunk_rows : int, default 2,000,000
-        Bucket rows (of whole stays) combined at a time; memory grows with it.
+        Rows combined at a time: vitals rows per batch on the grid path (a Parquet
+        row group is read whole up to this size), bucket rows on the DuckDB path;
+        memory grows with it.
 
     Returns
     -------
@@ -612,15 +751,17 @@ def window_features(
     )
     names = window_feature_names(chosen, [label for label, _ in parsed])
     matrix = np.full((len(preds), len(names)), np.nan)
-    for rows, block in _iterate(
+    for rows, block in _blocks(
         vitals,
         preds,
         chosen,
         parsed,
         width,
+        engine=engine,
         threads=threads,
         memory_limit=memory_limit,
         chunk_rows=chunk_rows,
+        restart=lambda: None,  # every row is computed again and overwritten
     ):
         matrix[rows] = block
     features = pd.DataFrame(matrix, columns=names)
@@ -654,6 +795,7 @@ def write_window_features(
     stay_column: str = "stay_id",
     time_column: str = "prediction_time",
     bucket: str = "1h",
+    engine: str = "auto",
     threads: int | None = None,
     memory_limit: str | None = None,
     chunk_rows: int = 2_000_000,
@@ -686,26 +828,47 @@ def write_window_features(
     ]
     schema = pa.schema(fields)
     tmp = out.with_name(out.name + ".tmp")
-    total = missing = 0
     # features are mostly distinct floats: dictionary encoding only costs time
-    with pq.ParquetWriter(tmp, schema, use_dictionary=False) as writer:
-        for rows, block in _iterate(
+    writer = pq.ParquetWriter(tmp, schema, use_dictionary=False)
+    # pages are encoded and compressed on another thread while the next chunk is computed
+    background = BackgroundCalls()
+    total = missing = 0
+
+    def restart() -> None:
+        nonlocal writer, total, missing
+        background.wait()
+        writer.close()
+        writer = pq.ParquetWriter(tmp, schema, use_dictionary=False)
+        total = missing = 0
+
+    try:
+        for rows, block in _blocks(
             vitals,
             preds,
             chosen,
             parsed,
             width,
+            engine=engine,
             threads=threads,
             memory_limit=memory_limit,
             chunk_rows=chunk_rows,
+            restart=restart,
         ):
             columns = [pa.array(rows, pa.int64())] + [
                 pa.array(block[:, i].astype(np.int64) if i in counts else block[:, i])
                 for i in range(len(names))
             ]
-            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+            background.submit(writer.write_table, pa.Table.from_arrays(columns, schema=schema))
             total += len(rows)
             missing += int(np.isnan(block[:, lasts]).all(axis=1).sum())
+        background.wait()
+    except BaseException:
+        background.close()
+        writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    background.close()
+    writer.close()
     tmp.replace(out)
     if missing:
         logger.warning(NO_VITALS_BEFORE, missing, total)
