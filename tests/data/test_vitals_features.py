@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 
 from clinai.data._vitals_features import (
+    BAD_ENGINE,
     BAD_WINDOW,
+    ENGINES,
+    GRID_NOT_APPLICABLE,
     MISSING_PREDICTION_COLUMN,
     window_feature_names,
     window_features,
@@ -90,18 +93,23 @@ def _preds(times: list[str], stays: list[int] | None = None) -> pd.DataFrame:
     return pd.DataFrame({"stay_id": stays or [1] * len(times), "prediction_time": stamps})
 
 
+@pytest.mark.parametrize("engine", ["auto", "duckdb"])
 @pytest.mark.parametrize(
-    "times",
+    ("times", "auto_engine"),
     [
         # on the hour (bucket 1 h), at odd minutes (bucket narrows) and at odd seconds
-        ["2024-03-01 08:00", "2024-03-01 12:00", "2024-03-02 06:00", "2024-03-03 00:00"],
-        ["2024-03-01 08:17", "2024-03-01 19:44", "2024-03-02 10:03"],
-        ["2024-03-01 09:00:07", "2024-03-02 11:31:59"],
+        # (1 s buckets: the grid would be far larger than the data, so DuckDB computes)
+        (["2024-03-01 08:00", "2024-03-01 12:00", "2024-03-02 06:00", "2024-03-03 00:00"], "grid"),
+        (["2024-03-01 08:17", "2024-03-01 19:44", "2024-03-02 10:03"], "grid"),
+        (["2024-03-01 09:00:07", "2024-03-02 11:31:59"], "duckdb"),
     ],
 )
-def test_matches_the_pandas_reference(vitals, vitals_parquet, times) -> None:
+def test_matches_the_pandas_reference(vitals, vitals_parquet, times, auto_engine, engine) -> None:
     preds = pd.concat([_preds(times, [stay] * len(times)) for stay in (1, 3, 5)], ignore_index=True)
-    got = window_features(vitals_parquet, preds, windows=WINDOWS, parameters=PARAMETERS)
+    got = window_features(
+        vitals_parquet, preds, windows=WINDOWS, parameters=PARAMETERS, engine=engine
+    )
+    assert got.attrs["engine"] == (auto_engine if engine == "auto" else engine)
     expected = reference_features(vitals, preds, PARAMETERS, WINDOWS)
     names = window_feature_names(PARAMETERS, WINDOWS)
     assert list(got.columns) == ["stay_id", "prediction_time", "any_vitals_before", *names]
@@ -109,6 +117,74 @@ def test_matches_the_pandas_reference(vitals, vitals_parquet, times) -> None:
         got[names], expected[names], check_dtype=False, rtol=1e-7, atol=1e-9
     )
     assert got["prediction_time"].tolist() == preds["prediction_time"].tolist()
+
+
+def test_grid_engine_on_awkward_rows_matches_the_reference(vitals) -> None:
+    """Rows the grid must ignore or order, in stay-contiguous input."""
+    when = pd.Timestamp("2024-03-01 20:00")
+    # (time, parameter, value) rows of stay 2, then one of stay 4 and one of stay 77
+    rows = [
+        (when, "heart_rate", 299.0),  # at the prediction time
+        (when + pd.Timedelta(seconds=1), "spo2", 31.0),  # after it
+        (when - pd.Timedelta(seconds=1), "heart_rate", 250.0),  # the latest before it ...
+        (when - pd.Timedelta(minutes=20), "heart_rate", 240.0),  # ... but not last in file
+        (when - pd.Timedelta(minutes=5), "sodium", 140.0),  # a parameter not asked for
+        (when - pd.Timedelta(minutes=9), "spo2", np.nan),  # no value
+        (pd.NaT, "spo2", 12.0),  # no time
+        (when - pd.Timedelta(minutes=1), None, 55.0),  # no parameter (stay 4)
+        (when - pd.Timedelta(minutes=1), "spo2", 80.0),  # a stay nobody predicts for
+    ]
+    extra = pd.DataFrame(rows, columns=["time", "parameter", "value"])
+    extra.insert(0, "stay_id", [2] * 7 + [4, 77])
+    awkward = pd.concat([vitals, extra], ignore_index=True).sort_values("stay_id", kind="stable")
+    preds = _preds([str(when), str(when - pd.Timedelta(minutes=15))], [2, 4])
+    got = window_features(awkward, preds, parameters=PARAMETERS, engine="grid")
+    assert got.attrs["engine"] == "grid"
+    clean = awkward.dropna(subset=["time", "value", "parameter"])
+    expected = reference_features(clean, preds, PARAMETERS, WINDOWS)
+    names = window_feature_names(PARAMETERS, WINDOWS)
+    pd.testing.assert_frame_equal(
+        got[names], expected[names], check_dtype=False, rtol=1e-7, atol=1e-9
+    )
+    assert got["heart_rate_last"].iloc[0] == 250.0  # the latest in time, not in file order
+    duckdb = window_features(awkward, preds, parameters=PARAMETERS, engine="duckdb")
+    pd.testing.assert_frame_equal(got[names], duckdb[names], rtol=1e-7, atol=1e-9)
+
+
+def test_a_stay_split_mid_stream_is_computed_again_by_duckdb(vitals, tmp_path) -> None:
+    # stays 1..5 in order, then more rows of stay 1: found only at the end of the stream
+    late = vitals[vitals.stay_id == 1].assign(time=lambda f: f.time + pd.Timedelta(days=3))
+    split = pd.concat([vitals, late], ignore_index=True)
+    path = tmp_path / "split.parquet"
+    split.to_parquet(path, row_group_size=500)
+    preds = pd.concat(
+        [_preds(["2024-03-01 09:00", "2024-03-04 12:00"], [s, s]) for s in (1, 2, 3, 4, 5)],
+        ignore_index=True,
+    )
+    out = tmp_path / "features.parquet"
+    summary = write_window_features(path, preds, out, parameters=PARAMETERS, chunk_rows=300)
+    assert summary.engine == "duckdb"
+    written = pd.read_parquet(out)
+    assert sorted(written["pred_row"]) == list(range(len(preds)))  # each row once
+    expected = reference_features(split, preds, PARAMETERS, WINDOWS)
+    names = list(summary.columns)
+    pd.testing.assert_frame_equal(
+        written.sort_values("pred_row").reset_index(drop=True)[names],
+        expected[names],
+        check_dtype=False,
+        rtol=1e-7,
+        atol=1e-9,
+    )
+    with pytest.raises(DataError, match=re.escape(GRID_NOT_APPLICABLE)):
+        write_window_features(path, preds, tmp_path / "grid.parquet", engine="grid")
+    assert not list(tmp_path.glob("grid.parquet*"))  # nothing half-written
+
+
+def test_an_unknown_engine_is_one_clear_line(vitals) -> None:
+    with pytest.raises(
+        DataError, match=re.escape(BAD_ENGINE.format(value="spark", known=list(ENGINES)))
+    ):
+        window_features(vitals, _preds(["2024-03-01 12:00"]), engine="spark")
 
 
 def test_dataframe_input_equals_parquet_input(vitals, vitals_parquet) -> None:

@@ -94,8 +94,9 @@ def _to_numpy(batch, parameters: Sequence[str]) -> VitalsBatch:
     missing = np.isnan(value)
     if time.null_count:
         missing |= time.is_null().to_numpy(zero_copy_only=False)
-    if missing.any():
+    if missing.any():  # ignored rows, with a harmless value so no NaN reaches any sum
         pidx[missing] = ignored
+        value = np.where(missing, 0.0, value)
     return stay, time_us, pidx, value
 
 

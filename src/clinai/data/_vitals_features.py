@@ -131,7 +131,9 @@ class WindowFeaturesSummary:
     columns : tuple of str
         The feature columns.
     bucket_seconds : float
-        The bucket width DuckDB aggregated at.
+        The bucket width the measurements were aggregated at.
+    engine : str
+        The engine that computed the features, ``"grid"`` or ``"duckdb"``.
     """
 
     path: str
@@ -139,6 +141,7 @@ class WindowFeaturesSummary:
     n_without_vitals: int
     columns: tuple[str, ...]
     bucket_seconds: float
+    engine: str = "duckdb"
 
     def to_dict(self) -> dict[str, Any]:
         """Return the summary as plain JSON-ready data."""
@@ -148,6 +151,7 @@ class WindowFeaturesSummary:
             "n_without_vitals": self.n_without_vitals,
             "columns": list(self.columns),
             "bucket_seconds": self.bucket_seconds,
+            "engine": self.engine,
         }
 
 
@@ -474,12 +478,13 @@ def _blocks(
     threads: int | None,
     memory_limit: str | None,
     chunk_rows: int,
-    restart: Callable[[], None],
+    start: Callable[[str], None],
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (prediction rows, feature block) per chunk of whole stays, every row once.
 
-    If the grid engine finds a stay's rows split mid-stream, ``restart`` is called (the
-    consumer drops what it has) and DuckDB computes every row again.
+    ``start(engine)`` is called before an engine's first block. If the grid engine
+    finds a stay's rows split mid-stream, ``start("duckdb")`` follows: the consumer
+    drops what it has, and DuckDB computes every row again.
     """
     if engine not in ENGINES:
         raise DataError(BAD_ENGINE.format(value=engine, known=list(ENGINES)))
@@ -494,7 +499,7 @@ def _blocks(
             threads=threads,
             memory_limit=memory_limit,
             chunk_rows=chunk_rows,
-            restart=restart,
+            start=start,
         )
 
 
@@ -509,7 +514,7 @@ def _engine_blocks(
     threads: int | None,
     memory_limit: str | None,
     chunk_rows: int,
-    restart: Callable[[], None],
+    start: Callable[[str], None],
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     if engine != "duckdb":
         stay_codes, stay_values = pd.factorize(preds["stay_id"], sort=False)
@@ -523,15 +528,16 @@ def _engine_blocks(
             n_rows, batches = source
             if layout.n_cells <= _GRID_CELLS_PER_ROW * n_rows + _GRID_CELLS_FLOOR:
                 try:
+                    start("grid")
                     yield from _grid_blocks(batches, preds, stay_codes, stays, layout, chunk_rows)
                     return
                 except StaysNotContiguous:
                     if engine == "grid":
                         raise DataError(GRID_NOT_APPLICABLE) from None
                     logger.info("a stay's vitals are not contiguous: computing with DuckDB")
-                    restart()
         if engine == "grid":
             raise DataError(GRID_NOT_APPLICABLE)
+    start("duckdb")
     yield from _duckdb_blocks(
         vitals,
         preds,
@@ -726,7 +732,8 @@ def window_features(
         ``any_vitals_before`` and :func:`window_feature_names` columns. Every prediction
         time is kept; one without earlier vitals has count 0 and missing
         features, and their number is logged and stored in
-        ``frame.attrs["n_without_vitals"]``.
+        ``frame.attrs["n_without_vitals"]``; ``frame.attrs["engine"]`` names the
+        engine that computed them.
 
     Raises
     ------
@@ -751,6 +758,7 @@ def window_features(
     )
     names = window_feature_names(chosen, [label for label, _ in parsed])
     matrix = np.full((len(preds), len(names)), np.nan)
+    used: list[str] = []
     for rows, block in _blocks(
         vitals,
         preds,
@@ -761,7 +769,7 @@ def window_features(
         threads=threads,
         memory_limit=memory_limit,
         chunk_rows=chunk_rows,
-        restart=lambda: None,  # every row is computed again and overwritten
+        start=used.append,  # after a restart every row is computed again and overwritten
     ):
         matrix[rows] = block
     features = pd.DataFrame(matrix, columns=names)
@@ -780,6 +788,7 @@ def window_features(
     )
     missing = int((~any_before).sum())
     out.attrs["n_without_vitals"] = missing
+    out.attrs["engine"] = used[-1]
     if missing:
         logger.warning(NO_VITALS_BEFORE, missing, len(out))
     return out
@@ -833,13 +842,16 @@ def write_window_features(
     # pages are encoded and compressed on another thread while the next chunk is computed
     background = BackgroundCalls()
     total = missing = 0
+    used: list[str] = []
 
-    def restart() -> None:
+    def start(engine: str) -> None:
         nonlocal writer, total, missing
-        background.wait()
-        writer.close()
-        writer = pq.ParquetWriter(tmp, schema, use_dictionary=False)
-        total = missing = 0
+        if used:  # the grid stopped mid-stream: write the file again
+            background.wait()
+            writer.close()
+            writer = pq.ParquetWriter(tmp, schema, use_dictionary=False)
+            total = missing = 0
+        used.append(engine)
 
     try:
         for rows, block in _blocks(
@@ -852,7 +864,7 @@ def write_window_features(
             threads=threads,
             memory_limit=memory_limit,
             chunk_rows=chunk_rows,
-            restart=restart,
+            start=start,
         ):
             columns = [pa.array(rows, pa.int64())] + [
                 pa.array(block[:, i].astype(np.int64) if i in counts else block[:, i])
@@ -878,4 +890,5 @@ def write_window_features(
         n_without_vitals=missing,
         columns=tuple(names),
         bucket_seconds=width / 1e6,
+        engine=used[-1],
     )

@@ -85,7 +85,7 @@ class GridLayout:
         last = np.full(n_stays, _NEVER, dtype=np.int64)
         np.minimum.at(first, pred_sidx, pred_k)
         np.maximum.at(last, pred_sidx, pred_k)
-        first -= max(spans) + 1
+        first -= max(spans, default=0) + 1
         return cls(first, last - first, tuple(int(s) for s in spans), width_us, n_parameters)
 
     @property
@@ -195,17 +195,19 @@ def _grid_cells(unit: Unit, layout: GridLayout, base: np.ndarray, total_rows: in
     value or time) in the extra parameter plane, rows at or after a stay's last
     prediction bucket in its extra last row, and rows before its grid in its row 0.
     """
-    known = unit.sidx >= 0
-    first = layout.first_bucket[np.maximum(unit.sidx, 0)]
-    rows = np.where(known, layout.rows[np.maximum(unit.sidx, 0)], 0)
-    bucket = unit.time_us // layout.width_us
-    row = bucket + np.repeat(base - first, unit.lengths)
-    np.clip(row, np.repeat(base, unit.lengths), np.repeat(base + rows, unit.lengths), out=row)
-    pidx = unit.pidx
-    if not known.all():  # stays without predictions: into the extra plane
-        pidx = np.where(np.repeat(known, unit.lengths), pidx, layout.n_parameters)
-    cell = pidx * total_rows + row
-    offset = unit.time_us - bucket * layout.width_us
+    bucket, offset = np.divmod(unit.time_us, layout.width_us)
+    cell = unit.pidx * total_rows
+    ends = np.cumsum(unit.lengths)
+    # a loop over stays (tens per unit) saves repeating per-stay values onto every row
+    for run, (a, b) in enumerate(zip(ends - unit.lengths, ends, strict=True)):
+        stay = unit.sidx[run]
+        if stay < 0:  # a stay without predictions: row 0 of the extra plane
+            cell[a:b] = layout.n_parameters * total_rows
+            continue
+        row = bucket[a:b]
+        row += base[run] - layout.first_bucket[stay]
+        np.clip(row, base[run], base[run] + layout.rows[stay], out=row)
+        cell[a:b] += row
     return cell, offset
 
 
@@ -219,6 +221,8 @@ def _cumulative(values: np.ndarray) -> np.ndarray:
 def _sparse_levels(values: np.ndarray, spans: Sequence[int], op: np.ufunc, fill: float) -> dict:
     """Level j holds ``op`` over rows [i, i + 2**j), for the levels the spans need."""
     needed = {span.bit_length() - 1 for span in spans}
+    if not needed:
+        return {}
     levels = {0: values} if 0 in needed else {}
     level, width = values, 1
     for j in range(1, max(needed) + 1):
