@@ -88,8 +88,11 @@ def _to_numpy(batch, parameters: Sequence[str]) -> VitalsBatch:
     )
     codes = parameter.indices
     if codes.null_count:
-        codes = codes.cast(pa.int64()).fill_null(len(names))
-    pidx = lookup[codes.to_numpy()]
+        pidx = lookup[codes.cast(pa.int64()).fill_null(len(names)).to_numpy()]
+    elif np.array_equal(lookup[:-1], np.arange(len(names))):  # a copy is cheaper
+        pidx = codes.to_numpy().astype(np.int64)
+    else:
+        pidx = lookup[codes.to_numpy()]
     value = pc.cast(batch.column("value"), pa.float64()).to_numpy(zero_copy_only=False)
     missing = np.isnan(value)
     if time.null_count:
@@ -137,7 +140,8 @@ def vitals_batches(
     files = []
     for path in paths:
         try:
-            parquet = pq.ParquetFile(path)
+            # mapped: Arrow decodes from the page cache without copying the file first
+            parquet = pq.ParquetFile(path, memory_map=True)
         except (OSError, pa.ArrowException):
             return None  # DuckDB gives the clear error
         if not _simple_schema(parquet.schema_arrow, stays):

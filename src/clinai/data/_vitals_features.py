@@ -82,6 +82,10 @@ ENGINES = ("auto", "grid", "duckdb")
 # (plus a floor for small inputs): narrow buckets over long stays would make it sparse
 _GRID_CELLS_PER_ROW = 4
 _GRID_CELLS_FLOOR = 2**20
+# features are mostly distinct floats: dictionary encoding and min/max statistics of
+# the feature columns only cost time (statistics are kept for pred_row)
+_WRITER_OPTIONS = {"use_dictionary": False, "write_statistics": ["pred_row"]}
+_ROW_GROUP_ROWS = 65_536  # prediction rows per Parquet row group written
 
 MISSING_PREDICTION_COLUMN = (
     "prediction times lack column '{column}': pass a frame with columns "
@@ -564,7 +568,7 @@ def _grid_blocks(
     k = t_us // layout.width_us
     pred_rows = preds["pred_row"].to_numpy()[order]
     n_statistics = 2 + len(layout.spans) * len(WINDOW_STATISTICS)
-    runs = StayRuns(stays, unit_rows=min(unit_rows, 1 << 19))
+    runs = StayRuns(stays, unit_rows=min(unit_rows, 1 << 18))
 
     def features(unit) -> tuple[np.ndarray, np.ndarray]:
         positions, block = unit_features(unit, layout, pred_starts, k, t_us, n_statistics)
@@ -830,28 +834,45 @@ def write_window_features(
         prediction_times, windows, parameters, stay_column, time_column, bucket
     )
     names = window_feature_names(chosen, [label for label, _ in parsed])
-    counts = [i for i, name in enumerate(names) if name.endswith("_count")]
+    counts = {i for i, name in enumerate(names) if name.endswith("_count")}
     lasts = [names.index(f"{p}_last") for p in chosen]
-    fields = [pa.field("pred_row", pa.int64())] + [
-        pa.field(name, pa.int64() if name.endswith("_count") else pa.float64()) for name in names
+    # missing features are NaN, never null: non-nullable columns need no definition
+    # levels (measured: a third less CPU to write 1 million x 128 features)
+    fields = [pa.field("pred_row", pa.int64(), nullable=False)] + [
+        pa.field(name, pa.int64() if name.endswith("_count") else pa.float64(), nullable=False)
+        for name in names
     ]
     schema = pa.schema(fields)
     tmp = out.with_name(out.name + ".tmp")
-    # features are mostly distinct floats: dictionary encoding only costs time
-    writer = pq.ParquetWriter(tmp, schema, use_dictionary=False)
+    writer = pq.ParquetWriter(tmp, schema, **_WRITER_OPTIONS)
     # pages are encoded and compressed on another thread while the next chunk is computed
     background = BackgroundCalls()
     total = missing = 0
     used: list[str] = []
+    held: list[tuple[np.ndarray, np.ndarray]] = []  # chunks not yet written
 
     def start(engine: str) -> None:
         nonlocal writer, total, missing
         if used:  # the grid stopped mid-stream: write the file again
             background.wait()
             writer.close()
-            writer = pq.ParquetWriter(tmp, schema, use_dictionary=False)
+            writer = pq.ParquetWriter(tmp, schema, **_WRITER_OPTIONS)
             total = missing = 0
+            held.clear()
         used.append(engine)
+
+    def flush() -> None:
+        # one row group of many chunks: fewer, larger pages cost less to write and read
+        if not held:
+            return
+        rows = np.concatenate([chunk_rows for chunk_rows, _ in held])
+        by_column = np.concatenate([block.T for _, block in held], axis=1)
+        held.clear()
+        columns = [pa.array(rows, pa.int64())] + [
+            pa.array(by_column[i].astype(np.int64) if i in counts else by_column[i])
+            for i in range(len(names))
+        ]
+        background.submit(writer.write_table, pa.Table.from_arrays(columns, schema=schema))
 
     try:
         for rows, block in _blocks(
@@ -866,13 +887,12 @@ def write_window_features(
             chunk_rows=chunk_rows,
             start=start,
         ):
-            columns = [pa.array(rows, pa.int64())] + [
-                pa.array(block[:, i].astype(np.int64) if i in counts else block[:, i])
-                for i in range(len(names))
-            ]
-            background.submit(writer.write_table, pa.Table.from_arrays(columns, schema=schema))
+            held.append((rows, block))
             total += len(rows)
             missing += int(np.isnan(block[:, lasts]).all(axis=1).sum())
+            if sum(len(chunk_rows) for chunk_rows, _ in held) >= _ROW_GROUP_ROWS:
+                flush()
+        flush()
         background.wait()
     except BaseException:
         background.close()

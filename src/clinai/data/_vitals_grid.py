@@ -112,7 +112,7 @@ class StayRuns:
     (copied) until a batch starts with another stay.
     """
 
-    def __init__(self, stays: pd.Index, unit_rows: int = 1 << 19) -> None:
+    def __init__(self, stays: pd.Index, unit_rows: int = 1 << 18) -> None:
         self.stays = stays
         self.unit_rows = unit_rows
         self.seen = np.zeros(len(stays), dtype=bool)
@@ -195,7 +195,8 @@ def _grid_cells(unit: Unit, layout: GridLayout, base: np.ndarray, total_rows: in
     value or time) in the extra parameter plane, rows at or after a stay's last
     prediction bucket in its extra last row, and rows before its grid in its row 0.
     """
-    bucket, offset = np.divmod(unit.time_us, layout.width_us)
+    bucket = unit.time_us // layout.width_us  # numpy divides by a scalar fast; divmod is slower
+    offset = unit.time_us - bucket * layout.width_us
     cell = unit.pidx * total_rows
     ends = np.cumsum(unit.lengths)
     # a loop over stays (tens per unit) saves repeating per-stay values onto every row
@@ -211,10 +212,17 @@ def _grid_cells(unit: Unit, layout: GridLayout, base: np.ndarray, total_rows: in
     return cell, offset
 
 
-def _cumulative(values: np.ndarray) -> np.ndarray:
-    """Cumulative sums along the rows of each parameter, with a leading zero column."""
-    out = np.zeros((values.shape[0], values.shape[1] + 1), dtype=values.dtype)
-    np.cumsum(values, axis=1, out=out[:, 1:])
+def _cumulative(values: Sequence[np.ndarray], dtype: type) -> np.ndarray:
+    """Cumulative sums along the rows of each parameter, stacked, with a leading zero column.
+
+    Stacked (statistics, parameters, rows + 1), one ``np.take`` gathers every statistic
+    at once (measured: three times faster than one gather per statistic).
+    """
+    n_par, rows = values[0].shape
+    out = np.empty((len(values), n_par, rows + 1), dtype=dtype)
+    out[:, :, 0] = 0
+    for i, value in enumerate(values):
+        np.cumsum(value, axis=1, out=out[i, :, 1:])
     return out
 
 
@@ -312,10 +320,10 @@ def unit_features(
     # row index within its stay, so weighted sums stay small
     row_rel = np.arange(total) - np.repeat(base_known[:-1], stay_rows)
     sv, s1, s2, s1v = sums
-    integers = [_cumulative(count), _cumulative(count * row_rel), _cumulative(count * row_rel**2)]
-    floats = [_cumulative(x) for x in (sv, s1, s2, s1v, s1 * row_rel, sv * row_rel)]
-    at_end_i = [c[:, end] for c in integers]
-    at_end_f = [c[:, end] for c in floats]
+    integers = _cumulative([count, count * row_rel, count * row_rel**2], np.int64)
+    floats = _cumulative([sv, s1, s2, s1v, s1 * row_rel, sv * row_rel], np.float64)
+    integers_end = np.take(integers, end, axis=2)
+    floats_end = np.take(floats, end, axis=2)
 
     out = np.full((n_par, n_statistics, n_q), np.nan)
     filled = np.where(count > 0, np.arange(total), -1)
@@ -333,10 +341,8 @@ def unit_features(
     e = end_rel.astype(np.float64)
     for w, span in enumerate(layout.spans):
         start = end - span
-        n, nk, nkk = (c_end - c[:, start] for c_end, c in zip(at_end_i, integers, strict=True))
-        sum_v, sum_1, sum_2, sum_1v, k_s1, k_sv = (
-            c_end - c[:, start] for c_end, c in zip(at_end_f, floats, strict=True)
-        )
+        n, nk, nkk = integers_end - np.take(integers, start, axis=2)
+        sum_v, sum_1, sum_2, sum_1v, k_s1, k_sv = floats_end - np.take(floats, start, axis=2)
         # moments of tau = hours relative to the prediction time; integer parts are exact
         n_kappa = nk - end_rel * n
         n_kappa2 = nkk - 2 * end_rel * nk + end_rel * end_rel * n
