@@ -212,16 +212,22 @@ def _grid_cells(unit: Unit, layout: GridLayout, base: np.ndarray, total_rows: in
     return cell, offset
 
 
-def _cumulative(values: Sequence[np.ndarray], dtype: type) -> np.ndarray:
+def _cumulative(values: Sequence[np.ndarray], dtype: type, stay_starts: np.ndarray) -> np.ndarray:
     """Cumulative sums along the rows of each parameter, stacked, with a leading zero column.
 
     Stacked (statistics, parameters, rows + 1), one ``np.take`` gathers every statistic
-    at once (measured: three times faster than one gather per statistic).
+    at once (measured: three times faster than one gather per statistic). Float sums
+    restart at every stay (its first row carries minus the previous stay's total), so a
+    window's difference involves only its own stay's magnitudes, not the whole unit's.
     """
     n_par, rows = values[0].shape
     out = np.empty((len(values), n_par, rows + 1), dtype=dtype)
     out[:, :, 0] = 0
     for i, value in enumerate(values):
+        if dtype is np.float64 and len(stay_starts) > 1:
+            totals = np.add.reduceat(value, stay_starts, axis=1)
+            value = value.copy()
+            value[:, stay_starts[1:]] -= totals[:, :-1]
         np.cumsum(value, axis=1, out=out[i, :, 1:])
     return out
 
@@ -320,8 +326,9 @@ def unit_features(
     # row index within its stay, so weighted sums stay small
     row_rel = np.arange(total) - np.repeat(base_known[:-1], stay_rows)
     sv, s1, s2, s1v = sums
-    integers = _cumulative([count, count * row_rel, count * row_rel**2], np.int64)
-    floats = _cumulative([sv, s1, s2, s1v, s1 * row_rel, sv * row_rel], np.float64)
+    starts = base_known[:-1]
+    integers = _cumulative([count, count * row_rel, count * row_rel**2], np.int64, starts)
+    floats = _cumulative([sv, s1, s2, s1v, s1 * row_rel, sv * row_rel], np.float64, starts)
     integers_end = np.take(integers, end, axis=2)
     floats_end = np.take(floats, end, axis=2)
 
