@@ -6,9 +6,10 @@ data are generated once per size and kept in ``--data-dir`` (reused on the next 
 
 Timed: ``clinai.data.write_window_features`` for ``--predictions`` prediction times (random
 quarter hours inside the stays) over 8 parameters x 3 windows (1 h, 6 h, 24 h): last value, hours
-since last, and count, mean, min, max, slope per window (128 features), streamed by DuckDB from the
-Parquet file to a Parquet file, in a fresh process (spawned, so its peak RSS is its own) with
-``--threads`` DuckDB threads.
+since last, and count, mean, min, max, slope per window (136 features), streamed from the
+Parquet file to a Parquet file, in a fresh process (spawned, so its peak RSS is its own), by
+``--engine`` (default ``auto``: the grid engine, as the generator writes each stay's rows
+together; ``duckdb`` times the DuckDB engine with ``--threads`` threads).
 
 Baseline for the ratio (named, measured in the same run): a straightforward pandas
 implementation on a subset that fits in memory (``--pandas-rows`` rows of whole stays and their
@@ -88,7 +89,9 @@ def prediction_times(stays: pd.DataFrame, n: int, seed: int = 7) -> pd.DataFrame
     )
 
 
-def _features_child(vitals: str, preds_path: str, out: str, threads: int, queue) -> None:
+def _features_child(
+    vitals: str, preds_path: str, out: str, threads: int, engine: str, queue
+) -> None:
     from clinai.data import write_window_features
 
     preds = pd.read_parquet(preds_path)
@@ -100,6 +103,7 @@ def _features_child(vitals: str, preds_path: str, out: str, threads: int, queue)
         out,
         windows=WINDOWS,
         parameters=PARAMETERS,
+        engine=engine,
         threads=threads,
         memory_limit="2GB",
     )
@@ -110,14 +114,16 @@ def _features_child(vitals: str, preds_path: str, out: str, threads: int, queue)
     queue.put({"wall": wall, "cpu": cpu, "peak_mb": peak_mb, **summary.to_dict()})
 
 
-def clinai_features(vitals: Path, preds: pd.DataFrame, work: Path, threads: int) -> dict:
+def clinai_features(
+    vitals: Path, preds: pd.DataFrame, work: Path, threads: int, engine: str
+) -> dict:
     preds_path = work / "prediction_times.parquet"
     preds.to_parquet(preds_path)
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     process = context.Process(
         target=_features_child,
-        args=(str(vitals), str(preds_path), str(work / "features.parquet"), threads, queue),
+        args=(str(vitals), str(preds_path), str(work / "features.parquet"), threads, engine, queue),
     )
     process.start()
     result = queue.get()
@@ -175,6 +181,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000_000)
     parser.add_argument("--predictions", type=int, default=1_000_000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--engine", choices=["auto", "grid", "duckdb"], default="auto")
     parser.add_argument("--pandas-rows", type=int, default=1_000_000)
     parser.add_argument(
         "--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "clinai-bench-vitals"
@@ -185,10 +192,10 @@ def main() -> None:
     stays = pd.read_parquet(stays_path)
     preds = prediction_times(stays, args.predictions)
     work = vitals_path.parent
-    result = clinai_features(vitals_path, preds, work, args.threads)
+    result = clinai_features(vitals_path, preds, work, args.threads, args.engine)
     rate = n_rows / result["wall"]
     print(
-        f"clinai (DuckDB, {args.threads} threads): {n_rows:,} rows -> "
+        f"clinai ({result['engine']} engine): {n_rows:,} rows -> "
         f"{result['n_prediction_times']:,} prediction times x {len(result['columns'])} "
         f"features in {result['wall']:.1f} s = {rate / 1e6:.1f} M rows/s, "
         f"peak RSS {result['peak_mb']:,.0f} MB (bucket {result['bucket_seconds']:.0f} s, "
