@@ -226,3 +226,24 @@ def test_input_errors(data, logistic) -> None:
         warnings.simplefilter("ignore")
         with pytest.raises(DataError, match="SHAP failed for kind='tree'"):
             shap_importance(logistic, X, feature_names=NAMES, feature_to_variable={}, kind="tree")
+
+
+def test_mean_shap_values_explain_the_mean_log_odds_of_the_members(data) -> None:
+    from clinai.evaluation import mean_shap_values
+
+    X, y = data
+    members = [LogisticRegression(C=c).fit(X[i::3], y[i::3]) for i, c in enumerate((0.1, 1, 10))]
+    per_member = [
+        shap_values(m, X, feature_names=NAMES, kind="linear", max_rows=50, random_state=1)
+        for m in members
+    ]
+    mean = mean_shap_values(per_member)
+    rows = mean.rows
+    mean_log_odds = np.mean([m.decision_function(X[rows]) for m in members], axis=0)
+    np.testing.assert_allclose(mean.base_value + mean.values.sum(axis=1), mean_log_odds, atol=1e-9)
+    assert mean.method.startswith("mean of 3 calibrated fold models")
+    other_rows = shap_values(
+        members[0], X, feature_names=NAMES, kind="linear", max_rows=50, random_state=2
+    )
+    with pytest.raises(ValueError, match="different rows or columns"):
+        mean_shap_values([per_member[0], other_rows])

@@ -104,3 +104,20 @@ def test_calibration_keeps_the_full_data_models_ranking(overfit_pipeline, data) 
     assert roc_auc_score(y_test, calibrated.predict_proba(X_test)[:, 1]) == pytest.approx(
         roc_auc_score(y_test, full.predict_proba(X_test)[:, 1])
     )
+
+
+def test_ensemble_averages_the_fold_models_each_with_its_own_map(data) -> None:
+    (X, y), (X_test, _) = data
+    pipe = get_model("logistic", numeric=NUMERIC, categorical=CATEGORICAL)
+    ensemble = calibrate_model(pipe, X, y, method="sigmoid", cv=4, ensemble=True)
+    assert isinstance(ensemble, CalibratedClassifierCV)
+    assert len(ensemble.calibrated_classifiers_) == 4  # one per fold, not one refit
+    members = [m.predict_proba(X_test)[:, 1] for m in ensemble.calibrated_classifiers_]
+    np.testing.assert_allclose(ensemble.predict_proba(X_test)[:, 1], np.mean(members, axis=0))
+    # each fold model is fitted on its training folds only, so the members differ
+    first, second = (
+        m.estimator.named_steps["model"].coef_ for m in ensemble.calibrated_classifiers_[:2]
+    )
+    assert not np.allclose(first, second)
+    single = calibrate_model(pipe, X, y, method="sigmoid", cv=4)
+    assert len(single.calibrated_classifiers_) == 1

@@ -86,6 +86,19 @@ def test_calibrated_model_explains_its_first_pipeline(train_data, test_data) -> 
     assert inputs.kind == "linear"
 
 
+def test_calibrated_ensemble_explains_every_fold_model(train_data, test_data) -> None:
+    X, y = train_data
+    pipe = get_model("logistic", numeric=NUMERIC, categorical=CATEGORICAL)
+    ensemble = calibrate_model(pipe, X, y, method="sigmoid", cv=3, ensemble=True)
+    inputs = explain_inputs(ensemble, test_data[0], background=X)
+    fold_models = [m.estimator.named_steps["model"] for m in ensemble.calibrated_classifiers_]
+    assert [member.estimator for member in inputs.members] == fold_models
+    assert inputs.estimator is fold_models[0]
+    assert all(not member.members for member in inputs.members)
+    single = calibrate_model(pipe, X, y, method="sigmoid", cv=3)
+    assert explain_inputs(single, test_data[0]).members == ()
+
+
 def test_not_a_pipeline_is_refused(test_data) -> None:
     from sklearn.linear_model import LogisticRegression
 

@@ -147,10 +147,18 @@ class TuningConfig(_Strict):
 
 
 class CalibrationConfig(_Strict):
-    """Post-hoc calibration of the selected model (cross-validated)."""
+    """Post-hoc calibration of the selected model (cross-validated).
+
+    ``ensemble: false`` (default) learns one map from all out-of-fold predictions and
+    applies it to the model refitted on every row. ``ensemble: true`` keeps the ``cv``
+    fold models, each with the map learnt on its own held-out fold, and averages their
+    probabilities: on very small cohorts a weakly penalised refit on all rows is more
+    extreme than the fold models its map was learnt from, and the pairing avoids that.
+    """
 
     method: Literal["isotonic", "sigmoid", "none"] = "sigmoid"
     cv: int = Field(5, ge=2, le=20)
+    ensemble: bool = False
 
 
 class AcceptanceCriterion(_Strict):

@@ -40,6 +40,7 @@ from clinai.evaluation._delong import delong_ci, delong_test
 from clinai.evaluation._explain import (
     ShapValues,
     importance_from_values,
+    mean_shap_values,
     shap_importance,
     shap_values,
     variable_contributions,
@@ -190,6 +191,7 @@ __all__ = [
     "intersection_name",
     "lowess_calibration_curve",
     "max_cox_snell_r2",
+    "mean_shap_values",
     "net_benefit",
     "net_benefit_treat_all",
     "oe_ratio",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -39,6 +39,7 @@ __all__ = [
     "TREE_METHOD_MSG",
     "ShapValues",
     "importance_from_values",
+    "mean_shap_values",
     "shap_importance",
     "shap_values",
     "variable_contributions",
@@ -149,6 +150,46 @@ class ShapValues:
     method: str
     scale: str
     feature_names: tuple[str, ...]
+
+
+def mean_shap_values(members: Sequence[ShapValues]) -> ShapValues:
+    """Average the SHAP values of the fold models of a calibrated ensemble.
+
+    SHAP values are additive in the model output, so the mean of the members'
+    values (and base values) explains the mean of their outputs exactly:
+    ``mean(base) + mean(values).sum(axis=1)`` is the mean log-odds of the fold
+    models for each row. The explained rows and columns must be the same.
+
+    Parameters
+    ----------
+    members : sequence of ShapValues
+        One per fold model, for the same rows and columns.
+
+    Returns
+    -------
+    ShapValues
+        The averaged values; ``X_rows`` are the first member's (each fold model
+        scales its inputs a little differently).
+
+    Raises
+    ------
+    ValueError
+        If the members explain different rows or columns.
+    """
+    first = members[0]
+    for other in members[1:]:
+        if other.feature_names != first.feature_names or not np.array_equal(
+            other.rows, first.rows
+        ):
+            raise ValueError("mean_shap_values: the members explain different rows or columns")
+    if len(members) == 1:
+        return first
+    return replace(
+        first,
+        values=np.mean([m.values for m in members], axis=0),
+        base_value=float(np.mean([m.base_value for m in members])),
+        method=f"mean of {len(members)} calibrated fold models: {first.method}",
+    )
 
 
 def _is_lightgbm(estimator: Any) -> bool:

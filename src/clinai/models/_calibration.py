@@ -37,6 +37,7 @@ def calibrate_model(
     cv: int = 5,
     random_state: int = 0,
     groups: Any = None,
+    ensemble: bool = False,
 ) -> BaseEstimator:
     """Fit a pipeline with cross-validated post-hoc calibration.
 
@@ -52,6 +53,13 @@ def calibrate_model(
     the default ensemble (``cv`` maps, each learnt on one fold's handful of
     events): the final model sees every patient, and a monotone map keeps its
     ranking, so calibration cannot lower its AUROC.
+
+    With ``ensemble=True`` the ``cv`` fold models are kept, each with the map
+    learnt on its own held-out fold, and their calibrated probabilities are
+    averaged. Where the refit on all rows is more extreme than the fold models
+    its map was learnt from (a weakly penalised model on a very small cohort),
+    the pairing calibrates better: measured on ``postop_sore_throat`` (233
+    patients), a calibration slope of 0.90 against 0.79 (benchmarks/README.md).
 
     Isotonic regression has many degrees of freedom and over-fits below about
     a thousand patients; prefer ``"sigmoid"`` for small cohorts.
@@ -76,6 +84,9 @@ def calibrate_model(
         Patient of each row: the folds then keep a patient's rows together
         (:class:`~sklearn.model_selection.StratifiedGroupKFold`), so the
         calibration map is learnt on out-of-fold predictions of unseen patients.
+    ensemble : bool, default=False
+        Keep and average the ``cv`` calibrated fold models instead of refitting
+        one model on all rows.
 
     Returns
     -------
@@ -114,11 +125,15 @@ def calibrate_model(
         model = clone(estimator)
     else:
         folds = cv_splits(y_arr, int(cv), random_state=random_state, groups=groups)
-        model = CalibratedClassifierCV(clone(estimator), method=method, cv=folds, ensemble=False)
+        model = CalibratedClassifierCV(
+            clone(estimator), method=method, cv=folds, ensemble=bool(ensemble)
+        )
     try:
         model.fit(X, y_arr)
     except (ValueError, TypeError, RuntimeError) as exc:
         raise ModelError(FIT_FAILED_MSG.format(method=method, error=exc)) from exc
-    logger.info("fitted model with calibration method %s (cv=%s)", method, cv)
+    logger.info(
+        "fitted model with calibration method %s (cv=%s, ensemble=%s)", method, cv, ensemble
+    )
     fitted: BaseEstimator = model
     return fitted

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -67,6 +67,8 @@ class ExplainInputs:
         kernel explainers; None if no background data were given.
     link : str
         Scale of the explanations: ``"logit"`` (log-odds of the positive class).
+    members : tuple of ExplainInputs
+        For a calibrated ensemble, the inputs of every fold model (empty otherwise).
     """
 
     estimator: Any
@@ -76,16 +78,19 @@ class ExplainInputs:
     kind: Literal["tree", "linear", "kernel"]
     background: np.ndarray | None = None
     link: str = "logit"
+    members: tuple[ExplainInputs, ...] = ()
 
 
-def _unwrap(fitted: Any) -> Pipeline:
+def _pipelines(fitted: Any) -> list[Pipeline]:
+    pipes = [fitted]
     if isinstance(fitted, CalibratedClassifierCV):
         check_is_fitted(fitted, "calibrated_classifiers_")
-        fitted = fitted.calibrated_classifiers_[0].estimator
-    if not isinstance(fitted, Pipeline) or set(fitted.named_steps) != {"preprocess", "model"}:
-        raise ModelError(NOT_PIPELINE_MSG.format(kind=type(fitted).__name__))
-    check_is_fitted(fitted)
-    return fitted
+        pipes = [member.estimator for member in fitted.calibrated_classifiers_]
+    for pipe in pipes:
+        if not isinstance(pipe, Pipeline) or set(pipe.named_steps) != {"preprocess", "model"}:
+            raise ModelError(NOT_PIPELINE_MSG.format(kind=type(pipe).__name__))
+        check_is_fitted(pipe)
+    return pipes
 
 
 def _kind(model: BaseEstimator) -> Literal["tree", "linear", "kernel"]:
@@ -144,11 +149,14 @@ def explain_inputs(
     """Collect what a SHAP explainer needs from a fitted clinai model.
 
     For a :class:`~sklearn.calibration.CalibratedClassifierCV`, the pipeline
-    of its first calibrated classifier is explained. SHAP then explains the
-    uncalibrated model's log-odds; sigmoid and isotonic calibration are
-    monotone maps of that score, so the ranking of patients, and which
-    variables push a patient up or down, carry over to the calibrated
-    probabilities (magnitudes on the probability scale do not).
+    it calibrates is explained. SHAP then explains the uncalibrated model's
+    log-odds; sigmoid and isotonic calibration are monotone maps of that score,
+    so the ranking of patients, and which variables push a patient up or down,
+    carry over to the calibrated probabilities (magnitudes on the probability
+    scale do not). A calibrated ensemble (``ensemble=True``) has one pipeline per
+    fold: each is described in ``members`` (the first is also the result itself),
+    and their SHAP values are averaged (:func:`clinai.evaluation.mean_shap_values`),
+    which explains the mean of the fold models' log-odds.
 
     Parameters
     ----------
@@ -177,7 +185,17 @@ def explain_inputs(
     ModelError
         If ``fitted`` is not a fitted clinai pipeline (or a calibrated one).
     """
-    pipe = _unwrap(fitted)
+    pipes = _pipelines(fitted)
+    if len(pipes) > 1:
+        members = tuple(
+            explain_inputs(
+                pipe, X, background=background, max_background=max_background,
+                random_state=random_state,
+            )
+            for pipe in pipes
+        )
+        return replace(members[0], members=members)
+    pipe = pipes[0]
     preprocess = pipe.named_steps["preprocess"]
     model = pipe.named_steps["model"]
     kind = _kind(model)

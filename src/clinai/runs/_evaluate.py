@@ -48,6 +48,38 @@ def _sample_size(
     return {**required, **assessment.to_dict()}
 
 
+def _shap(
+    inputs: models.ExplainInputs,
+    n_background: int,
+    max_rows: int,
+    seed: int,
+    advance: Any = None,
+) -> Any:
+    """SHAP values of the model, averaged over the fold models of a calibrated ensemble."""
+    members = inputs.members or (inputs,)
+    if len({tuple(member.feature_names) for member in members}) > 1:
+        # a fold model saw other categories: its columns do not line up with the others'
+        logger.warning("the fold models encode different columns: explaining the first one")
+        members = members[:1]
+    per_model = []
+    for member in members:
+        per_model.append(
+            evaluation.shap_values(
+                member.estimator,
+                member.X_transformed,
+                feature_names=member.feature_names,
+                kind=member.kind,
+                n_background=n_background,
+                max_rows=max_rows,
+                random_state=seed,
+                background=member.background,
+            )
+        )
+        if advance is not None:
+            advance()
+    return evaluation.mean_shap_values(per_model)
+
+
 def _explanation(
     config: ExperimentConfig,
     model: Any,
@@ -72,18 +104,9 @@ def _explanation(
     # Model-agnostic (kernel) SHAP costs ~5 s per 100 rows x 100 background rows: cap it.
     kernel = inputs.kind == "kernel"
     n_background = min(spec.shap_background, 50) if kernel else spec.shap_background
-    with progress_bar("SHAP", 1, enabled=show_progress) as advance:
-        values = evaluation.shap_values(
-            inputs.estimator,
-            inputs.X_transformed,
-            feature_names=inputs.feature_names,
-            kind=inputs.kind,
-            n_background=n_background,
-            max_rows=min(spec.shap_max_rows, 200) if kernel else spec.shap_max_rows,
-            random_state=config.seed,
-            background=inputs.background,
-        )
-        advance()
+    max_rows = min(spec.shap_max_rows, 200) if kernel else spec.shap_max_rows
+    with progress_bar("SHAP", max(1, len(inputs.members)), enabled=show_progress) as advance:
+        values = _shap(inputs, n_background, max_rows, config.seed, advance)
     # example profiles are built from summaries and checked against every row: never a patient
     profiles = evaluation.synthetic_profiles(
         X, y_prob, min_cell=spec.min_cell, reference=pd.concat([X, X_train], ignore_index=True)
@@ -93,16 +116,7 @@ def _explanation(
         profile_inputs = models.explain_inputs(
             model, profiles.X, background=X_train, random_state=config.seed
         )
-        profile_values = evaluation.shap_values(
-            profile_inputs.estimator,
-            profile_inputs.X_transformed,
-            feature_names=profile_inputs.feature_names,
-            kind=profile_inputs.kind,
-            n_background=n_background,
-            max_rows=len(profiles.X),
-            random_state=config.seed,
-            background=profile_inputs.background,
-        )
+        profile_values = _shap(profile_inputs, n_background, len(profiles.X), config.seed)
         local = evaluation.explain_profiles(
             profiles,
             predicted_risk=model.predict_proba(profiles.X)[:, 1],

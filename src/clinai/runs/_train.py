@@ -161,6 +161,7 @@ def tune_and_calibrate(
         cv=calibration.cv,
         random_state=seed,
         groups=groups,
+        ensemble=calibration.ensemble,
     )
     return fitted, candidates
 
@@ -228,7 +229,11 @@ def train(
         "best_params": best.best_params,
         "cv_score": best.best_score,
         "selection_rule": "simplest family within one standard error of the best CV score",
-        "calibration": {"method": config.calibration.method, "cv": config.calibration.cv},
+        "calibration": {
+            "method": config.calibration.method,
+            "cv": config.calibration.cv,
+            "ensemble": config.calibration.ensemble,
+        },
         "candidates": [
             {
                 "family": r.model_name,
