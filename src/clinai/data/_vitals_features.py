@@ -861,18 +861,20 @@ def write_window_features(
             held.clear()
         used.append(engine)
 
-    def flush() -> None:
-        # one row group of many chunks: fewer, larger pages cost less to write and read
-        if not held:
-            return
-        rows = np.concatenate([chunk_rows for chunk_rows, _ in held])
-        by_column = np.concatenate([block.T for _, block in held], axis=1)
-        held.clear()
+    def batch(rows: np.ndarray, block: np.ndarray) -> pa.RecordBatch:
+        by_column = block.T  # the grid engine's blocks: each column contiguous, no copy
         columns = [pa.array(rows, pa.int64())] + [
             pa.array(by_column[i].astype(np.int64) if i in counts else by_column[i])
             for i in range(len(names))
         ]
-        background.submit(writer.write_table, pa.Table.from_arrays(columns, schema=schema))
+        return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+    def flush() -> None:
+        # one row group of many chunks: fewer, larger pages cost less to write and read
+        if held:
+            table = pa.Table.from_batches([batch(*chunk) for chunk in held], schema=schema)
+            held.clear()
+            background.submit(writer.write_table, table)
 
     try:
         for rows, block in _blocks(
