@@ -20,7 +20,9 @@ def ordinary_pages() -> Iterator[None]:
     The setting is process-wide while the block runs (numpy offers no other way).
     """
     try:
-        from numpy._core.multiarray import _set_madvise_hugepage
+        from numpy._core.multiarray import (  # type: ignore[attr-defined]
+            _set_madvise_hugepage,
+        )
     except ImportError:  # a numpy without the switch: nothing to change
         yield
         return

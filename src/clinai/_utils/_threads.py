@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 __all__ = ["BackgroundCalls", "prefetched"]
 
@@ -25,7 +25,7 @@ def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
             if item is _END:
                 return
             pending.append(pool.submit(next, items, _END))
-            yield item
+            yield cast(T, item)
 
 
 class BackgroundCalls:

@@ -14,9 +14,13 @@ from __future__ import annotations
 import glob
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from clinai._utils import prefetched
 
@@ -44,7 +48,7 @@ def _paths(vitals: str | Path | Sequence[str | Path]) -> list[str] | None:
     return paths
 
 
-def _simple_schema(schema, stays: pd.Index) -> bool:
+def _simple_schema(schema: pa.Schema, stays: pd.Index) -> bool:
     import pyarrow as pa
 
     names = set(schema.names)
@@ -66,7 +70,7 @@ def _simple_schema(schema, stays: pd.Index) -> bool:
     )
 
 
-def _to_numpy(batch, parameters: Sequence[str]) -> VitalsBatch:
+def _to_numpy(batch: pa.RecordBatch, parameters: Sequence[str]) -> VitalsBatch:
     import pyarrow as pa
     import pyarrow.compute as pc
 

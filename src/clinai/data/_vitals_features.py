@@ -56,6 +56,7 @@ from clinai.data._vitals_grid import (
     GridLayout,
     StayRuns,
     StaysNotContiguous,
+    Unit,
     unit_features,
 )
 from clinai.exceptions import DataError
@@ -570,7 +571,7 @@ def _grid_blocks(
     n_statistics = 2 + len(layout.spans) * len(WINDOW_STATISTICS)
     runs = StayRuns(stays, unit_rows=min(unit_rows, 1 << 18))
 
-    def features(unit) -> tuple[np.ndarray, np.ndarray]:
+    def features(unit: Unit) -> tuple[np.ndarray, np.ndarray]:
         positions, block = unit_features(unit, layout, pred_starts, k, t_us, n_statistics)
         return pred_rows[positions], block.T
 

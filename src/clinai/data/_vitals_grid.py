@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["GridLayout", "StayRuns", "StaysNotContiguous", "unit_features"]
+__all__ = ["GridLayout", "StayRuns", "StaysNotContiguous", "Unit", "unit_features"]
 
 _US_PER_HOUR = 3_600_000_000
 # Below this variance of the times (hours squared) a slope is undefined; shared with the
@@ -179,7 +179,7 @@ class StayRuns:
         pidx: np.ndarray,
         value: np.ndarray,
     ) -> Unit:
-        sidx = self.stays.get_indexer(run_stays)
+        sidx = self.stays.get_indexer(pd.Index(run_stays))
         known = sidx[sidx >= 0]
         if len(np.unique(known)) < len(known) or self.seen[known].any():
             raise StaysNotContiguous
