@@ -111,6 +111,26 @@ def test_stale_running_trial_is_failed_before_resuming(small_data, tmp_path) -> 
     assert result.n_trials == 2
 
 
+def test_unmarked_running_trial_is_failed_once_older_than_a_minute(
+    small_data, tmp_path, monkeypatch
+) -> None:
+    from clinai.models import _tuning
+
+    storage = _sqlite(tmp_path)
+    _tune(small_data, storage, n_trials=1, study_name="unmarked")
+    # a process killed between creating a trial and marking it as its own
+    optuna.load_study(study_name="unmarked", storage=storage).ask()
+    # younger than the limit: it may still be marked, so it counts toward the budget
+    result = _tune(small_data, storage, n_trials=2, study_name="unmarked", timeout_s=1)
+    assert [t.state for t in result.trials] == ["COMPLETE", "RUNNING"]
+    monkeypatch.setattr(_tuning, "_UNMARKED_STALE_S", 0.0)
+    result = _tune(small_data, storage, n_trials=2, study_name="unmarked")
+    assert [t.state for t in result.trials] == ["COMPLETE", "FAIL", "COMPLETE"]
+    # every trial clinai starts carries its worker from the moment it exists
+    study = optuna.load_study(study_name="unmarked", storage=storage)
+    assert all("clinai_worker" in t.user_attrs for t in study.trials if t.state.name == "COMPLETE")
+
+
 def test_running_trial_of_a_live_worker_is_left_alone(small_data, tmp_path) -> None:
     storage = _sqlite(tmp_path)
     _tune(small_data, storage, n_trials=1, study_name="live")

@@ -74,8 +74,10 @@ NO_COMPLETE_MSG = (
 _ATTR_PARAMS = "clinai_model_params"
 _ATTR_WORKER = "clinai_worker"
 _ATTR_DEFAULT = "clinai_default"
-#: A RUNNING trial without a worker mark is stale after this many seconds.
-_UNMARKED_STALE_S = 600.0
+#: A RUNNING trial without a worker mark is stale after this many seconds. Trials are
+#: marked in the same locked step that creates them, so only a process killed between
+#: the two writes leaves one unmarked (seen once in CI: the resumed run then waited 600 s).
+_UNMARKED_STALE_S = 60.0
 #: Seconds between looks at the study while other workers finish the last trials.
 _POLL_S = 0.25
 
@@ -260,6 +262,10 @@ def _run_trials(
             # A WAITING (enqueued) trial is not running: ask() hands it out first.
             running = states.count(state.RUNNING)
             trial = study.ask() if complete + running < n_trials else None
+            if trial is not None:
+                # marked at once, so a process killed now leaves a trial that is known to be
+                # its own (found stale by its pid), not an unmarked one waiting for the clock
+                trial.set_user_attr(_ATTR_WORKER, _worker_id())
         if trial is None:
             time.sleep(_POLL_S)
             continue
@@ -501,7 +507,6 @@ def tune_model(
         folds = cv_splits(y_arr, cv_folds, random_state=random_state, groups=groups)
 
         def objective(trial: optuna.Trial) -> float:
-            trial.set_user_attr(_ATTR_WORKER, _worker_id())
             params = _jsonable(space(trial))
             trial.set_user_attr(_ATTR_PARAMS, params)
             pipe = get_model(
