@@ -330,3 +330,13 @@ def test_slopes_stay_exact_late_in_a_long_stay() -> None:
     expected = reference_features(vitals, preds, ["heart_rate"], ["15min", "1h"])
     for name in ("heart_rate_15min_slope", "heart_rate_1h_slope"):
         np.testing.assert_allclose(got[name], expected[name], rtol=1e-7)
+
+
+def test_a_damaged_parquet_file_is_one_clear_line(vitals, tmp_path) -> None:
+    path = tmp_path / "damaged.parquet"
+    vitals.to_parquet(path, row_group_size=500)
+    data = bytearray(path.read_bytes())
+    data[2000:6000] = b"\x00" * 4000  # inside the first row groups' pages; the footer is intact
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataError, match=re.escape(f"vitals Parquet '{path}' cannot be read")):
+        window_features(path, _preds(["2024-03-01 12:00"]), parameters=PARAMETERS, engine="grid")

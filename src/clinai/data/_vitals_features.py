@@ -521,6 +521,8 @@ def _engine_blocks(
     chunk_rows: int,
     start: Callable[[str], None],
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    import pyarrow as pa
+
     if engine != "duckdb":
         stay_codes, stay_values = pd.factorize(preds["stay_id"], sort=False)
         stays = pd.Index(stay_values)
@@ -540,6 +542,9 @@ def _engine_blocks(
                     if engine == "grid":
                         raise DataError(GRID_NOT_APPLICABLE) from None
                     logger.info("a stay's vitals are not contiguous: computing with DuckDB")
+                except (OSError, pa.ArrowException) as exc:  # a damaged row group, say
+                    reason = " ".join(str(exc).split())[:200]
+                    raise DataError(BAD_VITALS_FILE.format(path=vitals, reason=reason)) from exc
         if engine == "grid":
             raise DataError(GRID_NOT_APPLICABLE)
     start("duckdb")
