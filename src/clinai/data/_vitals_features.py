@@ -40,7 +40,7 @@ import logging
 import math
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -494,70 +494,63 @@ def _blocks(
     if engine not in ENGINES:
         raise DataError(BAD_ENGINE.format(value=engine, known=list(ENGINES)))
     with ordinary_pages():
-        yield from _engine_blocks(
+        if engine != "duckdb":
+            finished = yield from _grid_attempt(
+                vitals, preds, parameters, windows, width, engine, chunk_rows, start
+            )
+            if finished:
+                return
+        start("duckdb")
+        yield from _duckdb_blocks(
             vitals,
             preds,
             parameters,
             windows,
             width,
-            engine=engine,
             threads=threads,
             memory_limit=memory_limit,
             chunk_rows=chunk_rows,
-            start=start,
         )
 
 
-def _engine_blocks(
+def _grid_attempt(
     vitals: str | Path | Sequence[str | Path] | pd.DataFrame,
     preds: pd.DataFrame,
     parameters: list[str],
     windows: list[tuple[str, int]],
     width: int,
-    *,
     engine: str,
-    threads: int | None,
-    memory_limit: str | None,
     chunk_rows: int,
     start: Callable[[str], None],
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+) -> Generator[tuple[np.ndarray, np.ndarray], None, bool]:
+    """Yield the grid engine's blocks; return False where DuckDB must compute instead."""
     import pyarrow as pa
 
-    if engine != "duckdb":
-        stay_codes, stay_values = pd.factorize(preds["stay_id"], sort=False)
-        stays = pd.Index(stay_values)
-        spans = [window_us // width for _, window_us in windows]
-        layout = GridLayout.plan(
-            stay_codes, preds["t_us"].to_numpy() // width, len(stays), spans, width, len(parameters)
-        )
-        source = vitals_batches(vitals, parameters, stays, batch_rows=chunk_rows)
-        if source is not None:
-            n_rows, batches = source
-            if layout.n_cells <= _GRID_CELLS_PER_ROW * n_rows + _GRID_CELLS_FLOOR:
-                try:
-                    start("grid")
-                    yield from _grid_blocks(batches, preds, stay_codes, stays, layout, chunk_rows)
-                    return
-                except StaysNotContiguous:
-                    if engine == "grid":
-                        raise DataError(GRID_NOT_APPLICABLE) from None
-                    logger.info("a stay's vitals are not contiguous: computing with DuckDB")
-                except (OSError, pa.ArrowException) as exc:  # a damaged row group, say
-                    reason = " ".join(str(exc).split())[:200]
-                    raise DataError(BAD_VITALS_FILE.format(path=vitals, reason=reason)) from exc
-        if engine == "grid":
-            raise DataError(GRID_NOT_APPLICABLE)
-    start("duckdb")
-    yield from _duckdb_blocks(
-        vitals,
-        preds,
-        parameters,
-        windows,
-        width,
-        threads=threads,
-        memory_limit=memory_limit,
-        chunk_rows=chunk_rows,
+    stay_codes, stay_values = pd.factorize(preds["stay_id"], sort=False)
+    stays = pd.Index(stay_values)
+    spans = [window_us // width for _, window_us in windows]
+    layout = GridLayout.plan(
+        stay_codes, preds["t_us"].to_numpy() // width, len(stays), spans, width, len(parameters)
     )
+    source = vitals_batches(vitals, parameters, stays, batch_rows=chunk_rows)
+    if source is not None:
+        n_rows, batches = source
+        if layout.n_cells <= _GRID_CELLS_PER_ROW * n_rows + _GRID_CELLS_FLOOR:
+            try:
+                start("grid")
+                yield from _grid_blocks(batches, preds, stay_codes, stays, layout, chunk_rows)
+                return True
+            except StaysNotContiguous:
+                if engine == "grid":
+                    raise DataError(GRID_NOT_APPLICABLE) from None
+                logger.info("a stay's vitals are not contiguous: computing with DuckDB")
+                return False
+            except (OSError, pa.ArrowException) as exc:  # a damaged row group, say
+                reason = " ".join(str(exc).split())[:200]
+                raise DataError(BAD_VITALS_FILE.format(path=vitals, reason=reason)) from exc
+    if engine == "grid":
+        raise DataError(GRID_NOT_APPLICABLE)
+    return False
 
 
 def _grid_blocks(
