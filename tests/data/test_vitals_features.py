@@ -151,6 +151,25 @@ def test_grid_engine_on_awkward_rows_matches_the_reference(vitals) -> None:
     pd.testing.assert_frame_equal(got[names], duckdb[names], rtol=1e-7, atol=1e-9)
 
 
+def test_grid_engine_takes_rows_in_any_order_within_a_stay(vitals) -> None:
+    """Shuffled rows inside each stay: every row starts a new bucket, the sums are the same."""
+    rng = np.random.default_rng(11)
+    shuffled = vitals.groupby("stay_id", group_keys=False).sample(frac=1.0, random_state=rng)
+    shuffled = shuffled.reset_index(drop=True)
+    preds = pd.concat(
+        [_preds(["2024-03-01 09:45", "2024-03-02 13:00"], [s, s]) for s in (5, 1, 3)],
+        ignore_index=True,
+    )
+    # a few hundred rows per unit: the grid's work arrays are reused at other sizes
+    got = window_features(shuffled, preds, parameters=PARAMETERS, engine="grid", chunk_rows=300)
+    assert got.attrs["engine"] == "grid"
+    expected = reference_features(vitals, preds, PARAMETERS, WINDOWS)
+    names = window_feature_names(PARAMETERS, WINDOWS)
+    pd.testing.assert_frame_equal(
+        got[names], expected[names], check_dtype=False, rtol=1e-7, atol=1e-9
+    )
+
+
 def test_a_stay_split_mid_stream_is_computed_again_by_duckdb(vitals, tmp_path) -> None:
     # stays 1..5 in order, then more rows of stay 1: found only at the end of the stream
     late = vitals[vitals.stay_id == 1].assign(time=lambda f: f.time + pd.Timedelta(days=3))

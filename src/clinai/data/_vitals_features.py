@@ -24,8 +24,9 @@ every prediction time's offset, so each window is an exact union of buckets; sum
 over buckets then give every feature. Two engines do the reduction:
 
 - ``grid`` (:mod:`clinai.data._vitals_grid`), when each stay's rows are contiguous
-  in the input: Arrow reads the Parquet row groups and numpy reduces each stay onto a
-  dense bucket grid laid out from its prediction times;
+  in the input: Arrow reads the Parquet row groups and compiled loops (numba) reduce
+  each stay onto a dense bucket grid laid out from its prediction times (the first use
+  in a fresh installation compiles them, about 10 s, then numba's disk cache serves);
 - ``duckdb``, for any row order: DuckDB aggregates the buckets (a hash aggregation,
   spilling to disk when the data do not fit in memory) and sorts them by stay.
 
@@ -54,10 +55,10 @@ from clinai.data._vitals_arrow import vitals_batches
 from clinai.data._vitals_grid import (
     MIN_TIME_VARIANCE,
     GridLayout,
+    GridReducer,
     StayRuns,
     StaysNotContiguous,
     Unit,
-    unit_features,
 )
 from clinai.exceptions import DataError
 
@@ -566,11 +567,11 @@ def _grid_blocks(
     t_us = preds["t_us"].to_numpy()[order]
     k = t_us // layout.width_us
     pred_rows = preds["pred_row"].to_numpy()[order]
-    n_statistics = 2 + len(layout.spans) * len(WINDOW_STATISTICS)
+    reducer = GridReducer(layout, pred_starts, k, t_us)
     runs = StayRuns(stays, unit_rows=min(unit_rows, 1 << 18))
 
     def features(unit: Unit) -> tuple[np.ndarray, np.ndarray]:
-        positions, block = unit_features(unit, layout, pred_starts, k, t_us, n_statistics)
+        positions, block = reducer.features(unit)
         return pred_rows[positions], block.T
 
     for batch in batches:
