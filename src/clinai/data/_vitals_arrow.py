@@ -88,13 +88,13 @@ def _to_numpy(batch: pa.RecordBatch, parameters: Sequence[str]) -> VitalsBatch:
     ignored = len(parameters)
     lookup = np.array(
         [parameters.index(name) if name in parameters else ignored for name in names] + [ignored],
-        dtype=np.int8,  # a dozen canonical parameters at most; a third of the bytes per row
+        dtype=np.uint8,  # a dozen parameters at most; unsigned: no negative-index checks in numba
     )
     codes = parameter.indices
     if codes.null_count:
         pidx = lookup[codes.cast(pa.int64()).fill_null(len(names)).to_numpy()]
     elif np.array_equal(lookup[:-1], np.arange(len(names))):  # a copy is cheaper
-        pidx = codes.to_numpy().astype(np.int8)
+        pidx = codes.to_numpy().astype(np.uint8)
     else:
         pidx = lookup[codes.to_numpy()]
     value = pc.cast(batch.column("value"), pa.float64()).to_numpy(zero_copy_only=False)
@@ -156,11 +156,16 @@ def vitals_batches(
         for parquet in files:
             for group in range(parquet.num_row_groups):
                 if parquet.metadata.row_group(group).num_rows <= max(batch_rows, _WHOLE_GROUP_ROWS):
-                    table = parquet.read_row_group(group, columns=_COLUMNS)
+                    # one thread: Arrow's own threads cost a third more CPU (measured), and
+                    # the main thread needs the other core
+                    table = parquet.read_row_group(group, columns=_COLUMNS, use_threads=False)
                     batches = table.to_batches()
                 else:
                     batches = parquet.iter_batches(
-                        batch_size=batch_rows, row_groups=[group], columns=_COLUMNS
+                        batch_size=batch_rows,
+                        row_groups=[group],
+                        columns=_COLUMNS,
+                        use_threads=False,
                     )
                 for batch in batches:
                     yield _to_numpy(batch, parameters)

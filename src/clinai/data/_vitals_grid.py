@@ -162,7 +162,7 @@ class StayRuns:
         if len(missing):
             self.seen[missing] = True
             no_rows = np.zeros(len(missing), np.int64)
-            no_time, no_pidx = np.empty(0, np.int64), np.empty(0, np.int8)
+            no_time, no_pidx = np.empty(0, np.int64), np.empty(0, np.uint8)
             yield Unit(missing, no_rows, no_time, no_pidx, np.empty(0))
 
     def _release(self) -> Unit:
@@ -285,24 +285,23 @@ class GridReducer:
         run_rows = np.zeros(len(unit.sidx), dtype=np.int64)
         run_rows[runs] = layout.rows[sidx]
 
-        grid = (n_par, total)
+        grid = (total, n_par)  # row-major: what one prediction reads lies together
         count = buffers.get("count", grid, np.int64, 0)
-        sums = buffers.get("sums", (4, *grid), np.float64, 0.0)
+        sums = buffers.get("sums", (*grid, 4), np.float64, 0.0)
         low = buffers.get("low", grid, np.float64, np.inf)
         high = buffers.get("high", grid, np.float64, -np.inf)
         last_t = buffers.get("last_t", grid, np.int64, _NEVER)
         last_v = buffers.get("last_v", grid, np.float64)
         kernels.reduce_rows(
-            *_read_only(unit.time_us, unit.pidx, unit.value), unit.lengths, run_base, run_first, run_rows,
-            layout.width_us, count, sums, low, high, last_t, last_v,
+            *_read_only(unit.time_us, unit.pidx, unit.value), unit.lengths, run_base, run_first,
+            run_rows, layout.width_us, count, sums, low, high, last_t, last_v,
         )  # fmt: skip
-        integers = buffers.get("integers", (3, *grid), np.int64)
-        floats = buffers.get("floats", (6, *grid), np.float64)
+        integers = buffers.get("integers", (*grid, 3), np.int64)
+        floats = buffers.get("floats", (*grid, 6), np.float64)
         filled = buffers.get("filled", grid, np.int64)
         kernels.stay_prefixes(count, sums, stay_base, stay_rows, integers, floats, filled)
-        mins = buffers.get("mins", (self.n_levels, *grid), np.float64)
-        maxs = buffers.get("maxs", (self.n_levels, *grid), np.float64)
-        kernels.sparse_levels(low, high, mins, maxs)
+        extremes = buffers.get("extremes", (self.n_levels, *grid, 2), np.float64)
+        kernels.sparse_levels(low, high, extremes)
 
         # the predictions of these stays, and the grid row that ends each one's windows
         counts = self.pred_starts[sidx + 1] - self.pred_starts[sidx]
@@ -314,7 +313,7 @@ class GridReducer:
         end = stay_base[q_run] + end_row
         out = np.empty((n_par * self.n_statistics, n_q))  # not reused: the writer keeps it
         kernels.window_statistics(
-            integers, floats, filled, last_t, last_v, mins, maxs, self.spans, end, end_row,
+            integers, floats, filled, last_t, last_v, extremes, self.spans, end, end_row,
             self.pred_t_us[positions], layout.width_us / _US_PER_HOUR, MIN_TIME_VARIANCE, out,
         )  # fmt: skip
         return positions, out
