@@ -252,7 +252,7 @@ class GridReducer:
         self.spans = np.array(layout.spans, dtype=np.int64)
         self.n_statistics = 2 + 5 * len(layout.spans)
         # sparse-table levels: a window of s rows is covered by two blocks of 2**j <= s
-        self.n_levels = max(layout.spans, default=1).bit_length()
+        self.levels = np.array([span.bit_length() - 1 for span in layout.spans], np.int64)
         self.buffers = _Buffers()
 
     def features(self, unit: Unit) -> tuple[np.ndarray, np.ndarray]:
@@ -300,7 +300,8 @@ class GridReducer:
         floats = buffers.get("floats", (*grid, 6), np.float64)
         filled = buffers.get("filled", grid, np.int64)
         kernels.stay_prefixes(count, sums, stay_base, stay_rows, integers, floats, filled)
-        extremes = buffers.get("extremes", (self.n_levels, *grid, 2), np.float64)
+        n_levels = int(self.levels.max(initial=0)) + 1
+        extremes = buffers.get("extremes", (n_levels, *grid, 2), np.float64)
         kernels.sparse_levels(low, high, extremes)
 
         # the predictions of these stays, and the grid row that ends each one's windows
@@ -313,7 +314,8 @@ class GridReducer:
         end = stay_base[q_run] + end_row
         out = np.empty((n_par * self.n_statistics, n_q))  # not reused: the writer keeps it
         kernels.window_statistics(
-            integers, floats, filled, last_t, last_v, extremes, self.spans, end, end_row,
-            self.pred_t_us[positions], layout.width_us / _US_PER_HOUR, MIN_TIME_VARIANCE, out,
+            integers, floats, filled, last_t, last_v, extremes, self.spans, self.levels,
+            end, end_row, self.pred_t_us[positions], layout.width_us / _US_PER_HOUR,
+            MIN_TIME_VARIANCE, out,
         )  # fmt: skip
         return positions, out

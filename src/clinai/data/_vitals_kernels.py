@@ -203,6 +203,7 @@ def window_statistics(
     last_v: np.ndarray,
     extremes: np.ndarray,
     spans: np.ndarray,
+    levels: np.ndarray,
     end: np.ndarray,
     end_row: np.ndarray,
     pred_t_us: np.ndarray,
@@ -211,6 +212,9 @@ def window_statistics(
     out: np.ndarray,
 ) -> None:  # pragma: no cover - compiled; tested through GridReducer
     """Each prediction's statistics per parameter, from the prefixes and sparse tables.
+
+    Window ``w`` (``spans[w]`` rows) reads sparse-table level ``levels[w]``, the largest
+    ``j`` with ``2**j <= spans[w]``: two blocks of ``2**j`` rows cover it.
 
     A prediction whose windows end at grid row ``end`` (its bucket; ``end_row`` is the
     same row within its stay) gets, per parameter ``p`` (columns ``p * n_stat ...``):
@@ -226,11 +230,6 @@ def window_statistics(
     n_par = integers.shape[1]
     n_windows = len(spans)
     n_stat = 2 + 5 * n_windows
-    levels = np.empty(n_windows, np.int64)  # two blocks of 2**level rows cover a window
-    for w in range(n_windows):
-        levels[w] = 0
-        while (2 << levels[w]) <= spans[w]:
-            levels[w] += 1
     for q in range(len(end)):
         e = end[q]
         er = end_row[q]
