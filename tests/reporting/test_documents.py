@@ -32,6 +32,7 @@ from clinai.reporting import (
 )
 from clinai.reporting._regulatory import ANNEX_IV_POINTS, TRIPOD_AI_ITEMS
 
+from ..conftest import require_chromium, require_pdftotext, require_weasyprint
 from .conftest import CONTEXT, FAIRNESS, IMPORTANCE, METRICS, MITIGATION
 from .test_explain_documents import explained_importance
 
@@ -135,10 +136,7 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _weasyprint_or_skip() -> None:
-    try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError) as exc:  # OSError: pango missing
-        pytest.skip(f"WeasyPrint is not usable here: {exc}")
+    require_weasyprint()
 
 
 @pytest.fixture(scope="module")
@@ -153,9 +151,7 @@ def pdfs(documents: Path) -> dict[str, Path]:
 
 
 def _pdftotext(path: Path) -> str:
-    binary = shutil.which("pdftotext")
-    if binary is None:
-        pytest.skip("pdftotext (Debian package poppler-utils) is not installed")
+    binary = require_pdftotext()
     result = subprocess.run([binary, "-enc", "UTF-8", str(path), "-"], capture_output=True,
                             check=True, timeout=60)
     return result.stdout.decode("utf-8")
@@ -218,14 +214,7 @@ def test_pdf_loads_nothing_from_outside(tmp_path: Path) -> None:
 
 
 def _chromium_or_skip() -> str:
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="the playwright package is not installed")
-    del sync_api
-    binary = os.environ.get("CLINAI_CHROMIUM") or shutil.which("chromium") or shutil.which(
-        "chromium-browser")
-    if not binary or not Path(binary).exists():
-        pytest.skip("no Chromium binary (Debian package chromium; or set CLINAI_CHROMIUM)")
-    return binary
+    return require_chromium()
 
 
 @pytest.fixture(scope="module")

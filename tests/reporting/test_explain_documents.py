@@ -24,6 +24,7 @@ from clinai.reporting import (
     write_validation_report,
 )
 
+from ..conftest import require_chromium, require_pdftotext, require_weasyprint
 from .conftest import CONTEXT, IMPORTANCE, METRICS
 
 CANARY = "CANARY-PATIENT-4411"
@@ -313,9 +314,7 @@ def test_canary_appears_in_no_explained_document(documents: Path) -> None:
 
 
 def _pdftotext(path: Path) -> str:
-    binary = shutil.which("pdftotext")
-    if binary is None:
-        pytest.skip("pdftotext (Debian package poppler-utils) is not installed")
+    binary = require_pdftotext()
     result = subprocess.run(
         [binary, "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, timeout=60
     )
@@ -324,10 +323,7 @@ def _pdftotext(path: Path) -> str:
 
 @pytest.mark.integration
 def test_pdf_text_holds_the_explanations_in_both_languages(documents: Path) -> None:
-    try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError) as exc:
-        pytest.skip(f"WeasyPrint is not usable here: {exc}")
+    require_weasyprint()
     texts = {}
     for name in ("model_card.html", "model_card.da.html", "validation_report.html"):
         pdf = write_pdf(documents / name, documents / name.replace(".html", ".pdf"))
@@ -354,14 +350,7 @@ def test_pdf_text_holds_the_explanations_in_both_languages(documents: Path) -> N
 def test_explained_documents_open_cleanly_in_chromium(
     documents: Path, name: str, tmp_path: Path
 ) -> None:
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    binary = (
-        os.environ.get("CLINAI_CHROMIUM")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-    )
-    if not binary or not Path(binary).exists():
-        pytest.skip("no Chromium binary (Debian package chromium; or set CLINAI_CHROMIUM)")
+    binary = require_chromium()
     from playwright.sync_api import sync_playwright
 
     problems: list[str] = []

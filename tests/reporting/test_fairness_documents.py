@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import html
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from clinai.reporting._card import _render_card
 from clinai.reporting._fairness_view import fairness_view, mitigation_view
 from clinai.runs._plugins import find_pipeline_names, load_pipeline
 
+from ..conftest import require_pdftotext, require_weasyprint
 from .conftest import CONTEXT, FAIRNESS, IMPORTANCE, METRICS, MITIGATION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,12 +89,8 @@ def _read(folder: Path, name: str) -> str:
 
 @pytest.fixture(scope="module")
 def pdf_texts(docs: Path) -> dict[str, str]:
-    try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError) as exc:
-        pytest.skip(f"WeasyPrint is not usable here: {exc}")
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+    require_weasyprint()
+    require_pdftotext()
     texts = {}
     for name in (
         "model_card.html",
