@@ -18,6 +18,7 @@ from clinai.evaluation import (
     subgroup_importance,
 )
 from clinai.evaluation._explain_global import CONTRIBUTIONS_MSG, MISSING_LEVEL
+from clinai.evaluation._fairness import group_order
 from clinai.exceptions import DataError
 
 VARIABLES = ["age", "lactate", "sex"]
@@ -106,7 +107,8 @@ def test_subgroup_importance_equals_a_pandas_groupby(contributions) -> None:
         labels = sensitive[item.attribute].fillna(MISSING_LEVEL)
         expected = frame.groupby(labels.to_numpy()).mean()
         counts = labels.value_counts()
-        assert [cell.group for cell in item.groups] == sorted(counts.index)
+        # bands in their order (issue 13, item 15c), other labels in text order
+        assert [cell.group for cell in item.groups] == group_order(counts.index)
         for cell in item.groups:
             if counts[cell.group] < 5:
                 assert cell.suppressed and cell.importance == () and cell.n is None
@@ -118,10 +120,10 @@ def test_subgroup_importance_equals_a_pandas_groupby(contributions) -> None:
     # a suppressed group hides every count of its attribute (no subtraction)
     assert all(cell.n is None for cell in sex.groups)
     band = next(item for item in result if item.attribute == "age_band")
-    assert band.groups[0].group == "18-64" and band.groups[-1].group == "<18"
-    assert band.groups[-1].suppressed and all(g.n is None for g in band.groups)
+    assert [g.group for g in band.groups] == ["<18", "18-64", "65+"]
+    assert band.groups[0].suppressed and all(g.n is None for g in band.groups)
     as_dict = band.to_dict()
-    assert as_dict["groups"][-1] == {
+    assert as_dict["groups"][0] == {
         "group": "<18",
         "n": None,
         "suppressed": True,

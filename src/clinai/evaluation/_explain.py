@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -32,6 +32,7 @@ from clinai.exceptions import DataError
 
 __all__ = [
     "BACKGROUND_MSG",
+    "DIRECTION_BY_CATEGORY",
     "DIRECTION_MIN_ABS_RHO",
     "FEATURE_NAMES_MSG",
     "KIND_MSG",
@@ -50,6 +51,9 @@ TreeMethod = Literal["auto", "native", "tables", "shap"]
 
 #: A variable's direction is "mixed" when ``|Spearman rho|`` is below this value.
 DIRECTION_MIN_ABS_RHO = 0.1
+#: The direction of an unordered categorical variable: higher or lower has no meaning, the
+#: effect depends on the category (the dependence data give it per category).
+DIRECTION_BY_CATEGORY = "by_category"
 
 KIND_MSG = "kind must be one of 'tree', 'linear' or 'kernel'; got {value!r}"
 FEATURE_NAMES_MSG = (
@@ -439,7 +443,10 @@ def variable_contributions(
 
 
 def importance_from_values(
-    shap: ShapValues, *, feature_to_variable: Mapping[str, str]
+    shap: ShapValues,
+    *,
+    feature_to_variable: Mapping[str, str],
+    categorical: Collection[str] = (),
 ) -> ShapImportance:
     """Mean absolute SHAP value per clinical variable from computed SHAP values.
 
@@ -451,6 +458,9 @@ def importance_from_values(
         From :func:`shap_values`.
     feature_to_variable : Mapping[str, str]
         Clinical variable of each column.
+    categorical : collection of str, default=()
+        Unordered categorical variables: their direction is
+        :data:`DIRECTION_BY_CATEGORY` (a sign of "higher values" means nothing for them).
 
     Returns
     -------
@@ -464,7 +474,9 @@ def importance_from_values(
         VariableImportance(
             variable=variable,
             mean_abs_shap=float(np.mean(np.abs(contributions[:, k]))),
-            direction=_direction(contributions[:, k], shap.X_rows[:, columns_of[variable][0]]),
+            direction=DIRECTION_BY_CATEGORY
+            if variable in categorical
+            else _direction(contributions[:, k], shap.X_rows[:, columns_of[variable][0]]),
         )
         for k, variable in enumerate(variables)
     ]
@@ -487,6 +499,7 @@ def shap_importance(
     kernel_nsamples: int | None = None,
     background: Any = None,
     tree_method: TreeMethod = "auto",
+    categorical: Collection[str] = (),
 ) -> ShapImportance:
     """Mean absolute SHAP value per clinical variable, one-hot columns summed back.
 
@@ -494,9 +507,10 @@ def shap_importance(
     ``phi[i, j]`` of column ``j`` for row ``i``, the contribution of ``v`` to
     row ``i`` is ``c[i, v] = sum_{j in C(v)} phi[i, j]`` and its importance is
     ``mean_i |c[i, v]|``. Its direction is the sign of the Spearman
-    correlation between ``c[:, v]`` and the values of its first column
-    (for a one-hot variable: membership of its first category), ``"mixed"``
-    when ``|rho| < 0.1`` or the correlation is undefined.
+    correlation between ``c[:, v]`` and the values of its first column,
+    ``"mixed"`` when ``|rho| < 0.1`` or the correlation is undefined, and
+    ``"by_category"`` for a variable named in ``categorical`` (an unordered
+    categorical has no "higher values").
 
     Explainers (SHAP values of the positive class):
 
@@ -537,6 +551,8 @@ def shap_importance(
         rows); default ``X_transformed``.
     tree_method : {"auto", "native", "tables", "shap"}, default="auto"
         TreeSHAP implementation (see :func:`shap_values`).
+    categorical : collection of str, default=()
+        Unordered categorical variables (direction ``"by_category"``).
 
     Returns
     -------
@@ -561,4 +577,6 @@ def shap_importance(
         background=background,
         tree_method=tree_method,
     )
-    return importance_from_values(values, feature_to_variable=feature_to_variable)
+    return importance_from_values(
+        values, feature_to_variable=feature_to_variable, categorical=categorical
+    )

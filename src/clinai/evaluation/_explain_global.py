@@ -34,6 +34,7 @@ from clinai.evaluation._explain_results import (
     SubgroupImportance,
     SubgroupImportanceCell,
 )
+from clinai.evaluation._fairness import group_order
 from clinai.exceptions import DataError
 
 __all__ = [
@@ -207,7 +208,8 @@ def subgroup_importance(
     Returns
     -------
     tuple of SubgroupImportance
-        One per attribute, groups sorted by label; importances in the order of ``variables``.
+        One per attribute, groups in the order of :func:`group_order` (bands by
+        their lower bound); importances in the order of ``variables``.
 
     Raises
     ------
@@ -228,7 +230,7 @@ def subgroup_importance(
     for attribute in frame.columns:
         labels = _labels(frame[attribute]).to_numpy()
         cells = []
-        for group in sorted(set(labels)):
+        for group in group_order(labels, frame[attribute]):
             mask = labels == group
             n = int(mask.sum())
             small = n < min_cell
@@ -273,6 +275,10 @@ def _is_numeric(values: pd.Series) -> bool:
     return bool(pd.api.types.is_numeric_dtype(values.dtype)) and not bool(
         pd.api.types.is_bool_dtype(values.dtype)
     )
+
+
+def _is_bool(values: pd.Series) -> bool:
+    return bool(pd.api.types.is_bool_dtype(values.dtype))
 
 
 def _numeric_dependence(
@@ -471,7 +477,11 @@ def explain_global(
     -------
     Explanation
     """
-    importance = importance_from_values(shap, feature_to_variable=feature_to_variable)
+    # an unordered categorical has no "higher values": its direction is by category
+    categorical = [str(c) for c in X.columns if not _is_numeric(X[c]) and not _is_bool(X[c])]
+    importance = importance_from_values(
+        shap, feature_to_variable=feature_to_variable, categorical=categorical
+    )
     variables, contributions, _ = variable_contributions(
         shap.values, feature_names=shap.feature_names, feature_to_variable=feature_to_variable
     )

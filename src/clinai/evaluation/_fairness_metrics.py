@@ -64,6 +64,7 @@ from clinai.evaluation._fairness import (
     _hidden_counts,
     _safe,
     _seed_sequence,
+    group_order,
 )
 from clinai.evaluation._inputs import check_ci_level, check_n_boot, check_threshold, check_y
 from clinai.evaluation._metrics import _auroc_weighted, auroc_score
@@ -329,6 +330,11 @@ def fairness_metrics(
         else {}
     )
 
+    # groups are computed in text order (the bootstrap follows it) and shown in the bands' order
+    level_rank = {
+        str(a): {g: k for k, g in enumerate(group_order(_group_labels(c, str(a)), c))}
+        for a, c in features.items()
+    }
     results: dict[str, FairnessTable] = {}
     for name, attributes, table, small, hidden, reported, levels, label_values in prepared:
         draws = replicates.get(name)
@@ -362,6 +368,7 @@ def fairness_metrics(
                     metrics=metrics,
                 )
             )
+        groups.sort(key=lambda g: tuple(level_rank[a][g.levels[a]] for a in attributes))
         disparities = {}
         point_values = table.loc[reported, list(FAIRNESS_METRICS)].to_numpy(dtype="float64")
         for k, metric in enumerate(FAIRNESS_METRICS):

@@ -510,7 +510,8 @@ class VariableImportance:
     direction : str
         ``"positive"`` or ``"negative"``: sign of the Spearman correlation between
         the variable's summed SHAP value and its first encoded column;
-        ``"mixed"`` when that correlation is weak (``|rho| < 0.1``) or undefined.
+        ``"mixed"`` when that correlation is weak (``|rho| < 0.1``) or undefined;
+        ``"by_category"`` for an unordered categorical variable.
     """
 
     variable: str
