@@ -76,6 +76,9 @@ def test_to_dict_is_json() -> None:
     assert entry == {
         "criterion": "c",
         "metric": "auroc",
+        "statistic": "ci_low",
+        "min": 0.7,
+        "max": None,
         "value": 0.74,
         "passed": True,
         "status": "pass",

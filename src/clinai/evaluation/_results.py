@@ -592,10 +592,18 @@ class AcceptanceResult:
         return self.status == "pass"
 
     def to_dict(self) -> dict[str, Any]:
-        """Return ``{"criterion", "metric", "value", "passed", "status", "rule"}``."""
+        """Return ``{"criterion", "metric", "statistic", "min", "max", "value", "passed",
+        "status", "rule"}``.
+
+        ``statistic``, ``min`` and ``max`` let a document say which part of the
+        estimate was compared (e.g. the lower confidence bound) and against what.
+        """
         return {
             "criterion": self.criterion,
             "metric": self.metric,
+            "statistic": self.statistic,
+            "min": _num(self.min),
+            "max": _num(self.max),
             "value": _num(self.value),
             "passed": self.passed,
             "status": self.status,
