@@ -19,6 +19,8 @@ __all__ = ["app", "entry_point", "main"]
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
+#: A usage error (unknown command or option, missing argument, bad value): one line.
+USAGE_ERROR_MSG = "error: {message} (usage: {usage}; see '{command} --help')"
 
 app = typer.Typer(
     name="clinai",
@@ -304,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        app(args=args, standalone_mode=False)
+        app(args=args, standalone_mode=False, prog_name="clinai")
     except ClinaiError as exc:
         if debug:
             raise
@@ -316,13 +318,10 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, _click_types("Abort")):
             return 130
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return EXIT_BAD_INPUT
+        if isinstance(exc, _click_types("ClickException")):
+            return _usage_error(exc)
         if debug:
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""
@@ -332,6 +331,49 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     return 0
+
+
+#: Where Click's exception classes live: Click itself, and Typer's own copy of Click
+#: (Typer >= 0.24), whose errors derive from ``TyperException``, not ``click.ClickException``.
+_CLICK_CLASSES = {
+    "Abort": (("click.exceptions", "Abort"), ("typer.exceptions", "Abort")),
+    "ClickException": (
+        ("click.exceptions", "ClickException"),
+        ("typer.exceptions", "TyperException"),
+    ),
+}
+
+
+def _click_types(name: str) -> tuple[type[BaseException], ...]:
+    """Return the classes of :data:`_CLICK_CLASSES` ``name`` that this environment has."""
+    import importlib
+
+    found: list[type[BaseException]] = []
+    for module, attribute in _CLICK_CLASSES[name]:
+        try:
+            cls = getattr(importlib.import_module(module), attribute, None)
+        except ImportError:
+            continue
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            found.append(cls)
+    return tuple(found)
+
+
+def _usage_error(exc: Exception) -> int:
+    """Report a mistyped command, option or value: one line with the usage, exit code 2."""
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    ctx = getattr(exc, "ctx", None)
+    if "\n" in message.strip():  # a bare group (e.g. `clinai`): its help is the message
+        typer.echo(message, err=True)
+        return EXIT_BAD_INPUT
+    if ctx is None:
+        typer.echo(f"error: {message}", err=True)
+        return EXIT_BAD_INPUT
+    usage = ctx.get_usage().strip().removeprefix("Usage:").strip()
+    typer.echo(
+        USAGE_ERROR_MSG.format(message=message, usage=usage, command=ctx.command_path), err=True
+    )
+    return EXIT_BAD_INPUT
 
 
 def entry_point() -> None:
