@@ -6,63 +6,21 @@ import json
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clinai import data
 from clinai._utils import atomic_write_text
 from clinai.config import load_config
-from clinai.runs._prepare import _split, load_cohort
+from clinai.runs._prepare import QUALITY_FILE, _split, cohort_quality, load_cohort
 
 if TYPE_CHECKING:
     from rich.table import Table
-
-    from clinai.config import ExperimentConfig
-    from clinai.runs._prepare import Cohort
 
 __all__ = ["QUALITY_FILE", "check_data", "cohort_quality", "quality_table"]
 
 logger = logging.getLogger(__name__)
 
-#: The report's file name in a run directory (written by the prepare stage).
-QUALITY_FILE = "data_quality.json"
 _STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
-
-
-def cohort_quality(
-    config: ExperimentConfig, cohort: Cohort, train_idx: Any, test_idx: Any
-) -> data.DataQualityReport:
-    """Run the data checks of a prepared cohort and its train/test split.
-
-    Features (types, finite values, share missing), the outcome (binary,
-    complete, prevalence in a plausible band), repeated patient identifiers
-    (allowed when the split keeps each patient's rows together) and patients
-    in both splits.
-
-    Parameters
-    ----------
-    config : ExperimentConfig
-        The experiment config (split method, identifier column).
-    cohort : Cohort
-        From :func:`~clinai.runs._prepare.load_cohort`.
-    train_idx, test_idx : array-like of int
-        Row positions of the split.
-
-    Returns
-    -------
-    DataQualityReport
-        Counts and messages only; no identifier or patient-level value.
-    """
-    splits = {"train": train_idx, "test": test_idx} if len(test_idx) else {"train": train_idx}
-    return data.check_cohort_quality(
-        cohort.X,
-        cohort.y.to_numpy(),
-        numeric=cohort.numeric,
-        categorical=cohort.categorical,
-        patients=None if cohort.groups is None else cohort.groups.to_numpy(),
-        patient_column=config.data.patient_id or "patient_id",
-        splits=splits,
-        repeats_allowed=config.split.method != "stratified",
-    )
 
 
 def quality_table(report: data.DataQualityReport, *, title: str) -> Table:

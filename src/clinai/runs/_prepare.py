@@ -34,8 +34,10 @@ if TYPE_CHECKING:
 __all__ = [
     "OUTCOME",
     "PATIENT",
+    "QUALITY_FILE",
     "SENSITIVE_PREFIX",
     "Cohort",
+    "cohort_quality",
     "config_for_output",
     "config_sha256",
     "load_cohort",
@@ -46,6 +48,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: The data-quality report's file name in a run directory (written by the prepare stage).
+QUALITY_FILE = "data_quality.json"
 OUTCOME = "__outcome__"
 PATIENT = "__patient__"
 SENSITIVE_PREFIX = "__sensitive__"
@@ -312,6 +316,49 @@ def _split(config: ExperimentConfig, cohort: Cohort) -> tuple[Any, Any, dict[str
     return train_idx, test_idx, {"test_size": split.test_size}
 
 
+def cohort_quality(
+    config: ExperimentConfig, cohort: Cohort, train_idx: Any, test_idx: Any
+) -> data.DataQualityReport:
+    """Run the data checks of a prepared cohort and its train/test split.
+
+    Features (types, finite values, share missing), the outcome (binary,
+    complete, prevalence in a plausible band), repeated patient identifiers
+    (allowed when the split keeps each patient's rows together) and patients
+    in both splits. Used by the prepare stage (``data_quality.json``) and by
+    ``clinai check-data``.
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        The experiment config (split method, identifier column).
+    cohort : Cohort
+        From :func:`load_cohort`.
+    train_idx, test_idx : array-like of int
+        Row positions of the split.
+
+    Returns
+    -------
+    DataQualityReport
+        Counts and messages only; no identifier or patient-level value.
+    """
+    splits = {"train": train_idx, "test": test_idx} if len(test_idx) else {"train": train_idx}
+    return data.check_cohort_quality(
+        cohort.X,
+        cohort.y.to_numpy(),
+        numeric=cohort.numeric,
+        categorical=cohort.categorical,
+        patients=None if cohort.groups is None else cohort.groups.to_numpy(),
+        patient_column=config.data.patient_id or "patient_id",
+        splits=splits,
+        repeats_allowed=config.split.method != "stratified",
+    )
+
+
+def _n_patients(groups: Any, index: Any) -> int:
+    """Distinct patients among the rows ``index`` (each row one patient without identifiers)."""
+    return len(index) if groups is None else int(groups.iloc[index].nunique())
+
+
 def prepare(config: ExperimentConfig, run_dir: RunDir) -> dict[str, Any]:
     """Build the cohort and the train/test split and write them to the run directory.
 
@@ -337,8 +384,6 @@ def prepare(config: ExperimentConfig, run_dir: RunDir) -> dict[str, Any]:
         data.check_binary_outcome(pd.Series(y_values[test_idx]), column="outcome in the test split")
     if groups is not None:
         data.check_no_patient_overlap(groups.iloc[train_idx], groups.iloc[test_idx])
-    from clinai.runs._check_data import QUALITY_FILE, cohort_quality  # imports this module
-
     quality = cohort_quality(config, cohort, train_idx, test_idx)
     run_dir.write_json(QUALITY_FILE, quality.to_dict())
 
@@ -374,6 +419,9 @@ def prepare(config: ExperimentConfig, run_dir: RunDir) -> dict[str, Any]:
             "n_test": len(test_idx),
             "events_train": int(y_values[train_idx].sum()),
             "events_test": int(y_values[test_idx].sum()),
+            # distinct patients (counts only): a row may be one of a patient's prediction times
+            "n_patients_train": _n_patients(groups, train_idx),
+            "n_patients_test": _n_patients(groups, test_idx),
             # temporal: time_column, train_period/test_period {start, end} (dates only);
             # site: site_column, train_sites, test_sites.
             **split_info,
