@@ -293,3 +293,65 @@ def test_save_and_load_model_dir(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     assert "pickle" not in caplog.text  # MLflow's skops advice does not apply here
     with pytest.raises(TrackingError, match="no MLmodel file"):
         load_model_dir(tmp_path / "missing")
+
+
+def test_delete_version_leaves_nothing_registered(
+    mlflow_db: str, experiment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow.exceptions import MlflowException
+
+    monkeypatch.chdir(tmp_path)
+    model, X = _pipeline()
+    name = f"{experiment}-model"
+    tracker = MlflowTracker(mlflow_db, experiment)
+    with tracker.run("train"):
+        first = tracker.log_model(model, input_example=X.head(2), registered_model_name=name)
+        second = tracker.log_model(model, input_example=X.head(2), registered_model_name=name)
+        tracker.set_registered_alias(name, "candidate", second["version"])
+    assert tracker.model_version(name, 2) == {
+        "run_id": tracker.run_id, "tags": {}, "aliases": ["candidate"],
+    }
+    tracker.delete_version(name, second["version"])
+    client = _client(mlflow_db)
+    assert [str(v.version) for v in client.search_model_versions(f"name = '{name}'")] == ["1"]
+    assert tracker.model_version(name, 2) is None
+    assert client.get_registered_model(name).aliases == {}  # the alias went with its version
+    tracker.delete_version(name, first["version"])  # the last one: the model goes too
+    with pytest.raises(MlflowException):
+        client.get_registered_model(name)
+
+
+def test_alias_removed_only_from_its_version(
+    mlflow_db: str, experiment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    model, X = _pipeline()
+    name = f"{experiment}-model"
+    tracker = MlflowTracker(mlflow_db, experiment)
+    with tracker.run("train"):
+        for _ in range(2):
+            tracker.log_model(model, input_example=X.head(2), registered_model_name=name)
+    tracker.set_registered_alias(name, "approved", 1)
+    assert tracker.delete_alias_of(name, "approved", 2) is False
+    assert _client(mlflow_db).get_registered_model(name).aliases == {"approved": 1}
+    assert tracker.delete_alias_of(name, "approved", 1) is True
+    assert _client(mlflow_db).get_registered_model(name).aliases == {}
+
+
+def test_audit_anchors_as_run_tags(mlflow_db: str, experiment: str) -> None:
+    from clinai.tracking import find_audit_anchors
+
+    tracker = MlflowTracker(mlflow_db, experiment)
+    with tracker.run("anchored") as run_id:
+        pass
+    # Set after the run ended, as for a failed run or a later approval.
+    tracker.set_run_tags({"x.seq": "7", "x.sha": "ab" * 32, "x.chain": "cd" * 32})
+    with tracker.run("not anchored"):
+        pass
+    found = find_audit_anchors(mlflow_db, seq_tag="x.seq", sha_tag="x.sha", chain_tag="x.chain")
+    assert found == [
+        (f"MLflow run anchored ({run_id})", {"seq": 7, "sha256": "ab" * 32, "chain": "cd" * 32})
+    ]
+    fresh = MlflowTracker(mlflow_db, experiment)
+    with pytest.raises(TrackingError, match="no run is active while setting run tags"):
+        fresh.set_run_tags({"a": "b"})

@@ -11,11 +11,18 @@ clinai works without MLflow.
 from __future__ import annotations
 
 from clinai.tracking._model_io import load_model_dir, pip_requirements_for, save_model_dir
-from clinai.tracking._tracker import MlflowTracker, RunStatus, flatten_metrics, mark_orphan_runs
+from clinai.tracking._tracker import (
+    MlflowTracker,
+    RunStatus,
+    find_audit_anchors,
+    flatten_metrics,
+    mark_orphan_runs,
+)
 
 __all__ = [
     "MlflowTracker",
     "RunStatus",
+    "find_audit_anchors",
     "flatten_metrics",
     "load_model_dir",
     "mark_orphan_runs",

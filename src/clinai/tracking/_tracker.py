@@ -34,7 +34,13 @@ if TYPE_CHECKING:
     import pandas as pd
     from mlflow import MlflowClient
 
-__all__ = ["MlflowTracker", "RunStatus", "flatten_metrics", "mark_orphan_runs"]
+__all__ = [
+    "MlflowTracker",
+    "RunStatus",
+    "find_audit_anchors",
+    "flatten_metrics",
+    "mark_orphan_runs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -714,18 +720,63 @@ class MlflowTracker:
         with self._failure(f"setting alias {alias!r} of model {name!r} to version {version}"):
             self._client.set_registered_model_alias(name, alias, str(version))
 
-    def withdraw_version(self, name: str, version: int | str, *, reason: str) -> None:
-        """Remove every alias that points at ``version`` and tag it withdrawn.
+    def delete_version(self, name: str, version: int | str) -> None:
+        """Delete a registered version (and the registered model if it has no version left).
 
-        Used when a run fails after registration (e.g. the PHI guard): the version
-        stays for the record but no alias serves it.
+        Used when a run fails after registration (e.g. the PHI guard or the audit log):
+        a failed run must leave nothing in the registry. Its aliases go with it.
         """
-        with self._failure(f"withdrawing version {version} of model {name!r}"):
-            model = self._client.get_registered_model(name)
-            for alias, target in (model.aliases or {}).items():
-                if str(target) == str(version):
-                    self._client.delete_registered_model_alias(name, alias)
-            self._client.set_model_version_tag(name, str(version), "clinai.withdrawn", reason)
+        with self._failure(f"deleting version {version} of model {name!r}"):
+            self._client.delete_model_version(name, str(version))
+            if not self._client.search_model_versions(f"name = '{name}'"):
+                self._client.delete_registered_model(name)
+        logger.info("deleted version %s of model %s", version, name)
+
+    def model_version(self, name: str, version: int | str) -> dict[str, Any] | None:
+        """Return ``{"run_id", "tags", "aliases"}`` of a registered version, or None if absent."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            found = self._client.get_model_version(name, str(version))
+        except MlflowException as exc:
+            logger.debug("model %s has no version %s: %s", name, version, exc)
+            return None
+        except Exception as exc:
+            raise TrackingError(
+                _FAILED.format(uri=_redact(self.tracking_uri),
+                               action=f"reading version {version} of model {name!r}", reason=exc)
+            ) from exc
+        return {
+            "run_id": found.run_id,
+            "tags": dict(found.tags or {}),
+            "aliases": list(found.aliases or []),
+        }
+
+    def delete_alias_of(self, name: str, alias: str, version: int | str) -> bool:
+        """Remove ``alias`` of model ``name`` if it points at ``version``; return whether it did."""
+        with self._failure(f"removing alias {alias!r} of model {name!r}"):
+            aliases = self._client.get_registered_model(name).aliases or {}
+            if str(aliases.get(alias)) != str(version):
+                return False
+            self._client.delete_registered_model_alias(name, alias)
+        return True
+
+    def set_run_tags(self, tags: Mapping[str, Any], *, run_id: str | None = None) -> None:
+        """Set tags on the parent run (also after it ended) or on the run ``run_id``.
+
+        Raises
+        ------
+        TrackingError
+            If no run was started and no ``run_id`` is given, or MLflow fails.
+        """
+        target = run_id or self.run_id
+        if target is None:
+            raise TrackingError(
+                _NOT_STARTED.format(uri=_redact(self.tracking_uri), action="setting run tags")
+            )
+        with self._failure(f"tagging run {target}"):
+            for key, value in tags.items():
+                self._client.set_tag(target, str(key), str(value)[:_MAX_TAG_VALUE])
 
     def latest_registered_metrics(self, name: str) -> dict[str, Any] | None:
         """Return ``{"version", "metrics"}`` of the newest registered version of ``name``.
@@ -805,6 +856,54 @@ class MlflowTracker:
             for key, value in tags.items():
                 self._client.set_model_version_tag(name, str(version), str(key),
                                                    str(value)[:_MAX_TAG_VALUE])
+
+
+def find_audit_anchors(
+    tracking_uri: str, *, seq_tag: str, sha_tag: str, chain_tag: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """Return the audit-log anchors kept as tags of the runs of every experiment.
+
+    Parameters
+    ----------
+    tracking_uri : str
+        The tracking URI.
+    seq_tag, sha_tag, chain_tag : str
+        Names of the tags holding an anchor's ``seq``, ``sha256`` and ``chain``.
+
+    Returns
+    -------
+    list of (str, dict)
+        ``("MLflow run <run name> (<run id>)", {"seq", "sha256", "chain"})`` for each run
+        that carries the three tags.
+    """
+    anchors: list[tuple[str, dict[str, Any]]] = []
+    try:
+        client = _client(tracking_uri)
+        ids = [e.experiment_id for e in client.search_experiments()]
+        page_token = None
+        while ids:
+            page = client.search_runs(
+                ids, filter_string=f"tags.`{sha_tag}` LIKE '%'", max_results=1000,
+                page_token=page_token,
+            )
+            for run in page:
+                tags = run.data.tags
+                seq = tags.get(seq_tag, "")
+                if not seq.isdigit() or not tags.get(sha_tag):
+                    continue
+                where = f"MLflow run {run.info.run_name} ({run.info.run_id})"
+                anchors.append(
+                    (where, {"seq": int(seq), "sha256": tags[sha_tag],
+                             "chain": tags.get(chain_tag) or None})
+                )
+            page_token = page.token
+            if not page_token:
+                break
+    except Exception as exc:
+        raise TrackingError(
+            _FAILED.format(uri=_redact(tracking_uri), action="reading audit anchors", reason=exc)
+        ) from exc
+    return anchors
 
 
 def mark_orphan_runs(
