@@ -148,7 +148,13 @@ def test_bad_predictions_stop_with_one_line(
     [
         ({"thresholds": [0.2, 1.2]}, "strictly between 0 and 1"),
         ({"n_bootstrap": 5}, "did you mean 'n_boot'"),
+        ({"n_boot": 0}, "n_boot"),
+        (
+            {"acceptance": [{"name": "typo", "metric": "no_such_metric", "min": 0.5}]},
+            "'no_such_metric' is not one of n, events, prevalence, auroc",
+        ),
     ],
+    ids=["threshold-above-1", "misspelt-key", "no-replicates", "unknown-metric"],
 )
 def test_bad_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], plan, needle: str) -> None:
     _predictions(tmp_path / "preds.csv")
@@ -156,3 +162,35 @@ def test_bad_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], plan, need
     assert _run(tmp_path, "--config", str(tmp_path / "plan.yaml")) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and needle in err, err
+
+
+def _nothing_written(tmp_path: Path, *keep: str) -> None:
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(["preds.csv", *keep]), names
+
+
+def test_zero_bootstrap_replicates_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It used to finish, write every file and then fail with 'internal error: TypeError'."""
+    _predictions(tmp_path / "preds.csv")
+    assert _run(tmp_path, "--bootstrap", "0") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: --bootstrap must be at least 1")
+    _nothing_written(tmp_path)
+
+
+@pytest.mark.parametrize("where", ["file", "under-a-file"])
+def test_out_that_is_a_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """It used to fail with 'internal error: NotADirectoryError'."""
+    _predictions(tmp_path / "preds.csv")
+    (tmp_path / "notes.txt").write_text("keep me")
+    out = tmp_path / "notes.txt" if where == "file" else tmp_path / "notes.txt" / "out"
+    assert _run(tmp_path, "--out", str(out)) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: --out "), err
+    assert "notes.txt is a file, not a folder" in err
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+    _nothing_written(tmp_path, "notes.txt")

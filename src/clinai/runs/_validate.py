@@ -19,7 +19,7 @@ import numpy as np
 from clinai import data, evaluation, reporting
 from clinai._utils import sha256_file, sha256_text
 from clinai.config import EvaluationConfig, load_plan
-from clinai.exceptions import DataError
+from clinai.exceptions import ConfigError, DataError
 from clinai.runs._lineage import code_version, environment
 from clinai.runs._progress import progress_bar
 from clinai.runs._report import acceptance_verdict
@@ -35,6 +35,11 @@ _ONE_LEVEL = (
 )
 _SAME_COLUMN = "--{first} and --{second} name the same column {column!r}: give different columns"
 _OUT_EXISTS = "output folder {path} exists and is not empty: choose another --out or remove it"
+_OUT_IS_FILE = "--out {path}: {file} is a file, not a folder: choose a new folder for the output"
+_TOO_FEW_REPLICATES = (
+    "--bootstrap must be at least 1 (got {n}): the confidence intervals need bootstrap "
+    "replicates; leave it out to use the plan's evaluation.n_boot"
+)
 
 
 def validate_predictions_file(
@@ -84,12 +89,14 @@ def validate_predictions_file(
     dict
         The metrics (``metrics.json``).
     """
+    # Every argument is checked before anything is read or written.
+    if n_boot is not None and n_boot < 1:
+        raise ConfigError(_TOO_FEW_REPLICATES.format(n=n_boot))
+    target = Path(out_dir)
+    _check_out_dir(target)
     plan = load_plan(plan_path) if plan_path is not None else EvaluationConfig()
     if n_boot is not None:
         plan = plan.model_copy(update={"n_boot": n_boot})
-    target = Path(out_dir)
-    if target.exists() and any(target.iterdir()):
-        raise DataError(_OUT_EXISTS.format(path=target))
 
     frame = data.read_table(predictions)
     where = f"predictions file {Path(predictions).name!r}"
@@ -188,6 +195,17 @@ def validate_predictions_file(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return metrics
+
+
+def _check_out_dir(target: Path) -> None:
+    """Refuse an output folder that is a file, lies under a file, or already holds files."""
+    for folder in (target, *target.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise DataError(_OUT_IS_FILE.format(path=target, file=folder))
+            break
+    if target.is_dir() and any(target.iterdir()):
+        raise DataError(_OUT_EXISTS.format(path=target))
 
 
 def _context(
