@@ -70,15 +70,20 @@ def _echo_result(result: object) -> None:
     from clinai.runs import RunResult
 
     assert isinstance(result, RunResult)
-    auroc = result.metrics["auroc"]
     typer.echo(
-        f"{result.experiment}: AUROC {auroc['estimate']:.3f} "
-        f"({auroc['ci_low']:.3f}-{auroc['ci_high']:.3f}); acceptance: {result.verdict}; "
-        f"run directory {result.run_dir}"
+        f"{result.experiment}: AUROC {_with_ci(result.metrics['auroc'])}; "
+        f"acceptance: {result.verdict}; run directory {result.run_dir}"
     )
     if result.registry:
         reg = result.registry
         typer.echo(f"  registered {reg['model_name']} v{reg['version']} as @{reg['alias']}")
+
+
+def _with_ci(value: dict[str, float | None]) -> str:
+    """``0.812 (0.771-0.850)``; an interval the bootstrap could not give is said, not a crash."""
+    if value.get("ci_low") is None or value.get("ci_high") is None:
+        return f"{value['estimate']:.3f} (no interval)"
+    return f"{value['estimate']:.3f} ({value['ci_low']:.3f}-{value['ci_high']:.3f})"
 
 
 @app.command()
@@ -244,9 +249,8 @@ def validate(
         seed=seed,
         show_progress=not quiet,
     )
-    auroc = metrics["auroc"]
     typer.echo(
-        f"AUROC {auroc['estimate']:.3f} ({auroc['ci_low']:.3f}-{auroc['ci_high']:.3f}), "
+        f"AUROC {_with_ci(metrics['auroc'])}, "
         f"n={metrics['n']}, events={metrics['events']}; written to {out}"
     )
 

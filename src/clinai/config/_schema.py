@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from clinai.config._metric_names import metric_path_problem
+
 __all__ = [
     "AcceptanceCriterion",
     "CalibrationConfig",
@@ -92,6 +94,11 @@ SPLIT_NEEDS_SITE_COLUMN = (
 )
 SPLIT_NEEDS_TEST_SITES = (
     "split.method 'site' needs split.test_sites: the list of sites held out for testing"
+)
+
+DUPLICATE_MODELS_MSG = (
+    "models lists {names} more than once: name each model family once (each is tuned, "
+    "and the best one selected)"
 )
 
 SPLIT_NONE_NEEDS_OPTIMISM = (
@@ -175,10 +182,22 @@ class AcceptanceCriterion(_Strict):
     min: float | None = None
     max: float | None = None
 
+    @field_validator("metric")
+    @classmethod
+    def _metric_exists(cls, value: str, info: ValidationInfo) -> str:
+        # A typo in a pre-registered plan is refused now, not judged "not applicable" later.
+        problem = metric_path_problem(value)
+        if problem is not None:
+            raise ValueError(f"criterion {info.data.get('name')!r}: {problem}")
+        return value
+
     @model_validator(mode="after")
     def _has_bound(self) -> AcceptanceCriterion:
         if self.min is None and self.max is None:
             raise ValueError(f"criterion {self.name!r} needs 'min' or 'max'")
+        problem = metric_path_problem(self.metric, self.statistic)
+        if problem is not None:
+            raise ValueError(f"criterion {self.name!r}: {problem}")
         return self
 
 
@@ -264,7 +283,7 @@ class EvaluationConfig(_Strict):
     DeLong's test), so a new version is judged against the one in use.
     """
 
-    n_boot: int = Field(200, ge=0)
+    n_boot: int = Field(200, ge=1)  # 0 would leave every interval empty
     ci_level: float = Field(0.95, gt=0.5, lt=1.0)
     thresholds: list[float] = Field(default_factory=lambda: [0.1, 0.2, 0.3])
     decision_curve: tuple[float, float, float] = (0.01, 0.5, 0.01)
@@ -404,6 +423,14 @@ class ExperimentConfig(_Strict):
     languages: list[Language] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))
     seed: int = 42
     output_dir: str = "runs"
+
+    @field_validator("models")
+    @classmethod
+    def _models_once(cls, value: list[str]) -> list[str]:
+        repeated = sorted({name for name in value if value.count(name) > 1})
+        if repeated:
+            raise ValueError(DUPLICATE_MODELS_MSG.format(names=", ".join(repeated)))
+        return value
 
     @model_validator(mode="after")
     def _no_split_needs_optimism(self) -> ExperimentConfig:
