@@ -143,10 +143,17 @@ class SplitConfig(_Strict):
 
 
 class TuningConfig(_Strict):
-    """Optuna budget and cross-validation inside the training split."""
+    """Optuna budget and cross-validation inside the training split.
+
+    ``n_trials`` is the budget: the same data, config and seed give the same trials and
+    the same model on any machine. ``timeout_s`` (seconds per model family, default an
+    hour) is only a safety stop against a runaway study; when it fires, the study ends
+    short of ``n_trials``, ``training.json`` records it per family (``timeout_fired``,
+    ``n_trials_completed``) and the validation report says so.
+    """
 
     n_trials: int = Field(20, ge=1)
-    timeout_s: float = Field(120.0, gt=0)
+    timeout_s: float = Field(3600.0, gt=0)
     cv_folds: int = Field(5, ge=2, le=20)
     metric: Literal["roc_auc", "neg_log_loss", "neg_brier_score", "average_precision"] = "roc_auc"
     storage: str = "sqlite:///optuna.db"

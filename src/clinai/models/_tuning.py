@@ -69,6 +69,11 @@ STUDY_FAILED_MSG = "tuning model '{name}' failed in study '{study}': {error}"
 NO_COMPLETE_MSG = (
     "study '{study}' has no completed trial within tuning.timeout_s={timeout}: raise the timeout"
 )
+#: Logged (WARNING) when the safety timeout ends a study before ``n_trials``.
+TIMEOUT_FIRED_MSG = (
+    "tuning %s: the safety timeout tuning.timeout_s=%s stopped study %s after %s of %s trials; "
+    "the model now depends on this machine's speed: raise tuning.timeout_s for a reproducible run"
+)
 
 #: Trial user attributes set by clinai.
 _ATTR_PARAMS = "clinai_model_params"
@@ -130,6 +135,12 @@ class TuningResult:
     best_score_se : float or None
         Standard error of the best trial's mean score over the folds
         (fold SD / sqrt(folds)); None for trials from before it was recorded.
+    timeout_fired : bool
+        Whether the safety timeout (``timeout_s``) ended the study before it held
+        ``n_trials_requested`` complete trials. Only then does the result depend
+        on the machine's speed.
+    n_trials_requested : int or None
+        The ``n_trials`` the study was asked for.
     """
 
     model_name: str
@@ -140,6 +151,8 @@ class TuningResult:
     study_name: str
     storage: str | None
     best_score_se: float | None = None
+    timeout_fired: bool = False
+    n_trials_requested: int | None = None
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
@@ -238,7 +251,7 @@ def _run_trials(
     random_state: int,
     budget_lock: Callable[[], AbstractContextManager[Any]],
     on_finished: Callable[[optuna.trial.FrozenTrial], None],
-) -> None:
+) -> bool:
     """Run trials until the study holds ``n_trials`` complete ones (all workers together).
 
     Under ``budget_lock`` a worker counts the complete and the running trials and
@@ -246,19 +259,27 @@ def _run_trials(
     exact however many workers share the study. When the rest of the budget is
     running elsewhere it waits: a trial that fails, or whose process died, frees
     its place again.
+
+    ``timeout_s`` is a safety stop, not a budget: it is checked between trials and
+    ends the study once at least one trial is complete (a study without one has
+    no model), or when this worker is only waiting for other workers' trials.
+    Returns whether it fired, i.e. this call ended short of ``n_trials``.
     """
     import optuna
 
     state = optuna.trial.TrialState
     deadline = time.monotonic() + float(timeout_s)
-    while time.monotonic() < deadline:
+    while True:
         with budget_lock():
             _fail_stale_trials(study)
             # One read: with two, a trial finishing in between would be counted in neither.
             states = [t.state for t in study.get_trials(deepcopy=False)]
             complete = states.count(state.COMPLETE)
             if complete >= n_trials:
-                return
+                return False
+            over = time.monotonic() >= deadline
+            if over and complete >= 1:
+                return True
             # A WAITING (enqueued) trial is not running: ask() hands it out first.
             running = states.count(state.RUNNING)
             trial = study.ask() if complete + running < n_trials else None
@@ -267,6 +288,8 @@ def _run_trials(
                 # its own (found stale by its pid), not an unmarked one waiting for the clock
                 trial.set_user_attr(_ATTR_WORKER, _worker_id())
         if trial is None:
+            if over:  # still waiting for other workers' trials: stop waiting
+                return True
             time.sleep(_POLL_S)
             continue
         # Only parameter suggestions use the sampler, and they come after ask().
@@ -420,10 +443,16 @@ def tune_model(
     numeric, categorical : sequence of str
         Feature columns by type.
     n_trials : int
-        Completed trials the study should have in total, >= 1.
+        Completed trials the study should have in total, >= 1. This is the
+        budget: the same data, config and seed give the same trials and the
+        same model on any machine.
     timeout_s : float
-        Wall-clock budget of this call in seconds, > 0. It is checked between
-        trials, so the last trial may run past it.
+        Safety stop in wall-clock seconds of this call, > 0; set it generously
+        (clinai's config default is an hour per family) so that it never binds.
+        It is checked between trials once a trial is complete, so the last trial
+        may run past it. When it fires, the study ends short of ``n_trials``
+        (a warning is logged and ``TuningResult.timeout_fired`` is True), and
+        the result depends on the machine's speed.
     cv_folds : int, default=5
         Folds of :class:`~sklearn.model_selection.StratifiedKFold` (shuffled,
         seeded with ``random_state``), or of
@@ -531,6 +560,7 @@ def tune_model(
         complete = optuna.trial.TrialState.COMPLETE
         n_done = len(study.get_trials(deepcopy=False, states=(complete,)))
         remaining = int(n_trials) - n_done
+        timeout_fired = False
         if remaining > 0:
             logger.info(
                 "tuning %s: %s of %s trials done in study %s; running up to %s more",
@@ -541,7 +571,7 @@ def tune_model(
                 remaining,
             )
             try:
-                _run_trials(
+                timeout_fired = _run_trials(
                     study,
                     objective,
                     n_trials=int(n_trials),
@@ -565,6 +595,10 @@ def tune_model(
         completed = [t for t in trials if t.state == complete]
         if not completed:
             raise ModelError(NO_COMPLETE_MSG.format(study=study_name, timeout=timeout_s))
+        if timeout_fired:
+            logger.warning(
+                TIMEOUT_FIRED_MSG, name, timeout_s, study_name, len(completed), int(n_trials)
+            )
         best = _keep_default_unless_beaten(study.best_trial, completed)
         return TuningResult(
             model_name=name,
@@ -575,6 +609,8 @@ def tune_model(
             study_name=study_name,
             storage=storage,
             best_score_se=best.user_attrs.get("cv_se"),
+            timeout_fired=timeout_fired,
+            n_trials_requested=int(n_trials),
         )
     finally:
         optuna.logging.set_verbosity(previous_verbosity)

@@ -118,19 +118,55 @@ def _postgres_lock(storage: str, study_name: str) -> Iterator[LockFactory]:
 
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[LockFactory]:
+    """Lock ``path`` exclusively (per hold); remove the file when this process is done.
+
+    The file is removed only while its lock is held, and whoever takes the lock
+    checks that the open file is still the one at ``path`` (else it opens the path
+    again). Two processes therefore never hold locks on two different files, even
+    when one of them removes the file while the other still tunes the study: the
+    other creates it afresh at its next trial, and the last one out removes it.
+    """
     import fcntl
 
-    with path.open("a") as handle:
+    handle: Any = None
 
-        @contextlib.contextmanager
-        def hold() -> Iterator[None]:
+    def is_current(fd: int) -> bool:
+        try:
+            on_disk = os.stat(path)
+        except FileNotFoundError:
+            return False
+        held = os.fstat(fd)
+        return (on_disk.st_dev, on_disk.st_ino) == (held.st_dev, held.st_ino)
+
+    def acquire() -> Any:
+        nonlocal handle
+        while True:
+            if handle is None:
+                handle = path.open("a")
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            if is_current(handle.fileno()):
+                return handle
+            # Removed (or replaced) by its last holder while we waited: open the path again.
+            handle.close()
+            handle = None
 
+    @contextlib.contextmanager
+    def hold() -> Iterator[None]:
+        held = acquire()
+        try:
+            yield
+        finally:
+            fcntl.flock(held.fileno(), fcntl.LOCK_UN)
+
+    try:
         yield hold
+    finally:
+        held = acquire()
+        try:
+            path.unlink(missing_ok=True)
+        finally:
+            fcntl.flock(held.fileno(), fcntl.LOCK_UN)
+            held.close()
 
 
 @contextlib.contextmanager
@@ -139,7 +175,8 @@ def study_lock(storage: str | None, study_name: str) -> Iterator[LockFactory]:
 
     Yields a factory for :func:`clinai.models.tune_model`'s ``budget_lock``:
     a PostgreSQL advisory lock keyed by the study name (held on a connection of
-    its own), a lock file in the temporary folder for a SQLite file, and no lock
+    its own), a lock file in the temporary folder for a SQLite file (removed
+    when the context exits; only a killed process leaves one), and no lock
     for an in-memory study or another database (one process only; there,
     concurrent workers may exceed the budget by a few trials).
 
