@@ -48,6 +48,8 @@ TOP_KEYS = {
     "roc_curve",
     "baseline_comparison",
     "acceptance",
+    "ci_method",
+    "ci_extended",
 }
 ESTIMATE_KEYS = {"estimate", "ci_low", "ci_high"}
 

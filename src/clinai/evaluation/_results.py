@@ -420,6 +420,13 @@ class ValidationResult:
     auroc_delong : Estimate or None
         AUROC with the DeLong interval (see :func:`delong_ci`) instead of the
         bootstrap one.
+    ci_method : str
+        How the bootstrap intervals were computed (``metrics.json``'s
+        ``ci_method``; see :mod:`clinai.evaluation._bootstrap`).
+    ci_extended : tuple of str
+        The ``metrics.json`` paths (``"calibration.e90"``,
+        ``"thresholds[0].ppv"``) whose percentile interval excluded the
+        estimate and was extended to contain it.
     """
 
     n: int
@@ -441,6 +448,8 @@ class ValidationResult:
     baseline_comparison: BaselineComparison | Mapping[str, Any] | None = None
     acceptance: tuple[AcceptanceResult, ...] = ()
     auroc_delong: Estimate | None = None
+    ci_method: str = "percentile"
+    ci_extended: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the ``metrics.json`` document, schema version 1 (DESIGN.md).
@@ -448,7 +457,7 @@ class ValidationResult:
         Keys: ``schema_version``, ``n``, ``events``, ``prevalence``, ``auroc``,
         ``auroc_delong``, ``auprc``, ``brier``, ``scaled_brier``, ``calibration``,
         ``thresholds``, ``decision_curve``, ``subgroups``, ``roc_curve``,
-        ``baseline_comparison``, ``acceptance``.
+        ``baseline_comparison``, ``acceptance``, ``ci_method``, ``ci_extended``.
         """
         return {
             "schema_version": SCHEMA_VERSION,
@@ -470,6 +479,8 @@ class ValidationResult:
             "roc_curve": [point.to_dict() for point in self.roc_curve],
             "baseline_comparison": _baseline_dict(self.baseline_comparison),
             "acceptance": [a.to_dict() for a in self.acceptance],
+            "ci_method": self.ci_method,
+            "ci_extended": list(self.ci_extended),
         }
 
 

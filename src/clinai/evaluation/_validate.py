@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 
 from clinai.evaluation._bootstrap import (
+    CI_METHOD,
     Progress,
     RandomState,
     _cluster_codes,
+    _contained_interval,
     _n_undefined,
-    _percentile_interval,
     _run_replicates,
 )
 from clinai.evaluation._calibration import (
@@ -88,6 +89,17 @@ CALIBRATION_CURVE_POINTS = 20
 ROC_CURVE_POINTS = 200
 
 _SCALARS = ("auroc", "auprc", "brier", "scaled_brier", "intercept", "slope", "oe_ratio")
+#: Where each scalar sits in ``metrics.json`` (the names of ``ci_extended``).
+_SCALAR_PATHS = {
+    "auroc": "auroc",
+    "auprc": "auprc",
+    "brier": "brier",
+    "scaled_brier": "scaled_brier",
+    "intercept": "calibration.intercept",
+    "slope": "calibration.slope",
+    "oe_ratio": "calibration.oe_ratio",
+}
+_THRESHOLD_METRICS = ("sensitivity", "specificity", "ppv", "npv", "flag_rate")
 
 TARGET_SENSITIVITY_MSG = (
     "target_sensitivities must be numbers in (0, 1] (e.g. 0.9 for 90% of events flagged); "
@@ -246,7 +258,9 @@ def evaluate_predictions(
     """Validate predicted probabilities against observed outcomes.
 
     Computes, with percentile bootstrap intervals (resampling patients when
-    ``patient_ids`` is given): discrimination (:func:`auroc_score`,
+    ``patient_ids`` is given; an interval that excludes its estimate is
+    extended to it, or down to 0 for ICI, E50 and E90, and listed in
+    ``ci_extended``: see :mod:`clinai.evaluation._bootstrap`): discrimination (:func:`auroc_score`,
     :func:`average_precision_score`), overall accuracy (:func:`brier_score`,
     :func:`scaled_brier_score`), calibration (:func:`calibration_intercept`,
     :func:`calibration_slope`, :func:`oe_ratio`, ICI/E50/E90 from
@@ -438,17 +452,32 @@ def evaluate_predictions(
     curve = rest["curve"]
     threshold_point = rest["thresholds"]
     estimates: dict[str, Estimate] = {}
+    extended: list[str] = []
     for name in _SCALARS:
-        low, high = _percentile_interval(replicates[name], level)
+        low, high, moved = _contained_interval(replicates[name], point[name], level)
         estimates[name] = Estimate(point[name], float(low), float(high))
-    lowess_low, lowess_high = _percentile_interval(replicates["lowess"], level)
+        if moved:
+            extended.append(_SCALAR_PATHS[name])
+    # ICI, E50, E90: nonnegative, on a positive noise floor (lower bound 0)
+    errors_low, errors_high, errors_moved = _contained_interval(
+        replicates["lowess"][:, :3], np.array([ici, e50, e90]), level, lower_bound=0.0
+    )
     for k, (name, value) in enumerate((("ici", ici), ("e50", e50), ("e90", e90))):
-        estimates[name] = Estimate(value, float(lowess_low[k]), float(lowess_high[k]))
+        estimates[name] = Estimate(value, float(errors_low[k]), float(errors_high[k]))
+        if errors_moved[k]:
+            extended.append(f"calibration.{name}")
+    curve_low, curve_high, curve_moved = _contained_interval(
+        replicates["lowess"][:, 3:], curve, level
+    )
+    extended += [f"calibration.curve[{k}]" for k in np.flatnonzero(curve_moved)]
     curve_points = tuple(
         CalibrationCurvePoint(float(g), float(o), float(lo), float(hi))
-        for g, o, lo, hi in zip(grid, curve, lowess_low[3:], lowess_high[3:], strict=True)
+        for g, o, lo, hi in zip(grid, curve, curve_low, curve_high, strict=True)
     )
-    thr_low, thr_high = _percentile_interval(replicates["thresholds"], level)
+    thr_low, thr_high, thr_moved = _contained_interval(
+        replicates["thresholds"], threshold_point, level
+    )
+    extended += [f"thresholds[{i}].{_THRESHOLD_METRICS[j]}" for i, j in np.argwhere(thr_moved)]
     n_regular = threshold_grid.shape[0]
     threshold_results = tuple(
         ThresholdEstimates(
@@ -518,4 +547,6 @@ def evaluate_predictions(
         n_skipped=n_skipped,
         baseline_comparison=comparison,
         auroc_delong=rest["auroc_delong"],
+        ci_method=CI_METHOD,
+        ci_extended=tuple(extended),
     )
