@@ -105,6 +105,27 @@ def test_missing_file(workspace: Path, capsys: pytest.CaptureFixture[str]) -> No
     _assert_clean_failure(capsys, workspace, "patients.csv")
 
 
+def test_missing_file_is_named_by_its_absolute_path(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The error said "data file 'patients.csv' not found", not where it looked."""
+    (workspace / "patients.csv").unlink()
+    assert main(["run", "tiny.yaml", "--quiet"]) == 2
+    _assert_clean_failure(capsys, workspace, str((workspace / "patients.csv").resolve()))
+
+
+def test_data_path_is_read_from_the_config_folder(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A config and its data moved together into a folder work from any current folder."""
+    project = workspace / "my_case"
+    project.mkdir()
+    for name in ("tiny.yaml", "patients.csv"):
+        (workspace / name).rename(project / name)
+    assert main(["check-data", "my_case/tiny.yaml"]) == 0, capsys.readouterr().err
+    assert "not found" not in capsys.readouterr().err
+
+
 def test_unknown_model_and_pipeline(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "tiny.yaml", "--quiet", "--set", "models=[xgb]"]) == 2
     _assert_clean_failure(capsys, workspace, "xgb", "get_model_names")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import typing
 from collections.abc import Iterable, Mapping
@@ -17,7 +18,14 @@ from clinai.exceptions import ConfigError
 
 __all__ = ["apply_overrides", "load_config", "load_plan", "parse_config"]
 
+logger = logging.getLogger(__name__)
+
 _OVERRIDE_FORMAT = "--set takes key=value with a dotted key (e.g. tuning.n_trials=5); got {item!r}"
+_CWD_RELATIVE_PATH = (
+    "data.source.path %r was found from the current folder (%s), not from the config file's "
+    "folder (%s); a relative path is read from the config's folder: write it relative to "
+    "that folder or absolute (reading from the current folder will stop in a later version)"
+)
 
 
 def load_config(path: str | os.PathLike[str], *, overrides: Iterable[str] = ()) -> ExperimentConfig:
@@ -43,7 +51,29 @@ def load_config(path: str | os.PathLike[str], *, overrides: Iterable[str] = ()) 
     """
     config_path = Path(path)
     raw = _read_yaml(config_path)
-    return parse_config(apply_overrides(raw, overrides), source=str(config_path))
+    config = parse_config(apply_overrides(raw, overrides), source=str(config_path))
+    _resolve_source_file(config, config_path)
+    return config
+
+
+def _resolve_source_file(config: ExperimentConfig, config_path: Path) -> None:
+    """Point ``data.source.file`` at ``path`` read from the config file's folder.
+
+    A relative path that exists only from the current folder (how clinai read
+    it before) is still accepted, with a warning, so existing setups keep working.
+    """
+    source = config.data.source
+    if source.path is None:
+        return
+    written = Path(source.path).expanduser()
+    folder = config_path.resolve().parent
+    target = written if written.is_absolute() else folder / written
+    from_cwd = Path.cwd() / written
+    if not written.is_absolute() and not target.exists() and from_cwd.exists():
+        logger.warning(_CWD_RELATIVE_PATH, source.path, from_cwd, folder)
+        target = from_cwd
+    # A private attribute: the hashed config keeps the path as written.
+    source._file = target.resolve()
 
 
 def load_plan(path: str | os.PathLike[str]) -> EvaluationConfig:

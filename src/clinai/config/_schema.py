@@ -51,12 +51,26 @@ class SourceConfig(_Strict):
     ``pipeline`` asks the use case's own ``load(**options)`` for the data (for
     sources that need more than one table, e.g. minute-level vital signs turned
     into one row per prediction time), passing ``options`` as keyword arguments.
+
+    A relative ``path`` is read from the config file's folder (not the current
+    folder), so a config and its data can move together; :func:`load_config`
+    resolves it, and :attr:`file` is the file to read. ``path`` itself stays as
+    written, so the config's hash does not depend on where the checkout lies.
     """
 
     type: Literal["bundled", "csv", "parquet", "pipeline"] = "bundled"
     name: str | None = None
     path: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
+    # Set by load_config: the absolute data file (``path`` against the config's folder).
+    _file: Path | None = PrivateAttr(default=None)
+
+    @property
+    def file(self) -> Path | None:
+        """The data file to read: ``path`` resolved by :func:`load_config`, else as written."""
+        if self._file is not None:
+            return self._file
+        return None if self.path is None else Path(self.path)
 
     @model_validator(mode="after")
     def _name_or_path(self) -> SourceConfig:

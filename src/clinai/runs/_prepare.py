@@ -117,10 +117,11 @@ def _load_source(
         info = data.get_dataset_info(source.name)
         raw = data.load_dataset(source.name)
         return raw, {"type": "bundled", **info.__dict__}, frame_sha256(raw)
-    assert source.path is not None
-    raw = data.read_table(source.path)
+    assert source.path is not None and source.file is not None
+    # source.file: the path read from the config file's folder (an error names it in full)
+    raw = data.read_table(source.file)
     provenance = {"type": source.type, "name": Path(source.path).name, "path": source.path}
-    return raw, provenance, sha256_file(source.path)
+    return raw, provenance, sha256_file(source.file)
 
 
 @dataclass(frozen=True)
