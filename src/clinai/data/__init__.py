@@ -33,6 +33,7 @@ from clinai.data._quality import (
     DataQualityReport,
     QualityCheck,
     check_cohort_quality,
+from clinai.data._labels import VITAL_SIGN_LABELS, window_feature_labels
     check_duplicate_ids,
     check_outcome,
     check_schema,
@@ -89,6 +90,7 @@ __all__ = [
     "QualityCheck",
     "SyntheticWardStays",
     "VitalsCleaningReport",
+    "VITAL_SIGN_LABELS",
     "WindowFeaturesSummary",
     "age_band",
     "apply_exclusions",
@@ -129,3 +131,4 @@ __all__ = [
     "window_features",
     "write_window_features",
 ]
+    "window_feature_labels",
