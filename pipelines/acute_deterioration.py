@@ -41,6 +41,7 @@ from clinai.data import (
     age_band,
     generate_ward_stays,
     news2,
+    window_feature_labels,
     window_feature_names,
     window_features,
 )
@@ -88,6 +89,8 @@ METADATA = {
         "assessment of acute-illness severity in the NHS. London: RCP, 2017."
     ),
     "baseline": {"name": "NEWS2", "thresholds": [5, 7]},
+    # one row is one hourly prediction time of a stay, not one patient
+    "row_unit": {"en": "prediction times (hours)", "da": "forudsigelsestidspunkter (timer)"},
 }
 
 METADATA_DA = {
@@ -123,6 +126,37 @@ METADATA_DA = {
         "timer gammel.",
     ],
 }
+
+
+# Clinical names of the features in the documents (the window features are labelled by
+# feature_labels below). Systolic and diastolic pressure are measured together: the time
+# since the last one and the number of measurements are one clinical variable each.
+_HOURS = {"en": "h", "da": "t"}
+FEATURE_LABELS = {
+    "age": {"en": "Age", "da": "Alder", "unit": {"en": "years", "da": "år"}},
+    "ward": {"en": "Ward", "da": "Afsnit"},
+    "bp_hours_since_last": {
+        "en": "Time since last blood pressure measurement",
+        "da": "Tid siden seneste blodtryksmåling",
+        "unit": _HOURS,
+    },
+    **{
+        f"bp_{window}_count": {
+            "en": f"Blood pressure, number of measurements in the last {window[:-1]} h",
+            "da": f"Blodtryk, antal målinger de seneste {window[:-1]} t",
+        }
+        for window in WINDOWS
+    },
+}
+VARIABLE_GROUPS = {
+    "bp_hours_since_last": ["sbp_hours_since_last", "dbp_hours_since_last"],
+    **{f"bp_{w}_count": [f"sbp_{w}_count", f"dbp_{w}_count"] for w in WINDOWS},
+}
+
+
+def feature_labels(columns: list[str]) -> dict[str, dict[str, object]]:
+    """Clinical labels (English, Danish, unit) of the vital-sign window features."""
+    return window_feature_labels(columns)
 
 
 def _prediction_times(stays: pd.DataFrame) -> pd.DataFrame:

@@ -105,6 +105,40 @@ METADATA_DA = {
 }
 
 
+_YEARS = {"en": "years", "da": "år"}
+# Clinical names (English, Danish) and units of the features in the model card and report.
+FEATURE_LABELS = {
+    "age": {"en": "Age at admission", "da": "Alder ved indlæggelse", "unit": _YEARS},
+    "gender": {"en": "Female sex (1 female, 0 male)", "da": "Kvindeligt køn (1 kvinde, 0 mand)"},
+    "bmi": {"en": "Body mass index", "da": "Body mass index (BMI)", "unit": "kg/m²"},
+    "hr": {"en": "Heart rate at admission", "da": "Puls ved indlæggelse", "unit": "/min"},
+    "sysbp": {
+        "en": "Systolic blood pressure at admission",
+        "da": "Systolisk blodtryk ved indlæggelse",
+        "unit": "mmHg",
+    },
+    "diasbp": {
+        "en": "Diastolic blood pressure at admission",
+        "da": "Diastolisk blodtryk ved indlæggelse",
+        "unit": "mmHg",
+    },
+    "cvd": {"en": "History of cardiovascular disease", "da": "Tidligere hjerte-kar-sygdom"},
+    "afb": {"en": "Atrial fibrillation", "da": "Atrieflimren"},
+    "sho": {"en": "Cardiogenic shock", "da": "Kardiogent shock"},
+    "chf": {"en": "Congestive heart failure", "da": "Hjertesvigt"},
+    "av3": {"en": "Complete heart block (AV block III)", "da": "Totalt AV-blok (AV-blok III)"},
+    "miord": {
+        "en": "Recurrent myocardial infarction (1 recurrent, 0 first)",
+        "da": "Gentaget blodprop i hjertet (1 gentaget, 0 første)",
+    },
+    "mitype": {
+        "en": "Q-wave infarction (1 Q-wave, 0 non-Q-wave)",
+        "da": "Q-takket infarkt (1 Q-takket, 0 ikke Q-takket)",
+    },
+}
+
+
+
 def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     """Exclude patients alive at last follow-up before day 365 (outcome unknown)."""
     censored_early = (raw["fstat"] == 0) & (raw["lenfol"] < HORIZON_DAYS)

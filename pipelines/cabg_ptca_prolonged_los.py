@@ -95,6 +95,19 @@ METADATA_DA = {
 }
 
 
+# Clinical names (English, Danish) and units of the features in the model card and report.
+FEATURE_LABELS = {
+    "procedure": {"en": "Procedure CABG (1 CABG, 0 PTCA)", "da": "Indgreb CABG (1 CABG, 0 PTCA)"},
+    "sex": {"en": "Male sex (1 male, 0 female)", "da": "Mandligt køn (1 mand, 0 kvinde)"},
+    "admit": {
+        "en": "Urgent or emergency admission (1 urgent/emergency, 0 elective)",
+        "da": "Akut indlæggelse (1 akut, 0 planlagt)",
+    },
+    "age75": {"en": "Age over 75 years", "da": "Alder over 75 år"},
+}
+
+
+
 def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     """Exclude stays without a recorded length of stay (none in the data)."""
     return [("length of stay missing", raw["los"].isna())]

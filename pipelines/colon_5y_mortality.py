@@ -107,6 +107,43 @@ METADATA_DA = {
 }
 
 
+_YEARS = {"en": "years", "da": "år"}
+# Clinical names (English, Danish) and units of the features in the model card and report.
+FEATURE_LABELS = {
+    "rx": {
+        "en": "Treatment arm (observation, levamisole, levamisole + 5-FU)",
+        "da": "Behandlingsarm (observation, levamisol, levamisol + 5-FU)",
+    },
+    "sex": {"en": "Male sex (1 male, 0 female)", "da": "Mandligt køn (1 mand, 0 kvinde)"},
+    "age": {"en": "Age", "da": "Alder", "unit": _YEARS},
+    "obstruct": {"en": "Colon obstructed by the tumour", "da": "Tarmen blokeret af tumoren"},
+    "perfor": {"en": "Perforation of the colon", "da": "Perforation af tarmen"},
+    "adhere": {"en": "Adherence to nearby organs", "da": "Adhærence til nabo-organer"},
+    "nodes": {
+        "en": "Lymph nodes with cancer",
+        "da": "Lymfeknuder med kræft",
+        "unit": {"en": "number", "da": "antal"},
+    },
+    "differ": {
+        "en": "Tumour differentiation (1 well, 2 moderate, 3 poor)",
+        "da": "Tumorens differentiering (1 høj, 2 middel, 3 lav)",
+    },
+    "extent": {
+        "en": "Local spread (1 submucosa, 2 muscle, 3 serosa, 4 contiguous structures)",
+        "da": "Lokal udbredning (1 submucosa, 2 muskel, 3 serosa, 4 tilstødende strukturer)",
+    },
+    "surg": {
+        "en": "Long time from surgery to registration",
+        "da": "Lang tid fra operation til registrering",
+    },
+    "node4": {
+        "en": "More than 4 lymph nodes with cancer",
+        "da": "Mere end 4 lymfeknuder med kræft",
+    },
+}
+
+
+
 def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     """Keep one record per patient (the death record) and drop early censoring."""
     censored_early = (raw["status"] == 0) & (raw["time"] < HORIZON_DAYS)

@@ -98,6 +98,50 @@ METADATA_DA = {
 }
 
 
+_YEARS = {"en": "years", "da": "år"}
+# Clinical names (English, Danish) and units of the features in the model card and report.
+FEATURE_LABELS = {
+    "age": {"en": "Age", "da": "Alder", "unit": _YEARS},
+    "sex": {"en": "Sex", "da": "Køn"},
+    "race": {"en": "Race", "da": "Etnicitet"},
+    "service": {
+        "en": "Service at admission (medical, surgical)",
+        "da": "Speciale (medicinsk, kirurgisk)",
+    },
+    "cancer": {
+        "en": "Cancer part of the present problem",
+        "da": "Kræft del af det aktuelle problem",
+    },
+    "renal": {"en": "History of chronic kidney failure", "da": "Kendt kronisk nyresvigt"},
+    "infect": {
+        "en": "Probable infection at admission",
+        "da": "Sandsynlig infektion ved indlæggelse",
+    },
+    "cpr": {"en": "CPR before admission", "da": "Genoplivning før indlæggelse"},
+    "systolic": {"en": "Systolic blood pressure", "da": "Systolisk blodtryk", "unit": "mmHg"},
+    "hrtrate": {"en": "Heart rate", "da": "Puls", "unit": "/min"},
+    "previcu": {
+        "en": "ICU admission in the previous 6 months",
+        "da": "Intensivindlæggelse inden for 6 måneder",
+    },
+    "admit": {
+        "en": "Type of admission (elective, emergency)",
+        "da": "Indlæggelsestype (planlagt, akut)",
+    },
+    "fracture": {"en": "Fracture", "da": "Fraktur"},
+    "po2": {"en": "PO2 in the first blood gas", "da": "PO2 i første blodgas"},
+    "ph": {"en": "pH in the first blood gas", "da": "pH i første blodgas"},
+    "pco": {"en": "PCO2 in the first blood gas", "da": "PCO2 i første blodgas"},
+    "bic": {"en": "Bicarbonate in the first blood gas", "da": "Bikarbonat i første blodgas"},
+    "creatin": {"en": "Creatinine", "da": "Kreatinin"},
+    "coma": {
+        "en": "Level of consciousness (none, stupor, coma)",
+        "da": "Bevidsthedsniveau (ingen, stupor, koma)",
+    },
+}
+
+
+
 def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     """Exclude admissions without a recorded vital status at discharge (none in the data)."""
     return [("vital status at discharge missing", raw[OUTCOME_COLUMN].isna())]

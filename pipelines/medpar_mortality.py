@@ -95,6 +95,19 @@ METADATA_DA = {
 }
 
 
+# Clinical names (English, Danish) and units of the features in the model card and report.
+FEATURE_LABELS = {
+    "hmo": {"en": "Member of a Medicare HMO", "da": "Medlem af en Medicare-HMO"},
+    "white": {"en": "White race", "da": "Hvid etnicitet"},
+    "age80": {"en": "Age 80 years or over", "da": "Alder 80 år eller derover"},
+    "type": {
+        "en": "Type of admission (elective, urgent, emergency)",
+        "da": "Indlæggelsestype (planlagt, subakut, akut)",
+    },
+}
+
+
+
 def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     """Exclude stays without a recorded vital status (none in the data)."""
     return [("vital status missing", raw[OUTCOME_COLUMN].isna())]

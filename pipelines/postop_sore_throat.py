@@ -110,6 +110,30 @@ METADATA_DA = {
 }
 
 
+_YEARS = {"en": "years", "da": "år"}
+# Clinical names (English, Danish) and units of the features in the model card and report.
+FEATURE_LABELS = {
+    "preOp_gender": {
+        "en": "Female sex (1 female, 0 male)",
+        "da": "Kvindeligt køn (1 kvinde, 0 mand)",
+    },
+    "preOp_asa": {"en": "ASA physical status", "da": "ASA-klassifikation", "unit": "1-3"},
+    "preOp_calcBMI": {"en": "Body mass index", "da": "Body mass index (BMI)", "unit": "kg/m²"},
+    "preOp_age": {"en": "Age", "da": "Alder", "unit": _YEARS},
+    "preOp_mallampati": {"en": "Mallampati score", "da": "Mallampati-score", "unit": "1-4"},
+    "preOp_smoking": {
+        "en": "Smoking (current, past, never)",
+        "da": "Rygning (nuværende, tidligere, aldrig)",
+    },
+    "preOp_pain": {"en": "Preoperative pain", "da": "Præoperative smerter"},
+    "treat": {
+        "en": "Licorice gargle (1 licorice, 0 sugar water)",
+        "da": "Gurgling med lakrids (1 lakrids, 0 sukkervand)",
+    },
+}
+
+
+
 def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     """Exclude patients without the 30-minute PACU throat-pain score."""
     return [("throat pain at 30 min in PACU not recorded", raw[OUTCOME_COLUMN].isna())]

@@ -80,6 +80,13 @@ def _shap(
     return evaluation.mean_shap_values(per_model)
 
 
+def _variable_groups(config: ExperimentConfig, columns: Any) -> dict[str, str]:
+    """``{column: clinical variable}`` of the features the pipeline groups (VARIABLE_GROUPS)."""
+    from clinai.runs._plugins import load_pipeline, pipeline_variable_groups
+
+    return pipeline_variable_groups(load_pipeline(config.pipeline), [str(c) for c in columns])
+
+
 def _explanation(
     config: ExperimentConfig,
     model: Any,
@@ -107,6 +114,8 @@ def _explanation(
     max_rows = min(spec.shap_max_rows, 200) if kernel else spec.shap_max_rows
     with progress_bar("SHAP", max(1, len(inputs.members)), enabled=show_progress) as advance:
         values = _shap(inputs, n_background, max_rows, config.seed, advance)
+    # features the pipeline shows as one clinical variable: SHAP summed as for one-hot columns
+    groups = _variable_groups(config, X.columns)
     # example profiles are built from summaries and checked against every row: never a patient
     profiles = evaluation.synthetic_profiles(
         X, y_prob, min_cell=spec.min_cell, reference=pd.concat([X, X_train], ignore_index=True)
@@ -121,13 +130,19 @@ def _explanation(
             profiles,
             predicted_risk=model.predict_proba(profiles.X)[:, 1],
             shap=profile_values,
-            feature_to_variable=profile_inputs.feature_to_variable,
+            feature_to_variable={
+                column: groups.get(variable, variable)
+                for column, variable in profile_inputs.feature_to_variable.items()
+            },
         )
     rows = values.rows
     with progress_bar("SHAP rank stability", spec.n_boot, enabled=show_progress) as advance:
         explanation = evaluation.explain_global(
             values,
-            feature_to_variable=inputs.feature_to_variable,
+            feature_to_variable={
+                column: groups.get(variable, variable)
+                for column, variable in inputs.feature_to_variable.items()
+            },
             X=X.iloc[rows],
             sensitive_features=sensitive.iloc[rows] if len(sensitive.columns) else None,
             y_true=np.asarray(y)[rows],
