@@ -14,7 +14,9 @@ from clinai.data import (
     check_columns,
     check_finite_features,
     check_no_patient_overlap,
+    check_numeric_text,
 )
+from clinai.data._checks import missing_mask
 from clinai.exceptions import DataError
 
 
@@ -143,3 +145,68 @@ def test_messages_are_one_line() -> None:
         value = getattr(_checks, name)
         if name.isupper() and isinstance(value, str):
             assert "\n" not in value, name
+
+
+# check_numeric_text ----------------------------------------------------------------------
+
+
+def _ages(n: int = 300) -> pd.Series:
+    return pd.Series([str(18 + i % 70) for i in range(n)], dtype=object)
+
+
+def test_text_in_a_numeric_column_names_the_column_rows_and_count() -> None:
+    X = pd.DataFrame({"age": _ages(), "sex": ["F", "M"] * 150})
+    X.loc[41, "age"] = "abc"
+    expected = _checks.NUMERIC_TEXT.format(
+        findings="column 'age': 1 row holds text in a numeric column (data row 42)"
+    )
+    with _raises(expected) as info:
+        check_numeric_text(X)
+    assert "abc" not in str(info.value)  # counts and rows, never the value
+    assert "declare the column categorical in the pipeline" in str(info.value)
+
+
+def test_many_text_rows_are_counted_and_the_first_listed() -> None:
+    X = pd.DataFrame({"lactate": _ages(), "crp": _ages()})
+    X.loc[[3, 9, 10, 20, 30, 40, 50], "lactate"] = "<0.5"
+    X.loc[7, "crp"] = "high"
+    with pytest.raises(DataError) as info:
+        check_numeric_text(X)
+    assert str(info.value).startswith(
+        "column 'lactate': 7 rows hold text in a numeric column "
+        "(data rows 4, 10, 11, 21, 31 and 2 more); "
+        "column 'crp': 1 row holds text in a numeric column (data row 8): fix the value(s)"
+    )
+
+
+def test_rows_of_the_cohort_when_the_index_is_not_the_sources() -> None:
+    X = pd.DataFrame({"age": _ages(20).to_numpy()}, index=[f"s{i}" for i in range(20)])
+    X.iloc[4, 0] = "old"
+    with pytest.raises(DataError, match=re.escape("(cohort row 5)")):
+        check_numeric_text(X)
+
+
+def test_categorical_columns_with_a_few_numeric_codes_pass() -> None:
+    wards = ["medical", "surgical", "icu", "12", "medical", "14", "surgical", "icu", "3", "7"]
+    X = pd.DataFrame({"ward": wards * 30, "all_codes": ["1", "2", "3"] * 100})
+    check_numeric_text(X)  # 60 % numbers: a categorical column; all numbers: no text at all
+
+
+def test_a_column_declared_categorical_or_of_dtype_category_passes() -> None:
+    X = pd.DataFrame({"ward": _ages(), "asa": _ages()})
+    X.loc[0, ["ward", "asa"]] = "ICU"
+    X["asa"] = X["asa"].astype("category")
+    check_numeric_text(X, categorical=["ward"])
+    with pytest.raises(DataError, match="column 'ward'"):
+        check_numeric_text(X)
+
+
+def test_blanks_and_nan_text_are_missing_not_text() -> None:
+    X = pd.DataFrame({"age": _ages()})
+    X.loc[[1, 2, 3], "age"] = [" ", "nan", None]
+    check_numeric_text(X)
+    X["age"] = X["age"].astype("string")
+    X.loc[5, "age"] = "n.a."
+    with pytest.raises(DataError, match=re.escape("1 row holds text in a numeric column")):
+        check_numeric_text(X)
+    assert missing_mask(X["age"]).sum() == 3

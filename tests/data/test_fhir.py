@@ -16,7 +16,14 @@ import pandas as pd
 import pytest
 
 from clinai.data import read_fhir_ndjson
-from clinai.data._fhir import FHIR_FILE_MSG, FHIR_LINE_MSG, REASONS
+from clinai.data._fhir import (
+    FHIR_FILE_MSG,
+    FHIR_LINE_MSG,
+    FHIR_MAX_LINES,
+    REASONS,
+    collect_fhir_reports,
+    fhir_quality_checks,
+)
 from clinai.exceptions import DataError
 
 LOINC = "http://loinc.org"
@@ -258,8 +265,64 @@ def test_report_to_dict_is_json_and_holds_no_patient_values(export) -> None:
     for secret in ("pat-a", "pat-b", "enc-1", "1950-04-02", "104", "Sepsis"):
         assert secret not in text
     first = payload["problems"][0]
-    assert set(first) == {"file", "reason", "description", "count", "first_line"}
+    assert set(first) == {
+        "file",
+        "reason",
+        "description",
+        "count",
+        "first_line",
+        "lines",
+        "lines_not_listed",
+    }
     assert first["description"] == REASONS[first["reason"]]
+
+
+def _damaged_export(tmp_path: Path, bad: set[int], n_lines: int) -> Path:
+    """One Patient file of ``n_lines`` lines; the line numbers in ``bad`` are not JSON."""
+    path = tmp_path / "Patient.ndjson"
+    lines = [
+        "{oops" if number in bad else json.dumps({"resourceType": "Patient", "id": f"p{number}"})
+        for number in range(1, n_lines + 1)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_every_damaged_line_is_listed_not_only_the_first(tmp_path, caplog) -> None:
+    path = _damaged_export(tmp_path, {2557, 2790}, 3000)
+    with caplog.at_level("WARNING", logger="clinai.data._fhir"):
+        (problem,) = read_fhir_ndjson(path).report.problems
+    assert (problem.count, problem.first_line, problem.lines) == (2, 2557, (2557, 2790))
+    assert problem.describe() == "2 lines (not valid JSON): lines 2557, 2790"
+    assert problem.to_dict()["lines"] == [2557, 2790]
+    assert problem.to_dict()["lines_not_listed"] == 0
+    assert "lines 2557, 2790" in caplog.text
+
+
+def test_listed_lines_are_capped_with_the_count_of_the_rest(tmp_path) -> None:
+    bad = set(range(10, 10 + 3 * 73, 3))  # 73 damaged lines
+    path = _damaged_export(tmp_path, bad, 400)
+    (problem,) = read_fhir_ndjson(path).report.problems
+    assert problem.count == 73
+    assert problem.lines == tuple(sorted(bad))[:FHIR_MAX_LINES]
+    assert problem.lines_not_listed == 73 - FHIR_MAX_LINES
+    text = problem.describe()
+    assert text.startswith("73 lines (not valid JSON): lines 10, 13, 16, ")
+    assert text.endswith(f", {sorted(bad)[FHIR_MAX_LINES - 1]} and 23 more")
+
+
+def test_collected_reports_become_data_checks(export) -> None:
+    with collect_fhir_reports() as reports:
+        read_fhir_ndjson(export)
+    read_fhir_ndjson(export)  # outside the block: not collected
+    assert len(reports) == 1
+    checks = {(c.column, c.message.split(":")[0]): c for c in fhir_quality_checks(reports)}
+    damaged = checks[("Observation.ndjson", "1 line (not valid JSON)")]
+    assert (damaged.name, damaged.status, damaged.count) == ("fhir_lines", "warn", 1)
+    assert damaged.message.startswith("1 line (not valid JSON): line 10; fix or remove")
+    expected = checks[("Other.ndjson", "1 line (a resource type clinai does not read)")]
+    assert expected.status == "pass"
+    assert len(checks) == len(reports[0].problems)
 
 
 def test_gzip_files_read_the_same(export, tmp_path) -> None:

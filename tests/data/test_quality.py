@@ -22,6 +22,9 @@ from clinai.data import (
     quality_report,
 )
 from clinai.data._quality import (
+    MANY_MISSING_MSG,
+    MISSING_TEXT_NOTE,
+    MISSING_WARN_SHARE,
     OVERLAP_MSG,
     PREVALENCE_MSG,
     RANGE_MSG,
@@ -200,3 +203,59 @@ def test_cohort_quality_holds_no_patient_values() -> None:
     strict = {"numeric": ["age"], "categorical": ["sex"], "patients": patients, "strict": True}
     with pytest.raises(DataError, match=re.escape("for column 'patient_id'")):
         check_cohort_quality(X, y, splits={"train": train, "test": test}, **strict)
+
+
+def _with_missing(n: int, n_missing: int, *, value: object = np.nan) -> pd.Series:
+    return pd.Series([value] * n_missing + [1.0] * (n - n_missing), dtype=object)
+
+
+def test_columns_46_percent_empty_warn_and_are_counted() -> None:
+    """The user's dataset: two columns 46 % empty were reported as passing."""
+    n = 30_330
+    X = pd.DataFrame(
+        {
+            "bmi": _with_missing(n, 13_952).astype(float),
+            "smoker": _with_missing(n, 13_952).map({1.0: "yes"}),
+            "age": _with_missing(n, 0).astype(float),
+        }
+    )
+    report = check_cohort_quality(
+        X, np.tile([0, 1], n // 2), numeric=["bmi", "age"], categorical=["smoker"]
+    )
+    warned = {c.column: c for c in report.many_missing}
+    assert set(warned) == {"bmi", "smoker"}
+    assert warned["bmi"].count == 13_952
+    assert warned["bmi"].message == MANY_MISSING_MSG.format(
+        share=13_952 / n, count=13_952, n=n, text=""
+    )
+    assert warned["bmi"].message.startswith("46% of values are missing (13,952 of 30,330)")
+    assert report.status == "warn"
+    assert report.n_missing_cells == 2 * 13_952
+    assert report.to_dict()["n_missing_cells"] == 2 * 13_952
+
+
+@pytest.mark.parametrize(("n_missing", "status"), [(19, "pass"), (20, "warn"), (0, "pass")])
+def test_missing_warns_from_a_fifth_of_the_column(n_missing: int, status: str) -> None:
+    assert MISSING_WARN_SHARE == 0.2
+    X = pd.DataFrame({"a": _with_missing(100, n_missing).astype(float)})
+    (check,) = [c for c in check_features(X, numeric=["a"]) if c.name == "missing"]
+    assert (check.status, check.count) == (status, n_missing)
+
+
+def test_blank_and_nan_text_count_as_missing() -> None:
+    """``astype(str)`` turns a missing value into "nan": it is still missing."""
+    values = ["nan"] * 30 + [" "] * 10 + [None] * 5 + ["yes", "no"] * 25 + ["None"] * 5
+    X = pd.DataFrame({"smoker": values})
+    (check,) = [
+        c for c in check_features(X, numeric=[], categorical=["smoker"]) if c.name == "missing"
+    ]
+    assert (check.status, check.count) == ("warn", 45)
+    assert MISSING_TEXT_NOTE.format(count=40) in check.message  # "None" is a category
+
+
+def test_source_checks_come_first() -> None:
+    X = pd.DataFrame({"a": [1.0, 2.0]})
+    source = QualityCheck("fhir_lines", "warn", 2, "Patient.ndjson", "2 lines (not valid JSON)")
+    report = check_cohort_quality(X, [0, 1], numeric=["a"], source_checks=[source])
+    assert report.checks[0] == source
+    assert report.status == "warn"

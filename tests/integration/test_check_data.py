@@ -10,7 +10,7 @@ import yaml
 
 from clinai.cli import main
 
-from .conftest import CANARY_ID, synthetic_frame
+from .conftest import CANARY_ID, FIXTURES, synthetic_frame
 
 pytestmark = pytest.mark.integration
 
@@ -94,3 +94,148 @@ def test_prepare_writes_data_quality_json(
     assert payload["status"] == "pass"
     assert payload["n_rows"] == json.loads((run_dir / "data_manifest.json").read_text())["n"]
     assert CANARY_ID not in (run_dir / "data_quality.json").read_text()
+
+
+def test_columns_46_percent_empty_warn_listed_and_counted(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reported as 0 missing and 'pass' before: the summary row said 0, the level was 50 %."""
+    frame = synthetic_frame()
+    empty = frame.index % 50 < 23  # 46 % of the rows
+    frame.loc[empty, "lactate"] = None
+    frame["sex"] = frame["sex"].where(~empty)
+    frame.to_csv(workspace / "patients.csv", index=False)
+    assert main(["check-data", "tiny.yaml", "--out", "q.json"]) == 0
+    out = capsys.readouterr().out
+    payload = json.loads((workspace / "q.json").read_text())
+    n_empty = int(empty.sum())
+    assert n_empty == 138
+    assert payload["status"] == "warn"
+    assert payload["n_missing_cells"] == 2 * n_empty
+    checks = _checks(payload)
+    for column in ("sex", "lactate"):
+        assert checks[("missing", column)]["status"] == "warn"
+        assert checks[("missing", column)]["count"] == n_empty
+        assert checks[("missing", column)]["message"].startswith(
+            "46% of values are missing (138 of 300"
+        )
+    assert "Data checks of tiny: 300 rows, 276 missing feature values, warn" in out
+    assert "columns with 20% or more missing: lactate (46%), sex (46%)" in out
+
+
+def test_passed_rows_of_the_table_keep_their_counts() -> None:
+    from clinai.data import QualityCheck, quality_report
+    from clinai.runs._check_data import PASSED_TOTAL_MSG, quality_table
+
+    checks = [QualityCheck("missing", "pass", n, c, "") for n, c in ((5, "a"), (7, "b"))]
+    table = quality_table(quality_report(checks, n_rows=100), title="t")
+    cells = [list(column.cells) for column in table.columns]
+    assert [row for row in zip(*cells, strict=True)] == [
+        ("missing", "2 columns", "[green]pass[/green]", "12", PASSED_TOTAL_MSG)
+    ]
+
+
+def test_text_in_a_numeric_column_stops_check_data(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, 'abc' in one row turned lactate into a categorical feature, silently."""
+    frame = synthetic_frame()
+    frame["lactate"] = frame["lactate"].astype(object)
+    frame.loc[57, "lactate"] = "abc"
+    frame.to_csv(workspace / "patients.csv", index=False)
+    assert main(["check-data", "tiny.yaml"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "error: column 'lactate': 1 row holds text in a numeric column (data row 58): fix the "
+        "value(s) in the data, or declare the column categorical in the pipeline "
+        "(CATEGORICAL = [...] in the pipeline module, or .astype('category') in features())"
+    ]
+
+
+def test_a_column_the_pipeline_declares_categorical_may_hold_text(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = synthetic_frame()
+    frame["lactate"] = frame["lactate"].round(0).astype(int).astype(object)
+    frame.loc[57, "lactate"] = "unmeasurable"
+    frame.to_csv(workspace / "patients.csv", index=False)
+    source = (FIXTURES / "tiny_pipeline.py").read_text(encoding="utf-8")
+    (workspace / "declared.py").write_text(source + '\nCATEGORICAL = ["lactate"]\n')
+    assert main(["check-data", "tiny.yaml", "--set", "pipeline=declared.py"]) == 0
+    (workspace / "declared.py").write_text(source + '\nCATEGORICAL = ["lactat"]\n')
+    assert main(["check-data", "tiny.yaml", "--set", "pipeline=declared.py"]) == 2
+    assert "CATEGORICAL of pipeline 'declared.py' names 'lactat'" in capsys.readouterr().err
+
+
+FHIR_PIPELINE = '''
+"""A tiny use case whose load() reads a FHIR export (synthetic, for the tests)."""
+import pandas as pd
+from clinai.data import read_fhir_ndjson
+
+METADATA = {"title": "FHIR test", "setting": "acute", "dataset": "synthetic FHIR",
+            "outcome": "death", "prediction_time": "admission", "intended_use": "tests"}
+
+
+def load(path):
+    patients = read_fhir_ndjson(path).patients
+    return pd.DataFrame({"patient": patients["patient_id"], "sex": patients["gender"],
+                         "event": patients["deceased"].fillna(False).astype(int)})
+
+
+def exclusions(raw):
+    return []
+
+
+def outcome(cohort):
+    return cohort["event"]
+
+
+def features(cohort):
+    return cohort[["sex"]]
+
+
+def sensitive_attributes(cohort):
+    return cohort[["sex"]].astype(str)
+'''
+
+
+def test_check_data_lists_every_damaged_fhir_line(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, only the first damaged line per reason was named (in a log line)."""
+    bad = list(range(100, 100 + 2 * 60, 2))  # 60 damaged lines
+    lines = []
+    for number in range(1, 400):
+        resource = {
+            "resourceType": "Patient",
+            "id": f"{CANARY_ID}-{number}",
+            "gender": "female" if number % 2 else "male",
+            "deceasedBoolean": number % 5 == 0,
+        }
+        lines.append("{oops" if number in bad else json.dumps(resource))
+    (workspace / "Patient.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (workspace / "fhir_case.py").write_text(FHIR_PIPELINE, encoding="utf-8")
+    overrides = [
+        "--set",
+        "pipeline=fhir_case.py",
+        "--set",
+        "data.source.type=pipeline",
+        "--set",
+        "data.source.path=null",
+        "--set",
+        "data.source.options.path=Patient.ndjson",
+    ]
+    code = main(["check-data", "tiny.yaml", *overrides, "--out", "q.json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    payload = json.loads((workspace / "q.json").read_text())
+    check = _checks(payload)[("fhir_lines", "Patient.ndjson")]
+    listed = ", ".join(map(str, bad[:50]))
+    assert check["status"] == "warn"
+    assert check["count"] == 60
+    assert check["message"] == (
+        f"60 lines (not valid JSON): lines {listed} and 10 more; fix or remove the line(s) "
+        "in the export and read it again"
+    )
+    assert "fhir_lines" in captured.out and "Patient.ndjson" in captured.out
+    assert CANARY_ID not in (workspace / "q.json").read_text() + captured.out

@@ -20,20 +20,29 @@ from clinai.data._checks import (
     check_columns,
     check_finite_features,
     check_no_patient_overlap,
+    check_numeric_text,
 )
 from clinai.data._cohort import apply_exclusions
 from clinai.data._features import infer_feature_types
-from clinai.data._fhir import FhirIngestReport, FhirProblem, FhirTables, read_fhir_ndjson
+from clinai.data._fhir import (
+    FhirIngestReport,
+    FhirProblem,
+    FhirTables,
+    collect_fhir_reports,
+    fhir_quality_checks,
+    read_fhir_ndjson,
+)
 from clinai.data._io import read_table
+from clinai.data._labels import VITAL_SIGN_LABELS, window_feature_labels
 from clinai.data._news2 import ACVPU_CODES, NEWS2_COMPONENTS, news2, news2_component
 from clinai.data._population import summarise_population
 from clinai.data._privacy import PSEUDONYM_KEY_ENV, get_pseudonym_key, pseudonymise
 from clinai.data._quality import (
+    MISSING_WARN_SHARE,
     ColumnSpec,
     DataQualityReport,
     QualityCheck,
     check_cohort_quality,
-from clinai.data._labels import VITAL_SIGN_LABELS, window_feature_labels
     check_duplicate_ids,
     check_outcome,
     check_schema,
@@ -75,11 +84,13 @@ __all__ = [
     "ACVPU_CODES",
     "CANONICAL_PARAMETERS",
     "CANONICAL_UNITS",
+    "MISSING_WARN_SHARE",
     "NEWS2_COMPONENTS",
     "PARAMETER_ALIASES",
     "PLAUSIBLE_RANGES",
     "PSEUDONYM_KEY_ENV",
     "SYNTHETIC_PARAMETERS",
+    "VITAL_SIGN_LABELS",
     "WINDOW_STATISTICS",
     "ColumnSpec",
     "DataQualityReport",
@@ -90,7 +101,6 @@ __all__ = [
     "QualityCheck",
     "SyntheticWardStays",
     "VitalsCleaningReport",
-    "VITAL_SIGN_LABELS",
     "WindowFeaturesSummary",
     "age_band",
     "apply_exclusions",
@@ -102,11 +112,14 @@ __all__ = [
     "check_duplicate_ids",
     "check_finite_features",
     "check_no_patient_overlap",
+    "check_numeric_text",
     "check_outcome",
     "check_schema",
     "check_split_overlap",
     "check_time_order",
     "clean_vitals",
+    "collect_fhir_reports",
+    "fhir_quality_checks",
     "generate_ward_stays",
     "get_dataset_info",
     "get_dataset_names",
@@ -127,8 +140,8 @@ __all__ = [
     "split_train_test",
     "summarise_population",
     "time_range",
+    "window_feature_labels",
     "window_feature_names",
     "window_features",
     "write_window_features",
 ]
-    "window_feature_labels",

@@ -1,7 +1,8 @@
 """Data checks that stop a run with one line naming the column and what to do.
 
 No message contains a patient-level value or identifier: only column names,
-counts and (for a non-binary outcome) a few of the distinct outcome codes.
+counts, row numbers and (for a non-binary outcome) a few of the distinct outcome
+codes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ __all__ = [
     "check_columns",
     "check_finite_features",
     "check_no_patient_overlap",
+    "check_numeric_text",
+    "missing_mask",
 ]
 
 logger = logging.getLogger(__name__)
@@ -60,7 +63,25 @@ ALL_MISSING = (
     "features() or fix the data"
 )
 
+NUMERIC_TEXT_COLUMN = "column '{column}': {count} {verb} text in a numeric column ({rows})"
+NUMERIC_TEXT = (
+    "{findings}: fix the value(s) in the data, or declare the column categorical in the "
+    "pipeline (CATEGORICAL = [...] in the pipeline module, or .astype('category') in "
+    "features())"
+)
+NUMERIC_TEXT_ROWS = "{noun} {rows}"
+
+#: Text that stands for a missing value (compared after stripping spaces): a blank, and
+#: what ``astype(str)`` makes of a missing value (``nan``, ``<NA>``, ``NaT``). Words such as
+#: ``None`` or ``NA`` are not in it: a pipeline may use them as a category on purpose
+#: (icu_mortality's coma level ``None``), and a CSV reader has already made them missing.
+MISSING_TEXT = frozenset({"", "nan", "NaN", "-nan", "<NA>", "NaT"})
+#: A text column whose non-missing values are numbers in at least this share of rows
+#: (and in not all of them) is a numeric column holding text.
+NUMERIC_SHARE = 0.9
+
 _MAX_LISTED = 20
+_MAX_ROWS_LISTED = 5
 
 
 def _quoted(names: Iterable[Any], *, limit: int = _MAX_LISTED) -> str:
@@ -272,3 +293,119 @@ def check_all_missing(X: pd.DataFrame) -> None:
     bad = [name for name in X.columns if bool(X[name].isna().all())]
     if bad:
         raise DataError(ALL_MISSING.format(columns=_quoted(bad)))
+
+
+def missing_mask(series: pd.Series) -> pd.Series:
+    """Return True where a value is missing, including text that stands for a missing value.
+
+    A value is missing when pandas says so (``NaN``, ``None``, ``NaT``, ``<NA>``)
+    or, in a text (object or string) column, when it is a string that is blank or,
+    after stripping spaces, one of :data:`MISSING_TEXT` (``"nan"``, ``"<NA>"``,
+    ``"NaT"``). Such text comes from ``astype(str)`` on a column with missing
+    values, or from a source that writes a blank as a space.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        One column.
+
+    Returns
+    -------
+    pandas.Series of bool
+        Aligned with ``series``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> missing_mask(pd.Series(["a", None, " ", "nan", "None"])).tolist()
+    [False, True, True, True, False]
+    """
+    mask = series.isna()
+    dtype = series.dtype
+    if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+        text = series.map(lambda v: isinstance(v, str) and v.strip() in MISSING_TEXT)
+        mask = mask | text.astype(bool)
+    return mask.astype(bool)
+
+
+def _row_numbers(index: pd.Index, mask: np.ndarray) -> tuple[str, list[int]]:
+    """Return the rows to name: source rows when the index is the source's, else cohort rows.
+
+    An integer index without repeats is taken as the source's row labels (a
+    pipeline that keeps the index of the data it was given, as the cohort does):
+    label 0 is data row 1, the first row after a CSV's header. Any other index
+    gives 1-based positions in the cohort.
+    """
+    if pd.api.types.is_integer_dtype(index.dtype) and index.is_unique and (index >= 0).all():
+        return "data row", [int(v) + 1 for v in index[mask]]
+    return "cohort row", [int(i) + 1 for i in np.flatnonzero(mask)]
+
+
+def check_numeric_text(X: pd.DataFrame, *, categorical: Iterable[str] = ()) -> None:
+    """Stop when a numeric feature holds text, instead of treating it as categorical.
+
+    A text (object or string dtype) feature column counts as a numeric column
+    holding text when, among its non-missing values (see :func:`missing_mask`),
+    at least :data:`NUMERIC_SHARE` (90 %) of the rows parse as numbers
+    (``pandas.to_numeric``) and at least one row does not. A categorical column
+    whose values are mostly words, with a few numeric-looking codes, is never
+    flagged; nor is a column of dtype ``category`` or a name in ``categorical``
+    (the pipeline's ``CATEGORICAL`` declaration). The message gives counts and row
+    numbers, never a value.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        The features.
+    categorical : iterable of str
+        Columns declared categorical: not checked.
+
+    Raises
+    ------
+    DataError
+        Naming every such column with the number of rows and the first row
+        numbers (data rows, 1 = first row after the header, when ``X`` keeps
+        the source's integer index; otherwise rows of the cohort).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"ward": ["A", "B", "12"], "age": ["70", "81", "66"]})
+    >>> check_numeric_text(X)
+    >>> check_numeric_text(pd.DataFrame({"age": ["70"] * 9 + ["old"]}))
+    Traceback (most recent call last):
+    ...
+    clinai.exceptions.DataError: column 'age': 1 row holds text in a numeric column (data row 10): ...
+    """  # noqa: E501
+    declared = set(categorical)
+    findings = []
+    for name in X.columns:
+        series = X[name]
+        dtype = series.dtype
+        if name in declared or isinstance(dtype, pd.CategoricalDtype):
+            continue
+        if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
+            continue
+        present = ~missing_mask(series).to_numpy()
+        n_present = int(present.sum())
+        if n_present == 0:
+            continue
+        numbers = pd.to_numeric(series.astype(object), errors="coerce").notna().to_numpy()
+        text = present & ~numbers
+        n_text = int(text.sum())
+        if n_text == 0 or (n_present - n_text) / n_present < NUMERIC_SHARE:
+            continue
+        noun, rows = _row_numbers(X.index, text)
+        shown = ", ".join(str(r) for r in rows[:_MAX_ROWS_LISTED])
+        if len(rows) > _MAX_ROWS_LISTED:
+            shown += f" and {len(rows) - _MAX_ROWS_LISTED} more"
+        findings.append(
+            NUMERIC_TEXT_COLUMN.format(
+                column=name,
+                count=n_text,
+                verb="row holds" if n_text == 1 else "rows hold",
+                rows=NUMERIC_TEXT_ROWS.format(noun=noun if n_text == 1 else f"{noun}s", rows=shown),
+            )
+        )
+    if findings:
+        raise DataError(NUMERIC_TEXT.format(findings="; ".join(findings)))

@@ -4,8 +4,14 @@ A Bulk Data export (FHIR Bulk Data Access IG, ``$export``) is a set of NDJSON fi
 one resource per line, often gzip-compressed. This reader streams them line by line
 and keeps Patient, Encounter, Observation (vital signs by LOINC code), Condition and
 Procedure. Every line that is not used is counted per file and reason in a
-:class:`FhirIngestReport`; nothing is dropped silently. The report holds counts,
-file names, reasons and line numbers only, never a resource's content.
+:class:`FhirIngestReport`, with its line number (the first :data:`FHIR_MAX_LINES`
+per file and reason, then a count); nothing is dropped silently. The report holds
+counts, file names, reasons and line numbers only, never a resource's content.
+
+A pipeline's ``load()`` may read an export with :func:`read_fhir_ndjson`: the
+``runs`` layer gathers the reports of such reads (:func:`collect_fhir_reports`) and
+shows the skipped lines in ``clinai check-data`` and ``data_quality.json``
+(:func:`fhir_quality_checks`).
 """
 
 from __future__ import annotations
@@ -15,21 +21,27 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 import pandas as pd
 
+from clinai.data._quality import QualityCheck
 from clinai.exceptions import DataError
 
 __all__ = [
     "FHIR_LINE_MSG",
+    "FHIR_MAX_LINES",
     "LOINC_SYSTEM",
     "LOINC_VITALS",
     "FhirIngestReport",
     "FhirProblem",
     "FhirTables",
+    "collect_fhir_reports",
+    "fhir_quality_checks",
     "read_fhir_ndjson",
 ]
 
@@ -65,6 +77,12 @@ FHIR_LINE_MSG = (
 )
 FHIR_FILE_MSG = "FHIR file {file} cannot be read: {error}; pass an NDJSON or NDJSON.gz file"
 FHIR_NO_FILES_MSG = "no FHIR NDJSON file given: pass one or more .ndjson or .ndjson.gz paths"
+#: Line numbers kept per file and reason; the rest are counted.
+FHIR_MAX_LINES = 50
+FHIR_PROBLEM_MSG = "{count} {noun} ({description}): {lines}"
+FHIR_MORE_LINES = " and {n:,} more"
+FHIR_CHECK_MSG = "{problem}; fix or remove the line(s) in the export and read it again"
+FHIR_CHECK_EXPECTED_MSG = "{problem} (expected in a complete export; not used)"
 
 #: Reasons a line is not used, with the problem text used in strict mode.
 REASONS: dict[str, str] = {
@@ -140,12 +158,43 @@ class FhirProblem:
         Number of lines.
     first_line : int
         1-based number of the first such line.
+    lines : tuple of int
+        1-based numbers of the first :data:`FHIR_MAX_LINES` such lines, in file
+        order (``count - len(lines)`` more are counted, not listed).
     """
 
     file: str
     reason: str
     count: int
     first_line: int
+    lines: tuple[int, ...] = ()
+
+    @property
+    def lines_not_listed(self) -> int:
+        """Lines counted but not listed in ``lines`` (beyond the cap)."""
+        return max(self.count - len(self.lines), 0)
+
+    def describe(self) -> str:
+        """Return one line: count, reason and every listed line number.
+
+        Examples
+        --------
+        >>> FhirProblem("Observation.ndjson", "not_json", 2, 2557, (2557, 2790)).describe()
+        '2 lines (not valid JSON): lines 2557, 2790'
+        >>> FhirProblem("a.ndjson", "not_json", 60, 1, tuple(range(1, 51))).describe()[-22:]
+        '48, 49, 50 and 10 more'
+        """
+        lines = self.lines or (self.first_line,)
+        shown = ("line " if len(lines) == 1 else "lines ") + ", ".join(map(str, lines))
+        more = self.count - len(lines)
+        if more > 0:
+            shown += FHIR_MORE_LINES.format(n=more)
+        return FHIR_PROBLEM_MSG.format(
+            count=f"{self.count:,}",
+            noun="line" if self.count == 1 else "lines",
+            description=REASONS[self.reason],
+            lines=shown,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the problem as a JSON-ready dict."""
@@ -155,6 +204,8 @@ class FhirProblem:
             "description": REASONS[self.reason],
             "count": self.count,
             "first_line": self.first_line,
+            "lines": list(self.lines),
+            "lines_not_listed": self.lines_not_listed,
         }
 
 
@@ -233,6 +284,74 @@ class FhirTables:
     conditions: pd.DataFrame
     procedures: pd.DataFrame
     report: FhirIngestReport = field(repr=False)
+
+
+#: The reports of the reads inside :func:`collect_fhir_reports` (None outside it).
+_COLLECTED: ContextVar[list[FhirIngestReport] | None] = ContextVar(
+    "clinai_fhir_reports", default=None
+)
+
+
+@contextmanager
+def collect_fhir_reports() -> Iterator[list[FhirIngestReport]]:
+    """Gather the ingest report of every :func:`read_fhir_ndjson` call inside the block.
+
+    The ``runs`` layer wraps a pipeline's ``load()`` in it, so the lines a
+    pipeline's FHIR read skipped reach ``clinai check-data`` without the
+    pipeline passing them on.
+
+    Yields
+    ------
+    list of FhirIngestReport
+        Filled as reads finish, in call order.
+
+    Examples
+    --------
+    >>> with collect_fhir_reports() as reports:
+    ...     pass
+    >>> reports
+    []
+    """
+    reports: list[FhirIngestReport] = []
+    token = _COLLECTED.set(reports)
+    try:
+        yield reports
+    finally:
+        _COLLECTED.reset(token)
+
+
+def fhir_quality_checks(reports: Iterable[FhirIngestReport]) -> list[QualityCheck]:
+    """Turn the skipped lines of FHIR reads into data checks, one per file and reason.
+
+    Parameters
+    ----------
+    reports : iterable of FhirIngestReport
+        The reports (e.g. from :func:`collect_fhir_reports`).
+
+    Returns
+    -------
+    list of QualityCheck
+        ``fhir_lines`` checks; ``column`` is the file name, ``count`` the lines
+        skipped, the message lists their numbers (capped at
+        :data:`FHIR_MAX_LINES`, with the count of the rest). Damaged lines are a
+        warning; resource types clinai does not read and entered-in-error
+        records (expected in a complete export) pass.
+    """
+    checks = []
+    for report in reports:
+        for problem in report.problems:
+            expected = problem.reason in _NOT_ERRORS
+            template = FHIR_CHECK_EXPECTED_MSG if expected else FHIR_CHECK_MSG
+            checks.append(
+                QualityCheck(
+                    name="fhir_lines",
+                    status="pass" if expected else "warn",
+                    count=problem.count,
+                    column=problem.file,
+                    message=template.format(problem=problem.describe()),
+                )
+            )
+    return checks
 
 
 def _loads() -> Callable[[str], Any]:
@@ -509,7 +628,7 @@ def read_fhir_ndjson(
     rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _COLUMNS}
     used: Counter[str] = Counter()
     counts: Counter[tuple[str, str]] = Counter()
-    first: dict[tuple[str, str], int] = {}
+    listed: dict[tuple[str, str], list[int]] = {}
     n_lines = n_blank = 0
     for path in files:
         for number, line in _lines(path):
@@ -541,10 +660,18 @@ def read_fhir_ndjson(
                     ) from None
                 key = (path.name, skip.reason)
                 counts[key] += 1
-                first.setdefault(key, number)
+                numbers = listed.setdefault(key, [])
+                if len(numbers) < FHIR_MAX_LINES:
+                    numbers.append(number)
     frames = {table: _frame(table, table_rows) for table, table_rows in rows.items()}
     problems = tuple(
-        FhirProblem(file=f, reason=r, count=counts[(f, r)], first_line=first[(f, r)])
+        FhirProblem(
+            file=f,
+            reason=r,
+            count=counts[(f, r)],
+            first_line=listed[(f, r)][0],
+            lines=tuple(listed[(f, r)]),
+        )
         for f, r in sorted(counts)
     )
     report = FhirIngestReport(
@@ -556,11 +683,8 @@ def read_fhir_ndjson(
         problems=problems,
     )
     for problem in problems:
-        logger.warning(
-            "%s: %d line(s) skipped (%s), first at line %d",
-            problem.file,
-            problem.count,
-            REASONS[problem.reason],
-            problem.first_line,
-        )
+        logger.warning("%s: %s (skipped)", problem.file, problem.describe())
+    collected = _COLLECTED.get()
+    if collected is not None:
+        collected.append(report)
     return FhirTables(report=report, **frames)

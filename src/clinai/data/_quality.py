@@ -18,10 +18,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from clinai.data._checks import missing_mask
 from clinai.exceptions import DataError
 
 __all__ = [
     "DEFAULT_PREVALENCE_BAND",
+    "MISSING_WARN_SHARE",
     "ColumnSpec",
     "DataQualityReport",
     "QualityCheck",
@@ -43,8 +45,9 @@ _RANK: dict[str, int] = {"pass": 0, "warn": 1, "fail": 2}
 #: Outcome prevalence outside this band (inclusive) is a warning: below it, too few
 #: events to develop or validate a model; above it, the outcome is probably miscoded.
 DEFAULT_PREVALENCE_BAND = (0.005, 0.6)
-#: Share of missing values above which a feature gets a warning.
-MISSING_WARN_SHARE = 0.5
+#: Share of missing values from which (inclusive) a feature gets a warning: a fifth of
+#: a column missing already needs a look at the extraction and at how it is imputed.
+MISSING_WARN_SHARE = 0.2
 
 STRICT_MSG = "data check {name} failed for column '{column}': {message}"
 
@@ -56,7 +59,13 @@ RANGE_MSG = (
 )
 NULL_MSG = "{count} missing value(s) in a column that must be complete: fill or drop those rows"
 FINITE_MSG = "{count} infinite value(s): replace them with missing values or fix the derivation"
-MANY_MISSING_MSG = "{share:.0%} of values are missing: check the extraction of this column"
+MANY_MISSING_MSG = (
+    "{share:.0%} of values are missing ({count:,} of {n:,}{text}): check the extraction of "
+    "this column"
+)
+MISSING_OK_MSG = "{share:.0%} missing ({count:,} of {n:,}{text})"
+#: Part of the missing messages: missing values written as text (see ``missing_mask``).
+MISSING_TEXT_NOTE = "; {count:,} written as text such as a blank or 'nan'"
 DUPLICATE_MSG = (
     "{count} row(s) repeat an identifier: remove the duplicates, or keep each identifier's "
     "rows together (split.method: grouped)"
@@ -166,6 +175,16 @@ class DataQualityReport:
         return max((c.status for c in self.checks), key=statuses.index, default="pass")
 
     @property
+    def n_missing_cells(self) -> int:
+        """Missing feature values, summed over the ``missing`` checks (every feature)."""
+        return sum(int(c.count) for c in self.checks if c.name == "missing")
+
+    @property
+    def many_missing(self) -> tuple[QualityCheck, ...]:
+        """The ``missing`` checks that warn (columns at or above ``MISSING_WARN_SHARE``)."""
+        return tuple(c for c in self.checks if c.name == "missing" and c.status != "pass")
+
+    @property
     def failures(self) -> tuple[QualityCheck, ...]:
         """Checks with status ``fail``."""
         return tuple(c for c in self.checks if c.status == "fail")
@@ -199,6 +218,7 @@ class DataQualityReport:
             "n_rows": int(self.n_rows),
             "n_checks": len(self.checks),
             "counts": counts,
+            "n_missing_cells": self.n_missing_cells,
             "checks": [c.to_dict() for c in self.checks],
         }
 
@@ -331,7 +351,21 @@ def check_features(
     -------
     list of QualityCheck
         ``schema``/``type`` per feature (via :func:`check_schema`), ``finite``
-        per numeric feature and ``missing`` (warning above 50 % missing).
+        per numeric feature and ``missing`` per feature: count = missing values
+        (NaN, None, and in a text column a blank or text such as ``"nan"``, see
+        :func:`~clinai.data._checks.missing_mask`); a warning from
+        ``MISSING_WARN_SHARE`` (20 %) of the rows missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"age": [70.0, None, 80.0, 75.0], "sex": ["F", "nan", " ", "M"]})
+    >>> [(c.status, c.count, c.message) for c in check_features(
+    ...     X, numeric=["age"], categorical=["sex"]) if c.name == "missing"]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('warn', 1, '25% of values are missing (1 of 4): check the extraction of this column'),
+     ('warn', 2, "50% of values are missing (2 of 4; 2 written as text such as a blank or
+      'nan'): check the extraction of this column")]
     """
     specs = {c: ColumnSpec("numeric") for c in numeric}
     specs |= {c: ColumnSpec("any") for c in categorical}
@@ -348,12 +382,15 @@ def check_features(
                 if n_inf
                 else _ok("finite", column)
             )
-        n_missing = int(series.isna().sum())
+        n_na = int(series.isna().sum())
+        n_missing = int(missing_mask(series).sum())
         share = n_missing / len(series) if len(series) else 0.0
+        text = MISSING_TEXT_NOTE.format(count=n_missing - n_na) if n_missing > n_na else ""
+        fields = {"share": share, "count": n_missing, "n": len(series), "text": text}
         out.append(
-            QualityCheck("missing", "warn", n_missing, column, MANY_MISSING_MSG.format(share=share))
-            if share > MISSING_WARN_SHARE
-            else QualityCheck("missing", "pass", n_missing, column, f"{share:.0%} missing")
+            QualityCheck("missing", "warn", n_missing, column, MANY_MISSING_MSG.format(**fields))
+            if n_missing and share >= MISSING_WARN_SHARE
+            else QualityCheck("missing", "pass", n_missing, column, MISSING_OK_MSG.format(**fields))
         )
     return out
 
@@ -575,6 +612,7 @@ def check_cohort_quality(
     splits: Mapping[str, np.ndarray] | None = None,
     repeats_allowed: bool = False,
     band: tuple[float, float] = DEFAULT_PREVALENCE_BAND,
+    source_checks: Sequence[QualityCheck] = (),
     strict: bool = False,
 ) -> DataQualityReport:
     """Run the checks of an analysis cohort: features, outcome, identifiers, splits.
@@ -598,6 +636,9 @@ def check_cohort_quality(
         Whether a patient may have several rows (a patient-grouped split).
     band : (float, float), default=DEFAULT_PREVALENCE_BAND
         Plausible outcome prevalence.
+    source_checks : sequence of QualityCheck, default=()
+        Checks of the source read, placed first (e.g. the skipped lines of a
+        FHIR export, :func:`~clinai.data._fhir.fhir_quality_checks`).
     strict : bool, default=False
         Raise :class:`DataError` on the first failing check.
 
@@ -606,7 +647,8 @@ def check_cohort_quality(
     DataQualityReport
         The report.
     """
-    checks = check_features(X, numeric=numeric, categorical=categorical)
+    checks = list(source_checks)
+    checks += check_features(X, numeric=numeric, categorical=categorical)
     checks += check_outcome(y, band=band)
     if patients is not None:
         ids = pd.Series(np.asarray(patients), name=patient_column)

@@ -21,10 +21,20 @@ __all__ = ["QUALITY_FILE", "check_data", "cohort_quality", "quality_table"]
 logger = logging.getLogger(__name__)
 
 _STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+TITLE = "Data checks of {experiment}: {n:,} rows, {missing:,} missing feature values, {status}"
+#: The message of one table row for a check that passed on several columns.
+PASSED_MSG = "no problem found"
+PASSED_TOTAL_MSG = "no problem found on any of them (count: their total)"
+MANY_MISSING_LINE = "columns with {share:.0%} or more missing: {columns}"
 
 
 def quality_table(report: data.DataQualityReport, *, title: str) -> Table:
-    """Render a report as a Rich table: failures and warnings first, passes summarised."""
+    """Render a report as a Rich table: failures and warnings first, passes summarised.
+
+    A check that passed on several columns gets one row; its count is the sum of
+    the columns' counts (the missing values of the columns below the warning
+    level, for example), so nothing counted disappears from the table.
+    """
     from rich.table import Table
 
     table = Table(title=title)
@@ -39,9 +49,10 @@ def quality_table(report: data.DataQualityReport, *, title: str) -> Table:
         if len(checks) == 1:
             rows.append(checks[0])
         else:  # one line for a check that passed on many columns
-            rows.append(
-                data.QualityCheck(name, "pass", 0, f"{len(checks)} columns", "no problem found")
-            )
+            total = sum(int(c.count) for c in checks)
+            noun = "files" if name == "fhir_lines" else "columns"
+            message = PASSED_TOTAL_MSG if total else PASSED_MSG
+            rows.append(data.QualityCheck(name, "pass", total, f"{len(checks)} {noun}", message))
     for check in sorted(rows, key=lambda c: -("pass", "warn", "fail").index(c.status)):
         style = _STYLE[check.status]
         table.add_row(
@@ -95,8 +106,20 @@ def check_data(
     if show:
         from rich.console import Console
 
-        title = f"Data checks of {config.experiment}: {len(cohort.X)} rows, {report.status}"
-        Console(width=max(Console().width, 120)).print(quality_table(report, title=title))
+        title = TITLE.format(
+            experiment=config.experiment,
+            n=len(cohort.X),
+            missing=report.n_missing_cells,
+            status=report.status,
+        )
+        console = Console(width=max(Console().width, 120))
+        console.print(quality_table(report, title=title))
+        if report.many_missing:
+            columns = ", ".join(
+                f"{c.column} ({c.count / max(report.n_rows, 1):.0%})" for c in report.many_missing
+            )
+            line = MANY_MISSING_LINE.format(share=data.MISSING_WARN_SHARE, columns=columns)
+            console.print(line, markup=False, highlight=False)
     if out is not None:
         payload = {"experiment": config.experiment, **report.to_dict()}
         atomic_write_text(Path(out), json.dumps(payload, indent=2) + "\n")

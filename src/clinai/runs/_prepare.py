@@ -68,6 +68,14 @@ _BASELINE_LENGTH = (
     "baseline() of pipeline {pipeline!r} returned {got} values for {expected} cohort rows: "
     "return one score per row of the cohort"
 )
+_CATEGORICAL_BAD = (
+    "CATEGORICAL of pipeline {pipeline!r} must be a list of feature column names, got "
+    "{got}: write CATEGORICAL = ['ward', ...]"
+)
+_CATEGORICAL_UNKNOWN = (
+    "CATEGORICAL of pipeline {pipeline!r} names {names}, which features() does not return "
+    "(it returns {available}); fix the name in CATEGORICAL"
+)
 _SENSITIVE_MISSING = (
     "evaluation.sensitive_attributes names {missing}, which pipeline {pipeline!r} does not "
     "provide (it provides {available}); fix the config or the pipeline's sensitive_attributes()"
@@ -144,6 +152,8 @@ class Cohort:
     """The cohort's ``split.time_column`` or ``split.site_column`` (None for other methods)."""
     baseline: pd.Series | None = None
     """The pipeline's existing clinical score per row (None if it defines no ``baseline()``)."""
+    ingest: tuple[data.FhirIngestReport, ...] = ()
+    """Reports of the FHIR exports the pipeline's ``load()`` read (what was skipped, by line)."""
 
 
 def _call(pipeline: ModuleType, name: str, function: str, frame: Any) -> Any:
@@ -192,7 +202,8 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
         On any bad input, with one line naming the column or field.
     """
     pipeline = load_pipeline(config.pipeline)
-    raw, provenance, data_hash = _load_source(config, pipeline)
+    with data.collect_fhir_reports() as ingest:  # a pipeline's load() may read FHIR
+        raw, provenance, data_hash = _load_source(config, pipeline)
 
     if config.data.phi_columns:
         data.check_columns(raw, list(config.data.phi_columns), where="the data (data.phi_columns)")
@@ -229,6 +240,7 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
             raise DataError(_RESERVED.format(column=column, pipeline=config.pipeline))
     data.check_all_missing(X)
     data.check_finite_features(X)
+    data.check_numeric_text(X, categorical=_declared_categorical(pipeline, config.pipeline, X))
     numeric, categorical = data.infer_feature_types(X)
     baseline = _baseline(pipeline, config.pipeline, cohort)
     return Cohort(
@@ -246,7 +258,30 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
         pseudonym_key="configured" if key else ("ephemeral" if patient_column else None),
         split_values=split_values,
         baseline=baseline,
+        ingest=tuple(ingest),
     )
+
+
+def _declared_categorical(pipeline: ModuleType, name: str, X: pd.DataFrame) -> list[str]:
+    """Return the feature columns a pipeline declares categorical (``CATEGORICAL``, optional).
+
+    A text feature whose values are mostly numbers is taken for a numeric column
+    holding text (:func:`clinai.data.check_numeric_text`) unless it is declared
+    here or has dtype ``category``.
+    """
+    declared = getattr(pipeline, "CATEGORICAL", ())
+    if isinstance(declared, str) or not all(isinstance(c, str) for c in declared):
+        raise PipelineError(_CATEGORICAL_BAD.format(pipeline=name, got=repr(declared)[:80]))
+    unknown = [c for c in declared if c not in X.columns]
+    if unknown:
+        raise PipelineError(
+            _CATEGORICAL_UNKNOWN.format(
+                pipeline=name,
+                names=", ".join(f"'{c}'" for c in unknown),
+                available=", ".join(map(str, X.columns[:30])),
+            )
+        )
+    return list(declared)
 
 
 def _baseline(pipeline: ModuleType, name: str, cohort: pd.DataFrame) -> pd.Series | None:
@@ -322,7 +357,8 @@ def cohort_quality(
 ) -> data.DataQualityReport:
     """Run the data checks of a prepared cohort and its train/test split.
 
-    Features (types, finite values, share missing), the outcome (binary,
+    The lines a FHIR read of the pipeline's ``load()`` skipped (listed by
+    number), features (types, finite values, share missing), the outcome (binary,
     complete, prevalence in a plausible band), repeated patient identifiers
     (allowed when the split keeps each patient's rows together) and patients
     in both splits. Used by the prepare stage (``data_quality.json``) and by
@@ -352,6 +388,7 @@ def cohort_quality(
         patient_column=config.data.patient_id or "patient_id",
         splits=splits,
         repeats_allowed=config.split.method != "stratified",
+        source_checks=data.fhir_quality_checks(cohort.ingest),
     )
 
 
