@@ -38,7 +38,7 @@ def _noisy(n: int = 80, n_noise: int = 10, seed: int = 0) -> tuple[pd.DataFrame,
     return X, y.to_numpy()
 
 
-def _logistic(X: pd.DataFrame, y: np.ndarray, seed: int) -> LogisticRegression:
+def _logistic(X: pd.DataFrame, y: np.ndarray, seed: int, groups: Any = None) -> LogisticRegression:
     # Weakly penalised (C=100): nearly the unpenalised fit, without convergence warnings.
     return LogisticRegression(C=100.0, max_iter=5000).fit(X, y)
 
@@ -127,7 +127,9 @@ def test_same_seed_same_result_and_replicates_are_prefix_stable() -> None:
     # Replicate b is the b-th child seed whatever the total: 2 replicates are a prefix of 4.
     seen: list[int] = []
 
-    def recording(X_: pd.DataFrame, y_: np.ndarray, seed: int) -> LogisticRegression:
+    def recording(
+        X_: pd.DataFrame, y_: np.ndarray, seed: int, groups: Any = None
+    ) -> LogisticRegression:
         seen.append(seed)
         return _logistic(X_, y_, seed)
 
@@ -184,7 +186,9 @@ def test_patients_are_resampled_whole() -> None:
     groups = np.repeat([f"p{i}" for i in range(30)], 2)  # rows 2k and 2k+1: one patient
     samples: list[pd.DataFrame] = []
 
-    def recording(X_: pd.DataFrame, y_: np.ndarray, seed: int) -> LogisticRegression:
+    def recording(
+        X_: pd.DataFrame, y_: np.ndarray, seed: int, groups: Any = None
+    ) -> LogisticRegression:
         samples.append(X_)
         return _logistic(X_.drop(columns="row"), y_, seed)
 
@@ -198,7 +202,7 @@ def test_patients_are_resampled_whole() -> None:
     result = optimism_corrected_performance(
         X,
         y,
-        build=lambda X_, y_, s: DropRow(recording(X_, y_, s)),
+        build=lambda X_, y_, s, g: DropRow(recording(X_, y_, s)),
         metrics=SKLEARN_METRICS,
         n_replicates=3,
         random_state=2,
@@ -216,7 +220,9 @@ def test_apparent_model_and_progress() -> None:
     calls: list[int] = []
     ticks: list[tuple[int, int]] = []
 
-    def counting(X_: pd.DataFrame, y_: np.ndarray, seed: int) -> LogisticRegression:
+    def counting(
+        X_: pd.DataFrame, y_: np.ndarray, seed: int, groups: Any = None
+    ) -> LogisticRegression:
         calls.append(seed)
         return _logistic(X_, y_, seed)
 
@@ -271,7 +277,9 @@ def test_a_failing_replicate_names_its_number() -> None:
     X, y = _noisy(n=30, n_noise=1)
     calls: list[int] = []
 
-    def flaky(X_: pd.DataFrame, y_: np.ndarray, seed: int) -> LogisticRegression:
+    def flaky(
+        X_: pd.DataFrame, y_: np.ndarray, seed: int, groups: Any = None
+    ) -> LogisticRegression:
         calls.append(seed)
         if len(calls) == 3:  # the apparent build, replicate 1, then replicate 2 fails
             raise ModelError("tuning failed")
@@ -320,3 +328,99 @@ def test_internal_validation_runs_on_the_training_split(
         assert all(math.isfinite(values[k]) for k in ("apparent", "optimism", "corrected"))
     # build_with_config tunes in memory: no Optuna database appears in the working directory.
     assert not list(tmp_path.glob("*.db"))
+
+
+# ------------------------------------------------------- folds inside a replicate (issue 13)
+
+
+def _memorisable(n_patients: int, rows_each: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """SYNTHETIC: a pure-noise outcome and a categorical key unique to each patient.
+
+    A model can learn a patient's outcome from the key only if a fold shows it the
+    patient's copies on both sides; patient-grouped folds see no signal at all.
+    """
+    rng = np.random.default_rng(seed)
+    patient = np.repeat(np.arange(n_patients), rows_each)
+    X = pd.DataFrame({"key": [f"k{p}" for p in patient], "x": rng.normal(size=patient.size)})
+    y = (rng.random(n_patients) < 0.4).astype(int)[patient]
+    return X, y
+
+
+def _tiny_config() -> Any:
+    return parse_config(
+        {
+            "experiment": "tiny",
+            "pipeline": "tiny_pipeline",
+            "data": {"source": {"type": "csv", "path": "x.csv"}, "patient_id": "patient"},
+            "models": ["logistic"],
+            "tuning": {"n_trials": 2, "cv_folds": 3},
+            "calibration": {"method": "sigmoid", "cv": 3},
+        }
+    )
+
+
+@pytest.mark.parametrize("rows_each", [1, 2])
+def test_folds_inside_a_replicate_keep_a_patients_copies_together(rows_each: int) -> None:
+    from clinai.models._tuning import cv_splits
+    from clinai.runs._optimism import build_with_config
+
+    X, y = _memorisable(60, rows_each)
+    patients = X["key"].to_numpy() if rows_each > 1 else None
+    config = _tiny_config()
+    real_build = build_with_config(config, numeric=["x"], categorical=["key"])
+    received: list[tuple[pd.DataFrame, np.ndarray, int, Any]] = []
+
+    def build(X_: pd.DataFrame, y_: np.ndarray, seed: int, groups: Any) -> Any:
+        received.append((X_, y_, seed, groups))
+        return real_build(X_, y_, seed, groups)
+
+    result = optimism_corrected_performance(
+        X,
+        y,
+        build=build,
+        metrics=SKLEARN_METRICS,
+        n_replicates=2,
+        random_state=4,
+        groups=patients,
+    )
+    assert result["n_done"] == 2
+    apparent, *replicates = received
+    # The apparent model is the train stage's: grouped by patient, or not grouped at all.
+    assert (apparent[3] is None) == (patients is None)
+    for X_, y_, seed, groups in replicates:
+        keys = X_["key"].to_numpy()
+        assert len(set(keys)) < len(keys) // rows_each  # some patient was drawn twice
+        # One unit per drawn patient: its copies (and its rows) share it, others differ.
+        pairs = set(zip(keys, np.asarray(groups), strict=True))
+        assert len(pairs) == len(set(keys)) == len(set(np.asarray(groups)))
+        # The folds tune_model builds from these units never split a patient.
+        for train, test in cv_splits(y_, config.tuning.cv_folds, random_state=seed, groups=groups):
+            assert not set(keys[train]) & set(keys[test])
+
+
+def test_tuning_on_a_bootstrap_sample_learns_nothing_from_duplicates() -> None:
+    """Why the units matter: with row folds, copies of a drawn patient leak across folds."""
+    from clinai.runs._train import tune_and_calibrate
+
+    X, y = _memorisable(80, 1, seed=1)
+    rows = np.random.default_rng(10).integers(0, len(y), len(y))
+    X_boot, y_boot = X.iloc[rows].reset_index(drop=True), y[rows]
+    config = _tiny_config()
+    scores = {}
+    for label, groups in (("units", rows), ("rows", None)):
+        _, candidates = tune_and_calibrate(
+            X_boot,
+            y_boot,
+            numeric=["x"],
+            categorical=["key"],
+            families=["logistic"],
+            tuning=config.tuning,
+            calibration=config.calibration,
+            seed=0,
+            study_prefix=f"{label}-{{family}}",
+            show_progress=False,
+            storage=":memory:",
+            groups=groups,
+        )
+        scores[label] = candidates[0].best_score
+    assert scores["units"] < 0.7 < 0.75 < scores["rows"], scores  # noise: AUROC about 0.5

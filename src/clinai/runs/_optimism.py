@@ -12,7 +12,8 @@ without setting patients aside, which matters most for small data sets:
    replacement (of patients, with every row of each drawn patient, when
    ``groups`` is given); build a model on it with the *whole* procedure
    (tuning, model selection and calibration included, so the optimism of
-   those choices is counted too); compute its performance ``P_boot,b`` on the
+   those choices is counted too), its cross-validation folds grouped by the
+   resampled unit; compute its performance ``P_boot,b`` on the
    bootstrap sample and ``P_orig,b`` on the original data; the replicate's
    optimism is ``O_b = P_boot,b - P_orig,b``.
 3. The optimism is the mean ``O = mean_b O_b`` and the optimism-corrected
@@ -41,11 +42,15 @@ gives the same numbers, and raising ``n_replicates`` keeps the first
 replicates unchanged. The apparent model is built with ``random_state``
 itself, the seed the train stage uses.
 
-A caveat of the method when the procedure tunes by cross-validation:
-copies of a row drawn twice can fall on both sides of a fold inside the
-bootstrap sample, which makes tuning on bootstrap samples favour flexible
-models a little; the optimism then tends to be overestimated (a conservative
-error).
+Folds inside a replicate. A procedure that tunes by cross-validation would,
+on a bootstrap sample, put the copies of a patient (or row) drawn twice on
+both sides of a fold: the held-out fold then holds rows the model was fitted
+on, which favours flexible models and inflates the optimism. ``build``
+therefore receives, with every sample, the unit each row was drawn from (the
+original patient, or the original row when every row is its own unit), and
+clinai's procedure keeps each unit in one fold, as the train stage keeps a
+patient's rows together (:func:`clinai.models.tune_model`'s ``groups``). The
+apparent model gets the train stage's grouping (the patients, or none).
 """
 
 from __future__ import annotations
@@ -76,7 +81,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
-Build = Callable[[pd.DataFrame, np.ndarray, int], Any]
+#: ``build(X, y, seed, groups)``: ``groups`` (or None) holds the fold unit of each row.
+Build = Callable[[pd.DataFrame, np.ndarray, int, np.ndarray | None], Any]
 
 #: The metrics corrected by default: discrimination, calibration slope and
 #: intercept, and overall accuracy.
@@ -116,10 +122,14 @@ def _check_int(value: Any, *, minimum: int, message: str, exc: type[ClinaiError]
     return int(value)
 
 
-def _cluster_members(groups: Any, n: int) -> list[np.ndarray] | None:
-    """Return the row positions of each patient, or None when every row is its own unit."""
+def _cluster_members(groups: Any, n: int) -> tuple[list[np.ndarray] | None, np.ndarray]:
+    """Return each patient's row positions and the resampling unit of each row.
+
+    The positions are None when every row is its own unit; the units are patient codes
+    in order of first appearance, or the row positions.
+    """
     if groups is None:
-        return None
+        return None, np.arange(n)
     series = pd.Series(np.asarray(groups, dtype=object))
     if len(series) != n:
         raise DataError(GROUPS_LENGTH_MSG.format(got=len(series), expected=n))
@@ -129,7 +139,7 @@ def _cluster_members(groups: Any, n: int) -> list[np.ndarray] | None:
     codes, uniques = pd.factorize(series)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    return [order[bounds[c] : bounds[c + 1]] for c in range(len(uniques))]
+    return [order[bounds[c] : bounds[c + 1]] for c in range(len(uniques))], codes
 
 
 def _draw(
@@ -181,10 +191,14 @@ def optimism_corrected_performance(
     y : array-like of shape (n,)
         Binary outcome (0/1), both classes present.
     build : callable
-        ``build(X, y, seed) -> fitted`` runs the *whole* model-building
+        ``build(X, y, seed, groups) -> fitted`` runs the *whole* model-building
         procedure (tuning and calibration included) and returns a model with
         ``predict_proba``; column 1 is the probability of the event. It must
-        be deterministic given ``seed``. See :func:`build_with_config`.
+        be deterministic given ``seed``. ``groups`` is None for the apparent
+        model without ``groups``; otherwise it gives the unit of each row (the
+        patient, or in a bootstrap sample the patient or row it was drawn
+        from), and any cross-validation inside ``build`` must keep a unit's
+        rows in one fold. See :func:`build_with_config`.
     metrics : mapping of str to callable, optional
         ``name -> metric(y_true, y_prob) -> float``; default
         :data:`DEFAULT_METRICS` (AUROC, calibration slope, calibration
@@ -232,7 +246,7 @@ def optimism_corrected_performance(
     >>> rng = np.random.default_rng(0)
     >>> X = pd.DataFrame(rng.normal(size=(120, 8)))
     >>> y = (rng.random(120) < 0.4).astype(int)
-    >>> fit = lambda X, y, seed: LogisticRegression(C=1e4).fit(X, y)
+    >>> fit = lambda X, y, seed, groups: LogisticRegression(C=1e4).fit(X, y)
     >>> result = optimism_corrected_performance(X, y, build=fit, n_replicates=5, random_state=1)
     >>> auroc = result["metrics"]["auroc"]
     >>> bool(auroc["corrected"] < auroc["apparent"]), result["n_done"]
@@ -249,9 +263,11 @@ def optimism_corrected_performance(
     data.check_binary_outcome(pd.Series(y_arr), column="outcome of the development data")
     y_arr = y_arr.astype(int)
     n = len(y_arr)
-    members = _cluster_members(groups, n)
+    members, units = _cluster_members(groups, n)
 
-    model = apparent_model if apparent_model is not None else build(X, y_arr, seed)
+    # The apparent model is the train stage's: folds by patient when there are patients.
+    apparent_groups = None if members is None else units
+    model = apparent_model if apparent_model is not None else build(X, y_arr, seed, apparent_groups)
     apparent = _scores(model, X, y_arr, metric_map)
 
     optimism: dict[str, list[float]] = {name: [] for name in metric_map}
@@ -266,7 +282,8 @@ def optimism_corrected_performance(
         else:
             X_boot = X.iloc[rows].reset_index(drop=True)
             try:
-                fitted = build(X_boot, y_boot, build_seed)
+                # Copies of one patient (or row) drawn twice share a unit: one fold.
+                fitted = build(X_boot, y_boot, build_seed, units[rows])
                 boot = _scores(fitted, X_boot, y_boot, metric_map)
                 orig = _scores(fitted, X, y_arr, metric_map)
             except ClinaiError as exc:
@@ -315,15 +332,16 @@ def build_with_config(
     numeric: Sequence[str],
     categorical: Sequence[str],
 ) -> Build:
-    """Return ``build(X, y, seed)``: clinai's whole model-building procedure under ``config``.
+    """Return ``build(X, y, seed, groups)``: clinai's model-building procedure under ``config``.
 
     The closure calls :func:`clinai.runs._train.tune_and_calibrate` with the
     config's model families, tuning budget and calibration, exactly as the
     train stage does, but with the Optuna study in memory
     (:data:`IN_MEMORY_STORAGE`, a fresh database per call, named after the
     seed), no progress bars and no MLflow tracking. With ``seed=config.seed``
-    it builds the train stage's model (up to ``tuning.timeout_s``: a tuning
-    budget cut short by the clock is not deterministic).
+    and the train stage's groups it builds the train stage's model (unless the
+    safety stop ``tuning.timeout_s`` fired). ``groups`` go to the tuning and
+    calibration folds, which keep each group's rows in one fold.
 
     Parameters
     ----------
@@ -335,14 +353,14 @@ def build_with_config(
     Returns
     -------
     callable
-        ``build(X, y, seed) -> fitted`` for :func:`optimism_corrected_performance`.
+        ``build(X, y, seed, groups) -> fitted`` for :func:`optimism_corrected_performance`.
     """
     from clinai.runs._train import tune_and_calibrate
 
     numeric_cols = list(numeric)
     categorical_cols = list(categorical)
 
-    def build(X: pd.DataFrame, y: np.ndarray, seed: int) -> Any:
+    def build(X: pd.DataFrame, y: np.ndarray, seed: int, groups: np.ndarray | None) -> Any:
         fitted, _ = tune_and_calibrate(
             X,
             y,
@@ -356,6 +374,7 @@ def build_with_config(
             tracker=None,
             show_progress=False,
             storage=IN_MEMORY_STORAGE,
+            groups=groups,
         )
         return fitted
 

@@ -240,6 +240,10 @@ def train(
                 "cv_score": r.best_score,
                 "cv_score_se": r.best_score_se,
                 "n_trials": r.n_trials,
+                "n_trials_completed": r.n_trials,
+                # The safety timeout ended the study short of tuning.n_trials: this family's
+                # result then depends on the machine's speed (the report says so).
+                "timeout_fired": r.timeout_fired,
                 "best_params": r.best_params,
                 "study_name": r.study_name,
             }
@@ -248,6 +252,7 @@ def train(
         "tuning": {
             "n_trials": tuning.n_trials,
             "timeout_s": tuning.timeout_s,
+            "timeout_fired": any(r.timeout_fired for r in candidates),
             "cv_folds": tuning.cv_folds,
             "storage": redact_url(tuning.storage),
             "workers": workers,
