@@ -125,7 +125,9 @@ def _decision_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _candidates(model: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [
         {"family": s.text(c.get("family")), "cv_score": s.number(c.get("cv_score")),
-         "n_trials": s.number(c.get("n_trials"))}
+         "n_trials": s.number(c.get("n_trials")),
+         # training.json: the safety timeout ended this family's study short of n_trials
+         "timeout_fired": c.get("timeout_fired") is True}
         for c in model.get("candidates") or []
         if isinstance(c, Mapping)
     ]
