@@ -9,7 +9,17 @@ import pandas as pd
 import pytest
 
 from clinai.cli import main
-from clinai.runs._audit import GENESIS, append_audit_record, verify_audit_log
+from clinai.runs._audit import (
+    ANCHOR_FILE,
+    GENESIS,
+    TRUNCATED,
+    AuditLogError,
+    anchor_of,
+    anchor_tags,
+    append_audit_record,
+    verify_audit_log,
+    write_anchor,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -107,3 +117,84 @@ def test_runs_append_records(workspace: Path, capsys: pytest.CaptureFixture[str]
     assert failed["error"] == "DataError" and failed["acceptance_verdict"] is None
     assert main(["audit", "verify"]) == 0
     assert "2 record(s)" in capsys.readouterr().out
+    # Both runs anchor their record in their directory, the failed one too.
+    (ok,) = [p for p in (workspace / "runs" / "tiny").iterdir() if (p / "audit.json").is_file()]
+    (bad,) = (workspace / "runs" / "tiny").glob("*.failed")
+    assert json.loads((ok / ANCHOR_FILE).read_text())[0]["seq"] == 1
+    assert json.loads((bad / ANCHOR_FILE).read_text())[0]["seq"] == 2
+    # Deleting the last line is no longer unnoticed.
+    log.write_text(log.read_text().splitlines()[0] + "\n")
+    assert main(["audit", "verify"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert f"ends at line 1 but run tiny/{bad.name} anchors line 2: lines were removed" in err
+
+
+def _anchored_log(tmp_path: Path, n: int = 3) -> Path:
+    """A log of ``n`` records, each anchored in its own run directory beside it."""
+    path = tmp_path / "runs" / "audit.jsonl"
+    for i in range(n):
+        record = append_audit_record(path, {"experiment": "x", "run_id": f"r{i}"})
+        write_anchor(tmp_path / "runs" / "x" / f"r{i}", anchor_of(path, record), kind="run")
+    return path
+
+
+def test_truncation_is_detected_by_run_anchors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _anchored_log(tmp_path)
+    assert verify_audit_log(path) == 3
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-1]) + "\n")  # the last line removed
+    code, err = _verify(path, capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert err == "error: " + TRUNCATED.format(path=path, count=2, source="run x/r2", seq=3)
+    path.write_text("")  # every line removed
+    with pytest.raises(AuditLogError, match="ends at line 0 but run x/r2 anchors line 3"):
+        verify_audit_log(path)
+
+
+def test_rewritten_tail_is_detected(tmp_path: Path) -> None:
+    path = _anchored_log(tmp_path)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-1]) + "\n")
+    # A forger appends a new, validly chained third record in place of the removed one.
+    append_audit_record(path, {"experiment": "x", "run_id": "forged"})
+    with pytest.raises(AuditLogError, match="line 3 is not the record run x/r2 anchors"):
+        verify_audit_log(path)
+
+
+def test_damaged_anchor_file(tmp_path: Path) -> None:
+    path = _anchored_log(tmp_path, n=1)
+    (tmp_path / "runs" / "x" / "r0" / ANCHOR_FILE).write_text('{"seq": "1"}')
+    with pytest.raises(AuditLogError, match=r"audit anchor .* is not a JSON list"):
+        verify_audit_log(path)
+
+
+def test_truncation_is_detected_by_mlflow_tags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run directories may be gone; the anchors in MLflow's run tags remain."""
+    from clinai.tracking import MlflowTracker
+
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "1")
+    path = tmp_path / "runs" / "audit.jsonl"
+    uri = f"sqlite:///{tmp_path / 'mlruns.db'}"  # found beside the log's folder
+    tracker = MlflowTracker(uri, "x")
+    for i in range(2):
+        record = append_audit_record(path, {"experiment": "x", "run_id": f"r{i}"})
+        with tracker.run(f"r{i}"):
+            tracker.set_run_tags(anchor_tags(anchor_of(path, record)))
+    # An anchor of another log (another first record) in the same store is not this log's.
+    other = tmp_path / "elsewhere" / "audit.jsonl"
+    for i in range(5):
+        record = append_audit_record(other, {"experiment": "x", "run_id": f"o{i}"})
+    with tracker.run("other"):
+        tracker.set_run_tags(anchor_tags(anchor_of(other, record)))
+    assert verify_audit_log(path) == 2
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    code, err = _verify(path, capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "ends at line 1 but MLflow run r1 (" in err and "anchors line 2" in err
+    # Without the store, nothing outside the file anchors it.
+    assert verify_audit_log(path, find_tracking=False) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 import yaml
 
 from clinai.cli import main
-from tests.integration.conftest import CANARY_ID
+from tests.integration.conftest import CANARY_ID, synthetic_frame
 
 pytestmark = pytest.mark.integration
 
@@ -91,13 +92,54 @@ def test_leaking_output_fails_the_run(
     assert [r.info.status for r in parents] == ["FAILED"]
     # Nothing of the run directory reached MLflow's artifact store.
     assert not [p for p in (workspace / "mlartifacts").rglob("notes.md")]
-    # The version registered before the scan serves under no alias and is tagged withdrawn.
-    (version,) = client.search_model_versions("name = 'tiny'")
-    assert version.aliases == []
-    assert version.tags["clinai.withdrawn"] == "PhiLeakError"
+    # The version registered before the scan was deleted: a failed run leaves nothing registered.
+    assert client.search_model_versions("name = 'tiny'") == []
 
 
 def test_phi_column_must_exist(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "tiny.yaml", *FAST, "--set", "data.phi_columns=[surname]"]) == 2
     err = capsys.readouterr().err
     assert "'surname'" in err and "data.phi_columns" in err
+
+
+def _integer_ids(workspace: Path, n: int = 1500) -> None:
+    """Admission numbers 1..n as patient ids: every count of the reports is also an id."""
+    frame = synthetic_frame(n=n)
+    frame["patient"] = range(1, n + 1)
+    frame.to_csv(workspace / "patients.csv", index=False)
+
+
+def test_integer_patient_ids_pass_the_guard(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _integer_ids(workspace)
+    assert main(["run", "tiny.yaml", *FAST]) == 0, capsys.readouterr().err
+    (run,) = (workspace / "runs" / "tiny").glob("2*")
+    assert (run / "audit.json").is_file()
+    training = json.loads((run / "metrics.json").read_text())
+    # The counts the old guard took for ids are in the outputs, and they are ids too.
+    assert 1 <= training["n"] <= 1500
+    assert f"{training['n']}" in (run / "validation_report.md").read_text()
+
+
+def test_planted_integer_id_in_the_card_is_caught(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _integer_ids(workspace)
+    from clinai.runs import _experiment
+
+    original = _experiment.report
+
+    def leaky_report(config: Any, run_dir: Any, **kwargs: Any) -> Any:
+        audit = original(config, run_dir, **kwargs)
+        card = run_dir.path / "model_card.md"
+        card.write_text(card.read_text() + "\nExample: patient 1017 was flagged at 0.31.\n")
+        return audit
+
+    monkeypatch.setattr(_experiment, "report", leaky_report)
+    assert main(["run", "tiny.yaml", *FAST]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: PHI guard: "), err
+    assert "'model_card.md'" in err and "'patient'" in err and "after the word 'patient'" in err
+    assert "1017" not in err
+    assert list(workspace.rglob("audit.json")) == []

@@ -13,10 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clinai._utils import atomic_write_text
+from clinai._utils import atomic_write_text, redact_url
 from clinai.config import load_config
 from clinai.exceptions import ClinaiError, ModelError
-from clinai.runs._audit import append_audit_record, audit_log_path
+from clinai.runs._audit import (
+    anchor_of,
+    anchor_tags,
+    append_audit_record,
+    audit_log_path,
+    write_anchor,
+)
 from clinai.runs._evaluate import evaluate
 from clinai.runs._lineage import code_version
 from clinai.runs._phi import scan_run
@@ -42,7 +48,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CANDIDATE_ALIAS = "candidate"
+#: Set only by a named reviewer's decision (``clinai approve``), never by a run.
 APPROVED_ALIAS = "approved"
+#: Model version tag: whether every pre-specified acceptance criterion passed.
+MEETS_CRITERIA_TAG = "meets_acceptance_criteria"
 _TRACKING_FILE = "tracking.json"
 #: A RUNNING MLflow run whose owner cannot be checked (another host, no owner tags) is
 #: taken as orphaned after this many seconds.
@@ -125,7 +134,12 @@ def _tracker(config: ExperimentConfig) -> MlflowTracker | None:
 def _register(
     config: ExperimentConfig, run_dir: RunDir, tracker: MlflowTracker, metrics: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """Log the model to MLflow and register it: alias ``candidate``; ``approved`` if accepted."""
+    """Log the model to MLflow and register it under the alias ``candidate``.
+
+    The version is tagged with the acceptance verdict and whether it meets the
+    acceptance criteria; ``approved`` is left to a named reviewer (``clinai approve``).
+    If tagging fails, the version is deleted again.
+    """
     from clinai import models
     from clinai.runs._prepare import read_split
     from clinai.tracking import load_model_dir
@@ -140,24 +154,46 @@ def _register(
     )
     if not config.tracking.register_model or info.get("version") is None:
         return None
-    version = str(info["version"])
+    registry = {
+        "model_name": name,
+        "version": str(info["version"]),
+        "alias": CANDIDATE_ALIAS,
+        # Where `clinai approve` finds the version again (a password would be hidden here).
+        "tracking_uri": redact_url(tracker.tracking_uri),
+        "mlflow_run_id": tracker.run_id,
+    }
     verdict = acceptance_verdict(metrics)
     failed = [r["criterion"] for r in metrics.get("acceptance", []) if r.get("status") == "fail"]
-    tracker.set_model_version_tags(
-        name,
-        version,
-        {
-            "acceptance_verdict": verdict,
-            "failed_criteria": ", ".join(failed) or "none",
-            "clinai_run_id": run_dir.run_id,
-        },
-    )
-    tracker.set_registered_alias(name, CANDIDATE_ALIAS, version)
-    alias = CANDIDATE_ALIAS
-    if verdict == "accepted":
-        tracker.set_registered_alias(name, APPROVED_ALIAS, version)
-        alias = APPROVED_ALIAS
-    return {"model_name": name, "version": version, "alias": alias}
+    try:
+        tracker.set_model_version_tags(
+            name,
+            registry["version"],
+            {
+                "acceptance_verdict": verdict,
+                MEETS_CRITERIA_TAG: str(verdict == "accepted").lower(),
+                "failed_criteria": ", ".join(failed) or "none",
+                "clinai_run_id": run_dir.run_id,
+                "approval.decision": "pending",
+            },
+        )
+        tracker.set_registered_alias(name, CANDIDATE_ALIAS, registry["version"])
+    except BaseException:
+        _unregister(tracker, registry)
+        raise
+    return registry
+
+
+def _unregister(tracker: MlflowTracker, registry: Mapping[str, Any]) -> None:
+    """Delete the version a failed run registered (a failed run leaves nothing registered)."""
+    try:
+        tracker.delete_version(registry["model_name"], registry["version"])
+    except ClinaiError:  # the original error matters more than a tracking failure
+        logger.warning(
+            "could not delete version %s of model %s registered by a failed run: delete it by "
+            "hand (MLflow UI or MlflowClient.delete_model_version)",
+            registry["version"],
+            registry["model_name"],
+        )
 
 
 def _log_params(tracker: MlflowTracker, config: ExperimentConfig, run_dir: RunDir) -> None:
@@ -179,6 +215,11 @@ def _finish_tracking(
     *,
     publish_dir: Path | None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Log to MLflow, register, report, run the PHI guard and log the artifacts.
+
+    The version is registered before the report (the card names it), so any failure
+    after that deletes it again: a failed run leaves nothing in the registry.
+    """
     from clinai.tracking import flatten_metrics
 
     metrics = run_dir.read_json("metrics.json", stage="evaluate")
@@ -201,14 +242,12 @@ def _finish_tracking(
         scan_run(
             config, run_dir.path, mlflow_texts=tracker.run_texts() if tracker is not None else None
         )
-    except BaseException as exc:
+        if tracker is not None:
+            tracker.log_artifacts(run_dir.path, exclude=PATIENT_LEVEL)
+    except BaseException:
         if tracker is not None and registry is not None:
-            tracker.withdraw_version(
-                registry["model_name"], registry["version"], reason=type(exc).__name__
-            )
+            _unregister(tracker, registry)
         raise
-    if tracker is not None:
-        tracker.log_artifacts(run_dir.path, exclude=PATIENT_LEVEL)
     return metrics, registry
 
 
@@ -271,9 +310,19 @@ def run_experiment(
         evaluate(config, run_dir, show_progress=show_progress)
         metrics, registry = _finish_tracking(config, run_dir, tracker, publish_dir=publish_dir)
         _audit(
-            config, run_dir, mlflow_run_id, status="finished", metrics=metrics, registry=registry
+            config,
+            run_dir,
+            mlflow_run_id,
+            status="finished",
+            metrics=metrics,
+            registry=registry,
+            tracker=tracker,
         )
+        if tracker is not None:
+            tracker.end("FINISHED")
     except BaseException as exc:
+        if tracker is not None and registry is not None:
+            _unregister(tracker, registry)  # registered, but a later step failed
         if tracker is not None and mlflow_run_id is not None:
             status: RunStatus = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
             try:
@@ -282,12 +331,10 @@ def run_experiment(
                 logger.warning("could not mark MLflow run %s as %s", mlflow_run_id, status)
         _mark_failed(run_dir, exc)
         try:
-            _audit(config, run_dir, mlflow_run_id, status="failed", error=exc)
+            _audit(config, run_dir, mlflow_run_id, status="failed", error=exc, tracker=tracker)
         except (OSError, ClinaiError):
             logger.warning("could not append failed run %s to the audit log", run_dir.run_id)
         raise
-    if tracker is not None:
-        tracker.end("FINISHED")
     return RunResult(
         experiment=config.experiment,
         run_dir=run_dir.path,
@@ -307,19 +354,28 @@ def _audit(
     metrics: dict[str, Any] | None = None,
     registry: dict[str, Any] | None = None,
     error: BaseException | None = None,
+    tracker: MlflowTracker | None = None,
 ) -> None:
-    """Append the run's record to ``<output_dir>/audit.jsonl`` (finished and failed runs)."""
-    manifest_file = run_dir.file("data_manifest.json")
-    if not manifest_file.is_file():  # a failed run was renamed <run_id>.failed
-        manifest_file = run_dir.path.with_name(f"{run_dir.run_id}.failed") / "data_manifest.json"
+    """Append the run's record to ``<output_dir>/audit.jsonl`` (finished and failed runs).
+
+    The record is anchored outside the log, so truncating the log is detected: its
+    ``seq`` and ``sha256`` go into the run directory's ``audit_anchor.json`` and, with
+    tracking, into the MLflow run's tags.
+    """
+    folder = run_dir.path
+    if status == "failed":  # a failed run was renamed <run_id>.failed
+        folder = run_dir.path.with_name(f"{run_dir.run_id}.failed")
+    manifest_file = folder / "data_manifest.json"
     data_sha256 = (
         json.loads(manifest_file.read_text(encoding="utf-8")).get("data_sha256")
         if manifest_file.is_file()
         else None
     )
-    append_audit_record(
-        audit_log_path(config.output_dir),
+    log = audit_log_path(config.output_dir)
+    record = append_audit_record(
+        log,
         {
+            "kind": "run",
             "experiment": config.experiment,
             "run_id": run_dir.run_id,
             "mlflow_run_id": mlflow_run_id,
@@ -338,6 +394,11 @@ def _audit(
             ),
         },
     )
+    anchor = anchor_of(log, record)
+    if folder.is_dir():
+        write_anchor(folder, anchor, kind="run")
+    if tracker is not None and tracker.run_id is not None:
+        tracker.set_run_tags(anchor_tags(anchor))
 
 
 def _mark_failed(run_dir: RunDir, exc: BaseException) -> None:
