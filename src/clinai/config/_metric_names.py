@@ -154,7 +154,7 @@ def metric_path_problem(metric: str, statistic: str = "estimate") -> str | None:
     --------
     >>> metric_path_problem("calibration.slope") is None
     True
-    >>> metric_path_problem("calibration.slop")[-24:]
+    >>> metric_path_problem("calibration.slop")[-23:]
     "(did you mean 'slope'?)"
     """
     node: Any = METRIC_TREE
