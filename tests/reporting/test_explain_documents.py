@@ -262,10 +262,11 @@ def test_report_has_rank_intervals_subgroup_importance_and_dependence_plots(
     for text in REPORT_SECTIONS[language]:
         assert text in section, text
     ranks = section.split("<caption>", 2)[2].split("</table>", 1)[0]  # after the SHAP table
-    assert (
-        '<th scope="row">age</th>' in ranks
-        and ("1.0–2.0" if language == "en" else "1,0–2,0") in ranks
-    )
+    # ranks are whole places as a clinician writes them (issue 13, item 8c)
+    assert '<th scope="row">age</th><td class="num">0,612</td>'.replace(
+        "0,612", "0.612" if language == "en" else "0,612"
+    ) in ranks
+    assert '<td class="num">1</td><td class="num">1–2</td>' in ranks
     # the suppressed age band shows no number; its attribute shows no counts
     age_band = section.split("<caption>", 5)
     assert any("&lt;50</th><td colspan" in part for part in age_band)

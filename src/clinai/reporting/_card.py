@@ -18,7 +18,13 @@ from typing import Any
 
 from clinai._utils import atomic_write_text, to_jsonable
 from clinai.reporting import _sanitize as s
-from clinai.reporting._explain_view import dependence_images, explanation_view
+from clinai.reporting._explain_view import (
+    clean_labels,
+    dependence_images,
+    explanation_view,
+    labelled_importance,
+    localise_explanations,
+)
 from clinai.reporting._fairness_view import calibration_image, fairness_view, operating_first
 from clinai.reporting._locales import get_language_names
 from clinai.reporting._render import render, translator
@@ -429,6 +435,9 @@ def build_model_card(
             "limitations": limitations,
             "performance": {
                 "n": s.number(metrics.get("n")),
+                # rows may be prediction times of fewer patients (issue 13, 8a)
+                "n_patients": _n_patients(split),
+                "row_unit": _row_unit(use_case),
                 "events": s.number(metrics.get("events")),
                 "prevalence": s.number(metrics.get("prevalence")),
                 **{key: s.estimate(metrics.get(key)) for key, _ in _OVERALL_METRICS},
@@ -459,9 +468,62 @@ def build_model_card(
                 for key in ("config_sha256", "data_sha256", "code_version", "git_dirty", "python")
             },
             "translations": _translations(use_case),
+            "feature_labels": clean_labels(context.get("feature_labels")),
         },
     }
     return card
+
+
+def _n_patients(split: Mapping[str, Any]) -> Any:
+    """Distinct patients behind the validation rows (the training split without a test split)."""
+    if s.number(split.get("n_test")):
+        return s.number(split.get("n_patients_test"))
+    return s.number(split.get("n_patients_train"))
+
+
+def _row_unit(use_case: Mapping[str, Any]) -> dict[str, str] | None:
+    """Return what one row is, per language, when not a patient (METADATA ``row_unit``)."""
+    unit = use_case.get("row_unit")
+    if isinstance(unit, str):
+        unit = {"en": unit}
+    texts = {str(k): s.text(v) for k, v in s.mapping(unit).items() if s.text(v)}
+    return texts or None
+
+
+def row_unit_text(
+    performance: Mapping[str, Any], language: str, strings: Mapping[str, str]
+) -> str | None:
+    """Return the language's name of a row when rows are not patients, else None.
+
+    The pipeline's ``row_unit`` (e.g. "prediction times (hours)"); without one,
+    "predictions" where there are fewer patients than rows.
+    """
+    units = s.mapping(performance.get("row_unit"))
+    if units:
+        return units.get(language) or units.get("en")
+    n, patients = performance.get("n"), performance.get("n_patients")
+    if isinstance(n, int | float) and isinstance(patients, int | float) and patients < n:
+        return strings["row_unit_default"]
+    return None
+
+
+def _localise(
+    clinai: Mapping[str, Any], language: str, strings: Mapping[str, str]
+) -> dict[str, Any]:
+    """Return the card's facts in one language: variables' clinical labels, a row's unit."""
+    labels = clinai.get("feature_labels")
+    performance = s.mapping(clinai.get("performance"))
+    return {
+        **clinai,
+        "performance": {
+            **performance,
+            "row_unit_text": row_unit_text(performance, language, strings),
+        },
+        "importance": labelled_importance(clinai.get("importance"), labels, language, strings),
+        "explanations": localise_explanations(
+            clinai.get("explanations"), labels, language, strings
+        ),
+    }
 
 
 def _use_case_view(card: Mapping[str, Any], language: str) -> tuple[dict[str, Any], bool]:
@@ -484,11 +546,12 @@ def _render_card(
     images: Mapping[str, Path | str] | None = None,
 ) -> tuple[str, str]:
     strings, fmt = translator(language)
-    explanations = s.mapping(card.get("clinai")).get("explanations")
+    clinai = _localise(s.mapping(card.get("clinai")), language, strings)
+    explanations = clinai.get("explanations")
     use_case, english_only = _use_case_view(card, language)
     variables = {
         "card": card,
-        "c": s.mapping(card.get("clinai")),
+        "c": clinai,
         "uc": use_case,
         "english_only": english_only,
         "t": strings,

@@ -10,14 +10,24 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 import os
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from clinai.reporting import _sanitize as s
 
-__all__ = ["dependence_images", "explanation_view"]
+__all__ = [
+    "clean_labels",
+    "dependence_images",
+    "explanation_view",
+    "label_of",
+    "labelled_importance",
+    "localise_explanations",
+    "ordinal",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +76,7 @@ def _subgroups(value: Any, variables: list[str]) -> list[dict[str, Any]]:
                     "group": s.text(group.get("group")),
                     "suppressed": suppressed,
                     "n": None if suppressed else s.number(group.get("n")),
-                    "cells": []
-                    if suppressed
-                    else [s.number(importance.get(v)) for v in variables],
+                    "cells": [] if suppressed else [s.number(importance.get(v)) for v in variables],
                 }
             )
         if groups:
@@ -207,3 +215,164 @@ def dependence_images(
             }
         )
     return images
+
+
+def clean_labels(value: Any, *, limit: int = 2000) -> dict[str, dict[str, Any]]:
+    """Whitelist the feature labels of a run: ``{name: {"en", "da", "unit": {lang: text}}}``.
+
+    Only texts are kept (no other field of the input reaches a document).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, entry in list(s.mapping(value).items())[:limit]:
+        entry = s.mapping(entry)
+        label: dict[str, Any] = {
+            str(k): s.text(v) for k, v in entry.items() if k != "unit" and s.text(v)
+        }
+        unit = entry.get("unit")
+        units = (
+            {str(k): s.text(v) for k, v in s.mapping(unit).items() if s.text(v)}
+            if isinstance(unit, Mapping)
+            else ({"en": s.text(unit)} if s.text(unit) else {})
+        )
+        if units:
+            label["unit"] = units
+        if label.get("en"):
+            out[str(name)] = label
+    return out
+
+
+def label_of(name: Any, labels: Mapping[str, Any] | None, language: str) -> Any:
+    """Return the clinical label of a feature or variable in ``language``, with its unit.
+
+    ``"Heart rate, slope over the last 6 h (/min per hour)"``; English where the
+    language has no label; the name itself where the pipeline gave none.
+    """
+    if not isinstance(name, str):
+        return name
+    entry = s.mapping(s.mapping(labels).get(name))
+    text = entry.get(language) or entry.get("en")
+    if not text:
+        return name
+    units = s.mapping(entry.get("unit"))
+    unit = units.get(language) or units.get("en")
+    return f"{text} ({unit})" if unit else text
+
+
+def ordinal(n: int, language: str) -> str:
+    """Write a rank as an ordinal: ``4th`` (English), ``4.`` (Danish), else ``4``."""
+    if language == "en":
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"{n}{suffix}"
+    if language in ("da", "de", "nb", "no", "sv"):
+        return f"{n}."
+    return str(n)
+
+
+def _rank_text(rank: Any, tied: int, strings: Mapping[str, str], language: str) -> str | None:
+    """``"4"`` for a rank of its own; ``"tied 4th-5th"`` for a mean rank shared by ``tied``."""
+    if not isinstance(rank, int | float) or not math.isfinite(rank):
+        return None
+    if tied <= 1:
+        return str(round(rank))
+    low, high = round(rank - (tied - 1) / 2), round(rank + (tied - 1) / 2)
+    return strings["rank_tied"].format(low=ordinal(low, language), high=ordinal(high, language))
+
+
+def _interval_text(low: Any, high: Any) -> str | None:
+    """``"4"`` when the bootstrap interval is one rank, else ``"4–6"``."""
+    if not all(isinstance(v, int | float) and math.isfinite(v) for v in (low, high)):
+        return None
+    a, b = round(low), round(high)
+    return str(a) if a == b else f"{a}–{b}"
+
+
+def labelled_importance(
+    importance: Mapping[str, Any] | None,
+    labels: Mapping[str, Any] | None,
+    language: str,
+    strings: Mapping[str, str],
+) -> dict[str, Any] | None:
+    """Return the importance table's rows with clinical labels and the language's directions.
+
+    ``variable`` becomes the label (the code name stays under ``name``) and
+    ``direction`` the language's short text (``"depends on the category"`` for an
+    unordered categorical variable).
+    """
+    if not isinstance(importance, Mapping):
+        return None
+    rows = []
+    for row in importance.get("variables") or []:
+        direction = row.get("direction")
+        rows.append(
+            {
+                **row,
+                "name": row.get("variable"),
+                "variable": label_of(row.get("variable"), labels, language),
+                "direction": strings.get(f"direction_short_{direction}", direction)
+                if direction
+                else None,
+            }
+        )
+    return {**importance, "variables": rows}
+
+
+def localise_explanations(
+    view: Mapping[str, Any] | None,
+    labels: Mapping[str, Any] | None,
+    language: str,
+    strings: Mapping[str, str],
+) -> dict[str, Any] | None:
+    """Return :func:`explanation_view` in one language: clinical labels and rank texts.
+
+    Variables get their labels (:func:`label_of`); each rank gets ``rank_text``
+    (``"4"``, or ``"tied 4th-5th"`` when variables share a mean rank) and each
+    bootstrap interval ``interval_text`` (``"4"`` when it is one rank, else ``"4–6"``).
+    Formatting only: the ranks themselves come from ``importance.json``.
+    """
+    if not isinstance(view, Mapping):
+        return None
+
+    def label(name: Any) -> Any:
+        return label_of(name, labels, language)
+
+    out = dict(view)
+    out["top"] = [
+        {
+            **row,
+            "variable": label(row.get("variable")),
+            "interval_text": _interval_text(row.get("rank_low"), row.get("rank_high")),
+        }
+        for row in view.get("top") or []
+    ]
+    intervals = view.get("rank_intervals")
+    if isinstance(intervals, Mapping):
+        shared = Counter(row.get("rank") for row in intervals.get("rows") or [])
+        out["rank_intervals"] = {
+            **intervals,
+            "rows": [
+                {
+                    **row,
+                    "variable": label(row.get("variable")),
+                    "rank_text": _rank_text(
+                        row.get("rank"), shared[row.get("rank")], strings, language
+                    ),
+                    "interval_text": _interval_text(row.get("rank_low"), row.get("rank_high")),
+                }
+                for row in intervals.get("rows") or []
+            ],
+        }
+    out["subgroups"] = [
+        {**block, "variables": [label(v) for v in block.get("variables") or []]}
+        for block in view.get("subgroups") or []
+    ]
+    out["profiles"] = [
+        {
+            **profile,
+            "contributions": [
+                {**c, "variable": label(c.get("variable"))}
+                for c in profile.get("contributions") or []
+            ],
+        }
+        for profile in view.get("profiles") or []
+    ]
+    return out

@@ -15,10 +15,27 @@ from typing import Any
 
 from clinai._utils import atomic_write_text
 from clinai.reporting import _sanitize as s
-from clinai.reporting._card import _acceptance, _features, _importance, _subgroups, _thresholds
-from clinai.reporting._explain_view import dependence_images, explanation_view
+from clinai.reporting._card import (
+    _acceptance,
+    _features,
+    _importance,
+    _n_patients,
+    _row_unit,
+    _subgroups,
+    _thresholds,
+    row_unit_text,
+)
+from clinai.reporting._explain_view import (
+    clean_labels,
+    dependence_images,
+    explanation_view,
+    label_of,
+    labelled_importance,
+    localise_explanations,
+)
 from clinai.reporting._fairness_view import fairness_view, mitigation_view
 from clinai.reporting._format import NumberFormatter
+from clinai.reporting._locales import get_strings
 from clinai.reporting._quality_view import quality_view
 from clinai.reporting._regulatory import (
     ANNEX_IV_CITATION,
@@ -316,6 +333,8 @@ def _report_view(
     lineage = s.mapping(context.get("lineage"))
     calibration = s.mapping(metrics.get("calibration"))
     tuning = s.mapping(model.get("tuning"))
+    strings = get_strings(fmt.language)
+    labels = clean_labels(context.get("feature_labels"))
     title = s.text(use_case.get("title")) or s.text(use_case.get("name")) or s.text(
         context.get("experiment"))
     view: dict[str, Any] = {
@@ -332,6 +351,14 @@ def _report_view(
         },
         "acceptance": _acceptance(metrics, context.get("acceptance_verdict")),
         "n": s.number(metrics.get("n")),
+        "n_patients": _n_patients(split),
+        # what a row is when it is not a patient, e.g. "prediction times (hours)" (issue 13, 8a)
+        "row_unit_text": row_unit_text(
+            {"n": s.number(metrics.get("n")), "n_patients": _n_patients(split),
+             "row_unit": _row_unit(use_case)},
+            fmt.language,
+            strings,
+        ),
         "events": s.number(metrics.get("events")),
         "prevalence": s.number(metrics.get("prevalence")),
         "overall": {k: s.estimate(metrics.get(k)) for k in _OVERALL},
@@ -341,8 +368,13 @@ def _report_view(
         "subgroups": _subgroups(metrics),
         "fairness": fairness_view(metrics),
         "mitigation": mitigation_view(metrics),
-        "importance": _importance(importance),
-        "explanations": explanation_view(importance),
+        # clinical labels of the variables in this language (issue 13, 8b); code names without
+        "importance": labelled_importance(
+            _importance(importance), labels, fmt.language, strings
+        ),
+        "explanations": localise_explanations(
+            explanation_view(importance), labels, fmt.language, strings
+        ),
         "cohort_flow": _cohort_flow(context.get("cohort_flow")),
         "population_rows": _population_rows(context.get("population_summary"), fmt),
         "data_quality": quality_view(context.get("data_quality")),
@@ -355,7 +387,7 @@ def _report_view(
             "train_period": _period(split.get("train_period")),
             "test_period": _period(split.get("test_period")),
         },
-        "features": _features(context)[:_MAX_ROWS],
+        "features": [label_of(f, labels, fmt.language) for f in _features(context)[:_MAX_ROWS]],
         "model": {
             "family": s.text(model.get("family")),
             "calibration": s.text(model.get("calibration")),

@@ -12,7 +12,7 @@ from clinai import reporting
 from clinai._utils import atomic_write_bytes, sha256_file
 from clinai.exceptions import PipelineError
 from clinai.runs._lineage import code_version, environment
-from clinai.runs._plugins import load_pipeline
+from clinai.runs._plugins import load_pipeline, pipeline_feature_labels
 from clinai.runs._prepare import config_sha256
 
 if TYPE_CHECKING:
@@ -44,6 +44,20 @@ def use_case_translations(config: ExperimentConfig) -> dict[str, dict[str, Any]]
         if isinstance(texts, dict):
             translations[language] = dict(texts)
     return translations
+
+
+def feature_labels(config: ExperimentConfig, features: Any) -> dict[str, Any]:
+    """Return the pipeline's clinical labels of its features and variable groups (en, da, unit).
+
+    Unlabelled features keep their column name in the documents.
+    """
+    names = list(features.get("numeric", [])) + list(features.get("categorical", []))
+    try:
+        pipeline = load_pipeline(config.pipeline)
+    except PipelineError as exc:
+        logger.warning("feature labels skipped: %s", exc)
+        return {}
+    return pipeline_feature_labels(pipeline, names)
 
 
 def acceptance_verdict(metrics: dict[str, Any]) -> str:
@@ -108,6 +122,8 @@ def build_context(
             "citation": use_case.get("citation"),
             "description": config.description,
             "translations": use_case_translations(config),
+            # what one row is when it is not a patient, e.g. a prediction time (hour)
+            "row_unit": use_case.get("row_unit"),
         },
         "dataset": {
             "name": source.get("name"),
@@ -121,6 +137,7 @@ def build_context(
         "cohort_flow": manifest["cohort_flow"],
         "population_summary": table_one(manifest["population_summary"]),
         "features": manifest["features"],
+        "feature_labels": feature_labels(config, manifest["features"]),
         "previous": previous,
         # written by the prepare stage (absent in run directories made before it existed)
         "data_quality": (
