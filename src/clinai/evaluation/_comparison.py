@@ -32,8 +32,8 @@ from clinai.evaluation._bootstrap import (
     Progress,
     RandomState,
     _cluster_codes,
+    _contained_interval,
     _n_undefined,
-    _percentile_interval,
     _run_replicates,
 )
 from clinai.evaluation._decision_curve import _net_benefit_curve
@@ -164,7 +164,7 @@ def _assemble(
     n_skipped: dict[str, int] = {}
 
     def estimate(point: float, reps: np.ndarray, key: str) -> Estimate:
-        low, high = _percentile_interval(reps, ci_level)
+        low, high, _ = _contained_interval(reps, point, ci_level)
         n_skipped[key] = _n_undefined(reps)
         return Estimate(point, float(low), float(high))
 
@@ -185,7 +185,7 @@ def _assemble(
             y, baseline, thresholds
         )
         nb_reps = replicates["model_nb"] - replicates["baseline_nb"]
-        low, high = _percentile_interval(nb_reps, ci_level)
+        low, high, _ = _contained_interval(nb_reps, nb_point, ci_level)
         n_skipped["net_benefit_diff"] = _n_undefined(nb_reps)
         nb_diff = tuple(
             ThresholdDifference(float(t), Estimate(float(d), float(lo), float(hi)))

@@ -37,7 +37,7 @@ import pandas as pd
 from clinai.evaluation._bootstrap import (
     RandomState,
     _cluster_codes,
-    _percentile_interval,
+    _contained_interval,
     _run_replicates,
 )
 from clinai.evaluation._fairness import (
@@ -261,7 +261,7 @@ def threshold_optimizer_mitigation(
             rng=np.random.default_rng(seeds[1]),
             progress=None,
         )["paired"]
-        low, high = _percentile_interval(draws, level)
+        low, high, _ = _contained_interval(draws, point, level)
     overall = {
         side: {
             metric: Estimate(float(point[i, k]), float(low[i, k]), float(high[i, k]))

@@ -28,7 +28,7 @@ from clinai.evaluation._bootstrap import (
     Progress,
     RandomState,
     _cluster_codes,
-    _percentile_interval,
+    _contained_interval,
     _run_replicates,
 )
 from clinai.evaluation._comparison import _check_name, check_baseline
@@ -219,8 +219,10 @@ def compare_operating_points(
         progress=progress,
     )["rates"]
     gain_reps = reps[:, :, len(_RATES)] - reps[:, :, 0]
-    low, high = _percentile_interval(reps, level)
-    gain_low, gain_high = _percentile_interval(gain_reps, level)
+    low, high, _ = _contained_interval(reps, point, level)
+    gain_low, gain_high, _ = _contained_interval(
+        gain_reps, point[:, len(_RATES)] - point[:, 0], level
+    )
 
     def estimates(j: int, offset: int) -> dict[str, Estimate]:
         return {
