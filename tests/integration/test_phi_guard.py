@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 import yaml
 
 from clinai.cli import main
-from tests.integration.conftest import CANARY_ID, synthetic_frame
+from tests.integration.conftest import CANARY_ID, FIXTURES, synthetic_frame
 
 pytestmark = pytest.mark.integration
 
@@ -116,10 +118,23 @@ def test_integer_patient_ids_pass_the_guard(
     assert main(["run", "tiny.yaml", *FAST]) == 0, capsys.readouterr().err
     (run,) = (workspace / "runs" / "tiny").glob("2*")
     assert (run / "audit.json").is_file()
-    training = json.loads((run / "metrics.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
     # The counts the old guard took for ids are in the outputs, and they are ids too.
-    assert 1 <= training["n"] <= 1500
-    assert f"{training['n']}" in (run / "validation_report.md").read_text()
+    assert 1 <= metrics["n"] <= 1500
+    assert f"{metrics['n']}" in (run / "validation_report.md").read_text()
+    # Lineage (issue 13, 15f), checked on this run to save one: the clinai code and the
+    # pipeline module that defines the outcome are identified in audit.json and the card.
+    audit = json.loads((run / "audit.json").read_text())
+    pipeline = FIXTURES / "tiny_pipeline.py"
+    assert audit["pipeline"] == {
+        "name": "tiny_pipeline",
+        "sha256": hashlib.sha256(pipeline.read_bytes()).hexdigest(),
+    }
+    assert audit["code_version"]["clinai_version"] == metadata.version("clinai")
+    assert len(audit["code_version"]["source_sha256"]) == 64
+    card = (run / "model_card.md").read_text()
+    assert "**Code version:** `clinai " in card
+    assert audit["pipeline"]["sha256"] in card
 
 
 def test_planted_integer_id_in_the_card_is_caught(

@@ -465,7 +465,10 @@ def build_model_card(
             "registry": registry_info,
             "lineage": {
                 key: s.scalar(lineage.get(key))
-                for key in ("config_sha256", "data_sha256", "code_version", "git_dirty", "python")
+                for key in (
+                    "config_sha256", "data_sha256", "code_version", "git_dirty", "python",
+                    "pipeline", "pipeline_sha256",
+                )
             },
             "translations": _translations(use_case),
             "feature_labels": clean_labels(context.get("feature_labels")),

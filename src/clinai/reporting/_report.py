@@ -401,7 +401,7 @@ def _report_view(
         "lineage": {
             **{k: s.scalar(lineage.get(k)) for k in (
                 "config_sha256", "data_sha256", "cohort_sha256", "code_version", "git_dirty",
-                "python", "platform")},
+                "source_sha256", "pipeline", "pipeline_sha256", "python", "platform")},
             "packages": s.scalar_items(lineage.get("packages")),
         },
         "auroc_delong": s.estimate(metrics.get("auroc_delong")),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from clinai import reporting
 from clinai._utils import atomic_write_bytes, sha256_file
 from clinai.exceptions import PipelineError
-from clinai.runs._lineage import code_version, environment
+from clinai.runs._lineage import code_version, describe_code, environment, pipeline_lineage
 from clinai.runs._plugins import load_pipeline, pipeline_feature_labels
 from clinai.runs._prepare import config_sha256
 
@@ -104,6 +104,7 @@ def build_context(
     source = manifest["source"]
     code = code_version()
     env = environment()
+    pipeline = pipeline_lineage(load_pipeline(config.pipeline))
     use_case = manifest["use_case"]
     return {
         "experiment": config.experiment,
@@ -159,8 +160,15 @@ def build_context(
             "config_sha256": config_sha256(config),
             "data_sha256": manifest["data_sha256"],
             "cohort_sha256": manifest["cohort_sha256"],
-            "code_version": code["git_commit"],
+            # one line for the documents; the parts (version, commit, source hash) for the audit
+            "code_version": describe_code(code),
+            "clinai_version": code["clinai_version"],
+            "git_commit": code["git_commit"],
             "git_dirty": code["git_dirty"],
+            "source_sha256": code["source_sha256"],
+            # the module that defines the cohort, outcome and features
+            "pipeline": pipeline["name"],
+            "pipeline_sha256": pipeline["sha256"],
             "python": env["python"],
             "platform": env["platform"],
             "packages": env["packages"],
@@ -241,8 +249,12 @@ def report(
         "data_sha256": manifest["data_sha256"],
         "cohort_sha256": manifest["cohort_sha256"],
         "code_version": {
-            "git_commit": context["lineage"]["code_version"],
-            "git_dirty": context["lineage"]["git_dirty"],
+            key: context["lineage"].get(key)
+            for key in ("clinai_version", "git_commit", "git_dirty", "source_sha256")
+        },
+        "pipeline": {
+            "name": context["lineage"].get("pipeline"),
+            "sha256": context["lineage"].get("pipeline_sha256"),
         },
         "environment": {
             "python": context["lineage"]["python"],

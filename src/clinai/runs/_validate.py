@@ -20,7 +20,7 @@ from clinai import data, evaluation, reporting
 from clinai._utils import sha256_file, sha256_text
 from clinai.config import EvaluationConfig, load_plan
 from clinai.exceptions import ConfigError, DataError
-from clinai.runs._lineage import code_version, environment
+from clinai.runs._lineage import code_version, describe_code, environment
 from clinai.runs._progress import progress_bar
 from clinai.runs._report import acceptance_verdict
 from clinai.runs._rundir import RunDir
@@ -241,7 +241,7 @@ def _context(
         "model": {"family": f"external score ({score})"},
         "lineage": {
             "data_sha256": sha256_file(predictions),
-            "code_version": code["git_commit"],
+            "code_version": describe_code(code),
             "git_dirty": code["git_dirty"],
             "python": env["python"],
             "platform": env["platform"],
