@@ -220,3 +220,11 @@ def test_message_names_output_column_and_rule_never_the_value() -> None:
 def test_float_ids_read_with_missing_values_match_integers() -> None:
     canaries = Canaries({"patient": ["17.0", "42.0"]}, id_column="patient")
     assert canaries.find("patient 17") == ("patient", "after the word 'patient'")
+
+
+def test_an_id_column_named_id_ignores_html_markup(tmp_path: Path) -> None:
+    canaries = Canaries({"id": [str(i) for i in range(1, 100)]}, id_column="id")
+    markup = '<h2 id="s3">Results</h2><a href="#id-3">3 of 5 criteria</a><p>Patients: 17</p>'
+    assert _leaks(canaries, tmp_path, "report.html", markup) == []
+    leaks = _leaks(canaries, tmp_path, "report.html", markup + "<p>Example: id 17.</p>")
+    assert [leak.rule for leak in leaks] == ["after the word 'id'"]

@@ -451,17 +451,20 @@ def _cells(line: str) -> list[str]:
 def _check_text(canaries: Canaries, relative: str, text: str) -> tuple[str, str] | None:
     """Check a text file by its kind: HTML, Markdown, CSV/TSV, JSON/YAML, or plain text."""
     suffix = Path(relative).suffix.lower()
-    hit = canaries.find(text)
-    if hit is not None:
-        return hit
     if suffix in {".html", ".htm", ".xhtml", ".svg"}:
+        # Markup (element ids such as id="s-3", styles) is not text: identifier context is
+        # judged on the readable text and the tables; whole values are searched in both.
+        hit = canaries.find_anywhere(_DATA_URI.sub(" ", text))
         parser = _HtmlText()
         parser.feed(_DATA_URI.sub(" ", text))
         parser.close()
-        hit = canaries.find("".join(parser.parts))
+        hit = hit or canaries.find("".join(parser.parts))
         for table in parser.tables:
             if hit is None and table:
                 hit = canaries.find_in_table(table[0], table[1:])
+        return hit
+    hit = canaries.find(text)
+    if hit is not None:
         return hit
     for header, rows in _markdown_tables(text):
         hit = canaries.find_in_table(header, rows)
