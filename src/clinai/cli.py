@@ -295,12 +295,46 @@ def audit_verify(
     path: Annotated[Path, typer.Argument(help="The audit log (default: runs/audit.jsonl).")] = Path(
         "runs/audit.jsonl"
     ),
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(help="MLflow store whose run tags anchor the log (default: ./mlruns.db)."),
+    ] = None,
 ) -> None:
-    """Check the audit log's hash chain; exit 2 naming the first tampered line."""
+    """Check the audit log's hash chain and its anchors; exit 2 naming the first problem."""
     from clinai.runs import verify_audit_log
 
-    count = verify_audit_log(path)
-    typer.echo(f"audit log {path}: {count} record(s), hash chain intact")
+    count = verify_audit_log(path, tracking_uri=tracking_uri)
+    typer.echo(f"audit log {path}: {count} record(s), hash chain intact, anchors match")
+
+
+@app.command()
+def approve(
+    run: Annotated[str, typer.Argument(help="Run directory (runs/<experiment>/<run_id>) or id.")],
+    reviewer: Annotated[str, typer.Option(help="Full name of the person who decides.")],
+    role: Annotated[str, typer.Option(help="The reviewer's role, e.g. 'Chief Medical Officer'.")],
+    decision: Annotated[str, typer.Option(help="approve or reject.")],
+    comment: Annotated[str, typer.Option(help="The reason (no patient data: it is published).")],
+    tracking_uri: Annotated[
+        str | None, typer.Option(help="MLflow store (default: the one the run recorded).")
+    ] = None,
+) -> None:
+    """Record a named reviewer's decision on a run's registered model (sets @approved)."""
+    from clinai.runs import approve_run
+
+    result = approve_run(
+        run,
+        reviewer=reviewer,
+        role=role,
+        decision=decision,
+        comment=comment,
+        tracking_uri=tracking_uri,
+    )
+    typer.echo(
+        f"{result.model_name} v{result.version}: {result.decision} by {result.reviewer} "
+        f"({result.when}), audit record {result.audit_seq}"
+        + (f"; alias @{result.alias}" if result.alias else "")
+        + f"; card and report rendered again in {result.run_dir}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

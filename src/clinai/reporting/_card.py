@@ -18,6 +18,7 @@ from typing import Any
 
 from clinai._utils import atomic_write_text, to_jsonable
 from clinai.reporting import _sanitize as s
+from clinai.reporting._approval_view import approval_view
 from clinai.reporting._explain_view import (
     clean_labels,
     dependence_images,
@@ -463,6 +464,7 @@ def build_model_card(
             },
             "model": {"family": family, "calibration": calibration_method},
             "registry": registry_info,
+            "approval": approval_view(context.get("approval")),
             "lineage": {
                 key: s.scalar(lineage.get(key))
                 for key in (

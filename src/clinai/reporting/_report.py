@@ -15,6 +15,7 @@ from typing import Any
 
 from clinai._utils import atomic_write_text
 from clinai.reporting import _sanitize as s
+from clinai.reporting._approval_view import approval_view
 from clinai.reporting._card import (
     _acceptance,
     _features,
@@ -419,6 +420,7 @@ def _report_view(
         "internal_validation": _internal_validation(metrics.get("internal_validation")),
         "sample_size": _sample_size(metrics.get("sample_size")),
         "previous": _change_log(context.get("previous"), metrics),
+        "approval": approval_view(context.get("approval")),
         "max_variables": _MAX_REPORT_VARIABLES,
         "tripod_citation": TRIPOD_AI_CITATION,
         "annex_iv_citation": ANNEX_IV_CITATION,

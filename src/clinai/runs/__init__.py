@@ -6,6 +6,7 @@ the stages one by one.
 
 from __future__ import annotations
 
+from clinai.runs._approve import ApprovalError, ApprovalResult, approve_run
 from clinai.runs._audit import append_audit_record, verify_audit_log
 from clinai.runs._check_data import check_data
 from clinai.runs._demo import demo_configs, run_demo
@@ -22,9 +23,12 @@ from clinai.runs._rundir import RunDir, resolve_run_dir
 from clinai.runs._validate import validate_predictions_file
 
 __all__ = [
+    "ApprovalError",
+    "ApprovalResult",
     "RunDir",
     "RunResult",
     "append_audit_record",
+    "approve_run",
     "check_data",
     "demo_configs",
     "evaluate_stage",

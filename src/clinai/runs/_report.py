@@ -19,9 +19,13 @@ if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
     from clinai.runs._rundir import RunDir
 
-__all__ = ["acceptance_verdict", "build_context", "report"]
+__all__ = ["CONTEXT_FILE", "acceptance_verdict", "build_context", "report"]
 
 logger = logging.getLogger(__name__)
+
+#: The facts the documents were rendered from, kept so they can be rendered again
+#: (``clinai approve``) without computing anything anew.
+CONTEXT_FILE = "report_context.json"
 
 
 def use_case_translations(config: ExperimentConfig) -> dict[str, dict[str, Any]]:
@@ -186,8 +190,12 @@ def report(
     registry: dict[str, Any] | None = None,
     previous: dict[str, Any] | None = None,
     publish_dir: Path | None = None,
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Render plots, the model card (md, json, html per language) and the validation report.
+
+    The facts rendered are kept in ``report_context.json``; pass them back as
+    ``context`` (e.g. with an ``approval`` added) to render the same run again.
 
     Also writes ``audit.json`` (hashes of data, config, code and environment,
     the acceptance verdict and a SHA-256 of every output) and, with
@@ -202,10 +210,12 @@ def report(
     training = run_dir.read_json("training.json", stage="train")
     metrics = run_dir.read_json("metrics.json", stage="evaluate")
     importance = run_dir.read_json("importance.json", stage="evaluate")
-    context = build_context(
-        config, run_dir, manifest=manifest, training=training, metrics=metrics, registry=registry,
-        previous=previous,
-    )
+    if context is None:
+        context = build_context(
+            config, run_dir, manifest=manifest, training=training, metrics=metrics,
+            registry=registry, previous=previous,
+        )
+    run_dir.write_json(CONTEXT_FILE, context)
     plots = reporting.render_plots(metrics, importance=importance, out_dir=run_dir.plots)
     card = reporting.build_model_card(context, metrics, importance=importance)
     # The card links its calibration plot under a name that is also unique where the card is

@@ -1,0 +1,339 @@
+"""``clinai approve``: a named reviewer's decision on a registered model version.
+
+A run that meets its acceptance criteria is registered under the alias
+``candidate``; only a person may make it ``approved``. :func:`approve_run` records
+the decision (reviewer, role, approve or reject, comment, and the evidence: run,
+model version and the run's config, data and code hashes) in four places:
+
+- the hash-chained audit log (a record of kind ``approval``), anchored in the
+  run directory (``audit_anchor.json``) and in the MLflow run's tags;
+- the model version's tags (``approval.reviewer``, ``approval.role``,
+  ``approval.decision``, ``approval.when``, ``approval.comment``);
+- the registry alias: ``approved`` points at the version after an approval; a
+  rejection removes ``approved`` if it pointed at the version;
+- ``approval.json`` in the run directory, from which the model card and the
+  validation report are rendered again (from the facts they were first rendered
+  from, ``report_context.json``: nothing is computed anew) to say who decided,
+  when and on which evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clinai.exceptions import ClinaiError
+from clinai.runs._audit import (
+    anchor_of,
+    anchor_tags,
+    append_audit_record,
+    audit_log_path,
+    write_anchor,
+)
+from clinai.runs._rundir import RunDir, absolute_sqlite_uri
+
+if TYPE_CHECKING:
+    from clinai.config import ExperimentConfig
+
+__all__ = ["APPROVAL_FILE", "ApprovalError", "ApprovalResult", "approve_run"]
+
+logger = logging.getLogger(__name__)
+
+APPROVAL_FILE = "approval.json"
+APPROVED_ALIAS = "approved"
+DECISIONS = ("approve", "reject")
+#: Where runs are looked up by id when RUN is not a path (the default output_dir).
+DEFAULT_OUTPUT_DIR = Path("runs")
+
+EMPTY_TEXT = (
+    "--{name} is empty: give {what} (e.g. --{name} {example!r}); an approval names a person"
+)
+_WHAT = {
+    "reviewer": ("the full name of the person who decides", "Jane Doe"),
+    "role": ("the reviewer's role", "Chief Medical Officer"),
+    "comment": ("the reason for the decision", "Meets the pre-specified criteria"),
+}
+BAD_DECISION = "--decision must be one of {valid}. Got {got!r} instead."
+RUN_NOT_FOUND = (
+    "run {run!r} not found: pass a run directory (runs/<experiment>/<run_id>) or the run id "
+    "of one under runs/"
+)
+RUN_AMBIGUOUS = "run id {run!r} names several run directories ({paths}): pass the directory"
+RUN_FAILED = (
+    "run {path} failed (see its error.txt): a failed run cannot be approved or rejected; "
+    "fix the cause and run it again"
+)
+RUN_INCOMPLETE = (
+    "run {path} has no audit.json: it did not finish; only a finished, registered run can be "
+    "approved"
+)
+NOT_REGISTERED = (
+    "run {path} was never registered in the model registry (tracking.enabled or "
+    "tracking.register_model was off): run it again with both on, then approve it"
+)
+NOT_ACCEPTED = (
+    "run {path} did not meet its pre-specified acceptance criteria (verdict: {verdict}): "
+    "it cannot be approved; --decision reject is always allowed"
+)
+NEEDS_URI = (
+    "run {path} was registered at {uri}, whose password is not stored: pass --tracking-uri "
+    "with the full URL"
+)
+VERSION_GONE = (
+    "model {name!r} version {version} of run {path} is not in the registry at {uri} "
+    "(deleted?): nothing was recorded"
+)
+VERSION_OTHER_RUN = (
+    "model {name!r} version {version} at {uri} belongs to run {other!r}, not to run {run!r}: "
+    "pass --tracking-uri of the store this run was registered in"
+)
+
+
+class ApprovalError(ClinaiError):
+    """An approval cannot be recorded (bad reviewer input, or a run that cannot be approved)."""
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    """What ``clinai approve`` recorded."""
+
+    run_dir: Path
+    model_name: str
+    version: str
+    decision: str
+    reviewer: str
+    when: str
+    audit_seq: int
+    alias: str | None
+
+
+def _clean(name: str, value: str | None) -> str:
+    text = " ".join((value or "").split())
+    if not text:
+        what, example = _WHAT[name]
+        raise ApprovalError(EMPTY_TEXT.format(name=name, what=what, example=example))
+    return text
+
+
+def _find_run(run: str | Path) -> Path:
+    """Return the run directory RUN names (a path, or a run id under runs/)."""
+    path = Path(run)
+    if path.name.endswith(".failed") and path.is_dir():
+        raise ApprovalError(RUN_FAILED.format(path=path))
+    if path.is_dir():
+        return path
+    if path.with_name(f"{path.name}.failed").is_dir():
+        raise ApprovalError(RUN_FAILED.format(path=path.with_name(f"{path.name}.failed")))
+    if len(path.parts) == 1:  # a bare run id
+        found = sorted(DEFAULT_OUTPUT_DIR.glob(f"*/{path.name}"))
+        failed = sorted(DEFAULT_OUTPUT_DIR.glob(f"*/{path.name}.failed"))
+        if not found and failed:
+            raise ApprovalError(RUN_FAILED.format(path=failed[0]))
+        if len(found) > 1:
+            raise ApprovalError(
+                RUN_AMBIGUOUS.format(run=str(run), paths=", ".join(map(str, found)))
+            )
+        if found and found[0].is_dir():
+            return found[0]
+    raise ApprovalError(RUN_NOT_FOUND.format(run=str(run)))
+
+
+def _tracking_uri(run_dir: RunDir, registry: dict[str, Any], given: str | None) -> str:
+    if given:
+        return absolute_sqlite_uri(given)
+    uri = registry.get("tracking_uri")
+    if not uri:  # registered before the URI was kept with the run: use the config's
+        uri = absolute_sqlite_uri(_run_config(run_dir).tracking.uri)
+    if "***@" in uri:
+        raise ApprovalError(NEEDS_URI.format(path=run_dir.path, uri=uri))
+    return str(uri)
+
+
+def approve_run(
+    run: str | Path,
+    *,
+    reviewer: str,
+    role: str,
+    decision: str,
+    comment: str,
+    tracking_uri: str | None = None,
+) -> ApprovalResult:
+    """Record a named reviewer's decision on the model version a run registered.
+
+    Parameters
+    ----------
+    run : str or path-like
+        The run directory (``runs/<experiment>/<run_id>``) or a run id under ``runs/``.
+    reviewer : str
+        Full name of the person who decides.
+    role : str
+        The reviewer's role (e.g. ``"Chief Medical Officer"``).
+    decision : {"approve", "reject"}
+        The decision.
+    comment : str
+        The reason for it. Write no patient data here: it goes into the card.
+    tracking_uri : str, optional
+        The MLflow store the run was registered in (default: the one the run recorded).
+
+    Returns
+    -------
+    ApprovalResult
+
+    Raises
+    ------
+    ApprovalError
+        If the reviewer, role or comment is empty, the decision is not ``approve`` or
+        ``reject``, the run is unknown, failed, unfinished or was never registered,
+        its version is no longer in the registry, or an approval is asked for a run
+        that did not meet its acceptance criteria (a rejection is always allowed).
+    """
+    reviewer, role, comment = (
+        _clean("reviewer", reviewer),
+        _clean("role", role),
+        _clean("comment", comment),
+    )
+    choice = (decision or "").strip().lower()
+    if choice not in DECISIONS:
+        raise ApprovalError(BAD_DECISION.format(valid=list(DECISIONS), got=decision))
+    run_dir = RunDir(_find_run(run))
+    if not run_dir.file("audit.json").is_file():
+        raise ApprovalError(RUN_INCOMPLETE.format(path=run_dir.path))
+    audit = json.loads(run_dir.file("audit.json").read_text(encoding="utf-8"))
+    registry = audit.get("registry")
+    if not isinstance(registry, dict) or registry.get("version") is None:
+        raise ApprovalError(NOT_REGISTERED.format(path=run_dir.path))
+    verdict = audit.get("acceptance_verdict")
+    if choice == "approve" and verdict == "not accepted":
+        raise ApprovalError(NOT_ACCEPTED.format(path=run_dir.path, verdict=verdict))
+
+    from clinai._utils import redact_url
+    from clinai.tracking import MlflowTracker
+
+    uri = _tracking_uri(run_dir, registry, tracking_uri)
+    name, version = str(registry["model_name"]), str(registry["version"])
+    tracker = MlflowTracker(uri, str(audit.get("experiment") or name))
+    found = tracker.model_version(name, version)
+    if found is None:
+        raise ApprovalError(
+            VERSION_GONE.format(name=name, version=version, path=run_dir.path, uri=redact_url(uri))
+        )
+    other = found["tags"].get("clinai_run_id")
+    if other is not None and other != run_dir.run_id:
+        raise ApprovalError(
+            VERSION_OTHER_RUN.format(
+                name=name, version=version, uri=redact_url(uri), other=other, run=run_dir.run_id
+            )
+        )
+
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    code = audit.get("code_version")
+    evidence = {
+        "run_id": run_dir.run_id,
+        "model_name": name,
+        "version": version,
+        "mlflow_run_id": found["run_id"],
+        "config_sha256": audit.get("config_sha256"),
+        "data_sha256": audit.get("data_sha256"),
+        "code_version": code.get("git_commit") if isinstance(code, dict) else code,
+        "acceptance_plan_sha256": audit.get("acceptance_plan_sha256"),
+        "acceptance_verdict": verdict,
+        "metrics_sha256": (audit.get("outputs") or {}).get("metrics.json"),
+    }
+    # The decision is recorded first: the alias follows a decision on record, never the reverse.
+    log = audit_log_path(run_dir.path.parent.parent)
+    record = append_audit_record(
+        log,
+        {
+            "kind": "approval",
+            "experiment": audit.get("experiment"),
+            "decision": choice,
+            "reviewer": reviewer,
+            "role": role,
+            "comment": comment,
+            "decided_at": when,
+            **evidence,
+        },
+    )
+    anchor = anchor_of(log, record)
+    write_anchor(run_dir.path, anchor, kind="approval")
+    if found["run_id"]:
+        tracker.set_run_tags(anchor_tags(anchor), run_id=found["run_id"])
+    tracker.set_model_version_tags(
+        name,
+        version,
+        {
+            "approval.reviewer": reviewer,
+            "approval.role": role,
+            "approval.decision": choice,
+            "approval.when": when,
+            "approval.comment": comment,
+            "approval.audit_seq": record["seq"],
+        },
+    )
+    alias: str | None = None
+    if choice == "approve":
+        tracker.set_registered_alias(name, APPROVED_ALIAS, version)
+        alias = APPROVED_ALIAS
+    elif tracker.delete_alias_of(name, APPROVED_ALIAS, version):
+        logger.warning(
+            "alias %s of model %s removed from version %s", APPROVED_ALIAS, name, version
+        )
+    approval = {
+        "decision": choice,
+        "reviewer": reviewer,
+        "role": role,
+        "when": when,
+        "comment": comment,
+        "evidence": evidence,
+        "audit": {"seq": record["seq"], "sha256": record["sha256"]},
+    }
+    run_dir.write_json(APPROVAL_FILE, approval)
+    _render_again(run_dir, approval)
+    return ApprovalResult(
+        run_dir=run_dir.path,
+        model_name=name,
+        version=version,
+        decision=choice,
+        reviewer=reviewer,
+        when=when,
+        audit_seq=int(record["seq"]),
+        alias=alias,
+    )
+
+
+def _run_config(run_dir: RunDir) -> ExperimentConfig:
+    """Return the run's resolved config (its data source is not looked for: nothing is read)."""
+    import yaml
+
+    from clinai.config import parse_config
+
+    path = run_dir.require("config.resolved.yaml", stage="prepare")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return parse_config(raw, source=str(path))
+
+
+def _render_again(run_dir: RunDir, approval: dict[str, Any]) -> None:
+    """Render the card and the report again from the facts they were rendered from."""
+    from clinai.runs._report import CONTEXT_FILE, report
+
+    config = _run_config(run_dir)
+    if run_dir.file(CONTEXT_FILE).is_file():
+        context = run_dir.read_json(CONTEXT_FILE, stage="report")
+    else:  # a run reported before the context was kept: the report stage's facts, anew
+        from clinai.runs._report import build_context
+
+        audit = run_dir.read_json("audit.json", stage="report")
+        context = build_context(
+            config,
+            run_dir,
+            manifest=run_dir.read_json("data_manifest.json", stage="prepare"),
+            training=run_dir.read_json("training.json", stage="train"),
+            metrics=run_dir.read_json("metrics.json", stage="evaluate"),
+            registry=audit.get("registry"),
+        )
+    context["approval"] = approval
+    report(config, run_dir, registry=context.get("registry"), context=context)
