@@ -260,4 +260,3 @@ def train(
     }
     run_dir.write_json("training.json", summary)
     return summary
-
