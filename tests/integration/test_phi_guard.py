@@ -134,7 +134,8 @@ def test_integer_patient_ids_pass_the_guard(
     assert len(audit["code_version"]["source_sha256"]) == 64
     card = (run / "model_card.md").read_text()
     assert "**Code version:** `clinai " in card
-    assert audit["pipeline"]["sha256"] in card
+    sha = audit["pipeline"]["sha256"]
+    assert f"\n- **Pipeline module (SHA-256):** `tiny_pipeline` `{sha}`\n" in card
 
 
 def test_planted_integer_id_in_the_card_is_caught(
