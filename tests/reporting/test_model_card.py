@@ -59,7 +59,7 @@ def test_card_covers_model_card_toolkit_schema(card: dict[str, Any]) -> None:
 def test_natural_frequencies_are_scaled_first_threshold(card: dict[str, Any]) -> None:
     assert card["clinai"]["natural_frequencies"] == {
         "threshold": 0.2, "flagged_per_100": 32, "outcome_per_100_flagged": 47,
-        "found_per_10_with_outcome": 8,
+        "found_per_10_with_outcome": 8, "found_per_100_with_outcome": 75,
     }
 
 
@@ -209,3 +209,99 @@ def test_count_and_percent_formatting() -> None:
     assert (en.count(12345), da.count(12345)) == ("12,345", "12.345")
     assert (en.pct(0.2), da.pct(0.2)) == ("20.0%", "20,0 %")
     assert (en.value(True), da.value(False)) == ("yes", "nej")
+
+
+# ------------------------------------------------ acceptance: the compared statistic is named
+# A pre-registered plan judged by the evaluation layer, as a run writes it to metrics.json.
+ACCEPTANCE_PLAN = [
+    {"name": "discrimination", "metric": "auroc", "statistic": "ci_low", "min": 0.70},
+    {"name": "calibration slope", "metric": "calibration.slope", "min": 0.7, "max": 1.3},
+    {"name": "sensitivity", "metric": "thresholds.0.sensitivity", "statistic": "ci_low",
+     "min": 0.025},
+]
+
+
+def judged(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Replace the fixture's acceptance rows by the evaluation layer's verdict on the plan."""
+    from clinai.evaluation import evaluate_acceptance
+
+    metrics["acceptance"] = [r.to_dict() for r in evaluate_acceptance(metrics, ACCEPTANCE_PLAN)]
+    return metrics
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", [
+            "| discrimination | Area under the ROC curve (AUROC), lower bound of the 95% CI | "
+            "0.69 | ≥ 0.70 | fail |",
+            "| calibration slope | Calibration slope | 0.91 | 0.70 to 1.30 | pass |",
+            "| sensitivity | Sensitivity at risk threshold 0.20, lower bound of the 95% CI | "
+            "0.47 | ≥ 0.025 | pass |",
+        ]),
+        ("da", [
+            "| discrimination | {auroc}, nedre grænse af 95 %-konfidensintervallet | 0,69 | "
+            "≥ 0,70 | ikke opfyldt |",
+            "| calibration slope | {slope} | 0,91 | 0,70 til 1,30 | opfyldt |",
+        ]),
+    ],
+)
+def test_acceptance_table_names_the_compared_statistic(
+    tmp_path: Path, context: dict, metrics: dict, language: str, expected: list[str]
+) -> None:
+    # Issue 13 (15d): "discrimination 0.38 fail" beside an AUROC of 0.57 did not say that
+    # 0.38 is the interval's lower bound.
+    card = build_model_card(context, judged(metrics))
+    assert card["clinai"]["acceptance"]["criteria"][0]["statistic"] == "ci_low"
+    assert card["clinai"]["acceptance"]["criteria"][0]["min"] == 0.70
+    files = write_model_card(card, tmp_path, languages=(language,))
+    suffix = "" if language == "en" else f".{language}"
+    markdown = files[f"model_card{suffix}.md"].read_text("utf-8")
+    html = files[f"model_card{suffix}.html"].read_text("utf-8")
+    t = get_strings(language)
+    for line in expected:
+        line = line.format(auroc=t["auroc"], slope=t["calibration_slope"])
+        assert line in markdown, line
+        assert line.split(" | ")[1] in html  # the same words in the HTML card
+    assert f'<th scope="col" class="c-result">{t["result"]}</th>' in html
+
+
+# ----------------------------------------------------- the one-page summary ("Model facts")
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_model_facts_summary_opens_the_markdown_card(
+    tmp_path: Path, context: dict, metrics: dict, language: str
+) -> None:
+    files = write_model_card(build_model_card(context, metrics), tmp_path, languages=(language,))
+    suffix = "" if language == "en" else f".{language}"
+    markdown = files[f"model_card{suffix}.md"].read_text("utf-8")
+    t = get_strings(language)
+    facts = markdown.index(f"## {t['model_facts']}")
+    assert facts < markdown.index(f"## {t['intended_use']}") < markdown.index(f"## {t['how_well']}")
+    summary = markdown[facts:markdown.index(f"## {t['intended_use']}")]
+    fmt = NumberFormatter.from_strings(language, t)
+    # natural frequencies at the operating threshold, from the threshold metrics (0.47, 0.75)
+    assert t["facts_ppv"].format(threshold=fmt.num(0.2), ppv=47) in summary
+    assert t["facts_sensitivity"].format(sensitivity=75) in summary
+    assert t["facts_flag_rate"].format(flagged=32) in summary
+    assert t["facts_auroc"].format(auroc="0.81 (0.69–0.92)" if language == "en"
+                                   else "0,81 (0,69–0,92)", oe=fmt.est(metrics["calibration"]
+                                                                        ["oe_ratio"])) in summary
+    # the score in use today, and when not to use the model
+    assert t["facts_baseline_diff"].format(name="SAPS-like score",
+                                           diff=fmt.est(metrics["baseline_comparison"]
+                                                        ["auroc_diff"])) in summary
+    uc = context["use_case"]
+    not_for = uc["not_for"] if language == "en" else uc["translations"]["da"]["not_for"]
+    for item in not_for:
+        assert f"  - {item}" in summary
+    # who approved it: none yet, so the summary says so (or points to the approval section)
+    assert (t.get("approval_pending") or t["facts_see_approval"]) in summary
+
+
+def test_model_facts_without_a_comparison_say_so(tmp_path: Path, context: dict,
+                                                 metrics: dict) -> None:
+    del metrics["baseline_comparison"]
+    files = write_model_card(build_model_card(context, metrics), tmp_path, languages=("en",))
+    assert get_strings("en")["facts_no_baseline"] in files["model_card.md"].read_text("utf-8")

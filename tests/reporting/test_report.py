@@ -134,3 +134,31 @@ def test_report_in_danish_and_with_missing_data(tmp_path: Path, context: dict,
     bare = write_validation_report({}, {}, plots={}, out_path=tmp_path / "bare.html")
     text = bare.read_text("utf-8")
     assert "n/a" in text and "No data." in text
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_acceptance_rows_name_the_compared_statistic(tmp_path: Path, context: dict,
+                                                     metrics: dict, language: str) -> None:
+    # Issue 13 (15d): the report showed "discrimination ... 0.69 fail" without saying that the
+    # value is the lower bound of the AUROC's interval; both renderings now name it.
+    from clinai.reporting import get_strings, write_validation_report_markdown
+
+    from .test_model_card import judged
+
+    judged(metrics)
+    t = get_strings(language)
+    html = write_validation_report(context, metrics, plots={}, out_path=tmp_path / "r.html",
+                                   language=language).read_text("utf-8")
+    markdown = write_validation_report_markdown(context, metrics, plots={},
+                                                out_path=tmp_path / "r.md",
+                                                language=language).read_text("utf-8")
+    measure = f"{t['auroc']}, {t['statistic_ci_low']}"
+    value, required = ("0.69", "≥ 0.70") if language == "en" else ("0,69", "≥ 0,70")
+    assert (f"| discrimination | {measure} (`auroc ci_low`) | {value} | {required} | "
+            f"{t['status_fail']} |") in markdown
+    assert f"<td>{measure}<br><code>auroc ci_low</code></td>" in html
+    assert f'<td class="num">{required}</td>' in html
+    threshold = t["criterion_at_threshold"].format(metric=t["sensitivity"],
+                                                   threshold="0.20" if language == "en"
+                                                   else "0,20")
+    assert f"{threshold}, {t['statistic_ci_low']}" in markdown

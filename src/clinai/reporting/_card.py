@@ -18,6 +18,7 @@ from typing import Any
 
 from clinai._utils import atomic_write_text, to_jsonable
 from clinai.reporting import _sanitize as s
+from clinai.reporting._acceptance_view import acceptance_rows
 from clinai.reporting._approval_view import approval_view
 from clinai.reporting._explain_view import (
     clean_labels,
@@ -164,6 +165,10 @@ def _acceptance(metrics: Mapping[str, Any], verdict: Any) -> dict[str, Any]:
             "criterion": s.text(row.get("criterion")),
             "metric": s.text(row.get("metric")),
             "rule": s.text(row.get("rule")),
+            # which part of the estimate was judged, and against what (absent in old runs)
+            "statistic": s.text(row.get("statistic")),
+            "min": s.number(row.get("min")),
+            "max": s.number(row.get("max")),
             "value": s.estimate(value) if isinstance(value, Mapping) else s.scalar(value),
             "passed": row.get("passed") if isinstance(row.get("passed"), bool) else None,
             "status": status,
@@ -177,7 +182,8 @@ def _acceptance(metrics: Mapping[str, Any], verdict: Any) -> dict[str, Any]:
 def _natural_frequencies(thresholds: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     """Turn the first threshold's PPV, sensitivity and flag rate into counts per 100/10.
 
-    This is formatting, not statistics: ``round(100 * ppv)``, ``round(10 * sensitivity)``.
+    This is formatting, not statistics: ``round(100 * ppv)``, ``round(10 * sensitivity)``
+    (and ``round(100 * sensitivity)`` for the card's one-page summary).
     """
     if not thresholds:
         return None
@@ -192,6 +198,7 @@ def _natural_frequencies(thresholds: Sequence[Mapping[str, Any]]) -> dict[str, A
         "flagged_per_100": scaled("flag_rate", 100),
         "outcome_per_100_flagged": scaled("ppv", 100),
         "found_per_10_with_outcome": scaled("sensitivity", 10),
+        "found_per_100_with_outcome": scaled("sensitivity", 100),
     }
     if all(out[k] is None for k in out if k != "threshold"):
         return None
@@ -224,6 +231,19 @@ def _score_comparison(value: Any) -> dict[str, Any] | None:
         if isinstance(row, Mapping)
     ]
     return {"name": s.text(block.get("name")), "points": points[:10]}
+
+
+def _baseline(value: Any) -> dict[str, Any] | None:
+    """Return the score in use today beside the model: its name, AUROC and AUROC difference."""
+    block = s.mapping(value)
+    name = s.text(block.get("name"))
+    if not name:
+        return None
+    return {
+        "name": name,
+        "baseline_auroc": s.estimate(block.get("baseline_auroc")),
+        "auroc_diff": s.estimate(block.get("auroc_diff")),
+    }
 
 
 def _importance(importance: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -453,6 +473,7 @@ def build_model_card(
             "operating_threshold": s.number(metrics.get("operating_threshold")),
             "fairness": fairness_view(metrics),
             "score_comparison": _score_comparison(metrics.get("baseline_operating_points")),
+            "baseline": _baseline(metrics.get("baseline_comparison")),
             "validation_basis": s.text(s.mapping(metrics.get("validation_basis")).get("note")),
             "acceptance": acceptance,
             "importance": _importance(importance),
@@ -554,6 +575,7 @@ def _render_card(
     clinai = _localise(s.mapping(card.get("clinai")), language, strings)
     explanations = clinai.get("explanations")
     use_case, english_only = _use_case_view(card, language)
+    criteria = s.mapping(clinai.get("acceptance")).get("criteria") or []
     variables = {
         "card": card,
         "c": clinai,
@@ -563,6 +585,9 @@ def _render_card(
         "fmt": fmt,
         "lang": language,
         "max_variables": _MAX_CARD_VARIABLES,
+        # the thresholds give the labels of "thresholds.<i>.<metric>" criteria
+        "criteria": acceptance_rows(criteria, {"thresholds": clinai.get("thresholds")},
+                                    strings, fmt),
         "calibration_plot": calibration,
         "x": explanations,
         "explain_images": dependence_images(images, explanations, strings),

@@ -15,6 +15,7 @@ from typing import Any
 
 from clinai._utils import atomic_write_text
 from clinai.reporting import _sanitize as s
+from clinai.reporting._acceptance_view import acceptance_rows
 from clinai.reporting._approval_view import approval_view
 from clinai.reporting._card import (
     _acceptance,
@@ -36,6 +37,7 @@ from clinai.reporting._explain_view import (
 )
 from clinai.reporting._fairness_view import fairness_view, mitigation_view
 from clinai.reporting._format import NumberFormatter
+from clinai.reporting._locales import get_strings
 from clinai.reporting._locales import get_strings
 from clinai.reporting._quality_view import quality_view
 from clinai.reporting._regulatory import (
@@ -425,6 +427,9 @@ def _report_view(
         "tripod_citation": TRIPOD_AI_CITATION,
         "annex_iv_citation": ANNEX_IV_CITATION,
     }
+    view["criteria"] = acceptance_rows(
+        view["acceptance"]["criteria"], metrics, get_strings(fmt.language), fmt
+    )
     view["tripod"] = tripod_checklist(view)
     view["annex_iv"] = annex_iv_map(view)
     return view
