@@ -157,6 +157,29 @@ def test_rows_that_are_prediction_times_are_not_called_patients(
             text = documents[f"{kind}.{language}.{fmt}"]
             assert ROWS[language] in text, (kind, fmt)
     assert "test set of 60 patients" not in documents["card.en.md"]
+    # the intro stays a paragraph of its own before the performance table
+    assert "confidence intervals.\n\n| " in documents["card.en.md"]
+
+
+HEADERS = {
+    "en": (
+        '<th scope="col">Prediction times (hours)</th>',
+        "Test set, prediction times (hours)",
+    ),
+    "da": (
+        '<th scope="col">Forudsigelsestidspunkter (timer)</th>',
+        "Testsæt, forudsigelsestidspunkter (timer)",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_row_counts_in_tables_name_the_rows(documents: dict[str, str], language: str) -> None:
+    report = documents[f"report.{language}.html"]
+    for header in HEADERS[language]:
+        assert header in report, header
+    assert '<th scope="col">Patients</th>' not in report
+    assert HEADERS[language][0] in documents[f"card.{language}.html"]
 
 
 def test_rows_of_a_patient_each_without_row_unit_keep_patients(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ jinja2, matplotlib and WeasyPrint are imported inside the functions that need th
 from __future__ import annotations
 
 from clinai.reporting._card import CARD_SCHEMA_VERSION, build_model_card, write_model_card
+from clinai.reporting._explain_view import importance_with_labels
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._locales import get_language_names, get_strings
 from clinai.reporting._pdf import write_pdf
@@ -30,6 +31,7 @@ __all__ = [
     "build_model_card",
     "get_language_names",
     "get_strings",
+    "importance_with_labels",
     "model_card_schema",
     "render_plots",
     "tripod_checklist",

@@ -533,6 +533,23 @@ def row_unit_text(
     return None
 
 
+def rows_strings(strings: Mapping[str, str], unit: str | None) -> Mapping[str, str]:
+    """Return the strings with the labels of row counts naming ``unit`` where rows are not patients.
+
+    Table headers ("Patients", "Explained patients") and the split sizes then count
+    e.g. "Prediction times (hours)"; with ``unit`` None the strings are unchanged.
+    """
+    if not unit:
+        return strings
+    return {
+        **strings,
+        "patients": unit[:1].upper() + unit[1:],
+        "n_explained": strings["n_explained_rows"].format(unit=unit),
+        "n_train": strings["n_train_rows"].format(unit=unit),
+        "n_test": strings["n_test_rows"].format(unit=unit),
+    }
+
+
 def _localise(
     clinai: Mapping[str, Any], language: str, strings: Mapping[str, str]
 ) -> dict[str, Any]:
@@ -573,6 +590,8 @@ def _render_card(
 ) -> tuple[str, str]:
     strings, fmt = translator(language)
     clinai = _localise(s.mapping(card.get("clinai")), language, strings)
+    # rows that are not patients are counted under their own name (issue 13, 8a)
+    strings = rows_strings(strings, clinai["performance"]["row_unit_text"])
     explanations = clinai.get("explanations")
     use_case, english_only = _use_case_view(card, language)
     criteria = s.mapping(clinai.get("acceptance")).get("criteria") or []

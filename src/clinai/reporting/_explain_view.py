@@ -23,6 +23,7 @@ __all__ = [
     "clean_labels",
     "dependence_images",
     "explanation_view",
+    "importance_with_labels",
     "label_of",
     "labelled_importance",
     "localise_explanations",
@@ -256,6 +257,36 @@ def label_of(name: Any, labels: Mapping[str, Any] | None, language: str) -> Any:
     units = s.mapping(entry.get("unit"))
     unit = units.get(language) or units.get("en")
     return f"{text} ({unit})" if unit else text
+
+
+def importance_with_labels(
+    importance: Mapping[str, Any] | None, labels: Mapping[str, Any] | None, language: str = "en"
+) -> Mapping[str, Any] | None:
+    """Return ``importance.json`` with the variables of its plotted blocks under their labels.
+
+    For the plots (one image serves every language: English labels). The
+    ``variables`` and ``dependence`` entries get the label as ``variable``;
+    nothing else changes.
+    """
+    if not isinstance(importance, Mapping) or not labels:
+        return importance
+    clean = clean_labels(labels)
+
+    def relabel(rows: Any) -> Any:
+        if not isinstance(rows, Sequence) or isinstance(rows, str):
+            return rows
+        return [
+            {**row, "variable": label_of(row.get("variable"), clean, language)}
+            if isinstance(row, Mapping)
+            else row
+            for row in rows
+        ]
+
+    return {
+        **importance,
+        "variables": relabel(importance.get("variables")),
+        "dependence": relabel(importance.get("dependence")),
+    }
 
 
 def ordinal(n: int, language: str) -> str:

@@ -26,6 +26,7 @@ from clinai.reporting._card import (
     _subgroups,
     _thresholds,
     row_unit_text,
+    rows_strings,
 )
 from clinai.reporting._explain_view import (
     clean_labels,
@@ -379,7 +380,10 @@ def _report_view(
             explanation_view(importance), labels, fmt.language, strings
         ),
         "cohort_flow": _cohort_flow(context.get("cohort_flow")),
-        "population_rows": _population_rows(context.get("population_summary"), fmt),
+        "population_rows": [
+            (label_of(variable, labels, fmt.language), level, value)
+            for variable, level, value in _population_rows(context.get("population_summary"), fmt)
+        ],
         "data_quality": quality_view(context.get("data_quality")),
         "dataset": {k: s.scalar(dataset.get(k)) for k in (
             "name", "title", "package", "licence", "citation", "url", "n_rows")},
@@ -481,6 +485,7 @@ def write_validation_report(
     """
     strings, fmt = translator(language)
     view = _report_view(context, metrics, importance, fmt)
+    strings = rows_strings(strings, view["row_unit_text"])  # rows that are not patients
     images = _images(plots, strings, fmt, metrics.get("auroc"))
     explain_images = dependence_images(plots, view["explanations"], strings)
     html = render("validation_report.html.j2", r=view, images=images, t=strings, fmt=fmt,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from clinai._utils import atomic_write_text
+from clinai.reporting._card import rows_strings
 from clinai.reporting._fairness_view import calibration_image
 from clinai.reporting._render import render, translator
 from clinai.reporting._report import _report_view
@@ -68,6 +69,7 @@ def write_validation_report_markdown(
     """
     strings, fmt = translator(language)
     view = _report_view(context, metrics, importance, fmt)
+    strings = rows_strings(strings, view["row_unit_text"])  # rows that are not patients
     path = Path(out_path)
     image = calibration_image(plots, path.parent)
     text = render(

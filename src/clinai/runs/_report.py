@@ -216,7 +216,12 @@ def report(
             registry=registry, previous=previous,
         )
     run_dir.write_json(CONTEXT_FILE, context)
-    plots = reporting.render_plots(metrics, importance=importance, out_dir=run_dir.plots)
+    # the plots show the variables' clinical labels (English: one image serves every language)
+    plots = reporting.render_plots(
+        metrics,
+        importance=reporting.importance_with_labels(importance, context.get("feature_labels")),
+        out_dir=run_dir.plots,
+    )
     card = reporting.build_model_card(context, metrics, importance=importance)
     # The card links its calibration plot under a name that is also unique where the card is
     # published beside other use cases' cards (publish_dir/plots/), so one link works in both.
