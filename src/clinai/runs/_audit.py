@@ -290,8 +290,8 @@ def verify_audit_log(
         previous = line
         hashes.append(json.loads(line)["sha256"])
     chain = hashes[0] if hashes else None
-    found = list(_run_dir_anchors(log.parent))
-    outside = list(anchors or ())
+    found: list[tuple[str, Mapping[str, Any]]] = list(_run_dir_anchors(log.parent))
+    outside: list[tuple[str, Mapping[str, Any]]] = list(anchors or ())
     outside += _mlflow_anchors(log, tracking_uri, find_tracking=find_tracking)
     found += [(where, a) for where, a in outside if a.get("chain") in (None, "", chain)]
     # The anchor furthest along first: a truncation is reported against the latest record lost.

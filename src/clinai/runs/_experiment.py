@@ -154,9 +154,10 @@ def _register(
     )
     if not config.tracking.register_model or info.get("version") is None:
         return None
-    registry = {
+    version = str(info["version"])
+    registry: dict[str, Any] = {
         "model_name": name,
-        "version": str(info["version"]),
+        "version": version,
         "alias": CANDIDATE_ALIAS,
         # Where `clinai approve` finds the version again (a password would be hidden here).
         "tracking_uri": redact_url(tracker.tracking_uri),
@@ -167,7 +168,7 @@ def _register(
     try:
         tracker.set_model_version_tags(
             name,
-            registry["version"],
+            version,
             {
                 "acceptance_verdict": verdict,
                 MEETS_CRITERIA_TAG: str(verdict == "accepted").lower(),
@@ -176,7 +177,7 @@ def _register(
                 "approval.decision": "pending",
             },
         )
-        tracker.set_registered_alias(name, CANDIDATE_ALIAS, registry["version"])
+        tracker.set_registered_alias(name, CANDIDATE_ALIAS, version)
     except BaseException:
         _unregister(tracker, registry)
         raise
