@@ -24,7 +24,8 @@ def age_band(age: pd.Series, *, cuts: Sequence[float] = (60, 75)) -> pd.Series:
     Returns
     -------
     pandas.Series
-        String labels on ``age``'s index.
+        String labels on ``age``'s index. Subgroup tables list them in the order
+        of their lower bound (``<60``, ``60-74``, ``>=75``), not as text.
 
     Examples
     --------
