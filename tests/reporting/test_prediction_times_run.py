@@ -161,7 +161,7 @@ def test_the_run_counts_patients_and_says_the_rows_are_prediction_times(run_dir:
     report = _read(run_dir, "validation_report.html")
     assert "Explained prediction times (hours)" in report  # subgroup importance
     assert '<th scope="col">Prediction times (hours)</th>' in report  # subgroup tables
-    for code in CODE_NAMES + ("sbp_hours_since_last",):
+    for code in (*CODE_NAMES, "sbp_hours_since_last"):
         assert code not in report, code  # population table, importance, explanations
 
 
