@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinai import reporting
-from clinai._utils import atomic_write_bytes, sha256_file
+from clinai._utils import atomic_write_bytes, atomic_write_text, sha256_file
 from clinai.exceptions import PipelineError
 from clinai.runs._lineage import code_version, describe_code, environment, pipeline_lineage
 from clinai.runs._plugins import load_pipeline, pipeline_feature_labels
@@ -70,6 +71,43 @@ def acceptance_verdict(metrics: dict[str, Any]) -> str:
     if not results:
         return "no criteria"
     return "accepted" if all(r.get("status") == "pass" for r in results) else "not accepted"
+
+
+# The headline figures DVC compares between commits: (name, path in metrics.json).
+_HEADLINE = (
+    ("auroc", ("auroc", "estimate")),
+    ("auroc_ci_low", ("auroc", "ci_low")),
+    ("auroc_ci_high", ("auroc", "ci_high")),
+    ("auprc", ("auprc", "estimate")),
+    ("brier", ("brier", "estimate")),
+    ("scaled_brier", ("scaled_brier", "estimate")),
+    ("calibration_intercept", ("calibration", "intercept", "estimate")),
+    ("calibration_slope", ("calibration", "slope", "estimate")),
+    ("oe_ratio", ("calibration", "oe_ratio", "estimate")),
+    ("ici", ("calibration", "ici", "estimate")),
+    ("n", ("n",)),
+    ("events", ("events",)),
+    ("prevalence", ("prevalence",)),
+)
+
+
+def headline_metrics(metrics: dict[str, Any]) -> dict[str, float | int | None]:
+    """Pick the headline figures of ``metrics.json`` as one flat mapping (for ``dvc metrics``).
+
+    Nothing is computed: each value is copied from its path (``None`` where the run has
+    none), plus the number of acceptance criteria passed and failed.
+    """
+    out: dict[str, float | int | None] = {}
+    for name, path in _HEADLINE:
+        value: Any = metrics
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        out[name] = value if number else None
+    statuses = [row.get("status") for row in metrics.get("acceptance") or []]
+    out["criteria_passed"] = statuses.count("pass")
+    out["criteria_failed"] = statuses.count("fail")
+    return out
 
 
 def table_one(summary: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -199,7 +237,9 @@ def report(
 
     Also writes ``audit.json`` (hashes of data, config, code and environment,
     the acceptance verdict and a SHA-256 of every output) and, with
-    ``publish_dir``, copies the English Markdown card to ``<publish_dir>/<experiment>.md``.
+    ``publish_dir``, copies the Markdown cards to ``<publish_dir>/<experiment>.md`` (English)
+    and ``<experiment>.<lang>.md`` (the config's other languages) and writes the headline
+    figures to ``<experiment>.metrics.json`` (the file ``dvc metrics diff`` compares).
 
     Returns
     -------
@@ -286,6 +326,16 @@ def report(
     if publish_dir is not None:
         publish_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(card_files["model_card.md"], publish_dir / f"{config.experiment}.md")
+        for language in config.languages:
+            if language != "en":
+                shutil.copyfile(
+                    card_files[f"model_card.{language}.md"],
+                    publish_dir / f"{config.experiment}.{language}.md",
+                )
+        atomic_write_text(
+            publish_dir / f"{config.experiment}.metrics.json",
+            json.dumps(headline_metrics(metrics), indent=2) + "\n",
+        )
         # Only the calibration plot is linked from the Markdown card (its name carries the
         # experiment, so cards of several use cases can share publish_dir/plots/).
         if "calibration" in card_images:
