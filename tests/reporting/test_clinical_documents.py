@@ -180,6 +180,18 @@ def test_row_counts_in_tables_name_the_rows(documents: dict[str, str], language:
         assert header in report, header
     assert '<th scope="col">Patients</th>' not in report
     assert HEADERS[language][0] in documents[f"card.{language}.html"]
+    # natural frequencies count the rows too
+    flagged = {
+        "en": "about 32 of every 100 prediction times (hours) are flagged;",
+        "da": "markeres omkring 32 ud af hver 100 forudsigelsestidspunkter (timer);",
+    }
+    assert flagged[language] in documents[f"card.{language}.md"]
+    share = {
+        "en": "Share of prediction times (hours) flagged",
+        "da": "Andel markerede forudsigelsestidspunkter (timer)",
+    }
+    assert share[language] in report
+    assert "of every 100 patients" not in documents["card.en.md"]
 
 
 def test_rows_of_a_patient_each_without_row_unit_keep_patients(tmp_path: Path) -> None:

@@ -533,21 +533,36 @@ def row_unit_text(
     return None
 
 
+_ROW_KEYS = (
+    "n_explained",
+    "n_train",
+    "n_test",
+    "nf_flag_rate",
+    "nf_ppv",
+    "nf_sensitivity",
+    "flag_rate",
+    "facts_ppv",
+    "facts_sensitivity",
+    "facts_flag_rate",
+)
+
+
 def rows_strings(strings: Mapping[str, str], unit: str | None) -> Mapping[str, str]:
     """Return the strings with the labels of row counts naming ``unit`` where rows are not patients.
 
-    Table headers ("Patients", "Explained patients") and the split sizes then count
-    e.g. "Prediction times (hours)"; with ``unit`` None the strings are unchanged.
+    Table headers ("Patients", "Share of patients flagged"), the split sizes and the
+    natural frequencies ("of every 100 patients") then count e.g. "prediction times
+    (hours)" (the ``<key>_rows`` strings); with ``unit`` None the strings are unchanged.
     """
     if not unit:
         return strings
-    return {
-        **strings,
-        "patients": unit[:1].upper() + unit[1:],
-        "n_explained": strings["n_explained_rows"].format(unit=unit),
-        "n_train": strings["n_train_rows"].format(unit=unit),
-        "n_test": strings["n_test_rows"].format(unit=unit),
-    }
+    out = {**strings, "patients": unit[:1].upper() + unit[1:]}
+    # each "<key>_rows" string names the rows where "<key>" names patients; other
+    # placeholders ({flagged}, {ppv}, ...) stay for the template
+    for key in _ROW_KEYS:
+        if key in strings and f"{key}_rows" in strings:
+            out[key] = strings[f"{key}_rows"].replace("{unit}", unit)
+    return out
 
 
 def _localise(

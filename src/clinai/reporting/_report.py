@@ -39,7 +39,6 @@ from clinai.reporting._explain_view import (
 from clinai.reporting._fairness_view import fairness_view, mitigation_view
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._locales import get_strings
-from clinai.reporting._locales import get_strings
 from clinai.reporting._quality_view import quality_view
 from clinai.reporting._regulatory import (
     ANNEX_IV_CITATION,
