@@ -305,3 +305,13 @@ def test_model_facts_without_a_comparison_say_so(tmp_path: Path, context: dict,
     del metrics["baseline_comparison"]
     files = write_model_card(build_model_card(context, metrics), tmp_path, languages=("en",))
     assert get_strings("en")["facts_no_baseline"] in files["model_card.md"].read_text("utf-8")
+
+
+def test_a_value_missing_its_bound_by_a_hair_shows_the_decimals_that_decide(
+    tmp_path: Path, context: dict, metrics: dict
+) -> None:
+    # a calibration slope of 1.302 against a maximum of 1.3 read "1.30 ... 0.70 to 1.30 fail"
+    metrics["calibration"]["slope"]["estimate"] = 1.302
+    card = build_model_card(context, judged(metrics))
+    markdown = write_model_card(card, tmp_path, languages=("en",))["model_card.md"].read_text()
+    assert "| calibration slope | Calibration slope | 1.302 | 0.70 to 1.30 | fail |" in markdown

@@ -43,6 +43,23 @@ def _bound_text(value: float, fmt: NumberFormatter) -> str:
     return fmt.num(value, digits)
 
 
+def _value_text(value: Any, bounds: Sequence[float | None], fmt: NumberFormatter) -> str:
+    """Format the judged value with enough decimals to differ visibly from a bound it misses.
+
+    A slope of 1.302 against a maximum of 1.3 reads "1.30 ... fail" at two decimals; it is
+    shown as "1.302".
+    """
+    number = s.number(value)
+    if number is None or isinstance(value, int):  # counts (and bools) as they are
+        return fmt.value(value)
+    for digits in range(2, _MAX_DIGITS + 1):
+        if all(
+            b is None or b == number or round(b, digits) != round(number, digits) for b in bounds
+        ):
+            return fmt.num(number, digits)
+    return fmt.num(number, _MAX_DIGITS)
+
+
 def _metric_label(
     path: str, metrics: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter
 ) -> str:
@@ -123,7 +140,7 @@ def acceptance_rows(
                 "criterion": s.text(row.get("criterion")) or path or t["na"],
                 "measure": measure,
                 "code": " ".join(part for part in (path, statistic) if part),
-                "value": fmt.value(row.get("value")),
+                "value": _value_text(row.get("value"), (low, high), fmt),
                 "required": required,
                 "status": s.text(row.get("status")) or "not_applicable",
             }
