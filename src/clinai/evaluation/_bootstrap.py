@@ -19,11 +19,11 @@ Procedure (DESIGN.md, "Definitions"):
    side is moved to the estimate, or, for a metric with a natural lower bound
    whose estimate lies below its replicates (0 for ICI, E50 and E90), to that
    bound; such intervals are listed in ``metrics.json``'s ``ci_extended``.
-   :func:`bootstrap` and :func:`evaluate_predictions` (scalars, ICI/E50/E90,
-   curve band, threshold metrics) apply this rule through
-   :func:`_contained_interval`; the other blocks' intervals (subgroups,
-   fairness, baseline comparison, operating points, mitigation) still call
-   :func:`_percentile_interval`.
+   Every interval of ``metrics.json`` follows this rule through
+   :func:`_contained_interval`: :func:`bootstrap`, :func:`evaluate_predictions`
+   (scalars, ICI/E50/E90, curve band, threshold metrics), subgroups, fairness
+   tables and disparities, the baseline comparison, operating points and
+   mitigation; ``ci_extended`` lists the moved bounds of the first two.
 
 Why not BC or BCa (Efron 1987; Efron & Tibshirani 1993, ch. 14; DiCiccio &
 Efron 1996). With ``z0 = Phi^-1(share of replicates below the estimate)``, the

@@ -27,7 +27,7 @@ import pandas as pd
 
 from clinai.evaluation._bootstrap import (
     RandomState,
-    _percentile_interval,
+    _contained_interval,
     _run_replicates,
 )
 from clinai.evaluation._calibration import (
@@ -294,6 +294,7 @@ def subgroup_metrics(
                 y[members],
                 p[members],
                 None if codes is None else codes[members],
+                {metric: float(record[metric]) for metric in _METRICS},
                 threshold=t,
                 n_boot=n_boot,
                 ci_level=level,
@@ -328,13 +329,17 @@ def _group_intervals(
     y: np.ndarray,
     p: np.ndarray,
     codes: np.ndarray | None,
+    estimates: dict[str, float],
     *,
     threshold: float,
     n_boot: int,
     ci_level: float,
     rng: np.random.Generator,
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """Bootstrap percentile intervals of one group's metrics (NaN when ``n_boot`` is 0)."""
+    """Bootstrap intervals of one group's metrics (NaN when ``n_boot`` is 0).
+
+    Percentile intervals, extended to contain their estimates (see ``_contained_interval``).
+    """
     if n_boot == 0:
         nan = dict.fromkeys(_METRICS, math.nan)
         return nan, dict(nan)
@@ -363,9 +368,10 @@ def _group_intervals(
     low: dict[str, float] = {}
     high: dict[str, float] = {}
     for metric in ("auroc", "calibration_intercept", "oe_ratio"):
-        lo, hi = _percentile_interval(replicates[metric], ci_level)
+        lo, hi, _ = _contained_interval(replicates[metric], estimates[metric], ci_level)
         low[metric], high[metric] = float(lo), float(hi)
-    lo, hi = _percentile_interval(replicates["threshold"], ci_level)
+    point = [estimates["sensitivity"], estimates["specificity"]]
+    lo, hi, _ = _contained_interval(replicates["threshold"], point, ci_level)
     low["sensitivity"], high["sensitivity"] = float(lo[0]), float(hi[0])
     low["specificity"], high["specificity"] = float(lo[1]), float(hi[1])
     return low, high

@@ -52,7 +52,7 @@ from clinai.evaluation._bootstrap import (
     Progress,
     RandomState,
     _cluster_codes,
-    _percentile_interval,
+    _contained_interval,
     _run_replicates,
 )
 from clinai.evaluation._calibration import _intercept_weighted, calibration_intercept
@@ -338,8 +338,9 @@ def fairness_metrics(
     results: dict[str, FairnessTable] = {}
     for name, attributes, table, small, hidden, reported, levels, label_values in prepared:
         draws = replicates.get(name)
+        point_values = table.loc[reported, list(FAIRNESS_METRICS)].to_numpy(dtype="float64")
         if draws is not None:
-            low, high = _percentile_interval(draws, level)
+            low, high, _ = _contained_interval(draws, point_values, level)
         groups = []
         for group in table.index:
             first = int(np.flatnonzero(label_values == group)[0])
@@ -370,7 +371,6 @@ def fairness_metrics(
             )
         groups.sort(key=lambda g: tuple(level_rank[a][g.levels[a]] for a in attributes))
         disparities = {}
-        point_values = table.loc[reported, list(FAIRNESS_METRICS)].to_numpy(dtype="float64")
         for k, metric in enumerate(FAIRNESS_METRICS):
             has_ratio = metric in RATIO_METRICS
             if len(reported) < 2:
@@ -385,10 +385,10 @@ def fairness_metrics(
             if draws is not None:
                 d_rep, r_rep = _disparity(draws[:, :, k], ratio=has_ratio)
                 skipped = int((~np.isfinite(d_rep)).sum())
-                d_low, d_high = _percentile_interval(d_rep, level)
+                d_low, d_high, _ = _contained_interval(d_rep, diff, level)
                 diff_low, diff_high = float(d_low), float(d_high)
                 if has_ratio:
-                    r_low, r_high = _percentile_interval(r_rep, level)
+                    r_low, r_high, _ = _contained_interval(r_rep, ratio, level)
                     ratio_low, ratio_high = float(r_low), float(r_high)
             disparities[metric] = FairnessDisparity(
                 difference=Estimate(float(diff), diff_low, diff_high),
