@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.pipeline import Pipeline
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from clinai.exceptions import ModelError
 from clinai.models._preprocess import make_preprocessor
+from clinai.models._torch_core import ONE_CLASS_MSG, Network, TorchClassifier, is_int
 
 if TYPE_CHECKING:
     import optuna
@@ -25,29 +21,10 @@ __all__ = ["TorchMLPClassifier", "make_mlp", "mlp_search_space"]
 logger = logging.getLogger(__name__)
 
 MLP_PARAM_MSG = "TorchMLPClassifier parameter {name} must be {rule}; got {value!r}"
-MLP_ONE_CLASS_MSG = (
-    "the outcome has one class only ({value}): a classifier needs both outcomes in the "
-    "training data"
-)
+MLP_ONE_CLASS_MSG = ONE_CLASS_MSG
 
 
-def _check_param(name: str, value: Any, ok: bool, rule: str) -> None:
-    if not ok:
-        raise ModelError(MLP_PARAM_MSG.format(name=name, rule=rule, value=value))
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    expd = np.exp(shifted)
-    out: np.ndarray = expd / expd.sum(axis=1, keepdims=True)
-    return out
-
-
-class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
+class TorchMLPClassifier(TorchClassifier):
     """Multilayer perceptron classifier trained with PyTorch on the CPU.
 
     Fully connected ReLU layers with dropout, a softmax output, cross-entropy
@@ -119,6 +96,9 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
     (100, 2)
     """
 
+    _param_msg = MLP_PARAM_MSG
+    _fitted_attr = "coefs_"
+
     def __init__(
         self,
         *,
@@ -134,208 +114,63 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         n_jobs: int = 1,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
-        self.dropout = dropout
-        self.weight_decay = weight_decay
-        self.lr = lr
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        super().__init__(
+            dropout=dropout,
+            weight_decay=weight_decay,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            random_state=random_state,
+            n_jobs=n_jobs,
+        )
 
-    def _validate_params_(self) -> tuple[int, ...]:
-        sizes: Any = self.hidden_layer_sizes
-        if _is_int(sizes):
-            sizes = (int(sizes),)
-        _check_param(
+    def _layer_sizes(self) -> Any:
+        """``hidden_layer_sizes`` as a sequence (a single integer is one layer)."""
+        sizes = self.hidden_layer_sizes
+        return (sizes,) if is_int(sizes) else sizes
+
+    def _check_network_params(self) -> None:
+        sizes = self._layer_sizes()
+        self._check_param(
             "hidden_layer_sizes",
             self.hidden_layer_sizes,
-            isinstance(sizes, Sequence) and all(_is_int(s) and s >= 1 for s in sizes),
+            isinstance(sizes, Sequence) and all(is_int(s) and s >= 1 for s in sizes),
             "a sequence of positive integers",
         )
-        _check_param("dropout", self.dropout, 0.0 <= float(self.dropout) < 1.0, "a float in [0, 1)")
-        _check_param("weight_decay", self.weight_decay, float(self.weight_decay) >= 0, ">= 0")
-        _check_param("lr", self.lr, float(self.lr) > 0, "> 0")
-        for name in ("max_epochs", "batch_size", "patience", "n_jobs"):
-            value = getattr(self, name)
-            _check_param(name, value, _is_int(value) and value >= 1, "an integer >= 1")
-        _check_param(
-            "validation_fraction",
-            self.validation_fraction,
-            0.0 <= float(self.validation_fraction) < 1.0,
-            "a float in [0, 1)",
-        )
-        _check_param("random_state", self.random_state, _is_int(self.random_state), "an integer")
-        return tuple(int(s) for s in sizes)
 
-    def _split(self, y_enc: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Return train and validation row indices (validation None: no early stopping)."""
-        n = y_enc.shape[0]
-        all_rows = np.arange(n)
-        if self.validation_fraction == 0:
-            return all_rows, None
-        n_classes = len(self.classes_)
-        n_val = math.ceil(self.validation_fraction * n)
-        counts = np.bincount(y_enc, minlength=n_classes)
-        if counts.min() < 2 or n_val < n_classes or n - n_val < n_classes:
-            logger.debug("too few rows per class for a validation split; early stopping is off")
-            return all_rows, None
-        splitter = StratifiedShuffleSplit(
-            n_splits=1, test_size=n_val, random_state=self.random_state
-        )
-        train, val = next(splitter.split(np.zeros(n), y_enc))
-        return np.sort(train), np.sort(val)
-
-    def fit(self, X: Any, y: Any) -> TorchMLPClassifier:
-        """Fit the network.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric, finite, preferably standardised features.
-        y : array-like of shape (n_samples,)
-            Class labels (at least two classes).
-
-        Returns
-        -------
-        TorchMLPClassifier
-            The fitted estimator.
-
-        Raises
-        ------
-        ModelError
-            If a parameter is invalid or ``y`` has one class only.
-        """
-        sizes = self._validate_params_()
+    def _check_fit_data(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        classes, y_enc = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ModelError(MLP_ONE_CLASS_MSG.format(value=classes[0]))
-        self.classes_ = classes
-        train_idx, val_idx = self._split(y_enc)
+        return X, y
 
-        import torch
+    def _fit_inputs(self, X: np.ndarray) -> tuple[np.ndarray, ...]:
+        return (X,)
 
-        prev_threads = torch.get_num_threads()
-        prev_deterministic = torch.are_deterministic_algorithms_enabled()
-        try:
-            torch.set_num_threads(int(self.n_jobs))
-            torch.use_deterministic_algorithms(True)
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(int(self.random_state))
-                self._fit_torch(torch, X, y_enc, train_idx, val_idx, sizes)
-        finally:
-            torch.set_num_threads(prev_threads)
-            torch.use_deterministic_algorithms(prev_deterministic)
-        return self
-
-    def _fit_torch(
-        self,
-        torch: Any,
-        X: np.ndarray,
-        y_enc: np.ndarray,
-        train_idx: np.ndarray,
-        val_idx: np.ndarray | None,
-        sizes: tuple[int, ...],
-    ) -> None:
+    def _build_network(self, torch: Any, inputs: tuple[np.ndarray, ...]) -> Network:
         nn = torch.nn
         layers: list[Any] = []
-        n_in = X.shape[1]
-        for width in sizes:
-            layers += [nn.Linear(n_in, width), nn.ReLU(), nn.Dropout(float(self.dropout))]
-            n_in = width
+        n_in = inputs[0].shape[1]
+        for width in self._layer_sizes():
+            layers += [nn.Linear(n_in, int(width)), nn.ReLU(), nn.Dropout(float(self.dropout))]
+            n_in = int(width)
         layers.append(nn.Linear(n_in, len(self.classes_)))
         net = nn.Sequential(*layers)
-        optimiser = torch.optim.AdamW(
-            net.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay)
-        )
-        loss_fn = nn.CrossEntropyLoss()
-        generator = torch.Generator().manual_seed(int(self.random_state))
+        return Network(module=net, forward=net)
 
-        X_all = torch.from_numpy(np.array(X, dtype=np.float32, copy=True))
-        y_all = torch.from_numpy(np.array(y_enc, dtype=np.int64, copy=True))
-        X_train, y_train = X_all[train_idx], y_all[train_idx]
-        n_train = X_train.shape[0]
-        batch = int(self.batch_size)
+    def _store_weights(self, module: Any) -> None:
+        from torch import nn
 
-        best_loss = math.inf
-        best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        best_epoch = 0
-        wait = 0
-        self.loss_curve_: list[float] = []
-        self.validation_loss_curve_: list[float] = []
-        epoch = 0
-        for epoch in range(1, int(self.max_epochs) + 1):
-            net.train()
-            order = torch.randperm(n_train, generator=generator)
-            total = 0.0
-            for start in range(0, n_train, batch):
-                rows = order[start : start + batch]
-                optimiser.zero_grad()
-                loss = loss_fn(net(X_train[rows]), y_train[rows])
-                loss.backward()
-                optimiser.step()
-                total += float(loss.detach()) * len(rows)
-            self.loss_curve_.append(total / n_train)
-            if val_idx is None:
-                best_epoch = epoch
-                continue
-            net.eval()
-            with torch.no_grad():
-                val_loss = float(loss_fn(net(X_all[val_idx]), y_all[val_idx]))
-            self.validation_loss_curve_.append(val_loss)
-            if val_loss < best_loss - 1e-6:
-                best_loss, best_epoch, wait = val_loss, epoch, 0
-                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-            else:
-                wait += 1
-                if wait >= int(self.patience):
-                    break
-        if val_idx is not None:
-            net.load_state_dict(best_state)
-        linears = [m for m in net if isinstance(m, nn.Linear)]
+        linears = [m for m in module if isinstance(m, nn.Linear)]
         self.coefs_ = [m.weight.detach().numpy().T.astype(np.float64) for m in linears]
         self.intercepts_ = [m.bias.detach().numpy().astype(np.float64) for m in linears]
-        self.n_iter_ = epoch
-        self.best_epoch_ = best_epoch
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Return class probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features, as in :meth:`fit`.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Probabilities in the order of ``classes_``; rows sum to 1.
-        """
-        check_is_fitted(self, "coefs_")
+    def _logits(self, X: Any) -> np.ndarray:
         X = validate_data(self, X, reset=False, dtype=np.float64)
         hidden = X
         for weight, bias in zip(self.coefs_[:-1], self.intercepts_[:-1], strict=True):
             hidden = np.maximum(hidden @ weight + bias, 0.0)
-        return _softmax(hidden @ self.coefs_[-1] + self.intercepts_[-1])
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Return the most probable class of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features, as in :meth:`fit`.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        check_is_fitted(self, "coefs_")
-        out: np.ndarray = self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        out: np.ndarray = hidden @ self.coefs_[-1] + self.intercepts_[-1]
         return out
 
 

@@ -8,24 +8,21 @@ are older hours; every other column is a static feature.
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
-from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from clinai.exceptions import ModelError
-from clinai.models._mlp import _is_int, _softmax
 from clinai.models._preprocess import check_columns, make_preprocessor
+from clinai.models._torch_core import Network, TorchClassifier, is_int
 
 if TYPE_CHECKING:
     import optuna
@@ -52,17 +49,9 @@ GRU_NOT_FRAME_MSG = (
     "TorchGRUClassifier needs a pandas DataFrame with columns named <parameter>__h<k> "
     "(k = 0 is the hour ending at the prediction time); got {kind}"
 )
-GRU_ONE_CLASS_MSG = (
-    "the outcome has one class only ({value}): a classifier needs both outcomes in the "
-    "training data"
-)
 GRU_COLUMNS_MSG = "X lacks the column(s) {columns} seen in fit: pass the same columns as in fit"
 GRU_WIDTH_MSG = "X has {got} columns but TorchGRUClassifier was fitted on {expected}"
-
-
-def _check_param(name: str, value: Any, ok: bool, rule: str) -> None:
-    if not ok:
-        raise ModelError(GRU_PARAM_MSG.format(name=name, rule=rule, value=value))
+GRU_LABELS_MSG = "y must be 1-d with {n} labels (one per row of X); got shape {shape}"
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -130,7 +119,7 @@ def _forward_fill(values: np.ndarray) -> np.ndarray:
     return np.where(seen, filled, np.nan)
 
 
-class TorchGRUClassifier(ClassifierMixin, BaseEstimator):
+class TorchGRUClassifier(TorchClassifier):
     r"""Gated recurrent unit (GRU) classifier over hourly vital signs, trained with PyTorch.
 
     Each patient-time is a sequence of ``T`` hourly steps, oldest first. The
@@ -223,6 +212,9 @@ class TorchGRUClassifier(ClassifierMixin, BaseEstimator):
     (60, 2)
     """
 
+    _param_msg = GRU_PARAM_MSG
+    _fitted_attr = "gru_weights_"
+
     def __init__(
         self,
         *,
@@ -238,30 +230,21 @@ class TorchGRUClassifier(ClassifierMixin, BaseEstimator):
         n_jobs: int = 1,
     ) -> None:
         self.hidden_size = hidden_size
-        self.dropout = dropout
-        self.weight_decay = weight_decay
-        self.lr = lr
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
-        self.n_jobs = n_jobs
-
-    def _validate_params_(self) -> None:
-        for name in ("hidden_size", "max_epochs", "batch_size", "patience", "n_jobs"):
-            value = getattr(self, name)
-            _check_param(name, value, _is_int(value) and value >= 1, "an integer >= 1")
-        _check_param("dropout", self.dropout, 0.0 <= float(self.dropout) < 1.0, "a float in [0, 1)")
-        _check_param("weight_decay", self.weight_decay, float(self.weight_decay) >= 0, ">= 0")
-        _check_param("lr", self.lr, float(self.lr) > 0, "> 0")
-        _check_param(
-            "validation_fraction",
-            self.validation_fraction,
-            0.0 <= float(self.validation_fraction) < 1.0,
-            "a float in [0, 1)",
+        super().__init__(
+            dropout=dropout,
+            weight_decay=weight_decay,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            random_state=random_state,
+            n_jobs=n_jobs,
         )
-        _check_param("random_state", self.random_state, _is_int(self.random_state), "an integer")
+
+    def _check_network_params(self) -> None:
+        value = self.hidden_size
+        self._check_param("hidden_size", value, is_int(value) and value >= 1, "an integer >= 1")
 
     # ---- preprocessing -------------------------------------------------------------
     def _frame(self, X: Any, *, reset: bool) -> pd.DataFrame:
@@ -353,89 +336,27 @@ class TorchGRUClassifier(ClassifierMixin, BaseEstimator):
             self.static_preprocess_ = make_preprocessor(numeric, categorical).fit(frame)
 
     # ---- fitting ---------------------------------------------------------------------
-    def _split(self, y_enc: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        n = y_enc.shape[0]
-        if self.validation_fraction == 0:
-            return np.arange(n), None
-        n_classes = len(self.classes_)
-        n_val = math.ceil(self.validation_fraction * n)
-        counts = np.bincount(y_enc, minlength=n_classes)
-        if counts.min() < 2 or n_val < n_classes or n - n_val < n_classes:
-            logger.debug("too few rows per class for a validation split; early stopping is off")
-            return np.arange(n), None
-        splitter = StratifiedShuffleSplit(
-            n_splits=1, test_size=n_val, random_state=self.random_state
-        )
-        train, val = next(splitter.split(np.zeros(n), y_enc))
-        return np.sort(train), np.sort(val)
-
-    def fit(self, X: pd.DataFrame, y: Any) -> TorchGRUClassifier:
-        """Fit the preprocessing and the network.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame of shape (n_samples, n_columns)
-            ``<parameter>__h<k>`` sequence columns and static columns.
-        y : array-like of shape (n_samples,)
-            Class labels (at least two classes).
-
-        Returns
-        -------
-        TorchGRUClassifier
-            The fitted estimator.
-
-        Raises
-        ------
-        ModelError
-            If a parameter is invalid, ``X`` is not a DataFrame, or ``y`` has
-            one class only.
-        """
-        self._validate_params_()
+    def _check_fit_data(self, X: Any, y: Any) -> tuple[pd.DataFrame, np.ndarray]:
         X = self._frame(X, reset=True)
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(X):
-            raise ModelError(f"y must be 1-d with {len(X)} labels; got shape {y.shape}")
-        check_classification_targets(y)
-        classes, y_enc = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ModelError(GRU_ONE_CLASS_MSG.format(value=classes[0]))
-        self.classes_ = classes
+            raise ModelError(GRU_LABELS_MSG.format(n=len(X), shape=y.shape))
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = X.shape[1]
+        return X, y
+
+    def _fit_inputs(self, X: pd.DataFrame) -> tuple[np.ndarray, ...]:
         self._fit_preprocessing(X)
-        sequences = self._sequences(X)
-        static = self._static(X)
-        train_idx, val_idx = self._split(y_enc)
+        return self._sequences(X), self._static(X)
 
-        import torch
-
-        prev_threads = torch.get_num_threads()
-        prev_deterministic = torch.are_deterministic_algorithms_enabled()
-        try:
-            torch.set_num_threads(int(self.n_jobs))
-            torch.use_deterministic_algorithms(True)
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(int(self.random_state))
-                self._fit_torch(torch, sequences, static, y_enc, train_idx, val_idx)
-        finally:
-            torch.set_num_threads(prev_threads)
-            torch.use_deterministic_algorithms(prev_deterministic)
-        return self
-
-    def _fit_torch(
-        self,
-        torch: Any,
-        sequences: np.ndarray,
-        static: np.ndarray,
-        y_enc: np.ndarray,
-        train_idx: np.ndarray,
-        val_idx: np.ndarray | None,
-    ) -> None:
+    def _build_network(self, torch: Any, inputs: tuple[np.ndarray, ...]) -> Network:
         nn = torch.nn
+        sequences, static = inputs
         hidden = int(self.hidden_size) if self.parameters_ else 0
+        # The head is built (initialised) before the GRU: the order of the RNG draws.
         head = nn.Linear(hidden + static.shape[1], len(self.classes_))
         drop = nn.Dropout(float(self.dropout))
-        modules = nn.ModuleDict({"head": head})
+        modules = nn.ModuleDict({"head": head, "drop": drop})
         gru = None
         if hidden:
             gru = nn.GRU(input_size=sequences.shape[2], hidden_size=hidden, batch_first=True)
@@ -447,64 +368,17 @@ class TorchGRUClassifier(ClassifierMixin, BaseEstimator):
             _, h_last = gru(seq)
             return head(torch.cat([drop(h_last[0]), stat], dim=1))
 
-        optimiser = torch.optim.AdamW(
-            modules.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay)
-        )
-        loss_fn = nn.CrossEntropyLoss()
-        generator = torch.Generator().manual_seed(int(self.random_state))
-        seq_all = torch.from_numpy(sequences.astype(np.float32))
-        stat_all = torch.from_numpy(static.astype(np.float32))
-        y_all = torch.from_numpy(np.asarray(y_enc, dtype=np.int64))
-        n_train = len(train_idx)
-        batch = int(self.batch_size)
-        train_rows = torch.from_numpy(train_idx.astype(np.int64))
+        return Network(module=modules, forward=forward)
 
-        best_loss = math.inf
-        best_state = {k: v.detach().clone() for k, v in modules.state_dict().items()}
-        best_epoch, wait, epoch = 0, 0, 0
-        self.loss_curve_: list[float] = []
-        self.validation_loss_curve_: list[float] = []
-        for epoch in range(1, int(self.max_epochs) + 1):
-            modules.train()
-            drop.train()
-            order = train_rows[torch.randperm(n_train, generator=generator)]
-            total = 0.0
-            for start in range(0, n_train, batch):
-                rows = order[start : start + batch]
-                optimiser.zero_grad()
-                loss = loss_fn(forward(seq_all[rows], stat_all[rows]), y_all[rows])
-                loss.backward()
-                optimiser.step()
-                total += float(loss.detach()) * len(rows)
-            self.loss_curve_.append(total / n_train)
-            if val_idx is None:
-                best_epoch = epoch
-                continue
-            modules.eval()
-            drop.eval()
-            with torch.no_grad():
-                val_loss = float(
-                    loss_fn(forward(seq_all[val_idx], stat_all[val_idx]), y_all[val_idx])
-                )
-            self.validation_loss_curve_.append(val_loss)
-            if val_loss < best_loss - 1e-6:
-                best_loss, best_epoch, wait = val_loss, epoch, 0
-                best_state = {k: v.detach().clone() for k, v in modules.state_dict().items()}
-            else:
-                wait += 1
-                if wait >= int(self.patience):
-                    break
-        if val_idx is not None:
-            modules.load_state_dict(best_state)
+    def _store_weights(self, module: Any) -> None:
+        gru = getattr(module, "gru", None)  # None: static features only
         self.gru_weights_ = {
             name: getattr(gru, f"{name}_l0").detach().numpy().astype(np.float64)
             for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
             if gru is not None
         }
-        self.head_weight_ = head.weight.detach().numpy().astype(np.float64)
-        self.head_bias_ = head.bias.detach().numpy().astype(np.float64)
-        self.n_iter_ = epoch
-        self.best_epoch_ = best_epoch
+        self.head_weight_ = module["head"].weight.detach().numpy().astype(np.float64)
+        self.head_bias_ = module["head"].bias.detach().numpy().astype(np.float64)
 
     # ---- prediction --------------------------------------------------------------------
     def _final_hidden(self, sequences: np.ndarray) -> np.ndarray:
@@ -522,39 +396,10 @@ class TorchGRUClassifier(ClassifierMixin, BaseEstimator):
             h = (1.0 - z) * n + z * h
         return h
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Return class probabilities.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            The columns seen in :meth:`fit` (extra columns are ignored).
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Probabilities in the order of ``classes_``; rows sum to 1.
-        """
-        check_is_fitted(self, "gru_weights_")
+    def _logits(self, X: Any) -> np.ndarray:
         X = self._frame(X, reset=False)
         features = np.hstack([self._final_hidden(self._sequences(X)), self._static(X)])
-        return _softmax(features @ self.head_weight_.T + self.head_bias_)
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Return the most probable class of each row.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            As in :meth:`predict_proba`.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        check_is_fitted(self, "gru_weights_")
-        out: np.ndarray = self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        out: np.ndarray = features @ self.head_weight_.T + self.head_bias_
         return out
 
 
