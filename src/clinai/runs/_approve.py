@@ -34,6 +34,7 @@ from clinai.runs._audit import (
     audit_log_path,
     write_anchor,
 )
+from clinai.runs._lineage import describe_code
 from clinai.runs._rundir import RunDir, absolute_sqlite_uri
 
 if TYPE_CHECKING:
@@ -231,6 +232,7 @@ def approve_run(
 
     when = datetime.now(UTC).isoformat(timespec="seconds")
     code = audit.get("code_version")
+    pipeline = audit.get("pipeline")
     evidence = {
         "run_id": run_dir.run_id,
         "model_name": name,
@@ -238,7 +240,9 @@ def approve_run(
         "mlflow_run_id": found["run_id"],
         "config_sha256": audit.get("config_sha256"),
         "data_sha256": audit.get("data_sha256"),
-        "code_version": code.get("git_commit") if isinstance(code, dict) else code,
+        "code_version": describe_code(code) if isinstance(code, dict) else code,
+        "source_sha256": code.get("source_sha256") if isinstance(code, dict) else None,
+        "pipeline_sha256": pipeline.get("sha256") if isinstance(pipeline, dict) else None,
         "acceptance_plan_sha256": audit.get("acceptance_plan_sha256"),
         "acceptance_verdict": verdict,
         "metrics_sha256": (audit.get("outputs") or {}).get("metrics.json"),
