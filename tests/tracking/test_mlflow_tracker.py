@@ -355,3 +355,30 @@ def test_audit_anchors_as_run_tags(mlflow_db: str, experiment: str) -> None:
     fresh = MlflowTracker(mlflow_db, experiment)
     with pytest.raises(TrackingError, match="no run is active while setting run tags"):
         fresh.set_run_tags({"a": "b"})
+
+
+def test_orphan_runs_leave_no_registered_version(
+    mlflow_db: str, experiment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed after registering its model: the version goes when its run is failed."""
+    from mlflow.exceptions import MlflowException
+
+    monkeypatch.chdir(tmp_path)
+    model, X = _pipeline()
+    name = f"{experiment}-model"
+    finished = MlflowTracker(mlflow_db, experiment)
+    with finished.run("finished"):
+        finished.log_model(model, input_example=X.head(2), registered_model_name=name)
+    orphan = MlflowTracker(mlflow_db, experiment)
+    orphan.start("killed-after-registration")
+    orphan.log_model(model, input_example=X.head(2), registered_model_name=name)
+    assert mark_orphan_runs(mlflow_db, experiment, alive=lambda tags: None) == 1
+    versions = _client(mlflow_db).search_model_versions(f"name = '{name}'")
+    assert [(str(v.version), v.run_id) for v in versions] == [("1", finished.run_id)]
+    # The only version of a model gone: the model goes too.
+    lone = MlflowTracker(mlflow_db, experiment)
+    lone.start("killed-alone")
+    lone.log_model(model, input_example=X.head(2), registered_model_name=f"{name}-lone")
+    assert mark_orphan_runs(mlflow_db, experiment) == 1
+    with pytest.raises(MlflowException):
+        _client(mlflow_db).get_registered_model(f"{name}-lone")

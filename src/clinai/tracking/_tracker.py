@@ -906,6 +906,22 @@ def find_audit_anchors(
     return anchors
 
 
+def _delete_versions_of_run(client: MlflowClient, run_id: str) -> None:
+    """Delete the registered versions of a failed run (and models left without a version).
+
+    A process killed between registering its model and finishing leaves a version
+    that points at a run that never finished: a failed run leaves nothing registered.
+    """
+    for version in client.search_model_versions(f"run_id = '{run_id}'"):
+        client.delete_model_version(version.name, version.version)
+        logger.warning(
+            "deleted version %s of model %s: its run %s never finished",
+            version.version, version.name, run_id,
+        )
+        if not client.search_model_versions(f"name = '{version.name}'"):
+            client.delete_registered_model(version.name)
+
+
 def mark_orphan_runs(
     tracking_uri: str,
     experiment: str,
@@ -938,7 +954,9 @@ def mark_orphan_runs(
     Returns
     -------
     int
-        The number of runs marked ``FAILED`` (tagged ``clinai.orphaned=true``).
+        The number of runs marked ``FAILED`` (tagged ``clinai.orphaned=true``). Model
+        versions registered by a marked run are deleted (a failed run leaves nothing
+        registered).
     """
     action = f"marking orphaned runs of experiment {experiment!r}"
     try:
@@ -973,6 +991,7 @@ def mark_orphan_runs(
             client.set_tag(run.info.run_id, "clinai.orphaned", "true")
             client.set_terminated(run.info.run_id, status="FAILED")
             logger.warning("MLflow run %s was left RUNNING; marked FAILED", run.info.run_id)
+            _delete_versions_of_run(client, run.info.run_id)
     except TrackingError:
         raise
     except Exception as exc:
