@@ -30,7 +30,9 @@ class TorchMLPClassifier(TorchClassifier):
     Fully connected ReLU layers with dropout, a softmax output, cross-entropy
     loss and the AdamW optimiser (decoupled weight decay). Training stops early
     when the loss on an internal stratified validation split has not improved
-    for ``patience`` epochs, and the weights of the best epoch are kept.
+    for ``patience`` epochs, and the weights of the best epoch are kept. The
+    training loop is the one the GRU uses (``clinai.models._torch_core``); this
+    class holds only the network.
 
     The fitted weights are stored as NumPy arrays (``coefs_``,
     ``intercepts_``) and predictions are computed with NumPy, so a fitted

@@ -133,7 +133,12 @@ class TorchGRUClassifier(TorchClassifier):
     one-hot encoding) and fed to a linear softmax layer. Training minimises
     cross-entropy with AdamW and stops early when the loss on an internal
     stratified validation split has not improved for ``patience`` epochs,
-    keeping the best epoch's weights.
+    keeping the best epoch's weights. The training loop is the one the MLP
+    uses (``clinai.models._torch_core``); this class holds the network and
+    the reading of the sequences.
+
+    ``fit`` takes a DataFrame; prediction reads the columns seen in ``fit`` by
+    name (extra columns are ignored), or a NumPy array in the fitted column order.
 
     The fitted weights are NumPy arrays and prediction runs the GRU recurrence
     in NumPy, so a fitted model pickles and predicts without torch:
