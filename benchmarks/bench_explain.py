@@ -6,7 +6,7 @@ The model is a default LightGBM classifier (100 trees, 31 leaves), fitted before
 
 Timed, part 1 (SHAP): ``clinai.evaluation.shap_values(kind="tree")`` on all 100,000 rows:
 exact TreeSHAP from per-leaf lookup tables (clinai's choice for LightGBM,
-``clinai.evaluation._tree_shap_tables``), then the per-variable importance and its bootstrap
+``clinai.evaluation.explain._tree_shap_tables``), then the per-variable importance and its bootstrap
 rank intervals. Also timed on a subset, with the same values checked: the booster's own
 ``pred_contrib`` and ``shap.TreeExplainer`` (both ``O(T L D^2)`` per row).
 

@@ -25,38 +25,40 @@ inside the functions that use them.
 
 from __future__ import annotations
 
-from clinai.evaluation._acceptance import evaluate_acceptance
-from clinai.evaluation._bootstrap import bootstrap, bootstrap_indices
-from clinai.evaluation._calibration import (
+from clinai.evaluation._estimate import Estimate
+from clinai.evaluation.acceptance import AcceptanceResult, evaluate_acceptance
+from clinai.evaluation.bootstrap import BootstrapResult, bootstrap, bootstrap_indices
+from clinai.evaluation.calibration import (
+    CalibrationCurve,
+    CalibrationCurvePoint,
+    CalibrationErrors,
+    CalibrationResult,
     calibration_errors,
     calibration_intercept,
     calibration_slope,
     lowess_calibration_curve,
     oe_ratio,
 )
-from clinai.evaluation._comparison import compare_with_baseline
-from clinai.evaluation._decision_curve import decision_curve, net_benefit, net_benefit_treat_all
-from clinai.evaluation._delong import delong_ci, delong_test
-from clinai.evaluation._explain import (
-    ShapValues,
-    importance_from_values,
-    mean_shap_values,
-    shap_importance,
-    shap_values,
-    variable_contributions,
+from clinai.evaluation.comparison import (
+    BaselineComparison,
+    OperatingPoint,
+    OperatingPointComparison,
+    ThresholdDifference,
+    compare_operating_points,
+    compare_with_baseline,
 )
-from clinai.evaluation._explain_global import (
-    dependence_data,
-    explain_global,
-    importance_rank_intervals,
-    subgroup_importance,
+from clinai.evaluation.discrimination import (
+    DeLongTest,
+    RocPoint,
+    auroc_score,
+    average_precision_score,
+    brier_score,
+    delong_ci,
+    delong_test,
+    roc_curve_points,
+    scaled_brier_score,
 )
-from clinai.evaluation._explain_profiles import (
-    SyntheticProfiles,
-    explain_profiles,
-    synthetic_profiles,
-)
-from clinai.evaluation._explain_results import (
+from clinai.evaluation.explain import (
     ContributionItem,
     Dependence,
     DependenceLevel,
@@ -64,63 +66,62 @@ from clinai.evaluation._explain_results import (
     LocalExplanation,
     RankInterval,
     RankIntervals,
+    ShapImportance,
+    ShapValues,
     SubgroupImportance,
     SubgroupImportanceCell,
+    SyntheticProfiles,
+    VariableImportance,
+    dependence_data,
+    explain_global,
+    explain_profiles,
+    importance_from_values,
+    importance_rank_intervals,
+    mean_shap_values,
+    shap_importance,
+    shap_values,
+    subgroup_importance,
+    synthetic_profiles,
+    variable_contributions,
 )
-from clinai.evaluation._fairness import subgroup_metrics
-from clinai.evaluation._fairness_metrics import fairness_metrics, intersection_name
-from clinai.evaluation._metrics import (
-    auroc_score,
-    average_precision_score,
-    brier_score,
-    roc_curve_points,
-    scaled_brier_score,
-)
-from clinai.evaluation._mitigation import threshold_optimizer_mitigation
-from clinai.evaluation._operating_points import (
-    OperatingPoint,
-    OperatingPointComparison,
-    compare_operating_points,
-)
-from clinai.evaluation._results import (
-    SCHEMA_VERSION,
-    AcceptanceResult,
-    BaselineComparison,
-    BootstrapResult,
-    CalibrationCurve,
-    CalibrationCurvePoint,
-    CalibrationErrors,
-    CalibrationResult,
-    DecisionCurvePoint,
-    DeLongTest,
-    Estimate,
+from clinai.evaluation.fairness import (
     FairnessDisparity,
     FairnessGroup,
     FairnessResult,
     FairnessTable,
     MitigationGroup,
     MitigationResult,
-    RocPoint,
+    SubgroupResult,
+    SubgroupRow,
+    fairness_metrics,
+    intersection_name,
+    subgroup_metrics,
+    threshold_optimizer_mitigation,
+)
+from clinai.evaluation.sample_size import (
     SampleSizeAssessment,
     SampleSizeCriterion,
     SampleSizeResult,
-    ShapImportance,
-    SubgroupResult,
-    SubgroupRow,
-    ThresholdDifference,
-    ThresholdEstimates,
-    ThresholdMetrics,
-    ValidationResult,
-    VariableImportance,
-)
-from clinai.evaluation._sample_size import (
     assess_sample_size,
     cox_snell_r2_from_c_statistic,
     max_cox_snell_r2,
     riley_sample_size,
 )
-from clinai.evaluation._thresholds import threshold_metrics
-from clinai.evaluation._validate import evaluate_predictions, target_sensitivity_threshold
+from clinai.evaluation.thresholds import (
+    DecisionCurvePoint,
+    ThresholdEstimates,
+    ThresholdMetrics,
+    decision_curve,
+    net_benefit,
+    net_benefit_treat_all,
+    threshold_metrics,
+)
+from clinai.evaluation.validate import (
+    SCHEMA_VERSION,
+    ValidationResult,
+    evaluate_predictions,
+    target_sensitivity_threshold,
+)
 
 __all__ = [
     "SCHEMA_VERSION",

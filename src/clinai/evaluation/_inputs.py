@@ -19,6 +19,7 @@ __all__ = [
     "CI_LEVEL_MSG",
     "EMPTY_MSG",
     "LENGTH_MSG",
+    "MIN_CELL_MSG",
     "N_BOOT_MSG",
     "ONE_CLASS_MSG",
     "PATIENT_IDS_LENGTH_MSG",
@@ -35,6 +36,7 @@ __all__ = [
     "Y_TRUE_NOT_1D_MSG",
     "Y_TRUE_NOT_BINARY_MSG",
     "check_ci_level",
+    "check_min_cell",
     "check_n_boot",
     "check_patient_ids",
     "check_score",
@@ -45,6 +47,7 @@ __all__ = [
     "to_float_array",
 ]
 
+MIN_CELL_MSG = "min_cell must be a non-negative integer; got {value!r}"
 EMPTY_MSG = "y_true is empty: evaluate on at least one row with an outcome and a prediction"
 Y_TRUE_NOT_1D_MSG = "y_true must be one-dimensional (one outcome per row); got shape {shape}"
 Y_PROB_NOT_1D_MSG = (
@@ -288,3 +291,10 @@ def check_score(values: Any, n: int, *, name: str) -> np.ndarray:
     if not finite.all():
         raise DataError(SCORE_NON_FINITE_MSG.format(name=name, count=int((~finite).sum())))
     return array
+
+
+def check_min_cell(min_cell: Any) -> int:
+    """Check ``min_cell``: the smallest reported cell, a non-negative integer."""
+    if isinstance(min_cell, bool) or not isinstance(min_cell, int | np.integer) or min_cell < 0:
+        raise DataError(MIN_CELL_MSG.format(value=min_cell))
+    return int(min_cell)

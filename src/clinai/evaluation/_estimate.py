@@ -1,0 +1,81 @@
+"""The estimate with its interval, and plain JSON values, shared by every evaluation concern.
+
+Every result record of :mod:`clinai.evaluation` is frozen and has a ``to_dict()``
+that returns plain JSON values: Python floats, ints, strings, bools, lists,
+dicts and ``None`` (NaN and infinities become ``None``), so
+``json.dumps(result.to_dict(), allow_nan=False)`` works. Each record lives
+beside the function that produces it; this module holds what they all share.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Estimate"]
+
+
+def _num(value: Any) -> float | None:
+    """Return ``value`` as a plain float, or ``None`` when missing, NaN or infinite."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _count(value: int | None) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with a percentile bootstrap confidence interval.
+
+    Parameters
+    ----------
+    estimate : float
+        The metric on the full sample (NaN when undefined).
+    ci_low, ci_high : float
+        Bounds of the percentile bootstrap interval (NaN when not computed).
+    """
+
+    estimate: float
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+
+    def to_dict(self) -> dict[str, float | None]:
+        """Return ``{"estimate", "ci_low", "ci_high"}`` with ``None`` for NaN."""
+        return {
+            "estimate": _num(self.estimate),
+            "ci_low": _num(self.ci_low),
+            "ci_high": _num(self.ci_high),
+        }
+
+    @classmethod
+    def missing(cls) -> Estimate:
+        """Return an estimate whose three numbers are all missing."""
+        return cls(math.nan, math.nan, math.nan)
+
+
+def _plain(value: Any) -> Any:
+    """Convert nested numbers in a caller-supplied mapping to plain JSON values."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return _num(value)
+    return value
+
+
+def _estimate_or_none(value: Estimate | None) -> dict[str, float | None] | None:
+    """Return ``value.to_dict()``, or ``None`` when there is no estimate."""
+    return None if value is None else value.to_dict()

@@ -1,0 +1,492 @@
+"""Bootstrap confidence intervals, resampling patients when they have several rows.
+
+Procedure (DESIGN.md, "Definitions"):
+
+1. Draw ``n_boot`` resamples. Without ``patient_ids`` each resample draws
+   ``n`` rows with replacement. With ``patient_ids`` it draws as many patients
+   as there are with replacement and takes *every* row of each drawn patient
+   (cluster bootstrap), so the rows of one patient never count as independent.
+2. Compute the metric on each resample. A resample where the metric is
+   undefined (typically one with a single outcome class) is skipped and
+   counted in ``n_skipped``.
+3. The interval at level ``ci_level`` is the ``(1 - ci_level)/2`` and
+   ``(1 + ci_level)/2`` percentiles of the remaining replicates (numpy's
+   linear interpolation): the percentile bootstrap interval (Efron &
+   Tibshirani 1993, ch. 13).
+4. The interval always contains its estimate (:data:`CI_METHOD`). When the
+   estimate lies outside the percentile interval, that is in the outer
+   ``(1 - ci_level)/2`` of its own replicates, the bound on the estimate's
+   side is moved to the estimate, or, for a metric with a natural lower bound
+   whose estimate lies below its replicates (0 for ICI, E50 and E90), to that
+   bound; such intervals are listed in ``metrics.json``'s ``ci_extended``.
+   Every interval of ``metrics.json`` follows this rule through
+   :func:`_contained_interval`: :func:`bootstrap`, :func:`evaluate_predictions`
+   (scalars, ICI/E50/E90, curve band, threshold metrics), subgroups, fairness
+   tables and disparities, the baseline comparison, operating points and
+   mitigation; ``ci_extended`` lists the moved bounds of the first two.
+
+Why not BC or BCa (Efron 1987; Efron & Tibshirani 1993, ch. 14; DiCiccio &
+Efron 1996). With ``z0 = Phi^-1(share of replicates below the estimate)``, the
+BCa bounds are the replicates' quantiles at
+``Phi(z0 + (z0 + z) / (1 - a (z0 + z)))`` for ``z = z_{alpha/2}, z_{1-alpha/2}``;
+the estimate lies at quantile ``Phi(z0)``, so it is inside the BCa interval
+exactly when ``|z0| <= z_{1-alpha/2}``, whatever the acceleration ``a``: the
+same condition as for the percentile interval. Where the percentile interval
+excludes its estimate, BC and BCa exclude it too, from the other side, and
+rest on the most extreme replicates: for ``|mean(u) - 0.5|`` of 60 uniform
+draws (true value 0, on the boundary) with the estimate 0.0004,
+``scipy.stats.bootstrap`` gives the percentile interval 0.0012-0.0850 and the
+BCa interval 0.00006-0.00019 (tested, with the identity over 30 samples). The
+same on a perfectly calibrated model's E90 of 0.0124 (300 rows): percentile
+0.0207-0.1230, here 0-0.1230. This happens for ICI, E50 and E90 of a
+well-calibrated model: nonnegative statistics whose estimates sit on a
+positive noise floor, and whose true value (0 for a perfectly calibrated
+model) lies on the boundary of the parameter space, where the bootstrap is not
+consistent (Andrews, Econometrica 2000;68:399-405). An estimate below nearly
+all of its replicates is within that noise floor, so the interval reaches
+down to 0; its upper bound stays the percentile bound, conservative there
+because the replicates are biased upwards. For every other metric the rule
+changes nothing unless its estimate is in the tail of its replicates (a
+small sample, a discrete statistic), and then only the one bound.
+Limitation: where the estimate of ICI, E50 or E90 is inside its percentile
+interval, the lower bound stays above 0 even for a perfectly calibrated
+model; deciding when it should reach 0 needs a test of perfect calibration
+(e.g. a bootstrap of ``y ~ Bernoulli(p)``), not done here.
+
+``random_state`` seeds a :class:`numpy.random.Generator`; the same seed gives
+the same numbers. A resample is represented by its counts ``w[i]``, the
+number of times row ``i`` was drawn; the metrics of this package have
+vectorised versions that compute many resamples at once from these counts,
+exactly equal to computing them on the resampled rows (tested). Any other
+metric is called on the resampled rows one resample at a time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from clinai.evaluation._estimate import Estimate
+from clinai.evaluation._inputs import check_ci_level, check_n_boot, check_patient_ids, check_y
+from clinai.evaluation.calibration._calibration import (
+    _intercept_weighted,
+    _oe_weighted,
+    _slope_weighted,
+    calibration_intercept,
+    calibration_slope,
+    oe_ratio,
+)
+from clinai.evaluation.discrimination._metrics import (
+    _auroc_weighted,
+    _average_precision_weighted,
+    _brier_weighted,
+    _scaled_brier_weighted,
+    auroc_score,
+    average_precision_score,
+    brier_score,
+    scaled_brier_score,
+)
+from clinai.exceptions import DataError
+
+__all__ = ["CI_METHOD", "NOT_SCALAR_MSG", "bootstrap", "bootstrap_indices"]
+
+RandomState = int | np.random.Generator | np.random.SeedSequence | None
+WeightedMetric = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+ResampledMetric = Callable[[np.ndarray, np.ndarray], Any]
+Progress = Callable[[int, int], None]
+
+NOT_SCALAR_MSG = "metric {name!r} must return one number; got an array of shape {shape}"
+
+#: The interval method, as ``metrics.json`` records it (``ci_method``): percentile
+#: intervals, a bound moved to the estimate (or to the metric's lower bound) where the
+#: estimate lies outside its percentile interval.
+CI_METHOD = "percentile, extended to contain the estimate"
+
+#: Largest number of matrix cells (replicates x rows) held at once.
+_MAX_CELLS = 2_000_000
+
+#: Vectorised versions of this package's metrics, used instead of a per-replicate loop.
+_WEIGHTED: dict[Callable[..., Any], WeightedMetric] = {
+    auroc_score: _auroc_weighted,
+    average_precision_score: _average_precision_weighted,
+    brier_score: _brier_weighted,
+    scaled_brier_score: _scaled_brier_weighted,
+    calibration_intercept: _intercept_weighted,
+    calibration_slope: _slope_weighted,
+    oe_ratio: _oe_weighted,
+}
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapResult:
+    """Bootstrap percentile intervals of one or more metrics.
+
+    Attributes
+    ----------
+    estimates : Mapping[str, Estimate]
+        Point estimate and interval of each metric, by name.
+    replicates : Mapping[str, numpy.ndarray]
+        The ``n_boot`` replicate values of each metric (NaN where undefined).
+    n_boot : int
+        Number of replicates drawn.
+    n_skipped : Mapping[str, int]
+        Replicates in which the metric was undefined (e.g. a resample with one
+        class); they are left out of the interval.
+    ci_level : float
+        Confidence level of the intervals.
+    """
+
+    estimates: Mapping[str, Estimate]
+    replicates: Mapping[str, np.ndarray]
+    n_boot: int
+    n_skipped: Mapping[str, int]
+    ci_level: float
+
+    def __getitem__(self, name: str) -> Estimate:
+        return self.estimates[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{"n_boot", "ci_level", "n_skipped", "estimates"}`` (no replicates)."""
+        return {
+            "n_boot": int(self.n_boot),
+            "ci_level": float(self.ci_level),
+            "n_skipped": {k: int(v) for k, v in self.n_skipped.items()},
+            "estimates": {k: v.to_dict() for k, v in self.estimates.items()},
+        }
+
+
+def _vectorised(metric: Callable[..., Any]) -> WeightedMetric | None:
+    """Return the vectorised version of one of this package's metrics, if it has one."""
+    for known, weighted in _WEIGHTED.items():
+        if metric is known:
+            return weighted
+    return None
+
+
+def _cluster_codes(patient_ids: Any, n: int) -> tuple[np.ndarray, int]:
+    """Return per-row cluster codes and the number of clusters (rows are clusters without ids)."""
+    if patient_ids is None:
+        return np.arange(n, dtype=np.intp), n
+    codes = check_patient_ids(patient_ids, n)
+    return codes, int(codes.max()) + 1 if n else 0
+
+
+def _chunk_size(n: int, n_clusters: int, n_boot: int) -> int:
+    return max(1, min(n_boot, _MAX_CELLS // max(n, n_clusters, 1)))
+
+
+def _weight_chunks(
+    codes: np.ndarray, n_clusters: int, n_boot: int, rng: np.random.Generator
+) -> Iterator[np.ndarray]:
+    """Yield resampling counts per row, as float64 arrays of shape (chunk, n).
+
+    Each replicate draws ``n_clusters`` clusters uniformly with replacement; a
+    row's count is the number of times its cluster was drawn.
+    """
+    chunk = _chunk_size(codes.shape[0], n_clusters, n_boot)
+    done = 0
+    while done < n_boot:
+        size = min(chunk, n_boot - done)
+        draws = rng.integers(0, n_clusters, size=(size, n_clusters))
+        offsets = (np.arange(size) * n_clusters)[:, None]
+        counts = np.bincount((draws + offsets).ravel(), minlength=size * n_clusters)
+        counts = counts.reshape(size, n_clusters)
+        yield counts[:, codes].astype("float64")
+        done += size
+
+
+def _seed_sequence(random_state: RandomState) -> np.random.SeedSequence:
+    """Return ``random_state`` as a seed sequence (a generator draws one seed)."""
+    if isinstance(random_state, np.random.SeedSequence):
+        return random_state
+    if isinstance(random_state, np.random.Generator):
+        return np.random.SeedSequence(int(random_state.integers(2**63)))
+    return np.random.SeedSequence(random_state)
+
+
+def bootstrap_indices(
+    n: int,
+    *,
+    patient_ids: Any = None,
+    n_boot: int = 200,
+    random_state: RandomState = 0,
+) -> Iterator[np.ndarray]:
+    """Yield the row indices of each bootstrap resample.
+
+    These are the resamples :func:`bootstrap` and :func:`evaluate_predictions`
+    use for the same ``n``, ``patient_ids``, ``n_boot`` and ``random_state``.
+
+    Parameters
+    ----------
+    n : int
+        Number of rows.
+    patient_ids : array-like of shape (n,), optional
+        Patient of each row. When given, whole patients are resampled: a drawn
+        patient contributes all of its rows, once per draw.
+    n_boot : int, default=200
+        Number of resamples.
+    random_state : int, numpy.random.Generator or None, default=0
+        Seed of the :class:`numpy.random.Generator`.
+
+    Yields
+    ------
+    numpy.ndarray
+        Sorted row indices of one resample (rows drawn k times appear k times).
+
+    Raises
+    ------
+    DataError
+        If ``patient_ids`` has the wrong length or missing values.
+
+    Examples
+    --------
+    >>> [idx.shape[0] for idx in bootstrap_indices(5, n_boot=3)]
+    [5, 5, 5]
+    """
+    codes, n_clusters = _cluster_codes(patient_ids, int(n))
+    rng = np.random.default_rng(random_state)
+    rows = np.arange(int(n))
+    for weights in _weight_chunks(codes, n_clusters, check_n_boot(n_boot), rng):
+        for row in weights:
+            yield np.repeat(rows, row.astype(np.intp))
+
+
+def _run_replicates(
+    y: np.ndarray,
+    p: np.ndarray,
+    *,
+    weighted: Mapping[str, WeightedMetric],
+    resampled: Mapping[str, ResampledMetric],
+    shapes: Mapping[str, tuple[int, ...]],
+    codes: np.ndarray,
+    n_clusters: int,
+    n_boot: int,
+    rng: np.random.Generator,
+    progress: Progress | None,
+) -> dict[str, np.ndarray]:
+    """Compute every metric on every resample.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        Per metric an array of shape ``(n_boot, *shape)``; NaN where undefined
+        (the metric returned NaN or raised :class:`DataError`).
+    """
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in [*weighted, *resampled]}
+    rows = np.arange(y.shape[0])
+    done = 0
+    if progress is not None:
+        progress(0, n_boot)
+    for weights in _weight_chunks(codes, n_clusters, n_boot, rng):
+        for name, weighted_metric in weighted.items():
+            values = np.asarray(weighted_metric(y, p, weights), dtype="float64")
+            parts[name].append(values.reshape(weights.shape[0], *shapes[name]))
+        if not resampled:
+            done += weights.shape[0]
+            if progress is not None:
+                progress(done, n_boot)
+            continue
+        for row in weights:
+            index = np.repeat(rows, row.astype(np.intp))
+            y_b, p_b = y[index], p[index]
+            for name, metric in resampled.items():
+                try:
+                    value = np.asarray(metric(y_b, p_b), dtype="float64")
+                except DataError:
+                    value = np.full(shapes[name], np.nan)
+                parts[name].append(value.reshape(1, *shapes[name]))
+            done += 1
+            if progress is not None:
+                progress(done, n_boot)
+    return {
+        name: (np.concatenate(chunks, axis=0) if chunks else np.empty((0, *shapes[name])))
+        for name, chunks in parts.items()
+    }
+
+
+def _percentile_interval(replicates: np.ndarray, ci_level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of each column, ignoring non-finite replicates (NaN if none)."""
+    tail = 100.0 * (1.0 - ci_level) / 2.0
+    shape = replicates.shape[1:]
+    flat = replicates.reshape(replicates.shape[0], math.prod(shape))
+    low = np.full(flat.shape[1], np.nan)
+    high = np.full(flat.shape[1], np.nan)
+    for j in range(flat.shape[1]):
+        column = flat[:, j]
+        column = column[np.isfinite(column)]
+        if column.shape[0]:
+            low[j], high[j] = np.percentile(column, [tail, 100.0 - tail])
+    return low.reshape(shape), high.reshape(shape)
+
+
+def _contained_interval(
+    replicates: np.ndarray,
+    estimate: Any,
+    ci_level: float,
+    *,
+    lower_bound: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Percentile interval of each column, extended where it excludes the estimate.
+
+    Parameters
+    ----------
+    replicates : numpy.ndarray of shape (n_boot, *shape)
+        Bootstrap replicates; non-finite values are ignored.
+    estimate : array-like of shape ``shape``
+        Full-sample estimates.
+    ci_level : float
+        Confidence level.
+    lower_bound : float, optional
+        Smallest value the metric can take (0 for ICI, E50 and E90). An
+        estimate below its percentile interval then gets this lower end
+        instead of the estimate itself (see the module docstring).
+
+    Returns
+    -------
+    low, high : numpy.ndarray of shape ``shape``
+        The bounds; NaN where there are no finite replicates.
+    extended : numpy.ndarray of bool, shape ``shape``
+        Where a bound was moved; never where the estimate or a bound is NaN.
+    """
+    low, high = _percentile_interval(replicates, ci_level)
+    point = np.broadcast_to(np.asarray(estimate, dtype="float64"), low.shape)
+    known = np.isfinite(point) & np.isfinite(low) & np.isfinite(high)
+    below = known & (point < low)
+    above = known & (point > high)
+    floor = point if lower_bound is None else np.minimum(point, float(lower_bound))
+    low = np.where(below, floor, low)
+    high = np.where(above, point, high)
+    return low, high, below | above
+
+
+def _n_undefined(replicates: np.ndarray) -> int:
+    """Replicates in which every value of the metric is undefined."""
+    flat = replicates.reshape(replicates.shape[0], math.prod(replicates.shape[1:]))
+    if flat.shape[1] == 0:
+        return 0
+    return int((~np.isfinite(flat)).all(axis=1).sum())
+
+
+def bootstrap(
+    y_true: Any,
+    y_prob: Any,
+    *,
+    metric: Callable[[np.ndarray, np.ndarray], float] | Mapping[str, Callable[..., float]],
+    patient_ids: Any = None,
+    n_boot: int = 200,
+    ci_level: float = 0.95,
+    random_state: RandomState = 0,
+    progress: Progress | None = None,
+) -> BootstrapResult:
+    """Percentile bootstrap confidence intervals of one or more metrics.
+
+    Draws ``n_boot`` resamples (of patients when ``patient_ids`` is given,
+    otherwise of rows), computes each metric on each resample and reports the
+    ``(1 - ci_level)/2`` and ``(1 + ci_level)/2`` percentiles of the
+    replicates; where the estimate lies outside them, the bound on its side is
+    moved to the estimate, so every interval contains its estimate
+    (:data:`CI_METHOD`, module docstring). Replicates where a metric is undefined (it returns NaN or
+    raises :class:`~clinai.exceptions.DataError`, e.g. a resample with one
+    class) are skipped and counted. This package's metrics
+    (:func:`auroc_score`, :func:`average_precision_score`, :func:`brier_score`,
+    :func:`scaled_brier_score`, :func:`calibration_intercept`,
+    :func:`calibration_slope`, :func:`oe_ratio`) are computed for all
+    resamples at once; any other callable ``metric(y_true, y_prob) -> float``
+    is called once per resample.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed outcome, 0 or 1.
+    y_prob : array-like of shape (n,)
+        Predicted probability of the event.
+    metric : callable or mapping of str to callable
+        ``metric(y_true, y_prob) -> float``, or several by name. A single
+        callable is reported under its ``__name__``.
+    patient_ids : array-like of shape (n,), optional
+        Patient of each row; when given, patients are resampled, not rows.
+    n_boot : int, default=200
+        Number of resamples (0: no intervals).
+    ci_level : float, default=0.95
+        Confidence level of the intervals.
+    random_state : int, numpy.random.Generator or None, default=0
+        Seed of the :class:`numpy.random.Generator`; the same seed gives the
+        same numbers.
+    progress : callable, optional
+        Called as ``progress(done, total)`` as replicates complete (e.g. to
+        advance a progress bar).
+
+    Returns
+    -------
+    BootstrapResult
+        Estimates with intervals, the replicates and the skipped counts.
+
+    Raises
+    ------
+    DataError
+        On invalid or one-class input, invalid ``patient_ids``, ``n_boot`` or
+        ``ci_level``, or a metric that does not return one number.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(size=200)
+    >>> y = rng.binomial(1, p)
+    >>> result = bootstrap(y, p, metric=auroc_score, n_boot=50, random_state=1)
+    >>> est = result["auroc_score"]
+    >>> bool(est.ci_low <= est.estimate <= est.ci_high)
+    True
+    """
+    y, p = check_y(y_true, y_prob)
+    n_boot = check_n_boot(n_boot)
+    level = check_ci_level(ci_level)
+    codes, n_clusters = _cluster_codes(patient_ids, y.shape[0])
+    metrics: dict[str, Callable[..., Any]]
+    if callable(metric) and not isinstance(metric, Mapping):
+        metrics = {str(getattr(metric, "__name__", "metric")): metric}
+    else:
+        metrics = dict(metric)
+    estimates_raw: dict[str, float] = {}
+    for name, fn in metrics.items():
+        value = np.asarray(fn(y, p), dtype="float64")
+        if value.size != 1:
+            raise DataError(NOT_SCALAR_MSG.format(name=name, shape=value.shape))
+        estimates_raw[name] = float(value.reshape(()))
+    weighted: dict[str, WeightedMetric] = {}
+    resampled: dict[str, ResampledMetric] = {}
+    for name, fn in metrics.items():
+        fast = _vectorised(fn)
+        if fast is None:
+            resampled[name] = fn
+        else:
+            weighted[name] = fast
+    replicates = _run_replicates(
+        y,
+        p,
+        weighted=weighted,
+        resampled=resampled,
+        shapes={name: () for name in metrics},
+        codes=codes,
+        n_clusters=n_clusters,
+        n_boot=n_boot,
+        rng=np.random.default_rng(random_state),
+        progress=progress,
+    )
+    estimates: dict[str, Estimate] = {}
+    n_skipped: dict[str, int] = {}
+    for name in metrics:
+        low, high, _ = _contained_interval(replicates[name], estimates_raw[name], level)
+        estimates[name] = Estimate(estimates_raw[name], float(low), float(high))
+        n_skipped[name] = _n_undefined(replicates[name])
+    return BootstrapResult(
+        estimates=estimates,
+        replicates={name: replicates[name] for name in metrics},
+        n_boot=n_boot,
+        n_skipped=n_skipped,
+        ci_level=level,
+    )

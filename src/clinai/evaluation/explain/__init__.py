@@ -1,0 +1,67 @@
+"""Explanations of a fitted model.
+
+SHAP values and importance, rank intervals, subgroup importance, dependence data
+and synthetic profiles.
+"""
+
+from __future__ import annotations
+
+from clinai.evaluation.explain._global import (
+    dependence_data,
+    explain_global,
+    importance_rank_intervals,
+    subgroup_importance,
+)
+from clinai.evaluation.explain._profiles import (
+    SyntheticProfiles,
+    explain_profiles,
+    synthetic_profiles,
+)
+from clinai.evaluation.explain._results import (
+    ContributionItem,
+    Dependence,
+    DependenceLevel,
+    Explanation,
+    LocalExplanation,
+    RankInterval,
+    RankIntervals,
+    ShapImportance,
+    SubgroupImportance,
+    SubgroupImportanceCell,
+    VariableImportance,
+)
+from clinai.evaluation.explain._shap import (
+    ShapValues,
+    importance_from_values,
+    mean_shap_values,
+    shap_importance,
+    shap_values,
+    variable_contributions,
+)
+
+__all__ = [
+    "ContributionItem",
+    "Dependence",
+    "DependenceLevel",
+    "Explanation",
+    "LocalExplanation",
+    "RankInterval",
+    "RankIntervals",
+    "ShapImportance",
+    "ShapValues",
+    "SubgroupImportance",
+    "SubgroupImportanceCell",
+    "SyntheticProfiles",
+    "VariableImportance",
+    "dependence_data",
+    "explain_global",
+    "explain_profiles",
+    "importance_from_values",
+    "importance_rank_intervals",
+    "mean_shap_values",
+    "shap_importance",
+    "shap_values",
+    "subgroup_importance",
+    "synthetic_profiles",
+    "variable_contributions",
+]

@@ -1,0 +1,23 @@
+"""Riley et al.'s minimum sample size for developing a prediction model, and its assessment."""
+
+from __future__ import annotations
+
+from clinai.evaluation.sample_size._sample_size import (
+    SampleSizeAssessment,
+    SampleSizeCriterion,
+    SampleSizeResult,
+    assess_sample_size,
+    cox_snell_r2_from_c_statistic,
+    max_cox_snell_r2,
+    riley_sample_size,
+)
+
+__all__ = [
+    "SampleSizeAssessment",
+    "SampleSizeCriterion",
+    "SampleSizeResult",
+    "assess_sample_size",
+    "cox_snell_r2_from_c_statistic",
+    "max_cox_snell_r2",
+    "riley_sample_size",
+]
