@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from clinai._utils import redact_url
 from clinai.exceptions import TrackingError
 from clinai.tracking import MlflowTracker, flatten_metrics, mark_orphan_runs, pip_requirements_for
-from clinai.tracking._tracker import _artifact_location, _is_excluded, _redact
+from clinai.tracking._artifacts import is_excluded
+from clinai.tracking._client import artifact_location
 
 
 def _client(uri: str) -> Any:
@@ -42,8 +44,13 @@ def _pipeline() -> tuple[Any, Any]:
 def test_parent_run_with_nested_trials(mlflow_db: str, experiment: str) -> None:
     tracker = MlflowTracker(mlflow_db, experiment)
     with tracker.run("icu-run", tags={"clinai.config_sha256": "abc"}) as run_id:
-        tracker.log_params({"tuning": {"n_trials": 3, "metric": "roc_auc"}, "models": ["a", "b"],
-                            "long": "x" * 7000})
+        tracker.log_params(
+            {
+                "tuning": {"n_trials": 3, "metric": "roc_auc"},
+                "models": ["a", "b"],
+                "long": "x" * 7000,
+            }
+        )
         tracker.log_metrics({"auroc": 0.81, "skipped": None, "subgroup_age_<50_auroc": 0.7})
         children = [
             tracker.log_trial("logistic", 0, {"C": 1.0, "penalty": "l2"}, 0.79, "COMPLETE"),
@@ -97,8 +104,8 @@ def test_log_model_register_alias_and_reload(
     with tracker.run("train"):
         info = tracker.log_model(model, input_example=X.head(3), registered_model_name=name)
         assert info["version"] == 1
-        tracker.set_registered_alias(name, "candidate", info["version"])
-        tracker.set_model_version_tags(name, info["version"], {"clinai.verdict": "accepted"})
+        tracker.registry.set_alias(name, "candidate", info["version"])
+        tracker.registry.set_version_tags(name, info["version"], {"clinai.verdict": "accepted"})
     assert list(tmp_path.iterdir()) == []
 
     loaded = mlflow.pyfunc.load_model(f"models:/{name}@candidate")
@@ -115,8 +122,12 @@ def test_log_model_register_alias_and_reload(
     assert logged.experiment_id == tracker.experiment_id
     db_dir = Path(mlflow_db.removeprefix("sqlite:///")).parent
     assert logged.artifact_location.startswith((db_dir / "mlartifacts" / experiment).as_uri())
-    local = Path(mlflow.artifacts.download_artifacts(
-        artifact_uri=f"{logged.artifact_location}/requirements.txt", dst_path=str(tmp_path / "dl")))
+    local = Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=f"{logged.artifact_location}/requirements.txt",
+            dst_path=str(tmp_path / "dl"),
+        )
+    )
     requirements = local.read_text()
     assert "scikit-learn==" in requirements and "cloudpickle==" in requirements
     assert "torch" not in requirements and "pytest" not in requirements
@@ -162,22 +173,31 @@ def test_mark_orphan_runs(mlflow_db: str, experiment: str) -> None:
 
 def test_log_artifacts_respects_exclude(mlflow_db: str, experiment: str, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    for relative in ("metrics.json", "predictions.parquet", "model_card.md", "plots/roc.png",
-                     "prepared/train.parquet", "prepared/test.parquet", "audit.json",
-                     "plots/.roc.png.123.tmp"):
+    for relative in (
+        "metrics.json",
+        "predictions.parquet",
+        "model_card.md",
+        "plots/roc.png",
+        "prepared/train.parquet",
+        "prepared/test.parquet",
+        "audit.json",
+        "plots/.roc.png.123.tmp",
+    ):
         path = run_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x")
     tracker = MlflowTracker(mlflow_db, experiment)
     with tracker.run("artifacts"):
-        logged = tracker.log_artifacts(run_dir, artifact_path="run",
-                                       exclude=("predictions.parquet", "prepared/", "*.tmp"))
+        logged = tracker.log_artifacts(
+            run_dir, artifact_path="run", exclude=("predictions.parquet", "prepared/", "*.tmp")
+        )
     assert logged == ["audit.json", "metrics.json", "model_card.md", "plots/roc.png"]
     client = _client(mlflow_db)
     top = sorted(a.path for a in client.list_artifacts(tracker.run_id, "run"))
     assert top == ["run/audit.json", "run/metrics.json", "run/model_card.md", "run/plots"]
     assert [a.path for a in client.list_artifacts(tracker.run_id, "run/plots")] == [
-        "run/plots/roc.png"]
+        "run/plots/roc.png"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -194,7 +214,7 @@ def test_log_artifacts_respects_exclude(mlflow_db: str, experiment: str, tmp_pat
     ],
 )
 def test_exclude_patterns(relative: str, patterns: tuple[str, ...], excluded: bool) -> None:
-    assert _is_excluded(relative, patterns) is excluded
+    assert is_excluded(relative, patterns) is excluded
 
 
 def test_errors_are_wrapped_with_context(mlflow_db: str, experiment: str) -> None:
@@ -224,49 +244,71 @@ def test_unreachable_store_raises_tracking_error(tmp_path: Path) -> None:
 def test_flatten_metrics() -> None:
     est = {"estimate": 0.8, "ci_low": 0.7, "ci_high": 0.9}
     metrics = {
-        "schema_version": 1, "n": 60, "events": 12, "prevalence": 0.2, "auroc": est,
+        "schema_version": 1,
+        "n": 60,
+        "events": 12,
+        "prevalence": 0.2,
+        "auroc": est,
         "brier": {"estimate": 0.12, "ci_low": None, "ci_high": float("nan")},
         "calibration": {"slope": est, "intercept": {"estimate": None}, "curve": [{"p": 0.1}]},
         "thresholds": [{"threshold": 0.2, "sensitivity": est, "ppv": None}],
         "decision_curve": [{"threshold": 0.1, "net_benefit": 0.05}],
         "roc_curve": [{"fpr": 0, "tpr": 0}],
-        "subgroups": {"age": [
-            {"group": "<50", "n": None, "events": None, "suppressed": True, "auroc": None},
-            {"group": "70+", "n": 27, "events": 6, "suppressed": False, "auroc": est},
-        ]},
+        "subgroups": {
+            "age": [
+                {"group": "<50", "n": None, "events": None, "suppressed": True, "auroc": None},
+                {"group": "70+", "n": 27, "events": 6, "suppressed": False, "auroc": est},
+            ]
+        },
         "baseline_comparison": {"name": "score", "auroc_diff": est, "p_value": 0.3},
         "acceptance": [{"status": "pass"}, {"status": "fail"}, {"status": "pass"}],
     }
     flat = flatten_metrics(metrics)
     assert flat == {
-        "n": 60.0, "events": 12.0, "prevalence": 0.2,
-        "auroc": 0.8, "auroc_ci_low": 0.7, "auroc_ci_high": 0.9, "brier": 0.12,
-        "calibration_slope": 0.8, "calibration_slope_ci_low": 0.7, "calibration_slope_ci_high": 0.9,
-        "sensitivity_at_0.2": 0.8, "sensitivity_at_0.2_ci_low": 0.7,
+        "n": 60.0,
+        "events": 12.0,
+        "prevalence": 0.2,
+        "auroc": 0.8,
+        "auroc_ci_low": 0.7,
+        "auroc_ci_high": 0.9,
+        "brier": 0.12,
+        "calibration_slope": 0.8,
+        "calibration_slope_ci_low": 0.7,
+        "calibration_slope_ci_high": 0.9,
+        "sensitivity_at_0.2": 0.8,
+        "sensitivity_at_0.2_ci_low": 0.7,
         "sensitivity_at_0.2_ci_high": 0.9,
-        "subgroup_age_70plus_n": 27.0, "subgroup_age_70plus_events": 6.0,
-        "subgroup_age_70plus_auroc": 0.8, "subgroup_age_70plus_auroc_ci_low": 0.7,
+        "subgroup_age_70plus_n": 27.0,
+        "subgroup_age_70plus_events": 6.0,
+        "subgroup_age_70plus_auroc": 0.8,
+        "subgroup_age_70plus_auroc_ci_low": 0.7,
         "subgroup_age_70plus_auroc_ci_high": 0.9,
-        "baseline_auroc_diff": 0.8, "baseline_auroc_diff_ci_low": 0.7,
-        "baseline_auroc_diff_ci_high": 0.9, "baseline_p_value": 0.3,
-        "acceptance_n_pass": 2.0, "acceptance_n_fail": 1.0, "acceptance_n_not_applicable": 0.0,
+        "baseline_auroc_diff": 0.8,
+        "baseline_auroc_diff_ci_low": 0.7,
+        "baseline_auroc_diff_ci_high": 0.9,
+        "baseline_p_value": 0.3,
+        "acceptance_n_pass": 2.0,
+        "acceptance_n_fail": 1.0,
+        "acceptance_n_not_applicable": 0.0,
     }
     assert not any("lt50" in key for key in flat)
 
 
 def test_helpers() -> None:
-    assert _redact("postgresql+psycopg2://user:secret@db:5432/mlflow") == (
-        "postgresql+psycopg2://user:***@db:5432/mlflow")
-    assert _redact("sqlite:///mlruns.db") == "sqlite:///mlruns.db"
-    assert _artifact_location("http://localhost:5000", "x") is None
-    assert _artifact_location("sqlite:///:memory:", "x") is None
-    assert _artifact_location("sqlite:////data/m.db", "exp") == "file:///data/mlartifacts/exp"
+    assert redact_url("postgresql+psycopg2://user:secret@db:5432/mlflow") == (
+        "postgresql+psycopg2://user:***@db:5432/mlflow"
+    )
+    assert redact_url("sqlite:///mlruns.db") == "sqlite:///mlruns.db"
+    assert artifact_location("http://localhost:5000", "x") is None
+    assert artifact_location("sqlite:///:memory:", "x") is None
+    assert artifact_location("sqlite:////data/m.db", "exp") == "file:///data/mlartifacts/exp"
     model, _ = _pipeline()
     pins = pip_requirements_for(model)
     assert any(p.startswith("scikit-learn==") for p in pins)
     assert not any(p.startswith(("torch==", "lightgbm==")) for p in pins)
     assert "MlflowTracker(tracking_uri='postgresql://u:***@h/db'" in repr(
-        MlflowTracker("postgresql://u:pw@h/db", "e"))
+        MlflowTracker("postgresql://u:pw@h/db", "e")
+    )
 
 
 def test_importing_tracking_and_reporting_is_cheap() -> None:
@@ -289,7 +331,8 @@ def test_save_and_load_model_dir(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     assert (path / "MLmodel").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging folder left
     assert load_model_dir(path).predict_proba(X.head(3)) == pytest.approx(
-        model.predict_proba(X.head(3)))
+        model.predict_proba(X.head(3))
+    )
     assert "pickle" not in caplog.text  # MLflow's skops advice does not apply here
     with pytest.raises(TrackingError, match="no MLmodel file"):
         load_model_dir(tmp_path / "missing")
@@ -307,16 +350,18 @@ def test_delete_version_leaves_nothing_registered(
     with tracker.run("train"):
         first = tracker.log_model(model, input_example=X.head(2), registered_model_name=name)
         second = tracker.log_model(model, input_example=X.head(2), registered_model_name=name)
-        tracker.set_registered_alias(name, "candidate", second["version"])
-    assert tracker.model_version(name, 2) == {
-        "run_id": tracker.run_id, "tags": {}, "aliases": ["candidate"],
+        tracker.registry.set_alias(name, "candidate", second["version"])
+    assert tracker.registry.model_version(name, 2) == {
+        "run_id": tracker.run_id,
+        "tags": {},
+        "aliases": ["candidate"],
     }
-    tracker.delete_version(name, second["version"])
+    tracker.registry.delete_version(name, second["version"])
     client = _client(mlflow_db)
     assert [str(v.version) for v in client.search_model_versions(f"name = '{name}'")] == ["1"]
-    assert tracker.model_version(name, 2) is None
+    assert tracker.registry.model_version(name, 2) is None
     assert client.get_registered_model(name).aliases == {}  # the alias went with its version
-    tracker.delete_version(name, first["version"])  # the last one: the model goes too
+    tracker.registry.delete_version(name, first["version"])  # the last one: the model goes too
     with pytest.raises(MlflowException):
         client.get_registered_model(name)
 
@@ -331,10 +376,10 @@ def test_alias_removed_only_from_its_version(
     with tracker.run("train"):
         for _ in range(2):
             tracker.log_model(model, input_example=X.head(2), registered_model_name=name)
-    tracker.set_registered_alias(name, "approved", 1)
-    assert tracker.delete_alias_of(name, "approved", 2) is False
+    tracker.registry.set_alias(name, "approved", 1)
+    assert tracker.registry.delete_alias_of(name, "approved", 2) is False
     assert _client(mlflow_db).get_registered_model(name).aliases == {"approved": 1}
-    assert tracker.delete_alias_of(name, "approved", 1) is True
+    assert tracker.registry.delete_alias_of(name, "approved", 1) is True
     assert _client(mlflow_db).get_registered_model(name).aliases == {}
 
 

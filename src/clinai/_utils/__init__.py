@@ -11,12 +11,14 @@ from clinai._utils._io import (
     to_jsonable,
 )
 from clinai._utils._memory import ordinary_pages
+from clinai._utils._numbers import finite_float
 from clinai._utils._threads import BackgroundCalls, prefetched
 
 __all__ = [
     "BackgroundCalls",
     "atomic_write_bytes",
     "atomic_write_text",
+    "finite_float",
     "ordinary_pages",
     "prefetched",
     "redact_url",

@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from clinai._utils import finite_float as _as_float
+
 __all__ = ["NumberFormatter", "estimate_parts"]
 
 # Languages that write 0,81 and 1.234 rather than 0.81 and 1,234.
@@ -19,16 +21,6 @@ _DECIMAL_COMMA = frozenset({"da", "de", "nb", "nn", "sv", "fi", "nl", "fr", "es"
 _SWAP = str.maketrans({",": ".", ".": ","})
 _MINUS = "\u2212"
 _EN_DASH = "\u2013"
-
-
-def _as_float(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def estimate_parts(value: Any) -> tuple[float | None, float | None, float | None]:

@@ -217,7 +217,7 @@ def approve_run(
     uri = _tracking_uri(run_dir, registry, tracking_uri)
     name, version = str(registry["model_name"]), str(registry["version"])
     tracker = MlflowTracker(uri, str(audit.get("experiment") or name))
-    found = tracker.model_version(name, version)
+    found = tracker.registry.model_version(name, version)
     if found is None:
         raise ApprovalError(
             VERSION_GONE.format(name=name, version=version, path=run_dir.path, uri=redact_url(uri))
@@ -266,7 +266,7 @@ def approve_run(
     write_anchor(run_dir.path, anchor, kind="approval")
     if found["run_id"]:
         tracker.set_run_tags(anchor_tags(anchor), run_id=found["run_id"])
-    tracker.set_model_version_tags(
+    tracker.registry.set_version_tags(
         name,
         version,
         {
@@ -280,9 +280,9 @@ def approve_run(
     )
     alias: str | None = None
     if choice == "approve":
-        tracker.set_registered_alias(name, APPROVED_ALIAS, version)
+        tracker.registry.set_alias(name, APPROVED_ALIAS, version)
         alias = APPROVED_ALIAS
-    elif tracker.delete_alias_of(name, APPROVED_ALIAS, version):
+    elif tracker.registry.delete_alias_of(name, APPROVED_ALIAS, version):
         logger.warning(
             "alias %s of model %s removed from version %s", APPROVED_ALIAS, name, version
         )

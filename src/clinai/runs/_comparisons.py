@@ -89,12 +89,12 @@ def registry_comparison(
     """
     if not (config.tracking.enabled and config.evaluation.compare_with_registered):
         return None
-    from clinai.tracking import MlflowTracker
+    from clinai.tracking import ModelRegistry
 
-    tracker = MlflowTracker(absolute_sqlite_uri(config.tracking.uri), config.experiment)
+    registry = ModelRegistry(absolute_sqlite_uri(config.tracking.uri))
     name = config.tracking.model_name or config.experiment
     try:
-        found = tracker.load_registered_model(name)
+        found = registry.load_model(name)
     except ClinaiError as exc:
         logger.warning("registered model %s not compared: %s", name, exc)
         return None

@@ -166,7 +166,7 @@ def _register(
     verdict = acceptance_verdict(metrics)
     failed = [r["criterion"] for r in metrics.get("acceptance", []) if r.get("status") == "fail"]
     try:
-        tracker.set_model_version_tags(
+        tracker.registry.set_version_tags(
             name,
             version,
             {
@@ -177,7 +177,7 @@ def _register(
                 "approval.decision": "pending",
             },
         )
-        tracker.set_registered_alias(name, CANDIDATE_ALIAS, version)
+        tracker.registry.set_alias(name, CANDIDATE_ALIAS, version)
     except BaseException:
         _unregister(tracker, registry)
         raise
@@ -187,7 +187,7 @@ def _register(
 def _unregister(tracker: MlflowTracker, registry: Mapping[str, Any]) -> None:
     """Delete the version a failed run registered (a failed run leaves nothing registered)."""
     try:
-        tracker.delete_version(registry["model_name"], registry["version"])
+        tracker.registry.delete_version(registry["model_name"], registry["version"])
     except ClinaiError:  # the original error matters more than a tracking failure
         logger.warning(
             "could not delete version %s of model %s registered by a failed run: delete it by "
@@ -228,7 +228,7 @@ def _finish_tracking(
     previous = None
     if tracker is not None:
         if config.tracking.register_model:
-            previous = tracker.latest_registered_metrics(
+            previous = tracker.registry.latest_metrics(
                 config.tracking.model_name or config.experiment
             )
         training = run_dir.read_json("training.json", stage="train")
