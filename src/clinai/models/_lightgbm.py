@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sklearn.pipeline import Pipeline
+from clinai.models._family import FloatRange, IntRange, PipelineFactory, SearchSpace
 
-from clinai.models._preprocess import make_preprocessor
-
-if TYPE_CHECKING:
-    import optuna
-
-__all__ = ["lightgbm_search_space", "make_lightgbm"]
+__all__ = ["lightgbm_classifier", "lightgbm_search_space", "make_lightgbm"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,37 +26,25 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 
 
-def make_lightgbm(
-    *,
-    numeric: Sequence[str],
-    categorical: Sequence[str],
-    random_state: int = 0,
-    n_jobs: int = 1,
-    **params: Any,
-) -> Pipeline:
-    """Build a LightGBM classifier pipeline.
+def lightgbm_classifier(*, random_state: int = 0, n_jobs: int = 1) -> Any:
+    """Return an unfitted LightGBM classifier with clinai's defaults.
 
     Parameters
     ----------
-    numeric, categorical : sequence of str
-        Feature columns by type.
     random_state : int, default=0
         Seed of LightGBM's bagging and feature subsampling.
     n_jobs : int, default=1
         LightGBM threads. Keep it small on shared machines: LightGBM's default
         (all cores) slowed a tiny study 50x through oversubscription (ENV.md).
-    **params
-        :class:`lightgbm.LGBMClassifier` parameters overriding
-        :data:`DEFAULT_PARAMS`.
 
     Returns
     -------
-    sklearn.pipeline.Pipeline
-        Steps ``preprocess`` and ``model``.
+    lightgbm.LGBMClassifier
+        With :data:`DEFAULT_PARAMS`, deterministic and silent.
     """
     import lightgbm
 
-    model = lightgbm.LGBMClassifier(
+    return lightgbm.LGBMClassifier(
         **DEFAULT_PARAMS,
         random_state=random_state,
         n_jobs=n_jobs,
@@ -70,33 +52,23 @@ def make_lightgbm(
         force_col_wise=True,
         verbose=-1,
     )
-    model.set_params(**params)
-    return Pipeline([("preprocess", make_preprocessor(numeric, categorical)), ("model", model)])
 
 
-def lightgbm_search_space(trial: optuna.Trial) -> dict[str, Any]:
-    """Suggest LightGBM parameters for one Optuna trial.
+#: The ``lightgbm`` family's pipeline: ``preprocess`` (imputation with missing indicators,
+#: one-hot encoding, scaling) and :func:`lightgbm_classifier`; ``params`` override
+#: :data:`DEFAULT_PARAMS`.
+make_lightgbm = PipelineFactory(lightgbm_classifier)
 
-    The ranges reach strong regularisation (4 leaves, 100 patients per leaf,
-    ``reg_lambda`` up to 10, half the rows and columns per tree), which small
-    clinical data sets need.
-
-    Parameters
-    ----------
-    trial : optuna.Trial
-        The trial to draw from.
-
-    Returns
-    -------
-    dict
-        Keyword arguments for ``get_model("lightgbm", ...)``.
-    """
-    return {
-        "num_leaves": trial.suggest_int("num_leaves", 4, 64, log=True),
-        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
-        "n_estimators": trial.suggest_int("n_estimators", 50, 500, step=50),
-        "min_child_samples": trial.suggest_int("min_child_samples", 5, 100, log=True),
-        "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
-        "subsample": trial.suggest_float("subsample", 0.5, 1.0),
-        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.5, 1.0),
+#: The ranges reach strong regularisation (4 leaves, 100 patients per leaf, ``reg_lambda``
+#: up to 10, half the rows and columns per tree), which small clinical data sets need.
+lightgbm_search_space = SearchSpace(
+    {
+        "num_leaves": IntRange(4, 64, log=True),
+        "learning_rate": FloatRange(0.01, 0.3, log=True),
+        "n_estimators": IntRange(50, 500, step=50),
+        "min_child_samples": IntRange(5, 100, log=True),
+        "reg_lambda": FloatRange(1e-3, 10.0, log=True),
+        "subsample": FloatRange(0.5, 1.0),
+        "colsample_bytree": FloatRange(0.5, 1.0),
     }
+)

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 
-from clinai.models._preprocess import make_preprocessor
+from clinai.models._family import FloatRange, PipelineFactory, SearchSpace
 
-if TYPE_CHECKING:
-    import optuna
-
-__all__ = ["logistic_search_space", "make_logistic"]
+__all__ = ["logistic_classifier", "logistic_search_space", "make_logistic"]
 
 logger = logging.getLogger(__name__)
 
@@ -23,15 +17,8 @@ logger = logging.getLogger(__name__)
 _MAX_ITER = 5000
 
 
-def make_logistic(
-    *,
-    numeric: Sequence[str],
-    categorical: Sequence[str],
-    random_state: int = 0,
-    n_jobs: int = 1,
-    **params: Any,
-) -> Pipeline:
-    """Build an L2-penalised logistic regression pipeline.
+def logistic_classifier(*, random_state: int = 0, n_jobs: int = 1) -> LogisticRegression:
+    """Return an unfitted L2-penalised logistic regression.
 
     The L2 (ridge) penalty with the L-BFGS solver is fast and converges
     reliably; a single parameter, the inverse penalty strength ``C``, is tuned.
@@ -40,41 +27,26 @@ def make_logistic(
 
     Parameters
     ----------
-    numeric, categorical : sequence of str
-        Feature columns by type.
     random_state : int, default=0
         Passed to :class:`~sklearn.linear_model.LogisticRegression` (unused
         by L-BFGS, kept for a uniform interface).
     n_jobs : int, default=1
         Unused (L-BFGS on one binary problem is single-threaded).
-    **params
-        :class:`~sklearn.linear_model.LogisticRegression` parameters, e.g. ``C``.
 
     Returns
     -------
-    sklearn.pipeline.Pipeline
-        Steps ``preprocess`` and ``model``.
+    sklearn.linear_model.LogisticRegression
+        ``C=1``, L-BFGS.
     """
     del n_jobs
-    model = LogisticRegression(C=1.0, solver="lbfgs", max_iter=_MAX_ITER, random_state=random_state)
-    model.set_params(**params)
-    return Pipeline([("preprocess", make_preprocessor(numeric, categorical)), ("model", model)])
+    return LogisticRegression(C=1.0, solver="lbfgs", max_iter=_MAX_ITER, random_state=random_state)
 
 
-def logistic_search_space(trial: optuna.Trial) -> dict[str, Any]:
-    """Suggest logistic regression parameters for one Optuna trial.
+#: The ``logistic`` family's pipeline: ``preprocess`` (imputation with missing indicators,
+#: one-hot encoding, scaling) and :func:`logistic_classifier`; ``params`` such as ``C``
+#: are set on the regression.
+make_logistic = PipelineFactory(logistic_classifier)
 
-    ``C`` is log-uniform on [1e-3, 1e2]: from a strong penalty (coefficients
-    shrunk towards zero, good for a few hundred patients) to almost none.
-
-    Parameters
-    ----------
-    trial : optuna.Trial
-        The trial to draw from.
-
-    Returns
-    -------
-    dict
-        Keyword arguments for ``get_model("logistic", ...)``.
-    """
-    return {"C": trial.suggest_float("C", 1e-3, 1e2, log=True)}
+#: ``C`` is log-uniform on [1e-3, 1e2]: from a strong penalty (coefficients shrunk towards
+#: zero, good for a few hundred patients) to almost none.
+logistic_search_space = SearchSpace({"C": FloatRange(1e-3, 1e2, log=True)})

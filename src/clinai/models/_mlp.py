@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import validate_data
 
-from clinai.models._preprocess import make_preprocessor
+from clinai.models._family import FloatRange, IntRange, PipelineFactory, SearchSpace
 from clinai.models._torch_core import ONE_CLASS_MSG, Network, TorchClassifier, is_int
-
-if TYPE_CHECKING:
-    import optuna
 
 __all__ = ["TorchMLPClassifier", "make_mlp", "mlp_search_space"]
 
@@ -176,61 +172,27 @@ class TorchMLPClassifier(TorchClassifier):
         return out
 
 
-def make_mlp(
-    *,
-    numeric: Sequence[str],
-    categorical: Sequence[str],
-    random_state: int = 0,
-    n_jobs: int = 1,
-    **params: Any,
-) -> Pipeline:
-    """Build a :class:`TorchMLPClassifier` pipeline.
-
-    Parameters
-    ----------
-    numeric, categorical : sequence of str
-        Feature columns by type.
-    random_state : int, default=0
-        Seed of the network (initialisation, dropout, batches, validation split).
-    n_jobs : int, default=1
-        Torch CPU threads while fitting.
-    **params
-        :class:`TorchMLPClassifier` parameters.
-
-    Returns
-    -------
-    sklearn.pipeline.Pipeline
-        Steps ``preprocess`` and ``model``.
-    """
-    model = TorchMLPClassifier(random_state=random_state, n_jobs=n_jobs)
-    model.set_params(**params)
-    return Pipeline([("preprocess", make_preprocessor(numeric, categorical)), ("model", model)])
+def _hidden_layers(drawn: dict[str, Any]) -> dict[str, Any]:
+    """Turn the drawn ``width`` and ``depth`` into ``hidden_layer_sizes`` (a list)."""
+    width, depth = drawn.pop("width"), drawn.pop("depth")
+    return {"hidden_layer_sizes": [width] * depth, **drawn}
 
 
-def mlp_search_space(trial: optuna.Trial) -> dict[str, Any]:
-    """Suggest :class:`TorchMLPClassifier` parameters for one Optuna trial.
+#: The ``mlp`` family's pipeline: ``preprocess`` (imputation with missing indicators,
+#: one-hot encoding, scaling) and a :class:`TorchMLPClassifier`.
+make_mlp = PipelineFactory(TorchMLPClassifier)
 
-    One or two hidden layers of 8 to 128 units, dropout up to 0.5 and weight
-    decay up to 0.1 allow a heavily regularised network; at most 100 epochs
-    (with early stopping) keep trials short.
-
-    Parameters
-    ----------
-    trial : optuna.Trial
-        The trial to draw from.
-
-    Returns
-    -------
-    dict
-        Keyword arguments for ``get_model("mlp", ...)``; ``hidden_layer_sizes``
-        is a list (``width`` repeated ``depth`` times).
-    """
-    width = trial.suggest_int("width", 8, 128, log=True)
-    depth = trial.suggest_int("depth", 1, 2)
-    return {
-        "hidden_layer_sizes": [width] * depth,
-        "dropout": trial.suggest_float("dropout", 0.0, 0.5),
-        "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
-        "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-1, log=True),
-        "max_epochs": trial.suggest_int("max_epochs", 20, 100, step=10),
-    }
+#: One or two hidden layers of 8 to 128 units, dropout up to 0.5 and weight decay up to
+#: 0.1 allow a heavily regularised network; at most 100 epochs (with early stopping) keep
+#: trials short. ``hidden_layer_sizes`` is ``width`` repeated ``depth`` times.
+mlp_search_space = SearchSpace(
+    {
+        "width": IntRange(8, 128, log=True),
+        "depth": IntRange(1, 2),
+        "dropout": FloatRange(0.0, 0.5),
+        "lr": FloatRange(1e-4, 1e-2, log=True),
+        "weight_decay": FloatRange(1e-6, 1e-1, log=True),
+        "max_epochs": IntRange(20, 100, step=10),
+    },
+    to_params=_hidden_layers,
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,11 +21,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from clinai.exceptions import ModelError
+from clinai.models._family import FloatRange, IntRange, PipelineFactory, SearchSpace
 from clinai.models._preprocess import check_columns, make_preprocessor
 from clinai.models._torch_core import Network, TorchClassifier, is_int
-
-if TYPE_CHECKING:
-    import optuna
 
 __all__ = [
     "SEQUENCE_COLUMN",
@@ -557,60 +555,19 @@ def make_sequence_preprocessor(
     return preprocess.set_output(transform="pandas")
 
 
-def make_gru(
-    *,
-    numeric: Sequence[str],
-    categorical: Sequence[str],
-    random_state: int = 0,
-    n_jobs: int = 1,
-    **params: Any,
-) -> Pipeline:
-    """Build a :class:`TorchGRUClassifier` pipeline.
+#: The ``gru`` family's pipeline: ``preprocess`` (:func:`make_sequence_preprocessor`; numeric
+#: columns named ``<parameter>__h<k>`` form the sequences, the others are static features)
+#: and a :class:`TorchGRUClassifier`.
+make_gru = PipelineFactory(TorchGRUClassifier, make_sequence_preprocessor)
 
-    Parameters
-    ----------
-    numeric, categorical : sequence of str
-        Feature columns by type; numeric ones named ``<parameter>__h<k>`` form
-        the sequences, the others are static features.
-    random_state : int, default=0
-        Seed of the network.
-    n_jobs : int, default=1
-        Torch CPU threads while fitting.
-    **params
-        :class:`TorchGRUClassifier` parameters.
-
-    Returns
-    -------
-    sklearn.pipeline.Pipeline
-        Steps ``preprocess`` (:func:`make_sequence_preprocessor`) and ``model``.
-    """
-    model = TorchGRUClassifier(random_state=random_state, n_jobs=n_jobs)
-    model.set_params(**params)
-    preprocess = make_sequence_preprocessor(numeric, categorical)
-    return Pipeline([("preprocess", preprocess), ("model", model)])
-
-
-def gru_search_space(trial: optuna.Trial) -> dict[str, Any]:
-    """Suggest :class:`TorchGRUClassifier` parameters for one Optuna trial.
-
-    Hidden states of 8 to 64 units, dropout up to 0.5 and weight decay up to
-    0.1 allow a heavily regularised network; at most 60 epochs (with early
-    stopping) keep trials short.
-
-    Parameters
-    ----------
-    trial : optuna.Trial
-        The trial to draw from.
-
-    Returns
-    -------
-    dict
-        Keyword arguments for ``get_model("gru", ...)``.
-    """
-    return {
-        "hidden_size": trial.suggest_int("hidden_size", 8, 64, log=True),
-        "dropout": trial.suggest_float("dropout", 0.0, 0.5),
-        "lr": trial.suggest_float("lr", 3e-4, 1e-2, log=True),
-        "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-1, log=True),
-        "max_epochs": trial.suggest_int("max_epochs", 10, 60, step=10),
+#: Hidden states of 8 to 64 units, dropout up to 0.5 and weight decay up to 0.1 allow a
+#: heavily regularised network; at most 60 epochs (with early stopping) keep trials short.
+gru_search_space = SearchSpace(
+    {
+        "hidden_size": IntRange(8, 64, log=True),
+        "dropout": FloatRange(0.0, 0.5),
+        "lr": FloatRange(3e-4, 1e-2, log=True),
+        "weight_decay": FloatRange(1e-6, 1e-1, log=True),
+        "max_epochs": IntRange(10, 60, step=10),
     }
+)
