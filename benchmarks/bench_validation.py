@@ -90,7 +90,7 @@ def accuracy_checks(y: np.ndarray, p: np.ndarray, n_checks: int) -> None:
         _logit_clipped,
         calibration_grid,
     )
-    from clinai.evaluation.validate._validate import _lowess_replicate
+    from clinai.evaluation.validate._steps import _lowess_replicate
 
     n = y.shape[0]
     x = _logit_clipped(p)

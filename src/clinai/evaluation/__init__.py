@@ -114,14 +114,10 @@ from clinai.evaluation.thresholds import (
     decision_curve,
     net_benefit,
     net_benefit_treat_all,
+    target_sensitivity_threshold,
     threshold_metrics,
 )
-from clinai.evaluation.validate import (
-    SCHEMA_VERSION,
-    ValidationResult,
-    evaluate_predictions,
-    target_sensitivity_threshold,
-)
+from clinai.evaluation.validate import SCHEMA_VERSION, ValidationResult, evaluate_predictions
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import clinai.evaluation.validate._validate as validate_module
+import clinai.evaluation.validate._steps as validate_module
 from clinai.evaluation import evaluate_predictions
 from clinai.evaluation.bootstrap import _fast_bootstrap as fb
 from clinai.evaluation.bootstrap._bootstrap import _run_replicates
@@ -26,7 +26,7 @@ from clinai.evaluation.discrimination._metrics import (
     _scaled_brier_weighted,
 )
 from clinai.evaluation.thresholds._thresholds import _threshold_weighted
-from clinai.evaluation.validate._validate import _lowess_replicate
+from clinai.evaluation.validate._steps import _lowess_replicate
 
 THRESHOLDS = np.array([0.1, 0.2, 0.35])
 

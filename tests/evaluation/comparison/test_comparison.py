@@ -27,7 +27,7 @@ from clinai.evaluation.comparison._comparison import (
     PATIENT_ROWS_NOTE,
     REVERSED_NOTE,
 )
-from clinai.evaluation.validate._validate import BASELINE_NAME_WITHOUT_SCORE_MSG
+from clinai.evaluation.validate._steps import BASELINE_NAME_WITHOUT_SCORE_MSG
 from clinai.exceptions import DataError
 
 KEYS = {

@@ -285,7 +285,7 @@ def test_target_sensitivity_rows() -> None:
 
 
 def test_invalid_target_sensitivity() -> None:
-    from clinai.evaluation.validate._validate import TARGET_SENSITIVITY_MSG
+    from clinai.evaluation.thresholds._targets import TARGET_SENSITIVITY_MSG
 
     y, p, _, _ = cohort(seed=10)
     for bad in (0.0, 1.5, "high"):

@@ -8,6 +8,7 @@ from clinai.evaluation.thresholds._decision_curve import (
     net_benefit,
     net_benefit_treat_all,
 )
+from clinai.evaluation.thresholds._targets import target_sensitivity_threshold
 from clinai.evaluation.thresholds._thresholds import (
     ThresholdEstimates,
     ThresholdMetrics,
@@ -21,5 +22,6 @@ __all__ = [
     "decision_curve",
     "net_benefit",
     "net_benefit_treat_all",
+    "target_sensitivity_threshold",
     "threshold_metrics",
 ]

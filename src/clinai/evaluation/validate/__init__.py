@@ -10,12 +10,6 @@ from clinai.evaluation.validate._validate import (
     SCHEMA_VERSION,
     ValidationResult,
     evaluate_predictions,
-    target_sensitivity_threshold,
 )
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "ValidationResult",
-    "evaluate_predictions",
-    "target_sensitivity_threshold",
-]
+__all__ = ["SCHEMA_VERSION", "ValidationResult", "evaluate_predictions"]
