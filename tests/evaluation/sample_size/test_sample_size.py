@@ -32,8 +32,8 @@ from clinai.evaluation import (
     max_cox_snell_r2,
     riley_sample_size,
 )
+from clinai.evaluation.sample_size._assessment import AVAILABLE_MSG
 from clinai.evaluation.sample_size._sample_size import (
-    AVAILABLE_MSG,
     C_STATISTIC_MSG,
     PARAMETER_MSG,
     R2_MSG,

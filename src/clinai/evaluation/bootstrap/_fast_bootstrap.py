@@ -66,6 +66,10 @@ the work is organised:
    ``2 x 10^-5`` at ``n = 10^6`` (``benchmarks/bench_validation.py`` prints
    it), a few percent of the bootstrap standard error.
 
+Where the pieces live: the Taylor-expanded calibration fits (step 2) in
+:mod:`._fast_calibration`, the binned LOWESS (step 3) in :mod:`._fast_lowess`, and the
+blocked multinomial draw of the counts in :mod:`._fast_draws`.
+
 Random numbers: each replicate has its own generator, spawned from the
 evaluation's seed, so results do not depend on the number of threads or the
 chunking; the same seed gives the same numbers. The draws differ from those
@@ -78,7 +82,6 @@ GIL in the heavy operations).
 from __future__ import annotations
 
 import math
-import mmap
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -86,11 +89,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clinai.evaluation.bootstrap._fast_calibration import (
+    _sigmoid_derivatives,
+    _slope_columns,
+    _solve_intercept,
+    _solve_slope,
+)
+from clinai.evaluation.bootstrap._fast_draws import _buffer, _multinomial_counts
+from clinai.evaluation.bootstrap._fast_lowess import (
+    LOWESS_BINS,
+    _Lowess,
+    _lowess_replicates,
+    _prepare_lowess,
+)
 from clinai.evaluation.calibration._calibration import (
-    LOWESS_DELTA_FRACTION,
     LOWESS_FRAC,
-    _fit_intercept,
-    _fit_slope,
     _logit_clipped,
 )
 
@@ -98,56 +111,14 @@ __all__ = ["FAST_BOOTSTRAP_MIN_ROWS", "LOWESS_BINS", "fast_replicates"]
 
 #: :func:`evaluate_predictions` uses this module from this many rows on.
 FAST_BOOTSTRAP_MIN_ROWS = 20_000
-#: Largest number of bins (per class) of the binned LOWESS of the replicates.
-LOWESS_BINS = 2_000
-#: Smallest number of rows per bin of the binned LOWESS.
-_MIN_ROWS_PER_BIN = 10
-#: Taylor order of the calibration fits, and the largest change of the linear
-#: predictor each order handles (the neglected term is of order ``d^(K+1) / (K+1)!``:
-#: at most ``2.6e-4`` for order 4 and ``4e-6`` for order 3; larger changes are refitted).
-_TAYLOR_MAX_CHANGE = {4: 0.5, 3: 0.1}
 #: From this many rows on, order 3 (20 columns instead of 27 in the matrix product,
 #: the largest cost per replicate): the replicates' changes are then of the order of
 #: 0.01 and the neglected term of the order of 1e-9.
 _ORDER_3_MIN_ROWS = 250_000
 #: Largest number of count cells (replicates x rows) of one chunk.
 _CHUNK_CELLS = 16_000_000
-_NEWTON_STEPS = 12
-#: Units per block of the blocked multinomial draw.
-_BLOCK = 1 << 15
 
 Progress = Callable[[int, int], None]
-
-
-def _sigmoid_derivatives(eta: np.ndarray) -> list[np.ndarray]:
-    """``[sigma, sigma', sigma'', sigma''', sigma'''']`` of the logistic function at ``eta``."""
-    from scipy.special import expit
-
-    s = np.asarray(expit(eta), dtype="float64")
-    v = s * (1.0 - s)
-    return [
-        s,
-        v,
-        v * (1.0 - 2.0 * s),
-        v * (1.0 - 6.0 * s + 6.0 * s * s),
-        v * (1.0 - 2.0 * s) * (1.0 - 12.0 * s + 12.0 * s * s),
-    ]
-
-
-@dataclass
-class _Lowess:
-    """Fixed quantities of the binned LOWESS of the replicates."""
-
-    constant: bool
-    fit_points: np.ndarray
-    curve_index: np.ndarray
-    edges1: np.ndarray
-    edges0: np.ndarray
-    mean_p: np.ndarray
-    kernel_t: np.ndarray
-    moments: np.ndarray
-    interp_index: np.ndarray
-    interp_weight: np.ndarray
 
 
 @dataclass
@@ -191,71 +162,6 @@ class _Layout:
 
 def _taylor_order(n: int) -> int:
     return 3 if n >= _ORDER_3_MIN_ROWS else 4
-
-
-def _slope_columns(order: int) -> list[tuple[int, int]]:
-    return [(k, j) for k in range(1, order + 1) for j in range(k + 2)]
-
-
-def _prepare_lowess(p1: np.ndarray, p0: np.ndarray, curve_grid: np.ndarray, frac: float) -> _Lowess:
-    """Bins, fit points, neighbourhood radii and kernel weights of the binned LOWESS."""
-    ps = np.sort(np.concatenate([p1, p0]))
-    n = ps.shape[0]
-    low, high = float(ps[0]), float(ps[-1])
-    empty = np.zeros(0)
-    if high == low:
-        return _Lowess(True, np.array([low]), np.zeros(1, np.intp), *(empty,) * 7)
-    n_delta = round(1.0 / LOWESS_DELTA_FRACTION) + 1
-    fit_points = np.unique(np.concatenate([np.linspace(low, high, n_delta), curve_grid]))
-    curve_index = np.searchsorted(fit_points, curve_grid)
-    # neighbourhood of each fit point: the k nearest rows, found like statsmodels'
-    # lowess (slide the window right while the point is past the window's midpoint)
-    k = min(max(int(frac * n + 1e-10), 2), n)
-    if k < n:
-        mids = (ps[: n - k] + ps[k:]) / 2.0
-        left = np.searchsorted(mids, fit_points, side="left")
-    else:
-        left = np.zeros(fit_points.shape[0], dtype=np.intp)
-    radius = np.maximum(fit_points - ps[left], ps[left + k - 1] - fit_points)
-    # bins of equal size along p, shared by both classes (each class cut at the same p)
-    n_bins = max(1, min(LOWESS_BINS, n // _MIN_ROWS_PER_BIN))
-    cuts = ps[(np.arange(1, n_bins) * n) // n_bins]
-    edges1 = np.concatenate([[0], np.searchsorted(p1, cuts, side="left"), [p1.shape[0]]])
-    edges0 = np.concatenate([[0], np.searchsorted(p0, cuts, side="left"), [p0.shape[0]]])
-    bounds = np.concatenate([[low], cuts, [high]])
-    means = []
-    squares = []
-    for sorted_p, edges in ((p1, edges1), (p0, edges0)):
-        counts = np.diff(edges).astype("float64")
-        cum = np.concatenate([[0.0], np.cumsum(sorted_p)])
-        cum2 = np.concatenate([[0.0], np.cumsum(sorted_p * sorted_p)])
-        centre = (bounds[:-1] + bounds[1:]) / 2.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = np.where(counts > 0, np.diff(cum[edges]) / counts, centre)
-            square = np.where(counts > 0, np.diff(cum2[edges]) / counts, centre * centre)
-        means.append(mean)
-        squares.append(square)
-    mean_p = np.concatenate(means)
-    mean_p2 = np.concatenate(squares)
-    is_event = np.concatenate([np.ones(n_bins), np.zeros(n_bins)])
-    u = np.abs(mean_p[None, :] - fit_points[:, None]) / radius[:, None]
-    kernel = np.where(u < 1.0, (1.0 - u**3) ** 3, 0.0)
-    moments = np.stack([np.ones_like(mean_p), mean_p, mean_p2, is_event, is_event * mean_p])
-    j = np.clip(np.searchsorted(fit_points, mean_p, side="right") - 1, 0, fit_points.shape[0] - 2)
-    span = fit_points[j + 1] - fit_points[j]
-    weight = np.clip((mean_p - fit_points[j]) / span, 0.0, 1.0)
-    return _Lowess(
-        False,
-        fit_points,
-        curve_index,
-        edges1,
-        edges0,
-        mean_p,
-        np.ascontiguousarray(kernel.T),
-        moments,
-        j,
-        weight,
-    )
 
 
 def _prepare(
@@ -362,20 +268,6 @@ def _prepare(
     )
 
 
-def _buffer(shape: tuple[int, int], dtype: type = np.float64) -> np.ndarray:
-    """Allocate a zeroed array in ordinary 4 kB pages, for the large buffers of a thread.
-
-    numpy asks the kernel for transparent huge pages on large arrays; where
-    huge pages are only given on request (``defrag = madvise``, the common
-    default), the first touch of each 2 MB page then waits for the kernel to
-    compact memory. Measured on this project's 2-core VM: the first chunk of
-    a worker took 1.7 s with numpy's allocation and 0.5 s with this one.
-    """
-    count = int(np.prod(shape))
-    memory = mmap.mmap(-1, max(1, count * np.dtype(dtype).itemsize))
-    return np.frombuffer(memory, dtype=dtype, count=count).reshape(shape)
-
-
 class _Workspace:
     """Buffers of one worker thread, reused from chunk to chunk.
 
@@ -402,41 +294,6 @@ class _Workspace:
         )
 
 
-def _multinomial_counts(
-    rng: np.random.Generator, units: int, out: np.ndarray, out_float: np.ndarray | None = None
-) -> None:
-    """Write into ``out`` the counts of ``units`` draws with replacement among ``units`` units.
-
-    An exact multinomial sample, drawn in cache-sized blocks: first how many of
-    the draws fall in each block of :data:`_BLOCK` units (a multinomial over the
-    blocks, with probabilities proportional to their sizes), then that many
-    uniform draws within the block. Counting block by block keeps the counters
-    in cache; one ``bincount`` over all units scatters at random over ``8 n``
-    bytes and was twice as slow. A full block has ``2**15`` units, so a uniform
-    draw in it is 15 random bits: four draws come from each 64-bit output of the
-    generator (3.7 ns per draw with the count, against 8.6 ns for
-    ``Generator.integers``, measured at ``n = 10^6``). ``out_float``, if given,
-    receives the same counts as float64.
-    """
-    n_blocks = -(-units // _BLOCK)
-    sizes = np.full(n_blocks, _BLOCK, dtype=np.int64)
-    sizes[-1] = units - _BLOCK * (n_blocks - 1)
-    totals = rng.multinomial(units, sizes / units)
-    bits = rng.bit_generator
-    start = 0
-    for size, total in zip(sizes.tolist(), totals.tolist(), strict=True):
-        if size == _BLOCK:
-            raw = bits.random_raw(-(-total // 4)).view(np.uint16)[:total]
-            draws = np.bitwise_and(raw, _BLOCK - 1).astype(np.intp)
-        else:
-            draws = rng.integers(0, size, size=total)
-        block = np.bincount(draws, minlength=size)
-        out[start : start + size] = block
-        if out_float is not None:
-            out_float[start : start + size] = block
-        start += size
-
-
 def _counts(
     layout: _Layout, seeds: Sequence[np.random.SeedSequence], workspace: _Workspace
 ) -> np.ndarray:
@@ -459,130 +316,6 @@ def _counts(
     np.take(clusters, layout.codes, axis=1, out=out)
     np.copyto(weights, out, casting="unsafe")
     return out
-
-
-def _weighted_quantiles(
-    values: np.ndarray, weights: np.ndarray, total: np.ndarray, qs: Sequence[float]
-) -> list[np.ndarray]:
-    """Numpy's linear quantiles of rows repeated ``weights`` times (one row per replicate)."""
-    order = np.argsort(values, axis=1, kind="stable")
-    sorted_values = np.take_along_axis(values, order, axis=1)
-    cum = np.cumsum(np.take_along_axis(weights, order, axis=1), axis=1)
-    out = []
-    for q in qs:
-        position = q * (total - 1.0)
-        below = np.floor(position)
-        fraction = position - below
-        # the value of order statistic j (0-based) is the first bin whose cumulative count > j
-        first = np.minimum((cum <= below[:, None]).sum(axis=1), values.shape[1] - 1)
-        second = np.minimum((cum <= below[:, None] + 1.0).sum(axis=1), values.shape[1] - 1)
-        v1 = np.take_along_axis(sorted_values, first[:, None], axis=1)[:, 0]
-        v2 = np.take_along_axis(sorted_values, second[:, None], axis=1)[:, 0]
-        out.append(v1 + fraction * (v2 - v1))
-    return out
-
-
-def _lowess_replicates(
-    lowess: _Lowess,
-    c1: np.ndarray,
-    c0: np.ndarray,
-    total: np.ndarray,
-    events: np.ndarray,
-    p_const: float,
-) -> np.ndarray:
-    """ICI, E50, E90 and the curve of each replicate from its cumulative class counts."""
-    size = c1.shape[0]
-    n_curve = lowess.curve_index.shape[0]
-    if lowess.constant:
-        rate = events / total
-        error = np.abs(p_const - rate)
-        curve = np.clip(rate, 0.0, 1.0)[:, None] * np.ones((1, n_curve))
-        return np.column_stack([error, error, error, curve])
-    w1 = (c1[:, lowess.edges1[1:]] - c1[:, lowess.edges1[:-1]]).astype("float64")
-    w0 = (c0[:, lowess.edges0[1:]] - c0[:, lowess.edges0[:-1]]).astype("float64")
-    weights = np.concatenate([w1, w0], axis=1)
-    stacked = (weights[None, :, :] * lowess.moments[:, None, :]).reshape(-1, weights.shape[1])
-    sums = (stacked @ lowess.kernel_t).reshape(5, size, -1)
-    a0, a1, a2, b0, b1 = sums
-    with np.errstate(divide="ignore", invalid="ignore"):
-        xbar = a1 / a0
-        ybar = b0 / a0
-        spread = np.maximum(a2 / a0 - xbar * xbar, 1e-12)
-        smooth = ybar + (lowess.fit_points[None, :] - xbar) * (b1 / a0 - xbar * ybar) / spread
-    curve = np.clip(smooth[:, lowess.curve_index], 0.0, 1.0)
-    j, a = lowess.interp_index, lowess.interp_weight
-    at_bins = (1.0 - a) * smooth[:, j] + a * smooth[:, j + 1]
-    error = np.abs(lowess.mean_p[None, :] - at_bins)
-    ici = (weights * error).sum(axis=1) / total
-    e50, e90 = _weighted_quantiles(error, weights, total, (0.5, 0.9))
-    return np.column_stack([ici, e50, e90, curve])
-
-
-def _solve_intercept(layout: _Layout, sums: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Calibration intercept of each replicate (Taylor-expanded score equation)."""
-    cols = layout.columns
-    if "int_r" not in cols:
-        return _fit_intercept(layout.y, layout.x, weights)
-    order = layout.order
-    r = sums[:, cols["int_r"]]
-    d = [sums[:, cols[f"int_{k}"]] for k in range(1, order + 1)]
-    factorial = [math.factorial(k) for k in range(order + 1)]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        delta = r / d[0]
-        for _ in range(_NEWTON_STEPS):
-            value = r - sum(d[k - 1] * delta**k / factorial[k] for k in range(1, order + 1))
-            slope = -sum(
-                d[k - 1] * delta ** (k - 1) / factorial[k - 1] for k in range(1, order + 1)
-            )
-            delta = delta - value / slope
-    estimate = layout.a0 + delta
-    redo = np.flatnonzero(~np.isfinite(delta) | (np.abs(delta) > _TAYLOR_MAX_CHANGE[order]))
-    if redo.shape[0]:
-        estimate[redo] = _fit_intercept(layout.y, layout.x, weights[redo])
-    return estimate
-
-
-def _solve_slope(layout: _Layout, sums: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Calibration slope of each replicate (Taylor-expanded score equations, Newton in 2-D)."""
-    cols = layout.columns
-    if "slope_r" not in cols:
-        return _fit_slope(layout.y, layout.x, weights)[1]
-    rc = sums[:, cols["slope_r"]]
-    rb = sums[:, cols["slope_rx"]]
-    order = layout.order
-    m = {(k, j): sums[:, cols[f"slope_{k}_{j}"]] for k, j in _slope_columns(order)}
-    binom = math.comb
-    fact = math.factorial
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        det = m[1, 0] * m[1, 2] - m[1, 1] ** 2
-        dc = (m[1, 2] * rc - m[1, 1] * rb) / det
-        db = (m[1, 0] * rb - m[1, 1] * rc) / det
-        for _ in range(_NEWTON_STEPS):
-            uc, ub = rc.copy(), rb.copy()
-            jcc = np.zeros_like(rc)
-            jcb = np.zeros_like(rc)
-            jbb = np.zeros_like(rc)
-            for k in range(1, order + 1):
-                for j in range(k + 1):
-                    coef = binom(k, j) / fact(k)
-                    term = coef * dc ** (k - j) * db**j
-                    uc -= term * m[k, j]
-                    ub -= term * m[k, j + 1]
-                    if k - j >= 1:
-                        dterm = coef * (k - j) * dc ** (k - j - 1) * db**j
-                        jcc -= dterm * m[k, j]
-                        jcb -= dterm * m[k, j + 1]
-                    if j >= 1:
-                        jbb -= coef * j * dc ** (k - j) * db ** (j - 1) * m[k, j + 1]
-            det = jcc * jbb - jcb * jcb
-            dc = dc - (jbb * uc - jcb * ub) / det
-            db = db - (jcc * ub - jcb * uc) / det
-    change = np.abs(dc) + np.abs(db) * layout.x_max
-    estimate = layout.b0 + db
-    redo = np.flatnonzero(~np.isfinite(change) | (change > _TAYLOR_MAX_CHANGE[order]))
-    if redo.shape[0]:
-        estimate[redo] = _fit_slope(layout.y, layout.x, weights[redo])[1]
-    return estimate
 
 
 def _replicate_chunk(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from clinai.evaluation.sample_size._assessment import SampleSizeAssessment, assess_sample_size
 from clinai.evaluation.sample_size._sample_size import (
-    SampleSizeAssessment,
     SampleSizeCriterion,
     SampleSizeResult,
-    assess_sample_size,
     cox_snell_r2_from_c_statistic,
     max_cox_snell_r2,
     riley_sample_size,

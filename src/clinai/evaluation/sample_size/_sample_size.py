@@ -58,13 +58,10 @@ from clinai.evaluation._estimate import _num
 from clinai.exceptions import DataError
 
 __all__ = [
-    "AVAILABLE_MSG",
     "C_STATISTIC_MSG",
     "PARAMETER_MSG",
     "R2_MSG",
     "R2_SOURCE_MSG",
-    "SHORTFALL_WARNING",
-    "assess_sample_size",
     "cox_snell_r2_from_c_statistic",
     "max_cox_snell_r2",
     "riley_sample_size",
@@ -81,16 +78,6 @@ R2_MSG = (
     "{prevalence:g} ({max_r2:.4f}) and the target shrinkage {shrinkage:g}; got {value!r}"
 )
 C_STATISTIC_MSG = "c_statistic must lie strictly between 0.5 and 1; got {value!r}"
-AVAILABLE_MSG = "{name} must be a non-negative integer; got {value!r}"
-SHORTFALL_WARNING = (
-    "The development data have {n_available} participants and {events_available} events "
-    "({epp:.1f} events per candidate parameter), fewer than the minimum of {n_required} "
-    "participants and {events_required} events from Riley et al.'s criteria for "
-    "{n_parameters} candidate parameters (criteria not met: {unmet}). Expect overfitting "
-    "and imprecise predictions: reduce the number of candidate parameters, use penalised "
-    "estimation, or collect more data."
-)
-
 #: Normal quantile of Riley et al.'s 95% margin-of-error criterion (as published).
 _Z = 1.96
 #: Coefficients of van Smeden et al.'s (2019) MAPE formula.
@@ -217,49 +204,6 @@ class SampleSizeResult:
             "events_per_parameter": _num(self.events_per_parameter),
             "expected_shrinkage": _num(self.expected_shrinkage),
             "binding_criterion": self.binding_criterion,
-        }
-
-
-@dataclass(frozen=True)
-class SampleSizeAssessment:
-    """Whether the available data meet a :class:`SampleSizeResult`.
-
-    Attributes
-    ----------
-    adequate : bool
-        ``True`` when both the participants and the events reach the minimum.
-    n_available, events_available : int
-        Participants and events in the development data.
-    n_required, events_required : int
-        The minimum from :func:`riley_sample_size`.
-    events_per_parameter : float
-        Events per candidate parameter in the available data.
-    unmet : tuple of str
-        Names of the criteria the available participants do not meet.
-    warning : str or None
-        A plain-language warning when the data fall short, else ``None``.
-    """
-
-    adequate: bool
-    n_available: int
-    events_available: int
-    n_required: int
-    events_required: int
-    events_per_parameter: float
-    unmet: tuple[str, ...]
-    warning: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the assessment as plain JSON values."""
-        return {
-            "adequate": bool(self.adequate),
-            "n_available": int(self.n_available),
-            "events_available": int(self.events_available),
-            "n_required": int(self.n_required),
-            "events_required": int(self.events_required),
-            "events_per_parameter": _num(self.events_per_parameter),
-            "unmet": list(self.unmet),
-            "warning": self.warning,
         }
 
 
@@ -536,87 +480,4 @@ def riley_sample_size(
         events_per_parameter=n * phi / params,
         expected_shrinkage=_expected_shrinkage(n, params, r2),
         binding_criterion=binding.name,
-    )
-
-
-def _check_count(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise DataError(AVAILABLE_MSG.format(name=name, value=value))
-    return int(value)
-
-
-def assess_sample_size(
-    result: SampleSizeResult, *, n_available: int, events_available: int
-) -> SampleSizeAssessment:
-    """Whether the development data are large enough, with a warning when they are not.
-
-    The data are adequate when they hold at least the minimum number of
-    participants (``result.n``) and of events (``result.events``). A criterion
-    is *unmet* when the available participants are fewer than it requires, or
-    (for the minimum as a whole) when the events are fewer than required.
-
-    Parameters
-    ----------
-    result : SampleSizeResult
-        From :func:`riley_sample_size`.
-    n_available : int
-        Participants available for development.
-    events_available : int
-        Events among them.
-
-    Returns
-    -------
-    SampleSizeAssessment
-        ``adequate``, the shortfall's criteria (``unmet``), events per
-        candidate parameter in the available data and, when short, a
-        plain-language ``warning``.
-
-    Raises
-    ------
-    DataError
-        If a count is not a non-negative integer or the events exceed the
-        participants.
-
-    Examples
-    --------
-    >>> result = riley_sample_size(prevalence=0.174, r2_cs=0.288, n_parameters=24)
-    >>> check = assess_sample_size(result, n_available=400, events_available=70)
-    >>> check.adequate, check.unmet
-    (False, ('shrinkage', 'optimism', 'events'))
-    """
-    n = _check_count(n_available, "n_available")
-    events = _check_count(events_available, "events_available")
-    if events > n:
-        raise DataError(
-            PARAMETER_MSG.format(
-                name="events_available",
-                rule=f"at most n_available ({n})",
-                value=events_available,
-            )
-        )
-    unmet = [criterion.name for criterion in result.criteria if n < criterion.n]
-    if events < result.events:
-        unmet.append("events")
-    adequate = not unmet
-    epp = events / result.n_parameters
-    warning = None
-    if not adequate:
-        warning = SHORTFALL_WARNING.format(
-            n_available=n,
-            events_available=events,
-            epp=epp,
-            n_required=result.n,
-            events_required=result.events,
-            n_parameters=result.n_parameters,
-            unmet=", ".join(unmet),
-        )
-    return SampleSizeAssessment(
-        adequate=adequate,
-        n_available=n,
-        events_available=events,
-        n_required=result.n,
-        events_required=result.events,
-        events_per_parameter=epp,
-        unmet=tuple(unmet),
-        warning=warning,
     )
