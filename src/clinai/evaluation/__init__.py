@@ -19,6 +19,10 @@ dependence data and synthetic profiles: :func:`explain_global`,
 validation in one call (:func:`evaluate_predictions`, whose ``to_dict()`` is
 ``metrics.json``).
 
+Each concern is a subpackage (``discrimination``, ``calibration``, ``thresholds``,
+``bootstrap``, ``comparison``, ``fairness``, ``explain``, ``acceptance``, ``sample_size``,
+``validate``; the map is in ``docs/architecture.md``); every public name is imported from here.
+
 No I/O, no plotting, no MLflow. shap, fairlearn and statsmodels are imported
 inside the functions that use them.
 """
