@@ -88,13 +88,17 @@ SCORE_NON_FINITE_MSG = (
 )
 
 
+def _as_float64(values: Any) -> np.ndarray:
+    """Return ``values`` as float64 (pandas NA becomes NaN); TypeError/ValueError if not numeric."""
+    if isinstance(values, pd.Series | pd.Index):
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    return np.asarray(values, dtype="float64")
+
+
 def to_float_array(values: Any, *, name: str) -> np.ndarray:
     """Return ``values`` as a 1-D float64 array (missing values become NaN)."""
     try:
-        if isinstance(values, pd.Series | pd.Index):
-            array = values.to_numpy(dtype="float64", na_value=np.nan)
-        else:
-            array = np.asarray(values, dtype="float64")
+        array = _as_float64(values)
     except (TypeError, ValueError) as exc:
         template = Y_TRUE_NOT_BINARY_MSG if name == "y_true" else Y_PROB_NOT_NUMERIC_MSG
         raise DataError(template.format(values=_describe_values(values))) from exc
@@ -275,10 +279,7 @@ def check_score(values: Any, n: int, *, name: str) -> np.ndarray:
         or has missing or non-finite values; the message names the score.
     """
     try:
-        if isinstance(values, pd.Series | pd.Index):
-            array = values.to_numpy(dtype="float64", na_value=np.nan)
-        else:
-            array = np.asarray(values, dtype="float64")
+        array = _as_float64(values)
     except (TypeError, ValueError) as exc:
         raise DataError(
             SCORE_NOT_NUMERIC_MSG.format(name=name, values=_describe_values(values))

@@ -170,20 +170,26 @@ def _statistic(criterion: Mapping[str, Any]) -> Any:
     return criterion.get("statistic", criterion.get("on", "estimate"))
 
 
+#: What a path step returns where the path leads nowhere.
+_NOWHERE = object()
+
+
+def _step(current: Any, part: str) -> Any:
+    """Follow one part of a dotted path: a mapping key or a list index (:data:`_NOWHERE`)."""
+    if isinstance(current, Mapping):
+        return current.get(part, _NOWHERE)
+    if isinstance(current, list | tuple) and part.lstrip("-").isdigit():
+        index = int(part)
+        return current[index] if -len(current) <= index < len(current) else _NOWHERE
+    return _NOWHERE
+
+
 def _resolve(metrics: Any, path: str) -> Any:
     """Follow a dotted path through mappings and lists; ``None`` when it leads nowhere."""
     current = metrics
     for part in path.split("."):
-        if isinstance(current, Mapping):
-            if part not in current:
-                return None
-            current = current[part]
-        elif isinstance(current, list | tuple) and part.lstrip("-").isdigit():
-            index = int(part)
-            if not -len(current) <= index < len(current):
-                return None
-            current = current[index]
-        else:
+        current = _step(current, part)
+        if current is _NOWHERE:
             return None
     return current
 
@@ -199,19 +205,13 @@ def _fairness_path_problem(metrics: Mapping[str, Any], name: str, path: str) -> 
         return NO_FAIRNESS_MSG.format(name=name, metric=path)
     current: Any = metrics
     for part in path.split("."):
-        if isinstance(current, Mapping):
-            if part not in current:
-                choices = ", ".join(str(k) for k in current) or "nothing"
-                return UNKNOWN_FAIRNESS_PATH_MSG.format(
-                    name=name, metric=path, part=part, choices=choices
-                )
-            current = current[part]
-        elif isinstance(current, list | tuple) and part.lstrip("-").isdigit():
-            index = int(part)
-            if not -len(current) <= index < len(current):
-                return None
-            current = current[index]
-        else:
+        if isinstance(current, Mapping) and part not in current:
+            choices = ", ".join(str(k) for k in current) or "nothing"
+            return UNKNOWN_FAIRNESS_PATH_MSG.format(
+                name=name, metric=path, part=part, choices=choices
+            )
+        current = _step(current, part)
+        if current is _NOWHERE:
             return None
     return None
 

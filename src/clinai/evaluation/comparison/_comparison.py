@@ -47,7 +47,7 @@ from clinai.evaluation.bootstrap._bootstrap import (
 )
 from clinai.evaluation.discrimination._delong import _delong_test_arrays
 from clinai.evaluation.discrimination._metrics import _auroc_weighted, _brier_weighted
-from clinai.evaluation.thresholds._decision_curve import _net_benefit_curve
+from clinai.evaluation.thresholds._decision_curve import _net_benefit_curve, _net_benefit_weighted
 from clinai.exceptions import DataError
 
 __all__ = [
@@ -174,18 +174,6 @@ def _rank_auroc(y: np.ndarray, score: np.ndarray) -> float:
     n0 = float(y.shape[0]) - n1
     ranks = rankdata(score, method="average")
     return float((ranks[events].sum() - n1 * (n1 + 1.0) / 2.0) / (n1 * n0))
-
-
-def _net_benefit_weighted(
-    y: np.ndarray, score: np.ndarray, w: np.ndarray, thresholds: np.ndarray
-) -> np.ndarray:
-    """Net benefit ``TP/n - FP/n * t/(1-t)`` of each resample (rows of ``w``) at each threshold."""
-    flagged = (score[:, None] >= thresholds[None, :]).astype("float64")
-    tp = w @ (y[:, None] * flagged)
-    fp = w @ ((1.0 - y)[:, None] * flagged)
-    total = w.sum(axis=1)[:, None]
-    odds = thresholds / (1.0 - thresholds)
-    return np.asarray(tp / total - fp / total * odds[None, :], dtype="float64")
 
 
 def _comparison_weighted(

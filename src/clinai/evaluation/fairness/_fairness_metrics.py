@@ -74,7 +74,7 @@ from clinai.evaluation.fairness._subgroups import (
     _hidden_counts,
     _safe,
 )
-from clinai.evaluation.thresholds._decision_curve import net_benefit
+from clinai.evaluation.thresholds._decision_curve import _net_benefit_weighted, net_benefit
 from clinai.evaluation.thresholds._thresholds import _threshold_weighted, threshold_metrics
 from clinai.exceptions import DataError
 
@@ -261,18 +261,6 @@ def intersection_name(attributes: Sequence[str]) -> str:
     return "_x_".join(str(a) for a in attributes)
 
 
-def _net_benefit_weighted(y: np.ndarray, p: np.ndarray, w: np.ndarray, t: float) -> np.ndarray:
-    """Net benefit at ``t`` of each resample (rows of ``w``); NaN where a resample is empty."""
-    flagged = (p >= t).astype("float64")
-    tp = w @ (y * flagged)
-    fp = w @ ((1.0 - y) * flagged)
-    total = w.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = tp / total - fp / total * (t / (1.0 - t))
-    value[total == 0] = np.nan
-    return np.asarray(value, dtype="float64")
-
-
 def _group_weighted(members: Sequence[np.ndarray], t: float) -> Callable[..., np.ndarray]:
     """Vectorised metrics of each group: an array of shape (b, groups, metrics)."""
     thresholds = np.array([t])
@@ -284,7 +272,7 @@ def _group_weighted(members: Sequence[np.ndarray], t: float) -> Callable[..., np
             out[:, j, 0] = _auroc_weighted(y_g, p_g, w_g)
             out[:, j, 1] = _intercept_weighted(y_g, p_g, w_g)
             out[:, j, 2:4] = _threshold_weighted(y_g, p_g, w_g, thresholds)[:, 0, :2]
-            out[:, j, 4] = _net_benefit_weighted(y_g, p_g, w_g, t)
+            out[:, j, 4] = _net_benefit_weighted(y_g, p_g, w_g, thresholds)[:, 0]
         return out
 
     return metric

@@ -163,3 +163,21 @@ def _net_benefit_curve(y: np.ndarray, p: np.ndarray, thresholds: np.ndarray) -> 
     tp = event_p.shape[0] - np.searchsorted(event_p, thresholds, side="left")
     fp = non_event_p.shape[0] - np.searchsorted(non_event_p, thresholds, side="left")
     return np.asarray(tp / n - fp / n * thresholds / (1.0 - thresholds), dtype="float64")
+
+
+def _net_benefit_weighted(
+    y: np.ndarray, p: np.ndarray, w: np.ndarray, thresholds: np.ndarray
+) -> np.ndarray:
+    """Net benefit ``TP/n - FP/n * t/(1-t)`` of each resample (rows of ``w``) at each threshold.
+
+    An array of shape (b, t); NaN for a resample without rows (an empty group).
+    """
+    flagged = (p[:, None] >= thresholds[None, :]).astype("float64")
+    tp = w @ (y[:, None] * flagged)
+    fp = w @ ((1.0 - y)[:, None] * flagged)
+    total = w.sum(axis=1)[:, None]
+    odds = thresholds / (1.0 - thresholds)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = tp / total - fp / total * odds[None, :]
+    value[total[:, 0] == 0] = np.nan
+    return np.asarray(value, dtype="float64")
