@@ -338,30 +338,36 @@ def test_save_and_load_model_dir(tmp_path: Path, caplog: pytest.LogCaptureFixtur
         load_model_dir(tmp_path / "missing")
 
 
+def _two_versions(uri: str, experiment: str) -> tuple[MlflowTracker, str]:
+    """A finished run that registered versions 1 and 2 of ``<experiment>-model``."""
+    model, X = _pipeline()
+    name = f"{experiment}-model"
+    tracker = MlflowTracker(uri, experiment)
+    with tracker.run("train"):
+        for _ in range(2):
+            tracker.log_model(model, input_example=X.head(2), registered_model_name=name)
+    return tracker, name
+
+
 def test_delete_version_leaves_nothing_registered(
     mlflow_db: str, experiment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from mlflow.exceptions import MlflowException
 
     monkeypatch.chdir(tmp_path)
-    model, X = _pipeline()
-    name = f"{experiment}-model"
-    tracker = MlflowTracker(mlflow_db, experiment)
-    with tracker.run("train"):
-        first = tracker.log_model(model, input_example=X.head(2), registered_model_name=name)
-        second = tracker.log_model(model, input_example=X.head(2), registered_model_name=name)
-        tracker.registry.set_alias(name, "candidate", second["version"])
+    tracker, name = _two_versions(mlflow_db, experiment)
+    tracker.registry.set_alias(name, "candidate", 2)
     assert tracker.registry.model_version(name, 2) == {
         "run_id": tracker.run_id,
         "tags": {},
         "aliases": ["candidate"],
     }
-    tracker.registry.delete_version(name, second["version"])
+    tracker.registry.delete_version(name, 2)
     client = _client(mlflow_db)
     assert [str(v.version) for v in client.search_model_versions(f"name = '{name}'")] == ["1"]
     assert tracker.registry.model_version(name, 2) is None
     assert client.get_registered_model(name).aliases == {}  # the alias went with its version
-    tracker.registry.delete_version(name, first["version"])  # the last one: the model goes too
+    tracker.registry.delete_version(name, 1)  # the last one: the model goes too
     with pytest.raises(MlflowException):
         client.get_registered_model(name)
 
@@ -370,12 +376,7 @@ def test_alias_removed_only_from_its_version(
     mlflow_db: str, experiment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    model, X = _pipeline()
-    name = f"{experiment}-model"
-    tracker = MlflowTracker(mlflow_db, experiment)
-    with tracker.run("train"):
-        for _ in range(2):
-            tracker.log_model(model, input_example=X.head(2), registered_model_name=name)
+    tracker, name = _two_versions(mlflow_db, experiment)
     tracker.registry.set_alias(name, "approved", 1)
     assert tracker.registry.delete_alias_of(name, "approved", 2) is False
     assert _client(mlflow_db).get_registered_model(name).aliases == {"approved": 1}
@@ -427,3 +428,34 @@ def test_orphan_runs_leave_no_registered_version(
     assert mark_orphan_runs(mlflow_db, experiment) == 1
     with pytest.raises(MlflowException):
         _client(mlflow_db).get_registered_model(f"{name}-lone")
+
+
+def test_registry_from_a_uri_loads_the_aliased_version_and_the_latest_metrics(
+    mlflow_db: str, experiment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ModelRegistry made from the URI alone (as the registered-model comparison does)."""
+    from clinai.tracking import ModelRegistry
+
+    monkeypatch.chdir(tmp_path)
+    tracker, name = _two_versions(mlflow_db, experiment)
+    registry = ModelRegistry(mlflow_db)
+    assert "secret" not in repr(ModelRegistry("postgresql://u:secret@h/db"))
+    assert registry.load_model(name) is None  # no alias points at a version yet
+    assert registry.latest_metrics(name) is None  # the run kept no metrics.json
+    registry.set_alias(name, "candidate", 1)
+    registry.set_version_tags(name, 1, {"clinai_run_id": "run-1"})
+    found = registry.load_model(name)
+    assert found is not None and (found["version"], found["alias"]) == ("1", "candidate")
+    assert found["run_id_tag"] == "run-1" and hasattr(found["model"], "predict_proba")
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "metrics.json").write_text('{"auroc": {"estimate": 0.8}}')
+    tracker.resume(str(tracker.run_id))
+    tracker.log_artifacts(folder)
+    tracker.end()
+    assert registry.latest_metrics(name) == {
+        "version": "2",
+        "metrics": {"auroc": {"estimate": 0.8}},
+    }
+    assert registry.load_model(f"{name}-missing") is None
+    assert registry.latest_metrics(f"{name}-missing") is None

@@ -7,9 +7,10 @@ an unexpected key (or nested deeper than expected) is dropped, never rendered.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from clinai._utils import finite_float
 
 __all__ = ["estimate", "mapping", "number", "scalar", "scalar_items", "text", "texts"]
 
@@ -43,15 +44,9 @@ def texts(value: Any) -> list[str]:
 
 def number(value: Any) -> float | int | None:
     """Return a finite int or float (bools excluded), else ``None``."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
+    return finite_float(value)
 
 
 def estimate(value: Any) -> dict[str, float | None] | None:

@@ -332,12 +332,12 @@ class MlflowTracker:
             return log_trial_run(
                 self._client,
                 self._experiment_id(),
-                parent,
-                model_family,
-                number,
-                params,
-                score,
-                state,
+                parent_run_id=parent,
+                model_family=model_family,
+                number=number,
+                state=state,
+                params=params,
+                score=score,
             )
 
     def log_artifacts(

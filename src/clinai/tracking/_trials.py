@@ -21,14 +21,15 @@ _TRIAL_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
 def log_trial_run(
     client: MlflowClient,
     experiment_id: str,
+    *,
     parent_run_id: str,
     model_family: str,
     number: int,
+    state: str,
     params: Mapping[str, Any],
     score: float | None,
-    state: str,
 ) -> str:
-    """Create, fill and end the child run of one trial; return its id.
+    """Create, fill and end the child run of trial ``number``; return the child's id.
 
     See :meth:`clinai.tracking.MlflowTracker.log_trial` for its name, tags and status.
     A child whose params or score cannot be logged ends ``FAILED``.
