@@ -116,6 +116,61 @@ def _rates(y: np.ndarray, flags: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return np.stack([tp / events, tn / non_events, tp / (tp + fp), (tp + fp) / total], axis=1)
 
 
+def _matched_rules(
+    score: np.ndarray, p: np.ndarray, baseline_thresholds: Sequence[float], name: str
+) -> list[tuple[float, float, np.ndarray, np.ndarray]]:
+    """Each baseline threshold, the model threshold flagging as many rows, and both rules' flags."""
+    rules: list[tuple[float, float, np.ndarray, np.ndarray]] = []
+    for k in baseline_thresholds:
+        base_flags = (score >= float(k)).astype("float64")
+        n_flagged = int(base_flags.sum())
+        if n_flagged == 0:
+            raise DataError(
+                NOTHING_FLAGGED_MSG.format(
+                    name=name, threshold=float(k), low=float(score.min()), high=float(score.max())
+                )
+            )
+        t = _matched_threshold(p, n_flagged)
+        rules.append((float(k), t, base_flags, (p >= t).astype("float64")))
+    return rules
+
+
+def _operating_points(
+    rules: list[tuple[float, float, np.ndarray, np.ndarray]],
+    point: np.ndarray,
+    interval: tuple[np.ndarray, np.ndarray],
+    gain_interval: tuple[np.ndarray, np.ndarray],
+) -> tuple[OperatingPoint, ...]:
+    """One operating point per rule: both rules' rates and the sensitivity gain, with intervals."""
+    low, high = interval
+    gain_low, gain_high = gain_interval
+
+    def estimates(j: int, offset: int) -> dict[str, Estimate]:
+        return {
+            rate: Estimate(
+                float(point[j, offset + i]),
+                float(low[j, offset + i]),
+                float(high[j, offset + i]),
+            )
+            for i, rate in enumerate(_RATES)
+        }
+
+    return tuple(
+        OperatingPoint(
+            baseline_threshold=k,
+            model_threshold=t,
+            baseline=estimates(j, 0),
+            model=estimates(j, len(_RATES)),
+            sensitivity_gain=Estimate(
+                float(point[j, len(_RATES)] - point[j, 0]),
+                float(gain_low[j]),
+                float(gain_high[j]),
+            ),
+        )
+        for j, (k, t, _, _) in enumerate(rules)
+    )
+
+
 def compare_operating_points(
     y_true: Any,
     y_prob: Any,
@@ -183,18 +238,7 @@ def compare_operating_points(
     codes, n_clusters = _cluster_codes(patient_ids, y.shape[0])
     yf = y.astype("float64")
 
-    rules: list[tuple[float, float, np.ndarray, np.ndarray]] = []
-    for k in baseline_thresholds:
-        base_flags = (score >= float(k)).astype("float64")
-        n_flagged = int(base_flags.sum())
-        if n_flagged == 0:
-            raise DataError(
-                NOTHING_FLAGGED_MSG.format(
-                    name=name, threshold=float(k), low=float(score.min()), high=float(score.max())
-                )
-            )
-        t = _matched_threshold(p, n_flagged)
-        rules.append((float(k), t, base_flags, (p >= t).astype("float64")))
+    rules = _matched_rules(score, p, baseline_thresholds, name)
 
     def all_rates(y_: np.ndarray, p_: np.ndarray, weights: np.ndarray) -> np.ndarray:
         del p_
@@ -224,28 +268,5 @@ def compare_operating_points(
         gain_reps, point[:, len(_RATES)] - point[:, 0], level
     )
 
-    def estimates(j: int, offset: int) -> dict[str, Estimate]:
-        return {
-            rate: Estimate(
-                float(point[j, offset + i]),
-                float(low[j, offset + i]),
-                float(high[j, offset + i]),
-            )
-            for i, rate in enumerate(_RATES)
-        }
-
-    points = tuple(
-        OperatingPoint(
-            baseline_threshold=k,
-            model_threshold=t,
-            baseline=estimates(j, 0),
-            model=estimates(j, len(_RATES)),
-            sensitivity_gain=Estimate(
-                float(point[j, len(_RATES)] - point[j, 0]),
-                float(gain_low[j]),
-                float(gain_high[j]),
-            ),
-        )
-        for j, (k, t, _, _) in enumerate(rules)
-    )
+    points = _operating_points(rules, point, (low, high), (gain_low, gain_high))
     return OperatingPointComparison(name=name, points=points, n_boot=n_boot, ci_level=level)

@@ -310,6 +310,138 @@ def _disparity(values: np.ndarray, *, ratio: bool) -> tuple[np.ndarray, np.ndarr
     return difference, quotient
 
 
+def _group_values(t: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """One MetricFrame metric returning every value of a group: fairlearn's overhead once."""
+    functions = {
+        "auroc": _safe(auroc_score),
+        "calibration_in_the_large": _safe(calibration_intercept),
+        "sensitivity": _safe(lambda a, b: threshold_metrics(a, b, threshold=t).sensitivity),
+        "specificity": _safe(lambda a, b: threshold_metrics(a, b, threshold=t).specificity),
+        "net_benefit": _safe(lambda a, b: net_benefit(a, b, threshold=t)),
+    }
+
+    def group_values(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        values = [float(len(a)), float(np.sum(a))]
+        return np.array(values + [functions[name](a, b) for name in FAIRNESS_METRICS])
+
+    return group_values
+
+
+@dataclass(frozen=True, eq=False)
+class _Table:
+    """One fairness table before its intervals: point values, suppression, reported groups."""
+
+    name: str
+    attributes: tuple[str, ...]
+    table: pd.DataFrame
+    small: pd.Series
+    hidden: pd.Series
+    reported: list[str]
+    levels: pd.DataFrame
+    label_values: np.ndarray
+
+
+def _prepare_table(
+    frame: Any,
+    name: str,
+    attributes: tuple[str, ...],
+    labels: pd.Series,
+    levels: pd.DataFrame,
+    codes: np.ndarray,
+    cell: int,
+) -> _Table:
+    """Point values of each group (text order), the small groups and the hidden counts."""
+    by_group = frame.by_group["values"]
+    table = pd.DataFrame(
+        np.vstack(by_group.to_list()),
+        index=by_group.index.astype(str),
+        columns=["n", "events", *FAIRNESS_METRICS],
+    )
+    table = table.sort_index()
+    table["non_events"] = table["n"] - table["events"]
+    table["patients"] = (
+        pd.Series(codes).groupby(labels.to_numpy()).nunique().reindex(table.index)
+    ).astype("float64")
+    small = table[["n", "patients", "events", "non_events"]].min(axis=1) < cell
+    if len(attributes) == 1:
+        hidden = _hidden_counts(table, small, cell)
+    else:
+        hidden = pd.Series(bool(small.any()), index=table.index)
+    reported = [g for g in table.index if not small[g]]
+    return _Table(name, attributes, table, small, hidden, reported, levels, labels.to_numpy())
+
+
+def _table_groups(
+    entry: _Table, point_values: np.ndarray, draws: np.ndarray | None, level: float
+) -> list[FairnessGroup]:
+    """Each group of a table with its metrics' intervals; suppressed groups stay blank."""
+    if draws is not None:
+        low, high, _ = _contained_interval(draws, point_values, level)
+    groups = []
+    for group in entry.table.index:
+        first = int(np.flatnonzero(entry.label_values == group)[0])
+        group_levels = {a: str(entry.levels[a].iloc[first]) for a in entry.attributes}
+        if entry.small[group]:
+            blank = dict.fromkeys(FAIRNESS_METRICS, Estimate.missing())
+            groups.append(FairnessGroup(str(group), group_levels, None, None, True, blank))
+            continue
+        j = entry.reported.index(group)
+        metrics = {
+            metric: Estimate(
+                float(entry.table.loc[group, metric]),
+                math.nan if draws is None else float(low[j, k]),
+                math.nan if draws is None else float(high[j, k]),
+            )
+            for k, metric in enumerate(FAIRNESS_METRICS)
+        }
+        record = entry.table.loc[group]
+        hidden = entry.hidden[group]
+        groups.append(
+            FairnessGroup(
+                group=str(group),
+                levels=group_levels,
+                n=None if hidden else int(record["n"]),
+                events=None if hidden else int(record["events"]),
+                suppressed=False,
+                metrics=metrics,
+            )
+        )
+    return groups
+
+
+def _table_disparities(
+    point_values: np.ndarray, draws: np.ndarray | None, n_reported: int, level: float
+) -> dict[str, FairnessDisparity]:
+    """Difference (max - min) and ratio (min / max) of each metric across reported groups."""
+    disparities = {}
+    for k, metric in enumerate(FAIRNESS_METRICS):
+        has_ratio = metric in RATIO_METRICS
+        if n_reported < 2:
+            missing = Estimate.missing()
+            disparities[metric] = FairnessDisparity(
+                missing, Estimate.missing() if has_ratio else None, n_reported
+            )
+            continue
+        diff, ratio = _disparity(point_values[:, k], ratio=has_ratio)
+        diff_low = diff_high = ratio_low = ratio_high = math.nan
+        skipped = 0
+        if draws is not None:
+            d_rep, r_rep = _disparity(draws[:, :, k], ratio=has_ratio)
+            skipped = int((~np.isfinite(d_rep)).sum())
+            d_low, d_high, _ = _contained_interval(d_rep, diff, level)
+            diff_low, diff_high = float(d_low), float(d_high)
+            if has_ratio:
+                r_low, r_high, _ = _contained_interval(r_rep, ratio, level)
+                ratio_low, ratio_high = float(r_low), float(r_high)
+        disparities[metric] = FairnessDisparity(
+            difference=Estimate(float(diff), diff_low, diff_high),
+            ratio=Estimate(float(ratio), ratio_low, ratio_high) if has_ratio else None,
+            n_groups=n_reported,
+            n_skipped=skipped,
+        )
+    return disparities
+
+
 def fairness_metrics(
     y_true: Any,
     y_prob: Any,
@@ -397,51 +529,20 @@ def fairness_metrics(
     level = check_ci_level(ci_level)
     features = _check_features(sensitive_features, n)
     codes, n_clusters = _cluster_codes(patient_ids, n)
-    tables = _tables(features, intersections)
-
-    functions = {
-        "auroc": _safe(auroc_score),
-        "calibration_in_the_large": _safe(calibration_intercept),
-        "sensitivity": _safe(lambda a, b: threshold_metrics(a, b, threshold=t).sensitivity),
-        "specificity": _safe(lambda a, b: threshold_metrics(a, b, threshold=t).specificity),
-        "net_benefit": _safe(lambda a, b: net_benefit(a, b, threshold=t)),
-    }
-    columns = ["n", "events", *FAIRNESS_METRICS]
-
-    def group_values(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        # one MetricFrame metric returning every value: fairlearn's per-call overhead once
-        values = [float(len(a)), float(np.sum(a))]
-        return np.array(values + [functions[name](a, b) for name in FAIRNESS_METRICS])
-
+    group_values = _group_values(t)
     prepared = []
     weighted: dict[str, Callable[..., np.ndarray]] = {}
     shapes: dict[str, tuple[int, ...]] = {}
-    for name, attributes, labels, levels in tables:
+    for name, attributes, labels, levels in _tables(features, intersections):
         frame = MetricFrame(
             metrics={"values": group_values}, y_true=y, y_pred=p, sensitive_features=labels
         )
-        by_group = frame.by_group["values"]
-        table = pd.DataFrame(
-            np.vstack(by_group.to_list()), index=by_group.index.astype(str), columns=columns
-        )
-        table = table.sort_index()
-        table["non_events"] = table["n"] - table["events"]
-        table["patients"] = (
-            pd.Series(codes).groupby(labels.to_numpy()).nunique().reindex(table.index)
-        ).astype("float64")
-        small = table[["n", "patients", "events", "non_events"]].min(axis=1) < cell
-        if len(attributes) == 1:
-            hidden = _hidden_counts(table, small, cell)
-        else:
-            hidden = pd.Series(bool(small.any()), index=table.index)
-        reported = [g for g in table.index if not small[g]]
-        label_values = labels.to_numpy()
-        members = [np.flatnonzero(label_values == g) for g in reported]
-        prepared.append((name, attributes, table, small, hidden, reported, levels, label_values))
-        if n_boot and reported:
+        entry = _prepare_table(frame, name, attributes, labels, levels, codes, cell)
+        prepared.append(entry)
+        if n_boot and entry.reported:
+            members = [np.flatnonzero(entry.label_values == g) for g in entry.reported]
             weighted[name] = _group_weighted(members, t)
-            shapes[name] = (len(reported), len(FAIRNESS_METRICS))
-
+            shapes[name] = (len(entry.reported), len(FAIRNESS_METRICS))
     replicates = (
         _run_replicates(
             y,
@@ -458,79 +559,25 @@ def fairness_metrics(
         if weighted
         else {}
     )
-
     # groups are computed in text order (the bootstrap follows it) and shown in the bands' order
     level_rank = {
         str(a): {g: k for k, g in enumerate(group_order(_group_labels(c, str(a)), c))}
         for a, c in features.items()
     }
     results: dict[str, FairnessTable] = {}
-    for name, attributes, table, small, hidden, reported, levels, label_values in prepared:
-        draws = replicates.get(name)
-        point_values = table.loc[reported, list(FAIRNESS_METRICS)].to_numpy(dtype="float64")
-        if draws is not None:
-            low, high, _ = _contained_interval(draws, point_values, level)
-        groups = []
-        for group in table.index:
-            first = int(np.flatnonzero(label_values == group)[0])
-            group_levels = {a: str(levels[a].iloc[first]) for a in attributes}
-            if small[group]:
-                blank = dict.fromkeys(FAIRNESS_METRICS, Estimate.missing())
-                groups.append(FairnessGroup(str(group), group_levels, None, None, True, blank))
-                continue
-            j = reported.index(group)
-            metrics = {
-                metric: Estimate(
-                    float(table.loc[group, metric]),
-                    math.nan if draws is None else float(low[j, k]),
-                    math.nan if draws is None else float(high[j, k]),
-                )
-                for k, metric in enumerate(FAIRNESS_METRICS)
-            }
-            record = table.loc[group]
-            groups.append(
-                FairnessGroup(
-                    group=str(group),
-                    levels=group_levels,
-                    n=None if hidden[group] else int(record["n"]),
-                    events=None if hidden[group] else int(record["events"]),
-                    suppressed=False,
-                    metrics=metrics,
-                )
-            )
-        groups.sort(key=lambda g: tuple(level_rank[a][g.levels[a]] for a in attributes))
-        disparities = {}
-        for k, metric in enumerate(FAIRNESS_METRICS):
-            has_ratio = metric in RATIO_METRICS
-            if len(reported) < 2:
-                missing = Estimate.missing()
-                disparities[metric] = FairnessDisparity(
-                    missing, Estimate.missing() if has_ratio else None, len(reported)
-                )
-                continue
-            diff, ratio = _disparity(point_values[:, k], ratio=has_ratio)
-            diff_low = diff_high = ratio_low = ratio_high = math.nan
-            skipped = 0
-            if draws is not None:
-                d_rep, r_rep = _disparity(draws[:, :, k], ratio=has_ratio)
-                skipped = int((~np.isfinite(d_rep)).sum())
-                d_low, d_high, _ = _contained_interval(d_rep, diff, level)
-                diff_low, diff_high = float(d_low), float(d_high)
-                if has_ratio:
-                    r_low, r_high, _ = _contained_interval(r_rep, ratio, level)
-                    ratio_low, ratio_high = float(r_low), float(r_high)
-            disparities[metric] = FairnessDisparity(
-                difference=Estimate(float(diff), diff_low, diff_high),
-                ratio=Estimate(float(ratio), ratio_low, ratio_high) if has_ratio else None,
-                n_groups=len(reported),
-                n_skipped=skipped,
-            )
-        results[name] = FairnessTable(
-            name=name,
-            attributes=attributes,
+    for entry in prepared:
+        draws = replicates.get(entry.name)
+        point_values = entry.table.loc[entry.reported, list(FAIRNESS_METRICS)].to_numpy(
+            dtype="float64"
+        )
+        groups = _table_groups(entry, point_values, draws, level)
+        groups.sort(key=lambda g: tuple(level_rank[a][g.levels[a]] for a in entry.attributes))
+        results[entry.name] = FairnessTable(
+            name=entry.name,
+            attributes=entry.attributes,
             threshold=t,
             min_cell=cell,
             groups=tuple(groups),
-            disparities=disparities,
+            disparities=_table_disparities(point_values, draws, len(entry.reported), level),
         )
     return FairnessResult(tables=results, n_boot=n_boot, ci_level=level)

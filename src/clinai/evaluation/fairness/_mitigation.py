@@ -239,6 +239,104 @@ def _labels(values: Any, n: int, name: str) -> np.ndarray:
     return _group_labels(series, name).to_numpy()
 
 
+def _check_groups(g_fit: np.ndarray, g: np.ndarray, y_f: np.ndarray, attribute: str) -> None:
+    """Refuse test groups never seen when fitting, and fitting groups with one outcome class."""
+    unseen = sorted(set(g) - set(g_fit))
+    if unseen:
+        raise DataError(UNSEEN_GROUP_MSG.format(attribute=attribute, groups=", ".join(unseen)))
+    classes = pd.Series(y_f).groupby(g_fit).nunique()
+    degenerate = sorted(str(group) for group in classes.index[classes < 2])
+    if degenerate:
+        raise DataError(
+            ONE_CLASS_GROUP_MSG.format(attribute=attribute, groups=", ".join(degenerate))
+        )
+
+
+def _fit_and_predict(
+    fit: tuple[np.ndarray, np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    *,
+    constraint: str,
+    objective: str,
+    seed: np.random.SeedSequence,
+    attribute: str,
+) -> np.ndarray:
+    """Fit the ThresholdOptimizer on ``(y, p, groups)`` of ``fit``; its flags on ``test``."""
+    from fairlearn.postprocessing import ThresholdOptimizer
+
+    y_f, p_f, g_fit = fit
+    p, g = test
+    optimizer = ThresholdOptimizer(
+        estimator=_score_estimator(),
+        constraints=constraint,
+        objective=objective,
+        prefit=True,
+        predict_method="predict_proba",
+    )
+    try:
+        optimizer.fit(pd.DataFrame({"risk": p_f}), y_f, sensitive_features=g_fit)
+        mitigated = optimizer.predict(
+            pd.DataFrame({"risk": p}),
+            sensitive_features=g,
+            random_state=int(np.random.default_rng(seed).integers(2**31 - 1)),
+        )
+    except (ValueError, TypeError, KeyError) as exc:
+        raise DataError(FIT_FAILED_MSG.format(attribute=attribute, error=exc)) from exc
+    return np.asarray(mitigated, dtype="float64")
+
+
+def _group_rows(
+    g: np.ndarray,
+    y: np.ndarray,
+    codes: np.ndarray,
+    flags: dict[str, np.ndarray],
+    t: float,
+    cell: int,
+) -> tuple[list[MitigationGroup], dict[str, list[np.ndarray]]]:
+    """Each group's rates under both rules (small groups suppressed) and the reported rates."""
+    frame = pd.DataFrame({"group": g, "y": y, "patient": codes})
+    table = frame.groupby("group").agg(
+        n=("y", "size"), events=("y", "sum"), patients=("patient", "nunique")
+    )
+    table = table.astype("float64").sort_index()
+    table["non_events"] = table["n"] - table["events"]
+    small = table[["n", "patients", "events", "non_events"]].min(axis=1) < cell
+    hidden = _hidden_counts(table, small, cell)
+    rows: list[MitigationGroup] = []
+    reported: dict[str, list[np.ndarray]] = {"unmitigated": [], "mitigated": []}
+    for group in table.index:
+        if small[group]:
+            rows.append(MitigationGroup(str(group), None, None, True, {}, {}))
+            continue
+        mask = (g == group).astype("float64")[None, :]
+        rates = {side: _rates(y, d, mask, t)[0, [2, 0, 1]] for side, d in flags.items()}
+        for side, values in rates.items():
+            reported[side].append(values)
+        rows.append(
+            MitigationGroup(
+                group=str(group),
+                n=None if hidden[group] else int(table.loc[group, "n"]),
+                events=None if hidden[group] else int(table.loc[group, "events"]),
+                suppressed=False,
+                unmitigated=dict(zip(_GROUP_RATES, map(float, rates["unmitigated"]), strict=True)),
+                mitigated=dict(zip(_GROUP_RATES, map(float, rates["mitigated"]), strict=True)),
+            )
+        )
+    return rows, reported
+
+
+def _spread(per_group: list[np.ndarray]) -> dict[str, float | None]:
+    """Largest minus smallest of each rate across the reported groups (None under two)."""
+    if len(per_group) < 2:
+        return dict.fromkeys(_GROUP_RATES, None)
+    stacked = np.stack(per_group)
+    spread = stacked.max(axis=0) - stacked.min(axis=0)
+    return {
+        rate: float(v) if math.isfinite(v) else None
+        for rate, v in zip(_GROUP_RATES, spread, strict=True)
+    }
+
+
 def threshold_optimizer_mitigation(
     y_fit: Any,
     y_prob_fit: Any,
@@ -303,8 +401,6 @@ def threshold_optimizer_mitigation(
         On invalid input, an unknown constraint or objective, a test group the
         fitting data lack, or a failed fit.
     """
-    from fairlearn.postprocessing import ThresholdOptimizer
-
     if constraint not in CONSTRAINTS:
         raise DataError(CONSTRAINT_MSG.format(choices=", ".join(CONSTRAINTS), value=constraint))
     if objective not in OBJECTIVES:
@@ -317,35 +413,17 @@ def threshold_optimizer_mitigation(
     level = check_ci_level(ci_level)
     g_fit = _labels(groups_fit, y_f.shape[0], "groups_fit")
     g = _labels(groups, y.shape[0], "groups")
-    unseen = sorted(set(g) - set(g_fit))
-    if unseen:
-        raise DataError(UNSEEN_GROUP_MSG.format(attribute=attribute, groups=", ".join(unseen)))
-    classes = pd.Series(y_f).groupby(g_fit).nunique()
-    degenerate = sorted(str(group) for group in classes.index[classes < 2])
-    if degenerate:
-        raise DataError(
-            ONE_CLASS_GROUP_MSG.format(attribute=attribute, groups=", ".join(degenerate))
-        )
+    _check_groups(g_fit, g, y_f, attribute)
     codes, n_clusters = _cluster_codes(patient_ids, y.shape[0])
     seeds = _seed_sequence(random_state).spawn(2)
-
-    optimizer = ThresholdOptimizer(
-        estimator=_score_estimator(),
-        constraints=constraint,
+    d_m = _fit_and_predict(
+        (y_f, p_f, g_fit),
+        (p, g),
+        constraint=constraint,
         objective=objective,
-        prefit=True,
-        predict_method="predict_proba",
+        seed=seeds[0],
+        attribute=attribute,
     )
-    try:
-        optimizer.fit(pd.DataFrame({"risk": p_f}), y_f, sensitive_features=g_fit)
-        mitigated = optimizer.predict(
-            pd.DataFrame({"risk": p}),
-            sensitive_features=g,
-            random_state=int(np.random.default_rng(seeds[0]).integers(2**31 - 1)),
-        )
-    except (ValueError, TypeError, KeyError) as exc:
-        raise DataError(FIT_FAILED_MSG.format(attribute=attribute, error=exc)) from exc
-    d_m = np.asarray(mitigated, dtype="float64")
     d_u = (p >= t).astype("float64")
 
     def paired(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -375,49 +453,7 @@ def threshold_optimizer_mitigation(
         }
         for i, side in enumerate(("unmitigated", "mitigated", "difference"))
     }
-
-    frame = pd.DataFrame({"group": g, "y": y, "patient": codes})
-    table = frame.groupby("group").agg(
-        n=("y", "size"), events=("y", "sum"), patients=("patient", "nunique")
-    )
-    table = table.astype("float64").sort_index()
-    table["non_events"] = table["n"] - table["events"]
-    small = table[["n", "patients", "events", "non_events"]].min(axis=1) < cell
-    hidden = _hidden_counts(table, small, cell)
-    rows: list[MitigationGroup] = []
-    reported: dict[str, list[np.ndarray]] = {"unmitigated": [], "mitigated": []}
-    for group in table.index:
-        if small[group]:
-            rows.append(MitigationGroup(str(group), None, None, True, {}, {}))
-            continue
-        mask = (g == group).astype("float64")[None, :]
-        rates = {
-            side: _rates(y, d, mask, t)[0, [2, 0, 1]]
-            for side, d in (("unmitigated", d_u), ("mitigated", d_m))
-        }
-        for side, values in rates.items():
-            reported[side].append(values)
-        rows.append(
-            MitigationGroup(
-                group=str(group),
-                n=None if hidden[group] else int(table.loc[group, "n"]),
-                events=None if hidden[group] else int(table.loc[group, "events"]),
-                suppressed=False,
-                unmitigated=dict(zip(_GROUP_RATES, map(float, rates["unmitigated"]), strict=True)),
-                mitigated=dict(zip(_GROUP_RATES, map(float, rates["mitigated"]), strict=True)),
-            )
-        )
-    disparities: dict[str, dict[str, float | None]] = {}
-    for side, per_group in reported.items():
-        if len(per_group) < 2:
-            disparities[side] = dict.fromkeys(_GROUP_RATES, None)
-            continue
-        stacked = np.stack(per_group)
-        spread = stacked.max(axis=0) - stacked.min(axis=0)
-        disparities[side] = {
-            rate: float(v) if math.isfinite(v) else None
-            for rate, v in zip(_GROUP_RATES, spread, strict=True)
-        }
+    rows, reported = _group_rows(g, y, codes, {"unmitigated": d_u, "mitigated": d_m}, t, cell)
     return MitigationResult(
         method="threshold_optimizer",
         attribute=str(attribute),
@@ -427,6 +463,6 @@ def threshold_optimizer_mitigation(
         n_fit=int(y_f.shape[0]),
         threshold=t,
         overall=overall,
-        disparities=disparities,
+        disparities={side: _spread(per_group) for side, per_group in reported.items()},
         groups=tuple(rows),
     )

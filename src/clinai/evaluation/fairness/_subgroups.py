@@ -270,52 +270,33 @@ def subgroup_metrics(
         name = str(attribute)
         labels = _group_labels(column, name)
         frame = MetricFrame(metrics=metric_functions, y_true=y, y_pred=p, sensitive_features=labels)
-        table = frame.by_group.astype("float64")
-        table.index = table.index.astype(str)
-        table = table.sort_index()
-        table["non_events"] = table["n"] - table["events"]
-        if codes is None:
-            table["patients"] = table["n"]
-        else:
-            patients = pd.Series(codes).groupby(labels.to_numpy()).nunique()
-            table["patients"] = patients.reindex(table.index).astype("float64")
-        small = table[["n", "patients", "events", "non_events"]].min(axis=1) < cell
-        hidden = _hidden_counts(table, small, cell)
-        group_seeds = seed.spawn(table.shape[0])
+        table, small, hidden = _group_table(frame, labels, codes, cell)
         rows: list[SubgroupRow] = []
-        reported_auroc: list[float] = []
-        for group, group_seed in zip(table.index, group_seeds, strict=True):
-            record = table.loc[group]
+        for group, group_seed in zip(table.index, seed.spawn(table.shape[0]), strict=True):
             if small[group]:
                 missing = Estimate.missing()
                 rows.append(SubgroupRow(str(group), None, None, True, *(missing for _ in _METRICS)))
                 continue
             members = np.flatnonzero(labels.to_numpy() == group)
-            low, high = _group_intervals(
-                y[members],
-                p[members],
-                None if codes is None else codes[members],
-                {metric: float(record[metric]) for metric in _METRICS},
-                threshold=t,
-                n_boot=n_boot,
-                ci_level=level,
-                rng=np.random.default_rng(group_seed),
-            )
-            estimates = {
-                metric: Estimate(float(record[metric]), low[metric], high[metric])
-                for metric in _METRICS
-            }
-            if math.isfinite(estimates["auroc"].estimate):
-                reported_auroc.append(estimates["auroc"].estimate)
             rows.append(
-                SubgroupRow(
-                    group=str(group),
-                    n=None if hidden[group] else int(record["n"]),
-                    events=None if hidden[group] else int(record["events"]),
-                    suppressed=False,
-                    **estimates,
+                _subgroup_row(
+                    str(group),
+                    table.loc[group],
+                    bool(hidden[group]),
+                    y[members],
+                    p[members],
+                    None if codes is None else codes[members],
+                    threshold=t,
+                    n_boot=n_boot,
+                    ci_level=level,
+                    rng=np.random.default_rng(group_seed),
                 )
             )
+        reported_auroc = [
+            row.auroc.estimate
+            for row in rows
+            if not row.suppressed and math.isfinite(row.auroc.estimate)
+        ]
         gap = max(reported_auroc) - min(reported_auroc) if len(reported_auroc) >= 2 else math.nan
         # computed in text order (the bootstrap seeds follow it); shown in the bands' order
         position = {g: k for k, g in enumerate(group_order(table.index, column))}
@@ -324,6 +305,59 @@ def subgroup_metrics(
             attribute=name, threshold=t, rows=tuple(rows), max_auroc_difference=gap
         )
     return results
+
+
+def _group_table(
+    frame: Any, labels: pd.Series, codes: np.ndarray | None, cell: int
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Each group's counts and metrics (text order), the small groups and the hidden counts."""
+    table = frame.by_group.astype("float64")
+    table.index = table.index.astype(str)
+    table = table.sort_index()
+    table["non_events"] = table["n"] - table["events"]
+    if codes is None:
+        table["patients"] = table["n"]
+    else:
+        patients = pd.Series(codes).groupby(labels.to_numpy()).nunique()
+        table["patients"] = patients.reindex(table.index).astype("float64")
+    small = table[["n", "patients", "events", "non_events"]].min(axis=1) < cell
+    return table, small, _hidden_counts(table, small, cell)
+
+
+def _subgroup_row(
+    group: str,
+    record: pd.Series,
+    hidden: bool,
+    y: np.ndarray,
+    p: np.ndarray,
+    codes: np.ndarray | None,
+    *,
+    threshold: float,
+    n_boot: int,
+    ci_level: float,
+    rng: np.random.Generator,
+) -> SubgroupRow:
+    """One reported group: its metrics with intervals from its own resamples."""
+    low, high = _group_intervals(
+        y,
+        p,
+        codes,
+        {metric: float(record[metric]) for metric in _METRICS},
+        threshold=threshold,
+        n_boot=n_boot,
+        ci_level=ci_level,
+        rng=rng,
+    )
+    estimates = {
+        metric: Estimate(float(record[metric]), low[metric], high[metric]) for metric in _METRICS
+    }
+    return SubgroupRow(
+        group=group,
+        n=None if hidden else int(record["n"]),
+        events=None if hidden else int(record["events"]),
+        suppressed=False,
+        **estimates,
+    )
 
 
 def _group_intervals(
