@@ -12,6 +12,11 @@ from clinai.evaluation.explain._global import (
     importance_rank_intervals,
     subgroup_importance,
 )
+from clinai.evaluation.explain._importance import (
+    importance_from_values,
+    shap_importance,
+    variable_contributions,
+)
 from clinai.evaluation.explain._profiles import (
     SyntheticProfiles,
     explain_profiles,
@@ -30,14 +35,7 @@ from clinai.evaluation.explain._results import (
     SubgroupImportanceCell,
     VariableImportance,
 )
-from clinai.evaluation.explain._shap import (
-    ShapValues,
-    importance_from_values,
-    mean_shap_values,
-    shap_importance,
-    shap_values,
-    variable_contributions,
-)
+from clinai.evaluation.explain._shap import ShapValues, mean_shap_values, shap_values
 
 __all__ = [
     "ContributionItem",

@@ -18,6 +18,7 @@ from scipy.stats import rankdata
 
 from clinai.evaluation._groups import group_order
 from clinai.evaluation.bootstrap._bootstrap import bootstrap_indices
+from clinai.evaluation.explain._importance import importance_from_values, variable_contributions
 from clinai.evaluation.explain._results import (
     Dependence,
     DependenceLevel,
@@ -28,13 +29,7 @@ from clinai.evaluation.explain._results import (
     SubgroupImportance,
     SubgroupImportanceCell,
 )
-from clinai.evaluation.explain._shap import (
-    DIRECTION_MIN_ABS_RHO,
-    ShapValues,
-    _spearman,
-    importance_from_values,
-    variable_contributions,
-)
+from clinai.evaluation.explain._shap import DIRECTION_MIN_ABS_RHO, ShapValues, _spearman
 from clinai.exceptions import DataError
 
 __all__ = [

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clinai.evaluation.explain._importance import variable_contributions
 from clinai.evaluation.explain._results import ContributionItem, LocalExplanation
-from clinai.evaluation.explain._shap import ShapValues, variable_contributions
+from clinai.evaluation.explain._shap import ShapValues
 from clinai.exceptions import DataError
 
 __all__ = [

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from clinai.evaluation.explain._results import ShapImportance, VariableImportance
 from clinai.evaluation.explain._tree_shap_tables import tree_shap_from_tables, tree_tables
 from clinai.exceptions import DataError
 
@@ -39,11 +38,8 @@ __all__ = [
     "ROWS_MSG",
     "TREE_METHOD_MSG",
     "ShapValues",
-    "importance_from_values",
     "mean_shap_values",
-    "shap_importance",
     "shap_values",
-    "variable_contributions",
 ]
 
 ExplainerKind = Literal["tree", "linear", "kernel"]
@@ -220,6 +216,130 @@ def _expected(explainer: Any) -> float:
     return float(np.ravel(explainer.expected_value)[-1])
 
 
+def _check_methods(estimator: Any, kind: Any, tree_method: Any) -> bool:
+    """Check ``kind`` and ``tree_method``; return whether LightGBM's own TreeSHAP applies."""
+    if kind not in ("tree", "linear", "kernel"):
+        raise DataError(KIND_MSG.format(value=kind))
+    native = (
+        kind == "tree" and _is_lightgbm(estimator) and tree_method in ("auto", "native", "tables")
+    )
+    if tree_method not in ("auto", "native", "tables", "shap") or (
+        kind == "tree" and tree_method in ("native", "tables") and not native
+    ):
+        raise DataError(
+            TREE_METHOD_MSG.format(value=tree_method, estimator=type(estimator).__name__)
+        )
+    return native
+
+
+def _sample_rows(
+    X_transformed: Any,
+    feature_names: Sequence[str],
+    background: Any,
+    *,
+    n_background: int,
+    max_rows: int,
+    rng: np.random.Generator,
+) -> tuple[Any, np.ndarray, Any, np.ndarray]:
+    """Check the data; draw the rows to explain and the background rows (each sorted)."""
+    n_background = _check_positive(n_background, "n_background")
+    max_rows = _check_positive(max_rows, "max_rows")
+    if not hasattr(X_transformed, "shape"):
+        X_transformed = np.asarray(X_transformed, dtype="float64")
+    n_rows, n_columns = X_transformed.shape
+    if len(feature_names) != n_columns:
+        raise DataError(FEATURE_NAMES_MSG.format(n_names=len(feature_names), n_columns=n_columns))
+    if n_rows == 0:
+        raise DataError(X_EMPTY_MSG)
+    rows = np.sort(rng.choice(n_rows, size=min(n_rows, max_rows), replace=False))
+    source = X_transformed if background is None else background
+    if not hasattr(source, "shape"):
+        source = np.asarray(source, dtype="float64")
+    if source.shape[1] != n_columns or source.shape[0] == 0:
+        raise DataError(BACKGROUND_MSG.format(shape=tuple(source.shape), n_columns=n_columns))
+    n_source = source.shape[0]
+    background_rows = np.sort(rng.choice(n_source, size=min(n_source, n_background), replace=False))
+    return X_transformed, rows, source, background_rows
+
+
+def _lightgbm_values(
+    estimator: Any, X_rows: np.ndarray, tree_method: str
+) -> tuple[np.ndarray, float, str]:
+    """LightGBM's exact TreeSHAP: by leaf tables where they apply, else its pred_contrib."""
+    tables = None
+    if tree_method in ("auto", "tables"):
+        tables = tree_tables(estimator.booster_)
+        if tables is None and tree_method == "tables":
+            raise DataError(TABLES_NOT_APPLICABLE_MSG)
+    if tables is not None:
+        values = tree_shap_from_tables(tables, _dense(X_rows), n_threads=_n_threads(estimator))
+        return (
+            values,
+            tables.base_value,
+            ("TreeSHAP by leaf tables (exact, tree_path_dependent, log-odds)"),
+        )
+    values, base = _native_contributions(estimator, X_rows)
+    return values, base, "LightGBM pred_contrib (TreeSHAP, tree_path_dependent, log-odds)"
+
+
+def _shap_library_values(
+    estimator: Any,
+    kind: str,
+    X_rows: np.ndarray,
+    background_values: np.ndarray,
+    names: list[str],
+    *,
+    kernel_nsamples: int | None,
+    rng: np.random.Generator,
+) -> tuple[Any, float, str, str]:
+    """SHAP values, base value, method and scale from the shap library's explainers."""
+    import shap
+
+    def model_input(values: np.ndarray) -> Any:
+        if hasattr(estimator, "feature_names_in_"):
+            return pd.DataFrame(values, columns=names)
+        return values
+
+    if kind == "tree":
+        explainer = shap.TreeExplainer(estimator)
+        with warnings.catch_warnings():
+            # shap announces the list-of-arrays layout of LightGBM binary output
+            warnings.filterwarnings("ignore", message=".*LightGBM binary classifier.*")
+            values = explainer.shap_values(model_input(X_rows))
+        return (
+            values,
+            _expected(explainer),
+            "shap.TreeExplainer (tree_path_dependent, log-odds)",
+            ("log-odds"),
+        )
+    if kind == "linear":
+        masker = shap.maskers.Independent(background_values, max_samples=background_values.shape[0])
+        explainer = shap.LinearExplainer(estimator, masker)
+        values = explainer.shap_values(X_rows)
+        return (
+            values,
+            _expected(explainer),
+            "shap.LinearExplainer (interventional, log-odds)",
+            ("log-odds"),
+        )
+
+    def positive_probability(values: np.ndarray) -> np.ndarray:
+        return np.asarray(estimator.predict_proba(model_input(values)))[:, 1]
+
+    n_columns = X_rows.shape[1]
+    nsamples = kernel_nsamples if kernel_nsamples is not None else 2 * n_columns + 256
+    explainer = shap.KernelExplainer(positive_probability, background_values)
+    # KernelExplainer draws coalitions from numpy's global generator: seed it
+    # for reproducibility and restore the caller's state afterwards.
+    state = np.random.get_state()
+    np.random.seed(int(rng.integers(2**32 - 1)))
+    try:
+        values = explainer.shap_values(X_rows, nsamples=nsamples, l1_reg=False, silent=True)
+    finally:
+        np.random.set_state(state)
+    return values, _expected(explainer), "shap.KernelExplainer (probability)", "probability"
+
+
 def shap_values(
     estimator: Any,
     X_transformed: Any,
@@ -290,104 +410,39 @@ def shap_values(
         On an unknown ``kind`` or ``tree_method``, a ``feature_names`` of the wrong
         length, an invalid row count, or when shap fails on the estimator.
     """
-    if kind not in ("tree", "linear", "kernel"):
-        raise DataError(KIND_MSG.format(value=kind))
-    native = (
-        kind == "tree" and _is_lightgbm(estimator) and tree_method in ("auto", "native", "tables")
-    )
-    if tree_method not in ("auto", "native", "tables", "shap") or (
-        kind == "tree" and tree_method in ("native", "tables") and not native
-    ):
-        raise DataError(
-            TREE_METHOD_MSG.format(value=tree_method, estimator=type(estimator).__name__)
-        )
-    n_background = _check_positive(n_background, "n_background")
-    max_rows = _check_positive(max_rows, "max_rows")
-    if not hasattr(X_transformed, "shape"):
-        X_transformed = np.asarray(X_transformed, dtype="float64")
-    n_rows, n_columns = X_transformed.shape
-    if len(feature_names) != n_columns:
-        raise DataError(FEATURE_NAMES_MSG.format(n_names=len(feature_names), n_columns=n_columns))
-    if n_rows == 0:
-        raise DataError(X_EMPTY_MSG)
+    native = _check_methods(estimator, kind, tree_method)
     rng = np.random.default_rng(random_state)
-    rows = np.sort(rng.choice(n_rows, size=min(n_rows, max_rows), replace=False))
-    source = X_transformed if background is None else background
-    if not hasattr(source, "shape"):
-        source = np.asarray(source, dtype="float64")
-    if source.shape[1] != n_columns or source.shape[0] == 0:
-        raise DataError(BACKGROUND_MSG.format(shape=tuple(source.shape), n_columns=n_columns))
-    n_source = source.shape[0]
-    background_rows = np.sort(rng.choice(n_source, size=min(n_source, n_background), replace=False))
+    X_transformed, rows, source, background_rows = _sample_rows(
+        X_transformed,
+        feature_names,
+        background,
+        n_background=n_background,
+        max_rows=max_rows,
+        rng=rng,
+    )
     X_rows = _take_rows(X_transformed, rows)
     names = [str(name) for name in feature_names]
-
-    def model_input(values: np.ndarray) -> Any:
-        if hasattr(estimator, "feature_names_in_"):
-            return pd.DataFrame(values, columns=names)
-        return values
-
     scale = "log-odds"
     try:
-        tables = None
-        if native and tree_method in ("auto", "tables"):
-            tables = tree_tables(estimator.booster_)
-            if tables is None and tree_method == "tables":
-                raise DataError(TABLES_NOT_APPLICABLE_MSG)
-        if tables is not None:
-            values = tree_shap_from_tables(tables, _dense(X_rows), n_threads=_n_threads(estimator))
-            base = tables.base_value
-            method = "TreeSHAP by leaf tables (exact, tree_path_dependent, log-odds)"
-        elif native:
-            values, base = _native_contributions(estimator, X_rows)
-            method = "LightGBM pred_contrib (TreeSHAP, tree_path_dependent, log-odds)"
+        if native:
+            values, base, method = _lightgbm_values(estimator, X_rows, tree_method)
         else:
-            import shap
-
-            background_values = _take_rows(source, background_rows)
-            if kind == "tree":
-                explainer = shap.TreeExplainer(estimator)
-                with warnings.catch_warnings():
-                    # shap announces the list-of-arrays layout of LightGBM binary output
-                    warnings.filterwarnings("ignore", message=".*LightGBM binary classifier.*")
-                    values = explainer.shap_values(model_input(X_rows))
-                base = _expected(explainer)
-                method = "shap.TreeExplainer (tree_path_dependent, log-odds)"
-            elif kind == "linear":
-                masker = shap.maskers.Independent(
-                    background_values, max_samples=background_values.shape[0]
-                )
-                explainer = shap.LinearExplainer(estimator, masker)
-                values = explainer.shap_values(X_rows)
-                base = _expected(explainer)
-                method = "shap.LinearExplainer (interventional, log-odds)"
-            else:
-
-                def positive_probability(values: np.ndarray) -> np.ndarray:
-                    return np.asarray(estimator.predict_proba(model_input(values)))[:, 1]
-
-                nsamples = kernel_nsamples if kernel_nsamples is not None else 2 * n_columns + 256
-                explainer = shap.KernelExplainer(positive_probability, background_values)
-                # KernelExplainer draws coalitions from numpy's global generator: seed it
-                # for reproducibility and restore the caller's state afterwards.
-                state = np.random.get_state()
-                np.random.seed(int(rng.integers(2**32 - 1)))
-                try:
-                    values = explainer.shap_values(
-                        X_rows, nsamples=nsamples, l1_reg=False, silent=True
-                    )
-                finally:
-                    np.random.set_state(state)
-                base = _expected(explainer)
-                method = "shap.KernelExplainer (probability)"
-                scale = "probability"
+            values, base, method, scale = _shap_library_values(
+                estimator,
+                kind,
+                X_rows,
+                _take_rows(source, background_rows),
+                names,
+                kernel_nsamples=kernel_nsamples,
+                rng=rng,
+            )
     except DataError:
         raise
     except Exception as exc:
         raise DataError(
             SHAP_FAILED_MSG.format(kind=kind, estimator=type(estimator).__name__, error=exc)
         ) from exc
-    matrix = _positive_class(values).reshape(X_rows.shape[0], n_columns)
+    matrix = _positive_class(values).reshape(X_rows.shape[0], len(names))
     return ShapValues(
         values=matrix,
         X_rows=X_rows,
@@ -396,185 +451,4 @@ def shap_values(
         method=method,
         scale=scale,
         feature_names=tuple(names),
-    )
-
-
-def variable_contributions(
-    values: np.ndarray,
-    *,
-    feature_names: Sequence[str],
-    feature_to_variable: Mapping[str, str],
-) -> tuple[list[str], np.ndarray, dict[str, list[int]]]:
-    """Sum the SHAP values of each clinical variable's encoded columns.
-
-    ``c[i, v] = sum_{j in C(v)} phi[i, j]`` where ``C(v)`` are the columns of
-    variable ``v`` (a column not in ``feature_to_variable`` is its own variable).
-
-    Parameters
-    ----------
-    values : numpy.ndarray of shape (n_rows, n_columns)
-        Per-column SHAP values.
-    feature_names : sequence of str
-        Name of each column.
-    feature_to_variable : Mapping[str, str]
-        Clinical variable of each column.
-
-    Returns
-    -------
-    tuple
-        ``(variables, contributions, columns_of)``: the variables in order of
-        their first column, the (n_rows, n_variables) sums, and the column
-        positions of each variable.
-    """
-    columns_of: dict[str, list[int]] = {}
-    for j, name in enumerate(feature_names):
-        variable = str(feature_to_variable.get(str(name), str(name)))
-        columns_of.setdefault(variable, []).append(j)
-    variables = list(columns_of)
-    matrix = np.asarray(values, dtype="float64")
-    contributions = (
-        np.column_stack([matrix[:, columns_of[v]].sum(axis=1) for v in variables])
-        if variables
-        else np.zeros((matrix.shape[0], 0))
-    )
-    return variables, contributions, columns_of
-
-
-def importance_from_values(
-    shap: ShapValues,
-    *,
-    feature_to_variable: Mapping[str, str],
-    categorical: Collection[str] = (),
-) -> ShapImportance:
-    """Mean absolute SHAP value per clinical variable from computed SHAP values.
-
-    See :func:`shap_importance` for the definitions.
-
-    Parameters
-    ----------
-    shap : ShapValues
-        From :func:`shap_values`.
-    feature_to_variable : Mapping[str, str]
-        Clinical variable of each column.
-    categorical : collection of str, default=()
-        Unordered categorical variables: their direction is
-        :data:`DIRECTION_BY_CATEGORY` (a sign of "higher values" means nothing for them).
-
-    Returns
-    -------
-    ShapImportance
-        Variables sorted by decreasing ``mean_abs_shap``.
-    """
-    variables, contributions, columns_of = variable_contributions(
-        shap.values, feature_names=shap.feature_names, feature_to_variable=feature_to_variable
-    )
-    importances = [
-        VariableImportance(
-            variable=variable,
-            mean_abs_shap=float(np.mean(np.abs(contributions[:, k]))),
-            direction=DIRECTION_BY_CATEGORY
-            if variable in categorical
-            else _direction(contributions[:, k], shap.X_rows[:, columns_of[variable][0]]),
-        )
-        for k, variable in enumerate(variables)
-    ]
-    importances.sort(key=lambda item: -item.mean_abs_shap)
-    return ShapImportance(
-        method=shap.method, n_rows=int(shap.values.shape[0]), variables=tuple(importances)
-    )
-
-
-def shap_importance(
-    estimator: Any,
-    X_transformed: Any,
-    *,
-    feature_names: Sequence[str],
-    feature_to_variable: Mapping[str, str],
-    kind: ExplainerKind,
-    n_background: int = 100,
-    max_rows: int = 500,
-    random_state: int | None = 0,
-    kernel_nsamples: int | None = None,
-    background: Any = None,
-    tree_method: TreeMethod = "auto",
-    categorical: Collection[str] = (),
-) -> ShapImportance:
-    """Mean absolute SHAP value per clinical variable, one-hot columns summed back.
-
-    For variable ``v`` with encoded columns ``C(v)`` and SHAP value
-    ``phi[i, j]`` of column ``j`` for row ``i``, the contribution of ``v`` to
-    row ``i`` is ``c[i, v] = sum_{j in C(v)} phi[i, j]`` and its importance is
-    ``mean_i |c[i, v]|``. Its direction is the sign of the Spearman
-    correlation between ``c[:, v]`` and the values of its first column,
-    ``"mixed"`` when ``|rho| < 0.1`` or the correlation is undefined, and
-    ``"by_category"`` for a variable named in ``categorical`` (an unordered
-    categorical has no "higher values").
-
-    Explainers (SHAP values of the positive class):
-
-    - ``"tree"``: TreeSHAP (tree-path-dependent, log-odds), e.g. a LightGBM
-      classifier (LightGBM's own ``pred_contrib``; see :func:`shap_values`);
-    - ``"linear"``: ``shap.LinearExplainer`` with an independent masker on
-      ``n_background`` background rows (log-odds), e.g. a logistic regression
-      (the tree explainer needs no background);
-    - ``"kernel"``: model-agnostic ``shap.KernelExplainer`` on
-      ``estimator.predict_proba(X)[:, 1]`` with ``n_background`` background rows
-      (probability scale). Its cost grows with ``max_rows * n_background *
-      kernel_nsamples``; prefer e.g. ``max_rows=200, n_background=50``.
-
-    Parameters
-    ----------
-    estimator : object
-        The fitted final estimator (not the preprocessing pipeline).
-    X_transformed : array-like, DataFrame or sparse matrix of shape (n, m)
-        The estimator's input (preprocessed features).
-    feature_names : sequence of str
-        Name of each of the ``m`` columns.
-    feature_to_variable : Mapping[str, str]
-        Clinical variable of each column; a column not in the mapping is its
-        own variable.
-    kind : {"tree", "linear", "kernel"}
-        Explainer to use.
-    n_background : int, default=100
-        Background rows (for ``"linear"`` and ``"kernel"``), sampled with the seed.
-    max_rows : int, default=500
-        Rows explained, sampled without replacement with the seed.
-    random_state : int or None, default=0
-        Seed of the row samples (and of the kernel explainer).
-    kernel_nsamples : int, optional
-        Coalitions evaluated per row by the kernel explainer; default
-        ``2 * m + 256``.
-    background : array-like of shape (k, m), optional
-        Rows to draw the background sample from (e.g. transformed training
-        rows); default ``X_transformed``.
-    tree_method : {"auto", "native", "tables", "shap"}, default="auto"
-        TreeSHAP implementation (see :func:`shap_values`).
-    categorical : collection of str, default=()
-        Unordered categorical variables (direction ``"by_category"``).
-
-    Returns
-    -------
-    ShapImportance
-        Variables sorted by decreasing ``mean_abs_shap``.
-
-    Raises
-    ------
-    DataError
-        On an unknown ``kind``, a ``feature_names`` of the wrong length, an
-        invalid row count, or when shap fails on the estimator.
-    """
-    values = shap_values(
-        estimator,
-        X_transformed,
-        feature_names=feature_names,
-        kind=kind,
-        n_background=n_background,
-        max_rows=max_rows,
-        random_state=random_state,
-        kernel_nsamples=kernel_nsamples,
-        background=background,
-        tree_method=tree_method,
-    )
-    return importance_from_values(
-        values, feature_to_variable=feature_to_variable, categorical=categorical
     )
