@@ -285,3 +285,19 @@ def test_an_untruncated_table_has_no_note(tmp_path: Path) -> None:
     card = build_model_card(_context(), METRICS, importance=_importance(6))
     write_model_card(card, tmp_path, languages=("en",))
     assert "not shown" not in (tmp_path / "model_card.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_every_per_100_sentence_has_a_rows_wording(language: str) -> None:
+    """A sentence counting "of every 100 patients" must count the rows where they are not patients."""
+    from clinai.reporting._card import rows_strings
+    from clinai.reporting._locales import get_strings
+
+    strings = get_strings(language)
+    unit = "prediction times (hours)"
+    rows = rows_strings(strings, unit)
+    per_100 = {"en": "of every 100 patients", "da": "af hver 100 patienter"}[language]
+    for key, text in strings.items():
+        if isinstance(text, str) and per_100 in text:
+            assert per_100 not in rows[key], key
+            assert unit in rows[key], key

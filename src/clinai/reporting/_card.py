@@ -542,6 +542,7 @@ _ROW_KEYS = (
     "nf_sensitivity",
     "flag_rate",
     "facts_ppv",
+    "score_comparison_line",
     "facts_sensitivity",
     "facts_flag_rate",
 )
