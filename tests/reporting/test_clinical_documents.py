@@ -289,7 +289,7 @@ def test_an_untruncated_table_has_no_note(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("language", ["en", "da"])
 def test_every_per_100_sentence_has_a_rows_wording(language: str) -> None:
-    """A sentence counting "of every 100 patients" must count the rows where they are not patients."""
+    """Every "of every 100 patients" sentence counts the rows where they are not patients."""
     from clinai.reporting._card import rows_strings
     from clinai.reporting._locales import get_strings
 
