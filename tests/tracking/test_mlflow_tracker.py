@@ -338,11 +338,15 @@ def test_save_and_load_model_dir(tmp_path: Path, caplog: pytest.LogCaptureFixtur
         load_model_dir(tmp_path / "missing")
 
 
-def _two_versions(uri: str, experiment: str) -> tuple[MlflowTracker, str]:
+@pytest.fixture
+def two_versions(
+    mlflow_db: str, experiment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[MlflowTracker, str]:
     """A finished run that registered versions 1 and 2 of ``<experiment>-model``."""
+    monkeypatch.chdir(tmp_path)  # nothing may land in the working directory
     model, X = _pipeline()
     name = f"{experiment}-model"
-    tracker = MlflowTracker(uri, experiment)
+    tracker = MlflowTracker(mlflow_db, experiment)
     with tracker.run("train"):
         for _ in range(2):
             tracker.log_model(model, input_example=X.head(2), registered_model_name=name)
@@ -350,12 +354,11 @@ def _two_versions(uri: str, experiment: str) -> tuple[MlflowTracker, str]:
 
 
 def test_delete_version_leaves_nothing_registered(
-    mlflow_db: str, experiment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mlflow_db: str, two_versions: tuple[MlflowTracker, str]
 ) -> None:
     from mlflow.exceptions import MlflowException
 
-    monkeypatch.chdir(tmp_path)
-    tracker, name = _two_versions(mlflow_db, experiment)
+    tracker, name = two_versions
     tracker.registry.set_alias(name, "candidate", 2)
     assert tracker.registry.model_version(name, 2) == {
         "run_id": tracker.run_id,
@@ -373,10 +376,9 @@ def test_delete_version_leaves_nothing_registered(
 
 
 def test_alias_removed_only_from_its_version(
-    mlflow_db: str, experiment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mlflow_db: str, two_versions: tuple[MlflowTracker, str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    tracker, name = _two_versions(mlflow_db, experiment)
+    tracker, name = two_versions
     tracker.registry.set_alias(name, "approved", 1)
     assert tracker.registry.delete_alias_of(name, "approved", 2) is False
     assert _client(mlflow_db).get_registered_model(name).aliases == {"approved": 1}
@@ -431,13 +433,12 @@ def test_orphan_runs_leave_no_registered_version(
 
 
 def test_registry_from_a_uri_loads_the_aliased_version_and_the_latest_metrics(
-    mlflow_db: str, experiment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mlflow_db: str, tmp_path: Path, two_versions: tuple[MlflowTracker, str]
 ) -> None:
     """A ModelRegistry made from the URI alone (as the registered-model comparison does)."""
     from clinai.tracking import ModelRegistry
 
-    monkeypatch.chdir(tmp_path)
-    tracker, name = _two_versions(mlflow_db, experiment)
+    tracker, name = two_versions
     registry = ModelRegistry(mlflow_db)
     assert "secret" not in repr(ModelRegistry("postgresql://u:secret@h/db"))
     assert registry.load_model(name) is None  # no alias points at a version yet
