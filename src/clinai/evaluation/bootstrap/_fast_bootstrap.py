@@ -84,7 +84,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,7 +95,7 @@ from clinai.evaluation.bootstrap._fast_calibration import (
     _solve_intercept,
     _solve_slope,
 )
-from clinai.evaluation.bootstrap._fast_draws import _buffer, _multinomial_counts
+from clinai.evaluation.bootstrap._fast_draws import _counts, _Workspace
 from clinai.evaluation.bootstrap._fast_lowess import (
     LOWESS_BINS,
     _Lowess,
@@ -164,6 +164,76 @@ def _taylor_order(n: int) -> int:
     return 3 if n >= _ORDER_3_MIN_ROWS else 4
 
 
+def _feature_matrix(
+    pc: np.ndarray,
+    yc: np.ndarray,
+    x: np.ndarray,
+    fits: tuple[float, float, float],
+    taylor: int,
+    probability_baseline: np.ndarray | None,
+) -> tuple[dict[str, int], np.ndarray]:
+    """Return the per-row columns of the matrix product: ``p``, Brier terms, Taylor terms.
+
+    ``fits``: the full-sample intercept ``a0`` and slope model ``(c0, b0)``; a fit
+    that failed (NaN) gets no columns. Returns the column index of each name and the
+    (columns x rows) matrix, each column written in place as a contiguous row and
+    used transposed in the matrix product.
+    """
+    a0, c0, b0 = fits
+    names = ["p", "brier"]
+    if math.isfinite(a0):
+        names += ["int_r", *(f"int_{k}" for k in range(1, taylor + 1))]
+    fit_slope = math.isfinite(c0) and math.isfinite(b0)
+    if fit_slope:
+        names += ["slope_r", "slope_rx", *(f"slope_{k}_{j}" for k, j in _slope_columns(taylor))]
+    if probability_baseline is not None:
+        names.append("baseline_brier")
+    columns = {name: index for index, name in enumerate(names)}
+    features = np.empty((len(names), pc.shape[0]))
+
+    def row(name: str) -> np.ndarray:
+        return features[columns[name]]
+
+    row("p")[:] = pc
+    np.subtract(pc, yc, out=row("brier"))
+    np.square(row("brier"), out=row("brier"))
+    if math.isfinite(a0):
+        derivatives = _sigmoid_derivatives(a0 + x)
+        np.subtract(yc, derivatives[0], out=row("int_r"))
+        for order_k in range(1, taylor + 1):
+            row(f"int_{order_k}")[:] = derivatives[order_k]
+    if fit_slope:
+        derivatives = _sigmoid_derivatives(c0 + b0 * x)
+        np.subtract(yc, derivatives[0], out=row("slope_r"))
+        np.multiply(row("slope_r"), x, out=row("slope_rx"))
+        for order_k in range(1, taylor + 1):
+            target = row(f"slope_{order_k}_0")
+            target[:] = derivatives[order_k]
+            for power in range(1, order_k + 2):
+                previous = target
+                target = row(f"slope_{order_k}_{power}")
+                np.multiply(previous, x, out=target)
+    if probability_baseline is not None:
+        np.subtract(probability_baseline, yc, out=row("baseline_brier"))
+        np.square(row("baseline_brier"), out=row("baseline_brier"))
+    return columns, features
+
+
+def _prepare_baseline(
+    ordered: np.ndarray, n1: int, nb_thresholds: np.ndarray, probability: bool
+) -> _Baseline:
+    """Return a baseline score in canonical order as dense codes of its distinct values."""
+    values, dense = np.unique(ordered, return_inverse=True)
+    dense = dense.astype(np.intp)
+    return _Baseline(
+        codes1=dense[:n1],
+        codes0=dense[n1:],
+        values=values,
+        probability=probability,
+        nb_index=np.searchsorted(values, nb_thresholds, side="left"),
+    )
+
+
 def _prepare(
     y: np.ndarray,
     p: np.ndarray,
@@ -193,55 +263,17 @@ def _prepare(
     a0 = float(intercept)
     c0, b0 = (float(v) for v in slope_fit)
     taylor = _taylor_order(pc.shape[0])
-    names = ["p", "brier"]
-    if math.isfinite(a0):
-        names += ["int_r", *(f"int_{k}" for k in range(1, taylor + 1))]
-    fit_slope = math.isfinite(c0) and math.isfinite(b0)
-    if fit_slope:
-        names += ["slope_r", "slope_rx", *(f"slope_{k}_{j}" for k, j in _slope_columns(taylor))]
-    if baseline is not None and baseline_probability:
-        names.append("baseline_brier")
-    columns = {name: index for index, name in enumerate(names)}
-    # (columns x rows), each column written in place as a contiguous row and used
-    # transposed in the matrix product
-    features = np.empty((len(names), pc.shape[0]))
-
-    def row(name: str) -> np.ndarray:
-        return features[columns[name]]
-
-    row("p")[:] = pc
-    np.subtract(pc, yc, out=row("brier"))
-    np.square(row("brier"), out=row("brier"))
-    if math.isfinite(a0):
-        derivatives = _sigmoid_derivatives(a0 + x)
-        np.subtract(yc, derivatives[0], out=row("int_r"))
-        for order_k in range(1, taylor + 1):
-            row(f"int_{order_k}")[:] = derivatives[order_k]
-    if fit_slope:
-        derivatives = _sigmoid_derivatives(c0 + b0 * x)
-        np.subtract(yc, derivatives[0], out=row("slope_r"))
-        np.multiply(row("slope_r"), x, out=row("slope_rx"))
-        for order_k in range(1, taylor + 1):
-            target = row(f"slope_{order_k}_0")
-            target[:] = derivatives[order_k]
-            for power in range(1, order_k + 2):
-                previous = target
-                target = row(f"slope_{order_k}_{power}")
-                np.multiply(previous, x, out=target)
-    base: _Baseline | None = None
-    if baseline is not None:
-        values, dense = np.unique(baseline[order], return_inverse=True)
-        dense = dense.astype(np.intp)
-        base = _Baseline(
-            codes1=dense[: order1.shape[0]],
-            codes0=dense[order1.shape[0] :],
-            values=values,
-            probability=baseline_probability,
-            nb_index=np.searchsorted(values, nb_thresholds, side="left"),
+    probability_baseline = (
+        baseline[order] if baseline is not None and baseline_probability else None
+    )
+    columns, features = _feature_matrix(pc, yc, x, (a0, c0, b0), taylor, probability_baseline)
+    base = (
+        None
+        if baseline is None
+        else _prepare_baseline(
+            baseline[order], order1.shape[0], nb_thresholds, baseline_probability
         )
-        if baseline_probability:
-            np.subtract(baseline[order], yc, out=row("baseline_brier"))
-            np.square(row("baseline_brier"), out=row("baseline_brier"))
+    )
     return _Layout(
         n1=order1.shape[0],
         n0=order0.shape[0],
@@ -268,54 +300,78 @@ def _prepare(
     )
 
 
-class _Workspace:
-    """Buffers of one worker thread, reused from chunk to chunk.
+def _rank_metrics(
+    layout: _Layout,
+    w1: np.ndarray,
+    c1: np.ndarray,
+    c0: np.ndarray,
+    ev: np.ndarray,
+    ne: np.ndarray,
+    workspace: _Workspace,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the AUROC and average precision of each replicate from the running class counts.
 
-    Arrays of chunk x n values are larger than what the C allocator recycles
-    (32 MB), so allocating them per chunk would map fresh memory and pay a page
-    fault per 4 kB every time (measured: a third of the time per replicate).
-    The counts are held twice, as integers for the running sums (an integer
-    ``cumsum`` is 4 times faster than a float one: no floating-point add latency
-    chain) and as float64 for the matrix product, both written from the same
-    cache-resident block.
+    Called under ``np.errstate(divide="ignore", invalid="ignore")``.
     """
+    size = w1.shape[0]
+    events = c1[:, -1]
+    non_events = c0[:, -1]
+    below0 = workspace.below0[:size]
+    np.take(c0, layout.lo0, axis=1, out=below0)
+    below1 = workspace.below1[:size]
+    if layout.hi0 is None:
+        pairs2 = 2 * np.einsum("ij,ij->i", w1, below0)
+    else:
+        np.take(c0, layout.hi0, axis=1, out=below1)
+        below1 += below0
+        pairs2 = np.einsum("ij,ij->i", w1, below1)
+    auroc = pairs2 / (2.0 * ev * ne)
+    # precision when flagging p >= p_i: TP / (TP + FP), with TP = E - W1(< p_i) and
+    # FP = N0 - W0(< p_i); a flagged count of 0 only happens where w1 is 0 too, so
+    # the denominator is floored at 1 to avoid 0/0
+    # without tied events, W1(< p_i) is the running count itself
+    if layout.lo1 is None:
+        np.copyto(below1, c1[:, :-1])
+    else:
+        np.take(c1, layout.lo1, axis=1, out=below1)
+    np.subtract(events[:, None], below1, out=below1)
+    np.subtract(non_events[:, None], below0, out=below0)
+    below0 += below1
+    np.maximum(below0, 1, out=below0)
+    precision = workspace.precision[:size]
+    np.divide(below1, below0, out=precision)
+    return auroc, np.einsum("ij,ij->i", w1, precision) / ev
 
-    def __init__(self, layout: _Layout, size: int) -> None:
-        n = layout.n1 + layout.n0
-        self.counts = _buffer((size, n), np.int64)
-        self.weights = _buffer((size, n))
-        self.c1 = _buffer((size, layout.n1 + 1), np.int64)
-        self.c0 = _buffer((size, layout.n0 + 1), np.int64)
-        self.below0 = _buffer((size, layout.n1), np.int64)
-        self.below1 = _buffer((size, layout.n1), np.int64)
-        self.precision = _buffer((size, layout.n1))
-        self.clusters = (
-            None if layout.codes is None else _buffer((size, layout.n_clusters), np.int64)
-        )
 
+def _threshold_chunk(
+    layout: _Layout,
+    c1: np.ndarray,
+    c0: np.ndarray,
+    ev: np.ndarray,
+    ne: np.ndarray,
+    total: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the threshold metrics of each replicate (``p >= t`` flagged), with TP and FP.
 
-def _counts(
-    layout: _Layout, seeds: Sequence[np.random.SeedSequence], workspace: _Workspace
-) -> np.ndarray:
-    """Resampling counts (replicates x rows, canonical order), one generator per replicate.
-
-    Also fills ``workspace.weights`` with the same counts as float64.
+    Called under ``np.errstate(divide="ignore", invalid="ignore")``.
     """
-    size = len(seeds)
-    units = layout.n_clusters
-    weights = workspace.weights[:size]
-    if layout.codes is None:
-        out = workspace.counts[:size]
-        for row, seed in enumerate(seeds):
-            _multinomial_counts(np.random.default_rng(seed), units, out[row], weights[row])
-        return out
-    clusters = workspace.clusters[:size]  # type: ignore[index]
-    for row, seed in enumerate(seeds):
-        _multinomial_counts(np.random.default_rng(seed), units, clusters[row])
-    out = workspace.counts[:size]
-    np.take(clusters, layout.codes, axis=1, out=out)
-    np.copyto(weights, out, casting="unsafe")
-    return out
+    events = c1[:, -1]
+    non_events = c0[:, -1]
+    tp = (events[:, None] - c1[:, layout.thr_lo1]).astype("float64")
+    fp = (non_events[:, None] - c0[:, layout.thr_lo0]).astype("float64")
+    fn = ev[:, None] - tp
+    tn = ne[:, None] - fp
+    metrics = np.stack(
+        [
+            tp / ev[:, None],
+            tn / ne[:, None],
+            np.where(tp + fp > 0, tp / (tp + fp), np.nan),
+            np.where(tn + fn > 0, tn / (tn + fn), np.nan),
+            (tp + fp) / total[:, None],
+        ],
+        axis=-1,
+    )
+    return metrics, tp, fp
 
 
 def _replicate_chunk(
@@ -348,46 +404,8 @@ def _replicate_chunk(
     ne = non_events.astype("float64")
     out: dict[str, np.ndarray] = {}
     with np.errstate(divide="ignore", invalid="ignore"):
-        below0 = workspace.below0[:size]
-        np.take(c0, layout.lo0, axis=1, out=below0)
-        below1 = workspace.below1[:size]
-        if layout.hi0 is None:
-            pairs2 = 2 * np.einsum("ij,ij->i", w1, below0)
-        else:
-            np.take(c0, layout.hi0, axis=1, out=below1)
-            below1 += below0
-            pairs2 = np.einsum("ij,ij->i", w1, below1)
-        out["auroc"] = pairs2 / (2.0 * ev * ne)
-        # precision when flagging p >= p_i: TP / (TP + FP), with TP = E - W1(< p_i) and
-        # FP = N0 - W0(< p_i); a flagged count of 0 only happens where w1 is 0 too, so
-        # the denominator is floored at 1 to avoid 0/0
-        # without tied events, W1(< p_i) is the running count itself
-        if layout.lo1 is None:
-            np.copyto(below1, c1[:, :-1])
-        else:
-            np.take(c1, layout.lo1, axis=1, out=below1)
-        np.subtract(events[:, None], below1, out=below1)
-        np.subtract(non_events[:, None], below0, out=below0)
-        below0 += below1
-        np.maximum(below0, 1, out=below0)
-        precision = workspace.precision[:size]
-        np.divide(below1, below0, out=precision)
-        out["auprc"] = np.einsum("ij,ij->i", w1, precision) / ev
-        # threshold metrics (p >= t is flagged)
-        tp = (events[:, None] - c1[:, layout.thr_lo1]).astype("float64")
-        fp = (non_events[:, None] - c0[:, layout.thr_lo0]).astype("float64")
-        fn = ev[:, None] - tp
-        tn = ne[:, None] - fp
-        out["thresholds"] = np.stack(
-            [
-                tp / ev[:, None],
-                tn / ne[:, None],
-                np.where(tp + fp > 0, tp / (tp + fp), np.nan),
-                np.where(tn + fn > 0, tn / (tn + fn), np.nan),
-                (tp + fp) / total[:, None],
-            ],
-            axis=-1,
-        )
+        out["auroc"], out["auprc"] = _rank_metrics(layout, w1, c1, c0, ev, ne, workspace)
+        out["thresholds"], tp, fp = _threshold_chunk(layout, c1, c0, ev, ne, total)
         weights = workspace.weights[:size]
         if not weights_ready:
             np.copyto(weights, counts, casting="unsafe")

@@ -337,6 +337,50 @@ def _spread(per_group: list[np.ndarray]) -> dict[str, float | None]:
     }
 
 
+def _overall_rates(
+    y: np.ndarray,
+    p: np.ndarray,
+    flags: tuple[np.ndarray, np.ndarray],
+    t: float,
+    *,
+    codes: np.ndarray,
+    n_clusters: int,
+    n_boot: int,
+    level: float,
+    seed: np.random.SeedSequence,
+) -> dict[str, dict[str, Estimate]]:
+    """Return both rules' rates on everybody and their difference, with paired intervals."""
+    d_u, d_m = flags
+
+    def paired(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+        unmitigated, mitigated_ = _rates(a, d_u, w, t), _rates(a, d_m, w, t)
+        return np.stack([unmitigated, mitigated_, mitigated_ - unmitigated], axis=1)
+
+    point = paired(y, p, np.ones((1, y.shape[0])))[0]
+    low = high = np.full(point.shape, np.nan)
+    if n_boot:
+        draws = _run_replicates(
+            y,
+            p,
+            weighted={"paired": paired},
+            resampled={},
+            shapes={"paired": point.shape},
+            codes=codes,
+            n_clusters=n_clusters,
+            n_boot=n_boot,
+            rng=np.random.default_rng(seed),
+            progress=None,
+        )["paired"]
+        low, high, _ = _contained_interval(draws, point, level)
+    return {
+        side: {
+            metric: Estimate(float(point[i, k]), float(low[i, k]), float(high[i, k]))
+            for k, metric in enumerate(MITIGATION_METRICS)
+        }
+        for i, side in enumerate(("unmitigated", "mitigated", "difference"))
+    }
+
+
 def threshold_optimizer_mitigation(
     y_fit: Any,
     y_prob_fit: Any,
@@ -426,33 +470,17 @@ def threshold_optimizer_mitigation(
     )
     d_u = (p >= t).astype("float64")
 
-    def paired(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
-        unmitigated, mitigated_ = _rates(a, d_u, w, t), _rates(a, d_m, w, t)
-        return np.stack([unmitigated, mitigated_, mitigated_ - unmitigated], axis=1)
-
-    point = paired(y, p, np.ones((1, y.shape[0])))[0]
-    low = high = np.full(point.shape, np.nan)
-    if n_boot:
-        draws = _run_replicates(
-            y,
-            p,
-            weighted={"paired": paired},
-            resampled={},
-            shapes={"paired": point.shape},
-            codes=codes,
-            n_clusters=n_clusters,
-            n_boot=n_boot,
-            rng=np.random.default_rng(seeds[1]),
-            progress=None,
-        )["paired"]
-        low, high, _ = _contained_interval(draws, point, level)
-    overall = {
-        side: {
-            metric: Estimate(float(point[i, k]), float(low[i, k]), float(high[i, k]))
-            for k, metric in enumerate(MITIGATION_METRICS)
-        }
-        for i, side in enumerate(("unmitigated", "mitigated", "difference"))
-    }
+    overall = _overall_rates(
+        y,
+        p,
+        (d_u, d_m),
+        t,
+        codes=codes,
+        n_clusters=n_clusters,
+        n_boot=n_boot,
+        level=level,
+        seed=seeds[1],
+    )
     rows, reported = _group_rows(g, y, codes, {"unmitigated": d_u, "mitigated": d_m}, t, cell)
     return MitigationResult(
         method="threshold_optimizer",
