@@ -83,13 +83,13 @@ def naive_replicate(y: np.ndarray, p: np.ndarray, rng: np.random.Generator) -> N
 
 def accuracy_checks(y: np.ndarray, p: np.ndarray, n_checks: int) -> None:
     """Fast-path shortcuts against exact computations on the same resamples."""
-    from clinai.evaluation.bootstrap import _fast_bootstrap as fb
     from clinai.evaluation.calibration._calibration import (
         _fit_intercept,
         _fit_slope,
         _logit_clipped,
         calibration_grid,
     )
+    from clinai.evaluation.resampling import _fast_bootstrap as fb
     from clinai.evaluation.validate._steps import _lowess_replicate
 
     n = y.shape[0]

@@ -20,8 +20,9 @@ validation in one call (:func:`evaluate_predictions`, whose ``to_dict()`` is
 ``metrics.json``).
 
 Each concern is a subpackage (``discrimination``, ``calibration``, ``thresholds``,
-``bootstrap``, ``comparison``, ``fairness``, ``explain``, ``acceptance``, ``sample_size``,
-``validate``; the map is in ``docs/architecture.md``); every public name is imported from here.
+``resampling`` (the bootstrap engine), ``comparison``, ``fairness``, ``explain``,
+``acceptance``, ``sample_size``, ``validate``; the map is in ``docs/architecture.md``);
+every public name is imported from here.
 
 No I/O, no plotting, no MLflow. shap, fairlearn and statsmodels are imported
 inside the functions that use them.
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 from clinai.evaluation._estimate import Estimate
 from clinai.evaluation.acceptance import AcceptanceResult, evaluate_acceptance
-from clinai.evaluation.bootstrap import BootstrapResult, bootstrap, bootstrap_indices
 from clinai.evaluation.calibration import (
     CalibrationCurve,
     CalibrationCurvePoint,
@@ -102,6 +102,7 @@ from clinai.evaluation.fairness import (
     subgroup_metrics,
     threshold_optimizer_mitigation,
 )
+from clinai.evaluation.resampling import BootstrapResult, bootstrap, bootstrap_indices
 from clinai.evaluation.sample_size import (
     SampleSizeAssessment,
     SampleSizeCriterion,

@@ -12,12 +12,12 @@ from fairlearn.postprocessing import ThresholdOptimizer
 from sklearn.metrics import confusion_matrix
 
 from clinai.evaluation import threshold_optimizer_mitigation
-from clinai.evaluation.bootstrap._bootstrap import _seed_sequence
 from clinai.evaluation.fairness._mitigation import (
     CONSTRAINT_MSG,
     UNSEEN_GROUP_MSG,
     _score_estimator,
 )
+from clinai.evaluation.resampling._bootstrap import _seed_sequence
 from clinai.exceptions import DataError
 
 T = 0.2

@@ -37,7 +37,9 @@ from clinai.evaluation._inputs import (
     check_thresholds,
     check_y,
 )
-from clinai.evaluation.bootstrap._bootstrap import (
+from clinai.evaluation.discrimination._delong import _delong_test_arrays
+from clinai.evaluation.discrimination._metrics import _auroc_weighted, _brier_weighted
+from clinai.evaluation.resampling._bootstrap import (
     Progress,
     RandomState,
     _cluster_codes,
@@ -45,8 +47,6 @@ from clinai.evaluation.bootstrap._bootstrap import (
     _n_undefined,
     _run_replicates,
 )
-from clinai.evaluation.discrimination._delong import _delong_test_arrays
-from clinai.evaluation.discrimination._metrics import _auroc_weighted, _brier_weighted
 from clinai.evaluation.thresholds._decision_curve import _net_benefit_curve, _net_benefit_weighted
 from clinai.exceptions import DataError
 

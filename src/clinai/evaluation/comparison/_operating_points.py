@@ -26,14 +26,14 @@ import numpy as np
 
 from clinai.evaluation._estimate import Estimate
 from clinai.evaluation._inputs import check_ci_level, check_n_boot, check_y
-from clinai.evaluation.bootstrap._bootstrap import (
+from clinai.evaluation.comparison._comparison import _check_name, check_baseline
+from clinai.evaluation.resampling._bootstrap import (
     Progress,
     RandomState,
     _cluster_codes,
     _contained_interval,
     _run_replicates,
 )
-from clinai.evaluation.comparison._comparison import _check_name, check_baseline
 from clinai.exceptions import DataError
 
 __all__ = ["OperatingPoint", "OperatingPointComparison", "compare_operating_points"]

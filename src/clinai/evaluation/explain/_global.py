@@ -17,7 +17,6 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from clinai.evaluation._groups import group_order
-from clinai.evaluation.bootstrap._bootstrap import bootstrap_indices
 from clinai.evaluation.explain._importance import importance_from_values, variable_contributions
 from clinai.evaluation.explain._results import (
     Dependence,
@@ -30,6 +29,7 @@ from clinai.evaluation.explain._results import (
     SubgroupImportanceCell,
 )
 from clinai.evaluation.explain._shap import DIRECTION_MIN_ABS_RHO, ShapValues, _spearman
+from clinai.evaluation.resampling._bootstrap import bootstrap_indices
 from clinai.exceptions import DataError
 
 __all__ = [

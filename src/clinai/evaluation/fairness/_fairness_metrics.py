@@ -18,7 +18,7 @@ sensitivity, specificity), the *ratio* ``min / max`` (fairlearn's
 ``MetricFrame.difference()`` and ``ratio()`` over the reported groups).
 
 Intervals: percentile bootstrap, resampling patients (or rows) of the whole
-sample with the machinery of :mod:`clinai.evaluation.bootstrap._bootstrap`, so group
+sample with the machinery of :mod:`clinai.evaluation.resampling._bootstrap`, so group
 sizes vary between replicates as they would in a new sample. Every group
 metric, difference and ratio is computed on the same resamples; a replicate
 in which a reported group's metric is undefined (e.g. no event drawn in it)
@@ -58,14 +58,6 @@ from clinai.evaluation._inputs import (
     check_threshold,
     check_y,
 )
-from clinai.evaluation.bootstrap._bootstrap import (
-    Progress,
-    RandomState,
-    _cluster_codes,
-    _contained_interval,
-    _run_replicates,
-    _seed_sequence,
-)
 from clinai.evaluation.calibration._calibration import _intercept_weighted, calibration_intercept
 from clinai.evaluation.discrimination._metrics import _auroc_weighted, auroc_score
 from clinai.evaluation.fairness._subgroups import (
@@ -73,6 +65,14 @@ from clinai.evaluation.fairness._subgroups import (
     _group_labels,
     _hidden_counts,
     _safe,
+)
+from clinai.evaluation.resampling._bootstrap import (
+    Progress,
+    RandomState,
+    _cluster_codes,
+    _contained_interval,
+    _run_replicates,
+    _seed_sequence,
 )
 from clinai.evaluation.thresholds._decision_curve import _net_benefit_weighted, net_benefit
 from clinai.evaluation.thresholds._thresholds import _threshold_weighted, threshold_metrics

@@ -44,14 +44,14 @@ from clinai.evaluation._inputs import (
     check_threshold,
     check_y,
 )
-from clinai.evaluation.bootstrap._bootstrap import (
+from clinai.evaluation.fairness._subgroups import _group_labels, _hidden_counts
+from clinai.evaluation.resampling._bootstrap import (
     RandomState,
     _cluster_codes,
     _contained_interval,
     _run_replicates,
     _seed_sequence,
 )
-from clinai.evaluation.fairness._subgroups import _group_labels, _hidden_counts
 from clinai.exceptions import DataError
 
 __all__ = [

@@ -35,12 +35,6 @@ from clinai.evaluation._inputs import (
     check_threshold,
     check_y,
 )
-from clinai.evaluation.bootstrap._bootstrap import (
-    RandomState,
-    _contained_interval,
-    _run_replicates,
-    _seed_sequence,
-)
 from clinai.evaluation.calibration._calibration import (
     _intercept_weighted,
     _oe_weighted,
@@ -48,6 +42,12 @@ from clinai.evaluation.calibration._calibration import (
     oe_ratio,
 )
 from clinai.evaluation.discrimination._metrics import _auroc_weighted, auroc_score
+from clinai.evaluation.resampling._bootstrap import (
+    RandomState,
+    _contained_interval,
+    _run_replicates,
+    _seed_sequence,
+)
 from clinai.evaluation.thresholds._thresholds import _threshold_weighted, threshold_metrics
 from clinai.exceptions import DataError
 

@@ -6,7 +6,7 @@
    (the fast bootstrap expands around them) and the calibration curve's grid.
 3. :func:`bootstrap_replicates`: every other point estimate (:func:`point_estimates`)
    and the bootstrap replicates of every metric, by the fast path of
-   :mod:`clinai.evaluation.bootstrap._fast_bootstrap` from
+   :mod:`clinai.evaluation.resampling._fast_bootstrap` from
    :data:`FAST_BOOTSTRAP_MIN_ROWS` rows on, else by the general engine.
 4. :func:`scalar_estimates`, :func:`calibration_estimates` and
    :func:`threshold_estimates`: estimates with intervals that contain them; each
@@ -35,16 +35,6 @@ from clinai.evaluation._inputs import (
     check_thresholds,
     check_y,
 )
-from clinai.evaluation.bootstrap._bootstrap import (
-    Progress,
-    RandomState,
-    _cluster_codes,
-    _contained_interval,
-    _n_undefined,
-    _run_replicates,
-    _seed_sequence,
-)
-from clinai.evaluation.bootstrap._fast_bootstrap import FAST_BOOTSTRAP_MIN_ROWS, fast_replicates
 from clinai.evaluation.calibration._calibration import (
     LOWESS_FRAC,
     CalibrationCurvePoint,
@@ -83,6 +73,16 @@ from clinai.evaluation.discrimination._metrics import (
     scaled_brier_score,
 )
 from clinai.evaluation.fairness._subgroups import SubgroupResult, subgroup_metrics
+from clinai.evaluation.resampling._bootstrap import (
+    Progress,
+    RandomState,
+    _cluster_codes,
+    _contained_interval,
+    _n_undefined,
+    _run_replicates,
+    _seed_sequence,
+)
+from clinai.evaluation.resampling._fast_bootstrap import FAST_BOOTSTRAP_MIN_ROWS, fast_replicates
 from clinai.evaluation.thresholds._decision_curve import DEFAULT_DCA_THRESHOLDS, decision_curve
 from clinai.evaluation.thresholds._targets import _target_thresholds, check_targets
 from clinai.evaluation.thresholds._thresholds import ThresholdEstimates, _threshold_weighted

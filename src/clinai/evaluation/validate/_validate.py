@@ -11,11 +11,6 @@ import pandas as pd
 
 from clinai.evaluation._estimate import Estimate, _num, _plain
 from clinai.evaluation.acceptance._acceptance import AcceptanceResult
-from clinai.evaluation.bootstrap._bootstrap import (
-    CI_METHOD,
-    Progress,
-    RandomState,
-)
 from clinai.evaluation.calibration._calibration import (
     CalibrationResult,
 )
@@ -26,6 +21,11 @@ from clinai.evaluation.discrimination._metrics import (
     RocPoint,
 )
 from clinai.evaluation.fairness._subgroups import SubgroupResult
+from clinai.evaluation.resampling._bootstrap import (
+    CI_METHOD,
+    Progress,
+    RandomState,
+)
 from clinai.evaluation.thresholds._decision_curve import (
     DecisionCurvePoint,
 )
@@ -81,7 +81,7 @@ class ValidationResult:
         bootstrap one.
     ci_method : str
         How the bootstrap intervals were computed (``metrics.json``'s
-        ``ci_method``; see :mod:`clinai.evaluation.bootstrap._bootstrap`).
+        ``ci_method``; see :mod:`clinai.evaluation.resampling._bootstrap`).
     ci_extended : tuple of str
         The ``metrics.json`` paths (``"calibration.e90"``,
         ``"thresholds[0].ppv"``) whose percentile interval excluded the
@@ -175,7 +175,7 @@ def evaluate_predictions(
     Computes, with percentile bootstrap intervals (resampling patients when
     ``patient_ids`` is given; an interval that excludes its estimate is
     extended to it, or down to 0 for ICI, E50 and E90, and listed in
-    ``ci_extended``: see :mod:`clinai.evaluation.bootstrap._bootstrap`): discrimination
+    ``ci_extended``: see :mod:`clinai.evaluation.resampling._bootstrap`): discrimination
     (:func:`auroc_score`, :func:`average_precision_score`), overall accuracy (:func:`brier_score`,
     :func:`scaled_brier_score`), calibration (:func:`calibration_intercept`,
     :func:`calibration_slope`, :func:`oe_ratio`, ICI/E50/E90 from
@@ -197,7 +197,7 @@ def evaluate_predictions(
     threshold as fixed.
 
     From :data:`FAST_BOOTSTRAP_MIN_ROWS` (20,000) rows on, the replicates are
-    computed by the fast path of :mod:`clinai.evaluation.bootstrap._fast_bootstrap`
+    computed by the fast path of :mod:`clinai.evaluation.resampling._fast_bootstrap`
     (one sort, then ``O(n)`` work per replicate, on a thread pool): the same
     resampling scheme and definitions; replicates equal the per-resample
     computations exactly for the rank, count and sum metrics, to about

@@ -1,6 +1,6 @@
 """The binned LOWESS of the fast bootstrap: ICI, E50, E90 and the curve of each replicate.
 
-Step 3 of :mod:`clinai.evaluation.bootstrap._fast_bootstrap` (a documented approximation):
+Step 3 of :mod:`clinai.evaluation.resampling._fast_bootstrap` (a documented approximation):
 the rows are grouped in bins of equal size along ``p``, and each replicate's smooth is
 computed at the LOWESS fit points from the bins' resampled counts.
 """

@@ -6,6 +6,6 @@ contain their estimates, and the fast path for large samples.
 
 from __future__ import annotations
 
-from clinai.evaluation.bootstrap._bootstrap import BootstrapResult, bootstrap, bootstrap_indices
+from clinai.evaluation.resampling._bootstrap import BootstrapResult, bootstrap, bootstrap_indices
 
 __all__ = ["BootstrapResult", "bootstrap", "bootstrap_indices"]

@@ -28,7 +28,7 @@ from clinai.evaluation._inputs import (
     PATIENT_IDS_LENGTH_MSG,
     PATIENT_IDS_MISSING_MSG,
 )
-from clinai.evaluation.bootstrap._bootstrap import NOT_SCALAR_MSG
+from clinai.evaluation.resampling._bootstrap import NOT_SCALAR_MSG
 from clinai.exceptions import DataError
 
 

@@ -2,7 +2,7 @@
 
 Used automatically by :func:`evaluate_predictions` from
 :data:`FAST_BOOTSTRAP_MIN_ROWS` rows on. The resampling scheme is the one of
-:mod:`clinai.evaluation.bootstrap._bootstrap` (``n`` rows, or as many patients as there
+:mod:`clinai.evaluation.resampling._bootstrap` (``n`` rows, or as many patients as there
 are, drawn uniformly with replacement; a row's *count* is how often it, or its
 patient, was drawn), and so are the metrics' definitions. What changes is how
 the work is organised:
@@ -89,22 +89,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clinai.evaluation.bootstrap._fast_calibration import (
+from clinai.evaluation.calibration._calibration import (
+    LOWESS_FRAC,
+    _logit_clipped,
+)
+from clinai.evaluation.resampling._fast_calibration import (
     _sigmoid_derivatives,
     _slope_columns,
     _solve_intercept,
     _solve_slope,
 )
-from clinai.evaluation.bootstrap._fast_draws import _counts, _Workspace
-from clinai.evaluation.bootstrap._fast_lowess import (
+from clinai.evaluation.resampling._fast_draws import _counts, _Workspace
+from clinai.evaluation.resampling._fast_lowess import (
     LOWESS_BINS,
     _Lowess,
     _lowess_replicates,
     _prepare_lowess,
-)
-from clinai.evaluation.calibration._calibration import (
-    LOWESS_FRAC,
-    _logit_clipped,
 )
 
 __all__ = ["FAST_BOOTSTRAP_MIN_ROWS", "LOWESS_BINS", "fast_replicates"]

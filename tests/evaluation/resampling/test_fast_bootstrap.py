@@ -7,8 +7,6 @@ import pytest
 
 import clinai.evaluation.validate._steps as validate_module
 from clinai.evaluation import evaluate_predictions
-from clinai.evaluation.bootstrap import _fast_bootstrap as fb
-from clinai.evaluation.bootstrap._bootstrap import _run_replicates
 from clinai.evaluation.calibration._calibration import (
     _fit_intercept,
     _fit_slope,
@@ -25,6 +23,8 @@ from clinai.evaluation.discrimination._metrics import (
     _brier_weighted,
     _scaled_brier_weighted,
 )
+from clinai.evaluation.resampling import _fast_bootstrap as fb
+from clinai.evaluation.resampling._bootstrap import _run_replicates
 from clinai.evaluation.thresholds._thresholds import _threshold_weighted
 from clinai.evaluation.validate._steps import _lowess_replicate
 

@@ -1,6 +1,6 @@
 """Calibration intercept and slope of each replicate by a Taylor expansion of the fits.
 
-Step 2 of :mod:`clinai.evaluation.bootstrap._fast_bootstrap`: the score equations are
+Step 2 of :mod:`clinai.evaluation.resampling._fast_bootstrap`: the score equations are
 expanded around the full-sample fit, their coefficients are columns of the one matrix
 product, and a few Newton steps on the polynomial give each replicate's estimate; a
 replicate whose linear predictor changes too much is refitted exactly.
@@ -16,7 +16,7 @@ import numpy as np
 from clinai.evaluation.calibration._calibration import _fit_intercept, _fit_slope
 
 if TYPE_CHECKING:
-    from clinai.evaluation.bootstrap._fast_bootstrap import _Layout
+    from clinai.evaluation.resampling._fast_bootstrap import _Layout
 
 #: Taylor order of the calibration fits, and the largest change of the linear
 #: predictor each order handles (the neglected term is of order ``d^(K+1) / (K+1)!``:

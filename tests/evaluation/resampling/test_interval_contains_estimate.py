@@ -18,7 +18,7 @@ import pytest
 from scipy import stats
 
 from clinai.evaluation import bootstrap, evaluate_predictions
-from clinai.evaluation.bootstrap._bootstrap import (
+from clinai.evaluation.resampling._bootstrap import (
     CI_METHOD,
     _contained_interval,
     _percentile_interval,
