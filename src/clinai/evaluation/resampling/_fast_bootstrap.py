@@ -85,7 +85,6 @@ import math
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -100,9 +99,9 @@ from clinai.evaluation.resampling._fast_calibration import (
     _solve_slope,
 )
 from clinai.evaluation.resampling._fast_draws import _counts, _Workspace
+from clinai.evaluation.resampling._fast_layout import _Baseline, _Layout
 from clinai.evaluation.resampling._fast_lowess import (
     LOWESS_BINS,
-    _Lowess,
     _lowess_replicates,
     _prepare_lowess,
 )
@@ -119,45 +118,6 @@ _ORDER_3_MIN_ROWS = 250_000
 _CHUNK_CELLS = 16_000_000
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class _Baseline:
-    """Fixed quantities of a baseline score in canonical order."""
-
-    codes1: np.ndarray
-    codes0: np.ndarray
-    values: np.ndarray
-    probability: bool
-    nb_index: np.ndarray
-
-
-@dataclass
-class _Layout:
-    """Everything a replicate needs that does not depend on its counts."""
-
-    n1: int
-    n0: int
-    codes: np.ndarray | None
-    n_clusters: int
-    lo0: np.ndarray
-    hi0: np.ndarray | None
-    lo1: np.ndarray | None
-    thr_lo1: np.ndarray
-    thr_lo0: np.ndarray
-    thresholds: np.ndarray
-    nb_thresholds: np.ndarray
-    columns: dict[str, int]
-    features: np.ndarray
-    y: np.ndarray
-    x: np.ndarray
-    a0: float
-    c0: float
-    b0: float
-    x_max: float
-    order: int
-    lowess: _Lowess
-    baseline: _Baseline | None
 
 
 def _taylor_order(n: int) -> int:

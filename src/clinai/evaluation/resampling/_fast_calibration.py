@@ -16,7 +16,7 @@ import numpy as np
 from clinai.evaluation.calibration._calibration import _fit_intercept, _fit_slope
 
 if TYPE_CHECKING:
-    from clinai.evaluation.resampling._fast_bootstrap import _Layout
+    from clinai.evaluation.resampling._fast_layout import _Layout
 
 #: Taylor order of the calibration fits, and the largest change of the linear
 #: predictor each order handles (the neglected term is of order ``d^(K+1) / (K+1)!``:

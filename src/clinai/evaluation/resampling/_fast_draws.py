@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from clinai.evaluation.resampling._fast_bootstrap import _Layout
+    from clinai.evaluation.resampling._fast_layout import _Layout
+
 
 #: Units per block of the blocked multinomial draw.
 _BLOCK = 1 << 15
