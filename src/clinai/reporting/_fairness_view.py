@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,44 @@ def _rows(value: Any, limit: int = _MAX_GROUPS) -> list[Mapping[str, Any]]:
     return [row for row in list(value)[:limit] if isinstance(row, Mapping)]
 
 
+def _groups(
+    value: Any, numbers: Callable[[Mapping[str, Any]], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Return the group rows: label, n, events and ``numbers(row)``; a suppressed one, its label.
+
+    Anything but an explicit ``"suppressed": false`` shows no number.
+    """
+    groups: list[dict[str, Any]] = []
+    for row in _rows(value):
+        label = s.text(row.get("group"))
+        if row.get("suppressed") is not False:
+            groups.append({"group": label, "suppressed": True})
+            continue
+        groups.append(
+            {
+                "group": label,
+                "suppressed": False,
+                "n": s.number(row.get("n")),
+                "events": s.number(row.get("events")),
+                **numbers(row),
+            }
+        )
+    return groups
+
+
+def _fairness_numbers(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a fairness group's estimates, one per metric of :data:`FAIRNESS_METRICS`."""
+    return {metric: s.estimate(row.get(metric)) for metric in FAIRNESS_METRICS}
+
+
+def _mitigation_numbers(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a mitigation group's rates without and with the mitigation."""
+    return {
+        side: {rate: s.number(s.mapping(row.get(side)).get(rate)) for rate in _GROUP_RATES}
+        for side in ("unmitigated", "mitigated")
+    }
+
+
 def fairness_view(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Return one entry per fairness table: label, groups (suppressed: label only), disparities."""
     tables = []
@@ -52,22 +90,7 @@ def fairness_view(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not table:
             continue
         attributes = s.texts(table.get("attributes")) or [str(name)]
-        groups: list[dict[str, Any]] = []
-        for row in _rows(table.get("groups")):
-            label = s.text(row.get("group"))
-            if row.get("suppressed") is not False:
-                # Anything but an explicit "not suppressed" shows no number.
-                groups.append({"group": label, "suppressed": True})
-                continue
-            groups.append(
-                {
-                    "group": label,
-                    "suppressed": False,
-                    "n": s.number(row.get("n")),
-                    "events": s.number(row.get("events")),
-                    **{metric: s.estimate(row.get(metric)) for metric in FAIRNESS_METRICS},
-                }
-            )
+        groups = _groups(table.get("groups"), _fairness_numbers)
         disparities = []
         for metric in FAIRNESS_METRICS:
             block = s.mapping(table.get(metric))
@@ -120,26 +143,7 @@ def mitigation_view(metrics: Mapping[str, Any]) -> dict[str, Any] | None:
         }
         for metric in _MITIGATION_METRICS
     ]
-    groups: list[dict[str, Any]] = []
-    for row in _rows(block.get("groups")):
-        label = s.text(row.get("group"))
-        if row.get("suppressed") is not False:
-            groups.append({"group": label, "suppressed": True})
-            continue
-        groups.append(
-            {
-                "group": label,
-                "suppressed": False,
-                "n": s.number(row.get("n")),
-                "events": s.number(row.get("events")),
-                **{
-                    side: {
-                        rate: s.number(s.mapping(row.get(side)).get(rate)) for rate in _GROUP_RATES
-                    }
-                    for side in ("unmitigated", "mitigated")
-                },
-            }
-        )
+    groups = _groups(block.get("groups"), _mitigation_numbers)
     disparities = s.mapping(block.get("disparities"))
     return {
         **{
