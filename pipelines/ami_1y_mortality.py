@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clinai.data import age_band
+from clinai.data import age_band, attribute_frame
 
 HORIZON_DAYS = 365
 BINARY = ["afb", "av3", "chf", "cvd", "gender", "miord", "mitype", "sho"]
@@ -162,10 +162,8 @@ def features(cohort: pd.DataFrame) -> pd.DataFrame:
 def sensitive_attributes(cohort: pd.DataFrame) -> pd.DataFrame:
     """Sex (gender 0 male, 1 female) and age band (<60, 60-74, >=75), as strings."""
     gender = pd.to_numeric(cohort["gender"].astype(str), errors="coerce")
-    return pd.DataFrame(
-        {
-            "sex": gender.map({0: "male", 1: "female"}).fillna("unknown").astype(str),
-            "age_band": age_band(cohort["age"]),
-        },
-        index=cohort.index,
+    return attribute_frame(
+        cohort,
+        sex=gender.map({0: "male", 1: "female"}),
+        age_band=age_band(cohort["age"]),
     )

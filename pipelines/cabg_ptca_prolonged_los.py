@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from clinai.data import attribute_frame
+
 LOS_THRESHOLD_DAYS = 8
 FEATURES = ["procedure", "sex", "admit", "age75"]
 
@@ -125,10 +127,8 @@ def features(cohort: pd.DataFrame) -> pd.DataFrame:
 
 def sensitive_attributes(cohort: pd.DataFrame) -> pd.DataFrame:
     """Sex and age band (<=75, >75), as strings on the cohort's index."""
-    return pd.DataFrame(
-        {
-            "sex": cohort["sex"].map({1: "male", 0: "female"}).fillna("unknown"),
-            "age_band": cohort["age75"].map({1: ">75", 0: "<=75"}).fillna("unknown"),
-        },
-        index=cohort.index,
-    ).astype(str)
+    return attribute_frame(
+        cohort,
+        sex=cohort["sex"].map({1: "male", 0: "female"}),
+        age_band=cohort["age75"].map({1: ">75", 0: "<=75"}),
+    )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clinai.data import age_band
+from clinai.data import age_band, attribute_frame
 
 HORIZON_DAYS = 1826  # 5 years of 365.25 days
 DEATH = 2
@@ -169,10 +169,8 @@ def features(cohort: pd.DataFrame) -> pd.DataFrame:
 
 def sensitive_attributes(cohort: pd.DataFrame) -> pd.DataFrame:
     """Sex (1 male, 0 female) and age band (<60, 60-74, >=75), as strings."""
-    return pd.DataFrame(
-        {
-            "sex": cohort["sex"].map({1: "male", 0: "female"}).fillna("unknown"),
-            "age_band": age_band(cohort["age"]),
-        },
-        index=cohort.index,
-    ).astype(str)
+    return attribute_frame(
+        cohort,
+        sex=cohort["sex"].map({1: "male", 0: "female"}),
+        age_band=age_band(cohort["age"]),
+    )

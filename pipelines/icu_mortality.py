@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clinai.data import age_band
+from clinai.data import age_band, attribute_frame
 
 OUTCOME_COLUMN = "died"
 FEATURES = [
@@ -162,11 +162,9 @@ def features(cohort: pd.DataFrame) -> pd.DataFrame:
 
 def sensitive_attributes(cohort: pd.DataFrame) -> pd.DataFrame:
     """Sex, age band (<60, 60-74, >=75) and race, as strings on the cohort's index."""
-    return pd.DataFrame(
-        {
-            "sex": cohort["sex"].astype(str).str.lower(),
-            "age_band": age_band(cohort["age"]),
-            "race": cohort["race"].astype(str).str.lower(),
-        },
-        index=cohort.index,
+    return attribute_frame(
+        cohort,
+        sex=cohort["sex"].astype(str).str.lower(),
+        age_band=age_band(cohort["age"]),
+        race=cohort["race"].astype(str).str.lower(),
     )

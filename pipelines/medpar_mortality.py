@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from clinai.data import attribute_frame
+
 OUTCOME_COLUMN = "died"
 ADMISSION_TYPES = {1: "elective", 2: "urgent", 3: "emergency"}
 FEATURES = ["hmo", "white", "age80", "type"]
@@ -127,10 +129,8 @@ def features(cohort: pd.DataFrame) -> pd.DataFrame:
 
 def sensitive_attributes(cohort: pd.DataFrame) -> pd.DataFrame:
     """Race (white / non-white) and age band (<80, >=80), as strings on the cohort's index."""
-    return pd.DataFrame(
-        {
-            "race": cohort["white"].map({1: "white", 0: "non-white"}).fillna("unknown"),
-            "age_band": cohort["age80"].map({1: ">=80", 0: "<80"}).fillna("unknown"),
-        },
-        index=cohort.index,
-    ).astype(str)
+    return attribute_frame(
+        cohort,
+        race=cohort["white"].map({1: "white", 0: "non-white"}),
+        age_band=cohort["age80"].map({1: ">=80", 0: "<80"}),
+    )

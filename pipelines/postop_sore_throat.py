@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clinai.data import age_band
+from clinai.data import age_band, attribute_frame
 
 OUTCOME_COLUMN = "pacu30min_throatPain"
 SMOKING = {1: "current", 2: "past", 3: "never"}
@@ -153,10 +153,8 @@ def features(cohort: pd.DataFrame) -> pd.DataFrame:
 
 def sensitive_attributes(cohort: pd.DataFrame) -> pd.DataFrame:
     """Sex (preOp_gender 0 male, 1 female) and age band (<60, 60-74, >=75), as strings."""
-    return pd.DataFrame(
-        {
-            "sex": cohort["preOp_gender"].map({0: "male", 1: "female"}).fillna("unknown"),
-            "age_band": age_band(cohort["preOp_age"]),
-        },
-        index=cohort.index,
-    ).astype(str)
+    return attribute_frame(
+        cohort,
+        sex=cohort["preOp_gender"].map({0: "male", 1: "female"}),
+        age_band=age_band(cohort["preOp_age"]),
+    )

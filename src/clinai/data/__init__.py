@@ -11,7 +11,7 @@ clinai and takes plain arguments, never config objects.
 
 from __future__ import annotations
 
-from clinai.data._bands import age_band
+from clinai.data._bands import age_band, attribute_frame
 from clinai.data._bundled import DatasetInfo, get_dataset_info, get_dataset_names, load_dataset
 from clinai.data._checks import (
     check_all_missing,
@@ -104,6 +104,7 @@ __all__ = [
     "WindowFeaturesSummary",
     "age_band",
     "apply_exclusions",
+    "attribute_frame",
     "check_all_missing",
     "check_binary_outcome",
     "check_cohort_not_empty",

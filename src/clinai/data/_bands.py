@@ -1,4 +1,4 @@
-"""Age bands for subgroup (fairness) analysis."""
+"""Age bands and attribute tables for subgroup (fairness) analysis."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["age_band"]
+__all__ = ["age_band", "attribute_frame"]
+
+#: What a missing attribute value reads as in every subgroup table.
+UNKNOWN = "unknown"
 
 
 def age_band(age: pd.Series, *, cuts: Sequence[float] = (60, 75)) -> pd.Series:
@@ -38,4 +41,31 @@ def age_band(age: pd.Series, *, cuts: Sequence[float] = (60, 75)) -> pd.Series:
     labels += [f"{low:g}-{high - 1:g}" for low, high in itertools.pairwise(bounds)]
     conditions = [age < bound for bound in bounds]
     bands = np.select(conditions, labels, f">={bounds[-1]:g}")
-    return pd.Series(bands, index=age.index, dtype=object).where(age.notna(), "unknown")
+    return pd.Series(bands, index=age.index, dtype=object).where(age.notna(), UNKNOWN)
+
+
+def attribute_frame(cohort: pd.DataFrame, **attributes: pd.Series) -> pd.DataFrame:
+    """Collect a pipeline's sensitive attributes as text on the cohort's index.
+
+    Parameters
+    ----------
+    cohort : pandas.DataFrame
+        The cohort whose index the table takes.
+    **attributes : pandas.Series
+        One Series per attribute (on the cohort's index), named by the keyword;
+        a missing value becomes ``"unknown"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One string column per attribute, in the order given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cohort = pd.DataFrame({"sex": [1, 0, None]})
+    >>> attribute_frame(cohort, sex=cohort["sex"].map({1: "male", 0: "female"}))["sex"].tolist()
+    ['male', 'female', 'unknown']
+    """
+    columns = {name: values.fillna(UNKNOWN) for name, values in attributes.items()}
+    return pd.DataFrame(columns, index=cohort.index).astype(str)
