@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from clinai._utils import atomic_write_text, to_jsonable
 from clinai.reporting import _sanitize as s
@@ -68,6 +68,7 @@ _SUBGROUP_METRICS = ("auroc", "calibration_intercept", "oe_ratio", "sensitivity"
 _USE_CASE_TEXTS = ("title", "outcome", "prediction_time", "intended_use", "population", "setting")
 _USE_CASE_LISTS = ("not_for", "limitations", "users")
 _MAX_CARD_VARIABLES = 10
+_DATASET_FIELDS = ("name", "title", "package", "licence", "citation", "url", "n_rows")
 
 _ETHICAL_CONSIDERATIONS = (
     {
@@ -284,6 +285,51 @@ def _features(context: Mapping[str, Any]) -> list[str]:
     return s.texts(features)
 
 
+class Sections(NamedTuple):
+    """The whitelisted sections of the run context and the result the documents read.
+
+    Each is a mapping, empty where the input has none.
+    """
+
+    use_case: Mapping[str, Any]
+    dataset: Mapping[str, Any]
+    split: Mapping[str, Any]
+    model: Mapping[str, Any]
+    lineage: Mapping[str, Any]
+    calibration: Mapping[str, Any]
+
+
+def sections(context: Mapping[str, Any], metrics: Mapping[str, Any]) -> Sections:
+    """Return the context's and the result's sections that the card and the report read."""
+    return Sections(
+        *(
+            s.mapping(context.get(key))
+            for key in ("use_case", "dataset", "split", "model", "lineage")
+        ),
+        s.mapping(metrics.get("calibration")),
+    )
+
+
+def document_title(context: Mapping[str, Any]) -> str | None:
+    """Return the use case's title, else its name, else the experiment (None if none)."""
+    use_case = s.mapping(context.get("use_case"))
+    return (
+        s.text(use_case.get("title"))
+        or s.text(use_case.get("name"))
+        or s.text(context.get("experiment"))
+    )
+
+
+def run_identity(context: Mapping[str, Any]) -> dict[str, str | None]:
+    """Return the run's ``experiment``, ``run_id`` and ``created_at`` as texts."""
+    return {key: s.text(context.get(key)) for key in ("experiment", "run_id", "created_at")}
+
+
+def dataset_view(dataset: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the dataset's named fields as scalars (no other field reaches a document)."""
+    return {key: s.scalar(dataset.get(key)) for key in _DATASET_FIELDS}
+
+
 def build_model_card(
     context: Mapping[str, Any],
     metrics: Mapping[str, Any],
@@ -323,16 +369,10 @@ def build_model_card(
     --------
     write_model_card : Write the card as JSON, Markdown and HTML.
     """
-    use_case = s.mapping(context.get("use_case"))
-    dataset = s.mapping(context.get("dataset"))
-    split = s.mapping(context.get("split"))
-    model = s.mapping(context.get("model"))
-    lineage = s.mapping(context.get("lineage"))
+    use_case, dataset, split, model, lineage, calibration = sections(context, metrics)
     registry = s.mapping(context.get("registry"))
-    calibration = s.mapping(metrics.get("calibration"))
 
-    title = s.text(use_case.get("title")) or s.text(use_case.get("name")) or s.text(
-        context.get("experiment")) or "clinai model"
+    title = document_title(context) or "clinai model"
     thresholds = _thresholds(metrics)
     subgroups = _subgroups(metrics)
     acceptance = _acceptance(metrics, context.get("acceptance_verdict"))
@@ -442,9 +482,7 @@ def build_model_card(
             "fairness_assessment": fairness,
         },
         "clinai": {
-            "experiment": s.text(context.get("experiment")),
-            "run_id": s.text(context.get("run_id")),
-            "created_at": s.text(context.get("created_at")),
+            **run_identity(context),
             "title": title,
             "setting": s.text(use_case.get("setting")),
             "intended_use": intended_use,
@@ -479,10 +517,7 @@ def build_model_card(
             "importance": _importance(importance),
             "explanations": explanation_view(importance),
             "subgroups": subgroups,
-            "dataset": {
-                key: s.scalar(dataset.get(key))
-                for key in ("name", "title", "package", "licence", "citation", "url", "n_rows")
-            },
+            "dataset": dataset_view(dataset),
             "model": {"family": family, "calibration": calibration_method},
             "registry": registry_info,
             "approval": approval_view(context.get("approval")),

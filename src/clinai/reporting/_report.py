@@ -25,8 +25,12 @@ from clinai.reporting._card import (
     _row_unit,
     _subgroups,
     _thresholds,
+    dataset_view,
+    document_title,
     row_unit_text,
     rows_strings,
+    run_identity,
+    sections,
 )
 from clinai.reporting._explain_view import (
     clean_labels,
@@ -329,22 +333,13 @@ def _report_view(
     importance: Mapping[str, Any] | None,
     fmt: NumberFormatter,
 ) -> dict[str, Any]:
-    use_case = s.mapping(context.get("use_case"))
-    dataset = s.mapping(context.get("dataset"))
-    split = s.mapping(context.get("split"))
-    model = s.mapping(context.get("model"))
-    lineage = s.mapping(context.get("lineage"))
-    calibration = s.mapping(metrics.get("calibration"))
+    use_case, dataset, split, model, lineage, calibration = sections(context, metrics)
     tuning = s.mapping(model.get("tuning"))
     strings = get_strings(fmt.language)
     labels = clean_labels(context.get("feature_labels"))
-    title = s.text(use_case.get("title")) or s.text(use_case.get("name")) or s.text(
-        context.get("experiment"))
     view: dict[str, Any] = {
-        "title": title,
-        "experiment": s.text(context.get("experiment")),
-        "run_id": s.text(context.get("run_id")),
-        "created_at": s.text(context.get("created_at")),
+        "title": document_title(context),
+        **run_identity(context),
         "use_case": {
             **{k: s.text(use_case.get(k)) for k in (
                 "name", "setting", "outcome", "prediction_time", "intended_use", "population",
@@ -384,8 +379,7 @@ def _report_view(
             for variable, level, value in _population_rows(context.get("population_summary"), fmt)
         ],
         "data_quality": quality_view(context.get("data_quality")),
-        "dataset": {k: s.scalar(dataset.get(k)) for k in (
-            "name", "title", "package", "licence", "citation", "url", "n_rows")},
+        "dataset": dataset_view(dataset),
         "split": {
             **{k: s.scalar(split.get(k)) for k in (
                 "method", "test_size", "seed", "n_train", "n_test", "events_train",
