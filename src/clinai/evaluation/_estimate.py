@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,20 @@ def _num(value: Any) -> float | None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+def _numbers(record: Any) -> dict[str, float | None]:
+    """Return every field of a dataclass of numbers as ``{name: _num(value)}``, in field order.
+
+    The ``to_dict()`` of a record that holds only numbers, so that a field added
+    to the record cannot be left out of its JSON.
+
+    Examples
+    --------
+    >>> _numbers(Estimate(0.5))
+    {'estimate': 0.5, 'ci_low': None, 'ci_high': None}
+    """
+    return {field.name: _num(getattr(record, field.name)) for field in fields(record)}
 
 
 def _count(value: int | None) -> int | None:
@@ -49,11 +63,7 @@ class Estimate:
 
     def to_dict(self) -> dict[str, float | None]:
         """Return ``{"estimate", "ci_low", "ci_high"}`` with ``None`` for NaN."""
-        return {
-            "estimate": _num(self.estimate),
-            "ci_low": _num(self.ci_low),
-            "ci_high": _num(self.ci_high),
-        }
+        return _numbers(self)
 
     @classmethod
     def missing(cls) -> Estimate:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, logit
 
-from clinai.evaluation._estimate import Estimate, _num
+from clinai.evaluation._estimate import Estimate, _num, _numbers
 from clinai.evaluation._inputs import check_y
 from clinai.exceptions import DataError
 
@@ -89,7 +89,7 @@ class CalibrationErrors:
 
     def to_dict(self) -> dict[str, float | None]:
         """Return ``{"ici", "e50", "e90"}``."""
-        return {"ici": _num(self.ici), "e50": _num(self.e50), "e90": _num(self.e90)}
+        return _numbers(self)
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,12 +125,7 @@ class CalibrationCurvePoint:
 
     def to_dict(self) -> dict[str, float | None]:
         """Return ``{"p", "observed", "ci_low", "ci_high"}``."""
-        return {
-            "p": _num(self.p),
-            "observed": _num(self.observed),
-            "ci_low": _num(self.ci_low),
-            "ci_high": _num(self.ci_high),
-        }
+        return _numbers(self)
 
 
 @dataclass(frozen=True)

@@ -83,11 +83,7 @@ class DeLongTest(NamedTuple):
 
     def to_dict(self) -> dict[str, float | None]:
         """Return ``{"auroc_diff", "z", "p_value"}``."""
-        return {
-            "auroc_diff": _num(self.auroc_diff),
-            "z": _num(self.z),
-            "p_value": _num(self.p_value),
-        }
+        return {name: _num(value) for name, value in self._asdict().items()}
 
 
 def _midranks(score: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score as _sk_average_precision_score
 from sklearn.metrics import roc_curve as _sk_roc_curve
 
-from clinai.evaluation._estimate import _num
+from clinai.evaluation._estimate import _numbers
 from clinai.evaluation._inputs import check_y
 
 __all__ = [
@@ -39,7 +39,7 @@ class RocPoint:
 
     def to_dict(self) -> dict[str, float | None]:
         """Return ``{"fpr", "tpr"}``."""
-        return {"fpr": _num(self.fpr), "tpr": _num(self.tpr)}
+        return _numbers(self)
 
 
 def auroc_score(y_true: Any, y_prob: Any) -> float:

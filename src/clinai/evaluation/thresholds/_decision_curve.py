@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from clinai.evaluation._estimate import _num
+from clinai.evaluation._estimate import _numbers
 from clinai.evaluation._inputs import check_threshold, check_thresholds, check_y, check_y_true
 
 __all__ = ["DEFAULT_DCA_THRESHOLDS", "decision_curve", "net_benefit", "net_benefit_treat_all"]
@@ -36,11 +36,7 @@ class DecisionCurvePoint:
 
     def to_dict(self) -> dict[str, float | None]:
         """Return ``{"threshold", "net_benefit", "net_benefit_treat_all"}``."""
-        return {
-            "threshold": _num(self.threshold),
-            "net_benefit": _num(self.net_benefit),
-            "net_benefit_treat_all": _num(self.net_benefit_treat_all),
-        }
+        return _numbers(self)
 
 
 def net_benefit(y_true: Any, y_prob: Any, *, threshold: float) -> float:

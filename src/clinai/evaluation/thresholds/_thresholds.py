@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from clinai.evaluation._estimate import Estimate, _num
+from clinai.evaluation._estimate import Estimate, _num, _numbers
 from clinai.evaluation._inputs import check_threshold, check_y
 
 __all__ = ["THRESHOLD_METRIC_NAMES", "threshold_metrics"]
@@ -56,14 +56,7 @@ class ThresholdMetrics:
 
     def to_dict(self) -> dict[str, float | None]:
         """Return the six numbers as a dict."""
-        return {
-            "threshold": _num(self.threshold),
-            "sensitivity": _num(self.sensitivity),
-            "specificity": _num(self.specificity),
-            "ppv": _num(self.ppv),
-            "npv": _num(self.npv),
-            "flag_rate": _num(self.flag_rate),
-        }
+        return _numbers(self)
 
 
 @dataclass(frozen=True)
