@@ -17,7 +17,6 @@ within 0.8-1.2 on every use case.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 import warnings
@@ -25,23 +24,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import ROOT, write_json  # first: puts the repository root on sys.path
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import RepeatedStratifiedKFold
+from tests._helpers import TABULAR_USE_CASES
 
 from clinai import evaluation, models
 from clinai.config import load_config
 from clinai.runs._prepare import load_cohort
 from clinai.runs._train import IN_MEMORY, tune_and_calibrate
 
-ROOT = Path(__file__).resolve().parents[1]
-USE_CASES = [
-    "icu_mortality",
-    "medpar_mortality",
-    "ami_1y_mortality",
-    "cabg_ptca_prolonged_los",
-    "postop_sore_throat",
-    "colon_5y_mortality",
-]
+USE_CASES = list(TABULAR_USE_CASES)
 
 
 def _default_pipeline(estimator, numeric, categorical):
@@ -189,7 +182,11 @@ def main() -> None:
     for name in args.use_cases:
         start = time.perf_counter()
         row = bench_use_case(
-            name, trials=args.trials, budget=args.budget, folds=args.folds, repeats=args.repeats,
+            name,
+            trials=args.trials,
+            budget=args.budget,
+            folds=args.folds,
+            repeats=args.repeats,
             overrides=args.set,
         )
         row["wall_s"] = time.perf_counter() - start
@@ -208,9 +205,7 @@ def main() -> None:
             f"{'met' if row['auroc_target_met'] else 'MISSED'}; slope target "
             f"{'met' if row['slope_target_met'] else 'MISSED'}"
         )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(rows, indent=2))
-    print(f"\nwritten {args.out}")
+    write_json(args.out, rows, lead="\n")
 
 
 if __name__ == "__main__":

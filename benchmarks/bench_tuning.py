@@ -16,21 +16,17 @@ start to last trial end), and, best of the rounds (cells interleaved), the ratio
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tests.integration._services
+from _common import ROOT, write_json  # first: puts the repository root on sys.path
+from tests.integration._services import postgres_server
 
-from tests.integration._services import postgres_server  # noqa: E402
-
-from clinai.config import load_config  # noqa: E402
-from clinai.runs._prepare import load_cohort  # noqa: E402
-from clinai.runs._workers import tune_with_workers  # noqa: E402
+from clinai.config import load_config
+from clinai.runs._prepare import load_cohort
+from clinai.runs._workers import tune_with_workers
 
 
 def _cell(storage: str, workers: int, *, cohort, config, model: str, trials: int) -> dict:
@@ -147,9 +143,7 @@ def main() -> None:
                 f"| {label} | {workers} | {wall:.1f} | {span:.1f} | "
                 f"{f'{ratio:.2f}' if workers == 2 else ''} |"
             )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(rows, indent=2))
-    print(f"written {args.out}")
+    write_json(args.out, rows)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,13 @@ NUMERIC = ["age", "lab_value"]
 CATEGORICAL = ["sex", "admission_type"]
 
 
-def make_data(n: int, *, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """Mixed numeric and categorical features with missing values and a learnable outcome."""
+def make_data(
+    n: int, *, seed: int, missing_admission: bool = True
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Mixed numeric and categorical features with missing values and a learnable outcome.
+
+    ``missing_admission=False`` leaves every admission type present (lab values still miss).
+    """
     rng = np.random.default_rng(seed)
     age = rng.normal(65, 12, n).round()
     lab = rng.normal(0, 1, n)
@@ -24,7 +29,8 @@ def make_data(n: int, *, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     X = pd.DataFrame({"age": age, "lab_value": lab, "sex": sex, "admission_type": admission})
     X.loc[rng.random(n) < 0.1, "lab_value"] = np.nan
-    X.loc[rng.random(n) < 0.1, "admission_type"] = None
+    if missing_admission:
+        X.loc[rng.random(n) < 0.1, "admission_type"] = None
     return X, y
 
 

@@ -20,29 +20,23 @@ from clinai.evaluation import shap_values
 from clinai.evaluation.explain._shap import TREE_METHOD_MSG
 from clinai.exceptions import DataError
 from clinai.models import calibrate_model, explain_inputs, get_model
-
-NUMERIC = ["age", "lab_value"]
-CATEGORICAL = ["sex", "admission_type"]
-
-
-def _data(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    age = rng.normal(65, 12, n).round()
-    lab = rng.normal(0, 1, n)
-    sex = rng.choice(["F", "M"], n)
-    admission = rng.choice(["elective", "urgent", "emergency"], n, p=[0.4, 0.3, 0.3])
-    logit = 0.08 * (age - 65) + 1.3 * lab + 1.2 * (admission == "emergency") - 0.8
-    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    X = pd.DataFrame({"age": age, "lab_value": lab, "sex": sex, "admission_type": admission})
-    X.loc[rng.random(n) < 0.1, "lab_value"] = np.nan
-    return X, y
+from tests._helpers import shap_of
+from tests.models.conftest import CATEGORICAL, NUMERIC, make_data
 
 
 @pytest.fixture(scope="module")
 def data() -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
-    X, y = _data(300, seed=0)
-    X_test, _ = _data(120, seed=1)
+    # every admission type present (the data these checks were written with)
+    X, y = make_data(300, seed=0, missing_admission=False)
+    X_test, _ = make_data(120, seed=1, missing_admission=False)
     return X, y, X_test
+
+
+def _assert_adds_up(result, probability: np.ndarray) -> None:
+    """Local accuracy of a kernel explanation: base value + contributions = the probability."""
+    np.testing.assert_allclose(
+        result.base_value + result.values.sum(axis=1), probability, atol=1e-6
+    )
 
 
 def _fit(name: str, data, **params):
@@ -103,15 +97,7 @@ def test_logistic_linear_explainer_equals_closed_form_on_model_inputs(data) -> N
     X_train = data[0]
     inputs = explain_inputs(pipe, data[2], background=X_train, max_background=300)
     assert inputs.kind == "linear" and inputs.background is not None
-    result = shap_values(
-        inputs.estimator,
-        inputs.X_transformed,
-        feature_names=inputs.feature_names,
-        kind="linear",
-        background=inputs.background,
-        n_background=300,
-        max_rows=1000,
-    )
+    result = shap_of(inputs, kind="linear", n_background=300, max_rows=1000)
     # closed form, interventional: phi_j(x) = coef_j * (x_j - mean_j) on the scaled,
     # one-hot encoded inputs; the mean is over the background rows
     coef = inputs.estimator.coef_[0]
@@ -128,20 +114,10 @@ def test_mlp_kernel_explainer_adds_up_to_the_probability(data) -> None:
     assert inputs.kind == "kernel"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        result = shap_values(
-            inputs.estimator,
-            inputs.X_transformed,
-            feature_names=inputs.feature_names,
-            kind="kernel",
-            background=inputs.background,
-            n_background=20,
-            max_rows=6,
-            kernel_nsamples=4096,  # > 2**m coalitions: exact
+        result = shap_of(  # 4096 > 2**m coalitions: exact
+            inputs, kind="kernel", n_background=20, max_rows=6, kernel_nsamples=4096
         )
-    probability = inputs.estimator.predict_proba(inputs.X_transformed)[:, 1]
-    np.testing.assert_allclose(
-        result.base_value + result.values.sum(axis=1), probability, atol=1e-6
-    )
+    _assert_adds_up(result, inputs.estimator.predict_proba(inputs.X_transformed)[:, 1])
     assert result.scale == "probability" and "KernelExplainer" in result.method
 
 
@@ -155,15 +131,7 @@ def test_calibrated_model_is_explained_through_its_first_pipeline(data) -> None:
         cv=3,
     )
     inputs = explain_inputs(calibrated, X_test, background=X)
-    result = shap_values(
-        inputs.estimator,
-        inputs.X_transformed,
-        feature_names=inputs.feature_names,
-        kind=inputs.kind,
-        background=inputs.background,
-        max_rows=1000,
-        n_background=200,
-    )
+    result = shap_of(inputs, max_rows=1000, n_background=200)
     # sigmoid calibration is monotone in the pipeline's log-odds: the explained score
     # orders patients as the calibrated probabilities do
     score = result.base_value + result.values.sum(axis=1)
@@ -187,20 +155,8 @@ def test_any_other_classifier_gets_the_model_agnostic_explainer(data) -> None:
     other.named_steps["model"].fit(pipe.named_steps["preprocess"].transform(data[0]), data[1])
     inputs = explain_inputs(other, data[2].iloc[:4], background=data[0], max_background=10)
     assert inputs.kind == "kernel"
-    result = shap_values(
-        inputs.estimator,
-        inputs.X_transformed,
-        feature_names=inputs.feature_names,
-        kind="kernel",
-        background=inputs.background,
-        n_background=10,
-        max_rows=4,
-        kernel_nsamples=600,
-    )
-    probability = inputs.estimator.predict_proba(inputs.X_transformed)[:, 1]
-    np.testing.assert_allclose(
-        result.base_value + result.values.sum(axis=1), probability, atol=1e-6
-    )
+    result = shap_of(inputs, kind="kernel", n_background=10, max_rows=4, kernel_nsamples=600)
+    _assert_adds_up(result, inputs.estimator.predict_proba(inputs.X_transformed)[:, 1])
 
 
 def test_gru_sequence_model_kernel_explainer_adds_up(data) -> None:
@@ -224,19 +180,6 @@ def test_gru_sequence_model_kernel_explainer_adds_up(data) -> None:
     )
     inputs = explain_inputs(pipe, frame.iloc[:5], background=frame, max_background=15)
     assert inputs.kind == "kernel"
-    result = shap_values(
-        inputs.estimator,
-        inputs.X_transformed,
-        feature_names=inputs.feature_names,
-        kind="kernel",
-        background=inputs.background,
-        n_background=15,
-        max_rows=5,
-        kernel_nsamples=2048,
-    )
-    probability = inputs.estimator.predict_proba(
-        pd.DataFrame(inputs.X_transformed, columns=inputs.feature_names)
-    )[:, 1]
-    np.testing.assert_allclose(
-        result.base_value + result.values.sum(axis=1), probability, atol=1e-6
-    )
+    result = shap_of(inputs, kind="kernel", n_background=15, max_rows=5, kernel_nsamples=2048)
+    rows = pd.DataFrame(inputs.X_transformed, columns=inputs.feature_names)
+    _assert_adds_up(result, inputs.estimator.predict_proba(rows)[:, 1])

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clinai.evaluation import explain_profiles, shap_values, synthetic_profiles
+from clinai.evaluation import explain_profiles, synthetic_profiles
 from clinai.evaluation.explain._profiles import PERCENTILE_MSG, Y_PROB_MSG
 from clinai.exceptions import DataError
 from clinai.models import explain_inputs, get_model
+from tests._helpers import shap_of
 
 NUMERIC = ["age", "lab_value", "sofa"]
 CATEGORICAL = ["sex", "admission_type"]
@@ -107,15 +108,7 @@ def test_local_explanations_of_the_profiles(fitted) -> None:
     profiles = synthetic_profiles(X_test, risk)
     predicted = pipe.predict_proba(profiles.X)[:, 1]
     inputs = explain_inputs(pipe, profiles.X, background=X_train, max_background=400)
-    shap = shap_values(
-        inputs.estimator,
-        inputs.X_transformed,
-        feature_names=inputs.feature_names,
-        kind=inputs.kind,
-        background=inputs.background,
-        n_background=400,
-        max_rows=10,
-    )
+    shap = shap_of(inputs, n_background=400, max_rows=10)
     local = explain_profiles(
         profiles,
         predicted_risk=predicted,

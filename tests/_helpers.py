@@ -1,0 +1,87 @@
+"""Helpers several test folders (and the benchmarks) share: use case names, SHAP, whole runs.
+
+Plain functions and constants, no fixtures: a test module imports what it needs, as
+``from tests._helpers import TABULAR_USE_CASES``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: The bundled tabular use cases in pipelines/ (acute_deterioration, on hourly vitals, is not
+#: one of them), in the order the quality benchmark reports them.
+TABULAR_USE_CASES = (
+    "icu_mortality",
+    "medpar_mortality",
+    "ami_1y_mortality",
+    "cabg_ptca_prolonged_los",
+    "postop_sore_throat",
+    "colon_5y_mortality",
+)
+
+
+def shap_of(inputs: Any, **kwargs: Any) -> Any:
+    """``shap_values`` of what ``explain_inputs`` prepared: its model, rows, names and background.
+
+    ``kind`` defaults to the one ``explain_inputs`` chose; other keywords go to ``shap_values``.
+    """
+    from clinai.evaluation import shap_values
+
+    kwargs.setdefault("kind", inputs.kind)
+    kwargs.setdefault("background", inputs.background)
+    return shap_values(
+        inputs.estimator, inputs.X_transformed, feature_names=inputs.feature_names, **kwargs
+    )
+
+
+def run_use_case(
+    root: Path,
+    name: str,
+    *,
+    pipeline: str,
+    frame: pd.DataFrame,
+    csv: str,
+    test_size: float,
+    tuning: dict[str, Any],
+    **sections: Any,
+) -> Path:
+    """``clinai run`` of a synthetic use case written under ``root``; its one run folder.
+
+    Writes ``<name>_pipeline.py`` (the source ``pipeline``), the CSV ``csv`` (``frame``) and
+    ``<name>.yaml``: one logistic model, sigmoid calibration, grouped split, Optuna storage
+    in ``root``, tracking off, English and Danish, plus the extra config ``sections``.
+    """
+    from clinai.cli import main
+
+    (root / f"{name}_pipeline.py").write_text(pipeline, encoding="utf-8")
+    frame.to_csv(root / csv, index=False)
+    config = {
+        "experiment": name,
+        "pipeline": str(root / f"{name}_pipeline.py"),
+        "data": {"source": {"type": "csv", "path": str(root / csv)}, "patient_id": "patient"},
+        "split": {"method": "grouped", "test_size": test_size},
+        "models": ["logistic"],
+        "tuning": {**tuning, "storage": f"sqlite:///{root / 'optuna.db'}"},
+        "calibration": {"method": "sigmoid", "cv": 3},
+        **sections,
+        "tracking": {"enabled": False},
+        "languages": ["en", "da"],
+        "output_dir": str(root / "runs"),
+    }
+    (root / f"{name}.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        assert main(["run", str(root / f"{name}.yaml"), "--quiet"]) == 0
+    finally:
+        os.chdir(previous)
+    runs = [p for p in (root / "runs" / name).iterdir() if p.is_dir()]
+    assert len(runs) == 1
+    return runs[0]
