@@ -34,9 +34,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import _common  # noqa: F401  (puts the repository root on sys.path, for tests._helpers)
 import numpy as np
 import pandas as pd
 from scipy.special import expit
+from tests._helpers import shap_of
 
 
 def synthetic(n: int, m: int, seed: int = 2026) -> tuple[np.ndarray, np.ndarray]:
@@ -177,24 +179,10 @@ def _finished_run() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         n_boot=200,
     ).to_dict()
     inputs = models.explain_inputs(pipe, X[test], background=X[train])
-    values = evaluation.shap_values(
-        inputs.estimator,
-        inputs.X_transformed,
-        feature_names=inputs.feature_names,
-        kind=inputs.kind,
-        background=inputs.background,
-        max_rows=500,
-    )
+    values = shap_of(inputs, max_rows=500)
     profiles = evaluation.synthetic_profiles(X[test], p, reference=X)
     p_inputs = models.explain_inputs(pipe, profiles.X, background=X[train])
-    p_values = evaluation.shap_values(
-        p_inputs.estimator,
-        p_inputs.X_transformed,
-        feature_names=p_inputs.feature_names,
-        kind=p_inputs.kind,
-        background=p_inputs.background,
-        max_rows=10,
-    )
+    p_values = shap_of(p_inputs, max_rows=10)
     local = evaluation.explain_profiles(
         profiles,
         predicted_risk=pipe.predict_proba(profiles.X)[:, 1],
