@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass, fields
 from typing import Any
 
 from clinai._utils import finite_float as _as_float
@@ -46,6 +47,7 @@ def estimate_parts(value: Any) -> tuple[float | None, float | None, float | None
     return _as_float(value), None, None
 
 
+@dataclass(frozen=True)
 class NumberFormatter:
     """Format numbers, counts, percentages and estimates with CIs for one language.
 
@@ -60,6 +62,8 @@ class NumberFormatter:
         dash would read as a minus sign ("to", "til").
     percent_format : str
         ``"{value}%"`` or ``"{value} %"``.
+    bool_true, bool_false : str
+        Texts for a true and a false value ("yes", "no").
 
     Examples
     --------
@@ -70,35 +74,26 @@ class NumberFormatter:
     '12,345'
     """
 
-    def __init__(
-        self,
-        language: str,
-        *,
-        na: str = "n/a",
-        ci_to: str = "to",
-        percent_format: str = "{value}%",
-        bool_true: str = "yes",
-        bool_false: str = "no",
-    ) -> None:
-        self.language = language
-        self.na = na
-        self.ci_to = ci_to
-        self.percent_format = percent_format
-        self.bool_true = bool_true
-        self.bool_false = bool_false
-        self._comma = language in _DECIMAL_COMMA
+    language: str
+    _: KW_ONLY
+    na: str = "n/a"
+    ci_to: str = "to"
+    percent_format: str = "{value}%"
+    bool_true: str = "yes"
+    bool_false: str = "no"
 
     @classmethod
     def from_strings(cls, language: str, strings: Mapping[str, str]) -> NumberFormatter:
-        """Build a formatter from a language's reviewed strings (see ``get_strings``)."""
-        return cls(
-            language,
-            na=strings.get("na", "n/a"),
-            ci_to=strings.get("ci_to", "to"),
-            percent_format=strings.get("percent_format", "{value}%"),
-            bool_true=strings.get("bool_true", "yes"),
-            bool_false=strings.get("bool_false", "no"),
-        )
+        """Build a formatter from a language's reviewed strings (see ``get_strings``).
+
+        A text the strings file lacks keeps the default above.
+        """
+        texts = {f.name: strings[f.name] for f in fields(cls) if f.kw_only and f.name in strings}
+        return cls(language, **texts)
+
+    @property
+    def _comma(self) -> bool:
+        return self.language in _DECIMAL_COMMA
 
     def _localise(self, text: str) -> str:
         if self._comma:
