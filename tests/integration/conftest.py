@@ -17,15 +17,18 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CANARY_ID = "CANARY-PATIENT-7f3a9"
 
 
-def synthetic_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
-    """Synthetic patients (not real people): the event depends on age and lactate."""
+def synthetic_frame(n: int = 300, seed: int = 0, *, canary: str = CANARY_ID) -> pd.DataFrame:
+    """Synthetic patients (not real people): the event depends on age and lactate.
+
+    The patient identifiers start with ``canary``, so a test can look for them in outputs.
+    """
     rng = np.random.default_rng(seed)
     age = rng.integers(18, 95, n)
     lactate = rng.gamma(2.0, 1.0, n)
     sex = rng.choice(["female", "male"], n)
     logit = -4.0 + 0.035 * age + 0.5 * lactate
     event = rng.binomial(1, 1 / (1 + np.exp(-logit)))
-    ids = [f"{CANARY_ID}-{i:04d}" for i in range(n)]
+    ids = [f"{canary}-{i:04d}" for i in range(n)]
     return pd.DataFrame(
         {"patient": ids, "age": age, "sex": sex, "lactate": lactate, "event": event}
     )

@@ -9,13 +9,11 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
-import yaml
 
-from clinai.cli import main
 from clinai.reporting import get_strings
+from tests._helpers import run_use_case
+from tests.integration.conftest import synthetic_frame
 
 # about 30 s: a whole run with three PDFs
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -59,43 +57,17 @@ def sensitive_attributes(cohort):
 '''
 
 
-def _frame(n: int = 500, seed: int = 3) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    age = rng.integers(18, 95, n)
-    lactate = rng.gamma(2.0, 1.0, n)
-    sex = rng.choice(["female", "male"], n)
-    logit = -4.0 + 0.035 * age + 0.5 * lactate
-    event = rng.binomial(1, 1 / (1 + np.exp(-logit)))
-    ids = [f"{CANARY}-{i:04d}" for i in range(n)]
-    return pd.DataFrame(
-        {"patient": ids, "age": age, "sex": sex, "lactate": lactate, "event": event}
-    )
-
-
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import os
-
-    root = tmp_path_factory.mktemp("fair_run")
-    (root / "fair_pipeline.py").write_text(PIPELINE, encoding="utf-8")
-    _frame().to_csv(root / "patients.csv", index=False)
-    config = {
-        "experiment": "fair",
-        "pipeline": str(root / "fair_pipeline.py"),
-        "data": {
-            "source": {"type": "csv", "path": str(root / "patients.csv")},
-            "patient_id": "patient",
-        },
-        "split": {"method": "grouped", "test_size": 0.4},
-        "models": ["logistic"],
-        "tuning": {
-            "n_trials": 2,
-            "timeout_s": 60,
-            "cv_folds": 3,
-            "storage": f"sqlite:///{root / 'optuna.db'}",
-        },
-        "calibration": {"method": "sigmoid", "cv": 3},
-        "evaluation": {
+    return run_use_case(
+        tmp_path_factory.mktemp("fair_run"),
+        "fair",
+        pipeline=PIPELINE,
+        frame=synthetic_frame(500, seed=3, canary=CANARY),
+        csv="patients.csv",
+        test_size=0.4,
+        tuning={"n_trials": 2, "timeout_s": 60, "cv_folds": 3},
+        evaluation={
             "n_boot": 40,
             "thresholds": [0.2, 0.4],
             "operating_threshold": 0.3,
@@ -120,20 +92,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 },
             ],
         },
-        "tracking": {"enabled": False},
-        "languages": ["en", "da"],
-        "output_dir": str(root / "runs"),
-    }
-    (root / "fair.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    previous = Path.cwd()
-    os.chdir(root)
-    try:
-        assert main(["run", str(root / "fair.yaml"), "--quiet"]) == 0
-    finally:
-        os.chdir(previous)
-    runs = [p for p in (root / "runs" / "fair").iterdir() if p.is_dir()]
-    assert len(runs) == 1
-    return runs[0]
+    )
 
 
 def test_metrics_hold_fairness_mitigation_and_fairness_verdicts(run_dir: Path) -> None:

@@ -10,15 +10,13 @@ direction for the unordered ward. Tracking off.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from clinai.cli import main
+from tests._helpers import run_use_case
 
 # about 40 s: a whole run with its PDFs
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -103,45 +101,22 @@ def _frame(n_patients: int = 160, seed: int = 11) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("hourly_run")
-    (root / "hourly_pipeline.py").write_text(PIPELINE, encoding="utf-8")
-    _frame().to_csv(root / "hours.csv", index=False)
-    config = {
-        "experiment": "hourly",
-        "pipeline": str(root / "hourly_pipeline.py"),
-        "data": {
-            "source": {"type": "csv", "path": str(root / "hours.csv")},
-            "patient_id": "patient",
-        },
-        "split": {"method": "grouped", "test_size": 0.4},
-        "models": ["logistic"],
-        "tuning": {
-            "n_trials": 2,
-            "cv_folds": 3,
-            "storage": f"sqlite:///{root / 'optuna.db'}",
-        },
-        "calibration": {"method": "sigmoid", "cv": 3},
-        "evaluation": {
+    return run_use_case(
+        tmp_path_factory.mktemp("hourly_run"),
+        "hourly",
+        pipeline=PIPELINE,
+        frame=_frame(),
+        csv="hours.csv",
+        test_size=0.4,
+        tuning={"n_trials": 2, "cv_folds": 3},
+        evaluation={
             "n_boot": 30,
             "thresholds": [0.2, 0.4],
             "sensitive_attributes": ["age_band"],
             "shap_background": 20,
             "shap_max_rows": 60,
         },
-        "tracking": {"enabled": False},
-        "languages": ["en", "da"],
-        "output_dir": str(root / "runs"),
-    }
-    (root / "hourly.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    previous = Path.cwd()
-    os.chdir(root)
-    try:
-        assert main(["run", str(root / "hourly.yaml"), "--quiet"]) == 0
-    finally:
-        os.chdir(previous)
-    runs = [p for p in (root / "runs" / "hourly").iterdir() if p.is_dir()]
-    assert len(runs) == 1
-    return runs[0]
+    )
 
 
 def _read(run_dir: Path, name: str) -> str:
