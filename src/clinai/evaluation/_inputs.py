@@ -8,6 +8,7 @@ exactly.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ __all__ = [
     "check_ci_level",
     "check_min_cell",
     "check_n_boot",
+    "check_number",
     "check_patient_ids",
     "check_score",
     "check_threshold",
@@ -243,15 +245,37 @@ def check_n_boot(n_boot: Any) -> int:
     return int(n_boot)
 
 
+def check_number(
+    value: Any, message: str, low: float, high: float, *, closed: bool = False
+) -> float:
+    """Return ``value`` as a finite float in ``(low, high)``, or ``(low, high]`` when ``closed``.
+
+    Anything else (a bool, text, NaN, a number outside) raises
+    :class:`~clinai.exceptions.DataError` with ``message``, the caller's line
+    that names the argument and shows the value.
+
+    Examples
+    --------
+    >>> check_number("0.9", "ci_level ...", 0.0, 1.0)
+    0.9
+    >>> check_number(1, "target must lie in (0, 1]", 0.0, 1.0, closed=True)
+    1.0
+    """
+    if isinstance(value, bool):
+        raise DataError(message)
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise DataError(message) from exc
+    inside = low < number < high or (closed and number == high)
+    if not (math.isfinite(number) and inside):
+        raise DataError(message)
+    return number
+
+
 def check_ci_level(ci_level: Any) -> float:
     """Check the confidence level of the intervals."""
-    try:
-        level = float(ci_level)
-    except (TypeError, ValueError) as exc:
-        raise DataError(CI_LEVEL_MSG.format(value=ci_level)) from exc
-    if not 0.0 < level < 1.0:
-        raise DataError(CI_LEVEL_MSG.format(value=ci_level))
-    return level
+    return check_number(ci_level, CI_LEVEL_MSG.format(value=ci_level), 0.0, 1.0)
 
 
 def check_score(values: Any, n: int, *, name: str) -> np.ndarray:

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from clinai.evaluation._estimate import _num
+from clinai.evaluation._inputs import check_number
 from clinai.exceptions import DataError
 
 __all__ = [
@@ -209,16 +210,8 @@ class SampleSizeResult:
 
 def _real(value: Any, name: str, rule: str, low: float, high: float, *, closed: bool) -> float:
     """Return ``value`` as a float in ``(low, high)`` (``(low, high]`` when closed)."""
-    if isinstance(value, bool):
-        raise DataError(PARAMETER_MSG.format(name=name, rule=rule, value=value))
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise DataError(PARAMETER_MSG.format(name=name, rule=rule, value=value)) from exc
-    inside = low < number < high or (closed and number == high)
-    if not (math.isfinite(number) and inside):
-        raise DataError(PARAMETER_MSG.format(name=name, rule=rule, value=value))
-    return number
+    message = PARAMETER_MSG.format(name=name, rule=rule, value=value)
+    return check_number(value, message, low, high, closed=closed)
 
 
 def max_cox_snell_r2(prevalence: float) -> float:
@@ -288,14 +281,7 @@ def cox_snell_r2_from_c_statistic(c_statistic: float, prevalence: float) -> floa
     from scipy.stats import norm
 
     phi = _real(prevalence, "prevalence", "strictly between 0 and 1", 0.0, 1.0, closed=False)
-    if isinstance(c_statistic, bool):
-        raise DataError(C_STATISTIC_MSG.format(value=c_statistic))
-    try:
-        c = float(c_statistic)
-    except (TypeError, ValueError) as exc:
-        raise DataError(C_STATISTIC_MSG.format(value=c_statistic)) from exc
-    if not 0.5 < c < 1.0:
-        raise DataError(C_STATISTIC_MSG.format(value=c_statistic))
+    c = check_number(c_statistic, C_STATISTIC_MSG.format(value=c_statistic), 0.5, 1.0)
     mu = math.sqrt(2.0) * float(norm.ppf(c))
     log_phi, log_rest = math.log(phi), math.log(1.0 - phi)
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from clinai.evaluation._inputs import check_y
-from clinai.exceptions import DataError
+from clinai.evaluation._inputs import check_number, check_y
 
 __all__ = ["TARGET_SENSITIVITY_MSG", "target_sensitivity_threshold"]
 
@@ -21,17 +20,10 @@ TARGET_SENSITIVITY_MSG = (
 def check_targets(values: Any) -> np.ndarray:
     """Check target sensitivities, each in (0, 1]."""
     items = np.atleast_1d(np.asarray(values, dtype=object))
-    targets = []
-    for value in items:
-        if isinstance(value, bool):
-            raise DataError(TARGET_SENSITIVITY_MSG.format(value=value))
-        try:
-            target = float(value)
-        except (TypeError, ValueError) as exc:
-            raise DataError(TARGET_SENSITIVITY_MSG.format(value=value)) from exc
-        if not 0.0 < target <= 1.0:
-            raise DataError(TARGET_SENSITIVITY_MSG.format(value=value))
-        targets.append(target)
+    targets = [
+        check_number(value, TARGET_SENSITIVITY_MSG.format(value=value), 0.0, 1.0, closed=True)
+        for value in items
+    ]
     return np.array(targets, dtype="float64")
 
 
