@@ -38,6 +38,8 @@ import pandas as pd
 
 from clinai.data import (
     SYNTHETIC_PARAMETERS,
+    UNIT_HOURS,
+    UNIT_YEARS,
     age_band,
     generate_ward_stays,
     news2,
@@ -131,14 +133,13 @@ METADATA_DA = {
 # Clinical names of the features in the documents (the window features are labelled by
 # feature_labels below). Systolic and diastolic pressure are measured together: the time
 # since the last one and the number of measurements are one clinical variable each.
-_HOURS = {"en": "h", "da": "t"}
 FEATURE_LABELS = {
-    "age": {"en": "Age", "da": "Alder", "unit": {"en": "years", "da": "år"}},
+    "age": {"en": "Age", "da": "Alder", "unit": UNIT_YEARS},
     "ward": {"en": "Ward", "da": "Afsnit"},
     "bp_hours_since_last": {
         "en": "Time since last blood pressure measurement",
         "da": "Tid siden seneste blodtryksmåling",
-        "unit": _HOURS,
+        "unit": UNIT_HOURS,
     },
     **{
         f"bp_{window}_count": {

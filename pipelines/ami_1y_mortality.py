@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clinai.data import age_band, attribute_frame
+from clinai.data import UNIT_YEARS, age_band, attribute_frame
 
 HORIZON_DAYS = 365
 BINARY = ["afb", "av3", "chf", "cvd", "gender", "miord", "mitype", "sho"]
@@ -105,10 +105,9 @@ METADATA_DA = {
 }
 
 
-_YEARS = {"en": "years", "da": "år"}
 # Clinical names (English, Danish) and units of the features in the model card and report.
 FEATURE_LABELS = {
-    "age": {"en": "Age at admission", "da": "Alder ved indlæggelse", "unit": _YEARS},
+    "age": {"en": "Age at admission", "da": "Alder ved indlæggelse", "unit": UNIT_YEARS},
     "gender": {"en": "Female sex (1 female, 0 male)", "da": "Kvindeligt køn (1 kvinde, 0 mand)"},
     "bmi": {"en": "Body mass index", "da": "Body mass index (BMI)", "unit": "kg/m²"},
     "hr": {"en": "Heart rate at admission", "da": "Puls ved indlæggelse", "unit": "/min"},

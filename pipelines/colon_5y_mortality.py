@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clinai.data import age_band, attribute_frame
+from clinai.data import UNIT_YEARS, age_band, attribute_frame
 
 HORIZON_DAYS = 1826  # 5 years of 365.25 days
 DEATH = 2
@@ -107,7 +107,6 @@ METADATA_DA = {
 }
 
 
-_YEARS = {"en": "years", "da": "år"}
 # Clinical names (English, Danish) and units of the features in the model card and report.
 FEATURE_LABELS = {
     "rx": {
@@ -115,7 +114,7 @@ FEATURE_LABELS = {
         "da": "Behandlingsarm (observation, levamisol, levamisol + 5-FU)",
     },
     "sex": {"en": "Male sex (1 male, 0 female)", "da": "Mandligt køn (1 mand, 0 kvinde)"},
-    "age": {"en": "Age", "da": "Alder", "unit": _YEARS},
+    "age": {"en": "Age", "da": "Alder", "unit": UNIT_YEARS},
     "obstruct": {"en": "Colon obstructed by the tumour", "da": "Tarmen blokeret af tumoren"},
     "perfor": {"en": "Perforation of the colon", "da": "Perforation af tarmen"},
     "adhere": {"en": "Adherence to nearby organs", "da": "Adhærence til nabo-organer"},

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clinai.data import age_band, attribute_frame
+from clinai.data import UNIT_YEARS, age_band, attribute_frame
 
 OUTCOME_COLUMN = "died"
 FEATURES = [
@@ -98,10 +98,9 @@ METADATA_DA = {
 }
 
 
-_YEARS = {"en": "years", "da": "år"}
 # Clinical names (English, Danish) and units of the features in the model card and report.
 FEATURE_LABELS = {
-    "age": {"en": "Age", "da": "Alder", "unit": _YEARS},
+    "age": {"en": "Age", "da": "Alder", "unit": UNIT_YEARS},
     "sex": {"en": "Sex", "da": "Køn"},
     "race": {"en": "Race", "da": "Etnicitet"},
     "service": {

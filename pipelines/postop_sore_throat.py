@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clinai.data import age_band, attribute_frame
+from clinai.data import UNIT_YEARS, age_band, attribute_frame
 
 OUTCOME_COLUMN = "pacu30min_throatPain"
 SMOKING = {1: "current", 2: "past", 3: "never"}
@@ -110,7 +110,6 @@ METADATA_DA = {
 }
 
 
-_YEARS = {"en": "years", "da": "år"}
 # Clinical names (English, Danish) and units of the features in the model card and report.
 FEATURE_LABELS = {
     "preOp_gender": {
@@ -119,7 +118,7 @@ FEATURE_LABELS = {
     },
     "preOp_asa": {"en": "ASA physical status", "da": "ASA-klassifikation", "unit": "1-3"},
     "preOp_calcBMI": {"en": "Body mass index", "da": "Body mass index (BMI)", "unit": "kg/m²"},
-    "preOp_age": {"en": "Age", "da": "Alder", "unit": _YEARS},
+    "preOp_age": {"en": "Age", "da": "Alder", "unit": UNIT_YEARS},
     "preOp_mallampati": {"en": "Mallampati score", "da": "Mallampati-score", "unit": "1-4"},
     "preOp_smoking": {
         "en": "Smoking (current, past, never)",

@@ -17,7 +17,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["VITAL_SIGN_LABELS", "window_feature_labels"]
+__all__ = ["UNIT_HOURS", "UNIT_YEARS", "VITAL_SIGN_LABELS", "window_feature_labels"]
+
+#: Units that pipelines' labels share (``"unit": UNIT_YEARS``); labels are copied on use.
+UNIT_HOURS: dict[str, str] = {"en": "h", "da": "t"}
+UNIT_YEARS: dict[str, str] = {"en": "years", "da": "år"}
 
 #: Name of each canonical vital sign (:data:`clinai.data.CANONICAL_PARAMETERS`) at the
 #: start of a label and inside a sentence, in English and Danish, and its unit.
@@ -72,7 +76,6 @@ VITAL_SIGN_LABELS: dict[str, dict[str, Any]] = {
 _WINDOW = re.compile(r"^(\d+)(min|h|d)$")
 _WINDOW_UNITS = {"min": ("min", "min"), "h": ("h", "t"), "d": ("d", "d")}
 _PER_HOUR = {"en": "per hour", "da": "pr. time"}
-_HOURS = {"en": "h", "da": "t"}
 
 # (English, Danish) templates; {P} the parameter at the start, {p} inside a sentence, {w} window
 _STATISTICS = {
@@ -117,7 +120,7 @@ def _label(parameter: str, rest: str, names: Mapping[str, Any]) -> dict[str, Any
                 if language == "en"
                 else f"Tid siden seneste måling af {inside}"
             )
-            units[language] = _HOURS[language]
+            units[language] = UNIT_HOURS[language]
         elif (hour := re.fullmatch(r"__h(\d+)", rest)) is not None:
             k = int(hour.group(1)) + 1  # h0 is the hour ending at the prediction time
             texts[language] = (
