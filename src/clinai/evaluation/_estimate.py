@@ -41,8 +41,18 @@ def _numbers(record: Any) -> dict[str, float | None]:
     return {field.name: _num(getattr(record, field.name)) for field in fields(record)}
 
 
-def _count(value: int | None) -> int | None:
-    return None if value is None else int(value)
+def _group_counts(group: Any) -> dict[str, Any]:
+    """Return ``{"n", "events", "suppressed"}`` of a group record as JSON values.
+
+    ``n`` and ``events`` stay ``None`` where the record hides them (a suppressed
+    group, or a count that would reveal one by subtraction from the totals).
+    """
+    n, events = group.n, group.events
+    return {
+        "n": None if n is None else int(n),
+        "events": None if events is None else int(events),
+        "suppressed": bool(group.suppressed),
+    }
 
 
 @dataclass(frozen=True)

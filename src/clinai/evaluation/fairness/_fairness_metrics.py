@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clinai.evaluation._estimate import Estimate, _count, _num
+from clinai.evaluation._estimate import Estimate, _group_counts, _num
 from clinai.evaluation._groups import group_order
 from clinai.evaluation._inputs import (
     check_ci_level,
@@ -145,9 +145,7 @@ class FairnessGroup:
         return {
             "group": self.group,
             "levels": dict(self.levels),
-            "n": _count(self.n),
-            "events": _count(self.events),
-            "suppressed": bool(self.suppressed),
+            **_group_counts(self),
             **{
                 name: None if self.suppressed else estimate.to_dict()
                 for name, estimate in self.metrics.items()

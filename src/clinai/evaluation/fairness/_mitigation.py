@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clinai.evaluation._estimate import Estimate, _count, _estimate_or_none, _num
+from clinai.evaluation._estimate import Estimate, _estimate_or_none, _group_counts, _num
 from clinai.evaluation._inputs import (
     check_ci_level,
     check_min_cell,
@@ -117,9 +117,7 @@ class MitigationGroup:
         """Return one entry of ``mitigation["groups"]`` (rates ``None`` if suppressed)."""
         return {
             "group": self.group,
-            "n": _count(self.n),
-            "events": _count(self.events),
-            "suppressed": bool(self.suppressed),
+            **_group_counts(self),
             "unmitigated": None
             if self.suppressed
             else {k: _num(v) for k, v in self.unmitigated.items()},

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clinai.evaluation._estimate import Estimate, _count, _num
+from clinai.evaluation._estimate import Estimate, _group_counts, _num
 from clinai.evaluation._groups import group_order
 from clinai.evaluation._inputs import (
     check_ci_level,
@@ -96,9 +96,7 @@ class SubgroupRow:
         """Return one entry of ``subgroups[attribute]`` in ``metrics.json``."""
         return {
             "group": self.group,
-            "n": _count(self.n),
-            "events": _count(self.events),
-            "suppressed": bool(self.suppressed),
+            **_group_counts(self),
             "auroc": self.auroc.to_dict(),
             "calibration_intercept": self.calibration_intercept.to_dict(),
             "oe_ratio": self.oe_ratio.to_dict(),
