@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from clinai.cli import main
-from tests.integration.conftest import FIXTURES, synthetic_frame
+from tests.integration.conftest import FIXTURES, synthetic_frame, tiny_config
 
 CASES_FILE = Path(__file__).with_name("cases.yaml")
 CASES: list[dict[str, Any]] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
@@ -28,15 +28,10 @@ DATA = "patients.csv"
 
 def base_config() -> dict[str, Any]:
     """The tiny workspace's config (as in tests/integration/conftest.py), cheapest budget."""
-    return {
-        "experiment": "tiny",
-        "pipeline": "tiny_pipeline",
-        "data": {"source": {"type": "csv", "path": DATA}, "patient_id": "patient"},
-        "split": {"method": "grouped", "test_size": 0.3},
-        "models": ["logistic"],
-        "tuning": {"n_trials": 1, "timeout_s": 60, "cv_folds": 3},
-        "calibration": {"method": "sigmoid", "cv": 3},
-        "evaluation": {
+    return tiny_config(
+        data=DATA,
+        tuning={"n_trials": 1, "timeout_s": 60, "cv_folds": 3},
+        evaluation={
             "n_boot": 10,
             "thresholds": [0.2],
             "sensitive_attributes": ["sex"],
@@ -46,9 +41,9 @@ def base_config() -> dict[str, Any]:
                 {"name": "discrimination", "metric": "auroc", "statistic": "ci_low", "min": 0.5}
             ],
         },
-        "tracking": {"enabled": False},
-        "languages": ["en"],
-    }
+        tracking={"enabled": False},
+        languages=["en"],
+    )
 
 
 def _set(config: dict[str, Any], dotted: str, value: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,30 @@ def synthetic_frame(n: int = 300, seed: int = 0, *, canary: str = CANARY_ID) -> 
     )
 
 
+def tiny_config(
+    *,
+    test_size: float = 0.3,
+    tuning: dict[str, Any] | None = None,
+    data: str = "patients.csv",
+    **sections: Any,
+) -> dict[str, Any]:
+    """The tiny use case's config: tiny_pipeline on the CSV ``data``, one logistic model.
+
+    ``tuning`` defaults to three trials of 3-fold CV (a given one replaces it whole); further
+    top-level sections (``evaluation``, ``languages``, ...) come from ``sections``.
+    """
+    return {
+        "experiment": "tiny",
+        "pipeline": "tiny_pipeline",
+        "data": {"source": {"type": "csv", "path": data}, "patient_id": "patient"},
+        "split": {"method": "grouped", "test_size": test_size},
+        "models": ["logistic"],
+        "tuning": tuning or {"n_trials": 3, "timeout_s": 60, "cv_folds": 3},
+        "calibration": {"method": "sigmoid", "cv": 3},
+        **sections,
+    }
+
+
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A working directory with the tiny pipeline, its CSV and a config; stores inside it."""
@@ -41,15 +66,8 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("CLINAI_PIPELINES_PATH", str(FIXTURES))
     synthetic_frame().to_csv(tmp_path / "patients.csv", index=False)
-    config = {
-        "experiment": "tiny",
-        "pipeline": "tiny_pipeline",
-        "data": {"source": {"type": "csv", "path": "patients.csv"}, "patient_id": "patient"},
-        "split": {"method": "grouped", "test_size": 0.3},
-        "models": ["logistic"],
-        "tuning": {"n_trials": 3, "timeout_s": 60, "cv_folds": 3},
-        "calibration": {"method": "sigmoid", "cv": 3},
-        "evaluation": {
+    config = tiny_config(
+        evaluation={
             "n_boot": 30,
             "thresholds": [0.2],
             "sensitive_attributes": ["sex"],
@@ -61,8 +79,8 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                 {"name": "discrimination", "metric": "auroc", "statistic": "ci_low", "min": 0.5}
             ],
         },
-        "languages": ["en", "da"],
-    }
+        languages=["en", "da"],
+    )
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     return tmp_path
 

@@ -296,21 +296,16 @@ def test_internal_validation_runs_on_the_training_split(
     from clinai.runs._optimism import internal_validation
     from clinai.runs._prepare import prepare, read_split
     from clinai.runs._rundir import resolve_run_dir
-    from tests.integration.conftest import FIXTURES, synthetic_frame
+    from tests.integration.conftest import FIXTURES, synthetic_frame, tiny_config
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CLINAI_PIPELINES_PATH", str(FIXTURES))
     synthetic_frame(n=120).to_csv(tmp_path / "patients.csv", index=False)
-    raw = {
-        "experiment": "tiny",
-        "pipeline": "tiny_pipeline",
-        "data": {"source": {"type": "csv", "path": "patients.csv"}, "patient_id": "patient"},
-        "split": {"method": "grouped", "test_size": 0.25},
-        "models": ["logistic"],
-        "tuning": {"n_trials": 2, "timeout_s": 60, "cv_folds": 3},
-        "calibration": {"method": "sigmoid", "cv": 3},
-        "validation": {"method": "optimism", "n_replicates": 2},
-    }
+    raw = tiny_config(
+        test_size=0.25,
+        tuning={"n_trials": 2, "timeout_s": 60, "cv_folds": 3},
+        validation={"method": "optimism", "n_replicates": 2},
+    )
     config = parse_config(raw)
     run_dir = resolve_run_dir(tmp_path / "runs", "tiny", None, create=True)
     manifest = prepare(config, run_dir)

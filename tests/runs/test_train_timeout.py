@@ -13,22 +13,13 @@ from clinai.config import parse_config
 from clinai.runs._prepare import prepare
 from clinai.runs._rundir import resolve_run_dir
 from clinai.runs._train import train
-from tests.integration.conftest import FIXTURES, synthetic_frame
+from tests.integration.conftest import FIXTURES, synthetic_frame, tiny_config
 
 pytest.importorskip("optuna")
 
 
 def _train(tmp_path: Path, tuning: dict[str, Any]) -> dict[str, Any]:
-    raw = {
-        "experiment": "tiny",
-        "pipeline": "tiny_pipeline",
-        "data": {"source": {"type": "csv", "path": "patients.csv"}, "patient_id": "patient"},
-        "split": {"method": "grouped", "test_size": 0.25},
-        "models": ["logistic"],
-        "tuning": {"cv_folds": 3, **tuning},
-        "calibration": {"method": "sigmoid", "cv": 3},
-    }
-    config = parse_config(raw)
+    config = parse_config(tiny_config(test_size=0.25, tuning={"cv_folds": 3, **tuning}))
     run_dir = resolve_run_dir(tmp_path / "runs", "tiny", None, create=True)
     prepare(config, run_dir)
     summary = train(config, run_dir, show_progress=False)
