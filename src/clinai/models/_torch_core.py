@@ -420,6 +420,6 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        proba = self.predict_proba(X)  # checks that the model is fitted, before classes_ is read
-        out: np.ndarray = self.classes_[np.argmax(proba, axis=1)]
+        check_is_fitted(self, self._fitted_attr)
+        out: np.ndarray = self.classes_[np.argmax(self.predict_proba(X), axis=1)]
         return out
