@@ -85,3 +85,52 @@ def run_use_case(
     runs = [p for p in (root / "runs" / name).iterdir() if p.is_dir()]
     assert len(runs) == 1
     return runs[0]
+
+
+def write_reports(
+    out: Path,
+    context: dict[str, Any],
+    metrics: dict[str, Any],
+    importance: dict[str, Any],
+    *,
+    plots: dict[str, Any],
+    stem: str = "validation_report",
+    markdown: bool = True,
+) -> dict[str, tuple[Path, Path | None]]:
+    """The validation report in English and Danish: ``<stem>[.da].html`` (and ``.md``).
+
+    Returns, per language, the paths of the HTML and the Markdown report (None without it).
+    """
+    from clinai.reporting import write_validation_report, write_validation_report_markdown
+
+    written = {}
+    for language in ("en", "da"):
+        suffix = "" if language == "en" else f".{language}"
+        common = {"plots": plots, "importance": importance, "language": language}
+        html = write_validation_report(
+            context, metrics, out_path=out / f"{stem}{suffix}.html", **common
+        )
+        md = None
+        if markdown:
+            md = write_validation_report_markdown(
+                context, metrics, out_path=out / f"{stem}{suffix}.md", **common
+            )
+        written[language] = (Path(html), None if md is None else Path(md))
+    return written
+
+
+def write_documents(
+    out: Path,
+    context: dict[str, Any],
+    metrics: dict[str, Any],
+    importance: dict[str, Any],
+    *,
+    markdown: bool = True,
+) -> None:
+    """The plots, the model card and the validation reports (English and Danish) in ``out``."""
+    from clinai.reporting import build_model_card, render_plots, write_model_card
+
+    plots = render_plots(metrics, importance=importance, out_dir=out / "plots")
+    card = build_model_card(context, metrics, importance=importance)
+    write_model_card(card, out, languages=("en", "da"), images=plots)
+    write_reports(out, context, metrics, importance, plots=plots, markdown=markdown)

@@ -16,6 +16,8 @@ from ._services import PostgresServer, find_postgres_bin, mlflow_server, postgre
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CANARY_ID = "CANARY-PATIENT-7f3a9"
+#: ``clinai run`` options for the cheapest whole run of the tiny workspace.
+FAST = ["--quiet", "--set", "tuning.n_trials=1", "--set", "evaluation.n_boot=10"]
 
 
 def synthetic_frame(n: int = 300, seed: int = 0, *, canary: str = CANARY_ID) -> pd.DataFrame:

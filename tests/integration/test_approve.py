@@ -21,9 +21,10 @@ from clinai.runs._approve import (
     RUN_NOT_FOUND,
 )
 
+from .conftest import FAST
+
 pytestmark = pytest.mark.integration
 
-FAST = ["--quiet", "--set", "tuning.n_trials=1", "--set", "evaluation.n_boot=10"]
 # A criterion the tiny synthetic model meets, so the verdict is "accepted".
 EASY = [
     "--set",

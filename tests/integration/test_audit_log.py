@@ -21,9 +21,9 @@ from clinai.runs._audit import (
     write_anchor,
 )
 
-pytestmark = pytest.mark.integration
+from .conftest import FAST
 
-FAST = ["--quiet", "--set", "tuning.n_trials=1", "--set", "evaluation.n_boot=10"]
+pytestmark = pytest.mark.integration
 
 
 def _log(tmp_path: Path, n: int = 4) -> Path:

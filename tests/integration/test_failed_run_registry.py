@@ -15,9 +15,9 @@ import yaml
 
 from clinai.cli import main
 
-pytestmark = pytest.mark.integration
+from .conftest import FAST
 
-FAST = ["--quiet", "--set", "tuning.n_trials=1", "--set", "evaluation.n_boot=10"]
+pytestmark = pytest.mark.integration
 
 
 def _client(workspace: Path) -> Any:

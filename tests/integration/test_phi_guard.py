@@ -13,11 +13,9 @@ import pytest
 import yaml
 
 from clinai.cli import main
-from tests.integration.conftest import CANARY_ID, FIXTURES, synthetic_frame
+from tests.integration.conftest import CANARY_ID, FAST, FIXTURES, synthetic_frame
 
 pytestmark = pytest.mark.integration
-
-FAST = ["--quiet", "--set", "tuning.n_trials=1", "--set", "evaluation.n_boot=10"]
 
 
 def _plant(workspace: Path) -> tuple[list[str], list[str]]:

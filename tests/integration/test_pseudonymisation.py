@@ -18,11 +18,10 @@ from clinai.cli import main
 from clinai.data import PSEUDONYM_KEY_ENV, pseudonymise
 from clinai.data._privacy import KEY_NOT_SET
 
-from .conftest import CANARY_ID
+from .conftest import CANARY_ID, FAST
 
 pytestmark = pytest.mark.integration
 
-FAST = ["--quiet", "--set", "tuning.n_trials=1", "--set", "evaluation.n_boot=10"]
 SECRET = "Zk9-pseudonym-secret-4b1d7e0c93a2"
 
 

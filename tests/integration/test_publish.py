@@ -9,9 +9,9 @@ import pytest
 
 from clinai.cli import main
 
-pytestmark = pytest.mark.integration
+from .conftest import FAST
 
-FAST = ["--quiet", "--set", "tuning.n_trials=1", "--set", "evaluation.n_boot=10"]
+pytestmark = pytest.mark.integration
 
 
 def test_publish_writes_every_language_and_the_headline_metrics(workspace: Path) -> None:

@@ -221,54 +221,39 @@ def test_invalid_budget(small_data, kwargs, msg) -> None:
         tune_model("logistic", X, y, numeric=NUMERIC, categorical=CATEGORICAL, **args)
 
 
+def _one_trial(name: str, X, y, *, study_name: str) -> TuningResult:
+    """One in-memory trial: enough to reach the checks before any tuning work."""
+    return tune_model(
+        name,
+        X,
+        y,
+        numeric=NUMERIC,
+        categorical=CATEGORICAL,
+        n_trials=1,
+        timeout_s=10,
+        storage=None,
+        study_name=study_name,
+    )
+
+
 def test_too_few_events_for_the_folds(small_data) -> None:
     X, _ = small_data
     y = np.zeros(len(X), dtype=int)
     y[:3] = 1
     with pytest.raises(ModelError, match=re.escape("at least tuning.cv_folds=5 rows each")):
-        tune_model(
-            "logistic",
-            X,
-            y,
-            numeric=NUMERIC,
-            categorical=CATEGORICAL,
-            n_trials=1,
-            timeout_s=10,
-            storage=None,
-            study_name="few",
-        )
+        _one_trial("logistic", X, y, study_name="few")
 
 
 def test_unknown_model_before_any_work(small_data) -> None:
     X, y = small_data
     with pytest.raises(ModelError, match=re.escape("unknown model 'xgb'")):
-        tune_model(
-            "xgb",
-            X,
-            y,
-            numeric=NUMERIC,
-            categorical=CATEGORICAL,
-            n_trials=1,
-            timeout_s=10,
-            storage=None,
-            study_name="x",
-        )
+        _one_trial("xgb", X, y, study_name="x")
 
 
 def test_missing_column_is_a_data_error(small_data) -> None:
     X, y = small_data
     with pytest.raises(DataError, match=re.escape("X lacks the feature column(s) lab_value")):
-        tune_model(
-            "logistic",
-            X.drop(columns="lab_value"),
-            y,
-            numeric=NUMERIC,
-            categorical=CATEGORICAL,
-            n_trials=1,
-            timeout_s=10,
-            storage=None,
-            study_name="cols",
-        )
+        _one_trial("logistic", X.drop(columns="lab_value"), y, study_name="cols")
 
 
 def _trial(number: int, value: float, se: float, *, default: bool = False):

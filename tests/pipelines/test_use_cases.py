@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -12,19 +11,21 @@ import pandas as pd
 import pytest
 
 from clinai import data
+from tests._helpers import ROOT, TABULAR_USE_CASES
 
-ROOT = Path(__file__).resolve().parents[2]
-USE_CASES = [
-    "icu_mortality",
-    "medpar_mortality",
-    "ami_1y_mortality",
-    "cabg_ptca_prolonged_los",
-    "postop_sore_throat",
-    "colon_5y_mortality",
-]
 METADATA_KEYS = {
-    "title", "setting", "dataset", "outcome", "prediction_time", "intended_use", "not_for",
-    "limitations", "population", "citation", "n", "events",
+    "title",
+    "setting",
+    "dataset",
+    "outcome",
+    "prediction_time",
+    "intended_use",
+    "not_for",
+    "limitations",
+    "population",
+    "citation",
+    "n",
+    "events",
 }
 # Columns that would leak the outcome (or identify the patient) if used as features.
 FORBIDDEN_FEATURES = {
@@ -33,9 +34,17 @@ FORBIDDEN_FEATURES = {
     "ami_1y_mortality": {"los", "lenfol", "fstat"},
     "cabg_ptca_prolonged_los": {"los", "hospital", "rownames"},
     "postop_sore_throat": {
-        "rownames", "intraOp_surgerySize", "extubation_cough", "pacu30min_cough",
-        "pacu30min_throatPain", "pacu30min_swallowPain", "pacu90min_cough",
-        "pacu90min_throatPain", "postOp4hour_cough", "postOp4hour_throatPain", "pod1am_cough",
+        "rownames",
+        "intraOp_surgerySize",
+        "extubation_cough",
+        "pacu30min_cough",
+        "pacu30min_throatPain",
+        "pacu30min_swallowPain",
+        "pacu90min_cough",
+        "pacu90min_throatPain",
+        "postOp4hour_cough",
+        "postOp4hour_throatPain",
+        "pod1am_cough",
         "pod1am_throatPain",
     },
     "colon_5y_mortality": {"time", "status", "id", "study", "etype", "rownames"},
@@ -54,14 +63,19 @@ def _load(name: str) -> ModuleType:
     return module
 
 
-@pytest.fixture(scope="module", params=USE_CASES)
+@pytest.fixture(scope="module", params=TABULAR_USE_CASES)
 def use_case(request: pytest.FixtureRequest) -> dict:
     module = _load(request.param)
     raw = data.load_dataset(module.METADATA["dataset"])
     cohort, flow = data.apply_exclusions(raw, module.exclusions(raw))
     return {
-        "name": request.param, "module": module, "raw": raw, "cohort": cohort, "flow": flow,
-        "y": module.outcome(cohort), "X": module.features(cohort),
+        "name": request.param,
+        "module": module,
+        "raw": raw,
+        "cohort": cohort,
+        "flow": flow,
+        "y": module.outcome(cohort),
+        "X": module.features(cohort),
         "sensitive": module.sensitive_attributes(cohort),
     }
 

@@ -18,9 +18,8 @@ from clinai.data import window_feature_labels
 from clinai.reporting import (
     build_model_card,
     write_model_card,
-    write_validation_report,
-    write_validation_report_markdown,
 )
+from tests._helpers import write_reports
 
 from .conftest import CONTEXT, IMPORTANCE, METRICS
 
@@ -116,25 +115,11 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     )
     card = build_model_card(context, METRICS, importance=importance)
     write_model_card(card, out, languages=("en", "da"))
+    reports = write_reports(out, context, METRICS, importance, plots={}, stem="report")
     texts = {}
     for language in ("en", "da"):
         suffix = "" if language == "en" else f".{language}"
-        report = write_validation_report(
-            context,
-            METRICS,
-            plots={},
-            importance=importance,
-            out_path=out / f"report{suffix}.html",
-            language=language,
-        )
-        report_md = write_validation_report_markdown(
-            context,
-            METRICS,
-            plots={},
-            importance=importance,
-            out_path=out / f"report{suffix}.md",
-            language=language,
-        )
+        report, report_md = reports[language]
         texts[f"card.{language}.md"] = (out / f"model_card{suffix}.md").read_text("utf-8")
         texts[f"card.{language}.html"] = (out / f"model_card{suffix}.html").read_text("utf-8")
         texts[f"report.{language}.html"] = Path(report).read_text("utf-8")

@@ -19,10 +19,9 @@ from clinai.reporting import (
     build_model_card,
     model_card_schema,
     render_plots,
-    write_model_card,
     write_pdf,
-    write_validation_report,
 )
+from tests._helpers import write_documents
 
 from ..conftest import require_chromium, require_pdftotext, require_weasyprint
 from .conftest import CONTEXT, IMPORTANCE, METRICS
@@ -219,29 +218,21 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> Path:
     importance = explained_importance()
     _plant_canaries(importance)
     out = tmp_path_factory.mktemp("explained")
-    plots = render_plots(METRICS, importance=importance, out_dir=out / "plots")
-    card = build_model_card(CONTEXT, METRICS, importance=importance)
-    write_model_card(card, out, languages=("en", "da"), images=plots)
-    for language in ("en", "da"):
-        suffix = "" if language == "en" else f".{language}"
-        write_validation_report(
-            CONTEXT,
-            METRICS,
-            plots=plots,
-            importance=importance,
-            out_path=out / f"validation_report{suffix}.html",
-            language=language,
-        )
+    write_documents(out, CONTEXT, METRICS, importance, markdown=False)
     return out
+
+
+def _document(folder: Path, stem: str, language: str, extension: str) -> str:
+    suffix = "" if language == "en" else f".{language}"
+    return (folder / f"{stem}{suffix}.{extension}").read_text("utf-8")
 
 
 @pytest.mark.parametrize("language", ["en", "da"])
 def test_card_html_and_markdown_explain_why_a_patient_is_flagged(
     documents: Path, language: str
 ) -> None:
-    suffix = "" if language == "en" else f".{language}"
-    html = (documents / f"model_card{suffix}.html").read_text("utf-8")
-    markdown = (documents / f"model_card{suffix}.md").read_text("utf-8")
+    html = _document(documents, "model_card", language, "html")
+    markdown = _document(documents, "model_card", language, "md")
     for text in SECTIONS[language]:
         assert text in html, text
         assert text in markdown, text
@@ -256,16 +247,18 @@ def test_card_html_and_markdown_explain_why_a_patient_is_flagged(
 def test_report_has_rank_intervals_subgroup_importance_and_dependence_plots(
     documents: Path, language: str
 ) -> None:
-    suffix = "" if language == "en" else f".{language}"
-    html = (documents / f"validation_report{suffix}.html").read_text("utf-8")
+    html = _document(documents, "validation_report", language, "html")
     section = html.split('<h2 id="explainability">', 1)[1].split("</section>", 1)[0]
     for text in REPORT_SECTIONS[language]:
         assert text in section, text
     ranks = section.split("<caption>", 2)[2].split("</table>", 1)[0]  # after the SHAP table
     # ranks are whole places as a clinician writes them (issue 13, item 8c)
-    assert '<th scope="row">age</th><td class="num">0,612</td>'.replace(
-        "0,612", "0.612" if language == "en" else "0,612"
-    ) in ranks
+    assert (
+        '<th scope="row">age</th><td class="num">0,612</td>'.replace(
+            "0,612", "0.612" if language == "en" else "0,612"
+        )
+        in ranks
+    )
     assert '<td class="num">1</td><td class="num">1–2</td>' in ranks
     # the suppressed age band shows no number; its attribute shows no counts
     age_band = section.split("<caption>", 5)

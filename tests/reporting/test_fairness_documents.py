@@ -19,15 +19,13 @@ from clinai.reporting import (
     build_model_card,
     get_strings,
     model_card_schema,
-    render_plots,
     write_model_card,
     write_pdf,
-    write_validation_report,
-    write_validation_report_markdown,
 )
 from clinai.reporting._card import _render_card
 from clinai.reporting._fairness_view import fairness_view, mitigation_view
 from clinai.runs._plugins import find_pipeline_names, load_pipeline
+from tests._helpers import write_documents
 
 from ..conftest import require_pdftotext, require_weasyprint
 from .conftest import CONTEXT, FAIRNESS, IMPORTANCE, METRICS, MITIGATION
@@ -59,27 +57,7 @@ def _inputs() -> tuple[dict[str, Any], dict[str, Any]]:
 def docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     context, metrics = _inputs()
     out = tmp_path_factory.mktemp("fairness_docs")
-    plots = render_plots(metrics, importance=IMPORTANCE, out_dir=out / "plots")
-    card = build_model_card(context, metrics, importance=IMPORTANCE)
-    write_model_card(card, out, languages=("en", "da"), images=plots)
-    for language in ("en", "da"):
-        suffix = "" if language == "en" else f".{language}"
-        write_validation_report(
-            context,
-            metrics,
-            plots=plots,
-            importance=IMPORTANCE,
-            out_path=out / f"validation_report{suffix}.html",
-            language=language,
-        )
-        write_validation_report_markdown(
-            context,
-            metrics,
-            plots=plots,
-            importance=IMPORTANCE,
-            out_path=out / f"validation_report{suffix}.md",
-            language=language,
-        )
+    write_documents(out, context, metrics, IMPORTANCE)
     return out
 
 
@@ -163,21 +141,12 @@ def _md_row(text: str, label: str) -> str:
 def test_planted_tiny_cell_is_never_rendered_as_a_number(
     docs: Path, pdf_texts: dict[str, str]
 ) -> None:
-    for name in (
-        "model_card.html",
-        "model_card.da.html",
-        "validation_report.html",
-        "validation_report.da.html",
-    ):
+    for stem in ("model_card", "model_card.da", "validation_report", "validation_report.da"):
+        name = f"{stem}.html"
         row = _html_row(_read(docs, name), TINY_CELL)
         assert not re.search(r"\d", row), (name, row)
         assert get_strings("da" if ".da." in name else "en")["suppressed"] in row
-    for name in (
-        "model_card.md",
-        "model_card.da.md",
-        "validation_report.md",
-        "validation_report.da.md",
-    ):
+        name = f"{stem}.md"
         row = _md_row(_read(docs, name), TINY_CELL)
         assert not re.search(r"\d", row), (name, row)
     # PDF text: the label may wrap ("male &" then "oldest" on the next line of the cell)

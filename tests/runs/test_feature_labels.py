@@ -15,16 +15,7 @@ import pytest
 from clinai.exceptions import PipelineError
 from clinai.runs import load_pipeline
 from clinai.runs._plugins import pipeline_feature_labels, pipeline_variable_groups
-
-ROOT = Path(__file__).resolve().parents[2]
-TABULAR = [
-    "ami_1y_mortality",
-    "cabg_ptca_prolonged_los",
-    "colon_5y_mortality",
-    "icu_mortality",
-    "medpar_mortality",
-    "postop_sore_throat",
-]
+from tests._helpers import ROOT, TABULAR_USE_CASES
 
 PIPELINE = """
 METADATA = {"title": "t", "setting": "acute", "dataset": "d", "outcome": "o",
@@ -126,7 +117,7 @@ def test_a_group_named_like_another_feature_is_refused(tmp_path: Path) -> None:
         pipeline_variable_groups(module, ["bp_hours_since_last", "sbp_hours_since_last"])
 
 
-@pytest.mark.parametrize("name", TABULAR)
+@pytest.mark.parametrize("name", TABULAR_USE_CASES)
 def test_bundled_pipelines_label_every_feature_in_english_and_danish(name: str) -> None:
     module = load_pipeline(name, base_dir=ROOT)
     labels = pipeline_feature_labels(module, module.FEATURES)

@@ -7,21 +7,12 @@ import pytest
 
 from clinai.exceptions import PipelineError
 from clinai.runs import find_pipeline_names, load_pipeline
-
-ROOT = Path(__file__).resolve().parents[2]
-BUNDLED = [
-    "ami_1y_mortality",
-    "cabg_ptca_prolonged_los",
-    "colon_5y_mortality",
-    "icu_mortality",
-    "medpar_mortality",
-    "postop_sore_throat",
-]
+from tests._helpers import ROOT, TABULAR_USE_CASES
 
 
 def test_bundled_pipelines_are_found_by_name() -> None:
-    assert set(BUNDLED) <= set(find_pipeline_names(ROOT))
-    for name in BUNDLED:
+    assert set(TABULAR_USE_CASES) <= set(find_pipeline_names(ROOT))
+    for name in TABULAR_USE_CASES:
         module = load_pipeline(name, base_dir=ROOT)
         assert module.METADATA["dataset"]
 
