@@ -109,16 +109,19 @@ CI_METHOD = "percentile, extended to contain the estimate"
 #: Largest number of matrix cells (replicates x rows) held at once.
 _MAX_CELLS = 2_000_000
 
-#: Vectorised versions of this package's metrics, used instead of a per-replicate loop.
-_WEIGHTED: dict[Callable[..., Any], WeightedMetric] = {
-    auroc_score: _auroc_weighted,
-    average_precision_score: _average_precision_weighted,
-    brier_score: _brier_weighted,
-    scaled_brier_score: _scaled_brier_weighted,
-    calibration_intercept: _intercept_weighted,
-    calibration_slope: _slope_weighted,
-    oe_ratio: _oe_weighted,
+#: The scalar metrics of ``metrics.json`` by name, in its order: each metric and its
+#: vectorised version, which the engine uses instead of a per-replicate loop.
+_SCALAR_METRICS: dict[str, tuple[Callable[..., float], WeightedMetric]] = {
+    "auroc": (auroc_score, _auroc_weighted),
+    "auprc": (average_precision_score, _average_precision_weighted),
+    "brier": (brier_score, _brier_weighted),
+    "scaled_brier": (scaled_brier_score, _scaled_brier_weighted),
+    "intercept": (calibration_intercept, _intercept_weighted),
+    "slope": (calibration_slope, _slope_weighted),
+    "oe_ratio": (oe_ratio, _oe_weighted),
 }
+#: Vectorised versions of this package's metrics, by metric.
+_WEIGHTED: dict[Callable[..., Any], WeightedMetric] = dict(_SCALAR_METRICS.values())
 
 
 @dataclass(frozen=True, eq=False)

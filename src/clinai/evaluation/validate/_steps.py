@@ -42,14 +42,10 @@ from clinai.evaluation.calibration._calibration import (
     _curve_from_fit,
     _errors_from_fit,
     _fit_slope,
-    _intercept_weighted,
     _logit_clipped,
     _lowess_fit,
-    _oe_weighted,
-    _slope_weighted,
     calibration_grid,
     calibration_intercept,
-    oe_ratio,
 )
 from clinai.evaluation.comparison._comparison import (
     BaselineComparison,
@@ -61,19 +57,10 @@ from clinai.evaluation.comparison._comparison import (
     check_baseline,
 )
 from clinai.evaluation.discrimination._delong import _delong_ci_arrays
-from clinai.evaluation.discrimination._metrics import (
-    _auroc_weighted,
-    _average_precision_weighted,
-    _brier_weighted,
-    _scaled_brier_weighted,
-    auroc_score,
-    average_precision_score,
-    brier_score,
-    roc_curve_points,
-    scaled_brier_score,
-)
+from clinai.evaluation.discrimination._metrics import roc_curve_points
 from clinai.evaluation.fairness._subgroups import SubgroupResult, subgroup_metrics
 from clinai.evaluation.resampling._bootstrap import (
+    _SCALAR_METRICS,
     Progress,
     RandomState,
     _cluster_codes,
@@ -99,7 +86,9 @@ CALIBRATION_CURVE_POINTS = 20
 #: Largest number of ROC curve points in ``metrics.json``.
 ROC_CURVE_POINTS = 200
 
-_SCALARS = ("auroc", "auprc", "brier", "scaled_brier", "intercept", "slope", "oe_ratio")
+_SCALARS = tuple(_SCALAR_METRICS)
+#: The scalars whose point estimates come from :func:`calibration_fits`.
+_FITTED = ("intercept", "slope")
 #: Where each scalar sits in ``metrics.json`` (the names of ``ci_extended``).
 _SCALAR_PATHS = {
     "auroc": "auroc",
@@ -242,11 +231,9 @@ def point_estimates(inputs: Inputs, grid: np.ndarray) -> dict[str, Any]:
     smooth = _lowess_fit(y, p, LOWESS_FRAC)
     return {
         "point": {
-            "auroc": auroc_score(y, p),
-            "auprc": average_precision_score(y, p),
-            "brier": brier_score(y, p),
-            "scaled_brier": scaled_brier_score(y, p),
-            "oe_ratio": oe_ratio(y, p),
+            name: metric(y, p)
+            for name, (metric, _) in _SCALAR_METRICS.items()
+            if name not in _FITTED
         },
         "errors": _errors_from_fit(p, smooth),
         "curve": _curve_from_fit(p, smooth, grid),
@@ -304,13 +291,7 @@ def _weighted_metrics(inputs: Inputs, grid: np.ndarray) -> tuple[dict[str, Any],
     """Return the vectorised metrics the general engine computes from counts, and their shapes."""
     full_grid = inputs.full_grid
     weighted = {
-        "auroc": _auroc_weighted,
-        "auprc": _average_precision_weighted,
-        "brier": _brier_weighted,
-        "scaled_brier": _scaled_brier_weighted,
-        "intercept": _intercept_weighted,
-        "slope": _slope_weighted,
-        "oe_ratio": _oe_weighted,
+        **{name: vectorised for name, (_, vectorised) in _SCALAR_METRICS.items()},
         "thresholds": lambda a, b, w: _threshold_weighted(a, b, w, full_grid),
     }
     shapes: dict[str, tuple[int, ...]] = {
