@@ -42,16 +42,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-PARAMETERS = (
-    "heart_rate",
-    "sbp",
-    "dbp",
-    "resp_rate",
-    "spo2",
-    "temperature",
-    "consciousness",
-    "supplemental_oxygen",
-)
+from clinai.data import SYNTHETIC_PARAMETERS
+
+PARAMETERS = SYNTHETIC_PARAMETERS  # features on every parameter the generator writes
 WINDOWS = ("1h", "6h", "24h")
 ROWS_PER_STAY = 14_400  # measured: about 14,400 rows per stay at the generator's defaults
 

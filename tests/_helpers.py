@@ -134,3 +134,20 @@ def write_documents(
     card = build_model_card(context, metrics, importance=importance)
     write_model_card(card, out, languages=("en", "da"), images=plots)
     write_reports(out, context, metrics, importance, plots=plots, markdown=markdown)
+
+
+def made_up_shap(values: Any, X_rows: Any, feature_names: tuple[str, ...]) -> Any:
+    """``ShapValues`` of given contributions on log-odds (base value -1), one row per value row."""
+    import numpy as np
+
+    from clinai.evaluation import ShapValues
+
+    return ShapValues(
+        values=values,
+        X_rows=X_rows,
+        rows=np.arange(len(values)),
+        base_value=-1.0,
+        method="test",
+        scale="log-odds",
+        feature_names=feature_names,
+    )

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 
 from clinai.data import age_band
-from clinai.evaluation import ShapValues, explain_global, fairness_metrics, subgroup_metrics
+from clinai.evaluation import explain_global, fairness_metrics, subgroup_metrics
 from clinai.evaluation._groups import group_order
 from clinai.evaluation.explain._shap import DIRECTION_BY_CATEGORY
+from tests._helpers import made_up_shap
 
 CHILD_BANDS = ["<1", "1-4", "5-11", "12-17", ">=18"]
 
@@ -73,15 +74,7 @@ def test_unordered_categorical_importance_has_no_direction() -> None:
     onehot = np.column_stack([ward == w for w in ("icu", "medical", "surgical")]).astype(float)
     values = np.column_stack([(age - 60) / 10, onehot * [0.5, -0.2, 0.1]])
     names = ("age", "ward_icu", "ward_medical", "ward_surgical")
-    shap = ShapValues(
-        values=values,
-        X_rows=np.column_stack([age, onehot]),
-        rows=np.arange(n),
-        base_value=-1.0,
-        method="test",
-        scale="log-odds",
-        feature_names=names,
-    )
+    shap = made_up_shap(values, np.column_stack([age, onehot]), names)
     result = explain_global(
         shap,
         feature_to_variable={"age": "age", **{c: "ward" for c in names[1:]}},

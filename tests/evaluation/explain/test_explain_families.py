@@ -69,27 +69,19 @@ def test_lightgbm_native_contributions_equal_tree_explainer(data) -> None:
     assert native.values.shape == (120, len(inputs.feature_names))
 
 
-def test_native_tree_method_needs_lightgbm(data) -> None:
+@pytest.mark.parametrize(("kind", "tree_method"), [("tree", "native"), ("linear", "fast")])
+def test_native_tree_method_needs_lightgbm(data, kind: str, tree_method: str) -> None:
     pipe = _fit("logistic", data)
     inputs = explain_inputs(pipe, data[2])
-    message = TREE_METHOD_MSG.format(value="native", estimator="LogisticRegression")
+    message = TREE_METHOD_MSG.format(value=tree_method, estimator="LogisticRegression")
     with pytest.raises(DataError, match=re.escape(message)):
         shap_values(
             inputs.estimator,
             inputs.X_transformed,
             feature_names=inputs.feature_names,
-            kind="tree",
-            tree_method="native",
+            kind=kind,  # type: ignore[arg-type]
+            tree_method=tree_method,  # type: ignore[arg-type]
         )
-    message = TREE_METHOD_MSG.format(value="fast", estimator="LogisticRegression")
-    with pytest.raises(DataError, match=re.escape(message)):
-        shap_values(
-            inputs.estimator,
-            inputs.X_transformed,
-            feature_names=inputs.feature_names,
-            kind="linear",
-            tree_method="fast",
-        )  # type: ignore[arg-type]
 
 
 def test_logistic_linear_explainer_equals_closed_form_on_model_inputs(data) -> None:

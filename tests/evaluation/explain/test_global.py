@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from clinai.evaluation import (
-    ShapValues,
     bootstrap_indices,
     dependence_data,
     explain_global,
@@ -20,6 +19,7 @@ from clinai.evaluation import (
 from clinai.evaluation._groups import group_order
 from clinai.evaluation.explain._global import CONTRIBUTIONS_MSG, MISSING_LEVEL
 from clinai.exceptions import DataError
+from tests._helpers import made_up_shap
 
 VARIABLES = ["age", "lactate", "sex"]
 
@@ -202,15 +202,7 @@ def test_explain_global_puts_the_pieces_together(contributions) -> None:
             "sex": sensitive["sex"].fillna("F"),
         }
     )
-    shap = ShapValues(
-        values=values,
-        X_rows=values,
-        rows=np.arange(60),
-        base_value=-1.0,
-        method="test",
-        scale="log-odds",
-        feature_names=names,
-    )
+    shap = made_up_shap(values, values, names)
     result = explain_global(
         shap,
         feature_to_variable=mapping,
