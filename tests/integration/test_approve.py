@@ -144,6 +144,28 @@ def _fake_run(workspace: Path, name: str, audit: dict[str, Any] | None) -> Path:
     return run
 
 
+#: A valid ``clinai approve`` of run r3, and what each refusal case changes in it.
+VALID_APPROVAL = {
+    "run": "runs/tiny/r3",
+    "reviewer": "Jane Doe",
+    "role": "CMO",
+    "decision": "approve",
+    "comment": "ok",
+}
+REFUSAL_INPUTS = {
+    "empty_reviewer": {"reviewer": ""},
+    "blank_role": {"role": "   "},
+    "empty_comment": {"comment": ""},
+    "bad_decision": {"decision": "maybe"},
+    "unknown_run": {"run": "runs/tiny/nope"},
+    "unknown_run_id": {"run": "nope"},
+    "failed_run": {"run": "runs/tiny/r1.failed"},
+    "failed_run_by_id": {"run": "r1"},
+    "unfinished_run": {"run": "runs/tiny/r2"},
+    "not_accepted": {"run": "runs/tiny/r4"},
+}
+
+
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
@@ -168,29 +190,11 @@ def test_refusals_are_one_line(
     _fake_run(workspace, "r3", {"registry": None, "acceptance_verdict": "accepted"})
     registry = {"model_name": "tiny", "version": "1", "alias": "candidate"}
     _fake_run(workspace, "r4", {"registry": registry, "acceptance_verdict": "not accepted"})
-    run, reviewer, role, decision, comment = "runs/tiny/r3", "Jane Doe", "CMO", "approve", "ok"
-    if case == "empty_reviewer":
-        reviewer = ""
-    elif case == "blank_role":
-        role = "   "
-    elif case == "empty_comment":
-        comment = ""
-    elif case == "bad_decision":
-        decision = "maybe"
-    elif case == "unknown_run":
-        run = "runs/tiny/nope"
-    elif case == "unknown_run_id":
-        run = "nope"
-    elif case == "failed_run":
-        run = "runs/tiny/r1.failed"
-    elif case == "failed_run_by_id":
-        run = "r1"
-    elif case == "unfinished_run":
-        run = "runs/tiny/r2"
-    elif case == "not_accepted":
-        run = "runs/tiny/r4"
-    args = ["approve", run, "--reviewer", reviewer, "--role", role, "--decision", decision]
-    code, _, err = _cli([*args, "--comment", comment], capsys)
+    given = {**VALID_APPROVAL, **REFUSAL_INPUTS.get(case, {})}
+    args = ["approve", given["run"], "--reviewer", given["reviewer"], "--role", given["role"]]
+    code, _, err = _cli(
+        [*args, "--decision", given["decision"], "--comment", given["comment"]], capsys
+    )
     assert code == 2
     assert len(err.splitlines()) == 1 and err.startswith("error: "), err
     assert expected in err, err
