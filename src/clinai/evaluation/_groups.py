@@ -60,5 +60,6 @@ def group_order(labels: Iterable[Any], column: pd.Series | None = None) -> list[
         rank = {str(c): k for k, c in enumerate(dtype.categories)}
         return sorted(distinct, key=lambda g: (g not in rank, rank.get(g, 0), g))
     keys = {label: _band_key(label) for label in distinct}
-    numeric = sorted((label for label in distinct if keys[label] is not None), key=keys.get)
+    # ties keep the text order of ``distinct``: (key, label) pairs sort the same way
+    numeric = [label for key, label in sorted((k, g) for g, k in keys.items() if k is not None)]
     return numeric + [label for label in distinct if keys[label] is None]

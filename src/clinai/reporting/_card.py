@@ -302,11 +302,12 @@ class Sections(NamedTuple):
 def sections(context: Mapping[str, Any], metrics: Mapping[str, Any]) -> Sections:
     """Return the context's and the result's sections that the card and the report read."""
     return Sections(
-        *(
-            s.mapping(context.get(key))
-            for key in ("use_case", "dataset", "split", "model", "lineage")
-        ),
-        s.mapping(metrics.get("calibration")),
+        use_case=s.mapping(context.get("use_case")),
+        dataset=s.mapping(context.get("dataset")),
+        split=s.mapping(context.get("split")),
+        model=s.mapping(context.get("model")),
+        lineage=s.mapping(context.get("lineage")),
+        calibration=s.mapping(metrics.get("calibration")),
     )
 
 
@@ -547,7 +548,7 @@ def _row_unit(use_case: Mapping[str, Any]) -> dict[str, str] | None:
     unit = use_case.get("row_unit")
     if isinstance(unit, str):
         unit = {"en": unit}
-    texts = {str(k): s.text(v) for k, v in s.mapping(unit).items() if s.text(v)}
+    texts = {str(k): text for k, v in s.mapping(unit).items() if (text := s.text(v))}
     return texts or None
 
 

@@ -472,9 +472,9 @@ def _check_text(canaries: Canaries, relative: str, text: str) -> tuple[str, str]
             return hit
     if suffix in {".csv", ".tsv"}:
         reader = csv.reader(io.StringIO(text), delimiter="\t" if suffix == ".tsv" else ",")
-        header = next(reader, None)
-        if header:
-            hit = canaries.find_in_table(header, reader)
+        csv_header = next(reader, None)
+        if csv_header:
+            hit = canaries.find_in_table(csv_header, reader)
             if hit is not None:
                 return hit
     parsed = _parse_structured(suffix, text)

@@ -385,6 +385,14 @@ def calibration_estimates(
     return result, extended
 
 
+def _five_estimates(
+    point: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> tuple[Estimate, Estimate, Estimate, Estimate, Estimate]:
+    """Sensitivity, specificity, PPV, NPV and flag rate at one threshold."""
+    a, b, c, d, e = (Estimate(float(point[j]), float(low[j]), float(high[j])) for j in range(5))
+    return a, b, c, d, e
+
+
 def threshold_estimates(
     inputs: Inputs, point: np.ndarray, replicates: dict[str, np.ndarray]
 ) -> tuple[tuple[ThresholdEstimates, ...], list[str]]:
@@ -395,7 +403,7 @@ def threshold_estimates(
     results = tuple(
         ThresholdEstimates(
             float(t),
-            *(Estimate(float(point[i][j]), float(low[i][j]), float(high[i][j])) for j in range(5)),
+            *_five_estimates(point[i], low[i], high[i]),
             target_sensitivity=None if i < n_regular else float(inputs.targets[i - n_regular]),
         )
         for i, t in enumerate(inputs.full_grid)
