@@ -21,7 +21,7 @@ from clinai.models._registry import (
     get_search_space,
 )
 from clinai.models._sequence import TorchGRUClassifier
-from clinai.models._tuning import SCORINGS, TrialRecord, TuningResult, tune_model
+from clinai.models._tuning import SCORINGS, TrialRecord, TuningResult, cv_splits, tune_model
 
 __all__ = [
     "CALIBRATION_METHODS",
@@ -33,6 +33,7 @@ __all__ = [
     "TrialRecord",
     "TuningResult",
     "calibrate_model",
+    "cv_splits",
     "explain_inputs",
     "get_default_params",
     "get_model",

@@ -33,13 +33,28 @@ def evaluation_thresholds(spec: EvaluationConfig) -> list[float]:
     return thresholds
 
 
-def _out_of_fold(model: Any, X: pd.DataFrame, y: np.ndarray, *, cv: int, seed: int) -> np.ndarray:
-    """Predicted risks of the training split, each from a copy of the model not fitted on it."""
-    from sklearn.base import clone
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+def _out_of_fold(
+    model: Any, X: pd.DataFrame, y: np.ndarray, *, patients: Any, cv: int, seed: int
+) -> np.ndarray:
+    """Predicted risks of the training split, each from a copy of the model not fitted on it.
 
-    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-    return np.asarray(cross_val_predict(clone(model), X, y, cv=folds, method="predict_proba"))[:, 1]
+    The folds keep each patient's rows together (``patients`` None: rows are patients). A
+    calibrated model carries the calibration folds of the whole training split as index
+    pairs, which do not fit a fold's rows: its copies calibrate on as many folds of their own.
+    """
+    from sklearn.base import clone
+
+    from clinai import models
+
+    risks = np.empty(len(y), dtype="float64")
+    for train, test in models.cv_splits(y, cv, random_state=seed, groups=patients):
+        copy = clone(model)
+        calibration_folds = copy.get_params(deep=False).get("cv")
+        if isinstance(calibration_folds, list | tuple):
+            copy.set_params(cv=len(calibration_folds))
+        copy.fit(X.iloc[train], y[train])
+        risks[test] = np.asarray(copy.predict_proba(X.iloc[test]))[:, 1]
+    return risks
 
 
 def fairness_blocks(
@@ -89,9 +104,16 @@ def fairness_blocks(
     if not has_test_split:
         logger.warning("mitigation skipped: there is no test split to evaluate it on")
         return blocks
-    X_train, y_train, sensitive_train, _ = read_split(run_dir, "train")
+    X_train, y_train, sensitive_train, patients_train = read_split(run_dir, "train")
     with progress_bar("mitigation (out-of-fold predictions)", 1, enabled=show_progress) as done:
-        oof = _out_of_fold(model, X_train, y_train, cv=plan.cv, seed=config.seed)
+        oof = _out_of_fold(
+            model,
+            X_train,
+            y_train,
+            patients=patients_train if clustered else None,
+            cv=plan.cv,
+            seed=config.seed,
+        )
         done()
     result = evaluation.threshold_optimizer_mitigation(
         y_train,
