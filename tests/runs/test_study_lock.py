@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from clinai.runs._workers import study_lock, tune_with_workers
+from clinai.runs._workers import _sweep_stale_locks, study_lock, tune_with_workers
 from tests.models.conftest import CATEGORICAL, NUMERIC, make_data
 
 pytest.importorskip("optuna")
@@ -83,3 +84,25 @@ def test_the_lock_excludes_after_another_worker_removed_its_file(
             (path,) = _locks(temp_dir)
             assert _locked_by_someone(path)
     assert _locks(temp_dir) == []
+
+
+def _stale(path: Path, *, age_s: float = 2 * 3600) -> Path:
+    path.touch()
+    old = path.stat().st_mtime - age_s
+    os.utime(path, (old, old))
+    return path
+
+
+def test_a_killed_processs_old_lock_file_is_removed_by_the_next_study(temp_dir: Path) -> None:
+    stale = _stale(temp_dir / "clinai-optuna-0123456789abcdef01234567.lock")
+    young = temp_dir / "clinai-optuna-fedcba9876543210fedcba98.lock"
+    young.touch()  # may belong to a live worker between two trials
+    held = _stale(temp_dir / "clinai-optuna-00000000000000000000000a.lock")
+    with held.open("a") as holder:
+        fcntl.flock(holder.fileno(), fcntl.LOCK_EX)  # a live worker holds it now
+        with study_lock(f"sqlite:///{temp_dir / 'optuna.db'}", "next-study"):
+            pass
+    assert not stale.exists()
+    assert young.exists()
+    assert held.exists()
+    assert _sweep_stale_locks(temp_dir) == 1  # once unheld, the old one goes too

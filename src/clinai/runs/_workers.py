@@ -35,6 +35,7 @@ import multiprocessing
 import os
 import queue as queue_module
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -116,6 +117,38 @@ def _postgres_lock(storage: str, study_name: str) -> Iterator[LockFactory]:
         engine.dispose()
 
 
+#: A lock file nobody holds that is older than this was left by a killed process.
+STALE_LOCK_AGE_S = 3600.0
+_LOCK_PREFIX = "clinai-optuna-"
+
+
+def _sweep_stale_locks(folder: Path, *, min_age_s: float = STALE_LOCK_AGE_S) -> int:
+    """Remove the study lock files in ``folder`` that are old and held by nobody.
+
+    A SIGKILLed worker cannot remove its lock file. Removing one is safe even when
+    a live process still tunes that study: whoever takes a lock checks that its open
+    file is still the one at the path (see :func:`_file_lock`). Returns the count.
+    """
+    import fcntl
+
+    removed = 0
+    now = time.time()
+    for path in folder.glob(f"{_LOCK_PREFIX}*.lock"):
+        try:
+            if now - path.stat().st_mtime < min_age_s:
+                continue
+            with path.open("a") as handle:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a live process holds it
+                path.unlink(missing_ok=True)
+                removed += 1
+        except OSError:  # another process removed it first, or no permission
+            continue
+    return removed
+
+
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[LockFactory]:
     """Lock ``path`` exclusively (per hold); remove the file when this process is done.
@@ -176,7 +209,8 @@ def study_lock(storage: str | None, study_name: str) -> Iterator[LockFactory]:
     Yields a factory for :func:`clinai.models.tune_model`'s ``budget_lock``:
     a PostgreSQL advisory lock keyed by the study name (held on a connection of
     its own), a lock file in the temporary folder for a SQLite file (removed
-    when the context exits; only a killed process leaves one), and no lock
+    when the context exits; one left by a killed process is removed by the next
+    study that starts once it is an hour old and unheld), and no lock
     for an in-memory study or another database (one process only; there,
     concurrent workers may exceed the budget by a few trials).
 
@@ -201,7 +235,10 @@ def study_lock(storage: str | None, study_name: str) -> Iterator[LockFactory]:
         # In the temporary folder, keyed by the database's path: no clutter beside it.
         database = Path(storage.removeprefix("sqlite:///").split("?", 1)[0]).resolve()
         digest = hashlib.sha256(f"{database}\n{study_name}".encode()).hexdigest()[:24]
-        with _file_lock(Path(tempfile.gettempdir()) / f"clinai-optuna-{digest}.lock") as hold:
+        folder = Path(tempfile.gettempdir())
+        if removed := _sweep_stale_locks(folder):
+            logger.info("removed %s stale study lock file(s) of killed processes", removed)
+        with _file_lock(folder / f"{_LOCK_PREFIX}{digest}.lock") as hold:
             yield hold
     else:
         logger.warning("no cross-process lock for %s: use one tuning worker", storage.split(":")[0])
