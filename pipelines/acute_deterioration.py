@@ -47,12 +47,21 @@ from clinai.data import (
     window_feature_names,
     window_features,
 )
+from clinai.exceptions import DataError
 
 OUTCOME_COLUMN = "event_within_24h"
 WINDOWS = ("1h", "6h", "24h")
 PARAMETERS = SYNTHETIC_PARAMETERS  # what the generator records (no GCS: consciousness is ACVPU)
 NURSING_OBSERVATIONS = ("temperature", "consciousness", "supplemental_oxygen")
 _STATIC = ["age", "ward"]
+#: The column holding each row's prediction time (``clinai score`` writes it to its output).
+PREDICTION_TIME = "prediction_time"
+STAYS_FILE = "synthetic_stays.parquet"
+VITALS_FILE = "synthetic_vitals.parquet"
+MISSING_FILE = (
+    "{file} not found: the data folder needs the stays and minute-level vitals as "
+    "clinai.data.generate_ward_stays writes them"
+)
 
 METADATA = {
     "title": "Ward deterioration within 24 hours, predicted hourly from vital signs (synthetic)",
@@ -199,8 +208,28 @@ def load(
     minutes_per_row: int = 5,
     event_rate: float = 0.3,
     sequence_hours: int = 0,
+    data_dir: str | Path | None = None,
+    since: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """Generate SYNTHETIC stays and return one row per hourly prediction time."""
+    """Return one row per hourly prediction time of SYNTHETIC (or given) stays.
+
+    Without ``data_dir`` the stays are generated (``n_stays``, ``seed``,
+    ``minutes_per_row``, ``event_rate``) in a temporary folder. With ``data_dir``
+    (``clinai score --data FOLDER``) the stays and vitals already in that folder
+    are read instead (the layout :func:`clinai.data.generate_ward_stays` writes:
+    ``synthetic_stays.parquet`` and ``synthetic_vitals.parquet``) and the
+    generator's options are ignored. There ``event``/``event_time`` are optional
+    (without them no outcome is derived) and a stay without ``end_time`` (still
+    on the ward) is scored up to its newest vital sign. ``since`` keeps only the
+    prediction times after it, so features are computed for new hours only.
+    """
+    if data_dir is not None:
+        folder = Path(data_dir)
+        for name in (STAYS_FILE, VITALS_FILE):
+            if not (folder / name).is_file():
+                raise DataError(MISSING_FILE.format(file=folder / name))
+        stays = _stays_for_scoring(pd.read_parquet(folder / STAYS_FILE), folder / VITALS_FILE)
+        return _prediction_frame(stays, folder / VITALS_FILE, sequence_hours, since=since)
     with tempfile.TemporaryDirectory(prefix="clinai-synthetic-") as folder:
         generated = generate_ward_stays(
             n_stays,
@@ -210,26 +239,55 @@ def load(
             event_rate=event_rate,
         )
         stays = pd.read_parquet(generated.stays_path)
-        times = _prediction_times(stays)
-        features = window_features(
-            generated.vitals_path,
-            times[["stay_id", "prediction_time"]],
-            windows=WINDOWS,
-            parameters=PARAMETERS,
-        )
-        sequences = (
-            _hourly_sequences(generated.vitals_path, times, sequence_hours)
-            if sequence_hours > 0
-            else None
-        )
+        return _prediction_frame(stays, generated.vitals_path, sequence_hours, since=since)
+
+
+def _stays_for_scoring(stays: pd.DataFrame, vitals: Path) -> pd.DataFrame:
+    """Give a stay still on the ward (no ``end_time``) its newest vital sign's time as end."""
+    if "end_time" in stays.columns and stays["end_time"].notna().all():
+        return stays
+    import duckdb
+
+    with duckdb.connect() as con:
+        newest = con.execute(
+            "SELECT stay_id, max(time) AS newest FROM read_parquet(?) GROUP BY stay_id",
+            [str(vitals)],
+        ).df()
+    stays = stays.merge(newest, on="stay_id", how="left")
+    # a prediction time is strictly before the end: the newest vital's minute still counts
+    newest_end = stays.pop("newest") + pd.Timedelta(minutes=1)
+    end = stays["end_time"] if "end_time" in stays.columns else newest_end
+    stays["end_time"] = end.fillna(newest_end).astype("datetime64[us]")
+    return stays
+
+
+def _prediction_frame(
+    stays: pd.DataFrame,
+    vitals: Path,
+    sequence_hours: int,
+    *,
+    since: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Window features, NEWS2 and (with event times) the outcome at each prediction time."""
+    times = _prediction_times(stays)
+    if since is not None:
+        times = times[times["prediction_time"] > pd.Timestamp(since)].reset_index(drop=True)
+    features = window_features(
+        vitals,
+        times[["stay_id", "prediction_time"]],
+        windows=WINDOWS,
+        parameters=PARAMETERS,
+    )
+    sequences = _hourly_sequences(vitals, times, sequence_hours) if sequence_hours > 0 else None
     frame = pd.concat([times, features.drop(columns=["stay_id", "prediction_time"])], axis=1)
     last = frame[[c for c in frame.columns if c.endswith("_last")]]
     observations = last.rename(columns=lambda c: c.removesuffix("_last"))
     observations["spo2_scale"] = np.where(frame["hypercapnic"], 2, 1)
     scored = news2(observations, spo2_scale="column")
     frame["news2"] = scored["news2"].fillna(scored["news2_partial"])
-    ahead = frame["event_time"] - frame["prediction_time"]
-    frame[OUTCOME_COLUMN] = (ahead > pd.Timedelta(0)) & (ahead <= pd.Timedelta(hours=24))
+    if "event_time" in frame.columns:  # retrospective data: the outcome can be derived
+        ahead = frame["event_time"] - frame["prediction_time"]
+        frame[OUTCOME_COLUMN] = (ahead > pd.Timedelta(0)) & (ahead <= pd.Timedelta(hours=24))
     if sequences is not None:
         frame = pd.concat([frame, sequences], axis=1)
     return frame
