@@ -6,6 +6,13 @@ Every problem is collected and reported at once, each with its field path.
 from __future__ import annotations
 
 from clinai.config._load import apply_overrides, load_config, load_plan, parse_config
+from clinai.config._monitoring import (
+    MONITORING_ACTIONS,
+    MONITORING_METRICS,
+    CusumConfig,
+    MonitoringConfig,
+    MonitoringLimit,
+)
 from clinai.config._schema import (
     AcceptanceCriterion,
     CalibrationConfig,
@@ -21,11 +28,16 @@ from clinai.config._schema import (
 )
 
 __all__ = [
+    "MONITORING_ACTIONS",
+    "MONITORING_METRICS",
     "AcceptanceCriterion",
     "CalibrationConfig",
+    "CusumConfig",
     "DataConfig",
     "EvaluationConfig",
     "ExperimentConfig",
+    "MonitoringConfig",
+    "MonitoringLimit",
     "SampleSizeConfig",
     "SourceConfig",
     "SplitConfig",

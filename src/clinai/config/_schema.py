@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from clinai.config._metric_names import metric_path_problem
+from clinai.config._monitoring import MonitoringConfig
 
 __all__ = [
     "AcceptanceCriterion",
@@ -115,6 +116,11 @@ SPLIT_NEEDS_TEST_SITES = (
 DUPLICATE_MODELS_MSG = (
     "models lists {names} more than once: name each model family once (each is tuned, "
     "and the best one selected)"
+)
+
+MONITORING_SUBGROUPS_MSG = (
+    "subgroups {missing} are not in evaluation.sensitive_attributes ({available}): only those "
+    "attributes are kept with the data; add them there or remove them from monitoring.subgroups"
 )
 
 SPLIT_NONE_NEEDS_OPTIMISM = (
@@ -442,6 +448,7 @@ class ExperimentConfig(_Strict):
     calibration: CalibrationConfig = CalibrationConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
     validation: ValidationConfig = ValidationConfig()
+    monitoring: MonitoringConfig | None = None
     tracking: TrackingConfig = TrackingConfig()
     languages: list[Language] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))
     seed: int = 42
@@ -453,6 +460,23 @@ class ExperimentConfig(_Strict):
         repeated = sorted({name for name in value if value.count(name) > 1})
         if repeated:
             raise ValueError(DUPLICATE_MODELS_MSG.format(names=", ".join(repeated)))
+        return value
+
+    @field_validator("monitoring")
+    @classmethod
+    def _subgroups_sensitive(
+        cls, value: MonitoringConfig | None, info: ValidationInfo
+    ) -> MonitoringConfig | None:
+        # Only the sensitive attributes are kept with the data, so only they can be watched.
+        evaluation = info.data.get("evaluation")
+        available = evaluation.sensitive_attributes if evaluation is not None else []
+        missing = [name for name in (value.subgroups if value else []) if name not in available]
+        if missing:
+            raise ValueError(
+                MONITORING_SUBGROUPS_MSG.format(
+                    missing=", ".join(missing), available=", ".join(available) or "none"
+                )
+            )
         return value
 
     @model_validator(mode="after")
