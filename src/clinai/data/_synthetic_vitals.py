@@ -28,11 +28,20 @@ for clinical conclusions:
 Stays are generated one by one from a seed derived from ``(seed, stay number)``
 and written to Parquet in chunks, so the same seed gives the same data for any
 chunk size, and memory stays bounded however many rows are asked for.
+
+Drift scenarios (:class:`DriftScenario`, for testing monitoring) change the
+SYNTHETIC data from an onset month on and leave everything before it as the
+same seed gives without a scenario: every random number is drawn as without
+the scenario, and the scenario only changes what is made of the draws of the
+stays admitted (or, for a device, the readings taken) from the onset on.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +52,9 @@ import pandas as pd
 from clinai.exceptions import DataError
 
 __all__ = [
+    "DRIFT_SCENARIOS",
     "SYNTHETIC_PARAMETERS",
+    "DriftScenario",
     "SyntheticWardStays",
     "generate_ward_stays",
 ]
@@ -69,6 +80,146 @@ _VERSION = "1"
 BAD_COUNT = "generate_ward_stays: n_stays must be a positive integer, got {value!r}"
 BAD_STEP = "generate_ward_stays: minutes_per_row must be a positive integer, got {value!r}"
 BAD_RATE = "generate_ward_stays: event_rate must be in [0, 1), got {value!r}"
+BAD_SCENARIO_KIND = "generate_ward_stays: scenario kind must be one of {valid}, got {value!r}{hint}"
+BAD_SCENARIO_ONSET = (
+    "generate_ward_stays: scenario onset_month must be a whole month 1..12 (month 1 starts at "
+    "`start`), got {value!r}"
+)
+BAD_SCENARIO_SIZE = "generate_ward_stays: scenario size for {kind!r} must be {rule}, got {value!r}"
+BAD_SCENARIO_TYPE = (
+    "generate_ward_stays: scenario must be a DriftScenario, a mapping with kind, onset_month "
+    "and size, or None; got {value!r}"
+)
+
+#: The drift scenarios: kind -> (default size, what the size means, the rule it must meet).
+DRIFT_SCENARIOS: dict[str, tuple[float, str, str]] = {
+    "spo2_offset": (
+        -2.0,
+        "points added to every SpO2 reading taken from the onset (a new monitor brand)",
+        "a finite number of points between -10 and 10",
+    ),
+    "older_case_mix": (
+        10.0,
+        "years added to the age of the stays admitted from the onset",
+        "a finite number of years between -30 and 30",
+    ),
+    "rising_event_rate": (
+        1.15,
+        "odds ratio of an event per month from the onset (month k after it: size**k)",
+        "a number between 0.2 and 5",
+    ),
+    "oe_shift": (
+        1.3,
+        "ratio of events to the expected events of the stays admitted from the onset; the "
+        "extra events come without warning signs in the vitals, so a model cannot foresee them",
+        "a number between 1 and 5",
+    ),
+}
+_SIZE_RANGES = {
+    "spo2_offset": (-10.0, 10.0),
+    "older_case_mix": (-30.0, 30.0),
+    "rising_event_rate": (0.2, 5.0),
+    "oe_shift": (1.0, 5.0),
+}
+
+
+@dataclass(frozen=True)
+class DriftScenario:
+    """A planted shift in the SYNTHETIC stays, from an onset month on (for testing monitoring).
+
+    Admissions are spread over the 12 months from ``start``; month 1 begins at
+    ``start`` and month ``k`` at ``start`` plus ``k - 1`` calendar months (with
+    ``start`` on the first of a month, month ``k`` is a calendar month). Nothing
+    before the onset changes: stays admitted before it (and, for ``spo2_offset``,
+    readings taken before it) are exactly what the same seed gives without a
+    scenario.
+
+    Parameters
+    ----------
+    kind : {"spo2_offset", "older_case_mix", "rising_event_rate", "oe_shift"}
+        ``spo2_offset``: a new monitor brand reads SpO2 ``size`` points off (default
+        -2: 2 points low) from the onset, for every stay, including stays admitted
+        earlier; nothing else changes. ``older_case_mix``: stays admitted from the
+        onset are ``size`` years older (default 10); their event risk follows their
+        age as before, so the case mix changes but not the relation of the vitals to
+        the events. ``rising_event_rate``: the event odds of the stays admitted in
+        the ``k``-th month from the onset (the onset month is ``k = 1``) are
+        multiplied by ``size**k`` (default 1.15). ``oe_shift``: stays admitted from
+        the onset have ``size`` times the events they would have (default 1.3, the
+        observed/expected ratio a well-calibrated model then sees); the extra events
+        come without the deterioration before them, so a model cannot foresee them.
+    onset_month : int, default 4
+        First month (1..12) of the shift.
+    size : float, optional
+        The size of the shift in the kind's unit (see ``DRIFT_SCENARIOS``); the
+        kind's default when omitted.
+    """
+
+    kind: str
+    onset_month: int = 4
+    size: float | None = None
+
+    @property
+    def effective_size(self) -> float:
+        """The size, or the kind's default."""
+        return float(DRIFT_SCENARIOS[self.kind][0] if self.size is None else self.size)
+
+    def onset(self, start: pd.Timestamp) -> pd.Timestamp:
+        """Return the first moment of the onset month."""
+        return start + pd.DateOffset(months=self.onset_month - 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the scenario as plain JSON-ready data (marked synthetic)."""
+        return {
+            "kind": self.kind,
+            "onset_month": self.onset_month,
+            "size": self.effective_size,
+            "synthetic": True,
+        }
+
+
+def _check_scenario(scenario: object) -> DriftScenario | None:
+    """Return the scenario as a checked :class:`DriftScenario` (``None`` stays ``None``)."""
+    if scenario is None:
+        return None
+    if isinstance(scenario, Mapping):
+        unknown = set(scenario) - {"kind", "onset_month", "size"}
+        if unknown or "kind" not in scenario:
+            raise DataError(BAD_SCENARIO_TYPE.format(value=dict(scenario)))
+        scenario = DriftScenario(**dict(scenario))
+    if not isinstance(scenario, DriftScenario):
+        raise DataError(BAD_SCENARIO_TYPE.format(value=scenario))
+    if scenario.kind not in DRIFT_SCENARIOS:
+        close = difflib.get_close_matches(str(scenario.kind), list(DRIFT_SCENARIOS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise DataError(
+            BAD_SCENARIO_KIND.format(
+                valid=", ".join(DRIFT_SCENARIOS), value=scenario.kind, hint=hint
+            )
+        )
+    onset = scenario.onset_month
+    if not isinstance(onset, int | np.integer) or isinstance(onset, bool) or not 1 <= onset <= 12:
+        raise DataError(BAD_SCENARIO_ONSET.format(value=onset))
+    size = scenario.size
+    low, high = _SIZE_RANGES[scenario.kind]
+    if size is not None and (
+        isinstance(size, bool)
+        or not isinstance(size, int | float | np.integer | np.floating)
+        or not low <= float(size) <= high
+    ):
+        rule = DRIFT_SCENARIOS[scenario.kind][2]
+        raise DataError(BAD_SCENARIO_SIZE.format(kind=scenario.kind, rule=rule, value=size))
+    return scenario
+
+
+def _months_from_onset(
+    times: pd.DatetimeIndex | pd.Series, start: pd.Timestamp, scenario: DriftScenario
+) -> np.ndarray:
+    """1 for the onset month, 2 for the next, ...; 0 before the onset (by calendar month)."""
+    bounds = pd.DatetimeIndex(
+        [start + pd.DateOffset(months=m) for m in range(scenario.onset_month - 1, 13)]
+    )
+    return np.searchsorted(bounds.asi8, pd.DatetimeIndex(times).asi8, side="right")
 
 
 @dataclass(frozen=True)
@@ -121,7 +272,9 @@ def _stays_table(
     start: pd.Timestamp,
     event_rate: float,
     mean_stay_hours: float,
-) -> pd.DataFrame:
+    scenario: DriftScenario | None = None,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Draw the stays and, per stay, whether its event comes unannounced (``oe_shift``)."""
     ward = rng.choice(len(_WARDS), size=n_stays, p=[0.45, 0.35, 0.20])
     age = np.clip(rng.normal(66, 16, n_stays), 18, 100).round()
     # a lognormal length of stay with the requested mean, between 6 hours and 30 days
@@ -131,15 +284,24 @@ def _stays_table(
     # event risk rises with age and in ICU; the intercept is set for the mean rate
     risk = 0.03 * (age - 66) + np.where(ward == 2, 0.8, 0.0)
     odds = np.exp(risk)
-    probability = np.clip(event_rate * odds / odds.mean(), 0, 0.95)
-    has_event = rng.random(n_stays) < probability
+    scale = event_rate / odds.mean()  # from the undrifted stays, so a scenario moves no earlier one
+    draw = rng.random(n_stays)
     ward_events = rng.choice(3, size=n_stays, p=[0.60, 0.15, 0.25])
     icu_events = rng.choice([1, 2], size=n_stays, p=[0.3, 0.7])
     event_code = np.where(ward == 2, icu_events, ward_events)
     fraction = rng.uniform(0.35, 1.0, n_stays)
     event_hours = np.maximum(hours * fraction, 8.0)
-    end_hours = np.where(has_event, np.minimum(event_hours, hours), hours)
     admission = start + pd.to_timedelta(rng.integers(0, 365 * 24 * 60, n_stays), unit="min")
+    baseline = probability = np.clip(scale * odds, 0, 0.95)
+    if scenario is not None and scenario.kind != "spo2_offset":
+        age, probability = _drift_stays(
+            scenario, _months_from_onset(admission, start, scenario), age, ward, scale, baseline
+        )
+    # the same uniform draw decides with and without a scenario: a raised risk keeps the
+    # baseline's events and adds some; oe_shift's added events come without warning signs
+    has_event = draw < probability
+    silent = has_event & (draw >= baseline) & (scenario is not None and scenario.kind == "oe_shift")
+    end_hours = np.where(has_event, np.minimum(event_hours, hours), hours)
     end = admission + pd.to_timedelta(np.round(end_hours * 60), unit="min")
     patients = max(1, int(n_stays * 0.8))
     return pd.DataFrame(
@@ -158,7 +320,30 @@ def _stays_table(
             "event_time": pd.Series(end).where(has_event).astype("datetime64[us]"),
             "synthetic": True,
         }
-    )
+    ), silent
+
+
+def _drift_stays(
+    scenario: DriftScenario,
+    month: np.ndarray,
+    age: np.ndarray,
+    ward: np.ndarray,
+    scale: float,
+    probability: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return age and event risk after a scenario (``month`` 0: before the onset)."""
+    drifted = month > 0
+    size = scenario.effective_size
+    if scenario.kind == "older_case_mix":
+        age = np.where(drifted, np.clip(age + size, 18, 100).round(), age)
+        risk = 0.03 * (age - 66) + np.where(ward == 2, 0.8, 0.0)
+        probability = np.clip(scale * np.exp(risk), 0, 0.95)
+    elif scenario.kind == "rising_event_rate":
+        odds = probability / (1 - probability) * np.power(size, month)
+        probability = np.where(drifted, np.clip(odds / (1 + odds), 0, 0.95), probability)
+    elif scenario.kind == "oe_shift":
+        probability = np.where(drifted, np.clip(probability * size, 0, 0.95), probability)
+    return age, probability
 
 
 def _ar1(rng: np.random.Generator, n: int, phi: float, sd: float) -> np.ndarray:
@@ -174,15 +359,26 @@ def _severity(minutes: np.ndarray, onset: float, peak: float) -> np.ndarray:
 
 
 def _one_stay(
-    stay: Any, seed: int, index: int, step: int, start_us: int
+    stay: Any,
+    seed: int,
+    index: int,
+    step: int,
+    start_us: int,
+    *,
+    silent: bool = False,
+    spo2_offset: tuple[int, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw one stay's vitals.
+
+    ``silent``: its event comes without warning signs; ``spo2_offset``: (from time in us, points).
+    """
     rng = np.random.default_rng([seed, index])
     length = int((stay.end_time - stay.admission_time) / pd.Timedelta(minutes=1))
     minutes = np.arange(0, max(length, step), step, dtype=np.int64)
     n = len(minutes)
     icu = stay.ward == "icu"
     severity = np.zeros(n)
-    if isinstance(stay.event, str):
+    if isinstance(stay.event, str) and not silent:
         lead = rng.uniform(4, 24) * 60
         severity = _severity(minutes.astype(float), length - lead, length)
     elif rng.random() < 0.15:
@@ -239,6 +435,10 @@ def _one_stay(
     heart = np.where(rng.random(n) < 0.0002, heart * 2, heart)
     swapped = rng.random(n) < 0.001
     dbp = np.where(swapped, sbp + rng.uniform(0, 10, n), dbp)
+    base_us = start_us + minutes * 60_000_000
+    if spo2_offset is not None:
+        # a monitor brand that reads off: the readings change, not the patient or the nurses
+        spo2 = np.where(base_us >= spo2_offset[0], spo2 + spo2_offset[1], spo2)
 
     series = (
         (_HR, connected, np.round(np.clip(heart, 25, 250))),
@@ -250,7 +450,6 @@ def _one_stay(
         (_ACVPU, nursing, consciousness.astype(float)),
         (_O2, nursing, oxygen),
     )
-    base_us = start_us + minutes * 60_000_000
     times = np.concatenate([base_us[mask] for _, mask, _ in series])
     codes = np.concatenate([np.full(int(mask.sum()), code, np.int8) for code, mask, _ in series])
     values = np.concatenate([value[mask] for _, mask, value in series])
@@ -258,8 +457,8 @@ def _one_stay(
     return times[order], codes[order], values[order]
 
 
-def _metadata(seed: int, kind: str) -> dict[bytes, bytes]:
-    return {
+def _metadata(seed: int, kind: str, scenario: DriftScenario | None) -> dict[bytes, bytes]:
+    metadata = {
         b"synthetic": b"true",
         b"clinai.generator": b"clinai.data.generate_ward_stays",
         b"clinai.generator_version": _VERSION.encode(),
@@ -267,15 +466,21 @@ def _metadata(seed: int, kind: str) -> dict[bytes, bytes]:
         b"clinai.table": kind.encode(),
         b"description": (b"SYNTHETIC data generated by clinai; no real patient is behind any row"),
     }
+    if scenario is not None:
+        # the planted shift is part of the provenance (only written when there is one)
+        metadata[b"clinai.scenario"] = json.dumps(scenario.to_dict(), sort_keys=True).encode()
+    return metadata
 
 
-def _write_stays(stays: pd.DataFrame, path: Path, seed: int) -> None:
+def _write_stays(
+    stays: pd.DataFrame, path: Path, seed: int, scenario: DriftScenario | None
+) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(stays, preserve_index=False)
     table = table.replace_schema_metadata(
-        {**(table.schema.metadata or {}), **_metadata(seed, "stays")}
+        {**(table.schema.metadata or {}), **_metadata(seed, "stays", scenario)}
     )
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp)
@@ -293,6 +498,7 @@ def generate_ward_stays(
     start: str = "2024-01-01",
     chunk_rows: int = 4_000_000,
     progress: bool = False,
+    scenario: DriftScenario | Mapping[str, Any] | None = None,
 ) -> SyntheticWardStays:
     """Generate SYNTHETIC ward/ICU stays with minute-level vitals and write them as Parquet.
 
@@ -324,6 +530,13 @@ def generate_ward_stays(
         Rows per Parquet row group (memory use grows with it).
     progress : bool, default False
         Show a Rich progress bar.
+    scenario : DriftScenario or mapping, optional
+        A planted drift from an onset month on (a new SpO2 monitor brand, an older
+        case mix, a rising event rate, an O/E shift; see :class:`DriftScenario`),
+        e.g. ``{"kind": "spo2_offset", "onset_month": 4, "size": -2}``. Stays
+        admitted (and readings taken) before the onset are what the same seed gives
+        without a scenario; ``None`` (the default) gives exactly today's data. The
+        scenario is written into both files' Parquet metadata (``clinai.scenario``).
 
     Returns
     -------
@@ -333,7 +546,7 @@ def generate_ward_stays(
     Raises
     ------
     DataError
-        If a count, step or rate is out of range.
+        If a count, step, rate or the scenario is out of range.
 
     Examples
     --------
@@ -351,19 +564,24 @@ def generate_ward_stays(
         raise DataError(BAD_STEP.format(value=minutes_per_row))
     if not 0 <= event_rate < 1:
         raise DataError(BAD_RATE.format(value=event_rate))
+    drift = _check_scenario(scenario)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, 0])
-    stays = _stays_table(
+    stays, silent = _stays_table(
         int(n_stays),
         rng,
         start=pd.Timestamp(start),
         event_rate=event_rate,
         mean_stay_hours=mean_stay_hours,
+        scenario=drift,
     )
+    spo2_offset = None
+    if drift is not None and drift.kind == "spo2_offset":
+        spo2_offset = (drift.onset(pd.Timestamp(start)).value // 1000, drift.effective_size)
     stays_path = out / "synthetic_stays.parquet"
     vitals_path = out / "synthetic_vitals.parquet"
-    _write_stays(stays, stays_path, seed)
+    _write_stays(stays, stays_path, seed, drift)
 
     schema = pa.schema(
         [
@@ -373,7 +591,7 @@ def generate_ward_stays(
             ("value", pa.float64()),
             ("synthetic", pa.bool_()),
         ],
-        metadata=_metadata(seed, "vitals"),
+        metadata=_metadata(seed, "vitals", drift),
     )
     names = pa.array(SYNTHETIC_PARAMETERS, pa.string())
     tmp = vitals_path.with_name(vitals_path.name + ".tmp")
@@ -406,7 +624,15 @@ def generate_ward_stays(
     stay_ids = stays["stay_id"].to_numpy()
     with pq.ParquetWriter(tmp, schema) as writer, _progress(progress, len(stays)) as advance:
         for index, stay in enumerate(stays.itertuples(index=False)):
-            part = _one_stay(stay, seed, index + 1, int(minutes_per_row), int(admissions[index]))
+            part = _one_stay(
+                stay,
+                seed,
+                index + 1,
+                int(minutes_per_row),
+                int(admissions[index]),
+                silent=bool(silent[index]),
+                spo2_offset=spo2_offset,
+            )
             buffer.append((int(stay_ids[index]), part))
             buffered += len(part[0])
             n_rows += len(part[0])
