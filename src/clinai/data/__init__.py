@@ -58,7 +58,9 @@ from clinai.data._splits import (
     time_range,
 )
 from clinai.data._synthetic_vitals import (
+    DRIFT_SCENARIOS,
     SYNTHETIC_PARAMETERS,
+    DriftScenario,
     SyntheticWardStays,
     generate_ward_stays,
 )
@@ -84,6 +86,7 @@ __all__ = [
     "ACVPU_CODES",
     "CANONICAL_PARAMETERS",
     "CANONICAL_UNITS",
+    "DRIFT_SCENARIOS",
     "MISSING_WARN_SHARE",
     "NEWS2_COMPONENTS",
     "PARAMETER_ALIASES",
@@ -97,6 +100,7 @@ __all__ = [
     "ColumnSpec",
     "DataQualityReport",
     "DatasetInfo",
+    "DriftScenario",
     "FhirIngestReport",
     "FhirProblem",
     "FhirTables",
