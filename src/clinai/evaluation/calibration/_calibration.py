@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, logit
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import Estimate, _num, _numbers
 from clinai.evaluation._inputs import check_y
 from clinai.exceptions import DataError
@@ -246,6 +247,7 @@ def _fit_slope(y: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray,
     return c, b
 
 
+@fill_doc
 def calibration_intercept(y_true: Any, y_prob: Any) -> float:
     """Calibration intercept (calibration-in-the-large).
 
@@ -257,10 +259,8 @@ def calibration_intercept(y_true: Any, y_prob: Any) -> float:
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
 
     Returns
     -------
@@ -269,8 +269,7 @@ def calibration_intercept(y_true: Any, y_prob: Any) -> float:
 
     Raises
     ------
-    DataError
-        On invalid or one-class input.
+    {invalid_input}
 
     See Also
     --------
@@ -285,6 +284,7 @@ def calibration_intercept(y_true: Any, y_prob: Any) -> float:
     return float(_fit_intercept(y, _logit_clipped(p), np.ones((1, y.shape[0])))[0])
 
 
+@fill_doc
 def calibration_slope(y_true: Any, y_prob: Any) -> float:
     """Calibration slope.
 
@@ -295,10 +295,8 @@ def calibration_slope(y_true: Any, y_prob: Any) -> float:
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
 
     Returns
     -------
@@ -309,8 +307,7 @@ def calibration_slope(y_true: Any, y_prob: Any) -> float:
 
     Raises
     ------
-    DataError
-        On invalid or one-class input.
+    {invalid_input}
 
     See Also
     --------
@@ -326,6 +323,7 @@ def calibration_slope(y_true: Any, y_prob: Any) -> float:
     return float(slope[0])
 
 
+@fill_doc
 def oe_ratio(y_true: Any, y_prob: Any) -> float:
     """Observed/expected ratio: ``sum(y) / sum(p)``.
 
@@ -335,10 +333,8 @@ def oe_ratio(y_true: Any, y_prob: Any) -> float:
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
 
     Returns
     -------
@@ -347,8 +343,7 @@ def oe_ratio(y_true: Any, y_prob: Any) -> float:
 
     Raises
     ------
-    DataError
-        On invalid or one-class input.
+    {invalid_input}
 
     Examples
     --------
@@ -407,6 +402,7 @@ def _check_frac(frac: float) -> float:
     return value
 
 
+@fill_doc
 def calibration_errors(y_true: Any, y_prob: Any, *, frac: float = LOWESS_FRAC) -> CalibrationErrors:
     """Integrated calibration index (ICI), E50 and E90.
 
@@ -421,10 +417,8 @@ def calibration_errors(y_true: Any, y_prob: Any, *, frac: float = LOWESS_FRAC) -
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
     frac : float, default=0.75
         LOWESS span: the fraction of the rows used for each local fit.
 
@@ -451,6 +445,7 @@ def calibration_grid(p: np.ndarray, n_points: int) -> np.ndarray:
     return np.linspace(low, high, n_points)
 
 
+@fill_doc
 def lowess_calibration_curve(
     y_true: Any, y_prob: Any, *, n_points: int = 20, frac: float = LOWESS_FRAC
 ) -> CalibrationCurve:
@@ -464,10 +459,8 @@ def lowess_calibration_curve(
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
     n_points : int, default=20
         Number of grid points (one when every ``y_prob`` is equal).
     frac : float, default=0.75

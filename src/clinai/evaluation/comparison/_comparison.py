@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import Estimate, _num
 from clinai.evaluation._inputs import (
     check_ci_level,
@@ -282,6 +283,7 @@ def _assemble(
     )
 
 
+@fill_doc
 def compare_with_baseline(
     y_true: Any,
     y_prob: Any,
@@ -311,8 +313,7 @@ def compare_with_baseline(
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
+    {y_true}
     y_prob : array-like of shape (n,)
         The model's predicted probability of the event.
     y_baseline : array-like of shape (n,)
@@ -321,16 +322,12 @@ def compare_with_baseline(
         score and net benefit.
     baseline_name : str, default="baseline"
         Name of the baseline, used in the result and in error messages.
-    patient_ids : array-like of shape (n,), optional
-        Patient of each row; the bootstrap then resamples patients.
+    {patient_ids}
     thresholds : sequence of float, default=(0.1, 0.2, 0.3)
         Thresholds (strictly between 0 and 1) of the net benefit difference.
-    n_boot : int, default=200
-        Bootstrap resamples (0: no intervals).
-    ci_level : float, default=0.95
-        Confidence level of the intervals.
-    random_state : int, numpy.random.Generator or None, default=0
-        Seed of the bootstrap; the same seed gives the same numbers.
+    {n_boot}
+    {ci_level}
+    {random_state_bootstrap}
     progress : callable, optional
         Called as ``progress(done, n_boot)`` as replicates complete.
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import Estimate
 from clinai.evaluation._inputs import check_ci_level, check_n_boot, check_y
 from clinai.evaluation.comparison._comparison import _check_name, check_baseline
@@ -171,6 +172,7 @@ def _operating_points(
     )
 
 
+@fill_doc
 def compare_operating_points(
     y_true: Any,
     y_prob: Any,
@@ -188,8 +190,7 @@ def compare_operating_points(
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
+    {y_true}
     y_prob : array-like of shape (n,)
         The model's predicted probability.
     y_baseline : array-like of shape (n,)
@@ -198,16 +199,12 @@ def compare_operating_points(
         The score's alert cut-offs ``k`` (flag when ``score >= k``).
     baseline_name : str, default="baseline"
         Name used in the result and in messages.
-    patient_ids : array-like of shape (n,), optional
-        Patient of each row; the bootstrap then resamples patients.
-    n_boot : int, default=200
-        Bootstrap resamples (0: no intervals).
+    {patient_ids}
+    {n_boot}
     ci_level : float, default=0.95
         Confidence level.
-    random_state : int, numpy.random.Generator or None, default=0
-        Seed; the same seed gives the same numbers.
-    progress : callable, optional
-        Called as ``progress(done, n_boot)``.
+    {random_state}
+    {progress}
 
     Returns
     -------

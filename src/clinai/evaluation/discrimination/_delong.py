@@ -55,6 +55,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import Estimate, _num
 from clinai.evaluation._inputs import check_ci_level, check_patient_ids, check_score, check_y_true
 from clinai.exceptions import DataError
@@ -203,6 +204,7 @@ def _check_transform(transform: Any) -> str:
     return str(transform)
 
 
+@fill_doc
 def delong_ci(
     y_true: Any,
     y_prob: Any,
@@ -228,8 +230,7 @@ def delong_ci(
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
+    {y_true}
     y_prob : array-like of shape (n,)
         Predicted probability, or any score where higher means higher risk.
     ci_level : float, default=0.95
@@ -296,6 +297,7 @@ def _delong_ci_arrays(
     return Estimate(auc, float(expit(centre - half)), float(expit(centre + half)))
 
 
+@fill_doc
 def delong_test(
     y_true: Any, y_prob_a: Any, y_prob_b: Any, *, patient_ids: Any = None
 ) -> DeLongTest:
@@ -311,8 +313,7 @@ def delong_test(
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
+    {y_true}
     y_prob_a, y_prob_b : array-like of shape (n,)
         Two scores for the same rows (probabilities or any scores where
         higher means higher risk).

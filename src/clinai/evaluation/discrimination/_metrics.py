@@ -18,6 +18,7 @@ from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score as _sk_average_precision_score
 from sklearn.metrics import roc_curve as _sk_roc_curve
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import _numbers
 from clinai.evaluation._inputs import check_y
 
@@ -42,6 +43,7 @@ class RocPoint:
         return _numbers(self)
 
 
+@fill_doc
 def auroc_score(y_true: Any, y_prob: Any) -> float:
     """Area under the ROC curve (the c-statistic).
 
@@ -55,8 +57,7 @@ def auroc_score(y_true: Any, y_prob: Any) -> float:
     ----------
     y_true : array-like of shape (n,)
         Observed outcome, 0 (non-event) or 1 (event).
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_prob}
 
     Returns
     -------
@@ -86,6 +87,7 @@ def auroc_score(y_true: Any, y_prob: Any) -> float:
     return float((ranks[events].sum() - n1 * (n1 + 1.0) / 2.0) / (n1 * n0))
 
 
+@fill_doc
 def average_precision_score(y_true: Any, y_prob: Any) -> float:
     """Average precision: the area under the precision-recall curve (AUPRC).
 
@@ -97,10 +99,8 @@ def average_precision_score(y_true: Any, y_prob: Any) -> float:
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
 
     Returns
     -------
@@ -109,8 +109,7 @@ def average_precision_score(y_true: Any, y_prob: Any) -> float:
 
     Raises
     ------
-    DataError
-        On invalid or one-class input.
+    {invalid_input}
 
     See Also
     --------
@@ -125,6 +124,7 @@ def average_precision_score(y_true: Any, y_prob: Any) -> float:
     return float(_sk_average_precision_score(y, p))
 
 
+@fill_doc
 def brier_score(y_true: Any, y_prob: Any) -> float:
     """Brier score: the mean squared difference between probability and outcome.
 
@@ -133,10 +133,8 @@ def brier_score(y_true: Any, y_prob: Any) -> float:
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
 
     Returns
     -------
@@ -162,6 +160,7 @@ def brier_score(y_true: Any, y_prob: Any) -> float:
     return float(np.mean((p - y) ** 2))
 
 
+@fill_doc
 def scaled_brier_score(y_true: Any, y_prob: Any) -> float:
     """Scaled Brier score: ``1 - Brier / (prev (1 - prev))``.
 
@@ -172,10 +171,8 @@ def scaled_brier_score(y_true: Any, y_prob: Any) -> float:
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
 
     Returns
     -------
@@ -184,8 +181,7 @@ def scaled_brier_score(y_true: Any, y_prob: Any) -> float:
 
     Raises
     ------
-    DataError
-        On invalid or one-class input.
+    {invalid_input}
 
     Examples
     --------
@@ -198,6 +194,7 @@ def scaled_brier_score(y_true: Any, y_prob: Any) -> float:
     return 1.0 - brier / (prevalence * (1.0 - prevalence))
 
 
+@fill_doc
 def roc_curve_points(y_true: Any, y_prob: Any, *, max_points: int = 200) -> tuple[RocPoint, ...]:
     """ROC curve as (false positive rate, true positive rate) points.
 
@@ -207,10 +204,8 @@ def roc_curve_points(y_true: Any, y_prob: Any, *, max_points: int = 200) -> tupl
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
     max_points : int, default=200
         Largest number of points returned (at least 2).
 
@@ -221,8 +216,7 @@ def roc_curve_points(y_true: Any, y_prob: Any, *, max_points: int = 200) -> tupl
 
     Raises
     ------
-    DataError
-        On invalid or one-class input.
+    {invalid_input}
     """
     y, p = check_y(y_true, y_prob)
     fpr, tpr, _ = _sk_roc_curve(y, p, drop_intermediate=True)

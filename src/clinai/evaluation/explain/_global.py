@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._groups import group_order
 from clinai.evaluation.explain._importance import importance_from_values, variable_contributions
 from clinai.evaluation.explain._results import (
@@ -79,6 +80,7 @@ def _ranks(mean_abs: np.ndarray) -> np.ndarray:
     return np.asarray(rankdata(-mean_abs, method="average"), dtype="float64")
 
 
+@fill_doc
 def importance_rank_intervals(
     contributions: Any,
     variables: Sequence[str],
@@ -102,10 +104,8 @@ def importance_rank_intervals(
 
     Parameters
     ----------
-    contributions : array-like of shape (n_rows, n_variables)
-        Per-variable SHAP contributions of the explained rows.
-    variables : sequence of str
-        Name of each column of ``contributions``.
+    {contributions}
+    {variables}
     n_boot : int, default=200
         Bootstrap resamples.
     ci_level : float, default=0.95
@@ -114,8 +114,7 @@ def importance_rank_intervals(
         Patient of each row, to resample patients rather than rows.
     random_state : int or None, default=0
         Seed.
-    progress : callable, optional
-        Called as ``progress(done, n_boot)``.
+    {progress}
 
     Returns
     -------
@@ -171,6 +170,7 @@ def _labels(values: pd.Series) -> pd.Series:
     return text.astype(str)
 
 
+@fill_doc
 def subgroup_importance(
     contributions: Any,
     variables: Sequence[str],
@@ -189,10 +189,8 @@ def subgroup_importance(
 
     Parameters
     ----------
-    contributions : array-like of shape (n_rows, n_variables)
-        Per-variable SHAP contributions of the explained rows.
-    variables : sequence of str
-        Name of each column of ``contributions``.
+    {contributions}
+    {variables}
     sensitive_features : pandas.DataFrame
         One column per attribute, one row per explained row (same order).
     y_true : array-like of shape (n_rows,), optional
@@ -342,6 +340,7 @@ def _categorical_dependence(
     )
 
 
+@fill_doc
 def dependence_data(
     contributions: Any,
     variables: Sequence[str],
@@ -367,10 +366,8 @@ def dependence_data(
 
     Parameters
     ----------
-    contributions : array-like of shape (n_rows, n_variables)
-        Per-variable SHAP contributions of the explained rows.
-    variables : sequence of str
-        Name of each column of ``contributions``.
+    {contributions}
+    {variables}
     X : pandas.DataFrame
         The clinical variables (original values, before encoding) of the explained rows.
     top : sequence of str

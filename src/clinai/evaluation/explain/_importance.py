@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation.explain._results import ShapImportance, VariableImportance
 from clinai.evaluation.explain._shap import (
     DIRECTION_BY_CATEGORY,
@@ -105,6 +106,7 @@ def importance_from_values(
     )
 
 
+@fill_doc
 def shap_importance(
     estimator: Any,
     X_transformed: Any,
@@ -145,29 +147,21 @@ def shap_importance(
 
     Parameters
     ----------
-    estimator : object
-        The fitted final estimator (not the preprocessing pipeline).
-    X_transformed : array-like, DataFrame or sparse matrix of shape (n, m)
-        The estimator's input (preprocessed features).
-    feature_names : sequence of str
-        Name of each of the ``m`` columns.
+    {estimator}
+    {X_transformed}
+    {feature_names}
     feature_to_variable : Mapping[str, str]
         Clinical variable of each column; a column not in the mapping is its
         own variable.
-    kind : {"tree", "linear", "kernel"}
-        Explainer to use.
-    n_background : int, default=100
-        Background rows (for ``"linear"`` and ``"kernel"``), sampled with the seed.
+    {kind}
+    {n_background}
     max_rows : int, default=500
         Rows explained, sampled without replacement with the seed.
-    random_state : int or None, default=0
-        Seed of the row samples (and of the kernel explainer).
+    {random_state_shap}
     kernel_nsamples : int, optional
         Coalitions evaluated per row by the kernel explainer; default
         ``2 * m + 256``.
-    background : array-like of shape (k, m), optional
-        Rows to draw the background sample from (e.g. transformed training
-        rows); default ``X_transformed``.
+    {background}
     tree_method : {"auto", "native", "tables", "shap"}, default="auto"
         TreeSHAP implementation (see :func:`shap_values`).
     categorical : collection of str, default=()

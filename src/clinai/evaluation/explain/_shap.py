@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation.explain._tree_shap_tables import tree_shap_from_tables, tree_tables
 from clinai.exceptions import DataError
 
@@ -340,6 +341,7 @@ def _shap_library_values(
     return values, _expected(explainer), "shap.KernelExplainer (probability)", "probability"
 
 
+@fill_doc
 def shap_values(
     estimator: Any,
     X_transformed: Any,
@@ -376,26 +378,18 @@ def shap_values(
 
     Parameters
     ----------
-    estimator : object
-        The fitted final estimator (not the preprocessing pipeline).
-    X_transformed : array-like, DataFrame or sparse matrix of shape (n, m)
-        The estimator's input (preprocessed features).
-    feature_names : sequence of str
-        Name of each of the ``m`` columns.
-    kind : {"tree", "linear", "kernel"}
-        Explainer to use.
-    n_background : int, default=100
-        Background rows (for ``"linear"`` and ``"kernel"``), sampled with the seed.
+    {estimator}
+    {X_transformed}
+    {feature_names}
+    {kind}
+    {n_background}
     max_rows : int, default=500
         Rows explained, sampled without replacement with the seed (all rows, in
         order, when ``max_rows >= n``).
-    random_state : int or None, default=0
-        Seed of the row samples (and of the kernel explainer).
+    {random_state_shap}
     kernel_nsamples : int, optional
         Coalitions evaluated per row by the kernel explainer; default ``2 * m + 256``.
-    background : array-like of shape (k, m), optional
-        Rows to draw the background sample from (e.g. transformed training
-        rows); default ``X_transformed``.
+    {background}
     tree_method : {"auto", "native", "tables", "shap"}, default="auto"
         TreeSHAP implementation for ``kind="tree"``.
 

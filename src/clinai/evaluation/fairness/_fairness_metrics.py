@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import Estimate, _group_counts, _num
 from clinai.evaluation._groups import group_order
 from clinai.evaluation._inputs import (
@@ -440,6 +441,7 @@ def _table_disparities(
     return disparities
 
 
+@fill_doc
 def fairness_metrics(
     y_true: Any,
     y_prob: Any,
@@ -468,10 +470,8 @@ def fairness_metrics(
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
     sensitive_features : pandas.DataFrame
         One column per attribute, one row per prediction; missing values form
         the group ``"missing"``.
@@ -480,18 +480,14 @@ def fairness_metrics(
     intersections : sequence of pairs of str, default=()
         Pairs of columns of ``sensitive_features`` crossed into one table each,
         named ``"a_x_b"`` (see :func:`intersection_name`).
-    min_cell : int, default=5
-        Smallest reportable number of rows, patients, events and non-events.
+    {min_cell}
     patient_ids : array-like of shape (n,), optional
         Patient of each row: patients are counted and resampled, not rows.
     n_boot : int, default=0
         Bootstrap replicates (0: estimates only).
-    ci_level : float, default=0.95
-        Confidence level of the intervals.
-    random_state : int, numpy.random.Generator or None, default=0
-        Seed; the same seed gives the same numbers.
-    progress : callable, optional
-        Called as ``progress(done, n_boot)``.
+    {ci_level}
+    {random_state}
+    {progress}
 
     Returns
     -------

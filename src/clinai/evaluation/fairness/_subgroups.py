@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import Estimate, _group_counts, _num
 from clinai.evaluation._groups import group_order
 from clinai.evaluation._inputs import (
@@ -182,6 +183,7 @@ def _hidden_counts(table: pd.DataFrame, suppressed: pd.Series, min_cell: int) ->
     return hidden
 
 
+@fill_doc
 def subgroup_metrics(
     y_true: Any,
     y_prob: Any,
@@ -210,23 +212,19 @@ def subgroup_metrics(
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
     sensitive_features : pandas.DataFrame
         One column per attribute, one row per prediction (matched by position).
         Missing values form the group ``"missing"``.
     threshold : float
         Threshold in [0, 1] of the per-group sensitivity and specificity.
-    min_cell : int, default=5
-        Smallest reportable number of rows, patients, events and non-events.
+    {min_cell}
     patient_ids : array-like of shape (n,), optional
         Patient of each row, for the patient count and the cluster bootstrap.
     n_boot : int, default=0
         Bootstrap resamples per group for the intervals (0: estimates only).
-    ci_level : float, default=0.95
-        Confidence level of the intervals.
+    {ci_level}
     random_state : int, numpy.random.Generator or None, default=0
         Seed of the bootstrap.
 

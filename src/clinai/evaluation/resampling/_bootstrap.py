@@ -70,6 +70,7 @@ from typing import Any
 
 import numpy as np
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import Estimate
 from clinai.evaluation._inputs import check_ci_level, check_n_boot, check_patient_ids, check_y
 from clinai.evaluation.calibration._calibration import (
@@ -374,6 +375,7 @@ def _n_undefined(replicates: np.ndarray) -> int:
     return int((~np.isfinite(flat)).all(axis=1).sum())
 
 
+@fill_doc
 def bootstrap(
     y_true: Any,
     y_prob: Any,
@@ -403,10 +405,8 @@ def bootstrap(
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
     metric : callable or mapping of str to callable
         ``metric(y_true, y_prob) -> float``, or several by name. A single
         callable is reported under its ``__name__``.
@@ -414,8 +414,7 @@ def bootstrap(
         Patient of each row; when given, patients are resampled, not rows.
     n_boot : int, default=200
         Number of resamples (0: no intervals).
-    ci_level : float, default=0.95
-        Confidence level of the intervals.
+    {ci_level}
     random_state : int, numpy.random.Generator or None, default=0
         Seed of the :class:`numpy.random.Generator`; the same seed gives the
         same numbers.

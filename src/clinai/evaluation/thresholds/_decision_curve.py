@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import _numbers
 from clinai.evaluation._inputs import check_threshold, check_thresholds, check_y, check_y_true
 
@@ -39,6 +40,7 @@ class DecisionCurvePoint:
         return _numbers(self)
 
 
+@fill_doc
 def net_benefit(y_true: Any, y_prob: Any, *, threshold: float) -> float:
     """Net benefit of acting on the model at one threshold.
 
@@ -49,10 +51,8 @@ def net_benefit(y_true: Any, y_prob: Any, *, threshold: float) -> float:
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
     threshold : float
         Risk threshold, strictly between 0 and 1.
 
@@ -63,8 +63,7 @@ def net_benefit(y_true: Any, y_prob: Any, *, threshold: float) -> float:
 
     Raises
     ------
-    DataError
-        On invalid or one-class input, or a threshold outside (0, 1).
+    {invalid_threshold_input}
 
     Examples
     --------
@@ -76,6 +75,7 @@ def net_benefit(y_true: Any, y_prob: Any, *, threshold: float) -> float:
     return float(_net_benefit_curve(y, p, np.array([t]))[0])
 
 
+@fill_doc
 def net_benefit_treat_all(y_true: Any, *, threshold: float) -> float:
     """Net benefit of treating everybody at one threshold.
 
@@ -84,8 +84,7 @@ def net_benefit_treat_all(y_true: Any, *, threshold: float) -> float:
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
+    {y_true}
     threshold : float
         Risk threshold, strictly between 0 and 1.
 
@@ -96,8 +95,7 @@ def net_benefit_treat_all(y_true: Any, *, threshold: float) -> float:
 
     Raises
     ------
-    DataError
-        On invalid or one-class input, or a threshold outside (0, 1).
+    {invalid_threshold_input}
 
     Examples
     --------
@@ -110,6 +108,7 @@ def net_benefit_treat_all(y_true: Any, *, threshold: float) -> float:
     return prevalence - (1.0 - prevalence) * t / (1.0 - t)
 
 
+@fill_doc
 def decision_curve(
     y_true: Any, y_prob: Any, *, thresholds: Sequence[float] | np.ndarray | None = None
 ) -> tuple[DecisionCurvePoint, ...]:
@@ -119,10 +118,8 @@ def decision_curve(
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
     thresholds : sequence of float, optional
         Thresholds strictly between 0 and 1; default 0.01, 0.02, ..., 0.50.
 
@@ -133,8 +130,7 @@ def decision_curve(
 
     Raises
     ------
-    DataError
-        On invalid or one-class input, or a threshold outside (0, 1).
+    {invalid_threshold_input}
     """
     y, p = check_y(y_true, y_prob)
     grid = (

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._inputs import check_number, check_y
 
 __all__ = ["TARGET_SENSITIVITY_MSG", "target_sensitivity_threshold"]
@@ -27,6 +28,7 @@ def check_targets(values: Any) -> np.ndarray:
     return np.array(targets, dtype="float64")
 
 
+@fill_doc
 def target_sensitivity_threshold(y_true: Any, y_prob: Any, *, target: float) -> float:
     """Highest threshold whose sensitivity on these data is at least ``target``.
 
@@ -40,10 +42,8 @@ def target_sensitivity_threshold(y_true: Any, y_prob: Any, *, target: float) -> 
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
     target : float
         Target sensitivity in (0, 1].
 

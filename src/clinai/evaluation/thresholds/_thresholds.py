@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import Estimate, _num, _numbers
 from clinai.evaluation._inputs import check_threshold, check_y
 
@@ -94,6 +95,7 @@ class ThresholdEstimates:
         return out
 
 
+@fill_doc
 def threshold_metrics(y_true: Any, y_prob: Any, *, threshold: float) -> ThresholdMetrics:
     """Sensitivity, specificity, PPV, NPV and flag rate at one threshold.
 
@@ -103,10 +105,8 @@ def threshold_metrics(y_true: Any, y_prob: Any, *, threshold: float) -> Threshol
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
     threshold : float
         Risk threshold in [0, 1].
 

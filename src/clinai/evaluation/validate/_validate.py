@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import Estimate, _num, _plain
 from clinai.evaluation.acceptance._acceptance import AcceptanceResult
 from clinai.evaluation.calibration._calibration import (
@@ -152,6 +153,7 @@ def _baseline_dict(value: BaselineComparison | Mapping[str, Any] | None) -> Any:
     return _plain(value)
 
 
+@fill_doc
 def evaluate_predictions(
     y_true: Any,
     y_prob: Any,
@@ -212,10 +214,8 @@ def evaluate_predictions(
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed outcome, 0 or 1.
-    y_prob : array-like of shape (n,)
-        Predicted probability of the event.
+    {y_true}
+    {y_prob}
     patient_ids : array-like of shape (n,), optional
         Patient of each row; the bootstrap then resamples patients, not rows.
     sensitive_features : pandas.DataFrame, optional
@@ -224,14 +224,11 @@ def evaluate_predictions(
         Risk thresholds (strictly between 0 and 1) of the threshold metrics.
     dca_thresholds : sequence of float, optional
         Thresholds of the decision curve; default 0.01, 0.02, ..., 0.50.
-    n_boot : int, default=200
-        Bootstrap resamples (0: no intervals).
-    ci_level : float, default=0.95
-        Confidence level of the intervals.
+    {n_boot}
+    {ci_level}
     min_cell : int, default=5
         Subgroups with fewer rows, patients, events or non-events are suppressed.
-    random_state : int, numpy.random.Generator or None, default=0
-        Seed of the bootstrap; the same seed gives the same numbers.
+    {random_state_bootstrap}
     progress : callable, optional
         Called as ``progress(done, n_boot)`` as bootstrap replicates complete.
     subgroup_threshold : float, optional

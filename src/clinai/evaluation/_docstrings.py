@@ -1,0 +1,139 @@
+"""Shared numpydoc text of the evaluation functions, filled into their docstrings at import.
+
+Many public functions take the same arguments (``y_true``, ``y_prob``, ``n_boot``,
+``ci_level`` ...) and document them in the same words. Each such block is written
+once in :data:`SHARED_DOCS`; a docstring names it by a line holding only its
+placeholder, e.g. ``{y_true}``, and :func:`fill_doc` replaces that line by the block,
+indented as the placeholder is, when the module is imported (as pandas' ``doc``
+decorator and matplotlib's ``_docstring.interpd`` do). ``help()``, IDEs and the
+doctests read the filled text; each function keeps its own summary, definitions,
+returns and examples in its own docstring.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+__all__ = ["SHARED_DOCS", "UNKNOWN_BLOCK_MSG", "fill_doc"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+UNKNOWN_BLOCK_MSG = (
+    "the docstring of {owner} names the shared block {{{name}}}, which "
+    "clinai.evaluation._docstrings.SHARED_DOCS does not define"
+)
+
+#: The shared blocks, by placeholder name: a parameter's (or a raised error's) first
+#: line, then its description indented by four spaces, as numpydoc writes them.
+SHARED_DOCS: Mapping[str, str] = MappingProxyType(
+    {
+        # the data every metric takes
+        "y_true": "y_true : array-like of shape (n,)\n    Observed outcome, 0 or 1.",
+        "y_prob": "y_prob : array-like of shape (n,)\n    Predicted probability of the event.",
+        "invalid_input": "DataError\n    On invalid or one-class input.",
+        "invalid_threshold_input": (
+            "DataError\n    On invalid or one-class input, or a threshold outside (0, 1)."
+        ),
+        # the bootstrap's arguments
+        "patient_ids": (
+            "patient_ids : array-like of shape (n,), optional\n"
+            "    Patient of each row; the bootstrap then resamples patients."
+        ),
+        "n_boot": "n_boot : int, default=200\n    Bootstrap resamples (0: no intervals).",
+        "ci_level": "ci_level : float, default=0.95\n    Confidence level of the intervals.",
+        "random_state": (
+            "random_state : int, numpy.random.Generator or None, default=0\n"
+            "    Seed; the same seed gives the same numbers."
+        ),
+        "random_state_bootstrap": (
+            "random_state : int, numpy.random.Generator or None, default=0\n"
+            "    Seed of the bootstrap; the same seed gives the same numbers."
+        ),
+        "progress": "progress : callable, optional\n    Called as ``progress(done, n_boot)``.",
+        "min_cell": (
+            "min_cell : int, default=5\n"
+            "    Smallest reportable number of rows, patients, events and non-events."
+        ),
+        # SHAP values and their per-variable contributions
+        "contributions": (
+            "contributions : array-like of shape (n_rows, n_variables)\n"
+            "    Per-variable SHAP contributions of the explained rows."
+        ),
+        "variables": "variables : sequence of str\n    Name of each column of ``contributions``.",
+        "estimator": (
+            "estimator : object\n    The fitted final estimator (not the preprocessing pipeline)."
+        ),
+        "X_transformed": (
+            "X_transformed : array-like, DataFrame or sparse matrix of shape (n, m)\n"
+            "    The estimator's input (preprocessed features)."
+        ),
+        "feature_names": "feature_names : sequence of str\n    Name of each of the ``m`` columns.",
+        "kind": 'kind : {"tree", "linear", "kernel"}\n    Explainer to use.',
+        "n_background": (
+            "n_background : int, default=100\n"
+            '    Background rows (for ``"linear"`` and ``"kernel"``), sampled with the seed.'
+        ),
+        "random_state_shap": (
+            "random_state : int or None, default=0\n"
+            "    Seed of the row samples (and of the kernel explainer)."
+        ),
+        "background": (
+            "background : array-like of shape (k, m), optional\n"
+            "    Rows to draw the background sample from (e.g. transformed training\n"
+            "    rows); default ``X_transformed``."
+        ),
+    }
+)
+
+# a line holding only a placeholder: its indentation, then ``{name}``
+_PLACEHOLDER = re.compile(r"^(?P<indent>[ ]*)\{(?P<name>\w+)\}[ ]*$", re.MULTILINE)
+
+
+def fill_doc(func: _F) -> _F:
+    """Replace each ``{name}`` line of ``func``'s docstring by the shared block ``name``.
+
+    Parameters
+    ----------
+    func : callable
+        A function whose docstring names blocks of :data:`SHARED_DOCS`.
+
+    Returns
+    -------
+    callable
+        ``func`` itself, its ``__doc__`` filled (unchanged when Python runs with
+        ``-OO``, which drops docstrings).
+
+    Raises
+    ------
+    KeyError
+        If the docstring names a block that :data:`SHARED_DOCS` lacks (at import,
+        so a misspelt placeholder never reaches a user).
+
+    Examples
+    --------
+    >>> @fill_doc
+    ... def f(y_true):
+    ...     '''Count the events.
+    ...
+    ...     Parameters
+    ...     ----------
+    ...     {y_true}
+    ...     '''
+    >>> print(f.__doc__.splitlines()[4])
+        y_true : array-like of shape (n,)
+    """
+    doc = func.__doc__
+    if doc is None:
+        return func
+
+    def block(match: re.Match[str]) -> str:
+        name, indent = match["name"], match["indent"]
+        if name not in SHARED_DOCS:
+            raise KeyError(UNKNOWN_BLOCK_MSG.format(owner=func.__qualname__, name=name))
+        return "\n".join(indent + line for line in SHARED_DOCS[name].splitlines())
+
+    func.__doc__ = _PLACEHOLDER.sub(block, doc)
+    return func
