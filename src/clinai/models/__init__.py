@@ -13,6 +13,7 @@ from __future__ import annotations
 from clinai.models._calibration import CALIBRATION_METHODS, calibrate_model
 from clinai.models._explain_inputs import ExplainInputs, explain_inputs, synthetic_input_example
 from clinai.models._mlp import TorchMLPClassifier
+from clinai.models._recalibrated import RecalibratedModel
 from clinai.models._registry import (
     UNKNOWN_MODEL_MSG,
     get_default_params,
@@ -28,6 +29,7 @@ __all__ = [
     "SCORINGS",
     "UNKNOWN_MODEL_MSG",
     "ExplainInputs",
+    "RecalibratedModel",
     "TorchGRUClassifier",
     "TorchMLPClassifier",
     "TrialRecord",
