@@ -22,7 +22,8 @@ validation in one call (:func:`evaluate_predictions`, whose ``to_dict()`` is
 Each concern is a subpackage (``discrimination``, ``calibration``, ``thresholds``,
 ``resampling`` (the bootstrap engine), ``comparison``, ``fairness``, ``explain``,
 ``acceptance``, ``sample_size``, ``validate``; the map is in ``docs/architecture.md``);
-every public name is imported from here.
+every public name is imported from here: each concern's ``__all__`` is re-exported
+below, so a name is listed once, in its concern's ``__init__``.
 
 No I/O, no plotting, no MLflow. shap, fairlearn and statsmodels are imported
 inside the functions that use them.
@@ -30,183 +31,42 @@ inside the functions that use them.
 
 from __future__ import annotations
 
-from clinai.evaluation._estimate import Estimate
-from clinai.evaluation.acceptance import AcceptanceResult, evaluate_acceptance
-from clinai.evaluation.calibration import (
-    CalibrationCurve,
-    CalibrationCurvePoint,
-    CalibrationErrors,
-    CalibrationResult,
-    calibration_errors,
-    calibration_intercept,
-    calibration_slope,
-    lowess_calibration_curve,
-    oe_ratio,
+from clinai.evaluation import (
+    acceptance,
+    calibration,
+    comparison,
+    discrimination,
+    explain,
+    fairness,
+    resampling,
+    sample_size,
+    thresholds,
+    validate,
 )
-from clinai.evaluation.comparison import (
-    BaselineComparison,
-    OperatingPoint,
-    OperatingPointComparison,
-    ThresholdDifference,
-    compare_operating_points,
-    compare_with_baseline,
-)
-from clinai.evaluation.discrimination import (
-    DeLongTest,
-    RocPoint,
-    auroc_score,
-    average_precision_score,
-    brier_score,
-    delong_ci,
-    delong_test,
-    roc_curve_points,
-    scaled_brier_score,
-)
-from clinai.evaluation.explain import (
-    ContributionItem,
-    Dependence,
-    DependenceLevel,
-    Explanation,
-    LocalExplanation,
-    RankInterval,
-    RankIntervals,
-    ShapImportance,
-    ShapValues,
-    SubgroupImportance,
-    SubgroupImportanceCell,
-    SyntheticProfiles,
-    VariableImportance,
-    dependence_data,
-    explain_global,
-    explain_profiles,
-    importance_from_values,
-    importance_rank_intervals,
-    mean_shap_values,
-    shap_importance,
-    shap_values,
-    subgroup_importance,
-    synthetic_profiles,
-    variable_contributions,
-)
-from clinai.evaluation.fairness import (
-    FairnessDisparity,
-    FairnessGroup,
-    FairnessResult,
-    FairnessTable,
-    MitigationGroup,
-    MitigationResult,
-    SubgroupResult,
-    SubgroupRow,
-    fairness_metrics,
-    intersection_name,
-    subgroup_metrics,
-    threshold_optimizer_mitigation,
-)
-from clinai.evaluation.resampling import BootstrapResult, bootstrap, bootstrap_indices
-from clinai.evaluation.sample_size import (
-    SampleSizeAssessment,
-    SampleSizeCriterion,
-    SampleSizeResult,
-    assess_sample_size,
-    cox_snell_r2_from_c_statistic,
-    max_cox_snell_r2,
-    riley_sample_size,
-)
-from clinai.evaluation.thresholds import (
-    DecisionCurvePoint,
-    ThresholdEstimates,
-    ThresholdMetrics,
-    decision_curve,
-    net_benefit,
-    net_benefit_treat_all,
-    target_sensitivity_threshold,
-    threshold_metrics,
-)
-from clinai.evaluation.validate import SCHEMA_VERSION, ValidationResult, evaluate_predictions
+from clinai.evaluation._estimate import Estimate as Estimate
+from clinai.evaluation.acceptance import *  # noqa: F403
+from clinai.evaluation.calibration import *  # noqa: F403
+from clinai.evaluation.comparison import *  # noqa: F403
+from clinai.evaluation.discrimination import *  # noqa: F403
+from clinai.evaluation.explain import *  # noqa: F403
+from clinai.evaluation.fairness import *  # noqa: F403
+from clinai.evaluation.resampling import *  # noqa: F403
+from clinai.evaluation.sample_size import *  # noqa: F403
+from clinai.evaluation.thresholds import *  # noqa: F403
+from clinai.evaluation.validate import *  # noqa: F403
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "AcceptanceResult",
-    "BaselineComparison",
-    "BootstrapResult",
-    "CalibrationCurve",
-    "CalibrationCurvePoint",
-    "CalibrationErrors",
-    "CalibrationResult",
-    "ContributionItem",
-    "DeLongTest",
-    "DecisionCurvePoint",
-    "Dependence",
-    "DependenceLevel",
-    "Estimate",
-    "Explanation",
-    "FairnessDisparity",
-    "FairnessGroup",
-    "FairnessResult",
-    "FairnessTable",
-    "LocalExplanation",
-    "MitigationGroup",
-    "MitigationResult",
-    "OperatingPoint",
-    "OperatingPointComparison",
-    "RankInterval",
-    "RankIntervals",
-    "RocPoint",
-    "SampleSizeAssessment",
-    "SampleSizeCriterion",
-    "SampleSizeResult",
-    "ShapImportance",
-    "ShapValues",
-    "SubgroupImportance",
-    "SubgroupImportanceCell",
-    "SubgroupResult",
-    "SubgroupRow",
-    "SyntheticProfiles",
-    "ThresholdDifference",
-    "ThresholdEstimates",
-    "ThresholdMetrics",
-    "ValidationResult",
-    "VariableImportance",
-    "assess_sample_size",
-    "auroc_score",
-    "average_precision_score",
-    "bootstrap",
-    "bootstrap_indices",
-    "brier_score",
-    "calibration_errors",
-    "calibration_intercept",
-    "calibration_slope",
-    "compare_operating_points",
-    "compare_with_baseline",
-    "cox_snell_r2_from_c_statistic",
-    "decision_curve",
-    "delong_ci",
-    "delong_test",
-    "dependence_data",
-    "evaluate_acceptance",
-    "evaluate_predictions",
-    "explain_global",
-    "explain_profiles",
-    "fairness_metrics",
-    "importance_from_values",
-    "importance_rank_intervals",
-    "intersection_name",
-    "lowess_calibration_curve",
-    "max_cox_snell_r2",
-    "mean_shap_values",
-    "net_benefit",
-    "net_benefit_treat_all",
-    "oe_ratio",
-    "riley_sample_size",
-    "roc_curve_points",
-    "scaled_brier_score",
-    "shap_importance",
-    "shap_values",
-    "subgroup_importance",
-    "subgroup_metrics",
-    "synthetic_profiles",
-    "target_sensitivity_threshold",
-    "threshold_metrics",
-    "threshold_optimizer_mitigation",
-    "variable_contributions",
-]
+__all__ = sorted(
+    [
+        "Estimate",
+        *acceptance.__all__,
+        *calibration.__all__,
+        *comparison.__all__,
+        *discrimination.__all__,
+        *explain.__all__,
+        *fairness.__all__,
+        *resampling.__all__,
+        *sample_size.__all__,
+        *thresholds.__all__,
+        *validate.__all__,
+    ]
+)

@@ -6,6 +6,7 @@ and synthetic profiles.
 
 from __future__ import annotations
 
+from clinai.evaluation.explain import _results
 from clinai.evaluation.explain._global import (
     dependence_data,
     explain_global,
@@ -22,35 +23,12 @@ from clinai.evaluation.explain._profiles import (
     explain_profiles,
     synthetic_profiles,
 )
-from clinai.evaluation.explain._results import (
-    ContributionItem,
-    Dependence,
-    DependenceLevel,
-    Explanation,
-    LocalExplanation,
-    RankInterval,
-    RankIntervals,
-    ShapImportance,
-    SubgroupImportance,
-    SubgroupImportanceCell,
-    VariableImportance,
-)
+from clinai.evaluation.explain._results import *  # noqa: F403
 from clinai.evaluation.explain._shap import ShapValues, mean_shap_values, shap_values
 
 __all__ = [
-    "ContributionItem",
-    "Dependence",
-    "DependenceLevel",
-    "Explanation",
-    "LocalExplanation",
-    "RankInterval",
-    "RankIntervals",
-    "ShapImportance",
     "ShapValues",
-    "SubgroupImportance",
-    "SubgroupImportanceCell",
     "SyntheticProfiles",
-    "VariableImportance",
     "dependence_data",
     "explain_global",
     "explain_profiles",
@@ -63,3 +41,5 @@ __all__ = [
     "synthetic_profiles",
     "variable_contributions",
 ]
+# the result records: every name of _results.__all__
+__all__ += _results.__all__

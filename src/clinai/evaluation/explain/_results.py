@@ -26,8 +26,10 @@ __all__ = [
     "LocalExplanation",
     "RankInterval",
     "RankIntervals",
+    "ShapImportance",
     "SubgroupImportance",
     "SubgroupImportanceCell",
+    "VariableImportance",
 ]
 
 
