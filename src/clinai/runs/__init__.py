@@ -18,6 +18,7 @@ from clinai.runs._experiment import (
     run_experiment,
     train_stage,
 )
+from clinai.runs._plan import MonitoringPlanError, check_monitoring_plan
 from clinai.runs._plugins import find_pipeline_names, load_pipeline
 from clinai.runs._rundir import RunDir, resolve_run_dir
 from clinai.runs._validate import validate_predictions_file
@@ -25,11 +26,13 @@ from clinai.runs._validate import validate_predictions_file
 __all__ = [
     "ApprovalError",
     "ApprovalResult",
+    "MonitoringPlanError",
     "RunDir",
     "RunResult",
     "append_audit_record",
     "approve_run",
     "check_data",
+    "check_monitoring_plan",
     "demo_configs",
     "evaluate_stage",
     "find_pipeline_names",

@@ -26,6 +26,7 @@ from clinai.runs._audit import (
 from clinai.runs._evaluate import evaluate
 from clinai.runs._lineage import code_version
 from clinai.runs._phi import scan_run
+from clinai.runs._plan import MONITORING_PLAN_TAG, registered_plan_sha256
 from clinai.runs._prepare import config_for_output, config_sha256, prepare
 from clinai.runs._report import acceptance_verdict, report
 from clinai.runs._rundir import PATIENT_LEVEL, RunDir, absolute_sqlite_uri, resolve_run_dir
@@ -165,18 +166,18 @@ def _register(
     }
     verdict = acceptance_verdict(metrics)
     failed = [r["criterion"] for r in metrics.get("acceptance", []) if r.get("status") == "fail"]
+    tags = {
+        "acceptance_verdict": verdict,
+        MEETS_CRITERIA_TAG: str(verdict == "accepted").lower(),
+        "failed_criteria": ", ".join(failed) or "none",
+        "clinai_run_id": run_dir.run_id,
+        "approval.decision": "pending",
+    }
+    plan_sha256 = registered_plan_sha256(run_dir)
+    if plan_sha256 is not None:  # `clinai monitor` checks the config's plan against it
+        tags[MONITORING_PLAN_TAG] = plan_sha256
     try:
-        tracker.registry.set_version_tags(
-            name,
-            version,
-            {
-                "acceptance_verdict": verdict,
-                MEETS_CRITERIA_TAG: str(verdict == "accepted").lower(),
-                "failed_criteria": ", ".join(failed) or "none",
-                "clinai_run_id": run_dir.run_id,
-                "approval.decision": "pending",
-            },
-        )
+        tracker.registry.set_version_tags(name, version, tags)
         tracker.registry.set_alias(name, CANDIDATE_ALIAS, version)
     except BaseException:
         _unregister(tracker, registry)
