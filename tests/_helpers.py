@@ -26,6 +26,26 @@ TABULAR_USE_CASES = (
     "colon_5y_mortality",
 )
 
+#: The top-level keys every metrics.json (schema v1, DESIGN.md) has, whatever the options.
+METRICS_JSON_KEYS = frozenset(
+    {
+        "schema_version",
+        "n",
+        "events",
+        "prevalence",
+        "auroc",
+        "auprc",
+        "brier",
+        "scaled_brier",
+        "calibration",
+        "thresholds",
+        "decision_curve",
+        "subgroups",
+        "baseline_comparison",
+        "acceptance",
+    }
+)
+
 
 def shap_of(inputs: Any, **kwargs: Any) -> Any:
     """``shap_values`` of what ``explain_inputs`` prepared: its model, rows, names and background.

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from clinai.cli import main
+from tests._helpers import METRICS_JSON_KEYS
 
 from .conftest import CANARY_ID
 
@@ -34,22 +35,6 @@ RUN_FILES = [
     "audit.json",
     "plots/calibration.png",
 ]
-METRICS_KEYS = {
-    "schema_version",
-    "n",
-    "events",
-    "prevalence",
-    "auroc",
-    "auprc",
-    "brier",
-    "scaled_brier",
-    "calibration",
-    "thresholds",
-    "decision_curve",
-    "subgroups",
-    "baseline_comparison",
-    "acceptance",
-}
 
 
 def _only_run_dir(workspace: Path) -> Path:
@@ -68,14 +53,15 @@ def test_run_writes_every_artifact(finished_run: Path, workspace: Path) -> None:
     for name in RUN_FILES:
         assert (finished_run / name).exists(), name
     metrics = json.loads((finished_run / "metrics.json").read_text())
-    assert set(metrics) >= METRICS_KEYS
+    assert set(metrics) >= METRICS_JSON_KEYS
     assert metrics["schema_version"] == 1
     auroc = metrics["auroc"]
     assert auroc["ci_low"] <= auroc["estimate"] <= auroc["ci_high"]
     assert metrics["acceptance"][0]["criterion"] == "discrimination"
-    assert metrics["sample_size"]["n_available"] == json.loads(
-        (finished_run / "data_manifest.json").read_text()
-    )["split"]["n_train"]
+    assert (
+        metrics["sample_size"]["n_available"]
+        == json.loads((finished_run / "data_manifest.json").read_text())["split"]["n_train"]
+    )
     assert isinstance(metrics["sample_size"]["adequate"], bool)
     assert [t.get("target_sensitivity") for t in metrics["thresholds"]] == [None, 0.8]
     audit = json.loads((finished_run / "audit.json").read_text())

@@ -30,27 +30,10 @@ from clinai.evaluation import (
 )
 from clinai.evaluation._inputs import ONE_CLASS_MSG, THRESHOLD_MSG
 from clinai.exceptions import DataError
+from tests._helpers import METRICS_JSON_KEYS
 
-TOP_KEYS = {
-    "schema_version",
-    "n",
-    "events",
-    "prevalence",
-    "auroc",
-    "auroc_delong",
-    "auprc",
-    "brier",
-    "scaled_brier",
-    "calibration",
-    "thresholds",
-    "decision_curve",
-    "subgroups",
-    "roc_curve",
-    "baseline_comparison",
-    "acceptance",
-    "ci_method",
-    "ci_extended",
-}
+# evaluate_predictions alone adds DeLong's interval, the ROC curve and the interval method
+TOP_KEYS = METRICS_JSON_KEYS | {"auroc_delong", "roc_curve", "ci_method", "ci_extended"}
 ESTIMATE_KEYS = {"estimate", "ci_low", "ci_high"}
 
 
