@@ -14,16 +14,18 @@ intersections (:func:`fairness_metrics`) and post-processing mitigation
 SHAP importance (:func:`shap_importance`; rank intervals, subgroup importance,
 dependence data and synthetic profiles: :func:`explain_global`,
 :func:`synthetic_profiles`, :func:`explain_profiles`), acceptance criteria
-(:func:`evaluate_acceptance`), Riley et al.'s minimum sample size
+(:func:`evaluate_acceptance`), monitoring after deployment (drift against
+development bins: :func:`drift_reference`, :func:`count_bins`,
+:func:`feature_drift`), Riley et al.'s minimum sample size
 (:func:`riley_sample_size`, :func:`assess_sample_size`) and the whole
 validation in one call (:func:`evaluate_predictions`, whose ``to_dict()`` is
 ``metrics.json``).
 
 Each concern is a subpackage (``discrimination``, ``calibration``, ``thresholds``,
 ``resampling`` (the bootstrap engine), ``comparison``, ``fairness``, ``explain``,
-``acceptance``, ``sample_size``, ``validate``; the map is in ``docs/architecture.md``);
-every public name is imported from here: each concern's ``__all__`` is re-exported
-below, so a name is listed once, in its concern's ``__init__``.
+``acceptance``, ``sample_size``, ``monitoring``, ``validate``; the map is in
+``docs/architecture.md``); every public name is imported from here: each concern's
+``__all__`` is re-exported below, so a name is listed once, in its concern's ``__init__``.
 
 No I/O, no plotting, no MLflow. shap, fairlearn and statsmodels are imported
 inside the functions that use them.
@@ -38,6 +40,7 @@ from clinai.evaluation import (
     discrimination,
     explain,
     fairness,
+    monitoring,
     resampling,
     sample_size,
     thresholds,
@@ -50,6 +53,7 @@ from clinai.evaluation.comparison import *  # noqa: F403
 from clinai.evaluation.discrimination import *  # noqa: F403
 from clinai.evaluation.explain import *  # noqa: F403
 from clinai.evaluation.fairness import *  # noqa: F403
+from clinai.evaluation.monitoring import *  # noqa: F403
 from clinai.evaluation.resampling import *  # noqa: F403
 from clinai.evaluation.sample_size import *  # noqa: F403
 from clinai.evaluation.thresholds import *  # noqa: F403
@@ -64,6 +68,7 @@ __all__ = sorted(
         *discrimination.__all__,
         *explain.__all__,
         *fairness.__all__,
+        *monitoring.__all__,
         *resampling.__all__,
         *sample_size.__all__,
         *thresholds.__all__,

@@ -1,0 +1,769 @@
+"""Data drift against the development data: PSI, KS, Wasserstein-1 and missingness from fixed bins.
+
+The development (reference) data are summarised once, at training, into aggregated
+bins (:func:`drift_reference`); no row is kept. A monitoring period is counted into
+the same bins (:func:`count_bins`, additive, so a period can be counted in chunks
+and the counts summed) and compared with the reference (:func:`feature_drift`).
+
+Definitions, per feature (non-missing values; missingness is reported on its own):
+
+- **Bins.** A numeric feature's inner edges are the reference's percentiles
+  ``100 k / n_bins`` (``k = 1 .. n_bins - 1``; the 1st to 99th percentile by
+  default) together with its deciles, made unique; a value ``x`` lies in bin
+  ``k`` when ``edge[k-1] <= x < edge[k]``, the first bin being everything below
+  the first edge and the last everything from the last edge on.
+- **PSI** (population stability index; Yurdakul, 2018, "Statistical properties of
+  population stability index"; Siddiqi, *Credit Risk Scorecards*, 2006):
+  ``PSI = sum_i (c_i - r_i) ln(c_i / r_i)`` over the reference's deciles (the
+  percentile bins aggregated), with ``c_i`` and ``r_i`` the current and
+  reference shares. A categorical feature uses its levels instead. Empty bins
+  get the share :data:`PSI_FLOOR`. Rules of thumb: below 0.1 stable, 0.1-0.25
+  moderate shift, above 0.25 major shift.
+- **KS** (two-sample Kolmogorov-Smirnov statistic): ``max |F_cur - F_ref|``,
+  here evaluated at the reference's edges, ``F(e) = share of values below e``.
+  It is the exact statistic restricted to those points, so at most the
+  statistic of :func:`scipy.stats.ks_2samp` (tested: within 0.01 of it on
+  large continuous samples).
+- **Wasserstein-1** (earth mover's distance): ``integral |F_cur(x) - F_ref(x)| dx``,
+  here a binned approximation: both CDFs are known at the edges and taken as
+  linear in between, and the integral runs from the first to the last edge
+  (the reference's 1st to 99th percentile), so mass moved beyond them is
+  not counted. Tested against :func:`scipy.stats.wasserstein_distance` on large
+  samples (tolerance in the tests: 5% of the exact value plus 0.01 reference
+  standard deviations).
+- **Missingness:** the share of missing values in reference and current data,
+  and ``missing_change = missing_current - missing_reference`` (a rise is positive).
+
+Categorical features: the level shares of the reference, levels with fewer than
+``min_cell`` rows merged into :data:`OTHER_LEVEL`; levels not seen in the
+reference are counted as :data:`OTHER_LEVEL` in current data. KS and
+Wasserstein are not defined for them (``None``).
+
+The counting is vectorised (:func:`numpy.searchsorted` and :func:`numpy.bincount`
+per feature; a categorical column is factorised first, so its levels are matched
+once per distinct value), with no per-row Python.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clinai.evaluation._estimate import _num
+from clinai.evaluation._inputs import check_min_cell
+from clinai.exceptions import DataError
+
+__all__ = [
+    "OTHER_LEVEL",
+    "PSI_FLOOR",
+    "RISK_KEY",
+    "DriftReference",
+    "DriftResult",
+    "FeatureDrift",
+    "FeatureReference",
+    "count_bins",
+    "drift_reference",
+    "feature_drift",
+    "feature_drift_frame",
+]
+
+#: Version of :meth:`DriftReference.to_dict`'s layout (``drift_reference.json``).
+DRIFT_REFERENCE_VERSION = 1
+#: Share given to an empty bin in PSI. ``ln(c / r)`` is infinite when a bin is
+#: empty in either sample; 1e-4 (one row in 10,000) keeps one empty decile's term
+#: finite and of the size of a major shift (``0.1 ln(0.1 / 1e-4)`` = 0.69), and is
+#: the floor commonly used in credit scoring and by monitoring tools.
+PSI_FLOOR = 1e-4
+#: Level that stands for rare reference levels and for levels unseen in the reference.
+OTHER_LEVEL = "other"
+#: Key of the predicted risk in the counts given to :func:`feature_drift` (and the
+#: name :func:`count_bins` takes for it); features cannot be named so.
+RISK_KEY = "__risk__"
+
+N_BINS_MSG = "n_bins must be an integer from 10 to 1000 (100: percentile bins); got {value!r}"
+UNKNOWN_FEATURE_MSG = (
+    "feature {feature!r} is not in the drift reference (its features: {known}): "
+    "count only the model's input columns"
+)
+FEATURES_MISSING_MSG = (
+    "the current data lack {count} feature(s) of the drift reference: {names}: "
+    "pass every input column the model was trained on"
+)
+COUNTS_LENGTH_MSG = (
+    "counts of feature {feature!r} have {got} entries but the reference needs {expected}: "
+    "count them with count_bins() against the same reference"
+)
+NOT_NUMERIC_MSG = (
+    "feature {feature!r} must be numeric, as in the development data; got {values}: "
+    "pass the model's input columns as fed to the model"
+)
+UNKNOWN_CATEGORICAL_MSG = "categorical names column(s) not in the features: {names}"
+REFERENCE_DICT_MSG = (
+    "the drift reference is not a DriftReference.to_dict() of version "
+    f"{DRIFT_REFERENCE_VERSION}: {{detail}}; recreate it by training the model again"
+)
+
+_NUMERIC = "numeric"
+#: The sums after a numeric feature's bin and missing counts.
+_NUMERIC_SUMS = ("sum", "sum_below", "sum_above")
+_CATEGORICAL = "categorical"
+_DECILES = np.arange(1, 10) / 10.0
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureReference:
+    """The development data's distribution of one feature, in aggregated bins.
+
+    Attributes
+    ----------
+    feature : str
+        Column name (:data:`RISK_KEY` for the predicted risk).
+    kind : str
+        ``"numeric"`` or ``"categorical"``.
+    n : int
+        Rows of the reference.
+    missing_share : float
+        Share of the rows with a missing value.
+    edges : numpy.ndarray
+        Numeric: the unique inner bin edges, ascending (empty when every value
+        is missing); ``len(edges) + 1`` bins.
+    decile_edges : numpy.ndarray
+        Numeric: the unique deciles, a subset of ``edges``; PSI's bins.
+    shares : numpy.ndarray
+        Share of the non-missing values in each bin (numeric) or level
+        (categorical); sums to 1 (all zero when every value is missing).
+    levels : tuple of str
+        Categorical: the levels, :data:`OTHER_LEVEL` last (empty for numeric).
+    mean, sd : float
+        Numeric: mean and standard deviation of the non-missing values (NaN otherwise).
+    tail_means : tuple of float
+        Numeric: mean of the values below the first edge and from the last edge on,
+        for the Wasserstein distance's tails; NaN where a tail has fewer than
+        ``min_cell`` rows (it would come close to one patient's value).
+    """
+
+    feature: str
+    kind: str
+    n: int
+    missing_share: float
+    edges: np.ndarray
+    decile_edges: np.ndarray
+    shares: np.ndarray
+    levels: tuple[str, ...] = ()
+    mean: float = math.nan
+    sd: float = math.nan
+    tail_means: tuple[float, float] = (math.nan, math.nan)
+
+    @property
+    def n_cells(self) -> int:
+        """Length of this feature's counts.
+
+        The bins or levels, then the missing count (numeric: then the sums of the
+        non-missing values, of those below the first edge and of those from the
+        last edge on).
+        """
+        if self.kind == _CATEGORICAL:
+            return len(self.levels) + 1
+        return self.edges.shape[0] + 2 + len(_NUMERIC_SUMS)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the feature's bins as plain JSON values."""
+        out: dict[str, Any] = {
+            "feature": self.feature,
+            "kind": self.kind,
+            "n": int(self.n),
+            "missing_share": float(self.missing_share),
+            "shares": [float(s) for s in self.shares],
+        }
+        if self.kind == _CATEGORICAL:
+            out["levels"] = list(self.levels)
+        else:
+            out["edges"] = [float(e) for e in self.edges]
+            out["decile_edges"] = [float(e) for e in self.decile_edges]
+            out["mean"] = _num(self.mean)
+            out["sd"] = _num(self.sd)
+            out["tail_means"] = [_num(m) for m in self.tail_means]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureReference:
+        """Rebuild a feature's reference from :meth:`to_dict`."""
+        kind = str(data["kind"])
+        if kind not in (_NUMERIC, _CATEGORICAL):
+            raise DataError(REFERENCE_DICT_MSG.format(detail=f"unknown kind {kind!r}"))
+        mean, sd = data.get("mean"), data.get("sd")
+        return cls(
+            feature=str(data["feature"]),
+            kind=kind,
+            n=int(data["n"]),
+            missing_share=float(data["missing_share"]),
+            edges=np.asarray(data.get("edges", []), dtype="float64"),
+            decile_edges=np.asarray(data.get("decile_edges", []), dtype="float64"),
+            shares=np.asarray(data["shares"], dtype="float64"),
+            levels=tuple(str(level) for level in data.get("levels", [])),
+            mean=math.nan if mean is None else float(mean),
+            sd=math.nan if sd is None else float(sd),
+            tail_means=tuple(
+                math.nan if m is None else float(m) for m in data.get("tail_means", [None, None])
+            ),  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class DriftReference:
+    """The development data's feature (and predicted-risk) distributions, aggregated.
+
+    Attributes
+    ----------
+    features : tuple of FeatureReference
+        One per feature, in the column order of the development data.
+    risk : FeatureReference or None
+        The predicted risk's distribution, when given.
+    n_bins : int
+        Number of percentile bins asked for.
+    min_cell : int
+        Categorical levels with fewer rows were merged into :data:`OTHER_LEVEL`.
+    """
+
+    features: tuple[FeatureReference, ...]
+    risk: FeatureReference | None = None
+    n_bins: int = 100
+    min_cell: int = 5
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The feature names, in order."""
+        return tuple(f.feature for f in self.features)
+
+    def get(self, feature: str) -> FeatureReference:
+        """Return one feature's reference (:data:`RISK_KEY` for the risk)."""
+        if feature == RISK_KEY and self.risk is not None:
+            return self.risk
+        for item in self.features:
+            if item.feature == feature:
+                return item
+        known = ", ".join(self.names[:10]) + (" ..." if len(self.names) > 10 else "")
+        raise DataError(UNKNOWN_FEATURE_MSG.format(feature=feature, known=known))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``drift_reference.json``: aggregated bins and shares only, never a row."""
+        return {
+            "version": DRIFT_REFERENCE_VERSION,
+            "n_bins": int(self.n_bins),
+            "min_cell": int(self.min_cell),
+            "features": [f.to_dict() for f in self.features],
+            "risk": None if self.risk is None else self.risk.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DriftReference:
+        """Rebuild a reference from :meth:`to_dict` (e.g. a loaded ``drift_reference.json``)."""
+        if not isinstance(data, Mapping) or data.get("version") != DRIFT_REFERENCE_VERSION:
+            version = data.get("version") if isinstance(data, Mapping) else type(data).__name__
+            raise DataError(REFERENCE_DICT_MSG.format(detail=f"version {version!r}"))
+        try:
+            risk = data.get("risk")
+            return cls(
+                features=tuple(FeatureReference.from_dict(f) for f in data["features"]),
+                risk=None if risk is None else FeatureReference.from_dict(risk),
+                n_bins=int(data["n_bins"]),
+                min_cell=int(data["min_cell"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(
+                REFERENCE_DICT_MSG.format(detail=f"{type(exc).__name__} {exc}")
+            ) from exc
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    """Drift of one feature (or of the predicted risk) in one period.
+
+    Attributes
+    ----------
+    feature, kind : str
+        Feature name and ``"numeric"`` or ``"categorical"``.
+    psi : float
+        Population stability index over the reference deciles (levels); NaN
+        when either sample has no non-missing value.
+    ks, wasserstein : float
+        Binned KS statistic and Wasserstein-1 distance (NaN for categorical).
+    missing_reference, missing_current, missing_change : float
+        Missing shares and their difference (current minus reference).
+    mean_reference, mean_current : float
+        Means of the non-missing values (NaN for categorical).
+    n : int
+        Rows counted in the period.
+    """
+
+    feature: str
+    kind: str
+    psi: float
+    ks: float
+    wasserstein: float
+    missing_reference: float
+    missing_current: float
+    missing_change: float
+    mean_reference: float = math.nan
+    mean_current: float = math.nan
+    n: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the feature's drift as plain JSON values (``None`` where undefined).
+
+        Keys: ``feature, kind, psi, ks, wasserstein, missing_reference,
+        missing_current, missing_change``.
+        """
+        return {
+            "feature": self.feature,
+            "kind": self.kind,
+            **{
+                name: _num(getattr(self, name))
+                for name in (
+                    "psi",
+                    "ks",
+                    "wasserstein",
+                    "missing_reference",
+                    "missing_current",
+                    "missing_change",
+                )
+            },
+        }
+
+    def risk_dict(self) -> dict[str, float | None]:
+        """Return ``{psi, ks, wasserstein, mean_reference, mean_current}`` (the risk's drift)."""
+        names = ("psi", "ks", "wasserstein", "mean_reference", "mean_current")
+        return {name: _num(getattr(self, name)) for name in names}
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    """Drift of every feature, and of the predicted risk, in one period.
+
+    Attributes
+    ----------
+    features : tuple of FeatureDrift
+        In the reference's feature order.
+    risk : FeatureDrift or None
+        Drift of the predicted risk (when both the reference and the period have it).
+    """
+
+    features: tuple[FeatureDrift, ...]
+    risk: FeatureDrift | None = None
+
+    def measurements(self) -> dict[str, float | None]:
+        """Return the plan's drift metrics for :func:`period_verdict`.
+
+        ``psi`` (the largest feature PSI), ``missing_change`` (the largest rise in a
+        missing share), ``risk_psi`` and ``psi.<feature>`` for every feature.
+        """
+        psi = [f.psi for f in self.features if math.isfinite(f.psi)]
+        change = [f.missing_change for f in self.features if math.isfinite(f.missing_change)]
+        out: dict[str, float | None] = {
+            "psi": max(psi) if psi else None,
+            "missing_change": max(change) if change else None,
+            "risk_psi": None if self.risk is None else _num(self.risk.psi),
+        }
+        out.update({f"psi.{f.feature}": _num(f.psi) for f in self.features})
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{"features": [...], "risk": ... | None}``.
+
+        ``risk`` holds ``psi, ks, wasserstein, mean_reference, mean_current``.
+        """
+        return {
+            "features": [f.to_dict() for f in self.features],
+            "risk": None if self.risk is None else self.risk.risk_dict(),
+        }
+
+
+def _check_n_bins(n_bins: Any) -> int:
+    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer):
+        raise DataError(N_BINS_MSG.format(value=n_bins))
+    if not 10 <= int(n_bins) <= 1000:
+        raise DataError(N_BINS_MSG.format(value=n_bins))
+    return int(n_bins)
+
+
+def _is_categorical(column: pd.Series) -> bool:
+    dtype = column.dtype
+    return not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+
+
+def _numeric_values(values: Any, feature: str) -> np.ndarray:
+    """Return a column as float64 (missing values NaN; infinities count as missing)."""
+    try:
+        if isinstance(values, pd.Series | pd.Index):
+            array = values.to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            array = np.asarray(values, dtype="float64")
+    except (TypeError, ValueError) as exc:
+        shown = ", ".join(
+            repr(v) for v in pd.unique(pd.Series(np.asarray(values, dtype=object)))[:3]
+        )
+        raise DataError(NOT_NUMERIC_MSG.format(feature=feature, values=shown)) from exc
+    return np.where(np.isinf(array), np.nan, array) if np.isinf(array).any() else array
+
+
+def _tail_means(observed: np.ndarray, edges: np.ndarray, min_cell: int) -> tuple[float, float]:
+    below = observed[observed < edges[0]]
+    above = observed[observed >= edges[-1]]
+    return tuple(  # type: ignore[return-value]
+        float(tail.mean()) if tail.shape[0] >= max(min_cell, 1) else math.nan
+        for tail in (below, above)
+    )
+
+
+def _numeric_reference(name: str, values: Any, n_bins: int, min_cell: int) -> FeatureReference:
+    x = _numeric_values(values, name)
+    n = x.shape[0]
+    observed = x[~np.isnan(x)]
+    missing = (n - observed.shape[0]) / n if n else 0.0
+    if observed.shape[0] == 0:
+        empty = np.empty(0)
+        return FeatureReference(name, _NUMERIC, n, missing, empty, empty, np.zeros(1))
+    levels = np.union1d(np.arange(1, n_bins) / n_bins, _DECILES)
+    edges = np.unique(np.quantile(observed, levels))
+    decile_edges = np.unique(np.quantile(observed, _DECILES))
+    # The deciles are computed the same way as the percentiles, so they are among the edges.
+    decile_edges = edges[np.isin(edges, decile_edges)]
+    counts = np.bincount(np.searchsorted(edges, observed, side="right"), minlength=edges.size + 1)
+    return FeatureReference(
+        feature=name,
+        kind=_NUMERIC,
+        n=n,
+        missing_share=missing,
+        edges=edges,
+        decile_edges=decile_edges,
+        shares=counts / observed.shape[0],
+        mean=float(observed.mean()),
+        sd=float(observed.std(ddof=1)) if observed.shape[0] > 1 else math.nan,
+        tail_means=_tail_means(observed, edges, min_cell),
+    )
+
+
+def _categorical_reference(name: str, values: Any, min_cell: int) -> FeatureReference:
+    column = pd.Series(
+        np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values
+    )
+    n = column.shape[0]
+    counts = column.dropna().astype(str).value_counts(sort=False)
+    kept = counts[(counts >= min_cell) & (counts.index != OTHER_LEVEL)].sort_index()
+    other = int(counts.sum() - kept.sum())
+    levels = (*(str(level) for level in kept.index), OTHER_LEVEL)
+    cells = np.append(kept.to_numpy(dtype="float64"), float(other))
+    observed = cells.sum()
+    return FeatureReference(
+        feature=name,
+        kind=_CATEGORICAL,
+        n=n,
+        missing_share=(n - observed) / n if n else 0.0,
+        edges=np.empty(0),
+        decile_edges=np.empty(0),
+        shares=cells / observed if observed else np.zeros_like(cells),
+        levels=levels,
+    )
+
+
+def drift_reference(
+    features: pd.DataFrame,
+    *,
+    risk: Any = None,
+    n_bins: int = 100,
+    categorical: Sequence[str] = (),
+    min_cell: int = 5,
+) -> DriftReference:
+    """Summarise the development data's distributions into fixed bins for drift monitoring.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        The model's input columns on the development data (e.g. the training features).
+    risk : array-like of shape (n,), optional
+        Predicted risks on development data (out-of-fold or test-set risks) whose
+        distribution the period's risks are compared with.
+    n_bins : int, default=100
+        Percentile bins per numeric feature: the inner edges are the
+        ``100 k / n_bins`` percentiles (1st to 99th by default) plus the deciles, made unique.
+    categorical : sequence of str, default=()
+        Columns to treat as categorical even if numeric (e.g. coded levels); text,
+        categorical and object columns are categorical anyway.
+    min_cell : int, default=5
+        Categorical levels with fewer rows are merged into :data:`OTHER_LEVEL`, so the
+        reference holds no small count.
+
+    Returns
+    -------
+    DriftReference
+        Bins and shares per feature; ``to_dict()`` is ``drift_reference.json``.
+
+    Raises
+    ------
+    DataError
+        On an invalid ``n_bins`` or ``min_cell``, or a ``categorical`` name not in ``features``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ref = drift_reference(pd.DataFrame({"age": range(1000), "sex": ["F", "M"] * 500}))
+    >>> [f.kind for f in ref.features]
+    ['numeric', 'categorical']
+    >>> ref.get("sex").levels
+    ('F', 'M', 'other')
+    """
+    n_bins = _check_n_bins(n_bins)
+    min_cell = check_min_cell(min_cell)
+    unknown = [name for name in categorical if name not in features.columns]
+    if unknown:
+        raise DataError(UNKNOWN_CATEGORICAL_MSG.format(names=", ".join(map(str, unknown))))
+    chosen = set(categorical)
+    items = []
+    for name in features.columns:
+        column = features[name]
+        if name in chosen or _is_categorical(column):
+            items.append(_categorical_reference(str(name), column, min_cell))
+        else:
+            items.append(_numeric_reference(str(name), column, n_bins, min_cell))
+    risk_ref = None if risk is None else _numeric_reference(RISK_KEY, risk, n_bins, min_cell)
+    return DriftReference(tuple(items), risk_ref, n_bins, min_cell)
+
+
+def _count_numeric(ref: FeatureReference, values: Any) -> np.ndarray:
+    x = _numeric_values(values, ref.feature)
+    missing = np.isnan(x)
+    observed = x[~missing] if missing.any() else x
+    # searchsorted is most of the time (about 65 ms per million values and feature).
+    index = np.searchsorted(ref.edges, observed, side="right")
+    k = ref.edges.size + 1
+    bins = np.bincount(index, minlength=k).astype("float64")
+    sums = np.bincount(index, weights=observed, minlength=k)
+    tails = [sums[0], sums[-1]] if k > 1 else [0.0, 0.0]
+    return np.concatenate([bins, [float(missing.sum()), float(sums.sum())], tails])
+
+
+def _count_categorical(ref: FeatureReference, values: Any) -> np.ndarray:
+    codes, uniques = pd.factorize(
+        pd.Series(values) if not isinstance(values, pd.Series) else values
+    )
+    position = {level: k for k, level in enumerate(ref.levels)}
+    other = len(ref.levels) - 1
+    # Map each distinct value once; unseen levels count as "other", missing values last.
+    mapped = np.array([position.get(str(u), other) for u in uniques] + [len(ref.levels)])
+    return np.bincount(mapped[codes], minlength=len(ref.levels) + 1).astype("float64")
+
+
+def count_bins(reference: DriftReference, feature: str, values: Any) -> np.ndarray:
+    """Count a period's values of one feature into the reference's bins.
+
+    Counts are additive: count a period in chunks and sum the arrays.
+
+    Parameters
+    ----------
+    reference : DriftReference
+        From :func:`drift_reference`.
+    feature : str
+        The feature's name, or :data:`RISK_KEY` for the predicted risk.
+    values : array-like of shape (n,)
+        The period's values (missing as NaN/None).
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        Numeric: the count per bin (``len(edges) + 1``), then the missing count,
+        the sum of the non-missing values, and their sums below the first edge
+        and from the last edge on (for the means and the Wasserstein tails). Categorical:
+        the count per level (unseen levels under :data:`OTHER_LEVEL`), then the
+        missing count.
+
+    Raises
+    ------
+    DataError
+        When ``feature`` is not in the reference.
+    """
+    ref = reference.get(feature)
+    if ref.kind == _CATEGORICAL:
+        return _count_categorical(ref, values)
+    return _count_numeric(ref, values)
+
+
+def _psi(current: np.ndarray, reference: np.ndarray) -> float:
+    c = np.maximum(current, PSI_FLOOR)
+    r = np.maximum(reference, PSI_FLOOR)
+    return float(np.sum((c - r) * np.log(c / r)))
+
+
+def _decile_groups(ref: FeatureReference) -> np.ndarray:
+    """Decile of each bin: bin 0 is below every edge, bin k starts at ``edges[k - 1]``."""
+    return np.concatenate([[0], np.searchsorted(ref.decile_edges, ref.edges, side="right")])
+
+
+def _abs_integral(d: np.ndarray, widths: np.ndarray) -> float:
+    """Integral of ``|d(x)|`` with ``d`` linear between the edges (exact where it changes sign)."""
+    a, b = d[:-1], d[1:]
+    same = a * b >= 0
+    total = np.abs(a) + np.abs(b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossing = np.where(total > 0, (a * a + b * b) / (2 * total), 0.0)
+    return float(np.sum(np.where(same, total / 2, crossing) * widths))
+
+
+def _tails(ref: FeatureReference, bins: np.ndarray, tail_sums: np.ndarray) -> float:
+    """``|integral (F_cur - F_ref)|`` below the first and beyond the last edge.
+
+    ``integral_{-inf}^{e} F(x) dx = s (e - m)`` for a tail below ``e`` with share ``s``
+    and mean ``m`` (and likewise above), so each tail's signed integral is exact;
+    its absolute value is the tail's Wasserstein contribution when the CDFs do not
+    cross there. A tail whose reference mean is withheld (fewer than ``min_cell``
+    rows) adds nothing.
+    """
+    if ref.edges.size == 0:
+        return 0.0
+    observed = bins.sum()
+    current_share = bins[[0, -1]] / observed
+    reference_share = ref.shares[[0, -1]]
+    total = 0.0
+    for side, edge in ((0, ref.edges[0]), (1, ref.edges[-1])):
+        ref_mean = ref.tail_means[side]
+        if not math.isfinite(ref_mean):
+            continue
+        count = bins[0] if side == 0 else bins[-1]
+        cur_mean = tail_sums[side] / count if count else edge
+        total += abs(
+            current_share[side] * (edge - cur_mean) - reference_share[side] * (edge - ref_mean)
+        )
+    return total
+
+
+def _numeric_statistics(ref: FeatureReference, counts: np.ndarray) -> tuple[float, ...]:
+    """PSI, KS, Wasserstein-1 and the current mean of a numeric feature's counts."""
+    k = ref.edges.shape[0] + 1
+    bins, total, tail_sums = counts[:k], counts[k + 1], counts[k + 2 : k + 4]
+    observed = bins.sum()
+    if observed == 0 or ref.shares.sum() == 0:
+        return math.nan, math.nan, math.nan, math.nan
+    current = bins / observed
+    groups = _decile_groups(ref)
+    size = int(groups.max()) + 1
+    psi = _psi(
+        np.bincount(groups, current, minlength=size),
+        np.bincount(groups, ref.shares, minlength=size),
+    )
+    # F(e_j): share below edge j = cumulative share of the bins before it.
+    diff = np.cumsum(current - ref.shares)[:-1]
+    ks = float(np.max(np.abs(diff))) if diff.size else 0.0
+    wasserstein = _abs_integral(diff, np.diff(ref.edges)) if diff.size > 1 else 0.0
+    wasserstein += _tails(ref, bins, tail_sums)
+    return psi, ks, wasserstein, total / observed
+
+
+def _categorical_statistics(ref: FeatureReference, counts: np.ndarray) -> tuple[float, ...]:
+    """PSI over the levels (KS, Wasserstein and the mean are undefined)."""
+    cells = counts[:-1]
+    observed = cells.sum()
+    psi = _psi(cells / observed, ref.shares) if observed > 0 and ref.shares.sum() > 0 else math.nan
+    return psi, math.nan, math.nan, math.nan
+
+
+def _drift_one(ref: FeatureReference, counts: Any) -> FeatureDrift:
+    array = np.asarray(counts, dtype="float64")
+    if array.shape != (ref.n_cells,):
+        raise DataError(
+            COUNTS_LENGTH_MSG.format(feature=ref.feature, got=array.size, expected=ref.n_cells)
+        )
+    categorical = ref.kind == _CATEGORICAL
+    n_missing_at = len(ref.levels) if categorical else ref.edges.shape[0] + 1
+    n_missing = array[n_missing_at]
+    n = array[:n_missing_at].sum() + n_missing
+    missing = n_missing / n if n else math.nan
+    statistics = _categorical_statistics if categorical else _numeric_statistics
+    psi, ks, wasserstein, mean_current = statistics(ref, array)
+    shares = (ref.missing_share, missing, missing - ref.missing_share)
+    return FeatureDrift(
+        ref.feature, ref.kind, psi, ks, wasserstein, *shares, ref.mean, mean_current, int(n)
+    )
+
+
+def feature_drift(reference: DriftReference, counts: Mapping[str, Any]) -> DriftResult:
+    """Compare a period's counts with the reference: PSI, KS, Wasserstein-1 and missingness.
+
+    Parameters
+    ----------
+    reference : DriftReference
+        From :func:`drift_reference`.
+    counts : mapping of str to numpy.ndarray
+        :func:`count_bins` of every reference feature over the period (summed over
+        chunks); the predicted risk's counts under :data:`RISK_KEY`, if any.
+
+    Returns
+    -------
+    DriftResult
+        Per feature, and for the risk when counted.
+
+    Raises
+    ------
+    DataError
+        When a reference feature has no counts, a counted feature is not in the
+        reference, or a count array does not fit its feature's bins.
+    """
+    missing = [name for name in reference.names if name not in counts]
+    if missing:
+        raise DataError(
+            FEATURES_MISSING_MSG.format(count=len(missing), names=", ".join(missing[:10]))
+        )
+    for name in counts:
+        if name != RISK_KEY:
+            reference.get(name)
+    features = tuple(_drift_one(ref, counts[ref.feature]) for ref in reference.features)
+    risk = None
+    if reference.risk is not None and RISK_KEY in counts:
+        risk = _drift_one(reference.risk, counts[RISK_KEY])
+    return DriftResult(features, risk)
+
+
+def feature_drift_frame(
+    reference: DriftReference, frame: pd.DataFrame, *, risk: Any = None
+) -> DriftResult:
+    """Drift of a whole period held in memory: :func:`count_bins` then :func:`feature_drift`.
+
+    Parameters
+    ----------
+    reference : DriftReference
+        From :func:`drift_reference`.
+    frame : pandas.DataFrame
+        The period's rows with (at least) every reference feature as a column.
+    risk : array-like of shape (n,), optional
+        The period's predicted risks.
+
+    Returns
+    -------
+    DriftResult
+
+    Raises
+    ------
+    DataError
+        When ``frame`` lacks a reference feature.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> ref = drift_reference(pd.DataFrame({"x": rng.normal(size=5000)}))
+    >>> same = feature_drift_frame(ref, pd.DataFrame({"x": rng.normal(size=5000)}))
+    >>> bool(same.features[0].psi < 0.01)
+    True
+    """
+    missing = [name for name in reference.names if name not in frame.columns]
+    if missing:
+        raise DataError(
+            FEATURES_MISSING_MSG.format(count=len(missing), names=", ".join(missing[:10]))
+        )
+    counts = {name: count_bins(reference, name, frame[name]) for name in reference.names}
+    if risk is not None and reference.risk is not None:
+        counts[RISK_KEY] = count_bins(reference, RISK_KEY, risk)
+    return feature_drift(reference, counts)
