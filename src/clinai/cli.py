@@ -337,6 +337,35 @@ def approve(
     )
 
 
+@app.command("monitor")
+def monitor_command(
+    config: ConfigArg,
+    predictions: Annotated[
+        list[Path], typer.Option(help="Predictions Parquet file(s) from `clinai score`.")
+    ],
+    outcomes: Annotated[
+        Path | None,
+        typer.Option(help="CSV/Parquet: raw patient id, prediction_time, outcome (0/1)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default monitoring/<experiment>/<id>).")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Monitor the model's predictions per period against the registered monitoring plan."""
+    from clinai.runs import monitor
+
+    result = monitor(
+        config, predictions=predictions, outcomes=outcomes, out=out, show_progress=not quiet
+    )
+    verdict = result["verdict"]
+    typer.echo(
+        f"{result['model']['name']} v{result['model']['version']}: "
+        f"{len(result['periods'])} period(s); {verdict['period']}: {verdict['level']}; "
+        f"written to {result['out_dir']}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (2 for bad input, 1 for an internal error)."""
     from clinai.exceptions import ClinaiError

@@ -18,6 +18,7 @@ from clinai.runs._experiment import (
     run_experiment,
     train_stage,
 )
+from clinai.runs._monitor import MonitorError, monitor
 from clinai.runs._plan import MonitoringPlanError, check_monitoring_plan
 from clinai.runs._plugins import find_pipeline_names, load_pipeline
 from clinai.runs._rundir import RunDir, resolve_run_dir
@@ -26,6 +27,7 @@ from clinai.runs._validate import validate_predictions_file
 __all__ = [
     "ApprovalError",
     "ApprovalResult",
+    "MonitorError",
     "MonitoringPlanError",
     "RunDir",
     "RunResult",
@@ -37,6 +39,7 @@ __all__ = [
     "evaluate_stage",
     "find_pipeline_names",
     "load_pipeline",
+    "monitor",
     "prepare_stage",
     "report_stage",
     "resolve_run_dir",

@@ -1,0 +1,188 @@
+"""The ``periods`` and ``cusum`` blocks of ``monitoring.json``, period by period.
+
+For each period: counts, realised performance (with outcomes), confidence-based
+estimates (always; with intervals when the period has no outcomes), subgroups,
+drift, the period's share of the risk-adjusted CUSUM run over the whole stream in
+time order, and the verdict from the plan's limits
+(:func:`clinai.evaluation.monitoring.period_verdict`). Only aggregated numbers leave
+this module: the CUSUM keeps one point per period, never a row-level series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from clinai.runs._monitor_inputs import Stream
+from clinai.runs._monitor_periods import (
+    COLUMN_BATCH,
+    count_drift,
+    performance,
+    period_rows,
+    subgroups,
+)
+from clinai.runs._progress import progress_bar
+
+__all__ = ["measurements", "period_entries"]
+
+#: The plan's performance metric names and their keys in ``performance``.
+_PERFORMANCE_METRICS = {
+    "auroc": "auroc",
+    "oe_ratio": "oe_ratio",
+    "calibration.intercept": "calibration_intercept",
+    "calibration.slope": "calibration_slope",
+    "ici": "ici",
+    "alert_rate": "alert_rate",
+    "sensitivity": "sensitivity",
+    "ppv": "ppv",
+}
+_ESTIMATED_METRICS = ("auroc", "sensitivity", "ppv")
+
+
+def _clusters(patient: np.ndarray) -> np.ndarray | None:
+    """Patient codes for the bootstrap; None (rows resampled) when no row has a patient."""
+    return None if patient.size == 0 or int(patient.max()) < 0 else patient
+
+
+def measurements(
+    entry: dict[str, Any], drift: Any, *, alert_rate: float, development_rate: float | None
+) -> dict[str, Any]:
+    """Return the period's values by the plan's metric names (an estimate dict or a number each)."""
+    out: dict[str, Any] = {}
+    perf = entry["performance"]
+    for metric, key in _PERFORMANCE_METRICS.items():
+        out[metric] = None if perf is None else perf[key]
+    if perf is None:  # the alert rate needs no outcome
+        out["alert_rate"] = {"estimate": alert_rate, "ci_low": None, "ci_high": None}
+    for metric in _ESTIMATED_METRICS:
+        out[f"estimated.{metric}"] = entry["estimated"].get(metric)
+    change = None
+    if development_rate:
+        change = abs(alert_rate / development_rate - 1.0)
+    out["alert_rate_change"] = change
+    out.update(drift.measurements())
+    return out
+
+
+def _cusum(stream: Stream, plan: Any, rows: Sequence[np.ndarray], seed: int) -> tuple[Any, Any]:
+    """Per-period CUSUM summaries and the top-level block (None without a plan's cusum)."""
+    from clinai.evaluation.monitoring import cusum_limit, risk_adjusted_cusum
+
+    if plan.cusum is None:
+        return [None] * len(rows), None
+    order = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    order = order[np.isfinite(stream.outcome[order])]
+    y, p = stream.outcome[order], stream.risk[order]
+    limit = plan.cusum.limit
+    if limit is None and p.size:
+        limit = cusum_limit(
+            p,
+            odds_ratio=plan.cusum.odds_ratio,
+            false_alarm_rate=plan.cusum.false_alarm_rate,
+            seed=seed,
+        )
+    values = (
+        np.asarray(risk_adjusted_cusum(y, p, odds_ratio=plan.cusum.odds_ratio, limit=limit).values)
+        if p.size
+        else np.zeros(0)
+    )
+    ends = np.cumsum([int(np.isfinite(stream.outcome[r]).sum()) for r in rows])
+    entries, points, start = [], [], 0
+    for k, end in enumerate(ends):
+        if end == start:
+            entries.append({"end": None, "max": None, "limit": limit, "signalled": False})
+        else:
+            part = values[start:end]
+            top = float(part.max())
+            entries.append(
+                {"end": float(part[-1]), "max": top, "limit": limit, "signalled": top >= limit}
+            )
+            points.append({"period": stream.periods[k].label, "value": float(part[-1])})
+        start = int(end)
+    block = {"odds_ratio": plan.cusum.odds_ratio, "limit": limit, "points": points}
+    return entries, block
+
+
+def _verdict(values: dict[str, Any], plan: Any, events: int | None, cusum: Any) -> dict[str, Any]:
+    from clinai.evaluation.monitoring import period_verdict
+
+    limits = [limit.model_dump(mode="json") for limit in plan.limits]
+    verdict = period_verdict(values, limits, events=events, min_events=plan.min_events)
+    return dict(verdict.to_dict())
+
+
+def _one_period(
+    stream: Stream, index: np.ndarray, plan: Any, seed: int
+) -> tuple[dict[str, Any], float]:
+    """Return the counts, performance, estimates and subgroups of one period's rows."""
+    from clinai.evaluation.monitoring import estimated_performance
+
+    threshold = plan.operating_threshold
+    y_all, p, patient = stream.outcome[index], stream.risk[index], stream.patient[index]
+    known = np.isfinite(y_all)
+    available = bool(known.any())
+    y = y_all[known]
+    events = int(y.sum()) if available else None
+    estimated = estimated_performance(
+        p,
+        threshold=threshold,
+        patient_ids=_clusters(patient),
+        n_boot=0 if available else plan.n_boot,
+        seed=seed,
+    ).to_dict()
+    entry: dict[str, Any] = {
+        "n": int(index.size),
+        "n_patients": int(np.unique(patient[patient >= 0]).size) or int(index.size),
+        "events": events,
+        "outcomes_available": available,
+        "performance": None,
+        "estimated": estimated,
+        "subgroups": {},
+    }
+    if available:
+        clusters = _clusters(patient[known])
+        entry["performance"] = performance(
+            y, p[known], clusters, threshold=threshold, n_boot=plan.n_boot, seed=seed
+        )
+        groups = {a: v[index][known] for a, v in stream.groups.items()}
+        entry["subgroups"] = subgroups(y, p[known], clusters, groups, threshold=threshold)
+    return entry, float((p >= threshold).mean())
+
+
+def period_entries(
+    stream: Stream,
+    plan: Any,
+    reference: Any,
+    development: dict[str, Any],
+    *,
+    seed: int,
+    show_progress: bool = True,
+) -> tuple[list[dict[str, Any]], Any]:
+    """Return the ``periods`` list and the ``cusum`` block of ``monitoring.json``."""
+    rows = period_rows(stream)
+    batches = -(-len(reference.names) // COLUMN_BATCH)
+    with progress_bar("drift (feature batches)", batches, enabled=show_progress) as advance:
+        drift = count_drift(stream, reference, rows, progress=advance)
+    cusum_entries, cusum = _cusum(stream, plan, rows, seed)
+    entries = []
+    with progress_bar("periods", len(rows), enabled=show_progress) as advance:
+        for k, info in enumerate(stream.periods):
+            entry, rate = _one_period(stream, rows[k], plan, seed)
+            values = measurements(
+                entry, drift[k], alert_rate=rate, development_rate=development["alert_rate"]
+            )
+            entries.append(
+                {
+                    "period": info.label,
+                    "start": info.start,
+                    "end": info.end,
+                    **entry,
+                    "drift": drift[k].to_dict(),
+                    "cusum": cusum_entries[k],
+                    "verdict": _verdict(values, plan, entry["events"], cusum_entries[k]),
+                }
+            )
+            advance()
+    return entries, cusum

@@ -1,0 +1,400 @@
+"""``clinai monitor``'s inputs: the predictions files, their periods and the outcomes.
+
+The light columns of every predictions file (patient pseudonym, times, risk, model,
+outcome, subgroup columns) are read once into flat arrays (:class:`Stream`); the
+``feature:<name>`` columns are never read here: the drift pass streams them by
+column batches (:mod:`clinai.runs._monitor_periods`). Patient pseudonyms become
+integer codes through one Arrow dictionary, so ten million 64-character strings are
+never Python objects. Duplicates are keyed by (patient, prediction time), the first
+one read kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clinai.exceptions import DataError
+
+__all__ = [
+    "FEATURE_PREFIX",
+    "GROUP_PREFIX",
+    "PeriodInfo",
+    "Stream",
+    "attach_outcomes",
+    "read_stream",
+]
+
+FEATURE_PREFIX = "feature:"
+GROUP_PREFIX = "group:"
+_REQUIRED = ("patient_id", "prediction_time", "risk", "model_name", "model_version", "scored_at")
+
+NO_PREDICTIONS = "--predictions names no file: pass one or more Parquet files from `clinai score`"
+PREDICTIONS_MISSING = "predictions file {path} does not exist: pass a file `clinai score` wrote"
+PREDICTIONS_UNREADABLE = "predictions file {path} is not a readable Parquet file ({error})"
+PREDICTIONS_COLUMNS = (
+    "predictions file {path} lacks column(s) {columns}: it was not written by `clinai score`; "
+    "score the data again"
+)
+PREDICTIONS_EMPTY = "the predictions files hold no rows: score some patients first"
+MIXED_VERSIONS = (
+    "the predictions come from several model versions ({versions}): monitor one version at a "
+    "time; pass the files scored by one version"
+)
+FUTURE_TIMES = (
+    "{count} prediction time(s) lie in the future (latest {latest} UTC, now {now}): "
+    "fix the clock or the prediction_time column of the data you scored"
+)
+BAD_RISK = "column 'risk' of the predictions has {count} missing or out-of-range value(s)"
+OUTCOMES_MISSING = "outcomes file {path} does not exist: pass a CSV or Parquet file"
+OUTCOMES_FORMAT = "outcomes file {path} must be .csv or .parquet; got {suffix!r}"
+OUTCOMES_COLUMNS = (
+    "outcomes file {path} lacks column(s) {columns}: it needs the patient identifier "
+    "(data.patient_id), {time}and 'outcome' (0 or 1)"
+)
+OUTCOMES_VALUES = (
+    "column 'outcome' of outcomes file {path} has {count} value(s) other than 0 and 1: "
+    "give 0 (no event) or 1 (event) on every row"
+)
+OUTCOMES_NEED_IDS = (
+    "the config has no data.patient_id, so outcomes cannot be matched to predictions: "
+    "leave out --outcomes or score with data.patient_id set"
+)
+OUTCOMES_NEED_KEY = (
+    "CLINAI_PSEUDONYM_KEY is not set: outcomes are matched to predictions by the keyed "
+    "pseudonym the scoring used; export the same key"
+)
+OUTCOMES_UNSCORED = (
+    "{count} outcome row(s) name patients or prediction times that were never scored "
+    "(e.g. row {row} of {path}): pass the outcomes of the scored predictions only, or "
+    "score those patients first"
+)
+OUTCOMES_DUPLICATED = (
+    "{count} outcome row(s) of {path} repeat a patient and prediction time: give one "
+    "outcome per prediction"
+)
+OUTCOMES_NO_EVENT = (
+    "outcomes file {path} has no event (no outcome 1) at all: check the outcome coding "
+    "(1 = event); without outcomes leave out --outcomes (performance is then estimated)"
+)
+
+
+@dataclass(frozen=True)
+class PeriodInfo:
+    """One calendar period: its label (``2025-03``, ``2025-W09``) and first and last day."""
+
+    label: str
+    start: str
+    end: str
+
+
+@dataclass
+class Stream:
+    """The light columns of the deduplicated predictions, as flat arrays in file order.
+
+    Rows dropped as duplicates keep their place in the arrays (``keep`` is False), so
+    a row's position is its position in the concatenated files, which the drift
+    pass needs to line up the feature columns it reads later.
+    """
+
+    files: list[dict[str, Any]]
+    paths: list[Path]
+    offsets: np.ndarray
+    keep: np.ndarray
+    period: np.ndarray
+    periods: list[PeriodInfo]
+    time: np.ndarray
+    risk: np.ndarray
+    patient: np.ndarray
+    outcome: np.ndarray
+    groups: dict[str, np.ndarray]
+    feature_columns: list[str]
+    model_name: str
+    model_version: str
+    dictionary: Any = None
+    has_prediction_time: bool = False
+    period_unit: str = "month"
+    duplicates: int = 0
+    outcomes: dict[str, Any] | None = field(default=None)
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _open(path: Path) -> Any:
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise DataError(PREDICTIONS_MISSING.format(path=path))
+    try:
+        return pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for a file that is no Parquet
+        raise DataError(PREDICTIONS_UNREADABLE.format(path=path, error=exc)) from exc
+
+
+def _read_light(path: Path, subgroups: Sequence[str]) -> tuple[Any, list[str]]:
+    """Read one file's light columns; return the table and its feature column names."""
+    import pyarrow.parquet as pq
+
+    names = _open(path).schema_arrow.names
+    missing = [c for c in _REQUIRED if c not in names]
+    if missing:
+        raise DataError(PREDICTIONS_COLUMNS.format(path=path, columns=", ".join(missing)))
+    groups = [f"{GROUP_PREFIX}{a}" for a in subgroups if f"{GROUP_PREFIX}{a}" in names]
+    columns = [*_REQUIRED, *(["outcome"] if "outcome" in names else []), *groups]
+    dictionary = ["patient_id", "model_name", "model_version", *groups]
+    table = pq.read_table(path, columns=columns, read_dictionary=dictionary)
+    return table, [c for c in names if c.startswith(FEATURE_PREFIX)]
+
+
+def _patient_codes(columns: list[Any]) -> tuple[np.ndarray, Any]:
+    """Integer codes of the patient pseudonyms of every file, through one dictionary."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = [chunk for column in columns for chunk in column.chunks]
+    if not chunks:
+        return np.zeros(0, dtype=np.int64), None
+    unified = pa.table({"p": pa.chunked_array(chunks)}).unify_dictionaries().column("p")
+    codes = [
+        pc.fill_null(chunk.indices, -1).to_numpy().astype(np.int64) for chunk in unified.chunks
+    ]
+    return np.concatenate(codes), unified.chunks[0].dictionary
+
+
+def _one_version(tables: list[Any]) -> tuple[str, str]:
+    import pyarrow.compute as pc
+
+    pairs: set[tuple[str, str]] = set()
+    for table in tables:
+        names = pc.unique(pc.cast(table.column("model_name"), "string")).to_pylist()
+        versions = pc.unique(pc.cast(table.column("model_version"), "string")).to_pylist()
+        pairs.update((str(n), str(v)) for n in names for v in versions)
+    if len(pairs) != 1:
+        listed = ", ".join(f"{n} v{v}" for n, v in sorted(pairs))
+        raise DataError(MIXED_VERSIONS.format(versions=listed))
+    return next(iter(pairs))
+
+
+def _timestamps(column: Any) -> np.ndarray:
+    """Microseconds since the epoch (UTC); ``NaT`` becomes the minimum int64."""
+    values = column.to_numpy(zero_copy_only=False)
+    return np.asarray(values, dtype="datetime64[us]").astype(np.int64)
+
+
+_NAT = np.iinfo(np.int64).min
+
+
+def _period_codes(time_us: np.ndarray, unit: str) -> tuple[np.ndarray, list[PeriodInfo]]:
+    """Calendar month or ISO week (starting Monday) of each time; the periods in order."""
+    days = (time_us // 86_400_000_000).astype(np.int64)  # floor: days since 1970-01-01
+    if unit == "week":
+        starts = days - (days + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+        keys, inverse = np.unique(starts, return_inverse=True)
+        periods = []
+        for key in keys:
+            first = np.datetime64(int(key), "D").astype(datetime).date()
+            year, week, _ = first.isocalendar()
+            last = np.datetime64(int(key) + 6, "D").astype(datetime).date()
+            periods.append(PeriodInfo(f"{year}-W{week:02d}", first.isoformat(), last.isoformat()))
+        return inverse.astype(np.int16), periods
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    keys, inverse = np.unique(months, return_inverse=True)
+    periods = []
+    for key in keys:
+        first = np.datetime64(int(key), "M").astype("datetime64[D]")
+        last = (np.datetime64(int(key) + 1, "M").astype("datetime64[D]") - 1).astype(datetime)
+        label = str(np.datetime64(int(key), "M"))
+        periods.append(PeriodInfo(label, str(first), last.isoformat()))
+    return inverse.astype(np.int16), periods
+
+
+def _duplicates(patient: np.ndarray, time_us: np.ndarray) -> np.ndarray:
+    """Mark rows that repeat an earlier (patient, prediction time); never a row without patient."""
+    frame = pd.DataFrame({"p": patient, "t": time_us})
+    return frame.duplicated(keep="first").to_numpy() & (patient >= 0)
+
+
+def _check_future(prediction_us: np.ndarray) -> None:
+    known = prediction_us[prediction_us != _NAT]
+    now = datetime.now(UTC).replace(tzinfo=None)
+    now_us = np.datetime64(now, "us").astype(np.int64)
+    late = int((known > now_us).sum())
+    if late:
+        latest = np.datetime64(int(known.max()), "us")
+        raise DataError(
+            FUTURE_TIMES.format(count=late, latest=latest, now=now.isoformat(timespec="seconds"))
+        )
+
+
+def read_stream(paths: Sequence[str | Path], *, period: str, subgroups: Sequence[str]) -> Stream:
+    """Read the light columns of the predictions files into one :class:`Stream`.
+
+    Raises
+    ------
+    DataError
+        No file, a missing or unreadable file, a file without the columns `clinai
+        score` writes, no rows, several model versions, risks outside [0, 1], or a
+        prediction time in the future.
+    """
+    if not paths:
+        raise DataError(NO_PREDICTIONS)
+    files, tables, features = [], [], []
+    for raw in paths:
+        path = Path(raw)
+        table, columns = _read_light(path, subgroups)
+        tables.append(table)
+        features.append(columns)
+        files.append({"file_name": path.name, "sha256": file_sha256(path), "rows": table.num_rows})
+    offsets = np.cumsum([0, *[t.num_rows for t in tables]])
+    if offsets[-1] == 0:
+        raise DataError(PREDICTIONS_EMPTY)
+    name, version = _one_version(tables)
+    patient, dictionary = _patient_codes([t.column("patient_id") for t in tables])
+    prediction = np.concatenate([_timestamps(t.column("prediction_time")) for t in tables])
+    scored = np.concatenate([_timestamps(t.column("scored_at")) for t in tables])
+    _check_future(prediction)
+    time_us = np.where(prediction == _NAT, scored, prediction)
+    risk = np.concatenate([t.column("risk").to_numpy(zero_copy_only=False) for t in tables])
+    risk = np.asarray(risk, dtype=np.float64)
+    bad = int((~np.isfinite(risk) | (risk < 0) | (risk > 1)).sum())
+    if bad:
+        raise DataError(BAD_RISK.format(count=bad))
+    outcome = np.concatenate([_outcome_of(t) for t in tables])
+    groups = {
+        a: np.concatenate([_group_of(t, f"{GROUP_PREFIX}{a}") for t in tables]) for a in subgroups
+    }
+    dropped = _duplicates(patient, prediction)
+    codes, periods = _period_codes(time_us, period)
+    codes[dropped] = -1
+    return Stream(
+        files=files,
+        paths=[Path(p) for p in paths],
+        offsets=offsets,
+        keep=~dropped,
+        period=codes,
+        periods=periods,
+        time=time_us,
+        risk=risk,
+        patient=patient,
+        outcome=outcome,
+        groups=groups,
+        feature_columns=sorted(set(features[0]).intersection(*features[1:])),
+        model_name=name,
+        model_version=version,
+        dictionary=dictionary,
+        has_prediction_time=bool((prediction != _NAT).any()),
+        period_unit=period,
+        duplicates=int(dropped.sum()),
+    )
+
+
+def _outcome_of(table: Any) -> np.ndarray:
+    """Return the embedded outcome as float (NaN where none), all NaN when the file has none."""
+    if "outcome" not in table.column_names:
+        return np.full(table.num_rows, np.nan)
+    values = table.column("outcome").to_numpy(zero_copy_only=False)
+    return np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=np.float64)
+
+
+def _group_of(table: Any, column: str) -> np.ndarray:
+    """Return a subgroup column as an object array of str (None where missing or absent)."""
+    if column not in table.column_names:
+        return np.full(table.num_rows, None, dtype=object)
+    return np.asarray(table.column(column).to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _read_outcomes(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError(OUTCOMES_MISSING.format(path=path))
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return pd.read_csv(path, dtype=str, keep_default_na=True)
+    if suffix == ".parquet":
+        return pd.read_parquet(path)
+    raise DataError(OUTCOMES_FORMAT.format(path=path, suffix=suffix))
+
+
+def attach_outcomes(
+    stream: Stream, path: str | Path, *, patient_column: str | None, key: bytes | None
+) -> None:
+    """Replace the stream's outcomes by those of an outcomes file (raw ids pseudonymised).
+
+    Raises
+    ------
+    DataError
+        A missing or unreadable file or column, values other than 0/1, no patient
+        column in the config or no pseudonymisation key, outcome rows for patients
+        or prediction times never scored, repeated rows, or no event at all.
+    """
+    from clinai.data import pseudonymise
+
+    path = Path(path)
+    if patient_column is None:
+        raise DataError(OUTCOMES_NEED_IDS)
+    frame = _read_outcomes(path)
+    timed = stream.has_prediction_time
+    needed = [patient_column, *(["prediction_time"] if timed else []), "outcome"]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        time = "'prediction_time' " if timed else ""
+        raise DataError(OUTCOMES_COLUMNS.format(path=path, columns=", ".join(missing), time=time))
+    y = pd.to_numeric(frame["outcome"], errors="coerce")
+    bad = int((~y.isin([0, 1])).sum())
+    if bad:
+        raise DataError(OUTCOMES_VALUES.format(path=path, count=bad))
+    if key is None:
+        raise DataError(OUTCOMES_NEED_KEY)
+    pseudonyms = pseudonymise(frame[patient_column].astype(str), key=key)
+    scored = pd.Index(stream.dictionary.to_pylist() if stream.dictionary is not None else [])
+    codes = scored.get_indexer(pseudonyms)
+    keys = pd.DataFrame({"p": codes, "t": _outcome_times(frame, timed), "y": y.to_numpy()})
+    rows = pd.DataFrame(
+        {
+            "p": stream.patient,
+            "t": _prediction_times(stream, timed),
+            "row": np.arange(len(stream.keep)),
+        }
+    )[stream.keep]
+    matched = keys.merge(rows, on=["p", "t"], how="left")
+    unmatched = np.flatnonzero(matched["row"].isna().to_numpy() | (keys["p"] < 0).to_numpy())
+    if unmatched.size:
+        raise DataError(
+            OUTCOMES_UNSCORED.format(count=unmatched.size, row=int(unmatched[0]) + 2, path=path)
+        )
+    repeated = int(keys.duplicated(subset=["p", "t"]).sum())
+    if repeated:
+        raise DataError(OUTCOMES_DUPLICATED.format(path=path, count=repeated))
+    if not (keys["y"] == 1).any():
+        raise DataError(OUTCOMES_NO_EVENT.format(path=path))
+    outcome = np.full(len(stream.keep), np.nan)
+    outcome[matched["row"].to_numpy(dtype=np.int64)] = matched["y"].to_numpy(dtype=np.float64)
+    stream.outcome = outcome
+    stream.outcomes = {"file_name": path.name, "sha256": file_sha256(path), "rows": len(frame)}
+
+
+def _outcome_times(frame: pd.DataFrame, timed: bool) -> np.ndarray:
+    if not timed:
+        return np.full(len(frame), _NAT, dtype=np.int64)
+    stamps = pd.to_datetime(frame["prediction_time"], utc=True).dt.tz_localize(None)
+    return stamps.to_numpy(dtype="datetime64[us]").astype(np.int64)
+
+
+def _prediction_times(stream: Stream, timed: bool) -> np.ndarray:
+    """Return the prediction time of each row (the key of outcomes), or NaT for every row."""
+    if not timed:
+        return np.full(len(stream.keep), _NAT, dtype=np.int64)
+    return stream.time

@@ -1,0 +1,205 @@
+"""``clinai monitor``'s numbers per period: performance, estimates, subgroups and drift.
+
+Every statistic comes from :mod:`clinai.evaluation`: realised performance from
+:func:`~clinai.evaluation.evaluate_predictions` (the one bootstrap engine, its fast
+path from 20,000 rows on, patients resampled), subgroups from
+:func:`~clinai.evaluation.subgroup_metrics`, and the monitoring measures (drift,
+confidence-based estimates, CUSUM, verdicts) from :mod:`clinai.evaluation.monitoring`.
+This module only cuts the stream into periods and streams the feature columns.
+
+Streaming: the ``feature:<name>`` columns are read file by file in batches of
+:data:`COLUMN_BATCH` columns and :data:`ROW_BATCH` rows (never all columns of all
+rows at once), counted into the drift reference's bins per period, and the counts
+summed; two threads count different column batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from clinai.runs._monitor_inputs import FEATURE_PREFIX, Stream
+
+__all__ = [
+    "COLUMN_BATCH",
+    "ROW_BATCH",
+    "count_drift",
+    "performance",
+    "period_rows",
+    "subgroups",
+]
+
+#: Feature columns read together in one pass over a file.
+COLUMN_BATCH = 8
+#: Rows per Arrow record batch (a batch of COLUMN_BATCH float64 columns: 64 MiB).
+ROW_BATCH = 1 << 20
+#: Threads that count column batches at once (the measured target is 2 cores).
+DRIFT_THREADS = 2
+#: Suppression threshold for small subgroup cells (as everywhere in clinai).
+MIN_CELL = 5
+
+#: The performance block of monitoring.json: its keys and where each comes from.
+_PERFORMANCE_KEYS = (
+    "auroc",
+    "oe_ratio",
+    "calibration_intercept",
+    "calibration_slope",
+    "ici",
+    "alert_rate",
+    "sensitivity",
+    "ppv",
+)
+
+
+def period_rows(stream: Stream) -> list[np.ndarray]:
+    """Return the kept rows of each period, in time order (stable: file order breaks ties)."""
+    order = np.lexsort((stream.time, stream.period))
+    codes = stream.period[order]
+    bounds = np.searchsorted(codes, np.arange(len(stream.periods) + 1), side="left")
+    return [order[bounds[k] : bounds[k + 1]] for k in range(len(stream.periods))]
+
+
+def performance(
+    y: np.ndarray,
+    p: np.ndarray,
+    patient: np.ndarray,
+    *,
+    threshold: float,
+    n_boot: int,
+    seed: int,
+) -> dict[str, dict[str, float | None]] | None:
+    """Realised performance with patient-clustered bootstrap CIs; None without both classes."""
+    from clinai.evaluation import evaluate_predictions
+
+    events = int(y.sum())
+    if events == 0 or events == y.shape[0]:
+        return None
+    result = evaluate_predictions(
+        y,
+        p,
+        patient_ids=patient,
+        thresholds=(threshold,),
+        dca_thresholds=(threshold,),
+        n_boot=n_boot,
+        random_state=seed,
+    )
+    row = result.thresholds[0]
+    calibration = result.calibration
+    values = (
+        result.auroc,
+        calibration.oe_ratio,
+        calibration.intercept,
+        calibration.slope,
+        calibration.ici,
+        row.flag_rate,
+        row.sensitivity,
+        row.ppv,
+    )
+    return {key: value.to_dict() for key, value in zip(_PERFORMANCE_KEYS, values, strict=True)}
+
+
+def subgroups(
+    y: np.ndarray,
+    p: np.ndarray,
+    patient: np.ndarray,
+    groups: dict[str, np.ndarray],
+    *,
+    threshold: float,
+) -> dict[str, list[dict[str, Any]]]:
+    """AUROC and O/E of each group of each watched attribute; cells under 5 suppressed."""
+    import pandas as pd
+
+    from clinai.evaluation import subgroup_metrics
+
+    if not groups or int(y.sum()) in (0, y.shape[0]):
+        return {}
+    frame = pd.DataFrame(
+        {a: pd.Series(v, dtype="object").fillna("missing") for a, v in groups.items()}
+    )
+    found = subgroup_metrics(
+        y, p, frame, threshold=threshold, min_cell=MIN_CELL, patient_ids=patient
+    )
+    keep = ("group", "n", "events", "suppressed", "auroc", "oe_ratio")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for attribute, result in found.items():
+        rows = []
+        for row in result.rows:
+            entry = row.to_dict()
+            if entry["suppressed"]:
+                entry.update(auroc=None, oe_ratio=None)
+            rows.append({key: entry[key] for key in keep})
+        out[attribute] = rows
+    return out
+
+
+def _period_slices(codes: np.ndarray) -> list[tuple[int, np.ndarray | None]]:
+    """(period, row positions) of one record batch; None when the whole batch is one period."""
+    if codes.size == 0:
+        return []
+    low, high = int(codes.min()), int(codes.max())
+    if low == high:
+        return [] if low < 0 else [(low, None)]
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    stops = np.r_[starts[1:], ordered.size]
+    return [
+        (int(ordered[a]), order[a:b]) for a, b in zip(starts, stops, strict=True) if ordered[a] >= 0
+    ]
+
+
+def _count_columns(
+    stream: Stream, reference: Any, names: Sequence[str]
+) -> list[dict[str, np.ndarray]]:
+    """Bin counts of some features per period, streamed file by file and batch by batch."""
+    import pyarrow.parquet as pq
+
+    from clinai.evaluation.monitoring import count_bins
+
+    counts: list[dict[str, np.ndarray]] = [{} for _ in stream.periods]
+    columns = [f"{FEATURE_PREFIX}{name}" for name in names]
+    for index, path in enumerate(stream.paths):
+        start = int(stream.offsets[index])
+        handle = pq.ParquetFile(path)
+        for batch in handle.iter_batches(batch_size=ROW_BATCH, columns=columns, use_threads=False):
+            slices = _period_slices(stream.period[start : start + batch.num_rows])
+            start += batch.num_rows
+            for position, name in enumerate(names):
+                values = batch.column(position).to_numpy(zero_copy_only=False)
+                for period, rows in slices:
+                    found = count_bins(reference, name, values if rows is None else values[rows])
+                    previous = counts[period].get(name)
+                    counts[period][name] = found if previous is None else previous + found
+    return counts
+
+
+def count_drift(
+    stream: Stream,
+    reference: Any,
+    rows: Sequence[np.ndarray],
+    *,
+    progress: Callable[[], None] | None = None,
+) -> list[Any]:
+    """Drift of every reference feature, and of the risks, per period (a ``DriftResult`` each)."""
+    from clinai.evaluation.monitoring import RISK_KEY, count_bins, feature_drift
+
+    names = list(reference.names)
+    batches = [names[k : k + COLUMN_BATCH] for k in range(0, len(names), COLUMN_BATCH)]
+    merged: list[dict[str, np.ndarray]] = [{} for _ in stream.periods]
+    with ThreadPoolExecutor(DRIFT_THREADS) as pool:
+        for found in pool.map(lambda batch: _count_columns(stream, reference, batch), batches):
+            for period, counts in enumerate(found):
+                merged[period].update(counts)
+            if progress is not None:
+                progress()
+    results = []
+    for period, counts in enumerate(merged):
+        for name in names:  # a feature with no row in the period: empty counts
+            counts.setdefault(name, np.zeros(reference.get(name).n_cells))
+        if reference.risk is not None:
+            counts[RISK_KEY] = count_bins(reference, RISK_KEY, stream.risk[rows[period]])
+        results.append(feature_drift(reference, counts))
+    return results
