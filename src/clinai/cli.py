@@ -366,6 +366,42 @@ def monitor_command(
     )
 
 
+@app.command("score")
+def score_command(
+    config: ConfigArg,
+    data: Annotated[
+        Path, typer.Option(help="New data: a CSV/Parquet file like the source, or a data folder.")
+    ],
+    out: Annotated[Path, typer.Option(help="Predictions Parquet file (appended to if it exists).")],
+    alias: Annotated[str, typer.Option(help="Alias of the registered version.")] = "approved",
+    version: Annotated[
+        int | None, typer.Option(help="Registered version number (instead of --alias).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Score only prediction times after this (ISO 8601, UTC).")
+    ] = None,
+    set_: SetOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score new patients with the registered model; write pseudonymised predictions."""
+    from clinai.runs import score
+
+    result = score(
+        config,
+        data=data,
+        out=out,
+        alias=alias,
+        version=version,
+        since=since,
+        overrides=set_ or (),
+        show_progress=not quiet,
+    )
+    typer.echo(
+        f"{result['model_name']} v{result['model_version']}: scored {result['n_scored']} new "
+        f"row(s) ({result['n_already_scored']} already scored); {out} holds {result['n_total']}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (2 for bad input, 1 for an internal error)."""
     from clinai.exceptions import ClinaiError

@@ -22,6 +22,7 @@ from clinai.runs._monitor import MonitorError, monitor
 from clinai.runs._plan import MonitoringPlanError, check_monitoring_plan
 from clinai.runs._plugins import find_pipeline_names, load_pipeline
 from clinai.runs._rundir import RunDir, resolve_run_dir
+from clinai.runs._score import score
 from clinai.runs._validate import validate_predictions_file
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "resolve_run_dir",
     "run_demo",
     "run_experiment",
+    "score",
     "train_stage",
     "validate_predictions_file",
     "verify_audit_log",

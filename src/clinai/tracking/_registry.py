@@ -153,6 +153,65 @@ class ModelRegistry:
             metrics = json.loads(Path(path).read_text(encoding="utf-8"))
         return {"version": str(latest.version), "metrics": metrics}
 
+    def load_version(
+        self, name: str, *, alias: str | None = None, version: int | str | None = None
+    ) -> dict[str, Any] | None:
+        """Load one registered version of ``name``, named by ``alias`` or by ``version``.
+
+        Parameters
+        ----------
+        name : str
+            The registered model.
+        alias : str, optional
+            An alias (``approved``, ``candidate``); used when ``version`` is None.
+        version : int or str, optional
+            A version number; takes precedence over ``alias``.
+
+        Returns
+        -------
+        dict or None
+            ``{"model", "version", "alias", "run_id", "tags", "uri", "input_schema"}``:
+            the scikit-learn model as logged, its version (str), the alias it was
+            found by (or None), the MLflow run, the version's tags, the
+            ``models:/`` URI, and the signature's inputs as a list of
+            ``{"name", "type"}`` (MLflow type names such as ``double``, ``long``,
+            ``string``; empty if the model has no signature). None if the model,
+            alias or version does not exist.
+        """
+        import mlflow.models
+        import mlflow.sklearn
+        from mlflow.exceptions import MlflowException
+
+        client = self._store.client
+        try:
+            if version is not None:
+                found = client.get_model_version(name, str(version))
+            else:
+                found = client.get_model_version_by_alias(name, str(alias))
+        except MlflowException as exc:  # no such model, alias or version
+            logger.debug("model %s has no version %s / alias %s: %s", name, version, alias, exc)
+            return None
+        uri = f"models:/{name}/{found.version}"
+        with self._store.failure(f"loading version {found.version} of model {name!r}"):
+            use_globally(self._store.tracking_uri)
+            # MLflow draws a download progress bar on stderr: keep it out of the CLI output.
+            with contextlib.redirect_stderr(io.StringIO()):
+                model = mlflow.sklearn.load_model(uri)
+                signature = mlflow.models.get_model_info(uri).signature
+        inputs = [] if signature is None or signature.inputs is None else signature.inputs.inputs
+        return {
+            "model": model,
+            "version": str(found.version),
+            "alias": None if version is not None else alias,
+            "run_id": found.run_id,
+            "tags": dict(found.tags or {}),
+            "uri": uri,
+            "input_schema": [
+                {"name": str(col.name), "type": str(getattr(col.type, "name", col.type))}
+                for col in inputs
+            ],
+        }
+
     def load_model(
         self, name: str, *, aliases: Sequence[str] = ("approved", "candidate")
     ) -> dict[str, Any] | None:

@@ -1,0 +1,325 @@
+"""The predictions table of ``clinai score``: schema check, row keys, columns and dtypes.
+
+The table's columns are the contract in ``notes/MONITORING.md`` section 3 (read by
+``clinai monitor`` and ``clinai update``): ``patient_id`` (pseudonym), ``prediction_time``,
+``risk``, ``model_name``, ``model_version``, ``config_sha256``, ``data_sha256``,
+``scored_at`` (UTC), ``clinai_version``, ``outcome`` (Int8, where it could be derived),
+``group:<attribute>``, ``feature:<name>`` (the model's inputs as fed) and ``baseline``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clinai.exceptions import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "FEATURE_PREFIX",
+    "FIXED_COLUMNS",
+    "GROUP_PREFIX",
+    "KEY_COLUMNS",
+    "as_outcome",
+    "check_model_inputs",
+    "concat_predictions",
+    "existing_predictions",
+    "predictions_table",
+    "row_keys",
+    "select_rows",
+    "typed_table",
+]
+
+FEATURE_PREFIX = "feature:"
+GROUP_PREFIX = "group:"
+KEY_COLUMNS = ("patient_id", "prediction_time")
+FIXED_COLUMNS = (
+    "patient_id",
+    "prediction_time",
+    "risk",
+    "model_name",
+    "model_version",
+    "config_sha256",
+    "data_sha256",
+    "scored_at",
+    "clinai_version",
+)
+
+FEATURE_MISSING = (
+    "column {column!r}, an input of version {version} of model {name!r}, is missing from the "
+    "scored data: give data with the columns of the training source, or score with a version "
+    "trained on these features (--version N)"
+)
+FEATURE_TYPE = (
+    "column {column!r} holds {got} values, but version {version} of model {name!r} takes "
+    "{expected} values: fix the column's type in the data (as in the training source)"
+)
+SINCE_WITHOUT_TIMES = (
+    "--since needs prediction times, but pipeline {pipeline!r} has none (no PREDICTION_TIME "
+    "column): leave out --since"
+)
+NO_ROW_KEYS = (
+    "{path} exists, but its rows cannot be told apart (no data.patient_id and no prediction "
+    "time): write to a new file"
+)
+OTHER_VERSION = (
+    "{path} holds predictions of {found}, not of {name} v{version}: write predictions of "
+    "another model or version to a new file"
+)
+NOT_PREDICTIONS = "{path} is not a predictions file of clinai score (no {column} column): {error}"
+BAD_OUTCOME = (
+    "the outcome of pipeline {pipeline!r} in the scored data has values other than 0, 1 and "
+    "missing: fix the outcome columns of the data, or leave them out to score without outcomes"
+)
+
+#: MLflow's column types, by the kind of values they take.
+_NUMERIC = {"double", "float", "long", "integer"}
+_TEXT = {"string"}
+_BOOLEAN = {"boolean"}
+
+
+def _kind(series: pd.Series) -> str:
+    """Return the kind of values a column holds: ``boolean``, ``numeric``, ``text`` or its dtype."""
+    import pandas as pd
+
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "numeric"
+    if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+        return "text"
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "text"
+    return str(dtype)
+
+
+def check_model_inputs(
+    X: pd.DataFrame, schema: Sequence[Mapping[str, str]], *, name: str, version: str
+) -> pd.DataFrame:
+    """Check the features against the model's input schema; return them as the model takes them.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        The pipeline's features of the new data.
+    schema : sequence of mapping
+        The registered version's signature inputs, ``{"name", "type"}`` each (MLflow
+        type names). Empty: the model has no signature, and ``X`` is fed as it is.
+    name, version : str
+        The registered model and version (for the messages).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The schema's columns in the schema's order; numeric columns as float64
+        (integer columns may be missing at scoring time, as at registration).
+
+    Raises
+    ------
+    DataError
+        If a column is missing, or holds values of another kind than the schema's
+        (text where numbers are taken, numbers where text is taken, ...).
+    """
+    import pandas as pd
+
+    if not schema:
+        return X
+    columns: dict[str, pd.Series] = {}
+    for spec in schema:
+        column, expected = spec["name"], spec["type"]
+        if column not in X.columns:
+            raise DataError(FEATURE_MISSING.format(column=column, version=version, name=name))
+        values = X[column]
+        got = _kind(values)
+        wanted = (
+            "numeric"
+            if expected in _NUMERIC
+            else "text"
+            if expected in _TEXT
+            else "boolean"
+            if expected in _BOOLEAN
+            else None
+        )
+        # a boolean flag is a number to a numeric input (0/1), never the other way round
+        if wanted is not None and got != wanted and not (wanted == "numeric" and got == "boolean"):
+            raise DataError(
+                FEATURE_TYPE.format(
+                    column=column, got=got, expected=wanted, version=version, name=name
+                )
+            )
+        columns[column] = values.astype("float64") if wanted == "numeric" else values
+    return pd.DataFrame(columns, index=X.index)
+
+
+def as_outcome(values: pd.Series, *, pipeline: str) -> pd.Series:
+    """Return the outcome as nullable Int8 (0, 1, missing)."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.notna() & ~numbers.isin([0, 1])
+    if bad.any() or (values.notna() & numbers.isna()).any():
+        raise DataError(BAD_OUTCOME.format(pipeline=pipeline))
+    return numbers.astype("Int8")
+
+
+def row_keys(patient_id: pd.Series, prediction_time: pd.Series) -> pd.Series:
+    """One text key per row from (``patient_id``, ``prediction_time``); a missing part is ``-``."""
+    import pandas as pd
+
+    ids = patient_id.astype("string").fillna("-")
+    times = pd.to_datetime(prediction_time).astype("datetime64[us]")
+    stamps = times.astype("int64").astype("string").where(times.notna(), "-")
+    return (ids + "|" + stamps).astype(object)
+
+
+def predictions_table(
+    *,
+    patient_id: pd.Series | None,
+    prediction_time: pd.Series | None,
+    risk: Any,
+    model: Mapping[str, str],
+    hashes: Mapping[str, str],
+    scored_at: pd.Timestamp,
+    clinai_version: str,
+    outcome: pd.Series | None,
+    groups: pd.DataFrame,
+    features: pd.DataFrame,
+    baseline: pd.Series | None,
+) -> pd.DataFrame:
+    """Assemble the predictions table of one scoring (columns as in the module docstring)."""
+    import pandas as pd
+
+    n = len(features)
+    index = pd.RangeIndex(n)
+
+    def plain(values: Any) -> Any:
+        return values.to_numpy() if isinstance(values, pd.Series | pd.DataFrame) else values
+
+    table = pd.DataFrame(
+        {
+            "patient_id": plain(patient_id) if patient_id is not None else [None] * n,
+            "prediction_time": plain(prediction_time) if prediction_time is not None else pd.NaT,
+            "risk": risk,
+            "model_name": model["name"],
+            "model_version": model["version"],
+            "config_sha256": hashes["config_sha256"],
+            "data_sha256": hashes["data_sha256"],
+            "scored_at": scored_at,
+            "clinai_version": clinai_version,
+        },
+        index=index,
+    )
+    extra: dict[str, Any] = {}
+    if outcome is not None:
+        extra["outcome"] = plain(outcome)
+    for attribute in groups.columns:
+        extra[f"{GROUP_PREFIX}{attribute}"] = plain(groups[attribute].astype(str))
+    for column in features.columns:
+        extra[f"{FEATURE_PREFIX}{column}"] = plain(features[column])
+    if baseline is not None:
+        extra["baseline"] = plain(baseline)
+    table = pd.concat([table, pd.DataFrame(extra, index=index)], axis=1)
+    return typed_table(table)
+
+
+def typed_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Give the table the contract's dtypes (also after joining an earlier file's rows)."""
+    import pandas as pd
+
+    table = table.copy()
+    table["patient_id"] = table["patient_id"].astype("string")
+    time = pd.to_datetime(table["prediction_time"])
+    if getattr(time.dt, "tz", None) is not None:  # times are compared as UTC wall clock
+        time = time.dt.tz_convert("UTC").dt.tz_localize(None)
+    table["prediction_time"] = time.astype("datetime64[us]")
+    table["risk"] = table["risk"].astype("float64")
+    for column in ("model_name", "model_version", "config_sha256", "data_sha256"):
+        table[column] = table[column].astype("string")
+    table["clinai_version"] = table["clinai_version"].astype("string")
+    table["scored_at"] = pd.to_datetime(table["scored_at"], utc=True).astype("datetime64[us, UTC]")
+    if "outcome" in table.columns:
+        table["outcome"] = table["outcome"].astype("Int8")
+    for column in table.columns:
+        if column.startswith(GROUP_PREFIX):
+            table[column] = table[column].astype("string")
+    if "baseline" in table.columns:
+        table["baseline"] = pd.to_numeric(table["baseline"], errors="coerce").astype("float64")
+    order = [c for c in FIXED_COLUMNS if c in table.columns]
+    order += [c for c in ("outcome",) if c in table.columns]
+    order += [c for c in table.columns if c.startswith(GROUP_PREFIX)]
+    order += [c for c in table.columns if c.startswith(FEATURE_PREFIX)]
+    order += [c for c in ("baseline",) if c in table.columns]
+    return table[order]
+
+
+def existing_predictions(out: Path, *, name: str, version: str) -> pd.DataFrame | None:
+    """Return the rows already in ``out`` (None if no file); refuse another model's file."""
+    import pandas as pd
+
+    if not out.exists():
+        return None
+    try:
+        existing = pd.read_parquet(out)
+        versions = set(existing["model_name"].astype(str) + " v" + existing["model_version"])
+    except KeyError as exc:
+        raise DataError(
+            NOT_PREDICTIONS.format(path=out, column=exc, error="score to a new file")
+        ) from exc
+    except Exception as exc:
+        raise DataError(NOT_PREDICTIONS.format(path=out, column="readable", error=exc)) from exc
+    if versions - {f"{name} v{version}"}:
+        raise DataError(
+            OTHER_VERSION.format(
+                path=out, found=", ".join(sorted(versions)), name=name, version=version
+            )
+        )
+    return existing
+
+
+def select_rows(
+    cohort: pd.DataFrame,
+    times: pd.Series | None,
+    *,
+    patient_column: str | None,
+    pipeline: str,
+    existing: pd.DataFrame | None,
+    since: pd.Timestamp | None,
+    out: Path,
+) -> tuple[Any, dict[str, int]]:
+    """Which cohort rows to score: after ``since`` and not yet in the output file."""
+    import numpy as np
+    import pandas as pd
+
+    keep = np.ones(len(cohort), dtype=bool)
+    counts = {"n_cohort": len(cohort), "n_before_since": 0, "n_already_scored": 0}
+    if since is not None:
+        if times is None:
+            raise DataError(SINCE_WITHOUT_TIMES.format(pipeline=pipeline))
+        after = (times > since).to_numpy()
+        counts["n_before_since"] = int((~after).sum())
+        keep &= after
+    if existing is not None:
+        if patient_column is None and times is None:
+            raise DataError(NO_ROW_KEYS.format(path=out))
+        ids = (
+            cohort[patient_column] if patient_column is not None else pd.Series([None] * len(keep))
+        )
+        stamps = times if times is not None else pd.Series(pd.NaT, index=cohort.index)
+        new_keys = row_keys(ids, stamps)
+        old_keys = set(row_keys(existing["patient_id"], existing["prediction_time"]))
+        seen = new_keys.isin(old_keys).to_numpy() & keep
+        counts["n_already_scored"] = int(seen.sum())
+        keep &= ~seen
+    return keep, counts
+
+
+def concat_predictions(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Return the rows of an earlier file, then the new ones, with the contract's dtypes."""
+    import pandas as pd
+
+    frames = [f for f in (existing, new) if len(f)]
+    return typed_table(pd.concat(frames, ignore_index=True) if frames else existing)
