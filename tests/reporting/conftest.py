@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from clinai.evaluation.fairness._fairness_metrics import FAIRNESS_METRICS
+
 
 def _est(estimate: float | None, low: float | None = None, high: float | None = None) -> dict:
     return {"estimate": estimate, "ci_low": low, "ci_high": high}
@@ -231,8 +233,6 @@ def all_plots(tmp_path_factory: pytest.TempPathFactory) -> dict:
 # ------------------------------------------------------------- fairness and mitigation blocks
 # Made-up but consistent numbers in the shape of clinai.evaluation.fairness_metrics().to_dict()
 # and threshold_optimizer_mitigation().to_dict(); "male & oldest" is a planted tiny cell.
-_FAIRNESS_METRICS = ("auroc", "calibration_in_the_large", "sensitivity", "specificity",
-                     "net_benefit")
 
 
 def _fair_group(label: str, levels: dict, n: int | None, events: int | None,
@@ -252,7 +252,7 @@ def _fair_table(attributes: list[str], groups: list[dict[str, Any]]) -> dict[str
         "attributes": attributes, "intersection": len(attributes) > 1, "threshold": 0.2,
         "min_cell": 5, "groups": groups,
     }
-    for metric in _FAIRNESS_METRICS:
+    for metric in FAIRNESS_METRICS:
         block: dict[str, Any] = {"difference": _est(0.07, 0.01, 0.19)}
         if metric in ("auroc", "sensitivity", "specificity"):
             block["ratio"] = _est(0.91, 0.78, 0.99)
@@ -263,7 +263,7 @@ def _fair_table(attributes: list[str], groups: list[dict[str, Any]]) -> dict[str
 
 def _suppressed(label: str, levels: dict) -> dict[str, Any]:
     return {"group": label, "levels": levels, "n": None, "events": None, "suppressed": True,
-            **dict.fromkeys(_FAIRNESS_METRICS)}
+            **dict.fromkeys(FAIRNESS_METRICS)}
 
 
 FAIRNESS: dict[str, Any] = {

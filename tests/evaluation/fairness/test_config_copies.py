@@ -1,16 +1,21 @@
-"""The config layer's copies of the mitigation choices match what evaluation implements.
+"""The config and reporting layers' copies of fairness names match what evaluation implements.
 
 ``clinai.config`` cannot import ``clinai.evaluation`` (layers contract), so the
 YAML schema spells the ThresholdOptimizer constraints and objectives out as
-``Literal`` types; this test keeps the two lists from drifting.
+``Literal`` types and lists the fairness metrics an acceptance criterion may name;
+``clinai.reporting`` stays light to import (no numpy stack), so its whitelist of the
+fairness block's metrics is its own tuple. These tests keep the copies from drifting.
 """
 
 from __future__ import annotations
 
 from typing import get_args
 
+from clinai.config import _schema
 from clinai.config._schema import MitigationConfig
+from clinai.evaluation.fairness._fairness_metrics import FAIRNESS_METRICS, RATIO_METRICS
 from clinai.evaluation.fairness._mitigation import CONSTRAINTS, OBJECTIVES
+from clinai.reporting import _fairness_view
 
 
 def test_config_accepts_exactly_the_implemented_constraints_and_objectives() -> None:
@@ -19,3 +24,9 @@ def test_config_accepts_exactly_the_implemented_constraints_and_objectives() -> 
     assert get_args(fields["objective"].annotation) == OBJECTIVES
     assert fields["constraint"].default == CONSTRAINTS[0]
     assert fields["objective"].default == OBJECTIVES[0]
+
+
+def test_config_and_reporting_name_the_fairness_metrics_evaluation_writes() -> None:
+    assert _schema.FAIRNESS_METRICS == FAIRNESS_METRICS
+    assert _schema.FAIRNESS_RATIO_METRICS == RATIO_METRICS
+    assert _fairness_view.FAIRNESS_METRICS == FAIRNESS_METRICS
