@@ -402,6 +402,51 @@ def score_command(
     )
 
 
+@app.command("update")
+def update_command(
+    config: ConfigArg,
+    monitoring: Annotated[Path, typer.Option(help="A `clinai monitor` output folder.")],
+    predictions: Annotated[
+        list[Path] | None,
+        typer.Option(help="The monitored predictions file(s), if not beside monitoring.json."),
+    ] = None,
+    outcomes: Annotated[
+        Path | None, typer.Option(help="The monitored outcomes file, if not beside it.")
+    ] = None,
+    validate_from: Annotated[
+        str | None,
+        typer.Option(help="First period to validate on, e.g. 2025-10 (default: the latest)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default <monitoring>/update).")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Propose, validate and register an update of the approved model as @candidate."""
+    from clinai.runs import update
+
+    result = update(
+        config,
+        monitoring=monitoring,
+        predictions=predictions,
+        outcomes=outcomes,
+        validate_from=validate_from,
+        out=out,
+        show_progress=not quiet,
+    )
+    registered = result["registered"]
+    typer.echo(
+        f"{result['model']['name']} v{result['model']['version']}: proposed "
+        f"{result['proposal']['method']}; "
+        + (
+            f"registered v{registered['version']} as @candidate"
+            if registered
+            else "nothing registered"
+        )
+        + f"; change log in {result['folder']}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (2 for bad input, 1 for an internal error)."""
     from clinai.exceptions import ClinaiError

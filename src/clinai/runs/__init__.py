@@ -23,6 +23,7 @@ from clinai.runs._plan import MonitoringPlanError, check_monitoring_plan
 from clinai.runs._plugins import find_pipeline_names, load_pipeline
 from clinai.runs._rundir import RunDir, resolve_run_dir
 from clinai.runs._score import score
+from clinai.runs._update import UpdateError, update
 from clinai.runs._validate import validate_predictions_file
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "MonitoringPlanError",
     "RunDir",
     "RunResult",
+    "UpdateError",
     "append_audit_record",
     "approve_run",
     "check_data",
@@ -48,6 +50,7 @@ __all__ = [
     "run_experiment",
     "score",
     "train_stage",
+    "update",
     "validate_predictions_file",
     "verify_audit_log",
 ]
