@@ -9,7 +9,8 @@ is re-exported here, so a name is listed once.
 
 from __future__ import annotations
 
-from clinai.evaluation.monitoring import _drift
+from clinai.evaluation.monitoring import _drift, _updating
 from clinai.evaluation.monitoring._drift import *  # noqa: F403
+from clinai.evaluation.monitoring._updating import *  # noqa: F403
 
-__all__ = [*_drift.__all__]
+__all__ = [*_drift.__all__, *_updating.__all__]
