@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING, Any
 
 from clinai.exceptions import ClinaiError, DataError
 from clinai.runs._audit import append_audit_record, audit_log_path
-from clinai.runs._monitor_inputs import FEATURE_PREFIX, Stream, attach_outcomes, read_stream
+from clinai.runs._monitor_inputs import FEATURE_PREFIX, Stream, read_stream
+from clinai.runs._monitor_outcomes import attach_outcomes
 from clinai.runs._rundir import absolute_sqlite_uri
 
 if TYPE_CHECKING:

@@ -67,49 +67,64 @@ def measurements(
 
 
 def _cusum(stream: Stream, plan: Any, rows: Sequence[np.ndarray], seed: int) -> tuple[Any, Any]:
-    """Per-period CUSUM summaries and the top-level block (None without a plan's cusum)."""
+    """Return the per-period CUSUM summaries and the top-level block (None without a plan's).
+
+    One chart runs over the whole stream in time order (rows with an outcome); each
+    period continues from the previous one's end (``start``), so the per-period
+    charts together are the whole chart.
+    """
     from clinai.evaluation.monitoring import cusum_limit, risk_adjusted_cusum
 
     if plan.cusum is None:
         return [None] * len(rows), None
-    order = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    order = order[np.isfinite(stream.outcome[order])]
-    y, p = stream.outcome[order], stream.risk[order]
+    known = [r[np.isfinite(stream.outcome[r])] for r in rows]
     limit = plan.cusum.limit
-    if limit is None and p.size:
+    if limit is None:  # simulated under the plan's null over the monitored stream's risks
+        every = np.concatenate(known) if known else np.zeros(0, dtype=np.int64)
         limit = cusum_limit(
-            p,
+            stream.risk[every],
             odds_ratio=plan.cusum.odds_ratio,
             false_alarm_rate=plan.cusum.false_alarm_rate,
             seed=seed,
         )
-    values = (
-        np.asarray(risk_adjusted_cusum(y, p, odds_ratio=plan.cusum.odds_ratio, limit=limit).values)
-        if p.size
-        else np.zeros(0)
-    )
-    ends = np.cumsum([int(np.isfinite(stream.outcome[r]).sum()) for r in rows])
-    entries, points, start = [], [], 0
-    for k, end in enumerate(ends):
-        if end == start:
+    entries: list[dict[str, Any] | None] = []
+    points, start = [], 0.0
+    for info, index in zip(stream.periods, known, strict=True):
+        if index.size == 0:
             entries.append({"end": None, "max": None, "limit": limit, "signalled": False})
-        else:
-            part = values[start:end]
-            top = float(part.max())
-            entries.append(
-                {"end": float(part[-1]), "max": top, "limit": limit, "signalled": top >= limit}
-            )
-            points.append({"period": stream.periods[k].label, "value": float(part[-1])})
-        start = int(end)
-    block = {"odds_ratio": plan.cusum.odds_ratio, "limit": limit, "points": points}
+            continue
+        chart = risk_adjusted_cusum(
+            stream.outcome[index],
+            stream.risk[index],
+            odds_ratio=plan.cusum.odds_ratio,
+            limit=limit,
+            start=start,
+        ).to_dict()
+        start = chart["end"]
+        entries.append({key: chart[key] for key in ("end", "max", "limit", "signalled")})
+        points.append({"period": info.label, "value": chart["end"]})
+    block = {"odds_ratio": plan.cusum.odds_ratio, "limit": float(limit), "points": points}
     return entries, block
 
 
-def _verdict(values: dict[str, Any], plan: Any, events: int | None, cusum: Any) -> dict[str, Any]:
-    from clinai.evaluation.monitoring import period_verdict
+def _verdict(
+    values: dict[str, Any], plan: Any, events: int | None, cusum: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Return the period's verdict: the plan's limits, and its CUSUM when the chart signalled."""
+    from clinai.evaluation.monitoring import (
+        VERDICT_LEVELS,
+        LimitReason,
+        Verdict,
+        period_verdict,
+    )
 
     limits = [limit.model_dump(mode="json") for limit in plan.limits]
     verdict = period_verdict(values, limits, events=events, min_events=plan.min_events)
+    if cusum is not None and cusum["signalled"]:
+        action = plan.cusum.action
+        reason = LimitReason("cusum", "max", cusum["max"], None, cusum["limit"], action, "breach")
+        level = max(verdict.level, action, key=VERDICT_LEVELS.index)
+        verdict = Verdict(level, (reason, *verdict.reasons))
     return dict(verdict.to_dict())
 
 

@@ -26,9 +26,10 @@ from clinai.exceptions import DataError
 __all__ = [
     "FEATURE_PREFIX",
     "GROUP_PREFIX",
+    "NAT",
     "PeriodInfo",
     "Stream",
-    "attach_outcomes",
+    "file_sha256",
     "read_stream",
 ]
 
@@ -53,37 +54,6 @@ FUTURE_TIMES = (
     "fix the clock or the prediction_time column of the data you scored"
 )
 BAD_RISK = "column 'risk' of the predictions has {count} missing or out-of-range value(s)"
-OUTCOMES_MISSING = "outcomes file {path} does not exist: pass a CSV or Parquet file"
-OUTCOMES_FORMAT = "outcomes file {path} must be .csv or .parquet; got {suffix!r}"
-OUTCOMES_COLUMNS = (
-    "outcomes file {path} lacks column(s) {columns}: it needs the patient identifier "
-    "(data.patient_id), {time}and 'outcome' (0 or 1)"
-)
-OUTCOMES_VALUES = (
-    "column 'outcome' of outcomes file {path} has {count} value(s) other than 0 and 1: "
-    "give 0 (no event) or 1 (event) on every row"
-)
-OUTCOMES_NEED_IDS = (
-    "the config has no data.patient_id, so outcomes cannot be matched to predictions: "
-    "leave out --outcomes or score with data.patient_id set"
-)
-OUTCOMES_NEED_KEY = (
-    "CLINAI_PSEUDONYM_KEY is not set: outcomes are matched to predictions by the keyed "
-    "pseudonym the scoring used; export the same key"
-)
-OUTCOMES_UNSCORED = (
-    "{count} outcome row(s) name patients or prediction times that were never scored "
-    "(e.g. row {row} of {path}): pass the outcomes of the scored predictions only, or "
-    "score those patients first"
-)
-OUTCOMES_DUPLICATED = (
-    "{count} outcome row(s) of {path} repeat a patient and prediction time: give one "
-    "outcome per prediction"
-)
-OUTCOMES_NO_EVENT = (
-    "outcomes file {path} has no event (no outcome 1) at all: check the outcome coding "
-    "(1 = event); without outcomes leave out --outcomes (performance is then estimated)"
-)
 
 
 @dataclass(frozen=True)
@@ -195,7 +165,7 @@ def _timestamps(column: Any) -> np.ndarray:
     return np.asarray(values, dtype="datetime64[us]").astype(np.int64)
 
 
-_NAT = np.iinfo(np.int64).min
+NAT = np.iinfo(np.int64).min
 
 
 def _period_codes(time_us: np.ndarray, unit: str) -> tuple[np.ndarray, list[PeriodInfo]]:
@@ -229,7 +199,7 @@ def _duplicates(patient: np.ndarray, time_us: np.ndarray) -> np.ndarray:
 
 
 def _check_future(prediction_us: np.ndarray) -> None:
-    known = prediction_us[prediction_us != _NAT]
+    known = prediction_us[prediction_us != NAT]
     now = datetime.now(UTC).replace(tzinfo=None)
     now_us = np.datetime64(now, "us").astype(np.int64)
     late = int((known > now_us).sum())
@@ -267,7 +237,7 @@ def read_stream(paths: Sequence[str | Path], *, period: str, subgroups: Sequence
     prediction = np.concatenate([_timestamps(t.column("prediction_time")) for t in tables])
     scored = np.concatenate([_timestamps(t.column("scored_at")) for t in tables])
     _check_future(prediction)
-    time_us = np.where(prediction == _NAT, scored, prediction)
+    time_us = np.where(prediction == NAT, scored, prediction)
     risk = np.concatenate([t.column("risk").to_numpy(zero_copy_only=False) for t in tables])
     risk = np.asarray(risk, dtype=np.float64)
     bad = int((~np.isfinite(risk) | (risk < 0) | (risk > 1)).sum())
@@ -296,7 +266,7 @@ def read_stream(paths: Sequence[str | Path], *, period: str, subgroups: Sequence
         model_name=name,
         model_version=version,
         dictionary=dictionary,
-        has_prediction_time=bool((prediction != _NAT).any()),
+        has_prediction_time=bool((prediction != NAT).any()),
         period_unit=period,
         duplicates=int(dropped.sum()),
     )
@@ -315,86 +285,3 @@ def _group_of(table: Any, column: str) -> np.ndarray:
     if column not in table.column_names:
         return np.full(table.num_rows, None, dtype=object)
     return np.asarray(table.column(column).to_numpy(zero_copy_only=False), dtype=object)
-
-
-def _read_outcomes(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(OUTCOMES_MISSING.format(path=path))
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=True)
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    raise DataError(OUTCOMES_FORMAT.format(path=path, suffix=suffix))
-
-
-def attach_outcomes(
-    stream: Stream, path: str | Path, *, patient_column: str | None, key: bytes | None
-) -> None:
-    """Replace the stream's outcomes by those of an outcomes file (raw ids pseudonymised).
-
-    Raises
-    ------
-    DataError
-        A missing or unreadable file or column, values other than 0/1, no patient
-        column in the config or no pseudonymisation key, outcome rows for patients
-        or prediction times never scored, repeated rows, or no event at all.
-    """
-    from clinai.data import pseudonymise
-
-    path = Path(path)
-    if patient_column is None:
-        raise DataError(OUTCOMES_NEED_IDS)
-    frame = _read_outcomes(path)
-    timed = stream.has_prediction_time
-    needed = [patient_column, *(["prediction_time"] if timed else []), "outcome"]
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        time = "'prediction_time' " if timed else ""
-        raise DataError(OUTCOMES_COLUMNS.format(path=path, columns=", ".join(missing), time=time))
-    y = pd.to_numeric(frame["outcome"], errors="coerce")
-    bad = int((~y.isin([0, 1])).sum())
-    if bad:
-        raise DataError(OUTCOMES_VALUES.format(path=path, count=bad))
-    if key is None:
-        raise DataError(OUTCOMES_NEED_KEY)
-    pseudonyms = pseudonymise(frame[patient_column].astype(str), key=key)
-    scored = pd.Index(stream.dictionary.to_pylist() if stream.dictionary is not None else [])
-    codes = scored.get_indexer(pseudonyms)
-    keys = pd.DataFrame({"p": codes, "t": _outcome_times(frame, timed), "y": y.to_numpy()})
-    rows = pd.DataFrame(
-        {
-            "p": stream.patient,
-            "t": _prediction_times(stream, timed),
-            "row": np.arange(len(stream.keep)),
-        }
-    )[stream.keep]
-    matched = keys.merge(rows, on=["p", "t"], how="left")
-    unmatched = np.flatnonzero(matched["row"].isna().to_numpy() | (keys["p"] < 0).to_numpy())
-    if unmatched.size:
-        raise DataError(
-            OUTCOMES_UNSCORED.format(count=unmatched.size, row=int(unmatched[0]) + 2, path=path)
-        )
-    repeated = int(keys.duplicated(subset=["p", "t"]).sum())
-    if repeated:
-        raise DataError(OUTCOMES_DUPLICATED.format(path=path, count=repeated))
-    if not (keys["y"] == 1).any():
-        raise DataError(OUTCOMES_NO_EVENT.format(path=path))
-    outcome = np.full(len(stream.keep), np.nan)
-    outcome[matched["row"].to_numpy(dtype=np.int64)] = matched["y"].to_numpy(dtype=np.float64)
-    stream.outcome = outcome
-    stream.outcomes = {"file_name": path.name, "sha256": file_sha256(path), "rows": len(frame)}
-
-
-def _outcome_times(frame: pd.DataFrame, timed: bool) -> np.ndarray:
-    if not timed:
-        return np.full(len(frame), _NAT, dtype=np.int64)
-    stamps = pd.to_datetime(frame["prediction_time"], utc=True).dt.tz_localize(None)
-    return stamps.to_numpy(dtype="datetime64[us]").astype(np.int64)
-
-
-def _prediction_times(stream: Stream, timed: bool) -> np.ndarray:
-    """Return the prediction time of each row (the key of outcomes), or NaT for every row."""
-    if not timed:
-        return np.full(len(stream.keep), _NAT, dtype=np.int64)
-    return stream.time
