@@ -41,7 +41,7 @@ def _aliases(workspace: Path) -> dict[str, str]:
     return {k: str(v) for k, v in _client(workspace).get_registered_model("tiny").aliases.items()}
 
 
-def _predictions(workspace: Path, *, outcome: bool = True) -> pd.DataFrame:
+def _predictions(workspace: Path, *, outcome: bool = True, shift: float = SHIFT) -> pd.DataFrame:
     """What `clinai score` writes (MONITORING.md section 3) for new synthetic patients."""
     import mlflow.sklearn
 
@@ -69,7 +69,7 @@ def _predictions(workspace: Path, *, outcome: bool = True) -> pd.DataFrame:
         }
     )
     if outcome:
-        frame["outcome"] = pd.array(rng.binomial(1, expit(logit(risk) + SHIFT)), dtype="Int8")
+        frame["outcome"] = pd.array(rng.binomial(1, expit(logit(risk) + shift)), dtype="Int8")
     return frame
 
 
@@ -165,6 +165,25 @@ def test_update_is_registered_as_candidate_with_change_log_and_audit_record(
     assert main(["audit", "verify", "runs/audit.jsonl"]) == 0
 
 
+def test_a_calibrated_model_is_kept_and_nothing_is_registered(
+    approved: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Outcomes drawn from the model's own risks: the procedure keeps the original model.
+    folder = _monitoring_folder(approved, _predictions(approved, shift=0.0), "calibrated")
+    code = main(["update", "tiny.yaml", "--monitoring", str(folder), "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "proposed none; nothing registered" in out
+    assert _aliases(approved) == {"approved": "1", "candidate": "1"}
+    record = json.loads((folder / "update" / "update.json").read_text(encoding="utf-8"))
+    assert record["registered"] is None and len(record["proposal"]["tests"]) == 1
+    assert record["validation"]["update"] == record["validation"]["original"]
+    last = json.loads(
+        (approved / "runs" / "audit.jsonl").read_text(encoding="utf-8").splitlines()[-1]
+    )
+    assert (last["kind"], last["method"], last["version"]) == ("update", "none", None)
+
+
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
@@ -172,6 +191,7 @@ def test_update_is_registered_as_candidate_with_change_log_and_audit_record(
         ("one period", "a later period to validate on"),
         ("few events", "fewer than the plan's min_events (20)"),
         ("edited plan", "was edited after version 1 of tiny was registered"),
+        ("risks differ", "column 'risk' of the predictions is not what version 1 of 'tiny' gives"),
     ],
 )
 def test_bad_input_stops_with_one_line_and_registers_nothing(
@@ -183,6 +203,8 @@ def test_bad_input_stops_with_one_line_and_registers_nothing(
         frame = frame[frame["prediction_time"] < pd.Timestamp("2025-02-01")]
     if case == "few events":
         extra = ["--validate-from", "2025-02"]  # only January (30 rows) is left to fit on
+    if case == "risks differ":
+        frame["risk"] = frame["risk"] * 0.9
     folder = _monitoring_folder(approved, frame, "bad")
     if case == "edited plan":
         config = yaml.safe_load((approved / "tiny.yaml").read_text(encoding="utf-8"))

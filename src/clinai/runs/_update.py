@@ -60,6 +60,14 @@ REVISION_FOLDS = 5
 #: The validation figures of the original model and the update, in update.json's order.
 _FIGURES = ("auroc", "oe_ratio", "calibration_slope", "calibration_intercept")
 
+OUT_EXISTS = "--out {path} exists: choose a new folder for the update (nothing is overwritten)"
+RISKS_DIFFER = (
+    "column 'risk' of the predictions is not what version {version} of {model!r} gives for their "
+    "feature columns (largest difference {gap:.3g}): pass predictions `clinai score` wrote with "
+    "that version"
+)
+#: Largest difference between a stored risk and the approved model's risk for its features.
+RISK_TOLERANCE = 1e-6
 NO_MONITORING = "--monitoring {path} has no monitoring.json: pass a folder `clinai monitor` wrote"
 BAD_MONITORING = "{path} is not a monitoring.json of `clinai monitor` ({problem})"
 TRACKING_OFF = (
@@ -405,7 +413,7 @@ def update(
     report = _read_monitoring(folder)
     target = Path(out) if out is not None else folder / "update"
     if target.exists():
-        raise UpdateError(f"--out {target} exists: choose a new folder for the update")
+        raise UpdateError(OUT_EXISTS.format(path=target))
     if not config.tracking.enabled:
         raise UpdateError(TRACKING_OFF.format(config=config_path))
     name, monitored = report["_name"], report["_version"]
@@ -436,9 +444,8 @@ def update(
 
         extra = [Path(outcomes)] if outcomes is not None else []
         source = _input_file(report["inputs"]["outcomes"], folder, extra)
-        attach_outcomes(
-            stream, source, patient_column=config.data.patient_id, key=get_pseudonym_key()
-        )
+        key = get_pseudonym_key(required=False)  # attach_outcomes says when it is missing
+        attach_outcomes(stream, source, patient_column=config.data.patient_id, key=key)
     labelled = stream.keep & np.isfinite(stream.outcome)
     if not labelled.any():
         raise UpdateError(NO_OUTCOMES.format(path=folder))
@@ -463,6 +470,11 @@ def update(
     columns = _model_columns(base, approved["input_schema"])
     X_fit, X_val = _features(stream, fit, columns), _features(stream, validate, columns)
     y_fit, y_val = stream.outcome[fit].astype(int), stream.outcome[validate].astype(int)
+    # The recalibration is fitted to the stored risks and applied to the model's own: the two
+    # must be the same numbers.
+    gap = float(np.max(np.abs(base.predict_proba(X_fit)[:, 1] - stream.risk[fit])))
+    if gap > RISK_TOLERANCE:
+        raise UpdateError(RISKS_DIFFER.format(version=monitored, model=name, gap=gap))
     training, manifest = _training_of(
         config, approved["tags"].get("clinai_run_id"), name, monitored
     )
