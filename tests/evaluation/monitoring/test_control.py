@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from clinai.evaluation.monitoring import cusum_limit, risk_adjusted_cusum
-from clinai.evaluation.monitoring._control import LIMIT_MSG, N_SIM_MSG, ODDS_RATIO_MSG
+from clinai.evaluation.monitoring._control import (
+    LIMIT_MSG,
+    N_SIM_MSG,
+    ODDS_RATIO_MSG,
+    _simulated_maxima,
+)
 from clinai.exceptions import DataError
 
 
@@ -89,3 +94,17 @@ def test_empty_stream_and_bad_input() -> None:
         cusum_limit([0.5], odds_ratio=1.5, false_alarm_rate=1.5)
     with pytest.raises(DataError, match="y_true must contain only 0"):
         risk_adjusted_cusum([2], [0.5], limit=1.0)
+
+
+def test_simulated_maxima_equal_the_recursion_on_the_same_draws() -> None:
+    rng = np.random.default_rng(7)
+    p = rng.uniform(0.01, 0.6, size=300)
+    draws = np.random.default_rng(5).random((60, p.size), dtype=np.float32) < p.astype(np.float32)
+    expected = []
+    for y in draws:
+        s = best = 0.0
+        for w in y * np.log(1.5) - np.log1p(0.5 * p):
+            s = max(0.0, s + w)
+            best = max(best, s)
+        expected.append(best)
+    assert _simulated_maxima(p, 1.5, 60, 5) == pytest.approx(expected, abs=1e-9)
