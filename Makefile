@@ -6,7 +6,7 @@ export MLFLOW_DISABLE_TELEMETRY := 1
 export DVC_NO_ANALYTICS := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test test-all lint bench clean
+.PHONY: install demo demo-monitoring test test-all lint bench clean
 
 $(BIN)/clinai: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ install: $(BIN)/clinai
 
 demo: install  ## install, then run every bundled use case end to end on embedded defaults
 	$(BIN)/clinai demo
+
+demo-monitoring: install  ## approve acute_deterioration, then score, monitor and update it (SYNTHETIC drift)
+	$(BIN)/clinai demo --monitoring
 
 test: install  ## install, then run the default (fast) test suite
 	$(BIN)/python -m pytest -n 2 -q --durations=15

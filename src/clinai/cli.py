@@ -116,6 +116,14 @@ def demo(
     configs: Annotated[Path, typer.Option(help="Folder of use-case configs.")] = Path("configs"),
     set_: SetOpt = None,
     quiet: QuietOpt = False,
+    monitoring: Annotated[
+        bool,
+        typer.Option(
+            "--monitoring",
+            help="Instead: approve acute_deterioration, then score, monitor and update it on "
+            "12 months of new SYNTHETIC stays with SpO2 reading 2 points low from month 4.",
+        ),
+    ] = False,
 ) -> None:
     """Run every bundled use case end to end (SQLite MLflow and Optuna, no server)."""
     from rich.console import Console
@@ -123,6 +131,9 @@ def demo(
 
     from clinai.runs import run_demo
 
+    if monitoring:
+        _monitoring_demo(configs, set_ or (), quiet)
+        return
     results = run_demo(configs, overrides=set_ or (), show_progress=not quiet)
     table = Table(title="clinai demo (held-out test split, 95% bootstrap CIs)")
     for column in (
@@ -154,6 +165,43 @@ def demo(
         "Model cards: model_cards/; runs: runs/; browse with `mlflow ui --backend-store-uri "
         "sqlite:///mlruns.db`"
     )
+
+
+def _monitoring_demo(configs: Path, overrides: list[str] | tuple[()], quiet: bool) -> None:
+    """Print what `clinai demo --monitoring` did: the months, the alarm, the update."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from clinai.runs._monitoring_demo import run_monitoring_demo
+
+    result = run_monitoring_demo(configs, overrides=overrides, show_progress=not quiet)
+    table = Table(title=f"{result.model_name} v{result.model_version} on new SYNTHETIC stays")
+    for column in ("month", "n", "events", "O/E", "AUROC", "largest PSI", "verdict"):
+        table.add_column(column)
+    for row in result.period_rows():
+        psi = "-" if row["top_psi"] is None else f"{row['top_feature']} {row['top_psi']:.2f}"
+        table.add_row(
+            str(row["period"]),
+            str(row["n"]),
+            str(row["events"]),
+            "-" if row["oe_ratio"] is None else f"{row['oe_ratio']:.2f}",
+            "-" if row["auroc"] is None else f"{row['auroc']:.3f}",
+            psi,
+            f"{row['verdict']} ({', '.join(row['reasons'])})" if row["reasons"] else row["verdict"],
+        )
+    Console(width=max(Console().width, 120)).print(table)
+    alarm = result.first_alarm()
+    typer.echo(f"planted: {result.scenario}; first alarm: {alarm['period'] if alarm else 'none'}")
+    if result.update is not None:
+        proposal = result.update.get("proposal", {})
+        registered = result.update.get("registered") or {}
+        typer.echo(
+            f"update proposed: {proposal.get('method')}; registered as version "
+            f"{registered.get('version', '-')} ({registered.get('alias', 'not registered')}); "
+            f"validation in {result.update.get('folder')}"
+        )
+    for line in result.skipped:
+        typer.echo(f"left out: {line}", err=True)
 
 
 def _selected(run_dir: Path) -> str:
