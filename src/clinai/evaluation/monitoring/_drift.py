@@ -25,12 +25,18 @@ Definitions, per feature (non-missing values; missingness is reported on its own
   statistic of :func:`scipy.stats.ks_2samp` (tested: within 0.01 of it on
   large continuous samples).
 - **Wasserstein-1** (earth mover's distance): ``integral |F_cur(x) - F_ref(x)| dx``,
-  here a binned approximation: both CDFs are known at the edges and taken as
-  linear in between, and the integral runs from the first to the last edge
-  (the reference's 1st to 99th percentile), so mass moved beyond them is
-  not counted. Tested against :func:`scipy.stats.wasserstein_distance` on large
-  samples (tolerance in the tests: 5% of the exact value plus 0.01 reference
-  standard deviations).
+  here a binned approximation. Between the first and the last edge both CDFs
+  are known at the edges and taken as linear in between. Below the first and
+  beyond the last edge, ``integral F`` over a tail is ``share x (edge - tail mean)``,
+  so each tail's signed integral is exact from the tail's share and mean (the
+  current data's tail sums are counted alongside the bins); its absolute value
+  is the tail's contribution, exact when the two CDFs do not cross there. Where
+  the reference's tail has fewer than ``min_cell`` rows its mean is not stored
+  and the tail adds nothing. Against :func:`scipy.stats.wasserstein_distance`
+  on 200,000 rows each (normal and log-normal, shifted and rescaled): within
+  0.5% of the exact value, and within sampling noise without a shift (tested
+  with a tolerance of 1% of the exact value plus 0.005 reference standard
+  deviations).
 - **Missingness:** the share of missing values in reference and current data,
   and ``missing_change = missing_current - missing_reference`` (a rise is positive).
 

@@ -127,17 +127,29 @@ def _expected(p: np.ndarray, threshold: float) -> dict[str, float]:
 
 
 def _expected_auroc(p: np.ndarray, events: float, non_events: float) -> float:
-    """Return expected concordant pairs over expected event/non-event pairs (no self-pairs)."""
-    starts = np.concatenate([[0], np.flatnonzero(p[1:] != p[:-1]) + 1])
-    size = np.diff(np.append(starts, p.shape[0]))
-    a = np.add.reduceat(p, starts)  # expected events at each distinct risk
-    b = size - a  # expected non-events there
-    below = np.cumsum(b) - b
-    self_pairs = float(np.dot(p, 1.0 - p))
+    """Return expected concordant pairs over expected event/non-event pairs (no self-pairs).
+
+    With the distinct risks ascending, ``a_k`` and ``b_k`` the expected events and
+    non-events at the k-th and ``B_k = b_1 + ... + b_k``, the concordant pairs
+    (ties one half, self-pairs included) are ``sum_k a_k (B_k - b_k / 2)``; the
+    self-pairs add ``sum_i p_i (1 - p_i) / 2`` to them and ``sum_i p_i (1 - p_i)``
+    to all pairs, and are taken out of both.
+    """
+    n = p.shape[0]
+    first = np.empty(n, dtype=bool)
+    first[0] = True
+    np.not_equal(p[1:], p[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    if starts.size == n:  # no ties
+        a, b = p, 1.0 - p
+    else:
+        a = np.add.reduceat(p, starts)
+        b = np.diff(np.append(starts, n)) - a
+    self_pairs = events - float(np.square(p).sum())
     pairs = events * non_events - self_pairs
     if pairs <= 0:
         return math.nan
-    concordant = float(np.dot(a, below + 0.5 * b)) - 0.5 * self_pairs
+    concordant = float((a * (np.cumsum(b) - 0.5 * b)).sum()) - 0.5 * self_pairs
     return concordant / pairs
 
 
