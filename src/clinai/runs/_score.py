@@ -271,8 +271,9 @@ def score(
             since=since_at,
             out=out_path,
         )
-        cohort = cohort[keep].reset_index(drop=True)
-        times = None if times is None else times[keep].reset_index(drop=True)
+        if not keep.all():  # a full first scoring needs no copy of the cohort
+            cohort = cohort[keep].reset_index(drop=True)
+            times = None if times is None else times[keep].reset_index(drop=True)
         advance()
         table = _score_cohort(config, pipeline, model, cohort, times, data_key, now)
         advance()
