@@ -10,6 +10,7 @@ import numpy as np
 from clinai import evaluation, models
 from clinai._utils import atomic_write_bytes
 from clinai.runs._comparisons import baseline_operating_points, baseline_spec, registry_comparison
+from clinai.runs._drift import write_predictor_drift
 from clinai.runs._fairness import evaluation_thresholds, fairness_blocks
 from clinai.runs._prepare import read_baseline, read_split
 from clinai.runs._progress import progress_bar
@@ -240,6 +241,8 @@ def evaluate(
             spec.sample_size, y_train, n_parameters=len(inputs.feature_names)
         )
     run_dir.write_json("metrics.json", metrics)
+    # TRIPOD+AI 20c: the predictors in the test split against the training split (own file).
+    write_predictor_drift(config, run_dir, X, y_prob)
 
     importance = _explanation(
         config, model, inputs, X=X, X_train=X_train, y=y, y_prob=y_prob, sensitive=sensitive,

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 from clinai import reporting
 from clinai._utils import atomic_write_bytes, atomic_write_text, sha256_file
 from clinai.exceptions import PipelineError
+from clinai.runs._drift import PREDICTOR_DRIFT_FILE
 from clinai.runs._lineage import code_version, describe_code, environment, pipeline_lineage
+from clinai.runs._plan import MONITORING_PLAN_FILE, read_if_present, registered_plan_sha256
 from clinai.runs._plugins import load_pipeline, pipeline_feature_labels
 from clinai.runs._prepare import config_sha256
 
@@ -189,6 +191,9 @@ def build_context(
             else None
         ),
         "split": manifest["split"],
+        # Annex IV 9 and TRIPOD+AI 20c (None: no plan pre-registered, or no test split)
+        "monitoring_plan": read_if_present(run_dir, MONITORING_PLAN_FILE),
+        "predictor_drift": read_if_present(run_dir, PREDICTOR_DRIFT_FILE),
         "model": {
             "family": training["selected"],
             "best_params": training["best_params"],
@@ -318,6 +323,8 @@ def report(
         "acceptance_plan_sha256": run_dir.read_json("acceptance_plan.json", stage="train")[
             "sha256"
         ],
+        # The post-market monitoring plan fixed at training (None: no plan pre-registered).
+        "monitoring_plan_sha256": registered_plan_sha256(run_dir),
         "acceptance_verdict": context["acceptance_verdict"],
         "registry": registry,
         "outputs": {str(Path(p).relative_to(run_dir.path)): sha256_file(p) for p in outputs},

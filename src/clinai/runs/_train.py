@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from clinai import models
 from clinai._utils import redact_url, sha256_text
+from clinai.runs._drift import write_drift_reference
+from clinai.runs._plan import write_monitoring_plan
 from clinai.runs._prepare import config_sha256, read_split
 from clinai.runs._progress import progress_bar
 from clinai.runs._rundir import absolute_sqlite_uri
@@ -203,6 +205,8 @@ def train(
             "sha256": sha256_text(repr(plan)),
         },
     )
+    # So is the monitoring plan: `clinai monitor` refuses one edited after registration.
+    write_monitoring_plan(config, run_dir)
 
     fitted, candidates = tune_and_calibrate(
         X,
@@ -222,6 +226,17 @@ def train(
     )
     best = select_family(candidates)
     save_model_dir(fitted, run_dir.model, input_example=models.synthetic_input_example(X))
+    # The development data's distributions, for monitoring and TRIPOD+AI 20c (bins, no row).
+    write_drift_reference(
+        config,
+        run_dir,
+        fitted,
+        X=X,
+        y=y,
+        patients=patients,
+        categorical=categorical,
+        show_progress=show_progress,
+    )
 
     summary = {
         "selection_metric": tuning.metric,
