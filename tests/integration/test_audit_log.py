@@ -16,6 +16,7 @@ from clinai.runs._audit import (
     AuditLogError,
     anchor_of,
     anchor_tags,
+    append_anchored_record,
     append_audit_record,
     verify_audit_log,
     write_anchor,
@@ -137,6 +138,19 @@ def _anchored_log(tmp_path: Path, n: int = 3) -> Path:
         record = append_audit_record(path, {"experiment": "x", "run_id": f"r{i}"})
         write_anchor(tmp_path / "runs" / "x" / f"r{i}", anchor_of(path, record), kind="run")
     return path
+
+
+def test_append_anchored_record_writes_the_record_then_its_anchor(tmp_path: Path) -> None:
+    runs, run = tmp_path / "runs", tmp_path / "runs" / "x" / "r0"
+    record, anchor = append_anchored_record(
+        runs, {"experiment": "x", "run_id": "r0"}, run_path=run, kind="approval"
+    )
+    assert anchor == anchor_of(runs / "audit.jsonl", record) and anchor["seq"] == 1
+    assert json.loads((run / ANCHOR_FILE).read_text()) == [{"kind": "approval", **anchor}]
+    _, second = append_anchored_record(runs, {"run_id": "r1"}, run_path=None, kind="run")
+    assert second["seq"] == 2 and second["chain"] == anchor["chain"]
+    assert len(json.loads((run / ANCHOR_FILE).read_text())) == 1  # no run_path: no anchor
+    assert verify_audit_log(runs / "audit.jsonl") == 2
 
 
 def test_truncation_is_detected_by_run_anchors(

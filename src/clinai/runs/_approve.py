@@ -27,13 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinai.exceptions import ClinaiError
-from clinai.runs._audit import (
-    anchor_of,
-    anchor_tags,
-    append_audit_record,
-    audit_log_path,
-    write_anchor,
-)
+from clinai.runs._audit import anchor_tags, append_anchored_record
 from clinai.runs._lineage import describe_code
 from clinai.runs._rundir import RunDir, absolute_sqlite_uri
 
@@ -248,9 +242,8 @@ def approve_run(
         "metrics_sha256": (audit.get("outputs") or {}).get("metrics.json"),
     }
     # The decision is recorded first: the alias follows a decision on record, never the reverse.
-    log = audit_log_path(run_dir.path.parent.parent)
-    record = append_audit_record(
-        log,
+    record, anchor = append_anchored_record(
+        run_dir.path.parent.parent,
         {
             "kind": "approval",
             "experiment": audit.get("experiment"),
@@ -261,9 +254,9 @@ def approve_run(
             "decided_at": when,
             **evidence,
         },
+        run_path=run_dir.path,
+        kind="approval",
     )
-    anchor = anchor_of(log, record)
-    write_anchor(run_dir.path, anchor, kind="approval")
     if found["run_id"]:
         tracker.set_run_tags(anchor_tags(anchor), run_id=found["run_id"])
     tracker.registry.set_version_tags(

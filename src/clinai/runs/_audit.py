@@ -38,6 +38,7 @@ __all__ = [
     "AuditLogError",
     "anchor_of",
     "anchor_tags",
+    "append_anchored_record",
     "append_audit_record",
     "audit_log_path",
     "read_anchors",
@@ -216,6 +217,33 @@ def write_anchor(run_path: str | os.PathLike[str], anchor: Mapping[str, Any], *,
     anchors = read_anchors(target) if target.is_file() else []
     anchors.append({"kind": kind, **{k: anchor.get(k) for k in ("seq", "sha256", "chain")}})
     return atomic_write_text(target, json.dumps(anchors, indent=2) + "\n")
+
+
+def append_anchored_record(
+    output_dir: str | os.PathLike[str],
+    record: Mapping[str, Any],
+    *,
+    run_path: str | os.PathLike[str] | None,
+    kind: str,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Append a record to ``<output_dir>/audit.jsonl`` and anchor it in its run folder.
+
+    The record is written first (:func:`append_audit_record`), then its anchor
+    (:func:`anchor_of`) is added to ``<run_path>/audit_anchor.json``
+    (:func:`write_anchor`; skipped when ``run_path`` is None). The caller keeps
+    the anchor as tags of the MLflow run too (:func:`anchor_tags`).
+
+    Returns
+    -------
+    record, anchor : dict
+        The record as written and its anchor ``{"seq", "sha256", "chain"}``.
+    """
+    log = audit_log_path(output_dir)
+    written = append_audit_record(log, record)
+    anchor = anchor_of(log, written)
+    if run_path is not None:
+        write_anchor(run_path, anchor, kind=kind)
+    return written, anchor
 
 
 def read_anchors(path: str | os.PathLike[str]) -> list[dict[str, Any]]:

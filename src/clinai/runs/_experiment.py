@@ -16,13 +16,7 @@ from typing import TYPE_CHECKING, Any
 from clinai._utils import atomic_write_text, redact_url
 from clinai.config import load_config
 from clinai.exceptions import ClinaiError, ModelError
-from clinai.runs._audit import (
-    anchor_of,
-    anchor_tags,
-    append_audit_record,
-    audit_log_path,
-    write_anchor,
-)
+from clinai.runs._audit import anchor_tags, append_anchored_record
 from clinai.runs._evaluate import evaluate
 from clinai.runs._lineage import code_version
 from clinai.runs._phi import scan_run
@@ -373,9 +367,8 @@ def _audit(
         if manifest_file.is_file()
         else None
     )
-    log = audit_log_path(config.output_dir)
-    record = append_audit_record(
-        log,
+    _, anchor = append_anchored_record(
+        config.output_dir,
         {
             "kind": "run",
             "experiment": config.experiment,
@@ -395,10 +388,9 @@ def _audit(
                 else "none"
             ),
         },
+        run_path=folder if folder.is_dir() else None,
+        kind="run",
     )
-    anchor = anchor_of(log, record)
-    if folder.is_dir():
-        write_anchor(folder, anchor, kind="run")
     if tracker is not None and tracker.run_id is not None:
         tracker.set_run_tags(anchor_tags(anchor))
 
