@@ -31,6 +31,20 @@ def _decision_curve() -> list[dict[str, float]]:
     return rows
 
 
+SUBGROUP_METRICS = ("auroc", "calibration_intercept", "oe_ratio", "sensitivity", "specificity")
+
+
+def _subgroup(group: str, n: int | None = None, events: int | None = None,
+              *estimates: tuple[float, float, float]) -> dict[str, Any]:
+    """A subgroup row: (estimate, ci_low, ci_high) of each of SUBGROUP_METRICS, in order.
+
+    Without n, events and estimates the row is a suppressed (small) cell: every value None.
+    """
+    values = [_est(*e) for e in estimates] or [None] * len(SUBGROUP_METRICS)
+    return {"group": group, "n": n, "events": events, "suppressed": not estimates,
+            **dict(zip(SUBGROUP_METRICS, values, strict=True))}
+
+
 METRICS: dict[str, Any] = {
     "schema_version": 1,
     "n": 60,
@@ -68,27 +82,17 @@ METRICS: dict[str, Any] = {
     "decision_curve": _decision_curve(),
     "subgroups": {
         "sex": [
-            {"group": "female", "n": 24, "events": 5, "suppressed": False,
-             "auroc": _est(0.78, 0.55, 0.95), "calibration_intercept": _est(0.12, -0.9, 1.1),
-             "oe_ratio": _est(1.05, 0.4, 1.8), "sensitivity": _est(0.8, 0.38, 0.96),
-             "specificity": _est(0.74, 0.51, 0.88)},
-            {"group": "male", "n": 36, "events": 7, "suppressed": False,
-             "auroc": _est(0.83, 0.66, 0.96), "calibration_intercept": _est(-0.2, -1.0, 0.6),
-             "oe_ratio": _est(0.9, 0.45, 1.4), "sensitivity": _est(0.71, 0.36, 0.92),
-             "specificity": _est(0.83, 0.65, 0.93)},
+            _subgroup("female", 24, 5, (0.78, 0.55, 0.95), (0.12, -0.9, 1.1), (1.05, 0.4, 1.8),
+                      (0.8, 0.38, 0.96), (0.74, 0.51, 0.88)),
+            _subgroup("male", 36, 7, (0.83, 0.66, 0.96), (-0.2, -1.0, 0.6), (0.9, 0.45, 1.4),
+                      (0.71, 0.36, 0.92), (0.83, 0.65, 0.93)),
         ],
         "age_band": [
-            {"group": "<50", "n": None, "events": None, "suppressed": True, "auroc": None,
-             "calibration_intercept": None, "oe_ratio": None, "sensitivity": None,
-             "specificity": None},
-            {"group": "50-69", "n": 22, "events": 5, "suppressed": False,
-             "auroc": _est(0.76, 0.52, 0.94), "calibration_intercept": _est(0.3, -0.6, 1.2),
-             "oe_ratio": _est(1.1, 0.5, 1.9), "sensitivity": _est(0.6, 0.23, 0.88),
-             "specificity": _est(0.82, 0.59, 0.94)},
-            {"group": "70+", "n": 27, "events": 6, "suppressed": False,
-             "auroc": _est(0.8, 0.6, 0.95), "calibration_intercept": _est(-0.1, -0.9, 0.7),
-             "oe_ratio": _est(0.95, 0.45, 1.5), "sensitivity": _est(0.83, 0.44, 0.97),
-             "specificity": _est(0.71, 0.5, 0.86)},
+            _subgroup("<50"),
+            _subgroup("50-69", 22, 5, (0.76, 0.52, 0.94), (0.3, -0.6, 1.2), (1.1, 0.5, 1.9),
+                      (0.6, 0.23, 0.88), (0.82, 0.59, 0.94)),
+            _subgroup("70+", 27, 6, (0.8, 0.6, 0.95), (-0.1, -0.9, 0.7), (0.95, 0.45, 1.5),
+                      (0.83, 0.44, 0.97), (0.71, 0.5, 0.86)),
         ],
     },
     "roc_curve": [

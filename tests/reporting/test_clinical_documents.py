@@ -37,16 +37,18 @@ LABELS = {
 
 def _importance(n_variables: int = 6) -> dict[str, Any]:
     out = copy.deepcopy(IMPORTANCE)
+    # variable, mean |SHAP|, direction
+    rows = [
+        ("age", 0.7, "positive"),
+        ("heart_rate_6h_slope", 0.6, "positive"),
+        ("bp_hours_since_last", 0.5, "negative"),
+        ("type", 0.4, "by_category"),
+        ("coma", 0.3, "by_category"),
+        ("cancer", 0.3, "mixed"),
+    ] + [(f"extra_{k}", 0.1 / (k + 1), "mixed") for k in range(max(0, n_variables - 6))]
     out["variables"] = [
-        {"variable": "age", "mean_abs_shap": 0.7, "direction": "positive"},
-        {"variable": "heart_rate_6h_slope", "mean_abs_shap": 0.6, "direction": "positive"},
-        {"variable": "bp_hours_since_last", "mean_abs_shap": 0.5, "direction": "negative"},
-        {"variable": "type", "mean_abs_shap": 0.4, "direction": "by_category"},
-        {"variable": "coma", "mean_abs_shap": 0.3, "direction": "by_category"},
-        {"variable": "cancer", "mean_abs_shap": 0.3, "direction": "mixed"},
-    ] + [
-        {"variable": f"extra_{k}", "mean_abs_shap": 0.1 / (k + 1), "direction": "mixed"}
-        for k in range(max(0, n_variables - 6))
+        {"variable": name, "mean_abs_shap": value, "direction": direction}
+        for name, value, direction in rows
     ]
     names = [v["variable"] for v in out["variables"]]
     # coma and cancer share places 5 and 6 (mean rank 5.5); age is 1st in every resample
