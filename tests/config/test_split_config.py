@@ -15,6 +15,7 @@ from clinai.config import parse_config
 from clinai.exceptions import ConfigError, DataError
 from clinai.runs._prepare import prepare
 from clinai.runs._rundir import resolve_run_dir
+from tests.integration.conftest import synthetic_frame
 
 MINIMAL: dict[str, Any] = {
     "experiment": "demo",
@@ -77,21 +78,12 @@ def test_validation_block() -> None:
 
 
 def _frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
+    """The integration tests' synthetic patients, each admitted on another day at one of 3 sites."""
     rng = np.random.default_rng(seed)
-    age = rng.integers(18, 95, n)
-    lactate = rng.gamma(2.0, 1.0, n)
-    event = rng.binomial(1, 1 / (1 + np.exp(-(-4.0 + 0.035 * age + 0.5 * lactate))))
     days = rng.permutation(n)
-    return pd.DataFrame(
-        {
-            "patient": [f"p{i:04d}" for i in range(n)],
-            "age": age,
-            "sex": rng.choice(["female", "male"], n),
-            "lactate": lactate,
-            "event": event,
-            "admitted": (pd.Timestamp("2020-01-01") + pd.to_timedelta(days, unit="D")).astype(str),
-            "hospital": rng.choice(["Aarhus", "Odense", "Aalborg"], n),
-        }
+    return synthetic_frame(n, seed).assign(
+        admitted=(pd.Timestamp("2020-01-01") + pd.to_timedelta(days, unit="D")).astype(str),
+        hospital=rng.choice(["Aarhus", "Odense", "Aalborg"], n),
     )
 
 
