@@ -174,10 +174,9 @@ CONTEXT: dict[str, Any] = {
         "url": "https://cran.r-project.org/package=vcdExtra",
         "n_rows": 200,
     },
-    "cohort_flow": [
-        {"step": "source", "excluded": 0, "remaining": 200},
-        {"step": "age under 18", "excluded": 0, "remaining": 200},
-        {"step": "missing outcome", "excluded": 0, "remaining": 200},
+    "cohort_flow": [  # nobody excluded
+        {"step": step, "excluded": 0, "remaining": 200}
+        for step in ("source", "age under 18", "missing outcome")
     ],
     "population_summary": {
         "n": 200,
