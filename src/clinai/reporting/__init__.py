@@ -16,6 +16,7 @@ from clinai.reporting._card import CARD_SCHEMA_VERSION, build_model_card, write_
 from clinai.reporting._explain_view import importance_with_labels
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._locales import get_language_names, get_strings
+from clinai.reporting._monitoring_report import render_monitoring_report
 from clinai.reporting._pdf import write_pdf
 from clinai.reporting._plots import PLOT_NAMES, render_plots
 from clinai.reporting._regulatory import annex_iv_map, tripod_checklist
@@ -33,6 +34,7 @@ __all__ = [
     "get_strings",
     "importance_with_labels",
     "model_card_schema",
+    "render_monitoring_report",
     "render_plots",
     "tripod_checklist",
     "write_model_card",
