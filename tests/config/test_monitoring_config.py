@@ -126,3 +126,15 @@ def test_every_listed_metric_is_accepted(metric: str) -> None:
     assert monitoring_metric_problem(metric) is None
     limits = [{"metric": metric, "max": 0.5}]
     assert _parse(limits=limits).limits[0].metric == metric
+
+
+def test_the_names_equal_evaluations() -> None:
+    """Config cannot import evaluation, so its copy of the names is guarded here."""
+    from clinai.config import MONITORING_ACTIONS
+    from clinai.config._monitoring import FEATURE_PSI_PREFIX, PLAIN_MONITORING_METRICS
+    from clinai.evaluation import monitoring
+
+    assert set(MONITORING_METRICS) == set(monitoring.MONITORING_METRICS)
+    assert MONITORING_ACTIONS == monitoring.MONITORING_ACTIONS
+    assert PLAIN_MONITORING_METRICS == monitoring._verdict.DRIFT_METRICS
+    assert FEATURE_PSI_PREFIX == monitoring._verdict.FEATURE_PSI_PREFIX
