@@ -25,6 +25,7 @@ from clinai.evaluation.monitoring._drift import (
     N_BINS_MSG,
     NOT_NUMERIC_MSG,
     UNKNOWN_FEATURE_MSG,
+    _bin_index,
 )
 from clinai.exceptions import DataError
 
@@ -226,3 +227,27 @@ def test_bad_input_names_the_argument() -> None:
         DriftReference.from_dict({"version": 99})
     risk_counts = count_bins(drift_reference(frame, risk=np.zeros(100)), RISK_KEY, [0.5])
     assert list(risk_counts) == [0.0, 1.0, 0.0, 0.5, 0.0, 0.5]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.random.default_rng(8).normal(size=20_000),
+        np.random.default_rng(9).lognormal(0.0, 3.0, size=20_000),  # crowded edges
+        np.random.default_rng(10).integers(60, 140, size=20_000).astype(float),
+        1e9 + np.random.default_rng(11).uniform(size=20_000),  # large offset, small range
+    ],
+)
+def test_bin_index_equals_searchsorted(values: np.ndarray) -> None:
+    edges = drift_reference(pd.DataFrame({"x": values})).get("x").edges
+    probes = np.concatenate(
+        [
+            values,
+            edges,
+            np.nextafter(edges, -np.inf),
+            np.nextafter(edges, np.inf),
+            [-1e300, 1e300, edges[0] - 1, edges[-1] + 1],
+        ]
+    )
+    expected = np.searchsorted(edges, probes, side="right")
+    assert np.array_equal(_bin_index(edges, probes), expected)
