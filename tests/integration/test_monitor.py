@@ -100,6 +100,10 @@ def test_monitoring_json_numbers_equal_direct_calls(
             assert got == pytest.approx(want)
         assert entry["drift"]["risk"] == pytest.approx(direct["risk"])
         assert entry["estimated"]["estimated"] is True
+        for row in entry["subgroups"]["sex"]:
+            members = (rows["sex"] == row["group"]).to_numpy()
+            assert row["n"] == int(members.sum()) and not row["suppressed"]
+            assert row["auroc"]["estimate"] == pytest.approx(auroc_score(y[members], p[members]))
         assert entry["verdict"]["level"] in ("in_control", "investigate", "recalibrate", "suspend")
     assert document["verdict"]["period"] == MONTHS[-1]
     (run,) = _monitoring_runs(workspace)

@@ -176,9 +176,9 @@ def _period_codes(time_us: np.ndarray, unit: str) -> tuple[np.ndarray, list[Peri
         keys, inverse = np.unique(starts, return_inverse=True)
         periods = []
         for key in keys:
-            first = np.datetime64(int(key), "D").astype(datetime).date()
+            first = np.datetime64(int(key), "D").astype(datetime)
             year, week, _ = first.isocalendar()
-            last = np.datetime64(int(key) + 6, "D").astype(datetime).date()
+            last = np.datetime64(int(key) + 6, "D").astype(datetime)
             periods.append(PeriodInfo(f"{year}-W{week:02d}", first.isoformat(), last.isoformat()))
         return inverse.astype(np.int16), periods
     months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)

@@ -101,37 +101,80 @@ def performance(
     return {key: value.to_dict() for key, value in zip(_PERFORMANCE_KEYS, values, strict=True)}
 
 
+def _group_cell(y: np.ndarray, p: np.ndarray, patient: np.ndarray | None) -> dict[str, Any]:
+    """Return one group's counts, AUROC and O/E (None where undefined: one class)."""
+    from clinai.evaluation import auroc_score, oe_ratio
+
+    events = int(y.sum())
+    both = 0 < events < y.shape[0]
+    return {
+        "n": float(y.shape[0]),
+        "events": float(events),
+        "non_events": float(y.shape[0] - events),
+        "patients": float(y.shape[0] if patient is None else np.unique(patient).size),
+        "auroc": {"estimate": auroc_score(y, p) if both else None, "ci_low": None, "ci_high": None},
+        "oe_ratio": {
+            "estimate": oe_ratio(y, p) if events else None,
+            "ci_low": None,
+            "ci_high": None,
+        },
+    }
+
+
 def subgroups(
     y: np.ndarray,
     p: np.ndarray,
-    patient: np.ndarray,
+    patient: np.ndarray | None,
     groups: dict[str, np.ndarray],
     *,
     threshold: float,
 ) -> dict[str, list[dict[str, Any]]]:
-    """AUROC and O/E of each group of each watched attribute; cells under 5 suppressed."""
+    """Return the AUROC and O/E of each group of each watched attribute, small cells suppressed.
+
+    The per-group numbers are :func:`~clinai.evaluation.auroc_score` and
+    :func:`~clinai.evaluation.oe_ratio`; a group with fewer than :data:`MIN_CELL`
+    rows, patients, events or non-events is suppressed, and the counts of the
+    smallest other groups are hidden as :func:`~clinai.evaluation.subgroup_metrics`
+    hides them (its own rule, reused), so no small count follows by subtraction.
+    ``subgroup_metrics`` itself is not called: it runs fairlearn's ``MetricFrame``,
+    which stacks every row in Python (minutes per period at 10^6 rows).
+    ``threshold`` is kept for the signature's symmetry with :func:`performance`.
+    """
     import pandas as pd
 
-    from clinai.evaluation import subgroup_metrics
+    from clinai.evaluation._groups import group_order
+    from clinai.evaluation.fairness._subgroups import MISSING_GROUP, _hidden_counts
 
-    if not groups or int(y.sum()) in (0, y.shape[0]):
-        return {}
-    frame = pd.DataFrame(
-        {a: pd.Series(v, dtype="object").fillna("missing") for a, v in groups.items()}
-    )
-    found = subgroup_metrics(
-        y, p, frame, threshold=threshold, min_cell=MIN_CELL, patient_ids=patient
-    )
-    keep = ("group", "n", "events", "suppressed", "auroc", "oe_ratio")
+    del threshold
     out: dict[str, list[dict[str, Any]]] = {}
-    for attribute, result in found.items():
+    for attribute, values in groups.items():
+        labels = pd.Series(values, dtype="object").fillna(MISSING_GROUP).astype(str).to_numpy()
+        codes, names = pd.factorize(labels)
+        cells = {
+            str(name): _group_cell(
+                y[codes == k], p[codes == k], None if patient is None else patient[codes == k]
+            )
+            for k, name in enumerate(names)
+        }
+        table = pd.DataFrame(cells).T.sort_index()
+        counts = table[["n", "patients", "events", "non_events"]].astype(float)
+        small = counts.min(axis=1) < MIN_CELL
+        hidden = _hidden_counts(counts, small, MIN_CELL)
         rows = []
-        for row in result.rows:
-            entry = row.to_dict()
-            if entry["suppressed"]:
-                entry.update(auroc=None, oe_ratio=None)
-            rows.append({key: entry[key] for key in keep})
-        out[attribute] = rows
+        for group in group_order(table.index):
+            cell = cells[group]
+            suppressed, hide = bool(small[group]), bool(hidden[group])
+            rows.append(
+                {
+                    "group": group,
+                    "n": None if hide else int(cell["n"]),
+                    "events": None if hide else int(cell["events"]),
+                    "suppressed": suppressed,
+                    "auroc": None if suppressed else cell["auroc"],
+                    "oe_ratio": None if suppressed else cell["oe_ratio"],
+                }
+            )
+        out[str(attribute)] = rows
     return out
 
 
