@@ -90,6 +90,12 @@ def test_plan_is_fixed_hashed_tagged_and_refused_once_edited(workspace: Path) ->
     assert {row["feature"] for row in drift["features"]} == {"age", "sex", "lactate"}
     assert drift["others"]["count"] == 0 and drift["risk"]["psi"] is not None
 
+    # The validation report: Annex IV 9 points to the plan, TRIPOD+AI 20c to the predictors.
+    report = (run / "validation_report.md").read_text(encoding="utf-8")
+    assert "## Post-market monitoring plan" in report and fixed["sha256"] in report
+    assert "### Predictors in development and evaluation data" in report
+    assert "partly answered here; to be completed by the provider" in report.split("| 9 |")[1]
+
     # The registered plan passes; the same plan edited after registration is refused.
     assert check_monitoring_plan(config, tags, version=1) == fixed
     edited = {**PLAN, "limits": [{**PLAN["limits"][0], "max": 1.5}, *PLAN["limits"][1:]]}

@@ -202,7 +202,7 @@ _TRIPOD_RULES: dict[str, _Rule] = {
     "19": _todo,
     "20a": _when(lambda v: _has(v, "cohort_flow"), ["cohort-flow"]),
     "20b": _when(lambda v: _has(v, "population_rows"), ["cohort-flow"], full=False),
-    "20c": _todo,
+    "20c": _when(lambda v: _has(v, "predictor_drift"), ["predictor-drift"]),
     "21": _when(lambda v: _has(v, "split", "n_train"), ["provenance", "cohort-flow"]),
     "22": _when(lambda v: _has(v, "model", "family"), ["model", "lineage"], full=False),
     "23a": lambda v: (
@@ -229,7 +229,8 @@ _ANNEX_RULES: dict[str, _Rule] = {
     "6": _always(PARTLY, ["change-log"]),
     "7": _todo,
     "8": _todo,
-    "9": _todo,
+    # The plan is pre-registered here; the monitoring system around it is the provider's.
+    "9": lambda v: (PARTLY if _has(v, "monitoring_plan") else TODO, ["monitoring-plan"]),
 }
 
 # Files of the run directory that answer each Annex IV point, beside the report.
@@ -239,6 +240,7 @@ _ANNEX_FILES: dict[str, tuple[str, ...]] = {
     "3": ("metrics.json", "model_card.html"),
     "4": ("acceptance_plan.json", "metrics.json"),
     "6": ("audit.json",),
+    "9": ("monitoring_plan.json", "drift_reference.json"),
 }
 
 

@@ -43,6 +43,7 @@ from clinai.reporting._explain_view import (
 from clinai.reporting._fairness_view import fairness_view, mitigation_view
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._locales import get_strings
+from clinai.reporting._monitoring_plan_view import monitoring_plan_view, predictor_drift_view
 from clinai.reporting._quality_view import quality_view
 from clinai.reporting._regulatory import (
     ANNEX_IV_CITATION,
@@ -379,6 +380,11 @@ def _report_view(
             for variable, level, value in _population_rows(context.get("population_summary"), fmt)
         ],
         "data_quality": quality_view(context.get("data_quality")),
+        # TRIPOD+AI 20c and Annex IV 9 (issue 15): None where the run has no such file
+        "predictor_drift": predictor_drift_view(
+            context.get("predictor_drift"), labels, fmt.language
+        ),
+        "monitoring_plan": monitoring_plan_view(context.get("monitoring_plan"), strings, fmt),
         "dataset": dataset_view(dataset),
         "split": {
             **{k: s.scalar(split.get(k)) for k in (
