@@ -213,45 +213,49 @@ def predictions_table(
     }
     if outcome is not None:
         head["outcome"] = plain(outcome)
+    for attribute in groups.columns:
+        head[f"{GROUP_PREFIX}{attribute}"] = plain(groups[attribute].astype(str))
+    # the wide feature block is relabelled, not rebuilt column by column (a copy per column)
+    names = [f"{FEATURE_PREFIX}{c}" for c in features.columns]
+    wide = features.copy(deep=False)
+    wide.columns, wide.index = pd.Index(names), index
+    baseline_column = None if baseline is None else pd.Series(plain(baseline), index=index)
+    return _assemble(pd.DataFrame(head, index=index), wide, baseline_column)
+
+
+def _assemble(head: pd.DataFrame, wide: pd.DataFrame, baseline: pd.Series | None) -> pd.DataFrame:
+    """Type the narrow columns and join them, the features and the baseline in the set order."""
+    import pandas as pd
+
+    typed: dict[str, pd.Series] = {}
+    typed["patient_id"] = head["patient_id"].astype("string")
+    time = pd.to_datetime(head["prediction_time"])
+    if getattr(time.dt, "tz", None) is not None:  # times are compared as UTC wall clock
+        time = time.dt.tz_convert("UTC").dt.tz_localize(None)
+    typed["prediction_time"] = time.astype("datetime64[us]")
+    typed["risk"] = head["risk"].astype("float64")
+    for column in ("model_name", "model_version", "config_sha256", "data_sha256"):
+        typed[column] = head[column].astype("string")
+    typed["scored_at"] = pd.to_datetime(head["scored_at"], utc=True).astype("datetime64[us, UTC]")
+    typed["clinai_version"] = head["clinai_version"].astype("string")
+    if "outcome" in head.columns:
+        typed["outcome"] = head["outcome"].astype("Int8")
+    for column in head.columns:
+        if column.startswith(GROUP_PREFIX):
+            typed[column] = head[column].astype("string")
+    parts = [pd.DataFrame(typed), wide]
     if baseline is not None:
-        head["baseline"] = plain(baseline)
-    # the wide parts keep their column blocks (building them column by column copies a lot)
-    parts = [
-        pd.DataFrame(head, index=index),
-        groups.astype(str).add_prefix(GROUP_PREFIX).set_axis(index),
-        features.add_prefix(FEATURE_PREFIX).set_axis(index),
-    ]
-    return typed_table(pd.concat(parts, axis=1))
+        score = pd.to_numeric(baseline, errors="coerce").astype("float64")
+        parts.append(score.to_frame("baseline"))
+    return pd.concat(parts, axis=1, copy=False)
 
 
 def typed_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Give the table the contract's dtypes and column order (also after joining files)."""
-    import pandas as pd
-
-    head: dict[str, pd.Series] = {}
-    head["patient_id"] = table["patient_id"].astype("string")
-    time = pd.to_datetime(table["prediction_time"])
-    if getattr(time.dt, "tz", None) is not None:  # times are compared as UTC wall clock
-        time = time.dt.tz_convert("UTC").dt.tz_localize(None)
-    head["prediction_time"] = time.astype("datetime64[us]")
-    head["risk"] = table["risk"].astype("float64")
-    for column in ("model_name", "model_version", "config_sha256", "data_sha256"):
-        head[column] = table[column].astype("string")
-    head["scored_at"] = pd.to_datetime(table["scored_at"], utc=True).astype("datetime64[us, UTC]")
-    head["clinai_version"] = table["clinai_version"].astype("string")
-    if "outcome" in table.columns:
-        head["outcome"] = table["outcome"].astype("Int8")
-    for column in table.columns:
-        if column.startswith(GROUP_PREFIX):
-            head[column] = table[column].astype("string")
-    order = [c for c in FIXED_COLUMNS if c in head]
-    order += [c for c in head if c not in FIXED_COLUMNS]
-    parts = [pd.DataFrame({c: head[c] for c in order})]
-    parts.append(table[[c for c in table.columns if c.startswith(FEATURE_PREFIX)]])
-    if "baseline" in table.columns:
-        baseline = pd.to_numeric(table["baseline"], errors="coerce").astype("float64")
-        parts.append(baseline.to_frame("baseline"))
-    return pd.concat(parts, axis=1)
+    """Give a table the contract's dtypes and column order (e.g. after joining files)."""
+    features = [c for c in table.columns if c.startswith(FEATURE_PREFIX)]
+    narrow = [c for c in table.columns if c not in features and c != "baseline"]
+    baseline = table["baseline"] if "baseline" in table.columns else None
+    return _assemble(table[narrow], table[features], baseline)
 
 
 def existing_predictions(out: Path, *, name: str, version: str) -> pd.DataFrame | None:
