@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clinai.data import attribute_frame
+from clinai.data import SEX_MALE_1_FEMALE_0, attribute_frame
 
 LOS_THRESHOLD_DAYS = 8
 FEATURES = ["procedure", "sex", "admit", "age75"]
@@ -100,7 +100,7 @@ METADATA_DA = {
 # Clinical names (English, Danish) and units of the features in the model card and report.
 FEATURE_LABELS = {
     "procedure": {"en": "Procedure CABG (1 CABG, 0 PTCA)", "da": "Indgreb CABG (1 CABG, 0 PTCA)"},
-    "sex": {"en": "Male sex (1 male, 0 female)", "da": "Mandligt køn (1 mand, 0 kvinde)"},
+    "sex": SEX_MALE_1_FEMALE_0,
     "admit": {
         "en": "Urgent or emergency admission (1 urgent/emergency, 0 elective)",
         "da": "Akut indlæggelse (1 akut, 0 planlagt)",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clinai.data import UNIT_YEARS, age_band, attribute_frame
+from clinai.data import SEX_MALE_1_FEMALE_0, UNIT_YEARS, age_band, attribute_frame
 
 HORIZON_DAYS = 1826  # 5 years of 365.25 days
 DEATH = 2
@@ -113,7 +113,7 @@ FEATURE_LABELS = {
         "en": "Treatment arm (observation, levamisole, levamisole + 5-FU)",
         "da": "Behandlingsarm (observation, levamisol, levamisol + 5-FU)",
     },
-    "sex": {"en": "Male sex (1 male, 0 female)", "da": "Mandligt køn (1 mand, 0 kvinde)"},
+    "sex": SEX_MALE_1_FEMALE_0,
     "age": {"en": "Age", "da": "Alder", "unit": UNIT_YEARS},
     "obstruct": {"en": "Colon obstructed by the tumour", "da": "Tarmen blokeret af tumoren"},
     "perfor": {"en": "Perforation of the colon", "da": "Perforation af tarmen"},

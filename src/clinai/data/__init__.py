@@ -33,7 +33,13 @@ from clinai.data._fhir import (
     read_fhir_ndjson,
 )
 from clinai.data._io import read_table
-from clinai.data._labels import UNIT_HOURS, UNIT_YEARS, VITAL_SIGN_LABELS, window_feature_labels
+from clinai.data._labels import (
+    SEX_MALE_1_FEMALE_0,
+    UNIT_HOURS,
+    UNIT_YEARS,
+    VITAL_SIGN_LABELS,
+    window_feature_labels,
+)
 from clinai.data._news2 import ACVPU_CODES, NEWS2_COMPONENTS, news2, news2_component
 from clinai.data._population import summarise_population
 from clinai.data._privacy import PSEUDONYM_KEY_ENV, get_pseudonym_key, pseudonymise
@@ -92,6 +98,7 @@ __all__ = [
     "PARAMETER_ALIASES",
     "PLAUSIBLE_RANGES",
     "PSEUDONYM_KEY_ENV",
+    "SEX_MALE_1_FEMALE_0",
     "SYNTHETIC_PARAMETERS",
     "UNIT_HOURS",
     "UNIT_YEARS",

@@ -17,11 +17,22 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["UNIT_HOURS", "UNIT_YEARS", "VITAL_SIGN_LABELS", "window_feature_labels"]
+__all__ = [
+    "SEX_MALE_1_FEMALE_0",
+    "UNIT_HOURS",
+    "UNIT_YEARS",
+    "VITAL_SIGN_LABELS",
+    "window_feature_labels",
+]
 
 #: Units that pipelines' labels share (``"unit": UNIT_YEARS``); labels are copied on use.
 UNIT_HOURS: dict[str, str] = {"en": "h", "da": "t"}
 UNIT_YEARS: dict[str, str] = {"en": "years", "da": "år"}
+#: The label of a sex column coded 1 for male and 0 for female, the coding shown to the reader.
+SEX_MALE_1_FEMALE_0: dict[str, str] = {
+    "en": "Male sex (1 male, 0 female)",
+    "da": "Mandligt køn (1 mand, 0 kvinde)",
+}
 
 #: Name of each canonical vital sign (:data:`clinai.data.CANONICAL_PARAMETERS`) at the
 #: start of a label and inside a sentence, in English and Danish, and its unit.
