@@ -217,9 +217,7 @@ class FeatureReference:
             levels=tuple(str(level) for level in data.get("levels", [])),
             mean=math.nan if mean is None else float(mean),
             sd=math.nan if sd is None else float(sd),
-            tail_means=tuple(
-                math.nan if m is None else float(m) for m in data.get("tail_means", [None, None])
-            ),  # type: ignore[arg-type]
+            tail_means=_pair(data.get("tail_means", [None, None])),
         )
 
 
@@ -420,13 +418,18 @@ def _numeric_values(values: Any, feature: str) -> np.ndarray:
     return np.where(np.isinf(array), np.nan, array) if np.isinf(array).any() else array
 
 
+def _pair(values: Sequence[Any]) -> tuple[float, float]:
+    """Return two numbers as floats, ``None`` as NaN."""
+    low, high = (math.nan if v is None else float(v) for v in values)
+    return low, high
+
+
 def _tail_means(observed: np.ndarray, edges: np.ndarray, min_cell: int) -> tuple[float, float]:
+    """Mean below the first edge and from the last edge on; NaN under ``min_cell`` rows."""
     below = observed[observed < edges[0]]
     above = observed[observed >= edges[-1]]
-    return tuple(  # type: ignore[return-value]
-        float(tail.mean()) if tail.shape[0] >= max(min_cell, 1) else math.nan
-        for tail in (below, above)
-    )
+    enough = max(min_cell, 1)
+    return _pair([tail.mean() if tail.shape[0] >= enough else None for tail in (below, above)])
 
 
 def _numeric_reference(name: str, values: Any, n_bins: int, min_cell: int) -> FeatureReference:
