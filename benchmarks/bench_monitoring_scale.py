@@ -40,23 +40,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+import _common  # noqa: F401  (puts the repository root on sys.path)
 import numpy as np
+from tests.integration._monitoring import PLAN as TEST_PLAN
 
 MONTHS = 12
 ROW_GROUP = 1_000_000
+#: The test suite's plan, with the issue's B = 500 and two subgroup attributes.
 PLAN: dict[str, Any] = {
-    "period": "month",
-    "operating_threshold": 0.2,
-    "min_events": 20,
+    **TEST_PLAN,
     "n_boot": 500,
+    "min_events": 20,
     "subgroups": ["sex", "age_band"],
-    "limits": [
-        {"metric": "oe_ratio", "min": 0.8, "max": 1.25, "action": "recalibrate"},
-        {"metric": "auroc", "statistic": "ci_high", "min": 0.65, "action": "suspend"},
-        {"metric": "psi", "max": 0.2, "action": "investigate"},
-        {"metric": "risk_psi", "max": 0.2, "action": "investigate"},
-    ],
-    "cusum": {"odds_ratio": 1.5, "limit": 4.5, "action": "investigate"},
 }
 
 

@@ -32,7 +32,7 @@ from .conftest import CANARY_ID, tiny_config
 def monitored(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The tiny workspace with a monitoring plan, a registered version 1 and its predictions."""
     monkeypatch.setenv("CLINAI_PSEUDONYM_KEY", KEY)
-    config = tiny_config(monitoring=PLAN)
+    config = tiny_config(monitoring=PLAN, languages=["en", "da"])
     config["evaluation"] = {"sensitive_attributes": ["sex"]}
     (workspace / "tiny.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     version = register_version(workspace, workspace / "tiny.yaml")
@@ -77,6 +77,8 @@ def test_monitoring_json_numbers_equal_direct_calls(
     assert code == 0
     document = json.loads((workspace / "mon" / "monitoring.json").read_text(encoding="utf-8"))
     jsonschema.validate(document, _schema())
+    for name in ("monitoring_report.html", "monitoring_report.pdf", "monitoring_report.da.md"):
+        assert (workspace / "mon" / name).is_file()
     assert [p["period"] for p in document["periods"]] == list(MONTHS)
     assert document["model"] == {
         "name": "tiny",

@@ -283,13 +283,10 @@ def _compute(
 
 
 def _render(config: ExperimentConfig, document: dict[str, Any], folder: Path) -> None:
-    import clinai.reporting as reporting
+    """Render the monitoring report (html, pdf, md; English and the config's languages)."""
+    from clinai.reporting import render_monitoring_report
 
-    render = getattr(reporting, "render_monitoring_report", None)
-    if render is None:  # TODO(issue 15, helper E): remove this guard once the renderer lands
-        logger.warning("the monitoring report renderer is not available: monitoring.json only")
-        return
-    render(document, folder, languages=list(config.languages))
+    render_monitoring_report(document, folder, languages=list(config.languages))
 
 
 def _write(
