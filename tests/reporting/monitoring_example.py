@@ -149,9 +149,26 @@ def _reason(
 
 
 def _verdict(
-    events: int | None, oe: float | None, psi: float, *, outcomes: bool = True
+    events: int | None,
+    oe: float | None,
+    psi: float,
+    *,
+    outcomes: bool = True,
+    cusum_max: float | None = None,
 ) -> dict[str, Any]:
     reasons = []
+    if cusum_max is not None and cusum_max > CUSUM_LIMIT:  # as clinai monitor adds it: first
+        reasons.append(
+            {
+                "metric": "cusum",
+                "statistic": "max",
+                "value": cusum_max,
+                "min": None,
+                "max": CUSUM_LIMIT,
+                "action": "investigate",
+                "kind": "breach",
+            }
+        )
     if not outcomes or (events is not None and events < PLAN["min_events"]):
         for metric, statistic in (
             ("oe_ratio", "estimate"),
@@ -281,7 +298,9 @@ def monitoring_example(*, pending: int = 0, canaries: bool = True) -> dict[str, 
                     "limit": CUSUM_LIMIT,
                     "signalled": cusum > CUSUM_LIMIT,
                 },
-                "verdict": _verdict(events, oe if month != "2025-12" else 1.34, psi),
+                "verdict": _verdict(
+                    events, oe if month != "2025-12" else 1.34, psi, cusum_max=max(cusum, 0.4)
+                ),
             }
         )
     for index, (month, n, n_patients, auroc, psi) in enumerate(_PENDING[:pending]):

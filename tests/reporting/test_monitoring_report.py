@@ -34,6 +34,10 @@ HEADLINE = {
     "en": "O/E 1.34 (1.18–1.52) is above the plan's limit 1.25: recalibrate.",
     "da": "O/E 1,34 (1,18–1,52) ligger over planens grænse på 1,25: rekalibrér.",
 }
+CUSUM_SIGNAL = {
+    "en": "Highest CUSUM in the period 6.30 is above the plan's limit 4.62: investigate.",
+    "da": "Højeste CUSUM i perioden 6,30 ligger over planens grænse på 4,62: undersøg.",
+}
 _DATA_URI = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 
 
@@ -83,7 +87,9 @@ def test_headline_verdict_is_in_words(documents: dict[str, str], language: str, 
     headline = text[text.index(start) : text.index(end)]
     assert t["monitoring_level_recalibrate"] in headline
     assert HEADLINE[language] in headline
-    # the drift that also breached, with the variable it concerns
+    # the control chart's signal (clinai monitor judges its highest value in the period) and the
+    # drift that also breached, with the variable it concerns
+    assert CUSUM_SIGNAL[language] in headline
     assert "(spo2_min_6h)" in headline
     assert t["monitoring_level_investigate"] in headline
 
