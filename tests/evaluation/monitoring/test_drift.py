@@ -187,12 +187,19 @@ def test_to_dict_round_trip_through_json() -> None:
 
 
 def test_reference_holds_no_row() -> None:
-    # One patient per age: the tails (under min_cell rows) keep no mean, so neither the
-    # youngest (20) nor the oldest (119) patient's age is stored.
+    # One patient per age, 100 rows, min_cell 5: 20 bins of 5 rows each instead of 100
+    # bins of one row; the tail means are means of 5 patients (20-24 and 115-119), so
+    # neither the youngest (20) nor the oldest (119) patient's age is stored.
     reference = drift_reference(pd.DataFrame({"age": np.arange(20.0, 120.0)}))
     text = json.dumps(reference.to_dict())
     assert "20.0," not in text and "119.0" not in text
-    assert reference.get("age").to_dict()["tail_means"] == [None, None]
+    age = reference.get("age")
+    assert age.edges.shape == (19,) and np.all(age.shares * age.n >= 5 - 1e-9)
+    assert age.tail_means == (22.0, 117.0)
+    # 40 rows, min_cell 50: still 10 bins, but a tail of 4 rows keeps no mean.
+    assert drift_reference(pd.DataFrame({"age": np.arange(20.0, 60.0)}), min_cell=50).get(
+        "age"
+    ).to_dict()["tail_means"] == [None, None]
     # Ten patients per age: the tail means are aggregates of ten rows and are kept.
     tens = drift_reference(pd.DataFrame({"age": np.repeat(np.arange(20.0, 120.0), 10)}))
     assert tens.get("age").tail_means == (20.0, 119.0)

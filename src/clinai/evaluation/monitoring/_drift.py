@@ -440,7 +440,9 @@ def _numeric_reference(name: str, values: Any, n_bins: int, min_cell: int) -> Fe
     if observed.shape[0] == 0:
         empty = np.empty(0)
         return FeatureReference(name, _NUMERIC, n, missing, empty, empty, np.zeros(1))
-    levels = np.union1d(np.arange(1, n_bins) / n_bins, _DECILES)
+    # Each percentile bin holds at least min_cell rows: fewer bins for a small reference.
+    bins = max(10, min(n_bins, observed.shape[0] // max(min_cell, 1)))
+    levels = np.union1d(np.arange(1, bins) / bins, _DECILES)
     quantiles = np.quantile(observed, levels)
     edges = np.unique(quantiles)
     decile_edges = np.unique(quantiles[np.isin(levels, _DECILES)])
@@ -501,13 +503,17 @@ def drift_reference(
         distribution the period's risks are compared with.
     n_bins : int, default=100
         Percentile bins per numeric feature: the inner edges are the
-        ``100 k / n_bins`` percentiles (1st to 99th by default) plus the deciles, made unique.
+        ``100 k / n_bins`` percentiles (1st to 99th by default) plus the deciles, made
+        unique. A feature with fewer than ``n_bins * min_cell`` observed values gets
+        ``n // min_cell`` bins (at least 10), so that no bin holds fewer than
+        ``min_cell`` rows.
     categorical : sequence of str, default=()
         Columns to treat as categorical even if numeric (e.g. coded levels); text,
         categorical and object columns are categorical anyway.
     min_cell : int, default=5
-        Categorical levels with fewer rows are merged into :data:`OTHER_LEVEL`, so the
-        reference holds no small count.
+        Categorical levels with fewer rows are merged into :data:`OTHER_LEVEL`, numeric
+        percentile bins and tail means need as many rows, so the reference holds no
+        small count.
 
     Returns
     -------
