@@ -28,6 +28,8 @@ EASY = [
 MONTHS = {"2025-01": 30, "2025-02": 300, "2025-03": 300, "2025-04": 300}
 #: The planted miscalibration: every patient's log-odds of the event is 1.0 higher than predicted.
 SHIFT = 1.0
+#: The pseudonymisation key of the tests (CLINAI_PSEUDONYM_KEY).
+KEY = "update-test-key"
 
 
 def _client(workspace: Path) -> Any:
@@ -41,9 +43,17 @@ def _aliases(workspace: Path) -> dict[str, str]:
     return {k: str(v) for k, v in _client(workspace).get_registered_model("tiny").aliases.items()}
 
 
-def _predictions(workspace: Path, *, outcome: bool = True, shift: float = SHIFT) -> pd.DataFrame:
-    """What `clinai score` writes (MONITORING.md section 3) for new synthetic patients."""
+def _predictions(
+    workspace: Path, *, outcome: bool = True, shift: float = SHIFT
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What `clinai score` writes (MONITORING.md section 3) for new synthetic patients.
+
+    Also returns the outcomes as a hospital would deliver them: raw patient id,
+    prediction time and outcome (the predictions file holds the keyed pseudonym only).
+    """
     import mlflow.sklearn
+
+    from clinai.data import pseudonymise
 
     mlflow.set_tracking_uri(f"sqlite:///{workspace / 'mlruns.db'}")
     model = mlflow.sklearn.load_model("models:/tiny@approved")
@@ -56,7 +66,7 @@ def _predictions(workspace: Path, *, outcome: bool = True, shift: float = SHIFT)
     )
     frame = pd.DataFrame(
         {
-            "patient_id": [f"pseudo-{i:05d}" for i in range(len(new))],
+            "patient_id": pseudonymise(new["patient"], key=KEY.encode()).to_numpy(),
             "prediction_time": pd.to_datetime(times).astype("datetime64[us]"),
             "risk": risk,
             "model_name": "tiny",
@@ -68,9 +78,13 @@ def _predictions(workspace: Path, *, outcome: bool = True, shift: float = SHIFT)
             **{f"feature:{c}": X[c] for c in X.columns},
         }
     )
+    events = rng.binomial(1, expit(logit(risk) + shift))
     if outcome:
-        frame["outcome"] = pd.array(rng.binomial(1, expit(logit(risk) + shift)), dtype="Int8")
-    return frame
+        frame["outcome"] = pd.array(events, dtype="Int8")
+    delivered = pd.DataFrame(
+        {"patient": new["patient"], "prediction_time": frame["prediction_time"], "outcome": events}
+    )
+    return frame, delivered
 
 
 def _monitoring_folder(workspace: Path, frame: pd.DataFrame, name: str) -> Path:
@@ -103,8 +117,11 @@ def _monitoring_folder(workspace: Path, frame: pd.DataFrame, name: str) -> Path:
 
 
 @pytest.fixture
-def approved(workspace: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+def approved(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """The tiny model trained with a monitoring plan, registered and approved as version 1."""
+    monkeypatch.setenv("CLINAI_PSEUDONYM_KEY", KEY)
     config = yaml.safe_load((workspace / "tiny.yaml").read_text(encoding="utf-8"))
     (workspace / "tiny.yaml").write_text(
         yaml.safe_dump({**config, "monitoring": PLAN}), encoding="utf-8"
@@ -120,7 +137,16 @@ def approved(workspace: Path, capsys: pytest.CaptureFixture[str]) -> Path:
 def test_update_is_registered_as_candidate_with_change_log_and_audit_record(
     approved: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = _monitoring_folder(approved, _predictions(approved), "m1")
+    # The monitoring folder is the one `clinai monitor` writes (MONITORING.md section 4).
+    # Outcomes arrive in their own file, matched to the predictions by keyed pseudonym.
+    scored, delivered = _predictions(approved, outcome=False)
+    scored.to_parquet(approved / "scored.parquet", index=False)
+    delivered.to_csv(approved / "outcomes.csv", index=False)
+    folder = approved / "monitoring" / "m1"
+    monitor = ["monitor", "tiny.yaml", "--predictions", "scored.parquet", "--out", str(folder)]
+    monitor += ["--outcomes", "outcomes.csv"]
+    assert main([*monitor, "--quiet"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
     code = main(["update", "tiny.yaml", "--monitoring", str(folder), "--quiet"])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -150,7 +176,8 @@ def test_update_is_registered_as_candidate_with_change_log_and_audit_record(
     change_log = (folder / "update" / "change_log.md").read_text(encoding="utf-8")
     assert "Update of tiny version 1" in change_log
     for text in (change_log, json.dumps(record)):
-        assert CANARY_ID not in text and "pseudo-" not in text
+        assert CANARY_ID not in text
+        assert not any(p in text for p in scored["patient_id"])
 
     # The update's signature is the approved version's: the same inputs.
     from mlflow.models import get_model_info
@@ -169,7 +196,7 @@ def test_a_calibrated_model_is_kept_and_nothing_is_registered(
     approved: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Outcomes drawn from the model's own risks: the procedure keeps the original model.
-    folder = _monitoring_folder(approved, _predictions(approved, shift=0.0), "calibrated")
+    folder = _monitoring_folder(approved, _predictions(approved, shift=0.0)[0], "calibrated")
     code = main(["update", "tiny.yaml", "--monitoring", str(folder), "--quiet"])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -197,7 +224,7 @@ def test_a_calibrated_model_is_kept_and_nothing_is_registered(
 def test_bad_input_stops_with_one_line_and_registers_nothing(
     approved: Path, capsys: pytest.CaptureFixture[str], case: str, expected: str
 ) -> None:
-    frame = _predictions(approved, outcome=case != "no outcomes")
+    frame, _ = _predictions(approved, outcome=case != "no outcomes")
     extra: list[str] = []
     if case == "one period":
         frame = frame[frame["prediction_time"] < pd.Timestamp("2025-02-01")]
