@@ -8,8 +8,6 @@ import pytest
 
 from clinai.evaluation import Estimate
 from clinai.evaluation.monitoring import (
-    DRIFT_METRICS,
-    FEATURE_PSI_PREFIX,
     MONITORING_ACTIONS,
     MONITORING_METRICS,
     PERFORMANCE_METRICS,
@@ -115,16 +113,6 @@ def test_feature_psi_limit_and_names() -> None:
     assert set(PERFORMANCE_METRICS) <= set(MONITORING_METRICS)
     assert ("in_control", *MONITORING_ACTIONS) == VERDICT_LEVELS
     assert is_monitoring_metric("psi.age") and not is_monitoring_metric("psi.")
-
-
-def test_config_copies_the_same_names() -> None:
-    # The config layer may not import evaluation, so it keeps its own copy.
-    from clinai.config import _monitoring
-
-    assert set(_monitoring.MONITORING_METRICS) == set(MONITORING_METRICS)
-    assert _monitoring.MONITORING_ACTIONS == MONITORING_ACTIONS
-    assert _monitoring.FEATURE_PSI_PREFIX == FEATURE_PSI_PREFIX
-    assert set(_monitoring.PLAIN_MONITORING_METRICS) == set(DRIFT_METRICS)
 
 
 def test_bad_limits_name_the_field() -> None:
