@@ -12,6 +12,7 @@ reader's language.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ MONITORING_PLOT_NAMES = ("performance", "calibration", "cusum")
 _SECOND_COLOUR = "#2e7d32"
 _LIMIT_COLOUR, _LIMIT_WIDTH = _GREY, 1.3
 _ROTATE_AFTER = 6  # period labels are turned when more would collide
+_MAX_LABELS = 13
 
 
 def _localise_axis(ax: Axes, fmt: NumberFormatter, digits: int = 2) -> None:
@@ -50,7 +52,11 @@ def _legend_above(ax: Axes) -> None:
 
 
 def _period_axis(ax: Axes, labels: Sequence[str], t: Mapping[str, str]) -> None:
-    ax.set_xticks(range(len(labels)), labels)
+    # at most _MAX_LABELS period names (every k-th): 52 weeks would overlap
+    step = max(1, math.ceil(len(labels) / _MAX_LABELS))
+    ax.set_xticks(
+        range(len(labels)), [label if k % step == 0 else "" for k, label in enumerate(labels)]
+    )
     if len(labels) > _ROTATE_AFTER:
         ax.tick_params(axis="x", labelrotation=45)
         for tick in ax.get_xticklabels():
@@ -215,9 +221,9 @@ def _cusum(series: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter
             label=f"{t['monitoring_plot_limit']} ({fmt.num(cusum['limit'])})",
         )
     ax.set_ylim(bottom=0)
-    ax.set_title(t["monitoring_cusum"])
+    ax.set_ylabel("CUSUM")  # the section heading names the chart
     _localise_axis(ax, fmt, 1)
-    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    _legend_above(ax)
     _period_axis(ax, labels, t)
     return fig
 
