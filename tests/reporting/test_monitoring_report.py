@@ -302,3 +302,22 @@ def test_renderer_reads_only_named_fields(tmp_path: Path) -> None:
     first = _write(plain, tmp_path / "a")
     second = _write(extra, tmp_path / "b")
     assert first == second
+
+
+def test_no_outcomes_and_no_control_chart(tmp_path: Path) -> None:
+    """Scores only (outcomes not given) under a plan without a CUSUM: estimates, no chart."""
+    monitoring = monitoring_example(pending=2, canaries=False)
+    monitoring["periods"] = monitoring["periods"][-2:]
+    monitoring["inputs"]["outcomes"] = None
+    monitoring["cusum"] = None
+    monitoring["plan"].pop("cusum")
+    for period in monitoring["periods"]:
+        period["cusum"] = None
+    html, markdown, plots = write_monitoring_documents(monitoring, tmp_path, "en")
+    t = get_strings("en")
+    text = _text(markdown)
+    assert t["monitoring_cusum"] not in _text(html) + text  # no section for a chart not kept
+    assert sorted(p.name for p in plots) == ["performance.png"]  # no O/E, no CUSUM to draw
+    assert t["monitoring_no_outcomes_file"] in text
+    assert text.count(" ".join(t["monitoring_estimated_note"].split())) == 2
+    assert "CUSUM at the end" not in text
