@@ -36,6 +36,7 @@ __all__ = [
     "DEMO_REVIEWER",
     "DEMO_SCENARIO",
     "MonitoringDemoResult",
+    "new_synthetic_stays",
     "run_monitoring_demo",
 ]
 
@@ -54,6 +55,8 @@ DEMO_COMMENT = (
 DEMO_SCENARIO: dict[str, Any] = {"kind": "spo2_offset", "onset_month": 4, "size": -2.0}
 #: The first admission month of the new stays (in the past: scoring refuses future times).
 DEMO_START = "2025-01-01"
+#: The generator settings of acute_deterioration's development data (its data.source.options).
+GENERATOR_SETTINGS: dict[str, Any] = {"minutes_per_row": 5, "event_rate": 0.3}
 #: The pseudonymisation key the demo uses when none is set (SYNTHETIC patients only).
 DEMO_KEY = "clinai-monitoring-demo-key-synthetic-data-only"
 
@@ -196,6 +199,34 @@ def _approved_run(
     return approve(result.run_dir), False
 
 
+def new_synthetic_stays(
+    n_stays: int,
+    *,
+    seed: int,
+    out_dir: Path,
+    start: str = DEMO_START,
+    scenario: Mapping[str, Any] | None = None,
+    progress: bool = False,
+) -> Any:
+    """Generate SYNTHETIC stays with acute_deterioration's settings (5-minute rows, 30 % events).
+
+    The same generator settings as the development data (``data.source.options`` of
+    ``configs/acute_deterioration.yaml``), so that only the planted ``scenario`` and the
+    seed differ from it; admissions over the 12 months from ``start``.
+    """
+    from clinai.data import generate_ward_stays
+
+    return generate_ward_stays(
+        n_stays,
+        seed=seed,
+        out_dir=out_dir,
+        start=start,
+        scenario=scenario,
+        progress=progress,
+        **GENERATOR_SETTINGS,
+    )
+
+
 def _monthly_folders(source: Path, target: Path) -> list[Path]:
     """Cut the generated stays into one folder per admission month (files written atomically)."""
     import pyarrow.compute as pc
@@ -279,7 +310,7 @@ def run_monitoring_demo(
     ClinaiError
         From any step, with its one-line message.
     """
-    from clinai.data import PSEUDONYM_KEY_ENV, generate_ward_stays
+    from clinai.data import PSEUDONYM_KEY_ENV
 
     config_path = Path(configs_dir) / DEMO_CONFIG
     if not config_path.is_file():
@@ -294,15 +325,8 @@ def run_monitoring_demo(
     approval, reused = _approved_run(config_path, overrides, reuse, show_progress)
 
     generated = out / "synthetic_stays_generated"
-    generate_ward_stays(
-        n_stays,
-        seed=seed,
-        out_dir=generated,
-        minutes_per_row=5,
-        event_rate=0.3,
-        start=DEMO_START,
-        scenario=planted,
-        progress=show_progress,
+    new_synthetic_stays(
+        n_stays, seed=seed, out_dir=generated, scenario=planted, progress=show_progress
     )
     stays_dir = out / "synthetic_stays_by_month"
     months = _monthly_folders(generated, stays_dir)
