@@ -8,7 +8,8 @@ columns and 136 ``feature:f000`` ... columns (float64 with one decimal, 10% miss
 every tenth feature, a shift of 0.3 SD from month 7 in the first feature). The drift
 reference comes from 100,000 development rows drawn the same way (month-1 distribution).
 
-Timed (in a child process, peak RSS from its own ``resource.getrusage``): the monitoring
+Timed (in a child process; peak RSS is its VmHWM, and CPU time is printed beside the wall time
+because on a shared machine the wall time includes waiting for a core): the monitoring
 pass of :func:`clinai.runs.monitor` without the registry and file output around it, i.e.
 reading the light columns (:func:`clinai.runs._monitor_inputs.read_stream`), then per
 month realised performance with patient-clustered bootstrap CIs (``B = 500``), estimates,
@@ -120,7 +121,17 @@ def generate(path: Path, rows: int, k: int, seed: int = 2026) -> dict[str, Any]:
 
 
 def _peak_mb() -> float:
+    """Peak RSS of this process since its exec (VmHWM; ru_maxrss would include the parent's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_seconds() -> float:
+    """User plus system CPU time of this process (all its threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def child_baseline(path: Path) -> dict[str, Any]:
@@ -131,7 +142,8 @@ def child_baseline(path: Path) -> dict[str, Any]:
     rows = 0
     for batch in pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP):
         rows += batch.num_rows
-    return {"seconds": time.perf_counter() - began, "peak_mb": _peak_mb(), "rows": rows}
+    seconds = time.perf_counter() - began
+    return {"seconds": seconds, "cpu_seconds": _cpu_seconds(), "peak_mb": _peak_mb(), "rows": rows}
 
 
 def child_pass(path: Path, reference_path: Path, n_boot: int) -> dict[str, Any]:
@@ -154,6 +166,7 @@ def child_pass(path: Path, reference_path: Path, n_boot: int) -> dict[str, Any]:
     return {
         "seconds": time.perf_counter() - began,
         "read_seconds": read,
+        "cpu_seconds": _cpu_seconds(),
         "peak_mb": _peak_mb(),
         "periods": len(periods),
         "json_bytes": len(text),

@@ -25,11 +25,9 @@ written, and the MLflow run, once started, marked FAILED. Decisions:
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,19 +35,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinai.exceptions import ClinaiError, DataError
-from clinai.runs._audit import append_audit_record, audit_log_path
 from clinai.runs._monitor_inputs import FEATURE_PREFIX, Stream, read_stream
 from clinai.runs._monitor_outcomes import attach_outcomes
+from clinai.runs._monitor_output import write_outputs
 from clinai.runs._rundir import absolute_sqlite_uri
 
 if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
 
-__all__ = ["MONITORING_FILE", "MonitorError", "monitor"]
+__all__ = ["MonitorError", "monitor"]
 
 logger = logging.getLogger(__name__)
 
-MONITORING_FILE = "monitoring.json"
 SCHEMA_VERSION = 1
 #: Files of the training run that the pass reads.
 RUN_FILES = ("monitoring_plan.json", "drift_reference.json", "metrics.json")
@@ -102,21 +99,22 @@ def _load_config(config_path: str | os.PathLike[str]) -> ExperimentConfig:
     return config
 
 
-def _model(config: ExperimentConfig, stream: Stream, uri: str, config_path: Any) -> _Model:
+def _model(config: ExperimentConfig, stream: Stream, tracker: Any, config_path: Any) -> _Model:
     """Return the registered version the predictions name, checked against the config's model."""
     from clinai._utils import redact_url
-    from clinai.tracking._monitoring import version_facts
 
     expected = config.tracking.model_name or config.experiment
     if stream.model_name != expected:
         raise MonitorError(
             WRONG_MODEL.format(got=stream.model_name, expected=expected, config=config_path)
         )
-    facts = version_facts(uri, stream.model_name, stream.model_version)
+    facts = tracker.registry.model_version(stream.model_name, stream.model_version)
     if facts is None:
         raise MonitorError(
             VERSION_GONE.format(
-                name=stream.model_name, version=stream.model_version, uri=redact_url(uri)
+                name=stream.model_name,
+                version=stream.model_version,
+                uri=redact_url(tracker.tracking_uri),
             )
         )
     aliases = facts["aliases"]
@@ -218,7 +216,7 @@ def monitor(
         tracker.set_run_tags(
             {"clinai.model_name": stream.model_name, "clinai.model_version": stream.model_version}
         )
-        model = _model(config, stream, uri, config_path)
+        model = _model(config, stream, tracker, config_path)
         checked = check_monitoring_plan(
             config,
             model.tags,
@@ -227,7 +225,7 @@ def monitor(
             version=model.version,
         )
         document = _compute(config, stream, model, checked, uri, outcomes, show_progress)
-        _write(config, tracker, document, folder, run_id, model)
+        write_outputs(config, tracker, document, folder, run_id, model)
     return {**document, "out_dir": str(folder), "mlflow_run_id": run_id}
 
 
@@ -266,7 +264,8 @@ def _compute(
             "name": model.name,
             "version": model.version,
             "alias": model.alias,
-            "run_id": model.run_id,
+            "run_id": model.tags.get("clinai_run_id") or model.run_id,
+            "mlflow_run_id": model.run_id,
         },
         "plan": {**checked["plan"], "sha256": checked["sha256"]},
         "period_unit": stream.period_unit,
@@ -280,63 +279,3 @@ def _compute(
         "cusum": cusum,
         "verdict": {"period": last["period"], **last["verdict"]},
     }
-
-
-def _render(config: ExperimentConfig, document: dict[str, Any], folder: Path) -> None:
-    """Render the monitoring report (html, pdf, md; English and the config's languages)."""
-    from clinai.reporting import render_monitoring_report
-
-    render_monitoring_report(document, folder, languages=list(config.languages))
-
-
-def _write(
-    config: ExperimentConfig,
-    tracker: Any,
-    document: dict[str, Any],
-    folder: Path,
-    run_id: str,
-    model: _Model,
-) -> None:
-    """Write the folder under a temporary name, log it, rename it, then audit the pass."""
-    from clinai._utils import sha256_text
-
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    temporary = folder.parent / f".{folder.name}.tmp-{secrets.token_hex(4)}"
-    temporary.mkdir()
-    try:
-        text = json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False)
-        (temporary / MONITORING_FILE).write_text(text + "\n", encoding="utf-8")
-        _render(config, document, temporary)
-        tracker.log_artifacts(temporary)
-        level = document["verdict"]["level"]
-        tracker.set_run_tags(
-            {
-                "clinai.monitoring_verdict": level,
-                "clinai.monitoring_period": document["verdict"]["period"],
-                "clinai.model_run_id": model.run_id or "",
-                "clinai.monitoring_plan_sha256": document["plan"]["sha256"],
-            }
-        )
-        if folder.exists():  # an empty folder given as --out
-            folder.rmdir()
-        os.replace(temporary, folder)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-    append_audit_record(
-        audit_log_path(config.output_dir),
-        {
-            "kind": "monitor",
-            "experiment": config.experiment,
-            "model_name": model.name,
-            "version": model.version,
-            "mlflow_run_id": run_id,
-            "out_dir": str(folder),
-            "verdict": document["verdict"]["level"],
-            "verdict_period": document["verdict"]["period"],
-            "monitoring_plan_sha256": document["plan"]["sha256"],
-            "inputs_sha256": [f["sha256"] for f in document["inputs"]["predictions"]],
-            "outcomes_sha256": (document["inputs"]["outcomes"] or {}).get("sha256"),
-            "monitoring_sha256": sha256_text(text + "\n"),
-        },
-    )

@@ -12,6 +12,7 @@ one read kept.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -210,7 +211,9 @@ def _check_future(prediction_us: np.ndarray) -> None:
         )
 
 
-def read_stream(paths: Sequence[str | Path], *, period: str, subgroups: Sequence[str]) -> Stream:
+def read_stream(
+    paths: Sequence[str | os.PathLike[str]], *, period: str, subgroups: Sequence[str]
+) -> Stream:
     """Read the light columns of the predictions files into one :class:`Stream`.
 
     Raises

@@ -65,7 +65,7 @@ def period_rows(stream: Stream) -> list[np.ndarray]:
 def performance(
     y: np.ndarray,
     p: np.ndarray,
-    patient: np.ndarray,
+    patient: np.ndarray | None,
     *,
     threshold: float,
     n_boot: int,

@@ -1,7 +1,7 @@
-"""The registry side of ``clinai monitor``: a version's facts and its run's JSON artifacts.
+"""The registry side of ``clinai monitor``: the JSON artifacts of a model version's run.
 
-A monitoring pass needs, of the model version the predictions name, its run, tags
-and aliases, and the JSON files its training run logged (``monitoring_plan.json``,
+A monitoring pass needs, of the model version the predictions name, the JSON files
+its training run logged (``monitoring_plan.json``,
 ``drift_reference.json``, ``metrics.json``); these are read here, the only
 place that imports mlflow. The monitoring run itself is an ordinary
 :class:`~clinai.tracking.MlflowTracker` run.
@@ -20,33 +20,9 @@ from typing import Any
 
 from clinai.tracking._client import MlflowStore
 
-__all__ = ["run_json_artifacts", "version_facts"]
+__all__ = ["run_json_artifacts"]
 
 logger = logging.getLogger(__name__)
-
-
-def version_facts(tracking_uri: str, name: str, version: str) -> dict[str, Any] | None:
-    """Return ``{"run_id", "tags", "aliases"}`` of a registered version, None if absent.
-
-    Raises
-    ------
-    TrackingError
-        If the store cannot be read.
-    """
-    from mlflow.exceptions import MlflowException
-
-    store = MlflowStore(tracking_uri)
-    with store.failure(f"reading version {version} of model {name!r}"):
-        try:
-            found = store.client.get_model_version(name, str(version))
-        except MlflowException as exc:  # no such model or version
-            logger.debug("model %s has no version %s: %s", name, version, exc)
-            return None
-    return {
-        "run_id": found.run_id,
-        "tags": dict(found.tags or {}),
-        "aliases": sorted(found.aliases or []),
-    }
 
 
 def run_json_artifacts(
