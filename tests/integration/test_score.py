@@ -28,7 +28,7 @@ import yaml
 from clinai.cli import main
 from clinai.data import PSEUDONYM_KEY_ENV, generate_ward_stays, pseudonymise
 from clinai.runs import score
-from clinai.runs._score import FUTURE_TIMES, NO_KEY, NO_MODEL
+from clinai.runs._score import BAD_TIMES, FUTURE_TIMES, NO_KEY, NO_MODEL
 from clinai.runs._score_table import FEATURE_MISSING, FEATURE_TYPE, FIXED_COLUMNS, OTHER_VERSION
 
 from .conftest import CANARY_ID, FAST, FIXTURES, ROOT, synthetic_frame, tiny_config
@@ -208,6 +208,22 @@ def test_future_prediction_times_are_refused(
     (line,) = err.splitlines()
     prefix = FUTURE_TIMES.split("{latest}")[0].format(count=1)
     assert line.startswith(f"error: {prefix}") and "2099-01-01T08:00:00" in line
+    assert not out.exists()
+
+
+def test_prediction_times_that_are_not_times_are_refused(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    timed = tmp_path / "timed.py"
+    timed.write_text(TIMED_PIPELINE, encoding="utf-8")
+    _new_patients(tmp_path / "new.csv", admitted=["2025-01-01T08:00"] * 39 + ["soon"])
+    out = tmp_path / "predictions.parquet"
+    args = ["score", "tiny.yaml", "--data", str(tmp_path / "new.csv"), "--out", str(out)]
+    code, _, err = _cli([*args, "-q", "--set", f"pipeline={timed}"], capsys)
+    assert code == 2
+    assert err.splitlines() == [
+        f"error: {BAD_TIMES.format(column='admitted', pipeline=str(timed))}"
+    ]
     assert not out.exists()
 
 

@@ -89,6 +89,10 @@ DATA_FOLDER = (
     "--data {path} is a folder, but the data source of the config is not a pipeline whose "
     "load() takes data_dir: give a CSV or Parquet file with the columns of the source"
 )
+BAD_TIMES = (
+    "column {column!r} (the prediction time of pipeline {pipeline!r}) holds values that are not "
+    "times: fix the column (ISO 8601, e.g. 2025-03-01T08:00)"
+)
 FUTURE_TIMES = (
     "{count} prediction time(s) lie in the future (the latest {latest}, now {now} UTC): fix "
     "the timestamps of the data (or the clock) and score again"
@@ -112,7 +116,7 @@ def _parse_since(since: str | datetime | None) -> pd.Timestamp | None:
 
 
 def _folder_sha256(folder: Path) -> str:
-    """Hash of a data folder: each file's relative path and SHA-256, in sorted order."""
+    """Return the hash of a data folder: each file's relative path and SHA-256, in sorted order."""
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     return sha256_text("\n".join(f"{p.relative_to(folder)} {sha256_file(p)}" for p in files))
 
@@ -163,13 +167,17 @@ def _load_model(config: ExperimentConfig, alias: str, version: int | None) -> di
     return {**found, "name": name}
 
 
-def _prediction_times(pipeline: ModuleType, cohort: pd.DataFrame) -> pd.Series | None:
+def _prediction_times(pipeline: ModuleType, cohort: pd.DataFrame, *, name: str) -> pd.Series | None:
+    """Return the rows' prediction times (naive UTC), or None if the pipeline names none."""
     import pandas as pd
 
     column = getattr(pipeline, PREDICTION_TIME_ATTRIBUTE, None)
     if not column or column not in cohort.columns:
         return None
-    times = pd.to_datetime(cohort[column])
+    try:
+        times = pd.to_datetime(cohort[column])
+    except (TypeError, ValueError) as exc:
+        raise DataError(BAD_TIMES.format(column=column, pipeline=name)) from exc
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
     return times.astype("datetime64[us]")
@@ -259,7 +267,7 @@ def score(
         steps = _call(pipeline, config.pipeline, "exclusions", raw)
         cohort, _ = apply_exclusions(raw, steps)
         cohort = cohort.reset_index(drop=True)
-        times = _prediction_times(pipeline, cohort)
+        times = _prediction_times(pipeline, cohort, name=config.pipeline)
         now = _utc_naive(datetime.now(UTC))
         _check_not_future(times, now)
         keep, counts = select_rows(
