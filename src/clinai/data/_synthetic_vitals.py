@@ -218,8 +218,9 @@ def _months_from_onset(
     """1 for the onset month, 2 for the next, ...; 0 before the onset (by calendar month)."""
     bounds = pd.DatetimeIndex(
         [start + pd.DateOffset(months=m) for m in range(scenario.onset_month - 1, 13)]
-    )
-    return np.searchsorted(bounds.asi8, pd.DatetimeIndex(times).asi8, side="right")
+    ).to_numpy(dtype="datetime64[ns]")
+    values = pd.DatetimeIndex(times).to_numpy(dtype="datetime64[ns]")
+    return np.asarray(np.searchsorted(bounds, values, side="right"))
 
 
 @dataclass(frozen=True)
