@@ -200,6 +200,10 @@ def _monitoring_demo(configs: Path, overrides: list[str] | tuple[()], quiet: boo
             f"{registered.get('version', '-')} ({registered.get('alias', 'not registered')}); "
             f"validation in {result.update.get('folder')}"
         )
+        for row in result.validation_rows():
+            typer.echo(
+                f"  validation {row['metric']}: approved {row['original']}, update {row['update']}"
+            )
     for line in result.skipped:
         typer.echo(f"left out: {line}", err=True)
 

@@ -138,6 +138,21 @@ class MonitoringDemoResult:
             )
         return rows
 
+    def validation_rows(self) -> list[dict[str, Any]]:
+        """Return the update's validation beside the approved model (metric, original, update)."""
+        if self.update is None or self.update.get("validation") is None:
+            return []
+        validation = self.update["validation"]
+        original, updated = validation.get("original") or {}, validation.get("update") or {}
+        return [
+            {
+                "metric": metric,
+                "original": _estimate(original.get(metric)),
+                "update": _estimate(updated.get(metric)),
+            }
+            for metric in original
+        ]
+
     def first_alarm(self) -> dict[str, Any] | None:
         """Return the first month whose verdict is not ``in_control`` (None if none)."""
         return next((r for r in self.period_rows() if r["verdict"] != "in_control"), None)
