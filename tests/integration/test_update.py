@@ -243,3 +243,23 @@ def test_bad_input_stops_with_one_line_and_registers_nothing(
     assert len(err.splitlines()) == 1 and expected in err, err
     assert _aliases(approved) == {"approved": "1", "candidate": "1"}
     assert not (folder / "update").exists()
+
+
+def test_a_failure_after_registration_leaves_nothing_registered(
+    approved: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The audit log cannot be written (a folder stands in its place): the version the update
+    # registered is deleted again, its MLflow run is FAILED, and no update folder is left.
+    folder = _monitoring_folder(approved, _predictions(approved)[0], "failing")
+    log = approved / "runs" / "audit.jsonl"
+    log.rename(approved / "audit.kept")
+    log.mkdir()
+    code = main(["update", "tiny.yaml", "--monitoring", str(folder), "--quiet"])
+    assert code == 1, capsys.readouterr().err
+    assert _aliases(approved) == {"approved": "1", "candidate": "1"}
+    versions = _client(approved).search_model_versions("name = 'tiny'")
+    assert sorted(str(v.version) for v in versions) == ["1"]
+    experiment = _client(approved).get_experiment_by_name("tiny-update")
+    (run,) = _client(approved).search_runs([experiment.experiment_id])
+    assert run.info.status == "FAILED"
+    assert not (folder / "update").exists() and not (folder / ".update.tmp").exists()

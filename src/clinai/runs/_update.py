@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -343,7 +344,7 @@ def _register(
     example: pd.DataFrame,
     tags: dict[str, Any],
 ) -> str:
-    """Log the update in the active MLflow run and register it as ``candidate``."""
+    """Log the update in the active MLflow run and register it as a new version (no alias)."""
     from clinai import models
 
     info = tracker.log_model(
@@ -352,7 +353,6 @@ def _register(
     version = str(info["version"])
     try:
         tracker.registry.set_version_tags(name, version, tags)
-        tracker.registry.set_alias(name, CANDIDATE_ALIAS, version)
     except BaseException:
         tracker.registry.delete_version(name, version)
         raise
@@ -490,12 +490,11 @@ def update(
             revision_df=revision_df,
             alpha=alpha,
         )
-        candidate = {
-            "none": None,
-            "revision": revised,
-        }.get(proposal.method, RecalibratedModel(base, proposal.intercept, proposal.slope))
-        if isinstance(candidate, RecalibratedModel):
-            candidate.fit(X_fit, y_fit)  # checks the base and the numbers; fits nothing
+        candidate: Any = None
+        if proposal.method == "revision":
+            candidate = revised
+        elif proposal.method != "none":  # fit() checks the base and the numbers; fits nothing
+            candidate = RecalibratedModel(base, proposal.intercept, proposal.slope).fit(X_fit)
         advance()
         n_boot, patients = int(plan["plan"]["n_boot"]), stream.patient[validate]
         original = stream.risk[validate]
@@ -540,66 +539,85 @@ def update(
         "monitoring_plan_sha256": plan["sha256"],
     }
 
+    _publish(config, tracker, record, target, candidate, X_fit, stream.files)
+    return {**record, "folder": str(target)}
+
+
+def _publish(
+    config: ExperimentConfig,
+    tracker: MlflowTracker,
+    record: dict[str, Any],
+    target: Path,
+    candidate: Any,
+    example: pd.DataFrame,
+    files: list[dict[str, Any]],
+) -> None:
+    """Register the candidate, write and log the change log, append the audit record.
+
+    Everything happens in a staging folder and, when there is a candidate, inside one
+    MLflow run: any failure deletes the registered version, marks the run FAILED and
+    leaves no folder that looks complete.
+    """
+    name, base = record["model"]["name"], record["model"]["version"]
+    method = record["proposal"]["method"]
     staging = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     version: str | None = None
+    run_tags = {"clinai.kind": "update", "clinai.model_name": name, "clinai.model_version": base}
     try:
-        if candidate is not None:
-            tags = {
-                UPDATE_OF_TAG: monitored,
-                UPDATE_METHOD_TAG: proposal.method,
-                MONITORING_PLAN_TAG: plan["sha256"],
-                "approval.decision": "pending",
-            }
-            with tracker.run(
-                f"update-{name}-v{monitored}",
-                tags={
-                    "clinai.kind": "update",
-                    "clinai.model_name": name,
-                    "clinai.model_version": monitored,
-                },
-            ):
-                # The version number is known only once registered: the files name it after.
-                version = _register(tracker, name, candidate, X_fit, tags)
+        with (
+            tracker.run(f"update-{name}-v{base}", tags=run_tags)
+            if candidate is not None
+            else nullcontext()
+        ):
+            if candidate is not None:
+                tags = {
+                    UPDATE_OF_TAG: base,
+                    UPDATE_METHOD_TAG: method,
+                    MONITORING_PLAN_TAG: record["monitoring_plan_sha256"],
+                    "approval.decision": "pending",
+                }
+                version = _register(tracker, name, candidate, example, tags)
                 record["registered"] = {
                     "version": version,
                     "alias": CANDIDATE_ALIAS,
                     "mlflow_run_id": tracker.run_id,
                 }
-                _write(staging, record)
-                tracker.log_artifacts(staging)
-        else:
             _write(staging, record)
-        log = _audit.audit_log_path(config.output_dir)
-        entry = _audit.append_audit_record(
-            log,
-            {
-                "kind": "update",
-                "experiment": config.experiment,
-                "model_name": name,
-                "base_version": monitored,
-                "version": version,
-                "method": proposal.method,
-                "fit_periods": fit_periods,
-                "validation_periods": validation_periods,
-                "config_sha256": record["config_sha256"],
-                "monitoring_plan_sha256": plan["sha256"],
-                "data_sha256": [f["sha256"] for f in stream.files],
-                "update_sha256": sha256_file(staging / UPDATE_FILE),
-            },
-        )
-        anchor = _audit.anchor_of(log, entry)
-        _audit.write_anchor(staging, anchor, kind="update")
-        if tracker.run_id is not None:
-            tracker.set_run_tags(_audit.anchor_tags(anchor))
+            if candidate is not None:
+                tracker.log_artifacts(staging)
+            log = _audit.audit_log_path(config.output_dir)
+            entry = _audit.append_audit_record(
+                log,
+                {
+                    "kind": "update",
+                    "experiment": config.experiment,
+                    "model_name": name,
+                    "base_version": base,
+                    "version": version,
+                    "method": method,
+                    "fit_periods": record["periods"]["fit"],
+                    "validation_periods": record["periods"]["validation"],
+                    "config_sha256": record["config_sha256"],
+                    "monitoring_plan_sha256": record["monitoring_plan_sha256"],
+                    "data_sha256": [f["sha256"] for f in files],
+                    "update_sha256": sha256_file(staging / UPDATE_FILE),
+                },
+            )
+            anchor = _audit.anchor_of(log, entry)
+            _audit.write_anchor(staging, anchor, kind="update")
+            if version is not None:
+                tracker.set_run_tags(_audit.anchor_tags(anchor))
+                # Last, once everything is on record: deleting a failed version would also
+                # take away the alias from the candidate it had replaced.
+                tracker.registry.set_alias(name, CANDIDATE_ALIAS, version)
         staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         if version is not None:
             tracker.registry.delete_version(name, version)
         raise
-    return {**record, "folder": str(target)}
 
 
 def _write(folder: Path, record: dict[str, Any]) -> None:
