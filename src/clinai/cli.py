@@ -434,9 +434,16 @@ def score_command(
     ] = None,
     set_: SetOpt = None,
     quiet: QuietOpt = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks and debug logs (as clinai --debug).")
+    ] = False,
 ) -> None:
     """Score new patients with the registered model; write pseudonymised predictions."""
     from clinai.runs import score
+
+    if debug:  # accepted after the command too (main() sees it and keeps the traceback)
+        _root(debug=True)
+        logging.getLogger().setLevel(logging.DEBUG)
 
     result = score(
         config,
