@@ -88,11 +88,12 @@ PLAN_DIFFERS = (
     "run `clinai monitor` again with this config"
 )
 PREDICTIONS_NOT_FOUND = (
-    "predictions file {name!r} named in {path} was not found beside it or in the working "
-    "directory: pass it with --predictions"
+    "input file {name!r} named in {path} was not found (looked beside it, in the working "
+    "directory and in the folders beside the monitoring folder): pass it with --predictions "
+    "or --outcomes"
 )
 PREDICTIONS_CHANGED = (
-    "predictions file {file} differs from the one {path} monitored (sha256 differs): pass the "
+    "input file {file} differs from the one {path} monitored (sha256 differs): pass the "
     "file that was monitored"
 )
 NO_OUTCOMES = (
@@ -145,14 +146,29 @@ def _read_monitoring(folder: Path) -> dict[str, Any]:
 
 
 def _input_file(entry: dict[str, Any], folder: Path, given: list[Path]) -> Path:
-    """Return the file a monitoring.json input entry names, checked against its sha256."""
+    """Return the file a monitoring.json input entry names, checked against its sha256.
+
+    monitoring.json keeps the file's name, not its path: it is looked for among the
+    files given, beside monitoring.json, in the working directory, beside the
+    monitoring folder and in that folder's sibling folders (``<out>/predictions/``
+    beside ``<out>/monitoring/``). The recorded sha256 decides which file is the one.
+    """
     name = str(entry["file_name"])
-    candidates = [p for p in given if p.name == name] or [folder / name, Path(name)]
-    found = next((p for p in candidates if p.is_file()), None)
-    if found is None:
+    places = [p for p in given if p.name == name] or [
+        folder / name,
+        Path(name),
+        folder.parent / name,
+        *sorted(folder.parent.glob(f"*/{name}")),
+    ]
+    existing = list(dict.fromkeys(p for p in places if p.is_file()))
+    if not existing:
         raise UpdateError(PREDICTIONS_NOT_FOUND.format(name=name, path=folder / MONITORING_FILE))
-    if entry.get("sha256") and sha256_file(found) != entry["sha256"]:
-        raise UpdateError(PREDICTIONS_CHANGED.format(file=found, path=folder / MONITORING_FILE))
+    expected = entry.get("sha256")
+    found = next((p for p in existing if not expected or sha256_file(p) == expected), None)
+    if found is None:
+        raise UpdateError(
+            PREDICTIONS_CHANGED.format(file=existing[0], path=folder / MONITORING_FILE)
+        )
     return found
 
 

@@ -1,14 +1,22 @@
-"""The revision `clinai update` tests against: how its risks and df are counted per family."""
+"""Parts of `clinai update`: the revision's risks and df per family, finding monitored files."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 from clinai.config import parse_config
-from clinai.runs._update import _revision
+from clinai.runs._update import (
+    PREDICTIONS_CHANGED,
+    PREDICTIONS_NOT_FOUND,
+    UpdateError,
+    _input_file,
+    _revision,
+)
 
 from ..models.conftest import CATEGORICAL, NUMERIC, make_data
 
@@ -44,3 +52,22 @@ def test_revision_risks_and_df(family: str, params: dict[str, Any]) -> None:
     else:  # a flexible family's in-sample fit would win every test: out-of-fold risks
         assert np.max(np.abs(risks - in_sample)) > 0.05
     assert model.predict_proba(X).shape == (240, 2)  # the registered revision is calibrated
+
+
+def test_monitored_files_are_found_by_name_and_checked_by_sha256(tmp_path: Path) -> None:
+    from clinai._utils import sha256_file
+
+    folder = tmp_path / "demo" / "monitoring"
+    folder.mkdir(parents=True)
+    (tmp_path / "demo" / "predictions").mkdir()
+    stored = tmp_path / "demo" / "predictions" / "2025-01.parquet"
+    stored.write_bytes(b"monitored")
+    entry = {"file_name": stored.name, "sha256": sha256_file(stored)}
+    assert _input_file(entry, folder, []) == stored  # beside the monitoring folder
+    stored.write_bytes(b"edited since")
+    changed = PREDICTIONS_CHANGED.format(file=stored, path=folder / "monitoring.json")
+    with pytest.raises(UpdateError, match=re.escape(changed)):
+        _input_file(entry, folder, [])
+    gone = PREDICTIONS_NOT_FOUND.format(name="other.parquet", path=folder / "monitoring.json")
+    with pytest.raises(UpdateError, match=re.escape(gone)):
+        _input_file({"file_name": "other.parquet"}, folder, [])
