@@ -10,13 +10,7 @@ import numpy as np
 import pytest
 
 from clinai.config import parse_config
-from clinai.runs._update import (
-    PREDICTIONS_CHANGED,
-    PREDICTIONS_NOT_FOUND,
-    UpdateError,
-    _input_file,
-    _revision,
-)
+from clinai.runs import _update
 
 from ..models.conftest import CATEGORICAL, NUMERIC, make_data
 
@@ -40,7 +34,7 @@ def test_revision_risks_and_df(family: str, params: dict[str, Any]) -> None:
     groups = np.arange(240) // 2  # two rows per patient
     config = parse_config(CONFIG)
     training = {"selected": family, "best_params": params}
-    model, risks, df = _revision(config, training, MANIFEST, X, y, groups)
+    model, risks, df = _update._revision(config, training, MANIFEST, X, y, groups)
 
     refit = get_model(family, numeric=NUMERIC, categorical=CATEGORICAL, random_state=42, **params)
     refit.fit(X, y)
@@ -63,11 +57,13 @@ def test_monitored_files_are_found_by_name_and_checked_by_sha256(tmp_path: Path)
     stored = tmp_path / "demo" / "predictions" / "2025-01.parquet"
     stored.write_bytes(b"monitored")
     entry = {"file_name": stored.name, "sha256": sha256_file(stored)}
-    assert _input_file(entry, folder, []) == stored  # beside the monitoring folder
+    assert _update._input_file(entry, folder, []) == stored  # beside the monitoring folder
     stored.write_bytes(b"edited since")
-    changed = PREDICTIONS_CHANGED.format(file=stored, path=folder / "monitoring.json")
-    with pytest.raises(UpdateError, match=re.escape(changed)):
-        _input_file(entry, folder, [])
-    gone = PREDICTIONS_NOT_FOUND.format(name="other.parquet", path=folder / "monitoring.json")
-    with pytest.raises(UpdateError, match=re.escape(gone)):
-        _input_file({"file_name": "other.parquet"}, folder, [])
+    changed = _update.PREDICTIONS_CHANGED.format(file=stored, path=folder / "monitoring.json")
+    with pytest.raises(_update.UpdateError, match=re.escape(changed)):
+        _update._input_file(entry, folder, [])
+    gone = _update.PREDICTIONS_NOT_FOUND.format(
+        name="other.parquet", path=folder / "monitoring.json"
+    )
+    with pytest.raises(_update.UpdateError, match=re.escape(gone)):
+        _update._input_file({"file_name": "other.parquet"}, folder, [])
