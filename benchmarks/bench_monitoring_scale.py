@@ -220,16 +220,18 @@ def main() -> None:
     base = _run_child(*common, "--child", "baseline")
     result = _run_child(*common, "--child", "pass")
     print(
-        f"baseline (pyarrow decodes every column once): {base['seconds']:.1f} s, "
-        f"peak {base['peak_mb']:.0f} MB"
+        f"baseline (pyarrow decodes every column once): {base['seconds']:.1f} s wall, "
+        f"{base['cpu_seconds']:.1f} s CPU, peak {base['peak_mb']:.0f} MB"
     )
     print(
-        f"monitoring pass, B = {args.n_boot}: {result['seconds']:.1f} s (reading the light "
-        f"columns {result['read_seconds']:.1f} s), peak {result['peak_mb']:.0f} MB, "
+        f"monitoring pass, B = {args.n_boot}: {result['seconds']:.1f} s wall, "
+        f"{result['cpu_seconds']:.1f} s CPU (reading the light columns "
+        f"{result['read_seconds']:.1f} s), peak {result['peak_mb']:.0f} MB, "
         f"{result['periods']} periods; verdicts {result['verdicts']}"
     )
     print(
-        f"ratio pass / baseline: {result['seconds'] / base['seconds']:.2f}x "
+        f"ratio pass / baseline: {result['seconds'] / base['seconds']:.2f}x wall, "
+        f"{result['cpu_seconds'] / base['cpu_seconds']:.2f}x CPU "
         f"(targets: <= 60 s, <= 4096 MB on 2 cores)"
     )
     if not args.keep:

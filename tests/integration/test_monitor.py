@@ -135,9 +135,10 @@ def _assert_no_patient_id(folder: Path, written: pd.DataFrame, run: Any) -> None
 
 
 def test_embedded_outcomes_and_duplicate_files(monitored: dict[str, Any], workspace: Path) -> None:
-    """Without --outcomes the predictions' own outcomes count; a file passed twice counts once."""
+    """Without --outcomes the predictions' own outcomes count; a file passed twice (once as a
+    quoted glob) counts once."""
     code = _cli(
-        "--predictions", "predictions.parquet", "--predictions", "predictions.parquet", "--out", "m"
+        "--predictions", "predictions.parquet", "--predictions", "predictions.*", "--out", "m"
     )
     assert code == 0
     document = json.loads((workspace / "m" / "monitoring.json").read_text(encoding="utf-8"))

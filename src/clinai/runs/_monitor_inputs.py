@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from clinai.exceptions import DataError
 
@@ -85,7 +86,7 @@ class Stream:
     risk: np.ndarray
     patient: np.ndarray
     outcome: np.ndarray
-    groups: dict[str, np.ndarray]
+    groups: dict[str, pd.Categorical]
     feature_columns: list[str]
     model_name: str
     model_version: str
@@ -211,6 +212,21 @@ def _check_future(prediction_us: np.ndarray) -> None:
         )
 
 
+def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """Return the files named, a quoted glob pattern (``'scores/*.parquet'``) expanded, sorted."""
+    import glob
+
+    out: list[Path] = []
+    for raw in paths:
+        text = str(raw)
+        matches = sorted(glob.glob(text)) if glob.has_magic(text) else []
+        if matches:
+            out.extend(Path(m) for m in matches)
+        else:  # a plain name, or a pattern matching nothing: named as given in the error
+            out.append(Path(text))
+    return out
+
+
 def read_stream(
     paths: Sequence[str | os.PathLike[str]], *, period: str, subgroups: Sequence[str]
 ) -> Stream:
@@ -223,11 +239,11 @@ def read_stream(
         score` writes, no rows, several model versions, risks outside [0, 1], or a
         prediction time in the future.
     """
-    if not paths:
+    found = expand_paths(paths)
+    if not found:
         raise DataError(NO_PREDICTIONS)
     files, tables, features = [], [], []
-    for raw in paths:
-        path = Path(raw)
+    for path in found:
         table, columns = _read_light(path, subgroups)
         tables.append(table)
         features.append(columns)
@@ -248,14 +264,17 @@ def read_stream(
         raise DataError(BAD_RISK.format(count=bad))
     outcome = np.concatenate([_outcome_of(t) for t in tables])
     groups = {
-        a: np.concatenate([_group_of(t, f"{GROUP_PREFIX}{a}") for t in tables]) for a in subgroups
+        a: union_categoricals(
+            [_group_of(t, f"{GROUP_PREFIX}{a}") for t in tables], ignore_order=True
+        )
+        for a in subgroups
     }
     dropped = _duplicates(patient, prediction)
     codes, periods = _period_codes(time_us, period)
     codes[dropped] = -1
     return Stream(
         files=files,
-        paths=[Path(p) for p in paths],
+        paths=found,
         offsets=offsets,
         keep=~dropped,
         period=codes,
@@ -283,8 +302,8 @@ def _outcome_of(table: Any) -> np.ndarray:
     return np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=np.float64)
 
 
-def _group_of(table: Any, column: str) -> np.ndarray:
-    """Return a subgroup column as an object array of str (None where missing or absent)."""
+def _group_of(table: Any, column: str) -> pd.Categorical:
+    """Return a subgroup column as a categorical (codes, not a string per row; NaN if absent)."""
     if column not in table.column_names:
-        return np.full(table.num_rows, None, dtype=object)
-    return np.asarray(table.column(column).to_numpy(zero_copy_only=False), dtype=object)
+        return pd.Categorical(np.full(table.num_rows, None, dtype=object))
+    return pd.Categorical(table.column(column).to_pandas())
