@@ -393,7 +393,11 @@ def approve(
 def monitor_command(
     config: ConfigArg,
     predictions: Annotated[
-        list[Path], typer.Option(help="Predictions Parquet file(s) from `clinai score`.")
+        list[Path],
+        typer.Option(
+            help="Predictions Parquet file from `clinai score` (repeat it for several files, "
+            "or quote a glob: 'scores/*.parquet')."
+        ),
     ],
     outcomes: Annotated[
         Path | None,
