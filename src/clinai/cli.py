@@ -41,6 +41,8 @@ RunIdOpt = Annotated[
     str | None, typer.Option("--run-id", help="Run directory name (default: the latest run).")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+#: ``--debug`` after a command (as ``clinai --debug``); main() keeps the traceback.
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
 WorkersOpt = Annotated[
     int,
     typer.Option(
@@ -407,10 +409,13 @@ def monitor_command(
         Path | None, typer.Option(help="Output folder (default monitoring/<experiment>/<id>).")
     ] = None,
     quiet: QuietOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Monitor the model's predictions per period against the registered monitoring plan."""
     from clinai.runs import monitor
 
+    if debug:
+        _root(debug=True)
     result = monitor(
         config, predictions=predictions, outcomes=outcomes, out=out, show_progress=not quiet
     )

@@ -230,3 +230,11 @@ def test_bad_input_exit_2_nothing_written_run_failed(
     assert sorted(p.name for p in workspace.iterdir()) == before  # nothing written
     assert not (workspace / "runs" / "audit.jsonl").exists()
     assert [run.info.status for run in _monitoring_runs(workspace)] == ["FAILED"]
+
+
+def test_debug_after_the_command_shows_the_traceback(monitored: dict[str, Any]) -> None:
+    """``--debug`` after the command (the issue's usage line) re-raises instead of exit 2."""
+    from clinai.exceptions import DataError
+
+    with pytest.raises(DataError, match="does not exist"):
+        _cli("--predictions", "nowhere.parquet", "--debug")
