@@ -9,6 +9,7 @@ fitted on a few generated stays and registered directly, to keep the test short)
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -279,6 +280,19 @@ def test_unknown_alias_or_version_is_refused(
     assert code == 2
     assert err.splitlines() == [f"error: {NO_MODEL.format(name='tiny', what=what)}"]
     assert not out.exists()
+
+
+def test_debug_after_the_command_shows_the_error_itself(ws: Path, tmp_path: Path) -> None:
+    from clinai.exceptions import TrackingError
+
+    _new_patients(tmp_path / "new.csv")
+    args = ["score", "tiny.yaml", "--data", str(tmp_path / "new.csv"), "--out", "x.parquet"]
+    level = logging.getLogger().level
+    try:
+        with pytest.raises(TrackingError, match="has no alias @retired"):
+            main([*args, "-q", "--alias", "retired", "--debug"])
+    finally:  # --debug turns on debug logs for the whole process
+        logging.getLogger().setLevel(level)
 
 
 def test_key_missing_and_another_versions_file_are_refused(
