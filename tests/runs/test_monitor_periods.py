@@ -48,7 +48,7 @@ def test_subgroup_cells_equal_direct_calls_and_small_cells_are_suppressed() -> N
     y = rng.binomial(1, p).astype(float)
     sex = np.where(rng.random(n) < 0.5, "female", "male").astype(object)
     sex[:3] = "other"  # three rows: suppressed, and the smallest other group's counts hidden
-    out = subgroups(y, p, np.arange(n), {"sex": sex}, threshold=0.2)["sex"]
+    out = subgroups(y, p, np.arange(n), {"sex": sex})["sex"]
     by_group = {row["group"]: row for row in out}
     assert by_group["other"] == {
         "group": "other",

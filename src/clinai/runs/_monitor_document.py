@@ -162,7 +162,7 @@ def _one_period(
             y, p[known], clusters, threshold=threshold, n_boot=plan.n_boot, seed=seed
         )
         groups = {a: v[index][known] for a, v in stream.groups.items()}
-        entry["subgroups"] = subgroups(y, p[known], clusters, groups, threshold=threshold)
+        entry["subgroups"] = subgroups(y, p[known], clusters, groups)
     return entry, float((p >= threshold).mean())
 
 

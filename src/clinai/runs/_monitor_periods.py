@@ -125,9 +125,7 @@ def subgroups(
     y: np.ndarray,
     p: np.ndarray,
     patient: np.ndarray | None,
-    groups: dict[str, np.ndarray],
-    *,
-    threshold: float,
+    groups: dict[str, Any],
 ) -> dict[str, list[dict[str, Any]]]:
     """Return the AUROC and O/E of each group of each watched attribute, small cells suppressed.
 
@@ -138,14 +136,12 @@ def subgroups(
     hides them (its own rule, reused), so no small count follows by subtraction.
     ``subgroup_metrics`` itself is not called: it runs fairlearn's ``MetricFrame``,
     which stacks every row in Python (minutes per period at 10^6 rows).
-    ``threshold`` is kept for the signature's symmetry with :func:`performance`.
     """
     import pandas as pd
 
     from clinai.evaluation._groups import group_order
     from clinai.evaluation.fairness._subgroups import MISSING_GROUP, _hidden_counts
 
-    del threshold
     out: dict[str, list[dict[str, Any]]] = {}
     for attribute, values in groups.items():
         labels = pd.Series(values, dtype="object").fillna(MISSING_GROUP).astype(str).to_numpy()
