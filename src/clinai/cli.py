@@ -439,7 +439,7 @@ def score_command(
         int | None, typer.Option(help="Registered version number (instead of --alias).")
     ] = None,
     since: Annotated[
-        str | None, typer.Option(help="Score only prediction times after this (ISO 8601, UTC).")
+        str | None, typer.Option(help="Score only prediction times after this (ISO 8601).")
     ] = None,
     set_: SetOpt = None,
     quiet: QuietOpt = False,
