@@ -94,7 +94,7 @@ BAD_TIMES = (
     "times: fix the column (ISO 8601, e.g. 2025-03-01T08:00)"
 )
 FUTURE_TIMES = (
-    "{count} prediction time(s) lie in the future (the latest {latest}, now {now} UTC): fix "
+    "{count} prediction time(s) lie in the future (the latest {latest}, now {now}): fix "
     "the timestamps of the data (or the clock) and score again"
 )
 
@@ -168,7 +168,17 @@ def _load_model(config: ExperimentConfig, alias: str, version: int | None) -> di
 
 
 def _prediction_times(pipeline: ModuleType, cohort: pd.DataFrame, *, name: str) -> pd.Series | None:
-    """Return the rows' prediction times (naive UTC), or None if the pipeline names none."""
+    """Return the rows' prediction times, or None if the pipeline names none.
+
+    Times with a time zone are checked against the UTC clock and written in UTC; times
+    without one are the data's wall clock and are checked against this machine's local
+    clock (a hospital's records are kept in local time), and written as they are.
+
+    Raises
+    ------
+    DataError
+        If the column holds values that are not times, or a time lies in the future.
+    """
     import pandas as pd
 
     column = getattr(pipeline, PREDICTION_TIME_ATTRIBUTE, None)
@@ -178,14 +188,8 @@ def _prediction_times(pipeline: ModuleType, cohort: pd.DataFrame, *, name: str) 
         times = pd.to_datetime(cohort[column])
     except (TypeError, ValueError) as exc:
         raise DataError(BAD_TIMES.format(column=column, pipeline=name)) from exc
-    if getattr(times.dt, "tz", None) is not None:
-        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    return times.astype("datetime64[us]")
-
-
-def _check_not_future(times: pd.Series | None, now: pd.Timestamp) -> None:
-    if times is None or not len(times):
-        return
+    aware = getattr(times.dt, "tz", None) is not None
+    now = pd.Timestamp.now(tz="UTC") if aware else pd.Timestamp.now()
     future = times > now
     if future.any():
         raise DataError(
@@ -195,6 +199,9 @@ def _check_not_future(times: pd.Series | None, now: pd.Timestamp) -> None:
                 now=now.isoformat(timespec="seconds"),
             )
         )
+    if aware:
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times.astype("datetime64[us]")
 
 
 def score(
@@ -224,7 +231,8 @@ def score(
     version : int, optional
         A registered version number.
     since : str or datetime, optional
-        Score only prediction times after this time (naive times are UTC).
+        Score only prediction times after this time (compared with the data's times as
+        written: a time zone, if given, is converted to UTC).
     overrides : iterable of str
         ``--set key=value`` overrides of the config.
     show_progress : bool, default True
@@ -269,7 +277,6 @@ def score(
         cohort = cohort.reset_index(drop=True)
         times = _prediction_times(pipeline, cohort, name=config.pipeline)
         now = _utc_naive(datetime.now(UTC))
-        _check_not_future(times, now)
         keep, counts = select_rows(
             cohort,
             times,
