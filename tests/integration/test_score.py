@@ -212,6 +212,28 @@ def test_future_prediction_times_are_refused(
     assert not out.exists()
 
 
+def test_times_without_a_zone_are_checked_against_the_local_clock(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "timed.py").write_text(TIMED_PIPELINE, encoding="utf-8")
+    monkeypatch.setenv("TZ", "Etc/GMT-2")  # a ward two hours ahead of UTC (POSIX sign)
+    time.tzset()
+    try:
+        # ten minutes ago on the ward's clock: after "now" in UTC, but not in the future
+        just_now = (pd.Timestamp.now() - pd.Timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M")
+        _new_patients(tmp_path / "new.csv", admitted=[just_now] * 40)
+        out = tmp_path / "predictions.parquet"
+        timed = [f"pipeline={tmp_path / 'timed.py'}"]
+        result = score(
+            "tiny.yaml", data=tmp_path / "new.csv", out=out, overrides=timed, show_progress=False
+        )
+        assert result["n_scored"] > 0
+        assert (pd.read_parquet(out)["prediction_time"] == pd.Timestamp(just_now)).all()
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
 def test_prediction_times_that_are_not_times_are_refused(
     ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
