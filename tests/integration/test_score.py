@@ -30,7 +30,13 @@ from clinai.cli import main
 from clinai.data import PSEUDONYM_KEY_ENV, generate_ward_stays, pseudonymise
 from clinai.runs import score
 from clinai.runs._score import BAD_TIMES, FUTURE_TIMES, NO_KEY, NO_MODEL
-from clinai.runs._score_table import FEATURE_MISSING, FEATURE_TYPE, FIXED_COLUMNS, OTHER_VERSION
+from clinai.runs._score_table import (
+    FEATURE_MISSING,
+    FEATURE_TYPE,
+    FIXED_COLUMNS,
+    OTHER_VERSION,
+    UNREADABLE,
+)
 
 from .conftest import CANARY_ID, FAST, FIXTURES, ROOT, synthetic_frame, tiny_config
 
@@ -330,6 +336,10 @@ def test_key_missing_and_another_versions_file_are_refused(
     message = OTHER_VERSION.format(path=out, found="tiny v7", name="tiny", version="1")
     assert err.splitlines() == [f"error: {message}"]
     assert out.read_bytes() == before  # nothing half-written
+    out.write_text("patient,risk\n", encoding="utf-8")  # not Parquet
+    code, _, err = _cli(args, capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert err.startswith(f"error: {UNREADABLE.split('(')[0].format(path=out)}")
     monkeypatch.delenv(PSEUDONYM_KEY_ENV)
     code, _, err = _cli(args, capsys)
     assert (code, err.splitlines()) == (2, [f"error: {NO_KEY}"])

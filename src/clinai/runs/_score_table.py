@@ -1,7 +1,7 @@
 """The predictions table of ``clinai score``: schema check, row keys, columns and dtypes.
 
-The table's columns are the contract in ``notes/MONITORING.md`` section 3 (read by
-``clinai monitor`` and ``clinai update``): ``patient_id`` (pseudonym), ``prediction_time``,
+The table's columns are the predictions-file contract of issue 15 (read by ``clinai
+monitor`` and ``clinai update``): ``patient_id`` (pseudonym), ``prediction_time``,
 ``risk``, ``model_name``, ``model_version``, ``config_sha256``, ``data_sha256``,
 ``scored_at`` (UTC), ``clinai_version``, ``outcome`` (Int8, where it could be derived),
 ``group:<attribute>``, ``feature:<name>`` (the model's inputs as fed) and ``baseline``.
@@ -69,7 +69,11 @@ OTHER_VERSION = (
     "{path} holds predictions of {found}, not of {name} v{version}: write predictions of "
     "another model or version to a new file"
 )
-NOT_PREDICTIONS = "{path} is not a predictions file of clinai score (no {column} column): {error}"
+NOT_PREDICTIONS = (
+    "{path} is not a predictions file of clinai score (it has no {column} column): score to a "
+    "new file"
+)
+UNREADABLE = "{path} cannot be read as Parquet ({error}): score to a new file"
 BAD_OUTCOME = (
     "the outcome of pipeline {pipeline!r} in the scored data has values other than 0, 1 and "
     "missing: fix the outcome columns of the data, or leave them out to score without outcomes"
@@ -268,11 +272,10 @@ def existing_predictions(out: Path, *, name: str, version: str) -> pd.DataFrame 
         existing = pd.read_parquet(out)
         versions = set(existing["model_name"].astype(str) + " v" + existing["model_version"])
     except KeyError as exc:
-        raise DataError(
-            NOT_PREDICTIONS.format(path=out, column=exc, error="score to a new file")
-        ) from exc
-    except Exception as exc:
-        raise DataError(NOT_PREDICTIONS.format(path=out, column="readable", error=exc)) from exc
+        raise DataError(NOT_PREDICTIONS.format(path=out, column=exc)) from exc
+    except Exception as exc:  # pyarrow's errors: not Parquet, truncated, ...
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(UNREADABLE.format(path=out, error=first)) from exc
     if versions - {f"{name} v{version}"}:
         raise DataError(
             OTHER_VERSION.format(
@@ -292,7 +295,7 @@ def select_rows(
     since: pd.Timestamp | None,
     out: Path,
 ) -> tuple[Any, dict[str, int]]:
-    """Which cohort rows to score: after ``since`` and not yet in the output file."""
+    """Return which cohort rows to score (after ``since``, not yet in ``out``) and the counts."""
     import numpy as np
     import pandas as pd
 
