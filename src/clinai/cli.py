@@ -443,9 +443,7 @@ def score_command(
     ] = None,
     set_: SetOpt = None,
     quiet: QuietOpt = False,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks and debug logs (as clinai --debug).")
-    ] = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Score new patients with the registered model; write pseudonymised predictions."""
     from clinai.runs import score
