@@ -55,6 +55,9 @@ DEMO_COMMENT = (
 DEMO_SCENARIO: dict[str, Any] = {"kind": "spo2_offset", "onset_month": 4, "size": -2.0}
 #: The first admission month of the new stays (in the past: scoring refuses future times).
 DEMO_START = "2025-01-01"
+#: The update is fitted on the months before this one and validated on it and later ones
+#: (the last quarter: enough events, and a later period than the fit, as the issue asks).
+VALIDATE_FROM = "2025-10"
 #: The generator settings of acute_deterioration's development data (its data.source.options).
 GENERATOR_SETTINGS: dict[str, Any] = {"minutes_per_row": 5, "event_rate": 0.3}
 #: The pseudonymisation key the demo uses when none is set (SYNTHETIC patients only).
@@ -424,7 +427,12 @@ def _update_step(
         return None
     try:
         return dict(
-            update(config_path, monitoring=monitoring["out_dir"], show_progress=show_progress)
+            update(
+                config_path,
+                monitoring=monitoring["out_dir"],
+                validate_from=VALIDATE_FROM,
+                show_progress=show_progress,
+            )
         )
     except ClinaiError as exc:  # e.g. too few periods with outcomes to fit and validate
         skipped.append(f"updating stopped: {exc}")
