@@ -7,7 +7,7 @@ import pytest
 
 from clinai.evaluation import auroc_score, oe_ratio
 from clinai.runs._monitor_inputs import _duplicates, _period_codes
-from clinai.runs._monitor_periods import _period_slices, subgroups
+from clinai.runs._monitor_periods import _period_slices, distinct_count, subgroups
 
 
 def _us(*stamps: str) -> np.ndarray:
@@ -39,6 +39,11 @@ def test_batches_split_by_period_and_skip_dropped_rows() -> None:
     assert _period_slices(np.array([-1, -1])) == []
     found = _period_slices(np.array([1, 0, -1, 1]))
     assert [(k, rows.tolist()) for k, rows in found] == [(0, [1]), (1, [0, 3])]
+
+
+def test_distinct_count_ignores_rows_without_a_patient() -> None:
+    assert distinct_count(np.array([4, 0, 4, -1, 2])) == 3
+    assert distinct_count(np.array([-1, -1])) == 0
 
 
 def test_subgroup_cells_equal_direct_calls_and_small_cells_are_suppressed() -> None:

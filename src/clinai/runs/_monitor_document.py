@@ -19,6 +19,7 @@ from clinai.runs._monitor_inputs import Stream
 from clinai.runs._monitor_periods import (
     COLUMN_BATCH,
     count_drift,
+    distinct_count,
     performance,
     period_rows,
     subgroups,
@@ -149,7 +150,7 @@ def _one_period(
     ).to_dict()
     entry: dict[str, Any] = {
         "n": int(index.size),
-        "n_patients": int(np.unique(patient[patient >= 0]).size) or int(index.size),
+        "n_patients": distinct_count(patient) or int(index.size),
         "events": events,
         "outcomes_available": available,
         "performance": None,

@@ -27,6 +27,7 @@ __all__ = [
     "COLUMN_BATCH",
     "ROW_BATCH",
     "count_drift",
+    "distinct_count",
     "performance",
     "period_rows",
     "subgroups",
@@ -52,6 +53,16 @@ _PERFORMANCE_KEYS = (
     "sensitivity",
     "ppv",
 )
+
+
+def distinct_count(codes: np.ndarray) -> int:
+    """Return the number of distinct non-negative codes (a bitmap: no sort, no hash table)."""
+    valid = codes[codes >= 0]
+    if valid.size == 0:
+        return 0
+    seen = np.zeros(int(valid.max()) + 1, dtype=bool)
+    seen[valid] = True
+    return int(np.count_nonzero(seen))
 
 
 def period_rows(stream: Stream) -> list[np.ndarray]:
@@ -111,7 +122,7 @@ def _group_cell(y: np.ndarray, p: np.ndarray, patient: np.ndarray | None) -> dic
         "n": float(y.shape[0]),
         "events": float(events),
         "non_events": float(y.shape[0] - events),
-        "patients": float(y.shape[0] if patient is None else np.unique(patient).size),
+        "patients": float(y.shape[0] if patient is None else distinct_count(patient)),
         "auroc": {"estimate": auroc_score(y, p) if both else None, "ci_low": None, "ci_high": None},
         "oe_ratio": {
             "estimate": oe_ratio(y, p) if events else None,
