@@ -158,7 +158,8 @@ def child_pass(path: Path, reference_path: Path, n_boot: int) -> dict[str, Any]:
     reference = DriftReference.from_dict(json.loads(reference_path.read_text()))
     stream = read_stream([path], period=plan.period, subgroups=plan.subgroups)
     read = time.perf_counter() - began
-    development = {"alert_rate": 0.1, "prevalence": 0.15, "n": 100_000}
+    # The development alert rate of risks expit(-2 + x), x ~ N(0, 1), at 0.2: P(x >= 0.614).
+    development = {"alert_rate": 0.2696, "prevalence": 0.15, "n": 100_000}
     periods, cusum = period_entries(
         stream, plan, reference, development, seed=0, show_progress=False
     )
