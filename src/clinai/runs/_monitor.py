@@ -29,13 +29,12 @@ import logging
 import os
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinai.exceptions import ClinaiError, DataError
-from clinai.runs._monitor_inputs import FEATURE_PREFIX, Stream, read_stream
+from clinai.runs._monitor_inputs import FEATURE_PREFIX, MonitoredModel, Stream, read_stream
 from clinai.runs._monitor_outcomes import attach_outcomes
 from clinai.runs._monitor_output import write_outputs
 from clinai.runs._rundir import absolute_sqlite_uri
@@ -78,15 +77,6 @@ class MonitorError(ClinaiError):
     """A monitoring pass cannot run on these inputs."""
 
 
-@dataclass(frozen=True)
-class _Model:
-    name: str
-    version: str
-    alias: str | None
-    run_id: str | None
-    tags: dict[str, str]
-
-
 def _load_config(config_path: str | os.PathLike[str]) -> ExperimentConfig:
     from clinai.config import load_config
     from clinai.runs._plan import NO_PLAN_MSG, MonitoringPlanError
@@ -99,7 +89,9 @@ def _load_config(config_path: str | os.PathLike[str]) -> ExperimentConfig:
     return config
 
 
-def _model(config: ExperimentConfig, stream: Stream, tracker: Any, config_path: Any) -> _Model:
+def _model(
+    config: ExperimentConfig, stream: Stream, tracker: Any, config_path: Any
+) -> MonitoredModel:
     """Return the registered version the predictions name, checked against the config's model."""
     from clinai._utils import redact_url
 
@@ -119,7 +111,9 @@ def _model(config: ExperimentConfig, stream: Stream, tracker: Any, config_path: 
         )
     aliases = facts["aliases"]
     alias = "approved" if "approved" in aliases else (aliases[0] if aliases else None)
-    return _Model(stream.model_name, stream.model_version, alias, facts["run_id"], facts["tags"])
+    return MonitoredModel(
+        stream.model_name, stream.model_version, alias, facts["run_id"], facts["tags"]
+    )
 
 
 def _output_folder(config: ExperimentConfig, out: str | os.PathLike[str] | None) -> Path:
@@ -132,7 +126,7 @@ def _output_folder(config: ExperimentConfig, out: str | os.PathLike[str] | None)
     return path
 
 
-def _reference(model: _Model, found: dict[str, Any], stream: Stream) -> Any:
+def _reference(model: MonitoredModel, found: dict[str, Any], stream: Stream) -> Any:
     """Return the version's drift reference; every reference feature must be in the predictions."""
     from clinai.evaluation.monitoring import DriftReference
 
@@ -232,7 +226,7 @@ def monitor(
 def _compute(
     config: ExperimentConfig,
     stream: Stream,
-    model: _Model,
+    model: MonitoredModel,
     checked: dict[str, Any],
     uri: str,
     outcomes: Any,

@@ -29,6 +29,7 @@ __all__ = [
     "FEATURE_PREFIX",
     "GROUP_PREFIX",
     "NAT",
+    "MonitoredModel",
     "PeriodInfo",
     "Stream",
     "file_sha256",
@@ -56,6 +57,17 @@ FUTURE_TIMES = (
     "fix the clock or the prediction_time column of the data you scored"
 )
 BAD_RISK = "column 'risk' of the predictions has {count} missing or out-of-range value(s)"
+
+
+@dataclass(frozen=True)
+class MonitoredModel:
+    """The registered version the predictions name (its alias, clinai run id and tags)."""
+
+    name: str
+    version: str
+    alias: str | None
+    run_id: str | None
+    tags: dict[str, str]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from clinai.runs._audit import append_audit_record, audit_log_path
 
 if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
-    from clinai.runs._monitor import _Model
+    from clinai.runs._monitor_inputs import MonitoredModel
 
 __all__ = ["MONITORING_FILE", "VERDICT_RANK", "write_outputs"]
 
@@ -67,7 +67,7 @@ def write_outputs(
     document: dict[str, Any],
     folder: Path,
     run_id: str,
-    model: _Model,
+    model: MonitoredModel,
 ) -> None:
     """Write the folder under a temporary name, log it, rename it, then audit the pass."""
     from clinai._utils import sha256_text
