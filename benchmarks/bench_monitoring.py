@@ -357,6 +357,17 @@ def _summarise(results: dict[str, list[list[dict[str, Any]]]]) -> dict[str, Any]
             "first_reason": {str(k): v for k, v in first.most_common()},
             "realised_oe_after_onset": _median(p["oe_ratio"] for p in post),
         }
+    # Which limits make the alarms: the same periods judged with some of the plan's limits left out
+    summary["without"] = {
+        label: _flag_summary(
+            [
+                (name, [bool(set(p["reasons"]) - set(left_out)) for p in stream])
+                for name, streams in results.items()
+                for stream in streams
+            ]
+        )
+        for label, left_out in _LEAVE_OUT.items()
+    }
     every = [
         p for streams in results.values() for s in streams for p in s if p["auroc"] is not None
     ]
@@ -373,6 +384,14 @@ def _summarise(results: dict[str, list[list[dict[str, Any]]]]) -> dict[str, Any]
         },
     }
     return summary
+
+
+#: Subsets of the plan's limits left out, to see which limits make the false alarms.
+_LEAVE_OUT = {
+    "cusum": ("cusum",),
+    "cusum_and_feature_psi": ("cusum", "psi"),
+    "drift_limits_and_cusum": ("cusum", "psi", "risk_psi", "missing_change", "alert_rate_change"),
+}
 
 
 def _first_reason(stream: list[dict[str, Any]]) -> str | None:
