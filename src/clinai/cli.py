@@ -363,7 +363,12 @@ def audit_verify(
 
 @app.command()
 def approve(
-    run: Annotated[str, typer.Argument(help="Run directory (runs/<experiment>/<run_id>) or id.")],
+    run: Annotated[
+        str,
+        typer.Argument(
+            help="Run directory (runs/<experiment>/<run_id>) or id, or a `clinai update` folder."
+        ),
+    ],
     reviewer: Annotated[str, typer.Option(help="Full name of the person who decides.")],
     role: Annotated[str, typer.Option(help="The reviewer's role, e.g. 'Chief Medical Officer'.")],
     decision: Annotated[str, typer.Option(help="approve or reject.")],
@@ -372,7 +377,7 @@ def approve(
         str | None, typer.Option(help="MLflow store (default: the one the run recorded).")
     ] = None,
 ) -> None:
-    """Record a named reviewer's decision on a run's registered model (sets @approved)."""
+    """Record a named reviewer's decision on a run's or an update's model (sets @approved)."""
     from clinai.runs import approve_run
 
     result = approve_run(
@@ -387,7 +392,11 @@ def approve(
         f"{result.model_name} v{result.version}: {result.decision} by {result.reviewer} "
         f"({result.when}), audit record {result.audit_seq}"
         + (f"; alias @{result.alias}" if result.alias else "")
-        + f"; card and report rendered again in {result.run_dir}"
+        + (
+            f"; card and report rendered again in {result.run_dir}"
+            if result.rendered
+            else f"; approval.json in {result.run_dir}"
+        )
     )
 
 

@@ -15,6 +15,9 @@ model version and the run's config, data and code hashes) in four places:
   validation report are rendered again (from the facts they were first rendered
   from, ``report_context.json``: nothing is computed anew) to say who decided,
   when and on which evidence.
+
+RUN may also be the folder ``clinai update`` wrote (``update.json``): the decision
+then concerns the update's version (see :mod:`clinai.runs._approve_update`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from clinai.runs._rundir import RunDir, absolute_sqlite_uri
 
 if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
+    from clinai.tracking import MlflowTracker
 
 __all__ = ["APPROVAL_FILE", "ApprovalError", "ApprovalResult", "approve_run"]
 
@@ -104,6 +108,51 @@ class ApprovalResult:
     when: str
     audit_seq: int
     alias: str | None
+    #: False for an update folder: it has no card or report to render again.
+    rendered: bool = True
+
+    @classmethod
+    def of(
+        cls, path: Path, approval: dict[str, Any], alias: str | None, *, rendered: bool
+    ) -> ApprovalResult:
+        """Return the result of a decision recorded as ``approval`` (``approval.json``)."""
+        evidence = approval["evidence"]
+        return cls(
+            run_dir=path,
+            model_name=str(evidence["model_name"]),
+            version=str(evidence["version"]),
+            decision=approval["decision"],
+            reviewer=approval["reviewer"],
+            when=approval["when"],
+            audit_seq=int(approval["audit"]["seq"]),
+            alias=alias,
+            rendered=rendered,
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A reviewer's cleaned decision, and when it was made."""
+
+    choice: str
+    reviewer: str
+    role: str
+    comment: str
+    when: str
+
+    @classmethod
+    def of(cls, *, reviewer: str, role: str, decision: str, comment: str) -> Decision:
+        """Return the decision, or raise :class:`ApprovalError` for empty text or a bad choice."""
+        reviewer, role, comment = (
+            _clean("reviewer", reviewer),
+            _clean("role", role),
+            _clean("comment", comment),
+        )
+        choice = (decision or "").strip().lower()
+        if choice not in DECISIONS:
+            raise ApprovalError(BAD_DECISION.format(valid=list(DECISIONS), got=decision))
+        when = datetime.now(UTC).isoformat(timespec="seconds")
+        return cls(choice, reviewer, role, comment, when)
 
 
 def _clean(name: str, value: str | None) -> str:
@@ -162,7 +211,8 @@ def approve_run(
     Parameters
     ----------
     run : str or path-like
-        The run directory (``runs/<experiment>/<run_id>``) or a run id under ``runs/``.
+        The run directory (``runs/<experiment>/<run_id>``), a run id under ``runs/``,
+        or the folder ``clinai update`` wrote (its version is decided on).
     reviewer : str
         Full name of the person who decides.
     role : str
@@ -184,16 +234,15 @@ def approve_run(
         If the reviewer, role or comment is empty, the decision is not ``approve`` or
         ``reject``, the run is unknown, failed, unfinished or was never registered,
         its version is no longer in the registry, or an approval is asked for a run
-        that did not meet its acceptance criteria (a rejection is always allowed).
+        that did not meet its acceptance criteria (a rejection is always allowed); for
+        an update folder, see :func:`clinai.runs._approve_update.approve_update`.
     """
-    reviewer, role, comment = (
-        _clean("reviewer", reviewer),
-        _clean("role", role),
-        _clean("comment", comment),
-    )
-    choice = (decision or "").strip().lower()
-    if choice not in DECISIONS:
-        raise ApprovalError(BAD_DECISION.format(valid=list(DECISIONS), got=decision))
+    decided = Decision.of(reviewer=reviewer, role=role, decision=decision, comment=comment)
+    choice = decided.choice
+    from clinai.runs._approve_update import approve_update, is_update_folder
+
+    if is_update_folder(run):
+        return approve_update(Path(run), decided, tracking_uri=tracking_uri)
     run_dir = RunDir(_find_run(run))
     if not run_dir.file("audit.json").is_file():
         raise ApprovalError(RUN_INCOMPLETE.format(path=run_dir.path))
@@ -224,7 +273,6 @@ def approve_run(
             )
         )
 
-    when = datetime.now(UTC).isoformat(timespec="seconds")
     code = audit.get("code_version")
     pipeline = audit.get("pipeline")
     evidence = {
@@ -241,38 +289,86 @@ def approve_run(
         "acceptance_verdict": verdict,
         "metrics_sha256": (audit.get("outputs") or {}).get("metrics.json"),
     }
+    approval, alias = record_decision(
+        tracker,
+        decided,
+        evidence,
+        experiment=audit.get("experiment"),
+        output_dir=run_dir.path.parent.parent,
+        anchor_in=run_dir.path,
+    )
+    run_dir.write_json(APPROVAL_FILE, approval)
+    _render_again(run_dir, approval)
+    return ApprovalResult.of(run_dir.path, approval, alias, rendered=True)
+
+
+def record_decision(
+    tracker: MlflowTracker,
+    decided: Decision,
+    evidence: dict[str, Any],
+    *,
+    experiment: str | None,
+    output_dir: Path,
+    anchor_in: Path,
+) -> tuple[dict[str, Any], str | None]:
+    """Record a decision on ``evidence``'s model version: audit log, tags, alias.
+
+    Parameters
+    ----------
+    tracker : MlflowTracker
+        The store the version is registered in.
+    decided : Decision
+        The reviewer's decision.
+    evidence : dict
+        What was decided on; names the version (``model_name``, ``version``,
+        ``mlflow_run_id``) and goes into the audit record and ``approval.json``.
+    experiment : str, optional
+        The experiment, for the audit record.
+    output_dir : Path
+        The folder of the audit log (``audit.jsonl``).
+    anchor_in : Path
+        The folder whose ``audit_anchor.json`` keeps the record's anchor.
+
+    Returns
+    -------
+    approval : dict
+        The content of ``approval.json``.
+    alias : str or None
+        ``"approved"`` after an approval, else None.
+    """
+    name, version = str(evidence["model_name"]), str(evidence["version"])
     # The decision is recorded first: the alias follows a decision on record, never the reverse.
     record, anchor = append_anchored_record(
-        run_dir.path.parent.parent,
+        output_dir,
         {
             "kind": "approval",
-            "experiment": audit.get("experiment"),
-            "decision": choice,
-            "reviewer": reviewer,
-            "role": role,
-            "comment": comment,
-            "decided_at": when,
+            "experiment": experiment,
+            "decision": decided.choice,
+            "reviewer": decided.reviewer,
+            "role": decided.role,
+            "comment": decided.comment,
+            "decided_at": decided.when,
             **evidence,
         },
-        run_path=run_dir.path,
+        run_path=anchor_in,
         kind="approval",
     )
-    if found["run_id"]:
-        tracker.set_run_tags(anchor_tags(anchor), run_id=found["run_id"])
+    if evidence.get("mlflow_run_id"):
+        tracker.set_run_tags(anchor_tags(anchor), run_id=evidence["mlflow_run_id"])
     tracker.registry.set_version_tags(
         name,
         version,
         {
-            "approval.reviewer": reviewer,
-            "approval.role": role,
-            "approval.decision": choice,
-            "approval.when": when,
-            "approval.comment": comment,
+            "approval.reviewer": decided.reviewer,
+            "approval.role": decided.role,
+            "approval.decision": decided.choice,
+            "approval.when": decided.when,
+            "approval.comment": decided.comment,
             "approval.audit_seq": record["seq"],
         },
     )
     alias: str | None = None
-    if choice == "approve":
+    if decided.choice == "approve":
         tracker.registry.set_alias(name, APPROVED_ALIAS, version)
         alias = APPROVED_ALIAS
     elif tracker.registry.delete_alias_of(name, APPROVED_ALIAS, version):
@@ -280,26 +376,15 @@ def approve_run(
             "alias %s of model %s removed from version %s", APPROVED_ALIAS, name, version
         )
     approval = {
-        "decision": choice,
-        "reviewer": reviewer,
-        "role": role,
-        "when": when,
-        "comment": comment,
+        "decision": decided.choice,
+        "reviewer": decided.reviewer,
+        "role": decided.role,
+        "when": decided.when,
+        "comment": decided.comment,
         "evidence": evidence,
         "audit": {"seq": record["seq"], "sha256": record["sha256"]},
     }
-    run_dir.write_json(APPROVAL_FILE, approval)
-    _render_again(run_dir, approval)
-    return ApprovalResult(
-        run_dir=run_dir.path,
-        model_name=name,
-        version=version,
-        decision=choice,
-        reviewer=reviewer,
-        when=when,
-        audit_seq=int(record["seq"]),
-        alias=alias,
-    )
+    return approval, alias
 
 
 def _run_config(run_dir: RunDir) -> ExperimentConfig:
