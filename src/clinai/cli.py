@@ -400,42 +400,6 @@ def approve(
     )
 
 
-@app.command("monitor")
-def monitor_command(
-    config: ConfigArg,
-    predictions: Annotated[
-        list[Path],
-        typer.Option(
-            help="Predictions Parquet file from `clinai score` (repeat it for several files, "
-            "or quote a glob: 'scores/*.parquet')."
-        ),
-    ],
-    outcomes: Annotated[
-        Path | None,
-        typer.Option(help="CSV/Parquet: raw patient id, prediction_time, outcome (0/1)."),
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder (default monitoring/<experiment>/<id>).")
-    ] = None,
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
-) -> None:
-    """Monitor the model's predictions per period against the registered monitoring plan."""
-    from clinai.runs import monitor
-
-    if debug:
-        _root(debug=True)
-    result = monitor(
-        config, predictions=predictions, outcomes=outcomes, out=out, show_progress=not quiet
-    )
-    verdict = result["verdict"]
-    typer.echo(
-        f"{result['model']['name']} v{result['model']['version']}: "
-        f"{len(result['periods'])} period(s); {verdict['period']}: {verdict['level']}; "
-        f"written to {result['out_dir']}"
-    )
-
-
 @app.command("score")
 def score_command(
     config: ConfigArg,
@@ -474,6 +438,42 @@ def score_command(
     typer.echo(
         f"{result['model_name']} v{result['model_version']}: scored {result['n_scored']} new "
         f"row(s) ({result['n_already_scored']} already scored); {out} holds {result['n_total']}"
+    )
+
+
+@app.command("monitor")
+def monitor_command(
+    config: ConfigArg,
+    predictions: Annotated[
+        list[Path],
+        typer.Option(
+            help="Predictions Parquet file from `clinai score` (repeat it for several files, "
+            "or quote a glob: 'scores/*.parquet')."
+        ),
+    ],
+    outcomes: Annotated[
+        Path | None,
+        typer.Option(help="CSV/Parquet: raw patient id, prediction_time, outcome (0/1)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default monitoring/<experiment>/<id>).")
+    ] = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Monitor the model's predictions per period against the registered monitoring plan."""
+    from clinai.runs import monitor
+
+    if debug:
+        _root(debug=True)
+    result = monitor(
+        config, predictions=predictions, outcomes=outcomes, out=out, show_progress=not quiet
+    )
+    verdict = result["verdict"]
+    typer.echo(
+        f"{result['model']['name']} v{result['model']['version']}: "
+        f"{len(result['periods'])} period(s); {verdict['period']}: {verdict['level']}; "
+        f"written to {result['out_dir']}"
     )
 
 
