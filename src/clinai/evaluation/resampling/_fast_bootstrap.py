@@ -98,7 +98,7 @@ from clinai.evaluation.resampling._fast_calibration import (
     _solve_intercept,
     _solve_slope,
 )
-from clinai.evaluation.resampling._fast_draws import _counts, _Workspace
+from clinai.evaluation.resampling._fast_draws import _buffer, _counts, _Workspace
 from clinai.evaluation.resampling._fast_layout import _Baseline, _Layout
 from clinai.evaluation.resampling._fast_lowess import (
     LOWESS_BINS,
@@ -149,7 +149,8 @@ def _feature_matrix(
     if probability_baseline is not None:
         names.append("baseline_brier")
     columns = {name: index for index, name in enumerate(names)}
-    features = np.empty((len(names), pc.shape[0]))
+    # ordinary pages, as the workspaces: a huge-page first touch waits for compaction
+    features = _buffer((len(names), pc.shape[0]))
 
     def row(name: str) -> np.ndarray:
         return features[columns[name]]
@@ -277,12 +278,14 @@ def _rank_metrics(
     events = c1[:, -1]
     non_events = c0[:, -1]
     below0 = workspace.below0[:size]
-    np.take(c0, layout.lo0, axis=1, out=below0)
+    # mode="clip": the positions are in range by construction, and numpy's default mode
+    # ("raise") writes into a fresh temporary the size of ``out`` and then copies it
+    np.take(c0, layout.lo0, axis=1, out=below0, mode="clip")
     below1 = workspace.below1[:size]
     if layout.hi0 is None:
         pairs2 = 2 * np.einsum("ij,ij->i", w1, below0)
     else:
-        np.take(c0, layout.hi0, axis=1, out=below1)
+        np.take(c0, layout.hi0, axis=1, out=below1, mode="clip")
         below1 += below0
         pairs2 = np.einsum("ij,ij->i", w1, below1)
     auroc = pairs2 / (2.0 * ev * ne)
@@ -293,7 +296,7 @@ def _rank_metrics(
     if layout.lo1 is None:
         np.copyto(below1, c1[:, :-1])
     else:
-        np.take(c1, layout.lo1, axis=1, out=below1)
+        np.take(c1, layout.lo1, axis=1, out=below1, mode="clip")
     np.subtract(events[:, None], below1, out=below1)
     np.subtract(non_events[:, None], below0, out=below0)
     below0 += below1

@@ -110,6 +110,8 @@ def _counts(
     for row, seed in enumerate(seeds):
         _multinomial_counts(np.random.default_rng(seed), units, clusters[row])
     out = workspace.counts[:size]
-    np.take(clusters, layout.codes, axis=1, out=out)
+    # mode="clip": the codes are in range by construction; the default ("raise") would
+    # write into a fresh chunk-sized temporary (page faults every chunk) and copy it
+    np.take(clusters, layout.codes, axis=1, out=out, mode="clip")
     np.copyto(weights, out, casting="unsafe")
     return out
