@@ -67,18 +67,38 @@ def measurements(
     return out
 
 
+def _one_row_per_patient(stream: Stream, index: np.ndarray) -> np.ndarray:
+    """Return the period's rows to chart: each patient's first prediction time, in ``index`` order.
+
+    Hourly prediction times of one stay share one event (up to 24 positive hours in a
+    row), so charting every row breaks the independence the chart's simulated limit
+    assumes (``first_row_per_patient``). Rows without a patient, and periods where
+    every patient has one row, are charted as they are.
+    """
+    from clinai.evaluation.monitoring import first_row_per_patient
+
+    patient = stream.patient[index]
+    named = np.flatnonzero(patient >= 0)
+    if named.size == np.unique(patient[named]).size:
+        return index
+    keep = patient < 0
+    keep[named[first_row_per_patient(patient[named], stream.time[index][named])]] = True
+    return index[keep]
+
+
 def _cusum(stream: Stream, plan: Any, rows: Sequence[np.ndarray], seed: int) -> tuple[Any, Any]:
     """Return the per-period CUSUM summaries and the top-level block (None without a plan's).
 
-    One chart runs over the whole stream in time order (rows with an outcome); each
-    period continues from the previous one's end (``start``), so the per-period
+    One chart runs over the whole stream in time order (rows with an outcome; one per
+    patient and period where patients have several, :func:`_one_row_per_patient`);
+    each period continues from the previous one's end (``start``), so the per-period
     charts together are the whole chart.
     """
     from clinai.evaluation.monitoring import cusum_limit, risk_adjusted_cusum
 
     if plan.cusum is None:
         return [None] * len(rows), None
-    known = [r[np.isfinite(stream.outcome[r])] for r in rows]
+    known = [_one_row_per_patient(stream, r[np.isfinite(stream.outcome[r])]) for r in rows]
     limit = plan.cusum.limit
     if limit is None:  # simulated under the plan's null over the monitored stream's risks
         every = np.concatenate(known) if known else np.zeros(0, dtype=np.int64)

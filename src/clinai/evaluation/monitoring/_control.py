@@ -37,7 +37,7 @@ from clinai.evaluation._inputs import check_number, check_y
 from clinai.evaluation.monitoring._estimated import check_risks
 from clinai.exceptions import DataError
 
-__all__ = ["CusumChart", "cusum_limit", "risk_adjusted_cusum"]
+__all__ = ["CusumChart", "cusum_limit", "first_row_per_patient", "risk_adjusted_cusum"]
 
 ODDS_RATIO_MSG = (
     "odds_ratio must be a positive number other than 1 (e.g. 1.5 to detect more events "
@@ -47,6 +47,9 @@ LIMIT_MSG = "limit (the CUSUM's control limit h) must be a number of 0 or more; 
 START_MSG = "start (the chart's value before the first row) must be 0 or more; got {value!r}"
 FALSE_ALARM_MSG = "false_alarm_rate must lie strictly between 0 and 1; got {value!r}"
 N_SIM_MSG = "n_sim must be an integer of at least 100; got {value!r}"
+ROWS_MSG = (
+    "patient_ids and times must be 1-d arrays of the same length; got shapes {ids} and {times}"
+)
 
 #: Largest number of cells (simulations x rows) simulated at once (float32 draws: 32 MB).
 _MAX_CELLS = 8_000_000
@@ -260,3 +263,53 @@ def cusum_limit(
         return 0.0
     maxima = _simulated_maxima(risks, r, int(n_sim), seed)
     return float(np.quantile(maxima, 1.0 - alpha, method="higher"))
+
+
+def first_row_per_patient(patient_ids: Any, times: Any = None) -> np.ndarray:
+    """Positions of each patient's first row: earliest time, then earliest position.
+
+    The CUSUM and its simulated limit (:func:`cusum_limit`) treat the outcomes as
+    independent Bernoulli draws. With several prediction times per patient (hourly
+    predictions of a stay) they are not: one event makes a run of positive hours
+    that push the chart up together, and a chart over every row crosses a limit
+    simulated under independence far more often than its false-alarm rate. One row
+    per patient (per period: call it on one period's rows) gives outcomes that are
+    close to independent. The first prediction time is chosen because it is
+    deterministic and its outcome window is its own.
+
+    Parameters
+    ----------
+    patient_ids : array-like of shape (n,)
+        Patient of each row (any hashable values that numpy can sort).
+    times : array-like of shape (n,), optional
+        Prediction time of each row (numbers or datetime64); without it the first
+        row in position order is taken.
+
+    Returns
+    -------
+    numpy.ndarray
+        Positions (ascending) of the chosen rows, one per patient.
+
+    Raises
+    ------
+    DataError
+        When ``patient_ids`` and ``times`` are not 1-d arrays of one length.
+
+    Examples
+    --------
+    >>> first_row_per_patient(["a", "b", "a", "b"], [3, 2, 1, 2]).tolist()
+    [1, 2]
+    """
+    ids = np.asarray(patient_ids)
+    order_time = np.zeros(ids.shape[0] if ids.ndim == 1 else 0) if times is None else times
+    stamps = np.asarray(order_time)
+    if ids.ndim != 1 or stamps.shape != ids.shape:
+        raise DataError(ROWS_MSG.format(ids=ids.shape, times=stamps.shape))
+    if ids.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    codes = np.unique(ids, return_inverse=True)[1].reshape(-1)
+    order = np.lexsort((np.arange(ids.size), stamps, codes))  # patient, then time, then position
+    ordered = codes[order]
+    first = np.ones(ids.size, dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return np.sort(order[first])
