@@ -12,14 +12,13 @@ import pytest
 
 from clinai.cli import main
 from clinai.runs._approve import (
-    BAD_DECISION,
-    EMPTY_TEXT,
     NOT_ACCEPTED,
     NOT_REGISTERED,
     RUN_FAILED,
     RUN_INCOMPLETE,
     RUN_NOT_FOUND,
 )
+from clinai.runs._decision import BAD_DECISION, EMPTY_TEXT
 
 from .conftest import FAST
 

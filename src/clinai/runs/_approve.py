@@ -23,40 +23,28 @@ then concerns the update's version (see :mod:`clinai.runs._approve_update`).
 from __future__ import annotations
 
 import json
-import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clinai.exceptions import ClinaiError
-from clinai.runs._audit import anchor_tags, append_anchored_record
+from clinai.runs._decision import (
+    APPROVAL_FILE,
+    ApprovalError,
+    ApprovalResult,
+    Decision,
+    record_decision,
+)
 from clinai.runs._lineage import describe_code
 from clinai.runs._rundir import RunDir, absolute_sqlite_uri
 
 if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
-    from clinai.tracking import MlflowTracker
 
 __all__ = ["APPROVAL_FILE", "ApprovalError", "ApprovalResult", "approve_run"]
 
-logger = logging.getLogger(__name__)
 
-APPROVAL_FILE = "approval.json"
-APPROVED_ALIAS = "approved"
-DECISIONS = ("approve", "reject")
 #: Where runs are looked up by id when RUN is not a path (the default output_dir).
 DEFAULT_OUTPUT_DIR = Path("runs")
 
-EMPTY_TEXT = (
-    "--{name} is empty: give {what} (e.g. --{name} {example!r}); an approval names a person"
-)
-_WHAT = {
-    "reviewer": ("the full name of the person who decides", "Jane Doe"),
-    "role": ("the reviewer's role", "Chief Medical Officer"),
-    "comment": ("the reason for the decision", "Meets the pre-specified criteria"),
-}
-BAD_DECISION = "--decision must be one of {valid}. Got {got!r} instead."
 RUN_NOT_FOUND = (
     "run {run!r} not found: pass a run directory (runs/<experiment>/<run_id>) or the run id "
     "of one under runs/"
@@ -90,77 +78,6 @@ VERSION_OTHER_RUN = (
     "model {name!r} version {version} at {uri} belongs to run {other!r}, not to run {run!r}: "
     "pass --tracking-uri of the store this run was registered in"
 )
-
-
-class ApprovalError(ClinaiError):
-    """An approval cannot be recorded (bad reviewer input, or a run that cannot be approved)."""
-
-
-@dataclass(frozen=True)
-class ApprovalResult:
-    """What ``clinai approve`` recorded."""
-
-    run_dir: Path
-    model_name: str
-    version: str
-    decision: str
-    reviewer: str
-    when: str
-    audit_seq: int
-    alias: str | None
-    #: False for an update folder: it has no card or report to render again.
-    rendered: bool = True
-
-    @classmethod
-    def of(
-        cls, path: Path, approval: dict[str, Any], alias: str | None, *, rendered: bool
-    ) -> ApprovalResult:
-        """Return the result of a decision recorded as ``approval`` (``approval.json``)."""
-        evidence = approval["evidence"]
-        return cls(
-            run_dir=path,
-            model_name=str(evidence["model_name"]),
-            version=str(evidence["version"]),
-            decision=approval["decision"],
-            reviewer=approval["reviewer"],
-            when=approval["when"],
-            audit_seq=int(approval["audit"]["seq"]),
-            alias=alias,
-            rendered=rendered,
-        )
-
-
-@dataclass(frozen=True)
-class Decision:
-    """A reviewer's cleaned decision, and when it was made."""
-
-    choice: str
-    reviewer: str
-    role: str
-    comment: str
-    when: str
-
-    @classmethod
-    def of(cls, *, reviewer: str, role: str, decision: str, comment: str) -> Decision:
-        """Return the decision, or raise :class:`ApprovalError` for empty text or a bad choice."""
-        reviewer, role, comment = (
-            _clean("reviewer", reviewer),
-            _clean("role", role),
-            _clean("comment", comment),
-        )
-        choice = (decision or "").strip().lower()
-        if choice not in DECISIONS:
-            raise ApprovalError(BAD_DECISION.format(valid=list(DECISIONS), got=decision))
-        when = datetime.now(UTC).isoformat(timespec="seconds")
-        return cls(choice, reviewer, role, comment, when)
-
-
-def _clean(name: str, value: str | None) -> str:
-    text = " ".join((value or "").split())
-    if not text:
-        what, example = _WHAT[name]
-        raise ApprovalError(EMPTY_TEXT.format(name=name, what=what, example=example))
-    return text
 
 
 def _find_run(run: str | Path) -> Path:
@@ -300,91 +217,6 @@ def approve_run(
     run_dir.write_json(APPROVAL_FILE, approval)
     _render_again(run_dir, approval)
     return ApprovalResult.of(run_dir.path, approval, alias, rendered=True)
-
-
-def record_decision(
-    tracker: MlflowTracker,
-    decided: Decision,
-    evidence: dict[str, Any],
-    *,
-    experiment: str | None,
-    output_dir: Path,
-    anchor_in: Path,
-) -> tuple[dict[str, Any], str | None]:
-    """Record a decision on ``evidence``'s model version: audit log, tags, alias.
-
-    Parameters
-    ----------
-    tracker : MlflowTracker
-        The store the version is registered in.
-    decided : Decision
-        The reviewer's decision.
-    evidence : dict
-        What was decided on; names the version (``model_name``, ``version``,
-        ``mlflow_run_id``) and goes into the audit record and ``approval.json``.
-    experiment : str, optional
-        The experiment, for the audit record.
-    output_dir : Path
-        The folder of the audit log (``audit.jsonl``).
-    anchor_in : Path
-        The folder whose ``audit_anchor.json`` keeps the record's anchor.
-
-    Returns
-    -------
-    approval : dict
-        The content of ``approval.json``.
-    alias : str or None
-        ``"approved"`` after an approval, else None.
-    """
-    name, version = str(evidence["model_name"]), str(evidence["version"])
-    # The decision is recorded first: the alias follows a decision on record, never the reverse.
-    record, anchor = append_anchored_record(
-        output_dir,
-        {
-            "kind": "approval",
-            "experiment": experiment,
-            "decision": decided.choice,
-            "reviewer": decided.reviewer,
-            "role": decided.role,
-            "comment": decided.comment,
-            "decided_at": decided.when,
-            **evidence,
-        },
-        run_path=anchor_in,
-        kind="approval",
-    )
-    if evidence.get("mlflow_run_id"):
-        tracker.set_run_tags(anchor_tags(anchor), run_id=evidence["mlflow_run_id"])
-    tracker.registry.set_version_tags(
-        name,
-        version,
-        {
-            "approval.reviewer": decided.reviewer,
-            "approval.role": decided.role,
-            "approval.decision": decided.choice,
-            "approval.when": decided.when,
-            "approval.comment": decided.comment,
-            "approval.audit_seq": record["seq"],
-        },
-    )
-    alias: str | None = None
-    if decided.choice == "approve":
-        tracker.registry.set_alias(name, APPROVED_ALIAS, version)
-        alias = APPROVED_ALIAS
-    elif tracker.registry.delete_alias_of(name, APPROVED_ALIAS, version):
-        logger.warning(
-            "alias %s of model %s removed from version %s", APPROVED_ALIAS, name, version
-        )
-    approval = {
-        "decision": decided.choice,
-        "reviewer": decided.reviewer,
-        "role": decided.role,
-        "when": decided.when,
-        "comment": decided.comment,
-        "evidence": evidence,
-        "audit": {"seq": record["seq"], "sha256": record["sha256"]},
-    }
-    return approval, alias
 
 
 def _run_config(run_dir: RunDir) -> ExperimentConfig:

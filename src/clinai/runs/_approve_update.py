@@ -19,21 +19,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinai._utils import atomic_write_text, redact_url, sha256_file
-from clinai.runs._approve import (
+from clinai.runs._audit import ANCHOR_FILE, AUDIT_LOG, AuditLogError, read_anchors
+from clinai.runs._decision import (
     APPROVAL_FILE,
     APPROVED_ALIAS,
     ApprovalError,
     ApprovalResult,
     record_decision,
 )
-from clinai.runs._audit import ANCHOR_FILE, AUDIT_LOG, AuditLogError, read_anchors
 from clinai.runs._rundir import absolute_sqlite_uri
 from clinai.runs._update import CHANGE_LOG_FILE, UPDATE_FILE
 
 if TYPE_CHECKING:
     import os
 
-    from clinai.runs._approve import Decision
+    from clinai.runs._decision import Decision
 
 __all__ = ["approve_update", "is_update_folder"]
 
