@@ -30,8 +30,10 @@ Per period (calendar month) as ``clinai monitor`` judges it, with ``clinai.evalu
 patient-clustered bootstrap interval (``n_boot`` of the plan), alert-rate change against
 development, the largest feature PSI, the largest rise in missingness, the PSI of the risks
 (``feature_drift_frame``), the risk-adjusted CUSUM over the stream (``risk_adjusted_cusum``
-continued period by period, its limit from ``cusum_limit`` over the stream's risks under the
-plan's odds ratio and false-alarm rate; signalled in a period where it reaches the limit), and
+continued period by period on each stay's first prediction time of the period, as
+``clinai monitor`` charts it (``first_row_per_patient``: the hours of a stay share one event);
+its limit from ``cusum_limit`` over those rows' risks under the plan's odds ratio and
+false-alarm rate; signalled in a period where it reaches the limit), and
 the verdict (``period_verdict``; a CUSUM signal adds the plan's CUSUM action), as
 ``clinai monitor`` does.
 
@@ -52,6 +54,8 @@ Measured (issue 15):
   command that installs it.
 
     python benchmarks/bench_monitoring.py [--stays-per-month 150] [--streams 200] [--quick]
+        [--library-streams 0]  # 0: without the NannyML/Evidently comparison
+        [--periods-out FILE]   # every period's measurements, to judge other plans offline
 """
 
 from __future__ import annotations
@@ -237,19 +241,22 @@ def _measure(
     seed: int,
 ) -> list[dict[str, Any]]:
     """Every period's measurements and verdict, as ``clinai monitor`` judges them."""
-    from clinai.evaluation import auroc_score, bootstrap, calibration_slope
+    from clinai.evaluation import auroc_score, bootstrap, calibration_slope, oe_ratio
     from clinai.evaluation.monitoring import (
         cusum_limit,
         estimated_performance,
         feature_drift_frame,
+        first_row_per_patient,
         period_verdict,
         risk_adjusted_cusum,
     )
 
     cusum = plan["cusum"]
     limit = cusum.get("limit")
+    # as clinai monitor: each patient's (piece's) first prediction time of the period
+    charted = [rows[first_row_per_patient(ids, pool.time[rows])] for rows, ids in periods]
     if limit is None:  # as clinai monitor: simulated over the monitored stream's risks
-        every = np.concatenate([rows for rows, _ in periods])
+        every = np.concatenate(charted)
         limit = cusum_limit(
             pool.p[every],
             odds_ratio=cusum["odds_ratio"],
@@ -266,20 +273,26 @@ def _measure(
         measured["alert_rate_change"] = abs(float(np.mean(p >= dev.threshold)) / dev.alert_rate - 1)
         realised = None
         if 0 < events < len(y):
-            measured["oe_ratio"] = events / float(p.sum())
             measured["calibration.slope"] = float(calibration_slope(y, p))
             boot = bootstrap(
                 y,
                 p,
-                metric={"auroc": auroc_score},
+                metric={"auroc": auroc_score, "oe_ratio": oe_ratio},
                 patient_ids=ids,
                 n_boot=plan["n_boot"],
                 random_state=seed * 100 + k,
             )
             measured["auroc"] = boot["auroc"]
+            measured["oe_ratio"] = boot["oe_ratio"]
             realised = float(boot["auroc"].estimate)
         estimated = estimated_performance(p, threshold=dev.threshold)
-        chart = risk_adjusted_cusum(y, p, odds_ratio=cusum["odds_ratio"], limit=limit, start=start)
+        chart = risk_adjusted_cusum(
+            pool.y[charted[k]],
+            pool.p[charted[k]],
+            odds_ratio=cusum["odds_ratio"],
+            limit=limit,
+            start=start,
+        )
         start = chart.end
         verdict = period_verdict(
             measured, plan["limits"], events=events, min_events=plan["min_events"]
@@ -294,16 +307,30 @@ def _measure(
                 "period": k + 1,
                 "n": len(y),
                 "events": events,
-                "oe_ratio": measured.get("oe_ratio"),
+                "oe_ratio": _estimate(measured.get("oe_ratio")),
                 "auroc": realised,
                 "estimated_auroc": float(estimated.auroc.estimate),
                 "psi": measured.get("psi"),
                 "risk_psi": measured.get("risk_psi"),
                 "level": level,
                 "reasons": reasons,
+                "measured": {m: _number_or_estimate(v) for m, v in measured.items()},
+                "cusum_signalled": bool(chart.signalled),
             }
         )
     return out
+
+
+def _estimate(value: Any) -> float | None:
+    """The point estimate of an Estimate (or a plain number)."""
+    return None if value is None else float(getattr(value, "estimate", value))
+
+
+def _number_or_estimate(value: Any) -> Any:
+    """A JSON-able measurement: a number, or ``{estimate, ci_low, ci_high}``."""
+    if hasattr(value, "ci_low"):
+        return {k: float(getattr(value, k)) for k in ("estimate", "ci_low", "ci_high")}
+    return None if value is None else float(value)
 
 
 _SEVERITY = ("in_control", "investigate", "recalibrate", "suspend")
@@ -540,7 +567,10 @@ def main() -> None:
     parser.add_argument("--pool-factor", type=int, default=3)
     parser.add_argument("--dev-stays", type=int, default=1000)
     parser.add_argument(
-        "--library-streams", type=int, default=5, help="streams of each kind for the libraries"
+        "--library-streams",
+        type=int,
+        default=5,
+        help="streams of each kind for the libraries (0: skip them)",
     )
     parser.add_argument("--libs-python", type=Path, default=DEFAULT_LIBS_PYTHON)
     parser.add_argument(
@@ -549,10 +579,15 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "monitoring.json"
     )
+    parser.add_argument(
+        "--periods-out",
+        type=Path,
+        help="also write every period's measurements (JSON) to judge other plans offline",
+    )
     args = parser.parse_args()
     if args.quick:
         args.stays_per_month, args.streams, args.replicates = 40, 10, 3
-        args.dev_stays, args.library_streams = 300, 2
+        args.dev_stays, args.library_streams = 300, min(args.library_streams, 2)
     plan = _plan()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="clinai-bench-monitoring-") as tmp:
@@ -602,6 +637,8 @@ def main() -> None:
     }
     print(json.dumps({k: report[k] for k in report if k not in ("plan", "settings")}, indent=2))
     write_json(args.out, report)
+    if args.periods_out is not None:
+        write_json(args.periods_out, {"plan": plan, "onset": ONSET, "periods": results})
 
 
 if __name__ == "__main__":
