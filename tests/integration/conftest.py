@@ -67,7 +67,13 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("CLINAI_PIPELINES_PATH", str(FIXTURES))
-    synthetic_frame().to_csv(tmp_path / "patients.csv", index=False)
+    write_workspace(tmp_path)
+    return tmp_path
+
+
+def write_workspace(root: Path) -> None:
+    """Write the tiny workspace's CSV and config (``tiny.yaml``) into ``root``."""
+    synthetic_frame().to_csv(root / "patients.csv", index=False)
     config = tiny_config(
         evaluation={
             "n_boot": 30,
@@ -83,8 +89,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         },
         languages=["en", "da"],
     )
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    return tmp_path
+    (root / "tiny.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

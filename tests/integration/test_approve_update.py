@@ -13,6 +13,7 @@ from clinai.cli import main
 
 from .test_update import _aliases, _client, _monitoring_folder, _predictions
 from .test_update import approved as approved  # the fixture: tiny v1 trained and approved
+from .test_update import trained_once as trained_once  # its session-wide template
 
 pytestmark = pytest.mark.integration
 

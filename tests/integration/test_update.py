@@ -3,7 +3,9 @@ registered as @candidate with its change log (issue 15, item 4). Real SQLite MLf
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from scipy.special import expit, logit
 
 from clinai.cli import main
 
-from .conftest import CANARY_ID, FAST, synthetic_frame
+from .conftest import CANARY_ID, FAST, FIXTURES, synthetic_frame, write_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +57,9 @@ def _predictions(
 
     from clinai.data import pseudonymise
 
+    # Both URIs: an earlier command in this process may have left the registry URI elsewhere.
     mlflow.set_tracking_uri(f"sqlite:///{workspace / 'mlruns.db'}")
+    mlflow.set_registry_uri(f"sqlite:///{workspace / 'mlruns.db'}")
     model = mlflow.sklearn.load_model("models:/tiny@approved")
     new = synthetic_frame(sum(MONTHS.values()), seed=7, canary=f"{CANARY_ID}-NEW")
     X = new[["age", "sex", "lactate"]].astype({"age": "float64"})
@@ -116,22 +120,87 @@ def _monitoring_folder(workspace: Path, frame: pd.DataFrame, name: str) -> Path:
     return folder
 
 
+def _repoint(db: Path, old: Path, new: Path) -> None:
+    """Rewrite every text cell of the SQLite MLflow store ``db`` that names ``old`` to ``new``.
+
+    MLflow records absolute artifact locations (experiments, runs, model versions, logged
+    models); a copied store would otherwise read and write the template's artifacts.
+    """
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db)) as con, con:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for column in con.execute(f'PRAGMA table_info("{table}")').fetchall():
+                if column[2].upper().startswith(("VARCHAR", "TEXT")):
+                    con.execute(
+                        f'UPDATE "{table}" SET "{column[1]}" = replace("{column[1]}", ?, ?)',
+                        (str(old), str(new)),
+                    )
+
+
+#: The session's trained template, by the id of its TempPathFactory (one per session).
+_TEMPLATES: dict[int, Path] = {}
+
+
+def _train_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Kept: the fixture below is also imported by test_approve_update, which makes pytest
+    # hold a second session fixture of the same name; both share this one training.
+    if id(tmp_path_factory) in _TEMPLATES:
+        return _TEMPLATES[id(tmp_path_factory)]
+    root = tmp_path_factory.mktemp("approved")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.setenv("MLFLOW_DISABLE_TELEMETRY", "1")
+        mp.setenv("CLINAI_PIPELINES_PATH", str(FIXTURES))
+        mp.setenv("CLINAI_PSEUDONYM_KEY", KEY)
+        write_workspace(root)
+        config = yaml.safe_load((root / "tiny.yaml").read_text(encoding="utf-8"))
+        (root / "tiny.yaml").write_text(
+            yaml.safe_dump({**config, "monitoring": PLAN}), encoding="utf-8"
+        )
+        assert main(["run", "tiny.yaml", *FAST, *EASY]) == 0
+        (run,) = [p for p in (root / "runs" / "tiny").iterdir() if p.is_dir()]
+        review = ["--reviewer", "Jane Doe", "--role", "CMO", "--comment", "Meets the plan."]
+        assert main(["approve", str(run), *review, "--decision", "approve"]) == 0
+    _TEMPLATES[id(tmp_path_factory)] = root
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model trained with a monitoring plan and approved as v1, once per session.
+
+    A template only: each test gets its own copy (``approved``), since the tests register,
+    approve, reject and delete versions and append to the audit log.
+    """
+    return _train_template(tmp_path_factory)
+
+
 @pytest.fixture
 def approved(
-    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    trained_once: Path,
+    workspace: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Path:
-    """The tiny model trained with a monitoring plan, registered and approved as version 1."""
+    """The tiny model trained with a monitoring plan, registered and approved as version 1.
+
+    A private copy of the session's template, its MLflow store re-pointed at the copy.
+    """
     monkeypatch.setenv("CLINAI_PSEUDONYM_KEY", KEY)
-    config = yaml.safe_load((workspace / "tiny.yaml").read_text(encoding="utf-8"))
-    (workspace / "tiny.yaml").write_text(
-        yaml.safe_dump({**config, "monitoring": PLAN}), encoding="utf-8"
-    )
-    assert main(["run", "tiny.yaml", *FAST, *EASY]) == 0
-    (run,) = [p for p in (workspace / "runs" / "tiny").iterdir() if p.is_dir()]
-    review = ["--reviewer", "Jane Doe", "--role", "CMO", "--comment", "Meets the plan."]
-    assert main(["approve", str(run), *review, "--decision", "approve"]) == 0
+    shutil.copytree(trained_once, workspace, dirs_exist_ok=True)
+    _repoint(workspace / "mlruns.db", trained_once, workspace)
     capsys.readouterr()
     return workspace
+
+
+def test_the_copied_store_names_no_path_of_its_template(approved: Path, trained_once: Path) -> None:
+    # Every artifact location in the copy's MLflow store points into the copy itself: a test
+    # that registers or deletes a version cannot touch the template or another test's copy.
+    assert str(trained_once).encode() not in (approved / "mlruns.db").read_bytes()
+    assert str(approved).encode() in (approved / "mlruns.db").read_bytes()
+    assert _client(approved).get_model_version("tiny", "1").source.count(str(approved)) <= 1
 
 
 def test_update_is_registered_as_candidate_with_change_log_and_audit_record(
