@@ -102,3 +102,23 @@ def test_refuses_a_missing_config_and_a_used_folder(tmp_path: Path) -> None:
     (tmp_path / "out" / "left.txt").write_text("from before")
     with pytest.raises(ConfigError, match=re.escape(OUT_NOT_EMPTY.format(path=tmp_path / "out"))):
         run_monitoring_demo(tmp_path, out_dir=tmp_path / "out")
+
+
+def test_validation_rows_read_as_estimates_with_intervals() -> None:
+    result = MonitoringDemoResult(
+        run_dir=Path("run"),
+        reused=True,
+        model_name="m",
+        model_version="1",
+        scenario={},
+        stays_dir=Path("stays"),
+        update={
+            "validation": {
+                "original": {"auroc": {"estimate": 0.80784, "ci_low": 0.7401, "ci_high": 0.871}},
+                "update": {"auroc": {"estimate": 0.8061, "ci_low": None, "ci_high": None}},
+            }
+        },
+    )
+    assert result.validation_rows() == [
+        {"metric": "auroc", "original": "0.808 (0.740-0.871)", "update": "0.806"}
+    ]

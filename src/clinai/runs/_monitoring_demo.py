@@ -142,7 +142,7 @@ class MonitoringDemoResult:
         return rows
 
     def validation_rows(self) -> list[dict[str, Any]]:
-        """Return the update's validation beside the approved model (metric, original, update)."""
+        """Return the update's validation beside the approved model, as text with CIs."""
         if self.update is None or self.update.get("validation") is None:
             return []
         validation = self.update["validation"]
@@ -150,8 +150,8 @@ class MonitoringDemoResult:
         return [
             {
                 "metric": metric,
-                "original": _estimate(original.get(metric)),
-                "update": _estimate(updated.get(metric)),
+                "original": _estimate_text(original.get(metric)),
+                "update": _estimate_text(updated.get(metric)),
             }
             for metric in original
         ]
@@ -165,6 +165,18 @@ def _estimate(value: Any) -> float | None:
     if isinstance(value, Mapping):
         value = value.get("estimate")
     return None if value is None else float(value)
+
+
+def _estimate_text(value: Any) -> str:
+    """Return ``0.808 (0.741-0.871)``: the estimate with its interval, for the console."""
+    if not isinstance(value, Mapping):
+        return "n/a" if value is None else f"{float(value):.3f}"
+    if value.get("estimate") is None:
+        return "n/a"
+    text = f"{float(value['estimate']):.3f}"
+    if value.get("ci_low") is not None and value.get("ci_high") is not None:
+        text += f" ({float(value['ci_low']):.3f}-{float(value['ci_high']):.3f})"
+    return text
 
 
 def _newest_registered_run(config_path: Path) -> Path | None:
