@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -73,15 +74,7 @@ def test_period_rows_and_first_alarm() -> None:
             _period("2025-04", "investigate", [breach, breach, unassessable], 0.9),
         ]
     }
-    result = MonitoringDemoResult(
-        run_dir=Path("run"),
-        reused=True,
-        model_name="acute_deterioration",
-        model_version="1",
-        scenario={},
-        stays_dir=Path("stays"),
-        monitoring=monitoring,
-    )
+    result = _demo_result(monitoring=monitoring)
     rows = result.period_rows()
     assert rows[0]["oe_ratio"] == 0.9 and rows[0]["auroc"] is None
     assert rows[1]["top_feature"] == "spo2_last" and rows[1]["top_psi"] == 0.9
@@ -104,14 +97,21 @@ def test_refuses_a_missing_config_and_a_used_folder(tmp_path: Path) -> None:
         run_monitoring_demo(tmp_path, out_dir=tmp_path / "out")
 
 
-def test_validation_rows_read_as_estimates_with_intervals() -> None:
-    result = MonitoringDemoResult(
+def _demo_result(**results: Any) -> MonitoringDemoResult:
+    """A demo result of version 1 with only ``results`` (monitoring, update) filled in."""
+    return MonitoringDemoResult(
         run_dir=Path("run"),
         reused=True,
-        model_name="m",
+        model_name="acute_deterioration",
         model_version="1",
         scenario={},
         stays_dir=Path("stays"),
+        **results,
+    )
+
+
+def test_validation_rows_read_as_estimates_with_intervals() -> None:
+    result = _demo_result(
         update={
             "validation": {
                 "original": {"auroc": {"estimate": 0.80784, "ci_low": 0.7401, "ci_high": 0.871}},
