@@ -20,8 +20,8 @@ from clinai.evaluation.monitoring import (
     feature_drift,
     feature_drift_frame,
 )
-from clinai.evaluation.monitoring._drift import (
-    FEATURES_MISSING_MSG,
+from clinai.evaluation.monitoring._drift import FEATURES_MISSING_MSG
+from clinai.evaluation.monitoring._drift_reference import (
     N_BINS_MSG,
     NOT_NUMERIC_MSG,
     UNKNOWN_FEATURE_MSG,

@@ -19,14 +19,23 @@ is re-exported here, so a name is listed once.
 
 from __future__ import annotations
 
-from clinai.evaluation.monitoring import _control, _drift, _estimated, _updating, _verdict
+from clinai.evaluation.monitoring import (
+    _control,
+    _drift,
+    _drift_reference,
+    _estimated,
+    _updating,
+    _verdict,
+)
 from clinai.evaluation.monitoring._control import *  # noqa: F403
 from clinai.evaluation.monitoring._drift import *  # noqa: F403
+from clinai.evaluation.monitoring._drift_reference import *  # noqa: F403
 from clinai.evaluation.monitoring._estimated import *  # noqa: F403
 from clinai.evaluation.monitoring._updating import *  # noqa: F403
 from clinai.evaluation.monitoring._verdict import *  # noqa: F403
 
 __all__ = [
+    *_drift_reference.__all__,
     *_drift.__all__,
     *_estimated.__all__,
     *_control.__all__,
