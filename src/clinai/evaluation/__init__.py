@@ -23,7 +23,7 @@ validation in one call (:func:`evaluate_predictions`, whose ``to_dict()`` is
 
 Each concern is a subpackage (``discrimination``, ``calibration``, ``thresholds``,
 ``resampling`` (the bootstrap engine), ``comparison``, ``fairness``, ``explain``,
-``acceptance``, ``sample_size``, ``monitoring``, ``validate``; the map is in
+``acceptance``, ``sample_size``, ``monitoring``, ``meta``, ``validate``; the map is in
 ``docs/architecture.md``); every public name is imported from here: each concern's
 ``__all__`` is re-exported below, so a name is listed once, in its concern's ``__init__``.
 
@@ -40,6 +40,7 @@ from clinai.evaluation import (
     discrimination,
     explain,
     fairness,
+    meta,
     monitoring,
     resampling,
     sample_size,
@@ -53,6 +54,7 @@ from clinai.evaluation.comparison import *  # noqa: F403
 from clinai.evaluation.discrimination import *  # noqa: F403
 from clinai.evaluation.explain import *  # noqa: F403
 from clinai.evaluation.fairness import *  # noqa: F403
+from clinai.evaluation.meta import *  # noqa: F403
 from clinai.evaluation.monitoring import *  # noqa: F403
 from clinai.evaluation.resampling import *  # noqa: F403
 from clinai.evaluation.sample_size import *  # noqa: F403
@@ -68,6 +70,7 @@ __all__ = sorted(
         *discrimination.__all__,
         *explain.__all__,
         *fairness.__all__,
+        *meta.__all__,
         *monitoring.__all__,
         *resampling.__all__,
         *sample_size.__all__,
