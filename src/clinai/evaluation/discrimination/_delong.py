@@ -270,16 +270,27 @@ def delong_ci(
     return _delong_ci_arrays(y, score, level, kind, codes)
 
 
+def auroc_variance(
+    y: np.ndarray, score: np.ndarray, codes: np.ndarray | None
+) -> tuple[float, float]:
+    """Return the AUROC and its DeLong variance (Obuchowski's clustered one with ``codes``).
+
+    Validated arrays: ``y`` 0/1 with both classes, ``score`` finite, ``codes`` the
+    patient codes of :func:`~clinai.evaluation._inputs.check_patient_ids` or None.
+    The variance is NaN when a class has fewer than two rows (or patients).
+    """
+    auc_all, v10, v01 = _structural_components(y, score[None, :])
+    auc = float(auc_all[0])
+    if codes is None:
+        return auc, float(_covariance(v10, v01)[0, 0])
+    return auc, _clustered_variance(v10[0], v01[0], auc, *_split_codes(codes, y))
+
+
 def _delong_ci_arrays(
     y: np.ndarray, score: np.ndarray, level: float, kind: str, codes: np.ndarray | None
 ) -> Estimate:
     """:func:`delong_ci` on validated arrays (``codes``: patient codes or None)."""
-    auc_all, v10, v01 = _structural_components(y, score[None, :])
-    auc = float(auc_all[0])
-    if codes is None:
-        variance = float(_covariance(v10, v01)[0, 0])
-    else:
-        variance = _clustered_variance(v10[0], v01[0], auc, *_split_codes(codes, y))
+    auc, variance = auroc_variance(y, score, codes)
     if not math.isfinite(variance):
         return Estimate(auc, math.nan, math.nan)
     from scipy.stats import norm
