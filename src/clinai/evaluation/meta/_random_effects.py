@@ -280,7 +280,10 @@ def tau2_reml(y: np.ndarray, v: np.ndarray) -> float:
             return tau2
     upper = 10.0 * (float(np.var(y)) + float(v.max()))
     found = optimize.minimize_scalar(
-        lambda t: -_reml_loglik(t, y, v), bounds=(0.0, upper), method="bounded"
+        lambda t: -_reml_loglik(t, y, v),
+        bounds=(0.0, upper),
+        method="bounded",
+        options={"xatol": REML_TOL},
     )
     return float(found.x)
 
