@@ -38,12 +38,14 @@ from clinai.evaluation import (
     calibration,
     comparison,
     discrimination,
+    economics,
     explain,
     fairness,
     meta,
     monitoring,
     resampling,
     sample_size,
+    survival,
     thresholds,
     validate,
 )
@@ -52,12 +54,14 @@ from clinai.evaluation.acceptance import *  # noqa: F403
 from clinai.evaluation.calibration import *  # noqa: F403
 from clinai.evaluation.comparison import *  # noqa: F403
 from clinai.evaluation.discrimination import *  # noqa: F403
+from clinai.evaluation.economics import *  # noqa: F403
 from clinai.evaluation.explain import *  # noqa: F403
 from clinai.evaluation.fairness import *  # noqa: F403
 from clinai.evaluation.meta import *  # noqa: F403
 from clinai.evaluation.monitoring import *  # noqa: F403
 from clinai.evaluation.resampling import *  # noqa: F403
 from clinai.evaluation.sample_size import *  # noqa: F403
+from clinai.evaluation.survival import *  # noqa: F403
 from clinai.evaluation.thresholds import *  # noqa: F403
 from clinai.evaluation.validate import *  # noqa: F403
 
@@ -68,12 +72,14 @@ __all__ = sorted(
         *calibration.__all__,
         *comparison.__all__,
         *discrimination.__all__,
+        *economics.__all__,
         *explain.__all__,
         *fairness.__all__,
         *meta.__all__,
         *monitoring.__all__,
         *resampling.__all__,
         *sample_size.__all__,
+        *survival.__all__,
         *thresholds.__all__,
         *validate.__all__,
     ]
