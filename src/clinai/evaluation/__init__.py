@@ -38,7 +38,6 @@ from clinai.evaluation import (
     calibration,
     comparison,
     discrimination,
-    economics,
     explain,
     fairness,
     meta,
@@ -54,7 +53,6 @@ from clinai.evaluation.acceptance import *  # noqa: F403
 from clinai.evaluation.calibration import *  # noqa: F403
 from clinai.evaluation.comparison import *  # noqa: F403
 from clinai.evaluation.discrimination import *  # noqa: F403
-from clinai.evaluation.economics import *  # noqa: F403
 from clinai.evaluation.explain import *  # noqa: F403
 from clinai.evaluation.fairness import *  # noqa: F403
 from clinai.evaluation.meta import *  # noqa: F403
@@ -72,7 +70,6 @@ __all__ = sorted(
         *calibration.__all__,
         *comparison.__all__,
         *discrimination.__all__,
-        *economics.__all__,
         *explain.__all__,
         *fairness.__all__,
         *meta.__all__,
