@@ -210,11 +210,14 @@ def load(
     sequence_hours: int = 0,
     data_dir: str | Path | None = None,
     since: str | pd.Timestamp | None = None,
+    sites: int | None = None,
 ) -> pd.DataFrame:
     """Return one row per hourly prediction time of SYNTHETIC (or given) stays.
 
     Without ``data_dir`` the stays are generated (``n_stays``, ``seed``,
-    ``minutes_per_row``, ``event_rate``) in a temporary folder. With ``data_dir``
+    ``minutes_per_row``, ``event_rate``, ``sites``) in a temporary folder; ``sites=N``
+    draws them from N SYNTHETIC hospitals with different case mix, and every row
+    carries its ``site`` (for ``split: {method: site, site_column: site}``). With ``data_dir``
     (``clinai score --data FOLDER``) the stays and vitals already in that folder
     are read instead (the layout :func:`clinai.data.generate_ward_stays` writes:
     ``synthetic_stays.parquet`` and ``synthetic_vitals.parquet``) and the
@@ -237,6 +240,7 @@ def load(
             out_dir=folder,
             minutes_per_row=minutes_per_row,
             event_rate=event_rate,
+            sites=sites,
         )
         stays = pd.read_parquet(generated.stays_path)
         return _prediction_frame(stays, generated.vitals_path, sequence_hours, since=since)

@@ -34,6 +34,11 @@ SYNTHETIC data from an onset month on and leave everything before it as the
 same seed gives without a scenario: every random number is drawn as without
 the scenario, and the scenario only changes what is made of the draws of the
 stays admitted (or, for a device, the readings taken) from the onset on.
+
+Multi-site mode (``sites=``, profiles in :mod:`clinai.data._synthetic_sites`)
+draws the stays of several SYNTHETIC hospitals that differ in case mix, baseline
+event rate, nursing rhythm and SpO2 device, with a ``site`` column; without it
+the output is byte for byte what it was before the mode existed.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +54,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clinai.data._synthetic_sites import (
+    REFERENCE_ODDS,
+    REFERENCE_SITE,
+    SiteProfile,
+    check_sites,
+    multi_site_stays,
+    sites_metadata,
+)
 from clinai.exceptions import DataError
 
 __all__ = [
@@ -234,15 +247,18 @@ class SyntheticWardStays:
         ``synthetic``; sorted by stay and time.
     stays_path : pathlib.Path
         One row per stay: ``stay_id``, ``patient_id``, ``admission_time``,
-        ``end_time`` (discharge or event), ``age``, ``sex``, ``ward``,
-        ``hypercapnic`` (NEWS2 scale 2 applies), ``event`` (an event type or
-        missing), ``event_time`` (missing without an event), ``synthetic``.
+        ``end_time`` (discharge or event), ``age``, ``sex``, ``ward``, (in
+        multi-site mode) ``site``, ``hypercapnic`` (NEWS2 scale 2 applies),
+        ``event`` (an event type or missing), ``event_time`` (missing without an
+        event), ``synthetic``.
     n_stays, n_rows : int
         Stays and vitals rows written.
     events : dict
         Stays per event type (``"none"`` for stays without an event).
     seed : int
         The seed used.
+    sites : tuple of str
+        The SYNTHETIC hospitals (multi-site mode; empty otherwise).
     """
 
     vitals_path: Path
@@ -252,10 +268,12 @@ class SyntheticWardStays:
     events: dict[str, int] = field(default_factory=dict)
     seed: int = 0
     synthetic: bool = True
+    sites: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the summary as plain JSON-ready data."""
         return {
+            **({"sites": list(self.sites)} if self.sites else {}),
             "synthetic": self.synthetic,
             "vitals_path": str(self.vitals_path),
             "stays_path": str(self.stays_path),
@@ -274,10 +292,16 @@ def _stays_table(
     event_rate: float,
     mean_stay_hours: float,
     scenario: DriftScenario | None = None,
+    site: SiteProfile | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Draw the stays and, per stay, whether its event comes unannounced (``oe_shift``)."""
-    ward = rng.choice(len(_WARDS), size=n_stays, p=[0.45, 0.35, 0.20])
-    age = np.clip(rng.normal(66, 16, n_stays), 18, 100).round()
+    """Draw the stays and, per stay, whether its event comes unannounced (``oe_shift``).
+
+    ``site``: a SYNTHETIC hospital's case mix and baseline odds (multi-site mode); ``None``
+    draws the single-site default exactly as before.
+    """
+    mix = REFERENCE_SITE if site is None else site
+    ward = rng.choice(len(_WARDS), size=n_stays, p=list(mix.ward_mix))
+    age = np.clip(rng.normal(mix.age_mean, mix.age_sd, n_stays), 18, 100).round()
     # a lognormal length of stay with the requested mean, between 6 hours and 30 days
     sigma = 0.7
     hours = rng.lognormal(np.log(mean_stay_hours) - sigma**2 / 2, sigma, n_stays)
@@ -285,7 +309,13 @@ def _stays_table(
     # event risk rises with age and in ICU; the intercept is set for the mean rate
     risk = 0.03 * (age - 66) + np.where(ward == 2, 0.8, 0.0)
     odds = np.exp(risk)
-    scale = event_rate / odds.mean()  # from the undrifted stays, so a scenario moves no earlier one
+    # from the undrifted stays, so a scenario moves no earlier one; a site's baseline odds are
+    # against the reference case mix, so its case mix moves its event rate
+    scale = (
+        event_rate / odds.mean()
+        if site is None
+        else event_rate * site.event_odds_ratio / REFERENCE_ODDS
+    )
     draw = rng.random(n_stays)
     ward_events = rng.choice(3, size=n_stays, p=[0.60, 0.15, 0.25])
     icu_events = rng.choice([1, 2], size=n_stays, p=[0.3, 0.7])
@@ -314,7 +344,7 @@ def _stays_table(
             "age": age.astype(np.int64),
             "sex": np.where(rng.random(n_stays) < 0.5, "F", "M"),
             "ward": np.asarray(_WARDS)[ward],
-            "hypercapnic": rng.random(n_stays) < 0.08,
+            "hypercapnic": rng.random(n_stays) < mix.hypercapnic_share,
             "event": pd.Series(np.asarray(EVENT_TYPES)[event_code])
             .where(has_event)
             .astype("string"),
@@ -368,11 +398,14 @@ def _one_stay(
     *,
     silent: bool = False,
     spo2_offset: tuple[int, float] | None = None,
+    site: SiteProfile | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Draw one stay's vitals.
 
-    ``silent``: its event comes without warning signs; ``spo2_offset``: (from time in us, points).
+    ``silent``: its event comes without warning signs; ``spo2_offset``: (from time in us, points);
+    ``site``: the hospital's nursing rhythm and SpO2 device offset (multi-site mode).
     """
+    habits = REFERENCE_SITE if site is None else site
     rng = np.random.default_rng([seed, index])
     length = int((stay.end_time - stay.admission_time) / pd.Timedelta(minutes=1))
     minutes = np.arange(0, max(length, step), step, dtype=np.int64)
@@ -424,7 +457,7 @@ def _one_stay(
     for _ in range(rng.poisson(3 * n * step / 1440)):
         begin = rng.integers(0, n)
         connected[begin : begin + max(1, int(rng.exponential(20) / step))] = False
-    every = np.where(severity > 0.3, 60, 60 if icu else 240)
+    every = np.where(severity > 0.3, 60, 60 if icu else habits.nursing_minutes)
     jitter = int(rng.integers(0, 60))
     nursing = ((minutes + jitter) % every) < step
     nursing &= rng.random(n) > 0.05
@@ -440,6 +473,8 @@ def _one_stay(
     if spo2_offset is not None:
         # a monitor brand that reads off: the readings change, not the patient or the nurses
         spo2 = np.where(base_us >= spo2_offset[0], spo2 + spo2_offset[1], spo2)
+    if habits.spo2_offset:
+        spo2 = spo2 + habits.spo2_offset  # the site's monitor brand, for all its readings
 
     series = (
         (_HR, connected, np.round(np.clip(heart, 25, 250))),
@@ -458,7 +493,12 @@ def _one_stay(
     return times[order], codes[order], values[order]
 
 
-def _metadata(seed: int, kind: str, scenario: DriftScenario | None) -> dict[bytes, bytes]:
+def _metadata(
+    seed: int,
+    kind: str,
+    scenario: DriftScenario | None,
+    sites: tuple[SiteProfile, ...] | None = None,
+) -> dict[bytes, bytes]:
     metadata = {
         b"synthetic": b"true",
         b"clinai.generator": b"clinai.data.generate_ward_stays",
@@ -470,18 +510,24 @@ def _metadata(seed: int, kind: str, scenario: DriftScenario | None) -> dict[byte
     if scenario is not None:
         # the planted shift is part of the provenance (only written when there is one)
         metadata[b"clinai.scenario"] = json.dumps(scenario.to_dict(), sort_keys=True).encode()
+    if sites is not None:
+        metadata[b"clinai.sites"] = sites_metadata(sites)
     return metadata
 
 
 def _write_stays(
-    stays: pd.DataFrame, path: Path, seed: int, scenario: DriftScenario | None
+    stays: pd.DataFrame,
+    path: Path,
+    seed: int,
+    scenario: DriftScenario | None,
+    sites: tuple[SiteProfile, ...] | None,
 ) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(stays, preserve_index=False)
     table = table.replace_schema_metadata(
-        {**(table.schema.metadata or {}), **_metadata(seed, "stays", scenario)}
+        {**(table.schema.metadata or {}), **_metadata(seed, "stays", scenario, sites)}
     )
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp)
@@ -500,6 +546,7 @@ def generate_ward_stays(
     chunk_rows: int = 4_000_000,
     progress: bool = False,
     scenario: DriftScenario | Mapping[str, Any] | None = None,
+    sites: int | Sequence[SiteProfile | Mapping[str, Any]] | None = None,
 ) -> SyntheticWardStays:
     """Generate SYNTHETIC ward/ICU stays with minute-level vitals and write them as Parquet.
 
@@ -538,6 +585,15 @@ def generate_ward_stays(
         admitted (and readings taken) before the onset are what the same seed gives
         without a scenario; ``None`` (the default) gives exactly today's data. The
         scenario is written into both files' Parquet metadata (``clinai.scenario``).
+    sites : int or sequence of SiteProfile, optional
+        Multi-site mode: the stays come from several SYNTHETIC hospitals with different
+        case mix, baseline event rates, nursing rhythms and SpO2 devices (see
+        :mod:`clinai.data._synthetic_sites`); ``N`` takes the first ``N`` (2 to 6) of
+        ``SYNTHETIC_SITES`` (site ``A`` is the reference hospital). ``n_stays`` is shared
+        out by the sites' weights, the stays table gets a ``site`` column (after
+        ``ward``), ``event_rate`` is the event share of a hospital with the reference
+        case mix, and the profiles are written into both files' Parquet metadata
+        (``clinai.sites``). ``None`` (the default) gives exactly the single-site data.
 
     Returns
     -------
@@ -547,7 +603,7 @@ def generate_ward_stays(
     Raises
     ------
     DataError
-        If a count, step, rate or the scenario is out of range.
+        If a count, step, rate, the scenario or a site is out of range.
 
     Examples
     --------
@@ -566,23 +622,33 @@ def generate_ward_stays(
     if not 0 <= event_rate < 1:
         raise DataError(BAD_RATE.format(value=event_rate))
     drift = _check_scenario(scenario)
+    profiles = check_sites(sites)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng([seed, 0])
-    stays, silent = _stays_table(
-        int(n_stays),
-        rng,
-        start=pd.Timestamp(start),
-        event_rate=event_rate,
-        mean_stay_hours=mean_stay_hours,
-        scenario=drift,
-    )
+
+    def draw(count: int, rng: np.random.Generator, site: SiteProfile | None = None) -> Any:
+        return _stays_table(
+            count,
+            rng,
+            start=pd.Timestamp(start),
+            event_rate=event_rate,
+            mean_stay_hours=mean_stay_hours,
+            scenario=drift,
+            site=site,
+        )
+
+    if profiles is None:
+        stays, silent = draw(int(n_stays), np.random.default_rng([seed, 0]))
+    else:
+        stays, silent = multi_site_stays(int(n_stays), profiles, seed, draw)
+    by_name = {p.name: p for p in profiles or ()}
+    stay_sites = stays["site"].to_numpy() if profiles else np.full(len(stays), None)
     spo2_offset = None
     if drift is not None and drift.kind == "spo2_offset":
         spo2_offset = (drift.onset(pd.Timestamp(start)).value // 1000, drift.effective_size)
     stays_path = out / "synthetic_stays.parquet"
     vitals_path = out / "synthetic_vitals.parquet"
-    _write_stays(stays, stays_path, seed, drift)
+    _write_stays(stays, stays_path, seed, drift, profiles)
 
     schema = pa.schema(
         [
@@ -592,7 +658,7 @@ def generate_ward_stays(
             ("value", pa.float64()),
             ("synthetic", pa.bool_()),
         ],
-        metadata=_metadata(seed, "vitals", drift),
+        metadata=_metadata(seed, "vitals", drift, profiles),
     )
     names = pa.array(SYNTHETIC_PARAMETERS, pa.string())
     tmp = vitals_path.with_name(vitals_path.name + ".tmp")
@@ -633,6 +699,7 @@ def generate_ward_stays(
                 int(admissions[index]),
                 silent=bool(silent[index]),
                 spo2_offset=spo2_offset,
+                site=by_name.get(stay_sites[index]),
             )
             buffer.append((int(stay_ids[index]), part))
             buffered += len(part[0])
@@ -652,6 +719,7 @@ def generate_ward_stays(
         n_rows=n_rows,
         events=events,
         seed=seed,
+        sites=tuple(p.name for p in profiles or ()),
     )
 
 
