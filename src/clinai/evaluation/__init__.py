@@ -38,6 +38,7 @@ from clinai.evaluation import (
     calibration,
     comparison,
     discrimination,
+    economics,
     explain,
     fairness,
     meta,
@@ -53,6 +54,7 @@ from clinai.evaluation.acceptance import *  # noqa: F403
 from clinai.evaluation.calibration import *  # noqa: F403
 from clinai.evaluation.comparison import *  # noqa: F403
 from clinai.evaluation.discrimination import *  # noqa: F403
+from clinai.evaluation.economics import *  # noqa: F403
 from clinai.evaluation.explain import *  # noqa: F403
 from clinai.evaluation.fairness import *  # noqa: F403
 from clinai.evaluation.meta import *  # noqa: F403
@@ -70,6 +72,7 @@ __all__ = sorted(
         *calibration.__all__,
         *comparison.__all__,
         *discrimination.__all__,
+        *economics.__all__,
         *explain.__all__,
         *fairness.__all__,
         *meta.__all__,

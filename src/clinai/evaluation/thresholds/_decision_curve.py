@@ -147,13 +147,25 @@ def decision_curve(
     )
 
 
+def _flag_counts(
+    y: np.ndarray, score: np.ndarray, thresholds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """TP and FP (flagged events and non-events, flag when ``score >= t``) at each threshold.
+
+    Counted with a sort instead of an n x t matrix; ``score`` may be a probability or any
+    score where higher means higher risk (e.g. NEWS2 points). Two int arrays of shape (t,).
+    """
+    event_scores = np.sort(score[y == 1])
+    non_event_scores = np.sort(score[y == 0])
+    tp = event_scores.shape[0] - np.searchsorted(event_scores, thresholds, side="left")
+    fp = non_event_scores.shape[0] - np.searchsorted(non_event_scores, thresholds, side="left")
+    return tp, fp
+
+
 def _net_benefit_curve(y: np.ndarray, p: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """Net benefit at each threshold, counting flags with a sort instead of an n x t matrix."""
+    """Net benefit at each threshold (flags counted by :func:`_flag_counts`)."""
     n = float(y.shape[0])
-    event_p = np.sort(p[y == 1])
-    non_event_p = np.sort(p[y == 0])
-    tp = event_p.shape[0] - np.searchsorted(event_p, thresholds, side="left")
-    fp = non_event_p.shape[0] - np.searchsorted(non_event_p, thresholds, side="left")
+    tp, fp = _flag_counts(y, p, thresholds)
     return np.asarray(tp / n - fp / n * thresholds / (1.0 - thresholds), dtype="float64")
 
 
