@@ -85,3 +85,19 @@ def test_replicates_for_a_seed_are_pinned(patients: bool, pinned: dict) -> None:
             assert found.tolist() == list(values), key
         else:
             np.testing.assert_allclose(found, values, rtol=1e-13, atol=0, err_msg=key)
+
+
+@pytest.mark.parametrize(("patients", "pinned"), [(False, ROWS), (True, PATIENTS)])
+def test_a_count_too_large_for_the_compact_buffers_redraws_into_int64(
+    patients: bool, pinned: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counts above the uint8 buffers' limit (here lowered to 1) give the same replicates."""
+    from clinai.evaluation.resampling import _fast_draws
+
+    monkeypatch.setattr(_fast_draws, "_COMPACT_MAX", 1)
+    with pytest.raises(_fast_draws.CountOverflowError):
+        _fast_draws._multinomial_counts(np.random.default_rng(0), 100, np.zeros(100, np.uint8))
+    replicates = _replicates(patients)
+    for key, values in pinned.items():
+        found = replicates[key].reshape(24, -1)[[0, 11, 23], 0]
+        np.testing.assert_allclose(found, values, rtol=1e-13, atol=0, err_msg=key)

@@ -98,7 +98,12 @@ from clinai.evaluation.resampling._fast_calibration import (
     _solve_intercept,
     _solve_slope,
 )
-from clinai.evaluation.resampling._fast_draws import _buffer, _counts, _Workspace
+from clinai.evaluation.resampling._fast_draws import (
+    CountOverflowError,
+    _buffer,
+    _counts,
+    _Workspace,
+)
 from clinai.evaluation.resampling._fast_layout import _Baseline, _Layout
 from clinai.evaluation.resampling._fast_lowess import (
     LOWESS_BINS,
@@ -342,23 +347,24 @@ def _replicate_chunk(
     counts: np.ndarray,
     workspace: _Workspace | None = None,
     *,
-    weights_ready: bool = False,
+    prepared: bool = False,
 ) -> dict[str, np.ndarray]:
     """Every metric of each replicate of a chunk, from its counts in canonical order.
 
-    ``weights_ready``: :func:`_counts` already wrote the counts as float64 into
-    ``workspace.weights``.
+    ``prepared``: :func:`_counts` already wrote the counts as float64 into
+    ``workspace.weights`` and the running sums into ``workspace.c1`` and ``c0``.
     """
     n1 = layout.n1
     size = counts.shape[0]
     if workspace is None:
         workspace = _Workspace(layout, size)
     w1 = counts[:, :n1]
-    w0 = counts[:, n1:]
     c1 = workspace.c1[:size]
     c0 = workspace.c0[:size]
-    np.cumsum(w1, axis=1, out=c1[:, 1:])
-    np.cumsum(w0, axis=1, out=c0[:, 1:])
+    if not prepared:
+        c1[:, 0] = c0[:, 0] = 0
+        np.cumsum(w1, axis=1, out=c1[:, 1:])
+        np.cumsum(counts[:, n1:], axis=1, out=c0[:, 1:])
     events = c1[:, -1]
     non_events = c0[:, -1]
     total = (events + non_events).astype("float64")
@@ -370,7 +376,7 @@ def _replicate_chunk(
         out["auroc"], out["auprc"] = _rank_metrics(layout, w1, c1, c0, ev, ne, workspace)
         out["thresholds"], tp, fp = _threshold_chunk(layout, c1, c0, ev, ne, total)
         weights = workspace.weights[:size]
-        if not weights_ready:
+        if not prepared:
             np.copyto(weights, counts, casting="unsafe")
         sums = weights @ layout.features
         cols = layout.columns
@@ -524,8 +530,12 @@ def fast_replicates(
         stop = min(start + size, n_boot)
         if not hasattr(local, "workspace"):
             local.workspace = _Workspace(layout, size)
-        counts = _counts(layout, children[start:stop], local.workspace)
-        results[start] = _replicate_chunk(layout, counts, local.workspace, weights_ready=True)
+        try:
+            counts = _counts(layout, children[start:stop], local.workspace)
+        except CountOverflowError:  # the same draws again, into int64 buffers
+            local.workspace = _Workspace(layout, size, compact=False)
+            counts = _counts(layout, children[start:stop], local.workspace)
+        results[start] = _replicate_chunk(layout, counts, local.workspace, prepared=True)
         return stop - start
 
     n_workers = workers if workers is not None else min(4, os.cpu_count() or 1)
