@@ -14,7 +14,8 @@ from typing import Any
 from clinai.reporting import _sanitize as s
 from clinai.reporting._explain_view import label_of
 from clinai.reporting._format import NumberFormatter
-from clinai.reporting._monitoring_view import _cusum_text, _plan_view, _Words
+from clinai.reporting._monitoring_sections import _cusum_text, _plan_view
+from clinai.reporting._monitoring_words import _Words
 
 __all__ = ["monitoring_plan_view", "predictor_drift_view"]
 

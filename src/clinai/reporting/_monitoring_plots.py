@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from clinai._utils import atomic_write_bytes
 from clinai.reporting._format import NumberFormatter, estimate_parts
-from clinai.reporting._monitoring_view import _cap, _limit_text, metric_label
+from clinai.reporting._monitoring_words import _cap, _limit_text, metric_label
 from clinai.reporting._plots import _GREY, _MODEL_COLOUR, _OTHER_COLOUR, _new_figure, _png_bytes
 
 if TYPE_CHECKING:
