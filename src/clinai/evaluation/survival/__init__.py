@@ -12,16 +12,35 @@ or ``score``/``lp`` (higher means higher risk).
 
 from __future__ import annotations
 
+from clinai.evaluation.survival._brier import (
+    IntegratedBrier,
+    SurvivalBrier,
+    index_of_prediction_accuracy,
+    integrated_brier_score,
+    ipcw_brier_score,
+)
+from clinai.evaluation.survival._concordance import Concordance, harrell_c, uno_c
 from clinai.evaluation.survival._kaplan_meier import (
     KaplanMeier,
     aalen_johansen,
     censoring_survival,
     kaplan_meier,
 )
+from clinai.evaluation.survival._time_auc import TimeDependentAUC, time_dependent_auc
 
 __all__ = [
+    "Concordance",
+    "IntegratedBrier",
     "KaplanMeier",
+    "SurvivalBrier",
+    "TimeDependentAUC",
     "aalen_johansen",
     "censoring_survival",
+    "harrell_c",
+    "index_of_prediction_accuracy",
+    "integrated_brier_score",
+    "ipcw_brier_score",
     "kaplan_meier",
+    "time_dependent_auc",
+    "uno_c",
 ]

@@ -20,11 +20,13 @@ __all__ = [
     "EMPTY_MSG",
     "EVENT_CODES_MSG",
     "EVENT_MSG",
+    "HORIZONS_MSG",
     "HORIZON_MSG",
     "LENGTH_MSG",
     "NOT_1D_MSG",
     "NOT_NUMERIC_MSG",
     "NO_EVENTS_MSG",
+    "RISK_COLUMNS_MSG",
     "RISK_RANGE_MSG",
     "TIME_MISSING_MSG",
     "TIME_NEGATIVE_MSG",
@@ -32,7 +34,9 @@ __all__ = [
     "check_event_codes",
     "check_has_events",
     "check_horizon",
+    "check_horizons",
     "check_risk",
+    "check_risk_matrix",
     "check_score",
     "check_survival",
 ]
@@ -67,6 +71,10 @@ RISK_RANGE_MSG = (
 )
 HORIZON_MSG = (
     "{name} must be a finite time within follow-up ({low:g} to below {high:g}); got {value!r}"
+)
+HORIZONS_MSG = "{name} must be distinct horizons; got {values}"
+RISK_COLUMNS_MSG = (
+    "{name} must have one column per horizon ({expected}), or be one-dimensional; got shape {shape}"
 )
 NO_EVENTS_MSG = "event has no events{where}: a survival metric needs at least one event"
 
@@ -184,3 +192,33 @@ def check_has_events(event: np.ndarray, *, where: str = "") -> None:
     """Raise when ``event`` holds no event (``where`` says e.g. " before t = 5")."""
     if not event.any():
         raise DataError(NO_EVENTS_MSG.format(where=where))
+
+
+def check_horizons(values: Any, time: np.ndarray, *, name: str = "times") -> np.ndarray:
+    """Validate one or more distinct horizons, each within follow-up; returned as given."""
+    horizons = np.array([check_horizon(v, time, name=name) for v in np.atleast_1d(values)])
+    if horizons.size == 0 or np.unique(horizons).size != horizons.size:
+        raise DataError(HORIZONS_MSG.format(name=name, values=np.atleast_1d(values).tolist()))
+    return horizons
+
+
+def check_risk_matrix(
+    values: Any, n: int, n_times: int, *, name: str = "risk", bounded: bool = True
+) -> np.ndarray:
+    """Validate an (n, n_times) matrix: one column per horizon, or one vector for all.
+
+    Values must be finite, and in [0, 1] when ``bounded`` (absolute risks); a 1-D
+    input is repeated for every horizon.
+    """
+    try:
+        array = np.asarray(values, dtype="float64")
+    except (TypeError, ValueError) as exc:
+        raise DataError(NOT_NUMERIC_MSG.format(name=name, values=_describe_values(values))) from exc
+    if array.ndim == 1:
+        array = array[:, None].repeat(n_times, axis=1)
+    if array.ndim != 2 or array.shape[1] != n_times:
+        raise DataError(RISK_COLUMNS_MSG.format(name=name, expected=n_times, shape=array.shape))
+    _check_length(array, n, name=name)
+    check = check_risk if bounded else check_score
+    check(array.ravel(), array.size, name=name)
+    return array

@@ -298,3 +298,31 @@ def aalen_johansen(time: Any, event_code: Any, cause: int, t: Any) -> np.ndarray
     values = np.where(index >= 0, incidence[np.maximum(index, 0)], 0.0)
     values = np.where(points > times[-1], np.nan, values)
     return float(values) if values.ndim == 0 else values
+
+
+def _product_limit(at_risk: np.ndarray, jumps: np.ndarray) -> np.ndarray:
+    """Cumulative product of (1 - jumps / at_risk); a time with nothing at risk keeps the value."""
+    ratio = np.divide(jumps, at_risk, out=np.zeros_like(at_risk), where=at_risk > 0)
+    return np.cumprod(1.0 - ratio)
+
+
+def _survival_at_unique(data: SortedSurvival, weights: np.ndarray | None = None) -> np.ndarray:
+    """Kaplan-Meier S at each distinct time of ``data`` (O(n), no search)."""
+    at_risk, events, _ = data.counts(weights)
+    return _product_limit(at_risk, events)
+
+
+def _censoring_at_unique(data: SortedSurvival, weights: np.ndarray | None = None) -> np.ndarray:
+    """Censoring distribution G at each distinct time of ``data`` (O(n), no search).
+
+    ``_censoring_at_unique(data, w)[data.group]`` is G(T_i) of every sorted row:
+    what the IPCW kernels need, recomputed per bootstrap replicate from its weights.
+    """
+    at_risk, events, censored = data.counts(weights)
+    return _product_limit(at_risk - events, censored)
+
+
+def _value_at(unique: np.ndarray, values: np.ndarray, t: float) -> float:
+    """Right-continuous step function given by ``values`` at ``unique`` times, at ``t``."""
+    index = int(np.searchsorted(unique, t, side="right")) - 1
+    return 1.0 if index < 0 else float(values[index])
