@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from scipy import special, stats
+from scipy import special
 
 from clinai.evaluation._estimate import _num
 from clinai.evaluation.meta._random_effects import (
@@ -199,7 +199,7 @@ def pool_metric(
         what="standard error",
     )
     analysis = random_effects_meta(y, se**2, method=method, ci=ci, level=level, labels=names)
-    z = float(stats.norm.ppf((1.0 + analysis.level) / 2.0))
+    z = float(special.ndtri((1.0 + analysis.level) / 2.0))
     back = _BACK[scale]
     sites = tuple(
         SiteEstimate(

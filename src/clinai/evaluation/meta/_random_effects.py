@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special
 
 from clinai.evaluation._estimate import _num
 from clinai.evaluation._inputs import check_number
@@ -370,15 +370,15 @@ def random_effects_meta(
     upper_tail = (1.0 + level_value) / 2.0
     if ci_norm == "hksj":
         se = math.sqrt(float(np.dot(w, (y - mu) ** 2)) / (q_df * float(w.sum())))
-        crit = float(stats.t.ppf(upper_tail, q_df))
+        crit = float(special.stdtrit(q_df, upper_tail))
     else:
         se = math.sqrt(1.0 / float(w.sum()))
-        crit = float(stats.norm.ppf(upper_tail))
+        crit = float(special.ndtri(upper_tail))
 
     pi_low: float | None = None
     pi_high: float | None = None
     if k >= 3:
-        half = float(stats.t.ppf(upper_tail, k - 2)) * math.sqrt(tau2 + se**2)
+        half = float(special.stdtrit(k - 2, upper_tail)) * math.sqrt(tau2 + se**2)
         pi_low, pi_high = mu - half, mu + half
 
     return MetaAnalysis(
@@ -394,7 +394,7 @@ def random_effects_meta(
         i2=i2,
         q=q,
         q_df=q_df,
-        q_pvalue=float(stats.chi2.sf(q, q_df)),
+        q_pvalue=float(special.chdtrc(q_df, q)),
         method=method_norm,
         ci_method=ci_norm,
         weights=tuple(float(x) for x in w / w.sum()),
