@@ -341,6 +341,9 @@ def random_effects_meta(
       ``se_HKSJ^2 = sum(w_i (y_i - mu)^2) / ((k - 1) sum(w_i))``. No ad hoc
       ``max(1, q)`` modification (Roever et al. 2015) is applied, as in
       metafor's default ``rma(test="knha")``; ``se`` then reports ``se_HKSJ``.
+      Where the estimates agree exactly, ``se_HKSJ`` is 0 and the interval a
+      single point; with few sites it may also be narrower than the Wald
+      interval, which is what that modification guards against.
     - Prediction interval for the true value in a new study (Riley, Higgins &
       Deeks 2011, BMJ 342:d549): ``mu +- t_{k-2,(1+level)/2} sqrt(tau^2 + se^2)``
       with the ``se`` of the chosen interval; ``None`` when ``k < 3``.
