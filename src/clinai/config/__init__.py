@@ -5,6 +5,7 @@ Every problem is collected and reported at once, each with its field path.
 
 from __future__ import annotations
 
+from clinai.config._economics import EconomicParameterConfig, EconomicsConfig
 from clinai.config._load import apply_overrides, load_config, load_plan, parse_config
 from clinai.config._monitoring import (
     MONITORING_ACTIONS,
@@ -34,6 +35,8 @@ __all__ = [
     "CalibrationConfig",
     "CusumConfig",
     "DataConfig",
+    "EconomicParameterConfig",
+    "EconomicsConfig",
     "EvaluationConfig",
     "ExperimentConfig",
     "MonitoringConfig",

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from clinai.config._economics import EconomicsConfig
 from clinai.config._metric_names import metric_path_problem
 from clinai.config._monitoring import MonitoringConfig
 
@@ -449,6 +450,7 @@ class ExperimentConfig(_Strict):
     evaluation: EvaluationConfig = EvaluationConfig()
     validation: ValidationConfig = ValidationConfig()
     monitoring: MonitoringConfig | None = None
+    economics: EconomicsConfig | None = None
     tracking: TrackingConfig = TrackingConfig()
     languages: list[Language] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))
     seed: int = 42
