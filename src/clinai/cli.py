@@ -286,6 +286,20 @@ def validate(
     ] = None,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
     quiet: QuietOpt = False,
+    summary: Annotated[
+        Path | None,
+        typer.Option(help="Also write a site summary (no row-level data) for meta-analyse."),
+    ] = None,
+    site: Annotated[
+        str | None, typer.Option(help="The site's label in the summary (default: file name).")
+    ] = None,
+    model_name: Annotated[str | None, typer.Option(help="Model name for the summary.")] = None,
+    model_version: Annotated[
+        str | None, typer.Option(help="Model version for the summary.")
+    ] = None,
+    model_sha256: Annotated[
+        str | None, typer.Option(help="SHA-256 of the model for the summary.")
+    ] = None,
 ) -> None:
     """Validate any model's predictions (e.g. a vendor's) on local data."""
     from clinai.runs import validate_predictions_file
@@ -302,10 +316,14 @@ def validate(
         n_boot=bootstrap,
         seed=seed,
         show_progress=not quiet,
+        summary=summary,
+        site=site,
+        model={"name": model_name, "version": model_version, "sha256": model_sha256},
     )
     typer.echo(
         f"AUROC {_with_ci(metrics['auroc'])}, "
         f"n={metrics['n']}, events={metrics['events']}; written to {out}"
+        + (f"; site summary {summary}" if summary is not None else "")
     )
 
 
@@ -520,6 +538,34 @@ def update_command(
         )
         + f"; change log in {result['folder']}"
     )
+
+
+@app.command("meta-analyse")
+def meta_analyse_command(
+    summaries: Annotated[
+        list[Path], typer.Argument(help="site_summary.json files, one per site (two or more).")
+    ],
+    out: Annotated[Path, typer.Option(help="Output folder (must not exist or be empty).")],
+    method: Annotated[str, typer.Option(help="tau² estimator: REML or DL.")] = "REML",
+    ci: Annotated[str, typer.Option(help="Interval of the pooled mean: hksj or wald.")] = "hksj",
+    quiet: QuietOpt = False,
+) -> None:
+    """Pool site summaries of one model across hospitals (random effects; no patient data)."""
+    from clinai.runs import meta_analyse
+
+    result = meta_analyse(summaries, out_dir=out, method=method, ci=ci, show_progress=not quiet)
+    auroc = result["metrics"]["auroc"]
+    pi = (
+        f"{auroc['pi_low']:.3f}-{auroc['pi_high']:.3f}"
+        if auroc["pi_low"] is not None
+        else "not estimable"
+    )
+    typer.echo(
+        f"{len(result['sites'])} sites: pooled AUROC {_with_ci(auroc)}, prediction interval "
+        f"{pi}, I² {auroc['analysis']['i2']:.0%}; written to {result['out_dir']}"
+    )
+    for line in result["skipped"]:
+        typer.echo(line, err=True)
 
 
 def main(argv: list[str] | None = None) -> int:

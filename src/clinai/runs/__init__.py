@@ -18,6 +18,7 @@ from clinai.runs._experiment import (
     run_experiment,
     train_stage,
 )
+from clinai.runs._meta import meta_analyse
 from clinai.runs._monitor import MonitorError, monitor
 from clinai.runs._plan import MonitoringPlanError, check_monitoring_plan
 from clinai.runs._plugins import find_pipeline_names, load_pipeline
@@ -42,6 +43,7 @@ __all__ = [
     "evaluate_stage",
     "find_pipeline_names",
     "load_pipeline",
+    "meta_analyse",
     "monitor",
     "prepare_stage",
     "report_stage",

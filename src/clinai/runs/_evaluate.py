@@ -14,6 +14,7 @@ from clinai.runs._drift import write_predictor_drift
 from clinai.runs._fairness import evaluation_thresholds, fairness_blocks
 from clinai.runs._prepare import read_baseline, read_split
 from clinai.runs._progress import progress_bar
+from clinai.runs._site_summary import write_run_site_summary
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -241,6 +242,10 @@ def evaluate(
             spec.sample_size, y_train, n_parameters=len(inputs.feature_names)
         )
     run_dir.write_json("metrics.json", metrics)
+    # Issue 17: what this site would share for a meta-analysis across hospitals (no row).
+    write_run_site_summary(
+        config, run_dir, y=y, y_prob=y_prob, patients=patients, plan_sha256=plan["sha256"]
+    )
     # TRIPOD+AI 20c: the predictors in the test split against the training split (own file).
     write_predictor_drift(config, run_dir, X, y_prob)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,13 @@ from clinai.runs._lineage import code_version, describe_code, environment
 from clinai.runs._progress import progress_bar
 from clinai.runs._report import acceptance_verdict
 from clinai.runs._rundir import RunDir
+from clinai.runs._site_summary import (
+    SITE_SUMMARY_FILE,
+    check_summary_target,
+    model_identity,
+    site_summary_document,
+    write_site_summary,
+)
 
 __all__ = ["validate_predictions_file"]
 
@@ -55,6 +62,9 @@ def validate_predictions_file(
     n_boot: int | None = None,
     seed: int = 0,
     show_progress: bool = True,
+    summary: str | Path | None = None,
+    site: str | None = None,
+    model: Mapping[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """Validate the predictions in a CSV or Parquet file and write metrics, plots and a report.
 
@@ -83,6 +93,15 @@ def validate_predictions_file(
         Random seed of the bootstrap.
     show_progress : bool
         Show Rich progress bars on stderr.
+    summary : path-like, optional
+        Also write a site summary for ``clinai meta-analyse`` to this file (which
+        must not exist); it is ``site_summary.json`` of the output folder too.
+    site : str, optional
+        The site's label in the summary (default: the predictions file's stem).
+    model : mapping, optional
+        ``{"name", "version", "sha256"}`` of the model, for the summary; each missing
+        one is taken from the file's ``model_name``/``model_version`` columns when
+        present (see :func:`~clinai.runs._site_summary.model_identity`).
 
     Returns
     -------
@@ -94,6 +113,7 @@ def validate_predictions_file(
         raise ConfigError(_TOO_FEW_REPLICATES.format(n=n_boot))
     target = Path(out_dir)
     _check_out_dir(target)
+    summary_path = None if summary is None else check_summary_target(summary)
     plan = load_plan(plan_path) if plan_path is not None else EvaluationConfig()
     if n_boot is not None:
         plan = plan.model_copy(update={"n_boot": n_boot})
@@ -148,6 +168,18 @@ def validate_predictions_file(
     metrics = result.to_dict()
     criteria = [c.model_dump() for c in plan.acceptance]
     metrics["acceptance"] = [a.to_dict() for a in evaluation.evaluate_acceptance(metrics, criteria)]
+    plan_sha256 = sha256_text(repr(criteria)) if plan_path else None
+    site_document = None
+    if summary_path is not None:
+        site_document = site_summary_document(
+            y_true,
+            y_prob,
+            site=site or Path(predictions).stem,
+            model=model_identity(frame, score=score, **dict(model or {})),
+            plan_sha256=plan_sha256,
+            patient_ids=patient_ids,
+            min_cell=max(plan.min_cell, evaluation.SITE_MIN_CELL),
+        )
 
     staging = target.with_name(f".{target.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
@@ -176,12 +208,14 @@ def validate_predictions_file(
             run_dir.file("metrics.json"),
             run_dir.file("validation_report.html"),
         ]
+        if site_document is not None:
+            outputs.append(write_site_summary(run_dir.file(SITE_SUMMARY_FILE), site_document))
         run_dir.write_json(
             "audit.json",
             {
                 "created_at": context["created_at"],
                 "predictions_sha256": context["lineage"]["data_sha256"],
-                "plan_sha256": sha256_text(repr(criteria)) if plan_path else None,
+                "plan_sha256": plan_sha256,
                 "code_version": code_version(),
                 "environment": environment(),
                 "acceptance_verdict": context["acceptance_verdict"],
@@ -194,6 +228,8 @@ def validate_predictions_file(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if summary_path is not None and site_document is not None:
+        write_site_summary(summary_path, site_document)
     return metrics
 
 

@@ -16,11 +16,18 @@ from clinai.evaluation.meta._pooling import (
     pool_metric,
 )
 from clinai.evaluation.meta._random_effects import MetaAnalysis, random_effects_meta
-from clinai.evaluation.meta._site import CALIBRATION_POINTS, SiteMetric, SiteSummary, site_summary
+from clinai.evaluation.meta._site import (
+    CALIBRATION_POINTS,
+    SITE_MIN_CELL,
+    SiteMetric,
+    SiteSummary,
+    site_summary,
+)
 
 __all__ = [
     "CALIBRATION_POINTS",
     "POOLING_SCALES",
+    "SITE_MIN_CELL",
     "MetaAnalysis",
     "PooledMetric",
     "SiteEstimate",
