@@ -3,7 +3,10 @@
 Non-parametric estimators (:func:`kaplan_meier`, :func:`censoring_survival`,
 :func:`aalen_johansen`), discrimination (:func:`harrell_c`, :func:`uno_c`,
 :func:`time_dependent_auc`) and overall accuracy (:func:`ipcw_brier_score`,
-:func:`index_of_prediction_accuracy`, :func:`integrated_brier_score`).
+:func:`index_of_prediction_accuracy`, :func:`integrated_brier_score`), calibration at a
+horizon (:func:`survival_oe_ratio`, :func:`survival_calibration_slope`,
+:func:`flexible_survival_calibration`), over the whole follow-up (:func:`d_calibration`,
+:func:`a_calibration`) and the decision curve (:func:`survival_decision_curve`).
 
 Inputs everywhere: ``time`` (follow-up, >= 0), ``event`` (0/1, or integer
 codes with competing events), ``risk`` (predicted absolute risk by the horizon)
@@ -19,7 +22,26 @@ from clinai.evaluation.survival._brier import (
     integrated_brier_score,
     ipcw_brier_score,
 )
+from clinai.evaluation.survival._calibration import (
+    FlexibleSurvivalCalibration,
+    SurvivalCalibrationSlope,
+    SurvivalOERatio,
+    flexible_survival_calibration,
+    survival_calibration_slope,
+    survival_oe_ratio,
+)
 from clinai.evaluation.survival._concordance import Concordance, harrell_c, uno_c
+from clinai.evaluation.survival._decision_curve import (
+    SurvivalDecisionCurve,
+    SurvivalDecisionPoint,
+    survival_decision_curve,
+)
+from clinai.evaluation.survival._distribution_calibration import (
+    DistributionCalibration,
+    a_calibration,
+    d_calibration,
+    survival_at_own_time,
+)
 from clinai.evaluation.survival._kaplan_meier import (
     KaplanMeier,
     aalen_johansen,
@@ -30,17 +52,30 @@ from clinai.evaluation.survival._time_auc import TimeDependentAUC, time_dependen
 
 __all__ = [
     "Concordance",
+    "DistributionCalibration",
+    "FlexibleSurvivalCalibration",
     "IntegratedBrier",
     "KaplanMeier",
     "SurvivalBrier",
+    "SurvivalCalibrationSlope",
+    "SurvivalDecisionCurve",
+    "SurvivalDecisionPoint",
+    "SurvivalOERatio",
     "TimeDependentAUC",
+    "a_calibration",
     "aalen_johansen",
     "censoring_survival",
+    "d_calibration",
+    "flexible_survival_calibration",
     "harrell_c",
     "index_of_prediction_accuracy",
     "integrated_brier_score",
     "ipcw_brier_score",
     "kaplan_meier",
+    "survival_at_own_time",
+    "survival_calibration_slope",
+    "survival_decision_curve",
+    "survival_oe_ratio",
     "time_dependent_auc",
     "uno_c",
 ]
