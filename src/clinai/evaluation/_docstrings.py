@@ -85,6 +85,15 @@ SHARED_DOCS: Mapping[str, str] = MappingProxyType(
             "    Rows to draw the background sample from (e.g. transformed training\n"
             "    rows); default ``X_transformed``."
         ),
+        # survival (time-to-event) data
+        "time": "time : array-like of shape (n,)\n    Follow-up time, finite and >= 0.",
+        "event": "event : array-like of shape (n,)\n    1 for an event, 0 for censoring.",
+        "censoring": (
+            "censoring : KaplanMeier, optional\n"
+            "    The censoring distribution G (e.g. from the development data, as\n"
+            "    scikit-survival's ``survival_train``); default: estimated from these data."
+        ),
+        "tied_tol": "tied_tol : float, default=1e-8\n    Scores closer than this count as tied.",
     }
 )
 

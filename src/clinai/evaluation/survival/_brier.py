@@ -12,20 +12,14 @@ from typing import Any
 
 import numpy as np
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import _num
-from clinai.evaluation.survival._inputs import (
-    check_has_events,
-    check_horizons,
-    check_risk_matrix,
-    check_survival,
-)
+from clinai.evaluation.survival._horizons import prepare_horizons
 from clinai.evaluation.survival._kaplan_meier import (
     KaplanMeier,
     SortedSurvival,
-    _censoring_at_unique,
     _survival_at_unique,
     _value_at,
-    sort_survival,
 )
 from clinai.exceptions import DataError
 
@@ -148,28 +142,11 @@ def _brier_from_sorted(
     return float(model), float(null)
 
 
-def _prepared(
-    time: Any, event: Any, risk: Any, times: Any, censoring: KaplanMeier | None
-) -> tuple[SortedSurvival, np.ndarray, np.ndarray, np.ndarray]:
-    """Check, sort once, and find G at each distinct time; risk columns in time order."""
-    time_array, event_array = check_survival(time, event)
-    check_has_events(event_array)
-    given = check_horizons(times, time_array)
-    matrix = check_risk_matrix(risk, time_array.shape[0], given.shape[0], name="risk")
-    ascending = np.argsort(given)
-    horizons, matrix = given[ascending], matrix[:, ascending]
-    data = sort_survival(time_array, event_array)
-    if censoring is None:
-        g_unique = _censoring_at_unique(data)
-    else:
-        g_unique = np.nan_to_num(np.asarray(censoring.at(data.unique), dtype=float), nan=0.0)
-    return data, horizons, matrix[data.order], g_unique
-
-
 def _ipa(brier: float, null: float) -> float:
     return 1.0 - brier / null if null > 0 else float("nan")
 
 
+@fill_doc
 def ipcw_brier_score(
     time: Any, event: Any, risk: Any, t: float, *, censoring: KaplanMeier | None = None
 ) -> SurvivalBrier:
@@ -187,22 +164,21 @@ def ipcw_brier_score(
 
     Parameters
     ----------
-    time : array-like of shape (n,)
-        Follow-up time, finite and >= 0.
-    event : array-like of shape (n,)
-        1 for an event, 0 for censoring.
+    {time}
+    {event}
     risk : array-like of shape (n,)
         Predicted absolute risk of the event by ``t``, in [0, 1].
     t : float
         The horizon, within follow-up (first time <= t < last time).
-    censoring : KaplanMeier, optional
-        The censoring distribution G; default: estimated from these data.
+    {censoring}
 
     Returns
     -------
     SurvivalBrier
     """
-    data, horizons, sorted_risk, g_unique = _prepared(time, event, risk, t, censoring)
+    data, horizons, sorted_risk, g_unique = prepare_horizons(
+        time, event, risk, t, censoring, name="t"
+    )
     brier, null = _brier_from_sorted(data, sorted_risk[:, 0], float(horizons[0]), g_unique)
     return SurvivalBrier(t=float(horizons[0]), brier=brier, null_brier=null, ipa=_ipa(brier, null))
 
@@ -218,6 +194,7 @@ def index_of_prediction_accuracy(
     return ipcw_brier_score(time, event, risk, t, censoring=censoring).ipa
 
 
+@fill_doc
 def integrated_brier_score(
     time: Any,
     event: Any,
@@ -235,20 +212,19 @@ def integrated_brier_score(
 
     Parameters
     ----------
-    time, event : array-like of shape (n,)
-        As :func:`ipcw_brier_score`.
+    {time}
+    {event}
     risk : array-like of shape (n, len(times))
         Predicted risk by each horizon, one column per horizon (ascending).
     times : array-like
         At least two distinct horizons within follow-up.
-    censoring : KaplanMeier, optional
-        The censoring distribution G; default: estimated from these data.
+    {censoring}
 
     Returns
     -------
     IntegratedBrier
     """
-    data, horizons, sorted_risk, g_unique = _prepared(time, event, risk, times, censoring)
+    data, horizons, sorted_risk, g_unique = prepare_horizons(time, event, risk, times, censoring)
     if horizons.shape[0] < 2:
         raise DataError(TWO_TIMES_MSG.format(count=horizons.shape[0]))
     survival_unique = _survival_at_unique(data)

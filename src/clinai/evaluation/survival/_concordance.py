@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import _num
 from clinai.evaluation.survival._inputs import check_has_events, check_score, check_survival
 from clinai.evaluation.survival._kaplan_meier import (
@@ -91,15 +92,24 @@ class _ConcordanceInputs:
 
 
 def _prepare(data: SortedSurvival, score: np.ndarray, tied_tol: float) -> _ConcordanceInputs:
-    """Rank the scores (in time order) and find each one's tie window, once."""
+    """Rank the scores (in time order) and find each one's tie window, once.
+
+    One argsort of the scores; the tie windows are searched with sorted needles
+    (fast), then scattered back to time order.
+    """
     sorted_score = score[data.order]
-    distinct = np.unique(sorted_score)
+    by_score = np.argsort(sorted_score, kind="stable")
+    values = sorted_score[by_score]
+    new = np.empty(values.shape[0], dtype=bool)
+    new[:1] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    distinct = values[new]
+    rank, below, upto = (np.empty(values.shape[0], dtype=np.int64) for _ in range(3))
+    rank[by_score] = np.cumsum(new) - 1
+    below[by_score] = np.searchsorted(distinct, values - tied_tol, side="left")
+    upto[by_score] = np.searchsorted(distinct, values + tied_tol, side="right")
     return _ConcordanceInputs(
-        data=data,
-        rank=np.searchsorted(distinct, sorted_score, side="left"),
-        below=np.searchsorted(distinct, sorted_score - tied_tol, side="left"),
-        upto=np.searchsorted(distinct, sorted_score + tied_tol, side="right"),
-        n_ranks=int(distinct.shape[0]),
+        data=data, rank=rank, below=below, upto=upto, n_ranks=int(distinct.shape[0])
     )
 
 
@@ -175,6 +185,7 @@ def _checked(time: Any, event: Any, score: Any, tied_tol: Any) -> tuple[Any, ...
     return time_array, event_array, score_array, _check_tied_tol(tied_tol)
 
 
+@fill_doc
 def harrell_c(time: Any, event: Any, score: Any, *, tied_tol: float = 1e-8) -> Concordance:
     """Harrell's concordance index.
 
@@ -187,14 +198,11 @@ def harrell_c(time: Any, event: Any, score: Any, *, tied_tol: float = 1e-8) -> C
 
     Parameters
     ----------
-    time : array-like of shape (n,)
-        Follow-up time, finite and >= 0.
-    event : array-like of shape (n,)
-        1 for an event, 0 for censoring.
+    {time}
+    {event}
     score : array-like of shape (n,)
         Higher means higher risk (a linear predictor or the risk by a horizon).
-    tied_tol : float, default=1e-8
-        Scores closer than this count as tied.
+    {tied_tol}
 
     Returns
     -------
@@ -211,6 +219,7 @@ def harrell_c(time: Any, event: Any, score: Any, *, tied_tol: float = 1e-8) -> C
     return _result(_concordance_from_sorted(inputs), "harrell", None, "")
 
 
+@fill_doc
 def uno_c(
     time: Any,
     event: Any,
@@ -232,16 +241,15 @@ def uno_c(
 
     Parameters
     ----------
-    time, event, score : array-like of shape (n,)
-        As :func:`harrell_c`.
+    {time}
+    {event}
+    score : array-like of shape (n,)
+        Higher means higher risk.
     tau : float, optional
         Truncation time: only events before ``tau`` are scored. Choose it where
         some patients are still followed (G(tau) > 0). None: no truncation.
-    censoring : KaplanMeier, optional
-        The censoring distribution G (e.g. from the development data, as
-        scikit-survival's ``survival_train``); default: estimated from these data.
-    tied_tol : float, default=1e-8
-        Scores closer than this count as tied.
+    {censoring}
+    {tied_tol}
 
     Returns
     -------

@@ -196,9 +196,10 @@ def check_has_events(event: np.ndarray, *, where: str = "") -> None:
 
 def check_horizons(values: Any, time: np.ndarray, *, name: str = "times") -> np.ndarray:
     """Validate one or more distinct horizons, each within follow-up; returned as given."""
-    horizons = np.array([check_horizon(v, time, name=name) for v in np.atleast_1d(values)])
+    given = np.atleast_1d(np.asarray(values, dtype=object)).tolist()
+    horizons = np.array([check_horizon(v, time, name=name) for v in given], dtype=float)
     if horizons.size == 0 or np.unique(horizons).size != horizons.size:
-        raise DataError(HORIZONS_MSG.format(name=name, values=np.atleast_1d(values).tolist()))
+        raise DataError(HORIZONS_MSG.format(name=name, values=given))
     return horizons
 
 

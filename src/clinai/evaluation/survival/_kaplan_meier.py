@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation.survival._inputs import CAUSE_MSG, check_event_codes, check_survival
 from clinai.exceptions import DataError
 
@@ -141,7 +142,8 @@ class KaplanMeier:
     def _lookup(self, t: Any, side: str) -> np.ndarray | float:
         points = np.asarray(t, dtype=float)
         index = np.searchsorted(self.times, points, side=side) - 1
-        values = np.where(index >= 0, self.survival[np.maximum(index, 0)], 1.0)
+        steps = np.r_[1.0, self.survival]  # index -1 (before the first step) reads 1
+        values = steps[index + 1]
         if self.survival.size == 0 or self.survival[-1] > 0:
             values = np.where(points > self.max_time, np.nan, values)
         return float(values) if values.ndim == 0 else values
@@ -196,6 +198,7 @@ def _censoring_sorted(data: SortedSurvival, weights: np.ndarray | None = None) -
     return _step_function(data.unique, at_risk - events, censored, data.unique[-1])
 
 
+@fill_doc
 def kaplan_meier(time: Any, event: Any) -> KaplanMeier:
     """Kaplan-Meier estimate of the survival function.
 
@@ -206,10 +209,8 @@ def kaplan_meier(time: Any, event: Any) -> KaplanMeier:
 
     Parameters
     ----------
-    time : array-like of shape (n,)
-        Follow-up time, finite and >= 0.
-    event : array-like of shape (n,)
-        1 for an event, 0 for censoring.
+    {time}
+    {event}
 
     Returns
     -------
@@ -225,6 +226,7 @@ def kaplan_meier(time: Any, event: Any) -> KaplanMeier:
     return _kaplan_meier_sorted(sort_survival(time_array, event_array))
 
 
+@fill_doc
 def censoring_survival(time: Any, event: Any) -> KaplanMeier:
     """Kaplan-Meier estimate of the censoring distribution G(t) = P(C > t).
 
@@ -236,8 +238,8 @@ def censoring_survival(time: Any, event: Any) -> KaplanMeier:
 
     Parameters
     ----------
-    time, event : array-like of shape (n,)
-        As :func:`kaplan_meier`.
+    {time}
+    {event}
 
     Returns
     -------
@@ -263,6 +265,7 @@ def _aalen_johansen_sorted(
     return data.unique, np.cumsum(survival_before * hazard)
 
 
+@fill_doc
 def aalen_johansen(time: Any, event_code: Any, cause: int, t: Any) -> np.ndarray | float:
     """Aalen-Johansen cumulative incidence of one cause with competing events.
 
@@ -274,8 +277,7 @@ def aalen_johansen(time: Any, event_code: Any, cause: int, t: Any) -> np.ndarray
 
     Parameters
     ----------
-    time : array-like of shape (n,)
-        Follow-up time, finite and >= 0.
+    {time}
     event_code : array-like of shape (n,)
         0 censored, 1, 2, ... the cause of the event.
     cause : int

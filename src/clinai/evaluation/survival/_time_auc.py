@@ -13,20 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import _num
-from clinai.evaluation.survival._inputs import (
-    check_has_events,
-    check_horizons,
-    check_risk_matrix,
-    check_survival,
-)
+from clinai.evaluation.survival._horizons import prepare_horizons
 from clinai.evaluation.survival._kaplan_meier import (
     KaplanMeier,
     SortedSurvival,
-    _censoring_at_unique,
     _survival_at_unique,
     _value_at,
-    sort_survival,
 )
 from clinai.exceptions import DataError
 
@@ -110,6 +104,7 @@ def _auc_from_groups(
     return float(np.dot(cases, below + 0.5 * controls) / total)
 
 
+@fill_doc
 def time_dependent_auc(
     time: Any,
     event: Any,
@@ -130,19 +125,15 @@ def time_dependent_auc(
 
     Parameters
     ----------
-    time : array-like of shape (n,)
-        Follow-up time, finite and >= 0.
-    event : array-like of shape (n,)
-        1 for an event, 0 for censoring.
+    {time}
+    {event}
     risk : array-like of shape (n,) or (n, len(times))
         Predicted risk by each horizon (one column per horizon), or one score
         for all; higher means higher risk.
     times : float or array-like
         Horizons, each within follow-up (first time <= t < last time).
-    censoring : KaplanMeier, optional
-        The censoring distribution G; default: estimated from these data.
-    tied_tol : float, default=1e-8
-        Risks closer than this count as tied.
+    {censoring}
+    {tied_tol}
 
     Returns
     -------
@@ -153,22 +144,13 @@ def time_dependent_auc(
     DataError
         Bad inputs; a horizon outside follow-up; no cases or controls at a horizon.
     """
-    time_array, event_array = check_survival(time, event)
-    check_has_events(event_array)
-    given = check_horizons(times, time_array)
-    matrix = check_risk_matrix(
-        risk, time_array.shape[0], given.shape[0], name="risk", bounded=False
+    data, horizons, matrix, g_unique = prepare_horizons(
+        time, event, risk, times, censoring, bounded=False
     )
-    ascending = np.argsort(given)
-    horizons, matrix = given[ascending], matrix[:, ascending]
-    data = sort_survival(time_array, event_array)
-    if censoring is None:
-        g_rows = _censoring_at_unique(data)[data.group]
-    else:
-        g_rows = np.nan_to_num(np.asarray(censoring.at(data.time), dtype=float), nan=0.0)
+    g_rows = g_unique[data.group]
     values = []
     for column, t in enumerate(horizons):
-        group, n_groups = _risk_groups(matrix[data.order, column], float(tied_tol))
+        group, n_groups = _risk_groups(matrix[:, column], float(tied_tol))
         auc = _auc_from_groups(data, group, n_groups, float(t), g_rows)
         if np.isnan(auc):
             has_case = bool((data.event & (data.time <= t)).any())
