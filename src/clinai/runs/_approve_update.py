@@ -28,7 +28,7 @@ from clinai.runs._decision import (
     record_decision,
 )
 from clinai.runs._rundir import absolute_sqlite_uri
-from clinai.runs._update import CHANGE_LOG_FILE, UPDATE_FILE
+from clinai.runs._update_publish import CHANGE_LOG_FILE, UPDATE_FILE
 
 if TYPE_CHECKING:
     import os

@@ -11,7 +11,8 @@ model (AUROC, O/E and calibration slope with patient-clustered bootstrap CIs). T
 update is registered as a new version with the alias ``candidate`` (``approved`` is
 left to ``clinai approve``), with ``update.json`` and ``change_log.md`` logged with
 it and an audit-log record of kind ``update``. Nothing is registered when the
-procedure keeps the original model.
+procedure keeps the original model. This module reads the inputs, proposes and
+validates the update; :mod:`clinai.runs._update_publish` writes and registers it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,38 +27,29 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from clinai._utils import atomic_write_text, sha256_file
+from clinai._utils import sha256_file
 from clinai.config import load_config
 from clinai.exceptions import ClinaiError
-from clinai.runs import _audit
 from clinai.runs._monitor_inputs import FEATURE_PREFIX, read_stream
-from clinai.runs._plan import MONITORING_PLAN_TAG, check_monitoring_plan
+from clinai.runs._plan import check_monitoring_plan
 from clinai.runs._prepare import config_sha256
 from clinai.runs._progress import progress_bar
 from clinai.runs._rundir import absolute_sqlite_uri
+from clinai.runs._update_publish import FIGURES, publish_update
 
 if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
     from clinai.evaluation.monitoring._updating import UpdateProposal
     from clinai.runs._monitor_inputs import Stream
-    from clinai.tracking import MlflowTracker
 
-__all__ = ["CHANGE_LOG_FILE", "UPDATE_FILE", "UpdateError", "update"]
+__all__ = ["UpdateError", "update"]
 
 logger = logging.getLogger(__name__)
 
-UPDATE_FILE = "update.json"
-CHANGE_LOG_FILE = "change_log.md"
 MONITORING_FILE = "monitoring.json"
-CANDIDATE_ALIAS = "candidate"
 APPROVED_ALIAS = "approved"
-#: Version tags of an update: the version it updates and the method chosen.
-UPDATE_OF_TAG = "clinai.update_of"
-UPDATE_METHOD_TAG = "clinai.update_method"
 #: Folds of the out-of-fold risks of a flexible family's revision.
 REVISION_FOLDS = 5
-#: The validation figures of the original model and the update, in update.json's order.
-_FIGURES = ("auroc", "oe_ratio", "calibration_slope", "calibration_intercept")
 
 OUT_EXISTS = "--out {path} exists: choose a new folder for the update (nothing is overwritten)"
 RISKS_DIFFER = (
@@ -301,78 +291,7 @@ def _figures(y: np.ndarray, p: np.ndarray, patients: np.ndarray, n_boot: int, se
     result = evaluation.bootstrap(
         y, p, metric=metrics, patient_ids=patients, n_boot=n_boot, random_state=seed
     )
-    return {name: result[name].to_dict() for name in _FIGURES}
-
-
-def _change_log(record: dict[str, Any]) -> str:
-    """Return the Markdown change log of the update against the approved version."""
-    proposal, validation = record["proposal"], record["validation"]
-    lines = [
-        f"# Update of {record['model']['name']} version {record['model']['version']}",
-        "",
-        f"- Proposed: **{proposal['method']}** "
-        f"(intercept {proposal['intercept']:.4f}, slope {proposal['slope']:.4f})",
-        f"- Registered as: {record['registered'] or 'nothing (the original model stays)'}",
-        f"- Fitted on periods {', '.join(record['periods']['fit'])} "
-        f"(n={proposal['n']}, events={proposal['events']})",
-        f"- Validated on periods {', '.join(record['periods']['validation'])} "
-        f"(n={validation['n']}, events={validation['events']})",
-        f"- Procedure: {proposal['procedure']}, alpha {proposal['alpha']}",
-        "",
-        "| test | statistic | df | p | significant |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for test in proposal["tests"]:
-        lines.append(
-            f"| {test['name']} | {test['statistic']:.2f} | {test['df']} | "
-            f"{test['p_value']:.4g} | {'yes' if test['significant'] else 'no'} |"
-        )
-    lines += ["", "| on the validation periods | original | update |", "| --- | --- | --- |"]
-    for name in _FIGURES:
-        cells = []
-        for model in ("original", "update"):
-            value = validation[model][name]
-            cells.append(_with_ci(value))
-        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
-    lines += [
-        "",
-        "Data: "
-        + ", ".join(
-            f"{f['file_name']} sha256 {f['sha256']}" for f in record["data"]["predictions"]
-        ),
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _with_ci(value: dict[str, Any]) -> str:
-    if value.get("estimate") is None:
-        return "not estimable"
-    if value.get("ci_low") is None or value.get("ci_high") is None:
-        return f"{value['estimate']:.3f}"
-    return f"{value['estimate']:.3f} ({value['ci_low']:.3f}-{value['ci_high']:.3f})"
-
-
-def _register(
-    tracker: MlflowTracker,
-    name: str,
-    model: Any,
-    example: pd.DataFrame,
-    tags: dict[str, Any],
-) -> str:
-    """Log the update in the active MLflow run and register it as a new version (no alias)."""
-    from clinai import models
-
-    info = tracker.log_model(
-        model, input_example=models.synthetic_input_example(example), registered_model_name=name
-    )
-    version = str(info["version"])
-    try:
-        tracker.registry.set_version_tags(name, version, tags)
-    except BaseException:
-        tracker.registry.delete_version(name, version)
-        raise
-    return version
+    return {name: result[name].to_dict() for name in FIGURES}
 
 
 def update(
@@ -555,87 +474,5 @@ def update(
         "monitoring_plan_sha256": plan["sha256"],
     }
 
-    _publish(config, tracker, record, target, candidate, X_fit, stream.files)
+    publish_update(config, tracker, record, target, candidate, X_fit, stream.files)
     return {**record, "folder": str(target)}
-
-
-def _publish(
-    config: ExperimentConfig,
-    tracker: MlflowTracker,
-    record: dict[str, Any],
-    target: Path,
-    candidate: Any,
-    example: pd.DataFrame,
-    files: list[dict[str, Any]],
-) -> None:
-    """Register the candidate, write and log the change log, append the audit record.
-
-    Everything happens in a staging folder and, when there is a candidate, inside one
-    MLflow run: any failure deletes the registered version, marks the run FAILED and
-    leaves no folder that looks complete.
-    """
-    name, base = record["model"]["name"], record["model"]["version"]
-    method = record["proposal"]["method"]
-    staging = target.with_name(f".{target.name}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    version: str | None = None
-    run_tags = {"clinai.kind": "update", "clinai.model_name": name, "clinai.model_version": base}
-    try:
-        with (
-            tracker.run(f"update-{name}-v{base}", tags=run_tags)
-            if candidate is not None
-            else nullcontext()
-        ):
-            if candidate is not None:
-                tags = {
-                    UPDATE_OF_TAG: base,
-                    UPDATE_METHOD_TAG: method,
-                    MONITORING_PLAN_TAG: record["monitoring_plan_sha256"],
-                    "approval.decision": "pending",
-                }
-                version = _register(tracker, name, candidate, example, tags)
-                record["registered"] = {
-                    "version": version,
-                    "alias": CANDIDATE_ALIAS,
-                    "mlflow_run_id": tracker.run_id,
-                }
-            _write(staging, record)
-            if candidate is not None:
-                tracker.log_artifacts(staging)
-            log = _audit.audit_log_path(config.output_dir)
-            entry = _audit.append_audit_record(
-                log,
-                {
-                    "kind": "update",
-                    "experiment": config.experiment,
-                    "model_name": name,
-                    "base_version": base,
-                    "version": version,
-                    "method": method,
-                    "fit_periods": record["periods"]["fit"],
-                    "validation_periods": record["periods"]["validation"],
-                    "config_sha256": record["config_sha256"],
-                    "monitoring_plan_sha256": record["monitoring_plan_sha256"],
-                    "data_sha256": [f["sha256"] for f in files],
-                    "update_sha256": sha256_file(staging / UPDATE_FILE),
-                },
-            )
-            anchor = _audit.anchor_of(log, entry)
-            _audit.write_anchor(staging, anchor, kind="update")
-            if version is not None:
-                tracker.set_run_tags(_audit.anchor_tags(anchor))
-                # Last, once everything is on record: deleting a failed version would also
-                # take away the alias from the candidate it had replaced.
-                tracker.registry.set_alias(name, CANDIDATE_ALIAS, version)
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if version is not None:
-            tracker.registry.delete_version(name, version)
-        raise
-
-
-def _write(folder: Path, record: dict[str, Any]) -> None:
-    atomic_write_text(folder / UPDATE_FILE, json.dumps(record, indent=2, sort_keys=True) + "\n")
-    atomic_write_text(folder / CHANGE_LOG_FILE, _change_log(record))
