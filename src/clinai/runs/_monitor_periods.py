@@ -42,18 +42,6 @@ DRIFT_THREADS = 2
 #: Suppression threshold for small subgroup cells (as everywhere in clinai).
 MIN_CELL = 5
 
-#: The performance block of monitoring.json: its keys and where each comes from.
-_PERFORMANCE_KEYS = (
-    "auroc",
-    "oe_ratio",
-    "calibration_intercept",
-    "calibration_slope",
-    "ici",
-    "alert_rate",
-    "sensitivity",
-    "ppv",
-)
-
 
 def distinct_count(codes: np.ndarray) -> int:
     """Return the number of distinct non-negative codes (a bitmap: no sort, no hash table)."""
@@ -82,34 +70,21 @@ def performance(
     n_boot: int,
     seed: int,
 ) -> dict[str, dict[str, float | None]] | None:
-    """Realised performance with patient-clustered bootstrap CIs; None without both classes."""
-    from clinai.evaluation import evaluate_predictions
+    """Realised performance with patient-clustered bootstrap CIs; None without both classes.
+
+    :func:`~clinai.evaluation.period_performance`: the numbers of
+    :func:`~clinai.evaluation.evaluate_predictions` for the monitor's eight metrics,
+    without the ones it does not report.
+    """
+    from clinai.evaluation import period_performance
 
     events = int(y.sum())
     if events == 0 or events == y.shape[0]:
         return None
-    result = evaluate_predictions(
-        y,
-        p,
-        patient_ids=patient,
-        thresholds=(threshold,),
-        dca_thresholds=(threshold,),
-        n_boot=n_boot,
-        random_state=seed,
+    result = period_performance(
+        y, p, threshold=threshold, patient_ids=patient, n_boot=n_boot, random_state=seed
     )
-    row = result.thresholds[0]
-    calibration = result.calibration
-    values = (
-        result.auroc,
-        calibration.oe_ratio,
-        calibration.intercept,
-        calibration.slope,
-        calibration.ici,
-        row.flag_rate,
-        row.sensitivity,
-        row.ppv,
-    )
-    return {key: value.to_dict() for key, value in zip(_PERFORMANCE_KEYS, values, strict=True)}
+    return result.to_dict()
 
 
 def _group_cell(y: np.ndarray, p: np.ndarray, patient: np.ndarray | None) -> dict[str, Any]:

@@ -274,10 +274,13 @@ def _rank_metrics(
     ev: np.ndarray,
     ne: np.ndarray,
     workspace: _Workspace,
-) -> tuple[np.ndarray, np.ndarray]:
+    *,
+    average_precision: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Return the AUROC and average precision of each replicate from the running class counts.
 
-    Called under ``np.errstate(divide="ignore", invalid="ignore")``.
+    Without ``average_precision`` its ``None`` is returned instead (about half the
+    work). Called under ``np.errstate(divide="ignore", invalid="ignore")``.
     """
     size = w1.shape[0]
     events = c1[:, -1]
@@ -294,6 +297,8 @@ def _rank_metrics(
         below1 += below0
         pairs2 = np.einsum("ij,ij->i", w1, below1)
     auroc = pairs2 / (2.0 * ev * ne)
+    if not average_precision:
+        return auroc, None
     # precision when flagging p >= p_i: TP / (TP + FP), with TP = E - W1(< p_i) and
     # FP = N0 - W0(< p_i); a flagged count of 0 only happens where w1 is 0 too, so
     # the denominator is floored at 1 to avoid 0/0
@@ -348,11 +353,13 @@ def _replicate_chunk(
     workspace: _Workspace | None = None,
     *,
     prepared: bool = False,
+    average_precision: bool = True,
 ) -> dict[str, np.ndarray]:
     """Every metric of each replicate of a chunk, from its counts in canonical order.
 
     ``prepared``: :func:`_counts` already wrote the counts as float64 into
     ``workspace.weights`` and the running sums into ``workspace.c1`` and ``c0``.
+    Without ``average_precision`` there is no ``auprc`` key.
     """
     n1 = layout.n1
     size = counts.shape[0]
@@ -373,7 +380,11 @@ def _replicate_chunk(
     ne = non_events.astype("float64")
     out: dict[str, np.ndarray] = {}
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["auroc"], out["auprc"] = _rank_metrics(layout, w1, c1, c0, ev, ne, workspace)
+        out["auroc"], auprc = _rank_metrics(
+            layout, w1, c1, c0, ev, ne, workspace, average_precision=average_precision
+        )
+        if auprc is not None:
+            out["auprc"] = auprc
         out["thresholds"], tp, fp = _threshold_chunk(layout, c1, c0, ev, ne, total)
         weights = workspace.weights[:size]
         if not prepared:
@@ -456,6 +467,7 @@ def fast_replicates(
     nb_thresholds: np.ndarray | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    average_precision: bool = True,
 ) -> dict[str, np.ndarray]:
     """Bootstrap replicates of every metric of :func:`evaluate_predictions`.
 
@@ -491,6 +503,10 @@ def fast_replicates(
         Called as ``progress(done, n_boot)`` as chunks complete.
     workers : int, optional
         Threads; default ``min(4, os.cpu_count())``.
+    average_precision : bool, default=True
+        Whether to compute the average precision (``False``: no ``auprc`` key;
+        the monitor does not report it). The draws, and so every other
+        replicate, are the same either way.
 
     Returns
     -------
@@ -535,7 +551,9 @@ def fast_replicates(
         except CountOverflowError:  # the same draws again, into int64 buffers
             local.workspace = _Workspace(layout, size, compact=False)
             counts = _counts(layout, children[start:stop], local.workspace)
-        results[start] = _replicate_chunk(layout, counts, local.workspace, prepared=True)
+        results[start] = _replicate_chunk(
+            layout, counts, local.workspace, prepared=True, average_precision=average_precision
+        )
         return stop - start
 
     n_workers = workers if workers is not None else min(4, os.cpu_count() or 1)

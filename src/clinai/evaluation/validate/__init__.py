@@ -1,15 +1,27 @@
 """The whole validation in one call.
 
 :func:`evaluate_predictions` composes the concerns; its result's ``to_dict()``
-is ``metrics.json``.
+is ``metrics.json``. :func:`period_performance` gives the monitor's subset of it.
 """
 
 from __future__ import annotations
 
+from clinai.evaluation.validate._period import (
+    PERIOD_METRICS,
+    PeriodPerformance,
+    period_performance,
+)
 from clinai.evaluation.validate._validate import (
     SCHEMA_VERSION,
     ValidationResult,
     evaluate_predictions,
 )
 
-__all__ = ["SCHEMA_VERSION", "ValidationResult", "evaluate_predictions"]
+__all__ = [
+    "PERIOD_METRICS",
+    "SCHEMA_VERSION",
+    "PeriodPerformance",
+    "ValidationResult",
+    "evaluate_predictions",
+    "period_performance",
+]
