@@ -227,10 +227,23 @@ def importance() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def all_plots(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The five plots of the example, rendered once per session (about 2 s)."""
+    """Every plot of the example (the CEAC from CEAC_EXAMPLE), rendered once per session (~2 s)."""
     from clinai.reporting import render_plots
 
-    return render_plots(METRICS, importance=IMPORTANCE, out_dir=tmp_path_factory.mktemp("plots"))
+    return render_plots({**METRICS, "economics": CEAC_EXAMPLE}, importance=IMPORTANCE,
+                        out_dir=tmp_path_factory.mktemp("plots"))
+
+
+#: A made-up cost-effectiveness acceptability curve in the shape of metrics.json's economics.
+CEAC_EXAMPLE: dict[str, Any] = {
+    "currency": "DKK",
+    "assumptions": {"willingness_to_pay": {"distribution": "point", "value": 750000.0,
+                                           "expected_value": 750000.0}},
+    "sensitivity": {"acceptability": {
+        "willingness_to_pay": [0.0, 750000.0, 1500000.0],
+        "probability_best": {"treat_none": [0.6, 0.1, 0.0], "model >= 0.2": [0.4, 0.9, 1.0]},
+    }},
+}
 
 
 # ------------------------------------------------------------- fairness and mitigation blocks

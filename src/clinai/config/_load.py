@@ -13,10 +13,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from clinai.config._economics import EconomicsConfig
 from clinai.config._schema import EvaluationConfig, ExperimentConfig
 from clinai.exceptions import ConfigError
 
-__all__ = ["apply_overrides", "load_config", "load_plan", "parse_config"]
+__all__ = ["apply_overrides", "load_config", "load_plan", "load_plan_economics", "parse_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,10 +88,34 @@ def load_plan(path: str | os.PathLike[str]) -> EvaluationConfig:
         If the file is missing, not YAML, or any field is invalid.
     """
     raw = _read_yaml(Path(path))
+    raw.pop("economics", None)  # its own section: load_plan_economics
     try:
         return EvaluationConfig.model_validate(raw)
     except ValidationError as exc:
         problems = [_describe(error, raw, root=EvaluationConfig) for error in exc.errors()]
+        prefix = f"{path}: " if len(problems) == 1 else f"{path}: {len(problems)} problems: "
+        raise ConfigError(prefix + "; ".join(problems)) from None
+
+
+def load_plan_economics(path: str | os.PathLike[str]) -> EconomicsConfig | None:
+    """Read a validation plan's ``economics:`` section (None without one), for ``clinai validate``.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not YAML, or a field of the section is invalid (named
+        ``economics.<field>``).
+    """
+    section = _read_yaml(Path(path)).get("economics")
+    if section is None:
+        return None
+    try:
+        return EconomicsConfig.model_validate(section)
+    except ValidationError as exc:
+        problems = [
+            _describe({**error, "loc": ("economics", *error["loc"])}, section)
+            for error in exc.errors()
+        ]
         prefix = f"{path}: " if len(problems) == 1 else f"{path}: {len(problems)} problems: "
         raise ConfigError(prefix + "; ".join(problems)) from None
 

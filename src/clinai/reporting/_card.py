@@ -20,6 +20,7 @@ from clinai._utils import atomic_write_text, to_jsonable
 from clinai.reporting import _sanitize as s
 from clinai.reporting._acceptance_view import acceptance_rows
 from clinai.reporting._approval_view import approval_view
+from clinai.reporting._economics_view import economics_view
 from clinai.reporting._explain_view import (
     clean_labels,
     dependence_images,
@@ -513,6 +514,8 @@ def build_model_card(
             "fairness": fairness_view(metrics),
             "score_comparison": _score_comparison(metrics.get("baseline_operating_points")),
             "baseline": _baseline(metrics.get("baseline_comparison")),
+            # issue 17: none without an economics: section, so no economic number appears
+            "economics": economics_view(metrics.get("economics")),
             "validation_basis": s.text(s.mapping(metrics.get("validation_basis")).get("note")),
             "acceptance": acceptance,
             "importance": _importance(importance),
@@ -639,6 +642,7 @@ def _use_case_view(card: Mapping[str, Any], language: str) -> tuple[dict[str, An
 def _render_card(
     card: Mapping[str, Any], language: str, calibration: Mapping[str, str] | None = None,
     images: Mapping[str, Path | str] | None = None,
+    ceac: Mapping[str, str] | None = None,
 ) -> tuple[str, str]:
     strings, fmt = translator(language)
     clinai = _localise(s.mapping(card.get("clinai")), language, strings)
@@ -660,6 +664,7 @@ def _render_card(
         "criteria": acceptance_rows(criteria, {"thresholds": clinai.get("thresholds")},
                                     strings, fmt),
         "calibration_plot": calibration,
+        "ceac_plot": ceac,
         "x": explanations,
         "explain_images": dependence_images(images, explanations, strings),
     }
@@ -716,8 +721,9 @@ def write_model_card(
                                       allow_nan=False) + "\n",
     }
     calibration = calibration_image(images, Path(out_dir))
+    ceac = calibration_image(images, Path(out_dir), name="ceac")  # economics (issue 17)
     for language in ["en", *[lang for lang in wanted if lang != "en"]]:
-        markdown, html = _render_card(card, language, calibration, images)
+        markdown, html = _render_card(card, language, calibration, images, ceac)
         suffix = "" if language == "en" else f".{language}"
         rendered[f"model_card{suffix}.md"] = markdown
         rendered[f"model_card{suffix}.html"] = html

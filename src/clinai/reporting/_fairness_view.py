@@ -182,10 +182,10 @@ def operating_first(
 
 
 def calibration_image(
-    images: Mapping[str, Path | str] | None, out_dir: Path
+    images: Mapping[str, Path | str] | None, out_dir: Path, *, name: str = "calibration"
 ) -> dict[str, str] | None:
-    """Return the calibration plot as a data URI (HTML, PDF) and a relative path (Markdown)."""
-    path = Path(s.mapping(images).get("calibration") or "")
+    """Return the calibration (or ``name``) plot as a data URI (HTML, PDF) and a relative path."""
+    path = Path(s.mapping(images).get(name) or "")
     if not path.name or path.suffix.lower() != ".png" or not path.is_file():
         return None
     relative = Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()

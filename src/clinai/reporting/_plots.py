@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinai._utils import atomic_write_bytes
+from clinai.reporting._economics_view import acceptability_curve
 from clinai.reporting._format import estimate_parts
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ __all__ = ["PLOT_NAMES", "render_plots"]
 logger = logging.getLogger(__name__)
 
 #: The plots :func:`render_plots` can draw, in report order.
-PLOT_NAMES = ("roc", "calibration", "decision_curve", "shap_importance", "subgroups")
+PLOT_NAMES = ("roc", "calibration", "decision_curve", "shap_importance", "subgroups", "ceac")
 
 _DPI = 110
 _MODEL_COLOUR = "#1f4e79"
@@ -34,6 +35,8 @@ _OTHER_COLOUR = "#c0504d"
 _GREY = "#7f7f7f"
 _MAX_VARIABLES = 20
 _SUPPRESSED_LABEL = "suppressed (< min cell)"
+_CEAC_MIN_SHOWN = 0.01
+_STRATEGY_NAMES = {"treat_none": "Treat none", "treat_all": "Treat all"}
 _Importance = Mapping[str, Any] | None
 
 
@@ -215,6 +218,30 @@ def _subgroups(metrics: Mapping[str, Any], importance: _Importance) -> Figure | 
     return fig
 
 
+def _ceac(metrics: Mapping[str, Any], importance: _Importance) -> Figure | None:
+    """Cost-effectiveness acceptability curve of the economics block (issue 17), if any."""
+    curve = acceptability_curve(metrics.get("economics"))
+    if curve is None:
+        return None
+    fig = _new_figure(6.0, 4.2)
+    ax = fig.add_subplot()
+    wtp = curve["willingness_to_pay"]
+    # a strategy never best at any willingness to pay would only crowd the legend
+    shown = {k: v for k, v in curve["lines"].items() if max(v) >= _CEAC_MIN_SHOWN}
+    for label, values in shown.items():
+        name = _STRATEGY_NAMES.get(label, label.replace(">=", "\u2265"))
+        ax.plot(wtp, values, lw=2, label=name[:1].upper() + name[1:])
+    if curve["configured"] is not None:
+        ax.axvline(curve["configured"], color=_GREY, ls="--", lw=1, label="Configured value")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set(xlabel=f"Willingness to pay per QALY (thousand {curve['currency']})",
+           ylabel="Probability of the highest NMB",
+           title="Cost-effectiveness acceptability curve")
+    ax.xaxis.set_major_formatter(lambda value, _: f"{value / 1000:,.0f}")
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
 def _dependence(entry: Mapping[str, Any]) -> Figure | None:
     """Scatter (numeric) or box plot per level (categorical) of a variable's SHAP values."""
     variable = str(entry.get("variable"))
@@ -283,6 +310,7 @@ _PLOTTERS: dict[str, Callable[[Mapping[str, Any], _Importance], Figure | None]] 
     "decision_curve": _decision_curve,
     "shap_importance": _shap_importance,
     "subgroups": _subgroups,
+    "ceac": _ceac,
 }
 
 
@@ -318,7 +346,9 @@ def render_plots(
         group is labelled "suppressed (< min cell)" and shows no number), and
         ``dependence_<rank>`` for each entry of ``importance["dependence"]`` (value
         against SHAP value: a scatter for a numeric variable, a box plot per level for
-        a categorical one; suppressed levels are named, not drawn).
+        a categorical one; suppressed levels are named, not drawn), and ``ceac`` (the
+        cost-effectiveness acceptability curve of ``metrics["economics"]``, only when
+        the config had an ``economics:`` section).
 
     Examples
     --------

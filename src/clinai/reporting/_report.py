@@ -32,6 +32,7 @@ from clinai.reporting._card import (
     run_identity,
     sections,
 )
+from clinai.reporting._economics_view import economics_view
 from clinai.reporting._explain_view import (
     clean_labels,
     dependence_images,
@@ -166,6 +167,7 @@ def _images(plots: Mapping[str, Path | str], strings: Mapping[str, str],
         "decision_curve": strings["decision_plot_alt"],
         "subgroups": strings["subgroups_plot_alt"],
         "shap_importance": strings["shap_plot_alt"],
+        "ceac": strings["econ_ceac_alt"],
     }
     import base64
 
@@ -421,6 +423,8 @@ def _report_view(
             if block
         ],
         "operating_points": _operating_points(metrics.get("baseline_operating_points")),
+        # issue 17: none without an economics: section, so no economic number appears
+        "economics": economics_view(metrics.get("economics")),
         "validation_basis": _validation_basis(metrics.get("validation_basis")),
         "internal_validation": _internal_validation(metrics.get("internal_validation")),
         "sample_size": _sample_size(metrics.get("sample_size")),

@@ -79,6 +79,7 @@ def write_validation_report_markdown(
         fmt=fmt,
         lang=language,
         calibration_plot=None if image is None else image["path"],
+        ceac_plot=(calibration_image(plots, path.parent, name="ceac") or {}).get("path"),
     )
     written = atomic_write_text(path, text)
     logger.info("validation report (Markdown) written to %s", written)

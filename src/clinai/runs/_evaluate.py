@@ -11,6 +11,7 @@ from clinai import evaluation, models
 from clinai._utils import atomic_write_bytes
 from clinai.runs._comparisons import baseline_operating_points, baseline_spec, registry_comparison
 from clinai.runs._drift import write_predictor_drift
+from clinai.runs._economics import run_economics
 from clinai.runs._fairness import evaluation_thresholds, fairness_blocks
 from clinai.runs._prepare import read_baseline, read_split
 from clinai.runs._progress import progress_bar
@@ -241,6 +242,12 @@ def evaluate(
         metrics["sample_size"] = _sample_size(
             spec.sample_size, y_train, n_parameters=len(inputs.feature_names)
         )
+    # Issue 17: costs and savings, only when the config has an economics: section.
+    economics = run_economics(
+        config, manifest, y, y_prob, baseline, patients, basis="development" if no_test else "test"
+    )
+    if economics is not None:
+        metrics["economics"] = economics
     run_dir.write_json("metrics.json", metrics)
     # Issue 17: what this site would share for a meta-analysis across hospitals (no row).
     write_run_site_summary(

@@ -19,7 +19,9 @@ import numpy as np
 from clinai import data, evaluation, reporting
 from clinai._utils import sha256_file, sha256_text
 from clinai.config import EvaluationConfig, load_plan
+from clinai.config._load import load_plan_economics
 from clinai.exceptions import ConfigError, DataError
+from clinai.runs._economics import check_validate_economics, validate_economics
 from clinai.runs._lineage import code_version, describe_code, environment
 from clinai.runs._progress import progress_bar
 from clinai.runs._report import acceptance_verdict
@@ -115,6 +117,8 @@ def validate_predictions_file(
     _check_out_dir(target)
     summary_path = None if summary is None else check_summary_target(summary)
     plan = load_plan(plan_path) if plan_path is not None else EvaluationConfig()
+    economics_spec = load_plan_economics(plan_path) if plan_path is not None else None
+    check_validate_economics(economics_spec, baseline)
     if n_boot is not None:
         plan = plan.model_copy(update={"n_boot": n_boot})
 
@@ -168,6 +172,17 @@ def validate_predictions_file(
     metrics = result.to_dict()
     criteria = [c.model_dump() for c in plan.acceptance]
     metrics["acceptance"] = [a.to_dict() for a in evaluation.evaluate_acceptance(metrics, criteria)]
+    # issue 17: only with the plan's economics: section (never invented defaults)
+    economics = validate_economics(
+        economics_spec,
+        y_true,
+        y_prob,
+        plan=plan,
+        seed=seed,
+        baseline=None if baseline is None else (baseline, baseline_kwargs["y_baseline"]),
+    )
+    if economics is not None:
+        metrics["economics"] = economics
     plan_sha256 = sha256_text(repr(criteria)) if plan_path else None
     site_document = None
     if summary_path is not None:

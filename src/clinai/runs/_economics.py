@@ -1,0 +1,306 @@
+"""The ``economics`` block of metrics.json: what acting on the model would cost and save.
+
+Called by the evaluate stage and by ``clinai validate --config PLAN`` when the config
+(or plan) has an ``economics:`` section; without one nothing here runs and no economic
+number is written anywhere (clinai never invents costs). On the validation rows (the
+test split of a run) it computes, with :mod:`clinai.evaluation.economics`:
+
+- the model threshold with the highest expected net monetary benefit (NMB), searched
+  over the decision-curve grid and the evaluation thresholds (a PSA without comparators);
+- the alert burden, the NMB per 1,000 patients at the point values (each parameter's
+  mean) and the probabilistic sensitivity analysis (PSA), at the evaluation thresholds
+  and that best one, against treat-none, treat-all and the comparator score at its own
+  alert cut-offs (e.g. NEWS2 >= 5 and >= 7).
+
+The block also records the assumptions (each parameter's distribution and mean, the
+currency, minutes per alert), so the documents can print them beside every number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from clinai import evaluation
+from clinai.exceptions import ConfigError
+
+__all__ = [
+    "ECONOMIC_PARAMETERS",
+    "EconomicsComparator",
+    "check_validate_economics",
+    "economics_block",
+    "run_economics",
+    "validate_economics",
+]
+
+#: The five economic parameters of the ``economics:`` section.
+ECONOMIC_PARAMETERS = (
+    "cost_alert",
+    "cost_outcome",
+    "relative_risk_reduction",
+    "qalys_lost_per_event",
+    "willingness_to_pay",
+)
+#: Monte Carlo draws of the PSA when the section does not say.
+DEFAULT_DRAWS = 10_000
+
+NO_BASELINE_MSG = (
+    "economics.comparator is {name!r}, but the use case has no baseline score in its data: "
+    "remove economics.comparator or add the score (the pipeline's baseline())"
+)
+NO_BASELINE_COLUMN_MSG = (
+    "the plan's economics.comparator is {name!r}: give its column with --baseline COLUMN, or "
+    "remove economics.comparator to compare with treat-none and treat-all only"
+)
+OTHER_BASELINE_MSG = (
+    "economics.comparator is {name!r}, but the use case's baseline score is {baseline!r}: "
+    "set economics.comparator: {baseline} (the only score in use today the run can compare)"
+)
+
+#: A comparator score: its name, its values on the validation rows and its alert cut-offs
+#: (None: every distinct value is a cut-off).
+EconomicsComparator = tuple[str, np.ndarray, Sequence[float] | None]
+
+
+def _section(spec: Any) -> dict[str, Any]:
+    """Return the ``economics:`` section as a plain dict (a pydantic model is dumped)."""
+    dump = getattr(spec, "model_dump", None)
+    return dict(dump(mode="json") if dump is not None else spec)
+
+
+def _grid(search: tuple[float, float, float], thresholds: Sequence[float]) -> np.ndarray:
+    low, high, step = search
+    grid = np.round(np.arange(low, high + step / 2, step), 6)
+    return np.unique(np.concatenate([grid, np.asarray(thresholds, dtype=float)]))
+
+
+def economics_block(
+    spec: Any,
+    y: Any,
+    y_prob: Any,
+    *,
+    thresholds: Sequence[float],
+    search: tuple[float, float, float],
+    comparator: EconomicsComparator | None = None,
+    admissions: int | None = None,
+    admissions_basis: str = "rows",
+    ward_days: float | None = None,
+    seed: int = 0,
+    basis: str = "test",
+) -> dict[str, Any]:
+    """Compute the ``economics`` block of metrics.json.
+
+    Parameters
+    ----------
+    spec : EconomicsConfig or mapping
+        The config's ``economics:`` section: the five parameters (each a number,
+        ``{"value": x}`` or ``{"distribution": ..., <its parameters>}``),
+        ``minutes_per_alert``, ``currency`` and optionally ``n_draws``.
+    y, y_prob : array-like
+        Outcomes (0/1) and predicted risks of the validation rows.
+    thresholds : sequence of float
+        The evaluation's risk thresholds (reported as strategies).
+    search : (low, high, step)
+        Grid on which the threshold with the highest expected NMB is searched (the
+        decision-curve range).
+    comparator : (name, scores, cut-offs), optional
+        The score in use today on the same rows; ``cut-offs`` None judges it at each of
+        its values.
+    admissions : int, optional
+        Admissions behind the rows (default: the rows); ``admissions_basis`` says what was
+        counted (``"rows"`` or ``"patients"``).
+    ward_days : float, optional
+        Ward-days the rows cover (gives the rates per ward-day).
+    seed : int
+        Seed of the PSA draws.
+    basis : str
+        What the rows are: ``"test"`` (the test split), ``"development"`` (no test split)
+        or ``"predictions"`` (``clinai validate``).
+
+    Returns
+    -------
+    dict
+        ``currency``, ``basis``, ``assumptions``, ``minutes_per_alert``,
+        ``admissions_basis``, ``comparator``, ``best_threshold``, ``alert_burden``,
+        ``net_monetary_benefit``, ``sensitivity``.
+    """
+    section = _section(spec)
+    currency = str(section.get("currency") or "DKK")
+    n_draws = int(section.get("n_draws") or DEFAULT_DRAWS)
+    minutes = section.get("minutes_per_alert")
+    distributions = {
+        name: evaluation.parameter_distribution(section[name], name=f"economics.{name}")
+        for name in ECONOMIC_PARAMETERS
+    }
+    # The point values are the means: the NMB at them equals the PSA's expected NMB.
+    point = evaluation.EconomicParameters(
+        **{name: dist.expected_value for name, dist in distributions.items()}, currency=currency
+    )
+    search_psa = evaluation.probabilistic_sensitivity(
+        y,
+        y_prob,
+        _grid(search, thresholds),
+        distributions,
+        n_draws=n_draws,
+        seed=seed,
+        currency=currency,
+    )
+    best = search_psa.strategy(f"model >= {search_psa.best_model_threshold:g}")
+    reported = sorted({*map(float, thresholds), search_psa.best_model_threshold})
+    comparators: dict[str, Any] = {}
+    if comparator is not None:
+        name, scores, cuts = comparator
+        comparators[name] = scores if cuts is None else (scores, list(cuts))
+    nmb = evaluation.net_monetary_benefit(y, y_prob, reported, point, comparators=comparators)
+    psa = evaluation.probabilistic_sensitivity(
+        y,
+        y_prob,
+        reported,
+        distributions,
+        n_draws=n_draws,
+        seed=seed,
+        comparators=comparators,
+        currency=currency,
+    )
+    burden = evaluation.alert_burden(
+        y,
+        y_prob,
+        reported,
+        minutes_per_alert=minutes,
+        ward_days=ward_days,
+        admissions=admissions,
+    )
+    return {
+        "currency": currency,
+        "basis": basis,
+        "assumptions": {name: dist.to_dict() for name, dist in distributions.items()},
+        "minutes_per_alert": minutes,
+        "admissions_basis": admissions_basis if admissions is not None else "rows",
+        "comparator": None
+        if comparator is None
+        else {
+            "name": comparator[0],
+            "thresholds": None if comparator[2] is None else [float(c) for c in comparator[2]],
+        },
+        "best_threshold": {
+            "threshold": search_psa.best_model_threshold,
+            "expected_nmb": best.nmb.to_dict(),
+            "expected_incremental_nmb": best.incremental_nmb.to_dict(),
+            "grid": [float(v) for v in search],
+        },
+        "alert_burden": burden.to_dict(),
+        "net_monetary_benefit": nmb.to_dict(),
+        "sensitivity": psa.to_dict(),
+    }
+
+
+def run_economics(
+    config: Any,
+    manifest: Mapping[str, Any],
+    y: np.ndarray,
+    y_prob: np.ndarray,
+    baseline: np.ndarray | None,
+    patients: Any,
+    *,
+    basis: str,
+) -> dict[str, Any] | None:
+    """Return the evaluate stage's ``economics`` block, or None without an ``economics:``.
+
+    The comparator named by ``economics.comparator`` must be the use case's baseline
+    score (the pipeline's ``baseline()``, e.g. NEWS2), judged at its alert cut-offs
+    (``economics.comparator_thresholds``, else ``METADATA["baseline"]["thresholds"]``);
+    the model at ``economics.thresholds``, else the evaluation's. With ``data.patient_id``
+    the admissions are counted as distinct patients (rows may be hourly prediction times).
+
+    Raises
+    ------
+    ConfigError
+        If ``economics.comparator`` names a score the run does not have.
+    """
+    spec = getattr(config, "economics", None)
+    if spec is None:
+        return None
+    from clinai.runs._comparisons import baseline_spec
+
+    name = _section(spec).get("comparator")
+    comparator: EconomicsComparator | None = None
+    if name:
+        known = baseline_spec(dict(manifest))
+        if baseline is None:
+            raise ConfigError(NO_BASELINE_MSG.format(name=name))
+        if str(name) != known["name"]:
+            raise ConfigError(OTHER_BASELINE_MSG.format(name=name, baseline=known["name"]))
+        cuts = spec.comparator_thresholds or known["thresholds"] or None
+        comparator = (known["name"], baseline, cuts)
+    admissions = None
+    if config.data.patient_id is not None and patients is not None:
+        admissions = len(np.unique(np.asarray(patients)))
+    options = {"admissions": admissions, "admissions_basis": "patients"}
+    return _planned_block(
+        spec, y, y_prob, config.evaluation, comparator, config.seed, basis, options
+    )
+
+
+def _planned_block(
+    spec: Any,
+    y: np.ndarray,
+    y_prob: np.ndarray,
+    plan: Any,
+    comparator: EconomicsComparator | None,
+    seed: int,
+    basis: str,
+    options: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Compute the block at ``economics.thresholds`` (else the plan's) over its decision curve."""
+    thresholds = spec.thresholds or plan.thresholds
+    search = tuple(plan.decision_curve)
+    return economics_block(
+        spec,
+        y,
+        y_prob,
+        thresholds=thresholds,
+        search=search,
+        comparator=comparator,
+        seed=seed,
+        basis=basis,
+        **options,
+    )
+
+
+def check_validate_economics(spec: Any, baseline: str | None) -> None:
+    """Refuse, before anything is read, a plan whose comparator has no ``--baseline`` column.
+
+    Raises
+    ------
+    ConfigError
+        If ``economics.comparator`` is set and ``baseline`` is None.
+    """
+    if spec is not None and spec.comparator and baseline is None:
+        raise ConfigError(NO_BASELINE_COLUMN_MSG.format(name=spec.comparator))
+
+
+def validate_economics(
+    spec: Any,
+    y: np.ndarray,
+    y_prob: np.ndarray,
+    *,
+    plan: Any,
+    baseline: tuple[str, np.ndarray] | None,
+    seed: int,
+) -> dict[str, Any] | None:
+    """Return ``clinai validate``'s ``economics`` block, or None without an ``economics:``.
+
+    The comparator is the ``--baseline`` column (named ``economics.comparator`` when set),
+    judged at ``economics.comparator_thresholds`` or else at each of its values; the model
+    at ``economics.thresholds`` or else the plan's thresholds. Each row counts as one
+    admission (a predictions file says nothing of stays).
+    """
+    if spec is None:
+        return None
+    comparator: EconomicsComparator | None = None
+    if baseline is not None:
+        column, scores = baseline
+        comparator = (spec.comparator or column, scores, spec.comparator_thresholds)
+    return _planned_block(spec, y, y_prob, plan, comparator, seed, "predictions", {})
