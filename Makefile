@@ -6,7 +6,7 @@ export MLFLOW_DISABLE_TELEMETRY := 1
 export DVC_NO_ANALYTICS := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo demo-monitoring test test-all lint bench clean
+.PHONY: install demo demo-monitoring demo-sites test test-all lint bench clean
 
 $(BIN)/clinai: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ demo: install  ## install, then run every bundled use case end to end on embedde
 
 demo-monitoring: install  ## approve acute_deterioration, then score, monitor and update it (SYNTHETIC drift)
 	$(BIN)/clinai demo --monitoring
+
+demo-sites: install  ## develop at SYNTHETIC hospital A, validate at B-F, pool the site summaries
+	$(BIN)/clinai demo --sites
 
 test: install  ## install, then run the default (fast) test suite
 	$(BIN)/python -m pytest -n 2 -q --durations=15

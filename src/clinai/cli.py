@@ -126,6 +126,14 @@ def demo(
             "12 months of new SYNTHETIC stays with SpO2 reading 2 points low from month 4.",
         ),
     ] = False,
+    sites: Annotated[
+        bool,
+        typer.Option(
+            "--sites",
+            help="Instead: develop acute_deterioration at SYNTHETIC hospital A, score and "
+            "validate it at hospitals B-F (site summaries), pool them with meta-analyse.",
+        ),
+    ] = False,
 ) -> None:
     """Run every bundled use case end to end (SQLite MLflow and Optuna, no server)."""
     from rich.console import Console
@@ -135,6 +143,9 @@ def demo(
 
     if monitoring:
         _monitoring_demo(configs, set_ or (), quiet)
+        return
+    if sites:
+        _sites_demo(configs, set_ or (), quiet)
         return
     results = run_demo(configs, overrides=set_ or (), show_progress=not quiet)
     table = Table(title="clinai demo (held-out test split, 95% bootstrap CIs)")
@@ -206,6 +217,25 @@ def _monitoring_demo(configs: Path, overrides: list[str] | tuple[()], quiet: boo
             typer.echo(
                 f"  validation {row['metric']}: approved {row['original']}, update {row['update']}"
             )
+    for line in result.skipped:
+        typer.echo(f"left out: {line}", err=True)
+
+
+def _sites_demo(configs: Path, overrides: list[str] | tuple[()], quiet: bool) -> None:
+    """Print what `clinai demo --sites` did: each hospital's validation, the pooled result."""
+    from rich.console import Console
+
+    from clinai.runs._sites_demo import run_sites_demo
+
+    result = run_sites_demo(configs, overrides=overrides, show_progress=not quiet)
+    console = Console(width=max(Console().width, 120))
+    for table in result.tables():
+        console.print(table)
+    typer.echo(
+        f"site summaries: {result.sites[0]['summary'].parent if result.sites else '-'}; "
+        f"pooled: {result.meta['out_dir'] if result.meta else '-'}; "
+        f"{result.seconds['total']:.0f} s"
+    )
     for line in result.skipped:
         typer.echo(f"left out: {line}", err=True)
 

@@ -63,6 +63,7 @@ from clinai.data._splits import (
     split_train_test,
     time_range,
 )
+from clinai.data._synthetic_sites import SYNTHETIC_SITES, SiteProfile
 from clinai.data._synthetic_vitals import (
     DRIFT_SCENARIOS,
     SYNTHETIC_PARAMETERS,
@@ -100,6 +101,7 @@ __all__ = [
     "PSEUDONYM_KEY_ENV",
     "SEX_MALE_1_FEMALE_0",
     "SYNTHETIC_PARAMETERS",
+    "SYNTHETIC_SITES",
     "UNIT_HOURS",
     "UNIT_YEARS",
     "VITAL_SIGN_LABELS",
@@ -112,6 +114,7 @@ __all__ = [
     "FhirProblem",
     "FhirTables",
     "QualityCheck",
+    "SiteProfile",
     "SyntheticWardStays",
     "VitalsCleaningReport",
     "WindowFeaturesSummary",
