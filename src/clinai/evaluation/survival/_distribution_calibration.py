@@ -30,6 +30,11 @@ the patients. The two tests differ in how they handle censored patients.
   written; the statistic above is Akritas's test as the abstract describes it
   (no imputation of censored times) and the tests check its null distribution
   by simulation. Check against the paper before quoting p-values in a report.
+  As any Pearson test it needs expected counts of about 5 or more per slice:
+  measured over 200 simulated calibrated cohorts (exponential, uniform
+  censoring on [0, 10]), the mean statistic was 12.2 (nominal 10) with n = 300,
+  where the slice of survival below 0.1 expected 1.4 events, and 9.96 with
+  n = 3,000; ``expected`` in the result shows where counts are small.
 
 Both need the whole predicted survival curve of each patient (at their own
 time). A model that reports only the risk at one horizon t gives s_i only for
