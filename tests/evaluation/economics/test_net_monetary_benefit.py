@@ -96,12 +96,38 @@ def test_comparator_at_its_own_cut_points() -> None:
     assert [s.label for s in fixed.strategies][-2:] == ["NEWS2 >= 5", "NEWS2 >= 7"]
 
 
+def test_patients_with_several_rows() -> None:
+    """With patient ids a patient is one unit: an event if any row is, flagged by any row."""
+    ids = ["A", "A", "B", "B", "C", "D", "D", "D"]
+    y = [0, 1, 0, 0, 1, 0, 0, 0]
+    p = [0.1, 0.6, 0.7, 0.2, 0.3, 0.1, 0.1, 0.2]
+    score = [1, 6, 8, 2, 3, 0, 1, 2]
+    comparators = {"NEWS2": (score, [5])}
+    rows = net_monetary_benefit(y, p, [0.5], PARAMS, comparators=comparators, patient_ids=ids)
+    # per patient at 0.5: A flagged event (TP), B flagged (FP), C missed event (FN), D (TN)
+    model = rows.strategy("model >= 0.5")
+    assert (rows.unit, rows.n, rows.events) == ("patient", 4, 2)
+    assert (model.tp, model.fp, model.fn, model.tn) == (1, 1, 1, 1)
+    patients = net_monetary_benefit(
+        [1, 0, 1, 0],
+        [0.6, 0.7, 0.3, 0.2],
+        [0.5],
+        PARAMS,
+        comparators={"NEWS2": ([6, 8, 3, 2], [5])},
+    )
+    assert [s.nmb_per_1000 for s in rows.strategies] == [
+        s.nmb_per_1000 for s in patients.strategies
+    ]
+    assert patients.unit == "row"
+
+
 def test_to_dict_is_plain_json() -> None:
     result = net_monetary_benefit(Y, P, [0.5], PARAMS, comparators={"score": P * 10})
     data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     assert set(data) == {
         "n",
         "events",
+        "unit",
         "per_patients",
         "parameters",
         "strategies",

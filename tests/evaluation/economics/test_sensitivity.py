@@ -36,11 +36,18 @@ def data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return y, p, news2
 
 
-def test_point_distributions_give_the_deterministic_nmb(data) -> None:
+@pytest.mark.parametrize("by_patient", [False, True])
+def test_point_distributions_give_the_deterministic_nmb(data, by_patient: bool) -> None:
     y, p, news2 = data
+    ids = np.arange(len(y)) // 3 if by_patient else None  # three rows a patient
     comparators = {"NEWS2": (news2, [5, 7])}
-    psa = probabilistic_sensitivity(y, p, THRESHOLDS, POINT, n_draws=50, comparators=comparators)
-    nmb = net_monetary_benefit(y, p, THRESHOLDS, POINT, comparators=comparators)
+    psa = probabilistic_sensitivity(
+        y, p, THRESHOLDS, POINT, n_draws=50, comparators=comparators, patient_ids=ids
+    )
+    nmb = net_monetary_benefit(y, p, THRESHOLDS, POINT, comparators=comparators, patient_ids=ids)
+    assert (
+        (psa.unit, psa.n) == (nmb.unit, nmb.n) == (("patient", 200) if by_patient else ("row", 600))
+    )
     assert [s.label for s in psa.strategies] == [s.label for s in nmb.strategies]
     for drawn, fixed in zip(psa.strategies, nmb.strategies, strict=True):
         assert drawn.nmb.estimate == pytest.approx(fixed.nmb_per_1000, rel=1e-12)
@@ -114,6 +121,7 @@ def test_reproducible_and_plain_json(data) -> None:
     assert set(data_dict) == {
         "n",
         "events",
+        "unit",
         "n_draws",
         "seed",
         "level",

@@ -20,12 +20,17 @@ Treating none flags nobody (``-harm`` per event); treating all flags everybody. 
 strategy is better than another when its NMB is higher; the *incremental* NMB is the
 NMB minus that of treating none (money saved per 1,000 patients by the strategy).
 The counts are those of :mod:`clinai.evaluation.thresholds` (flag when ``p >= t``).
+
+The unit is a patient: with one row per patient as given; with several rows per patient
+(hourly prediction times) pass ``patient_ids``, and a patient is an event when any of their
+rows is and is flagged (one response, one ``cost_alert``) when any row's score reaches the
+threshold. Counting rows as patients would count one event once for every hour before it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -33,7 +38,13 @@ import numpy as np
 
 from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import _num
-from clinai.evaluation._inputs import check_number, check_score, check_thresholds, check_y
+from clinai.evaluation._inputs import (
+    check_number,
+    check_patient_ids,
+    check_score,
+    check_thresholds,
+    check_y,
+)
 from clinai.evaluation.thresholds._decision_curve import _flag_counts
 from clinai.exceptions import DataError
 
@@ -69,6 +80,8 @@ PARAMETER_BOUNDS: Mapping[str, tuple[float, float, str]] = {
 }
 #: Strategy kinds, in the order they are listed.
 TREAT_NONE, TREAT_ALL, MODEL, COMPARATOR = "treat_none", "treat_all", "model", "comparator"
+#: What one counted unit is: a row as given, or a patient (their rows combined).
+ROW, PATIENT = "row", "patient"
 
 
 def check_parameter(name: str, value: Any) -> float:
@@ -185,9 +198,9 @@ class NetMonetaryBenefit:
     Attributes
     ----------
     n : int
-        Rows counted: patients, or prediction times when a patient has several.
+        Units counted: rows, or patients when ``patient_ids`` was given.
     events : int
-        Rows with the outcome.
+        Units with the outcome.
     parameters : EconomicParameters
     strategies : tuple of StrategyNMB
         Treat-none, treat-all, the model at each threshold, each comparator at each of its
@@ -196,6 +209,8 @@ class NetMonetaryBenefit:
         Label of the strategy with the highest NMB (the first listed on a tie).
     best_model_threshold : float
         The model threshold with the highest NMB.
+    unit : {"row", "patient"}
+        What was counted: each row, or each patient (``patient_ids`` given).
     """
 
     n: int
@@ -204,16 +219,18 @@ class NetMonetaryBenefit:
     strategies: tuple[StrategyNMB, ...]
     best: str
     best_model_threshold: float
+    unit: str = ROW
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as plain JSON.
 
-        Keys: ``n``, ``events``, ``per_patients``, ``parameters``, ``strategies``,
-        ``best``, ``best_model_threshold``.
+        Keys: ``n``, ``events``, ``unit``, ``per_patients``, ``parameters``,
+        ``strategies``, ``best``, ``best_model_threshold``.
         """
         return {
             "n": self.n,
             "events": self.events,
+            "unit": self.unit,
             "per_patients": PER_PATIENTS,
             "parameters": self.parameters.to_dict(),
             "strategies": [s.to_dict() for s in self.strategies],
@@ -235,6 +252,7 @@ class _Strategies:
     fp: np.ndarray
     n: int
     events: int
+    unit: str
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -263,20 +281,40 @@ class _Strategies:
         return np.asarray(total * (PER_PATIENTS / self.n), dtype="float64")
 
 
-def _comparator_cuts(name: str, spec: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return the comparator's scores and cut-points (each value but the lowest, or given)."""
+def _comparator_cuts(
+    name: str, spec: Any, n: int, combine: Callable[[np.ndarray], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the comparator's scores (per unit) and cut-points (each but the lowest, or given)."""
     if isinstance(spec, tuple) and len(spec) == 2:
-        scores = check_score(spec[0], n, name=f"comparator {name!r}")
-        cuts = np.atleast_1d(np.asarray(spec[1], dtype="float64"))
-        return scores, np.unique(cuts)
+        scores = combine(check_score(spec[0], n, name=f"comparator {name!r}"))
+        return scores, np.unique(np.atleast_1d(np.asarray(spec[1], dtype="float64")))
     if isinstance(spec, str | bytes | Mapping) or np.ndim(spec) != 1:
         raise DataError(COMPARATOR_MSG.format(name=name, kind=type(spec).__name__))
-    scores = check_score(spec, n, name=f"comparator {name!r}")
+    scores = combine(check_score(spec, n, name=f"comparator {name!r}"))
     values = np.unique(scores)
     if values.shape[0] > MAX_COMPARATOR_CUTS:
         values = np.unique(np.quantile(scores, np.linspace(0.02, 0.98, MAX_COMPARATOR_CUTS - 1)))
     # the lowest value flags everybody: that is treat-all, listed once already
     return scores, values[values > scores.min()]
+
+
+def _highest_per_patient(patient_ids: Any, n: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Return a function giving each patient's highest value of a row array (identity: no ids).
+
+    A patient is an event when any row is, and is flagged when any row's score reaches the
+    threshold, i.e. when the patient's highest score does.
+    """
+    if patient_ids is None:
+        return lambda values: values
+    codes = check_patient_ids(patient_ids, n)
+    n_patients = int(codes.max()) + 1
+
+    def combine(values: np.ndarray) -> np.ndarray:
+        out = np.full(n_patients, -np.inf)
+        np.maximum.at(out, codes, values)
+        return out
+
+    return combine
 
 
 def _strategies(
@@ -285,10 +323,13 @@ def _strategies(
     thresholds: Any,
     comparators: Mapping[str, Any],
     *,
+    patient_ids: Any = None,
     model_name: str = MODEL,
 ) -> _Strategies:
-    """Validate the inputs and count TP and FP of every strategy once."""
-    y, p = check_y(y_true, y_prob)
+    """Validate the inputs and count TP and FP of every strategy once (per row or patient)."""
+    y_rows, p_rows = check_y(y_true, y_prob)
+    combine = _highest_per_patient(patient_ids, y_rows.shape[0])
+    y, p = combine(y_rows), combine(p_rows)
     n, events = int(y.shape[0]), int(y.sum())
     rows = [Strategy(kind, kind, kind, None) for kind in (TREAT_NONE, TREAT_ALL)]
     tp_parts, fp_parts = [np.array([0, events])], [np.array([0, n - events])]
@@ -296,7 +337,7 @@ def _strategies(
     for name, spec in comparators.items():
         if name in (TREAT_NONE, TREAT_ALL, model_name):
             raise DataError(COMPARATOR_NAME_MSG.format(name=name))
-        scored.append((COMPARATOR, name, *_comparator_cuts(name, spec, n)))
+        scored.append((COMPARATOR, name, *_comparator_cuts(name, spec, y_rows.shape[0], combine)))
     for kind, name, scores, cuts in scored:
         tp, fp = _flag_counts(y, scores, cuts)
         tp_parts.append(tp)
@@ -308,6 +349,7 @@ def _strategies(
         np.concatenate(fp_parts).astype("float64"),
         n,
         events,
+        ROW if patient_ids is None else PATIENT,
     )
 
 
@@ -324,6 +366,7 @@ def net_monetary_benefit(
     parameters: EconomicParameters,
     *,
     comparators: Mapping[str, Any] | None = None,
+    patient_ids: Any = None,
 ) -> NetMonetaryBenefit:
     """Net monetary benefit per 1,000 patients of the model, treat-none, treat-all, comparators.
 
@@ -347,6 +390,11 @@ def net_monetary_benefit(
         judged at its own cut-points: the pair's second item, or else each distinct value
         of the score but the lowest (the 2nd to 98th percentiles when it has more than
         50 distinct values).
+    patient_ids : array-like of shape (n,), optional
+        Patient (or stay) of each row, when a patient has several rows (e.g. hourly
+        prediction times): the patient is then the unit, an event when any of their rows
+        is, flagged once when any row's score reaches the threshold (their highest score
+        is compared), and ``n`` counts patients. Without it each row is a patient.
 
     Returns
     -------
@@ -366,7 +414,7 @@ def net_monetary_benefit(
     >>> result.strategy("treat_none").nmb_per_1000  # -2 * 10,000 / 4 * 1000
     -5000000.0
     """
-    counts = _strategies(y_true, y_prob, thresholds, comparators or {})
+    counts = _strategies(y_true, y_prob, thresholds, comparators or {}, patient_ids=patient_ids)
     nmb = counts.nmb_per_1000(**_as_draws(parameters))[0]
     incremental = nmb - nmb[0]
     rows = []
@@ -391,4 +439,5 @@ def net_monetary_benefit(
         strategies=tuple(rows),
         best=counts.labels[int(np.argmax(nmb))],
         best_model_threshold=counts.best_model_threshold(nmb),
+        unit=counts.unit,
     )

@@ -40,6 +40,7 @@ from clinai.evaluation.economics._net_monetary_benefit import (
     EconomicParameters,
     Strategy,
     _strategies,
+    check_parameter,
 )
 from clinai.exceptions import DataError
 
@@ -116,7 +117,7 @@ class SensitivityAnalysis:
 
     Attributes
     ----------
-    n, events, currency
+    n, events, unit, currency
         As in :class:`NetMonetaryBenefit` and :class:`EconomicParameters`.
     n_draws, seed : int
         Monte Carlo draws and their seed.
@@ -142,17 +143,19 @@ class SensitivityAnalysis:
     best: str
     best_model_threshold: float
     acceptability: AcceptabilityCurve
+    unit: str = "row"
 
     def to_dict(self) -> dict[str, Any]:
         """Return the analysis as plain JSON.
 
-        Keys: ``n``, ``events``, ``n_draws``, ``seed``, ``level``, ``currency``,
+        Keys: ``n``, ``events``, ``unit``, ``n_draws``, ``seed``, ``level``, ``currency``,
         ``per_patients``, ``parameters``, ``strategies``, ``best``, ``best_model_threshold``,
         ``acceptability``.
         """
         return {
             "n": self.n,
             "events": self.events,
+            "unit": self.unit,
             "n_draws": self.n_draws,
             "seed": self.seed,
             "level": _num(self.level),
@@ -189,7 +192,8 @@ def _distributions(
         name: parameter_distribution(distributions[name], name=name) for name in PARAMETER_BOUNDS
     }
     # the expected values must be admissible point values (a mean cost >= 0, a mean RRR in [0, 1])
-    EconomicParameters(**{name: dist.expected_value for name, dist in out.items()})
+    for name, dist in out.items():
+        check_parameter(name, dist.expected_value)
     return out, currency
 
 
@@ -245,6 +249,7 @@ def probabilistic_sensitivity(
     wtp_grid: Sequence[float] | np.ndarray | None = None,
     level: float = 0.95,
     currency: str | None = None,
+    patient_ids: Any = None,
 ) -> SensitivityAnalysis:
     """Monte Carlo sensitivity analysis of the net monetary benefit per 1,000 patients.
 
@@ -280,6 +285,8 @@ def probabilistic_sensitivity(
     currency : str, optional
         Currency of the money amounts; default that of an :class:`EconomicParameters`
         given as ``distributions``, else ``"DKK"``.
+    patient_ids : array-like of shape (n,), optional
+        Patient of each row: the patient is the unit, as in :func:`net_monetary_benefit`.
 
     Returns
     -------
@@ -296,7 +303,7 @@ def probabilistic_sensitivity(
     draws_n = _n_draws(n_draws)
     ci_level = check_ci_level(level)
     grid = _wtp_grid(wtp_grid, dists["willingness_to_pay"].expected_value)
-    counts = _strategies(y_true, y_prob, thresholds, comparators or {})
+    counts = _strategies(y_true, y_prob, thresholds, comparators or {}, patient_ids=patient_ids)
     rng = np.random.default_rng(seed)
     draws = {name: dist.draw(draws_n, rng) for name, dist in dists.items()}
     nmb = counts.nmb_per_1000(**draws)
@@ -330,4 +337,5 @@ def probabilistic_sensitivity(
             counts.labels,
             tuple(tuple(float(v) for v in row) for row in ceac),
         ),
+        unit=counts.unit,
     )
