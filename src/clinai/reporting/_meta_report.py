@@ -40,6 +40,7 @@ _NOT_META = (
     "(schema {schema!r}, with metrics and sites). Got {got}."
 )
 # Where each metric's "no difference" or "ideal" value lies (a reference line in the plot).
+_DASH = "–"
 _REFERENCE = {"auroc": 0.5, "oe_ratio": 1.0, "calibration_intercept": 0.0, "calibration_slope": 1.0}
 
 
@@ -167,7 +168,11 @@ def meta_view(
             "rows": [
                 {
                     "site": curve["site"],
-                    "cells": [fmt.num(p["observed"], 2) for p in curve["points"]],
+                    # a dash, not "n/a": eleven columns must fit a page
+                    "cells": [
+                        _DASH if p["observed"] is None else fmt.num(p["observed"], 2)
+                        for p in curve["points"]
+                    ],
                 }
                 for curve in curves
             ],
