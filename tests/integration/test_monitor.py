@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -238,3 +240,38 @@ def test_debug_after_the_command_shows_the_traceback(monitored: dict[str, Any]) 
 
     with pytest.raises(DataError, match="does not exist"):
         _cli("--predictions", "nowhere.parquet", "--debug")
+
+
+# A machine without WeasyPrint's system libraries (pango, cairo): importing weasyprint fails
+# there, which this interpreter reproduces by refusing the import (None in sys.modules).
+_WITHOUT_WEASYPRINT = """
+import sys
+sys.modules["weasyprint"] = None
+from clinai.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow  # a second interpreter; the report step alone: tests/runs/test_monitor_output.py
+def test_without_weasyprint_the_reports_are_written_and_the_pdf_skip_is_one_line(
+    monitored: dict[str, Any], workspace: Path
+) -> None:
+    args = ["monitor", "tiny.yaml", "--quiet", "--predictions", "predictions.parquet"]
+    result = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_WEASYPRINT, *args, "--out", "m"],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    folder = workspace / "m"
+    written = {p.name for p in folder.iterdir()}
+    for suffix in ("", ".da"):
+        assert {f"monitoring_report{suffix}.html", f"monitoring_report{suffix}.md"} <= written
+    assert not list(folder.glob("*.pdf"))
+    said = [line for line in result.stderr.splitlines() if "PDF skipped" in line]
+    assert len(said) == 1, result.stderr
+    assert "pip install weasyprint" in said[0]  # what to install, on the same line
+    assert "written to" in result.stdout

@@ -17,7 +17,7 @@ from clinai.reporting._explain_view import importance_with_labels
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._locales import get_language_names, get_strings
 from clinai.reporting._monitoring_report import render_monitoring_report
-from clinai.reporting._pdf import write_pdf
+from clinai.reporting._pdf import check_pdf_support, write_pdf
 from clinai.reporting._plots import PLOT_NAMES, render_plots
 from clinai.reporting._regulatory import annex_iv_map, tripod_checklist
 from clinai.reporting._report import write_validation_report
@@ -30,6 +30,7 @@ __all__ = [
     "NumberFormatter",
     "annex_iv_map",
     "build_model_card",
+    "check_pdf_support",
     "get_language_names",
     "get_strings",
     "importance_with_labels",

@@ -84,6 +84,7 @@ def render_monitoring_report(
     out_dir: Path,
     *,
     languages: Sequence[str] = ("en", "da"),
+    pdf: bool = True,
 ) -> list[Path]:
     """Write the monitoring report as HTML, PDF and Markdown in each language.
 
@@ -111,12 +112,15 @@ def render_monitoring_report(
         The monitoring folder; created if needed.
     languages : sequence of str, default=("en", "da")
         Codes from :func:`get_language_names`; English is always included.
+    pdf : bool, default=True
+        Whether to print each HTML report to PDF; ``False`` where WeasyPrint cannot
+        run (see :func:`check_pdf_support`), so that HTML and Markdown are written.
 
     Returns
     -------
     list of pathlib.Path
-        The files written: per language the HTML, the Markdown and the PDF, then the
-        plots.
+        The files written: per language the HTML, the Markdown and the PDF (if
+        ``pdf``), then the plots.
 
     Raises
     ------
@@ -124,8 +128,8 @@ def render_monitoring_report(
         If ``monitoring`` is not a schema-v1 monitoring dict, or a language has no
         strings file.
     ImportError
-        If WeasyPrint or its system libraries are missing (the message says what to
-        install), as for the validation report's PDF.
+        If ``pdf`` and WeasyPrint or its system libraries are missing (the message
+        says what to install), as for the validation report's PDF.
     """
     _check(monitoring)
     wanted = _languages(languages)
@@ -135,7 +139,9 @@ def render_monitoring_report(
     plot_files: list[Path] = []
     for language in wanted:
         html, markdown, plots = write_monitoring_documents(monitoring, folder, language, series)
-        documents += [html, markdown, write_pdf(html, html.with_suffix(".pdf"))]
+        documents += [html, markdown]
+        if pdf:
+            documents.append(write_pdf(html, html.with_suffix(".pdf")))
         plot_files += plots
     return documents + plot_files
 

@@ -10,6 +10,7 @@ complete folder. The model version gets the tags ``monitoring.latest_run_id`` an
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -22,18 +23,34 @@ if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
     from clinai.runs._monitor_inputs import MonitoredModel
 
-__all__ = ["MONITORING_FILE", "VERDICT_RANK", "write_outputs"]
+__all__ = ["MONITORING_FILE", "PDF_SKIPPED", "VERDICT_RANK", "write_outputs"]
+
+logger = logging.getLogger(__name__)
 
 MONITORING_FILE = "monitoring.json"
+#: Logged (one WARNING line) where WeasyPrint cannot run: the monitoring pass still
+#: completes with the HTML and Markdown reports. The reason says what to install.
+PDF_SKIPPED = "monitoring report PDF skipped (HTML and Markdown written): %s"
 #: The verdict as a number for MLflow's charts (0 in control .. 3 suspend).
 VERDICT_RANK = {"in_control": 0, "investigate": 1, "recalibrate": 2, "suspend": 3}
 
 
 def _render(config: ExperimentConfig, document: dict[str, Any], folder: Path) -> None:
-    """Render the monitoring report (html, pdf, md; English and the config's languages)."""
-    from clinai.reporting import render_monitoring_report
+    """Render the monitoring report (html, pdf, md; English and the config's languages).
 
-    render_monitoring_report(document, folder, languages=list(config.languages))
+    A missing PDF library costs the PDF only: a monitoring pass is an operational
+    routine, and its verdict, monitoring.json and the readable reports still matter.
+    """
+    from clinai.reporting import check_pdf_support, render_monitoring_report
+
+    try:
+        check_pdf_support()
+    except ImportError as exc:
+        logger.warning(PDF_SKIPPED, " ".join(str(exc).split()))  # one line, whatever it held
+        pdf = False
+    else:
+        pdf = True
+    render_monitoring_report(document, folder, languages=list(config.languages), pdf=pdf)
 
 
 #: Per-period numbers logged as MLflow metrics (step = the period's index), by path.
