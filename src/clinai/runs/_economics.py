@@ -212,7 +212,8 @@ def run_economics(
     score (the pipeline's ``baseline()``, e.g. NEWS2), judged at its alert cut-offs
     (``economics.comparator_thresholds``, else ``METADATA["baseline"]["thresholds"]``);
     the model at ``economics.thresholds``, else the evaluation's. With ``data.patient_id``
-    the admissions are counted as distinct patients (rows may be hourly prediction times).
+    and several rows per patient the admissions are counted as distinct patients (rows may
+    be hourly prediction times); otherwise each row is one admission.
 
     Raises
     ------
@@ -236,7 +237,9 @@ def run_economics(
         comparator = (known["name"], baseline, cuts)
     admissions = None
     if config.data.patient_id is not None and patients is not None:
+        # several rows per patient (e.g. hourly prediction times): count the patients
         admissions = len(np.unique(np.asarray(patients)))
+        admissions = admissions if admissions < len(y) else None
     options = {"admissions": admissions, "admissions_basis": "patients"}
     return _planned_block(
         spec, y, y_prob, config.evaluation, comparator, config.seed, basis, options

@@ -1,0 +1,73 @@
+"""`clinai run` with an economics: section: metrics.json, report and card (issue 17).
+
+The fixture pipeline's synthetic patients (not real people) and its toy early-warning
+score TOYSCORE (alert cut-offs 3 and 5) as the comparator. The documents without an
+economics section are checked by tests/reporting/test_economics_section.py and by the
+other run tests, whose metrics.json has no ``economics`` key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clinai.cli import main
+
+from .conftest import FAST
+
+# about 40 s: one whole run with its documents
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ECONOMICS = {
+    "cost_alert": {"distribution": "gamma", "shape": 16, "scale": 20},
+    "cost_outcome": {"distribution": "gamma", "shape": 9, "scale": 13333.33},
+    "relative_risk_reduction": {"distribution": "beta", "alpha": 6, "beta": 24},
+    "qalys_lost_per_event": {"distribution": "gamma", "shape": 4, "scale": 0.25},
+    "willingness_to_pay": 750000,
+    "minutes_per_alert": 20,
+    "comparator": "TOYSCORE",
+    "n_draws": 500,
+}
+_IMAGE = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
+
+
+def test_run_with_economics(workspace: Path) -> None:
+    config = yaml.safe_load((workspace / "tiny.yaml").read_text())
+    config.update(
+        experiment="scored",
+        pipeline="scored_pipeline",
+        data={"source": {"type": "pipeline", "options": {"n": 500, "seed": 3}},
+              "patient_id": "patient"},
+        economics=ECONOMICS,
+    )
+    (workspace / "scored.yaml").write_text(yaml.safe_dump(config))
+    assert main(["run", "scored.yaml", *FAST, "--run-id", "e1"]) == 0
+    run = workspace / "runs" / "scored" / "e1"
+
+    block = json.loads((run / "metrics.json").read_text())["economics"]
+    assert block["basis"] == "test" and block["comparator"]["name"] == "TOYSCORE"
+    labels = [row["label"] for row in block["net_monetary_benefit"]["strategies"]]
+    assert labels[:2] == ["treat_none", "treat_all"]
+    assert {"TOYSCORE >= 3", "TOYSCORE >= 5", "model >= 0.2"} <= set(labels)
+    assert block["sensitivity"]["n_draws"] == 500
+    assert block["alert_burden"]["admissions"] == json.loads(
+        (run / "metrics.json").read_text())["n"]  # one row per patient here
+
+    headings = {"": "What would it cost and what would it save?",
+                ".da": "Hvad koster det, og hvad sparer det?"}
+    for suffix, heading in headings.items():
+        for name in (f"model_card{suffix}.md", f"model_card{suffix}.html",
+                     f"validation_report{suffix}.html", f"validation_report{suffix}.md"):
+            path = run / name
+            if not path.exists() and name.startswith("validation_report") and suffix:
+                continue  # a run writes the Danish report only where its languages say so
+            text = _IMAGE.sub("", path.read_text(encoding="utf-8"))
+            assert heading in text, name
+            assert "TOYSCORE ≥ 3" in text and "DKK" in text, name
+    card = json.loads((run / "model_card.json").read_text())
+    assert card["clinai"]["economics"]["comparator"]["name"] == "TOYSCORE"
+    assert (run / "plots" / "ceac.png").is_file()
