@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import fields
 
 import numpy as np
 import pytest
 
-from clinai.evaluation import EconomicParameters, alert_burden, net_monetary_benefit
+from clinai.evaluation import (
+    EconomicParameters,
+    NetMonetaryBenefit,
+    StrategyNMB,
+    alert_burden,
+    net_monetary_benefit,
+)
 from clinai.exceptions import DataError
 
 # A 2x2 case small enough to compute by hand: 10 patients, 3 events; at threshold 0.5 the
@@ -124,32 +131,11 @@ def test_patients_with_several_rows() -> None:
 def test_to_dict_is_plain_json() -> None:
     result = net_monetary_benefit(Y, P, [0.5], PARAMS, comparators={"score": P * 10})
     data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
-    assert set(data) == {
-        "n",
-        "events",
-        "unit",
-        "per_patients",
-        "parameters",
-        "strategies",
-        "best",
-        "best_model_threshold",
-    }
+    assert set(data) == {f.name for f in fields(NetMonetaryBenefit)} | {"per_patients"}
     assert data["parameters"]["currency"] == "DKK"
     assert data["parameters"]["harm_per_event"] == 70_000
     assert data["strategies"][0]["threshold"] is None
-    assert set(data["strategies"][2]) == {
-        "strategy",
-        "name",
-        "label",
-        "threshold",
-        "tp",
-        "fp",
-        "fn",
-        "tn",
-        "alerts_per_1000",
-        "nmb_per_1000",
-        "incremental_nmb_per_1000",
-    }
+    assert set(data["strategies"][2]) == {f.name for f in fields(StrategyNMB)}
 
 
 def test_alert_burden_hand_computed() -> None:

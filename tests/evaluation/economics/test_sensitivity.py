@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 
 import numpy as np
 import pytest
 
 from clinai.evaluation import (
     EconomicParameters,
+    SensitivityAnalysis,
     net_monetary_benefit,
     parameter_distribution,
     probabilistic_sensitivity,
@@ -118,21 +120,7 @@ def test_reproducible_and_plain_json(data) -> None:
     again = probabilistic_sensitivity(y, p, THRESHOLDS, UNCERTAIN, n_draws=300, seed=11)
     assert first == again
     data_dict = json.loads(json.dumps(first.to_dict(), allow_nan=False))
-    assert set(data_dict) == {
-        "n",
-        "events",
-        "unit",
-        "n_draws",
-        "seed",
-        "level",
-        "currency",
-        "per_patients",
-        "parameters",
-        "strategies",
-        "best",
-        "best_model_threshold",
-        "acceptability",
-    }
+    assert set(data_dict) == {f.name for f in fields(SensitivityAnalysis)} | {"per_patients"}
     assert data_dict["parameters"]["relative_risk_reduction"] == {
         "distribution": "beta",
         "alpha": 20.0,
