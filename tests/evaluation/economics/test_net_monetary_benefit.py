@@ -188,6 +188,12 @@ def test_bad_parameters(changes: dict[str, object], expected: str) -> None:
             lambda: net_monetary_benefit(Y, P, [0.5], PARAMS, comparators={"treat_all": P}),
             "reserved",
         ),
+        (lambda: net_monetary_benefit(Y, P, [], PARAMS), "thresholds is empty"),
+        (lambda: alert_burden(Y, P, []), "thresholds is empty"),
+        (
+            lambda: net_monetary_benefit(Y, P, 0.5, PARAMS, comparators={"NEWS2": (P, [5, None])}),
+            "comparator 'NEWS2' cut-points must be finite numbers",
+        ),
         (lambda: alert_burden(Y, P, [0.5], minutes_per_alert=0), "minutes_per_alert must be"),
         (lambda: alert_burden(Y, P, [0.5], ward_days=-2), "ward_days must be"),
     ],

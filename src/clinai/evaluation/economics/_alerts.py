@@ -25,7 +25,8 @@ import numpy as np
 
 from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import _num, _numbers
-from clinai.evaluation._inputs import check_number, check_thresholds, check_y
+from clinai.evaluation._inputs import check_number, check_y
+from clinai.evaluation.economics._net_monetary_benefit import check_model_thresholds
 from clinai.evaluation.thresholds._decision_curve import _flag_counts
 
 __all__ = ["AlertBurden", "AlertBurdenPoint", "alert_burden"]
@@ -125,7 +126,7 @@ def alert_burden(
     (3, 1.5, 1.0)
     """
     y, p = check_y(y_true, y_prob)
-    grid = check_thresholds(thresholds)
+    grid = check_model_thresholds(thresholds)
     minutes = _optional_positive(minutes_per_alert, "minutes_per_alert")
     days = _optional_positive(ward_days, "ward_days")
     stays = _optional_positive(admissions, "admissions")

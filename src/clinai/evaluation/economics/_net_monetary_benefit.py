@@ -66,6 +66,10 @@ CURRENCY_MSG = "currency must be a three-letter code such as DKK; got {value!r}"
 COMPARATOR_MSG = (
     "comparator {name!r} must be a score array, or a pair (scores, thresholds); got {kind}"
 )
+NO_THRESHOLDS_MSG = "thresholds is empty: give at least one risk threshold in (0, 1)"
+COMPARATOR_CUTS_MSG = (
+    "comparator {name!r} cut-points must be finite numbers (e.g. [5, 7] for NEWS2); got {value!r}"
+)
 COMPARATOR_NAME_MSG = (
     "comparator name {name!r} is reserved for a strategy of its own: rename the comparator"
 )
@@ -287,7 +291,13 @@ def _comparator_cuts(
     """Return the comparator's scores (per unit) and cut-points (each but the lowest, or given)."""
     if isinstance(spec, tuple) and len(spec) == 2:
         scores = combine(check_score(spec[0], n, name=f"comparator {name!r}"))
-        return scores, np.unique(np.atleast_1d(np.asarray(spec[1], dtype="float64")))
+        try:
+            cuts = np.atleast_1d(np.asarray(spec[1], dtype="float64"))
+        except (TypeError, ValueError) as exc:
+            raise DataError(COMPARATOR_CUTS_MSG.format(name=name, value=spec[1])) from exc
+        if cuts.ndim != 1 or cuts.size == 0 or not np.all(np.isfinite(cuts)):
+            raise DataError(COMPARATOR_CUTS_MSG.format(name=name, value=spec[1]))
+        return scores, np.unique(cuts)
     if isinstance(spec, str | bytes | Mapping) or np.ndim(spec) != 1:
         raise DataError(COMPARATOR_MSG.format(name=name, kind=type(spec).__name__))
     scores = combine(check_score(spec, n, name=f"comparator {name!r}"))
@@ -296,6 +306,14 @@ def _comparator_cuts(
         values = np.unique(np.quantile(scores, np.linspace(0.02, 0.98, MAX_COMPARATOR_CUTS - 1)))
     # the lowest value flags everybody: that is treat-all, listed once already
     return scores, values[values > scores.min()]
+
+
+def check_model_thresholds(thresholds: Any) -> np.ndarray:
+    """Return the model's thresholds: at least one, each strictly between 0 and 1."""
+    grid = check_thresholds(thresholds)
+    if grid.size == 0:
+        raise DataError(NO_THRESHOLDS_MSG)
+    return grid
 
 
 def _highest_per_patient(patient_ids: Any, n: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -333,7 +351,7 @@ def _strategies(
     n, events = int(y.shape[0]), int(y.sum())
     rows = [Strategy(kind, kind, kind, None) for kind in (TREAT_NONE, TREAT_ALL)]
     tp_parts, fp_parts = [np.array([0, events])], [np.array([0, n - events])]
-    scored = [(MODEL, model_name, p, check_thresholds(thresholds))]
+    scored = [(MODEL, model_name, p, check_model_thresholds(thresholds))]
     for name, spec in comparators.items():
         if name in (TREAT_NONE, TREAT_ALL, model_name):
             raise DataError(COMPARATOR_NAME_MSG.format(name=name))

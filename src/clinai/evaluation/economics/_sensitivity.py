@@ -37,6 +37,7 @@ from clinai.evaluation.economics._distributions import Distribution, parameter_d
 from clinai.evaluation.economics._net_monetary_benefit import (
     CURRENCY_MSG,
     PARAMETER_BOUNDS,
+    PER_PATIENTS,
     EconomicParameters,
     Strategy,
     _strategies,
@@ -160,7 +161,7 @@ class SensitivityAnalysis:
             "seed": self.seed,
             "level": _num(self.level),
             "currency": self.currency,
-            "per_patients": 1000,
+            "per_patients": PER_PATIENTS,
             "parameters": {name: dist.to_dict() for name, dist in self.parameters},
             "strategies": [s.to_dict() for s in self.strategies],
             "best": self.best,
