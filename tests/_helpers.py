@@ -46,6 +46,17 @@ METRICS_JSON_KEYS = frozenset(
     }
 )
 
+#: An economics: section (issue 17) with gamma, beta and fixed parameters; made-up figures.
+ECONOMICS_SECTION: dict[str, Any] = {
+    "cost_alert": {"distribution": "gamma", "shape": 16, "scale": 20},
+    "cost_outcome": {"distribution": "gamma", "shape": 9, "scale": 13333.33},
+    "relative_risk_reduction": {"distribution": "beta", "alpha": 6, "beta": 24},
+    "qalys_lost_per_event": {"distribution": "gamma", "shape": 4, "scale": 0.25},
+    "willingness_to_pay": 750000,
+    "minutes_per_alert": 20,
+    "currency": "DKK",
+}
+
 
 def shap_of(inputs: Any, **kwargs: Any) -> Any:
     """``shap_values`` of what ``explain_inputs`` prepared: its model, rows, names and background.

@@ -16,22 +16,14 @@ import pytest
 import yaml
 
 from clinai.cli import main
+from tests._helpers import ECONOMICS_SECTION
 
 from .conftest import FAST
 
 # about 40 s: one whole run with its documents
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-ECONOMICS = {
-    "cost_alert": {"distribution": "gamma", "shape": 16, "scale": 20},
-    "cost_outcome": {"distribution": "gamma", "shape": 9, "scale": 13333.33},
-    "relative_risk_reduction": {"distribution": "beta", "alpha": 6, "beta": 24},
-    "qalys_lost_per_event": {"distribution": "gamma", "shape": 4, "scale": 0.25},
-    "willingness_to_pay": 750000,
-    "minutes_per_alert": 20,
-    "comparator": "TOYSCORE",
-    "n_draws": 500,
-}
+ECONOMICS = {**ECONOMICS_SECTION, "comparator": "TOYSCORE", "n_draws": 500}
 _IMAGE = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 
 

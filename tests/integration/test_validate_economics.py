@@ -15,20 +15,12 @@ import pytest
 import yaml
 
 from clinai.cli import main
+from tests._helpers import ECONOMICS_SECTION
 
 pytestmark = pytest.mark.integration
 
-ECONOMICS = {
-    "cost_alert": {"distribution": "gamma", "shape": 16, "scale": 20},
-    "cost_outcome": 120000,
-    "relative_risk_reduction": {"distribution": "beta", "alpha": 6, "beta": 24},
-    "qalys_lost_per_event": 1.0,
-    "willingness_to_pay": 750000,
-    "minutes_per_alert": 20,
-    "comparator": "EWS",
-    "comparator_thresholds": [5],
-    "n_draws": 200,
-}
+ECONOMICS = {**ECONOMICS_SECTION, "comparator": "EWS", "comparator_thresholds": [5],
+             "n_draws": 200}
 PLAN = {"thresholds": [0.2, 0.4], "decision_curve": [0.05, 0.5, 0.05]}
 
 

@@ -19,19 +19,14 @@ import pytest
 from clinai.reporting import render_plots
 from clinai.reporting._economics_view import economics_view
 from clinai.runs._economics import economics_block
-from tests._helpers import write_documents
+from tests._helpers import ECONOMICS_SECTION, write_documents
 
 from .conftest import CONTEXT, IMPORTANCE, METRICS
 
 #: The economics: section of a config, as a mapping (sources do not matter to the test).
 SPEC: dict[str, Any] = {
-    "cost_alert": {"distribution": "gamma", "shape": 16, "scale": 20},
-    "cost_outcome": {"distribution": "gamma", "shape": 9, "scale": 13333.33},
-    "relative_risk_reduction": {"distribution": "beta", "alpha": 6, "beta": 24},
+    **ECONOMICS_SECTION,
     "qalys_lost_per_event": {"distribution": "lognormal", "meanlog": -0.1, "sdlog": 0.4},
-    "willingness_to_pay": {"value": 750000},
-    "minutes_per_alert": 20,
-    "currency": "DKK",
     "n_draws": 300,
 }
 HEADINGS = {"en": "What would it cost and what would it save?",

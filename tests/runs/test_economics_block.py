@@ -15,22 +15,15 @@ from clinai import evaluation
 from clinai.config import parse_config
 from clinai.exceptions import ConfigError
 from clinai.runs._economics import (
+    ECONOMIC_PARAMETERS,
     check_validate_economics,
     economics_block,
     run_economics,
     validate_economics,
 )
+from tests._helpers import ECONOMICS_SECTION
 
-ECONOMICS: dict[str, Any] = {
-    "cost_alert": {"distribution": "gamma", "shape": 4, "scale": 100},
-    "cost_outcome": 50_000,
-    "relative_risk_reduction": {"distribution": "beta", "alpha": 3, "beta": 7},
-    "qalys_lost_per_event": 0.5,
-    "willingness_to_pay": 200_000,
-    "minutes_per_alert": 15,
-    "n_draws": 400,
-    "comparator": "NEWS2",
-}
+ECONOMICS: dict[str, Any] = {**ECONOMICS_SECTION, "n_draws": 400, "comparator": "NEWS2"}
 
 
 def _config(**economics: Any) -> Any:
@@ -62,7 +55,10 @@ def test_block_equals_the_evaluation_functions(rows: tuple[np.ndarray, ...]) -> 
     best = block["best_threshold"]["threshold"]
     # The expected NMB is linear in independent parameters: the NMB at their means is
     # highest at the same threshold (searched on the decision-curve grid).
-    means = evaluation.EconomicParameters(400.0, 50_000.0, 0.3, 0.5, 200_000.0)
+    distribution = evaluation.parameter_distribution
+    means = evaluation.EconomicParameters(
+        *(distribution(ECONOMICS[name]).expected_value for name in ECONOMIC_PARAMETERS)
+    )
     grid = np.round(np.arange(0.05, 0.5 + 0.025, 0.05), 6)
     direct = evaluation.net_monetary_benefit(y, p, np.union1d(grid, [0.1, 0.3]), means)
     assert best == pytest.approx(direct.best_model_threshold)
@@ -76,9 +72,9 @@ def test_block_equals_the_evaluation_functions(rows: tuple[np.ndarray, ...]) -> 
     assert "NEWS2 >= 5" in got and "NEWS2 >= 7" in got
     burden = block["alert_burden"]
     assert burden["admissions"] == 200 and block["admissions_basis"] == "patients"
-    assert burden["minutes_per_alert"] == 15
+    assert burden["minutes_per_alert"] == 20
     assert block["sensitivity"]["n_draws"] == 400
-    assert block["assumptions"]["cost_alert"]["expected_value"] == pytest.approx(400.0)
+    assert block["assumptions"]["cost_alert"]["expected_value"] == pytest.approx(320.0)
     assert block["comparator"] == {"name": "NEWS2", "thresholds": [5.0, 7.0]}
 
 
