@@ -66,6 +66,18 @@ def test_cox_fit_equals_phreg_with_ties(seed: int) -> None:
     np.testing.assert_allclose(cumhaz[1:], ours.cumulative_hazard[:-1], rtol=1e-9)
 
 
+def test_cox_frequency_weights_equal_repeated_rows() -> None:
+    time, event, score = random_survival(3, n=200)
+    counts = np.random.default_rng(3).integers(0, 4, 200)
+    x = np.column_stack([score, score**2])
+    weighted = fit_cox(time, event, x, what="test", weights=counts)
+    rows = np.repeat(np.arange(200), counts)
+    repeated = fit_cox(time[rows], event[rows], x[rows], what="test")
+    np.testing.assert_allclose(weighted.coef, repeated.coef, atol=1e-10)
+    np.testing.assert_allclose(weighted.cov, repeated.cov, rtol=1e-8)
+    np.testing.assert_allclose(weighted.cumulative_hazard, repeated.cumulative_hazard, rtol=1e-9)
+
+
 def test_slope_equals_phreg_on_lp_and_on_cloglog_risk_censored_at_horizon() -> None:
     time, event, score = shipped("whas500")
     by_lp = survival_calibration_slope(time, event.astype(int), lp=score)

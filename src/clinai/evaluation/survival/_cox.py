@@ -80,11 +80,23 @@ class CoxFit:
 
 
 def _risk_set_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` (rows in ascending time order) over each risk set (time >= s)."""
-    return np.cumsum(values[::-1], axis=0)[::-1][starts]
+    """Return the sums of ``values`` (last axis: rows in time order) over each risk set.
+
+    The sum from row ``k`` on is the total minus the sum of the rows before ``k``.
+    """
+    before = np.cumsum(values, axis=-1)
+    total = before[..., -1:]
+    return total - before[..., starts] + values[..., starts]
 
 
-def fit_cox(time: np.ndarray, event: np.ndarray, x: np.ndarray, *, what: str) -> CoxFit:
+def fit_cox(
+    time: np.ndarray,
+    event: np.ndarray,
+    x: np.ndarray,
+    *,
+    what: str,
+    weights: np.ndarray | None = None,
+) -> CoxFit:
     """Fit a Cox model with Breslow ties by Newton-Raphson with step halving.
 
     Parameters
@@ -97,6 +109,9 @@ def fit_cox(time: np.ndarray, event: np.ndarray, x: np.ndarray, *, what: str) ->
         Covariates (finite).
     what : str
         What the model is, for the error message (e.g. ``"calibration slope"``).
+    weights : numpy.ndarray of shape (n,), optional
+        Frequency weights in input order (a bootstrap replicate's count of each
+        row): a row of weight 2 counts as two rows.
 
     Returns
     -------
@@ -112,48 +127,49 @@ def fit_cox(time: np.ndarray, event: np.ndarray, x: np.ndarray, *, what: str) ->
     if x.ndim == 1:
         x = x[:, None]
     data = sort_survival(time, event)
-    # centred covariates keep exp() finite; the coefficients are the same
-    xs = x[data.order] - x.mean(axis=0)
-    p = xs.shape[1]
-    d = np.add.reduceat(data.event.astype(float), data.starts)
+    # covariates as rows (p, n), in time order and centred: contiguous products and sums,
+    # and exp() stays finite; centring leaves the coefficients unchanged
+    xs = np.ascontiguousarray((x - x.mean(axis=0)).T[:, data.order])
+    case = np.ones(data.n) if weights is None else np.asarray(weights, float)[data.order]
+    p = xs.shape[0]
+    d = np.add.reduceat(np.where(data.event, case, 0.0), data.starts)
     has = d > 0
     starts, d = data.starts[has], d[has]
-    x_events = xs[data.event].sum(axis=0)
+    x_events = xs[:, data.event] @ case[data.event]
     rows, cols = np.triu_indices(p)
-    cross = xs[:, rows] * xs[:, cols]
+    cross = xs[rows] * xs[cols]
 
-    def parts(beta: np.ndarray, second: bool) -> tuple[float, np.ndarray, np.ndarray]:
-        eta = xs @ beta
-        w = np.exp(eta - eta.max())
+    def parts(beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        eta = beta @ xs
+        top = eta.max()
+        w = case * np.exp(eta - top)
         s0 = _risk_set_sums(w, starts)
-        loglik = float(x_events @ beta - (d * (np.log(s0) + eta.max())).sum())
-        if not second:
-            return loglik, np.empty(0), np.empty(0)
-        s1 = _risk_set_sums(w[:, None] * xs, starts) / s0[:, None]
-        s2 = _risk_set_sums(w[:, None] * cross, starts) / s0[:, None]
-        score = x_events - d @ s1
-        upper = d @ s2
+        loglik = float(x_events @ beta - (d * (np.log(s0) + top)).sum())
+        s1 = _risk_set_sums(w * xs, starts) / s0
+        s2 = _risk_set_sums(w * cross, starts) / s0
+        score = x_events - s1 @ d
+        upper = s2 @ d
         info = np.empty((p, p))
         info[rows, cols] = upper
         info[cols, rows] = upper
-        info -= (s1 * d[:, None]).T @ s1
+        info -= (s1 * d) @ s1.T
         return loglik, score, info
 
     beta = np.zeros(p)
-    loglik, score, info = parts(beta, True)
+    loglik, score, info = parts(beta)
     for n_iter in range(1, _MAX_ITER + 1):
         try:
             step = np.linalg.solve(info, score)
         except np.linalg.LinAlgError as exc:
             raise DataError(COX_NOT_CONVERGED_MSG.format(n_iter=n_iter, what=what)) from exc
         for _ in range(_MAX_HALVINGS):
-            trial = beta + step
-            trial_loglik = parts(trial, False)[0]
-            if np.isfinite(trial_loglik) and trial_loglik >= loglik - 1e-12 * abs(loglik):
+            trial = parts(beta + step)
+            # the log partial likelihood is concave: a full Newton step rarely overshoots
+            if np.isfinite(trial[0]) and trial[0] >= loglik - 1e-12 * abs(loglik):
                 break
             step = step / 2.0
-        beta = trial
-        loglik, score, info = parts(beta, True)
+        beta = beta + step
+        loglik, score, info = trial
         if np.max(np.abs(step)) < _TOL:
             break
     else:
@@ -163,9 +179,9 @@ def fit_cox(time: np.ndarray, event: np.ndarray, x: np.ndarray, *, what: str) ->
     except np.linalg.LinAlgError as exc:
         raise DataError(COX_NOT_CONVERGED_MSG.format(n_iter=n_iter, what=what)) from exc
     # Breslow baseline for the covariates as given: exp(x'b) = exp(xc'b) exp(mean'b)
-    eta = xs @ beta
+    eta = beta @ xs
     offset = float(x.mean(axis=0) @ beta)
-    s0 = _risk_set_sums(np.exp(eta - eta.max()), starts) * np.exp(eta.max() + offset)
+    s0 = _risk_set_sums(case * np.exp(eta - eta.max()), starts) * np.exp(eta.max() + offset)
     return CoxFit(
         coef=beta,
         cov=cov,
