@@ -117,28 +117,44 @@ def _concordance_from_sorted(
     inputs: _ConcordanceInputs,
     weights: np.ndarray | None = None,
     ipcw: np.ndarray | None = None,
-) -> np.ndarray:
-    """Return the sums of the concordance kernel; ``weights``, ``ipcw`` per sorted row.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the concordance kernel's sums; ``weights`` and ``ipcw`` per sorted row.
 
-    Returns ``[numerator, denominator, concordant, discordant, tied_risk, tied_time]``;
-    C = numerator / denominator. ``ipcw`` multiplies each event's weight in C
-    (1 / G(T_i)^2 for Uno's C, 0 for events at or after tau).
+    Parameters
+    ----------
+    inputs : _ConcordanceInputs
+        From :func:`_prepare` (once; reused by every bootstrap replicate).
+    weights : numpy.ndarray of shape (n,), optional
+        Row counts of a replicate (default: 1 each).
+    ipcw : numpy.ndarray of shape (n,) or (n, m), optional
+        Factors of each event for m IPCW indices (1 / G(T_i)^2 for Uno's C, 0
+        from tau on), all in the same pass as Harrell's C.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(numerators, denominators, counts)``: index 0 Harrell's C, 1..m the
+        IPCW indices (C = numerator / denominator); counts are ``[concordant,
+        discordant, tied_risk, tied_time]``.
     """
     from clinai.evaluation.survival._kernels import concordance_sums  # numba, compiled once
 
     data = inputs.data
     weight = np.ones(data.n) if weights is None else np.asarray(weights, dtype=float)
-    event_weight = weight if ipcw is None else weight * ipcw
-    return concordance_sums(
+    factors = np.zeros((data.n, 0)) if ipcw is None else np.asarray(ipcw, dtype=float)
+    factors = factors.reshape(data.n, -1)
+    sums = concordance_sums(
         data.starts,
         data.event,
         inputs.rank,
         inputs.below,
         inputs.upto,
         weight,
-        event_weight,
+        factors,
         inputs.n_ranks,
     )
+    m = factors.shape[1] + 1
+    return sums[:m], sums[m : 2 * m], sums[2 * m :]
 
 
 def _uno_weights(
@@ -164,17 +180,24 @@ def _check_tied_tol(value: Any) -> float:
     return tol
 
 
-def _result(sums: np.ndarray, method: str, tau: float | None, where: str) -> Concordance:
-    if sums[1] <= 0:
+def _result(
+    sums: tuple[np.ndarray, np.ndarray, np.ndarray],
+    index: int,
+    method: str,
+    tau: float | None,
+    where: str,
+) -> Concordance:
+    numerators, denominators, counts = sums
+    if denominators[index] <= 0:
         raise DataError(NO_PAIRS_MSG.format(where=where))
     return Concordance(
-        estimate=float(sums[0] / sums[1]),
+        estimate=float(numerators[index] / denominators[index]),
         method=method,
         tau=tau,
-        concordant=float(sums[2]),
-        discordant=float(sums[3]),
-        tied_risk=float(sums[4]),
-        tied_time=float(sums[5]),
+        concordant=float(counts[0]),
+        discordant=float(counts[1]),
+        tied_risk=float(counts[2]),
+        tied_time=float(counts[3]),
     )
 
 
@@ -216,7 +239,7 @@ def harrell_c(time: Any, event: Any, score: Any, *, tied_tol: float = 1e-8) -> C
     """
     time_array, event_array, score_array, tol = _checked(time, event, score, tied_tol)
     inputs = _prepare(sort_survival(time_array, event_array), score_array, tol)
-    return _result(_concordance_from_sorted(inputs), "harrell", None, "")
+    return _result(_concordance_from_sorted(inputs), 0, "harrell", None, "")
 
 
 @fill_doc
@@ -278,4 +301,4 @@ def uno_c(
     if n_zero:
         raise DataError(CENSORING_ZERO_MSG.format(count=n_zero, where=where))
     sums = _concordance_from_sorted(_prepare(data, score_array, tol), ipcw=ipcw)
-    return _result(sums, "uno", tau, where)
+    return _result(sums, 1, "uno", tau, where)

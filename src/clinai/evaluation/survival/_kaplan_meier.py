@@ -54,7 +54,7 @@ class SortedSurvival:
     Parameters
     ----------
     order : numpy.ndarray of int
-        ``np.argsort(time, kind="stable")``: row ``order[k]`` of the input is the
+        ``np.argsort(time)``: row ``order[k]`` of the input is the
         ``k``-th in time order.
     time, event : numpy.ndarray
         Time (float64) and event (bool) in time order.
@@ -93,12 +93,12 @@ class SortedSurvival:
 
 
 def sort_survival(time: np.ndarray, event: np.ndarray) -> SortedSurvival:
-    """Sort checked survival data by time once (stable) and index its distinct times.
+    """Sort checked survival data by time once and index its distinct times.
 
     ``time`` and ``event`` must already be checked (:func:`check_survival`);
     ``event`` may be bool or integer event codes (kept as given).
     """
-    order = np.argsort(time, kind="stable")
+    order = np.argsort(time)  # order within tied times does not matter to any estimator
     sorted_time = time[order]
     new = np.empty(sorted_time.shape[0], dtype=bool)
     new[:1] = True

@@ -12,6 +12,25 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
+def _add(tree: np.ndarray, rank: int, value: float) -> None:
+    position = rank + 1
+    while position < tree.shape[0]:
+        tree[position] += value
+        position += position & -position
+
+
+@njit(cache=True, nogil=True)
+def _prefix(tree: np.ndarray, count: int) -> float:
+    """Sum of the weights of the ``count`` lowest ranks."""
+    total = 0.0
+    position = count
+    while position > 0:
+        total += tree[position]
+        position -= position & -position
+    return total
+
+
+@njit(cache=True, nogil=True)
 def concordance_sums(
     starts: np.ndarray,
     event: np.ndarray,
@@ -19,7 +38,7 @@ def concordance_sums(
     below: np.ndarray,
     upto: np.ndarray,
     weight: np.ndarray,
-    event_weight: np.ndarray,
+    ipcw: np.ndarray,
     n_ranks: int,
 ) -> np.ndarray:
     """Weighted sums over comparable pairs, rows in ascending time order.
@@ -27,7 +46,8 @@ def concordance_sums(
     A pair (i, j) is comparable when i has an event and T_j > T_i, or T_j = T_i
     and j is censored (scikit-survival's rule). Times are visited from the last
     down: at each distinct time the censored rows join the tree of later rows,
-    the events are scored against it, then the events join.
+    the events are scored against it, then the events join. One pass gives
+    Harrell's C and any number of IPCW-weighted indices (Uno's C, one per tau).
 
     Parameters
     ----------
@@ -41,71 +61,59 @@ def concordance_sums(
         Number of distinct scores below ``score - tol`` and up to ``score + tol``:
         a later row with rank < below is concordant, below <= rank < upto tied.
     weight : float array
-        Weight of each row as the later member j of a pair (bootstrap count).
-    event_weight : float array
-        Weight of each row as the event i in C (count times IPCW; 0 leaves it out of C
-        but not out of the counts, as scikit-survival).
+        Weight of each row (bootstrap count; 1 without a bootstrap).
+    ipcw : float array of shape (n, m)
+        Extra factor of each row as the event i in each of m weighted indices
+        (1 / G(T_i)^2 for Uno's C, 0 from tau on); m may be 0.
     n_ranks : int
         Number of distinct scores.
 
     Returns
     -------
     numpy.ndarray
-        ``[numerator, denominator, concordant, discordant, tied_risk, tied_time]``:
-        C = numerator / denominator with ties in score counted 1/2; the counts
-        weigh pairs by ``weight`` only (no IPCW).
+        ``[numerator_0..m, denominator_0..m, concordant, discordant, tied_risk,
+        tied_time]``, index 0 Harrell's (weights only), 1..m the IPCW ones:
+        C_k = numerator_k / denominator_k with ties in score counted 1/2. The
+        counts weigh pairs by ``weight`` only; an event with factor 0 still
+        counts there, as in scikit-survival.
     """
+    m = ipcw.shape[1]
     tree = np.zeros(n_ranks + 1)
+    numerator = np.zeros(m + 1)
+    denominator = np.zeros(m + 1)
+    counts = np.zeros(4)  # concordant, discordant, tied in score, tied in time
     total = 0.0
-    numerator = 0.0
-    denominator = 0.0
-    concordant = 0.0
-    discordant = 0.0
-    tied_risk = 0.0
-    tied_time = 0.0
     n = event.shape[0]
     for g in range(starts.shape[0] - 1, -1, -1):
         first = starts[g]
         last = starts[g + 1] if g + 1 < starts.shape[0] else n
         censored_here = 0.0
         for k in range(first, last):
-            if not event[k]:
+            if not event[k] and weight[k] != 0.0:
                 censored_here += weight[k]
                 total += weight[k]
-                position = rank[k] + 1
-                while position <= n_ranks:
-                    tree[position] += weight[k]
-                    position += position & -position
+                _add(tree, rank[k], weight[k])
         for k in range(first, last):
-            if event[k]:
-                lower = 0.0
-                position = below[k]
-                while position > 0:
-                    lower += tree[position]
-                    position -= position & -position
-                upper = 0.0
-                position = upto[k]
-                while position > 0:
-                    upper += tree[position]
-                    position -= position & -position
-                numerator += event_weight[k] * (lower + 0.5 * (upper - lower))
-                denominator += event_weight[k] * total
-                concordant += weight[k] * lower
-                tied_risk += weight[k] * (upper - lower)
-                discordant += weight[k] * (total - upper)
-                tied_time += weight[k] * censored_here
+            if event[k] and weight[k] != 0.0:
+                lower = _prefix(tree, below[k])
+                upper = _prefix(tree, upto[k])
+                credit = weight[k] * (lower + 0.5 * (upper - lower))
+                pairs = weight[k] * total
+                numerator[0] += credit
+                denominator[0] += pairs
+                for c in range(m):
+                    numerator[c + 1] += ipcw[k, c] * credit
+                    denominator[c + 1] += ipcw[k, c] * pairs
+                counts[0] += weight[k] * lower
+                counts[1] += weight[k] * (total - upper)
+                counts[2] += weight[k] * (upper - lower)
+                counts[3] += weight[k] * censored_here
         for k in range(first, last):
-            if event[k]:
+            if event[k] and weight[k] != 0.0:
                 total += weight[k]
-                position = rank[k] + 1
-                while position <= n_ranks:
-                    tree[position] += weight[k]
-                    position += position & -position
-    result = np.empty(6)
-    result[0] = numerator
-    result[1] = denominator
-    result[2] = concordant
-    result[3] = discordant
-    result[4] = tied_risk
-    result[5] = tied_time
+                _add(tree, rank[k], weight[k])
+    result = np.empty(2 * m + 6)
+    result[: m + 1] = numerator
+    result[m + 1 : 2 * m + 2] = denominator
+    result[2 * m + 2 :] = counts
     return result
