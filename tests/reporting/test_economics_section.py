@@ -13,10 +13,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import numpy as np
 import pytest
 
-from clinai.reporting import render_plots
+from clinai.reporting import model_card_schema, render_plots
 from clinai.reporting._economics_view import economics_view
 from clinai.runs._economics import economics_block
 from tests._helpers import ECONOMICS_SECTION, write_documents
@@ -96,6 +97,7 @@ def test_section_in_every_document_with_its_assumptions(
         assert ("data:image/png;base64" in text) if name.endswith("html") else (
             "plots/ceac.png" in text), name
     card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
+    jsonschema.validate(card, model_card_schema())  # the published schema knows the section
     economics = card["clinai"]["economics"]
     assert [a["name"] for a in economics["assumptions"]] == [
         "cost_alert", "cost_outcome", "relative_risk_reduction", "qalys_lost_per_event",
