@@ -17,8 +17,10 @@ from scipy.special import expit, logit
 
 from clinai.cli import main
 from clinai.evaluation import POOLING_SCALES, pool_metric
+from clinai.exceptions import DataError
 from clinai.runs import meta_analyse
 from clinai.runs._audit import AUDIT_LOG, verify_audit_log
+from clinai.runs._meta import _model, _read_all
 from clinai.runs._site_summary import site_summary_document, write_site_summary
 
 CANARY = "CANARY-PATIENT-meta"
@@ -162,14 +164,14 @@ _DROP = object()
     ("edit", "expect"),
     [
         ({"model.version": "4"}, ["west.summary.json", "version 4", "north.summary.json"]),
-        ({"model.sha256": "a" * 64}, ["west.summary.json", "sha256 aaaaaaaaaaaa", "one model"]),
+        ({"model.name": "sepsis-2"}, ["west.summary.json", "'sepsis-2'", "one model"]),
         ({"plan_sha256": "b" * 64}, ["west.summary.json", "bbbbbbbbbbbb", "acceptance plan"]),
         ({"metrics.auroc.se": _DROP}, ["west.summary.json", "metrics.auroc.se", "missing"]),
         ({"counts.n": "500"}, ["west.summary.json", "counts.n", "an integer or null"]),
         ({"schema": "other/2"}, ["west.summary.json", "clinai.site_summary/1"]),
         ({"site": "north"}, ["north.summary.json", "west.summary.json", "both of site", "--site"]),
     ],
-    ids=["model-version", "model-sha256", "plan", "missing-se", "wrong-type", "schema", "site"],
+    ids=["model-version", "model-name", "plan", "missing-se", "wrong-type", "schema", "site"],
 )
 def test_summaries_that_do_not_belong_together_stop_with_one_line(
     summaries: list[Path],
@@ -276,3 +278,17 @@ def test_an_existing_summary_file_is_not_overwritten(
     code = main([*argv, "--out", str(tmp_path / "v"), "--summary", "s.json", "--model-sha256", "x"])
     assert code == 2
     assert "--model-sha256 must be 64 lowercase hex digits" in capsys.readouterr().err
+
+
+def test_model_fields_are_compared_where_both_summaries_know_them(
+    summaries: list[Path], tmp_path: Path
+) -> None:
+    # a run's summary knows its model folder's SHA-256 but not yet the registered version
+    run = _copy(summaries, tmp_path, {"model.version": None, "model.sha256": "c" * 64})
+    assert [d["site"] for d in _read_all(run)] == list(SITES)
+    assert _model(_read_all(run)) == {"name": "sepsis", "version": "3", "sha256": "c" * 64}
+    other = tmp_path / "other"
+    other.mkdir()
+    east = _copy(run, other, {"model.sha256": "d" * 64, "site": "east"})[-1]
+    with pytest.raises(DataError, match=re.escape("sha256 dddddddddddd...")):
+        _read_all([run[0], run[-1], east])

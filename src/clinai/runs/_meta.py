@@ -3,8 +3,9 @@
 Each site validated the model on its own patients and shared a ``site_summary.json``
 (``clinai validate ... --summary`` or a run's evaluate stage); no patient-level
 data moves. This command checks that every summary is of the same model (name,
-version, SHA-256) and the same acceptance plan, pools each metric on its pooling
-scale with :func:`clinai.evaluation.pool_metric` (REML or DerSimonian-Laird tau²,
+version and SHA-256 agree wherever two summaries both know them) and the same
+acceptance plan, pools each metric on its pooling scale with
+:func:`clinai.evaluation.pool_metric` (REML or DerSimonian-Laird tau²,
 Hartung-Knapp-Sidik-Jonkman or Wald interval, prediction interval for a new
 site), and writes ``meta_analysis.json``, the report (HTML, Markdown and PDF, in
 English and Danish) with a forest plot per metric and the answers to TRIPOD+AI
@@ -57,7 +58,7 @@ OTHER_MODEL = (
 )
 OTHER_PLAN = (
     "{file} was validated against acceptance plan {other} but {first} against {expected}: pool "
-    "summaries validated against one plan only"
+    "summaries validated against one plan only (`clinai validate ... --config PLAN.yaml`)"
 )
 SUPPRESSED = (
     "{file}: {metric} is suppressed (site {site!r} has fewer than {min_cell} rows, events or "
@@ -67,6 +68,8 @@ NOT_ESTIMABLE = (
     "{file}: {metric} has no {what} (site {site!r}: not estimable there, e.g. perfect "
     "separation): leave this site out of the meta-analysis"
 )
+#: The fields of a summary's ``model`` that must agree wherever they are known.
+_MODEL_FIELDS = ("name", "version", "sha256")
 BAD_METHOD = "--method must be REML or DL; got {value!r}"
 BAD_CI = "--ci must be hksj or wald; got {value!r}"
 
@@ -94,21 +97,30 @@ def _read_all(paths: Sequence[Path]) -> list[dict[str, Any]]:
     documents = [read_site_summary(path) for path in paths]
     first, reference = paths[0], documents[0]
     sites: dict[str, Path] = {}
+    # The model's name, version and SHA-256 as far as known: a run's summary knows the SHA-256
+    # of its model folder but not yet the registered version; a scored file the version but not
+    # the SHA-256. Two known values that differ are two models.
+    known: dict[str, tuple[Any, Path, dict[str, Any]]] = {}
     for path, document in zip(paths, documents, strict=True):
         if document["site"] in sites:
             raise DataError(
                 SAME_SITE.format(first=sites[document["site"]], second=path, site=document["site"])
             )
         sites[document["site"]] = path
-        if document["model"] != reference["model"]:
-            raise DataError(
-                OTHER_MODEL.format(
-                    file=path,
-                    other=_describe_model(document["model"]),
-                    first=first,
-                    expected=_describe_model(reference["model"]),
+        for field in _MODEL_FIELDS:
+            value = document["model"].get(field)
+            if value is None:
+                continue
+            if field in known and known[field][0] != value:
+                raise DataError(
+                    OTHER_MODEL.format(
+                        file=path,
+                        other=_describe_model(document["model"]),
+                        first=known[field][1],
+                        expected=_describe_model(known[field][2]),
+                    )
                 )
-            )
+            known.setdefault(field, (value, path, document["model"]))
         if document["plan_sha256"] != reference["plan_sha256"]:
             raise DataError(
                 OTHER_PLAN.format(
@@ -145,6 +157,14 @@ def _metric_inputs(
     return estimates, errors
 
 
+def _model(documents: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Return the pooled model: each field from the first summary that knows it."""
+    return {
+        field: next((d["model"][field] for d in documents if d["model"].get(field)), None)
+        for field in _MODEL_FIELDS
+    }
+
+
 def _document(
     paths: Sequence[Path],
     documents: Sequence[dict[str, Any]],
@@ -168,7 +188,7 @@ def _document(
         "method": method,
         "ci": ci,
         "level": level,
-        "model": documents[0]["model"],
+        "model": _model(documents),
         "plan_sha256": documents[0]["plan_sha256"],
         "sites": [
             {
