@@ -168,9 +168,9 @@ def _check_profile(profile: SiteProfile) -> SiteProfile:
             )
     mix = tuple(profile.ward_mix)
     if len(mix) != 3 or not all(_is_number(v) and v >= 0 for v in mix) or abs(sum(mix) - 1) > 1e-9:
-        rule = "three shares (medical, surgical, ICU) that sum to 1"
+        shares = "three shares (medical, surgical, ICU) that sum to 1"
         raise DataError(
-            BAD_SITE_FIELD.format(name=profile.name, field="ward_mix", rule=rule, value=mix)
+            BAD_SITE_FIELD.format(name=profile.name, field="ward_mix", rule=shares, value=mix)
         )
     return profile
 
@@ -253,7 +253,7 @@ def multi_site_stays(
         table, silent = draw(count, np.random.default_rng([seed, 0, index + 1]), profile)
         table = table.assign(patient_id=table["patient_id"] + patients)
         patients = int(table["patient_id"].max())
-        position = table.columns.get_loc("ward") + 1
+        position = list(table.columns).index("ward") + 1
         table.insert(position, "site", pd.Series(profile.name, index=table.index, dtype="string"))
         tables.append(table)
         silents.append(silent)
