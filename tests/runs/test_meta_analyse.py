@@ -292,3 +292,13 @@ def test_model_fields_are_compared_where_both_summaries_know_them(
     east = _copy(run, other, {"model.sha256": "d" * 64, "site": "east"})[-1]
     with pytest.raises(DataError, match=re.escape("sha256 dddddddddddd...")):
         _read_all([run[0], run[-1], east])
+
+
+def test_a_failure_while_writing_leaves_no_folder_and_no_audit_record(
+    summaries: list[Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "meta"
+    # meta_analysis.json is written first; the unknown language then stops the report
+    with pytest.raises(ValueError, match="get_language_names"):
+        meta_analyse(summaries, out_dir=out, languages=("xx",), pdf=False, show_progress=False)
+    assert list(tmp_path.iterdir()) == []

@@ -16,12 +16,13 @@ audit log beside it (``<parent of --out>/audit.jsonl``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import secrets
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -210,6 +211,24 @@ def _document(
     }
 
 
+@contextlib.contextmanager
+def _staged(target: Path) -> Iterator[Path]:
+    """Yield a hidden folder beside ``target``, renamed to ``target`` when the block succeeds.
+
+    A failure anywhere in the block removes it: no folder that looks complete is left.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.tmp-{secrets.token_hex(4)}"
+    staging.mkdir()
+    try:
+        yield staging
+        if target.exists():  # an empty folder given as --out
+            target.rmdir()
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already after a successful rename
+
+
 def meta_analyse(
     summaries: Sequence[str | os.PathLike[str]],
     *,
@@ -271,10 +290,7 @@ def meta_analyse(
         advance()
         document = _document(paths, documents, method=method, ci=ci, level=level)
         advance()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.parent / f".{target.name}.tmp-{secrets.token_hex(4)}"
-        staging.mkdir()
-        try:
+        with _staged(target) as staging:
             text = json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
             atomic_write_text(staging / META_ANALYSIS_FILE, text)
             report = render_meta_report(document, staging, languages=languages, pdf=pdf)
@@ -291,12 +307,6 @@ def meta_analyse(
                 "skipped": report.skipped,
             }
             atomic_write_text(staging / "audit.json", json.dumps(audit, indent=2) + "\n")
-            if target.exists():  # an empty folder given as --out
-                target.rmdir()
-            os.replace(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
         advance()
     append_audit_record(
         audit_log_path(target.parent),
