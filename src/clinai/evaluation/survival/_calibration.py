@@ -329,8 +329,8 @@ def survival_oe_ratio(
     Examples
     --------
     >>> result = survival_oe_ratio([1, 2, 3, 4], [1, 0, 1, 0], [0.3, 0.3, 0.5, 0.5], t=3)
-    >>> round(result.oe_ratio, 3)
-    1.667
+    >>> result.observed, result.expected, round(result.oe_ratio, 4)
+    (0.625, 0.4, 1.5625)
     """
     level = check_ci_level(ci_level)
     time_array, event_array, risk_array, horizon = check_at_horizon(time, event, risk, t, cause)
