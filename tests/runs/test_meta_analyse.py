@@ -275,7 +275,8 @@ def test_an_existing_summary_file_is_not_overwritten(
     assert code == 2
     assert "exists: choose another file name" in capsys.readouterr().err
     assert not (tmp_path / "v").exists()
-    code = main([*argv, "--out", str(tmp_path / "v"), "--summary", "s.json", "--model-sha256", "x"])
+    summary = str(tmp_path / "s.json")
+    code = main([*argv, "--out", str(tmp_path / "v"), "--summary", summary, "--model-sha256", "x"])
     assert code == 2
     assert "--model-sha256 must be 64 lowercase hex digits" in capsys.readouterr().err
 

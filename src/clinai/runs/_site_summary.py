@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SITE_SUMMARY_FILE",
     "SITE_SUMMARY_SCHEMA",
+    "check_model_sha256",
     "check_summary_target",
     "model_identity",
     "read_site_summary",
@@ -138,6 +139,12 @@ def write_site_summary(path: str | Path, document: Mapping[str, Any]) -> Path:
     return atomic_write_text(Path(path), text + "\n")
 
 
+def check_model_sha256(value: str | None) -> None:
+    """Refuse a ``--model-sha256`` that is not 64 lowercase hex digits (before any work)."""
+    if value is not None and re.fullmatch(r"[0-9a-f]{64}", value) is None:
+        raise DataError(BAD_MODEL_SHA256.format(value=value))
+
+
 def check_summary_target(path: str | Path) -> Path:
     """Refuse a ``--summary`` file that already exists (before any work is done)."""
     target = Path(path)
@@ -215,8 +222,7 @@ def model_identity(
         values = frame[label].dropna().astype(str).unique()
         return str(values[0]) if len(values) == 1 else None
 
-    if sha256 is not None and re.fullmatch(r"[0-9a-f]{64}", sha256) is None:
-        raise DataError(BAD_MODEL_SHA256.format(value=sha256))
+    check_model_sha256(sha256)
     return {
         "name": name or column("model_name") or score,
         "version": version if version is not None else column("model_version"),

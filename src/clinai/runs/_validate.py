@@ -28,6 +28,7 @@ from clinai.runs._report import acceptance_verdict
 from clinai.runs._rundir import RunDir
 from clinai.runs._site_summary import (
     SITE_SUMMARY_FILE,
+    check_model_sha256,
     check_summary_target,
     model_identity,
     site_summary_document,
@@ -116,6 +117,7 @@ def validate_predictions_file(
     target = Path(out_dir)
     _check_out_dir(target)
     summary_path = None if summary is None else check_summary_target(summary)
+    check_model_sha256((model or {}).get("sha256"))
     plan = load_plan(plan_path) if plan_path is not None else EvaluationConfig()
     economics_spec = load_plan_economics(plan_path) if plan_path is not None else None
     check_validate_economics(economics_spec, baseline)
