@@ -34,7 +34,7 @@ from clinai.evaluation.survival._calibration import (
     rcs_basis,
     rcs_knots,
 )
-from clinai.evaluation.survival._cox import fit_cox
+from clinai.evaluation.survival._cox import COX_NOT_CONVERGED_MSG, fit_cox
 from clinai.exceptions import DataError
 from tests.evaluation.survival._reference import random_survival, shipped
 from tests.evaluation.survival._simulation import exponential_cohort
@@ -239,3 +239,9 @@ def test_slope_needs_exactly_one_score() -> None:
         survival_calibration_slope(time, event)
     with pytest.raises(DataError, match=re.escape(SCORE_CHOICE_MSG.format(given="risk without t"))):
         survival_calibration_slope(time, event, risk=[0.1, 0.2, 0.3])
+
+
+def test_constant_risk_has_no_slope() -> None:
+    message = COX_NOT_CONVERGED_MSG.format(n_iter=1, what="calibration slope")
+    with pytest.raises(DataError, match=re.escape(message)):
+        survival_calibration_slope([1.0, 2.0, 3.0, 4.0], [1, 0, 1, 0], risk=[0.3] * 4, t=3.0)
