@@ -31,7 +31,11 @@ import numpy as np
 from clinai.evaluation._estimate import _num, _numbers
 from clinai.evaluation._inputs import check_thresholds
 from clinai.evaluation.survival._calibration import check_at_horizon
-from clinai.evaluation.survival._kaplan_meier import _aalen_johansen_sorted, sort_survival
+from clinai.evaluation.survival._kaplan_meier import (
+    SortedSurvival,
+    _aalen_johansen_sorted,
+    sort_survival,
+)
 from clinai.evaluation.thresholds._decision_curve import DEFAULT_DCA_THRESHOLDS
 
 __all__ = ["SurvivalDecisionCurve", "SurvivalDecisionPoint", "survival_decision_curve"]
@@ -101,6 +105,25 @@ def _risk_by(unique: np.ndarray, incidence: np.ndarray, t: float) -> float:
     return 0.0 if index < 0 else float(incidence[index])
 
 
+def _up_to(data: SortedSurvival, t: float) -> SortedSurvival:
+    """Return the rows of ``data`` with time <= t and one censored row for all later rows.
+
+    Its weight (given per call) is the number of later rows counted; the Kaplan-Meier and
+    Aalen-Johansen estimates up to t are the same as on all rows.
+    """
+    n_groups = int(np.searchsorted(data.unique, t, side="right"))
+    rows = int(data.starts[n_groups]) if n_groups < data.starts.shape[0] else data.n
+    later = data.time[-1]  # t is below the last follow-up time, so this is after t
+    return SortedSurvival(
+        order=data.order[: rows + 1],  # not used by the estimators
+        time=np.append(data.time[:rows], later),
+        event=np.append(data.event[:rows], 0).astype(data.event.dtype),
+        unique=np.append(data.unique[:n_groups], later),
+        group=np.append(data.group[:rows], n_groups),
+        starts=np.append(data.starts[:n_groups], rows),
+    )
+
+
 def survival_decision_curve(
     time: Any,
     event: Any,
@@ -154,18 +177,24 @@ def survival_decision_curve(
     k = 1 if cause is None else int(cause)
     codes = event_array if cause is not None else event_array.astype(np.int64)
     data = sort_survival(time_array, codes)
-    sorted_risk = risk_array[data.order]
     n = data.n
     unique, incidence = _aalen_johansen_sorted(data, k)
     everyone = _risk_by(unique, incidence, horizon)
+    # only the rows up to t matter one by one; those followed beyond t only count as at risk,
+    # so they are pooled into one censored row after t, weighted by how many are above
+    head = _up_to(data, horizon)
+    sorted_risk = risk_array[data.order]
+    head_risk, tail_risk = np.split(sorted_risk, [head.n - 1])
     points = []
     for threshold in grid:
         odds = threshold / (1.0 - threshold)
-        above = sorted_risk >= threshold
-        share = float(above.sum()) / n
+        above = (head_risk >= threshold).astype(float)
+        beyond = float(np.count_nonzero(tail_risk >= threshold))
+        share = (above.sum() + beyond) / n
         if share > 0:
-            _, incidence_above = _aalen_johansen_sorted(data, k, weights=above.astype(float))
-            risk_above = _risk_by(unique, incidence_above, horizon)
+            weights = np.append(above, beyond)
+            _, incidence_above = _aalen_johansen_sorted(head, k, weights=weights)
+            risk_above = _risk_by(head.unique, incidence_above, horizon)
             benefit = float(risk_above * share - (1.0 - risk_above) * share * odds)
         else:
             risk_above, benefit = float("nan"), 0.0
