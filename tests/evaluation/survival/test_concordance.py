@@ -105,6 +105,21 @@ def test_weights_equal_repeated_rows_and_reversed_score(seed: int, counts: list[
     assert reverse.estimate == pytest.approx(1.0 - repeated.estimate, abs=1e-12)
 
 
+def test_replicates_in_one_pass_equal_one_at_a_time() -> None:
+    """B weightings (bootstrap replicates) in one kernel pass = B separate passes."""
+    time, event, score = random_survival(11, 70)
+    data = sort_survival(time, event)
+    inputs = _prepare(data, score, 1e-8)
+    rng = np.random.default_rng(2)
+    weights = rng.integers(0, 3, (70, 5)).astype(float)
+    ipcw = rng.random((70, 2, 5))
+    together = _concordance_from_sorted(inputs, weights, ipcw)
+    for b in range(5):
+        alone = _concordance_from_sorted(inputs, weights[:, b], ipcw[:, :, b])
+        for batch_part, single in zip(together, alone, strict=True):
+            assert batch_part[b] == pytest.approx(single, abs=1e-12)
+
+
 def test_result_is_frozen_and_json() -> None:
     time, event, score = random_survival(0, 40)
     result = uno_c(time, event, score, tau=8)
