@@ -584,13 +584,15 @@ def flexible_survival_calibration(
     knots = rcs_knots(x, n_knots)
     if censor_at_horizon:
         time_array, event_array = _censor_at(time_array, event_array, horizon)
-    fit = fit_cox(time_array, event_array, rcs_basis(x, knots), what="flexible calibration")
+    basis = rcs_basis(x, knots)
+    fit = fit_cox(time_array, event_array, basis, what="flexible calibration")
     s0 = math.exp(-fit.baseline_cumulative_hazard(horizon))
 
-    def observed_at(values: np.ndarray) -> np.ndarray:
-        return -np.expm1(np.exp(rcs_basis(cloglog(values), knots) @ fit.coef) * math.log(s0))
+    def observed_from(spline_basis: np.ndarray) -> np.ndarray:
+        # 1 - S0(t) ** exp(f(x))
+        return -np.expm1(np.exp(spline_basis @ fit.coef) * math.log(s0))
 
-    error = np.abs(observed_at(risk_array) - risk_array)
+    error = np.abs(observed_from(basis) - risk_array)
     grid = np.linspace(*np.percentile(risk_array, [1.0, 99.0]), points)
     return FlexibleSurvivalCalibration(
         horizon=horizon,
@@ -602,5 +604,5 @@ def flexible_survival_calibration(
         coef=tuple(float(c) for c in fit.coef),
         baseline_survival=s0,
         predicted=grid,
-        observed=observed_at(grid),
+        observed=observed_from(rcs_basis(cloglog(grid), knots)),
     )
