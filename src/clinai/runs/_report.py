@@ -26,6 +26,10 @@ __all__ = ["CONTEXT_FILE", "acceptance_verdict", "build_context", "report"]
 
 logger = logging.getLogger(__name__)
 
+#: Logged (one line) when WeasyPrint or its system libraries are missing: a run then
+#: writes every document but the PDFs, which a new user without pango cannot print.
+PDF_SKIPPED = "PDFs skipped (HTML and Markdown written): %s"
+
 #: The facts the documents were rendered from, kept so they can be rendered again
 #: (``clinai approve``) without computing anything anew.
 CONTEXT_FILE = "report_context.json"
@@ -257,8 +261,13 @@ def report(
     importance = run_dir.read_json("importance.json", stage="evaluate")
     if context is None:
         context = build_context(
-            config, run_dir, manifest=manifest, training=training, metrics=metrics,
-            registry=registry, previous=previous,
+            config,
+            run_dir,
+            manifest=manifest,
+            training=training,
+            metrics=metrics,
+            registry=registry,
+            previous=previous,
         )
     run_dir.write_json(CONTEXT_FILE, context)
     # the plots show the variables' clinical labels (English: one image serves every language)
@@ -286,11 +295,14 @@ def report(
         out_path=run_dir.file("validation_report.html"),
     )
     report_md = reporting.write_validation_report_markdown(
-        context, metrics, plots=plots, importance=importance,
+        context,
+        metrics,
+        plots=plots,
+        importance=importance,
         out_path=run_dir.file("validation_report.md"),
     )
     html_documents = [report_path, *(p for p in card_files.values() if p.suffix == ".html")]
-    pdfs = [reporting.write_pdf(html, html.with_suffix(".pdf")) for html in html_documents]
+    pdfs = _write_pdfs(html_documents)
     outputs = [
         *plots.values(),
         *card_images.values(),
@@ -350,3 +362,13 @@ def report(
             image = card_images["calibration"]
             shutil.copyfile(image, publish_dir / "plots" / image.name)
     return audit
+
+
+def _write_pdfs(html_documents: list[Path]) -> list[Path]:
+    """Print each HTML document to PDF, or none (one warning line) where PDFs cannot be written."""
+    try:
+        reporting.check_pdf_support()
+    except ImportError as exc:
+        logger.warning(PDF_SKIPPED, " ".join(str(exc).split()))
+        return []
+    return [reporting.write_pdf(html, html.with_suffix(".pdf")) for html in html_documents]
