@@ -70,7 +70,8 @@ def _ref_slope_risk(d: SurvivalData) -> float:
 
 def _ref_flexible(d: SurvivalData) -> float:
     """ICI from PHReg's fit of the same spline basis, Breslow H0(t) summed by definition."""
-    from clinai.evaluation.survival._calibration import cloglog, rcs_basis, rcs_knots
+    from clinai.evaluation.survival._calibration import cloglog
+    from clinai.evaluation.survival._flexible_calibration import rcs_basis, rcs_knots
 
     t = d.horizon
     time, event = np.minimum(d.time, t), d.event & (d.time <= t)

@@ -27,14 +27,9 @@ from clinai.evaluation import (
     survival_oe_ratio,
 )
 from clinai.evaluation.survival import _inputs as msg
-from clinai.evaluation.survival._calibration import (
-    SCORE_CHOICE_MSG,
-    cloglog,
-    observed_risk,
-    rcs_basis,
-    rcs_knots,
-)
+from clinai.evaluation.survival._calibration import SCORE_CHOICE_MSG, cloglog, observed_risk
 from clinai.evaluation.survival._cox import COX_NOT_CONVERGED_MSG, fit_cox
+from clinai.evaluation.survival._flexible_calibration import rcs_basis, rcs_knots
 from clinai.exceptions import DataError
 from tests.evaluation.survival._reference import random_survival, shipped
 from tests.evaluation.survival._simulation import exponential_cohort

@@ -23,10 +23,8 @@ from clinai.evaluation.survival._brier import (
     ipcw_brier_score,
 )
 from clinai.evaluation.survival._calibration import (
-    FlexibleSurvivalCalibration,
     SurvivalCalibrationSlope,
     SurvivalOERatio,
-    flexible_survival_calibration,
     survival_calibration_slope,
     survival_oe_ratio,
 )
@@ -41,6 +39,10 @@ from clinai.evaluation.survival._distribution_calibration import (
     a_calibration,
     d_calibration,
     survival_at_own_time,
+)
+from clinai.evaluation.survival._flexible_calibration import (
+    FlexibleSurvivalCalibration,
+    flexible_survival_calibration,
 )
 from clinai.evaluation.survival._kaplan_meier import (
     KaplanMeier,
