@@ -15,7 +15,11 @@ import re
 import numpy as np
 import pytest
 from patsy import dmatrix
-from sksurv.nonparametric import _var_dinse_approx, cumulative_incidence_competing_risks
+from sksurv.nonparametric import (
+    _var_dinse_approx,
+    cumulative_incidence_competing_risks,
+    kaplan_meier_estimator,
+)
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight
 
@@ -23,11 +27,17 @@ from clinai.evaluation import (
     aalen_johansen,
     flexible_survival_calibration,
     oe_ratio,
+    survival_calibration_groups,
     survival_calibration_slope,
     survival_oe_ratio,
 )
 from clinai.evaluation.survival import _inputs as msg
-from clinai.evaluation.survival._calibration import SCORE_CHOICE_MSG, cloglog, observed_risk
+from clinai.evaluation.survival._calibration import (
+    N_GROUPS_MSG,
+    SCORE_CHOICE_MSG,
+    cloglog,
+    observed_risk,
+)
 from clinai.evaluation.survival._cox import COX_NOT_CONVERGED_MSG, fit_cox
 from clinai.evaluation.survival._flexible_calibration import rcs_basis, rcs_knots
 from clinai.exceptions import DataError
@@ -240,3 +250,28 @@ def test_constant_risk_has_no_slope() -> None:
     message = COX_NOT_CONVERGED_MSG.format(n_iter=1, what="calibration slope")
     with pytest.raises(DataError, match=re.escape(message)):
         survival_calibration_slope([1.0, 2.0, 3.0, 4.0], [1, 0, 1, 0], risk=[0.3] * 4, t=3.0)
+
+
+def test_risk_groups_compare_kaplan_meier_with_mean_risk_per_tenth(cohort) -> None:
+    risk = cohort.risk(T)
+    time, event = cohort.time, cohort.event
+    groups = survival_calibration_groups(time, event.astype(int), risk, t=T, ci_level=0.9)
+    assert len(groups) == 10 and sum(g.n for g in groups) == 3000
+    assert sum(g.events for g in groups) == int((event & (time <= T)).sum())
+    cut = np.array_split(np.argsort(risk, kind="stable"), 10)
+    for group, rows in zip(groups, cut, strict=True):
+        times, survival = kaplan_meier_estimator(event[rows], time[rows])
+        s_t = survival[np.searchsorted(times, T, side="right") - 1]
+        assert group.observed == pytest.approx(1 - s_t, abs=1e-12)
+        assert group.predicted == pytest.approx(risk[rows].mean())
+        # log-log interval: F ** exp(+-z SE / (F |log F|)) with Greenwood's SE
+        spread = 1.644854 * observed_risk(time[rows], event[rows], T)[1] ** 0.5
+        spread /= group.observed * -np.log(group.observed)
+        assert group.ci_low == pytest.approx(group.observed ** np.exp(spread), rel=1e-6)
+        assert group.ci_low < group.observed < group.ci_high < 1
+        # a calibrated model: the truth is inside nearly every interval
+        assert abs(group.observed - group.predicted) < 4 * (group.ci_high - group.ci_low)
+    assert [g.risk_low for g in groups] == sorted(g.risk_low for g in groups)
+    json.dumps([g.to_dict() for g in groups], allow_nan=False)
+    with pytest.raises(DataError, match=re.escape(N_GROUPS_MSG.format(n=3000, value=1))):
+        survival_calibration_groups(time, event.astype(int), risk, t=T, n_groups=1)

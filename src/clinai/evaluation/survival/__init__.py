@@ -5,6 +5,7 @@ Non-parametric estimators (:func:`kaplan_meier`, :func:`censoring_survival`,
 :func:`time_dependent_auc`) and overall accuracy (:func:`ipcw_brier_score`,
 :func:`index_of_prediction_accuracy`, :func:`integrated_brier_score`), calibration at a
 horizon (:func:`survival_oe_ratio`, :func:`survival_calibration_slope`,
+:func:`survival_calibration_groups`,
 :func:`flexible_survival_calibration`), over the whole follow-up (:func:`d_calibration`,
 :func:`a_calibration`) and the decision curve (:func:`survival_decision_curve`).
 
@@ -25,6 +26,8 @@ from clinai.evaluation.survival._brier import (
 from clinai.evaluation.survival._calibration import (
     SurvivalCalibrationSlope,
     SurvivalOERatio,
+    SurvivalRiskGroup,
+    survival_calibration_groups,
     survival_calibration_slope,
     survival_oe_ratio,
 )
@@ -63,6 +66,7 @@ __all__ = [
     "SurvivalDecisionCurve",
     "SurvivalDecisionPoint",
     "SurvivalOERatio",
+    "SurvivalRiskGroup",
     "TimeDependentAUC",
     "a_calibration",
     "aalen_johansen",
@@ -75,6 +79,7 @@ __all__ = [
     "ipcw_brier_score",
     "kaplan_meier",
     "survival_at_own_time",
+    "survival_calibration_groups",
     "survival_calibration_slope",
     "survival_decision_curve",
     "survival_oe_ratio",

@@ -19,6 +19,10 @@ model's linear predictor.
   only the risk at t, the covariate is ``cloglog(risk) = log(-log(1 - risk))``,
   the linear predictor of a proportional hazards model up to a constant.
 
+- **Observed against predicted by risk group**: Kaplan-Meier (or Aalen-Johansen)
+  risk by t against mean predicted risk in groups of predicted risk, the points
+  of a grouped calibration plot.
+
 The flexible calibration curve is in :mod:`._flexible_calibration`.
 
 When ``t`` is given to the Cox models, follow-up is censored at t first (an
@@ -58,13 +62,16 @@ from clinai.evaluation.survival._kaplan_meier import (
 from clinai.exceptions import DataError
 
 __all__ = [
+    "N_GROUPS_MSG",
     "RISK_CLIP",
     "SCORE_CHOICE_MSG",
     "SurvivalCalibrationSlope",
     "SurvivalOERatio",
+    "SurvivalRiskGroup",
     "check_at_horizon",
     "cloglog",
     "observed_risk",
+    "survival_calibration_groups",
     "survival_calibration_slope",
     "survival_oe_ratio",
 ]
@@ -76,6 +83,7 @@ SCORE_CHOICE_MSG = (
     "which also needs t); got {given}"
 )
 NO_EVENTS_WHERE = " of cause {cause} up to t = {t:g}"
+N_GROUPS_MSG = "n_groups must be an integer from 2 to 100 and at most n = {n}; got {value!r}"
 
 
 def cloglog(risk: np.ndarray) -> np.ndarray:
@@ -397,3 +405,106 @@ def survival_calibration_slope(
         n=int(time_array.shape[0]),
         events=int(event_array.sum()),
     )
+
+
+@dataclass(frozen=True)
+class SurvivalRiskGroup:
+    """Observed against predicted risk by t in one group of patients of similar predicted risk.
+
+    Attributes
+    ----------
+    risk_low, risk_high : float
+        Smallest and largest predicted risk in the group.
+    predicted : float
+        Mean predicted risk by t.
+    observed, ci_low, ci_high : float
+        Kaplan-Meier (or Aalen-Johansen) risk by t and its log-log interval
+        (NaN when the group's follow-up ends before t).
+    n, events : int
+        Patients, and events (of the cause) up to t.
+    """
+
+    risk_low: float
+    risk_high: float
+    predicted: float
+    observed: float
+    ci_low: float
+    ci_high: float
+    n: int
+    events: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the group as plain JSON values (NaN -> None)."""
+        out: dict[str, Any] = {name: _num(getattr(self, name)) for name in _GROUP_NUMBERS}
+        out.update(n=self.n, events=self.events)
+        return out
+
+
+_GROUP_NUMBERS = ("risk_low", "risk_high", "predicted", "observed", "ci_low", "ci_high")
+
+
+def survival_calibration_groups(
+    time: Any,
+    event: Any,
+    risk: Any,
+    *,
+    t: float,
+    n_groups: int = 10,
+    cause: int | None = None,
+    ci_level: float = 0.95,
+) -> tuple[SurvivalRiskGroup, ...]:
+    """Observed (Kaplan-Meier) against mean predicted risk by t in groups of predicted risk.
+
+    The patients are ranked by predicted risk and cut into ``n_groups`` groups of
+    (nearly) equal size; in each, the observed risk is 1 - KM(t) (or the
+    Aalen-Johansen cumulative incidence of ``cause``) with its variance as in
+    :func:`survival_oe_ratio`, and the interval is on the log-log scale,
+    ``F ** exp(+-z SE / (F |log F|))``, which stays inside (0, 1). The points of
+    the grouped calibration plot of survival models [Royston & Altman 2013, BMC
+    Med Res Methodol 13:33]; small-cell suppression is for the caller (counts are
+    given).
+
+    Parameters
+    ----------
+    time, event, risk, t, cause, ci_level
+        As :func:`survival_oe_ratio`.
+    n_groups : int, default 10
+        Number of groups (2 to 100, at most the number of patients).
+
+    Returns
+    -------
+    tuple of SurvivalRiskGroup
+        From the lowest predicted risk to the highest.
+
+    Raises
+    ------
+    DataError
+        Bad inputs as :func:`survival_oe_ratio`, or a bad ``n_groups``.
+    """
+    level = check_ci_level(ci_level)
+    time_array, event_array, risk_array, horizon = check_at_horizon(time, event, risk, t, cause)
+    whole = isinstance(n_groups, int | np.integer) and not isinstance(n_groups, bool)
+    if not (whole and 2 <= n_groups <= min(100, time_array.shape[0])):
+        raise DataError(N_GROUPS_MSG.format(value=n_groups, n=time_array.shape[0]))
+    z = float(norm.ppf(0.5 + level / 2.0))
+    hit = event_array if cause is None else event_array == cause
+    groups = []
+    for rows in np.array_split(np.argsort(risk_array, kind="stable"), int(n_groups)):
+        observed, variance = observed_risk(time_array[rows], event_array[rows], horizon, cause)
+        if time_array[rows].max() < horizon and observed < 1.0:
+            observed = variance = math.nan  # nobody in the group followed to t
+        bounded = 0.0 < observed < 1.0 and math.isfinite(variance)
+        spread = z * math.sqrt(variance) / (observed * -math.log(observed)) if bounded else 0.0
+        groups.append(
+            SurvivalRiskGroup(
+                risk_low=float(risk_array[rows].min()),
+                risk_high=float(risk_array[rows].max()),
+                predicted=float(risk_array[rows].mean()),
+                observed=observed,
+                ci_low=observed ** math.exp(spread) if bounded else math.nan,
+                ci_high=observed ** math.exp(-spread) if bounded else math.nan,
+                n=int(rows.shape[0]),
+                events=int((hit[rows] & (time_array[rows] <= horizon)).sum()),
+            )
+        )
+    return tuple(groups)
