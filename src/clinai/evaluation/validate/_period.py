@@ -13,7 +13,6 @@ points (about 0.8 s of 1.6 s per period of 833,000 rows). Below it,
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +27,9 @@ from clinai.evaluation.calibration._calibration import (
 )
 from clinai.evaluation.discrimination._metrics import auroc_score
 from clinai.evaluation.resampling._bootstrap import Progress, RandomState, _contained_interval
-from clinai.evaluation.resampling._fast_bootstrap import FAST_BOOTSTRAP_MIN_ROWS, fast_replicates
+from clinai.evaluation.resampling._fast_bootstrap import FAST_BOOTSTRAP_MIN_ROWS
 from clinai.evaluation.thresholds._thresholds import _threshold_weighted
-from clinai.evaluation.validate._steps import Inputs, calibration_fits, check_inputs
+from clinai.evaluation.validate._steps import Inputs, calibration_fits, check_inputs, fast_path
 from clinai.evaluation.validate._validate import evaluate_predictions
 
 __all__ = ["PERIOD_METRICS", "PeriodPerformance", "period_performance"]
@@ -91,8 +90,11 @@ def _from_validation(result: Any) -> PeriodPerformance:
     )
 
 
-def _point_estimates(inputs: Inputs) -> dict[str, Any]:
-    """Return the point estimates of :func:`period_performance` but the calibration fits."""
+def _point_estimates(inputs: Inputs, grid: np.ndarray) -> dict[str, Any]:
+    """Return the point estimates of :func:`period_performance` but the calibration fits.
+
+    ``grid`` (the calibration curve's) is not needed: the period reports no curve.
+    """
     y, p = inputs.y, inputs.p
     return {
         "auroc": auroc_score(y, p),
@@ -181,24 +183,9 @@ def period_performance(
 def _fast_period(inputs: Inputs, progress: Callable[[int, int], None] | None) -> PeriodPerformance:
     """Compute on the fast path: point estimates beside the bootstrap's threads."""
     fits = calibration_fits(inputs.y, inputs.p)
-    with ThreadPoolExecutor(1) as pool:
-        future = pool.submit(_point_estimates, inputs)
-        replicates = fast_replicates(
-            inputs.y,
-            inputs.p,
-            codes=inputs.patient_codes,
-            n_clusters=inputs.n_clusters,
-            thresholds=inputs.full_grid,
-            curve_grid=fits.grid,
-            intercept=fits.intercept,
-            slope_fit=(float(fits.slope_fit[0][0]), float(fits.slope_fit[1][0])),
-            n_boot=inputs.n_boot,
-            seed=np.random.SeedSequence(int(np.random.default_rng(inputs.seeds).integers(2**63))),
-            nb_thresholds=inputs.threshold_grid,
-            progress=progress,
-            average_precision=False,
-        )
-        point = future.result()
+    point, replicates = fast_path(
+        inputs, fits, progress, estimates=_point_estimates, average_precision=False
+    )
     level = inputs.level
     errors = point["errors"]
     ici_low, ici_high, _ = _contained_interval(
