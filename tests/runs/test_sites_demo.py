@@ -71,11 +71,16 @@ def _result(meta: dict | None) -> SitesDemoResult:
 
 
 def test_tables_show_each_hospital_and_the_pooled_result() -> None:
-    meta = {"metrics": {"auroc": _pooled("auroc", 0.819), "oe_ratio": _pooled("oe_ratio", 1.2)}}
+    meta = {
+        "metrics": {
+            "auroc": _pooled("auroc", 0.819),
+            "calibration_intercept": _pooled("calibration_intercept", 0.01),
+        }
+    }
     result = _result(meta)
     assert result.pooled("auroc")["estimate"] == 0.819
     assert result.pooled("calibration_slope") is None
-    assert [r["metric"] for r in result.pooled_rows()] == ["auroc", "oe_ratio"]
+    assert [r["metric"] for r in result.pooled_rows()] == ["auroc", "calibration_intercept"]
     console = Console(width=160, record=True)
     for table in result.tables():
         console.print(table)
@@ -84,6 +89,7 @@ def test_tables_show_each_hospital_and_the_pooled_result() -> None:
     assert "B, C together" in text
     assert "0.819 (0.789-0.849)" in text and "0.749-0.889" in text  # pooled CI, PI
     assert "0.0113" in text and "33%" in text  # tau^2, I^2
+    assert "0.010 (-0.020 to 0.040)" in text  # a negative bound is not read as a dash
     # without a meta-analysis: the hospitals alone, no pooled table
     assert len(_result(None).tables()) == 1 and _result(None).pooled_rows() == []
 

@@ -170,9 +170,15 @@ def _number(value: Any, pattern: str) -> str:
 
 
 def _text(value: Mapping[str, Any]) -> str:
-    """Return ``0.781 (0.742-0.818)``; an interval alone as ``0.701-0.850``."""
+    """Return ``0.781 (0.742-0.818)``; an interval alone as ``0.701-0.850``.
+
+    A negative bound reads ``-0.154 to 0.448`` (a dash would read as a minus sign).
+    """
     low, high = value.get("ci_low"), value.get("ci_high")
-    interval = "" if low is None or high is None else f"{float(low):.3f}-{float(high):.3f}"
+    interval = ""
+    if low is not None and high is not None:
+        dash = " to " if float(low) < 0 else "-"
+        interval = f"{float(low):.3f}{dash}{float(high):.3f}"
     if value.get("estimate") is None:
         return interval or "-"
     return f"{float(value['estimate']):.3f}" + (f" ({interval})" if interval else "")
