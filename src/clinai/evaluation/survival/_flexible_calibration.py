@@ -215,7 +215,9 @@ def flexible_survival_calibration(
     if censor_at_horizon:
         time_array, event_array = _censor_at(time_array, event_array, horizon)
     basis = rcs_basis(x, knots)
-    fit = fit_cox(time_array, event_array, basis, what="flexible calibration")
+    # Newton starts at the ideal f(x) = x (slope 1, no curvature): fewer steps when near it
+    ideal = np.r_[1.0, np.zeros(basis.shape[1] - 1)]
+    fit = fit_cox(time_array, event_array, basis, what="flexible calibration", start=ideal)
     s0 = math.exp(-fit.baseline_cumulative_hazard(horizon))
 
     def observed_from(spline_basis: np.ndarray) -> np.ndarray:
