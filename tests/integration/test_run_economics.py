@@ -20,7 +20,7 @@ from tests._helpers import ECONOMICS_SECTION
 
 from .conftest import FAST
 
-# about 40 s: one whole run with its documents
+# about 90 s: two whole runs with their documents
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ECONOMICS = {**ECONOMICS_SECTION, "comparator": "TOYSCORE", "n_draws": 500}
@@ -37,8 +37,18 @@ def test_run_with_economics(workspace: Path) -> None:
         economics=ECONOMICS,
     )
     (workspace / "scored.yaml").write_text(yaml.safe_dump(config))
-    assert main(["run", "scored.yaml", *FAST, "--run-id", "e1"]) == 0
+    # no registry: the second run would otherwise be compared with the first's version
+    fast = [*FAST, "--set", "tracking.enabled=false"]
+    assert main(["run", "scored.yaml", *fast, "--run-id", "e1"]) == 0
+    assert main(["run", "scored.yaml", *fast, "--run-id", "e0", "--set", "economics=null"]) == 0
     run = workspace / "runs" / "scored" / "e1"
+
+    # The section adds the block and changes no other number of metrics.json.
+    with_economics = json.loads((run / "metrics.json").read_text())
+    without = json.loads((workspace / "runs" / "scored" / "e0" / "metrics.json").read_text())
+    assert "economics" not in without
+    assert {k: v for k, v in with_economics.items() if k != "economics"} == without
+    assert not (workspace / "runs" / "scored" / "e0" / "plots" / "ceac.png").exists()
 
     block = json.loads((run / "metrics.json").read_text())["economics"]
     assert block["basis"] == "test" and block["comparator"]["name"] == "TOYSCORE"
