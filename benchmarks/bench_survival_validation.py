@@ -208,7 +208,7 @@ def bootstrap_reuse(
     replacement; each row weighs its patient's count. The concordance pass serves
     ``chunk`` replicates at once; the rest is O(n) per replicate.
     """
-    from clinai.evaluation.survival._brier import _brier_from_sorted
+    from clinai.evaluation.survival._brier import _brier_from_prepared, _prepare_brier
     from clinai.evaluation.survival._concordance import (
         _concordance_from_sorted,
         _prepare,
@@ -220,13 +220,14 @@ def bootstrap_reuse(
         _survival_at_unique,
         sort_survival,
     )
-    from clinai.evaluation.survival._time_auc import _auc_from_groups, _risk_groups
+    from clinai.evaluation.survival._time_auc import _auc_from_prepared, _prepare_auc
 
     wall, cpu = time.perf_counter(), time.process_time()
     sorted_data = sort_survival(data.time, data.event)
     ranks = _prepare(sorted_data, data.lp, 1e-8)
     sorted_risk = data.risk[sorted_data.order]
-    groups, n_groups = _risk_groups(sorted_risk, 1e-8)
+    auc_inputs = _prepare_auc(sorted_data, sorted_risk, data.horizon, 1e-8)
+    brier_inputs = _prepare_brier(sorted_data, sorted_risk, data.horizon)
     uno_rows = _uno_rows(sorted_data, data.horizon)
     prepared = time.perf_counter() - wall
     rng = np.random.default_rng(seed)
@@ -234,6 +235,7 @@ def bootstrap_reuse(
     patient = np.sort(rng.integers(0, int(n / 1.25), size=n))[rng.permutation(n)]
     n_patients = int(patient.max()) + 1
     sorted_patient = patient[sorted_data.order]
+    patient_by_risk = sorted_patient[auc_inputs.by_risk]
     wall, cpu = time.perf_counter(), time.process_time()
     estimates = []
     for first in range(0, n_boot, chunk):
@@ -242,16 +244,14 @@ def bootstrap_reuse(
         counts = np.stack([np.bincount(d, minlength=n_patients) for d in draws], axis=1)
         weights = counts[sorted_patient].astype(float)  # (n, size): the kernel's layout
         columns = np.ascontiguousarray(weights.T)  # one contiguous row per replicate
+        risk_order = np.ascontiguousarray(counts[patient_by_risk].T.astype(float))
         uno = np.empty((n, 1, size))
         for b, w in enumerate(columns):
             g_unique = _censoring_at_unique(sorted_data, w)
-            g_rows = g_unique[sorted_data.group]
             uno[:, 0, b] = _uno_weights(sorted_data, g_unique, uno_rows)[0]
-            auc = _auc_from_groups(sorted_data, groups, n_groups, data.horizon, g_rows, w)
+            auc = _auc_from_prepared(auc_inputs, g_unique, risk_order[b])
             survival = _survival_at_unique(sorted_data, w)
-            brier = _brier_from_sorted(
-                sorted_data, sorted_risk, data.horizon, g_unique, w, survival
-            )
+            brier = _brier_from_prepared(brier_inputs, g_unique, survival, w)
             estimates.append([auc, *brier])
         numerators, denominators, _ = _concordance_from_sorted(ranks, weights, uno)
         estimates[-size:] = [

@@ -15,8 +15,16 @@ from clinai.evaluation import (
     ipcw_brier_score,
     kaplan_meier,
 )
-from clinai.evaluation.survival._brier import TWO_TIMES_MSG, _brier_from_sorted
-from clinai.evaluation.survival._kaplan_meier import _censoring_at_unique, sort_survival
+from clinai.evaluation.survival._brier import (
+    TWO_TIMES_MSG,
+    _brier_from_prepared,
+    _prepare_brier,
+)
+from clinai.evaluation.survival._kaplan_meier import (
+    _censoring_at_unique,
+    _survival_at_unique,
+    sort_survival,
+)
 from clinai.exceptions import DataError
 from tests.evaluation.survival._reference import (
     LOADERS,
@@ -76,8 +84,11 @@ def test_weights_equal_repeated_rows() -> None:
     rows = np.repeat(np.arange(60), counts)
     data = sort_survival(time, event)
     weights = counts[data.order].astype(float)
-    got = _brier_from_sorted(
-        data, risk[data.order], 5.0, _censoring_at_unique(data, weights), weights
+    got = _brier_from_prepared(
+        _prepare_brier(data, risk[data.order], 5.0),
+        _censoring_at_unique(data, weights),
+        _survival_at_unique(data, weights),
+        weights,
     )
     expected = ipcw_brier_score(time[rows], event[rows], risk[rows], 5.0)
     assert got == pytest.approx((expected.brier, expected.null_brier), abs=1e-12)

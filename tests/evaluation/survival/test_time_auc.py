@@ -11,7 +11,7 @@ from sksurv.util import Surv
 
 from clinai.evaluation import time_dependent_auc
 from clinai.evaluation.survival._kaplan_meier import _censoring_at_unique, sort_survival
-from clinai.evaluation.survival._time_auc import _auc_from_groups, _risk_groups
+from clinai.evaluation.survival._time_auc import _auc_from_prepared, _prepare_auc
 from clinai.exceptions import DataError
 from tests.evaluation.survival._reference import (
     LOADERS,
@@ -57,9 +57,10 @@ def test_weights_equal_repeated_rows() -> None:
     rows = np.repeat(np.arange(60), counts)
     data = sort_survival(time, event)
     weights = counts[data.order].astype(float)
-    group, n_groups = _risk_groups(score[data.order], 1e-8)
-    g_rows = _censoring_at_unique(data, weights)[data.group]
-    weighted = _auc_from_groups(data, group, n_groups, 5.0, g_rows, weights)
+    inputs = _prepare_auc(data, score[data.order], 5.0, 1e-8)
+    weighted = _auc_from_prepared(
+        inputs, _censoring_at_unique(data, weights), weights[inputs.by_risk]
+    )
     expected = time_dependent_auc(time[rows], event[rows], score[rows], 5.0).auc[0]
     assert weighted == pytest.approx(expected, abs=1e-12)
 

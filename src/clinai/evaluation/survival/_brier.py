@@ -1,8 +1,9 @@
 """IPCW Brier score, index of prediction accuracy (IPA) and integrated Brier score.
 
-O(n) after one sort by time: the cases (event by t) are the sorted rows before
-``searchsorted(time, t)``, the controls the rows after. :func:`_brier_from_sorted`
-takes per-row weights, so a bootstrap replicate reuses the sort.
+O(n) after one sort by time: the cases (event by t) are among the sorted rows
+before ``searchsorted(time, t)``, the controls the rows after
+(:func:`_prepare_brier`, once per horizon). :func:`_brier_from_prepared` takes
+per-row weights, so a bootstrap replicate reuses the sort and the losses.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from clinai.evaluation.survival._kaplan_meier import (
     KaplanMeier,
     SortedSurvival,
     _survival_at_unique,
-    _value_at,
 )
 from clinai.exceptions import DataError
 
@@ -103,41 +103,65 @@ class IntegratedBrier:
         }
 
 
-def _inverse(values: np.ndarray) -> np.ndarray:
-    """1 / G, and 0 where G is 0 (scikit-survival's choice: those rows add nothing)."""
-    return np.divide(1.0, values, out=np.zeros_like(values), where=values > 0)
+@dataclass(frozen=True, eq=False)
+class _BrierInputs:
+    """One horizon's Brier score, prepared once: who is a case, who a control, their losses.
 
-
-def _brier_from_sorted(
-    data: SortedSurvival,
-    sorted_risk: np.ndarray,
-    t: float,
-    censoring_unique: np.ndarray,
-    weights: np.ndarray | None = None,
-    survival_unique: np.ndarray | None = None,
-) -> tuple[float, float]:
-    """(model Brier, null Brier) at ``t``; all arrays in time order.
-
-    ``censoring_unique`` is G at each distinct time (from these data or mapped
-    from another G); ``survival_unique`` the Kaplan-Meier for the null model
-    (computed from ``weights`` when None).
+    Nothing here changes between bootstrap replicates; a replicate brings its row
+    weights (time order), its G and its Kaplan-Meier.
     """
-    w = np.ones(data.n) if weights is None else np.asarray(weights, dtype=float)
+
+    split: int  # sorted rows before it have T <= t (cases or censored), after it controls
+    case_rows: np.ndarray  # sorted rows with an event by t
+    case_group: np.ndarray  # index of their times in data.unique
+    case_loss: np.ndarray  # (1 - r_i)^2
+    control_loss: np.ndarray  # r_j^2 of the rows from ``split`` on
+    t_index: int  # index in data.unique of the last time <= t (-1: none)
+
+
+def _prepare_brier(data: SortedSurvival, sorted_risk: np.ndarray, t: float) -> _BrierInputs:
+    """Mark cases and controls at ``t`` (rows in time order) and their squared errors."""
     split = int(np.searchsorted(data.time, t, side="right"))
-    case_weight = np.where(data.event[:split], w[:split], 0.0) * _inverse(
-        censoring_unique[data.group[:split]]
+    case_rows = np.flatnonzero(data.event[:split])
+    return _BrierInputs(
+        split=split,
+        case_rows=case_rows,
+        case_group=data.group[case_rows],
+        case_loss=np.square(1.0 - sorted_risk[case_rows]),
+        control_loss=np.square(sorted_risk[split:]),
+        t_index=int(np.searchsorted(data.unique, t, side="right")) - 1,
     )
-    control_weight = w[split:] * _inverse(np.array([_value_at(data.unique, censoring_unique, t)]))
-    total = w.sum()
-    model = (
-        np.dot(case_weight, np.square(1.0 - sorted_risk[:split]))
-        + np.dot(control_weight, np.square(sorted_risk[split:]))
-    ) / total
-    if survival_unique is None:
-        survival_unique = _survival_at_unique(data, weights)
-    null_risk = 1.0 - _value_at(data.unique, survival_unique, t)
+
+
+def _brier_from_prepared(
+    inputs: _BrierInputs,
+    censoring_unique: np.ndarray,
+    survival_unique: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> tuple[float, float]:
+    """Return (model Brier, null Brier) of a prepared horizon; O(cases + controls).
+
+    ``censoring_unique`` and ``survival_unique``: G and the Kaplan-Meier (for the
+    null model's risk 1 - S(t)) at each distinct time, of the same weights. A
+    case with G(T_i) = 0 adds nothing (scikit-survival's choice).
+    """
+    n = inputs.split + inputs.control_loss.shape[0]
+    g = censoring_unique[inputs.case_group]
+    inverse_g = np.divide(1.0, g, out=np.zeros_like(g), where=g > 0)
+    g_t = censoring_unique[inputs.t_index] if inputs.t_index >= 0 else 1.0
+    inverse_g_t = 1.0 / g_t if g_t > 0 else 0.0
+    if weights is None:
+        case_weight, control_total, total = inverse_g, float(inputs.control_loss.shape[0]), n
+        control_loss = float(inputs.control_loss.sum())
+    else:
+        case_weight = weights[inputs.case_rows] * inverse_g
+        control_weights = weights[inputs.split :]
+        control_total, total = float(control_weights.sum()), float(weights.sum())
+        control_loss = float(np.dot(control_weights, inputs.control_loss))
+    model = (np.dot(case_weight, inputs.case_loss) + inverse_g_t * control_loss) / total
+    null_risk = 1.0 - (survival_unique[inputs.t_index] if inputs.t_index >= 0 else 1.0)
     null = (
-        case_weight.sum() * (1.0 - null_risk) ** 2 + control_weight.sum() * null_risk**2
+        case_weight.sum() * (1.0 - null_risk) ** 2 + inverse_g_t * control_total * null_risk**2
     ) / total
     return float(model), float(null)
 
@@ -179,7 +203,8 @@ def ipcw_brier_score(
     data, horizons, sorted_risk, g_unique = prepare_horizons(
         time, event, risk, t, censoring, name="t"
     )
-    brier, null = _brier_from_sorted(data, sorted_risk[:, 0], float(horizons[0]), g_unique)
+    inputs = _prepare_brier(data, sorted_risk[:, 0], float(horizons[0]))
+    brier, null = _brier_from_prepared(inputs, g_unique, _survival_at_unique(data))
     return SurvivalBrier(t=float(horizons[0]), brier=brier, null_brier=null, ipa=_ipa(brier, null))
 
 
@@ -230,8 +255,8 @@ def integrated_brier_score(
     survival_unique = _survival_at_unique(data)
     pairs = np.array(
         [
-            _brier_from_sorted(
-                data, sorted_risk[:, k], float(t), g_unique, survival_unique=survival_unique
+            _brier_from_prepared(
+                _prepare_brier(data, sorted_risk[:, k], float(t)), g_unique, survival_unique
             )
             for k, t in enumerate(horizons)
         ]

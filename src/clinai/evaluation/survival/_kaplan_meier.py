@@ -87,7 +87,7 @@ class SortedSurvival:
         w = np.ones(self.n) if weights is None else np.asarray(weights, dtype=float)
         total = np.add.reduceat(w, self.starts)
         events = np.add.reduceat(np.where(self.event, w, 0.0), self.starts)
-        # at risk at s: everything from s on = total weight minus what came before s
+        # at risk at s: the weight of every row from s on (a reverse cumulative sum)
         at_risk = total[::-1].cumsum()[::-1]
         return at_risk, events, total - events
 

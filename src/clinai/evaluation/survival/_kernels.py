@@ -123,3 +123,59 @@ def _prefix(tree: np.ndarray, count: int, out: np.ndarray) -> None:
         for b in range(out.shape[0]):
             out[b] += tree[position, b]
         position -= position & -position
+
+
+@njit(cache=True, nogil=True)
+def auc_sums(
+    run_starts: np.ndarray,
+    case: np.ndarray,
+    control: np.ndarray,
+    time_group: np.ndarray,
+    censoring_unique: np.ndarray,
+    weight: np.ndarray,
+) -> np.ndarray:
+    """Return the sums of the cumulative/dynamic AUC: one pass over rows in risk order.
+
+    Parameters
+    ----------
+    run_starts : int array
+        First row of each run of tied risks.
+    case, control : bool arrays
+        Event by t; followed beyond t.
+    time_group : int array
+        Index of each row's time among the distinct times (for G(T_i)).
+    censoring_unique : float array
+        G at each distinct time; a case with G = 0 weighs 0.
+    weight : float array
+        Row weights (bootstrap counts), in this risk order.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[numerator, case_total, control_total]``: AUC = numerator /
+        (case_total * control_total), case weights w_i / G(T_i), ties 1/2.
+    """
+    n = case.shape[0]
+    numerator = 0.0
+    case_total = 0.0
+    control_below = 0.0
+    for r in range(run_starts.shape[0]):
+        first = run_starts[r]
+        last = run_starts[r + 1] if r + 1 < run_starts.shape[0] else n
+        run_case = 0.0
+        run_control = 0.0
+        for k in range(first, last):
+            if case[k]:
+                g = censoring_unique[time_group[k]]
+                if g > 0.0:
+                    run_case += weight[k] / g
+            elif control[k]:
+                run_control += weight[k]
+        numerator += run_case * (control_below + 0.5 * run_control)
+        case_total += run_case
+        control_below += run_control
+    result = np.empty(3)
+    result[0] = numerator
+    result[1] = case_total
+    result[2] = control_below
+    return result

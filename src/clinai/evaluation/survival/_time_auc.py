@@ -1,9 +1,9 @@
 """Cumulative/dynamic time-dependent AUC with inverse probability of censoring weights.
 
-O(n log n): the risks are sorted once per horizon column and grouped into tie
-runs (:func:`_risk_groups`); each AUC is then two weighted ``bincount`` over the
-groups (O(n)). The groups do not change between bootstrap replicates: a
-replicate passes its row counts as weights to :func:`_auc_from_groups`.
+O(n log n): the risks are sorted once per horizon and grouped into tie runs
+(:func:`_prepare_auc`); each AUC is then O(n) sequential sums over the runs.
+Nothing of that changes between bootstrap replicates: a replicate passes its
+row weights (in risk order) and its G to :func:`_auc_from_prepared`.
 """
 
 from __future__ import annotations
@@ -61,47 +61,65 @@ class TimeDependentAUC:
         }
 
 
-def _risk_groups(sorted_risk: np.ndarray, tied_tol: float) -> tuple[np.ndarray, int]:
-    """Group ids of the risks (ascending), consecutive values within ``tied_tol`` joined.
+@dataclass(frozen=True, eq=False)
+class _AucInputs:
+    """One horizon's AUC, prepared once: rows in risk order, tie runs, cases and controls.
 
-    As scikit-survival's ROC, a run of values each within ``tied_tol`` of the
-    next is one tie group.
+    Everything a bootstrap replicate does not change; a replicate passes its row
+    weights (in this risk order: ``weights_in_time_order[by_risk]``, or its
+    patient counts gathered straight into it) and its own G.
     """
-    order = np.argsort(sorted_risk, kind="stable")
-    values = sorted_risk[order]
+
+    by_risk: np.ndarray  # sorted-by-time row of each position in risk order
+    run_starts: np.ndarray  # first position of each tie run (values within tied_tol)
+    case: np.ndarray  # event by t, in risk order
+    control: np.ndarray  # followed beyond t, in risk order
+    time_group: np.ndarray  # index of each row's time in data.unique, in risk order
+
+
+def _prepare_auc(
+    data: SortedSurvival, sorted_risk: np.ndarray, t: float, tied_tol: float
+) -> _AucInputs:
+    """Sort the risks (rows in time order) once and mark cases and controls at ``t``.
+
+    As scikit-survival's ROC, a run of risks each within ``tied_tol`` of the next
+    is one tie group.
+    """
+    by_risk = np.argsort(sorted_risk, kind="stable")
+    values = sorted_risk[by_risk]
     new = np.empty(values.shape[0], dtype=bool)
     new[:1] = True
     np.greater(np.diff(values), tied_tol, out=new[1:])
-    group = np.empty(values.shape[0], dtype=np.int64)
-    group[order] = np.cumsum(new) - 1
-    return group, int(new.sum())
+    time_in_risk_order = data.time[by_risk]
+    return _AucInputs(
+        by_risk=by_risk,
+        run_starts=np.flatnonzero(new),
+        case=data.event[by_risk] & (time_in_risk_order <= t),
+        control=time_in_risk_order > t,
+        time_group=data.group[by_risk],
+    )
 
 
-def _auc_from_groups(
-    data: SortedSurvival,
-    group: np.ndarray,
-    n_groups: int,
-    t: float,
-    censoring_rows: np.ndarray,
-    weights: np.ndarray | None = None,
+def _auc_from_prepared(
+    inputs: _AucInputs, censoring_unique: np.ndarray, risk_order_weights: np.ndarray | None = None
 ) -> float:
-    """AUC(t) from prepared tie groups (per sorted row); NaN without cases or controls.
+    """AUC(t) of a prepared horizon; NaN without cases or controls. One O(n) pass (numba).
 
-    Cases (event by t) weigh w_i / G(T_i), controls (T_j > t) weigh w_j; the
-    AUC is P(case risk > control risk) + P(tie) / 2 under these weights.
+    Cases (event by t) weigh w_i / G(T_i), controls (T_j > t) weigh w_j; the AUC
+    is P(case risk > control risk) + P(tie) / 2 under these weights. Cases with
+    G(T_i) = 0 weigh 0 (scikit-survival refuses those data; the public function
+    says so).
     """
-    w = np.ones(data.n) if weights is None else np.asarray(weights, dtype=float)
-    split = int(np.searchsorted(data.time, t, side="right"))
-    head = slice(0, split)
-    g = censoring_rows[head]
-    case = np.where(data.event[head] & (g > 0), w[head] / np.where(g > 0, g, 1.0), 0.0)
-    cases = np.bincount(group[head], case, minlength=n_groups)
-    controls = np.bincount(group[split:], w[split:], minlength=n_groups)
-    total = cases.sum() * controls.sum()
-    if total <= 0:
+    from clinai.evaluation.survival._kernels import auc_sums  # numba, compiled once
+
+    n = inputs.case.shape[0]
+    w = np.ones(n) if risk_order_weights is None else np.asarray(risk_order_weights, dtype=float)
+    numerator, cases, controls = auc_sums(
+        inputs.run_starts, inputs.case, inputs.control, inputs.time_group, censoring_unique, w
+    )
+    if cases * controls <= 0:
         return float("nan")
-    below = np.cumsum(controls) - controls
-    return float(np.dot(cases, below + 0.5 * controls) / total)
+    return float(numerator / (cases * controls))
 
 
 @fill_doc
@@ -147,11 +165,10 @@ def time_dependent_auc(
     data, horizons, matrix, g_unique = prepare_horizons(
         time, event, risk, times, censoring, bounded=False
     )
-    g_rows = g_unique[data.group]
     values = []
     for column, t in enumerate(horizons):
-        group, n_groups = _risk_groups(matrix[:, column], float(tied_tol))
-        auc = _auc_from_groups(data, group, n_groups, float(t), g_rows)
+        inputs = _prepare_auc(data, matrix[:, column], float(t), float(tied_tol))
+        auc = _auc_from_prepared(inputs, g_unique)
         if np.isnan(auc):
             has_case = bool((data.event & (data.time <= t)).any())
             what = "controls (patients followed beyond t)" if has_case else "cases (events)"
