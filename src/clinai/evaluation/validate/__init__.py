@@ -11,6 +11,12 @@ from clinai.evaluation.validate._period import (
     PeriodPerformance,
     period_performance,
 )
+from clinai.evaluation.validate._survival import (
+    SURVIVAL_METRICS,
+    SURVIVAL_SCHEMA,
+    SurvivalValidationResult,
+    evaluate_survival,
+)
 from clinai.evaluation.validate._validate import (
     SCHEMA_VERSION,
     ValidationResult,
@@ -20,8 +26,12 @@ from clinai.evaluation.validate._validate import (
 __all__ = [
     "PERIOD_METRICS",
     "SCHEMA_VERSION",
+    "SURVIVAL_METRICS",
+    "SURVIVAL_SCHEMA",
     "PeriodPerformance",
+    "SurvivalValidationResult",
     "ValidationResult",
     "evaluate_predictions",
+    "evaluate_survival",
     "period_performance",
 ]

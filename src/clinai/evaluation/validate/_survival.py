@@ -1,0 +1,594 @@
+"""Validate survival predictions at one horizon: every metric of ``survival_metrics.json``.
+
+:func:`evaluate_survival` composes :mod:`clinai.evaluation.survival`: the point
+estimates are the public functions' (``harrell_c``, ``uno_c``,
+``time_dependent_auc``, ``survival_oe_ratio``, ``survival_calibration_slope``,
+``flexible_survival_calibration``, ``ipcw_brier_score``,
+``survival_decision_curve``), the intervals are patient-clustered percentile
+bootstrap intervals (:mod:`clinai.evaluation.resampling`: the same resamples as
+:func:`~clinai.evaluation.bootstrap_indices`, extended to contain the estimate).
+
+A replicate is not built by copying rows. The data are sorted by time and the
+scores ranked once (:mod:`._survival_replicates`); each replicate passes its
+resampling counts (a patient drawn twice weighs 2 on every one of its rows) as
+case weights to the survival kernels, which equal the metrics on the resampled
+rows (tested). The concordance pass scores up to ``_BATCH`` replicates at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clinai.evaluation._estimate import Estimate, _num
+from clinai.evaluation._groups import group_order
+from clinai.evaluation._inputs import (
+    check_ci_level,
+    check_min_cell,
+    check_n_boot,
+    check_thresholds,
+)
+from clinai.evaluation.resampling._bootstrap import (
+    CI_METHOD,
+    RandomState,
+    _cluster_codes,
+    _contained_interval,
+    _weight_chunks,
+)
+from clinai.evaluation.survival import (
+    censoring_survival,
+    flexible_survival_calibration,
+    harrell_c,
+    ipcw_brier_score,
+    survival_calibration_groups,
+    survival_calibration_slope,
+    survival_decision_curve,
+    survival_oe_ratio,
+    time_dependent_auc,
+    uno_c,
+)
+from clinai.evaluation.survival._calibration import check_at_horizon
+from clinai.evaluation.survival._inputs import check_score
+from clinai.evaluation.thresholds._decision_curve import DEFAULT_DCA_THRESHOLDS
+from clinai.evaluation.validate._survival_replicates import Prepared, prepare, replicate_batch
+from clinai.exceptions import DataError
+
+__all__ = [
+    "SURVIVAL_METRICS",
+    "SURVIVAL_SCHEMA",
+    "SurvivalValidationResult",
+    "evaluate_survival",
+]
+
+#: The ``schema`` of survival_metrics.json.
+SURVIVAL_SCHEMA = "clinai.survival_metrics/1"
+#: The scalar metrics, in the order of survival_metrics.json.
+SURVIVAL_METRICS = (
+    "harrell_c",
+    "uno_c",
+    "time_auc",
+    "oe_ratio",
+    "calibration_slope",
+    "ici",
+    "e50",
+    "e90",
+    "emax",
+    "brier",
+    "null_brier",
+    "ipa",
+)
+#: Metrics with a natural lower bound of 0 (the interval may reach down to it; see resampling).
+_FLOOR_ZERO = ("ici", "e50", "e90", "emax")
+#: Most risk groups of the observed-against-predicted table (deciles).
+_MAX_RISK_GROUPS = 10
+#: Replicates scored together by the concordance pass (one tree pass serves them all).
+_BATCH = 16
+
+EVENT_CODE_MSG = (
+    "event must hold only 0 (censored) and {code} (the event of interest); got {values}: "
+    "competing events are not validated here (code them 0/1 for one cause)"
+)
+GROUPS_LENGTH_MSG = "groups has {rows} rows but time has {n}: pass one row per patient"
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SurvivalSubgroup:
+    """Harrell's C and O/E of one group (no numbers when ``suppressed``)."""
+
+    attribute: str
+    group: str
+    n: int | None
+    events: int | None
+    suppressed: bool
+    harrell_c: Estimate
+    oe_ratio: Estimate
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the row as plain JSON."""
+        return {
+            "attribute": self.attribute,
+            "group": self.group,
+            "n": self.n,
+            "events": self.events,
+            "suppressed": self.suppressed,
+            "harrell_c": self.harrell_c.to_dict(),
+            "oe_ratio": self.oe_ratio.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """How the patients were followed: censoring and follow-up at the horizon."""
+
+    n: int
+    events: int
+    events_by_horizon: int
+    censored_before_horizon: int
+    share_censored_before_horizon: float
+    median_follow_up: float | None
+    max_follow_up: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the description as plain JSON (counts as ints, NaN -> None)."""
+        return {
+            f.name: _num(getattr(self, f.name)) if f.type != "int" else getattr(self, f.name)
+            for f in fields(self)
+        }
+
+
+@dataclass(frozen=True)
+class SurvivalValidationResult:
+    """Everything :func:`evaluate_survival` measures; ``to_dict()`` is survival_metrics.json.
+
+    Attributes
+    ----------
+    horizon : float
+        The horizon t the risks speak of.
+    n, n_patients : int
+        Rows and patients (rows when no patient ids were given).
+    metrics : mapping of str to Estimate
+        :data:`SURVIVAL_METRICS`, each with its bootstrap interval.
+    n_skipped : mapping of str to int
+        Replicates where a metric was undefined (skipped for its interval).
+    calibration_covariate : str
+        ``"lp"`` or ``"cloglog_risk"``: what the calibration slope regressed on.
+    calibration_curve : tuple of (float, float, float, float)
+        Flexible calibration curve: predicted, observed, and the observed band.
+    decision_curve : tuple of dict
+        Per threshold: net benefit (with interval), treat all, share above.
+    natural_frequency : dict
+        Of 100 patients like these, how many had the event by the horizon (observed)
+        and how many the model expected.
+    risk_groups : tuple of RiskGroup
+        Observed (Kaplan-Meier) against predicted risk by risk group.
+    subgroups : tuple of SurvivalSubgroup
+        C and O/E per group of each attribute (small cells suppressed).
+    follow_up : FollowUp
+        Censoring and follow-up.
+    """
+
+    horizon: float
+    n: int
+    n_patients: int
+    event_of_interest: int
+    score: str
+    metrics: Mapping[str, Estimate]
+    n_boot: int
+    ci_level: float
+    n_skipped: Mapping[str, int]
+    calibration_covariate: str
+    calibration_curve: tuple[tuple[float, float, float, float], ...]
+    decision_curve: tuple[dict[str, Any], ...]
+    natural_frequency: dict[str, Any]
+    risk_groups: tuple[dict[str, Any], ...]
+    subgroups: tuple[SurvivalSubgroup, ...]
+    follow_up: FollowUp
+    min_cell: int
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return survival_metrics.json as plain JSON values (NaN -> None)."""
+        return {
+            "schema": SURVIVAL_SCHEMA,
+            "horizon": float(self.horizon),
+            "n": self.n,
+            "n_patients": self.n_patients,
+            "event_of_interest": self.event_of_interest,
+            "score": self.score,
+            "n_boot": self.n_boot,
+            "ci_level": float(self.ci_level),
+            "ci_method": CI_METHOD + ", patient-clustered",
+            "min_cell": self.min_cell,
+            "metrics": {name: self.metrics[name].to_dict() for name in SURVIVAL_METRICS},
+            "n_skipped": {k: int(v) for k, v in self.n_skipped.items()},
+            "calibration_covariate": self.calibration_covariate,
+            "calibration_curve": [
+                {"predicted": _num(p), "observed": _num(o), "ci_low": _num(lo), "ci_high": _num(hi)}
+                for p, o, lo, hi in self.calibration_curve
+            ],
+            "decision_curve": [
+                {k: (v if isinstance(v, dict) else _num(v)) for k, v in point.items()}
+                for point in self.decision_curve
+            ],
+            "natural_frequency": dict(self.natural_frequency),
+            "risk_groups": [dict(g) for g in self.risk_groups],
+            "subgroups": [s.to_dict() for s in self.subgroups],
+            "follow_up": self.follow_up.to_dict(),
+        }
+
+
+def _check_event(event: Any, code: int) -> np.ndarray:
+    """Map the event of interest to 1 and censoring to 0; refuse any other code."""
+    values = pd.to_numeric(pd.Series(np.asarray(event).ravel()), errors="coerce").to_numpy(float)
+    ok = np.isin(values, (0.0, float(code)))
+    if not ok.all():
+        shown = sorted({str(v) for v in pd.Series(np.asarray(event).ravel())[~ok][:5]})
+        raise DataError(EVENT_CODE_MSG.format(code=code, values=", ".join(shown)))
+    return (values == code).astype(np.int64)
+
+
+def _follow_up(time: np.ndarray, event: np.ndarray, horizon: float) -> FollowUp:
+    """Censoring before the horizon and the median follow-up by reverse Kaplan-Meier.
+
+    The reverse Kaplan-Meier is the Kaplan-Meier of the censoring times (an event
+    censors the follow-up) [Schemper & Smith 1996, Control Clin Trials 17:343].
+    """
+    reverse = censoring_survival(time, event)
+    below = np.flatnonzero(reverse.survival <= 0.5)
+    censored_early = int(((event == 0) & (time < horizon)).sum())
+    return FollowUp(
+        n=int(time.shape[0]),
+        events=int(event.sum()),
+        events_by_horizon=int(((event == 1) & (time <= horizon)).sum()),
+        censored_before_horizon=censored_early,
+        share_censored_before_horizon=censored_early / time.shape[0],
+        median_follow_up=float(reverse.times[below[0]]) if below.size else None,
+        max_follow_up=float(time.max()),
+    )
+
+
+def _risk_groups(
+    time: np.ndarray, event: np.ndarray, risk: np.ndarray, horizon: float, min_cell: int
+) -> tuple[dict[str, Any], ...]:
+    """Observed (Kaplan-Meier) against mean predicted risk by the horizon per risk group.
+
+    Tenths of predicted risk (:func:`survival_calibration_groups`), or fewer so that
+    a group holds ``max(min_cell, 20)`` patients on average; a group's counts are
+    hidden when it has fewer than ``min_cell`` patients, events or non-events.
+    """
+    k = int(min(_MAX_RISK_GROUPS, time.shape[0] // max(min_cell, 20)))
+    if k < 2:
+        return ()
+    rows = []
+    for number, group in enumerate(
+        survival_calibration_groups(time, event, risk, t=horizon, n_groups=k)
+    ):
+        row = {"group": number + 1, **group.to_dict()}
+        if min(group.n, group.events, group.n - group.events) < min_cell:
+            row.update(n=None, events=None)
+        rows.append(row)
+    return tuple(rows)
+
+
+def _interval(replicates: np.ndarray, estimate: float, level: float, floor: bool) -> Estimate:
+    if replicates.shape[0] == 0 or not math.isfinite(estimate):
+        return Estimate(estimate)
+    low, high, _ = _contained_interval(
+        replicates, estimate, level, lower_bound=0.0 if floor else None
+    )
+    return Estimate(estimate, float(low), float(high))
+
+
+def _subgroups(
+    groups: pd.DataFrame | None,
+    time: np.ndarray,
+    event: np.ndarray,
+    risk: np.ndarray,
+    score: np.ndarray,
+    horizon: float,
+    min_cell: int,
+) -> list[tuple[str, str, np.ndarray, bool]]:
+    """(attribute, group, row mask, suppressed) per group, in display order."""
+    if groups is None:
+        return []
+    if len(groups) != time.shape[0]:
+        raise DataError(GROUPS_LENGTH_MSG.format(rows=len(groups), n=time.shape[0]))
+    cells = []
+    for attribute in groups.columns:
+        column = groups[attribute]
+        labels = column.astype(str).fillna("missing").to_numpy()
+        for label in group_order(labels, column):
+            mask = labels == label
+            hit = event[mask] & (time[mask] <= horizon)
+            n, events = int(mask.sum()), int(hit.sum())
+            small = min(n, events, n - events) < min_cell
+            cells.append((str(attribute), label, mask, small))
+    return cells
+
+
+def evaluate_survival(
+    time: Any,
+    event: Any,
+    risk: Any,
+    *,
+    horizon: float,
+    lp: Any = None,
+    patient_ids: Any = None,
+    groups: pd.DataFrame | None = None,
+    n_boot: int = 200,
+    ci_level: float = 0.95,
+    random_state: RandomState = 0,
+    min_cell: int = 5,
+    thresholds: Sequence[float] | np.ndarray = DEFAULT_DCA_THRESHOLDS,
+    event_of_interest: int = 1,
+    score_name: str = "risk",
+    progress: Progress | None = None,
+) -> SurvivalValidationResult:
+    """Validate predicted risks by a horizon against right-censored outcomes.
+
+    Discrimination: Harrell's C and Uno's C (tau = horizon) of ``lp`` when given,
+    else of ``risk``; Uno's cumulative/dynamic AUC at the horizon. Calibration at
+    the horizon: O/E (Kaplan-Meier), the calibration slope (Cox on ``lp``, or on
+    cloglog(risk)), flexible calibration (Austin et al. 2020) with ICI, E50, E90,
+    Emax. Overall: IPCW Brier score, its null model's and IPA. Usefulness: the
+    decision curve with Kaplan-Meier net benefit (Vickers et al. 2008). Each
+    metric's definition and source are in :mod:`clinai.evaluation.survival`.
+
+    Intervals: percentile bootstrap of patients (all rows of a drawn patient),
+    ``n_boot`` replicates, each bound moved to the estimate where it excludes it
+    (as every interval of clinai). Within a replicate the flexible calibration
+    keeps the full sample's spline knots, and E50/E90 are read from a histogram
+    of the errors with 4096 bins up to Emax (their point estimates are exact).
+
+    Parameters
+    ----------
+    time : array-like of shape (n,)
+        Follow-up time, finite and >= 0.
+    event : array-like of shape (n,)
+        0 censored, ``event_of_interest`` the event.
+    risk : array-like of shape (n,)
+        Predicted absolute risk of the event by ``horizon``, in [0, 1].
+    horizon : float
+        The horizon, within follow-up, with at least one event by it.
+    lp : array-like of shape (n,), optional
+        The model's linear predictor (for C and the calibration slope).
+    patient_ids : array-like of shape (n,), optional
+        Patient of each row: patients are resampled, not rows.
+    groups : pandas.DataFrame, optional
+        One column per attribute for the subgroup table.
+    n_boot : int, default 200
+        Bootstrap replicates (0: no intervals).
+    ci_level : float, default 0.95
+        Level of the intervals.
+    random_state : int or numpy.random.Generator, default 0
+        Seed: the same seed gives the same numbers.
+    min_cell : int, default 5
+        Groups (subgroups, risk groups) with fewer patients, events or
+        non-events by the horizon show no counts (subgroups: no numbers).
+    thresholds : sequence of float
+        Decision-curve thresholds, each in (0, 1).
+    event_of_interest : int, default 1
+        The code of the event in ``event``.
+    score_name : str, default "risk"
+        The score's name for the record (e.g. the column).
+    progress : callable, optional
+        ``progress(done, total)`` after each batch of replicates.
+
+    Returns
+    -------
+    SurvivalValidationResult
+
+    Raises
+    ------
+    DataError
+        Bad time, event or risk (one line each), a horizon outside follow-up, no
+        event by the horizon, bad ``n_boot``, ``ci_level``, ``min_cell`` or thresholds.
+    """
+    level = check_ci_level(ci_level)
+    boots = check_n_boot(n_boot)
+    cell = check_min_cell(min_cell)
+    grid = check_thresholds(thresholds, name="thresholds")
+    event_codes = _check_event(event, int(event_of_interest))
+    time_array, event_array, risk_array, t = check_at_horizon(time, event_codes, risk, horizon)
+    n = time_array.shape[0]
+    lp_array = None if lp is None else check_score(lp, n, name="lp")
+    score = risk_array if lp_array is None else lp_array
+
+    # point estimates: the public functions, so the record equals what they give
+    slope = (
+        survival_calibration_slope(time_array, event_array, lp=lp_array, t=t)
+        if lp_array is not None
+        else survival_calibration_slope(time_array, event_array, risk=risk_array, t=t)
+    )
+    flexible = flexible_survival_calibration(time_array, event_array, risk_array, t=t)
+    brier = ipcw_brier_score(time_array, event_array, risk_array, t)
+    oe = survival_oe_ratio(time_array, event_array, risk_array, t=t)
+    point = {
+        "harrell_c": harrell_c(time_array, event_array, score).estimate,
+        "uno_c": uno_c(time_array, event_array, score, tau=t).estimate,
+        "time_auc": time_dependent_auc(time_array, event_array, risk_array, t).auc[0],
+        "oe_ratio": oe.oe_ratio,
+        "calibration_slope": slope.slope,
+        "ici": flexible.ici,
+        "e50": flexible.e50,
+        "e90": flexible.e90,
+        "emax": flexible.emax,
+        "brier": brier.brier,
+        "null_brier": brier.null_brier,
+        "ipa": brier.ipa,
+    }
+    curve = survival_decision_curve(time_array, event_array, risk_array, t=t, thresholds=grid)
+
+    codes, n_clusters = _cluster_codes(patient_ids, n)
+    cells = _subgroups(groups, time_array, event_array, risk_array, score, t, cell)
+    shown = [mask for _, _, mask, small in cells if not small]
+    prepared: Prepared = prepare(
+        time_array,
+        event_array,
+        risk_array,
+        score,
+        t,
+        covariate=lp_array,
+        knots=np.asarray(flexible.knots),
+        curve_risk=np.asarray(flexible.predicted),
+        thresholds=grid,
+        groups=shown,
+    )
+    replicates = _bootstrap(prepared, codes, n_clusters, boots, random_state, progress)
+
+    metrics = {
+        name: _interval(replicates["metrics"][:, k], float(point[name]), level, name in _FLOOR_ZERO)
+        for k, name in enumerate(SURVIVAL_METRICS)
+    }
+    skipped = {
+        name: int((~np.isfinite(replicates["metrics"][:, k])).sum())
+        for k, name in enumerate(SURVIVAL_METRICS)
+    }
+    band = _bands(replicates["curve"], np.asarray(flexible.observed), level)
+    nb_band = _bands(
+        replicates["net_benefit"], np.array([p.net_benefit for p in curve.points]), level
+    )
+    decision = tuple(
+        {
+            "threshold": p.threshold,
+            "net_benefit": p.net_benefit,
+            "ci_low": nb_band[k][0],
+            "ci_high": nb_band[k][1],
+            "net_benefit_treat_all": p.net_benefit_treat_all,
+            "net_benefit_treat_none": 0.0,
+            "proportion_above": p.proportion_above,
+        }
+        for k, p in enumerate(curve.points)
+    )
+    subgroup_rows = []
+    shown_index = 0
+    for attribute, label, mask, small in cells:
+        c_estimate = o_estimate = Estimate.missing()
+        if not small:
+            c_estimate = _group_estimate(
+                lambda m=mask: harrell_c(time_array[m], event_array[m], score[m]).estimate,
+                replicates["groups"][:, shown_index, 0],
+                level,
+            )
+            o_estimate = _group_estimate(
+                lambda m=mask: (
+                    survival_oe_ratio(time_array[m], event_array[m], risk_array[m], t=t).oe_ratio
+                ),
+                replicates["groups"][:, shown_index, 1],
+                level,
+            )
+            shown_index += 1
+        hit = event_array[mask] & (time_array[mask] <= t)
+        subgroup_rows.append(
+            SurvivalSubgroup(
+                attribute=attribute,
+                group=label,
+                n=None if small else int(mask.sum()),
+                events=None if small else int(hit.sum()),
+                suppressed=small,
+                harrell_c=c_estimate,
+                oe_ratio=o_estimate,
+            )
+        )
+    return SurvivalValidationResult(
+        horizon=t,
+        n=n,
+        n_patients=n_clusters,
+        event_of_interest=int(event_of_interest),
+        score=score_name,
+        metrics=metrics,
+        n_boot=boots,
+        ci_level=level,
+        n_skipped=skipped,
+        calibration_covariate=slope.covariate,
+        calibration_curve=tuple(
+            (float(p), float(o), band[k][0], band[k][1])
+            for k, (p, o) in enumerate(zip(flexible.predicted, flexible.observed, strict=True))
+        ),
+        decision_curve=decision,
+        natural_frequency=_natural_frequency(oe.observed, oe.expected, t),
+        risk_groups=_risk_groups(time_array, event_array, risk_array, t, cell),
+        subgroups=tuple(subgroup_rows),
+        follow_up=_follow_up(time_array, event_array, t),
+        min_cell=cell,
+    )
+
+
+def _natural_frequency(observed: float, expected: float, horizon: float) -> dict[str, Any]:
+    """Of 100 patients like these: how many had the event by the horizon, how many expected."""
+    return {
+        "per": 100,
+        "horizon": float(horizon),
+        "observed": round(100 * observed),
+        "predicted": round(100 * expected),
+        "observed_risk": _num(observed),
+        "predicted_risk": _num(expected),
+    }
+
+
+def _group_estimate(compute: Callable[[], float], replicates: np.ndarray, level: float) -> Estimate:
+    """Return a subgroup's estimate (missing where undefined there) with its interval."""
+    try:
+        value = float(compute())
+    except DataError:
+        return Estimate.missing()
+    return _interval(replicates, value, level, False)
+
+
+def _bands(replicates: np.ndarray, estimate: np.ndarray, level: float) -> list[tuple[Any, Any]]:
+    """Pointwise intervals of a curve (None where no replicate was finite)."""
+    if replicates.shape[0] == 0:
+        return [(None, None)] * estimate.shape[0]
+    low, high, _ = _contained_interval(replicates, estimate, level)
+    return [(_num(lo), _num(hi)) for lo, hi in zip(low, high, strict=True)]
+
+
+def _bootstrap(
+    prepared: Prepared,
+    codes: np.ndarray,
+    n_clusters: int,
+    n_boot: int,
+    random_state: RandomState,
+    progress: Progress | None,
+) -> dict[str, np.ndarray]:
+    """Every replicate's metrics, from the resampling engine's counts (batches of ``_BATCH``)."""
+    out: dict[str, list[np.ndarray]] = {"metrics": [], "curve": [], "net_benefit": [], "groups": []}
+    rng = np.random.default_rng(random_state)
+    pending: list[np.ndarray] = []
+    done = 0
+    if progress is not None:
+        progress(0, n_boot)
+
+    def flush() -> None:
+        nonlocal done
+        weights = np.concatenate(pending, axis=0)
+        pending.clear()
+        for key, values in replicate_batch(prepared, weights).items():
+            out[key].append(values)
+        done += weights.shape[0]
+        if progress is not None:
+            progress(done, n_boot)
+
+    if n_boot:
+        for chunk in _weight_chunks(codes, n_clusters, n_boot, rng):
+            pending.append(chunk)
+            if sum(p.shape[0] for p in pending) >= _BATCH:
+                flush()
+        if pending:
+            flush()
+    shapes = {
+        "metrics": (len(SURVIVAL_METRICS),),
+        "curve": (prepared.curve_basis.shape[0],),
+        "net_benefit": (prepared.thresholds.shape[0],),
+        "groups": (len(prepared.groups), 2),
+    }
+    return {
+        key: np.concatenate(parts, axis=0) if parts else np.empty((0, *shapes[key]))
+        for key, parts in out.items()
+    }
