@@ -151,11 +151,9 @@ def observed_risk(
     k = 1 if cause is None else int(cause)
     _, incidence = _aalen_johansen_sorted(data, k)
     risk = _value_at(data.unique, incidence, t) if t >= data.unique[0] else 0.0
-    w = np.ones(data.n)
     keep = data.unique <= t
-    at_risk = np.cumsum(np.add.reduceat(w, data.starts)[::-1])[::-1][keep]
-    d_any = np.add.reduceat(np.where(data.event > 0, w, 0.0), data.starts)[keep]
-    d_k = np.add.reduceat(np.where(data.event == k, w, 0.0), data.starts)[keep]
+    at_risk, d_any, _ = (counts[keep] for counts in data.counts())
+    d_k = np.add.reduceat((data.event == k).astype(float), data.starts)[keep]
     with np.errstate(divide="ignore", invalid="ignore"):
         greenwood = d_any / (at_risk * (at_risk - d_any))
         if cause is None:
