@@ -199,6 +199,15 @@ def ipcw_brier_score(
     Returns
     -------
     SurvivalBrier
+
+    Examples
+    --------
+    >>> time = [2, 3, 3, 5, 6, 8, 9, 12]
+    >>> event = [1, 1, 0, 1, 0, 1, 0, 0]
+    >>> risk = [0.6, 0.2, 0.5, 0.45, 0.1, 0.3, 0.35, 0.1]
+    >>> result = ipcw_brier_score(time, event, risk, 6)
+    >>> round(result.brier, 4), round(result.null_brier, 4), round(result.ipa, 4)
+    (0.2059, 0.249, 0.1732)
     """
     data, horizons, sorted_risk, g_unique = prepare_horizons(
         time, event, risk, t, censoring, name="t"
@@ -215,6 +224,14 @@ def index_of_prediction_accuracy(
 
     [Kattan & Gerds 2018, Diagn Progn Res 2:7.] 1 is perfect, 0 no better than
     the Kaplan-Meier risk for everyone, below 0 worse.
+
+    Examples
+    --------
+    >>> time = [2, 3, 3, 5, 6, 8, 9, 12]
+    >>> event = [1, 1, 0, 1, 0, 1, 0, 0]
+    >>> risk = [0.6, 0.2, 0.5, 0.45, 0.1, 0.3, 0.35, 0.1]
+    >>> round(index_of_prediction_accuracy(time, event, risk, 6), 4)
+    0.1732
     """
     return ipcw_brier_score(time, event, risk, t, censoring=censoring).ipa
 
@@ -248,6 +265,17 @@ def integrated_brier_score(
     Returns
     -------
     IntegratedBrier
+
+    Examples
+    --------
+    >>> time = [2, 3, 3, 5, 6, 8, 9, 12]
+    >>> event = [1, 1, 0, 1, 0, 1, 0, 0]
+    >>> import numpy as np
+    >>> risk = np.array([0.6, 0.2, 0.5, 0.45, 0.1, 0.3, 0.35, 0.1])
+    >>> by_horizon = np.column_stack([0.8 * risk, risk, np.minimum(1.2 * risk, 1)])
+    >>> result = integrated_brier_score(time, event, by_horizon, [4, 6, 8])
+    >>> round(result.integrated, 4), round(result.ipa, 4)
+    (0.2104, 0.1083)
     """
     data, horizons, sorted_risk, g_unique = prepare_horizons(time, event, risk, times, censoring)
     if horizons.shape[0] < 2:

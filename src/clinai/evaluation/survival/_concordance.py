@@ -253,6 +253,15 @@ def harrell_c(time: Any, event: Any, score: Any, *, tied_tol: float = 1e-8) -> C
     DataError
         Bad time, event or score (see :func:`check_survival`), no events, no
         comparable pair.
+
+    Examples
+    --------
+    >>> time = [2, 3, 3, 5, 6, 8, 9, 12]
+    >>> event = [1, 1, 0, 1, 0, 1, 0, 0]
+    >>> score = [2.1, 0.4, 1.5, 1.2, -0.4, 0.8, 1.0, 0.1]
+    >>> result = harrell_c(time, event, score)
+    >>> round(result.estimate, 4), result.concordant, result.discordant
+    (0.7368, 14.0, 5.0)
     """
     time_array, event_array, score_array, tol = _checked(time, event, score, tied_tol)
     inputs = _prepare(sort_survival(time_array, event_array), score_array, tol)
@@ -299,6 +308,14 @@ def uno_c(
     ------
     DataError
         As :func:`harrell_c`; G = 0 at a scored event time; a bad ``tau``.
+
+    Examples
+    --------
+    >>> time = [2, 3, 3, 5, 6, 8, 9, 12]
+    >>> event = [1, 1, 0, 1, 0, 1, 0, 0]
+    >>> score = [2.1, 0.4, 1.5, 1.2, -0.4, 0.8, 1.0, 0.1]
+    >>> round(uno_c(time, event, score, tau=8).estimate, 4)
+    0.7308
     """
     time_array, event_array, score_array, tol = _checked(time, event, score, tied_tol)
     if tau is not None:

@@ -221,6 +221,14 @@ def kaplan_meier(time: Any, event: Any) -> KaplanMeier:
     ------
     DataError
         Missing or negative times, event not 0/1, different lengths.
+
+    Examples
+    --------
+    >>> time = [2, 3, 3, 5, 6, 8, 9, 12]
+    >>> event = [1, 1, 0, 1, 0, 1, 0, 0]
+    >>> km = kaplan_meier(time, event)
+    >>> km.at([2.5, 5, 10]).round(3).tolist()
+    [0.875, 0.6, 0.4]
     """
     time_array, event_array = check_survival(time, event)
     return _kaplan_meier_sorted(sort_survival(time_array, event_array))
@@ -245,6 +253,14 @@ def censoring_survival(time: Any, event: Any) -> KaplanMeier:
     -------
     KaplanMeier
         Steps at the censoring times; ``n_events`` holds the censorings.
+
+    Examples
+    --------
+    >>> time = [2, 3, 3, 5, 6, 8, 9, 12]
+    >>> event = [1, 1, 0, 1, 0, 1, 0, 0]
+    >>> g = censoring_survival(time, event)
+    >>> g.at([3, 9]).round(4).tolist(), float(g.before(9))
+    ([0.8333, 0.3125], 0.625)
     """
     time_array, event_array = check_survival(time, event)
     return _censoring_sorted(sort_survival(time_array, event_array))
@@ -289,6 +305,13 @@ def aalen_johansen(time: Any, event_code: Any, cause: int, t: Any) -> np.ndarray
     -------
     float or numpy.ndarray
         F_cause(t), shaped as ``t``.
+
+    Examples
+    --------
+    >>> time = [2, 3, 3, 5, 6, 8]
+    >>> cause = [1, 2, 0, 1, 0, 2]
+    >>> aalen_johansen(time, cause, 1, [4, 6]).round(4).tolist()
+    [0.1667, 0.3889]
     """
     time_array, codes = check_event_codes(time, event_code)
     present = sorted(int(c) for c in np.unique(codes) if c > 0)

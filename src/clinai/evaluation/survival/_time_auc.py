@@ -161,6 +161,15 @@ def time_dependent_auc(
     ------
     DataError
         Bad inputs; a horizon outside follow-up; no cases or controls at a horizon.
+
+    Examples
+    --------
+    >>> time = [2, 3, 3, 5, 6, 8, 9, 12]
+    >>> event = [1, 1, 0, 1, 0, 1, 0, 0]
+    >>> risk = [0.6, 0.2, 0.5, 0.45, 0.1, 0.3, 0.35, 0.1]
+    >>> result = time_dependent_auc(time, event, risk, [4, 7])
+    >>> [round(a, 4) for a in result.auc], round(result.mean_auc, 4)
+    ([0.6727, 0.7647], 0.7072)
     """
     data, horizons, matrix, g_unique = prepare_horizons(
         time, event, risk, times, censoring, bounded=False
