@@ -102,3 +102,18 @@ def slow_brier(time: np.ndarray, event: np.ndarray, risk: np.ndarray, t: float) 
         elif ti > t:
             total += ri**2 / g_t
     return total / time.shape[0]
+
+
+def replicate(seed: int, counts: list[int]) -> tuple[np.ndarray, ...]:
+    """A bootstrap replicate two ways: row counts as weights, and the rows repeated.
+
+    Returns ``(time, event, score, rows, data, weights)``: ``rows`` indexes the
+    repeated sample; ``data`` is the original sorted once; ``weights`` the counts
+    in its time order.
+    """
+    from clinai.evaluation.survival._kaplan_meier import sort_survival
+
+    time, event, score = random_survival(seed, len(counts))
+    rows = np.repeat(np.arange(len(counts)), counts)
+    data = sort_survival(time, event)
+    return time, event, score, rows, data, np.asarray(counts, dtype=float)[data.order]

@@ -6,10 +6,13 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sksurv import metrics as sk
 from sksurv.util import Surv
 
 from clinai.evaluation import (
+    censoring_survival,
     index_of_prediction_accuracy,
     integrated_brier_score,
     ipcw_brier_score,
@@ -23,12 +26,12 @@ from clinai.evaluation.survival._brier import (
 from clinai.evaluation.survival._kaplan_meier import (
     _censoring_at_unique,
     _survival_at_unique,
-    sort_survival,
 )
 from clinai.exceptions import DataError
 from tests.evaluation.survival._reference import (
     LOADERS,
     random_survival,
+    replicate,
     risk_at,
     shipped,
     slow_brier,
@@ -76,21 +79,22 @@ def test_null_model_has_ipa_zero_and_results_are_json() -> None:
     assert json.loads(json.dumps(ipcw_brier_score(time, event, null_risk, t).to_dict()))["t"] == t
 
 
-def test_weights_equal_repeated_rows() -> None:
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.lists(st.integers(0, 3), min_size=40, max_size=40))
+def test_weights_equal_repeated_rows(seed: int, counts: list[int]) -> None:
     """Bootstrap contract: counts as weights (with G re-estimated from them) = repeated rows."""
-    time, event, score = random_survival(5, 60)
+    time, event, score, rows, data, weights = replicate(seed, counts)
     risk = np.clip(score / 6.0, 0.0, 1.0)
-    counts = np.random.default_rng(1).integers(0, 3, 60)
-    rows = np.repeat(np.arange(60), counts)
-    data = sort_survival(time, event)
-    weights = counts[data.order].astype(float)
     got = _brier_from_prepared(
         _prepare_brier(data, risk[data.order], 5.0),
         _censoring_at_unique(data, weights),
         _survival_at_unique(data, weights),
         weights,
     )
-    expected = ipcw_brier_score(time[rows], event[rows], risk[rows], 5.0)
+    try:
+        expected = ipcw_brier_score(time[rows], event[rows], risk[rows], 5.0)
+    except DataError:  # no event, or t outside the replicate's follow-up
+        return
     assert got == pytest.approx((expected.brier, expected.null_brier), abs=1e-12)
 
 
@@ -106,6 +110,20 @@ def test_bad_input(risk: list, t: float, message: str) -> None:
     with pytest.raises(DataError) as raised:
         ipcw_brier_score([1.0, 2.0, 4.0, 8.0], [1, 0, 1, 0], risk, t)
     assert message in str(raised.value)
+
+
+def test_censoring_from_other_data_must_cover_the_horizon() -> None:
+    short = censoring_survival([1.0, 2.0, 3.0], [0, 1, 0])
+    with pytest.raises(DataError, match="censoring ends at time 3 but these data need it up to 5"):
+        ipcw_brier_score(
+            [1.0, 2.0, 4.0, 8.0], [1, 0, 1, 0], [0.1, 0.2, 0.3, 0.4], 5.0, censoring=short
+        )
+    long = censoring_survival([1.0, 2.0, 9.0], [0, 1, 0])
+    got = ipcw_brier_score(
+        [1.0, 2.0, 4.0, 8.0], [1, 0, 1, 0], [0.1, 0.2, 0.3, 0.4], 5.0, censoring=long
+    )
+    # G = 2/3 from time 1 on: cases at 1 and 4, the control at 8
+    assert got.brier == pytest.approx((0.9**2 + 0.7**2 + 0.4**2) * 1.5 / 4)
 
 
 def test_integrated_needs_two_horizons() -> None:

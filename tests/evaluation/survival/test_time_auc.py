@@ -6,16 +6,19 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sksurv.metrics import cumulative_dynamic_auc
 from sksurv.util import Surv
 
 from clinai.evaluation import time_dependent_auc
-from clinai.evaluation.survival._kaplan_meier import _censoring_at_unique, sort_survival
+from clinai.evaluation.survival._kaplan_meier import _censoring_at_unique
 from clinai.evaluation.survival._time_auc import _auc_from_prepared, _prepare_auc
 from clinai.exceptions import DataError
 from tests.evaluation.survival._reference import (
     LOADERS,
     random_survival,
+    replicate,
     risk_at,
     shipped,
     slow_auc,
@@ -50,18 +53,19 @@ def test_equal_definition_and_scikit_survival_with_ties(seed: int) -> None:
     assert json.loads(json.dumps(got.to_dict()))["times"] == [3.0, 6.0]
 
 
-def test_weights_equal_repeated_rows() -> None:
-    """Bootstrap contract: the prepared groups with counts as weights = repeated rows."""
-    time, event, score = random_survival(4, 60)
-    counts = np.random.default_rng(0).integers(0, 3, 60)
-    rows = np.repeat(np.arange(60), counts)
-    data = sort_survival(time, event)
-    weights = counts[data.order].astype(float)
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.lists(st.integers(0, 3), min_size=40, max_size=40))
+def test_weights_equal_repeated_rows(seed: int, counts: list[int]) -> None:
+    """Bootstrap contract: the prepared horizon with counts as weights = repeated rows."""
+    time, event, score, rows, data, weights = replicate(seed, counts)
     inputs = _prepare_auc(data, score[data.order], 5.0, 1e-8)
     weighted = _auc_from_prepared(
         inputs, _censoring_at_unique(data, weights), weights[inputs.by_risk]
     )
-    expected = time_dependent_auc(time[rows], event[rows], score[rows], 5.0).auc[0]
+    try:
+        expected = time_dependent_auc(time[rows], event[rows], score[rows], 5.0).auc[0]
+    except DataError:  # no case, no control, or t outside the replicate's follow-up
+        return
     assert weighted == pytest.approx(expected, abs=1e-12)
 
 

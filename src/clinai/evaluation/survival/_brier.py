@@ -158,6 +158,8 @@ def _brier_from_prepared(
         control_weights = weights[inputs.split :]
         control_total, total = float(control_weights.sum()), float(weights.sum())
         control_loss = float(np.dot(control_weights, inputs.control_loss))
+    if total <= 0:
+        return float("nan"), float("nan")
     model = (np.dot(case_weight, inputs.case_loss) + inverse_g_t * control_loss) / total
     null_risk = 1.0 - (survival_unique[inputs.t_index] if inputs.t_index >= 0 else 1.0)
     null = (

@@ -21,7 +21,7 @@ from clinai.evaluation.survival._inputs import check_has_events, check_score, ch
 from clinai.evaluation.survival._kaplan_meier import (
     KaplanMeier,
     SortedSurvival,
-    _censoring_at_unique,
+    _censoring_for,
     sort_survival,
 )
 from clinai.exceptions import DataError
@@ -326,11 +326,9 @@ def uno_c(
         if not math.isfinite(tau) or tau <= time_array.min():
             raise DataError(TAU_MSG.format(low=time_array.min(), value=tau))
     data = sort_survival(time_array, event_array)
-    if censoring is None:
-        g_unique = _censoring_at_unique(data)
-    else:
-        g_unique = np.nan_to_num(np.asarray(censoring.at(data.unique), dtype=float), nan=0.0)
-    ipcw, n_zero = _uno_weights(data, g_unique, _uno_rows(data, tau))
+    rows = _uno_rows(data, tau)
+    needed = float(data.time[rows].max()) if rows.size else 0.0
+    ipcw, n_zero = _uno_weights(data, _censoring_for(data, censoring, needed), rows)
     where = "" if tau is None else f" before tau = {tau:g}"
     if n_zero:
         raise DataError(CENSORING_ZERO_MSG.format(count=n_zero, where=where))

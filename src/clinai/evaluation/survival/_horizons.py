@@ -15,7 +15,7 @@ from clinai.evaluation.survival._inputs import (
 from clinai.evaluation.survival._kaplan_meier import (
     KaplanMeier,
     SortedSurvival,
-    _censoring_at_unique,
+    _censoring_for,
     sort_survival,
 )
 
@@ -48,10 +48,7 @@ def prepare_horizons(
     matrix = check_risk_matrix(risk, time_array.shape[0], given.shape[0], bounded=bounded)
     ascending = np.argsort(given)
     data = sort_survival(time_array, event_array)
-    if censoring is None:
-        g_unique = _censoring_at_unique(data)
-    else:
-        g_unique = np.nan_to_num(np.asarray(censoring.at(data.unique), dtype=float), nan=0.0)
+    g_unique = _censoring_for(data, censoring, float(given.max()))
     # np.take, not matrix[data.order]: measured 10x faster on (1e6, 5) float64
     in_order = np.take(np.take(matrix, ascending, axis=1), data.order, axis=0)
     return data, given[ascending], in_order, g_unique

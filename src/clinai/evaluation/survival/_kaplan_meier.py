@@ -351,3 +351,25 @@ def _value_at(unique: np.ndarray, values: np.ndarray, t: float) -> float:
     """Right-continuous step function given by ``values`` at ``unique`` times, at ``t``."""
     index = int(np.searchsorted(unique, t, side="right")) - 1
     return 1.0 if index < 0 else float(values[index])
+
+
+CENSORING_RANGE_MSG = (
+    "censoring ends at time {end:g} but these data need it up to {needed:g}: pass a "
+    "censoring distribution estimated on a follow-up at least as long (or none, to "
+    "estimate it from these data)"
+)
+
+
+def _censoring_for(
+    data: SortedSurvival, censoring: KaplanMeier | None, needed: float
+) -> np.ndarray:
+    """G at each distinct time of ``data``: from these data, or from a given G.
+
+    A given G must come from a follow-up reaching ``needed`` (the last time a
+    metric evaluates it); beyond that its values are not used (NaN reads 0).
+    """
+    if censoring is None:
+        return _censoring_at_unique(data)
+    if censoring.max_time < needed:
+        raise DataError(CENSORING_RANGE_MSG.format(end=censoring.max_time, needed=needed))
+    return np.nan_to_num(np.asarray(censoring.at(data.unique), dtype=float), nan=0.0)
