@@ -15,6 +15,7 @@ import re
 import numpy as np
 import pytest
 from patsy import dmatrix
+from scipy.optimize import minimize
 from sksurv.nonparametric import (
     _var_dinse_approx,
     cumulative_incidence_competing_risks,
@@ -41,8 +42,8 @@ from clinai.evaluation.survival._calibration import (
 from clinai.evaluation.survival._cox import COX_NOT_CONVERGED_MSG, fit_cox
 from clinai.evaluation.survival._flexible_calibration import rcs_basis, rcs_knots
 from clinai.exceptions import DataError
-from tests.evaluation.survival._reference import random_survival, shipped
-from tests.evaluation.survival._simulation import exponential_cohort
+from tests.evaluation.survival._reference import random_survival, shipped, slow_km
+from tests.evaluation.survival._simulation import exponential_cohort, fine_gray_cohort
 
 T = 5.0
 
@@ -167,7 +168,8 @@ def test_competing_risks_oe_uses_aalen_johansen_and_dinse_larson_variance() -> N
     assert as_cause == pytest.approx((single, variance_single), rel=1e-9)
 
 
-def test_flexible_curve_equals_phreg_and_the_natural_spline_space(cohort) -> None:
+def test_flexible_curve_equals_phreg_and_the_natural_spline_space() -> None:
+    cohort = exponential_cohort(8, n=1200)
     risk = cohort.risk(T, scale=1.3, power=0.8)
     time, event = cohort.time, cohort.event
     result = flexible_survival_calibration(time, event.astype(int), risk, t=T, n_knots=4)
@@ -275,3 +277,58 @@ def test_risk_groups_compare_kaplan_meier_with_mean_risk_per_tenth(cohort) -> No
     json.dumps([g.to_dict() for g in groups], allow_nan=False)
     with pytest.raises(DataError, match=re.escape(N_GROUPS_MSG.format(n=3000, value=1))):
         survival_calibration_groups(time, event.astype(int), risk, t=T, n_groups=1)
+
+
+def _fine_gray_risk_sets(time: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Fine & Gray's risk-set weights, one row per cause-1 event: 1 while still followed,
+    G(T_i-)/G(T_j-) for a competing event j before T_i (G the censoring Kaplan-Meier)."""
+    unique = np.unique(time)
+
+    def g_before(s: float) -> float:
+        earlier = unique[unique < s]
+        return 1.0 if earlier.size == 0 else slow_km(time, codes > 0, earlier[-1], censoring=True)
+
+    g_rows = np.array([g_before(s) for s in time])
+    weights = []
+    for i in np.flatnonzero(codes == 1):
+        weight = np.where(time >= time[i], 1.0, 0.0)
+        earlier_competing = (codes == 2) & (time < time[i])
+        weight[earlier_competing] = g_before(time[i]) / g_rows[earlier_competing]
+        weights.append(weight)
+    return np.array(weights)
+
+
+def test_fine_gray_fit_maximises_its_weighted_partial_likelihood() -> None:
+    rng = np.random.default_rng(0)
+    time = rng.integers(1, 15, 150).astype(float)
+    codes = rng.choice([0, 1, 2], size=150, p=[0.3, 0.4, 0.3])
+    x = rng.normal(size=(150, 2))
+    ours = fit_cox(time, codes == 1, x, what="test", competing=codes == 2)
+    risk_sets, events = _fine_gray_risk_sets(time, codes), codes == 1
+
+    def log_likelihood(beta: np.ndarray) -> float:  # Breslow: each event its own term
+        eta = x @ beta
+        return float(eta[events].sum() - np.log(risk_sets @ np.exp(eta)).sum())
+
+    slow = minimize(lambda b: -log_likelihood(b), np.zeros(2), method="BFGS")
+    np.testing.assert_allclose(ours.coef, slow.x, atol=1e-5)
+    assert ours.log_likelihood == pytest.approx(-slow.fun, abs=1e-8)
+    # without competing events it is Cox's model
+    plain, none = fit_cox(time, codes > 0, x, what="t"), np.zeros(150, dtype=bool)
+    np.testing.assert_allclose(
+        fit_cox(time, codes > 0, x, what="t", competing=none).coef, plain.coef, atol=1e-12
+    )
+
+
+def test_competing_risks_calibration_uses_fine_gray() -> None:
+    cohort = fine_gray_cohort(0)
+    t, time, codes = 1.5, cohort.time, cohort.codes
+    slope = survival_calibration_slope(time, codes, risk=cohort.cif(t), t=t, cause=1)
+    assert slope.ci_low < 1.0 < slope.ci_high and slope.cause == 1
+    extreme = survival_calibration_slope(time, codes, risk=cohort.cif(t, power=2.0), t=t, cause=1)
+    assert extreme.slope == pytest.approx(0.5, abs=0.06)
+    good = flexible_survival_calibration(time, codes, cohort.cif(t), t=t, cause=1)
+    assert good.ici < 0.02 and good.to_dict()["cause"] == 1
+    # treating the competing events as censored overestimates the observed incidence
+    naive = flexible_survival_calibration(time, (codes == 1).astype(int), cohort.cif(t), t=t)
+    assert naive.ici > 0.05

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from clinai.evaluation._estimate import _num
-from clinai.evaluation.survival._calibration import _censor_at, check_at_horizon, cloglog
+from clinai.evaluation.survival._calibration import check_at_horizon, cloglog, cox_outcome
 from clinai.evaluation.survival._cox import fit_cox
 from clinai.exceptions import DataError
 
@@ -127,6 +127,8 @@ class FlexibleSurvivalCalibration:
         Breslow S0(t) of the calibration model.
     predicted, observed : numpy.ndarray
         The curve: a grid of predicted risks and the observed risk at each.
+    cause : int or None
+        With competing events, the cause (the model is then Fine-Gray's).
     """
 
     horizon: float
@@ -141,6 +143,7 @@ class FlexibleSurvivalCalibration:
     baseline_survival: float
     predicted: np.ndarray
     observed: np.ndarray
+    cause: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the measures, the model and the curve as plain JSON values."""
@@ -153,6 +156,7 @@ class FlexibleSurvivalCalibration:
             "knots": [_num(k) for k in self.knots],
             "coef": [_num(c) for c in self.coef],
             "baseline_survival": _num(self.baseline_survival),
+            "cause": self.cause,
             "curve": [
                 {"predicted": _num(p), "observed": _num(o)}
                 for p, o in zip(self.predicted, self.observed, strict=True)
@@ -168,6 +172,7 @@ def flexible_survival_calibration(
     t: float,
     n_knots: int = 3,
     n_points: int = 50,
+    cause: int | None = None,
     censor_at_horizon: bool = True,
 ) -> FlexibleSurvivalCalibration:
     """Flexible calibration curve at ``t`` with ICI, E50, E90 and Emax.
@@ -194,6 +199,11 @@ def flexible_survival_calibration(
         distinct knots ``f`` is linear.
     n_points : int, default 50
         Points of the curve.
+    cause : int, optional
+        With competing events (``event`` holds codes): the cause whose predicted
+        cumulative incidence ``risk`` is; the model is then Fine-Gray's and the
+        observed risk a cumulative incidence [Austin, Putter, Giardiello & van
+        Klaveren 2022, Diagn Progn Res 6:2].
     censor_at_horizon : bool, default True
         Censor follow-up at ``t`` before fitting.
 
@@ -209,15 +219,22 @@ def flexible_survival_calibration(
         a Cox model that does not converge.
     """
     points = _check_n_points(n_points)
-    time_array, event_array, risk_array, horizon = check_at_horizon(time, event, risk, t)
+    time_array, event_array, risk_array, horizon = check_at_horizon(time, event, risk, t, cause)
     x = cloglog(risk_array)
     knots = rcs_knots(x, n_knots)
-    if censor_at_horizon:
-        time_array, event_array = _censor_at(time_array, event_array, horizon)
+    censor = horizon if censor_at_horizon else None
+    outcome_time, hit, competing = cox_outcome(time_array, event_array, censor, cause)
     basis = rcs_basis(x, knots)
     # Newton starts at the ideal f(x) = x (slope 1, no curvature): fewer steps when near it
     ideal = np.r_[1.0, np.zeros(basis.shape[1] - 1)]
-    fit = fit_cox(time_array, event_array, basis, what="flexible calibration", start=ideal)
+    fit = fit_cox(
+        outcome_time,
+        hit,
+        basis,
+        what="flexible calibration",
+        start=ideal,
+        competing=competing,
+    )
     s0 = math.exp(-fit.baseline_cumulative_hazard(horizon))
 
     def observed_from(spline_basis: np.ndarray) -> np.ndarray:
@@ -235,6 +252,7 @@ def flexible_survival_calibration(
         knots=tuple(float(k) for k in knots),
         coef=tuple(float(c) for c in fit.coef),
         baseline_survival=s0,
+        cause=None if cause is None else int(cause),
         predicted=grid,
         observed=observed_from(rcs_basis(cloglog(grid), knots)),
     )
