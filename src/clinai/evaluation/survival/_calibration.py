@@ -17,7 +17,10 @@ model's linear predictor.
 - **Calibration slope** = the coefficient of the linear predictor in a Cox model
   fitted on the validation data [van Houwelingen 2000, Stat Med 19:3401]; with
   only the risk at t, the covariate is ``cloglog(risk) = log(-log(1 - risk))``,
-  the linear predictor of a proportional hazards model up to a constant.
+  the linear predictor of a proportional hazards model up to a constant. With
+  competing events (``cause``) the model is Fine & Gray's subdistribution
+  hazards model and ``risk`` the predicted cumulative incidence [Austin et al.
+  2022, Diagn Progn Res 6:2].
 
 - **Observed against predicted by risk group**: Kaplan-Meier (or Aalen-Johansen)
   risk by t against mean predicted risk in groups of predicted risk, the points

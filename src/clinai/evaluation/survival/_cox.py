@@ -17,7 +17,8 @@ events at distinct event time t_j [Breslow 1974, Biometrics 30:89]:
 
 and the Breslow baseline cumulative hazard
 H0(t) = sum_{t_j <= t} d_j / sum_{k in R_j} exp(x_k'b) (for the covariates as
-given, not centred).
+given, not centred). With competing events the same code fits Fine & Gray's
+subdistribution hazards model (see ``competing`` of :func:`fit_cox`).
 """
 
 from __future__ import annotations
