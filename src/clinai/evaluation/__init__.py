@@ -16,15 +16,17 @@ dependence data and synthetic profiles: :func:`explain_global`,
 :func:`synthetic_profiles`, :func:`explain_profiles`), acceptance criteria
 (:func:`evaluate_acceptance`), monitoring after deployment (drift against
 development bins: :func:`drift_reference`, :func:`count_bins`,
-:func:`feature_drift`), Riley et al.'s minimum sample size
+:func:`feature_drift`), survival (time-to-event) validation (:func:`kaplan_meier`,
+:func:`harrell_c`, :func:`uno_c`, :func:`time_dependent_auc`, :func:`ipcw_brier_score`,
+:func:`integrated_brier_score`), Riley et al.'s minimum sample size
 (:func:`riley_sample_size`, :func:`assess_sample_size`) and the whole
 validation in one call (:func:`evaluate_predictions`, whose ``to_dict()`` is
 ``metrics.json``).
 
 Each concern is a subpackage (``discrimination``, ``calibration``, ``thresholds``,
 ``resampling`` (the bootstrap engine), ``comparison``, ``fairness``, ``explain``,
-``acceptance``, ``sample_size``, ``monitoring``, ``meta``, ``validate``; the map is in
-``docs/architecture.md``); every public name is imported from here: each concern's
+``acceptance``, ``sample_size``, ``monitoring``, ``meta``, ``survival``, ``validate``; the map
+is in ``docs/architecture.md``); every public name is imported from here: each concern's
 ``__all__`` is re-exported below, so a name is listed once, in its concern's ``__init__``.
 
 No I/O, no plotting, no MLflow. shap, fairlearn and statsmodels are imported
