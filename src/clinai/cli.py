@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -298,9 +298,13 @@ def report(
 @app.command()
 def validate(
     predictions: Annotated[Path, typer.Argument(help="CSV or Parquet file of predictions.")],
-    outcome: Annotated[str, typer.Option(help="Column of the observed outcome (0/1).")],
-    score: Annotated[str, typer.Option(help="Column of the predicted risk in [0, 1].")],
+    score: Annotated[
+        str, typer.Option(help="Column of the predicted risk in [0, 1] (by --horizon with --time).")
+    ],
     out: Annotated[Path, typer.Option(help="Output folder (must not exist or be empty).")],
+    outcome: Annotated[
+        str | None, typer.Option(help="Column of the observed outcome (0/1); not with --time.")
+    ] = None,
     group: Annotated[list[str] | None, typer.Option(help="Subgroup column (repeatable).")] = None,
     baseline: Annotated[
         str | None, typer.Option(help="Column of an existing score to compare with.")
@@ -330,9 +334,39 @@ def validate(
     model_sha256: Annotated[
         str | None, typer.Option(help="SHA-256 of the model for the summary.")
     ] = None,
+    time: Annotated[
+        str | None, typer.Option(help="Follow-up time column: validate survival predictions.")
+    ] = None,
+    event: Annotated[str | None, typer.Option(help="Event column (with --time).")] = None,
+    horizon: Annotated[
+        float | None, typer.Option(help="Horizon the --score risks speak of (with --time).")
+    ] = None,
+    lp: Annotated[str | None, typer.Option(help="Linear predictor column (with --time).")] = None,
+    event_codes: Annotated[
+        str | None, typer.Option(help="Event codes CENSORED,EVENT (with --time; default 0,1).")
+    ] = None,
 ) -> None:
     """Validate any model's predictions (e.g. a vendor's) on local data."""
     from clinai.runs import validate_predictions_file
+
+    if time is not None or outcome is None:
+        _validate_survival(
+            predictions,
+            outcome=outcome,
+            time=time,
+            event=event,
+            horizon=horizon,
+            score=score,
+            out=out,
+            lp=lp,
+            patient=patient,
+            groups=group or (),
+            n_boot=bootstrap,
+            seed=seed,
+            event_codes=event_codes,
+            quiet=quiet,
+        )
+        return
 
     metrics = validate_predictions_file(
         predictions,
@@ -354,6 +388,33 @@ def validate(
         f"AUROC {_with_ci(metrics['auroc'])}, "
         f"n={metrics['n']}, events={metrics['events']}; written to {out}"
         + (f"; site summary {summary}" if summary is not None else "")
+    )
+
+
+_SURVIVAL_NEEDS = (
+    "--time needs --event and --horizon (and no --outcome): give the event column and the "
+    "horizon the --score risks speak of; binary outcomes use --outcome instead of --time"
+)
+_NEEDS_OUTCOME = "give --outcome (a 0/1 column), or --time, --event and --horizon for survival"
+
+
+def _validate_survival(predictions: Path, **options: Any) -> None:
+    """``clinai validate --time``: survival predictions at one horizon (issue 16)."""
+    from clinai.exceptions import ConfigError
+    from clinai.runs._validate_survival import validate_survival_file
+
+    if options["time"] is None:
+        raise ConfigError(_NEEDS_OUTCOME)
+    if options.pop("outcome") is not None or options["event"] is None or options["horizon"] is None:
+        raise ConfigError(_SURVIVAL_NEEDS)
+    out, quiet = options.pop("out"), options.pop("quiet")
+    metrics = validate_survival_file(predictions, out_dir=out, show_progress=not quiet, **options)
+    nat = metrics["natural_frequency"]
+    typer.echo(
+        f"Harrell's C {_with_ci(metrics['metrics']['harrell_c'])}, "
+        f"O/E {_with_ci(metrics['metrics']['oe_ratio'])}; of 100 patients about "
+        f"{nat['observed']} had the event by {metrics['horizon']:g} "
+        f"(predicted {nat['predicted']}); written to {out}"
     )
 
 

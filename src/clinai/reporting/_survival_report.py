@@ -1,0 +1,272 @@
+"""The survival validation report in HTML, Markdown (and PDF) per language, from its JSON.
+
+``clinai validate --time ...`` writes ``survival_metrics.json`` and calls
+:func:`render_survival_report`: the natural frequencies at the horizon, the
+metrics with their intervals, observed (Kaplan-Meier) against predicted risk by
+risk group, the flexible calibration curve, the decision curve, the subgroups
+and how the patients were followed (censoring). Reporting computes no
+statistics: every number is one the JSON holds, and it holds no patient-level data.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clinai._utils import atomic_write_bytes, atomic_write_text
+from clinai.reporting._format import NumberFormatter
+from clinai.reporting._locales import get_strings
+from clinai.reporting._meta_report import MetaReport, _languages
+from clinai.reporting._pdf import write_pdf
+from clinai.reporting._plots import _GREY, _MODEL_COLOUR, _OTHER_COLOUR, _new_figure, _png_bytes
+from clinai.reporting._render import render, translator
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["SURVIVAL_SCHEMA", "render_survival_report"]
+
+logger = logging.getLogger(__name__)
+
+#: The ``schema`` of the survival_metrics.json this renderer reads.
+SURVIVAL_SCHEMA = "clinai.survival_metrics/1"
+_NOT_SURVIVAL = (
+    "The 'document' parameter of render_survival_report must be the survival_metrics.json "
+    "dict (schema {schema!r}). Got {got}."
+)
+#: Metrics in the report's table: key, digits.
+_ROWS = (
+    ("harrell_c", 3),
+    ("uno_c", 3),
+    ("time_auc", 3),
+    ("oe_ratio", 2),
+    ("calibration_slope", 2),
+    ("ici", 3),
+    ("e50", 3),
+    ("e90", 3),
+    ("emax", 3),
+    ("brier", 3),
+    ("null_brier", 3),
+    ("ipa", 3),
+)
+
+
+def _view(document: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter) -> dict:
+    """Format every number of the report (nothing computed here)."""
+    horizon = fmt.num(document["horizon"], 2).rstrip("0").rstrip(".,")
+    nat = document["natural_frequency"]
+    follow = document["follow_up"]
+    metrics = document["metrics"]
+    return {
+        "horizon": horizon,
+        "headline": t["surv_natural_frequency"].format(
+            observed=nat["observed"], predicted=nat["predicted"], horizon=horizon
+        ),
+        "metrics": [
+            {
+                "label": t[f"surv_{name}"],
+                "estimate": fmt.num(metrics[name]["estimate"], digits),
+                "ci": fmt.ci(metrics[name], digits) or t["na"],
+            }
+            for name, digits in _ROWS
+        ],
+        "facts": [
+            (t["surv_patients"], fmt.count(document["n_patients"])),
+            (t["surv_rows"], fmt.count(document["n"])),
+            (t["surv_events_by_horizon"], fmt.count(follow["events_by_horizon"])),
+            (
+                t["surv_censored_before_horizon"],
+                f"{fmt.count(follow['censored_before_horizon'])} "
+                f"({fmt.pct(follow['share_censored_before_horizon'])})",
+            ),
+            (t["surv_median_follow_up"], fmt.num(follow["median_follow_up"], 2)),
+            (t["surv_max_follow_up"], fmt.num(follow["max_follow_up"], 2)),
+            (t["surv_bootstrap"], fmt.count(document["n_boot"])),
+            (t["surv_covariate"], t[f"surv_covariate_{document['calibration_covariate']}"]),
+        ],
+        "risk_groups": [
+            {
+                "group": row["group"],
+                "range": f"{fmt.pct(row['risk_low'])}–{fmt.pct(row['risk_high'])}",
+                "predicted": fmt.pct(row["predicted"]),
+                "observed": fmt.pct(row["observed"]),
+                "ci": f"{fmt.pct(row['ci_low'])}–{fmt.pct(row['ci_high'])}"
+                if row["ci_low"] is not None
+                else t["na"],
+                "n": fmt.count(row["n"]) if row["n"] is not None else t["surv_suppressed"],
+            }
+            for row in document["risk_groups"]
+        ],
+        "subgroups": [
+            {
+                "attribute": row["attribute"],
+                "group": row["group"],
+                "n": t["surv_suppressed"] if row["suppressed"] else fmt.count(row["n"]),
+                "c": fmt.est(row["harrell_c"], 3),
+                "oe": fmt.est(row["oe_ratio"], 2),
+            }
+            for row in document["subgroups"]
+        ],
+    }
+
+
+def _risk_group_plot(document: Mapping[str, Any], t: Mapping[str, str]) -> Figure | None:
+    rows = [r for r in document["risk_groups"] if r["observed"] is not None]
+    if not rows:
+        return None
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    top = max(max(r["predicted"], r["ci_high"] or r["observed"]) for r in rows) * 1.05
+    ax.plot([0, top], [0, top], color=_GREY, linestyle=":", linewidth=1.0)
+    for r in rows:
+        if r["ci_low"] is not None:
+            ax.plot([r["predicted"]] * 2, [r["ci_low"], r["ci_high"]], color=_MODEL_COLOUR)
+    ax.scatter([r["predicted"] for r in rows], [r["observed"] for r in rows], color=_MODEL_COLOUR)
+    ax.set_xlabel(t["surv_axis_predicted"])
+    ax.set_ylabel(t["surv_axis_observed"])
+    return fig
+
+
+def _calibration_plot(document: Mapping[str, Any], t: Mapping[str, str]) -> Figure | None:
+    curve = [p for p in document["calibration_curve"] if p["observed"] is not None]
+    if not curve:
+        return None
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    x = [p["predicted"] for p in curve]
+    if all(p["ci_low"] is not None for p in curve):
+        ax.fill_between(
+            x,
+            [p["ci_low"] for p in curve],
+            [p["ci_high"] for p in curve],
+            color=_MODEL_COLOUR,
+            alpha=0.2,
+            linewidth=0,
+        )
+    ax.plot(x, [p["observed"] for p in curve], color=_MODEL_COLOUR)
+    top = max(max(x), max(p["observed"] for p in curve))
+    ax.plot([0, top], [0, top], color=_GREY, linestyle=":", linewidth=1.0)
+    ax.set_xlabel(t["surv_axis_predicted"])
+    ax.set_ylabel(t["surv_axis_observed"])
+    return fig
+
+
+def _decision_plot(document: Mapping[str, Any], t: Mapping[str, str]) -> Figure | None:
+    points = document["decision_curve"]
+    if not points:
+        return None
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    x = [p["threshold"] for p in points]
+    model = [p["net_benefit"] for p in points]
+    ax.plot(x, model, color=_MODEL_COLOUR, label=t["surv_model"])
+    ax.plot(
+        x,
+        [p["net_benefit_treat_all"] for p in points],
+        color=_OTHER_COLOUR,
+        label=t["surv_treat_all"],
+    )
+    ax.axhline(0.0, color=_GREY, linestyle=":", label=t["surv_treat_none"])
+    ax.set_ylim(min(-0.02, min(model)), max(model) * 1.1 + 0.01)
+    ax.set_xlabel(t["surv_axis_threshold"])
+    ax.set_ylabel(t["surv_axis_net_benefit"])
+    ax.legend(frameon=False)
+    return fig
+
+
+_PLOTS = {
+    "risk_groups": _risk_group_plot,
+    "calibration_curve": _calibration_plot,
+    "decision_curve": _decision_plot,
+}
+
+
+def _write_language(
+    document: Mapping[str, Any], context: Mapping[str, Any], folder: Path, language: str
+) -> tuple[Path, Path, list[Path]]:
+    t, fmt = translator(language)
+    suffix = "" if language == "en" else f".{language}"
+    (folder / "plots").mkdir(parents=True, exist_ok=True)
+    images: dict[str, dict[str, str]] = {}
+    plots: list[Path] = []
+    for name, draw in _PLOTS.items():
+        figure = draw(document, t)
+        if figure is None:
+            continue
+        path = atomic_write_bytes(folder / "plots" / f"{name}{suffix}.png", _png_bytes(figure))
+        plots.append(path)
+        images[name] = {
+            "src": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"),
+            "path": path.relative_to(folder).as_posix(),
+            "alt": t[f"surv_plot_{name}"],
+        }
+    variables = {
+        "r": _view(document, t, fmt),
+        "c": context,
+        "t": t,
+        "lang": language,
+        "images": images,
+    }
+    html = atomic_write_text(
+        folder / f"validation_report{suffix}.html", render("survival_report.html.j2", **variables)
+    )
+    markdown = atomic_write_text(
+        folder / f"validation_report{suffix}.md", render("survival_report.md.j2", **variables)
+    )
+    return html, markdown, plots
+
+
+def render_survival_report(
+    document: Mapping[str, Any],
+    out_dir: str | Path,
+    *,
+    context: Mapping[str, Any],
+    languages: Sequence[str] = ("en", "da"),
+    pdf: bool = True,
+) -> MetaReport:
+    """Write the survival validation report as HTML, Markdown and PDF in each language.
+
+    English is ``validation_report.html``/``.md``/``.pdf``; Danish adds
+    ``validation_report.da.html`` and so on. Plots go to ``out_dir/plots``
+    (``risk_groups``, ``calibration_curve``, ``decision_curve``; ``.da.png`` for Danish).
+
+    Parameters
+    ----------
+    document : mapping
+        survival_metrics.json (schema ``clinai.survival_metrics/1``).
+    out_dir : path-like
+        The folder; created if needed.
+    context : mapping
+        ``{"title", "source", "created"}``: texts for the header (no patient data).
+    languages : sequence of str, default ("en", "da")
+        English is always included.
+    pdf : bool, default True
+        Print a PDF of each HTML; skipped with one line in ``skipped`` when
+        WeasyPrint or its libraries are missing.
+
+    Returns
+    -------
+    MetaReport
+        The files written and the lines of what was skipped.
+    """
+    if not isinstance(document, Mapping) or document.get("schema") != SURVIVAL_SCHEMA:
+        got = document.get("schema") if isinstance(document, Mapping) else type(document).__name__
+        raise ValueError(_NOT_SURVIVAL.format(schema=SURVIVAL_SCHEMA, got=got))
+    folder = Path(out_dir)
+    documents: list[Path] = []
+    plots: list[Path] = []
+    skipped: list[str] = []
+    for language in _languages(languages):
+        html, markdown, written = _write_language(document, context, folder, language)
+        documents += [html, markdown]
+        plots += written
+        if pdf and not skipped:
+            try:
+                documents.append(write_pdf(html, html.with_suffix(".pdf")))
+            except ImportError as exc:
+                skipped.append(get_strings("en")["meta_pdf_skipped"].format(reason=exc))
+                logger.warning("%s", skipped[-1])
+    return MetaReport(documents + plots, skipped)
