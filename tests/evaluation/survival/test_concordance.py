@@ -105,6 +105,15 @@ def test_weights_equal_repeated_rows_and_reversed_score(seed: int, counts: list[
     assert reverse.estimate == pytest.approx(1.0 - repeated.estimate, abs=1e-12)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_without_censoring_uno_equals_harrell(seed: int) -> None:
+    """G = 1 when nobody is censored, so the IPCW weights are all 1."""
+    time, _, score = random_survival(seed, 50)
+    event = np.ones(50, dtype=bool)
+    expected = harrell_c(time, event, score).estimate
+    assert uno_c(time, event, score).estimate == pytest.approx(expected, abs=1e-12)
+
+
 def test_replicates_in_one_pass_equal_one_at_a_time() -> None:
     """B weightings (bootstrap replicates) in one kernel pass = B separate passes."""
     time, event, score = random_survival(11, 70)
