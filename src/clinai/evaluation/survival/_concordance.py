@@ -98,7 +98,7 @@ def _prepare(data: SortedSurvival, score: np.ndarray, tied_tol: float) -> _Conco
     (fast), then scattered back to time order.
     """
     sorted_score = score[data.order]
-    by_score = np.argsort(sorted_score, kind="stable")
+    by_score = np.argsort(sorted_score)  # order within equal scores does not matter
     values = sorted_score[by_score]
     new = np.empty(values.shape[0], dtype=bool)
     new[:1] = True

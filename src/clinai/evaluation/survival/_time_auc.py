@@ -85,7 +85,7 @@ def _prepare_auc(
     As scikit-survival's ROC, a run of risks each within ``tied_tol`` of the next
     is one tie group.
     """
-    by_risk = np.argsort(sorted_risk, kind="stable")
+    by_risk = np.argsort(sorted_risk)  # tie runs are summed: order within them does not matter
     values = sorted_risk[by_risk]
     new = np.empty(values.shape[0], dtype=bool)
     new[:1] = True
