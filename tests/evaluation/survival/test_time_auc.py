@@ -85,6 +85,13 @@ def test_bad_input(times: object, risk: object, message: str) -> None:
     assert message in str(raised.value)
 
 
+def test_bad_tied_tol() -> None:
+    with pytest.raises(DataError, match="tied_tol must be a finite number >= 0"):
+        time_dependent_auc(
+            [1.0, 2.0, 4.0, 8.0], [1, 0, 1, 0], [0.1, 0.2, 0.3, 0.4], 3.0, tied_tol=-1
+        )
+
+
 def test_no_cases_by_the_horizon() -> None:
     with pytest.raises(DataError, match="no cases"):
         time_dependent_auc([1.0, 2.0, 4.0, 8.0], [0, 0, 1, 0], [0.1, 0.2, 0.3, 0.4], 1.5)

@@ -17,7 +17,12 @@ import numpy as np
 
 from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import _num
-from clinai.evaluation.survival._inputs import check_has_events, check_score, check_survival
+from clinai.evaluation.survival._inputs import (
+    check_has_events,
+    check_score,
+    check_survival,
+    check_tied_tol,
+)
 from clinai.evaluation.survival._kaplan_meier import (
     KaplanMeier,
     SortedSurvival,
@@ -36,7 +41,6 @@ CENSORING_ZERO_MSG = (
     "the censoring distribution is 0 at {count} event time(s){where}: inverse probability of "
     "censoring weights are undefined there (choose a smaller tau or horizon)"
 )
-TIED_TOL_MSG = "tied_tol must be a finite number >= 0; got {value!r}"
 
 
 @dataclass(frozen=True)
@@ -187,16 +191,6 @@ def _uno_weights(
     return weights, int((~positive).sum())
 
 
-def _check_tied_tol(value: Any) -> float:
-    try:
-        tol = float(value)
-    except (TypeError, ValueError) as exc:
-        raise DataError(TIED_TOL_MSG.format(value=value)) from exc
-    if not math.isfinite(tol) or tol < 0:
-        raise DataError(TIED_TOL_MSG.format(value=value))
-    return tol
-
-
 def _result(
     sums: tuple[np.ndarray, np.ndarray, np.ndarray],
     index: int,
@@ -222,7 +216,7 @@ def _checked(time: Any, event: Any, score: Any, tied_tol: Any) -> tuple[Any, ...
     time_array, event_array = check_survival(time, event)
     score_array = check_score(score, time_array.shape[0], name="score")
     check_has_events(event_array)
-    return time_array, event_array, score_array, _check_tied_tol(tied_tol)
+    return time_array, event_array, score_array, check_tied_tol(tied_tol)
 
 
 @fill_doc

@@ -28,6 +28,7 @@ __all__ = [
     "NO_EVENTS_MSG",
     "RISK_COLUMNS_MSG",
     "RISK_RANGE_MSG",
+    "TIED_TOL_MSG",
     "TIME_MISSING_MSG",
     "TIME_NEGATIVE_MSG",
     "VALUES_MISSING_MSG",
@@ -39,6 +40,7 @@ __all__ = [
     "check_risk_matrix",
     "check_score",
     "check_survival",
+    "check_tied_tol",
 ]
 
 NOT_NUMERIC_MSG = "{name} must be numeric; got {values}"
@@ -76,6 +78,7 @@ HORIZONS_MSG = "{name} must be distinct horizons; got {values}"
 RISK_COLUMNS_MSG = (
     "{name} must have one column per horizon ({expected}), or be one-dimensional; got shape {shape}"
 )
+TIED_TOL_MSG = "tied_tol must be a finite number >= 0; got {value!r}"
 NO_EVENTS_MSG = "event has no events{where}: a survival metric needs at least one event"
 
 
@@ -223,3 +226,14 @@ def check_risk_matrix(
     check = check_risk if bounded else check_score
     check(array.ravel(), array.size, name=name)
     return array
+
+
+def check_tied_tol(value: Any) -> float:
+    """Validate a tolerance for ties in score: a finite number >= 0."""
+    try:
+        tol = float(value)
+    except (TypeError, ValueError) as exc:
+        raise DataError(TIED_TOL_MSG.format(value=value)) from exc
+    if not math.isfinite(tol) or tol < 0:
+        raise DataError(TIED_TOL_MSG.format(value=value))
+    return tol

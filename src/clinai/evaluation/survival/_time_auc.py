@@ -16,6 +16,7 @@ import numpy as np
 from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import _num
 from clinai.evaluation.survival._horizons import prepare_horizons
+from clinai.evaluation.survival._inputs import check_tied_tol
 from clinai.evaluation.survival._kaplan_meier import (
     KaplanMeier,
     SortedSurvival,
@@ -162,6 +163,11 @@ def time_dependent_auc(
     DataError
         Bad inputs; a horizon outside follow-up; no cases or controls at a horizon.
 
+    Notes
+    -----
+    A case whose G(T_i) is 0 (a censoring shares the last follow-up time with it)
+    weighs 0 here; scikit-survival refuses such data.
+
     Examples
     --------
     >>> time = [2, 3, 3, 5, 6, 8, 9, 12]
@@ -174,9 +180,10 @@ def time_dependent_auc(
     data, horizons, matrix, g_unique = prepare_horizons(
         time, event, risk, times, censoring, bounded=False
     )
+    tol = check_tied_tol(tied_tol)
     values = []
     for column, t in enumerate(horizons):
-        inputs = _prepare_auc(data, matrix[:, column], float(t), float(tied_tol))
+        inputs = _prepare_auc(data, matrix[:, column], float(t), tol)
         auc = _auc_from_prepared(inputs, g_unique)
         if np.isnan(auc):
             has_case = bool((data.event & (data.time <= t)).any())
