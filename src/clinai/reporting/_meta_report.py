@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -288,13 +288,28 @@ def render_meta_report(
         If ``document`` is not a meta_analysis.json dict or a language is unknown.
     """
     _check(document)
-    wanted = _languages(languages)
     folder = Path(out_dir)
+    return write_languages(
+        lambda language: _write_language(document, folder, language), languages, pdf=pdf
+    )
+
+
+def write_languages(
+    write_language: Callable[[str], tuple[Path, Path, list[Path]]],
+    languages: Sequence[str],
+    *,
+    pdf: bool,
+) -> MetaReport:
+    """Call ``write_language(code)`` per language (English first), then print each HTML as PDF.
+
+    ``write_language`` returns ``(html, markdown, plots)``. Without WeasyPrint's
+    libraries the PDFs are skipped with one warning line (in ``skipped``).
+    """
     documents: list[Path] = []
     plots: list[Path] = []
     skipped: list[str] = []
-    for language in wanted:
-        html, markdown, written = _write_language(document, folder, language)
+    for language in _languages(languages):
+        html, markdown, written = write_language(language)
         documents += [html, markdown]
         plots += written
         if pdf and not skipped:

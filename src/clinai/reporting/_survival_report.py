@@ -11,16 +11,13 @@ statistics: every number is one the JSON holds, and it holds no patient-level da
 from __future__ import annotations
 
 import base64
-import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinai._utils import atomic_write_bytes, atomic_write_text
 from clinai.reporting._format import NumberFormatter
-from clinai.reporting._locales import get_strings
-from clinai.reporting._meta_report import MetaReport, _languages
-from clinai.reporting._pdf import write_pdf
+from clinai.reporting._meta_report import MetaReport, write_languages
 from clinai.reporting._plots import _GREY, _MODEL_COLOUR, _OTHER_COLOUR, _new_figure, _png_bytes
 from clinai.reporting._render import render, translator
 
@@ -28,8 +25,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["SURVIVAL_SCHEMA", "render_survival_report"]
-
-logger = logging.getLogger(__name__)
 
 #: The ``schema`` of the survival_metrics.json this renderer reads.
 SURVIVAL_SCHEMA = "clinai.survival_metrics/1"
@@ -256,17 +251,6 @@ def render_survival_report(
         got = document.get("schema") if isinstance(document, Mapping) else type(document).__name__
         raise ValueError(_NOT_SURVIVAL.format(schema=SURVIVAL_SCHEMA, got=got))
     folder = Path(out_dir)
-    documents: list[Path] = []
-    plots: list[Path] = []
-    skipped: list[str] = []
-    for language in _languages(languages):
-        html, markdown, written = _write_language(document, context, folder, language)
-        documents += [html, markdown]
-        plots += written
-        if pdf and not skipped:
-            try:
-                documents.append(write_pdf(html, html.with_suffix(".pdf")))
-            except ImportError as exc:
-                skipped.append(get_strings("en")["meta_pdf_skipped"].format(reason=exc))
-                logger.warning("%s", skipped[-1])
-    return MetaReport(documents + plots, skipped)
+    return write_languages(
+        lambda language: _write_language(document, context, folder, language), languages, pdf=pdf
+    )

@@ -127,27 +127,11 @@ def validate_predictions_file(
     frame = data.read_table(predictions)
     where = f"predictions file {Path(predictions).name!r}"
     named = {"outcome": outcome, "score": score, "baseline": baseline, "patient": patient}
-    named_columns = [(k, v) for k, v in named.items() if v is not None]
-    for i, (first, column) in enumerate(named_columns):
-        for second, other in named_columns[i + 1 :]:
-            if column == other:
-                raise DataError(_SAME_COLUMN.format(first=first, second=second, column=column))
-    data.check_columns(frame, [c for _, c in named_columns] + list(groups), where=where)
+    check_named_columns(frame, named, groups, where=where)
     data.check_binary_outcome(frame[outcome], column=outcome)
     y_true = frame[outcome].to_numpy().astype(int)
     y_prob = frame[score].to_numpy(dtype=float)
-    sensitive = None
-    if groups:
-        sensitive = frame[list(groups)].astype(str)
-        for column in groups:
-            levels = sensitive[column].unique()
-            if len(levels) < 2:
-                raise DataError(_ONE_LEVEL.format(column=column, level=levels[0]))
-    patient_ids = None
-    if patient is not None:
-        # An ephemeral key: the pseudonyms only group rows; they are never stored.
-        key = secrets.token_bytes(32)
-        patient_ids = data.pseudonymise(frame[patient].astype(str), key=key).to_numpy()
+    sensitive, patient_ids = groups_and_patients(frame, groups, patient)
     baseline_kwargs: dict[str, Any] = {}
     if baseline is not None:
         baseline_kwargs = {
@@ -248,6 +232,37 @@ def validate_predictions_file(
     if summary_path is not None and site_document is not None:
         write_site_summary(summary_path, site_document)
     return metrics
+
+
+def check_named_columns(
+    frame: Any, named: Mapping[str, str | None], groups: Sequence[str], *, where: str
+) -> None:
+    """Refuse two options naming one column, and columns the file lacks (one line each)."""
+    named_columns = [(k, v) for k, v in named.items() if v is not None]
+    for i, (first, column) in enumerate(named_columns):
+        for second, other in named_columns[i + 1 :]:
+            if column == other:
+                raise DataError(_SAME_COLUMN.format(first=first, second=second, column=column))
+    data.check_columns(frame, [c for _, c in named_columns] + list(groups), where=where)
+
+
+def groups_and_patients(
+    frame: Any, groups: Sequence[str], patient: str | None
+) -> tuple[Any, np.ndarray | None]:
+    """Subgroup columns as text (each with two levels or more) and pseudonymised patient ids."""
+    sensitive = None
+    if groups:
+        sensitive = frame[list(groups)].astype(str)
+        for column in groups:
+            levels = sensitive[column].unique()
+            if len(levels) < 2:
+                raise DataError(_ONE_LEVEL.format(column=column, level=levels[0]))
+    patient_ids = None
+    if patient is not None:
+        # An ephemeral key: the pseudonyms only group rows; they are never stored.
+        key = secrets.token_bytes(32)
+        patient_ids = data.pseudonymise(frame[patient].astype(str), key=key).to_numpy()
+    return sensitive, patient_ids
 
 
 def _check_out_dir(target: Path) -> None:

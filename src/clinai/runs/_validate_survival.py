@@ -10,7 +10,6 @@ temporary name and renamed into place only when complete.
 from __future__ import annotations
 
 import json
-import secrets
 import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -26,7 +25,12 @@ from clinai.exceptions import ConfigError, DataError
 from clinai.runs._lineage import code_version, environment
 from clinai.runs._progress import progress_bar
 from clinai.runs._rundir import RunDir
-from clinai.runs._validate import _ONE_LEVEL, _SAME_COLUMN, _TOO_FEW_REPLICATES, _check_out_dir
+from clinai.runs._validate import (
+    _TOO_FEW_REPLICATES,
+    _check_out_dir,
+    check_named_columns,
+    groups_and_patients,
+)
 
 __all__ = ["validate_survival_file"]
 
@@ -196,29 +200,13 @@ def validate_survival_file(
     _check_out_dir(target)
     frame = data.read_table(predictions)
     named = {"time": time, "event": event, "score": score, "lp": lp, "patient": patient}
-    columns = [(k, v) for k, v in named.items() if v is not None]
-    for i, (first, column) in enumerate(columns):
-        for second, other in columns[i + 1 :]:
-            if column == other:
-                raise DataError(_SAME_COLUMN.format(first=first, second=second, column=column))
-    where = f"predictions file {Path(predictions).name!r}"
-    data.check_columns(frame, [c for _, c in columns] + list(groups), where=where)
+    check_named_columns(frame, named, groups, where=f"predictions file {Path(predictions).name!r}")
     time_values, event_values = _outcome(frame, time, event, float(horizon), codes)
     risk = _numbers(frame, score, "--score")
     if risk.min() < 0 or risk.max() > 1:
         raise DataError(RISK_RANGE.format(column=score, low=risk.min(), high=risk.max()))
     lp_values = None if lp is None else _numbers(frame, lp, "--lp")
-    sensitive = None
-    if groups:
-        sensitive = frame[list(groups)].astype(str)
-        for column in groups:
-            levels = sensitive[column].unique()
-            if len(levels) < 2:
-                raise DataError(_ONE_LEVEL.format(column=column, level=levels[0]))
-    patient_ids = None
-    if patient is not None:
-        key = secrets.token_bytes(32)  # ephemeral: the pseudonyms only group rows
-        patient_ids = data.pseudonymise(frame[patient].astype(str), key=key).to_numpy()
+    sensitive, patient_ids = groups_and_patients(frame, groups, patient)
     boots = 200 if n_boot is None else n_boot
     with progress_bar("bootstrap", boots, enabled=show_progress) as advance:
         result = evaluation.evaluate_survival(

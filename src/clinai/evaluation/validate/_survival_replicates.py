@@ -69,6 +69,7 @@ class Prepared:
     cox_event: np.ndarray
     slope_covariate: np.ndarray
     basis: np.ndarray
+    starts: tuple[np.ndarray, np.ndarray]  # full-sample coefficients: Newton starts there
     curve_basis: np.ndarray
     thresholds: np.ndarray
     threshold_order: np.ndarray
@@ -92,9 +93,15 @@ def prepare(
     knots: np.ndarray,
     curve_risk: np.ndarray,
     thresholds: np.ndarray,
+    starts: tuple[np.ndarray, np.ndarray] | None = None,
     groups: Sequence[np.ndarray] = (),
 ) -> Prepared:
-    """Sort, rank and bucket once; ``groups`` are row masks of the reported subgroups."""
+    """Sort, rank and bucket once; ``groups`` are row masks of the reported subgroups.
+
+    ``starts``: the full sample's calibration slope and flexible-calibration
+    coefficients; each replicate's Newton-Raphson starts there (a replicate's
+    maximum is near it: about 4 iterations instead of 7, same maximum).
+    """
     data = sort_survival(time, event)
     order = data.order
     sorted_risk = risk[order]
@@ -130,6 +137,7 @@ def prepare(
         cox_event=cox_event,
         slope_covariate=slope_covariate,
         basis=rcs_basis(cloglog(sorted_risk), knots),
+        starts=starts or (np.ones(1), np.r_[1.0, np.zeros(max(knots.shape[0] - 2, 0))]),
         curve_basis=rcs_basis(cloglog(curve_risk), knots),
         thresholds=thresholds,
         threshold_order=threshold_order,
@@ -166,25 +174,42 @@ def _weighted_quantiles(error: np.ndarray, w: np.ndarray, levels: Sequence[float
 
 
 def _calibration(prepared: Prepared, w: np.ndarray) -> tuple[list[float], np.ndarray]:
-    """Slope, ICI, E50, E90, Emax and the flexible curve of one replicate (NaN if not fitted)."""
-    args = (prepared.cox_time, prepared.cox_event)
+    """Slope, ICI, E50, E90, Emax and the flexible curve of one replicate (NaN if not fitted).
+
+    The Cox models are fitted on the drawn rows only (about 37% of the rows weigh 0
+    in a replicate and change no sum).
+    """
+    drawn = w > 0
+    time, event, weight = prepared.cox_time[drawn], prepared.cox_event[drawn], w[drawn]
+    basis, risk = prepared.basis[drawn], prepared.risk[drawn]
     try:
         slope = float(
-            fit_cox(*args, prepared.slope_covariate, what="calibration slope", weights=w).coef[0]
+            fit_cox(
+                time,
+                event,
+                prepared.slope_covariate[drawn],
+                what="calibration slope",
+                weights=weight,
+                start=prepared.starts[0],
+            ).coef[0]
         )
     except DataError:
         slope = math.nan
     try:
-        fit = fit_cox(*args, prepared.basis, what="flexible calibration", weights=w)
+        fit = fit_cox(
+            time,
+            event,
+            basis,
+            what="flexible calibration",
+            weights=weight,
+            start=prepared.starts[1],
+        )
     except DataError:
         return [slope, *([math.nan] * 4)], np.full(prepared.curve_basis.shape[0], np.nan)
     log_s0 = -fit.baseline_cumulative_hazard(prepared.horizon)
-    drawn = w > 0
-    error = np.abs(
-        -np.expm1(np.exp(prepared.basis[drawn] @ fit.coef) * log_s0) - prepared.risk[drawn]
-    )
-    e50, e90 = _weighted_quantiles(error, w[drawn], (0.5, 0.9))
-    ici = float(np.dot(error, w[drawn]) / w[drawn].sum())
+    error = np.abs(-np.expm1(np.exp(basis @ fit.coef) * log_s0) - risk)
+    e50, e90 = _weighted_quantiles(error, weight, (0.5, 0.9))
+    ici = float(np.dot(error, weight) / weight.sum())
     curve = -np.expm1(np.exp(prepared.curve_basis @ fit.coef) * log_s0)
     return [slope, ici, e50, e90, float(error.max())], curve
 
