@@ -206,6 +206,8 @@ def build_context(
             "cv_score": training["cv_score"],
             "candidates": training["candidates"],
             "tuning": training["tuning"],
+            # Riley's criteria and the shrinkage (absent in runs made before issue 16)
+            "small_data": training.get("small_data"),
         },
         "lineage": {
             "config_sha256": config_sha256(config),
@@ -287,19 +289,12 @@ def report(
     card_files = reporting.write_model_card(
         card, run_dir.path, languages=tuple(config.languages), images={**plots, **card_images}
     )
-    report_path = reporting.write_validation_report(
-        context,
-        metrics,
-        plots=plots,
-        importance=importance,
-        out_path=run_dir.file("validation_report.html"),
-    )
-    report_md = reporting.write_validation_report_markdown(
-        context,
-        metrics,
-        plots=plots,
-        importance=importance,
-        out_path=run_dir.file("validation_report.md"),
+    report_path, report_md = (
+        write(context, metrics, plots=plots, importance=importance, out_path=run_dir.file(name))
+        for write, name in (
+            (reporting.write_validation_report, "validation_report.html"),
+            (reporting.write_validation_report_markdown, "validation_report.md"),
+        )
     )
     html_documents = [report_path, *(p for p in card_files.values() if p.suffix == ".html")]
     pdfs = _write_pdfs(html_documents)
