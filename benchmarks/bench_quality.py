@@ -105,10 +105,12 @@ def bench_use_case(
     }
     seconds: dict[str, float] = dict.fromkeys(results, 0.0)
     oof = {method: np.zeros((repeats, len(y))) for method in results}
+    shrinkage: list[float | None] = []
     for fold, (train_idx, test_idx) in enumerate(splitter.split(X, y)):
         X_train, X_test = X.iloc[train_idx], X.iloc[test_idx]
         y_train, y_test = y[train_idx], y[test_idx]
         start = time.perf_counter()
+        small_data: dict = {}
         fitted, _ = tune_and_calibrate(
             X_train,
             y_train,
@@ -121,7 +123,13 @@ def bench_use_case(
             study_prefix=f"{name}-{{family}}-fold{fold}",
             show_progress=False,
             storage=IN_MEMORY,
+            # issue 16: Riley's criteria on the training fold, shrinkage when they fail
+            small_data=config.training.small_data,
+            shrinkage_bootstrap=config.training.shrinkage_bootstrap,
+            sample_size=config.evaluation.sample_size,
+            record=small_data,
         )
+        shrinkage.append(small_data["shrinkage"])
         predictions = {"clinai": fitted.predict_proba(X_test)[:, 1]}
         clinai_seconds = time.perf_counter() - start
         seconds["clinai"] += clinai_seconds
@@ -159,6 +167,8 @@ def bench_use_case(
         "auroc_ratio_to_best_peer": clinai["auroc_mean"] / summary[best_peer]["auroc_mean"],
         "auroc_target_met": clinai["auroc_mean"] >= summary[best_peer]["auroc_mean"] - 0.01,
         "slope_target_met": 0.8 <= clinai["slope_mean"] <= 1.2,
+        # per fold: the small-data shrinkage factor (None: Riley's criteria met)
+        "shrinkage": shrinkage,
     }
 
 
@@ -205,6 +215,8 @@ def main() -> None:
             f"{'met' if row['auroc_target_met'] else 'MISSED'}; slope target "
             f"{'met' if row['slope_target_met'] else 'MISSED'}"
         )
+        factors = [f"{x:.2f}" if x is not None else "-" for x in row["shrinkage"]]
+        print(f"  small-data shrinkage per fold: {' '.join(factors)}")
     write_json(args.out, rows, lead="\n")
 
 

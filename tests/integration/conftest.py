@@ -57,6 +57,9 @@ def tiny_config(
         "models": ["logistic"],
         "tuning": tuning or {"n_trials": 3, "timeout_s": 60, "cv_folds": 3},
         "calibration": {"method": "sigmoid", "cv": 3},
+        # the tiny data fail Riley's criteria: the shrinkage bootstrap is tested on its own
+        # (tests/runs/test_small_data.py), not paid again by every end-to-end test
+        "training": {"small_data": "off"},
         **sections,
     }
 

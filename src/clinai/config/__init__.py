@@ -24,6 +24,7 @@ from clinai.config._schema import (
     SourceConfig,
     SplitConfig,
     TrackingConfig,
+    TrainingConfig,
     TuningConfig,
     ValidationConfig,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "SourceConfig",
     "SplitConfig",
     "TrackingConfig",
+    "TrainingConfig",
     "TuningConfig",
     "ValidationConfig",
     "apply_overrides",

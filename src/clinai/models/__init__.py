@@ -22,11 +22,21 @@ from clinai.models._registry import (
     get_search_space,
 )
 from clinai.models._sequence import TorchGRUClassifier
+from clinai.models._shrinkage import (
+    SHRINKAGE_BOOTSTRAP,
+    bootstrap_shrinkage,
+    candidate_parameters,
+    heuristic_shrinkage,
+    likelihood_ratio_chi2,
+    shrink_predictions,
+    unpenalised_heuristic_shrinkage,
+)
 from clinai.models._tuning import SCORINGS, TrialRecord, TuningResult, cv_splits, tune_model
 
 __all__ = [
     "CALIBRATION_METHODS",
     "SCORINGS",
+    "SHRINKAGE_BOOTSTRAP",
     "UNKNOWN_MODEL_MSG",
     "ExplainInputs",
     "RecalibratedModel",
@@ -34,13 +44,19 @@ __all__ = [
     "TorchMLPClassifier",
     "TrialRecord",
     "TuningResult",
+    "bootstrap_shrinkage",
     "calibrate_model",
+    "candidate_parameters",
     "cv_splits",
     "explain_inputs",
     "get_default_params",
     "get_model",
     "get_model_names",
     "get_search_space",
+    "heuristic_shrinkage",
+    "likelihood_ratio_chi2",
+    "shrink_predictions",
     "synthetic_input_example",
     "tune_model",
+    "unpenalised_heuristic_shrinkage",
 ]

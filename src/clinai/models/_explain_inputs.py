@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from clinai.exceptions import DataError, ModelError
 from clinai.models._mlp import TorchMLPClassifier
+from clinai.models._recalibrated import RecalibratedModel
 from clinai.models._sequence import TorchGRUClassifier
 
 __all__ = ["ExplainInputs", "explain_inputs", "synthetic_input_example"]
@@ -82,6 +83,9 @@ class ExplainInputs:
 
 
 def _pipelines(fitted: Any) -> list[Pipeline]:
+    if isinstance(fitted, RecalibratedModel):
+        # a shrunk (small-data) model: a monotone map of its base's log-odds, explained as it
+        fitted = fitted.base
     pipes = [fitted]
     if isinstance(fitted, CalibratedClassifierCV):
         check_is_fitted(fitted, "calibrated_classifiers_")

@@ -31,6 +31,7 @@ from clinai.reporting._explain_view import (
 from clinai.reporting._fairness_view import calibration_image, fairness_view, operating_first
 from clinai.reporting._locales import get_language_names
 from clinai.reporting._render import render, translator
+from clinai.reporting._small_data_view import small_data_view
 
 __all__ = ["CARD_SCHEMA_VERSION", "build_model_card", "write_model_card"]
 
@@ -523,6 +524,8 @@ def build_model_card(
             "subgroups": subgroups,
             "dataset": dataset_view(dataset),
             "model": {"family": family, "calibration": calibration_method},
+            # issue 16: the data were too small for the model (None when Riley's criteria held)
+            "small_data": small_data_view(model),
             "registry": registry_info,
             "approval": approval_view(context.get("approval")),
             "lineage": {

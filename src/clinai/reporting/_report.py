@@ -53,6 +53,7 @@ from clinai.reporting._regulatory import (
     tripod_checklist,
 )
 from clinai.reporting._render import render, translator
+from clinai.reporting._small_data_view import small_data_view
 
 __all__ = ["write_validation_report"]
 
@@ -428,6 +429,7 @@ def _report_view(
         "validation_basis": _validation_basis(metrics.get("validation_basis")),
         "internal_validation": _internal_validation(metrics.get("internal_validation")),
         "sample_size": _sample_size(metrics.get("sample_size")),
+        "small_data": small_data_view(model),
         "previous": _change_log(context.get("previous"), metrics),
         "approval": approval_view(context.get("approval")),
         "max_variables": _MAX_REPORT_VARIABLES,

@@ -12,6 +12,7 @@ from clinai.runs._plan import write_monitoring_plan
 from clinai.runs._prepare import config_sha256, read_split
 from clinai.runs._progress import progress_bar
 from clinai.runs._rundir import absolute_sqlite_uri
+from clinai.runs._small_data import assess_small_data, shrink_if_small
 from clinai.runs._workers import tune_with_workers
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from clinai.config import CalibrationConfig, ExperimentConfig, TuningConfig
+    from clinai.config import CalibrationConfig, ExperimentConfig, SampleSizeConfig, TuningConfig
     from clinai.models import TuningResult
     from clinai.runs._rundir import RunDir
     from clinai.tracking import MlflowTracker
@@ -88,6 +89,10 @@ def tune_and_calibrate(
     storage: str | None = None,
     workers: int = 1,
     groups: Any = None,
+    small_data: str = "auto",
+    shrinkage_bootstrap: int = models.SHRINKAGE_BOOTSTRAP,
+    sample_size: SampleSizeConfig | None = None,
+    record: dict[str, Any] | None = None,
 ) -> tuple[Any, list[TuningResult]]:
     """Tune each family, select one (one-SE rule), refit it inside calibration.
 
@@ -108,6 +113,14 @@ def tune_and_calibrate(
     groups : array-like, optional
         Patient of each row; tuning and calibration folds then keep a patient's
         rows together.
+    small_data : {"auto", "off"}, default="auto"
+        Riley's criteria are computed before tuning; with ``"auto"`` a model built on
+        data that fail them is shrunk (:mod:`clinai.runs._small_data`) by a factor
+        estimated from ``shrinkage_bootstrap`` replicates.
+    sample_size : SampleSizeConfig, optional
+        The anticipated fit for Riley's criteria (the config's ``evaluation.sample_size``).
+    record : dict, optional
+        Filled with the ``small_data`` block of ``training.json``.
 
     Returns
     -------
@@ -116,6 +129,10 @@ def tune_and_calibrate(
     candidates : list of TuningResult
         One tuning result per family.
     """
+    # Before tuning: do the training data hold Riley's minimum for these candidate predictors?
+    small = assess_small_data(
+        X, y, numeric=numeric, categorical=categorical, plan=sample_size, mode=small_data
+    )
     candidates = []
     for family in families:
 
@@ -155,16 +172,34 @@ def tune_and_calibrate(
         n_jobs=tuning.n_jobs,
         **best.best_params,
     )
-    fitted = models.calibrate_model(
-        estimator,
+
+    def build(X_b: Any, y_b: np.ndarray, units: Any) -> Any:
+        # the selected family refitted inside calibration (also on each bootstrap sample)
+        return models.calibrate_model(
+            estimator,
+            X_b,
+            y_b,
+            method=calibration.method,
+            cv=calibration.cv,
+            random_state=seed,
+            groups=units,
+            ensemble=calibration.ensemble,
+        )
+
+    fitted = shrink_if_small(
+        small,
+        build(X, y, groups),
         X,
         y,
-        method=calibration.method,
-        cv=calibration.cv,
-        random_state=seed,
+        build=build,
+        numeric=numeric,
+        categorical=categorical,
+        seed=seed,
         groups=groups,
-        ensemble=calibration.ensemble,
+        n_boot=shrinkage_bootstrap,
     )
+    if record is not None:
+        record.update(small)
     return fitted, candidates
 
 
@@ -208,6 +243,7 @@ def train(
     # So is the monitoring plan: `clinai monitor` refuses one edited after registration.
     write_monitoring_plan(config, run_dir)
 
+    small_data: dict[str, Any] = {}
     fitted, candidates = tune_and_calibrate(
         X,
         y,
@@ -223,6 +259,10 @@ def train(
         workers=workers,
         # Rows of one patient (several admissions or hourly predictions) share a fold.
         groups=patients if config.data.patient_id is not None else None,
+        small_data=config.training.small_data,
+        shrinkage_bootstrap=config.training.shrinkage_bootstrap,
+        sample_size=config.evaluation.sample_size,
+        record=small_data,
     )
     best = select_family(candidates)
     save_model_dir(fitted, run_dir.model, input_example=models.synthetic_input_example(X))
@@ -249,6 +289,8 @@ def train(
             "cv": config.calibration.cv,
             "ensemble": config.calibration.ensemble,
         },
+        # Riley's criteria before tuning and the shrinkage applied when they fail
+        "small_data": small_data,
         "candidates": [
             {
                 "family": r.model_name,

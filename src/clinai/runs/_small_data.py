@@ -1,0 +1,149 @@
+"""Small development data: Riley's criteria before tuning, uniform shrinkage when they fail.
+
+``training.small_data: auto`` (default): before tuning, Riley et al.'s minimum
+sample size is computed from the candidate predictor parameters (the
+preprocessed columns), the training prevalence and an anticipated Cox-Snell R².
+The R² comes from ``evaluation.sample_size`` when the config gives one (its
+``r2_cs`` or ``c_statistic``); otherwise it is 15% of the largest Cox-Snell R²
+possible at that prevalence, Riley et al.'s (BMJ 2020;368:m441) suggestion when
+nothing better is known. When the training data meet the criteria nothing
+changes. When they do not, the selected model is shrunk towards calibration:
+its logit is multiplied by the bootstrap shrinkage factor of the whole fitted
+procedure (the calibration slope it is expected to show on new patients, at
+most 1) and the intercept is re-estimated (:mod:`clinai.models._shrinkage`).
+The heuristic factor of van Houwelingen & le Cessie for an unpenalised logistic
+model with the same candidate parameters is recorded beside it, as the
+overfitting a standard model would show. ``off`` records the criteria only.
+
+The record is ``training.json``'s ``small_data`` block.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from clinai import evaluation
+from clinai import models as _shrinkage
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    import pandas as pd
+
+    from clinai.config import SampleSizeConfig
+
+__all__ = ["DEFAULT_R2_FRACTION", "METHOD", "assess_small_data", "shrink_if_small"]
+
+logger = logging.getLogger(__name__)
+
+#: Anticipated Cox-Snell R² when the config gives none: this fraction of the largest possible.
+DEFAULT_R2_FRACTION = 0.15
+#: What ``auto`` does when the criteria are not met (training.json's ``method``).
+METHOD = "bootstrap uniform shrinkage of the logit, intercept re-estimated"
+SHRINK_LOG = (
+    "training data (%d patients, %d events) are below Riley's minimum (%d patients, %d events) "
+    "for %d candidate parameters: predictions shrunk by %.3f"
+)
+
+
+def assess_small_data(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    plan: SampleSizeConfig | None,
+    mode: str,
+) -> dict[str, Any]:
+    """Riley's criteria for the training data, computed before tuning.
+
+    Returns
+    -------
+    dict
+        ``mode``, ``criteria_met``, ``n_required``, ``events_required``,
+        ``n_available``, ``events_available``, ``n_parameters``, ``r2_cs``,
+        ``r2_cs_source``, ``unmet`` and ``shrinkage`` / ``method`` (``None`` until
+        :func:`shrink_if_small` applies one).
+    """
+    y_arr = np.asarray(y).astype(int)
+    n, events = len(y_arr), int(y_arr.sum())
+    n_parameters = _shrinkage.candidate_parameters(X, numeric=numeric, categorical=categorical)
+    prevalence = (plan.prevalence if plan else None) or events / n
+    anticipated: dict[str, Any] = {}
+    if plan is not None:
+        anticipated = {
+            "r2_cs": plan.r2_cs,
+            "c_statistic": plan.c_statistic,
+            "shrinkage": plan.shrinkage,
+            "delta_r2": plan.delta_r2,
+            "margin": plan.margin,
+            "mape": plan.mape,
+        }
+    else:
+        anticipated = {"r2_cs": DEFAULT_R2_FRACTION * evaluation.max_cox_snell_r2(prevalence)}
+    result = evaluation.riley_sample_size(
+        prevalence=prevalence, n_parameters=n_parameters, **anticipated
+    )
+    check = evaluation.assess_sample_size(result, n_available=n, events_available=events)
+    source = result.r2_cs_source if plan is not None else "default: 15% of the largest possible"
+    return {
+        "mode": mode,
+        "criteria_met": bool(check.adequate),
+        "n_required": int(result.n),
+        "events_required": int(result.events),
+        "n_available": n,
+        "events_available": events,
+        "n_parameters": n_parameters,
+        "r2_cs": float(result.r2_cs),
+        "r2_cs_source": source,
+        "unmet": list(check.unmet),
+        "shrinkage": None,
+        "heuristic_shrinkage": None,
+        "n_bootstrap": None,
+        "method": None,
+    }
+
+
+def shrink_if_small(
+    record: dict[str, Any],
+    fitted: Any,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    build: Callable[[Any, np.ndarray, np.ndarray], Any],
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    seed: int,
+    groups: Any = None,
+    n_boot: int = _shrinkage.SHRINKAGE_BOOTSTRAP,
+) -> Any:
+    """Return ``fitted`` unchanged, or shrunk when ``auto`` and the criteria are not met.
+
+    ``build(X_b, y_b, units_b)`` refits the selected model (its tuned parameters,
+    its calibration) on a bootstrap sample. Fills ``record``'s ``shrinkage``,
+    ``heuristic_shrinkage``, ``n_bootstrap`` and ``method``.
+    """
+    if record["criteria_met"] or record["mode"] != "auto":
+        return fitted
+    heuristic, _, _ = _shrinkage.unpenalised_heuristic_shrinkage(
+        X, y, numeric=numeric, categorical=categorical
+    )
+    factor, n_used = _shrinkage.bootstrap_shrinkage(
+        build, X, np.asarray(y), fitted=fitted, n_boot=n_boot, random_state=seed, groups=groups
+    )
+    record.update(
+        shrinkage=factor, heuristic_shrinkage=heuristic, n_bootstrap=n_used, method=METHOD
+    )
+    logger.warning(
+        SHRINK_LOG,
+        record["n_available"],
+        record["events_available"],
+        record["n_required"],
+        record["events_required"],
+        record["n_parameters"],
+        factor,
+    )
+    return _shrinkage.shrink_predictions(fitted, X, y, shrinkage=factor)

@@ -1,0 +1,141 @@
+"""Small data, honestly (issue 16, item 6): Riley's criteria before tuning, shrinkage when unmet."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+from clinai import models
+from clinai.config import CalibrationConfig, TuningConfig, parse_config
+from clinai.exceptions import ConfigError
+from clinai.reporting._render import render, translator
+from clinai.reporting._small_data_view import small_data_view
+from clinai.runs._prepare import prepare
+from clinai.runs._rundir import resolve_run_dir
+from clinai.runs._small_data import METHOD
+from clinai.runs._train import IN_MEMORY, train, tune_and_calibrate
+from tests.integration.conftest import FIXTURES, synthetic_frame, tiny_config
+
+pytest.importorskip("optuna")
+
+RECORD_KEYS = {
+    "mode",
+    "criteria_met",
+    "n_required",
+    "events_required",
+    "n_available",
+    "events_available",
+    "n_parameters",
+    "r2_cs",
+    "r2_cs_source",
+    "unmet",
+    "shrinkage",
+    "heuristic_shrinkage",
+    "n_bootstrap",
+    "method",
+}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLINAI_PIPELINES_PATH", str(FIXTURES))
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "1")
+    synthetic_frame(n=120).to_csv(tmp_path / "patients.csv", index=False)
+    return tmp_path
+
+
+def _render_both(training: dict) -> dict[str, str]:
+    view = small_data_view({"small_data": training["small_data"]})
+    out = {}
+    for language in ("en", "da"):
+        strings, fmt = translator(language)
+        for kind in ("md", "html"):
+            out[f"{language}.{kind}"] = render(
+                f"_small_data.{kind}.j2", sd=view, t=strings, fmt=fmt
+            )
+    return out
+
+
+def test_training_json_records_the_shrinkage_and_the_documents_say_so(workspace: Path) -> None:
+    config = parse_config(
+        tiny_config(
+            test_size=0.25,
+            tuning={"n_trials": 2, "cv_folds": 3, "storage": IN_MEMORY},
+            training={"small_data": "auto", "shrinkage_bootstrap": 5},
+        )
+    )
+    run_dir = resolve_run_dir(workspace / "runs", "tiny", None, create=True)
+    prepare(config, run_dir)
+    train(config, run_dir, show_progress=False)
+    training = json.loads((run_dir.path / "training.json").read_text("utf-8"))
+    block = training["small_data"]
+    assert set(block) == RECORD_KEYS
+    assert block["mode"] == "auto"
+    assert block["criteria_met"] is False
+    assert block["n_available"] < block["n_required"]
+    assert block["method"] == METHOD
+    assert 0.05 <= block["shrinkage"] <= 1.0
+    assert block["r2_cs_source"].startswith("default: 15%")
+
+    texts = _render_both(training)
+    needed = f"{block['n_required']:,}".replace(",", "")
+    for name, text in texts.items():
+        digits = re.sub(r"[ ,.\u00a0]", "", text)
+        assert needed in digits, name
+        assert str(block["n_parameters"]) in text, name
+    assert "too small for a model with these predictors" in texts["en.md"]
+    assert "for få til en model med disse prædiktorer" in texts["da.md"]
+    assert "small-data" in texts["en.html"]
+    # nothing is said when the criteria held
+    assert small_data_view({"small_data": {**block, "criteria_met": True}}) is None
+
+
+def _large(n: int = 2000) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    y = rng.binomial(1, expit(-0.5 + X.to_numpy() @ np.array([1.0, -0.8, 0.5])))
+    return X, y
+
+
+def test_nothing_changes_when_the_criteria_are_met() -> None:
+    X, y = _large()
+    predictions, records = [], []
+    for mode in ("auto", "off"):
+        record: dict = {}
+        fitted, _ = tune_and_calibrate(
+            X,
+            y,
+            numeric=["a", "b", "c"],
+            categorical=[],
+            families=["logistic"],
+            tuning=TuningConfig(n_trials=2, cv_folds=3, storage=IN_MEMORY),
+            calibration=CalibrationConfig(cv=3),
+            seed=0,
+            study_prefix="t-{family}",
+            show_progress=False,
+            storage=IN_MEMORY,
+            small_data=mode,
+            record=record,
+        )
+        predictions.append(fitted.predict_proba(X))
+        records.append(record)
+    assert records[0]["criteria_met"] is True
+    assert records[0]["shrinkage"] is None and records[0]["method"] is None
+    assert records[0]["n_parameters"] == 3
+    assert not isinstance(fitted, models.RecalibratedModel)
+    np.testing.assert_array_equal(predictions[0], predictions[1])
+
+
+def test_small_data_option_is_validated_up_front() -> None:
+    raw = {key: value for key, value in tiny_config().items() if key != "training"}
+    assert parse_config({**raw, "training": {"small_data": False}}).training.small_data == "off"
+    assert parse_config(raw).training.small_data == "auto"
+    with pytest.raises(ConfigError, match=r"training\.small_data"):
+        parse_config({**raw, "training": {"small_data": "maybe"}})
