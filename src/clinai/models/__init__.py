@@ -19,6 +19,7 @@ from clinai.models._registry import (
     get_default_params,
     get_model,
     get_model_names,
+    get_model_task,
     get_search_space,
 )
 from clinai.models._sequence import TorchGRUClassifier
@@ -31,15 +32,25 @@ from clinai.models._shrinkage import (
     shrink_predictions,
     unpenalised_heuristic_shrinkage,
 )
+from clinai.models._survival import CauseSpecificCox, CoxNetSurvival, GradientBoostedSurvival
+from clinai.models._survival_base import SurvivalPipeline, survival_target
+from clinai.models._survival_torch import DeepSurv
+from clinai.models._survival_tuning import SURVIVAL_SCORINGS, tune_survival_model
 from clinai.models._tuning import SCORINGS, TrialRecord, TuningResult, cv_splits, tune_model
 
 __all__ = [
     "CALIBRATION_METHODS",
     "SCORINGS",
     "SHRINKAGE_BOOTSTRAP",
+    "SURVIVAL_SCORINGS",
     "UNKNOWN_MODEL_MSG",
+    "CauseSpecificCox",
+    "CoxNetSurvival",
+    "DeepSurv",
     "ExplainInputs",
+    "GradientBoostedSurvival",
     "RecalibratedModel",
+    "SurvivalPipeline",
     "TorchGRUClassifier",
     "TorchMLPClassifier",
     "TrialRecord",
@@ -52,11 +63,14 @@ __all__ = [
     "get_default_params",
     "get_model",
     "get_model_names",
+    "get_model_task",
     "get_search_space",
     "heuristic_shrinkage",
     "likelihood_ratio_chi2",
     "shrink_predictions",
+    "survival_target",
     "synthetic_input_example",
     "tune_model",
+    "tune_survival_model",
     "unpenalised_heuristic_shrinkage",
 ]

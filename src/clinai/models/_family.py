@@ -44,6 +44,9 @@ class PipelineFactory:
         with the family's defaults.
     preprocessor : callable, default=make_preprocessor
         ``preprocessor(numeric, categorical)`` returns the unfitted ``preprocess`` step.
+    pipeline : type, default=Pipeline
+        The pipeline class (survival models use one that also passes ``predict_risk``
+        and ``predict_survival`` through the preprocessing).
 
     Examples
     --------
@@ -56,6 +59,7 @@ class PipelineFactory:
 
     estimator: Callable[..., Any]
     preprocessor: Callable[[Sequence[str], Sequence[str]], Any] = make_preprocessor
+    pipeline: Callable[..., Pipeline] = Pipeline
 
     def __call__(
         self,
@@ -70,7 +74,7 @@ class PipelineFactory:
         model = self.estimator(random_state=random_state, n_jobs=n_jobs)
         model.set_params(**params)
         preprocess = self.preprocessor(numeric, categorical)
-        return Pipeline([("preprocess", preprocess), ("model", model)])
+        return self.pipeline([("preprocess", preprocess), ("model", model)])
 
 
 @dataclass(frozen=True)

@@ -152,9 +152,13 @@ class TorchMLPClassifier(TorchClassifier):
         for width in self._layer_sizes():
             layers += [nn.Linear(n_in, int(width)), nn.ReLU(), nn.Dropout(float(self.dropout))]
             n_in = int(width)
-        layers.append(nn.Linear(n_in, len(self.classes_)))
+        layers.append(nn.Linear(n_in, self._n_outputs()))
         net = nn.Sequential(*layers)
         return Network(module=net, forward=net)
+
+    def _n_outputs(self) -> int:
+        """Width of the output layer: one logit per class."""
+        return len(self.classes_)
 
     def _store_weights(self, module: Any) -> None:
         from torch import nn

@@ -264,6 +264,16 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         """Return the logits of ``X`` of shape (n_samples, n_classes), with NumPy."""
         raise NotImplementedError
 
+    def _loss_function(self, torch: Any, y_enc: np.ndarray) -> Callable[[Any, Any], Any]:
+        """Return ``loss(output, rows)`` of a batch: cross-entropy of the classes by default.
+
+        A model with another target (e.g. a survival network's Cox partial likelihood)
+        overrides it; ``y_enc`` is whatever its ``fit`` passed to :meth:`_train`.
+        """
+        loss_fn = torch.nn.CrossEntropyLoss()
+        y_all = torch.from_numpy(np.asarray(y_enc, dtype=np.int64))
+        return lambda output, rows: loss_fn(output, y_all[rows])
+
     # ---- parameters --------------------------------------------------------------------
     def _check_param(self, name: str, value: Any, ok: bool, rule: str) -> None:
         if not ok:
@@ -342,17 +352,16 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         optimiser = torch.optim.AdamW(
             module.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay)
         )
-        loss_fn = torch.nn.CrossEntropyLoss()
+        loss_of_output = self._loss_function(torch, y_enc)
         # Its own generator for the batch order, so dropout draws do not shift it.
         generator = torch.Generator().manual_seed(int(self.random_state))
         tensors = [torch.from_numpy(np.array(a, dtype=np.float32, copy=True)) for a in inputs]
-        y_all = torch.from_numpy(np.asarray(y_enc, dtype=np.int64))
         train_rows = torch.from_numpy(train_idx.astype(np.int64))
         n_train = len(train_idx)
         batch = int(self.batch_size)
 
         def loss_of(rows: Any) -> Any:
-            return loss_fn(forward(*(t[rows] for t in tensors)), y_all[rows])
+            return loss_of_output(forward(*(t[rows] for t in tensors)), rows)
 
         best_loss = math.inf
         best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}

@@ -496,7 +496,7 @@ def tune_model(
         be split into ``cv_folds`` stratified folds, the stored study was made
         for another model or scoring, or fitting fails.
     """
-    check_model_name(name)
+    check_model_name(name, task="binary")
     num, cat = check_columns(numeric, categorical)
     missing = [c for c in [*num, *cat] if c not in getattr(X, "columns", ())]
     if missing:
@@ -591,26 +591,46 @@ def tune_model(
                 "tuning %s: study %s already has %s completed trials", name, study_name, n_done
             )
 
-        trials = study.get_trials(deepcopy=False)
-        completed = [t for t in trials if t.state == complete]
-        if not completed:
-            raise ModelError(NO_COMPLETE_MSG.format(study=study_name, timeout=timeout_s))
-        if timeout_fired:
-            logger.warning(
-                TIMEOUT_FIRED_MSG, name, timeout_s, study_name, len(completed), int(n_trials)
-            )
-        best = _keep_default_unless_beaten(study.best_trial, completed)
-        return TuningResult(
-            model_name=name,
-            best_params=dict(best.user_attrs.get(_ATTR_PARAMS, best.params)),
-            best_score=float(best.value),  # type: ignore[arg-type]
-            n_trials=len(completed),
-            trials=[_record(t) for t in sorted(trials, key=lambda t: t.number)],
-            study_name=study_name,
-            storage=storage,
-            best_score_se=best.user_attrs.get("cv_se"),
+        return study_result(
+            study, name=name, storage=storage, n_trials=n_trials, timeout_s=timeout_s,
             timeout_fired=timeout_fired,
-            n_trials_requested=int(n_trials),
-        )
+        )  # fmt: skip
     finally:
         optuna.logging.set_verbosity(previous_verbosity)
+
+
+def study_result(
+    study: optuna.Study,
+    *,
+    name: str,
+    storage: str | None,
+    n_trials: int,
+    timeout_s: float,
+    timeout_fired: bool,
+) -> TuningResult:
+    """Return the :class:`TuningResult` of a finished study (binary and survival tuners).
+
+    The best trial, or the family default unless beaten by one standard error; a
+    warning when the safety timeout fired; :class:`ModelError` when no trial completed.
+    """
+    trials = study.get_trials(deepcopy=False)
+    completed = [t for t in trials if t.state.name == "COMPLETE"]
+    if not completed:
+        raise ModelError(NO_COMPLETE_MSG.format(study=study.study_name, timeout=timeout_s))
+    if timeout_fired:
+        logger.warning(
+            TIMEOUT_FIRED_MSG, name, timeout_s, study.study_name, len(completed), int(n_trials)
+        )
+    best = _keep_default_unless_beaten(study.best_trial, completed)
+    return TuningResult(
+        model_name=name,
+        best_params=dict(best.user_attrs.get(_ATTR_PARAMS, best.params)),
+        best_score=float(best.value),  # type: ignore[arg-type]
+        n_trials=len(completed),
+        trials=[_record(t) for t in sorted(trials, key=lambda t: t.number)],
+        study_name=study.study_name,
+        storage=storage,
+        best_score_se=best.user_attrs.get("cv_se"),
+        timeout_fired=timeout_fired,
+        n_trials_requested=int(n_trials),
+    )
