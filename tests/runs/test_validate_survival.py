@@ -62,7 +62,7 @@ def out(predictions: Path) -> Path:
         lp="lp",
         patient="patient",
         groups=["gender"],
-        n_boot=20,
+        n_boot=10,
         out_dir=folder,
         show_progress=False,
         pdf=False,

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -472,22 +473,25 @@ def evaluate_survival(
         }
         for k, p in enumerate(curve.points)
     )
+
+    def group_c(rows: np.ndarray) -> float:
+        return harrell_c(time_array[rows], event_array[rows], score[rows]).estimate
+
+    def group_oe(rows: np.ndarray) -> float:
+        return survival_oe_ratio(
+            time_array[rows], event_array[rows], risk_array[rows], t=t
+        ).oe_ratio
+
     subgroup_rows = []
     shown_index = 0
     for attribute, label, mask, small in cells:
         c_estimate = o_estimate = Estimate.missing()
         if not small:
-            c_estimate = _group_estimate(
-                lambda m=mask: harrell_c(time_array[m], event_array[m], score[m]).estimate,
-                replicates["groups"][:, shown_index, 0],
-                level,
-            )
-            o_estimate = _group_estimate(
-                lambda m=mask: (
-                    survival_oe_ratio(time_array[m], event_array[m], risk_array[m], t=t).oe_ratio
-                ),
-                replicates["groups"][:, shown_index, 1],
-                level,
+            c_estimate, o_estimate = (
+                _group_estimate(
+                    partial(metric, mask), replicates["groups"][:, shown_index, k], level
+                )
+                for k, metric in enumerate((group_c, group_oe))
             )
             shown_index += 1
         hit = event_array[mask] & (time_array[mask] <= t)
