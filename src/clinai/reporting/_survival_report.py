@@ -87,11 +87,11 @@ def _view(document: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatte
                 "group": row["group"],
                 "range": f"{fmt.pct(row['risk_low'])}–{fmt.pct(row['risk_high'])}",
                 "predicted": fmt.pct(row["predicted"]),
-                "observed": fmt.pct(row["observed"]),
+                "observed": t["surv_suppressed"] if row["suppressed"] else fmt.pct(row["observed"]),
                 "ci": f"{fmt.pct(row['ci_low'])}–{fmt.pct(row['ci_high'])}"
                 if row["ci_low"] is not None
                 else t["na"],
-                "n": fmt.count(row["n"]) if row["n"] is not None else t["surv_suppressed"],
+                "n": t["surv_suppressed"] if row["suppressed"] else fmt.count(row["n"]),
             }
             for row in document["risk_groups"]
         ],

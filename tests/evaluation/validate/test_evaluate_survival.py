@@ -177,3 +177,14 @@ def test_bad_input_is_one_line(data, change, expect) -> None:
             args.pop("time"), args.pop("event"), args.pop("risk"), **args, n_boot=0
         )
     assert expect in str(info.value) and "\n" not in str(info.value)
+
+
+def test_small_risk_groups_hide_counts_and_observed_risk(data) -> None:
+    out = ev.evaluate_survival(
+        data["time"], data["event"], data["risk"], horizon=5.0, n_boot=0, min_cell=25
+    )
+    assert len(out.risk_groups) == 10
+    for row in out.risk_groups:
+        assert row["suppressed"]
+        assert row["n"] is row["events"] is row["observed"] is row["ci_low"] is None
+        assert row["predicted"] is not None

@@ -265,8 +265,9 @@ def _risk_groups(
     """Observed (Kaplan-Meier) against mean predicted risk by the horizon per risk group.
 
     Tenths of predicted risk (:func:`survival_calibration_groups`), or fewer so that
-    a group holds ``max(min_cell, 20)`` patients on average; a group's counts are
-    hidden when it has fewer than ``min_cell`` patients, events or non-events.
+    a group holds ``max(min_cell, 20)`` patients on average; a group with fewer
+    than ``min_cell`` patients, events or non-events by the horizon is suppressed:
+    its counts and observed risk are hidden (its predicted risks stay).
     """
     k = int(min(_MAX_RISK_GROUPS, time.shape[0] // max(min_cell, 20)))
     if k < 2:
@@ -275,9 +276,11 @@ def _risk_groups(
     for number, group in enumerate(
         survival_calibration_groups(time, event, risk, t=horizon, n_groups=k)
     ):
-        row = {"group": number + 1, **group.to_dict()}
+        row = {"group": number + 1, **group.to_dict(), "suppressed": False}
         if min(group.n, group.events, group.n - group.events) < min_cell:
-            row.update(n=None, events=None)
+            # the observed risk of a group of known size would reveal its events
+            row.update(n=None, events=None, observed=None, ci_low=None, ci_high=None)
+            row["suppressed"] = True
         rows.append(row)
     return tuple(rows)
 
