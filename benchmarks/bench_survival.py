@@ -1,0 +1,225 @@
+"""Quality benchmark: clinai's tuned survival models beside scikit-survival's and lifelines' Cox.
+
+Use cases (every patient kept, no one dropped for early censoring):
+
+* ``ami_1y_mortality``: WHAS500 (``sksurv/whas500``, 500 patients, 215 deaths), the
+  pipeline's 13 admission features, death by 1 year (365 days).
+* ``colon_5y_mortality``: ``survival/colon`` death records (``etype == 2``, 929 patients,
+  452 deaths), the pipeline's 11 features, death by 5 years (1826 days).
+
+The same repeated CV folds for every method: 5 folds x 2 repeats, stratified by event
+(seed 0). In each outer fold clinai's families are tuned inside the training part
+(:func:`clinai.models.tune_survival_model`: ``--trials`` Optuna trials, 3 inner folds,
+``--scoring``: the integrated Brier score up to the horizon by default, or Uno's C
+truncated there) and refitted on it; the peers run with their defaults on
+the same imputed, scaled inputs (one-hot with a reference level, which the unpenalised Cox
+models need): scikit-survival's ``CoxPHSurvivalAnalysis`` and ``RandomSurvivalForest``
+(100 trees, seed 0) and, when installed (``bench`` extra), lifelines' ``CoxPHFitter``.
+
+Printed per method: Harrell's C of the risk score over the whole follow-up
+(:func:`clinai.evaluation.harrell_c`) and the calibration slope at the horizon
+(:func:`clinai.evaluation.survival_calibration_slope` on cloglog of the predicted risk by
+the horizon, follow-up censored there), each the mean over the 10 test folds (SD in
+brackets). Targets (issue 16): clinai's best C >= best peer's - 0.01, slope in 0.8-1.2.
+
+    python benchmarks/bench_survival.py [--trials 6] [--scoring uno_c] [--use-case NAME]
+        [--methods cox_net,...] [--out FILE.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from _common import write_json
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import RepeatedStratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from clinai.data import load_dataset
+from clinai.evaluation import harrell_c, survival_calibration_slope
+from clinai.models import SURVIVAL_SCORINGS, get_model, survival_target, tune_survival_model
+
+CLINAI = ("cox_net", "gradient_boosted_survival", "deep_surv")
+PEERS = ("sksurv_coxph", "sksurv_rsf", "lifelines_coxph")
+
+
+@dataclass(frozen=True)
+class UseCase:
+    name: str
+    X: pd.DataFrame
+    y: np.ndarray
+    numeric: list[str]
+    categorical: list[str]
+    horizon: float
+
+
+def _ami() -> UseCase:
+    from pipelines import ami_1y_mortality as p
+
+    raw = load_dataset("sksurv/whas500")
+    y = survival_target(raw["lenfol"], raw["fstat"])
+    return UseCase("ami_1y_mortality", p.features(raw), y, list(p.FEATURES), [], 365.0)
+
+
+def _colon() -> UseCase:
+    from pipelines import colon_5y_mortality as p
+
+    raw = load_dataset("survival/colon")
+    cohort = raw[raw["etype"] == p.DEATH].reset_index(drop=True)
+    X = p.features(cohort)
+    y = survival_target(cohort["time"], cohort["status"])
+    numeric = [c for c in X.columns if c != "rx"]
+    return UseCase("colon_5y_mortality", X, y, numeric, ["rx"], float(p.HORIZON_DAYS))
+
+
+USE_CASES: dict[str, Callable[[], UseCase]] = {
+    "ami_1y_mortality": _ami,
+    "colon_5y_mortality": _colon,
+}
+
+
+def _peer_preprocess(uc: UseCase) -> ColumnTransformer:
+    num = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+    cat = make_pipeline(
+        SimpleImputer(strategy="most_frequent"),
+        OneHotEncoder(drop="first", sparse_output=False, handle_unknown="ignore"),
+    )
+    parts = [("num", num, uc.numeric)] + ([("cat", cat, uc.categorical)] if uc.categorical else [])
+    return ColumnTransformer(parts)
+
+
+def _fit_peer(method: str, uc: UseCase, train: np.ndarray) -> Callable[[pd.DataFrame], Any]:
+    """Fit a peer on the training rows; return ``predict(X) -> (score, risk at horizon)``."""
+    pre = _peer_preprocess(uc).fit(uc.X.iloc[train])
+    Xt = pre.transform(uc.X.iloc[train])
+    y = uc.y[train]
+    if method == "lifelines_coxph":
+        from lifelines import CoxPHFitter
+
+        frame = pd.DataFrame(Xt, columns=[f"x{i}" for i in range(Xt.shape[1])])
+        frame["T"], frame["E"] = y["time"], y["event"]
+        cph = CoxPHFitter().fit(frame, "T", "E")
+
+        def predict_lifelines(X: pd.DataFrame) -> Any:
+            new = pd.DataFrame(pre.transform(X), columns=frame.columns[:-2])
+            risk = 1 - cph.predict_survival_function(new, times=[uc.horizon]).to_numpy()[0]
+            return np.asarray(cph.predict_log_partial_hazard(new)), risk
+
+        return predict_lifelines
+    from sksurv.ensemble import RandomSurvivalForest
+    from sksurv.linear_model import CoxPHSurvivalAnalysis
+    from sksurv.util import Surv
+
+    target = Surv.from_arrays(y["event"].astype(bool), y["time"])
+    if method == "sksurv_coxph":
+        model: Any = CoxPHSurvivalAnalysis()
+    else:
+        model = RandomSurvivalForest(random_state=0, n_jobs=1)
+    model.fit(Xt, target)
+
+    def predict_sksurv(X: pd.DataFrame) -> Any:
+        Xn = pre.transform(X)
+        surv = model.predict_survival_function(Xn)
+        return model.predict(Xn), np.array([1 - fn(uc.horizon) for fn in surv])
+
+    return predict_sksurv
+
+
+def _fit_clinai(
+    method: str, uc: UseCase, train: np.ndarray, trials: int, seed: int, scoring: str
+) -> Callable[[pd.DataFrame], Any]:
+    X, y = uc.X.iloc[train], uc.y[train]
+    common = {"numeric": uc.numeric, "categorical": uc.categorical}
+    tuned = tune_survival_model(
+        method, X, y, **common, n_trials=trials, study_name=method, cv_folds=3,
+        horizon=uc.horizon, random_state=seed, scoring=scoring,
+    )  # fmt: skip
+    pipe = get_model(method, **common, random_state=seed, **tuned.best_params).fit(X, y)
+    return lambda new: (pipe.predict(new), pipe.predict_risk(new, [uc.horizon])[:, 0])
+
+
+def run(uc: UseCase, methods: list[str], trials: int, scoring: str) -> list[dict[str, Any]]:
+    folds = RepeatedStratifiedKFold(n_splits=5, n_repeats=2, random_state=0)
+    rows = []
+    for method in methods:
+        start = time.perf_counter()
+        cs, slopes = [], []
+        for k, (train, test) in enumerate(folds.split(uc.X, uc.y["event"])):
+            if method in CLINAI:
+                predict = _fit_clinai(method, uc, train, trials, seed=k, scoring=scoring)
+            else:
+                predict = _fit_peer(method, uc, train)
+            score, risk = predict(uc.X.iloc[test])
+            t, e = uc.y["time"][test], uc.y["event"][test]
+            cs.append(harrell_c(t, e, score).estimate)
+            risk = np.clip(risk, 1e-10, 1 - 1e-10)
+            slopes.append(survival_calibration_slope(t, e, risk=risk, t=uc.horizon).slope)
+        row = {
+            "use_case": uc.name,
+            "method": method,
+            "harrell_c": float(np.mean(cs)),
+            "harrell_c_sd": float(np.std(cs, ddof=1)),
+            "slope": float(np.mean(slopes)),
+            "slope_sd": float(np.std(slopes, ddof=1)),
+            "seconds": round(time.perf_counter() - start, 1),
+        }
+        print(
+            f"{uc.name:20s} {method:26s} C {row['harrell_c']:.3f} ({row['harrell_c_sd']:.3f})  "
+            f"slope {row['slope']:.2f} ({row['slope_sd']:.2f})  {row['seconds']:.0f} s",
+            flush=True,
+        )
+        rows.append(row)
+    return rows
+
+
+def verdict(rows: list[dict[str, Any]]) -> None:
+    for name in dict.fromkeys(r["use_case"] for r in rows):
+        mine = [r for r in rows if r["use_case"] == name and r["method"] in CLINAI]
+        peers = [r for r in rows if r["use_case"] == name and r["method"] not in CLINAI]
+        if not mine or not peers:
+            continue
+        best_peer = max(r["harrell_c"] for r in peers)
+        best = max(mine, key=lambda r: r["harrell_c"])
+        ok_c = best["harrell_c"] >= best_peer - 0.01
+        ok_slope = 0.8 <= best["slope"] <= 1.2
+        print(
+            f"{name}: clinai best {best['method']} C {best['harrell_c']:.3f} vs best peer "
+            f"{best_peer:.3f} ({'met' if ok_c else 'NOT met'}); slope {best['slope']:.2f} "
+            f"({'met' if ok_slope else 'NOT met'})"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=6)
+    parser.add_argument("--scoring", default="neg_integrated_brier", choices=SURVIVAL_SCORINGS)
+    parser.add_argument("--use-case", action="append", choices=sorted(USE_CASES))
+    parser.add_argument("--methods", default=",".join(CLINAI + PEERS))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/bench_survival.json"))
+    args = parser.parse_args()
+    methods = args.methods.split(",")
+    try:
+        import lifelines  # noqa: F401
+    except ImportError:
+        methods = [m for m in methods if m != "lifelines_coxph"]
+        print("lifelines is not installed (pip install -e '.[bench]'): its Cox model is skipped")
+    rows: list[dict[str, Any]] = []
+    warnings.simplefilter("ignore", FutureWarning)
+    for name in args.use_case or sorted(USE_CASES):
+        rows += run(USE_CASES[name](), methods, args.trials, args.scoring)
+    verdict(rows)
+    write_json(args.out, rows)
+
+
+if __name__ == "__main__":
+    main()
