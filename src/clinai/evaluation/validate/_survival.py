@@ -92,6 +92,9 @@ _FLOOR_ZERO = ("ici", "e50", "e90", "emax")
 _MAX_RISK_GROUPS = 10
 #: Replicates scored together by the concordance pass (one tree pass serves them all).
 _BATCH = 16
+#: Most replicates x rows in one batch: each batch holds a few (rows, replicates) float
+#: arrays, and two run at once; at 1 M rows this gives batches of 8 (peak RSS ~2.2 GB at 16).
+_BATCH_CELLS = 8_000_000
 #: Threads that score batches of replicates at once (the project's machines have 2 cores).
 _THREADS = 2
 
@@ -582,11 +585,13 @@ def _bootstrap(
     if progress is not None:
         progress(0, n_boot)
 
+    size = max(1, min(_BATCH, _BATCH_CELLS // max(codes.shape[0], 1)))
+
     def batches() -> Iterator[np.ndarray]:
         pending: list[np.ndarray] = []
         for chunk in _weight_chunks(codes, n_clusters, n_boot, rng):
             pending.append(chunk)
-            if sum(p.shape[0] for p in pending) >= _BATCH:
+            if sum(p.shape[0] for p in pending) >= size:
                 yield np.concatenate(pending, axis=0)
                 pending.clear()
         if pending:
