@@ -144,10 +144,10 @@ def tune_survival_model(
     X: pd.DataFrame,
     y: np.ndarray,
     *,
+    study_name: str,
+    n_trials: int,
     numeric: Sequence[str],
     categorical: Sequence[str],
-    n_trials: int,
-    study_name: str,
     timeout_s: float = 3600.0,
     cv_folds: int = 5,
     scoring: str = "neg_integrated_brier",
@@ -173,10 +173,10 @@ def tune_survival_model(
         Training features.
     y : structured ndarray
         ``(event, time)``.
-    numeric, categorical : sequence of str
+    study_name : str
     n_trials : int
         Completed trials in total, >= 1.
-    study_name : str
+    numeric, categorical : sequence of str
     timeout_s : float, default=3600
         Safety stop (see :func:`clinai.models.tune_model`).
     cv_folds : int, default=5
