@@ -29,6 +29,13 @@ Two estimates of ``S``:
   gets ``S = 1`` and only the intercept re-estimated, so shrinkage is never
   applied twice.
 
+Why not cross-validation: the calibration slope of pooled out-of-fold predictions
+mixes fold models with different intercepts and spreads, which flattens the
+pooled slope. On the issue's simulated 154 patients (11 predictors, an
+unpenalised logistic model) it gave 0.47 (two repeats of 5 folds) where the
+heuristic gave 0.73 and the bootstrap 0.68, and the external slope after shrinking
+by it was 1.55 (after the bootstrap factor 1.07, the heuristic 1.00).
+
 Time-to-event models plug in through the ``slope`` and ``linear_predictor``
 arguments of :func:`bootstrap_shrinkage`: the calibration slope of a Cox model is
 the coefficient of the linear predictor in a Cox regression, and the re-estimated
