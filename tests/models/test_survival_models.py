@@ -193,6 +193,22 @@ def test_bad_targets_fail_with_one_line(y: np.ndarray, match: str) -> None:
     assert isinstance(info.value, ClinaiError)
 
 
+@pytest.mark.parametrize(
+    ("horizons", "match"),
+    [
+        ([365.0, 1e6], "horizon 1e\\+06 is beyond the last follow-up time of the training data"),
+        ([-1.0], "horizons must be finite numbers >= 0"),
+        (["a year"], "horizons must be finite numbers >= 0"),
+    ],
+)
+@pytest.mark.parametrize("name", ["cox_net", "cause_specific_cox"])
+def test_bad_horizons_fail_with_one_line(name: str, horizons: list, match: str, whas: dict) -> None:
+    X = whas["X"][["age", "hr"]]
+    model = get_model(name, numeric=["age", "hr"], categorical=[]).fit(X, whas["y"])
+    with pytest.raises(DataError, match=match):
+        model.predict_risk(X, horizons)
+
+
 def test_tuning_on_grouped_event_stratified_folds(whas: dict) -> None:
     X, y = whas["X"], whas["y"]
     result = tune_survival_model(

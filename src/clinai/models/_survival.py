@@ -248,6 +248,7 @@ class CauseSpecificCox(BaseEstimator):
             grids.append(model.baseline_times_)
             steps.append(np.diff(model.baseline_cumhaz_, prepend=0.0))
         self.grid_ = np.unique(np.concatenate(grids))
+        self.max_time_ = float(time.max())
         # baseline increments of every cause on the common grid (0 where it has no event)
         self.increments_ = np.zeros((len(self.causes_), len(self.grid_)))
         for k, (times, inc) in enumerate(zip(grids, steps, strict=True)):
@@ -266,7 +267,9 @@ class CauseSpecificCox(BaseEstimator):
 
     def _incidence(self, X: Any, horizons: Any) -> tuple[np.ndarray, np.ndarray]:
         increments = self._relative(X)[:, :, None] * self.increments_[None, :, :]
-        return cumulative_incidence(increments, self.grid_, check_horizons(horizons))
+        return cumulative_incidence(
+            increments, self.grid_, check_horizons(horizons, self.max_time_)
+        )
 
     def predict_cumulative_incidence(self, X: Any, horizons: Any) -> np.ndarray:
         """Absolute risk of each cause by each horizon, shape (n, len(causes_), len(horizons))."""

@@ -49,6 +49,10 @@ EVENT_BAD_MSG = (
 )
 NO_EVENTS_MSG = "event has no events (every row censored): a survival model needs events"
 HORIZON_BAD_MSG = "horizons must be finite numbers >= 0; got {value!r}"
+HORIZON_BEYOND_MSG = (
+    "horizon {horizon:g} is beyond the last follow-up time of the training data "
+    "({last:g}): the model cannot predict past it; choose a horizon within follow-up"
+)
 
 
 def survival_target(time: Any, event: Any) -> np.ndarray:
@@ -132,11 +136,20 @@ def check_survival_target(y: Any, *, competing: bool = False) -> tuple[np.ndarra
     return time, event
 
 
-def check_horizons(horizons: Any) -> np.ndarray:
-    """Return ``horizons`` as a 1-d float array, or raise :class:`DataError`."""
-    arr = np.atleast_1d(np.asarray(horizons, dtype=np.float64))
+def check_horizons(horizons: Any, last: float = np.inf) -> np.ndarray:
+    """Return ``horizons`` as a 1-d float array, or raise :class:`DataError`.
+
+    ``last`` is the longest follow-up in the training data: beyond it the baseline
+    hazard is unknown, so a later horizon is refused rather than extrapolated flat.
+    """
+    try:
+        arr = np.atleast_1d(np.asarray(horizons, dtype=np.float64))
+    except (TypeError, ValueError) as exc:
+        raise DataError(HORIZON_BAD_MSG.format(value=horizons)) from exc
     if arr.ndim != 1 or not np.isfinite(arr).all() or (arr < 0).any():
         raise DataError(HORIZON_BAD_MSG.format(value=horizons))
+    if (arr > last).any():
+        raise DataError(HORIZON_BEYOND_MSG.format(horizon=arr.max(), last=last))
     return arr
 
 
@@ -222,6 +235,8 @@ class SurvivalModel(BaseEstimator):
         Baseline cumulative hazard H0 at those times, for ``lp - lp_offset_``.
     lp_offset_ : float
         Mean training linear predictor (centring keeps ``exp`` finite).
+    max_time_ : float
+        Longest training follow-up; later horizons raise :class:`DataError`.
     """
 
     def fit(self, X: Any, y: Any) -> Self:
@@ -248,6 +263,7 @@ class SurvivalModel(BaseEstimator):
         self._fit_lp(X, time, event)
         lp = self._lp(X)
         self.lp_offset_ = float(np.mean(lp))
+        self.max_time_ = float(time.max())
         self.baseline_times_, increments = breslow(lp - self.lp_offset_, time, event)
         self.baseline_cumhaz_ = np.cumsum(increments)
         return self
@@ -265,7 +281,8 @@ class SurvivalModel(BaseEstimator):
 
     def predict_survival(self, X: Any, times: Any) -> np.ndarray:
         """Return S(t | x) = exp(-H0(t) exp(lp(x))), shape (n_samples, len(times))."""
-        times = check_horizons(times)
+        check_is_fitted(self, "baseline_cumhaz_")
+        times = check_horizons(times, self.max_time_)
         cumhaz = step_at(self.baseline_times_, self.baseline_cumhaz_, times)
         relative = np.exp(self.predict(X) - self.lp_offset_)
         out: np.ndarray = np.exp(-np.outer(relative, cumhaz))
