@@ -32,8 +32,10 @@ def test_run_with_economics(workspace: Path) -> None:
     config.update(
         experiment="scored",
         pipeline="scored_pipeline",
-        data={"source": {"type": "pipeline", "options": {"n": 500, "seed": 3}},
-              "patient_id": "patient"},
+        data={
+            "source": {"type": "pipeline", "options": {"n": 500, "seed": 3}},
+            "patient_id": "patient",
+        },
         economics=ECONOMICS,
     )
     (workspace / "scored.yaml").write_text(yaml.safe_dump(config))
@@ -56,14 +58,21 @@ def test_run_with_economics(workspace: Path) -> None:
     assert labels[:2] == ["treat_none", "treat_all"]
     assert {"TOYSCORE >= 3", "TOYSCORE >= 5", "model >= 0.2"} <= set(labels)
     assert block["sensitivity"]["n_draws"] == 500
-    assert block["alert_burden"]["admissions"] == json.loads(
-        (run / "metrics.json").read_text())["n"]  # one row per patient here
+    assert (
+        block["alert_burden"]["admissions"] == json.loads((run / "metrics.json").read_text())["n"]
+    )  # one row per patient here
 
-    headings = {"": "What would it cost and what would it save?",
-                ".da": "Hvad koster det, og hvad sparer det?"}
+    headings = {
+        "": "What would it cost and what would it save?",
+        ".da": "Hvad koster det, og hvad sparer det?",
+    }
     for suffix, heading in headings.items():
-        for name in (f"model_card{suffix}.md", f"model_card{suffix}.html",
-                     f"validation_report{suffix}.html", f"validation_report{suffix}.md"):
+        for name in (
+            f"model_card{suffix}.md",
+            f"model_card{suffix}.html",
+            f"validation_report{suffix}.html",
+            f"validation_report{suffix}.md",
+        ):
             path = run / name
             if not path.exists() and name.startswith("validation_report") and suffix:
                 continue  # a run writes the Danish report only where its languages say so

@@ -19,8 +19,7 @@ from tests._helpers import ECONOMICS_SECTION
 
 pytestmark = pytest.mark.integration
 
-ECONOMICS = {**ECONOMICS_SECTION, "comparator": "EWS", "comparator_thresholds": [5],
-             "n_draws": 200}
+ECONOMICS = {**ECONOMICS_SECTION, "comparator": "EWS", "comparator_thresholds": [5], "n_draws": 200}
 PLAN = {"thresholds": [0.2, 0.4], "decision_curve": [0.05, 0.5, 0.05]}
 
 
@@ -37,8 +36,22 @@ def _files(tmp_path: Path, economics: dict | None) -> tuple[Path, Path]:
 
 def _validate(tmp_path: Path, *extra: str) -> int:
     preds, plan = tmp_path / "preds.csv", tmp_path / "plan.yaml"
-    args = ["validate", str(preds), "--outcome", "died", "--score", "risk", "--config", str(plan),
-            "--out", str(tmp_path / "out"), "--bootstrap", "20", "--quiet", *extra]
+    args = [
+        "validate",
+        str(preds),
+        "--outcome",
+        "died",
+        "--score",
+        "risk",
+        "--config",
+        str(plan),
+        "--out",
+        str(tmp_path / "out"),
+        "--bootstrap",
+        "20",
+        "--quiet",
+        *extra,
+    ]
     return main(args)
 
 
@@ -61,8 +74,11 @@ def test_plan_without_economics_has_no_economic_number(tmp_path: Path) -> None:
     _files(tmp_path, None)
     assert _validate(tmp_path, "--baseline", "ews") == 0
     assert "economics" not in json.loads((tmp_path / "out" / "metrics.json").read_text())
-    report = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "",
-                    (tmp_path / "out" / "validation_report.html").read_text())
+    report = re.sub(
+        r"data:image/png;base64,[A-Za-z0-9+/=]+",
+        "",
+        (tmp_path / "out" / "validation_report.html").read_text(),
+    )
     for words in ("What would it cost", "DKK", "QALY", "NMB"):
         assert words not in report
     assert not (tmp_path / "out" / "plots" / "ceac.png").exists()

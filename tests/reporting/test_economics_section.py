@@ -30,8 +30,10 @@ SPEC: dict[str, Any] = {
     "qalys_lost_per_event": {"distribution": "lognormal", "meanlog": -0.1, "sdlog": 0.4},
     "n_draws": 300,
 }
-HEADINGS = {"en": "What would it cost and what would it save?",
-            "da": "Hvad koster det, og hvad sparer det?"}
+HEADINGS = {
+    "en": "What would it cost and what would it save?",
+    "da": "Hvad koster det, og hvad sparer det?",
+}
 #: Texts only the economics section prints, in either language.
 ECONOMIC_WORDS = ("DKK", "QALY", "NMB", "ceac", "Alarmbyrde", "Alert burden")
 _IMAGE = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
@@ -43,9 +45,16 @@ def _block() -> dict[str, Any]:
     p = np.clip(rng.beta(1.2, 8, 1500) + 0.2 * y, 0.001, 0.999)
     score = rng.integers(0, 9, 1500) + 2 * y  # a toy early-warning score
     return economics_block(
-        SPEC, y, p, thresholds=[0.1, 0.3], search=(0.02, 0.5, 0.02),
-        comparator=("NEWS2", score, [5, 7]), admissions=400, admissions_basis="patients",
-        ward_days=90.0, seed=7,
+        SPEC,
+        y,
+        p,
+        thresholds=[0.1, 0.3],
+        search=(0.02, 0.5, 0.02),
+        comparator=("NEWS2", score, [5, 7]),
+        admissions=400,
+        admissions_basis="patients",
+        ward_days=90.0,
+        seed=7,
     )
 
 
@@ -66,8 +75,12 @@ def without(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _texts(out: Path) -> dict[str, str]:
-    names = [f"{stem}{suffix}.{ext}" for stem in ("model_card", "validation_report")
-             for suffix in ("", ".da") for ext in ("html", "md")]
+    names = [
+        f"{stem}{suffix}.{ext}"
+        for stem in ("model_card", "validation_report")
+        for suffix in ("", ".da")
+        for ext in ("html", "md")
+    ]
     return {name: (out / name).read_text(encoding="utf-8") for name in names}
 
 
@@ -84,7 +97,7 @@ def test_section_in_every_document_with_its_assumptions(
         assert "DKK" in text and "QALY" in text, name
         assert "NEWS2 ≥ 5" in text and "NEWS2 ≥ 7" in text, name
         # the point values are printed as the means (DKK 320 for the alert)
-        assert ("320 DKK" in text), name
+        assert "320 DKK" in text, name
         # the assumption line stands under each of the three tables
         marker = "Assumed:" if language == "en" else "Antaget:"
         assert text.count(marker) == 3, name
@@ -94,14 +107,21 @@ def test_section_in_every_document_with_its_assumptions(
     # the CEAC: embedded in the HTML documents, linked from the Markdown ones
     assert (out / "plots" / "ceac.png").is_file()
     for name, text in _texts(out).items():
-        assert ("data:image/png;base64" in text) if name.endswith("html") else (
-            "plots/ceac.png" in text), name
+        assert (
+            ("data:image/png;base64" in text)
+            if name.endswith("html")
+            else ("plots/ceac.png" in text)
+        ), name
     card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
     jsonschema.validate(card, model_card_schema())  # the published schema knows the section
     economics = card["clinai"]["economics"]
     assert [a["name"] for a in economics["assumptions"]] == [
-        "cost_alert", "cost_outcome", "relative_risk_reduction", "qalys_lost_per_event",
-        "willingness_to_pay"]
+        "cost_alert",
+        "cost_outcome",
+        "relative_risk_reduction",
+        "qalys_lost_per_event",
+        "willingness_to_pay",
+    ]
     assert economics["comparator"] == {"name": "NEWS2", "thresholds": [5.0, 7.0]}
 
 
