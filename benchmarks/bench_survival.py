@@ -205,7 +205,7 @@ def main() -> None:
     parser.add_argument("--scoring", default="neg_integrated_brier", choices=SURVIVAL_SCORINGS)
     parser.add_argument("--use-case", action="append", choices=sorted(USE_CASES))
     parser.add_argument("--methods", default=",".join(CLINAI + PEERS))
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/bench_survival.json"))
+    parser.add_argument("--out", type=Path, default=None, help="also write the rows as JSON")
     args = parser.parse_args()
     methods = args.methods.split(",")
     try:
@@ -218,7 +218,8 @@ def main() -> None:
     for name in args.use_case or sorted(USE_CASES):
         rows += run(USE_CASES[name](), methods, args.trials, args.scoring)
     verdict(rows)
-    write_json(args.out, rows)
+    if args.out is not None:
+        write_json(args.out, rows)
 
 
 if __name__ == "__main__":
