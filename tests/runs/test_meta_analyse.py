@@ -78,7 +78,7 @@ def test_validate_writes_a_schema_valid_summary_without_patient_data(
         jsonschema.validate(document, _schema())
         assert CANARY not in text
         assert document["model"] == {"name": "sepsis", "version": "3", "sha256": None}
-        assert document["counts"]["patients"] == 250
+        assert document["counts"]["n_patients"] == 250
         # the same file sits in the validation folder, listed in its audit.json
         folder = path.parent / f"{document['site']}-validation"
         assert json.loads((folder / "site_summary.json").read_text()) == document

@@ -157,3 +157,21 @@ def test_invalid_calibration_points_are_refused(points: object) -> None:
     y, p = sample(100, 8)
     with pytest.raises(DataError, match=re.escape(CALIBRATION_POINTS_MSG.format(value=points))):
         site_summary(y, p, calibration_points=points)  # type: ignore[arg-type]
+
+
+def test_patient_count_passes_the_runs_phi_guard() -> None:
+    """Integer patient ids: the count of patients must not sit under an identifier key.
+
+    Under ``"patients"`` the PHI guard of ``clinai run`` read the count (here 240, also a
+    patient id) as a patient identifier and stopped acute_deterioration's run.
+    """
+    from clinai.runs._phi import Canaries
+
+    rng = np.random.default_rng(4)
+    ids = np.repeat(np.arange(1, 241), 5)
+    p = rng.uniform(0.05, 0.6, ids.size)
+    y = rng.binomial(1, p)
+    document = site_summary(y, p, patient_ids=ids).to_dict()
+    assert document["counts"]["n_patients"] == 240
+    guard = Canaries({"patient_id": [str(i) for i in range(1, 241)]}, id_column="patient_id")
+    assert guard.find_in_structure(document) is None

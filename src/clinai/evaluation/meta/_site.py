@@ -144,7 +144,7 @@ class SiteSummary:
             "counts": {
                 "n": self.n,
                 "events": self.events,
-                "patients": self.patients,
+                "n_patients": self.patients,
                 "suppressed": self.suppressed,
                 "min_cell": self.min_cell,
             },
