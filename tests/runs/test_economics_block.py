@@ -60,11 +60,21 @@ def test_block_equals_the_evaluation_functions(rows: tuple[np.ndarray, ...]) -> 
         *(distribution(ECONOMICS[name]).expected_value for name in ECONOMIC_PARAMETERS)
     )
     grid = np.round(np.arange(0.05, 0.5 + 0.025, 0.05), 6)
-    direct = evaluation.net_monetary_benefit(y, p, np.union1d(grid, [0.1, 0.3]), means)
+    # four rows per patient: the NMB counts patients (an event once, acted on once)
+    direct = evaluation.net_monetary_benefit(
+        y, p, np.union1d(grid, [0.1, 0.3]), means, patient_ids=patients
+    )
     assert best == pytest.approx(direct.best_model_threshold)
     reported = evaluation.net_monetary_benefit(
-        y, p, sorted({0.1, 0.3, best}), means, comparators={"NEWS2": (score, [5, 7])}
+        y,
+        p,
+        sorted({0.1, 0.3, best}),
+        means,
+        comparators={"NEWS2": (score, [5, 7])},
+        patient_ids=patients,
     )
+    assert block["net_monetary_benefit"]["unit"] == "patient"
+    assert block["sensitivity"]["unit"] == "patient"
     got = {row["label"]: row for row in block["net_monetary_benefit"]["strategies"]}
     assert list(got) == [s.label for s in reported.strategies]
     for strategy in reported.strategies:

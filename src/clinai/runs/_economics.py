@@ -89,6 +89,7 @@ def economics_block(
     ward_days: float | None = None,
     seed: int = 0,
     basis: str = "test",
+    patient_ids: Any = None,
 ) -> dict[str, Any]:
     """Compute the ``economics`` block of metrics.json.
 
@@ -118,6 +119,11 @@ def economics_block(
     basis : str
         What the rows are: ``"test"`` (the test split), ``"development"`` (no test split)
         or ``"predictions"`` (``clinai validate``).
+    patient_ids : array-like, optional
+        Patient of each row: the net monetary benefit and the PSA then count patients
+        (an event if any of a patient's rows is one, acted on once if any of its rows
+        reaches the threshold), not rows; hourly prediction times would otherwise count
+        one event once an hour. The alert burden still counts every alert.
 
     Returns
     -------
@@ -146,6 +152,7 @@ def economics_block(
         n_draws=n_draws,
         seed=seed,
         currency=currency,
+        patient_ids=patient_ids,
     )
     best = search_psa.strategy(f"model >= {search_psa.best_model_threshold:g}")
     reported = sorted({*map(float, thresholds), search_psa.best_model_threshold})
@@ -153,7 +160,9 @@ def economics_block(
     if comparator is not None:
         name, scores, cuts = comparator
         comparators[name] = scores if cuts is None else (scores, list(cuts))
-    nmb = evaluation.net_monetary_benefit(y, y_prob, reported, point, comparators=comparators)
+    nmb = evaluation.net_monetary_benefit(
+        y, y_prob, reported, point, comparators=comparators, patient_ids=patient_ids
+    )
     psa = evaluation.probabilistic_sensitivity(
         y,
         y_prob,
@@ -163,6 +172,7 @@ def economics_block(
         seed=seed,
         comparators=comparators,
         currency=currency,
+        patient_ids=patient_ids,
     )
     burden = evaluation.alert_burden(
         y,
@@ -235,12 +245,12 @@ def run_economics(
             raise ConfigError(OTHER_BASELINE_MSG.format(name=name, baseline=known["name"]))
         cuts = spec.comparator_thresholds or known["thresholds"] or None
         comparator = (known["name"], baseline, cuts)
-    admissions = None
+    options: dict[str, Any] = {"admissions": None, "admissions_basis": "patients"}
     if config.data.patient_id is not None and patients is not None:
         # several rows per patient (e.g. hourly prediction times): count the patients
         admissions = len(np.unique(np.asarray(patients)))
-        admissions = admissions if admissions < len(y) else None
-    options = {"admissions": admissions, "admissions_basis": "patients"}
+        if admissions < len(y):
+            options.update(admissions=admissions, patient_ids=np.asarray(patients))
     return _planned_block(
         spec, y, y_prob, config.evaluation, comparator, config.seed, basis, options
     )
