@@ -8,6 +8,7 @@ module constants so that tests match them exactly.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -111,6 +112,37 @@ def _check_time(time: Any) -> np.ndarray:
     return array
 
 
+def _check_time_and_codes(
+    time: Any,
+    codes: Any,
+    *,
+    name: str,
+    message: str,
+    valid: Callable[[np.ndarray], bool],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check ``time``, then ``codes`` (one per row, ``valid``); ``message`` names bad codes."""
+    time_array = _check_time(time)
+    try:
+        array = _vector(codes, name=name)
+    except DataError as exc:
+        raise DataError(message.format(values=_describe_values(codes))) from exc
+    _check_length(array, time_array.shape[0], name=name)
+    if not valid(array):
+        raise DataError(message.format(values=_describe_values(codes)))
+    return time_array, array
+
+
+def _zero_or_one(codes: np.ndarray) -> bool:
+    """Whether every code is 0 or 1 (censored or event)."""
+    return bool(np.isin(codes, (0.0, 1.0)).all())
+
+
+def _whole_nonnegative(codes: np.ndarray) -> bool:
+    """Whether every code is a finite whole number >= 0 (censored or a cause)."""
+    finite = np.isfinite(codes).all()
+    return bool(finite and (codes >= 0).all() and (codes == np.floor(codes)).all())
+
+
 def check_survival(time: Any, event: Any) -> tuple[np.ndarray, np.ndarray]:
     """Validate right-censored survival data.
 
@@ -132,14 +164,9 @@ def check_survival(time: Any, event: Any) -> tuple[np.ndarray, np.ndarray]:
         Empty, not one-dimensional, different lengths, missing or negative times,
         event values other than 0/1.
     """
-    time_array = _check_time(time)
-    try:
-        event_array = _vector(event, name="event")
-    except DataError as exc:
-        raise DataError(EVENT_MSG.format(values=_describe_values(event))) from exc
-    _check_length(event_array, time_array.shape[0], name="event")
-    if not np.isin(event_array, (0.0, 1.0)).all():
-        raise DataError(EVENT_MSG.format(values=_describe_values(event)))
+    time_array, event_array = _check_time_and_codes(
+        time, event, name="event", message=EVENT_MSG, valid=_zero_or_one
+    )
     return time_array, event_array == 1.0
 
 
@@ -149,14 +176,9 @@ def check_event_codes(time: Any, event_code: Any) -> tuple[np.ndarray, np.ndarra
     Returns ``time`` as float64 and ``event_code`` as int64; DataError as
     :func:`check_survival`, and for codes that are negative, fractional or missing.
     """
-    time_array = _check_time(time)
-    try:
-        codes = _vector(event_code, name="event_code")
-    except DataError as exc:
-        raise DataError(EVENT_CODES_MSG.format(values=_describe_values(event_code))) from exc
-    _check_length(codes, time_array.shape[0], name="event_code")
-    if not (np.isfinite(codes).all() and (codes >= 0).all() and (codes == np.floor(codes)).all()):
-        raise DataError(EVENT_CODES_MSG.format(values=_describe_values(event_code)))
+    time_array, codes = _check_time_and_codes(
+        time, event_code, name="event_code", message=EVENT_CODES_MSG, valid=_whole_nonnegative
+    )
     return time_array, codes.astype(np.int64)
 
 
