@@ -125,3 +125,20 @@ def test_same_seed_same_numbers(rows: tuple[np.ndarray, ...]) -> None:
         for _ in range(2)
     )
     assert first == second
+
+
+def test_an_economics_section_edited_after_training_is_refused() -> None:
+    from clinai.runs._economics import check_economics_fixed, economics_sha256
+
+    config = _config()
+    fixed = {"criteria": [], "sha256": "x", "economics_sha256": economics_sha256(config)}
+    check_economics_fixed(config, fixed)  # unchanged: no error
+    check_economics_fixed(config, {"criteria": []})  # a run fixed before the key: not checked
+    edited = _config(n_draws=500)
+    removed = config.model_copy(update={"economics": None})
+    for changed in (edited, removed):
+        with pytest.raises(ConfigError, match="edited after the train stage"):
+            check_economics_fixed(changed, fixed)
+    added = {"criteria": [], "sha256": "x", "economics_sha256": None}
+    with pytest.raises(ConfigError, match="edited after the train stage"):
+        check_economics_fixed(config, added)

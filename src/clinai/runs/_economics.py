@@ -46,6 +46,10 @@ ECONOMIC_PARAMETERS = (
 #: Monte Carlo draws of the PSA when the section does not say.
 DEFAULT_DRAWS = 10_000
 
+ECONOMICS_EDITED_MSG = (
+    "the economics: section of the config was edited after the train stage fixed it with the "
+    "acceptance plan (sha256 differs): restore it, or run the train stage again"
+)
 NO_BASELINE_MSG = (
     "economics.comparator is {name!r}, but the use case has no baseline score in its data: "
     "remove economics.comparator or add the score (the pipeline's baseline())"
@@ -204,6 +208,31 @@ def economics_block(
         "net_monetary_benefit": nmb.to_dict(),
         "sensitivity": psa.to_dict(),
     }
+
+
+def economics_sha256(config: Any) -> str | None:
+    """Return the SHA-256 of the config's ``economics:`` section (canonical JSON), or None."""
+    from clinai.runs._plan import plan_sha256
+
+    spec = getattr(config, "economics", None)
+    return None if spec is None else plan_sha256(spec.model_dump(mode="json"))
+
+
+def check_economics_fixed(config: Any, acceptance_plan: Mapping[str, Any]) -> None:
+    """Refuse an ``economics:`` section added, removed or edited since the train stage.
+
+    The train stage fixes the section's hash in ``acceptance_plan.json`` beside the
+    criteria (``economics_sha256``, None without a section); a run trained before that
+    key existed is not checked.
+
+    Raises
+    ------
+    ConfigError
+        If the config's section does not hash to the fixed one.
+    """
+    fixed = acceptance_plan.get("economics_sha256", economics_sha256(config))
+    if economics_sha256(config) != fixed:
+        raise ConfigError(ECONOMICS_EDITED_MSG)
 
 
 def run_economics(

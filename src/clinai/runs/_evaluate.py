@@ -11,7 +11,7 @@ from clinai import evaluation, models
 from clinai._utils import atomic_write_bytes
 from clinai.runs._comparisons import baseline_operating_points, baseline_spec, registry_comparison
 from clinai.runs._drift import write_predictor_drift
-from clinai.runs._economics import run_economics
+from clinai.runs._economics import check_economics_fixed, run_economics
 from clinai.runs._fairness import evaluation_thresholds, fairness_blocks
 from clinai.runs._prepare import read_baseline, read_split
 from clinai.runs._progress import progress_bar
@@ -243,6 +243,7 @@ def evaluate(
             spec.sample_size, y_train, n_parameters=len(inputs.feature_names)
         )
     # Issue 17: costs and savings, only when the config has an economics: section.
+    check_economics_fixed(config, plan)
     economics = run_economics(
         config, manifest, y, y_prob, baseline, patients, basis="development" if no_test else "test"
     )

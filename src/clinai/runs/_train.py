@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from clinai import models
 from clinai._utils import redact_url, sha256_text
 from clinai.runs._drift import write_drift_reference
+from clinai.runs._economics import economics_sha256
 from clinai.runs._plan import write_monitoring_plan
 from clinai.runs._prepare import config_sha256, read_split
 from clinai.runs._progress import progress_bar
@@ -238,6 +239,8 @@ def train(
         {
             "criteria": plan,
             "sha256": sha256_text(repr(plan)),
+            # the economics: section is fixed with the criteria (None without one)
+            "economics_sha256": economics_sha256(config),
         },
     )
     # So is the monitoring plan: `clinai monitor` refuses one edited after registration.
