@@ -10,7 +10,7 @@ beside the function that produces it; this module holds what they all share.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -39,6 +39,33 @@ def _numbers(record: Any) -> dict[str, float | None]:
     {'estimate': 0.5, 'ci_low': None, 'ci_high': None}
     """
     return {field.name: _num(getattr(record, field.name)) for field in fields(record)}
+
+
+def _fields(record: Any, *, counts: Collection[str] = ()) -> dict[str, Any]:
+    """Return every field of a result record as plain JSON, in field order.
+
+    Floats become :func:`_num` (NaN -> ``None``), as does each number of an array
+    or tuple field; the fields named in ``counts`` become ints; strings, ints,
+    bools and ``None`` stay as they are. The ``to_dict()`` of a flat record, so
+    that a field added to the record cannot be left out of its JSON.
+
+    Examples
+    --------
+    >>> _fields(Estimate(0.5))
+    {'estimate': 0.5, 'ci_low': None, 'ci_high': None}
+    """
+    out: dict[str, Any] = {}
+    for field in fields(record):
+        value = getattr(record, field.name)
+        if field.name in counts:
+            out[field.name] = int(value)
+        elif isinstance(value, np.ndarray | tuple):
+            out[field.name] = [_num(item) for item in value]
+        elif isinstance(value, float | np.floating):
+            out[field.name] = _num(value)
+        else:
+            out[field.name] = value
+    return out
 
 
 def _group_counts(group: Any) -> dict[str, Any]:

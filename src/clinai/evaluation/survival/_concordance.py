@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from clinai.evaluation._docstrings import fill_doc
-from clinai.evaluation._estimate import _num
+from clinai.evaluation._estimate import _fields
 from clinai.evaluation.survival._inputs import (
     check_has_events,
     check_score,
@@ -73,15 +73,7 @@ class Concordance:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as plain JSON (NaN -> None; counts as ints)."""
-        return {
-            "estimate": _num(self.estimate),
-            "method": self.method,
-            "tau": _num(self.tau),
-            "concordant": int(self.concordant),
-            "discordant": int(self.discordant),
-            "tied_risk": int(self.tied_risk),
-            "tied_time": int(self.tied_time),
-        }
+        return _fields(self, counts=("concordant", "discordant", "tied_risk", "tied_time"))
 
 
 @dataclass(frozen=True, eq=False)

@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import chi2
 
-from clinai.evaluation._estimate import _num
+from clinai.evaluation._estimate import _fields
 from clinai.evaluation.survival._inputs import check_score, check_survival
 from clinai.exceptions import DataError
 
@@ -112,17 +112,7 @@ class DistributionCalibration:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the test as plain JSON values."""
-        return {
-            "method": self.method,
-            "edges": [_num(e) for e in self.edges],
-            "observed": [_num(o) for o in self.observed],
-            "expected": [_num(e) for e in self.expected],
-            "statistic": _num(self.statistic),
-            "df": self.df,
-            "p_value": _num(self.p_value),
-            "n": self.n,
-            "events": self.events,
-        }
+        return _fields(self)
 
 
 def _check_inputs(
