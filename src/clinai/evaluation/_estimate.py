@@ -41,13 +41,18 @@ def _numbers(record: Any) -> dict[str, float | None]:
     return {field.name: _num(getattr(record, field.name)) for field in fields(record)}
 
 
+# the annotations (strings, under postponed evaluation) of fields that _fields writes as floats
+_FLOAT_TYPES = frozenset({"float", "float | None"})
+
+
 def _fields(record: Any, *, counts: Collection[str] = ()) -> dict[str, Any]:
     """Return every field of a result record as plain JSON, in field order.
 
-    Floats become :func:`_num` (NaN -> ``None``), as does each number of an array
-    or tuple field; the fields named in ``counts`` become ints; strings, ints,
-    bools and ``None`` stay as they are. The ``to_dict()`` of a flat record, so
-    that a field added to the record cannot be left out of its JSON.
+    Floats, and fields annotated ``float`` that hold an int, become :func:`_num`
+    (NaN -> ``None``), as does each number of an array or tuple field; the fields
+    named in ``counts`` become ints; strings, ints, bools and ``None`` stay as they
+    are. The ``to_dict()`` of a flat record, so that a field added to the record
+    cannot be left out of its JSON.
 
     Examples
     --------
@@ -61,7 +66,7 @@ def _fields(record: Any, *, counts: Collection[str] = ()) -> dict[str, Any]:
             out[field.name] = int(value)
         elif isinstance(value, np.ndarray | tuple):
             out[field.name] = [_num(item) for item in value]
-        elif isinstance(value, float | np.floating):
+        elif isinstance(value, float | np.floating) or field.type in _FLOAT_TYPES:
             out[field.name] = _num(value)
         else:
             out[field.name] = value

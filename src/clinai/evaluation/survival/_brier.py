@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from clinai.evaluation._docstrings import fill_doc
-from clinai.evaluation._estimate import _num
+from clinai.evaluation._estimate import _fields, _numbers
 from clinai.evaluation.survival._horizons import prepare_horizons
 from clinai.evaluation.survival._kaplan_meier import (
     KaplanMeier,
@@ -59,12 +59,7 @@ class SurvivalBrier:
 
     def to_dict(self) -> dict[str, float | None]:
         """Return the four numbers as plain JSON (NaN -> None)."""
-        return {
-            "t": _num(self.t),
-            "brier": _num(self.brier),
-            "null_brier": _num(self.null_brier),
-            "ipa": _num(self.ipa),
-        }
+        return _numbers(self)
 
 
 @dataclass(frozen=True)
@@ -93,14 +88,7 @@ class IntegratedBrier:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as plain JSON (tuples as lists, NaN -> None)."""
-        return {
-            "times": [float(t) for t in self.times],
-            "brier": [_num(b) for b in self.brier],
-            "null_brier": [_num(b) for b in self.null_brier],
-            "integrated": _num(self.integrated),
-            "null_integrated": _num(self.null_integrated),
-            "ipa": _num(self.ipa),
-        }
+        return _fields(self)
 
 
 @dataclass(frozen=True, eq=False)

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
-from clinai.evaluation._estimate import _num
+from clinai.evaluation._estimate import _fields
 from clinai.evaluation._inputs import check_ci_level
 from clinai.evaluation.survival._cox import fit_cox
 from clinai.evaluation.survival._inputs import (
@@ -174,9 +174,6 @@ def observed_risk(
     return float(risk), variance if math.isfinite(variance) else math.nan
 
 
-_OE_NUMBERS = ("horizon", "observed", "observed_se", "expected", "oe_ratio", "ci_low", "ci_high")
-
-
 @dataclass(frozen=True)
 class SurvivalOERatio:
     """Observed over expected risk at a horizon, with a log-scale Wald interval.
@@ -215,9 +212,7 @@ class SurvivalOERatio:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the record as plain JSON values (NaN -> None)."""
-        out: dict[str, Any] = {name: _num(getattr(self, name)) for name in _OE_NUMBERS}
-        out.update(n=self.n, events=self.events, cause=self.cause)
-        return out
+        return _fields(self)
 
 
 def survival_oe_ratio(
@@ -333,17 +328,7 @@ class SurvivalCalibrationSlope:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the record as plain JSON values (NaN -> None)."""
-        return {
-            "slope": _num(self.slope),
-            "se": _num(self.se),
-            "ci_low": _num(self.ci_low),
-            "ci_high": _num(self.ci_high),
-            "covariate": self.covariate,
-            "horizon": _num(self.horizon),
-            "n": self.n,
-            "events": self.events,
-            "cause": self.cause,
-        }
+        return _fields(self)
 
 
 def survival_calibration_slope(
@@ -466,12 +451,7 @@ class SurvivalRiskGroup:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the group as plain JSON values (NaN -> None)."""
-        out: dict[str, Any] = {name: _num(getattr(self, name)) for name in _GROUP_NUMBERS}
-        out.update(n=self.n, events=self.events)
-        return out
-
-
-_GROUP_NUMBERS = ("risk_low", "risk_high", "predicted", "observed", "ci_low", "ci_high")
+        return _fields(self)
 
 
 def survival_calibration_groups(

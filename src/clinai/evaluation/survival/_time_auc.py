@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from clinai.evaluation._docstrings import fill_doc
-from clinai.evaluation._estimate import _num
+from clinai.evaluation._estimate import _fields
 from clinai.evaluation.survival._horizons import prepare_horizons
 from clinai.evaluation.survival._inputs import check_tied_tol
 from clinai.evaluation.survival._kaplan_meier import (
@@ -55,11 +55,7 @@ class TimeDependentAUC:
 
     def to_dict(self) -> dict[str, Any]:
         """Return ``{"times", "auc", "mean_auc"}`` as plain JSON (NaN -> None)."""
-        return {
-            "times": [float(t) for t in self.times],
-            "auc": [_num(a) for a in self.auc],
-            "mean_auc": _num(self.mean_auc),
-        }
+        return _fields(self)
 
 
 @dataclass(frozen=True, eq=False)
