@@ -389,6 +389,7 @@ def survival_calibration_slope(
         if risk is not None and lp is None:
             given = "risk without t"
         raise DataError(SCORE_CHOICE_MSG.format(given=given))
+    horizon: float | None
     if risk is not None:
         time_array, event_array, risk_array, horizon = check_at_horizon(time, event, risk, t, cause)
         covariate, name = cloglog(risk_array), "cloglog_risk"

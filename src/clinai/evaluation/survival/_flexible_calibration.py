@@ -242,7 +242,8 @@ def flexible_survival_calibration(
         return -np.expm1(np.exp(spline_basis @ fit.coef) * math.log(s0))
 
     error = np.abs(observed_from(basis) - risk_array)
-    grid = np.linspace(*np.percentile(risk_array, [1.0, 99.0]), points)
+    low, high = np.percentile(risk_array, [1.0, 99.0])
+    grid = np.linspace(low, high, points)
     return FlexibleSurvivalCalibration(
         horizon=horizon,
         ici=float(error.mean()),

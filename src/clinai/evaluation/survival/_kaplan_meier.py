@@ -23,7 +23,7 @@ Conventions (the same as scikit-survival 0.28's ``kaplan_meier_estimator`` and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -139,7 +139,7 @@ class KaplanMeier:
     n_events: np.ndarray
     max_time: float
 
-    def _lookup(self, t: Any, side: str) -> np.ndarray | float:
+    def _lookup(self, t: Any, side: Literal["left", "right"]) -> np.ndarray | float:
         points = np.asarray(t, dtype=float)
         index = np.searchsorted(self.times, points, side=side) - 1
         steps = np.r_[1.0, self.survival]  # index -1 (before the first step) reads 1
