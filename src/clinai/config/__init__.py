@@ -14,6 +14,7 @@ from clinai.config._monitoring import (
     MonitoringConfig,
     MonitoringLimit,
 )
+from clinai.config._outcome import EventCodes, OutcomeConfig
 from clinai.config._schema import (
     AcceptanceCriterion,
     CalibrationConfig,
@@ -39,9 +40,11 @@ __all__ = [
     "EconomicParameterConfig",
     "EconomicsConfig",
     "EvaluationConfig",
+    "EventCodes",
     "ExperimentConfig",
     "MonitoringConfig",
     "MonitoringLimit",
+    "OutcomeConfig",
     "SampleSizeConfig",
     "SourceConfig",
     "SplitConfig",

@@ -14,14 +14,17 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
 from clinai.config._economics import EconomicsConfig
 from clinai.config._metric_names import metric_path_problem
 from clinai.config._monitoring import MonitoringConfig
+from clinai.config._outcome import OutcomeConfig
 
 __all__ = [
     "AcceptanceCriterion",
@@ -464,6 +467,8 @@ class ExperimentConfig(_Strict):
     pipeline: str
     description: str = ""
     data: DataConfig
+    # None: a binary outcome (left out of the resolved config, so binary hashes are unchanged)
+    outcome: OutcomeConfig | None = None
     split: SplitConfig = SplitConfig()
     models: list[str] = Field(default_factory=lambda: ["logistic", "lightgbm"], min_length=1)
     tuning: TuningConfig = TuningConfig()
@@ -502,6 +507,18 @@ class ExperimentConfig(_Strict):
                 )
             )
         return value
+
+    @model_serializer(mode="wrap")
+    def _without_default_outcome(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        plain = handler(self)
+        if self.outcome is None:
+            plain.pop("outcome", None)
+        return plain
+
+    @property
+    def is_survival(self) -> bool:
+        """Whether the config asks for a time-to-event outcome (``outcome.type: survival``)."""
+        return self.outcome is not None and self.outcome.is_survival
 
     @model_validator(mode="after")
     def _no_split_needs_optimism(self) -> ExperimentConfig:

@@ -1,0 +1,69 @@
+"""The ``outcome:`` block: binary by default (and unchanged), survival validated up front."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clinai.config import load_config, parse_config
+from clinai.exceptions import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+MINIMAL = {
+    "experiment": "demo",
+    "pipeline": "ami_1y_survival",
+    "data": {"source": {"type": "bundled", "name": "sksurv/whas500"}},
+}
+
+
+def test_binary_config_has_no_outcome_block_in_its_resolved_form() -> None:
+    # The resolved config (and so every hash of a binary run) is as before the block existed.
+    config = parse_config(MINIMAL)
+    assert config.outcome is None and not config.is_survival
+    assert "outcome" not in config.model_dump()
+
+
+def test_survival_outcome_is_kept_in_the_resolved_config() -> None:
+    config = parse_config({**MINIMAL, "outcome": {"type": "survival", "horizons": [365]}})
+    assert config.is_survival and config.outcome is not None
+    assert config.outcome.horizons == [365.0]
+    assert config.outcome.codes.event == 1 and config.outcome.codes.censored == 0
+    assert config.model_dump()["outcome"]["type"] == "survival"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "needle"),
+    [
+        ({"type": "survival"}, "outcome.horizons must list at least one positive time"),
+        ({"type": "survival", "horizons": []}, "outcome.horizons must list at least one"),
+        ({"type": "survival", "horizons": [365, -1]}, "outcome.horizons must be positive"),
+        ({"type": "survival", "horizons": [0]}, "outcome.horizons must be positive"),
+        ({"type": "time_to_event", "horizons": [365]}, "'outcome.type'"),
+        ({"horizons": [365]}, "outcome.horizons is only read for type: survival"),
+        (
+            {"type": "survival", "horizons": [1], "event_codes": {"censored": 1, "event": 1}},
+            "censored and event must be different codes",
+        ),
+    ],
+)
+def test_bad_outcome_is_one_config_error(outcome: dict, needle: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config({**MINIMAL, "outcome": outcome})
+    assert needle in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_bundled_survival_configs_are_valid() -> None:
+    horizons = {"ami_1y_survival": [365.0], "colon_5y_survival": [1825.0]}
+    for name, expected in horizons.items():
+        config = load_config(ROOT / "configs" / "extra" / f"{name}.yaml")
+        assert config.is_survival and config.outcome is not None
+        assert config.outcome.horizons == expected
+
+
+def test_demo_configs_stay_binary() -> None:
+    for path in sorted((ROOT / "configs").glob("*.yaml")):
+        assert not load_config(path).is_survival, path.name
+        assert "outcome" not in yaml.safe_load(path.read_text(encoding="utf-8"))
