@@ -49,10 +49,10 @@ def _fields(record: Any, *, counts: Collection[str] = ()) -> dict[str, Any]:
     """Return every field of a result record as plain JSON, in field order.
 
     Floats, and fields annotated ``float`` that hold an int, become :func:`_num`
-    (NaN -> ``None``), as does each number of an array or tuple field; the fields
-    named in ``counts`` become ints; strings, ints, bools and ``None`` stay as they
-    are. The ``to_dict()`` of a flat record, so that a field added to the record
-    cannot be left out of its JSON.
+    (NaN -> ``None``); array and tuple fields become lists of :func:`_plain`
+    values; the fields named in ``counts`` become ints; strings, ints, bools and
+    ``None`` stay as they are. The ``to_dict()`` of a flat record, so that a field
+    added to the record cannot be left out of its JSON.
 
     Examples
     --------
@@ -65,7 +65,7 @@ def _fields(record: Any, *, counts: Collection[str] = ()) -> dict[str, Any]:
         if field.name in counts:
             out[field.name] = int(value)
         elif isinstance(value, np.ndarray | tuple):
-            out[field.name] = [_num(item) for item in value]
+            out[field.name] = [_plain(item) for item in value]
         elif isinstance(value, float | np.floating) or field.type in _FLOAT_TYPES:
             out[field.name] = _num(value)
         else:

@@ -18,7 +18,7 @@ from typing import Any
 
 from scipy import special
 
-from clinai.evaluation._estimate import _num
+from clinai.evaluation._estimate import _fields, _num
 from clinai.evaluation.meta._random_effects import (
     MetaAnalysis,
     check_meta_inputs,
@@ -84,8 +84,7 @@ class SiteEstimate:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the row as plain JSON values."""
-        numbers = ("estimate", "ci_low", "ci_high", "weight")
-        return {"label": self.label} | {name: _num(getattr(self, name)) for name in numbers}
+        return _fields(self)
 
 
 @dataclass(frozen=True)

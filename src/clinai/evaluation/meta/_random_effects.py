@@ -26,7 +26,7 @@ from typing import Any, Literal, cast
 import numpy as np
 from scipy import optimize, special
 
-from clinai.evaluation._estimate import _num
+from clinai.evaluation._estimate import _fields
 from clinai.evaluation._inputs import check_number
 from clinai.exceptions import DataError
 
@@ -140,19 +140,7 @@ class MetaAnalysis:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the analysis as plain JSON values (NaN and missing become ``None``)."""
-        numbers = ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high")
-        heterogeneity = ("tau2", "tau", "i2", "q")
-        return {
-            "k": int(self.k),
-            **{name: _num(getattr(self, name)) for name in numbers + heterogeneity},
-            "q_df": int(self.q_df),
-            "q_pvalue": _num(self.q_pvalue),
-            "method": self.method,
-            "ci_method": self.ci_method,
-            "level": float(self.level),
-            "weights": [_num(w) for w in self.weights],
-            "labels": list(self.labels),
-        }
+        return _fields(self, counts=("k", "q_df"))
 
 
 def _describe(values: np.ndarray) -> str:

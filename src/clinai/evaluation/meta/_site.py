@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from clinai.evaluation._estimate import _num
+from clinai.evaluation._estimate import _fields, _num
 from clinai.evaluation._inputs import check_min_cell, check_patient_ids, check_y
 from clinai.evaluation.calibration._calibration import (
     LOWESS_FRAC,
@@ -98,12 +98,7 @@ class SiteMetric:
 
     def to_dict(self) -> dict[str, Any]:
         """Return ``{"estimate", "se", "scale", "suppressed"}`` (``None`` for NaN)."""
-        return {
-            "estimate": _num(self.estimate),
-            "se": _num(self.se),
-            "scale": self.scale,
-            "suppressed": self.suppressed,
-        }
+        return _fields(self)
 
 
 @dataclass(frozen=True)
