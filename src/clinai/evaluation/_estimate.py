@@ -48,11 +48,11 @@ _FLOAT_TYPES = frozenset({"float", "float | None"})
 def _fields(record: Any, *, counts: Collection[str] = ()) -> dict[str, Any]:
     """Return every field of a result record as plain JSON, in field order.
 
-    Floats, and fields annotated ``float`` that hold an int, become :func:`_num`
-    (NaN -> ``None``); array and tuple fields become lists of :func:`_plain`
-    values; the fields named in ``counts`` become ints; strings, ints, bools and
-    ``None`` stay as they are. The ``to_dict()`` of a flat record, so that a field
-    added to the record cannot be left out of its JSON.
+    Fields annotated ``float`` become :func:`_num` (NaN -> ``None``, an int a
+    float); array and tuple fields become lists of :func:`_plain` values; the
+    fields named in ``counts`` become ints; any other field becomes :func:`_plain`
+    (NumPy numbers as Python ones). The ``to_dict()`` of a flat record, so that a
+    field added to the record cannot be left out of its JSON.
 
     Examples
     --------
@@ -66,10 +66,10 @@ def _fields(record: Any, *, counts: Collection[str] = ()) -> dict[str, Any]:
             out[field.name] = int(value)
         elif isinstance(value, np.ndarray | tuple):
             out[field.name] = [_plain(item) for item in value]
-        elif isinstance(value, float | np.floating) or field.type in _FLOAT_TYPES:
+        elif field.type in _FLOAT_TYPES:
             out[field.name] = _num(value)
         else:
-            out[field.name] = value
+            out[field.name] = _plain(value)
     return out
 
 
