@@ -119,3 +119,13 @@ def test_shrunk_model_is_explained_through_its_base() -> None:
     inputs = models.explain_inputs(models.shrink_predictions(fitted, X, y, shrinkage=0.8), X)
     assert inputs.kind == "linear"
     assert len(inputs.feature_names) == N_PREDICTORS
+
+
+def test_effective_shrinkage_of_sigmoid_calibration_is_the_platt_slope() -> None:
+    X, y = _development()
+    estimator = models.get_model("logistic", numeric=COLUMNS, categorical=[], C=1.0)
+    calibrated = models.calibrate_model(estimator, X, y, method="sigmoid", cv=3)
+    (member,) = calibrated.calibrated_classifiers_
+    (platt,) = member.calibrators
+    # sigmoid on the logistic model's decision function (its logit): 1 / (1 + exp(a f + b))
+    assert models.effective_shrinkage(calibrated, X) == pytest.approx(-platt.a_, rel=1e-6)

@@ -12,13 +12,13 @@ import pytest
 from scipy.special import expit
 
 from clinai import models
-from clinai.config import CalibrationConfig, TuningConfig, parse_config
+from clinai.config import CalibrationConfig, SampleSizeConfig, TuningConfig, parse_config
 from clinai.exceptions import ConfigError
 from clinai.reporting._render import render, translator
 from clinai.reporting._small_data_view import small_data_view
 from clinai.runs._prepare import prepare
 from clinai.runs._rundir import resolve_run_dir
-from clinai.runs._small_data import METHOD
+from clinai.runs._small_data import CALIBRATED_METHOD, METHOD
 from clinai.runs._train import IN_MEMORY, train, tune_and_calibrate
 from tests.integration.conftest import FIXTURES, synthetic_frame, tiny_config
 
@@ -80,7 +80,7 @@ def test_training_json_records_the_shrinkage_and_the_documents_say_so(workspace:
     assert block["mode"] == "auto"
     assert block["criteria_met"] is False
     assert block["n_available"] < block["n_required"]
-    assert block["method"] == METHOD
+    assert block["method"] == CALIBRATED_METHOD  # sigmoid calibration is the shrinkage
     assert 0.05 <= block["shrinkage"] <= 1.0
     assert block["r2_cs_source"].startswith("default: 15%")
 
@@ -104,33 +104,47 @@ def _large(n: int = 2000) -> tuple[pd.DataFrame, np.ndarray]:
     return X, y
 
 
+def _tune(X: pd.DataFrame, y: np.ndarray, **options: object) -> tuple[object, dict]:
+    record: dict = {}
+    settings: dict = {
+        "families": ["logistic"],
+        "tuning": TuningConfig(n_trials=2, cv_folds=3, storage=IN_MEMORY),
+        "calibration": CalibrationConfig(cv=3),
+        "seed": 0,
+        "study_prefix": "t-{family}",
+        "show_progress": False,
+        "storage": IN_MEMORY,
+        **options,
+    }
+    fitted, _ = tune_and_calibrate(
+        X, y, numeric=["a", "b", "c"], categorical=[], record=record, **settings
+    )
+    return fitted, record
+
+
+def test_an_uncalibrated_model_on_small_data_is_shrunk() -> None:
+    X, y = _large(n=150)
+    fitted, record = _tune(
+        X,
+        y,
+        calibration=CalibrationConfig(method="none"),
+        shrinkage_bootstrap=5,
+        sample_size=SampleSizeConfig(c_statistic=0.8),
+    )
+    assert record["criteria_met"] is False and record["method"] == METHOD
+    assert record["r2_cs_source"] == "c_statistic"
+    assert isinstance(fitted, models.RecalibratedModel)
+    assert fitted.slope == record["shrinkage"] <= 1.0
+
+
 def test_nothing_changes_when_the_criteria_are_met() -> None:
     X, y = _large()
-    predictions, records = [], []
-    for mode in ("auto", "off"):
-        record: dict = {}
-        fitted, _ = tune_and_calibrate(
-            X,
-            y,
-            numeric=["a", "b", "c"],
-            categorical=[],
-            families=["logistic"],
-            tuning=TuningConfig(n_trials=2, cv_folds=3, storage=IN_MEMORY),
-            calibration=CalibrationConfig(cv=3),
-            seed=0,
-            study_prefix="t-{family}",
-            show_progress=False,
-            storage=IN_MEMORY,
-            small_data=mode,
-            record=record,
-        )
-        predictions.append(fitted.predict_proba(X))
-        records.append(record)
-    assert records[0]["criteria_met"] is True
-    assert records[0]["shrinkage"] is None and records[0]["method"] is None
-    assert records[0]["n_parameters"] == 3
-    assert not isinstance(fitted, models.RecalibratedModel)
-    np.testing.assert_array_equal(predictions[0], predictions[1])
+    (auto, record), (off, _) = (_tune(X, y, small_data=mode) for mode in ("auto", "off"))
+    assert record["criteria_met"] is True
+    assert record["shrinkage"] is None and record["method"] is None
+    assert record["n_parameters"] == 3
+    assert not isinstance(auto, models.RecalibratedModel)
+    np.testing.assert_array_equal(auto.predict_proba(X), off.predict_proba(X))
 
 
 def test_small_data_option_is_validated_up_front() -> None:

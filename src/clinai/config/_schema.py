@@ -205,9 +205,11 @@ class TrainingConfig(_Strict):
     """How the train stage builds the model beyond tuning and calibration.
 
     ``small_data: auto`` (default) computes Riley et al.'s minimum sample size before
-    tuning and, when the training data fall short, shrinks the selected model's logit by
-    its bootstrap shrinkage factor (intercept re-estimated) so the expected calibration
-    slope is near 1; ``off`` only records the criteria in ``training.json``.
+    tuning and, when the training data fall short, records the cross-validated shrinkage
+    of a post-hoc calibrated model, or shrinks an uncalibrated model's logit by its
+    bootstrap shrinkage factor (intercept re-estimated) so the expected calibration slope
+    is near 1 (:mod:`clinai.runs._small_data`); ``off`` only records the criteria in
+    ``training.json``.
     ``shrinkage_bootstrap`` replicates estimate the factor (each refits the selected
     model with its calibration; the factor's standard error is about 0.05 at 20).
     """

@@ -63,6 +63,7 @@ __all__ = [
     "SHRINKAGE_BOOTSTRAP",
     "bootstrap_shrinkage",
     "candidate_parameters",
+    "effective_shrinkage",
     "heuristic_shrinkage",
     "intercept_with_offset",
     "likelihood_ratio_chi2",
@@ -339,6 +340,27 @@ def _optimism(
         if np.isfinite(slope_boot) and np.isfinite(slope_orig):
             optimism.append(slope_boot - slope_orig)
     return optimism
+
+
+def effective_shrinkage(calibrated: Any, X: Any) -> float:
+    """Return the factor by which a cross-validated calibration multiplies the model's logit.
+
+    For each calibrated member of a
+    :class:`~sklearn.calibration.CalibratedClassifierCV` (one, or the ``cv`` fold
+    models of an ensemble), the least-squares slope of the calibrated logit on the
+    uncalibrated model's logit over ``X``, averaged over members. A sigmoid map on a
+    logistic model's decision function is exactly ``intercept + factor * logit``; for
+    a model calibrated on its probabilities it is the average factor. The map is
+    learnt on out-of-fold predictions, so it is a cross-validated uniform shrinkage
+    with the intercept re-estimated.
+    """
+    factors = []
+    for member in calibrated.calibrated_classifiers_:
+        base = _logit_predictions(member.estimator, X)
+        after = _clip_logit(member.predict_proba(X)[:, 1])
+        if np.ptp(base) > 0:
+            factors.append(float(np.polyfit(base, after, 1)[0]))
+    return float(np.mean(factors)) if factors else 1.0
 
 
 def shrink_predictions(fitted: Any, X: Any, y: Any, *, shrinkage: float) -> RecalibratedModel:

@@ -51,7 +51,8 @@ def _optuna_storage(url: str) -> str | None:
 
 
 #: Families from simplest to most flexible: the one-standard-error rule prefers the first.
-COMPLEXITY_ORDER = ("logistic", "lightgbm", "mlp")
+#: (Binary and survival families are never candidates together; each keeps its own order.)
+COMPLEXITY_ORDER = ("logistic", "lightgbm", "mlp", "cox_net", "gradient_boosted_survival")
 
 
 def select_family(candidates: Sequence[TuningResult]) -> TuningResult:
@@ -198,6 +199,7 @@ def tune_and_calibrate(
         seed=seed,
         groups=groups,
         n_boot=shrinkage_bootstrap,
+        calibrated=calibration.method != "none",
     )
     if record is not None:
         record.update(small)
