@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["Estimate"]
+__all__ = ["Estimate", "FieldsRecord"]
 
 
 def _num(value: Any) -> float | None:
@@ -71,6 +71,20 @@ def _fields(record: Any, *, counts: Collection[str] = ()) -> dict[str, Any]:
         else:
             out[field.name] = _plain(value)
     return out
+
+
+class FieldsRecord:
+    """Base of a flat result record whose ``to_dict()`` is every field, by :func:`_fields`.
+
+    A frozen dataclass that derives from it needs no ``to_dict`` of its own;
+    ``_json_counts`` names the float fields that hold counts (written as ints).
+    """
+
+    _json_counts: ClassVar[tuple[str, ...]] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return every field as plain JSON, in field order (NaN -> ``None``)."""
+        return _fields(self, counts=self._json_counts)
 
 
 def _group_counts(group: Any) -> dict[str, Any]:

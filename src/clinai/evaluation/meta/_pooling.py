@@ -18,7 +18,7 @@ from typing import Any
 
 from scipy import special
 
-from clinai.evaluation._estimate import _fields, _num
+from clinai.evaluation._estimate import FieldsRecord, _num
 from clinai.evaluation.meta._random_effects import (
     MetaAnalysis,
     check_meta_inputs,
@@ -62,7 +62,7 @@ def back_transform(value: float | None, scale: str) -> float | None:
 
 
 @dataclass(frozen=True)
-class SiteEstimate:
+class SiteEstimate(FieldsRecord):
     """One site's estimate on the natural scale, a row of a forest plot.
 
     Attributes
@@ -81,10 +81,6 @@ class SiteEstimate:
     ci_low: float
     ci_high: float
     weight: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the row as plain JSON values."""
-        return _fields(self)
 
 
 @dataclass(frozen=True)

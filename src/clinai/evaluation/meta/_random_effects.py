@@ -26,7 +26,7 @@ from typing import Any, Literal, cast
 import numpy as np
 from scipy import optimize, special
 
-from clinai.evaluation._estimate import _fields
+from clinai.evaluation._estimate import FieldsRecord
 from clinai.evaluation._inputs import check_number
 from clinai.exceptions import DataError
 
@@ -79,7 +79,7 @@ LEVEL_MSG = "level must lie strictly between 0 and 1 (e.g. 0.95); got {value!r}"
 
 
 @dataclass(frozen=True)
-class MetaAnalysis:
+class MetaAnalysis(FieldsRecord):
     """The result of :func:`random_effects_meta`.
 
     Attributes
@@ -138,9 +138,7 @@ class MetaAnalysis:
     weights: tuple[float, ...] = ()
     labels: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the analysis as plain JSON values (NaN and missing become ``None``)."""
-        return _fields(self, counts=("k", "q_df"))
+    _json_counts = ("k", "q_df")
 
 
 def _describe(values: np.ndarray) -> str:

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from clinai.evaluation._estimate import _fields, _num
+from clinai.evaluation._estimate import FieldsRecord, _num
 from clinai.evaluation._inputs import check_min_cell, check_patient_ids, check_y
 from clinai.evaluation.calibration._calibration import (
     LOWESS_FRAC,
@@ -75,7 +75,7 @@ CALIBRATION_POINTS_MSG = (
 
 
 @dataclass(frozen=True)
-class SiteMetric:
+class SiteMetric(FieldsRecord):
     """One metric of a site summary, on its pooling scale.
 
     Attributes
@@ -95,10 +95,6 @@ class SiteMetric:
     se: float
     scale: str
     suppressed: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return ``{"estimate", "se", "scale", "suppressed"}`` (``None`` for NaN)."""
-        return _fields(self)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from clinai.evaluation._docstrings import fill_doc
-from clinai.evaluation._estimate import _fields, _numbers
+from clinai.evaluation._estimate import FieldsRecord
 from clinai.evaluation.survival._horizons import prepare_horizons
 from clinai.evaluation.survival._kaplan_meier import (
     KaplanMeier,
@@ -35,7 +35,7 @@ TWO_TIMES_MSG = "times must hold at least two distinct horizons to integrate ove
 
 
 @dataclass(frozen=True)
-class SurvivalBrier:
+class SurvivalBrier(FieldsRecord):
     """IPCW Brier score at a horizon, of the model and of the null model.
 
     Parameters
@@ -57,13 +57,9 @@ class SurvivalBrier:
     null_brier: float
     ipa: float
 
-    def to_dict(self) -> dict[str, float | None]:
-        """Return the four numbers as plain JSON (NaN -> None)."""
-        return _numbers(self)
-
 
 @dataclass(frozen=True)
-class IntegratedBrier:
+class IntegratedBrier(FieldsRecord):
     """Brier scores over a grid of horizons and their time averages.
 
     Parameters
@@ -85,10 +81,6 @@ class IntegratedBrier:
     integrated: float
     null_integrated: float
     ipa: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the fields as plain JSON (tuples as lists, NaN -> None)."""
-        return _fields(self)
 
 
 @dataclass(frozen=True, eq=False)

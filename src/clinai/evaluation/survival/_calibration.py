@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
-from clinai.evaluation._estimate import _fields
+from clinai.evaluation._estimate import FieldsRecord
 from clinai.evaluation._inputs import check_ci_level
 from clinai.evaluation.survival._cox import fit_cox
 from clinai.evaluation.survival._inputs import (
@@ -175,7 +175,7 @@ def observed_risk(
 
 
 @dataclass(frozen=True)
-class SurvivalOERatio:
+class SurvivalOERatio(FieldsRecord):
     """Observed over expected risk at a horizon, with a log-scale Wald interval.
 
     Attributes
@@ -209,10 +209,6 @@ class SurvivalOERatio:
     n: int
     events: int
     cause: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the record as plain JSON values (NaN -> None)."""
-        return _fields(self)
 
 
 def survival_oe_ratio(
@@ -299,7 +295,7 @@ def cox_outcome(
 
 
 @dataclass(frozen=True)
-class SurvivalCalibrationSlope:
+class SurvivalCalibrationSlope(FieldsRecord):
     """Calibration slope: the Cox coefficient of the linear predictor.
 
     Attributes
@@ -325,10 +321,6 @@ class SurvivalCalibrationSlope:
     n: int
     events: int
     cause: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the record as plain JSON values (NaN -> None)."""
-        return _fields(self)
 
 
 def survival_calibration_slope(
@@ -425,7 +417,7 @@ def survival_calibration_slope(
 
 
 @dataclass(frozen=True)
-class SurvivalRiskGroup:
+class SurvivalRiskGroup(FieldsRecord):
     """Observed against predicted risk by t in one group of patients of similar predicted risk.
 
     Attributes
@@ -449,10 +441,6 @@ class SurvivalRiskGroup:
     ci_high: float
     n: int
     events: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the group as plain JSON values (NaN -> None)."""
-        return _fields(self)
 
 
 def survival_calibration_groups(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from clinai.evaluation._docstrings import fill_doc
-from clinai.evaluation._estimate import _fields
+from clinai.evaluation._estimate import FieldsRecord
 from clinai.evaluation.survival._inputs import (
     check_has_events,
     check_score,
@@ -44,7 +44,7 @@ CENSORING_ZERO_MSG = (
 
 
 @dataclass(frozen=True)
-class Concordance:
+class Concordance(FieldsRecord):
     """A concordance index with its pair counts.
 
     Parameters
@@ -71,9 +71,7 @@ class Concordance:
     tied_risk: float
     tied_time: float
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the fields as plain JSON (NaN -> None; counts as ints)."""
-        return _fields(self, counts=("concordant", "discordant", "tied_risk", "tied_time"))
+    _json_counts = ("concordant", "discordant", "tied_risk", "tied_time")
 
 
 @dataclass(frozen=True, eq=False)

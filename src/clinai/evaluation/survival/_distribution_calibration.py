@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import chi2
 
-from clinai.evaluation._estimate import _fields
+from clinai.evaluation._estimate import FieldsRecord
 from clinai.evaluation.survival._inputs import check_score, check_survival
 from clinai.exceptions import DataError
 
@@ -80,7 +80,7 @@ _MIN_SURVIVAL = 1e-12
 
 
 @dataclass(frozen=True, eq=False)
-class DistributionCalibration:
+class DistributionCalibration(FieldsRecord):
     """A goodness-of-fit test of the predicted survival distributions.
 
     Attributes
@@ -109,10 +109,6 @@ class DistributionCalibration:
     # who was counted
     n: int
     events: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the test as plain JSON values."""
-        return _fields(self)
 
 
 def _check_inputs(

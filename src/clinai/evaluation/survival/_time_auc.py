@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from clinai.evaluation._docstrings import fill_doc
-from clinai.evaluation._estimate import _fields
+from clinai.evaluation._estimate import FieldsRecord
 from clinai.evaluation.survival._horizons import prepare_horizons
 from clinai.evaluation.survival._inputs import check_tied_tol
 from clinai.evaluation.survival._kaplan_meier import (
@@ -34,7 +34,7 @@ NO_CASES_MSG = (
 
 
 @dataclass(frozen=True)
-class TimeDependentAUC:
+class TimeDependentAUC(FieldsRecord):
     """Cumulative/dynamic AUC at each horizon and its summary over the horizons.
 
     Parameters
@@ -52,10 +52,6 @@ class TimeDependentAUC:
     times: tuple[float, ...]
     auc: tuple[float, ...]
     mean_auc: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return ``{"times", "auc", "mean_auc"}`` as plain JSON (NaN -> None)."""
-        return _fields(self)
 
 
 @dataclass(frozen=True, eq=False)
