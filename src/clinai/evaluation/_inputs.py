@@ -225,6 +225,14 @@ def check_patient_ids(patient_ids: Any, n: int) -> np.ndarray:
     DataError
         When the length differs from ``n`` or an id is missing.
     """
+    plain = patient_ids.to_numpy() if isinstance(patient_ids, pd.Series | pd.Index) else None
+    values = plain if plain is not None else np.asarray(patient_ids)
+    if values.ndim == 1 and np.issubdtype(values.dtype, np.integer):
+        # integer ids factorised as integers: the same codes (order of first appearance)
+        # as through object values, without hashing a Python object per row (0.5 s at 10^6)
+        if values.shape[0] != n:
+            raise DataError(PATIENT_IDS_LENGTH_MSG.format(n_ids=values.shape[0], n=n))
+        return np.asarray(pd.factorize(values, sort=False)[0], dtype=np.intp)
     if isinstance(patient_ids, pd.Series | pd.Index):
         ids = pd.Series(patient_ids.to_numpy(dtype=object))
     else:

@@ -80,7 +80,7 @@ def _one_row_per_patient(stream: Stream, index: np.ndarray) -> np.ndarray:
 
     patient = stream.patient[index]
     named = np.flatnonzero(patient >= 0)
-    if named.size == np.unique(patient[named]).size:
+    if named.size == distinct_count(patient[named]):  # a bitmap, not np.unique's hash table
         return index
     keep = patient < 0
     keep[named[first_row_per_patient(patient[named], stream.time[index][named])]] = True

@@ -307,7 +307,9 @@ def first_row_per_patient(patient_ids: Any, times: Any = None) -> np.ndarray:
         raise DataError(ROWS_MSG.format(ids=ids.shape, times=stamps.shape))
     if ids.size == 0:
         return np.zeros(0, dtype=np.intp)
-    codes = np.unique(ids, return_inverse=True)[1].reshape(-1)
+    # integer ids sort as their np.unique codes do, so they group rows as they are
+    integer = np.issubdtype(ids.dtype, np.integer)
+    codes = ids if integer else np.unique(ids, return_inverse=True)[1].reshape(-1)
     order = np.lexsort((np.arange(ids.size), stamps, codes))  # patient, then time, then position
     ordered = codes[order]
     first = np.ones(ids.size, dtype=bool)
