@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from clinai.evaluation._docstrings import fill_doc
-from clinai.evaluation._estimate import _num, _numbers
+from clinai.evaluation._estimate import FieldsRecord, _num
 from clinai.evaluation._inputs import check_number, check_y
 from clinai.evaluation.economics._net_monetary_benefit import check_model_thresholds
 from clinai.evaluation.thresholds._decision_curve import _flag_counts
@@ -35,7 +35,7 @@ POSITIVE_MSG = "{name} must be a finite number > 0; got {value!r}"
 
 
 @dataclass(frozen=True)
-class AlertBurdenPoint:
+class AlertBurdenPoint(FieldsRecord):
     """The alert burden at one threshold (NaN where its input was not given)."""
 
     threshold: float
@@ -47,11 +47,6 @@ class AlertBurdenPoint:
     number_needed_to_evaluate: float
     staff_hours: float
     staff_hours_per_ward_day: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return every field: the two counts as ints, the rates as floats or ``None``."""
-        counts = {"alerts": self.alerts, "true_alerts": self.true_alerts}
-        return {**_numbers(self), **counts}
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from clinai.evaluation._estimate import _num, _numbers
+from clinai.evaluation._estimate import FieldsRecord, _num
 from clinai.evaluation._inputs import check_thresholds
 from clinai.evaluation.survival._calibration import check_at_horizon
 from clinai.evaluation.survival._kaplan_meier import (
@@ -42,7 +42,7 @@ __all__ = ["SurvivalDecisionCurve", "SurvivalDecisionPoint", "survival_decision_
 
 
 @dataclass(frozen=True)
-class SurvivalDecisionPoint:
+class SurvivalDecisionPoint(FieldsRecord):
     """Net benefit at one threshold.
 
     Attributes
@@ -63,10 +63,6 @@ class SurvivalDecisionPoint:
     net_benefit_treat_none: float
     proportion_above: float
     observed_risk_above: float
-
-    def to_dict(self) -> dict[str, float | None]:
-        """Return the point as plain JSON numbers."""
-        return _numbers(self)
 
 
 @dataclass(frozen=True)
