@@ -72,10 +72,19 @@ def _echo_result(result: object) -> None:
     from clinai.runs import RunResult
 
     assert isinstance(result, RunResult)
-    typer.echo(
-        f"{result.experiment}: AUROC {_with_ci(result.metrics['auroc'])}; "
-        f"acceptance: {result.verdict}; run directory {result.run_dir}"
-    )
+    if "auroc" in result.metrics:
+        typer.echo(
+            f"{result.experiment}: AUROC {_with_ci(result.metrics['auroc'])}; "
+            f"acceptance: {result.verdict}; run directory {result.run_dir}"
+        )
+    else:  # a survival run: survival_metrics.json at its first horizon
+        survival = result.metrics["metrics"]
+        typer.echo(
+            f"{result.experiment}: Harrell's C {_with_ci(survival['harrell_c'])}; at "
+            f"{result.metrics['horizon']:g}: O/E {_with_ci(survival['oe_ratio'])}, "
+            f"calibration slope {_with_ci(survival['calibration_slope'])}; "
+            f"run directory {result.run_dir}"
+        )
     if result.registry:
         reg = result.registry
         typer.echo(f"  registered {reg['model_name']} v{reg['version']} as @{reg['alias']}")

@@ -7,7 +7,7 @@ import logging
 import os
 import shutil
 import socket
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +72,12 @@ def _check_before_start(config: ExperimentConfig) -> None:
     from clinai import models
     from clinai.runs._plugins import load_pipeline
 
+    if config.is_survival:
+        from clinai.runs._survival_run import check_survival_models
+
+        check_survival_models(config)
+        load_pipeline(config.pipeline)
+        return
     known = models.get_model_names()
     for name in config.models:
         if name not in known:
@@ -79,6 +85,29 @@ def _check_before_start(config: ExperimentConfig) -> None:
                 "models: " + models.UNKNOWN_MODEL_MSG.format(name=name, names=", ".join(known))
             )
     load_pipeline(config.pipeline)
+
+
+@dataclass(frozen=True)
+class _Stages:
+    """The stage functions of one outcome kind (binary, or survival: runs/_survival_run.py)."""
+
+    prepare: Callable[..., Any]
+    train: Callable[..., Any]
+    evaluate: Callable[..., Any]
+    metrics_file: str
+    flat_metrics: Callable[[dict[str, Any]], dict[str, float]]
+    report: Callable[..., Any]
+
+
+def _stages(config: ExperimentConfig) -> _Stages:
+    """Return the stages of the config's outcome kind."""
+    if config.is_survival:
+        from clinai.runs._survival_run import STAGES
+
+        return _Stages(**STAGES)
+    from clinai.tracking import flatten_metrics
+
+    return _Stages(prepare, train, evaluate, "metrics.json", flatten_metrics, report)
 
 
 def _owner_tags() -> dict[str, str]:
@@ -216,9 +245,8 @@ def _finish_tracking(
     The version is registered before the report (the card names it), so any failure
     after that deletes it again: a failed run leaves nothing in the registry.
     """
-    from clinai.tracking import flatten_metrics
-
-    metrics = run_dir.read_json("metrics.json", stage="evaluate")
+    stages = _stages(config)
+    metrics = run_dir.read_json(stages.metrics_file, stage="evaluate")
     registry = None
     previous = None
     if tracker is not None:
@@ -230,10 +258,12 @@ def _finish_tracking(
         tracker.log_params(
             {"selected_model": training["selected"], "best_params": training["best_params"]}
         )
-        tracker.log_metrics(flatten_metrics(metrics))
+        tracker.log_metrics(stages.flat_metrics(metrics))
         registry = _register(config, run_dir, tracker, metrics)
     try:
-        report(config, run_dir, registry=registry, previous=previous, publish_dir=publish_dir)
+        stages.report(
+            config, run_dir, registry=registry, previous=previous, publish_dir=publish_dir
+        )
         # The PHI guard runs before anything of the run directory is copied to MLflow.
         scan_run(
             config, run_dir.path, mlflow_texts=tracker.run_texts() if tracker is not None else None
@@ -286,6 +316,7 @@ def run_experiment(
     check_workers(workers, config.tuning.storage)
     _mark_orphans(config)
     run_dir = resolve_run_dir(config.output_dir, config.experiment, run_id, create=True)
+    stages = _stages(config)
     tracker = _tracker(config)
     mlflow_run_id = None
     registry = None
@@ -299,11 +330,11 @@ def run_experiment(
                     **_owner_tags(),
                 },
             )
-        prepare(config, run_dir)
+        stages.prepare(config, run_dir)
         if tracker is not None:
             _log_params(tracker, config, run_dir)
-        train(config, run_dir, tracker=tracker, show_progress=show_progress, workers=workers)
-        evaluate(config, run_dir, show_progress=show_progress)
+        stages.train(config, run_dir, tracker=tracker, show_progress=show_progress, workers=workers)
+        stages.evaluate(config, run_dir, show_progress=show_progress)
         metrics, registry = _finish_tracking(config, run_dir, tracker, publish_dir=publish_dir)
         _audit(
             config,
@@ -417,7 +448,7 @@ def prepare_stage(
     _check_before_start(config)
     run_dir = resolve_run_dir(config.output_dir, config.experiment, run_id, create=True)
     try:
-        prepare(config, run_dir)
+        _stages(config).prepare(config, run_dir)
     except BaseException as exc:
         _mark_failed(run_dir, exc)
         raise
@@ -466,7 +497,9 @@ def train_stage(
     with _stage_tracker(config, run_dir) as tracker:
         if tracker is not None:
             _log_params(tracker, config, run_dir)
-        train(config, run_dir, tracker=tracker, show_progress=show_progress, workers=workers)
+        _stages(config).train(
+            config, run_dir, tracker=tracker, show_progress=show_progress, workers=workers
+        )
     return run_dir
 
 
@@ -480,7 +513,7 @@ def evaluate_stage(
     """Run the evaluate stage on a trained run directory (default: the LATEST one)."""
     config = load_config(config_path, overrides=overrides)
     run_dir = resolve_run_dir(config.output_dir, config.experiment, run_id, create=False)
-    evaluate(config, run_dir, show_progress=show_progress)
+    _stages(config).evaluate(config, run_dir, show_progress=show_progress)
     return run_dir
 
 

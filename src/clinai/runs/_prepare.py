@@ -54,6 +54,8 @@ OUTCOME = "__outcome__"
 PATIENT = "__patient__"
 SENSITIVE_PREFIX = "__sensitive__"
 BASELINE = "__baseline__"
+#: Follow-up time of a survival outcome (``__outcome__`` then holds the event, 0/1).
+TIME = "__time__"
 _RESERVED = "feature {column!r} of pipeline {pipeline!r} uses a reserved name; rename it"
 _PIPELINE_COLUMN = (
     "column {column} not found by {function}() of pipeline {pipeline!r}: the data have "
@@ -154,6 +156,8 @@ class Cohort:
     """The pipeline's existing clinical score per row (None if it defines no ``baseline()``)."""
     ingest: tuple[data.FhirIngestReport, ...] = ()
     """Reports of the FHIR exports the pipeline's ``load()`` read (what was skipped, by line)."""
+    time: pd.Series | None = None
+    """Follow-up time of a survival outcome (``y`` is then the event); None for binary."""
 
 
 def _call(pipeline: ModuleType, name: str, function: str, frame: Any) -> Any:
@@ -222,6 +226,11 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
     data.check_cohort_not_empty(cohort, where=f"pipeline {config.pipeline!r}")
     split_values = _split_column(config, cohort)
     y = _call(pipeline, config.pipeline, "outcome", cohort)
+    time = None
+    if config.is_survival:  # outcome() returns time and event: y becomes the event (0/1)
+        from clinai.runs._survival_run import survival_outcome
+
+        time, y = survival_outcome(config, y, len(cohort))
     data.check_binary_outcome(y, column=f"outcome of pipeline {config.pipeline!r}")
     X = _call(pipeline, config.pipeline, "features", cohort)
     sensitive = _call(pipeline, config.pipeline, "sensitive_attributes", cohort)
@@ -259,6 +268,7 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
         split_values=split_values,
         baseline=baseline,
         ingest=tuple(ingest),
+        time=time,
     )
 
 
@@ -434,6 +444,8 @@ def prepare(config: ExperimentConfig, run_dir: RunDir) -> dict[str, Any]:
     )
     if cohort.baseline is not None:
         table[BASELINE] = cohort.baseline.to_numpy()
+    if cohort.time is not None:
+        table[TIME] = cohort.time.to_numpy()
     for name, index in (("train", train_idx), ("test", test_idx)):
         buffer = table.iloc[index].reset_index(drop=True).to_parquet(index=False)
         atomic_write_bytes(run_dir.prepared / f"{name}.parquet", buffer)
@@ -485,7 +497,7 @@ def read_split(run_dir: RunDir, name: str) -> tuple[pd.DataFrame, Any, pd.DataFr
     sensitive_cols = [c for c in table.columns if c.startswith(SENSITIVE_PREFIX)]
     sensitive = table[sensitive_cols].rename(columns=lambda c: c.removeprefix(SENSITIVE_PREFIX))
     X = table.drop(columns=[OUTCOME, PATIENT, *sensitive_cols], errors="ignore")
-    X = X.drop(columns=[BASELINE], errors="ignore")
+    X = X.drop(columns=[BASELINE, TIME], errors="ignore")
     return X, table[OUTCOME].to_numpy(), sensitive, table[PATIENT].to_numpy()
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from clinai.runs._rundir import RunDir
     from clinai.tracking import MlflowTracker
 
-__all__ = ["IN_MEMORY", "select_family", "train", "tune_and_calibrate"]
+__all__ = ["IN_MEMORY", "select_family", "train", "tune_and_calibrate", "tuning_summary"]
 
 #: ``storage`` value that keeps an Optuna study in memory.
 IN_MEMORY = ":memory:"
@@ -296,6 +296,17 @@ def train(
         },
         # Riley's criteria before tuning and the shrinkage applied when they fail
         "small_data": small_data,
+        **tuning_summary(tuning, candidates, workers=workers),
+    }
+    run_dir.write_json("training.json", summary)
+    return summary
+
+
+def tuning_summary(
+    tuning: TuningConfig, candidates: Sequence[TuningResult], *, workers: int
+) -> dict[str, Any]:
+    """Return the ``candidates`` and ``tuning`` blocks of training.json (binary and survival)."""
+    return {
         "candidates": [
             {
                 "family": r.model_name,
@@ -320,5 +331,3 @@ def train(
             "workers": workers,
         },
     }
-    run_dir.write_json("training.json", summary)
-    return summary

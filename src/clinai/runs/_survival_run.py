@@ -1,0 +1,469 @@
+"""``clinai run`` for a survival outcome (``outcome.type: survival``).
+
+The stages are those of a binary run, with time-to-event parts where they differ:
+
+* prepare: the binary prepare stage, with the pipeline's ``outcome()`` read as follow-up
+  time and event (:func:`survival_outcome`, called by ``load_cohort``): the split is
+  stratified by the event (grouped by patient with ``split.method: grouped``) and the
+  prepared splits hold the time beside the event. ``data_manifest.json`` gains an
+  ``outcome`` block (horizons, events and censoring before the first horizon).
+* train: each configured survival family is tuned with Optuna on the integrated Brier
+  score (``tune_survival_model``), the simplest within one standard error of the best
+  is refitted on the training split, and saved (and logged to MLflow) as a
+  :class:`~clinai.runs._survival_model.HorizonRiskModel`, whose ``predict_proba`` (the
+  MLflow pyfunc output) is the risk of the event by the first horizon.
+* evaluate: :func:`clinai.evaluation.evaluate_survival` on the test split at the first
+  horizon, written to ``survival_metrics.json``.
+* report: the survival validation report (EN/DA) and a short model card (natural
+  frequencies at the horizon and the C index); MLflow logging and registration as for
+  a binary model.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from clinai import evaluation, models
+from clinai._utils import atomic_write_text
+from clinai.exceptions import DataError, ModelError
+from clinai.reporting import NumberFormatter
+from clinai.runs._prepare import TIME, prepare, read_split
+from clinai.runs._progress import progress_bar
+from clinai.runs._report import use_case_translations
+from clinai.runs._survival_model import HorizonRiskModel
+from clinai.runs._train import _optuna_storage, _study_name, select_family, tuning_summary
+
+if TYPE_CHECKING:
+    from clinai.config import ExperimentConfig
+    from clinai.runs._rundir import RunDir
+    from clinai.tracking import MlflowTracker
+
+__all__ = [
+    "STAGES",
+    "SURVIVAL_METRICS_FILE",
+    "check_survival_models",
+    "evaluate_survival_run",
+    "prepare_survival",
+    "report_survival",
+    "survival_outcome",
+    "train_survival",
+]
+
+logger = logging.getLogger(__name__)
+
+SURVIVAL_METRICS_FILE = "survival_metrics.json"
+#: The tuning score (higher is better): rewards calibration as well as ranking.
+SURVIVAL_SCORING = "neg_integrated_brier"
+
+OUTCOME_COLUMNS = (
+    "outcome() of pipeline {pipeline!r} must return a frame with columns 'time' and 'event' "
+    "for outcome.type: survival; got {got}"
+)
+OUTCOME_LENGTH = (
+    "outcome() of pipeline {pipeline!r} returned {got} rows for {expected} cohort rows: "
+    "return one time and event per row"
+)
+TIME_BAD = (
+    "outcome 'time' of pipeline {pipeline!r} has {count} missing, negative or non-numeric "
+    "value(s): every patient needs a follow-up time >= 0 from the time origin"
+)
+ALL_AT_ZERO = (
+    "outcome 'time' of pipeline {pipeline!r} is 0 for every patient: nobody was followed "
+    "after time zero; check the time unit and origin"
+)
+EVENT_CODE = (
+    "outcome 'event' of pipeline {pipeline!r} holds {values}, not in outcome.event_codes "
+    "(censored {censored}, event {event}): recode the column or set outcome.event_codes"
+)
+SWAPPED = (
+    "outcome 'time' of pipeline {pipeline!r} holds only 0/1 and 'event' has {distinct} "
+    "distinct values: time and event look swapped in outcome()"
+)
+HORIZON_BEYOND = (
+    "outcome.horizons {horizon:g} is not before the last follow-up ({last:g}) of pipeline "
+    "{pipeline!r}: choose horizons within follow-up"
+)
+NO_EVENTS = (
+    "no events up to outcome.horizons {horizon:g} in pipeline {pipeline!r}: choose a later "
+    "horizon or check the event coding"
+)
+NOT_SURVIVAL_MODEL = (
+    "models: {name!r} is not a survival model family; outcome.type: survival takes {names}"
+)
+
+
+def survival_outcome(
+    config: ExperimentConfig, outcome: Any, n_rows: int
+) -> tuple[pd.Series, pd.Series]:
+    """Check a pipeline's survival ``outcome()`` and return follow-up time and event (0/1).
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        A survival config (``outcome.event_codes``, ``outcome.horizons``).
+    outcome : pandas.DataFrame
+        What ``outcome()`` returned: columns ``time`` and ``event``, one row per cohort row.
+    n_rows : int
+        Rows of the cohort.
+
+    Returns
+    -------
+    time : pandas.Series
+        Follow-up, float, >= 0 (index reset).
+    event : pandas.Series
+        1 for the event, 0 censored (index reset).
+
+    Raises
+    ------
+    DataError
+        One line per problem: missing columns, wrong length, missing or negative
+        times, unknown event codes, time and event swapped, every time 0, a horizon
+        beyond the last follow-up, no event before the first horizon.
+    """
+    assert config.outcome is not None  # a survival config
+    pipeline = config.pipeline
+    columns = list(getattr(outcome, "columns", []))
+    if not {"time", "event"} <= set(columns):
+        got = ", ".join(map(str, columns)) or type(outcome).__name__
+        raise DataError(OUTCOME_COLUMNS.format(pipeline=pipeline, got=got))
+    if len(outcome) != n_rows:
+        raise DataError(OUTCOME_LENGTH.format(pipeline=pipeline, got=len(outcome), expected=n_rows))
+    time = pd.to_numeric(outcome["time"], errors="coerce").to_numpy(dtype=float)
+    event = pd.to_numeric(outcome["event"], errors="coerce").to_numpy(dtype=float)
+    distinct = int(np.unique(event[np.isfinite(event)]).shape[0])
+    if np.isin(time, (0.0, 1.0)).all() and distinct > 2:
+        raise DataError(SWAPPED.format(pipeline=pipeline, distinct=distinct))
+    bad = ~np.isfinite(time) | (time < 0)
+    if bad.any():
+        raise DataError(TIME_BAD.format(pipeline=pipeline, count=int(bad.sum())))
+    if (time == 0).all():
+        raise DataError(ALL_AT_ZERO.format(pipeline=pipeline))
+    codes = config.outcome.codes
+    wrong = ~np.isin(event, (codes.censored, codes.event))
+    if wrong.any():
+        shown = ", ".join(str(v) for v in pd.unique(outcome["event"][wrong])[:5])
+        raise DataError(
+            EVENT_CODE.format(
+                pipeline=pipeline, values=shown, censored=codes.censored, event=codes.event
+            )
+        )
+    hit = (event == codes.event).astype(np.int64)
+    for horizon in config.outcome.horizons:
+        if horizon >= time.max():
+            raise DataError(
+                HORIZON_BEYOND.format(horizon=horizon, last=time.max(), pipeline=pipeline)
+            )
+    first = config.outcome.horizons[0]
+    if not (hit.astype(bool) & (time <= first)).any():
+        raise DataError(NO_EVENTS.format(horizon=first, pipeline=pipeline))
+    return pd.Series(time, name="time"), pd.Series(hit, name="event")
+
+
+def check_survival_models(config: ExperimentConfig) -> None:
+    """Fail before anything is written when a configured family is not a survival model."""
+    known = models.get_model_names("survival")
+    for name in config.models:
+        if name not in known:
+            raise ModelError(NOT_SURVIVAL_MODEL.format(name=name, names=", ".join(known)))
+
+
+def read_time(run_dir: RunDir, name: str) -> np.ndarray:
+    """Return the follow-up times of a prepared split (a survival run's)."""
+    path = run_dir.require(f"prepared/{name}.parquet", stage="prepare")
+    return pd.read_parquet(path, columns=[TIME])[TIME].to_numpy(dtype=float)
+
+
+def _follow_up(time: np.ndarray, event: np.ndarray, horizon: float) -> dict[str, Any]:
+    """Count events and censorings before the horizon (no patient-level value)."""
+    return {
+        "events_by_horizon": int(((event == 1) & (time <= horizon)).sum()),
+        "censored_before_horizon": int(((event == 0) & (time < horizon)).sum()),
+        "median_follow_up": float(np.median(time)),
+    }
+
+
+def prepare_survival(config: ExperimentConfig, run_dir: RunDir) -> dict[str, Any]:
+    """Run the prepare stage; add the survival outcome's description to the manifest.
+
+    Returns
+    -------
+    dict
+        The data manifest, with ``outcome`` = type, horizons, event codes and, for the
+        whole cohort, the events and censorings before the first horizon.
+    """
+    assert config.outcome is not None
+    manifest = prepare(config, run_dir)
+    frames = [
+        pd.read_parquet(run_dir.file(f"prepared/{name}.parquet"), columns=[TIME, "__outcome__"])
+        for name in ("train", "test")
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    manifest["outcome"] = {
+        "type": "survival",
+        "horizons": list(config.outcome.horizons),
+        "event_codes": config.outcome.codes.model_dump(),
+        **_follow_up(
+            table[TIME].to_numpy(), table["__outcome__"].to_numpy(), config.outcome.horizons[0]
+        ),
+    }
+    run_dir.write_json("data_manifest.json", manifest)
+    return manifest
+
+
+def train_survival(
+    config: ExperimentConfig, run_dir: RunDir, *, tracker: MlflowTracker | None, **options: Any
+) -> dict[str, Any]:
+    """Tune each survival family, select one (one-SE rule), refit it, save it.
+
+    ``options`` are the binary train stage's: ``show_progress`` (default True) and
+    ``workers``, recorded only: the survival studies are tuned in this process
+    (``tuning.n_jobs`` threads).
+
+    Returns
+    -------
+    dict
+        The training summary, also written to ``training.json``.
+    """
+    from clinai.tracking import save_model_dir
+
+    assert config.outcome is not None
+    show_progress = bool(options.get("show_progress", True))
+    workers = int(options.get("workers", 1))
+    manifest = run_dir.read_json("data_manifest.json", stage="prepare")
+    X, event, _, patients = read_split(run_dir, "train")
+    y = models.survival_target(read_time(run_dir, "train"), event)
+    numeric = manifest["features"]["numeric"]
+    categorical = manifest["features"]["categorical"]
+    horizons = list(config.outcome.horizons)
+    tuning = config.tuning
+    groups = patients if config.data.patient_id is not None else None
+    study_prefix = _study_name(config, "{family}", manifest["data_sha256"])
+    candidates = []
+    for family in config.models:
+        with progress_bar(f"tuning {family}", tuning.n_trials, enabled=show_progress) as advance:
+
+            def on_trial(record: Any, family: str = family, advance: Any = advance) -> None:
+                advance()
+                if tracker is not None:
+                    tracker.log_trial(
+                        family, record.number, record.params, record.score, record.state
+                    )
+
+            candidates.append(
+                models.tune_survival_model(
+                    family,
+                    X,
+                    y,
+                    study_name=study_prefix.format(family=family),
+                    n_trials=tuning.n_trials,
+                    numeric=numeric,
+                    categorical=categorical,
+                    timeout_s=tuning.timeout_s,
+                    cv_folds=tuning.cv_folds,
+                    scoring=SURVIVAL_SCORING,
+                    horizon=horizons[0],
+                    storage=_optuna_storage(tuning.storage),
+                    random_state=config.seed,
+                    n_jobs=tuning.n_jobs,
+                    groups=groups,
+                    on_trial=on_trial,
+                )
+            )
+    best = select_family(candidates)
+    fitted = models.get_model(
+        best.model_name,
+        random_state=config.seed,
+        numeric=numeric,
+        categorical=categorical,
+        n_jobs=tuning.n_jobs,
+        **best.best_params,
+    ).fit(X, y)
+    model = HorizonRiskModel(fitted, horizons)
+    save_model_dir(model, run_dir.model, input_example=models.synthetic_input_example(X))
+    summary = {
+        "outcome": {"type": "survival", "horizons": horizons},
+        # What the saved (and MLflow pyfunc) model's predict_proba returns.
+        "model_output": HorizonRiskModel.OUTPUT.format(horizon=horizons[0]),
+        "selection_metric": SURVIVAL_SCORING,
+        "selected": best.model_name,
+        "best_params": best.best_params,
+        "cv_score": best.best_score,
+        "selection_rule": "simplest family within one standard error of the best CV score",
+        **tuning_summary(tuning, candidates, workers=workers),
+    }
+    run_dir.write_json("training.json", summary)
+    return summary
+
+
+def evaluate_survival_run(
+    config: ExperimentConfig, run_dir: RunDir, *, show_progress: bool = True
+) -> dict[str, Any]:
+    """Validate the model on the test split at the first horizon; write survival_metrics.json."""
+    from clinai.tracking import load_model_dir
+
+    assert config.outcome is not None
+    model = load_model_dir(run_dir.model)
+    X, event, sensitive, patients = read_split(run_dir, "test")
+    time = read_time(run_dir, "test")
+    horizon = config.outcome.horizons[0]
+    risk = model.predict_proba(X)[:, 1]
+    plan = config.evaluation
+    with progress_bar("bootstrap", plan.n_boot, enabled=show_progress) as advance:
+        result = evaluation.evaluate_survival(
+            time,
+            event,
+            risk,
+            horizon=horizon,
+            lp=model.linear_predictor(X),
+            patient_ids=patients if config.data.patient_id is not None else None,
+            groups=sensitive if len(sensitive.columns) else None,
+            n_boot=plan.n_boot,
+            ci_level=plan.ci_level,
+            random_state=config.seed,
+            min_cell=plan.min_cell,
+            score_name=f"risk by {horizon:g}",
+            progress=advance,
+        )
+    metrics = result.to_dict()
+    run_dir.write_json(SURVIVAL_METRICS_FILE, metrics)
+    return metrics
+
+
+def mlflow_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """Flatten the survival metrics and intervals for MLflow (``harrell_c_ci_low``)."""
+    from clinai.tracking._flatten import metric_key
+
+    flat = {}
+    for name, value in metrics["metrics"].items():
+        for suffix, part in (("", "estimate"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
+            if value.get(part) is not None:
+                flat[metric_key(name, suffix)] = float(value[part])
+    return flat
+
+
+# The model card: a short page per language (the validation report holds everything else).
+CARD = {
+    "en": (
+        "# {title}\n\n"
+        "{outcome}\n\n"
+        "**Intended use:** {intended_use}\n\n"
+        "## What the model says\n\n"
+        "The model predicts each patient's risk of the event within {horizon:g} {unit}.\n\n"
+        "Of 100 patients like those of the test split, about **{observed}** had the event "
+        "within {horizon:g} {unit} (Kaplan-Meier, censoring accounted for); the model "
+        "expected about **{predicted}**.\n\n"
+        "## How well it ranks and how well it is calibrated (test split, n = {n})\n\n"
+        "- Harrell's C index: {harrell_c}\n"
+        "- Uno's C index (up to {horizon:g} {unit}): {uno_c}\n"
+        "- Observed/expected events by {horizon:g} {unit}: {oe_ratio}\n"
+        "- Calibration slope at {horizon:g} {unit}: {calibration_slope}\n\n"
+        "Selected model: {selected}. Follow-up: {censored} of {n} test patients were "
+        "censored before {horizon:g} {unit}. Full validation: validation_report.html.\n"
+    ),
+    "da": (
+        "# {title}\n\n"
+        "{outcome}\n\n"
+        "**Tilsigtet brug:** {intended_use}\n\n"
+        "## Hvad modellen siger\n\n"
+        "Modellen forudsiger hver patients risiko for hændelsen inden for {horizon:g} "
+        "{unit}.\n\n"
+        "Af 100 patienter som dem i testdelen fik omkring **{observed}** hændelsen inden for "
+        "{horizon:g} {unit} (Kaplan-Meier, censurering taget i betragtning); modellen "
+        "forventede omkring **{predicted}**.\n\n"
+        "## Hvor godt den rangordner, og hvor godt den er kalibreret (testdelen, n = {n})\n\n"
+        "- Harrells C-indeks: {harrell_c}\n"
+        "- Unos C-indeks (op til {horizon:g} {unit}): {uno_c}\n"
+        "- Observerede/forventede hændelser inden for {horizon:g} {unit}: {oe_ratio}\n"
+        "- Kalibreringshældning ved {horizon:g} {unit}: {calibration_slope}\n\n"
+        "Valgt model: {selected}. Opfølgning: {censored} af {n} testpatienter blev censureret "
+        "før {horizon:g} {unit}. Fuld validering: validation_report.da.html.\n"
+    ),
+}
+UNIT = {"en": "days", "da": "dage"}
+
+
+def write_survival_card(
+    config: ExperimentConfig, metrics: dict[str, Any], run_dir: RunDir, *, selected: str
+) -> list[Path]:
+    """Write ``model_card.md`` (and ``model_card.da.md``): natural frequencies and the C index."""
+    use_case = run_dir.read_json("data_manifest.json", stage="prepare")["use_case"]
+    translations = use_case_translations(config)
+    written = []
+    for language in ["en", *(x for x in config.languages if x != "en")]:
+        texts = {**use_case, **translations.get(language, {})}
+        number = NumberFormatter(language)
+        frequency = metrics["natural_frequency"]
+        card = CARD[language].format(
+            title=texts["title"],
+            outcome=texts["outcome"],
+            intended_use=texts["intended_use"],
+            horizon=metrics["horizon"],
+            unit=UNIT[language],
+            observed=frequency["observed"],
+            predicted=frequency["predicted"],
+            n=metrics["n"],
+            censored=metrics["follow_up"].get("censored_before_horizon", "-"),
+            selected=selected,
+            **{k: number.est(metrics["metrics"][k], 2) for k in CARD_METRICS},
+        )
+        suffix = "" if language == "en" else f".{language}"
+        written.append(atomic_write_text(run_dir.file(f"model_card{suffix}.md"), card))
+    return written
+
+
+CARD_METRICS = ("harrell_c", "uno_c", "oe_ratio", "calibration_slope")
+
+
+def report_survival(
+    config: ExperimentConfig,
+    run_dir: RunDir,
+    *,
+    registry: dict[str, Any] | None = None,
+    previous: Any = None,
+    publish_dir: Path | None = None,
+) -> list[Path]:
+    """Write the survival validation report (EN/DA) and the model card into the run directory.
+
+    ``registry`` and ``previous`` (the registered version and the one before) are accepted
+    for the stage's common signature; the comparison with a registered version is not
+    made for survival models yet.
+    """
+    from clinai.reporting._survival_report import render_survival_report
+
+    metrics = run_dir.read_json(SURVIVAL_METRICS_FILE, stage="evaluate")
+    training = run_dir.read_json("training.json", stage="train")
+    report = render_survival_report(
+        metrics,
+        run_dir.path,
+        context={
+            "title": config.description or config.experiment,
+            "source": config.experiment,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+        languages=list(config.languages),
+    )
+    for line in report.skipped:
+        logger.warning("%s", line)
+    cards = write_survival_card(config, metrics, run_dir, selected=training["selected"])
+    if publish_dir is not None:
+        publish_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cards[0], publish_dir / f"{config.experiment}.md")
+    return [*report.files, *cards]
+
+
+#: The stages of a survival run, named as ``runs/_experiment.py`` calls them.
+STAGES: dict[str, Any] = {
+    "prepare": prepare_survival,
+    "train": train_survival,
+    "evaluate": evaluate_survival_run,
+    "metrics_file": SURVIVAL_METRICS_FILE,
+    "flat_metrics": mlflow_metrics,
+    "report": report_survival,
+}
