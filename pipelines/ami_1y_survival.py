@@ -12,8 +12,8 @@ Data decisions
 * Horizon: 365 days (the config's ``outcome.horizons``); the predicted risk is the
   risk of death within one year, estimated with censoring handled by the model and
   validated with Kaplan-Meier and IPCW metrics.
-* Censoring: follow-up ends alive between 1 and 6.5 years (none before one year);
-  censoring is administrative (end of the study), taken as independent of risk.
+* Censoring: 285 patients are censored (alive at last follow-up) between day 368 and
+  day 2192, none before the horizon; taken as independent of risk (end of follow-up).
 * ``los`` leaks the outcome (see the binary use case) and is never a feature.
 """
 
