@@ -174,8 +174,8 @@ def check_model_name(name: str, task: str | None = None) -> str:
         raise ModelError(UNKNOWN_MODEL_MSG.format(name=name, names=", ".join(names)))
     kind = _TASK_OF.get(name, "binary")
     if task is not None and kind != task:
-        names = ", ".join(get_model_names(task))
-        raise ModelError(WRONG_TASK_MSG.format(name=name, task=kind, wanted=task, names=names))
+        listed = ", ".join(get_model_names(task))
+        raise ModelError(WRONG_TASK_MSG.format(name=name, task=kind, wanted=task, names=listed))
     return name
 
 

@@ -237,13 +237,14 @@ class CauseSpecificCox(BaseEstimator):
         if self.cause not in self.causes_:
             codes = ", ".join(str(c) for c in self.causes_)
             raise DataError(CAUSE_MISSING_MSG.format(cause=self.cause, codes=codes))
-        params = {"alpha": self.alpha, "l1_ratio": self.l1_ratio, "max_iter": self.max_iter}
         self.models_ = []
         grids, steps = [], []
         for code in self.causes_:
             target = np.empty(len(time), dtype=[("event", np.int64), ("time", np.float64)])
             target["event"], target["time"] = event == code, time
-            model = CoxNetSurvival(**params).fit(X, target)
+            model = CoxNetSurvival(
+                alpha=self.alpha, l1_ratio=self.l1_ratio, max_iter=self.max_iter
+            ).fit(X, target)
             self.models_.append(model)
             grids.append(model.baseline_times_)
             steps.append(np.diff(model.baseline_cumhaz_, prepend=0.0))

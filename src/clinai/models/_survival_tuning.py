@@ -222,7 +222,7 @@ def tune_survival_model(
 
     import optuna
 
-    family = {"numeric": numeric, "categorical": categorical, "n_jobs": n_jobs}
+    family: dict[str, Any] = {"numeric": numeric, "categorical": categorical, "n_jobs": n_jobs}
 
     def objective(trial: optuna.Trial) -> float:
         params = _jsonable(space(trial))

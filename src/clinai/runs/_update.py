@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -298,7 +299,7 @@ def update(
     config_path: str | os.PathLike[str],
     *,
     monitoring: str | os.PathLike[str],
-    predictions: list[str | os.PathLike[str]] | None = None,
+    predictions: Sequence[str | os.PathLike[str]] | None = None,
     outcomes: str | os.PathLike[str] | None = None,
     validate_from: str | None = None,
     alpha: float = 0.05,
