@@ -9,7 +9,7 @@ from clinai import data
 from clinai.config import parse_config
 from clinai.exceptions import DataError
 from clinai.runs import load_pipeline
-from clinai.runs._survival_run import survival_outcome
+from clinai.runs._survival_outcome import survival_outcome
 from tests._helpers import ROOT
 
 # (pipeline, its binary twin, dataset, patients, deaths): as published (Hosmer et al. 2008;

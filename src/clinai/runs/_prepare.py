@@ -22,6 +22,7 @@ from clinai._utils import (
 from clinai.exceptions import ClinaiError, DataError, PipelineError
 from clinai.runs._lineage import frame_sha256
 from clinai.runs._plugins import load_pipeline
+from clinai.runs._survival_outcome import survival_outcome
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -228,8 +229,6 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
     y = _call(pipeline, config.pipeline, "outcome", cohort)
     time = None
     if config.is_survival:  # outcome() returns time and event: y becomes the event (0/1)
-        from clinai.runs._survival_run import survival_outcome
-
         time, y = survival_outcome(config, y, len(cohort))
     data.check_binary_outcome(y, column=f"outcome of pipeline {config.pipeline!r}")
     X = _call(pipeline, config.pipeline, "features", cohort)

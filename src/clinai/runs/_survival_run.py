@@ -32,12 +32,13 @@ import pandas as pd
 
 from clinai import evaluation, models
 from clinai._utils import atomic_write_text
-from clinai.exceptions import DataError, ModelError
+from clinai.exceptions import ModelError
 from clinai.reporting import NumberFormatter
 from clinai.runs._prepare import TIME, prepare, read_split
 from clinai.runs._progress import progress_bar
 from clinai.runs._report import use_case_translations
 from clinai.runs._survival_model import HorizonRiskModel
+from clinai.runs._survival_outcome import survival_outcome
 from clinai.runs._train import _optuna_storage, _study_name, select_family, tuning_summary
 
 if TYPE_CHECKING:
@@ -62,108 +63,9 @@ SURVIVAL_METRICS_FILE = "survival_metrics.json"
 #: The tuning score (higher is better): rewards calibration as well as ranking.
 SURVIVAL_SCORING = "neg_integrated_brier"
 
-OUTCOME_COLUMNS = (
-    "outcome() of pipeline {pipeline!r} must return a frame with columns 'time' and 'event' "
-    "for outcome.type: survival; got {got}"
-)
-OUTCOME_LENGTH = (
-    "outcome() of pipeline {pipeline!r} returned {got} rows for {expected} cohort rows: "
-    "return one time and event per row"
-)
-TIME_BAD = (
-    "outcome 'time' of pipeline {pipeline!r} has {count} missing, negative or non-numeric "
-    "value(s): every patient needs a follow-up time >= 0 from the time origin"
-)
-ALL_AT_ZERO = (
-    "outcome 'time' of pipeline {pipeline!r} is 0 for every patient: nobody was followed "
-    "after time zero; check the time unit and origin"
-)
-EVENT_CODE = (
-    "outcome 'event' of pipeline {pipeline!r} holds {values}, not in outcome.event_codes "
-    "(censored {censored}, event {event}): recode the column or set outcome.event_codes"
-)
-SWAPPED = (
-    "outcome 'time' of pipeline {pipeline!r} holds only 0/1 and 'event' has {distinct} "
-    "distinct values: time and event look swapped in outcome()"
-)
-HORIZON_BEYOND = (
-    "outcome.horizons {horizon:g} is not before the last follow-up ({last:g}) of pipeline "
-    "{pipeline!r}: choose horizons within follow-up"
-)
-NO_EVENTS = (
-    "no events up to outcome.horizons {horizon:g} in pipeline {pipeline!r}: choose a later "
-    "horizon or check the event coding"
-)
 NOT_SURVIVAL_MODEL = (
     "models: {name!r} is not a survival model family; outcome.type: survival takes {names}"
 )
-
-
-def survival_outcome(
-    config: ExperimentConfig, outcome: Any, n_rows: int
-) -> tuple[pd.Series, pd.Series]:
-    """Check a pipeline's survival ``outcome()`` and return follow-up time and event (0/1).
-
-    Parameters
-    ----------
-    config : ExperimentConfig
-        A survival config (``outcome.event_codes``, ``outcome.horizons``).
-    outcome : pandas.DataFrame
-        What ``outcome()`` returned: columns ``time`` and ``event``, one row per cohort row.
-    n_rows : int
-        Rows of the cohort.
-
-    Returns
-    -------
-    time : pandas.Series
-        Follow-up, float, >= 0 (index reset).
-    event : pandas.Series
-        1 for the event, 0 censored (index reset).
-
-    Raises
-    ------
-    DataError
-        One line per problem: missing columns, wrong length, missing or negative
-        times, unknown event codes, time and event swapped, every time 0, a horizon
-        beyond the last follow-up, no event before the first horizon.
-    """
-    assert config.outcome is not None  # a survival config
-    pipeline = config.pipeline
-    columns = list(getattr(outcome, "columns", []))
-    if not {"time", "event"} <= set(columns):
-        got = ", ".join(map(str, columns)) or type(outcome).__name__
-        raise DataError(OUTCOME_COLUMNS.format(pipeline=pipeline, got=got))
-    if len(outcome) != n_rows:
-        raise DataError(OUTCOME_LENGTH.format(pipeline=pipeline, got=len(outcome), expected=n_rows))
-    time = pd.to_numeric(outcome["time"], errors="coerce").to_numpy(dtype=float)
-    event = pd.to_numeric(outcome["event"], errors="coerce").to_numpy(dtype=float)
-    distinct = int(np.unique(event[np.isfinite(event)]).shape[0])
-    if np.isin(time, (0.0, 1.0)).all() and distinct > 2:
-        raise DataError(SWAPPED.format(pipeline=pipeline, distinct=distinct))
-    bad = ~np.isfinite(time) | (time < 0)
-    if bad.any():
-        raise DataError(TIME_BAD.format(pipeline=pipeline, count=int(bad.sum())))
-    if (time == 0).all():
-        raise DataError(ALL_AT_ZERO.format(pipeline=pipeline))
-    codes = config.outcome.codes
-    wrong = ~np.isin(event, (codes.censored, codes.event))
-    if wrong.any():
-        shown = ", ".join(str(v) for v in pd.unique(outcome["event"][wrong])[:5])
-        raise DataError(
-            EVENT_CODE.format(
-                pipeline=pipeline, values=shown, censored=codes.censored, event=codes.event
-            )
-        )
-    hit = (event == codes.event).astype(np.int64)
-    for horizon in config.outcome.horizons:
-        if horizon >= time.max():
-            raise DataError(
-                HORIZON_BEYOND.format(horizon=horizon, last=time.max(), pipeline=pipeline)
-            )
-    first = config.outcome.horizons[0]
-    if not (hit.astype(bool) & (time <= first)).any():
-        raise DataError(NO_EVENTS.format(horizon=first, pipeline=pipeline))
-    return pd.Series(time, name="time"), pd.Series(hit, name="event")
 
 
 def check_survival_models(config: ExperimentConfig) -> None:

@@ -1,0 +1,119 @@
+"""The survival outcome a pipeline's ``outcome()`` returns: checked, then time and event (0/1).
+
+Called by the prepare stage's ``load_cohort`` for ``outcome.type: survival``; kept apart
+from ``_survival_run.py`` so that the prepare stage does not import the survival stages.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from clinai.exceptions import DataError
+
+if TYPE_CHECKING:
+    from clinai.config import ExperimentConfig
+
+__all__ = ["survival_outcome"]
+
+OUTCOME_COLUMNS = (
+    "outcome() of pipeline {pipeline!r} must return a frame with columns 'time' and 'event' "
+    "for outcome.type: survival; got {got}"
+)
+OUTCOME_LENGTH = (
+    "outcome() of pipeline {pipeline!r} returned {got} rows for {expected} cohort rows: "
+    "return one time and event per row"
+)
+TIME_BAD = (
+    "outcome 'time' of pipeline {pipeline!r} has {count} missing, negative or non-numeric "
+    "value(s): every patient needs a follow-up time >= 0 from the time origin"
+)
+ALL_AT_ZERO = (
+    "outcome 'time' of pipeline {pipeline!r} is 0 for every patient: nobody was followed "
+    "after time zero; check the time unit and origin"
+)
+EVENT_CODE = (
+    "outcome 'event' of pipeline {pipeline!r} holds {values}, not in outcome.event_codes "
+    "(censored {censored}, event {event}): recode the column or set outcome.event_codes"
+)
+SWAPPED = (
+    "outcome 'time' of pipeline {pipeline!r} holds only 0/1 and 'event' has {distinct} "
+    "distinct values: time and event look swapped in outcome()"
+)
+HORIZON_BEYOND = (
+    "outcome.horizons {horizon:g} is not before the last follow-up ({last:g}) of pipeline "
+    "{pipeline!r}: choose horizons within follow-up"
+)
+NO_EVENTS = (
+    "no events up to outcome.horizons {horizon:g} in pipeline {pipeline!r}: choose a later "
+    "horizon or check the event coding"
+)
+
+
+def survival_outcome(
+    config: ExperimentConfig, outcome: Any, n_rows: int
+) -> tuple[pd.Series, pd.Series]:
+    """Check a pipeline's survival ``outcome()`` and return follow-up time and event (0/1).
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        A survival config (``outcome.event_codes``, ``outcome.horizons``).
+    outcome : pandas.DataFrame
+        What ``outcome()`` returned: columns ``time`` and ``event``, one row per cohort row.
+    n_rows : int
+        Rows of the cohort.
+
+    Returns
+    -------
+    time : pandas.Series
+        Follow-up, float, >= 0 (index reset).
+    event : pandas.Series
+        1 for the event, 0 censored (index reset).
+
+    Raises
+    ------
+    DataError
+        One line per problem: missing columns, wrong length, missing or negative
+        times, unknown event codes, time and event swapped, every time 0, a horizon
+        beyond the last follow-up, no event before the first horizon.
+    """
+    assert config.outcome is not None  # a survival config
+    pipeline = config.pipeline
+    columns = list(getattr(outcome, "columns", []))
+    if not {"time", "event"} <= set(columns):
+        got = ", ".join(map(str, columns)) or type(outcome).__name__
+        raise DataError(OUTCOME_COLUMNS.format(pipeline=pipeline, got=got))
+    if len(outcome) != n_rows:
+        raise DataError(OUTCOME_LENGTH.format(pipeline=pipeline, got=len(outcome), expected=n_rows))
+    time = pd.to_numeric(outcome["time"], errors="coerce").to_numpy(dtype=float)
+    event = pd.to_numeric(outcome["event"], errors="coerce").to_numpy(dtype=float)
+    distinct = int(np.unique(event[np.isfinite(event)]).shape[0])
+    if np.isin(time, (0.0, 1.0)).all() and distinct > 2:
+        raise DataError(SWAPPED.format(pipeline=pipeline, distinct=distinct))
+    bad = ~np.isfinite(time) | (time < 0)
+    if bad.any():
+        raise DataError(TIME_BAD.format(pipeline=pipeline, count=int(bad.sum())))
+    if (time == 0).all():
+        raise DataError(ALL_AT_ZERO.format(pipeline=pipeline))
+    codes = config.outcome.codes
+    wrong = ~np.isin(event, (codes.censored, codes.event))
+    if wrong.any():
+        shown = ", ".join(str(v) for v in pd.unique(outcome["event"][wrong])[:5])
+        raise DataError(
+            EVENT_CODE.format(
+                pipeline=pipeline, values=shown, censored=codes.censored, event=codes.event
+            )
+        )
+    hit = (event == codes.event).astype(np.int64)
+    for horizon in config.outcome.horizons:
+        if horizon >= time.max():
+            raise DataError(
+                HORIZON_BEYOND.format(horizon=horizon, last=time.max(), pipeline=pipeline)
+            )
+    first = config.outcome.horizons[0]
+    if not (hit.astype(bool) & (time <= first)).any():
+        raise DataError(NO_EVENTS.format(horizon=first, pipeline=pipeline))
+    return pd.Series(time, name="time"), pd.Series(hit, name="event")
