@@ -46,11 +46,13 @@ from __future__ import annotations
 
 import itertools
 import logging
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from scipy.special import expit, logit
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
@@ -211,7 +213,10 @@ def unpenalised_heuristic_shrinkage(
     design = make_preprocessor(numeric, categorical).fit_transform(X)
     centred = design - design.mean(axis=0)
     n_parameters = max(1, int(np.linalg.matrix_rank(centred)))
-    model = LogisticRegression(C=np.inf, max_iter=5000).fit(design, y_arr)
+    with warnings.catch_warnings():
+        # near-separated small data: the fit is informative only, its warning is not the user's
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LogisticRegression(C=np.inf, max_iter=5000).fit(design, y_arr)
     chi2 = likelihood_ratio_chi2(y_arr, model.predict_proba(design)[:, 1])
     return heuristic_shrinkage(chi2, n_parameters), chi2, n_parameters
 
