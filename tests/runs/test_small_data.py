@@ -93,6 +93,9 @@ def test_training_json_records_the_shrinkage_and_the_documents_say_so(workspace:
     assert "too small for a model with these predictors" in texts["en.md"]
     assert "for få til en model med disse prædiktorer" in texts["da.md"]
     assert "small-data" in texts["en.html"]
+    # a calibration that spread a too cautious model out is not called shrinkage
+    spread = _render_both({"small_data": {**block, "shrinkage": 1.6}})
+    assert "too cautious" in spread["en.md"] and "for forsigtige" in spread["da.md"]
     # nothing is said when the criteria held
     assert small_data_view({"small_data": {**block, "criteria_met": True}}) is None
 

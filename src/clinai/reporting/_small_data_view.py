@@ -36,6 +36,7 @@ def small_data_view(model: Mapping[str, Any]) -> dict[str, Any] | None:
         **{key: s.number(block.get(key)) for key in _COUNTS},
         "shrinkage": shrinkage,
         "applied": shrinkage is not None,
-        # a factor of 1: the model's own calibration already shrank enough
-        "no_further_shrinkage": shrinkage is not None and shrinkage >= 0.995,
+        # about 1: no shrinkage needed; above 1: the calibration spread a too cautious model out
+        "no_further_shrinkage": shrinkage is not None and 0.995 <= shrinkage <= 1.005,
+        "expanded": shrinkage is not None and shrinkage > 1.005,
     }
