@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -38,7 +38,6 @@ from clinai.evaluation._inputs import (
     check_thresholds,
 )
 from clinai.evaluation.resampling._bootstrap import (
-    CI_METHOD,
     RandomState,
     _cluster_codes,
     _contained_interval,
@@ -60,6 +59,13 @@ from clinai.evaluation.survival._calibration import check_at_horizon
 from clinai.evaluation.survival._inputs import check_score
 from clinai.evaluation.thresholds._decision_curve import DEFAULT_DCA_THRESHOLDS
 from clinai.evaluation.validate._survival_replicates import Prepared, prepare, replicate_batch
+from clinai.evaluation.validate._survival_results import (
+    SURVIVAL_METRICS,
+    SURVIVAL_SCHEMA,
+    FollowUp,
+    SurvivalSubgroup,
+    SurvivalValidationResult,
+)
 from clinai.exceptions import DataError
 
 __all__ = [
@@ -69,23 +75,6 @@ __all__ = [
     "evaluate_survival",
 ]
 
-#: The ``schema`` of survival_metrics.json.
-SURVIVAL_SCHEMA = "clinai.survival_metrics/1"
-#: The scalar metrics, in the order of survival_metrics.json.
-SURVIVAL_METRICS = (
-    "harrell_c",
-    "uno_c",
-    "time_auc",
-    "oe_ratio",
-    "calibration_slope",
-    "ici",
-    "e50",
-    "e90",
-    "emax",
-    "brier",
-    "null_brier",
-    "ipa",
-)
 #: Metrics with a natural lower bound of 0 (the interval may reach down to it; see resampling).
 _FLOOR_ZERO = ("ici", "e50", "e90", "emax")
 #: Most risk groups of the observed-against-predicted table (deciles).
@@ -104,132 +93,6 @@ EVENT_CODE_MSG = (
 )
 GROUPS_LENGTH_MSG = "groups has {rows} rows but time has {n}: pass one row per patient"
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class SurvivalSubgroup:
-    """Harrell's C and O/E of one group (no numbers when ``suppressed``)."""
-
-    attribute: str
-    group: str
-    n: int | None
-    events: int | None
-    suppressed: bool
-    harrell_c: Estimate
-    oe_ratio: Estimate
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the row as plain JSON."""
-        return {
-            "attribute": self.attribute,
-            "group": self.group,
-            "n": self.n,
-            "events": self.events,
-            "suppressed": self.suppressed,
-            "harrell_c": self.harrell_c.to_dict(),
-            "oe_ratio": self.oe_ratio.to_dict(),
-        }
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """How the patients were followed: censoring and follow-up at the horizon."""
-
-    n: int
-    events: int
-    events_by_horizon: int
-    censored_before_horizon: int
-    share_censored_before_horizon: float
-    median_follow_up: float | None
-    max_follow_up: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the description as plain JSON (counts as ints, NaN -> None)."""
-        return {
-            f.name: _num(getattr(self, f.name)) if f.type != "int" else getattr(self, f.name)
-            for f in fields(self)
-        }
-
-
-@dataclass(frozen=True)
-class SurvivalValidationResult:
-    """Everything :func:`evaluate_survival` measures; ``to_dict()`` is survival_metrics.json.
-
-    Attributes
-    ----------
-    horizon : float
-        The horizon t the risks speak of.
-    n, n_patients : int
-        Rows and patients (rows when no patient ids were given).
-    metrics : mapping of str to Estimate
-        :data:`SURVIVAL_METRICS`, each with its bootstrap interval.
-    n_skipped : mapping of str to int
-        Replicates where a metric was undefined (skipped for its interval).
-    calibration_covariate : str
-        ``"lp"`` or ``"cloglog_risk"``: what the calibration slope regressed on.
-    calibration_curve : tuple of (float, float, float, float)
-        Flexible calibration curve: predicted, observed, and the observed band.
-    decision_curve : tuple of dict
-        Per threshold: net benefit (with interval), treat all, share above.
-    natural_frequency : dict
-        Of 100 patients like these, how many had the event by the horizon (observed)
-        and how many the model expected.
-    risk_groups : tuple of RiskGroup
-        Observed (Kaplan-Meier) against predicted risk by risk group.
-    subgroups : tuple of SurvivalSubgroup
-        C and O/E per group of each attribute (small cells suppressed).
-    follow_up : FollowUp
-        Censoring and follow-up.
-    """
-
-    horizon: float
-    n: int
-    n_patients: int
-    event_of_interest: int
-    score: str
-    metrics: Mapping[str, Estimate]
-    n_boot: int
-    ci_level: float
-    n_skipped: Mapping[str, int]
-    calibration_covariate: str
-    calibration_curve: tuple[tuple[float, float, float, float], ...]
-    decision_curve: tuple[dict[str, Any], ...]
-    natural_frequency: dict[str, Any]
-    risk_groups: tuple[dict[str, Any], ...]
-    subgroups: tuple[SurvivalSubgroup, ...]
-    follow_up: FollowUp
-    min_cell: int
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return survival_metrics.json as plain JSON values (NaN -> None)."""
-        return {
-            "schema": SURVIVAL_SCHEMA,
-            "horizon": float(self.horizon),
-            "n": self.n,
-            "n_patients": self.n_patients,
-            "event_of_interest": self.event_of_interest,
-            "score": self.score,
-            "n_boot": self.n_boot,
-            "ci_level": float(self.ci_level),
-            "ci_method": CI_METHOD + ", patient-clustered",
-            "min_cell": self.min_cell,
-            "metrics": {name: self.metrics[name].to_dict() for name in SURVIVAL_METRICS},
-            "n_skipped": {k: int(v) for k, v in self.n_skipped.items()},
-            "calibration_covariate": self.calibration_covariate,
-            "calibration_curve": [
-                {"predicted": _num(p), "observed": _num(o), "ci_low": _num(lo), "ci_high": _num(hi)}
-                for p, o, lo, hi in self.calibration_curve
-            ],
-            "decision_curve": [
-                {k: (v if isinstance(v, dict) else _num(v)) for k, v in point.items()}
-                for point in self.decision_curve
-            ],
-            "natural_frequency": dict(self.natural_frequency),
-            "risk_groups": [dict(g) for g in self.risk_groups],
-            "subgroups": [s.to_dict() for s in self.subgroups],
-            "follow_up": self.follow_up.to_dict(),
-        }
 
 
 def _check_event(event: Any, code: int) -> np.ndarray:
@@ -402,6 +265,105 @@ def evaluate_survival(
         Bad time, event or risk (one line each), a horizon outside follow-up, no
         event by the horizon, bad ``n_boot``, ``ci_level``, ``min_cell`` or thresholds.
     """
+    inputs = _check(
+        time, event, risk, horizon, lp, ci_level, n_boot, min_cell, thresholds, event_of_interest
+    )
+    point, fits = _point_estimates(inputs)
+    codes, n_clusters = _cluster_codes(patient_ids, inputs.n)
+    cells = _subgroups(
+        groups, inputs.time, inputs.event, inputs.risk, inputs.score, inputs.t, inputs.cell
+    )
+    prepared: Prepared = prepare(
+        inputs.time,
+        inputs.event,
+        inputs.risk,
+        inputs.score,
+        inputs.t,
+        covariate=inputs.lp,
+        knots=np.asarray(fits.flexible.knots),
+        curve_risk=np.asarray(fits.flexible.predicted),
+        thresholds=inputs.grid,
+        starts=(np.array([fits.slope.slope]), np.asarray(fits.flexible.coef)),
+        groups=[mask for _, _, mask, small in cells if not small],
+    )
+    replicates = _bootstrap(prepared, codes, n_clusters, inputs.boots, random_state, progress)
+    level = inputs.level
+    band = _bands(replicates["curve"], np.asarray(fits.flexible.observed), level)
+    return SurvivalValidationResult(
+        horizon=inputs.t,
+        n=inputs.n,
+        n_patients=n_clusters,
+        event_of_interest=int(event_of_interest),
+        score=score_name,
+        metrics={
+            name: _interval(
+                replicates["metrics"][:, k], float(point[name]), level, name in _FLOOR_ZERO
+            )
+            for k, name in enumerate(SURVIVAL_METRICS)
+        },
+        n_boot=inputs.boots,
+        ci_level=level,
+        n_skipped={
+            name: int((~np.isfinite(replicates["metrics"][:, k])).sum())
+            for k, name in enumerate(SURVIVAL_METRICS)
+        },
+        calibration_covariate=fits.slope.covariate,
+        calibration_curve=tuple(
+            (float(p), float(o), band[k][0], band[k][1])
+            for k, (p, o) in enumerate(
+                zip(fits.flexible.predicted, fits.flexible.observed, strict=True)
+            )
+        ),
+        decision_curve=_decision_rows(fits.curve, replicates["net_benefit"], level),
+        natural_frequency=_natural_frequency(fits.oe.observed, fits.oe.expected, inputs.t),
+        risk_groups=_risk_groups(inputs.time, inputs.event, inputs.risk, inputs.t, inputs.cell),
+        subgroups=_subgroup_rows(inputs, cells, replicates["groups"], level),
+        follow_up=_follow_up(inputs.time, inputs.event, inputs.t),
+        min_cell=inputs.cell,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Inputs:
+    """The checked arguments of one survival validation (rows stay here, never in a report)."""
+
+    time: np.ndarray
+    event: np.ndarray
+    risk: np.ndarray
+    lp: np.ndarray | None
+    #: What the concordance ranks: ``lp`` when given, else ``risk``.
+    score: np.ndarray
+    t: float
+    n: int
+    level: float
+    boots: int
+    cell: int
+    grid: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class _Fits:
+    """The point fits whose curves and coefficients the report and the bootstrap reuse."""
+
+    slope: Any
+    flexible: Any
+    oe: Any
+    curve: Any
+
+
+def _check(
+    time: Any,
+    event: Any,
+    risk: Any,
+    horizon: float,
+    lp: Any,
+    ci_level: float,
+    n_boot: int,
+    min_cell: int,
+    thresholds: Sequence[float] | np.ndarray,
+    event_of_interest: int,
+) -> _Inputs:
+    """Check every argument (one clear line naming it) in the order of the signature."""
     level = check_ci_level(ci_level)
     boots = check_n_boot(n_boot)
     cell = check_min_cell(min_cell)
@@ -410,21 +372,36 @@ def evaluate_survival(
     time_array, event_array, risk_array, t = check_at_horizon(time, event_codes, risk, horizon)
     n = time_array.shape[0]
     lp_array = None if lp is None else check_score(lp, n, name="lp")
-    score = risk_array if lp_array is None else lp_array
-
-    # point estimates: the public functions, so the record equals what they give
-    slope = (
-        survival_calibration_slope(time_array, event_array, lp=lp_array, t=t)
-        if lp_array is not None
-        else survival_calibration_slope(time_array, event_array, risk=risk_array, t=t)
+    return _Inputs(
+        time=time_array,
+        event=event_array,
+        risk=risk_array,
+        lp=lp_array,
+        score=risk_array if lp_array is None else lp_array,
+        t=t,
+        n=n,
+        level=level,
+        boots=boots,
+        cell=cell,
+        grid=grid,
     )
-    flexible = flexible_survival_calibration(time_array, event_array, risk_array, t=t)
-    brier = ipcw_brier_score(time_array, event_array, risk_array, t)
-    oe = survival_oe_ratio(time_array, event_array, risk_array, t=t)
+
+
+def _point_estimates(inputs: _Inputs) -> tuple[dict[str, float], _Fits]:
+    """Return every metric's point estimate: the public functions, so the record equals them."""
+    time, event, risk, t = inputs.time, inputs.event, inputs.risk, inputs.t
+    slope = (
+        survival_calibration_slope(time, event, lp=inputs.lp, t=t)
+        if inputs.lp is not None
+        else survival_calibration_slope(time, event, risk=risk, t=t)
+    )
+    flexible = flexible_survival_calibration(time, event, risk, t=t)
+    brier = ipcw_brier_score(time, event, risk, t)
+    oe = survival_oe_ratio(time, event, risk, t=t)
     point = {
-        "harrell_c": harrell_c(time_array, event_array, score).estimate,
-        "uno_c": uno_c(time_array, event_array, score, tau=t).estimate,
-        "time_auc": time_dependent_auc(time_array, event_array, risk_array, t).auc[0],
+        "harrell_c": harrell_c(time, event, inputs.score).estimate,
+        "uno_c": uno_c(time, event, inputs.score, tau=t).estimate,
+        "time_auc": time_dependent_auc(time, event, risk, t).auc[0],
         "oe_ratio": oe.oe_ratio,
         "calibration_slope": slope.slope,
         "ici": flexible.ici,
@@ -435,44 +412,19 @@ def evaluate_survival(
         "null_brier": brier.null_brier,
         "ipa": brier.ipa,
     }
-    curve = survival_decision_curve(time_array, event_array, risk_array, t=t, thresholds=grid)
+    curve = survival_decision_curve(time, event, risk, t=t, thresholds=inputs.grid)
+    return point, _Fits(slope=slope, flexible=flexible, oe=oe, curve=curve)
 
-    codes, n_clusters = _cluster_codes(patient_ids, n)
-    cells = _subgroups(groups, time_array, event_array, risk_array, score, t, cell)
-    shown = [mask for _, _, mask, small in cells if not small]
-    prepared: Prepared = prepare(
-        time_array,
-        event_array,
-        risk_array,
-        score,
-        t,
-        covariate=lp_array,
-        knots=np.asarray(flexible.knots),
-        curve_risk=np.asarray(flexible.predicted),
-        thresholds=grid,
-        starts=(np.array([slope.slope]), np.asarray(flexible.coef)),
-        groups=shown,
-    )
-    replicates = _bootstrap(prepared, codes, n_clusters, boots, random_state, progress)
 
-    metrics = {
-        name: _interval(replicates["metrics"][:, k], float(point[name]), level, name in _FLOOR_ZERO)
-        for k, name in enumerate(SURVIVAL_METRICS)
-    }
-    skipped = {
-        name: int((~np.isfinite(replicates["metrics"][:, k])).sum())
-        for k, name in enumerate(SURVIVAL_METRICS)
-    }
-    band = _bands(replicates["curve"], np.asarray(flexible.observed), level)
-    nb_band = _bands(
-        replicates["net_benefit"], np.array([p.net_benefit for p in curve.points]), level
-    )
-    decision = tuple(
+def _decision_rows(curve: Any, replicates: np.ndarray, level: float) -> tuple[dict[str, Any], ...]:
+    """Return the decision curve's points with the net benefit's pointwise interval."""
+    band = _bands(replicates, np.array([p.net_benefit for p in curve.points]), level)
+    return tuple(
         {
             "threshold": p.threshold,
             "net_benefit": p.net_benefit,
-            "ci_low": nb_band[k][0],
-            "ci_high": nb_band[k][1],
+            "ci_low": band[k][0],
+            "ci_high": band[k][1],
             "net_benefit_treat_all": p.net_benefit_treat_all,
             "net_benefit_treat_none": 0.0,
             "proportion_above": p.proportion_above,
@@ -480,28 +432,31 @@ def evaluate_survival(
         for k, p in enumerate(curve.points)
     )
 
+
+def _subgroup_rows(
+    inputs: _Inputs, cells: list[Any], replicates: np.ndarray, level: float
+) -> tuple[SurvivalSubgroup, ...]:
+    """Return Harrell's C and O/E of each shown group with intervals; suppressed ones empty."""
+    time, event, risk, score, t = inputs.time, inputs.event, inputs.risk, inputs.score, inputs.t
+
     def group_c(rows: np.ndarray) -> float:
-        return harrell_c(time_array[rows], event_array[rows], score[rows]).estimate
+        return harrell_c(time[rows], event[rows], score[rows]).estimate
 
     def group_oe(rows: np.ndarray) -> float:
-        return survival_oe_ratio(
-            time_array[rows], event_array[rows], risk_array[rows], t=t
-        ).oe_ratio
+        return survival_oe_ratio(time[rows], event[rows], risk[rows], t=t).oe_ratio
 
-    subgroup_rows = []
+    rows = []
     shown_index = 0
     for attribute, label, mask, small in cells:
         c_estimate = o_estimate = Estimate.missing()
         if not small:
             c_estimate, o_estimate = (
-                _group_estimate(
-                    partial(metric, mask), replicates["groups"][:, shown_index, k], level
-                )
+                _group_estimate(partial(metric, mask), replicates[:, shown_index, k], level)
                 for k, metric in enumerate((group_c, group_oe))
             )
             shown_index += 1
-        hit = event_array[mask] & (time_array[mask] <= t)
-        subgroup_rows.append(
+        hit = event[mask] & (time[mask] <= t)
+        rows.append(
             SurvivalSubgroup(
                 attribute=attribute,
                 group=label,
@@ -512,28 +467,7 @@ def evaluate_survival(
                 oe_ratio=o_estimate,
             )
         )
-    return SurvivalValidationResult(
-        horizon=t,
-        n=n,
-        n_patients=n_clusters,
-        event_of_interest=int(event_of_interest),
-        score=score_name,
-        metrics=metrics,
-        n_boot=boots,
-        ci_level=level,
-        n_skipped=skipped,
-        calibration_covariate=slope.covariate,
-        calibration_curve=tuple(
-            (float(p), float(o), band[k][0], band[k][1])
-            for k, (p, o) in enumerate(zip(flexible.predicted, flexible.observed, strict=True))
-        ),
-        decision_curve=decision,
-        natural_frequency=_natural_frequency(oe.observed, oe.expected, t),
-        risk_groups=_risk_groups(time_array, event_array, risk_array, t, cell),
-        subgroups=tuple(subgroup_rows),
-        follow_up=_follow_up(time_array, event_array, t),
-        min_cell=cell,
-    )
+    return tuple(rows)
 
 
 def _natural_frequency(observed: float, expected: float, horizon: float) -> dict[str, Any]:
