@@ -142,3 +142,22 @@ def test_an_economics_section_edited_after_training_is_refused() -> None:
     added = {"criteria": [], "sha256": "x", "economics_sha256": None}
     with pytest.raises(ConfigError, match="edited after the train stage"):
         check_economics_fixed(config, added)
+
+
+def test_hours_per_row_gives_the_alerts_per_ward_day(rows: tuple[np.ndarray, ...]) -> None:
+    y, p, score, patients = rows
+    manifest = {"use_case": {"baseline": {"name": "NEWS2", "thresholds": [5, 7]}}}
+    block = run_economics(_config(hours_per_row=1), manifest, y, p, score, patients, basis="test")
+    assert block is not None and block["hours_per_row"] == 1
+    burden = block["alert_burden"]
+    assert burden["ward_days"] == pytest.approx(len(y) / 24)  # 800 hourly rows: 33.3 ward-days
+    for row in burden["thresholds"]:
+        assert row["alerts_per_ward_day"] == pytest.approx(row["alerts"] / (len(y) / 24))
+    plain = run_economics(_config(), manifest, y, p, score, patients, basis="test")
+    assert plain is not None and plain["alert_burden"]["ward_days"] is None
+
+
+@pytest.mark.parametrize("hours", [0, -1])
+def test_hours_per_row_must_be_positive(hours: float) -> None:
+    with pytest.raises(ConfigError, match="hours_per_row"):
+        _config(hours_per_row=hours)

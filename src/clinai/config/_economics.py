@@ -112,7 +112,9 @@ class EconomicsConfig(_Section):
     the score in use today (a column/score name such as NEWS2), judged at
     ``comparator_thresholds`` (default each of its values). ``thresholds``: the model
     thresholds reported (default the evaluation's). ``n_draws``: Monte Carlo draws of the
-    probabilistic sensitivity analysis.
+    probabilistic sensitivity analysis. ``hours_per_row``: the ward time one row stands
+    for (1 for hourly prediction times); the rows then cover ``rows x hours / 24``
+    ward-days, which gives the alerts per ward-day (none without it).
     """
 
     cost_alert: EconomicParameterConfig
@@ -121,6 +123,7 @@ class EconomicsConfig(_Section):
     qalys_lost_per_event: EconomicParameterConfig
     willingness_to_pay: EconomicParameterConfig
     minutes_per_alert: float | None = Field(None, gt=0)
+    hours_per_row: float | None = Field(None, gt=0)
     currency: str = Field("DKK", pattern=r"^[A-Z]{3}$")
     comparator: str | None = Field(None, min_length=1)
     comparator_thresholds: list[float] | None = Field(None, min_length=1)

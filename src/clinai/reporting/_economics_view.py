@@ -176,6 +176,7 @@ def economics_view(value: Any) -> dict[str, Any] | None:
             if (view := _assumption(name, assumptions.get(name))) is not None
         ],
         "minutes_per_alert": s.number(block.get("minutes_per_alert")),
+        "hours_per_row": s.number(block.get("hours_per_row")),
         "admissions": s.number(burden.get("admissions")),
         "admissions_basis": s.text(block.get("admissions_basis")),
         "ward_days": s.number(burden.get("ward_days")),

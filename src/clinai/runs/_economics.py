@@ -191,6 +191,7 @@ def economics_block(
         "basis": basis,
         "assumptions": {name: dist.to_dict() for name, dist in distributions.items()},
         "minutes_per_alert": minutes,
+        "hours_per_row": section.get("hours_per_row"),
         "admissions_basis": admissions_basis if admissions is not None else "rows",
         "comparator": None
         if comparator is None
@@ -298,6 +299,8 @@ def _planned_block(
     """Compute the block at ``economics.thresholds`` (else the plan's) over its decision curve."""
     thresholds = spec.thresholds or plan.thresholds
     search = tuple(plan.decision_curve)
+    if spec.hours_per_row is not None:  # hourly prediction times: 24 rows per ward-day
+        options = {**options, "ward_days": len(y) * spec.hours_per_row / 24.0}
     return economics_block(
         spec,
         y,
