@@ -152,3 +152,12 @@ def test_view_copies_named_fields_only() -> None:
 def test_ceac_plot_only_with_a_curve(tmp_path: Path) -> None:
     plots = render_plots({"economics": {"currency": "DKK"}}, out_dir=tmp_path)
     assert "ceac" not in plots
+
+
+def test_the_unit_counted_is_named() -> None:
+    """Rows without patient ids; patients (one response each, an event once) with them."""
+    rows = _block()
+    assert economics_view(rows)["unit"] == "row"
+    patients = copy.deepcopy(rows)
+    patients["net_monetary_benefit"]["unit"] = "patient"
+    assert economics_view(patients)["unit"] == "patient"

@@ -168,6 +168,7 @@ def economics_view(value: Any) -> dict[str, Any] | None:
         "currency": s.text(block.get("currency")) or "DKK",
         "basis": s.text(block.get("basis")),
         "n": s.number(nmb.get("n", psa.get("n"))),
+        "unit": "patient" if s.text(nmb.get("unit", psa.get("unit"))) == "patient" else "row",
         "events": s.number(nmb.get("events", psa.get("events"))),
         "per_patients": s.number(nmb.get("per_patients")) or 1000,
         "assumptions": [
