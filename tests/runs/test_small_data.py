@@ -156,3 +156,24 @@ def test_small_data_option_is_validated_up_front() -> None:
     assert parse_config(raw).training.small_data == "auto"
     with pytest.raises(ConfigError, match=r"training\.small_data"):
         parse_config({**raw, "training": {"small_data": "maybe"}})
+
+
+def test_several_rows_per_patient_count_the_patients() -> None:
+    """Hourly prediction times are not patients: Riley's n counts patients, events by patient."""
+    import numpy as np
+    import pandas as pd
+
+    from clinai.runs._small_data import assess_small_data
+
+    rng = np.random.default_rng(0)
+    patients = np.repeat(np.arange(60), 10)  # 600 rows, 60 patients
+    y = np.zeros(600, dtype=int)
+    y[rng.choice(600, 40, replace=False)] = 1
+    X = pd.DataFrame({"a": rng.normal(size=600), "b": rng.normal(size=600)})
+    by_rows = assess_small_data(X, y, numeric=["a", "b"], categorical=[], plan=None, mode="auto")
+    by_patients = assess_small_data(
+        X, y, numeric=["a", "b"], categorical=[], plan=None, mode="auto", patients=patients
+    )
+    assert (by_rows["n_available"], by_rows["events_available"]) == (600, 40)
+    assert by_patients["n_available"] == 60
+    assert by_patients["events_available"] == len(np.unique(patients[y == 1]))

@@ -35,14 +35,13 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from clinai import evaluation
 from clinai import models as _shrinkage
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-
-    import pandas as pd
 
     from clinai.config import SampleSizeConfig
 
@@ -79,8 +78,14 @@ def assess_small_data(
     categorical: Sequence[str],
     plan: SampleSizeConfig | None,
     mode: str,
+    patients: Any = None,
 ) -> dict[str, Any]:
     """Riley's criteria for the training data, computed before tuning.
+
+    With ``patients`` and several rows per patient (hourly prediction times), the
+    patients are counted, not the rows: ``n_available`` is the number of patients and
+    ``events_available`` the number with an event in any of their rows (rows of one
+    patient are not independent observations).
 
     Returns
     -------
@@ -92,6 +97,12 @@ def assess_small_data(
     """
     y_arr = np.asarray(y).astype(int)
     n, events = len(y_arr), int(y_arr.sum())
+    if patients is not None:
+        codes, _ = pd.factorize(pd.Series(np.asarray(patients, dtype=object)))
+        if codes.max(initial=-1) + 1 < n:  # several rows per patient: count the patients
+            with_event = np.zeros(int(codes.max()) + 1, dtype=bool)
+            with_event[codes[y_arr == 1]] = True
+            n, events = int(codes.max()) + 1, int(with_event.sum())
     n_parameters = _shrinkage.candidate_parameters(X, numeric=numeric, categorical=categorical)
     prevalence = (plan.prevalence if plan else None) or events / n
     anticipated: dict[str, Any] = {}

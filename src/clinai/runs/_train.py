@@ -133,7 +133,13 @@ def tune_and_calibrate(
     """
     # Before tuning: do the training data hold Riley's minimum for these candidate predictors?
     small = assess_small_data(
-        X, y, numeric=numeric, categorical=categorical, plan=sample_size, mode=small_data
+        X,
+        y,
+        numeric=numeric,
+        categorical=categorical,
+        plan=sample_size,
+        mode=small_data,
+        patients=groups,
     )
     candidates = []
     for family in families:
