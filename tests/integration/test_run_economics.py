@@ -41,7 +41,7 @@ def test_run_with_economics(workspace: Path) -> None:
     (workspace / "scored.yaml").write_text(yaml.safe_dump(config))
     # no registry: the second run would otherwise be compared with the first's version
     fast = [*FAST, "--set", "tracking.enabled=false"]
-    assert main(["run", "scored.yaml", *fast, "--run-id", "e1"]) == 0
+    assert main(["run", "scored.yaml", *fast, "--run-id", "e1", "--publish", "cards"]) == 0
     assert main(["run", "scored.yaml", *fast, "--run-id", "e0", "--set", "economics=null"]) == 0
     run = workspace / "runs" / "scored" / "e1"
 
@@ -82,3 +82,9 @@ def test_run_with_economics(workspace: Path) -> None:
     card = json.loads((run / "model_card.json").read_text())
     assert card["clinai"]["economics"]["comparator"]["name"] == "TOYSCORE"
     assert (run / "plots" / "ceac.png").is_file()
+    # the published card's linked plots are published beside it, under the experiment's name
+    published = (workspace / "cards" / "scored.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\((plots/[^)]+)\)", published)
+    assert "plots/scored.ceac.png" in links
+    for link in links:
+        assert (workspace / "cards" / link).is_file(), link

@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 #: Logged (one line) when WeasyPrint or its system libraries are missing: a run then
 #: writes every document but the PDFs, which a new user without pango cannot print.
 PDF_SKIPPED = "PDFs skipped (HTML and Markdown written): %s"
+#: The plots the Markdown card links (not embeds), published beside it.
+_LINKED_PLOTS = ("calibration", "ceac")
 
 #: The facts the documents were rendered from, kept so they can be rendered again
 #: (``clinai approve``) without computing anything anew.
@@ -279,13 +281,15 @@ def report(
         out_dir=run_dir.plots,
     )
     card = reporting.build_model_card(context, metrics, importance=importance)
-    # The card links its calibration plot under a name that is also unique where the card is
-    # published beside other use cases' cards (publish_dir/plots/), so one link works in both.
-    # the dependence plots are embedded in the HTML card (data URIs), not linked
+    # The card links its calibration and cost-effectiveness plots under names that are also
+    # unique where the card is published beside other use cases' cards (publish_dir/plots/),
+    # so one link works in both; the dependence plots are embedded in the HTML card (data
+    # URIs), not linked
     card_images = {name: path for name, path in plots.items() if name.startswith("dependence_")}
-    if "calibration" in plots:
-        card_images["calibration"] = run_dir.plots / f"{config.experiment}.calibration.png"
-        atomic_write_bytes(card_images["calibration"], plots["calibration"].read_bytes())
+    for name in _LINKED_PLOTS:
+        if name in plots:
+            card_images[name] = run_dir.plots / f"{config.experiment}.{name}.png"
+            atomic_write_bytes(card_images[name], plots[name].read_bytes())
     card_files = reporting.write_model_card(
         card, run_dir.path, languages=tuple(config.languages), images={**plots, **card_images}
     )
@@ -350,12 +354,13 @@ def report(
             publish_dir / f"{config.experiment}.metrics.json",
             json.dumps(headline_metrics(metrics), indent=2) + "\n",
         )
-        # Only the calibration plot is linked from the Markdown card (its name carries the
+        # Only these plots are linked from the Markdown card (their names carry the
         # experiment, so cards of several use cases can share publish_dir/plots/).
-        if "calibration" in card_images:
-            (publish_dir / "plots").mkdir(exist_ok=True)
-            image = card_images["calibration"]
-            shutil.copyfile(image, publish_dir / "plots" / image.name)
+        for name in _LINKED_PLOTS:
+            if name in card_images:
+                (publish_dir / "plots").mkdir(exist_ok=True)
+                image = card_images[name]
+                shutil.copyfile(image, publish_dir / "plots" / image.name)
     return audit
 
 
