@@ -59,10 +59,13 @@ def _pdf_support() -> bool:
     return True
 
 
+def _expected_files() -> list[str]:
+    """The run's files; without WeasyPrint's system libraries (PyPI only) no PDF."""
+    return RUN_FILES if _pdf_support() else [n for n in RUN_FILES if not n.endswith(".pdf")]
+
+
 def test_run_writes_every_artifact(finished_run: Path, workspace: Path) -> None:
-    # without WeasyPrint's system libraries (a machine with PyPI only) the PDFs are skipped
-    expected = RUN_FILES if _pdf_support() else [n for n in RUN_FILES if not n.endswith(".pdf")]
-    for name in expected:
+    for name in _expected_files():
         assert (finished_run / name).exists(), name
     metrics = json.loads((finished_run / "metrics.json").read_text())
     assert set(metrics) >= METRICS_JSON_KEYS
@@ -133,7 +136,7 @@ def test_stages_one_by_one_give_the_same_outputs(workspace: Path) -> None:
             == 0
         ), stage
     run_dir = workspace / "runs" / "tiny" / "staged"
-    for name in RUN_FILES:
+    for name in _expected_files():
         assert (run_dir / name).exists(), name
     from mlflow import MlflowClient
 

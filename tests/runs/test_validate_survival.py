@@ -14,6 +14,8 @@ import pytest
 from clinai.cli import main
 from clinai.runs._validate_survival import validate_survival_file
 
+from ..conftest import require_weasyprint
+
 CANARY = "CANARY-PATIENT-surv"
 HORIZON = 365.0
 
@@ -72,7 +74,7 @@ def out(predictions: Path) -> Path:
 
 @pytest.mark.slow
 def test_cli_writes_the_reports_with_pdfs(predictions: Path, tmp_path: Path) -> None:
-    pytest.importorskip("weasyprint")
+    require_weasyprint()  # OSError, not ImportError, where pango is missing: importorskip fails
     code = main(["validate", str(predictions), *ARGS, *EXTRA, "--out", str(tmp_path / "v")])
     assert code == 0
     assert (tmp_path / "v" / "validation_report.pdf").is_file()
