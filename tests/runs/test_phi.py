@@ -18,6 +18,8 @@ from clinai.runs._phi import (
     find_leaks,
 )
 
+from ..conftest import require_weasyprint
+
 # Admission numbers 1..5000: every count, threshold and rank of a report is also an id.
 INTEGER_IDS = Canaries({"patient": [str(i) for i in range(1, 5001)]}, id_column="patient")
 TEXT_IDS = Canaries({"patient": ["AB-1234", "AB-1235", "Q7"]}, id_column="patient")
@@ -194,6 +196,7 @@ def test_pickled_model_bytes_are_checked(tmp_path: Path) -> None:
 
 def test_pdf_text_is_checked(tmp_path: Path) -> None:
     pytest.importorskip("pypdf")
+    require_weasyprint()  # pango's OSError is not caught by importorskip
     from clinai.reporting import write_pdf
 
     source = tmp_path.parent / f"{tmp_path.name}-source.html"
