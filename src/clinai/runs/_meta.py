@@ -16,13 +16,10 @@ audit log beside it (``<parent of --out>/audit.jsonl``).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import secrets
-import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +32,7 @@ from clinai.runs._audit import append_audit_record, audit_log_path
 from clinai.runs._lineage import code_version, environment
 from clinai.runs._progress import progress_bar
 from clinai.runs._site_summary import read_site_summary
+from clinai.runs._staging import staged_folder
 from clinai.runs._validate import _check_out_dir
 
 __all__ = ["META_ANALYSIS_FILE", "meta_analyse"]
@@ -211,24 +209,6 @@ def _document(
     }
 
 
-@contextlib.contextmanager
-def _staged(target: Path) -> Iterator[Path]:
-    """Yield a hidden folder beside ``target``, renamed to ``target`` when the block succeeds.
-
-    A failure anywhere in the block removes it: no folder that looks complete is left.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.tmp-{secrets.token_hex(4)}"
-    staging.mkdir()
-    try:
-        yield staging
-        if target.exists():  # an empty folder given as --out
-            target.rmdir()
-        os.replace(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)  # gone already after a successful rename
-
-
 def meta_analyse(
     summaries: Sequence[str | os.PathLike[str]],
     *,
@@ -290,7 +270,7 @@ def meta_analyse(
         advance()
         document = _document(paths, documents, method=method, ci=ci, level=level)
         advance()
-        with _staged(target) as staging:
+        with staged_folder(target) as staging:
             text = json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
             atomic_write_text(staging / META_ANALYSIS_FILE, text)
             report = render_meta_report(document, staging, languages=languages, pdf=pdf)

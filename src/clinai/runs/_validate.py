@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import shutil
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +33,7 @@ from clinai.runs._site_summary import (
     site_summary_document,
     write_site_summary,
 )
+from clinai.runs._staging import staged_folder
 
 __all__ = ["validate_predictions_file"]
 
@@ -182,10 +182,7 @@ def validate_predictions_file(
             min_cell=max(plan.min_cell, evaluation.SITE_MIN_CELL),
         )
 
-    staging = target.with_name(f".{target.name}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
+    with staged_folder(target) as staging:
         run_dir = RunDir(staging)
         run_dir.write_json("metrics.json", metrics)
         plots = reporting.render_plots(metrics, importance=None, out_dir=run_dir.plots)
@@ -223,12 +220,6 @@ def validate_predictions_file(
                 "outputs": {str(Path(p).relative_to(staging)): sha256_file(p) for p in outputs},
             },
         )
-        if target.exists():
-            target.rmdir()
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     if summary_path is not None and site_document is not None:
         write_site_summary(summary_path, site_document)
     return metrics

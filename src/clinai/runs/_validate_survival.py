@@ -10,7 +10,6 @@ temporary name and renamed into place only when complete.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from clinai.exceptions import ConfigError, DataError
 from clinai.runs._lineage import code_version, environment
 from clinai.runs._progress import progress_bar
 from clinai.runs._rundir import RunDir
+from clinai.runs._staging import staged_folder
 from clinai.runs._validate import (
     _TOO_FEW_REPLICATES,
     _check_out_dir,
@@ -224,10 +224,7 @@ def validate_survival_file(
         )
     metrics = result.to_dict()
     created = datetime.now(UTC).isoformat(timespec="seconds")
-    staging = target.with_name(f".{target.name}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
+    with staged_folder(target) as staging:
         run_dir = RunDir(staging)
         run_dir.write_json(SURVIVAL_METRICS_FILE, metrics)
         from clinai.reporting._survival_report import render_survival_report
@@ -257,10 +254,4 @@ def validate_survival_file(
                 "outputs": {str(Path(p).relative_to(staging)): sha256_file(p) for p in outputs},
             },
         )
-        if target.exists():
-            target.rmdir()
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return json.loads(json.dumps(metrics))
