@@ -95,6 +95,36 @@ def write_workspace(root: Path) -> None:
     (root / "tiny.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
 
 
+def write_scored_config(root: Path, **sections: Any) -> None:
+    """Write ``scored.yaml``: the tiny config on scored_pipeline, which makes its own data.
+
+    The fixture pipeline's synthetic patients carry the toy score TOYSCORE; further
+    top-level sections (``economics``, ...) come from ``sections``.
+    """
+    config = yaml.safe_load((root / "tiny.yaml").read_text())
+    config.update(
+        experiment="scored",
+        pipeline="scored_pipeline",
+        data={
+            "source": {"type": "pipeline", "options": {"n": 500, "seed": 3}},
+            "patient_id": "patient",
+        },
+        **sections,
+    )
+    (root / "scored.yaml").write_text(yaml.safe_dump(config))
+
+
+def pdf_support() -> bool:
+    """Whether PDFs can be written here (WeasyPrint and its system libraries load)."""
+    from clinai.reporting import check_pdf_support
+
+    try:
+        check_pdf_support()
+    except ImportError:
+        return False
+    return True
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """A real PostgreSQL on 127.0.0.1 (databases ``optuna`` and ``mlflow``), stopped afterwards."""

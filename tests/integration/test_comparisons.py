@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from clinai import evaluation
 from clinai.cli import main
+
+from .conftest import write_scored_config
 
 pytestmark = pytest.mark.integration
 
@@ -22,16 +23,7 @@ def _metrics(run: Path) -> dict:
 @pytest.fixture
 def scored(workspace: Path) -> Path:
     """A config for the fixture pipeline that loads its own synthetic data and has a score."""
-    config = yaml.safe_load((workspace / "tiny.yaml").read_text())
-    config.update(
-        experiment="scored",
-        pipeline="scored_pipeline",
-        data={
-            "source": {"type": "pipeline", "options": {"n": 500, "seed": 3}},
-            "patient_id": "patient",
-        },
-    )
-    (workspace / "scored.yaml").write_text(yaml.safe_dump(config))
+    write_scored_config(workspace)
     return workspace
 
 

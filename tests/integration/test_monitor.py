@@ -27,7 +27,7 @@ from ._monitoring import (
     register_version,
     write_predictions,
 )
-from .conftest import CANARY_ID, tiny_config
+from .conftest import CANARY_ID, pdf_support, tiny_config
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_monitoring_json_numbers_equal_direct_calls(
     for name in ("monitoring_report.html", "monitoring_report.da.md"):
         assert (workspace / "mon" / name).is_file()
     # the PDF where WeasyPrint's system libraries are there (skipped with one line otherwise)
-    assert (workspace / "mon" / "monitoring_report.pdf").is_file() or not _pdf_support()
+    assert (workspace / "mon" / "monitoring_report.pdf").is_file() or not pdf_support()
     assert [p["period"] for p in document["periods"]] == list(MONTHS)
     model = document["model"]
     assert (model["name"], model["version"], model["alias"]) == (
@@ -277,13 +277,3 @@ def test_without_weasyprint_the_reports_are_written_and_the_pdf_skip_is_one_line
     assert len(said) == 1, result.stderr
     assert "pip install weasyprint" in said[0]  # what to install, on the same line
     assert "written to" in result.stdout
-
-
-def _pdf_support() -> bool:
-    from clinai.reporting import check_pdf_support
-
-    try:
-        check_pdf_support()
-    except ImportError:
-        return False
-    return True

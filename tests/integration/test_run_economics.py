@@ -13,12 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from clinai.cli import main
 from tests._helpers import ECONOMICS_SECTION
 
-from .conftest import FAST
+from .conftest import FAST, write_scored_config
 
 # about 90 s: two whole runs with their documents
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -28,17 +27,7 @@ _IMAGE = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 
 
 def test_run_with_economics(workspace: Path) -> None:
-    config = yaml.safe_load((workspace / "tiny.yaml").read_text())
-    config.update(
-        experiment="scored",
-        pipeline="scored_pipeline",
-        data={
-            "source": {"type": "pipeline", "options": {"n": 500, "seed": 3}},
-            "patient_id": "patient",
-        },
-        economics=ECONOMICS,
-    )
-    (workspace / "scored.yaml").write_text(yaml.safe_dump(config))
+    write_scored_config(workspace, economics=ECONOMICS)
     # no registry: the second run would otherwise be compared with the first's version
     fast = [*FAST, "--set", "tracking.enabled=false"]
     assert main(["run", "scored.yaml", *fast, "--run-id", "e1", "--publish", "cards"]) == 0

@@ -10,7 +10,7 @@ import pytest
 from clinai.cli import main
 from tests._helpers import METRICS_JSON_KEYS
 
-from .conftest import CANARY_ID
+from .conftest import CANARY_ID, pdf_support
 
 pytestmark = pytest.mark.integration
 
@@ -49,19 +49,9 @@ def finished_run(workspace: Path) -> Path:
     return _only_run_dir(workspace)
 
 
-def _pdf_support() -> bool:
-    from clinai.reporting import check_pdf_support
-
-    try:
-        check_pdf_support()
-    except ImportError:
-        return False
-    return True
-
-
 def _expected_files() -> list[str]:
     """The run's files; without WeasyPrint's system libraries (PyPI only) no PDF."""
-    return RUN_FILES if _pdf_support() else [n for n in RUN_FILES if not n.endswith(".pdf")]
+    return RUN_FILES if pdf_support() else [n for n in RUN_FILES if not n.endswith(".pdf")]
 
 
 def test_run_writes_every_artifact(finished_run: Path, workspace: Path) -> None:
