@@ -26,6 +26,10 @@ import numpy as np
 from clinai import evaluation
 from clinai.exceptions import ConfigError
 
+# The five economic parameters of the ``economics:`` section, in the order the documents
+# print them: one list for the stage that reads the section and the view that shows it.
+from clinai.reporting._economics_view import ECONOMIC_PARAMETERS
+
 __all__ = [
     "ECONOMIC_PARAMETERS",
     "EconomicsComparator",
@@ -35,14 +39,6 @@ __all__ = [
     "validate_economics",
 ]
 
-#: The five economic parameters of the ``economics:`` section.
-ECONOMIC_PARAMETERS = (
-    "cost_alert",
-    "cost_outcome",
-    "relative_risk_reduction",
-    "qalys_lost_per_event",
-    "willingness_to_pay",
-)
 #: Monte Carlo draws of the PSA when the section does not say.
 DEFAULT_DRAWS = 10_000
 
