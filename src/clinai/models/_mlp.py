@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ MLP_PARAM_MSG = "TorchMLPClassifier parameter {name} must be {rule}; got {value!
 MLP_ONE_CLASS_MSG = ONE_CLASS_MSG
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class TorchMLPClassifier(TorchClassifier):
     """Multilayer perceptron classifier trained with PyTorch on the CPU.
 
@@ -40,47 +42,23 @@ class TorchMLPClassifier(TorchClassifier):
     ----------
     hidden_layer_sizes : sequence of int, default=(32,)
         Width of each hidden layer; ``(64, 64)`` is two layers of 64 units.
-    dropout : float, default=0.1
-        Dropout probability after each hidden layer, in [0, 1).
-    weight_decay : float, default=1e-4
-        AdamW weight decay (L2-like penalty), >= 0.
-    lr : float, default=1e-3
-        Learning rate, > 0.
-    max_epochs : int, default=100
-        Maximum number of passes over the training data.
-    batch_size : int, default=64
-        Mini-batch size.
-    validation_fraction : float, default=0.2
-        Share of the training data held out (stratified) for early stopping;
-        0 disables early stopping (also disabled when a class has too few
-        rows to split).
-    patience : int, default=10
-        Epochs without improvement of the validation loss before stopping.
-    random_state : int, default=0
-        Seeds the weight initialisation, dropout, mini-batch order and the
-        validation split. Two fits with the same seed and ``n_jobs`` give
-        identical probabilities.
-    n_jobs : int, default=1
-        Torch CPU threads while fitting (restored afterwards).
+    dropout, weight_decay, lr, max_epochs, batch_size
+        Training parameters of :class:`~clinai.models._torch_core.TorchClassifier`,
+        with its defaults; dropout acts after each hidden layer.
+    validation_fraction, patience, random_state, n_jobs
+        Training parameters of :class:`~clinai.models._torch_core.TorchClassifier`,
+        with its defaults.
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
     n_features_in_ : int
         Number of input features.
     coefs_ : list of ndarray
         Weight matrix of each layer, shape (n_in, n_out).
     intercepts_ : list of ndarray
         Bias vector of each layer.
-    n_iter_ : int
-        Epochs run.
-    best_epoch_ : int
-        Epoch (1-based) whose weights were kept.
-    loss_curve_ : list of float
-        Mean training loss per epoch.
-    validation_loss_curve_ : list of float
-        Validation loss per epoch (empty without early stopping).
+    classes_, n_iter_, best_epoch_, loss_curve_, validation_loss_curve_
+        As in :class:`~clinai.models._torch_core.TorchClassifier`.
 
     Examples
     --------
@@ -97,32 +75,7 @@ class TorchMLPClassifier(TorchClassifier):
     _param_msg = MLP_PARAM_MSG
     _fitted_attr = "coefs_"
 
-    def __init__(
-        self,
-        *,
-        hidden_layer_sizes: Sequence[int] = (32,),
-        dropout: float = 0.1,
-        weight_decay: float = 1e-4,
-        lr: float = 1e-3,
-        max_epochs: int = 100,
-        batch_size: int = 64,
-        validation_fraction: float = 0.2,
-        patience: int = 10,
-        random_state: int = 0,
-        n_jobs: int = 1,
-    ) -> None:
-        self.hidden_layer_sizes = hidden_layer_sizes
-        super().__init__(
-            dropout=dropout,
-            weight_decay=weight_decay,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            random_state=random_state,
-            n_jobs=n_jobs,
-        )
+    hidden_layer_sizes: Sequence[int] = (32,)
 
     def _layer_sizes(self) -> Any:
         """``hidden_layer_sizes`` as a sequence (a single integer is one layer)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -117,6 +118,7 @@ def _forward_fill(values: np.ndarray) -> np.ndarray:
     return np.where(seen, filled, np.nan)
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class TorchGRUClassifier(TorchClassifier):
     r"""Gated recurrent unit (GRU) classifier over hourly vital signs, trained with PyTorch.
 
@@ -153,31 +155,18 @@ class TorchGRUClassifier(TorchClassifier):
     ----------
     hidden_size : int, default=32
         Width of the GRU's hidden state.
-    dropout : float, default=0.1
-        Dropout probability on the final hidden state, in [0, 1).
-    weight_decay : float, default=1e-4
-        AdamW weight decay, >= 0.
     lr : float, default=3e-3
-        Learning rate, > 0.
+        Learning rate, > 0 (higher than the MLP's).
     max_epochs : int, default=60
         Maximum number of passes over the training data.
-    batch_size : int, default=64
-        Mini-batch size.
-    validation_fraction : float, default=0.2
-        Share of the training data held out (stratified) for early stopping;
-        0 disables early stopping.
     patience : int, default=8
         Epochs without improvement of the validation loss before stopping.
-    random_state : int, default=0
-        Seeds initialisation, dropout, batch order and the validation split;
-        two fits with the same seed and ``n_jobs`` give identical probabilities.
-    n_jobs : int, default=1
-        Torch CPU threads while fitting (restored afterwards).
+    dropout, weight_decay, batch_size, validation_fraction, random_state, n_jobs
+        Training parameters of :class:`~clinai.models._torch_core.TorchClassifier`,
+        with its defaults; dropout acts on the final hidden state.
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
     feature_names_in_ : ndarray of str
         Columns seen in fit.
     n_features_in_ : int
@@ -197,12 +186,8 @@ class TorchGRUClassifier(TorchClassifier):
         when ``X`` has no sequence column (then only static features are used).
     head_weight_, head_bias_ : ndarray
         Output layer, shapes (n_classes, H + n_static_out) and (n_classes,).
-    n_iter_ : int
-        Epochs run.
-    best_epoch_ : int
-        Epoch (1-based) whose weights were kept.
-    loss_curve_, validation_loss_curve_ : list of float
-        Mean training and validation loss per epoch.
+    classes_, n_iter_, best_epoch_, loss_curve_, validation_loss_curve_
+        As in :class:`~clinai.models._torch_core.TorchClassifier`.
 
     Examples
     --------
@@ -218,32 +203,10 @@ class TorchGRUClassifier(TorchClassifier):
     _param_msg = GRU_PARAM_MSG
     _fitted_attr = "gru_weights_"
 
-    def __init__(
-        self,
-        *,
-        hidden_size: int = 32,
-        dropout: float = 0.1,
-        weight_decay: float = 1e-4,
-        lr: float = 3e-3,
-        max_epochs: int = 60,
-        batch_size: int = 64,
-        validation_fraction: float = 0.2,
-        patience: int = 8,
-        random_state: int = 0,
-        n_jobs: int = 1,
-    ) -> None:
-        self.hidden_size = hidden_size
-        super().__init__(
-            dropout=dropout,
-            weight_decay=weight_decay,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            random_state=random_state,
-            n_jobs=n_jobs,
-        )
+    hidden_size: int = 32
+    lr: float = 3e-3
+    max_epochs: int = 60
+    patience: int = 8
 
     def _check_network_params(self) -> None:
         value = self.hidden_size

@@ -17,6 +17,7 @@ import logging
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, Self
 
 import numpy as np
@@ -171,6 +172,7 @@ class Network(NamedTuple):
     forward: Callable[..., Any]
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class TorchClassifier(ClassifierMixin, BaseEstimator):
     """Base of the PyTorch classifiers: the training loop and the scikit-learn surface.
 
@@ -181,34 +183,53 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     Prediction is a NumPy forward pass and a softmax, so a fitted model pickles and
     predicts without torch.
 
-    A subclass sets :attr:`_param_msg` and :attr:`_fitted_attr`, declares its own
-    ``__init__`` (scikit-learn reads the parameters from its signature) and
-    implements the hooks: :meth:`_check_network_params`, :meth:`_check_fit_data`,
-    :meth:`_fit_inputs`, :meth:`_build_network`, :meth:`_store_weights` and
-    :meth:`_logits`.
+    The training parameters are declared once, here, as keyword-only dataclass
+    fields: the generated ``__init__`` only stores them, as scikit-learn requires,
+    and scikit-learn reads them from its signature. A subclass is a dataclass too
+    (``@dataclass(eq=False, repr=False, kw_only=True)``, so that scikit-learn's
+    ``repr`` and identity comparison stay), declares its network's parameters and
+    the defaults it changes as fields, sets :attr:`_param_msg` and
+    :attr:`_fitted_attr`, and implements the hooks: :meth:`_check_network_params`,
+    :meth:`_check_fit_data`, :meth:`_fit_inputs`, :meth:`_build_network`,
+    :meth:`_store_weights` and :meth:`_logits`.
 
     Parameters
     ----------
-    dropout : float
+    dropout : float, default=0.1
         Dropout probability, in [0, 1).
-    weight_decay : float
-        AdamW weight decay, >= 0.
-    lr : float
+    weight_decay : float, default=1e-4
+        AdamW weight decay (decoupled, an L2-like penalty), >= 0.
+    lr : float, default=1e-3
         Learning rate, > 0.
-    max_epochs : int
+    max_epochs : int, default=100
         Maximum number of passes over the training data.
-    batch_size : int
+    batch_size : int, default=64
         Mini-batch size.
-    validation_fraction : float
+    validation_fraction : float, default=0.2
         Share of the training data held out (stratified) for early stopping, in
-        [0, 1); 0 disables early stopping.
-    patience : int
+        [0, 1); 0 disables early stopping (also disabled when a class has too few
+        rows to split).
+    patience : int, default=10
         Epochs without improvement of the validation loss before stopping.
-    random_state : int
+    random_state : int, default=0
         Seeds the weight initialisation, dropout, mini-batch order and the
-        validation split.
-    n_jobs : int
+        validation split. Two fits with the same seed and ``n_jobs`` give
+        identical probabilities.
+    n_jobs : int, default=1
         Torch CPU threads while fitting (restored afterwards).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_iter_ : int
+        Epochs run.
+    best_epoch_ : int
+        Epoch (1-based) whose weights were kept.
+    loss_curve_ : list of float
+        Mean training loss per epoch.
+    validation_loss_curve_ : list of float
+        Validation loss per epoch (empty without early stopping).
     """
 
     #: Message of an invalid parameter, with ``{name}``, ``{rule}`` and ``{value}``.
@@ -216,28 +237,15 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     #: The fitted attribute :func:`~sklearn.utils.validation.check_is_fitted` looks for.
     _fitted_attr: ClassVar[str]
 
-    def __init__(
-        self,
-        *,
-        dropout: float,
-        weight_decay: float,
-        lr: float,
-        max_epochs: int,
-        batch_size: int,
-        validation_fraction: float,
-        patience: int,
-        random_state: int,
-        n_jobs: int,
-    ) -> None:
-        self.dropout = dropout
-        self.weight_decay = weight_decay
-        self.lr = lr
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+    dropout: float = 0.1
+    weight_decay: float = 1e-4
+    lr: float = 1e-3
+    max_epochs: int = 100
+    batch_size: int = 64
+    validation_fraction: float = 0.2
+    patience: int = 10
+    random_state: int = 0
+    n_jobs: int = 1
 
     # ---- hooks a model implements ------------------------------------------------------
     def _check_network_params(self) -> None:
