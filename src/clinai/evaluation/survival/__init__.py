@@ -8,6 +8,8 @@ horizon (:func:`survival_oe_ratio`, :func:`survival_calibration_slope`,
 :func:`survival_calibration_groups`,
 :func:`flexible_survival_calibration`), over the whole follow-up (:func:`d_calibration`,
 :func:`a_calibration`) and the decision curve (:func:`survival_decision_curve`).
+With competing events: :func:`competing_risk_metrics` (Wolbers' C, Blanche's
+time-dependent AUC, Aalen-Johansen O/E, the Brier score of the cumulative incidence).
 
 Inputs everywhere: ``time`` (follow-up, >= 0), ``event`` (0/1, or integer
 codes with competing events), ``risk`` (predicted absolute risk by the horizon)
@@ -30,6 +32,13 @@ from clinai.evaluation.survival._calibration import (
     survival_calibration_groups,
     survival_calibration_slope,
     survival_oe_ratio,
+)
+from clinai.evaluation.survival._competing import (
+    CompetingRiskMetrics,
+    competing_brier_score,
+    competing_risk_metrics,
+    competing_time_auc,
+    wolbers_c,
 )
 from clinai.evaluation.survival._concordance import Concordance, harrell_c, uno_c
 from clinai.evaluation.survival._decision_curve import (
@@ -56,6 +65,7 @@ from clinai.evaluation.survival._kaplan_meier import (
 from clinai.evaluation.survival._time_auc import TimeDependentAUC, time_dependent_auc
 
 __all__ = [
+    "CompetingRiskMetrics",
     "Concordance",
     "DistributionCalibration",
     "FlexibleSurvivalCalibration",
@@ -71,6 +81,9 @@ __all__ = [
     "a_calibration",
     "aalen_johansen",
     "censoring_survival",
+    "competing_brier_score",
+    "competing_risk_metrics",
+    "competing_time_auc",
     "d_calibration",
     "flexible_survival_calibration",
     "harrell_c",
@@ -85,4 +98,5 @@ __all__ = [
     "survival_oe_ratio",
     "time_dependent_auc",
     "uno_c",
+    "wolbers_c",
 ]

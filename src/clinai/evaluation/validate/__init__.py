@@ -17,6 +17,10 @@ from clinai.evaluation.validate._survival import (
     SurvivalValidationResult,
     evaluate_survival,
 )
+from clinai.evaluation.validate._survival_competing import (
+    CompetingValidationResult,
+    evaluate_competing,
+)
 from clinai.evaluation.validate._validate import (
     SCHEMA_VERSION,
     ValidationResult,
@@ -28,9 +32,11 @@ __all__ = [
     "SCHEMA_VERSION",
     "SURVIVAL_METRICS",
     "SURVIVAL_SCHEMA",
+    "CompetingValidationResult",
     "PeriodPerformance",
     "SurvivalValidationResult",
     "ValidationResult",
+    "evaluate_competing",
     "evaluate_predictions",
     "evaluate_survival",
     "period_performance",
