@@ -1,4 +1,4 @@
-"""Quality benchmark: clinai's tuned, calibrated model beside three peers on each bundled use case.
+"""Quality benchmark: clinai's tuned, calibrated model beside three peers on each binary use case.
 
 Repeated cross-validation (5 folds x 2 repeats, the same folds for every method; held-out splits of
 200 patients are too noisy). Inside each training fold clinai runs its whole procedure
@@ -27,14 +27,15 @@ import pandas as pd
 from _common import ROOT, write_json  # first: puts the repository root on sys.path
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import RepeatedStratifiedKFold
-from tests._helpers import TABULAR_USE_CASES
+from tests._helpers import BINARY_USE_CASES
 
 from clinai import evaluation, models
 from clinai.config import load_config
 from clinai.runs._prepare import load_cohort
 from clinai.runs._train import IN_MEMORY, tune_and_calibrate
 
-USE_CASES = list(TABULAR_USE_CASES)
+# the survival use cases (ami_1y_mortality, colon_5y_mortality): benchmarks/bench_survival.py
+USE_CASES = list(BINARY_USE_CASES)
 
 
 def _default_pipeline(estimator, numeric, categorical):

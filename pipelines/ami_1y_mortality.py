@@ -1,4 +1,7 @@
-"""Use case: death within one year of hospital admission for acute myocardial infarction.
+"""Use case: time to death after hospital admission for acute myocardial infarction (WHAS500).
+
+A survival use case (``outcome: {type: survival, horizons: [365]}``): the predicted
+risk is the risk of death within one year, and every patient is kept, censored or not.
 
 Data: ``sksurv/whas500`` (Worcester Heart Attack Study, 500 patients; Hosmer,
 Lemeshow and May). ``lenfol`` is the follow-up in days from admission and
@@ -6,8 +9,15 @@ Lemeshow and May). ``lenfol`` is the follow-up in days from admission and
 
 Data decisions
 --------------
-* Outcome: ``fstat == 1`` and ``lenfol <= 365``. Patients censored (alive at last
-  follow-up) before day 365 have an unknown outcome and are excluded (none are).
+* Cohort: all 500 patients; nobody is excluded.
+* Outcome: ``time`` = ``lenfol`` (days from admission to death or last follow-up),
+  ``event`` = ``fstat`` (1 died, 0 alive at last follow-up: censored). 215 deaths,
+  138 of them within 365 days.
+* Horizon: 365 days (the config's ``outcome.horizons``); the risk of death within one
+  year is estimated with censoring handled by the model (Breslow's baseline hazard)
+  and validated with Kaplan-Meier and IPCW metrics.
+* Censoring: 285 patients are censored (alive at last follow-up) between day 368 and
+  day 2192, none before the horizon; taken as independent of risk (end of follow-up).
 * ``lenfol`` and ``fstat`` define the outcome and are never features.
 * ``los`` (length of stay) leaks the outcome: for the 40 in-hospital deaths the
   follow-up ends at discharge, so ``los == lenfol``. It is never a feature.
@@ -23,17 +33,33 @@ from clinai.data import UNIT_YEARS, age_band, attribute_frame
 HORIZON_DAYS = 365
 BINARY = ["afb", "av3", "chf", "cvd", "gender", "miord", "mitype", "sho"]
 FEATURES = [
-    "age", "gender", "bmi", "hr", "sysbp", "diasbp", "cvd", "afb", "sho", "chf", "av3",
-    "miord", "mitype",
+    "age",
+    "gender",
+    "bmi",
+    "hr",
+    "sysbp",
+    "diasbp",
+    "cvd",
+    "afb",
+    "sho",
+    "chf",
+    "av3",
+    "miord",
+    "mitype",
 ]
 
 METADATA = {
-    "title": "Acute myocardial infarction: risk of death within one year of admission",
+    "title": "Acute myocardial infarction: time to death after admission (risk within one year)",
     "setting": "acute",
+    # the survival card's words: "of 100 patients like these, about 29 will have died"
+    "event_phrase": "will have died",
+    "time_unit": "days",
     "dataset": "sksurv/whas500",
     "outcome": (
-        "Death from any cause within 365 days of the hospital admission for acute myocardial "
-        "infarction (fstat == 1 and lenfol <= 365 days), in-hospital deaths included."
+        "Time from the admission for acute myocardial infarction to death from any cause "
+        "(lenfol days; fstat == 1 an event, fstat == 0 censored at last follow-up, alive), "
+        "in-hospital deaths included; the risk of death within 365 days is predicted. No "
+        "patient is excluded."
     ),
     "prediction_time": (
         "During the index admission, once its complications (cardiogenic shock, heart "
@@ -64,17 +90,20 @@ METADATA = {
         "Time-to-Event Data. 2nd ed. Wiley; 2008 (WHAS500, as shipped in scikit-survival)."
     ),
     "n": 500,
-    "events": 138,
+    "events": 215,
 }
 
 # Reviewed Danish texts of the card (same keys as METADATA; clinical terms as in the glossary
 # src/clinai/reporting/locales/da.yaml).
 METADATA_DA = {
-    "title": "Akut myokardieinfarkt: risiko for død inden for et år efter indlæggelsen",
+    "event_phrase": "være døde",
+    "time_unit": "dage",
+    "title": "Akut myokardieinfarkt: tid til død efter indlæggelsen (risiko inden for et år)",
     "outcome": (
-        "Død af enhver årsag inden for 365 dage efter indlæggelsen med akut "
-        "myokardieinfarkt (fstat == 1 og lenfol <= 365 dage), inklusive dødsfald under "
-        "indlæggelsen."
+        "Tid fra indlæggelsen med akut myokardieinfarkt til død af enhver årsag (lenfol dage; "
+        "fstat == 1 en hændelse, fstat == 0 censureret ved sidste opfølgning, i live), "
+        "inklusive dødsfald under indlæggelsen; risikoen for død inden for 365 dage "
+        "forudsiges. Ingen patienter udelukkes."
     ),
     "prediction_time": (
         "Under indlæggelsen, når dens komplikationer (kardiogent shock, hjertesvigt, "
@@ -98,8 +127,7 @@ METADATA_DA = {
         "500 patienter fra én amerikansk region i 1990'erne; behandlingen har ændret sig siden.",
         "Data angiver ikke, hvornår under indlæggelsen en komplikation opstod; modellen "
         "antager, at den er kendt på prædiktionstidspunktet.",
-        "Ingen laboratorieværdier (troponin, kreatinin) eller behandlinger "
-        "(revaskularisering).",
+        "Ingen laboratorieværdier (troponin, kreatinin) eller behandlinger (revaskularisering).",
         "Indlæggelsens varighed er udeladt, fordi den afslører udfaldet (lækage).",
     ],
 }
@@ -137,17 +165,20 @@ FEATURE_LABELS = {
 }
 
 
-
 def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
-    """Exclude patients alive at last follow-up before day 365 (outcome unknown)."""
-    censored_early = (raw["fstat"] == 0) & (raw["lenfol"] < HORIZON_DAYS)
-    return [(f"censored before {HORIZON_DAYS} days (outcome unknown)", censored_early)]
+    """Nobody is excluded: censored patients are kept (their follow-up counts until censoring)."""
+    return []
 
 
-def outcome(cohort: pd.DataFrame) -> pd.Series:
-    """1 if the patient died within 365 days of admission, else 0."""
-    died = (cohort["fstat"] == 1) & (cohort["lenfol"] <= HORIZON_DAYS)
-    return died.astype(int).rename("death_1y")
+def outcome(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Follow-up in days (``lenfol``) and the event (``fstat``: 1 died, 0 censored)."""
+    return pd.DataFrame(
+        {
+            "time": pd.to_numeric(cohort["lenfol"]).astype(float),
+            "event": pd.to_numeric(cohort["fstat"].astype(str)).astype(int),
+        },
+        index=cohort.index,
+    )
 
 
 def features(cohort: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,8 @@
-"""Use case: death within five years of registration after resection of stage B/C colon cancer.
+"""Use case: time to death after resection of stage B/C colon cancer (survival colon).
+
+A survival use case (``outcome: {type: survival, horizons: [1826]}``): the predicted
+risk is the risk of death within five years, and every patient is kept, including the
+14 censored before five years.
 
 Data: ``survival/colon`` (929 patients of the NCCTG/Mayo adjuvant chemotherapy trial
 of levamisole and fluorouracil; Moertel et al. 1990). The data hold two records per
@@ -7,13 +11,16 @@ from registration to the event or censoring and ``status`` 1 means the event occ
 
 Data decisions
 --------------
-* Cohort: the death records (``etype == 2``), one per patient (929).
-* Outcome: ``status == 1`` and ``time <= 1826`` days (5 x 365.25).
-* Patients censored (alive at last contact) before 1826 days have an unknown
-  outcome and are excluded (14), leaving n = 915 with 404 deaths.
+* Cohort: the death records (``etype == 2``), one per patient (929); the recurrence
+  records are dropped (recurrence happens after prediction time and is not used).
+* Outcome: ``time`` = days from registration to death or last contact, ``event`` =
+  ``status`` (1 died, 0 alive at last contact: censored). 452 deaths, 404 of them
+  within five years.
+* Horizon: 5 x 365.25 = 1826 days (the config's ``outcome.horizons``).
+* Censoring: 477 patients are censored (alive at last contact) from day 453 on, 14 of
+  them before the horizon; they count until censoring (taken as independent of risk).
 * ``time``, ``status`` and ``etype`` define the outcome; ``id`` and ``study`` (1 for
-  everyone) are not clinical variables. None of them is a feature, and nothing
-  from the recurrence record is used (recurrence happens after prediction time).
+  everyone) are not clinical variables. None of them is a feature.
 * ``nodes`` (18) and ``differ`` (23) have missing values in the cohort, left to
   the model's imputation.
 """
@@ -27,25 +34,37 @@ from clinai.data import SEX_MALE_1_FEMALE_0, UNIT_YEARS, age_band, attribute_fra
 HORIZON_DAYS = 1826  # 5 years of 365.25 days
 DEATH = 2
 FEATURES = [
-    "rx", "sex", "age", "obstruct", "perfor", "adhere", "nodes", "differ", "extent",
-    "surg", "node4",
+    "rx",
+    "sex",
+    "age",
+    "obstruct",
+    "perfor",
+    "adhere",
+    "nodes",
+    "differ",
+    "extent",
+    "surg",
+    "node4",
 ]
 
 METADATA = {
-    "title": "Resected stage B/C colon cancer: risk of death within five years",
+    "title": "Resected stage B/C colon cancer: time to death (risk within five years)",
     "setting": "surgical",
+    # the survival card's words: "of 100 patients like these, about 29 will have died"
+    "event_phrase": "will have died",
+    "time_unit": "days",
     "dataset": "survival/colon",
     "outcome": (
-        "Death from any cause within 5 years (1826 days) of registration in the trial, "
-        "after surgical resection (status == 1 and time <= 1826 on the death record)."
+        "Time from registration in the trial, after surgical resection, to death from any "
+        "cause (time days on the death record; status == 1 an event, status == 0 censored "
+        "at last contact); the risk of death within 5 years (1826 days) is predicted."
     ),
     "prediction_time": (
         "At registration after surgical resection, when the adjuvant treatment is assigned."
     ),
     "population": (
-        "915 patients with resected stage B/C colon cancer in the NCCTG/Mayo trial of "
-        "observation, levamisole, or levamisole plus fluorouracil (1984-1987), excluding 14 "
-        "censored before 5 years."
+        "929 patients with resected stage B/C colon cancer in the NCCTG/Mayo trial of "
+        "observation, levamisole, or levamisole plus fluorouracil (1984-1987); none excluded."
     ),
     "intended_use": (
         "Demonstration of a five-year mortality model after cancer surgery from trial data; "
@@ -58,7 +77,6 @@ METADATA = {
     ],
     "limitations": [
         "Trial population from the 1980s: staging, surgery and chemotherapy have changed.",
-        "Excluding 14 patients censored before 5 years may bias risks slightly downwards.",
         "nodes and node4 are inconsistent for some patients (noted in the R documentation).",
         "nodes and differ have missing values.",
     ],
@@ -66,25 +84,27 @@ METADATA = {
         "Moertel CG, Fleming TR, Macdonald JS, et al. Levamisole and fluorouracil for "
         "adjuvant therapy of resected colon carcinoma. N Engl J Med. 1990;322:352-358."
     ),
-    "n": 915,
-    "events": 404,
+    "n": 929,
+    "events": 452,
 }
 
 # Reviewed Danish texts of the card (same keys as METADATA; clinical terms as in the glossary
 # src/clinai/reporting/locales/da.yaml).
 METADATA_DA = {
-    "title": "Opereret tyktarmskræft i stadium B/C: risiko for død inden for fem år",
+    "event_phrase": "være døde",
+    "time_unit": "dage",
+    "title": "Opereret tyktarmskræft i stadium B/C: tid til død (risiko inden for fem år)",
     "outcome": (
-        "Død af enhver årsag inden for 5 år (1826 dage) efter registrering i forsøget efter "
-        "kirurgisk resektion (status == 1 og time <= 1826 i dødsregistreringen)."
+        "Tid fra registrering i forsøget efter kirurgisk resektion til død af enhver årsag "
+        "(time dage i dødsregistreringen; status == 1 en hændelse, status == 0 censureret "
+        "ved sidste kontakt); risikoen for død inden for 5 år (1826 dage) forudsiges."
     ),
     "prediction_time": (
         "Ved registrering efter kirurgisk resektion, når den adjuverende behandling tildeles."
     ),
     "population": (
-        "915 patienter med reseceret tyktarmskræft i stadium B/C i NCCTG/Mayo-forsøget med "
-        "observation, levamisol eller levamisol plus fluorouracil (1984-1987), eksklusive 14, "
-        "der blev censureret før 5 år."
+        "929 patienter med reseceret tyktarmskræft i stadium B/C i NCCTG/Mayo-forsøget med "
+        "observation, levamisol eller levamisol plus fluorouracil (1984-1987); ingen udelukket."
     ),
     "intended_use": (
         "Demonstration af en model for risiko for død inden for fem år efter kræftkirurgi ud "
@@ -97,10 +117,7 @@ METADATA_DA = {
         "Forudsigelse af recidiv eller kræftspecifik død.",
     ],
     "limitations": [
-        "Forsøgspopulation fra 1980'erne: stadieinddeling, kirurgi og kemoterapi har ændret "
-        "sig.",
-        "Udelukkelsen af 14 patienter, der blev censureret før 5 år, kan trække risiciene en "
-        "smule nedad.",
+        "Forsøgspopulation fra 1980'erne: stadieinddeling, kirurgi og kemoterapi har ændret sig.",
         "nodes og node4 er inkonsistente for nogle patienter (nævnt i R-dokumentationen).",
         "nodes og differ har manglende værdier.",
     ],
@@ -142,21 +159,22 @@ FEATURE_LABELS = {
 }
 
 
-
 def exclusions(raw: pd.DataFrame) -> list[tuple[str, pd.Series]]:
-    """Keep one record per patient (the death record) and drop early censoring."""
-    censored_early = (raw["status"] == 0) & (raw["time"] < HORIZON_DAYS)
+    """Keep one record per patient (the death record); nobody is excluded for censoring."""
     return [
-        ("recurrence records (etype == 1; one death record per patient is kept)",
-         raw["etype"] != DEATH),
-        (f"censored before {HORIZON_DAYS} days (outcome unknown)", censored_early),
+        (
+            "recurrence records (etype == 1; one death record per patient is kept)",
+            raw["etype"] != DEATH,
+        )
     ]
 
 
-def outcome(cohort: pd.DataFrame) -> pd.Series:
-    """1 if the patient died within 1826 days of registration, else 0."""
-    died = (cohort["status"] == 1) & (cohort["time"] <= HORIZON_DAYS)
-    return died.astype(int).rename("death_5y")
+def outcome(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Follow-up in days (``time``) and the event (``status``: 1 died, 0 censored)."""
+    return pd.DataFrame(
+        {"time": cohort["time"].astype(float), "event": cohort["status"].astype(int)},
+        index=cohort.index,
+    )
 
 
 def features(cohort: pd.DataFrame) -> pd.DataFrame:

@@ -9,11 +9,12 @@ import yaml
 
 from clinai.config import load_config, parse_config
 from clinai.exceptions import ConfigError
+from tests._helpers import SURVIVAL_USE_CASES
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = {
     "experiment": "demo",
-    "pipeline": "ami_1y_survival",
+    "pipeline": "ami_1y_mortality",
     "data": {"source": {"type": "bundled", "name": "sksurv/whas500"}},
 }
 
@@ -56,14 +57,15 @@ def test_bad_outcome_is_one_config_error(outcome: dict, needle: str) -> None:
 
 
 def test_bundled_survival_configs_are_valid() -> None:
-    horizons = {"ami_1y_survival": [365.0], "colon_5y_survival": [1825.0]}
+    horizons = {"ami_1y_mortality": [365.0], "colon_5y_mortality": [1826.0]}
     for name, expected in horizons.items():
-        config = load_config(ROOT / "configs" / "extra" / f"{name}.yaml")
+        config = load_config(ROOT / "configs" / f"{name}.yaml")
         assert config.is_survival and config.outcome is not None
         assert config.outcome.horizons == expected
 
 
-def test_demo_configs_stay_binary() -> None:
+def test_demo_configs_are_binary_but_the_survival_use_cases() -> None:
     for path in sorted((ROOT / "configs").glob("*.yaml")):
-        assert not load_config(path).is_survival, path.name
-        assert "outcome" not in yaml.safe_load(path.read_text(encoding="utf-8"))
+        survival = path.stem in SURVIVAL_USE_CASES
+        assert load_config(path).is_survival == survival, path.name
+        assert ("outcome" in yaml.safe_load(path.read_text(encoding="utf-8"))) == survival

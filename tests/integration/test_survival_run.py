@@ -14,7 +14,7 @@ from tests._helpers import ROOT
 
 pytestmark = pytest.mark.integration
 
-CONFIG = ROOT / "configs" / "extra" / "ami_1y_survival.yaml"
+CONFIG = ROOT / "configs" / "ami_1y_mortality.yaml"
 
 
 @pytest.fixture
@@ -59,8 +59,8 @@ def test_survival_run_end_to_end(
     assert main(["run", CONFIG.name, *args]) == 0
     line = capsys.readouterr().out
     assert "Harrell's C" in line and "at 365: O/E" in line and "calibration slope" in line
-    assert "registered ami_1y_survival v1 as @candidate" in line
-    (run,) = [p for p in (survival_workspace / "runs" / "ami_1y_survival").iterdir() if p.is_dir()]
+    assert "registered ami_1y_mortality v1 as @candidate" in line
+    (run,) = [p for p in (survival_workspace / "runs" / "ami_1y_mortality").iterdir() if p.is_dir()]
 
     manifest = json.loads((run / "data_manifest.json").read_text())
     assert manifest["n"] == 500 and manifest["events"] == 215  # nobody dropped
@@ -87,7 +87,7 @@ def test_survival_run_end_to_end(
     for name in ("validation_report.html", "validation_report.da.md", "model_card.md"):
         assert (run / name).is_file(), name
     card = (run / "model_card.da.md").read_text(encoding="utf-8")
-    assert "Af 100 patienter" in card and "Harrells C-indeks" in card
+    assert "Af 100 patienter" in card and "Harrells C" in card
 
     # The saved model answers predict_proba with the risk by the first horizon.
     from clinai import models

@@ -6,17 +6,17 @@ import pandas as pd
 import pytest
 
 from clinai import data
-from clinai.config import parse_config
+from clinai.config import load_config, parse_config
 from clinai.exceptions import DataError
 from clinai.runs import load_pipeline
 from clinai.runs._survival_outcome import survival_outcome
 from tests._helpers import ROOT
 
-# (pipeline, its binary twin, dataset, patients, deaths): as published (Hosmer et al. 2008;
-# R survival's colon, death records).
+# (pipeline, dataset, horizon in days, patients, deaths, deaths by the horizon, censored before
+# it): as published (Hosmer et al. 2008; R survival's colon, death records).
 SURVIVAL_USE_CASES = [
-    ("ami_1y_survival", "ami_1y_mortality", "sksurv/whas500", 500, 215),
-    ("colon_5y_survival", "colon_5y_mortality", "survival/colon", 929, 452),
+    ("ami_1y_mortality", "sksurv/whas500", 365, 500, 215, 138, 0),
+    ("colon_5y_mortality", "survival/colon", 1826, 929, 452, 404, 14),
 ]
 
 
@@ -27,26 +27,32 @@ def _cohort(name: str, dataset: str) -> tuple[object, pd.DataFrame]:
     return pipeline, cohort
 
 
-@pytest.mark.parametrize(("name", "twin", "dataset", "n", "deaths"), SURVIVAL_USE_CASES)
+@pytest.mark.parametrize(
+    ("name", "dataset", "horizon", "n", "deaths", "by_horizon", "censored"), SURVIVAL_USE_CASES
+)
 def test_every_patient_is_kept_with_time_and_event(
-    name: str, twin: str, dataset: str, n: int, deaths: int
+    name: str, dataset: str, horizon: int, n: int, deaths: int, by_horizon: int, censored: int
 ) -> None:
     pipeline, cohort = _cohort(name, dataset)
     outcome = pipeline.outcome(cohort)
     assert list(outcome.columns) == ["time", "event"]
-    assert len(outcome) == len(cohort) == n
+    assert len(outcome) == len(cohort) == n == pipeline.METADATA["n"]
     assert int(outcome["event"].sum()) == deaths == pipeline.METADATA["events"]
     assert set(outcome["event"].unique()) == {0, 1}
     assert (outcome["time"] > 0).all()
-    # The binary twin's predictors, unchanged (imported, not copied).
-    binary = load_pipeline(twin, base_dir=ROOT)
-    pd.testing.assert_frame_equal(pipeline.features(cohort), binary.features(cohort))
-    assert pipeline.FEATURE_LABELS == binary.FEATURE_LABELS
-    assert pipeline.METADATA_DA["title"] != binary.METADATA_DA["title"]
+    # the documented outcome definition (docs/datasets.md): events and censoring at the horizon
+    assert ((outcome["event"] == 1) & (outcome["time"] <= horizon)).sum() == by_horizon
+    assert ((outcome["event"] == 0) & (outcome["time"] < horizon)).sum() == censored
+    # the config validates the horizon the pipeline documents
+    config = load_config(ROOT / "configs" / f"{name}.yaml")
+    assert config.is_survival and config.outcome.horizons == [float(pipeline.HORIZON_DAYS)]
+    assert horizon == pipeline.HORIZON_DAYS
+    # the card's words: the English time unit says the horizon in years
+    assert pipeline.METADATA["time_unit"] == "days" and pipeline.METADATA_DA["event_phrase"]
 
 
-def test_colon_keeps_the_patients_the_binary_use_case_drops() -> None:
-    pipeline, cohort = _cohort("colon_5y_survival", "survival/colon")
+def test_colon_keeps_the_patients_censored_before_five_years() -> None:
+    pipeline, cohort = _cohort("colon_5y_mortality", "survival/colon")
     outcome = pipeline.outcome(cohort)
     assert ((outcome["event"] == 0) & (outcome["time"] < 5 * 365.25)).sum() == 14
     assert cohort["id"].nunique() == len(cohort)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from clinai import data
-from tests._helpers import ROOT, TABULAR_USE_CASES
+from tests._helpers import ROOT, SURVIVAL_USE_CASES, TABULAR_USE_CASES
 
 METADATA_KEYS = {
     "title",
@@ -95,16 +95,24 @@ def test_contract(use_case: dict) -> None:
         assert all(isinstance(item, str) and item for item in metadata[key])
 
 
+def _event(use_case: dict) -> pd.Series:
+    """The 0/1 outcome of a binary use case, the event indicator of a survival one."""
+    y = use_case["y"]
+    return y["event"] if use_case["name"] in SURVIVAL_USE_CASES else y
+
+
 def test_n_and_events_match_metadata(use_case: dict) -> None:
     metadata = use_case["module"].METADATA
     assert len(use_case["cohort"]) == metadata["n"]
-    assert int(use_case["y"].sum()) == metadata["events"]
+    assert int(_event(use_case).sum()) == metadata["events"]
     assert use_case["flow"][-1]["remaining"] == metadata["n"]
     source = {"step": "source", "excluded": 0, "remaining": len(use_case["raw"])}
     assert use_case["flow"][0] == source
 
 
 def test_outcome_is_binary_and_aligned(use_case: dict) -> None:
+    if use_case["name"] in SURVIVAL_USE_CASES:
+        pytest.skip("a survival outcome: tests/pipelines/test_survival_use_cases.py")
     y = use_case["y"]
     assert isinstance(y, pd.Series)
     assert y.index.equals(use_case["cohort"].index)
@@ -118,7 +126,8 @@ def test_features_pass_the_data_checks_and_do_not_leak(use_case: dict) -> None:
     assert X.index.equals(use_case["cohort"].index)
     leaked = set(X.columns) & FORBIDDEN_FEATURES[use_case["name"]]
     assert not leaked, f"leakage or identifier columns among the features: {leaked}"
-    assert use_case["y"].name not in X.columns
+    y = use_case["y"]
+    assert not set(y.columns if isinstance(y, pd.DataFrame) else [y.name]) & set(X.columns)
     data.check_all_missing(X)
     data.check_finite_features(X)
     numeric, categorical = data.infer_feature_types(X)
@@ -147,10 +156,11 @@ def test_sensitive_attributes_are_strings_aligned_with_the_cohort(use_case: dict
 
 
 def test_population_summary_and_split_work(use_case: dict) -> None:
-    summary = data.summarise_population(use_case["X"], use_case["sensitive"], use_case["y"])
+    event = _event(use_case)
+    summary = data.summarise_population(use_case["X"], use_case["sensitive"], event)
     assert summary["n"] == use_case["module"].METADATA["n"]
-    train, test = data.split_train_test(use_case["y"], random_state=0)
-    y = use_case["y"].to_numpy()
+    train, test = data.split_train_test(event, random_state=0)
+    y = event.to_numpy()
     assert abs(y[test].mean() - y.mean()) < 0.02
     assert len(np.intersect1d(train, test)) == 0
 
@@ -173,7 +183,8 @@ def test_colon_keeps_one_death_record_per_patient() -> None:
     raw = data.load_dataset("survival/colon")
     cohort, flow = data.apply_exclusions(raw, module.exclusions(raw))
     assert cohort["id"].is_unique and (cohort["etype"] == 2).all()
-    assert [step["excluded"] for step in flow] == [0, 929, 14]
+    # the recurrence records only: nobody is dropped for early censoring (a survival outcome)
+    assert [step["excluded"] for step in flow] == [0, 929]
 
 
 def test_sore_throat_excludes_the_two_missing_outcomes() -> None:
@@ -181,11 +192,3 @@ def test_sore_throat_excludes_the_two_missing_outcomes() -> None:
     raw = data.load_dataset("medicaldata/licorice_gargle")
     _, flow = data.apply_exclusions(raw, module.exclusions(raw))
     assert flow[1]["excluded"] == 2
-
-
-def test_whas500_censoring_exclusion_is_applied() -> None:
-    module = _load("ami_1y_mortality")
-    raw = pd.DataFrame({"fstat": [0, 0, 1, 1], "lenfol": [100.0, 400.0, 100.0, 500.0]})
-    cohort, flow = data.apply_exclusions(raw, module.exclusions(raw))
-    assert flow[1]["excluded"] == 1
-    assert module.outcome(cohort).tolist() == [0, 1, 0]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from clinai.exceptions import ConfigError
 from clinai.runs._experiment import RunResult, run_experiment
 
-__all__ = ["demo_configs", "run_demo"]
+__all__ = ["demo_configs", "demo_row", "run_demo"]
 
 _NO_CONFIGS = (
     "no configs found in {path}: run `clinai demo` from the clinai repository root "
@@ -41,3 +42,32 @@ def run_demo(
         )
         results.append((result, time.perf_counter() - start))
     return results
+
+
+def _with_ci(value: Mapping[str, Any], prefix: str = "") -> str:
+    if value.get("ci_low") is None or value.get("ci_high") is None:
+        return f"{prefix}{value['estimate']:.3f}"
+    return f"{prefix}{value['estimate']:.3f} ({value['ci_low']:.3f}-{value['ci_high']:.3f})"
+
+
+def demo_row(metrics: Mapping[str, Any]) -> dict[str, str]:
+    """Return the demo table's figures of one run: n, events, discrimination, calibration slope.
+
+    A binary run (metrics.json) shows its AUROC and events; a survival run
+    (survival_metrics.json) shows Harrell's C (prefixed ``C``) and the events by its
+    horizon.
+    """
+    if "auroc" in metrics:
+        return {
+            "n": str(metrics["n"]),
+            "events": str(metrics["events"]),
+            "discrimination": _with_ci(metrics["auroc"]),
+            "slope": f"{metrics['calibration']['slope']['estimate']:.2f}",
+        }
+    survival = metrics["metrics"]
+    return {
+        "n": str(metrics["n"]),
+        "events": f"{metrics['follow_up']['events_by_horizon']} by {metrics['horizon']:g}",
+        "discrimination": _with_ci(survival["harrell_c"], "C "),
+        "slope": f"{survival['calibration_slope']['estimate']:.2f}",
+    }
