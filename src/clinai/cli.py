@@ -77,6 +77,13 @@ def _echo_result(result: object) -> None:
             f"{result.experiment}: AUROC {_with_ci(result.metrics['auroc'])}; "
             f"acceptance: {result.verdict}; run directory {result.run_dir}"
         )
+    elif "wolbers_c" in result.metrics["metrics"]:  # competing risks, at the first horizon
+        survival = result.metrics["metrics"]
+        typer.echo(
+            f"{result.experiment}: Wolbers' C {_with_ci(survival['wolbers_c'])}; at "
+            f"{result.metrics['horizon']:g}: O/E {_with_ci(survival['oe_ratio'])}, "
+            f"scaled Brier {_with_ci(survival['scaled_brier'])}; run directory {result.run_dir}"
+        )
     else:  # a survival run: survival_metrics.json at its first horizon
         survival = result.metrics["metrics"]
         typer.echo(
@@ -149,7 +156,6 @@ def demo(
     from rich.table import Table
 
     from clinai.runs import run_demo
-    from clinai.runs._demo import demo_row
 
     if monitoring:
         _monitoring_demo(configs, set_ or (), quiet)
@@ -164,21 +170,22 @@ def demo(
         "n",
         "events",
         "model",
-        "AUROC or C (95% CI)",
+        "AUROC (95% CI)",
         "cal. slope",
         "acceptance",
         "seconds",
     ):
         table.add_column(column)
     for result, seconds in results:
-        row = demo_row(result.metrics)  # a survival run shows Harrell's C
+        m = result.metrics
+        auroc, slope = m["auroc"], m["calibration"]["slope"]
         table.add_row(
             result.experiment,
-            row["n"],
-            row["events"],
+            str(m["n"]),
+            str(m["events"]),
             _selected(result.run_dir),
-            row["discrimination"],
-            row["slope"],
+            f"{auroc['estimate']:.3f} ({auroc['ci_low']:.3f}-{auroc['ci_high']:.3f})",
+            f"{slope['estimate']:.2f}",
             result.verdict,
             f"{seconds:.0f}",
         )

@@ -28,6 +28,10 @@ CODES_BINARY = (
     "outcome.event_codes is only read for type: survival; remove it or set outcome.type: survival"
 )
 CODES_EQUAL = "outcome.event_codes: censored and event must be different codes; got {code}"
+CODES_COMPETING = (
+    "outcome.event_codes.competing must list codes distinct from censored ({censored}), "
+    "event ({event}) and each other; got {competing}"
+)
 
 
 class EventCodes(BaseModel):
@@ -37,11 +41,20 @@ class EventCodes(BaseModel):
 
     censored: int = 0
     event: int = 1
+    #: Codes of competing events (e.g. death before recurrence); empty: none.
+    competing: list[int] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _different(self) -> EventCodes:
         if self.censored == self.event:
             raise ValueError(CODES_EQUAL.format(code=self.event))
+        codes = {self.censored, self.event, *self.competing}
+        if len(codes) != len(self.competing) + 2:
+            raise ValueError(
+                CODES_COMPETING.format(
+                    censored=self.censored, event=self.event, competing=self.competing
+                )
+            )
         return self
 
 

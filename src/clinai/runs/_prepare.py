@@ -22,7 +22,7 @@ from clinai._utils import (
 from clinai.exceptions import ClinaiError, DataError, PipelineError
 from clinai.runs._lineage import frame_sha256
 from clinai.runs._plugins import load_pipeline
-from clinai.runs._survival_outcome import survival_outcome
+from clinai.runs._survival_outcome import competing_event_code, survival_outcome
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -57,6 +57,8 @@ SENSITIVE_PREFIX = "__sensitive__"
 BASELINE = "__baseline__"
 #: Follow-up time of a survival outcome (``__outcome__`` then holds the event, 0/1).
 TIME = "__time__"
+#: With competing events: 0 censored, 1 the event, 2 a competing event (``__outcome__`` 0/1).
+EVENT_CODE = "__event_code__"
 _RESERVED = "feature {column!r} of pipeline {pipeline!r} uses a reserved name; rename it"
 _PIPELINE_COLUMN = (
     "column {column} not found by {function}() of pipeline {pipeline!r}: the data have "
@@ -159,6 +161,8 @@ class Cohort:
     """Reports of the FHIR exports the pipeline's ``load()`` read (what was skipped, by line)."""
     time: pd.Series | None = None
     """Follow-up time of a survival outcome (``y`` is then the event); None for binary."""
+    event_code: pd.Series | None = None
+    """With competing events: 0 censored, 1 the event, 2 competing; None otherwise."""
 
 
 def _call(pipeline: ModuleType, name: str, function: str, frame: Any) -> Any:
@@ -227,9 +231,11 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
     data.check_cohort_not_empty(cohort, where=f"pipeline {config.pipeline!r}")
     split_values = _split_column(config, cohort)
     y = _call(pipeline, config.pipeline, "outcome", cohort)
-    time = None
+    time = event_code = None
     if config.is_survival:  # outcome() returns time and event: y becomes the event (0/1)
-        time, y = survival_outcome(config, y, len(cohort))
+        checked = survival_outcome(config, y, len(cohort))
+        event_code = competing_event_code(config, y)  # None without competing events
+        time, y = checked
     data.check_binary_outcome(y, column=f"outcome of pipeline {config.pipeline!r}")
     X = _call(pipeline, config.pipeline, "features", cohort)
     sensitive = _call(pipeline, config.pipeline, "sensitive_attributes", cohort)
@@ -268,6 +274,7 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
         baseline=baseline,
         ingest=tuple(ingest),
         time=time,
+        event_code=event_code,
     )
 
 
@@ -445,6 +452,8 @@ def prepare(config: ExperimentConfig, run_dir: RunDir) -> dict[str, Any]:
         table[BASELINE] = cohort.baseline.to_numpy()
     if cohort.time is not None:
         table[TIME] = cohort.time.to_numpy()
+    if cohort.event_code is not None:
+        table[EVENT_CODE] = cohort.event_code.to_numpy()
     for name, index in (("train", train_idx), ("test", test_idx)):
         buffer = table.iloc[index].reset_index(drop=True).to_parquet(index=False)
         atomic_write_bytes(run_dir.prepared / f"{name}.parquet", buffer)
@@ -496,7 +505,7 @@ def read_split(run_dir: RunDir, name: str) -> tuple[pd.DataFrame, Any, pd.DataFr
     sensitive_cols = [c for c in table.columns if c.startswith(SENSITIVE_PREFIX)]
     sensitive = table[sensitive_cols].rename(columns=lambda c: c.removeprefix(SENSITIVE_PREFIX))
     X = table.drop(columns=[OUTCOME, PATIENT, *sensitive_cols], errors="ignore")
-    X = X.drop(columns=[BASELINE, TIME], errors="ignore")
+    X = X.drop(columns=[BASELINE, TIME, EVENT_CODE], errors="ignore")
     return X, table[OUTCOME].to_numpy(), sensitive, table[PATIENT].to_numpy()
 
 

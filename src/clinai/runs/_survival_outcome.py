@@ -16,7 +16,10 @@ from clinai.exceptions import DataError
 if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
 
-__all__ = ["survival_outcome"]
+__all__ = ["COMPETING_CODE", "competing_event_code", "survival_outcome"]
+
+#: The code of a competing event in a prepared split's event code column (the event is 1).
+COMPETING_CODE = 2
 
 OUTCOME_COLUMNS = (
     "outcome() of pipeline {pipeline!r} must return a frame with columns 'time' and 'event' "
@@ -36,7 +39,8 @@ ALL_AT_ZERO = (
 )
 EVENT_CODE = (
     "outcome 'event' of pipeline {pipeline!r} holds {values}, not in outcome.event_codes "
-    "(censored {censored}, event {event}): recode the column or set outcome.event_codes"
+    "(censored {censored}, event {event}{competing}): recode the column or set "
+    "outcome.event_codes"
 )
 SWAPPED = (
     "outcome 'time' of pipeline {pipeline!r} holds only 0/1 and 'event' has {distinct} "
@@ -99,12 +103,17 @@ def survival_outcome(
     if (time == 0).all():
         raise DataError(ALL_AT_ZERO.format(pipeline=pipeline))
     codes = config.outcome.codes
-    wrong = ~np.isin(event, (codes.censored, codes.event))
+    wrong = ~np.isin(event, (codes.censored, codes.event, *codes.competing))
     if wrong.any():
         shown = ", ".join(str(v) for v in pd.unique(outcome["event"][wrong])[:5])
+        competing = f", competing {codes.competing}" if codes.competing else ""
         raise DataError(
             EVENT_CODE.format(
-                pipeline=pipeline, values=shown, censored=codes.censored, event=codes.event
+                pipeline=pipeline,
+                values=shown,
+                censored=codes.censored,
+                event=codes.event,
+                competing=competing,
             )
         )
     hit = (event == codes.event).astype(np.int64)
@@ -117,3 +126,19 @@ def survival_outcome(
     if not (hit.astype(bool) & (time <= first)).any():
         raise DataError(NO_EVENTS.format(horizon=first, pipeline=pipeline))
     return pd.Series(time, name="time"), pd.Series(hit, name="event")
+
+
+def competing_event_code(config: ExperimentConfig, outcome: Any) -> pd.Series | None:
+    """Return 0 censored, 1 the event, :data:`COMPETING_CODE` a competing event; None without.
+
+    ``outcome`` is what :func:`survival_outcome` checked (call it first); None when
+    the config names no competing codes (``outcome.event_codes.competing``).
+    """
+    assert config.outcome is not None  # a survival config
+    codes = config.outcome.codes
+    if not codes.competing:
+        return None
+    event = pd.to_numeric(outcome["event"], errors="coerce").to_numpy(dtype=float)
+    coded = np.where(event == codes.event, 1, 0)
+    coded[np.isin(event, codes.competing)] = COMPETING_CODE
+    return pd.Series(coded.astype(np.int64), name="event_code")

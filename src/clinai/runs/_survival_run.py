@@ -22,6 +22,7 @@ The stages are those of a binary run, with time-to-event parts where they differ
 from __future__ import annotations
 
 import logging
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from clinai import evaluation, models
 from clinai._utils import atomic_write_text
 from clinai.exceptions import ModelError
 from clinai.reporting import NumberFormatter
+from clinai.runs import _survival_competing as competing
 from clinai.runs._prepare import TIME, prepare, read_split
 from clinai.runs._progress import progress_bar
 from clinai.runs._report import use_case_translations
@@ -69,7 +71,7 @@ NOT_SURVIVAL_MODEL = (
 
 def check_survival_models(config: ExperimentConfig) -> None:
     """Fail before anything is written when a configured family is not a survival model."""
-    known = models.get_model_names("survival")
+    known = models.get_model_names(competing.model_task(config))
     for name in config.models:
         if name not in known:
             raise ModelError(NOT_SURVIVAL_MODEL.format(name=name, names=", ".join(known)))
@@ -114,6 +116,7 @@ def prepare_survival(config: ExperimentConfig, run_dir: RunDir) -> dict[str, Any
             table[TIME].to_numpy(), table["__outcome__"].to_numpy(), config.outcome.horizons[0]
         ),
     }
+    competing.add_competing_counts(config, run_dir, manifest["outcome"])
     run_dir.write_json("data_manifest.json", manifest)
     return manifest
 
@@ -139,6 +142,7 @@ def train_survival(
     workers = int(options.get("workers", 1))
     manifest = run_dir.read_json("data_manifest.json", stage="prepare")
     X, event, _, patients = read_split(run_dir, "train")
+    event = competing.read_event_code(run_dir, "train", event)  # codes 0/1/2 if competing
     y = models.survival_target(read_time(run_dir, "train"), event)
     numeric = manifest["features"]["numeric"]
     categorical = manifest["features"]["categorical"]
@@ -208,6 +212,9 @@ def evaluate_survival_run(
 ) -> dict[str, Any]:
     """Validate the model on the test split at the first horizon; write survival_metrics.json."""
     from clinai.tracking import load_model_dir
+
+    if competing.is_competing(config):
+        return competing.evaluate_competing_run(config, run_dir, show_progress=show_progress)
 
     assert config.outcome is not None
     model = load_model_dir(run_dir.model)
@@ -338,6 +345,8 @@ def report_survival(
     """
     from clinai.reporting._survival_report import render_survival_report
 
+    if competing.is_competing(config):
+        return competing.report_competing(config, run_dir, publish_dir=publish_dir)
     metrics = run_dir.read_json(SURVIVAL_METRICS_FILE, stage="evaluate")
     training = run_dir.read_json("training.json", stage="train")
     report = render_survival_report(
@@ -352,12 +361,10 @@ def report_survival(
     )
     for line in report.skipped:
         logger.warning("%s", line)
-    from clinai.runs._survival_card import survival_model_card
-
-    cards = survival_model_card(
-        config, run_dir, metrics=metrics, training=training, registry=registry,
-        publish_dir=publish_dir,
-    )
+    cards = write_survival_card(config, metrics, run_dir, selected=training["selected"])
+    if publish_dir is not None:
+        publish_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cards[0], publish_dir / f"{config.experiment}.md")
     return [*report.files, *cards]
 
 
