@@ -156,6 +156,7 @@ def demo(
     from rich.table import Table
 
     from clinai.runs import run_demo
+    from clinai.runs._demo import demo_row
 
     if monitoring:
         _monitoring_demo(configs, set_ or (), quiet)
@@ -170,22 +171,21 @@ def demo(
         "n",
         "events",
         "model",
-        "AUROC (95% CI)",
+        "AUROC or C (95% CI)",
         "cal. slope",
         "acceptance",
         "seconds",
     ):
         table.add_column(column)
     for result, seconds in results:
-        m = result.metrics
-        auroc, slope = m["auroc"], m["calibration"]["slope"]
+        row = demo_row(result.metrics)  # a survival run shows Harrell's C
         table.add_row(
             result.experiment,
-            str(m["n"]),
-            str(m["events"]),
+            row["n"],
+            row["events"],
             _selected(result.run_dir),
-            f"{auroc['estimate']:.3f} ({auroc['ci_low']:.3f}-{auroc['ci_high']:.3f})",
-            f"{slope['estimate']:.2f}",
+            row["discrimination"],
+            row["slope"],
             result.verdict,
             f"{seconds:.0f}",
         )

@@ -22,7 +22,6 @@ The stages are those of a binary run, with time-to-event parts where they differ
 from __future__ import annotations
 
 import logging
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -361,10 +360,12 @@ def report_survival(
     )
     for line in report.skipped:
         logger.warning("%s", line)
-    cards = write_survival_card(config, metrics, run_dir, selected=training["selected"])
-    if publish_dir is not None:
-        publish_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cards[0], publish_dir / f"{config.experiment}.md")
+    from clinai.runs._survival_card import survival_model_card
+
+    cards = survival_model_card(
+        config, run_dir, metrics=metrics, training=training, registry=registry,
+        publish_dir=publish_dir,
+    )
     return [*report.files, *cards]
 
 
