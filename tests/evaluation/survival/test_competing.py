@@ -46,9 +46,9 @@ def random_competing(seed: int, n: int = 90, *, ties: bool = True) -> tuple[np.n
     return time, codes, risk
 
 
-def slow_g(time: np.ndarray, codes: np.ndarray, s: float) -> float:
-    """G(s): Kaplan-Meier of the censorings, any event leaving first at a tie."""
-    return slow_km(time, codes > 0, s, censoring=True)
+def slow_g(time: np.ndarray, codes: np.ndarray) -> dict[float, float]:
+    """G at every follow-up time: Kaplan-Meier of the censorings, events leaving first at a tie."""
+    return {float(s): slow_km(time, codes > 0, s, censoring=True) for s in np.unique(time)}
 
 
 def slow_cif(time: np.ndarray, codes: np.ndarray, t: float, cause: int = 1) -> float:
@@ -63,11 +63,11 @@ def slow_cif(time: np.ndarray, codes: np.ndarray, t: float, cause: int = 1) -> f
 
 def slow_auc(time: np.ndarray, codes: np.ndarray, risk: np.ndarray, t: float) -> float:
     """Blanche's definition 2, pair by pair: competing events by t are controls."""
+    g, g_t = slow_g(time, codes), slow_km(time, codes > 0, t, censoring=True)
     numerator = denominator = 0.0
     for i in np.flatnonzero((codes == 1) & (time <= t)):
         for j in np.flatnonzero((time > t) | ((codes == 2) & (time <= t))):
-            weight_j = slow_g(time, codes, t if time[j] > t else time[j])
-            weight = 1.0 / (slow_g(time, codes, time[i]) * weight_j)
+            weight = 1.0 / (g[time[i]] * (g_t if time[j] > t else g[time[j]]))
             numerator += weight * ((risk[i] > risk[j]) + 0.5 * (risk[i] == risk[j]))
             denominator += weight
     return numerator / denominator
@@ -75,12 +75,13 @@ def slow_auc(time: np.ndarray, codes: np.ndarray, risk: np.ndarray, t: float) ->
 
 def slow_brier(time: np.ndarray, codes: np.ndarray, risk: np.ndarray, t: float) -> float:
     """Brier score of the CIF, patient by patient (Schoop et al. 2011)."""
+    g, g_t = slow_g(time, codes), slow_km(time, codes > 0, t, censoring=True)
     total = 0.0
     for ti, ci, ri in zip(time, codes, risk, strict=True):
         if ti <= t and ci > 0:
-            total += ((ci == 1) - ri) ** 2 / slow_g(time, codes, ti)
+            total += ((ci == 1) - ri) ** 2 / g[ti]
         elif ti > t:
-            total += ri**2 / slow_g(time, codes, t)
+            total += ri**2 / g_t
     return total / time.shape[0]
 
 
@@ -88,14 +89,14 @@ def slow_wolbers(
     time: np.ndarray, codes: np.ndarray, score: np.ndarray, t: float, *, ipcw: bool
 ) -> float:
     """Wolbers' C, pair by pair: kind A (j followed longer), kind B (j competing earlier)."""
+    g = slow_g(time, codes) if ipcw else dict.fromkeys(time.tolist(), 1.0)
     numerator = denominator = 0.0
     for i in np.flatnonzero((codes == 1) & (time <= t)):
-        g_i = slow_g(time, codes, time[i]) if ipcw else 1.0
         for j in range(time.shape[0]):
             if time[j] > time[i] or (time[j] == time[i] and codes[j] != 1):
-                weight = 1.0 / g_i**2
+                weight = 1.0 / g[time[i]] ** 2
             elif codes[j] == 2 and time[j] < time[i]:
-                weight = 1.0 / (g_i * (slow_g(time, codes, time[j]) if ipcw else 1.0))
+                weight = 1.0 / (g[time[i]] * g[time[j]])
             else:
                 continue
             numerator += weight * ((score[i] > score[j]) + 0.5 * (score[i] == score[j]))
