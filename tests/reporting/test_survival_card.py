@@ -128,8 +128,14 @@ def test_card_has_every_section_in_english_and_danish(tmp_path: Path) -> None:
     assert json.loads(files["model_card.json"].read_text())["schema"] == "clinai.survival_card/1"
 
 
+def _est(estimate: float, low: float, high: float) -> dict[str, float]:
+    return {"estimate": estimate, "ci_low": low, "ci_high": high}
+
+
 def test_acceptance_comparison_and_fairness_are_rendered_when_present(tmp_path: Path) -> None:
+    # The blocks a survival run's evaluate stage adds (shapes in /work/notes/WAVE9.md).
     metrics = copy.deepcopy(METRICS)
+    metrics["acceptance_verdict"] = "not accepted"
     metrics["acceptance"] = [
         {
             "criterion": "discrimination",
@@ -143,7 +149,7 @@ def test_acceptance_comparison_and_fairness_are_rendered_when_present(tmp_path: 
         },
         {
             "criterion": "calibration slope",
-            "metric": "metrics.calibration_slope",
+            "metric": "calibration_slope",
             "statistic": "estimate",
             "min": 0.8,
             "max": 1.2,
@@ -151,48 +157,126 @@ def test_acceptance_comparison_and_fairness_are_rendered_when_present(tmp_path: 
             "passed": False,
             "status": "fail",
         },
+        {
+            "criterion": "time-dependent AUC",
+            "metric": "td_auc",
+            "statistic": "estimate",
+            "min": 0.7,
+            "max": None,
+            "value": 0.81,
+            "passed": True,
+            "status": "pass",
+        },
+        {
+            "criterion": "no worse",
+            "metric": "comparison.harrell_c.difference",
+            "statistic": "ci_low",
+            "min": -0.05,
+            "max": None,
+            "value": -0.01,
+            "passed": True,
+            "status": "pass",
+        },
+        {
+            "criterion": "equal calibration",
+            "metric": "fairness.sex.oe_ratio.ratio",
+            "statistic": "estimate",
+            "min": 0.7,
+            "max": None,
+            "value": 0.77,
+            "passed": True,
+            "status": "pass",
+        },
     ]
     metrics["comparison"] = {
-        "version": 1,
+        "name": "registered version 1 (candidate)",
+        "version": "1",
         "alias": "candidate",
-        "harrell_c_diff": {"estimate": 0.012, "ci_low": -0.01, "ci_high": 0.03},
+        "horizon": 365.0,
+        "n_boot": 200,
+        "ci_level": 0.95,
+        "harrell_c": {
+            "model": _est(0.804, 0.759, 0.854),
+            "registered": _est(0.792, 0.74, 0.84),
+            "difference": _est(0.012, -0.01, 0.03),
+        },
     }
     metrics["fairness"] = {
-        "sex": [
-            {
-                "group": "female",
-                "n": 55,
-                "events": 23,
-                "suppressed": False,
-                "harrell_c": {"estimate": 0.687, "ci_low": 0.578, "ci_high": 0.797},
-                "oe_ratio": {"estimate": 1.25, "ci_low": 0.9, "ci_high": 1.69},
+        "sex": {
+            "attributes": ["sex"],
+            "intersection": False,
+            "min_cell": 5,
+            "groups": [
+                {
+                    "group": "female",
+                    "levels": {"sex": "female"},
+                    "n": 55,
+                    "events": 23,
+                    "suppressed": False,
+                    "harrell_c": _est(0.687, 0.578, 0.797),
+                    "oe_ratio": _est(1.25, 0.9, 1.69),
+                },
+                {
+                    "group": "other",
+                    "levels": {"sex": "other"},
+                    "n": None,
+                    "events": None,
+                    "suppressed": True,
+                    "harrell_c": None,
+                    "oe_ratio": None,
+                },
+            ],
+            "harrell_c": {"difference": _est(0.181, 0.05, 0.3), "n_groups": 2},
+            "oe_ratio": {
+                "difference": _est(0.29, -0.2, 0.8),
+                "ratio": _est(0.77, 0.5, 1.0),
+                "n_groups": 2,
             },
-            {
-                "group": "other",
-                "n": 3,
-                "events": 1,
-                "suppressed": True,
-                "harrell_c": {"estimate": 0.5},
-                "oe_ratio": {"estimate": 2.0},
-            },
-        ]
+        }
     }
-    files = _write(tmp_path, metrics, acceptance_verdict="not accepted")
+    metrics["integrated_brier"] = {
+        **_est(0.121, 0.1, 0.14),
+        "start": 1.0,
+        "end": 365.0,
+        "n_times": 100,
+    }
+    model = {
+        **CONTEXT["model"],
+        "recalibration": {
+            "method": "cox_cloglog",
+            "slope": 0.81,
+            "fitted_on": "out-of-fold",
+            "cv_folds": 5,
+            "oof_slope_before": 0.79,
+            "reason": None,
+        },
+    }
+    files = _write(tmp_path, metrics, acceptance_verdict="not accepted", model=model)
     english = files["model_card.md"].read_text(encoding="utf-8")
     assert "**Verdict:** not accepted" in english
     assert "| discrimination | Harrell's C, lower bound of the 95% CI | 0.76 | ≥ 0.70 | pass |" in (
         english
     )
+    assert "| calibration slope | Calibration slope | 0.78 | 0.80 to 1.20 | fail |" in english
+    assert "| time-dependent AUC | AUC at the horizon | 0.81 |" in english
     assert (
-        "| calibration slope | Calibration slope | 0.78 | 0.80 to 1.20 | fail |" in english
+        "Harrell's C, this model minus the registered version, lower bound of the 95% CI" in english
     )
+    assert "O/E ratio, smallest over largest group (sex)" in english
     assert "## Compared with the registered version" in english
-    assert "| Difference in Harrell's C |  |  | 0.012 (−0.010 to 0.030) |" in english
+    assert (
+        "| Harrell's C | 0.804 (0.759–0.854) | 0.792 (0.740–0.840) | 0.012 (−0.010 to 0.030) |"
+        in english
+    )
     assert "| sex | female | 55 | 23 | 0.687 (0.578–0.797) | 1.25 (0.90–1.69) |" in english
     assert "| sex | other | suppressed (small group) |  |  |  |" in english
+    assert "sex: Harrell's C differs by 0.181 (0.050–0.300)" in english
+    assert "| Integrated Brier score (up to the horizon) | 0.121 | 0.100–0.140 |" in english
+    assert "multiplied by 0.81" in english and re.search(r"^\| 12f \| ", english, re.MULTILINE)
     danish = files["model_card.da.md"].read_text(encoding="utf-8")
     assert "## Sammenlignet med den registrerede version" in danish
     assert get_strings("da")["verdict_not_accepted"] in danish
+    assert "ganget med 0,81" in danish
 
 
 def test_no_patient_identifier_or_row_reaches_the_card(tmp_path: Path) -> None:

@@ -84,6 +84,8 @@ _FOLLOW_UP = (
 _INTERVAL = ("ci_low", "ci_high")
 _RISK_GROUP = ("group", "risk_low", "risk_high", "predicted", "observed", *_INTERVAL, "n", "events")
 _GROUP_METRICS = ("harrell_c", "oe_ratio")
+#: Acceptance metric names of the survival run that name another key of the card.
+_ALIASES = {"td_auc": "time_auc", "n": "patients", "events": "events_by_horizon"}
 
 
 _COHORT = ("n", "events", "events_by_horizon", "censored_before_horizon")
@@ -115,12 +117,16 @@ def _texts(block: Any) -> dict[str, Any]:
 
 
 def _group_rows(rows: Any) -> list[dict[str, Any]]:
-    """Subgroup or fairness rows: no number at all for a suppressed cell."""
-    if isinstance(rows, Mapping):  # {attribute: [rows]}
+    """Subgroup or fairness rows: no number at all for a suppressed cell.
+
+    ``rows`` is survival_metrics.json's ``subgroups`` list, or its ``fairness``
+    mapping of tables (``{table: {"groups": [...], ...}}``).
+    """
+    if isinstance(rows, Mapping):
         rows = [
-            {**row, "attribute": name}
-            for name, group in rows.items()
-            for row in (group if isinstance(group, Sequence) else [])
+            {**row, "attribute": table}
+            for table, block in rows.items()
+            for row in s.mapping(block).get("groups") or []
             if isinstance(row, Mapping)
         ]
     out = []
@@ -137,6 +143,23 @@ def _group_rows(rows: Any) -> list[dict[str, Any]]:
             entry.update({key: s.estimate(row.get(key)) for key in _GROUP_METRICS})
         out.append(entry)
     return out
+
+
+def _fairness_gaps(value: Any) -> list[dict[str, Any]]:
+    """Per fairness table: the largest minus the smallest C and O/E, and the O/E ratio."""
+    return [
+        {
+            "table": str(table),
+            "c_difference": s.estimate(
+                s.mapping(s.mapping(block).get("harrell_c")).get("difference")
+            ),
+            "oe_difference": s.estimate(
+                s.mapping(s.mapping(block).get("oe_ratio")).get("difference")
+            ),
+            "oe_ratio": s.estimate(s.mapping(s.mapping(block).get("oe_ratio")).get("ratio")),
+        }
+        for table, block in s.mapping(value).items()
+    ]
 
 
 def _risk_groups(rows: Any) -> list[dict[str, Any]]:
@@ -159,34 +182,18 @@ def _points(rows: Any, keys: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def _comparison(value: Any) -> dict[str, Any] | None:
-    """Whitelist the comparison with the registered version: differences with intervals."""
+    """Whitelist the comparison with the registered version: each metric with its difference."""
     block = s.mapping(value)
     if not block:
         return None
-    rows = []
-    for name, item in s.mapping(block.get("metrics")).items():
-        item = s.mapping(item)
-        rows.append(
-            {
-                "metric": str(name),
-                **{k: s.estimate(item.get(k)) for k in ("model", "registered", "difference")},
-            }
-        )
-    for key, item in block.items():
-        if key.endswith("_diff") and s.estimate(item) is not None:
-            rows.append(
-                {
-                    "metric": key.removesuffix("_diff"),
-                    "model": None,
-                    "registered": None,
-                    "difference": s.estimate(item),
-                }
-            )
+    rows = [
+        {"metric": str(name), **_pick(item, ("model", "registered", "difference"), s.estimate)}
+        for name, item in block.items()
+        if isinstance(item, Mapping) and "difference" in item
+    ]
     return {
+        **_pick(block, ("name", "alias"), s.text),
         "version": s.scalar(block.get("version")),
-        "alias": s.text(block.get("alias")),
-        "name": s.text(block.get("name") or block.get("baseline_name")),
-        "p_value": s.number(block.get("p_value")),
         "rows": rows,
     }
 
@@ -242,6 +249,10 @@ def build_survival_card(context: Mapping[str, Any], metrics: Mapping[str, Any]) 
         "model": {
             **_pick(model, ("family", "selection_metric", "output"), s.text),
             "families": s.texts(model.get("families")),
+            "recalibration": _pick(model.get("recalibration"), ("method", "reason"), s.text)
+            | _pick(model.get("recalibration"), ("slope", "oof_slope_before", "cv_folds"))
+            if model.get("recalibration")
+            else None,
             **_pick(tuning, ("n_trials", "cv_folds")),
             "small_data": model.get("small_data")
             if isinstance(model.get("small_data"), Mapping)
@@ -282,6 +293,8 @@ def build_survival_card(context: Mapping[str, Any], metrics: Mapping[str, Any]) 
         "acceptance": _acceptance(metrics, context.get("acceptance_verdict")),
         "comparison": _comparison(metrics.get("comparison")),
         "fairness": _group_rows(metrics.get("fairness")) if metrics.get("fairness") else None,
+        "fairness_gaps": _fairness_gaps(metrics.get("fairness")),
+        "integrated_brier": s.estimate(metrics.get("integrated_brier")),
     }
 
 
@@ -301,23 +314,51 @@ def horizon_words(
     return t["scard_time"].format(n=fmt.num(horizon, 0 if float(horizon).is_integer() else 2))
 
 
+def _recalibration(
+    record: Mapping[str, Any] | None, t: Mapping[str, str], fmt: NumberFormatter
+) -> str | None:
+    """Say how the risks were recalibrated at training (TRIPOD+AI 12f), if the run says."""
+    if not record or not record.get("method"):
+        return None
+    if record["method"] == "none":
+        return t["scard_recalibration_none"].format(reason=record.get("reason") or t["na"])
+    return t["scard_recalibration"].format(
+        slope=fmt.num(record.get("slope")),
+        before=fmt.num(record.get("oof_slope_before")),
+        folds=fmt.count(record.get("cv_folds")),
+    )
+
+
 def _metric_rows(
     names: Sequence[str], values: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter
 ) -> list[dict[str, str]]:
     return [
         {
-            "label": t[f"surv_{name}"],
-            "estimate": fmt.num(values.get(name), _DIGITS[name]),
-            "ci": fmt.ci(values.get(name), _DIGITS[name]) or t["na"],
+            "label": _label(name, t),
+            "estimate": fmt.num(values.get(name), _DIGITS.get(name, 3)),
+            "ci": fmt.ci(values.get(name), _DIGITS.get(name, 3)) or t["na"],
         }
         for name in names
     ]
 
 
 def _label(name: str | None, t: Mapping[str, str]) -> str:
-    """Return the reader's name of a survival metric path (``metrics.harrell_c``: Harrell's C)."""
-    key = (name or "").removeprefix("metrics.")
-    return t.get(f"surv_{key}", name or t["na"])
+    """Return the reader's name of a survival acceptance metric (``harrell_c``: Harrell's C).
+
+    Also the paths of the comparison (``comparison.harrell_c.difference``) and of the
+    fairness tables (``fairness.sex.oe_ratio.ratio``); an unknown name is shown as is.
+    """
+    parts = (name or "").removeprefix("metrics.").split(".")
+    key = _ALIASES.get(parts[-1], parts[-1])
+    if len(parts) == 3 and parts[0] == "comparison":
+        return t["scard_criterion_comparison"].format(metric=_label(parts[1], t))
+    if len(parts) == 4 and parts[0] == "fairness":
+        return t[f"scard_criterion_fairness_{parts[3]}"].format(
+            metric=_label(parts[2], t), table=parts[1]
+        )
+    if len(parts) == 1 and key:
+        return t.get(f"surv_{key}") or t.get(f"scard_{key}") or key
+    return name or t["na"]
 
 
 def _criteria(
@@ -425,6 +466,7 @@ def _tripod(
             "trials": fmt.count(model["n_trials"]),
         },
         "12e": {"n_boot": fmt.count(v["n_boot"])},
+        "12f": {"recalibration": _recalibration(model["recalibration"], t, fmt)},
         "12g": {},
         "15": {"horizon": horizon},
         "20a": {
@@ -444,6 +486,7 @@ def _tripod(
             "text": t[f"scard_tripod_{item}"].format(**fields),
         }
         for item, fields in answers.items()
+        if item != "12f" or fields["recalibration"]
     ]
 
 
@@ -509,7 +552,22 @@ def _view(card: Mapping[str, Any], language: str) -> dict[str, Any]:
         ],
         "discrimination": _metric_rows(_DISCRIMINATION, values, t, fmt),
         "calibration": _metric_rows(_CALIBRATION, values, t, fmt),
-        "overall": _metric_rows(_OVERALL, values, t, fmt),
+        "overall": _metric_rows(
+            (*_OVERALL, "integrated_brier") if card["integrated_brier"] else _OVERALL,
+            {**values, "integrated_brier": card["integrated_brier"]},
+            t,
+            fmt,
+        ),
+        "fairness_gaps": [
+            t["scard_fairness_gap"].format(
+                table=gap["table"],
+                c=fmt.est(gap["c_difference"], 3),
+                oe=fmt.est(gap["oe_difference"]),
+                ratio=fmt.est(gap["oe_ratio"]),
+            )
+            for gap in card["fairness_gaps"]
+        ],
+        "recalibration": _recalibration(card["model"]["recalibration"], t, fmt),
         "risk_groups": [_risk_group_view(row, t, fmt) for row in v["risk_groups"]],
         "decision": _decision_rows(v["decision_curve"], fmt),
         "subgroups": _groups_view(v["subgroups"], t, fmt),
@@ -519,16 +577,13 @@ def _view(card: Mapping[str, Any], language: str) -> dict[str, Any]:
             **card["comparison"],
             "rows": [
                 {
-                    "label": t["scard_difference"].format(metric=_label(r["metric"], t)),
+                    "label": _label(r["metric"], t),
                     "model": fmt.est(r["model"], 3) if r["model"] else "",
                     "registered": fmt.est(r["registered"], 3) if r["registered"] else "",
                     "difference": fmt.est(r["difference"], 3),
                 }
                 for r in card["comparison"]["rows"]
             ],
-            "p_value": fmt.num(card["comparison"]["p_value"], 3)
-            if card["comparison"]["p_value"] is not None
-            else None,
         },
         "criteria": _criteria(card["acceptance"]["criteria"], t, fmt),
         "small_data": small_data_view(card["model"]),

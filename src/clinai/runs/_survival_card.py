@@ -104,6 +104,8 @@ def _context(
             "selection_metric": training.get("selection_metric"),
             "tuning": training.get("tuning"),
             "output": training.get("model_output"),
+            # how the risks were recalibrated at training (absent in older runs)
+            "recalibration": training.get("recalibration"),
             # Riley's criteria and the shrinkage, where the train stage records them
             "small_data": training.get("small_data"),
         },
