@@ -16,7 +16,7 @@ import difflib
 from collections.abc import Mapping
 from typing import Any, Final
 
-__all__ = ["METRIC_NAMES", "METRIC_TREE", "metric_path_problem"]
+__all__ = ["METRIC_NAMES", "METRIC_TREE", "SURVIVAL_METRIC_TREE", "metric_path_problem"]
 
 #: A leaf with ``estimate``, ``ci_low`` and ``ci_high``.
 ESTIMATE: Final = "estimate"
@@ -80,6 +80,25 @@ METRIC_TREE: Final[Mapping[str, Any]] = {
 #: The names a criterion's ``metric`` may start with (the top level of ``metrics.json``).
 METRIC_NAMES: Final = tuple(METRIC_TREE)
 
+_SURVIVAL_COMPARED = {"model": ESTIMATE, "registered": ESTIMATE, "difference": ESTIMATE}
+#: What a survival run's criteria see (``outcome.type: survival``): the metrics of
+#: survival_metrics.json at the first horizon by name (clinai.evaluation's
+#: ``survival_acceptance_view``; ``td_auc`` is ``time_auc``), the comparison with the
+#: registered version and the fairness tables.
+SURVIVAL_METRIC_TREE: Final[Mapping[str, Any]] = {
+    "n": NUMBER,
+    "events": NUMBER,
+    **dict.fromkeys(
+        ("harrell_c", "uno_c", "td_auc", "time_auc", "oe_ratio", "calibration_slope", "ici"),
+        ESTIMATE,
+    ),
+    **dict.fromkeys(
+        ("e50", "e90", "emax", "brier", "null_brier", "ipa", "integrated_brier"), ESTIMATE
+    ),
+    "comparison": dict.fromkeys(("harrell_c", "uno_c", "brier", "ipa"), _SURVIVAL_COMPARED),
+    "fairness": OPEN,
+}
+
 UNKNOWN_METRIC_MSG = (
     "metric {metric!r} does not exist in metrics.json: {part!r} is not one of {choices}{hint}"
 )
@@ -133,7 +152,9 @@ def _first_leaf(node: Any) -> str:
             return ".".join(parts)
 
 
-def metric_path_problem(metric: str, statistic: str = "estimate") -> str | None:
+def metric_path_problem(
+    metric: str, statistic: str = "estimate", tree: Mapping[str, Any] = METRIC_TREE
+) -> str | None:
     """Describe why ``metric`` names no value of ``metrics.json`` (``None`` when it does).
 
     Parameters
@@ -144,6 +165,8 @@ def metric_path_problem(metric: str, statistic: str = "estimate") -> str | None:
     statistic : str
         The part of the estimate the criterion judges; a plain number has only
         its ``"estimate"``.
+    tree : mapping, default METRIC_TREE
+        The names to check against (:data:`SURVIVAL_METRIC_TREE` for a survival run).
 
     Returns
     -------
@@ -157,7 +180,7 @@ def metric_path_problem(metric: str, statistic: str = "estimate") -> str | None:
     >>> metric_path_problem("calibration.slop")[-23:]
     "(did you mean 'slope'?)"
     """
-    node: Any = METRIC_TREE
+    node: Any = tree
     parts = metric.split(".")
     for depth, part in enumerate(parts):
         where = ".".join(parts[:depth]) or "metrics.json"

@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from clinai.config._economics import EconomicsConfig
-from clinai.config._metric_names import metric_path_problem
+from clinai.config._metric_names import SURVIVAL_METRIC_TREE, metric_path_problem
 from clinai.config._monitoring import MonitoringConfig
 from clinai.config._outcome import OutcomeConfig
 
@@ -242,8 +242,9 @@ class AcceptanceCriterion(_Strict):
     @classmethod
     def _metric_exists(cls, value: str, info: ValidationInfo) -> str:
         # A typo in a pre-registered plan is refused now, not judged "not applicable" later.
+        # A survival name passes here; ExperimentConfig checks it against the outcome type.
         problem = metric_path_problem(value)
-        if problem is not None:
+        if problem is not None and metric_path_problem(value, tree=SURVIVAL_METRIC_TREE):
             raise ValueError(f"criterion {info.data.get('name')!r}: {problem}")
         return value
 
@@ -252,7 +253,8 @@ class AcceptanceCriterion(_Strict):
         if self.min is None and self.max is None:
             raise ValueError(f"criterion {self.name!r} needs 'min' or 'max'")
         problem = metric_path_problem(self.metric, self.statistic)
-        if problem is not None:
+        survival = metric_path_problem(self.metric, self.statistic, SURVIVAL_METRIC_TREE)
+        if problem is not None and survival is not None:
             raise ValueError(f"criterion {self.name!r}: {problem}")
         return self
 
@@ -286,6 +288,10 @@ FAIRNESS_METRICS = (
 )
 #: Metrics with a between-group ratio as well as a difference.
 FAIRNESS_RATIO_METRICS = ("auroc", "sensitivity", "specificity")
+#: The same for a survival run's fairness tables (C and O/E by the first horizon).
+SURVIVAL_FAIRNESS_METRICS = ("harrell_c", "oe_ratio")
+SURVIVAL_FAIRNESS_RATIO_METRICS = ("oe_ratio",)
+OUTCOME_METRIC_MSG = "acceptance criterion {name!r} (outcome.type: {kind}): {problem}"
 FAIRNESS_PATH_MSG = (
     "acceptance criterion {name!r}: metric {metric!r} is not a fairness result; use "
     "fairness.<table>.<metric>.difference or .ratio with <table> one of {tables} and <metric> "
@@ -400,6 +406,14 @@ class EvaluationConfig(_Strict):
         for criterion in value:
             parts = criterion.metric.split(".")
             if parts[0] != "fairness":
+                continue
+            # a survival run's table; ExperimentConfig checks the outcome type
+            if (
+                len(parts) == 4
+                and parts[1] in tables
+                and parts[2] in SURVIVAL_FAIRNESS_METRICS
+                and (parts[3] == "difference" or parts[2] in SURVIVAL_FAIRNESS_RATIO_METRICS)
+            ):
                 continue
             summary_ok = len(parts) == 4 and (
                 parts[3] == "difference"
@@ -521,6 +535,31 @@ class ExperimentConfig(_Strict):
     def is_survival(self) -> bool:
         """Whether the config asks for a time-to-event outcome (``outcome.type: survival``)."""
         return self.outcome is not None and self.outcome.is_survival
+
+    @model_validator(mode="after")
+    def _criteria_of_the_outcome(self) -> ExperimentConfig:
+        # Each criterion names a value of the outcome type's metrics (binary or survival).
+        survival = self.is_survival
+        for criterion in self.evaluation.acceptance:
+            parts = criterion.metric.split(".")
+            if parts[0] == "fairness":
+                own = SURVIVAL_FAIRNESS_METRICS if survival else FAIRNESS_METRICS
+                problem = None
+                if parts[2] not in (*own, "groups"):
+                    problem = f"metric {criterion.metric!r}: {parts[2]!r} is not one of {own}"
+            elif survival:
+                problem = metric_path_problem(
+                    criterion.metric, criterion.statistic, SURVIVAL_METRIC_TREE
+                )
+                problem = problem and problem.replace("metrics.json", "survival_metrics.json")
+            else:
+                problem = metric_path_problem(criterion.metric, criterion.statistic)
+            if problem is not None:
+                kind = "survival" if survival else "binary"
+                raise ValueError(
+                    OUTCOME_METRIC_MSG.format(name=criterion.name, kind=kind, problem=problem)
+                )
+        return self
 
     @model_validator(mode="after")
     def _no_split_needs_optimism(self) -> ExperimentConfig:

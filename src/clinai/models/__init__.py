@@ -35,6 +35,11 @@ from clinai.models._shrinkage import (
 )
 from clinai.models._survival import CauseSpecificCox, CoxNetSurvival, GradientBoostedSurvival
 from clinai.models._survival_base import SurvivalPipeline, survival_target
+from clinai.models._survival_recalibration import (
+    SurvivalRecalibration,
+    fit_survival_recalibration,
+    out_of_fold_risk,
+)
 from clinai.models._survival_torch import DeepSurv
 from clinai.models._survival_tuning import SURVIVAL_SCORINGS, tune_survival_model
 from clinai.models._tuning import SCORINGS, TrialRecord, TuningResult, cv_splits, tune_model
@@ -52,6 +57,7 @@ __all__ = [
     "GradientBoostedSurvival",
     "RecalibratedModel",
     "SurvivalPipeline",
+    "SurvivalRecalibration",
     "TorchGRUClassifier",
     "TorchMLPClassifier",
     "TrialRecord",
@@ -62,6 +68,7 @@ __all__ = [
     "cv_splits",
     "effective_shrinkage",
     "explain_inputs",
+    "fit_survival_recalibration",
     "get_default_params",
     "get_model",
     "get_model_names",
@@ -69,6 +76,7 @@ __all__ = [
     "get_search_space",
     "heuristic_shrinkage",
     "likelihood_ratio_chi2",
+    "out_of_fold_risk",
     "shrink_predictions",
     "survival_target",
     "synthetic_input_example",

@@ -66,6 +66,8 @@ def _metric_label(
     """Return the reader's name of a metric path; the path itself when it has none."""
     if path in _LABELS:
         return t[_LABELS[path]]
+    if t.get(f"surv_{path}"):  # a survival run's criterion names its metric (harrell_c, ...)
+        return t[f"surv_{path}"]
     parts = path.split(".")
     if len(parts) == 3 and parts[0] == "thresholds" and parts[2] in _THRESHOLD_LABELS:
         rows = metrics.get("thresholds")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinai._utils import atomic_write_bytes, atomic_write_text
+from clinai.reporting._acceptance_view import acceptance_rows
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._meta_report import MetaReport, write_languages
 from clinai.reporting._plots import _GREY, _MODEL_COLOUR, _OTHER_COLOUR, _new_figure, _png_bytes
@@ -49,6 +50,80 @@ _ROWS = (
 )
 
 
+#: The compared metrics of a run's ``comparison`` block: key, digits.
+_COMPARED = (("harrell_c", 3), ("uno_c", 3), ("brier", 3), ("ipa", 3))
+_VERDICTS = {
+    "accepted": "verdict_accepted",
+    "not accepted": "verdict_not_accepted",
+    "no criteria": "verdict_no_criteria",
+}
+
+
+def _run_blocks(document: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter) -> dict:
+    """Format the blocks a survival run adds: acceptance, comparison, fairness (or empty)."""
+    out: dict[str, Any] = {"acceptance": None, "comparison": None, "fairness": []}
+    if "acceptance" in document:
+        verdict = document.get("acceptance_verdict") or "no criteria"
+        out["acceptance"] = {
+            "verdict": t[_VERDICTS.get(verdict, "verdict_no_criteria")],
+            "rows": [
+                {**row, "status_text": t[f"status_{row['status']}"]}
+                for row in acceptance_rows(document["acceptance"], document, t, fmt)
+            ],
+        }
+    comparison = document.get("comparison")
+    if comparison:
+        out["comparison"] = {
+            "intro": t["surv_comparison_intro"].format(name=comparison["name"]),
+            "rows": [
+                {
+                    "label": t[f"surv_{name}"],
+                    **{
+                        part: fmt.est(comparison[name][part], digits)
+                        for part in ("model", "registered", "difference")
+                    },
+                }
+                for name, digits in _COMPARED
+            ],
+        }
+    for name, table in (document.get("fairness") or {}).items():
+        gaps = [
+            (t["surv_c_difference"], table.get("harrell_c", {}).get("difference"), 3),
+            (t["surv_oe_difference"], table.get("oe_ratio", {}).get("difference"), 2),
+            (t["surv_oe_ratio_between"], table.get("oe_ratio", {}).get("ratio"), 2),
+        ]
+        out["fairness"].append(
+            {
+                "caption": t["surv_fairness_caption"].format(table=name),
+                "intro": t["surv_fairness_intro"].format(min_cell=table["min_cell"]),
+                "groups": [
+                    {
+                        "group": row["group"],
+                        "n": t["surv_suppressed"] if row["suppressed"] else fmt.count(row["n"]),
+                        "c": fmt.est(row["harrell_c"], 3) if row["harrell_c"] else t["na"],
+                        "oe": fmt.est(row["oe_ratio"], 2) if row["oe_ratio"] else t["na"],
+                    }
+                    for row in table["groups"]
+                ],
+                "gaps": [(label, fmt.est(e, d)) for label, e, d in gaps if e is not None],
+            }
+        )
+    return out
+
+
+def _integrated_brier_row(
+    document: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter
+) -> list[dict[str, str]]:
+    """Return the metrics table's row of a run's integrated Brier score (none without it)."""
+    ibs = document.get("integrated_brier")
+    if not ibs:
+        return []
+    label = t["surv_integrated_brier"]
+    return [
+        {"label": label, "estimate": fmt.num(ibs["estimate"], 3), "ci": fmt.ci(ibs, 3) or t["na"]}
+    ]
+
+
 def _view(document: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter) -> dict:
     """Format every number of the report (nothing computed here)."""
     horizon = fmt.num(document["horizon"], 2).rstrip("0").rstrip(".,")
@@ -67,7 +142,8 @@ def _view(document: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatte
                 "ci": fmt.ci(metrics[name], digits) or t["na"],
             }
             for name, digits in _ROWS
-        ],
+        ]
+        + _integrated_brier_row(document, t, fmt),
         "facts": [
             (t["surv_patients"], fmt.count(document["n_patients"])),
             (t["surv_rows"], fmt.count(document["n"])),
@@ -105,6 +181,7 @@ def _view(document: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatte
             }
             for row in document["subgroups"]
         ],
+        **_run_blocks(document, t, fmt),
     }
 
 

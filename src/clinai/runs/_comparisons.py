@@ -23,7 +23,12 @@ if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
     from clinai.runs._rundir import RunDir
 
-__all__ = ["baseline_operating_points", "baseline_spec", "registry_comparison"]
+__all__ = [
+    "baseline_operating_points",
+    "baseline_spec",
+    "registered_version",
+    "registry_comparison",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -69,23 +74,16 @@ def baseline_operating_points(
     return result.to_dict()
 
 
-def registry_comparison(
-    config: ExperimentConfig,
-    run_dir: RunDir,
-    X: pd.DataFrame,
-    y: np.ndarray,
-    y_prob: np.ndarray,
-    patients: Any,
-) -> dict[str, Any] | None:
-    """Compare the model with the registered version in use, on the same test patients.
+def registered_version(
+    config: ExperimentConfig, run_dir: RunDir, X: pd.DataFrame
+) -> tuple[Any, pd.DataFrame, str, str] | None:
+    """Return the registered version in use to compare with: ``(model, X, version, alias)``.
 
     Looks up the registered model (``tracking.model_name`` or the experiment)
-    with alias ``approved``, else ``candidate``; skips (returns None) when
-    tracking or ``evaluation.compare_with_registered`` is off, nothing is
-    registered, the registered version came from this very run, or it needs
-    input columns this run does not have. The result is
-    :func:`clinai.evaluation.compare_with_baseline`'s, plus ``version`` and
-    ``alias``.
+    with alias ``approved``, else ``candidate``; None when tracking or
+    ``evaluation.compare_with_registered`` is off, nothing is registered, the
+    registered version came from this very run, or it needs input columns this
+    run does not have. ``X`` is returned with the columns the version expects.
     """
     if not (config.tracking.enabled and config.evaluation.compare_with_registered):
         return None
@@ -110,7 +108,27 @@ def registry_comparison(
             _DIFFERENT_INPUTS.format(version=version, alias=alias, missing=", ".join(missing[:5]))
         )
         return None
-    previous = found["model"].predict_proba(X[expected] if expected else X)[:, 1]
+    return found["model"], X[expected] if expected else X, version, alias
+
+
+def registry_comparison(
+    config: ExperimentConfig,
+    run_dir: RunDir,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    y_prob: np.ndarray,
+    patients: Any,
+) -> dict[str, Any] | None:
+    """Compare the model with the registered version in use, on the same test patients.
+
+    None where :func:`registered_version` finds none to compare with. The result is
+    :func:`clinai.evaluation.compare_with_baseline`'s, plus ``version`` and ``alias``.
+    """
+    found = registered_version(config, run_dir, X)
+    if found is None:
+        return None
+    model, X_registered, version, alias = found
+    previous = model.predict_proba(X_registered)[:, 1]
     result = evaluation.compare_with_baseline(
         y,
         y_prob,

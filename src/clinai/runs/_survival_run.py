@@ -22,21 +22,25 @@ The stages are those of a binary run, with time-to-event parts where they differ
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from clinai import evaluation, models
 from clinai._utils import atomic_write_text
-from clinai.exceptions import ModelError
+from clinai.exceptions import DataError, ModelError
 from clinai.reporting import NumberFormatter
 from clinai.runs import _survival_competing as competing
+from clinai.runs._acceptance_plan import check_acceptance_plan, write_acceptance_plan
+from clinai.runs._comparisons import registered_version
 from clinai.runs._prepare import TIME, prepare, read_split
 from clinai.runs._progress import progress_bar
-from clinai.runs._report import use_case_translations
+from clinai.runs._report import acceptance_verdict, use_case_translations
 from clinai.runs._survival_model import HorizonRiskModel
 from clinai.runs._survival_outcome import survival_outcome
 from clinai.runs._train import _optuna_storage, _study_name, select_family, tuning_summary
@@ -140,6 +144,8 @@ def train_survival(
     show_progress = bool(options.get("show_progress", True))
     workers = int(options.get("workers", 1))
     manifest = run_dir.read_json("data_manifest.json", stage="prepare")
+    # The acceptance plan is fixed (hashed) before the test split is evaluated.
+    write_acceptance_plan(config, run_dir)
     X, event, _, patients = read_split(run_dir, "train")
     event = competing.read_event_code(run_dir, "train", event)  # codes 0/1/2 if competing
     y = models.survival_target(read_time(run_dir, "train"), event)
@@ -181,15 +187,17 @@ def train_survival(
                 )
             )
     best = select_family(candidates)
-    fitted = models.get_model(
+    pipe = models.get_model(
         best.model_name,
         random_state=config.seed,
         numeric=numeric,
         categorical=categorical,
         n_jobs=tuning.n_jobs,
         **best.best_params,
-    ).fit(X, y)
-    model = HorizonRiskModel(fitted, horizons)
+    )
+    fitted = clone(pipe).fit(X, y)
+    recalibration, record = _recalibrate(config, pipe, X, y, groups=groups, progress=show_progress)
+    model = HorizonRiskModel(fitted, horizons, recalibration)
     save_model_dir(model, run_dir.model, input_example=models.synthetic_input_example(X))
     summary = {
         "outcome": {"type": "survival", "horizons": horizons},
@@ -200,6 +208,7 @@ def train_survival(
         "best_params": best.best_params,
         "cv_score": best.best_score,
         "selection_rule": "simplest family within one standard error of the best CV score",
+        "recalibration": record,
         **tuning_summary(tuning, candidates, workers=workers),
     }
     run_dir.write_json("training.json", summary)
@@ -216,11 +225,16 @@ def evaluate_survival_run(
         return competing.evaluate_competing_run(config, run_dir, show_progress=show_progress)
 
     assert config.outcome is not None
+    # A criterion is never moved after the results are known: refuse an edited plan first.
+    fixed = run_dir.read_json("acceptance_plan.json", stage="train")
+    check_acceptance_plan(config, fixed)
     model = load_model_dir(run_dir.model)
     X, event, sensitive, patients = read_split(run_dir, "test")
     time = read_time(run_dir, "test")
     horizon = config.outcome.horizons[0]
     risk = model.predict_proba(X)[:, 1]
+    lp = model.linear_predictor(X)
+    clustered = patients if config.data.patient_id is not None else None
     plan = config.evaluation
     with progress_bar("bootstrap", plan.n_boot, enabled=show_progress) as advance:
         result = evaluation.evaluate_survival(
@@ -228,8 +242,8 @@ def evaluate_survival_run(
             event,
             risk,
             horizon=horizon,
-            lp=model.linear_predictor(X),
-            patient_ids=patients if config.data.patient_id is not None else None,
+            lp=lp,
+            patient_ids=clustered,
             groups=sensitive if len(sensitive.columns) else None,
             n_boot=plan.n_boot,
             ci_level=plan.ci_level,
@@ -239,8 +253,162 @@ def evaluate_survival_run(
             progress=advance,
         )
     metrics = result.to_dict()
+    test = _TestSplit(X, time, event, risk, lp, sensitive, clustered)
+    with progress_bar("comparisons and fairness", 3, enabled=show_progress) as advance:
+        metrics["integrated_brier"] = _integrated_brier(config, run_dir, model, test)
+        advance()
+        comparison = _registry_comparison(config, run_dir, test)
+        if comparison is not None:
+            metrics["comparison"] = comparison
+        advance()
+        if len(sensitive.columns):
+            metrics["fairness"] = _fairness(config, test)
+        advance()
+    verdicts = evaluation.evaluate_acceptance(
+        evaluation.survival_acceptance_view(metrics), fixed["criteria"]
+    )
+    metrics["acceptance"] = [v.to_dict() for v in verdicts]
+    metrics["acceptance_verdict"] = acceptance_verdict(metrics)
+    metrics["acceptance_plan_sha256"] = fixed["sha256"]
     run_dir.write_json(SURVIVAL_METRICS_FILE, metrics)
     return metrics
+
+
+@dataclass(frozen=True)
+class _TestSplit:
+    """The test split's rows and the model's predictions (stay in memory, never written)."""
+
+    X: pd.DataFrame
+    time: np.ndarray
+    event: np.ndarray
+    risk: np.ndarray
+    lp: np.ndarray
+    sensitive: pd.DataFrame
+    patients: Any
+
+
+#: Times of the integrated Brier score: from this quantile of the training event times
+#: to the first horizon (the tuning's grid, models._survival_tuning).
+_IBS_START_QUANTILE = 0.1
+_IBS_TIMES = 8
+
+
+def _integrated_brier(
+    config: ExperimentConfig, run_dir: RunDir, model: Any, test: _TestSplit
+) -> dict[str, Any]:
+    """Return the integrated Brier score of the model on the test split, up to the horizon."""
+    assert config.outcome is not None
+    _, event_train, _, _ = read_split(run_dir, "train")
+    time_train = read_time(run_dir, "train")
+    horizon = config.outcome.horizons[0]
+    start = float(np.quantile(time_train[event_train > 0], _IBS_START_QUANTILE))
+    grid = np.linspace(min(start, horizon / 2), horizon, _IBS_TIMES)
+    return evaluation.integrated_brier_with_interval(
+        test.time,
+        test.event,
+        model.predict_risk(test.X, grid),
+        grid,
+        patient_ids=test.patients,
+        n_boot=config.evaluation.n_boot,
+        ci_level=config.evaluation.ci_level,
+        random_state=np.random.SeedSequence([config.seed, 6]),
+    ).to_dict()
+
+
+def _registry_comparison(
+    config: ExperimentConfig, run_dir: RunDir, test: _TestSplit
+) -> dict[str, Any] | None:
+    """Compare with the registered version in use on the same test patients (paired)."""
+    assert config.outcome is not None
+    found = registered_version(config, run_dir, test.X)
+    if found is None or not hasattr(found[0], "predict_risk"):
+        return None
+    other, X_other, version, alias = found
+    horizon = config.outcome.horizons[0]
+    result = evaluation.compare_survival_models(
+        test.time,
+        test.event,
+        test.risk,
+        np.asarray(other.predict_risk(X_other, [horizon]))[:, 0],
+        horizon=horizon,
+        score=test.lp,
+        score_other=other.linear_predictor(X_other),
+        name=f"registered version {version} ({alias})",
+        patient_ids=test.patients,
+        n_boot=config.evaluation.n_boot,
+        ci_level=config.evaluation.ci_level,
+        random_state=np.random.SeedSequence([config.seed, 7]),
+    )
+    return {**result.to_dict(), "version": str(version), "alias": alias}
+
+
+def _fairness(config: ExperimentConfig, test: _TestSplit) -> dict[str, Any]:
+    """C and O/E per group of each sensitive attribute and intersection, with the gaps."""
+    assert config.outcome is not None
+    spec = config.evaluation
+    tables = evaluation.survival_fairness(
+        test.time,
+        test.event,
+        test.risk,
+        test.sensitive,
+        horizon=config.outcome.horizons[0],
+        score=test.lp,
+        intersections=[tuple(pair) for pair in spec.intersections],
+        min_cell=spec.min_cell,
+        patient_ids=test.patients,
+        n_boot=spec.n_boot,
+        ci_level=spec.ci_level,
+        random_state=np.random.SeedSequence([config.seed, 4]),
+    )
+    return {name: table.to_dict() for name, table in tables.items()}
+
+
+_RECALIBRATION_FITTED_ON = (
+    "out-of-fold predictions of the training split ({cv}-fold cross-validation)"
+)
+
+
+def _recalibrate(
+    config: ExperimentConfig,
+    pipe: Any,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    groups: Any,
+    progress: bool,
+) -> tuple[Any, dict[str, Any]]:
+    """Recalibrate the selected model on out-of-fold risks (Cox on cloglog risk).
+
+    The survival analogue of the binary runs' cross-validated calibration
+    (:mod:`clinai.models._survival_recalibration`): ``calibration.method: none``
+    turns it off; with ``calibration.cv`` folds. Returns the recalibration (None when
+    not applied) and training.json's ``recalibration`` record.
+    """
+    assert config.outcome is not None
+    cv = config.calibration.cv
+    record: dict[str, Any] = {"method": "none", "slope": None, "cv_folds": cv}
+    if config.calibration.method == "none":
+        return None, {**record, "reason": "calibration.method: none"}
+    if competing.is_competing(config):
+        return None, {**record, "reason": "not done for competing risks"}
+    horizon = config.outcome.horizons[0]
+    with progress_bar("recalibration (out-of-fold risks)", 1, enabled=progress) as done:
+        try:
+            oof = models.out_of_fold_risk(
+                pipe, X, y, horizon=horizon, cv_folds=cv, random_state=config.seed, groups=groups
+            )
+            fitted = models.fit_survival_recalibration(oof, y["time"], y["event"], horizon=horizon)
+        except DataError as exc:
+            logger.warning("survival model not recalibrated: %s", exc)
+            return None, {**record, "reason": str(exc)}
+        done()
+    return fitted, {
+        **fitted.to_dict(),
+        "oof_slope_before": fitted.slope,
+        "fitted_on": _RECALIBRATION_FITTED_ON.format(cv=cv),
+        "cv_folds": cv,
+        "reason": None,
+    }
 
 
 def mlflow_metrics(metrics: dict[str, Any]) -> dict[str, float]:
@@ -363,7 +531,11 @@ def report_survival(
     from clinai.runs._survival_card import survival_model_card
 
     cards = survival_model_card(
-        config, run_dir, metrics=metrics, training=training, registry=registry,
+        config,
+        run_dir,
+        metrics=metrics,
+        training=training,
+        registry=registry,
         publish_dir=publish_dir,
     )
     return [*report.files, *cards]

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from clinai import models
 from clinai._utils import redact_url, sha256_text
+from clinai.runs._acceptance_plan import write_acceptance_plan
 from clinai.runs._drift import write_drift_reference
-from clinai.runs._economics import economics_sha256
 from clinai.runs._plan import write_monitoring_plan
 from clinai.runs._prepare import config_sha256, read_split
 from clinai.runs._progress import progress_bar
@@ -241,16 +241,7 @@ def train(
     tuning = config.tuning
 
     # The acceptance plan is fixed (hashed) before the test split is evaluated.
-    plan = [c.model_dump() for c in config.evaluation.acceptance]
-    run_dir.write_json(
-        "acceptance_plan.json",
-        {
-            "criteria": plan,
-            "sha256": sha256_text(repr(plan)),
-            # the economics: section is fixed with the criteria (None without one)
-            "economics_sha256": economics_sha256(config),
-        },
-    )
+    write_acceptance_plan(config, run_dir)
     # So is the monitoring plan: `clinai monitor` refuses one edited after registration.
     write_monitoring_plan(config, run_dir)
 

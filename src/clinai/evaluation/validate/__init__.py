@@ -6,6 +6,12 @@ is ``metrics.json``. :func:`period_performance` gives the monitor's subset of it
 
 from __future__ import annotations
 
+from clinai.evaluation.validate._compare_survival import (
+    SurvivalComparison,
+    compare_survival_models,
+    integrated_brier_with_interval,
+)
+from clinai.evaluation.validate._fairness_survival import SurvivalFairnessTable, survival_fairness
 from clinai.evaluation.validate._period import (
     PERIOD_METRICS,
     PeriodPerformance,
@@ -34,10 +40,15 @@ __all__ = [
     "SURVIVAL_SCHEMA",
     "CompetingValidationResult",
     "PeriodPerformance",
+    "SurvivalComparison",
+    "SurvivalFairnessTable",
     "SurvivalValidationResult",
     "ValidationResult",
+    "compare_survival_models",
     "evaluate_competing",
     "evaluate_predictions",
     "evaluate_survival",
+    "integrated_brier_with_interval",
     "period_performance",
+    "survival_fairness",
 ]
