@@ -34,6 +34,8 @@ def test_estimates_are_the_metrics_and_intervals_contain_them(cohort: tuple) -> 
     assert block["observed_risk"]["estimate"] == pytest.approx(point.observed_risk)
     assert block["follow_up"]["events_by_horizon"] == point.cases
     assert block["follow_up"]["competing_by_horizon"] == point.competing
+    slope = block["calibration_slope"]  # the true CIF: calibrated
+    assert slope["ci_low"] < 1.0 < slope["ci_high"]
     analytic = block["oe_ratio_analytic"]
     assert analytic["ci_low"] < analytic["estimate"] < analytic["ci_high"]
     groups = block["risk_groups"]

@@ -30,7 +30,11 @@ from clinai.evaluation.resampling._bootstrap import (
     _contained_interval,
     _weight_chunks,
 )
-from clinai.evaluation.survival import survival_calibration_groups, survival_oe_ratio
+from clinai.evaluation.survival import (
+    survival_calibration_groups,
+    survival_calibration_slope,
+    survival_oe_ratio,
+)
 from clinai.evaluation.survival._competing import (
     COMPETING_METRICS,
     CompetingInputs,
@@ -38,6 +42,7 @@ from clinai.evaluation.survival._competing import (
     prepare_competing,
 )
 from clinai.evaluation.validate._survival_results import SURVIVAL_SCHEMA
+from clinai.exceptions import DataError
 
 __all__ = ["COMPETING_HEADLINE", "CompetingValidationResult", "evaluate_competing"]
 
@@ -57,6 +62,10 @@ DEFINITIONS = {
     "brier": "IPCW Brier score of the predicted cumulative incidence (Schoop et al. 2011)",
     "null_brier": "the same for the Aalen-Johansen cumulative incidence given to everyone",
     "scaled_brier": "1 - brier / null_brier (index of prediction accuracy)",
+    "calibration_slope": (
+        "Fine-Gray subdistribution hazards coefficient of cloglog(predicted risk), follow-up "
+        "censored at the horizon (Austin et al. 2022); 1 ideal, below 1 risks too extreme"
+    ),
 }
 #: Most risk groups of the observed-against-predicted table.
 _MAX_GROUPS = 10
@@ -79,6 +88,9 @@ class CompetingValidationResult:
         Replicates where a metric was undefined.
     oe_analytic : dict
         O/E with the Dinse-Larson (delta method) log-scale interval.
+    calibration_slope : dict
+        Fine-Gray calibration slope on cloglog of the predicted CIF, follow-up censored at
+        the horizon, with its model-based Wald interval (None where the model did not fit).
     follow_up : dict
         Counts: patients, events of the cause and competing events by the horizon,
         censored before it, the last follow-up.
@@ -99,6 +111,7 @@ class CompetingValidationResult:
     metrics: dict[str, Estimate]
     n_skipped: dict[str, int]
     oe_analytic: dict[str, Any]
+    calibration_slope: dict[str, Any]
     follow_up: dict[str, Any]
     risk_groups: tuple[dict[str, Any], ...]
 
@@ -133,6 +146,7 @@ class CompetingValidationResult:
                 "observed_risk": self.metrics["observed_risk"].to_dict(),
                 "expected_risk": self.metrics["expected_risk"].to_dict(),
                 "oe_ratio_analytic": dict(self.oe_analytic),
+                "calibration_slope": dict(self.calibration_slope),
                 "follow_up": dict(self.follow_up),
                 "risk_groups": [dict(g) for g in self.risk_groups],
                 "definitions": dict(DEFINITIONS),
@@ -162,6 +176,18 @@ def _risk_groups(inputs: CompetingInputs, min_cell: int) -> tuple[dict[str, Any]
             row |= dict.fromkeys(("n", "events", "observed", "ci_low", "ci_high"))
         rows.append(row)
     return tuple(rows)
+
+
+def _slope(inputs: CompetingInputs, level: float) -> dict[str, Any]:
+    """Fine-Gray calibration slope at the horizon with its Wald interval; None if it fails."""
+    data = inputs.data
+    try:
+        fit = survival_calibration_slope(
+            data.time, data.event, risk=inputs.risk, t=inputs.t, cause=inputs.cause, ci_level=level
+        )
+    except DataError:  # e.g. a model that does not converge: said, not fatal
+        return dict.fromkeys(("estimate", "ci_low", "ci_high"))
+    return {"estimate": _num(fit.slope), "ci_low": _num(fit.ci_low), "ci_high": _num(fit.ci_high)}
 
 
 def _replicates(
@@ -260,6 +286,7 @@ def evaluate_competing(
         data.time, data.event, inputs.risk, t=inputs.t, cause=inputs.cause, ci_level=level
     )
     codes = sorted(int(c) for c in np.unique(data.event) if c > 0 and c != inputs.cause)
+    slope = _slope(inputs, level)
     return CompetingValidationResult(
         horizon=inputs.t,
         cause=inputs.cause,
@@ -276,6 +303,7 @@ def evaluate_competing(
         n_boot=boots,
         ci_level=level,
         risk_groups=_risk_groups(inputs, cell),
+        calibration_slope=slope,
         min_cell=cell,
         metrics=metrics,
         n_skipped=skipped,
