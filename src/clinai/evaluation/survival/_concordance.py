@@ -121,6 +121,8 @@ def _concordance_from_sorted(
     weights : numpy.ndarray of shape (n,) or (n, B), optional
         Row counts of one replicate, or of B replicates computed in one pass
         (several times faster per replicate than one at a time); default 1 each.
+        float32 only for integer counts whose total stays below 2**24 (the
+        kernel's sums then stay exact in float32).
     ipcw : numpy.ndarray of shape (n,), (n, m) or (n, m, B), optional
         Factors of each event for m IPCW indices (1 / G(T_i)^2 for Uno's C, 0
         from tau on), computed in the same pass as Harrell's C; (n, m, B) when
@@ -137,7 +139,9 @@ def _concordance_from_sorted(
     from clinai.evaluation.survival._kernels import concordance_sums  # numba, compiled once
 
     n = inputs.data.n
-    weight = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    weight = np.ones(n) if weights is None else np.asarray(weights)
+    if weight.dtype != np.float32:  # float32: integer counts summing below 2**24 (exact)
+        weight = weight.astype(float, copy=False)
     batch = weight.ndim == 2
     weight = np.ascontiguousarray(weight.reshape(n, -1))
     factors = np.zeros((n, 0)) if ipcw is None else np.asarray(ipcw, dtype=float)

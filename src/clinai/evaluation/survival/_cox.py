@@ -35,7 +35,7 @@ from clinai.evaluation.survival._kaplan_meier import (
 )
 from clinai.exceptions import DataError
 
-__all__ = ["COX_NOT_CONVERGED_MSG", "CoxFit", "fit_cox"]
+__all__ = ["COX_NOT_CONVERGED_MSG", "CoxFit", "fit_cox", "newton_raphson"]
 
 COX_NOT_CONVERGED_MSG = (
     "the Cox calibration model did not converge after {n_iter} iterations ({what}): "
@@ -124,6 +124,45 @@ def _risk_sets(
     return sums
 
 
+Parts = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
+
+
+def newton_raphson(
+    parts: Parts, start: np.ndarray, what: str
+) -> tuple[np.ndarray, float, np.ndarray, int]:
+    """Maximise a concave log partial likelihood by Newton-Raphson with step halving.
+
+    ``parts(beta)`` returns ``(loglik, score, information)``. Stops when no
+    coefficient moves by ``_TOL`` or more. Returns ``(beta, loglik, cov, n_iter)``,
+    ``cov`` the inverse information at ``beta``; raises :class:`DataError` when
+    the iterations do not converge or the information is singular.
+    """
+    beta = np.asarray(start, dtype=float).copy()
+    loglik, score, info = parts(beta)
+    for n_iter in range(1, _MAX_ITER + 1):
+        try:
+            step = np.linalg.solve(info, score)
+        except np.linalg.LinAlgError as exc:
+            raise DataError(COX_NOT_CONVERGED_MSG.format(n_iter=n_iter, what=what)) from exc
+        for _ in range(_MAX_HALVINGS):
+            trial = parts(beta + step)
+            # the log partial likelihood is concave: a full Newton step rarely overshoots
+            if np.isfinite(trial[0]) and trial[0] >= loglik - 1e-12 * abs(loglik):
+                break
+            step = step / 2.0
+        beta = beta + step
+        loglik, score, info = trial
+        if np.max(np.abs(step)) < _TOL:
+            break
+    else:
+        raise DataError(COX_NOT_CONVERGED_MSG.format(n_iter=_MAX_ITER, what=what))
+    try:
+        cov = np.linalg.inv(info)
+    except np.linalg.LinAlgError as exc:
+        raise DataError(COX_NOT_CONVERGED_MSG.format(n_iter=n_iter, what=what)) from exc
+    return beta, loglik, cov, n_iter
+
+
 def fit_cox(
     time: np.ndarray,
     event: np.ndarray,
@@ -204,29 +243,8 @@ def fit_cox(
         info -= (s1 * d) @ s1.T
         return loglik, score, info
 
-    beta = np.zeros(p) if start is None else np.asarray(start, dtype=float).copy()
-    loglik, score, info = parts(beta)
-    for n_iter in range(1, _MAX_ITER + 1):
-        try:
-            step = np.linalg.solve(info, score)
-        except np.linalg.LinAlgError as exc:
-            raise DataError(COX_NOT_CONVERGED_MSG.format(n_iter=n_iter, what=what)) from exc
-        for _ in range(_MAX_HALVINGS):
-            trial = parts(beta + step)
-            # the log partial likelihood is concave: a full Newton step rarely overshoots
-            if np.isfinite(trial[0]) and trial[0] >= loglik - 1e-12 * abs(loglik):
-                break
-            step = step / 2.0
-        beta = beta + step
-        loglik, score, info = trial
-        if np.max(np.abs(step)) < _TOL:
-            break
-    else:
-        raise DataError(COX_NOT_CONVERGED_MSG.format(n_iter=_MAX_ITER, what=what))
-    try:
-        cov = np.linalg.inv(info)
-    except np.linalg.LinAlgError as exc:
-        raise DataError(COX_NOT_CONVERGED_MSG.format(n_iter=n_iter, what=what)) from exc
+    beta0 = np.zeros(p) if start is None else np.asarray(start, dtype=float)
+    beta, loglik, cov, n_iter = newton_raphson(parts, beta0, what)
     # Breslow baseline for the covariates as given: exp(x'b) = exp(xc'b) exp(mean'b)
     eta = beta @ xs
     offset = float(x.mean(axis=0) @ beta)

@@ -12,7 +12,8 @@ A replicate is not built by copying rows. The data are sorted by time and the
 scores ranked once (:mod:`._survival_replicates`); each replicate passes its
 resampling counts (a patient drawn twice weighs 2 on every one of its rows) as
 case weights to the survival kernels, which equal the metrics on the resampled
-rows (tested). The concordance pass scores up to ``_BATCH`` replicates at once.
+rows (tested). The counts are drawn with the row codes in time order, so they
+arrive sorted; the concordance pass scores up to ``_BATCH`` replicates at once.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ from clinai.evaluation.survival import (
 from clinai.evaluation.survival._calibration import check_at_horizon
 from clinai.evaluation.survival._inputs import check_score
 from clinai.evaluation.thresholds._decision_curve import DEFAULT_DCA_THRESHOLDS
-from clinai.evaluation.validate._survival_replicates import Prepared, prepare, replicate_batch
+from clinai.evaluation.validate._survival_replicates import Prepared, prepare, replicate_sorted
 from clinai.evaluation.validate._survival_results import (
     SURVIVAL_METRICS,
     SURVIVAL_SCHEMA,
@@ -523,7 +524,8 @@ def _bootstrap(
 
     def batches() -> Iterator[np.ndarray]:
         pending: list[np.ndarray] = []
-        for chunk in _weight_chunks(codes, n_clusters, n_boot, rng):
+        # the row codes in time order: the counts come sorted, as the replicates need them
+        for chunk in _weight_chunks(codes[prepared.data.order], n_clusters, n_boot, rng):
             pending.append(chunk)
             if sum(p.shape[0] for p in pending) >= size:
                 yield np.concatenate(pending, axis=0)
@@ -544,7 +546,7 @@ def _bootstrap(
         with ThreadPoolExecutor(workers) as pool:
             running: deque[Future[dict[str, np.ndarray]]] = deque()
             for weights in batches():
-                running.append(pool.submit(replicate_batch, prepared, weights))
+                running.append(pool.submit(replicate_sorted, prepared, weights))
                 while len(running) >= workers:
                     collect(running.popleft())
             while running:

@@ -6,6 +6,15 @@ counts (replicates x rows, the resampling engine's draws) and returns every
 metric of every replicate. A row's weight is its patient's count, so each
 metric equals the metric on the resampled rows (tested against the public
 functions of :mod:`clinai.evaluation.survival` on ``bootstrap_indices``).
+
+The two Cox models of a replicate (calibration slope, flexible calibration) are
+fitted by :func:`~clinai.evaluation.survival._cox.newton_raphson`, the
+iterations of ``fit_cox`` (same start at the full-sample coefficients, same
+step halving and tolerance), with the risk-set sums of each iteration in one
+compiled pass over the drawn rows of the data sorted once
+(:func:`~clinai.evaluation.survival._kernels.cox_sums`): no sort, copy or
+cumulative sum per fit. The concordance pass gets the counts as float32 (exact
+for integers below 2**24; half the memory traffic of its Fenwick tree).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +35,7 @@ from clinai.evaluation.survival._concordance import (
     _uno_rows,
     _uno_weights,
 )
-from clinai.evaluation.survival._cox import fit_cox
+from clinai.evaluation.survival._cox import newton_raphson
 from clinai.evaluation.survival._flexible_calibration import rcs_basis
 from clinai.evaluation.survival._kaplan_meier import (
     SortedSurvival,
@@ -37,18 +47,22 @@ from clinai.evaluation.survival._kaplan_meier import (
 from clinai.evaluation.survival._time_auc import _auc_from_prepared, _AucInputs, _prepare_auc
 from clinai.exceptions import DataError
 
-__all__ = ["Prepared", "prepare", "replicate_batch"]
+__all__ = ["Prepared", "prepare", "replicate_batch", "replicate_sorted"]
 
 #: Bins of the error histogram that E50 and E90 of a replicate are read from.
 _ERROR_BINS = 4096
 _TIED_TOL = 1e-8
+#: float32 holds every integer up to 2**24 exactly.
+_FLOAT32_EXACT = 2.0**24
+_SLOPE = "calibration slope"
+_FLEXIBLE = "flexible calibration"
 
 
 @dataclass(frozen=True, eq=False)
 class _Group:
     """One subgroup, prepared: its rows (input order), sorted data and ranked scores."""
 
-    rows: np.ndarray
+    positions: np.ndarray  # of its rows (in its time order) among all rows in time order
     data: SortedSurvival
     ranks: _ConcordanceInputs
     risk: np.ndarray  # in the group's time order
@@ -65,10 +79,9 @@ class Prepared:
     risk: np.ndarray
     auc: _AucInputs
     brier: _BrierInputs
-    cox_time: np.ndarray
     cox_event: np.ndarray
-    slope_covariate: np.ndarray
-    basis: np.ndarray
+    slope_covariate: np.ndarray  # (n, 1), centred: only differences in x'b enter a Cox fit
+    basis: np.ndarray  # (n, knots - 1), centred
     starts: tuple[np.ndarray, np.ndarray]  # full-sample coefficients: Newton starts there
     curve_basis: np.ndarray
     thresholds: np.ndarray
@@ -105,10 +118,14 @@ def prepare(
     data = sort_survival(time, event)
     order = data.order
     sorted_risk = risk[order]
-    # the Cox models speak of [0, horizon]: later events count as censored there
-    cox_time = np.minimum(data.time, horizon)
+    # the Cox models speak of [0, horizon]: later events count as censored there; a risk
+    # set (time >= an event time <= horizon) is the same whether or not times are cut there
     cox_event = data.event & (data.time <= horizon)
     slope_covariate = cloglog(sorted_risk) if covariate is None else covariate[order]
+    basis = rcs_basis(cloglog(sorted_risk), knots)
+    centre = basis.mean(axis=0)
+    position = np.empty(data.n, dtype=np.int64)
+    position[order] = np.arange(data.n)
     # decision curve: each row's bucket (last event time <= its time) x (thresholds <= its risk)
     threshold_order = np.argsort(thresholds, kind="stable")
     ascending = thresholds[threshold_order]
@@ -123,7 +140,12 @@ def prepare(
         rows = np.flatnonzero(mask)
         sub = sort_survival(time[rows], event[rows])
         prepared_groups.append(
-            _Group(rows, sub, _prepare(sub, score[rows], _TIED_TOL), risk[rows][sub.order])
+            _Group(
+                position[rows[sub.order]],
+                sub,
+                _prepare(sub, score[rows], _TIED_TOL),
+                risk[rows][sub.order],
+            )
         )
     return Prepared(
         data=data,
@@ -133,12 +155,11 @@ def prepare(
         risk=sorted_risk,
         auc=_prepare_auc(data, sorted_risk, horizon, _TIED_TOL),
         brier=_prepare_brier(data, sorted_risk, horizon),
-        cox_time=cox_time,
         cox_event=cox_event,
-        slope_covariate=slope_covariate,
-        basis=rcs_basis(cloglog(sorted_risk), knots),
+        slope_covariate=(slope_covariate - slope_covariate.mean())[:, None],
+        basis=np.ascontiguousarray(basis - centre),
         starts=starts or (np.ones(1), np.r_[1.0, np.zeros(max(knots.shape[0] - 2, 0))]),
-        curve_basis=rcs_basis(cloglog(curve_risk), knots),
+        curve_basis=rcs_basis(cloglog(curve_risk), knots) - centre,
         thresholds=thresholds,
         threshold_order=threshold_order,
         risk_bin=risk_bin,
@@ -173,44 +194,57 @@ def _weighted_quantiles(error: np.ndarray, w: np.ndarray, levels: Sequence[float
     return values
 
 
+def _fit(
+    prepared: Prepared,
+    x: np.ndarray,
+    w: np.ndarray,
+    drawn: np.ndarray,
+    start: np.ndarray,
+    what: str,
+) -> tuple[np.ndarray, float]:
+    """Coefficients and Breslow H0(horizon) (for ``x`` as given) of one replicate's Cox model.
+
+    The same Newton-Raphson as :func:`fit_cox` (same start, steps and tolerance),
+    its sums in one compiled pass over the ``drawn`` rows of the data sorted once,
+    weighted by the replicate's counts: equal to ``fit_cox`` on the resampled
+    rows (tested).
+    """
+    from clinai.evaluation.survival._kernels import cox_sums  # numba, compiled once
+
+    last: list[Any] = []
+
+    def parts(beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        last[:] = [beta, *cox_sums(drawn, prepared.data.group, prepared.cox_event, w, x, beta)]
+        return last[1], last[2], last[3]
+
+    beta = newton_raphson(parts, start, what)[0]
+    if not np.array_equal(last[0], beta):  # the last evaluation is the fit's (kept for H0)
+        parts(beta)
+    return beta, last[4] * math.exp(-last[5])
+
+
 def _calibration(prepared: Prepared, w: np.ndarray) -> tuple[list[float], np.ndarray]:
     """Slope, ICI, E50, E90, Emax and the flexible curve of one replicate (NaN if not fitted).
 
-    The Cox models are fitted on the drawn rows only (about 37% of the rows weigh 0
-    in a replicate and change no sum).
+    Rows not drawn (about 37% in a replicate) weigh 0 and change no sum.
     """
-    drawn = w > 0
-    time, event, weight = prepared.cox_time[drawn], prepared.cox_event[drawn], w[drawn]
-    basis, risk = prepared.basis[drawn], prepared.risk[drawn]
+    drawn = np.flatnonzero(w)
     try:
-        slope = float(
-            fit_cox(
-                time,
-                event,
-                prepared.slope_covariate[drawn],
-                what="calibration slope",
-                weights=weight,
-                start=prepared.starts[0],
-            ).coef[0]
-        )
+        slope_fit = _fit(prepared, prepared.slope_covariate, w, drawn, prepared.starts[0], _SLOPE)
+        slope = float(slope_fit[0][0])
     except DataError:
         slope = math.nan
     try:
-        fit = fit_cox(
-            time,
-            event,
-            basis,
-            what="flexible calibration",
-            weights=weight,
-            start=prepared.starts[1],
-        )
+        coef, hazard = _fit(prepared, prepared.basis, w, drawn, prepared.starts[1], _FLEXIBLE)
     except DataError:
         return [slope, *([math.nan] * 4)], np.full(prepared.curve_basis.shape[0], np.nan)
-    log_s0 = -fit.baseline_cumulative_hazard(prepared.horizon)
-    error = np.abs(-np.expm1(np.exp(basis @ fit.coef) * log_s0) - risk)
-    e50, e90 = _weighted_quantiles(error, weight, (0.5, 0.9))
-    ici = float(np.dot(error, weight) / weight.sum())
-    curve = -np.expm1(np.exp(prepared.curve_basis @ fit.coef) * log_s0)
+    # rows not drawn get error 0 at weight 0: neither Emax nor the histogram sees them
+    error = np.where(
+        w > 0, np.abs(-np.expm1(-np.exp(prepared.basis @ coef) * hazard) - prepared.risk), 0.0
+    )
+    e50, e90 = _weighted_quantiles(error, w, (0.5, 0.9))
+    ici = float(np.dot(error, w) / w.sum())
+    curve = -np.expm1(-np.exp(prepared.curve_basis @ coef) * hazard)
     return [slope, ici, e50, e90, float(error.max())], curve
 
 
@@ -236,13 +270,17 @@ def _net_benefit(prepared: Prepared, w: np.ndarray) -> np.ndarray:
     return out
 
 
-def _group_values(group: _Group, weights: np.ndarray, horizon: float) -> np.ndarray:
-    """(B, 2): Harrell's C and O/E of one subgroup in each replicate."""
-    w = weights[:, group.rows][:, group.data.order]
-    numerators, denominators, _ = _concordance_from_sorted(group.ranks, np.ascontiguousarray(w.T))
-    out = np.empty((w.shape[0], 2))
+def _group_values(group: _Group, columns: np.ndarray, horizon: float) -> np.ndarray:
+    """(B, 2): Harrell's C and O/E of one subgroup in each replicate.
+
+    ``columns``: the replicates' weights as (rows in time order, B), the layout of
+    the concordance pass; the group's rows are whole rows of it (no transpose).
+    """
+    w = columns[group.positions]
+    numerators, denominators, _ = _concordance_from_sorted(group.ranks, w)
+    out = np.empty((w.shape[1], 2))
     out[:, 0] = _ratio(numerators[:, 0], denominators[:, 0])
-    for b, row in enumerate(w):
+    for b, row in enumerate(np.ascontiguousarray(w.T, dtype=float)):
         survival = _survival_at_unique(group.data, row)
         observed = 1.0 - _value_at(group.data.unique, survival, horizon)
         expected = float(np.dot(row, group.risk) / row.sum())
@@ -256,8 +294,15 @@ def replicate_batch(prepared: Prepared, weights: np.ndarray) -> dict[str, np.nda
     Returns ``{"metrics": (B, 12), "curve": (B, points), "net_benefit": (B, thresholds),
     "groups": (B, groups, 2)}``; the metrics in the order of ``SURVIVAL_METRICS``.
     """
+    return replicate_sorted(prepared, np.take(weights, prepared.data.order, axis=1))
+
+
+def replicate_sorted(prepared: Prepared, sorted_weights: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`replicate_batch` of weights already in time order (``prepared.data.order``).
+
+    The bootstrap draws them so (its row codes permuted once), with no gather per batch.
+    """
     data, t = prepared.data, prepared.horizon
-    sorted_weights = np.take(weights, data.order, axis=1)
     size = sorted_weights.shape[0]
     metrics = np.full((size, 12), np.nan)
     curve = np.full((size, prepared.curve_basis.shape[0]), np.nan)
@@ -283,13 +328,15 @@ def replicate_batch(prepared: Prepared, weights: np.ndarray) -> dict[str, np.nda
             1.0 - brier / null if null > 0 else math.nan,
         ]
         net_benefit[b] = _net_benefit(prepared, w)
-    numerators, denominators, _ = _concordance_from_sorted(
-        prepared.ranks, np.ascontiguousarray(sorted_weights.T), ipcw
-    )
+    # counts as float32 for the concordance pass (half the memory traffic): exact while
+    # every sum of counts, at most a replicate's total, stays below 2**24
+    exact32 = sorted_weights.sum(axis=1).max() < _FLOAT32_EXACT
+    columns = np.ascontiguousarray(sorted_weights.T, dtype=np.float32 if exact32 else float)
+    numerators, denominators, _ = _concordance_from_sorted(prepared.ranks, columns, ipcw)
     c_index = _ratio(numerators, denominators)
     metrics[:, 0] = c_index[:, 0]
     metrics[:, 1] = np.where(uno_defined, c_index[:, 1], np.nan)
     groups = np.empty((size, len(prepared.groups), 2))
     for k, group in enumerate(prepared.groups):
-        groups[:, k] = _group_values(group, weights, t)
+        groups[:, k] = _group_values(group, columns, t)
     return {"metrics": metrics, "curve": curve, "net_benefit": net_benefit, "groups": groups}
