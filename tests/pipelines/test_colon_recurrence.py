@@ -86,24 +86,42 @@ def test_bad_competing_codes_are_one_config_error(codes: dict, needle: str) -> N
 ENVIRONMENT = {"MLFLOW_DISABLE_TELEMETRY": "1", "CLINAI_PIPELINES_PATH": str(ROOT / "pipelines")}
 
 
-def _run(root: Path, monkeypatch: pytest.MonkeyPatch, *args: str, competing: int = 2) -> int:
+def _run(
+    root: Path, monkeypatch: pytest.MonkeyPatch, *args: str, competing: int = 2, horizon: int = 1826
+) -> int:
     """``clinai run`` of the config in ``root`` (stores and runs stay there); its exit code."""
     monkeypatch.chdir(root)
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
     config["outcome"]["event_codes"]["competing"] = [competing]
+    config["outcome"]["horizons"] = [horizon]
     (root / CONFIG.name).write_text(yaml.safe_dump(config), encoding="utf-8")
     return main(["run", CONFIG.name, "--quiet", *args])
 
 
-def test_competing_code_equal_to_the_event_stops_the_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"competing": 1}, "event_codes.competing must list codes distinct"),
+        pytest.param(  # MLflow starts before the data are read: about 15 s
+            {"horizon": 5},
+            "no events up to outcome.horizons 5 in pipeline 'colon_recurrence'",
+            marks=pytest.mark.slow,
+        ),
+    ],
+)
+def test_bad_codes_or_horizon_stop_the_run_in_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    change: dict,
+    needle: str,
 ) -> None:
-    assert _run(tmp_path, monkeypatch, competing=1) == 2
+    assert _run(tmp_path, monkeypatch, **change) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "event_codes.competing must list codes" in err, err
-    assert not (tmp_path / "runs").exists()
+    assert len(err.splitlines()) == 1 and needle in err, err
+    assert not list(tmp_path.glob("runs/*/*/survival_metrics.json"))
 
 
 @pytest.mark.slow  # tuning, a bootstrap, MLflow registration: about 10 s on one core
