@@ -33,7 +33,12 @@ competing events every metric below equals its ordinary survival version
   share where i has the higher predicted risk (ties 1/2). IPCW weights: kind A
   1/G(T_i)^2, kind B 1/(G(T_i) G(T_j)); ``ipcw=False`` weighs every pair 1 (the
   2009 estimator). Without competing events the IPCW C equals Uno's C and the
-  unweighted one Harrell's C truncated at t.
+  unweighted one Harrell's C, both truncated at t (events at t itself count here, as in
+  the CIF by t; Uno's ``tau`` scores events before it only).
+
+The weights differ from Blanche's and Wolbers' papers (G(T_i-), riskRegression's) only where
+a censoring shares its time with an event: clinai keeps one convention for G everywhere so
+that the metrics with and without competing events agree.
 
 Everything is computed from data sorted once by time and row weights
 (:func:`prepare_competing`, :func:`competing_metrics_weighted`), so that the
