@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from clinai.evaluation import auroc_score, oe_ratio
-from clinai.runs._monitor_inputs import _duplicates, _period_codes
-from clinai.runs._monitor_periods import _period_slices, distinct_count, subgroups
+from clinai.runs._monitor_inputs import _duplicates, _period_codes, _unique_inverse
+from clinai.runs._monitor_periods import distinct_count, subgroups
 
 
 def _us(*stamps: str) -> np.ndarray:
@@ -34,11 +34,34 @@ def test_duplicates_keep_the_first_and_never_drop_rows_without_a_patient() -> No
     assert _duplicates(patient, times).tolist() == [False, False, True, False, False]
 
 
-def test_batches_split_by_period_and_skip_dropped_rows() -> None:
-    assert _period_slices(np.array([3, 3, 3])) == [(3, None)]
-    assert _period_slices(np.array([-1, -1])) == []
-    found = _period_slices(np.array([1, 0, -1, 1]))
-    assert [(k, rows.tolist()) for k, rows in found] == [(0, [1]), (1, [0, 3])]
+def test_duplicates_equal_a_sort_of_every_row_by_patient_and_time() -> None:
+    # only rows sharing a time are sorted now; the marks are those of the full lexsort
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n = int(rng.integers(1, 200))
+        patient = rng.integers(-1, int(rng.integers(1, 15)), n)
+        times = rng.integers(0, int(rng.integers(1, 25)), n)
+        order = np.lexsort((times, patient))
+        again = (patient[order][1:] == patient[order][:-1]) & (
+            times[order][1:] == times[order][:-1]
+        )
+        expected = np.zeros(n, dtype=bool)
+        expected[order[1:][again]] = True
+        assert _duplicates(patient, times).tolist() == (expected & (patient >= 0)).tolist()
+
+
+def test_period_codes_equal_numpy_unique_and_a_far_time_falls_back() -> None:
+    times = _us("2025-03-02", "2025-01-09", "2025-03-31", "2025-02-01", "1970-01-01")
+    codes, periods = _period_codes(times, "month")
+    assert codes.tolist() == [3, 1, 3, 2, 0]
+    assert [p.label for p in periods] == ["1970-01", "2025-01", "2025-02", "2025-03"]
+    values = np.array([5, 3, 5, 900, 3])
+    for found, expected in zip(
+        _unique_inverse(values), np.unique(values, return_inverse=True), strict=True
+    ):
+        assert found.tolist() == expected.tolist()
+    wide = np.array([0, 1 << 40, 0])
+    assert _unique_inverse(wide)[1].tolist() == [0, 1, 0]
 
 
 def test_distinct_count_ignores_rows_without_a_patient() -> None:

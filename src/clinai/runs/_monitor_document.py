@@ -198,14 +198,18 @@ def period_entries(
     show_progress: bool = True,
 ) -> tuple[list[dict[str, Any]], Any]:
     """Return the ``periods`` list and the ``cusum`` block of ``monitoring.json``."""
+    from clinai.evaluation.resampling._fast_draws import reused_workspaces
+
     rows = period_rows(stream)
     steps = len(rows) + -(-len(reference.names) // COLUMN_BATCH)
     label = "periods and drift (feature batches)"
     # Drift (decoding the feature columns) runs beside the periods: each period has
     # single-threaded stretches (sorting, the exact point estimates) that leave a core idle.
+    # The bootstrap's buffers serve every period (mapped once, not once per period).
     with (
         progress_bar(label, steps, enabled=show_progress) as advance,
         ThreadPoolExecutor(1) as background,
+        reused_workspaces(),
     ):
         drift_future = background.submit(count_drift, stream, reference, rows, progress=advance)
         cusum_entries, cusum = _cusum(stream, plan, rows, seed)

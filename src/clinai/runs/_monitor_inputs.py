@@ -191,12 +191,31 @@ def _timestamps(column: Any) -> np.ndarray:
 NAT = np.iinfo(np.int64).min
 
 
+def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` of integers in a short range, without a sort.
+
+    Months and weeks span a few hundred values: a table over the range replaces
+    numpy's sort of every row (0.8 s for 10^7 rows). A wide range (a missing time
+    far from the others) falls back to ``np.unique``.
+    """
+    if values.size == 0:
+        return np.unique(values, return_inverse=True)
+    low, high = int(values.min()), int(values.max())
+    if high - low > 1 << 20:
+        return np.unique(values, return_inverse=True)
+    offset = values - low
+    present = np.zeros(high - low + 1, dtype=bool)
+    present[offset] = True
+    position = np.cumsum(present) - 1
+    return np.flatnonzero(present) + low, position[offset]
+
+
 def _period_codes(time_us: np.ndarray, unit: str) -> tuple[np.ndarray, list[PeriodInfo]]:
     """Calendar month or ISO week (starting Monday) of each time; the periods in order."""
     days = (time_us // 86_400_000_000).astype(np.int64)  # floor: days since 1970-01-01
     if unit == "week":
         starts = days - (days + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
-        keys, inverse = np.unique(starts, return_inverse=True)
+        keys, inverse = _unique_inverse(starts)
         periods = []
         for key in keys:
             first = np.datetime64(int(key), "D").astype(datetime)
@@ -205,7 +224,7 @@ def _period_codes(time_us: np.ndarray, unit: str) -> tuple[np.ndarray, list[Peri
             periods.append(PeriodInfo(f"{year}-W{week:02d}", first.isoformat(), last.isoformat()))
         return inverse.astype(np.int16), periods
     months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    keys, inverse = np.unique(months, return_inverse=True)
+    keys, inverse = _unique_inverse(months)
     periods = []
     for key in keys:
         first = np.datetime64(int(key), "M").astype("datetime64[D]")
@@ -216,11 +235,25 @@ def _period_codes(time_us: np.ndarray, unit: str) -> tuple[np.ndarray, list[Peri
 
 
 def _duplicates(patient: np.ndarray, time_us: np.ndarray) -> np.ndarray:
-    """Mark rows that repeat an earlier (patient, prediction time); never a row without patient."""
-    order = np.lexsort((time_us, patient))  # stable: equal keys keep their file order
+    """Mark rows that repeat an earlier (patient, prediction time); never a row without patient.
+
+    Only rows whose time occurs more than once can repeat one; those few are sorted by
+    (patient, time). A sort by time alone is about linear on the time-ordered files
+    `clinai score` writes: 0.3 s instead of 2.2 s for 10^7 rows.
+    """
+    dropped = np.zeros(patient.shape[0], dtype=bool)
+    by_time = np.argsort(time_us, kind="stable")
+    ordered = time_us[by_time]
+    tied = ordered[1:] == ordered[:-1]
+    if not tied.any():
+        return dropped
+    shared = np.zeros(patient.shape[0], dtype=bool)
+    shared[1:] = tied
+    shared[:-1] |= tied
+    rows = np.sort(by_time[shared])  # in file order, so equal keys keep it below
+    order = rows[np.lexsort((time_us[rows], patient[rows]))]  # stable
     ordered_patient, ordered_time = patient[order], time_us[order]
     again = (ordered_patient[1:] == ordered_patient[:-1]) & (ordered_time[1:] == ordered_time[:-1])
-    dropped = np.zeros(patient.shape[0], dtype=bool)
     dropped[order[1:][again]] = True
     return dropped & (patient >= 0)
 

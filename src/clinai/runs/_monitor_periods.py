@@ -160,44 +160,35 @@ def subgroups(
     return out
 
 
-def _period_slices(codes: np.ndarray) -> list[tuple[int, np.ndarray | None]]:
-    """(period, row positions) of one record batch; None when the whole batch is one period."""
-    if codes.size == 0:
-        return []
-    low, high = int(codes.min()), int(codes.max())
-    if low == high:
-        return [] if low < 0 else [(low, None)]
-    order = np.argsort(codes, kind="stable")
-    ordered = codes[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    stops = np.r_[starts[1:], ordered.size]
-    return [
-        (int(ordered[a]), order[a:b]) for a, b in zip(starts, stops, strict=True) if ordered[a] >= 0
-    ]
-
-
 def _count_columns(
     stream: Stream, reference: Any, names: Sequence[str]
 ) -> list[dict[str, np.ndarray]]:
-    """Bin counts of some features per period, streamed file by file and batch by batch."""
+    """Bin counts of some features per period, streamed file by file and batch by batch.
+
+    Each record batch's counts of a period are added to the period's running counts
+    (the sums are added batch by batch, so the numbers depend on :data:`ROW_BATCH`).
+    """
     import pyarrow.parquet as pq
 
-    from clinai.evaluation.monitoring import count_bins
+    from clinai.evaluation.monitoring import count_bins_by_period
 
+    n_periods = len(stream.periods)
     counts: list[dict[str, np.ndarray]] = [{} for _ in stream.periods]
     columns = [f"{FEATURE_PREFIX}{name}" for name in names]
     for index, path in enumerate(stream.paths):
         start = int(stream.offsets[index])
         handle = pq.ParquetFile(path)
         for batch in handle.iter_batches(batch_size=ROW_BATCH, columns=columns, use_threads=False):
-            slices = _period_slices(stream.period[start : start + batch.num_rows])
+            codes = stream.period[start : start + batch.num_rows]
             start += batch.num_rows
             for position, name in enumerate(names):
                 values = batch.column(position).to_numpy(zero_copy_only=False)
-                for period, rows in slices:
-                    found = count_bins(reference, name, values if rows is None else values[rows])
+                found = count_bins_by_period(reference, name, values, codes, n_periods)
+                for period, cell in enumerate(found):
+                    if cell is None:
+                        continue
                     previous = counts[period].get(name)
-                    counts[period][name] = found if previous is None else previous + found
+                    counts[period][name] = cell if previous is None else previous + cell
     return counts
 
 

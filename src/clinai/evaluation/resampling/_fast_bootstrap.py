@@ -103,6 +103,7 @@ from clinai.evaluation.resampling._fast_draws import (
     _buffer,
     _counts,
     _Workspace,
+    current_pool,
 )
 from clinai.evaluation.resampling._fast_layout import _Baseline, _Layout
 from clinai.evaluation.resampling._fast_lowess import (
@@ -541,15 +542,22 @@ def fast_replicates(
     starts = list(range(0, n_boot, size))
     results: dict[int, dict[str, np.ndarray]] = {}
     local = threading.local()
+    pool = current_pool()  # buffers kept across calls (reused_workspaces), or None
+    taken: list[dict[str, np.ndarray]] = []
 
     def run(start: int) -> int:
         stop = min(start + size, n_boot)
         if not hasattr(local, "workspace"):
-            local.workspace = _Workspace(layout, size)
+            storage = None if pool is None else pool.take()
+            if storage is not None:
+                taken.append(storage)
+            local.workspace = _Workspace(layout, size, storage=storage)
         try:
             counts = _counts(layout, children[start:stop], local.workspace)
         except CountOverflowError:  # the same draws again, into int64 buffers
-            local.workspace = _Workspace(layout, size, compact=False)
+            local.workspace = _Workspace(
+                layout, size, compact=False, storage=local.workspace.storage
+            )
             counts = _counts(layout, children[start:stop], local.workspace)
         results[start] = _replicate_chunk(
             layout, counts, local.workspace, prepared=True, average_precision=average_precision
@@ -560,12 +568,17 @@ def fast_replicates(
     done = 0
     if progress is not None:
         progress(0, n_boot)
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_workers) as pool:
-        futures = [pool.submit(run, start) for start in starts]
-        for future in as_completed(futures):
-            done += future.result()
-            if progress is not None:
-                progress(done, n_boot)
+    try:
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_workers) as threads:
+            futures = [threads.submit(run, start) for start in starts]
+            for future in as_completed(futures):
+                done += future.result()
+                if progress is not None:
+                    progress(done, n_boot)
+    finally:
+        if pool is not None:
+            for storage in taken:
+                pool.give(storage)
     if not starts:
         return {}
     keys = results[starts[0]].keys()

@@ -1,0 +1,68 @@
+"""Buffers kept from one fast-bootstrap call to the next leave every replicate unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clinai.evaluation.calibration._calibration import (
+    _fit_intercept,
+    _fit_slope,
+    _logit_clipped,
+    calibration_grid,
+)
+from clinai.evaluation.resampling import _fast_bootstrap as fb
+from clinai.evaluation.resampling import _fast_draws
+
+from .test_fast_bootstrap import THRESHOLDS, simulate
+
+
+def _replicates(n: int, seed: int) -> dict[str, np.ndarray]:
+    """Patients resampled (several rows each), as the monitor's periods."""
+    y, p, _ = simulate(n, seed, ties=True)
+    x = _logit_clipped(p)
+    ones = np.ones((1, n))
+    codes = np.unique(np.random.default_rng(seed).integers(0, n // 2, n), return_inverse=True)[1]
+    return fb.fast_replicates(
+        y,
+        p,
+        codes=codes,
+        n_clusters=int(codes.max()) + 1,
+        thresholds=THRESHOLDS,
+        curve_grid=calibration_grid(p, 20),
+        intercept=float(_fit_intercept(y, x, ones)[0]),
+        slope_fit=tuple(float(v[0]) for v in _fit_slope(y, x, ones)),
+        n_boot=40,
+        seed=np.random.SeedSequence(seed),
+        workers=2,
+        average_precision=False,
+    )
+
+
+def _same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    return a.keys() == b.keys() and all(a[k].tobytes() == b[k].tobytes() for k in a)
+
+
+# a small call, a larger one (the buffers grow), a smaller one again (views of larger buffers)
+SIZES = ((6_000, 1), (9_000, 2), (4_000, 3))
+
+
+def test_reused_buffers_give_the_same_replicates_to_the_bit() -> None:
+    fresh = [_replicates(n, seed) for n, seed in SIZES]
+    with _fast_draws.reused_workspaces():
+        reused = [_replicates(n, seed) for n, seed in SIZES]
+        pool = _fast_draws.current_pool()
+        assert pool is not None and len(pool._free) >= 1  # handed back after each call
+    assert _fast_draws.current_pool() is None
+    for before, after in zip(fresh, reused, strict=True):
+        assert _same(before, after)
+
+
+def test_an_overflow_redraw_inside_the_block_uses_wider_buffers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fresh = _replicates(*SIZES[0])
+    monkeypatch.setattr(_fast_draws, "_COMPACT_MAX", 1)  # every chunk redraws into int64
+    with _fast_draws.reused_workspaces():
+        reused = [_replicates(*SIZES[0]) for _ in range(2)]
+    assert all(_same(fresh, r) for r in reused)
