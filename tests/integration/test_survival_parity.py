@@ -127,6 +127,16 @@ def test_survival_run_judges_fixed_criteria_and_refuses_an_edited_plan(
         max(c_values) - min(c_values)
     )
     assert verdicts["sex C gap"]["value"] == sex["harrell_c"]["difference"]["estimate"]
+    # MLflow holds the integrated Brier score beside the metrics at the horizon
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{survival_workspace / 'mlruns.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    (parent,) = client.search_runs(
+        [client.get_experiment_by_name("tiny_survival").experiment_id],
+        filter_string="tags.`clinai.kind` = 'run'",
+    )
+    assert parent.data.metrics["integrated_brier"] == pytest.approx(ibs["estimate"])
     # recalibrated on out-of-fold risks of the training split
     training = json.loads((run / "training.json").read_text())
     assert training["recalibration"]["method"] == "cox_cloglog"

@@ -416,7 +416,9 @@ def mlflow_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     from clinai.tracking._flatten import metric_key
 
     flat = {}
-    for name, value in metrics["metrics"].items():
+    # the run's integrated Brier score beside the metrics at the horizon (absent: not a run's)
+    named = {**metrics["metrics"], "integrated_brier": metrics.get("integrated_brier") or {}}
+    for name, value in named.items():
         for suffix, part in (("", "estimate"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
             if value.get(part) is not None:
                 flat[metric_key(name, suffix)] = float(value[part])
