@@ -7,31 +7,30 @@ import pandas as pd
 import pytest
 
 from clinai import evaluation
-from clinai.evaluation import (
-    compare_survival_models,
-    integrated_brier_with_interval,
-    survival_fairness,
-)
 
+#: The horizon of the risks (time unit of the synthetic data).
 HORIZON = 1.0
+compare_survival_models = evaluation.compare_survival_models
+integrated_brier_with_interval = evaluation.integrated_brier_with_interval
+survival_fairness = evaluation.survival_fairness
 
 
 @pytest.fixture(scope="module")
 def cohort() -> dict[str, np.ndarray]:
-    """Synthetic exponential survival, administrative censoring at 3; two models' risks."""
+    """Exponential survival (log hazard lp), censored uniformly on 1.5-3; two models' risks."""
     rng = np.random.default_rng(3)
-    n = 240
-    lp = rng.normal(size=n)
-    event_time = rng.exponential(np.exp(-lp))
-    censor = rng.uniform(1.5, 3.0, n)
+    lp = rng.normal(size=240)
+    event_time, censor = rng.exponential(np.exp(-lp)), rng.uniform(1.5, 3.0, lp.size)
+    noise = rng.normal(scale=1.5, size=lp.size)
+    rare = rng.uniform(size=lp.size) < 0.02
     return {
         "time": np.minimum(event_time, censor),
         "event": (event_time <= censor).astype(int),
         "lp": lp,
         "good": 1 - np.exp(-HORIZON * np.exp(lp)),
-        "noisy": 1 - np.exp(-HORIZON * np.exp(lp + rng.normal(scale=1.5, size=n))),
-        "sex": rng.choice(["female", "male"], n),
-        "band": np.where(rng.uniform(size=n) < 0.02, "rare", rng.choice(["<60", ">=60"], n)),
+        "noisy": 1 - np.exp(-HORIZON * np.exp(lp + noise)),
+        "sex": rng.choice(["female", "male"], lp.size),
+        "band": np.where(rare, "rare", rng.choice(["<60", ">=60"], lp.size)),
     }
 
 
