@@ -39,6 +39,7 @@ def test_survival_config_takes_survival_metric_names() -> None:
     ("base", "criterion", "needle"),
     [
         (SURVIVAL, {"metric": "auroc", "min": 0.6}, "(outcome.type: survival)"),
+        (SURVIVAL, {"metric": "harel_c", "min": 0.6}, "did you mean 'harrell_c'"),
         (SURVIVAL, {"metric": "fairness.sex.auroc.difference", "max": 0.1}, "'auroc' is not one"),
         (SURVIVAL, {"metric": "n", "statistic": "ci_low", "min": 1}, "plain number"),
         (BINARY, {"metric": "harrell_c", "min": 0.6}, "(outcome.type: binary)"),

@@ -224,6 +224,21 @@ class TrainingConfig(_Strict):
         return "off" if value is False else value
 
 
+def _either_kind_problem(metric: str, statistic: str) -> str | None:
+    """Why ``metric`` names no value of a binary or a survival run (None when one has it).
+
+    Where only the survival names hold a near match (``harel_c``), that outcome's
+    message (and its "did you mean") is the one shown.
+    """
+    binary = metric_path_problem(metric, statistic)
+    survival = metric_path_problem(metric, statistic, SURVIVAL_METRIC_TREE)
+    if binary is None or survival is None:
+        return None
+    if "did you mean" in survival and "did you mean" not in binary:
+        return survival.replace("metrics.json", "survival_metrics.json (outcome.type: survival)")
+    return binary
+
+
 class AcceptanceCriterion(_Strict):
     """One pre-registered acceptance criterion.
 
@@ -243,8 +258,8 @@ class AcceptanceCriterion(_Strict):
     def _metric_exists(cls, value: str, info: ValidationInfo) -> str:
         # A typo in a pre-registered plan is refused now, not judged "not applicable" later.
         # A survival name passes here; ExperimentConfig checks it against the outcome type.
-        problem = metric_path_problem(value)
-        if problem is not None and metric_path_problem(value, tree=SURVIVAL_METRIC_TREE):
+        problem = _either_kind_problem(value, "estimate")
+        if problem is not None:
             raise ValueError(f"criterion {info.data.get('name')!r}: {problem}")
         return value
 
@@ -252,9 +267,8 @@ class AcceptanceCriterion(_Strict):
     def _has_bound(self) -> AcceptanceCriterion:
         if self.min is None and self.max is None:
             raise ValueError(f"criterion {self.name!r} needs 'min' or 'max'")
-        problem = metric_path_problem(self.metric, self.statistic)
-        survival = metric_path_problem(self.metric, self.statistic, SURVIVAL_METRIC_TREE)
-        if problem is not None and survival is not None:
+        problem = _either_kind_problem(self.metric, self.statistic)
+        if problem is not None:
             raise ValueError(f"criterion {self.name!r}: {problem}")
         return self
 
