@@ -234,7 +234,8 @@ def _either_kind_problem(metric: str, statistic: str) -> str | None:
     survival = metric_path_problem(metric, statistic, SURVIVAL_METRIC_TREE)
     if binary is None or survival is None:
         return None
-    if "did you mean" in survival and "did you mean" not in binary:
+    unknown_to_binary = "does not exist" in binary and "did you mean" not in binary
+    if unknown_to_binary and "did you mean" in survival:
         return survival.replace("metrics.json", "survival_metrics.json (outcome.type: survival)")
     return binary
 
