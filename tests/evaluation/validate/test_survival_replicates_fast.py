@@ -7,18 +7,24 @@ at the horizon), and the kernel's sums against a by-definition evaluation.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from clinai import evaluation as ev
+from clinai.evaluation.resampling._bootstrap import _cluster_codes
 from clinai.evaluation.survival._calibration import cloglog
 from clinai.evaluation.survival._concordance import _concordance_from_sorted, _prepare
 from clinai.evaluation.survival._cox import fit_cox
 from clinai.evaluation.survival._flexible_calibration import rcs_basis
 from clinai.evaluation.survival._kaplan_meier import sort_survival
 from clinai.evaluation.survival._kernels import cox_sums
+from clinai.evaluation.validate._survival import _bootstrap
 from clinai.evaluation.validate._survival_replicates import (
-    _weighted_quantiles,
+    _ERROR_BINS,
+    Prepared,
+    _histogram_quantiles,
     prepare,
     replicate_batch,
 )
@@ -49,11 +55,9 @@ def _replicates(cohort: dict[str, np.ndarray], n_boot: int = 3) -> list[np.ndarr
     return list(ev.bootstrap_indices(n, patient_ids=cohort["patients"], n_boot=n_boot))
 
 
-def test_replicate_cox_fits_equal_fit_cox_on_the_resampled_rows(cohort) -> None:
-    """Slope and flexible calibration of a replicate = fit_cox on its rows, cut at the horizon."""
+def _prepared(cohort: dict[str, np.ndarray]) -> tuple[Prepared, Any]:
     t, e, r, lp = cohort["time"], cohort["event"], cohort["risk"], cohort["lp"]
     flexible = ev.flexible_survival_calibration(t, e, r, t=HORIZON)
-    knots = np.asarray(flexible.knots)
     prepared = prepare(
         t,
         e,
@@ -61,10 +65,19 @@ def test_replicate_cox_fits_equal_fit_cox_on_the_resampled_rows(cohort) -> None:
         lp,
         HORIZON,
         covariate=lp,
-        knots=knots,
+        knots=np.asarray(flexible.knots),
         curve_risk=np.asarray(flexible.predicted),
-        thresholds=np.array([0.2]),
+        thresholds=np.array([0.2, 0.4]),
+        groups=[lp > 0],
     )
+    return prepared, flexible
+
+
+def test_replicate_cox_fits_equal_fit_cox_on_the_resampled_rows(cohort) -> None:
+    """Slope and flexible calibration of a replicate = fit_cox on its rows, cut at the horizon."""
+    t, e, r, lp = cohort["time"], cohort["event"], cohort["risk"], cohort["lp"]
+    prepared, flexible = _prepared(cohort)
+    knots = np.asarray(flexible.knots)
     basis = rcs_basis(cloglog(r), knots)
     curve_basis = rcs_basis(cloglog(np.asarray(flexible.predicted)), knots)
     for rows in _replicates(cohort):
@@ -80,10 +93,11 @@ def test_replicate_cox_fits_equal_fit_cox_on_the_resampled_rows(cohort) -> None:
         assert metrics[4] == pytest.approx(slope.coef[0], rel=1e-10, abs=1e-12)
         assert metrics[5] == pytest.approx(error.mean(), rel=1e-9)  # ICI
         assert metrics[8] == pytest.approx(error.max(), rel=1e-9)  # Emax
-        # E50/E90 of a replicate are read from a histogram of the errors (the same rule here)
-        assert metrics[6:8] == pytest.approx(
-            _weighted_quantiles(error, np.ones_like(error), (0.5, 0.9))
-        )
+        # E50/E90 of a replicate are read from a histogram of the errors up to Emax
+        index = np.minimum((error * (_ERROR_BINS / error.max())).astype(int), _ERROR_BINS - 1)
+        hist = np.bincount(index, minlength=_ERROR_BINS).astype(float)
+        expected = _histogram_quantiles(hist, error.max(), (0.5, 0.9))
+        assert metrics[6:8] == pytest.approx(expected, rel=1e-9)
         assert out["curve"][0] == pytest.approx(curve, rel=1e-9, abs=1e-12)
 
 
@@ -143,3 +157,20 @@ def test_float32_counts_give_the_float64_sums(cohort) -> None:
     narrow = _concordance_from_sorted(inputs, counts.astype(np.float32), ipcw)
     for a, b in zip(wide, narrow, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_bootstrap_draws_in_time_order_equal_bootstrap_indices(cohort) -> None:
+    """evaluate_survival's counts, drawn with the row codes in time order, are the
+    resamples of bootstrap_indices: every replicate equals replicate_batch on them."""
+    prepared, _ = _prepared(cohort)
+    n = cohort["time"].shape[0]
+    codes, n_clusters = _cluster_codes(cohort["patients"], n)
+    got = _bootstrap(prepared, codes, n_clusters, 5, 3, None)
+    resamples = ev.bootstrap_indices(n, patient_ids=cohort["patients"], n_boot=5, random_state=3)
+    expected = [
+        replicate_batch(prepared, np.bincount(rows, minlength=n).astype(float)[None, :])
+        for rows in resamples
+    ]
+    for key, values in got.items():
+        want = np.concatenate([replicate[key] for replicate in expected])
+        np.testing.assert_allclose(values, want, rtol=1e-12, atol=1e-15, err_msg=key)

@@ -280,3 +280,48 @@ def cox_sums(
         for c in range(a):
             info[a, c] = info[c, a]
     return loglik, score, info, hazard_sum, reference
+
+
+@njit(cache=True, nogil=True)
+def calibration_errors(
+    rows: np.ndarray,
+    x: np.ndarray,
+    coef: np.ndarray,
+    hazard: float,
+    risk: np.ndarray,
+    weight: np.ndarray,
+    n_bins: int,
+) -> tuple[float, float, np.ndarray]:
+    """Weighted mean and maximum of |observed - predicted| risk, and their histogram.
+
+    The observed risk of row k is the flexible calibration model's
+    1 - exp(-exp(x_k'coef) H0); only ``rows`` (ascending) are visited, each
+    weighing ``weight[k]``. The histogram has ``n_bins`` equal bins from 0 to
+    the maximum (the last bin closed), for weighted quantiles.
+
+    Returns
+    -------
+    tuple
+        ``(mean_error, max_error, histogram)``.
+    """
+    p = x.shape[1]
+    error = np.empty(rows.shape[0])
+    total = 0.0
+    weighted = 0.0
+    top = 0.0
+    for j in range(rows.shape[0]):
+        k = rows[j]
+        eta = 0.0
+        for a in range(p):
+            eta += x[k, a] * coef[a]
+        value = abs(-np.expm1(-np.exp(eta) * hazard) - risk[k])
+        error[j] = value
+        total += weight[k]
+        weighted += weight[k] * value
+        top = max(top, value)
+    histogram = np.zeros(n_bins)
+    if top > 0.0:
+        scale = n_bins / top
+        for j in range(rows.shape[0]):
+            histogram[min(int(error[j] * scale), n_bins - 1)] += weight[rows[j]]
+    return weighted / total, top, histogram

@@ -83,7 +83,7 @@ _MAX_RISK_GROUPS = 10
 #: Replicates scored together by the concordance pass (one tree pass serves them all).
 _BATCH = 16
 #: Most replicates x rows in one batch: each batch holds a few (rows, replicates) float
-#: arrays, and two run at once; at 1 M rows this gives batches of 8 (peak RSS ~2.2 GB at 16).
+#: arrays, and two run at once; at 1 M rows this gives batches of 8 (peak RSS 1.2 GB; 1.6 GB at 16).
 _BATCH_CELLS = 8_000_000
 #: Threads that score batches of replicates at once (the project's machines have 2 cores).
 _THREADS = 2

@@ -39,7 +39,7 @@ from clinai.evaluation.survival._cox import newton_raphson
 from clinai.evaluation.survival._flexible_calibration import rcs_basis
 from clinai.evaluation.survival._kaplan_meier import (
     SortedSurvival,
-    _censoring_at_unique,
+    _product_limit,
     _survival_at_unique,
     _value_at,
     sort_survival,
@@ -177,20 +177,17 @@ def _ratio(numerators: np.ndarray, denominators: np.ndarray) -> np.ndarray:
         return np.where(denominators > 0, numerators / denominators, np.nan)
 
 
-def _weighted_quantiles(error: np.ndarray, w: np.ndarray, levels: Sequence[float]) -> list[float]:
-    """Weighted quantiles read from a histogram of ``_ERROR_BINS`` bins up to the maximum."""
-    top = float(error.max())
+def _histogram_quantiles(hist: np.ndarray, top: float, levels: Sequence[float]) -> list[float]:
+    """Quantiles of a weighted histogram of equal bins on [0, top], linear within a bin."""
     if top <= 0:
         return [0.0 for _ in levels]
-    index = np.minimum((error * (_ERROR_BINS / top)).astype(np.int64), _ERROR_BINS - 1)
-    hist = np.bincount(index, w, minlength=_ERROR_BINS)
     cumulative = np.cumsum(hist) / hist.sum()
     values = []
     for level in levels:
         k = int(np.searchsorted(cumulative, level))
         before = cumulative[k - 1] if k else 0.0
         inside = (level - before) / (cumulative[k] - before) if cumulative[k] > before else 0.0
-        values.append((k + inside) * top / _ERROR_BINS)
+        values.append((k + inside) * top / hist.shape[0])
     return values
 
 
@@ -226,8 +223,11 @@ def _fit(
 def _calibration(prepared: Prepared, w: np.ndarray) -> tuple[list[float], np.ndarray]:
     """Slope, ICI, E50, E90, Emax and the flexible curve of one replicate (NaN if not fitted).
 
-    Rows not drawn (about 37% in a replicate) weigh 0 and change no sum.
+    Rows not drawn (about 37% in a replicate) weigh 0 and change no sum: only the
+    drawn ones are visited.
     """
+    from clinai.evaluation.survival._kernels import calibration_errors  # numba, compiled once
+
     drawn = np.flatnonzero(w)
     try:
         slope_fit = _fit(prepared, prepared.slope_covariate, w, drawn, prepared.starts[0], _SLOPE)
@@ -238,14 +238,12 @@ def _calibration(prepared: Prepared, w: np.ndarray) -> tuple[list[float], np.nda
         coef, hazard = _fit(prepared, prepared.basis, w, drawn, prepared.starts[1], _FLEXIBLE)
     except DataError:
         return [slope, *([math.nan] * 4)], np.full(prepared.curve_basis.shape[0], np.nan)
-    # rows not drawn get error 0 at weight 0: neither Emax nor the histogram sees them
-    error = np.where(
-        w > 0, np.abs(-np.expm1(-np.exp(prepared.basis @ coef) * hazard) - prepared.risk), 0.0
+    ici, emax, hist = calibration_errors(
+        drawn, prepared.basis, coef, hazard, prepared.risk, w, _ERROR_BINS
     )
-    e50, e90 = _weighted_quantiles(error, w, (0.5, 0.9))
-    ici = float(np.dot(error, w) / w.sum())
+    e50, e90 = _histogram_quantiles(hist, emax, (0.5, 0.9))
     curve = -np.expm1(-np.exp(prepared.curve_basis @ coef) * hazard)
-    return [slope, ici, e50, e90, float(error.max())], curve
+    return [slope, ici, e50, e90, emax], curve
 
 
 def _net_benefit(prepared: Prepared, w: np.ndarray) -> np.ndarray:
@@ -310,8 +308,10 @@ def replicate_sorted(prepared: Prepared, sorted_weights: np.ndarray) -> dict[str
     ipcw = np.zeros((data.n, 1, size))
     uno_defined = np.ones(size, dtype=bool)
     for b, w in enumerate(sorted_weights):
-        g_unique = _censoring_at_unique(data, w)
-        survival = _survival_at_unique(data, w)
+        # Kaplan-Meier of the event and of censoring from one set of counts
+        at_risk, events, censored = data.counts(w)
+        g_unique = _product_limit(at_risk - events, censored)
+        survival = _product_limit(at_risk, events)
         ipcw[:, 0, b], n_zero = _uno_weights(data, g_unique, prepared.uno_rows)
         uno_defined[b] = n_zero == 0
         auc = _auc_from_prepared(prepared.auc, g_unique, w[prepared.auc.by_risk])
