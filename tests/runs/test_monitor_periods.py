@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from clinai.evaluation import auroc_score, oe_ratio
@@ -93,3 +94,24 @@ def test_subgroup_cells_equal_direct_calls_and_small_cells_are_suppressed() -> N
         row = by_group[group]
         assert row["auroc"]["estimate"] == pytest.approx(auroc_score(y[members], p[members]))
         assert row["oe_ratio"]["estimate"] == pytest.approx(oe_ratio(y[members], p[members]))
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        ["female", "male", None, "missing"],  # a real "missing" level merges with the gaps
+        ["80+", "18-64", None, "65-79"],
+        [1, 2, None, 3],  # not text: labelled by str()
+    ],
+)
+def test_subgroups_of_a_categorical_equal_those_of_its_values(labels: list) -> None:
+    rng = np.random.default_rng(4)
+    n = 600
+    p = rng.uniform(0.05, 0.6, n)
+    y = rng.binomial(1, p).astype(float)
+    values = np.array(labels, dtype=object)[rng.integers(0, len(labels), n)]
+    values[:2] = labels[0]
+    categorical = pd.Categorical(values, categories=[*[v for v in labels if v], "unused"])
+    assert subgroups(y, p, np.arange(n), {"a": categorical}) == subgroups(
+        y, p, np.arange(n), {"a": values}
+    )

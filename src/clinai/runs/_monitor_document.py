@@ -165,7 +165,7 @@ def _one_period(
     estimated = estimated_performance(
         p,
         threshold=threshold,
-        patient_ids=_clusters(patient),
+        patient_ids=None if available else _clusters(patient),  # only the bootstrap reads them
         n_boot=0 if available else plan.n_boot,
         seed=seed,
     ).to_dict()

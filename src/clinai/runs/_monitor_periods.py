@@ -107,6 +107,33 @@ def _group_cell(y: np.ndarray, p: np.ndarray, patient: np.ndarray | None) -> dic
     }
 
 
+def _group_codes(values: Any, missing: str) -> tuple[np.ndarray, list[str | None]]:
+    """Return each row's group code and each code's label (None: a code no row has).
+
+    The labels are the values as text, missing values labelled ``missing``. A
+    categorical column (the stream's) is read through its codes: no Python string per
+    row (about 0.3 s per attribute and period of 850,000 rows); other values, and
+    categories whose labels would merge, go through ``pd.factorize`` of the labels.
+    """
+    import pandas as pd
+
+    if isinstance(values, pd.Categorical):
+        labels: list[str | None] = [str(c) for c in values.categories]
+        codes = np.asarray(values.codes)
+        absent = codes < 0
+        if len(set(labels)) == len(labels) and not (missing in labels and absent.any()):
+            if absent.any():
+                codes = np.where(absent, len(labels), codes)
+                labels.append(missing)
+            present = np.bincount(codes, minlength=len(labels)) > 0
+            return codes, [
+                label if seen else None for label, seen in zip(labels, present, strict=True)
+            ]
+    text = pd.Series(values, dtype="object").fillna(missing).astype(str).to_numpy()
+    codes, names = pd.factorize(text)
+    return codes, [str(name) for name in names]
+
+
 def subgroups(
     y: np.ndarray,
     p: np.ndarray,
@@ -130,13 +157,13 @@ def subgroups(
 
     out: dict[str, list[dict[str, Any]]] = {}
     for attribute, values in groups.items():
-        labels = pd.Series(values, dtype="object").fillna(MISSING_GROUP).astype(str).to_numpy()
-        codes, names = pd.factorize(labels)
+        codes, names = _group_codes(values, MISSING_GROUP)
         cells = {
-            str(name): _group_cell(
+            name: _group_cell(
                 y[codes == k], p[codes == k], None if patient is None else patient[codes == k]
             )
             for k, name in enumerate(names)
+            if name is not None
         }
         table = pd.DataFrame(cells).T.sort_index()
         counts = table[["n", "patients", "events", "non_events"]].astype(float)

@@ -102,6 +102,7 @@ from clinai.evaluation.resampling._fast_draws import (
     CountOverflowError,
     _buffer,
     _counts,
+    _fused_counts,
     _Workspace,
     current_pool,
 )
@@ -241,16 +242,30 @@ def _prepare(
             baseline[order], order1.shape[0], nb_thresholds, baseline_probability
         )
     )
+    lowess = _prepare_lowess(p1, p0, curve_grid, LOWESS_FRAC)
+    thr_lo1 = np.searchsorted(p1, thresholds, side="left")
+    thr_lo0 = np.searchsorted(p0, thresholds, side="left")
+    ordered_codes = None if codes is None else codes[order]
     return _Layout(
         n1=order1.shape[0],
         n0=order0.shape[0],
-        codes=None if codes is None else codes[order],
+        codes=ordered_codes,
         n_clusters=n_clusters,
         lo0=lo0,
         hi0=hi0 if bool(np.any(hi0 != lo0)) else None,
         lo1=None if bool(np.all(lo1 == np.arange(lo1.shape[0]))) else lo1,
-        thr_lo1=np.searchsorted(p1, thresholds, side="left"),
-        thr_lo0=np.searchsorted(p0, thresholds, side="left"),
+        thr_lo1=thr_lo1,
+        thr_lo0=thr_lo0,
+        n_edges=lowess.edges1.shape[0],
+        positions1=np.concatenate([lowess.edges1, thr_lo1, [order1.shape[0]]]).astype(np.int64),
+        positions0=np.concatenate([lowess.edges0, thr_lo0, [order0.shape[0]]]).astype(np.int64),
+        # unsigned, so the compiled gathers add no negative-index checks; rows resampled:
+        # each row is its own unit
+        unit_codes=(
+            np.arange(order.shape[0], dtype=np.uint64)
+            if ordered_codes is None
+            else ordered_codes.astype(np.uint64)
+        ),
         thresholds=thresholds,
         nb_thresholds=nb_thresholds,
         columns=columns,
@@ -262,7 +277,7 @@ def _prepare(
         b0=b0,
         x_max=float(np.abs(x).max()),
         order=taylor,
-        lowess=_prepare_lowess(p1, p0, curve_grid, LOWESS_FRAC),
+        lowess=lowess,
         baseline=base,
     )
 
@@ -319,20 +334,20 @@ def _rank_metrics(
 
 def _threshold_chunk(
     layout: _Layout,
-    c1: np.ndarray,
-    c0: np.ndarray,
+    at1: np.ndarray,
+    at0: np.ndarray,
     ev: np.ndarray,
     ne: np.ndarray,
     total: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return the threshold metrics of each replicate (``p >= t`` flagged), with TP and FP.
 
-    Called under ``np.errstate(divide="ignore", invalid="ignore")``.
+    ``at1`` and ``at0``: each class's running counts at ``layout.positions1`` and
+    ``positions0``. Called under ``np.errstate(divide="ignore", invalid="ignore")``.
     """
-    events = c1[:, -1]
-    non_events = c0[:, -1]
-    tp = (events[:, None] - c1[:, layout.thr_lo1]).astype("float64")
-    fp = (non_events[:, None] - c0[:, layout.thr_lo0]).astype("float64")
+    thresholds = slice(layout.n_edges, layout.n_edges + layout.thresholds.shape[0])
+    tp = (at1[:, -1:] - at1[:, thresholds]).astype("float64")
+    fp = (at0[:, -1:] - at0[:, thresholds]).astype("float64")
     fn = ev[:, None] - tp
     tn = ne[:, None] - fp
     metrics = np.stack(
@@ -373,23 +388,52 @@ def _replicate_chunk(
         c1[:, 0] = c0[:, 0] = 0
         np.cumsum(w1, axis=1, out=c1[:, 1:])
         np.cumsum(counts[:, n1:], axis=1, out=c0[:, 1:])
-    events = c1[:, -1]
-    non_events = c0[:, -1]
+    ev = c1[:, -1].astype("float64")
+    ne = c0[:, -1].astype("float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        auroc, auprc = _rank_metrics(
+            layout, w1, c1, c0, ev, ne, workspace, average_precision=average_precision
+        )
+    ranks = {"auroc": auroc} if auprc is None else {"auroc": auroc, "auprc": auprc}
+    weights = workspace.weights[:size]
+    if not prepared:
+        np.copyto(weights, counts, casting="unsafe")
+    return _chunk_metrics(
+        layout, weights, c1[:, layout.positions1], c0[:, layout.positions0], ranks
+    )
+
+
+def _fused_chunk(layout: _Layout, workspace: _Workspace, size: int) -> dict[str, np.ndarray]:
+    """Every metric but the average precision of a chunk that :func:`_fused_counts` drew."""
+    at1, at0 = workspace.at1[:size], workspace.at0[:size]
+    ev = at1[:, -1].astype("float64")
+    ne = at0[:, -1].astype("float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        auroc = workspace.pairs2[0, :size] / (2.0 * ev * ne)  # as _rank_metrics divides
+    return _chunk_metrics(layout, workspace.weights[:size], at1, at0, {"auroc": auroc})
+
+
+def _chunk_metrics(
+    layout: _Layout,
+    weights: np.ndarray,
+    at1: np.ndarray,
+    at0: np.ndarray,
+    ranks: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """Return a chunk's metrics from its float counts, sums at positions and rank metrics.
+
+    ``at1`` and ``at0``: each class's running counts at ``layout.positions1`` and
+    ``positions0``; ``ranks``: the AUROC (and average precision) of each replicate.
+    """
+    events = at1[:, -1]
+    non_events = at0[:, -1]
     total = (events + non_events).astype("float64")
     one_class = (events == 0) | (non_events == 0)
     ev = events.astype("float64")
     ne = non_events.astype("float64")
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray] = dict(ranks)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["auroc"], auprc = _rank_metrics(
-            layout, w1, c1, c0, ev, ne, workspace, average_precision=average_precision
-        )
-        if auprc is not None:
-            out["auprc"] = auprc
-        out["thresholds"], tp, fp = _threshold_chunk(layout, c1, c0, ev, ne, total)
-        weights = workspace.weights[:size]
-        if not prepared:
-            np.copyto(weights, counts, casting="unsafe")
+        out["thresholds"], tp, fp = _threshold_chunk(layout, at1, at0, ev, ne, total)
         sums = weights @ layout.features
         cols = layout.columns
         brier = sums[:, cols["brier"]] / total
@@ -401,7 +445,10 @@ def _replicate_chunk(
         out["intercept"] = _solve_intercept(layout, sums, weights)
         out["slope"] = _solve_slope(layout, sums, weights)
         p_const = float(layout.lowess.fit_points[0])
-        out["lowess"] = _lowess_replicates(layout.lowess, c1, c0, total, ev, p_const)
+        edges = layout.n_edges
+        out["lowess"] = _lowess_replicates(
+            layout.lowess, at1[:, :edges], at0[:, :edges], total, ev, p_const
+        )
         if layout.baseline is not None:
             out.update(_baseline_chunk(layout, layout.baseline, weights, sums, ev, ne, total))
             nb_tp = tp[:, : layout.nb_thresholds.shape[0]]
@@ -545,23 +592,35 @@ def fast_replicates(
     pool = current_pool()  # buffers kept across calls (reused_workspaces), or None
     taken: list[dict[str, np.ndarray]] = []
 
+    # without the average precision, no chunk-sized running sums: gather_rank_sums
+    fused = not average_precision
+
+    def draw(start: int, stop: int) -> np.ndarray | None:
+        if fused:
+            _fused_counts(layout, children[start:stop], local.workspace)
+            return None
+        return _counts(layout, children[start:stop], local.workspace)
+
     def run(start: int) -> int:
         stop = min(start + size, n_boot)
         if not hasattr(local, "workspace"):
             storage = None if pool is None else pool.take()
             if storage is not None:
                 taken.append(storage)
-            local.workspace = _Workspace(layout, size, storage=storage)
+            local.workspace = _Workspace(layout, size, storage=storage, fused=fused)
         try:
-            counts = _counts(layout, children[start:stop], local.workspace)
+            counts = draw(start, stop)
         except CountOverflowError:  # the same draws again, into int64 buffers
             local.workspace = _Workspace(
-                layout, size, compact=False, storage=local.workspace.storage
+                layout, size, compact=False, storage=local.workspace.storage, fused=fused
             )
-            counts = _counts(layout, children[start:stop], local.workspace)
-        results[start] = _replicate_chunk(
-            layout, counts, local.workspace, prepared=True, average_precision=average_precision
-        )
+            counts = draw(start, stop)
+        if counts is None:
+            results[start] = _fused_chunk(layout, local.workspace, stop - start)
+        else:
+            results[start] = _replicate_chunk(
+                layout, counts, local.workspace, prepared=True, average_precision=True
+            )
         return stop - start
 
     n_workers = workers if workers is not None else min(4, os.cpu_count() or 1)

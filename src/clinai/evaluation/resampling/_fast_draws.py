@@ -156,13 +156,23 @@ class _Workspace:
         *,
         compact: bool = True,
         storage: dict[str, np.ndarray] | None = None,
+        fused: bool = False,
     ) -> None:
         n = layout.n1 + layout.n0
         count_type = np.uint8 if compact else np.int64
         self.compact = compact
         self.storage = storage
-        self.counts = self._array("counts", (size, n), count_type)
+        self.fused = fused
         self.weights = self._array("weights", (size, n), np.float64)
+        if fused:  # gather_rank_sums: running sums in one reused row each, kept at positions
+            self.clusters = self._array("clusters", (size, layout.n_clusters), count_type)
+            self.scratch1 = self._array("scratch1", (1, layout.n1 + 1), np.int64)[0]
+            self.scratch0 = self._array("scratch0", (1, layout.n0 + 1), np.int64)[0]
+            self.pairs2 = self._array("pairs2", (1, size), np.int64)
+            self.at1 = self._array("at1", (size, layout.positions1.shape[0]), np.int64)
+            self.at0 = self._array("at0", (size, layout.positions0.shape[0]), np.int64)
+            return
+        self.counts = self._array("counts", (size, n), count_type)
         self.c1 = self._array("c1", (size, layout.n1 + 1), np.int64)
         self.c0 = self._array("c0", (size, layout.n0 + 1), np.int64)
         self.below0 = self._array("below0", (size, layout.n1), np.int64)
@@ -213,3 +223,35 @@ def _counts(
     codes = layout.codes.view(np.uint64)  # no negative-index checks in the compiled gather
     gather_running_sums(clusters, codes, layout.n1, out, weights, c1, c0)
     return out
+
+
+def _fused_counts(
+    layout: _Layout, seeds: Sequence[np.random.SeedSequence], workspace: _Workspace
+) -> None:
+    """Draw a chunk's counts (the draws of :func:`_counts`) into a fused workspace.
+
+    Writes the counts as float64 into ``workspace.weights``, and ``pairs2``, ``at1``
+    and ``at0`` (:func:`~._fast_kernels.gather_rank_sums`); no average precision.
+    """
+    from clinai.evaluation.resampling._fast_kernels import gather_rank_sums
+
+    size = len(seeds)
+    clusters = workspace.clusters[:size]
+    for row, seed in enumerate(seeds):
+        # rows resampled (no codes): each row is a unit, drawn as _counts draws rows
+        _multinomial_counts(np.random.default_rng(seed), layout.n_clusters, clusters[row])
+    gather_rank_sums(
+        clusters,
+        layout.unit_codes,
+        layout.n1,
+        layout.lo0,
+        layout.lo0 if layout.hi0 is None else layout.hi0,
+        layout.positions1,
+        layout.positions0,
+        workspace.weights[:size],
+        workspace.scratch1,
+        workspace.scratch0,
+        workspace.pairs2[0, :size],
+        workspace.at1[:size],
+        workspace.at0[:size],
+    )

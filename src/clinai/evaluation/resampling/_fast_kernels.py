@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["count_draws", "gather_running_sums", "running_sums"]
+__all__ = ["count_draws", "gather_rank_sums", "gather_running_sums", "running_sums"]
 
 
 @njit(cache=True, nogil=True)
@@ -90,3 +90,57 @@ def count_draws(draws: np.ndarray, mask: int, counts: np.ndarray) -> None:  # pr
     counts[:] = 0
     for value in draws:
         counts[value & mask] += 1
+
+
+@njit(cache=True, nogil=True)
+def gather_rank_sums(
+    clusters: np.ndarray,
+    codes: np.ndarray,
+    n1: int,
+    lo0: np.ndarray,
+    hi0: np.ndarray,
+    positions1: np.ndarray,
+    positions0: np.ndarray,
+    weights: np.ndarray,
+    scratch1: np.ndarray,
+    scratch0: np.ndarray,
+    pairs2: np.ndarray,
+    at1: np.ndarray,
+    at0: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """Row counts as floats, twice the AUROC's pair count, and running sums at some positions.
+
+    What :func:`gather_running_sums` and the AUROC's gathers and product then did over
+    whole rows, for a replicate whose average precision is not wanted: the running sums
+    of each class go into one reused row (``scratch1``, ``scratch0``: a thread's, so it
+    stays in cache) instead of a chunk-sized array, and only the sums at
+    ``positions1`` and ``positions0`` (the LOWESS bins' edges, the thresholds, the
+    totals) are kept in ``at1[r]`` and ``at0[r]``. For each event ``i`` (canonical
+    order), ``pairs2[r]`` adds its count times ``c0[lo0[i]] + c0[hi0[i]]`` (``hi0 = lo0``
+    without tied non-events): the same integers as before, so the same AUROC.
+    """
+    n = codes.shape[0]
+    n0 = n - n1
+    for r in range(clusters.shape[0]):
+        source, weight = clusters[r], weights[r]
+        running = 0
+        for k in range(n0):
+            value = source[codes[n1 + k]]
+            weight[n1 + k] = value
+            scratch0[k] = running
+            running += value
+        scratch0[n0] = running
+        running = 0
+        pairs = 0
+        for i in range(n1):
+            value = source[codes[i]]
+            weight[i] = value
+            scratch1[i] = running
+            running += value
+            pairs += np.int64(value) * (scratch0[lo0[i]] + scratch0[hi0[i]])
+        scratch1[n1] = running
+        pairs2[r] = pairs
+        for j in range(positions1.shape[0]):
+            at1[r, j] = scratch1[positions1[j]]
+        for j in range(positions0.shape[0]):
+            at0[r, j] = scratch0[positions0[j]]

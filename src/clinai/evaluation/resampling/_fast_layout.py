@@ -33,6 +33,14 @@ class _Layout:
     lo1: np.ndarray | None
     thr_lo1: np.ndarray
     thr_lo0: np.ndarray
+    #: The LOWESS bins' edges per class (``lowess.edges1.shape[0]``).
+    n_edges: int
+    #: Where a replicate's running class counts are read: the LOWESS bins' edges, the
+    #: thresholds' positions, the class size (``at1``/``at0`` of the fused chunks).
+    positions1: np.ndarray
+    positions0: np.ndarray
+    #: Each row's resampling unit (its patient, or itself), as uint64.
+    unit_codes: np.ndarray
     thresholds: np.ndarray
     nb_thresholds: np.ndarray
     columns: dict[str, int]

@@ -122,22 +122,29 @@ def _weighted_quantiles(
 
 def _lowess_replicates(
     lowess: _Lowess,
-    c1: np.ndarray,
-    c0: np.ndarray,
+    at1: np.ndarray,
+    at0: np.ndarray,
     total: np.ndarray,
     events: np.ndarray,
     p_const: float,
 ) -> np.ndarray:
-    """ICI, E50, E90 and the curve of each replicate from its cumulative class counts."""
-    size = c1.shape[0]
+    """ICI, E50, E90 and the curve of each replicate from its cumulative class counts.
+
+    ``at1`` and ``at0``: each class's running counts at the bins' edges
+    (``lowess.edges1`` and ``edges0``), one row per replicate.
+    """
+    size = at1.shape[0]
     n_curve = lowess.curve_index.shape[0]
     if lowess.constant:
         rate = events / total
         error = np.abs(p_const - rate)
         curve = np.clip(rate, 0.0, 1.0)[:, None] * np.ones((1, n_curve))
         return np.column_stack([error, error, error, curve])
-    w1 = (c1[:, lowess.edges1[1:]] - c1[:, lowess.edges1[:-1]]).astype("float64")
-    w0 = (c0[:, lowess.edges0[1:]] - c0[:, lowess.edges0[:-1]]).astype("float64")
+    # column-major, as numpy's gathers c1[:, edges] gave them: the row sums below (the
+    # ICI's) then add in the same order, so the same bits whichever path drew the chunk
+    at1, at0 = np.asfortranarray(at1), np.asfortranarray(at0)
+    w1 = (at1[:, 1:] - at1[:, :-1]).astype("float64")
+    w0 = (at0[:, 1:] - at0[:, :-1]).astype("float64")
     weights = np.concatenate([w1, w0], axis=1)
     stacked = (weights[None, :, :] * lowess.moments[:, None, :]).reshape(-1, weights.shape[1])
     sums = (stacked @ lowess.kernel_t).reshape(5, size, -1)
@@ -154,3 +161,27 @@ def _lowess_replicates(
     ici = (weights * error).sum(axis=1) / total
     e50, e90 = _weighted_quantiles(error, weights, total, (0.5, 0.9))
     return np.column_stack([ici, e50, e90, curve])
+
+
+def binned_errors(
+    y: np.ndarray, p: np.ndarray, curve_grid: np.ndarray, frac: float
+) -> tuple[float, float, float]:
+    """ICI, E50 and E90 of the full sample by the replicates' binned LOWESS (every row once).
+
+    The smooth of :func:`_lowess_replicates` with unit counts: the same bins, fit
+    points (``curve_grid`` among them) and neighbourhoods as the replicates of the
+    same sample, so a point estimate from it sits among its replicates as the exact
+    one does among theirs. An approximation of the exact (statsmodels) LOWESS: its
+    measured difference is documented where it is used
+    (:mod:`clinai.evaluation.validate._period`). About 0.1 s at 850,000 rows (two sorts),
+    against 0.7 s for the exact smooth.
+    """
+    p1 = np.sort(p[y == 1])
+    p0 = np.sort(p[y == 0])
+    lowess = _prepare_lowess(p1, p0, curve_grid, frac)
+    at1 = lowess.edges1.astype(np.int64)[None, :]  # every row once: the sums are the edges
+    at0 = lowess.edges0.astype(np.int64)[None, :]
+    total = np.array([float(p.shape[0])])
+    events = np.array([float(p1.shape[0])])
+    found = _lowess_replicates(lowess, at1, at0, total, events, float(lowess.fit_points[0]))
+    return float(found[0, 0]), float(found[0, 1]), float(found[0, 2])

@@ -28,11 +28,24 @@ from clinai.evaluation.calibration._calibration import (
 from clinai.evaluation.discrimination._metrics import auroc_score
 from clinai.evaluation.resampling._bootstrap import Progress, RandomState, _contained_interval
 from clinai.evaluation.resampling._fast_bootstrap import FAST_BOOTSTRAP_MIN_ROWS
+from clinai.evaluation.resampling._fast_lowess import binned_errors
 from clinai.evaluation.thresholds._thresholds import _threshold_weighted
 from clinai.evaluation.validate._steps import Inputs, calibration_fits, check_inputs, fast_path
 from clinai.evaluation.validate._validate import evaluate_predictions
 
-__all__ = ["PERIOD_METRICS", "PeriodPerformance", "period_performance"]
+__all__ = ["BINNED_ICI_MIN_ROWS", "PERIOD_METRICS", "PeriodPerformance", "period_performance"]
+
+#: From this many rows on, a period's point ICI is that of the binned LOWESS its
+#: bootstrap replicates already use (``resampling._fast_lowess.binned_errors``), not
+#: statsmodels' exact smooth: 0.1-0.2 s instead of 0.7-1.0 s per period of 850,000 rows,
+#: about 8 s of CPU in a pass over 10^7 predictions in 12 periods. A documented
+#: approximation, measured against the exact smooth (2026-12-04): largest difference of
+#: the ICI 2.6e-6 on a period of the 10^7-row benchmark (ICI 0.0091, its 95% interval
+#: +-6.4e-4), and at most 1.4e-5 over calibrated, miscalibrated (slope 1.3, risks rounded
+#: to 0.01) and rare-event (2%) samples of 500,000 and 10^6 rows: under 5% of the
+#: bootstrap standard error at these sizes (tests/evaluation/validate/test_period.py).
+#: Below this size, and in ``evaluate_predictions`` at any size, the ICI is exact.
+BINNED_ICI_MIN_ROWS = 500_000
 
 #: The metrics of a period, in ``to_dict()`` order.
 PERIOD_METRICS = (
@@ -93,13 +106,18 @@ def _from_validation(result: Any) -> PeriodPerformance:
 def _point_estimates(inputs: Inputs, grid: np.ndarray) -> dict[str, Any]:
     """Return the point estimates of :func:`period_performance` but the calibration fits.
 
-    ``grid`` (the calibration curve's) is not needed: the period reports no curve.
+    ``grid`` (the calibration curve's) places the binned smooth's fit points from
+    :data:`BINNED_ICI_MIN_ROWS` rows on; the period reports no curve.
     """
     y, p = inputs.y, inputs.p
+    if y.shape[0] >= BINNED_ICI_MIN_ROWS:
+        errors = binned_errors(y, p, grid, LOWESS_FRAC)
+    else:
+        errors = _errors_from_fit(p, _lowess_fit(y, p, LOWESS_FRAC))
     return {
         "auroc": auroc_score(y, p),
         "oe_ratio": oe_ratio(y, p),
-        "errors": _errors_from_fit(p, _lowess_fit(y, p, LOWESS_FRAC)),
+        "errors": errors,
         "thresholds": _threshold_weighted(y, p, np.ones((1, y.shape[0])), inputs.full_grid)[0],
     }
 
@@ -126,6 +144,8 @@ def period_performance(
     ``evaluate_predictions(y_true, y_prob, patient_ids=patient_ids,
     thresholds=(threshold,), dca_thresholds=(threshold,), n_boot=n_boot,
     ci_level=ci_level, random_state=random_state)`` (tested); computes only them.
+    From :data:`BINNED_ICI_MIN_ROWS` rows on, the ICI's point estimate is the binned
+    smooth's (within about 1e-5 of the exact one; the replicates are the same).
 
     Parameters
     ----------
