@@ -26,16 +26,40 @@ def _too_spread(lp: np.ndarray) -> np.ndarray:
     return 1 - np.exp(-HORIZON * np.exp(2 * lp - 0.3))
 
 
-def test_slope_is_the_cox_coefficient_of_cloglog_risk() -> None:
-    from statsmodels.duration.hazard_regression import PHReg
+def test_slope_is_the_cox_coefficient_of_cloglog_risk_up_to_the_horizon() -> None:
+    from sksurv.linear_model import CoxPHSurvivalAnalysis
+    from sksurv.util import Surv
 
     lp, time, event = _cohort(400, 0)
     risk = _too_spread(lp)
     fitted = models.fit_survival_recalibration(risk, time, event, horizon=HORIZON)
     x = np.log(-np.log1p(-np.clip(risk, 1e-6, 1 - 1e-6)))  # the clipped cloglog
-    reference = PHReg(time, x[:, None], status=event, ties="breslow").fit().params[0]
+    # the reference: follow-up censored at the horizon, as the validation's slope
+    censored = Surv.from_arrays((event == 1) & (time <= HORIZON), np.minimum(time, HORIZON))
+    reference = CoxPHSurvivalAnalysis(ties="breslow").fit(x[:, None], censored).coef_[0]
     assert fitted.slope == pytest.approx(reference, rel=1e-4)
     assert 0.4 < fitted.slope < 0.6
+
+
+def test_slope_with_one_baseline_per_fold_is_lifelines_stratified_cox() -> None:
+    lifelines = pytest.importorskip("lifelines")
+    lp, time, event = _cohort(1500, 6)
+    fold = np.arange(1500) % 4
+    # each fold's model has its own baseline (offset): a pooled fit would attenuate the slope
+    risk = 1 - np.exp(-HORIZON * np.exp(2 * lp + 1.5 * (fold - 1.5)))
+    fitted = models.fit_survival_recalibration(risk, time, event, horizon=HORIZON, strata=fold)
+    frame = pd.DataFrame(
+        {
+            "x": np.log(-np.log1p(-np.clip(risk, 1e-6, 1 - 1e-6))),
+            "time": np.minimum(time, HORIZON),
+            "event": ((event == 1) & (time <= HORIZON)).astype(int),
+            "fold": fold,
+        }
+    )
+    reference = lifelines.CoxPHFitter().fit(frame, "time", "event", strata=["fold"])
+    assert fitted.slope == pytest.approx(reference.params_["x"], rel=1e-3)
+    pooled = models.fit_survival_recalibration(risk, time, event, horizon=HORIZON)
+    assert abs(fitted.slope - 0.5) < abs(pooled.slope - 0.5)
 
 
 def test_recalibrated_risks_have_slope_near_one_on_new_patients() -> None:
@@ -68,9 +92,12 @@ def test_horizon_risk_model_answers_with_recalibrated_risks() -> None:
     X = pd.DataFrame({"x": lp + np.random.default_rng(5).normal(scale=0.5, size=300)})
     y = models.survival_target(time, event)
     pipe = models.get_model("cox_net", numeric=["x"], categorical=[])
-    oof = models.out_of_fold_risk(pipe, X, y, horizon=HORIZON, cv_folds=3, random_state=0)
+    oof, fold = models.out_of_fold_risk(pipe, X, y, horizon=HORIZON, cv_folds=3, random_state=0)
     assert oof.shape == (300,) and ((oof > 0) & (oof < 1)).all()
-    recalibration = models.fit_survival_recalibration(oof, time, event, horizon=HORIZON)
+    assert sorted(np.unique(fold)) == [0, 1, 2]
+    recalibration = models.fit_survival_recalibration(
+        oof, time, event, horizon=HORIZON, strata=fold
+    )
     base = pipe.fit(X, y)
     model = HorizonRiskModel(base, [HORIZON, 1.5], recalibration)
     risk = model.predict_proba(X)[:, 1]

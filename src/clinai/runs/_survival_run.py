@@ -364,7 +364,8 @@ def _fairness(config: ExperimentConfig, test: _TestSplit) -> dict[str, Any]:
 
 
 _RECALIBRATION_FITTED_ON = (
-    "out-of-fold predictions of the training split ({cv}-fold cross-validation)"
+    "out-of-fold predictions of the training split ({cv}-fold cross-validation; Cox model "
+    "stratified by fold, follow-up censored at the horizon)"
 )
 
 
@@ -394,10 +395,12 @@ def _recalibrate(
     horizon = config.outcome.horizons[0]
     with progress_bar("recalibration (out-of-fold risks)", 1, enabled=progress) as done:
         try:
-            oof = models.out_of_fold_risk(
+            oof, fold = models.out_of_fold_risk(
                 pipe, X, y, horizon=horizon, cv_folds=cv, random_state=config.seed, groups=groups
             )
-            fitted = models.fit_survival_recalibration(oof, y["time"], y["event"], horizon=horizon)
+            fitted = models.fit_survival_recalibration(
+                oof, y["time"], y["event"], horizon=horizon, strata=fold
+            )
         except DataError as exc:
             logger.warning("survival model not recalibrated: %s", exc)
             return None, {**record, "reason": str(exc)}
