@@ -234,17 +234,24 @@ def cox_sums(
     info = np.zeros((p, p))
     hazard_sum = 0.0
     reference = np.nan  # the top at the last event time: H0's terms are relative to it
-    top = 0.0
+    top = -np.inf
     d = 0.0
-    for j in range(rows.shape[0] - 1, -1, -1):
+    xk = np.empty(p)
+    m = rows.shape[0]
+    following = group[rows[m - 1]] if m else 0
+    for j in range(m - 1, -1, -1):
         k = rows[j]
         w = weight[k]
+        here = following
+        # the distinct time is complete when the next row down has an earlier time
+        following = group[rows[j - 1]] if j > 0 else -1
         eta = 0.0
         for a in range(p):
-            eta += x[k, a] * beta[a]
-        if j == rows.shape[0] - 1 or eta > top:
+            xk[a] = x[k, a]
+            eta += xk[a] * beta[a]
+        if eta > top:
             # S0..S2 are kept relative to exp(top): rescale them to the new top
-            scale = 0.0 if j == rows.shape[0] - 1 else np.exp(top - eta)
+            scale = np.exp(top - eta)
             s0 *= scale
             for a in range(p):
                 s1[a] *= scale
@@ -253,18 +260,17 @@ def cox_sums(
             top = eta
         r = w * np.exp(eta - top)
         s0 += r
+        # the event's own terms by multiplication, not a branch (events are half the rows)
+        at_event = w * event[k]
+        d += at_event
+        loglik += at_event * eta
         for a in range(p):
-            ra = r * x[k, a]
+            ra = r * xk[a]
             s1[a] += ra
+            score[a] += at_event * xk[a]
             for c in range(a, p):
-                s2[a, c] += ra * x[k, c]
-        if event[k]:
-            d += w
-            loglik += w * eta
-            for a in range(p):
-                score[a] += w * x[k, a]
-        # the distinct time is complete when the next row down has an earlier time
-        if d > 0.0 and (j == 0 or group[rows[j - 1]] != group[k]):
+                s2[a, c] += ra * xk[c]
+        if d > 0.0 and following != here:
             loglik -= d * (np.log(s0) + top)
             if reference != reference:
                 reference = top
