@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,13 +67,62 @@ def tiny_config(
     }
 
 
+def repoint_store(db: Path, old: Path, new: Path) -> None:
+    """Rewrite every text cell of the SQLite MLflow store ``db`` that names ``old`` to ``new``.
+
+    MLflow records absolute artifact locations (experiments, runs, model versions, logged
+    models); a copied store would otherwise read and write the template's artifacts.
+    """
+    with contextlib.closing(sqlite3.connect(db)) as con, con:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for column in con.execute(f'PRAGMA table_info("{table}")').fetchall():
+                if column[2].upper().startswith(("VARCHAR", "TEXT")):
+                    con.execute(
+                        f'UPDATE "{table}" SET "{column[1]}" = replace("{column[1]}", ?, ?)',
+                        (str(old), str(new)),
+                    )
+
+
+@pytest.fixture(scope="session")
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of an empty SQLite MLflow store (``mlruns.db``), made once per worker.
+
+    Creating MLflow's tables runs its schema migrations (about 2 s of CPU); every end-to-end
+    test would pay them again. Made in its own folder as the working directory, so its only
+    absolute path (the Default experiment's artifact location) names that folder.
+    """
+    from mlflow import MlflowClient
+
+    folder = tmp_path_factory.mktemp("empty-store")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.setenv("MLFLOW_DISABLE_TELEMETRY", "1")
+        client = MlflowClient(tracking_uri=f"sqlite:///{folder / 'mlruns.db'}")
+        client.search_experiments()
+    return folder
+
+
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working directory with the tiny pipeline, its CSV and a config; stores inside it."""
+def workspace(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    empty_store: Path,
+) -> Path:
+    """A working directory with the tiny pipeline, its CSV and a config; stores inside it.
+
+    The MLflow store is a copy of :func:`empty_store` pointed at this folder (what the first
+    run would create), unless the test module sets ``FRESH_STORE = True`` because it checks
+    that a command creates, or does not create, ``mlruns.db``.
+    """
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("CLINAI_PIPELINES_PATH", str(FIXTURES))
     write_workspace(tmp_path)
+    if not getattr(request.module, "FRESH_STORE", False):
+        shutil.copyfile(empty_store / "mlruns.db", tmp_path / "mlruns.db")
+        repoint_store(tmp_path / "mlruns.db", empty_store, tmp_path)
     return tmp_path
 
 

@@ -13,6 +13,8 @@ from clinai.cli import main
 from .conftest import CANARY_ID, FIXTURES, synthetic_frame
 
 pytestmark = pytest.mark.integration
+# check-data must write nothing, mlruns.db included: no pre-made store.
+FRESH_STORE = True
 
 
 def _checks(payload: dict) -> dict[tuple[str, str | None], dict]:

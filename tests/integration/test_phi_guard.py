@@ -16,6 +16,8 @@ from clinai.cli import main
 from tests.integration.conftest import CANARY_ID, FAST, FIXTURES, synthetic_frame
 
 pytestmark = pytest.mark.integration
+# The scans check that mlruns.db is among what the run wrote: no pre-made store.
+FRESH_STORE = True
 
 
 def _plant(workspace: Path) -> tuple[list[str], list[str]]:

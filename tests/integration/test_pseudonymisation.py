@@ -21,6 +21,8 @@ from clinai.data._privacy import KEY_NOT_SET
 from .conftest import CANARY_ID, FAST
 
 pytestmark = pytest.mark.integration
+# The key scan checks that mlruns.db is among what the run wrote: no pre-made store.
+FRESH_STORE = True
 
 SECRET = "Zk9-pseudonym-secret-4b1d7e0c93a2"
 

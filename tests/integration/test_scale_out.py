@@ -19,6 +19,8 @@ from ._services import PostgresServer
 from .conftest import synthetic_frame
 
 pytestmark = pytest.mark.integration
+# A server-backed run must write no local mlruns.db: no pre-made store.
+FRESH_STORE = True
 
 optuna = pytest.importorskip("optuna")
 

@@ -3,7 +3,6 @@ registered as @candidate with its change log (issue 15, item 4). Real SQLite MLf
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -17,7 +16,14 @@ from scipy.special import expit, logit
 
 from clinai.cli import main
 
-from .conftest import CANARY_ID, FAST, FIXTURES, synthetic_frame, write_workspace
+from .conftest import (
+    CANARY_ID,
+    FAST,
+    FIXTURES,
+    repoint_store,
+    synthetic_frame,
+    write_workspace,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -120,25 +126,6 @@ def _monitoring_folder(workspace: Path, frame: pd.DataFrame, name: str) -> Path:
     return folder
 
 
-def _repoint(db: Path, old: Path, new: Path) -> None:
-    """Rewrite every text cell of the SQLite MLflow store ``db`` that names ``old`` to ``new``.
-
-    MLflow records absolute artifact locations (experiments, runs, model versions, logged
-    models); a copied store would otherwise read and write the template's artifacts.
-    """
-    import sqlite3
-
-    with contextlib.closing(sqlite3.connect(db)) as con, con:
-        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            for column in con.execute(f'PRAGMA table_info("{table}")').fetchall():
-                if column[2].upper().startswith(("VARCHAR", "TEXT")):
-                    con.execute(
-                        f'UPDATE "{table}" SET "{column[1]}" = replace("{column[1]}", ?, ?)',
-                        (str(old), str(new)),
-                    )
-
-
 #: The session's trained template, by the id of its TempPathFactory (one per session).
 _TEMPLATES: dict[int, Path] = {}
 
@@ -190,7 +177,7 @@ def approved(
     """
     monkeypatch.setenv("CLINAI_PSEUDONYM_KEY", KEY)
     shutil.copytree(trained_once, workspace, dirs_exist_ok=True)
-    _repoint(workspace / "mlruns.db", trained_once, workspace)
+    repoint_store(workspace / "mlruns.db", trained_once, workspace)
     capsys.readouterr()
     return workspace
 
