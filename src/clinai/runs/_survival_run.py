@@ -353,7 +353,7 @@ def _fairness(config: ExperimentConfig, test: _TestSplit) -> dict[str, Any]:
         test.sensitive,
         horizon=config.outcome.horizons[0],
         score=test.lp,
-        intersections=[tuple(pair) for pair in spec.intersections],
+        intersections=[(first, second) for first, second in spec.intersections],
         min_cell=spec.min_cell,
         patient_ids=test.patients,
         n_boot=spec.n_boot,

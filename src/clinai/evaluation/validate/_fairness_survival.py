@@ -102,7 +102,9 @@ def _cells(
     min_cell: int,
 ) -> list[_Cell]:
     labels = [groups[c].astype(str).where(groups[c].notna(), "missing") for c in columns]
-    joined = labels[0] if len(labels) == 1 else labels[0].str.cat(labels[1:], sep=_SEPARATOR)
+    joined = labels[0]
+    for more in labels[1:]:  # an intersection: "female & 70+"
+        joined = joined.str.cat(more, sep=_SEPARATOR)
     values = joined.to_numpy()
     order = group_order(values, groups[columns[0]] if len(columns) == 1 else None)
     cells = []
