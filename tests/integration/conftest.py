@@ -116,14 +116,23 @@ def workspace(
     run would create), unless the test module sets ``FRESH_STORE = True`` because it checks
     that a command creates, or does not create, ``mlruns.db``.
     """
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "1")
-    monkeypatch.setenv("CLINAI_PIPELINES_PATH", str(FIXTURES))
-    write_workspace(tmp_path)
-    if not getattr(request.module, "FRESH_STORE", False):
-        shutil.copyfile(empty_store / "mlruns.db", tmp_path / "mlruns.db")
-        repoint_store(tmp_path / "mlruns.db", empty_store, tmp_path)
+    fresh = getattr(request.module, "FRESH_STORE", False)
+    enter_workspace(tmp_path, monkeypatch, None if fresh else empty_store)
     return tmp_path
+
+
+def enter_workspace(root: Path, patch: pytest.MonkeyPatch, store: Path | None) -> None:
+    """Make ``root`` the tiny workspace and the working directory (undone with ``patch``).
+
+    ``store``: the folder of :func:`empty_store` to copy, or ``None`` for no MLflow store yet.
+    """
+    patch.chdir(root)
+    patch.setenv("MLFLOW_DISABLE_TELEMETRY", "1")
+    patch.setenv("CLINAI_PIPELINES_PATH", str(FIXTURES))
+    write_workspace(root)
+    if store is not None:
+        shutil.copyfile(store / "mlruns.db", root / "mlruns.db")
+        repoint_store(root / "mlruns.db", store, root)
 
 
 def write_workspace(root: Path) -> None:

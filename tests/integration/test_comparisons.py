@@ -11,9 +11,11 @@ import pytest
 from clinai import evaluation
 from clinai.cli import main
 
-from .conftest import write_scored_config
+from .conftest import FAST, write_scored_config
 
 pytestmark = pytest.mark.integration
+#: One tuning trial (nothing below depends on tuning); the bootstrap keeps its replicates.
+ONE_TRIAL = ["--quiet", "--set", "tuning.n_trials=1"]
 
 
 def _metrics(run: Path) -> dict:
@@ -28,7 +30,7 @@ def scored(workspace: Path) -> Path:
 
 
 def test_existing_score_and_registered_version(scored: Path) -> None:
-    assert main(["run", "scored.yaml", "--quiet", "--run-id", "s1"]) == 0
+    assert main(["run", "scored.yaml", *ONE_TRIAL, "--run-id", "s1"]) == 0
     run = scored / "runs" / "scored" / "s1"
     manifest = json.loads((run / "data_manifest.json").read_text())
     assert manifest["source"]["type"] == "pipeline"
@@ -59,7 +61,7 @@ def test_existing_score_and_registered_version(scored: Path) -> None:
     assert "Sammenlignet med TOYSCORE" in (run / "model_card.da.md").read_text()
 
     # A second version is compared with the first, on the same test patients.
-    args = ["run", "scored.yaml", "--quiet", "--run-id", "s2", "--set", "seed=7"]
+    args = ["run", "scored.yaml", *ONE_TRIAL, "--run-id", "s2", "--set", "seed=7"]
     assert main(args) == 0
     second = scored / "runs" / "scored" / "s2"
     comparison = _metrics(second)["registry_comparison"]
@@ -73,8 +75,8 @@ def test_existing_score_and_registered_version(scored: Path) -> None:
 
 
 def test_no_test_split_reports_optimism_corrected_performance(workspace: Path) -> None:
-    assert main(["run", "tiny.yaml", "--quiet", "--run-id", "registered-first"]) == 0
-    args = ["run", "tiny.yaml", "--quiet", "--run-id", "internal", "--set", "split.method=none"]
+    assert main(["run", "tiny.yaml", *FAST, "--run-id", "registered-first"]) == 0
+    args = ["run", "tiny.yaml", *ONE_TRIAL, "--run-id", "internal", "--set", "split.method=none"]
     args += ["--set", "validation.method=optimism", "--set", "validation.n_replicates=4"]
     assert main(args) == 0
     run = workspace / "runs" / "tiny" / "internal"

@@ -10,7 +10,7 @@ import pytest
 from clinai.cli import main
 from tests._helpers import METRICS_JSON_KEYS
 
-from .conftest import CANARY_ID, pdf_support
+from .conftest import CANARY_ID, FAST, enter_workspace, pdf_support
 
 pytestmark = pytest.mark.integration
 
@@ -43,10 +43,27 @@ def _only_run_dir(workspace: Path) -> Path:
     return runs[0]
 
 
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory, empty_store: Path) -> tuple[Path, Path]:
+    """One ``clinai run --publish cards`` (its workspace, its run directory) for the module.
+
+    Shared: the tests that use it only read what the run wrote.
+    """
+    root = tmp_path_factory.mktemp("finished")
+    with pytest.MonkeyPatch.context() as patch:
+        enter_workspace(root, patch, empty_store)
+        assert main(["run", "tiny.yaml", "--quiet", "--publish", "cards"]) == 0
+    return root, _only_run_dir(root)
+
+
 @pytest.fixture
-def finished_run(workspace: Path) -> Path:
-    assert main(["run", "tiny.yaml", "--quiet", "--publish", "cards"]) == 0
-    return _only_run_dir(workspace)
+def finished_run(finished: tuple[Path, Path]) -> Path:
+    return finished[1]
+
+
+@pytest.fixture
+def finished_workspace(finished: tuple[Path, Path]) -> Path:
+    return finished[0]
 
 
 def _expected_files() -> list[str]:
@@ -54,7 +71,8 @@ def _expected_files() -> list[str]:
     return RUN_FILES if pdf_support() else [n for n in RUN_FILES if not n.endswith(".pdf")]
 
 
-def test_run_writes_every_artifact(finished_run: Path, workspace: Path) -> None:
+def test_run_writes_every_artifact(finished_run: Path, finished_workspace: Path) -> None:
+    workspace = finished_workspace
     for name in _expected_files():
         assert (finished_run / name).exists(), name
     metrics = json.loads((finished_run / "metrics.json").read_text())
@@ -77,7 +95,8 @@ def test_run_writes_every_artifact(finished_run: Path, workspace: Path) -> None:
     ).read_text()
 
 
-def test_run_is_tracked_and_registered(finished_run: Path, workspace: Path) -> None:
+def test_run_is_tracked_and_registered(finished_run: Path, finished_workspace: Path) -> None:
+    workspace = finished_workspace
     import mlflow
     from mlflow import MlflowClient
 
@@ -99,8 +118,9 @@ def test_run_is_tracked_and_registered(finished_run: Path, workspace: Path) -> N
 
 
 def test_no_patient_identifier_reaches_documents_or_mlflow(
-    finished_run: Path, workspace: Path
+    finished_run: Path, finished_workspace: Path
 ) -> None:
+    workspace = finished_workspace
     readable = [
         p
         for p in finished_run.rglob("*")
@@ -141,8 +161,9 @@ def test_stages_one_by_one_give_the_same_outputs(workspace: Path) -> None:
 
 
 def test_same_seed_gives_identical_metrics(workspace: Path) -> None:
-    assert main(["run", "tiny.yaml", "--quiet", "--run-id", "a"]) == 0
-    assert main(["run", "tiny.yaml", "--quiet", "--run-id", "b"]) == 0
+    # One trial and ten replicates: test_determinism covers three trials of tuning.
+    assert main(["run", "tiny.yaml", *FAST, "--run-id", "a"]) == 0
+    assert main(["run", "tiny.yaml", *FAST, "--run-id", "b"]) == 0
     first = json.loads((workspace / "runs" / "tiny" / "a" / "metrics.json").read_text())
     second = json.loads((workspace / "runs" / "tiny" / "b" / "metrics.json").read_text())
     # The second run is also compared with the version the first one registered: the same
@@ -157,7 +178,7 @@ def test_optimism_corrected_internal_validation(workspace: Path) -> None:
     args = [
         "run",
         "tiny.yaml",
-        "--quiet",
+        *FAST,
         "--run-id",
         "opt",
         "--set",
@@ -174,8 +195,8 @@ def test_optimism_corrected_internal_validation(workspace: Path) -> None:
 
 
 def test_second_version_report_has_a_change_log(workspace: Path) -> None:
-    assert main(["run", "tiny.yaml", "--quiet", "--run-id", "v1"]) == 0
-    assert main(["run", "tiny.yaml", "--quiet", "--run-id", "v2", "--set", "seed=7"]) == 0
+    assert main(["run", "tiny.yaml", *FAST, "--run-id", "v1"]) == 0
+    assert main(["run", "tiny.yaml", *FAST, "--run-id", "v2", "--set", "seed=7"]) == 0
     first = (workspace / "runs" / "tiny" / "v1" / "validation_report.html").read_text()
     second = (workspace / "runs" / "tiny" / "v2" / "validation_report.html").read_text()
     assert "First registered version" in first
