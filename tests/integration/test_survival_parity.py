@@ -10,9 +10,11 @@ against the first one's registered version (slow) checks the comparison.
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
@@ -169,7 +171,10 @@ def test_second_survival_run_is_compared_with_the_registered_version(
     assert main(["run", CONFIG, *RUN]) == 0
     first, second = _runs(survival_workspace)
     assert "comparison" not in json.loads((first / "survival_metrics.json").read_text())
-    comparison = json.loads((second / "survival_metrics.json").read_text())["comparison"]
+    document = json.loads((second / "survival_metrics.json").read_text())
+    schema = resources.files("clinai.reporting").joinpath("schemas/survival_metrics.schema.json")
+    jsonschema.validate(document, json.loads(schema.read_text(encoding="utf-8")))
+    comparison = document["comparison"]
     assert comparison["name"] == f"registered version {comparison['version']} (candidate)"
     for metric in ("harrell_c", "uno_c", "brier", "ipa"):
         row = comparison[metric]

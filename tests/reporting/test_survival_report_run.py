@@ -65,6 +65,15 @@ def test_report_shows_the_verdict_comparison_and_fairness(document: dict, tmp_pa
     assert 'id="acceptance"' in html and 'id="comparison"' in html and 'id="fairness"' in html
 
 
+def test_run_blocks_are_in_the_survival_metrics_schema(document: dict) -> None:
+    import json
+    from importlib import resources
+
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = resources.files("clinai.reporting").joinpath("schemas/survival_metrics.schema.json")
+    jsonschema.validate(document, json.loads(schema.read_text(encoding="utf-8")))
+
+
 def test_report_without_the_run_blocks_is_as_before(document: dict) -> None:
     from clinai.reporting._render import translator
     from clinai.reporting._survival_report import _view
