@@ -26,6 +26,12 @@ Targets (issue 15): at most 60 s and 4 GB on 2 cores.
 
     python benchmarks/bench_monitoring_scale.py [--rows 10000000] [--features 136]
         [--n-boot 500] [--folder /tmp/clinai-bench-monitoring] [--keep]
+        [--no-baseline] [--write-json PATH]
+
+``--write-json`` keeps the pass's ``periods`` and ``cusum`` (the JSON the timing
+serialises) for a byte-for-byte comparison of two versions of the code; the line
+printed names the ``clinai`` package that ran (run an older checkout with
+``PYTHONPATH=src`` from its root, benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -146,8 +152,11 @@ def child_baseline(path: Path) -> dict[str, Any]:
     return {"seconds": seconds, "cpu_seconds": _cpu_seconds(), "peak_mb": _peak_mb(), "rows": rows}
 
 
-def child_pass(path: Path, reference_path: Path, n_boot: int) -> dict[str, Any]:
+def child_pass(
+    path: Path, reference_path: Path, n_boot: int, write_json: Path | None = None
+) -> dict[str, Any]:
     """One monitoring pass (no registry, no files): read, compute every period, serialise."""
+    import clinai
     from clinai.config import MonitoringConfig
     from clinai.evaluation.monitoring import DriftReference
     from clinai.runs._monitor_document import period_entries
@@ -164,8 +173,12 @@ def child_pass(path: Path, reference_path: Path, n_boot: int) -> dict[str, Any]:
         stream, plan, reference, development, seed=0, show_progress=False
     )
     text = json.dumps({"periods": periods, "cusum": cusum}, allow_nan=False)
+    seconds = time.perf_counter() - began
+    if write_json is not None:
+        write_json.write_text(text)
     return {
-        "seconds": time.perf_counter() - began,
+        "clinai": str(Path(clinai.__file__).parent),
+        "seconds": seconds,
         "read_seconds": read,
         "cpu_seconds": _cpu_seconds(),
         "peak_mb": _peak_mb(),
@@ -190,6 +203,8 @@ def main() -> None:
     parser.add_argument("--n-boot", type=int, default=500)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/clinai-bench-monitoring"))
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the file")
+    parser.add_argument("--no-baseline", action="store_true", help="time the pass only")
+    parser.add_argument("--write-json", type=Path, help="write the pass's periods and cusum here")
     parser.add_argument("--child", choices=["baseline", "pass"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = args.folder / f"predictions_{args.rows}x{args.features}.parquet"
@@ -198,7 +213,7 @@ def main() -> None:
         print(json.dumps(child_baseline(path)))
         return
     if args.child == "pass":
-        print(json.dumps(child_pass(path, reference, args.n_boot)))
+        print(json.dumps(child_pass(path, reference, args.n_boot, args.write_json)))
         return
     args.folder.mkdir(parents=True, exist_ok=True)
     if not (path.is_file() and reference.is_file()):
@@ -218,23 +233,26 @@ def main() -> None:
         "--n-boot",
         str(args.n_boot),
     ]
-    base = _run_child(*common, "--child", "baseline")
-    result = _run_child(*common, "--child", "pass")
+    base = None if args.no_baseline else _run_child(*common, "--child", "baseline")
+    written = [] if args.write_json is None else ["--write-json", str(args.write_json.resolve())]
+    result = _run_child(*common, *written, "--child", "pass")
+    if base is not None:
+        print(
+            f"baseline (pyarrow decodes every column once): {base['seconds']:.1f} s wall, "
+            f"{base['cpu_seconds']:.1f} s CPU, peak {base['peak_mb']:.0f} MB"
+        )
     print(
-        f"baseline (pyarrow decodes every column once): {base['seconds']:.1f} s wall, "
-        f"{base['cpu_seconds']:.1f} s CPU, peak {base['peak_mb']:.0f} MB"
-    )
-    print(
-        f"monitoring pass, B = {args.n_boot}: {result['seconds']:.1f} s wall, "
+        f"monitoring pass ({result['clinai']}), B = {args.n_boot}: {result['seconds']:.1f} s wall, "
         f"{result['cpu_seconds']:.1f} s CPU (reading the light columns "
         f"{result['read_seconds']:.1f} s), peak {result['peak_mb']:.0f} MB, "
         f"{result['periods']} periods; verdicts {result['verdicts']}"
     )
-    print(
-        f"ratio pass / baseline: {result['seconds'] / base['seconds']:.2f}x wall, "
-        f"{result['cpu_seconds'] / base['cpu_seconds']:.2f}x CPU "
-        f"(targets: <= 60 s, <= 4096 MB on 2 cores)"
-    )
+    if base is not None:
+        print(
+            f"ratio pass / baseline: {result['seconds'] / base['seconds']:.2f}x wall, "
+            f"{result['cpu_seconds'] / base['cpu_seconds']:.2f}x CPU "
+            f"(targets: <= 60 s, <= 4096 MB on 2 cores)"
+        )
     if not args.keep:
         shutil.rmtree(args.folder, ignore_errors=True)
 

@@ -498,6 +498,26 @@ def _chunk_size(n: int) -> int:
     return max(1, min(16, _CHUNK_CELLS // max(n, 1)))
 
 
+def _chunk_stops(n_boot: int, size: int, *, paired: bool) -> list[int]:
+    """Return where each chunk of replicates ends: every ``size``, or every two such chunks.
+
+    ``paired`` (the fused chunks, whose buffers are a third as large): two chunks in
+    one, so the matrix product reads the feature columns once for twice as many
+    replicates (16% less time per replicate at 850,000 rows). BLAS gives each row of a
+    product of two or more rows the same bits however many rows it has (tested); a
+    last chunk of one replicate (a matrix-vector product, other bits) stays alone.
+    """
+    stops = [min(start + size, n_boot) for start in range(0, n_boot, size)]
+    if not paired:
+        return stops
+    alone = stops[-1:] if len(stops) > 1 and stops[-1] - stops[-2] == 1 else []
+    body = stops[: len(stops) - len(alone)]
+    merged = body[1::2]
+    if len(body) % 2:  # an odd chunk out at the end
+        merged.append(body[-1])
+    return merged + alone
+
+
 def fast_replicates(
     y: np.ndarray,
     p: np.ndarray,
@@ -585,15 +605,17 @@ def fast_replicates(
         baseline_probability=baseline_probability,
     )
     children = seed.spawn(n_boot)
+    # without the average precision, no chunk-sized running sums: gather_rank_sums
+    fused = not average_precision
     size = _chunk_size(y.shape[0])
-    starts = list(range(0, n_boot, size))
+    stops = _chunk_stops(n_boot, size, paired=fused)
+    if fused:
+        size *= 2
+    starts = [0, *stops[:-1]] if stops else []
     results: dict[int, dict[str, np.ndarray]] = {}
     local = threading.local()
     pool = current_pool()  # buffers kept across calls (reused_workspaces), or None
     taken: list[dict[str, np.ndarray]] = []
-
-    # without the average precision, no chunk-sized running sums: gather_rank_sums
-    fused = not average_precision
 
     def draw(start: int, stop: int) -> np.ndarray | None:
         if fused:
@@ -602,7 +624,7 @@ def fast_replicates(
         return _counts(layout, children[start:stop], local.workspace)
 
     def run(start: int) -> int:
-        stop = min(start + size, n_boot)
+        stop = stops[starts.index(start)]
         if not hasattr(local, "workspace"):
             storage = None if pool is None else pool.take()
             if storage is not None:
