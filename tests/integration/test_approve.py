@@ -206,6 +206,8 @@ def test_a_not_accepted_run_can_be_rejected(
     hard = [
         "--set",
         "evaluation.acceptance=[{name: perfect, metric: auroc, statistic: ci_low, min: 0.999}]",
+        "--set",
+        "languages=[en]",  # the Danish documents are checked by the test above
     ]
     assert main(["run", "tiny.yaml", *FAST, *hard]) == 0
     (run,) = [p for p in (workspace / "runs" / "tiny").iterdir() if p.is_dir()]

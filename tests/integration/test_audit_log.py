@@ -101,7 +101,7 @@ def test_missing_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_runs_append_records(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    off = ["--set", "tracking.enabled=false"]
+    off = ["--set", "tracking.enabled=false", "--set", "languages=[en]"]  # no Danish needed
     assert main(["run", "tiny.yaml", *FAST, *off]) == 0
     frame = pd.read_csv(workspace / "patients.csv")
     frame["event"] = 0
