@@ -452,7 +452,7 @@ def _tripod(
     v, cohort, split, model = card["validation"], card["cohort"], card["split"], card["model"]
     follow = v["follow_up"]
     unit = uc.get("time_unit") or ""
-    answers = {
+    answers: dict[str, dict[str, Any]] = {
         "8a": {"outcome": uc.get("outcome") or "", "horizon": horizon},
         "10": {
             "n": fmt.count(cohort["n"]),

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import UTC, datetime
-from functools import reduce
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +57,9 @@ _HEADLINE = (
 
 
 def _number_at(document: dict[str, Any], path: tuple[str, ...]) -> float | int | None:
-    value = reduce(lambda v, key: v.get(key) if isinstance(v, dict) else None, path, document)
+    value: Any = document
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 

@@ -165,7 +165,9 @@ class _Workspace:
         self.fused = fused
         self.weights = self._array("weights", (size, n), np.float64)
         if fused:  # gather_rank_sums: running sums in one reused row each, kept at positions
-            self.clusters = self._array("clusters", (size, layout.n_clusters), count_type)
+            self.clusters: np.ndarray | None = self._array(
+                "clusters", (size, layout.n_clusters), count_type
+            )
             self.scratch1 = self._array("scratch1", (1, layout.n1 + 1), np.int64)[0]
             self.scratch0 = self._array("scratch0", (1, layout.n0 + 1), np.int64)[0]
             self.pairs2 = self._array("pairs2", (1, size), np.int64)
@@ -236,6 +238,7 @@ def _fused_counts(
     from clinai.evaluation.resampling._fast_kernels import gather_rank_sums
 
     size = len(seeds)
+    assert workspace.clusters is not None  # a fused workspace always holds them
     clusters = workspace.clusters[:size]
     for row, seed in enumerate(seeds):
         # rows resampled (no codes): each row is a unit, drawn as _counts draws rows

@@ -139,12 +139,12 @@ def _concordance_from_sorted(
     from clinai.evaluation.survival._kernels import concordance_sums  # numba, compiled once
 
     n = inputs.data.n
-    weight = np.ones(n) if weights is None else np.asarray(weights)
+    weight: np.ndarray = np.ones(n) if weights is None else np.asarray(weights)
     if weight.dtype != np.float32:  # float32: integer counts summing below 2**24 (exact)
         weight = weight.astype(float, copy=False)
     batch = weight.ndim == 2
     weight = np.ascontiguousarray(weight.reshape(n, -1))
-    factors = np.zeros((n, 0)) if ipcw is None else np.asarray(ipcw, dtype=float)
+    factors: np.ndarray = np.zeros((n, 0)) if ipcw is None else np.asarray(ipcw, dtype=float)
     if factors.ndim < 3:
         factors = factors.reshape(n, -1, 1)
     factors = np.ascontiguousarray(np.broadcast_to(factors, (n, factors.shape[1], weight.shape[1])))
