@@ -2,7 +2,7 @@
 
 The survival analogue of the binary runs' cross-validated calibration. A model tuned
 and refitted on the training split often ranks well but spreads its risks too far
-(calibration slope below 1 on new patients: on ``colon_5y_survival`` the gradient-boosted
+(calibration slope below 1 on new patients: on ``colon_5y_mortality`` the gradient-boosted
 model's test slope was 0.50). Here the selected model is refitted in each of k folds of
 the training split, and the risk it predicts at the first horizon for the patients of
 the left-out fold (out-of-fold risk ``r``) is regressed on their outcomes with a Cox
