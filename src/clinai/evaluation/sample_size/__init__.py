@@ -10,6 +10,10 @@ from clinai.evaluation.sample_size._sample_size import (
     max_cox_snell_r2,
     riley_sample_size,
 )
+from clinai.evaluation.sample_size._survival_sample_size import (
+    max_cox_snell_r2_survival,
+    riley_sample_size_survival,
+)
 
 __all__ = [
     "SampleSizeAssessment",
@@ -18,5 +22,7 @@ __all__ = [
     "assess_sample_size",
     "cox_snell_r2_from_c_statistic",
     "max_cox_snell_r2",
+    "max_cox_snell_r2_survival",
     "riley_sample_size",
+    "riley_sample_size_survival",
 ]
