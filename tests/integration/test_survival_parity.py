@@ -21,6 +21,8 @@ import pytest
 import yaml
 
 from clinai.cli import main
+from clinai.runs._small_data import SURVIVAL_METHOD
+from tests.runs.test_small_data_survival import RECORD_KEYS
 
 from .conftest import FIXTURES
 
@@ -143,6 +145,12 @@ def test_survival_run_judges_fixed_criteria_and_refuses_an_edited_plan(
     training = json.loads((run / "training.json").read_text())
     assert training["recalibration"]["method"] == "cox_cloglog"
     assert training["recalibration"]["slope"] > 0
+    # Riley's time-to-event criteria, recorded as a binary run's (issue 16 item 6)
+    small = training["small_data"]
+    assert set(small) == RECORD_KEYS
+    if not small["criteria_met"]:
+        assert small["shrinkage"] == training["recalibration"]["slope"]
+        assert small["method"] == SURVIVAL_METHOD
     # the report shows the verdict and the fairness table, in both languages
     report = (run / "validation_report.md").read_text(encoding="utf-8")
     assert "Acceptance criteria" in report and "Harrell's C, lower bound of the 95% CI" in report

@@ -27,6 +27,13 @@ model with the same candidate parameters is recorded beside it, as the
 overfitting a standard model would show. ``off`` records the criteria only.
 
 The record is ``training.json``'s ``small_data`` block.
+
+Survival runs (:func:`assess_small_data_survival`) compute Riley et al.'s
+time-to-event criteria (:func:`clinai.evaluation.riley_sample_size_survival`) from
+the training event rate, mean follow-up and first horizon. When they are not met
+nothing new is fitted: the run's out-of-fold Cox recalibration (training.json's
+``recalibration``) is the shrinkage, and its slope is recorded
+(:func:`note_survival_shrinkage`).
 """
 
 from __future__ import annotations
@@ -49,7 +56,11 @@ __all__ = [
     "CALIBRATED_METHOD",
     "DEFAULT_R2_FRACTION",
     "METHOD",
+    "SURVIVAL_METHOD",
+    "SURVIVAL_NONE_METHOD",
     "assess_small_data",
+    "assess_small_data_survival",
+    "note_survival_shrinkage",
     "shrink_if_small",
 ]
 
@@ -64,6 +75,15 @@ CALIBRATED_METHOD = (
     "cross-validated post-hoc calibration (uniform shrinkage of the logit learnt on "
     "out-of-fold predictions, intercept re-estimated); no further shrinkage"
 )
+#: ... and for a survival model (its cross-validated recalibration, nothing refitted).
+SURVIVAL_METHOD = (
+    "out-of-fold Cox recalibration of the risk (its slope, learnt on out-of-fold risks, "
+    "shrinks the log relative hazard; baseline re-estimated); no further shrinkage"
+)
+#: ... when the survival model was not recalibrated (calibration.method: none or failed).
+SURVIVAL_NONE_METHOD = "none: the survival model was not recalibrated ({reason})"
+#: The config's ``evaluation.sample_size`` fields that apply to a survival outcome.
+_SURVIVAL_PLAN_KEYS = ("r2_cs", "shrinkage", "delta_r2", "margin")
 SHRINK_LOG = (
     "training data (%d patients, %d events) are below Riley's minimum (%d patients, %d events) "
     "for %d candidate parameters: logit shrinkage factor %.3f"
@@ -120,8 +140,15 @@ def assess_small_data(
     result = evaluation.riley_sample_size(
         prevalence=prevalence, n_parameters=n_parameters, **anticipated
     )
-    check = evaluation.assess_sample_size(result, n_available=n, events_available=events)
     source = result.r2_cs_source if plan is not None else "default: 15% of the largest possible"
+    return _record(result, mode=mode, n=n, events=events, source=source)
+
+
+def _record(
+    result: evaluation.SampleSizeResult, *, mode: str, n: int, events: int, source: str
+) -> dict[str, Any]:
+    """training.json's ``small_data`` block for a Riley result and the available data."""
+    check = evaluation.assess_sample_size(result, n_available=n, events_available=events)
     return {
         "mode": mode,
         "criteria_met": bool(check.adequate),
@@ -129,7 +156,7 @@ def assess_small_data(
         "events_required": int(result.events),
         "n_available": n,
         "events_available": events,
-        "n_parameters": n_parameters,
+        "n_parameters": int(result.n_parameters),
         "r2_cs": float(result.r2_cs),
         "r2_cs_source": source,
         "unmet": list(check.unmet),
@@ -138,6 +165,65 @@ def assess_small_data(
         "n_bootstrap": None,
         "method": None,
     }
+
+
+def assess_small_data_survival(
+    X: pd.DataFrame,
+    time: np.ndarray,
+    event: np.ndarray,
+    *,
+    horizon: float,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    plan: SampleSizeConfig | None,
+    mode: str,
+) -> dict[str, Any]:
+    """Riley's time-to-event criteria for the training data, computed before tuning.
+
+    The overall event rate is the events (code 1; a competing event counts as
+    censored) per unit of follow-up time, the mean follow-up that of the training
+    rows, the timepoint the first ``horizon``. The anticipated Cox-Snell R² is the
+    config's ``evaluation.sample_size.r2_cs`` when given, else 15% of the largest
+    possible (a ``c_statistic`` there is for binary outcomes and is not used).
+
+    Returns
+    -------
+    dict
+        The keys of :func:`assess_small_data`'s record; ``shrinkage`` and
+        ``method`` stay ``None`` until :func:`note_survival_shrinkage`.
+    """
+    time_arr = np.asarray(time, dtype=float)
+    events_arr = np.asarray(event) == 1
+    n, events = len(time_arr), int(events_arr.sum())
+    n_parameters = _shrinkage.candidate_parameters(X, numeric=numeric, categorical=categorical)
+    anticipated: dict[str, Any] = {}
+    if plan is not None:  # c_statistic, prevalence and mape are binary-only
+        anticipated = {key: getattr(plan, key) for key in _SURVIVAL_PLAN_KEYS}
+    result = evaluation.riley_sample_size_survival(
+        rate=events / float(time_arr.sum()),
+        mean_follow_up=float(time_arr.mean()),
+        timepoint=float(horizon),
+        n_parameters=n_parameters,
+        **anticipated,
+    )
+    return _record(result, mode=mode, n=n, events=events, source=result.r2_cs_source)
+
+
+def note_survival_shrinkage(record: dict[str, Any], recalibration: dict[str, Any]) -> None:
+    """Record the survival recalibration as the shrinkage when the criteria are not met.
+
+    ``recalibration`` is training.json's ``recalibration`` record; its ``slope``
+    (``None`` when not recalibrated) becomes ``shrinkage``. Nothing is refitted.
+    """
+    if record["criteria_met"] or record["mode"] != "auto":
+        return
+    slope = recalibration.get("slope")
+    if slope is None:
+        reason = recalibration.get("reason") or "no slope"
+        record.update(method=SURVIVAL_NONE_METHOD.format(reason=reason))
+        return
+    record.update(shrinkage=float(slope), method=SURVIVAL_METHOD)
+    _log(record)
 
 
 def shrink_if_small(

@@ -41,6 +41,7 @@ from clinai.runs._comparisons import registered_version
 from clinai.runs._prepare import TIME, prepare, read_split
 from clinai.runs._progress import progress_bar
 from clinai.runs._report import acceptance_verdict, use_case_translations
+from clinai.runs._small_data import assess_small_data_survival, note_survival_shrinkage
 from clinai.runs._survival_model import HorizonRiskModel
 from clinai.runs._survival_outcome import survival_outcome
 from clinai.runs._train import _optuna_storage, _study_name, select_family, tuning_summary
@@ -152,6 +153,17 @@ def train_survival(
     numeric = manifest["features"]["numeric"]
     categorical = manifest["features"]["categorical"]
     horizons = list(config.outcome.horizons)
+    # Riley's time-to-event criteria, before tuning (issue 16).
+    small = assess_small_data_survival(
+        X,
+        y["time"],
+        y["event"],
+        horizon=horizons[0],
+        numeric=numeric,
+        categorical=categorical,
+        plan=config.evaluation.sample_size,
+        mode=config.training.small_data,
+    )
     tuning = config.tuning
     groups = patients if config.data.patient_id is not None else None
     study_prefix = _study_name(config, "{family}", manifest["data_sha256"])
@@ -198,6 +210,7 @@ def train_survival(
     fitted = clone(pipe).fit(X, y)
     recalibration, record = _recalibrate(config, pipe, X, y, groups=groups, progress=show_progress)
     model = HorizonRiskModel(fitted, horizons, recalibration)
+    note_survival_shrinkage(small, record)  # the recalibration is the shrinkage
     save_model_dir(model, run_dir.model, input_example=models.synthetic_input_example(X))
     summary = {
         "outcome": {"type": "survival", "horizons": horizons},
@@ -209,6 +222,7 @@ def train_survival(
         "cv_score": best.best_score,
         "selection_rule": "simplest family within one standard error of the best CV score",
         "recalibration": record,
+        "small_data": small,
         **tuning_summary(tuning, candidates, workers=workers),
     }
     run_dir.write_json("training.json", summary)
