@@ -208,6 +208,25 @@ class SampleSizeResult:
         }
 
 
+def _shared_inputs(
+    n_parameters: Any, shrinkage: Any, delta_r2: Any, margin: Any
+) -> tuple[int, float, float, float]:
+    """Check the inputs every outcome type's criteria share (binary and time-to-event)."""
+    if (
+        isinstance(n_parameters, bool)
+        or not isinstance(n_parameters, int | np.integer)
+        or n_parameters < 1
+    ):
+        raise DataError(
+            PARAMETER_MSG.format(name="n_parameters", rule="a positive integer", value=n_parameters)
+        )
+    params = int(n_parameters)
+    target_s = _real(shrinkage, "shrinkage", "strictly between 0 and 1", 0.0, 1.0, closed=False)
+    delta = _real(delta_r2, "delta_r2", "strictly between 0 and 1", 0.0, 1.0, closed=False)
+    moe = _real(margin, "margin", "strictly between 0 and 1", 0.0, 1.0, closed=False)
+    return params, target_s, delta, moe
+
+
 def _real(value: Any, name: str, rule: str, low: float, high: float, *, closed: bool) -> float:
     """Return ``value`` as a float in ``(low, high)`` (``(low, high]`` when closed)."""
     message = PARAMETER_MSG.format(name=name, rule=rule, value=value)
@@ -409,18 +428,7 @@ def riley_sample_size(
     ([623, 662, 221], 662, 116)
     """
     phi = _real(prevalence, "prevalence", "strictly between 0 and 1", 0.0, 1.0, closed=False)
-    if (
-        isinstance(n_parameters, bool)
-        or not isinstance(n_parameters, int | np.integer)
-        or n_parameters < 1
-    ):
-        raise DataError(
-            PARAMETER_MSG.format(name="n_parameters", rule="a positive integer", value=n_parameters)
-        )
-    params = int(n_parameters)
-    target_s = _real(shrinkage, "shrinkage", "strictly between 0 and 1", 0.0, 1.0, closed=False)
-    delta = _real(delta_r2, "delta_r2", "strictly between 0 and 1", 0.0, 1.0, closed=False)
-    moe = _real(margin, "margin", "strictly between 0 and 1", 0.0, 1.0, closed=False)
+    params, target_s, delta, moe = _shared_inputs(n_parameters, shrinkage, delta_r2, margin)
     target_mape = (
         None
         if mape is None

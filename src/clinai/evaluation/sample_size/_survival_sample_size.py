@@ -37,8 +37,6 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import numpy as np
-
 from clinai.evaluation.sample_size._sample_size import (
     _Z,
     PARAMETER_MSG,
@@ -46,6 +44,7 @@ from clinai.evaluation.sample_size._sample_size import (
     _criterion,
     _expected_shrinkage,
     _real,
+    _shared_inputs,
     _shrinkage_n,
 )
 from clinai.exceptions import DataError
@@ -179,18 +178,7 @@ def riley_sample_size_survival(
                 value=per_person,
             )
         )
-    if (
-        isinstance(n_parameters, bool)
-        or not isinstance(n_parameters, int | np.integer)
-        or n_parameters < 1
-    ):
-        raise DataError(
-            PARAMETER_MSG.format(name="n_parameters", rule="a positive integer", value=n_parameters)
-        )
-    params = int(n_parameters)
-    target_s = _real(shrinkage, "shrinkage", "strictly between 0 and 1", 0.0, 1.0, closed=False)
-    delta = _real(delta_r2, "delta_r2", "strictly between 0 and 1", 0.0, 1.0, closed=False)
-    moe = _real(margin, "margin", "strictly between 0 and 1", 0.0, 1.0, closed=False)
+    params, target_s, delta, moe = _shared_inputs(n_parameters, shrinkage, delta_r2, margin)
     max_r2 = max_cox_snell_r2_survival(lam, fup)
     if r2_cs is None:
         r2, source = 0.15 * max_r2, "default: 15% of the largest possible"
