@@ -23,8 +23,11 @@ def test_one_stage_per_bundled_use_case() -> None:
         assert stage["cmd"].startswith(f"clinai run configs/{name}.yaml ")
         assert f"pipelines/{name}.py" in stage["deps"]
         outs = [next(iter(out)) for out in stage["outs"]]
-        assert outs == [f"model_cards/{name}.md", f"model_cards/{name}.da.md",
-                        f"model_cards/plots/{name}.calibration.png"]
+        assert outs == [
+            f"model_cards/{name}.md",
+            f"model_cards/{name}.da.md",
+            f"model_cards/plots/{name}.calibration.png",
+        ]
 
 
 def test_every_stage_declares_its_metrics_and_params() -> None:
@@ -60,8 +63,12 @@ def test_headline_metrics_are_flat_numbers_copied_from_metrics_json() -> None:
 
 
 def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=clinai", "-c", "user.email=clinai@example.org",
-                    *args], cwd=cwd, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=clinai", "-c", "user.email=clinai@example.org", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_dvc_diff_shows_a_changed_param_and_metric(tmp_path: Path) -> None:
@@ -86,15 +93,18 @@ def test_dvc_diff_shows_a_changed_param_and_metric(tmp_path: Path) -> None:
     config.write_text(yaml.safe_dump(settings))
     card.write_text('{"auroc": 0.82, "brier": 0.1}\n')
     env = {"DVC_NO_ANALYTICS": "1", "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
-    params = subprocess.run([dvc, "params", "diff"], cwd=tmp_path, capture_output=True,
-                            text=True, env=env, check=False)
+    params = subprocess.run(
+        [dvc, "params", "diff"], cwd=tmp_path, capture_output=True, text=True, env=env, check=False
+    )
     assert params.returncode == 0, params.stderr
     assert re.search(r"configs/icu_mortality\.yaml\s+tuning\.n_trials\s+\d+\s+7", params.stdout)
-    metrics = subprocess.run([dvc, "metrics", "diff"], cwd=tmp_path, capture_output=True,
-                             text=True, env=env, check=False)
+    metrics = subprocess.run(
+        [dvc, "metrics", "diff"], cwd=tmp_path, capture_output=True, text=True, env=env, check=False
+    )
     assert metrics.returncode == 0, metrics.stderr
-    assert re.search(r"icu_mortality\.metrics\.json\s+auroc\s+0\.8\s+0\.82\s+0\.02",
-                     metrics.stdout), metrics.stdout
+    assert re.search(
+        r"icu_mortality\.metrics\.json\s+auroc\s+0\.8\s+0\.82\s+0\.02", metrics.stdout
+    ), metrics.stdout
 
 
 def test_dvc_understands_the_pipeline(tmp_path: Path) -> None:

@@ -39,26 +39,52 @@ from .test_explain_documents import explained_importance
 CANARY = "CANARY-PATIENT-987"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
-DOCUMENTS = ("validation_report.html", "validation_report.da.html", "model_card.html",
-             "model_card.da.html")
-PDFS = {"validation_report.html": "validation_report.pdf", "model_card.html": "model_card.pdf",
-        "model_card.da.html": "model_card.da.pdf"}
+DOCUMENTS = (
+    "validation_report.html",
+    "validation_report.da.html",
+    "model_card.html",
+    "model_card.da.html",
+)
+PDFS = {
+    "validation_report.html": "validation_report.pdf",
+    "model_card.html": "model_card.pdf",
+    "model_card.da.html": "model_card.da.pdf",
+}
 
 
 def _extras(metrics: dict[str, Any], context: dict[str, Any]) -> None:
     """Add the optional blocks: internal validation, sample size, baseline, previous version."""
     metrics["auroc_delong"] = {"estimate": 0.812, "ci_low": 0.701, "ci_high": 0.893}
     metrics["internal_validation"] = {
-        "method": "bootstrap_optimism", "n_replicates": 50, "n_done": 48, "n_skipped": 2,
-        "random_state": 42, "resampling": "patients",
+        "method": "bootstrap_optimism",
+        "n_replicates": 50,
+        "n_done": 48,
+        "n_skipped": 2,
+        "random_state": 42,
+        "resampling": "patients",
         "metrics": {
-            "auroc": {"apparent": 0.861, "optimism": 0.043, "corrected": 0.818,
-                      "optimism_sd": 0.021, "n_replicates": 48},
-            "calibration_slope": {"apparent": 1.0, "optimism": 0.137, "corrected": 0.863,
-                                  "optimism_sd": 0.08, "n_replicates": 48},
+            "auroc": {
+                "apparent": 0.861,
+                "optimism": 0.043,
+                "corrected": 0.818,
+                "optimism_sd": 0.021,
+                "n_replicates": 48,
+            },
+            "calibration_slope": {
+                "apparent": 1.0,
+                "optimism": 0.137,
+                "corrected": 0.863,
+                "optimism_sd": 0.08,
+                "n_replicates": 48,
+            },
         },
     }
     metrics["sample_size"] = {
@@ -66,14 +92,16 @@ def _extras(metrics: dict[str, Any], context: dict[str, Any]) -> None:
             {"criterion": "shrinkage", "n_required": 912, "events_required": 183},
             {"criterion": "overall_risk", "n_required": 246, "events_required": 50},
         ],
-        "n_required": 912, "n_available": 140, "events_per_parameter": 1.6, "adequate": False,
+        "n_required": 912,
+        "n_available": 140,
+        "events_per_parameter": 1.6,
+        "adequate": False,
         "warning": "The development data hold 140 participants; at least 912 are needed.",
     }
     metrics["baseline_comparison"].update(
         baseline_auroc={"estimate": 0.772, "ci_low": 0.64, "ci_high": 0.88},
         brier_diff={"estimate": -0.0123, "ci_low": -0.03, "ci_high": 0.004},
-        net_benefit_diff=[{"threshold": 0.2, "estimate": 0.021, "ci_low": -0.01,
-                           "ci_high": 0.05}],
+        net_benefit_diff=[{"threshold": 0.2, "estimate": 0.021, "ci_low": -0.01, "ci_high": 0.05}],
         notes=["Baseline is a points score: no Brier score difference."],
     )
     previous = copy.deepcopy(METRICS)
@@ -88,8 +116,9 @@ def _extras(metrics: dict[str, Any], context: dict[str, Any]) -> None:
     metrics["mitigation"] = copy.deepcopy(MITIGATION)
 
 
-def _plant_canaries(context: dict[str, Any], metrics: dict[str, Any],
-                    importance: dict[str, Any]) -> None:
+def _plant_canaries(
+    context: dict[str, Any], metrics: dict[str, Any], importance: dict[str, Any]
+) -> None:
     """Put a patient identifier under keys no document may render."""
     context["patient_ids"] = [CANARY]
     context["previous"]["patients"] = [CANARY]
@@ -125,13 +154,22 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _plant_canaries(context, metrics, importance)
     out = tmp_path_factory.mktemp("documents")
     plots = render_plots(metrics, importance=importance, out_dir=out / "plots")
-    write_model_card(build_model_card(context, metrics, importance=importance), out,
-                     languages=("en", "da"), images=plots)
+    write_model_card(
+        build_model_card(context, metrics, importance=importance),
+        out,
+        languages=("en", "da"),
+        images=plots,
+    )
     for language in ("en", "da"):
         suffix = "" if language == "en" else f".{language}"
-        write_validation_report(context, metrics, plots=plots, importance=importance,
-                                out_path=out / f"validation_report{suffix}.html",
-                                language=language)
+        write_validation_report(
+            context,
+            metrics,
+            plots=plots,
+            importance=importance,
+            out_path=out / f"validation_report{suffix}.html",
+            language=language,
+        )
     return out
 
 
@@ -152,8 +190,9 @@ def pdfs(documents: Path) -> dict[str, Path]:
 
 def _pdftotext(path: Path) -> str:
     binary = require_pdftotext()
-    result = subprocess.run([binary, "-enc", "UTF-8", str(path), "-"], capture_output=True,
-                            check=True, timeout=60)
+    result = subprocess.run(
+        [binary, "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, timeout=60
+    )
     return result.stdout.decode("utf-8")
 
 
@@ -175,18 +214,40 @@ def test_pdf_text_holds_key_sections_in_both_languages(pdfs: dict[str, Path]) ->
     english = _pdftotext(pdfs["model_card.pdf"])
     danish = _pdftotext(pdfs["model_card.da.pdf"])
     report = _pdftotext(pdfs["validation_report.pdf"])
-    for term in ("Intended use", "Calibration", "Not for use", "Limitations", "0.81 (0.69–0.92)",
-                 "Why the model flags a patient", "Worked examples (synthetic patients)"):
+    for term in (
+        "Intended use",
+        "Calibration",
+        "Not for use",
+        "Limitations",
+        "0.81 (0.69–0.92)",
+        "Why the model flags a patient",
+        "Worked examples (synthetic patients)",
+    ):
         assert term in english, term
-    for term in ("Tilsigtet brug", "Kalibrering", "Ikke til brug", "Begrænsninger",
-                 "0,81 (0,69–0,92)", "Hvorfor modellen markerer en patient",
-                 "Gennemregnede eksempler (syntetiske patienter)"):
+    for term in (
+        "Tilsigtet brug",
+        "Kalibrering",
+        "Ikke til brug",
+        "Begrænsninger",
+        "0,81 (0,69–0,92)",
+        "Hvorfor modellen markerer en patient",
+        "Gennemregnede eksempler (syntetiske patienter)",
+    ):
         assert term in danish, term
-    for term in ("Validation report", "Calibration", "TRIPOD+AI checklist",
-                 "Stability of the importance ranking", "Variable importance by subgroup",
-                 "EU AI Act technical documentation (Annex IV)", "Change log",
-                 "Internal validation", "Sample size", "Cohort flow",
-                 "to be completed by the study team", "to be completed by the provider"):
+    for term in (
+        "Validation report",
+        "Calibration",
+        "TRIPOD+AI checklist",
+        "Stability of the importance ranking",
+        "Variable importance by subgroup",
+        "EU AI Act technical documentation (Annex IV)",
+        "Change log",
+        "Internal validation",
+        "Sample size",
+        "Cohort flow",
+        "to be completed by the study team",
+        "to be completed by the provider",
+    ):
         assert term in report, term
     assert re.search(r"\b1 / \d+\b", report)  # page numbers from the print stylesheet
 
@@ -201,8 +262,11 @@ def test_write_pdf_refuses_a_missing_file(tmp_path: Path) -> None:
 def test_pdf_loads_nothing_from_outside(tmp_path: Path) -> None:
     _weasyprint_or_skip()
     html = tmp_path / "remote.html"
-    html.write_text('<!DOCTYPE html><html lang="en"><body><h1>x</h1>'
-                    '<img src="http://127.0.0.1:9/x.png" alt="x"></body></html>', "utf-8")
+    html.write_text(
+        '<!DOCTYPE html><html lang="en"><body><h1>x</h1>'
+        '<img src="http://127.0.0.1:9/x.png" alt="x"></body></html>',
+        "utf-8",
+    )
     import logging
 
     logging.getLogger("weasyprint").setLevel(logging.CRITICAL)  # the refusal is logged
@@ -224,8 +288,9 @@ def browser() -> Any:
 
     # Playwright gives the browser a fresh temporary profile (it refuses --user-data-dir).
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=binary, args=CHROMIUM_ARGS,
-                                              timeout=60_000)
+        launched = playwright.chromium.launch(
+            executable_path=binary, args=CHROMIUM_ARGS, timeout=60_000
+        )
         try:
             yield launched
         finally:
@@ -242,12 +307,19 @@ _HEADINGS = {
 
 @pytest.mark.integration
 @pytest.mark.parametrize("name", DOCUMENTS)
-def test_documents_open_cleanly_in_chromium(browser: Any, documents: Path, name: str,
-                                            tmp_path: Path) -> None:
+def test_documents_open_cleanly_in_chromium(
+    browser: Any, documents: Path, name: str, tmp_path: Path
+) -> None:
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     problems: list[str] = []
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-            if msg.type in {"error", "warning"} else None)
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type in {"error", "warning"}
+            else None
+        ),
+    )
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url[:80]}"))
     requests: list[str] = []
@@ -255,10 +327,12 @@ def test_documents_open_cleanly_in_chromium(browser: Any, documents: Path, name:
     try:
         page.goto((documents / name).as_uri(), wait_until="load")
         images = page.evaluate(
-            "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])")
+            "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])"
+        )
         lang = page.evaluate("document.documentElement.lang")
         headings = page.evaluate(
-            "Array.from(document.querySelectorAll('h1,h2,h3')).map(h => h.textContent.trim())")
+            "Array.from(document.querySelectorAll('h1,h2,h3')).map(h => h.textContent.trim())"
+        )
         shot = tmp_path / f"{name}.png"
         page.screenshot(path=str(shot), full_page=True)
     finally:
@@ -364,8 +438,9 @@ def test_tripod_checklist_lists_every_item_honestly(report_html: str) -> None:
 
 def test_tripod_dates_item_is_open_without_periods(tmp_path: Path) -> None:
     context, metrics = copy.deepcopy(CONTEXT), copy.deepcopy(METRICS)
-    html = write_validation_report(context, metrics, plots={}, out_path=tmp_path / "r.html"
-                                   ).read_text("utf-8")
+    html = write_validation_report(
+        context, metrics, plots={}, out_path=tmp_path / "r.html"
+    ).read_text("utf-8")
     row = next(r for r in _rows(html, "tripod") if '<th scope="row">5b</th>' in r)
     assert "to be completed by the study team" in row
     row = next(r for r in _rows(html, "tripod") if '<th scope="row">10</th>' in r)
@@ -389,14 +464,19 @@ def test_change_log_shows_previous_version_side_by_side(report_html: str) -> Non
     auroc = next(r for r in rows if "AUROC" in r)
     assert "0.77 (0.65–0.88)" in auroc and "0.81 (0.69–0.92)" in auroc
     assert any("Patients" in r and ">55<" in r and ">60<" in r for r in rows)
-    for label in ("Brier score", "Calibration slope", "Calibration intercept",
-                  "Observed/expected ratio"):
+    for label in (
+        "Brier score",
+        "Calibration slope",
+        "Calibration intercept",
+        "Observed/expected ratio",
+    ):
         assert any(label in r for r in rows), label
 
 
 def test_change_log_of_a_first_version(tmp_path: Path) -> None:
-    html = write_validation_report(CONTEXT, METRICS, plots={}, out_path=tmp_path / "r.html"
-                                   ).read_text("utf-8")
+    html = write_validation_report(
+        CONTEXT, METRICS, plots={}, out_path=tmp_path / "r.html"
+    ).read_text("utf-8")
     section = html.split('<h2 id="change-log">', 1)[1].split("</section>", 1)[0]
     assert "First registered version" in section and "<table" not in section
     assert "No internal validation" in html

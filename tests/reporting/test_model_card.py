@@ -19,12 +19,24 @@ from clinai.reporting import (
 
 CANARY = "CANARY-PATIENT-123"
 DANISH_TERMS = (
-    "Tilsigtet brug", "Kalibrering", "Følsomhed", "Specificitet", "Positiv prædiktiv værdi",
-    "Ikke til brug", "Begrænsninger", "Udfald",
+    "Tilsigtet brug",
+    "Kalibrering",
+    "Følsomhed",
+    "Specificitet",
+    "Positiv prædiktiv værdi",
+    "Ikke til brug",
+    "Begrænsninger",
+    "Udfald",
 )
 ENGLISH_TERMS = (
-    "Intended use", "Calibration", "Sensitivity", "Specificity", "Positive predictive value",
-    "Not for use", "Limitations", "Outcome",
+    "Intended use",
+    "Calibration",
+    "Sensitivity",
+    "Specificity",
+    "Positive predictive value",
+    "Not for use",
+    "Limitations",
+    "Outcome",
 )
 
 
@@ -34,23 +46,49 @@ def card(context: dict, metrics: dict, importance: dict) -> dict[str, Any]:
 
 
 def test_card_covers_model_card_toolkit_schema(card: dict[str, Any]) -> None:
-    assert {"schema_version", "model_details", "model_parameters", "quantitative_analysis",
-            "considerations", "clinai"} <= set(card)
-    assert {"name", "overview", "version", "owners", "licence", "references",
-            "citations"} <= set(card["model_details"])
+    assert {
+        "schema_version",
+        "model_details",
+        "model_parameters",
+        "quantitative_analysis",
+        "considerations",
+        "clinai",
+    } <= set(card)
+    assert {"name", "overview", "version", "owners", "licence", "references", "citations"} <= set(
+        card["model_details"]
+    )
     assert {"model_architecture", "data", "input_format", "output_format"} <= set(
-        card["model_parameters"])
+        card["model_parameters"]
+    )
     assert card["model_parameters"]["data"]["train"]["n"] == 140
     assert card["model_parameters"]["data"]["test"]["n"] == 60
-    assert {"users", "use_cases", "limitations", "ethical_considerations",
-            "fairness_assessment"} <= set(card["considerations"])
-    for key in ("intended_use", "not_for", "outcome", "prediction_time", "population",
-                "natural_frequencies", "acceptance", "importance", "subgroups"):
+    assert {
+        "users",
+        "use_cases",
+        "limitations",
+        "ethical_considerations",
+        "fairness_assessment",
+    } <= set(card["considerations"])
+    for key in (
+        "intended_use",
+        "not_for",
+        "outcome",
+        "prediction_time",
+        "population",
+        "natural_frequencies",
+        "acceptance",
+        "importance",
+        "subgroups",
+    ):
         assert key in card["clinai"]
     metrics = card["quantitative_analysis"]["performance_metrics"]
     auroc = next(m for m in metrics if m["type"] == "AUROC" and m["slice"] == "overall")
-    assert auroc == {"type": "AUROC", "value": 0.812, "slice": "overall",
-                     "confidence_interval": {"lower_bound": 0.693, "upper_bound": 0.917}}
+    assert auroc == {
+        "type": "AUROC",
+        "value": 0.812,
+        "slice": "overall",
+        "confidence_interval": {"lower_bound": 0.693, "upper_bound": 0.917},
+    }
     assert any(m["slice"] == "sex=female" for m in metrics)
     assert not any("<50" in m["slice"] for m in metrics)  # suppressed: no numbers
     json.dumps(card, allow_nan=False)
@@ -58,8 +96,11 @@ def test_card_covers_model_card_toolkit_schema(card: dict[str, Any]) -> None:
 
 def test_natural_frequencies_are_scaled_first_threshold(card: dict[str, Any]) -> None:
     assert card["clinai"]["natural_frequencies"] == {
-        "threshold": 0.2, "flagged_per_100": 32, "outcome_per_100_flagged": 47,
-        "found_per_10_with_outcome": 8, "found_per_100_with_outcome": 75,
+        "threshold": 0.2,
+        "flagged_per_100": 32,
+        "outcome_per_100_flagged": 47,
+        "found_per_10_with_outcome": 8,
+        "found_per_100_with_outcome": 75,
     }
 
 
@@ -73,11 +114,15 @@ def test_suppressed_subgroup_keeps_no_numbers_even_if_given(context: dict, metri
 
 def test_write_model_card_files_and_languages(tmp_path: Path, card: dict[str, Any]) -> None:
     written = write_model_card(card, tmp_path, languages=("en", "da"))
-    assert set(written) == {"model_card.json", "model_card.md", "model_card.html",
-                            "model_card.da.md", "model_card.da.html"}
+    assert set(written) == {
+        "model_card.json",
+        "model_card.md",
+        "model_card.html",
+        "model_card.da.md",
+        "model_card.da.html",
+    }
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(written)
-    assert json.loads(written["model_card.json"].read_text("utf-8")) == json.loads(
-        json.dumps(card))
+    assert json.loads(written["model_card.json"].read_text("utf-8")) == json.loads(json.dumps(card))
     for name in ("model_card.da.md", "model_card.da.html"):
         text = written[name].read_text("utf-8")
         for term in DANISH_TERMS:
@@ -148,10 +193,21 @@ def test_canary_in_unexpected_keys_is_never_rendered(
     card = build_model_card(context, metrics, importance=importance)
     write_model_card(card, tmp_path)
     plots = render_plots(metrics, importance=importance, out_dir=tmp_path / "plots")
-    write_validation_report(context, metrics, plots=plots, importance=importance,
-                            out_path=tmp_path / "validation_report.html")
-    write_validation_report(context, metrics, plots=plots, importance=importance,
-                            out_path=tmp_path / "validation_report.da.html", language="da")
+    write_validation_report(
+        context,
+        metrics,
+        plots=plots,
+        importance=importance,
+        out_path=tmp_path / "validation_report.html",
+    )
+    write_validation_report(
+        context,
+        metrics,
+        plots=plots,
+        importance=importance,
+        out_path=tmp_path / "validation_report.da.html",
+        language="da",
+    )
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert len(files) == 12
     for path in files:
@@ -216,8 +272,12 @@ def test_count_and_percent_formatting() -> None:
 ACCEPTANCE_PLAN = [
     {"name": "discrimination", "metric": "auroc", "statistic": "ci_low", "min": 0.70},
     {"name": "calibration slope", "metric": "calibration.slope", "min": 0.7, "max": 1.3},
-    {"name": "sensitivity", "metric": "thresholds.0.sensitivity", "statistic": "ci_low",
-     "min": 0.025},
+    {
+        "name": "sensitivity",
+        "metric": "thresholds.0.sensitivity",
+        "statistic": "ci_low",
+        "min": 0.025,
+    },
 ]
 
 
@@ -232,18 +292,24 @@ def judged(metrics: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("en", [
-            "| discrimination | Area under the ROC curve (AUROC), lower bound of the 95% CI | "
-            "0.69 | ≥ 0.70 | fail |",
-            "| calibration slope | Calibration slope | 0.91 | 0.70 to 1.30 | pass |",
-            "| sensitivity | Sensitivity at risk threshold 0.20, lower bound of the 95% CI | "
-            "0.47 | ≥ 0.025 | pass |",
-        ]),
-        ("da", [
-            "| discrimination | {auroc}, nedre grænse af 95 %-konfidensintervallet | 0,69 | "
-            "≥ 0,70 | ikke opfyldt |",
-            "| calibration slope | {slope} | 0,91 | 0,70 til 1,30 | opfyldt |",
-        ]),
+        (
+            "en",
+            [
+                "| discrimination | Area under the ROC curve (AUROC), lower bound of the 95% CI | "
+                "0.69 | ≥ 0.70 | fail |",
+                "| calibration slope | Calibration slope | 0.91 | 0.70 to 1.30 | pass |",
+                "| sensitivity | Sensitivity at risk threshold 0.20, lower bound of the 95% CI | "
+                "0.47 | ≥ 0.025 | pass |",
+            ],
+        ),
+        (
+            "da",
+            [
+                "| discrimination | {auroc}, nedre grænse af 95 %-konfidensintervallet | 0,69 | "
+                "≥ 0,70 | ikke opfyldt |",
+                "| calibration slope | {slope} | 0,91 | 0,70 til 1,30 | opfyldt |",
+            ],
+        ),
     ],
 )
 def test_acceptance_table_names_the_compared_statistic(
@@ -279,19 +345,26 @@ def test_model_facts_summary_opens_the_markdown_card(
     t = get_strings(language)
     facts = markdown.index(f"## {t['model_facts']}")
     assert facts < markdown.index(f"## {t['intended_use']}") < markdown.index(f"## {t['how_well']}")
-    summary = markdown[facts:markdown.index(f"## {t['intended_use']}")]
+    summary = markdown[facts : markdown.index(f"## {t['intended_use']}")]
     fmt = NumberFormatter.from_strings(language, t)
     # natural frequencies at the operating threshold, from the threshold metrics (0.47, 0.75)
     assert t["facts_ppv"].format(threshold=fmt.num(0.2), ppv=47) in summary
     assert t["facts_sensitivity"].format(sensitivity=75) in summary
     assert t["facts_flag_rate"].format(flagged=32) in summary
-    assert t["facts_auroc"].format(auroc="0.81 (0.69–0.92)" if language == "en"
-                                   else "0,81 (0,69–0,92)", oe=fmt.est(metrics["calibration"]
-                                                                        ["oe_ratio"])) in summary
+    assert (
+        t["facts_auroc"].format(
+            auroc="0.81 (0.69–0.92)" if language == "en" else "0,81 (0,69–0,92)",
+            oe=fmt.est(metrics["calibration"]["oe_ratio"]),
+        )
+        in summary
+    )
     # the score in use today, and when not to use the model
-    assert t["facts_baseline_diff"].format(name="SAPS-like score",
-                                           diff=fmt.est(metrics["baseline_comparison"]
-                                                        ["auroc_diff"])) in summary
+    assert (
+        t["facts_baseline_diff"].format(
+            name="SAPS-like score", diff=fmt.est(metrics["baseline_comparison"]["auroc_diff"])
+        )
+        in summary
+    )
     uc = context["use_case"]
     not_for = uc["not_for"] if language == "en" else uc["translations"]["da"]["not_for"]
     for item in not_for:
@@ -300,8 +373,9 @@ def test_model_facts_summary_opens_the_markdown_card(
     assert (t.get("approval_pending") or t["facts_see_approval"]) in summary
 
 
-def test_model_facts_without_a_comparison_say_so(tmp_path: Path, context: dict,
-                                                 metrics: dict) -> None:
+def test_model_facts_without_a_comparison_say_so(
+    tmp_path: Path, context: dict, metrics: dict
+) -> None:
     del metrics["baseline_comparison"]
     files = write_model_card(build_model_card(context, metrics), tmp_path, languages=("en",))
     assert get_strings("en")["facts_no_baseline"] in files["model_card.md"].read_text("utf-8")

@@ -37,23 +37,50 @@ pytestmark = pytest.mark.integration
 PLAN = [
     {"name": "discrimination", "metric": "auroc", "statistic": "ci_low", "min": 0.70},
     {"name": "calibration slope", "metric": "calibration.slope", "min": 0.7, "max": 1.3},
-    {"name": "calibration-in-the-large", "metric": "calibration.intercept", "min": -0.3,
-     "max": 0.3},
-    {"name": "sensitivity at the operating threshold", "metric": "thresholds.0.sensitivity",
-     "statistic": "ci_low", "min": 0.6},
-    {"name": "AUROC gap across sex and age band", "metric":
-     "fairness.sex_x_age_band.auroc.difference", "statistic": "ci_high", "max": 0.1},
-    {"name": "calibration_in_the_large_gap_between_the_sexes_at_the_operating_threshold",
-     "metric": "fairness.sex.calibration_in_the_large.difference", "statistic": "ci_high",
-     "max": 0.5},
-    {"name": "net benefit gap", "metric": "fairness.sex_x_age_band.net_benefit.difference",
-     "statistic": "estimate", "max": 0.05},
-    {"name": "a criterion on a metric this run did not compute", "metric": "ici",
-     "statistic": "ci_high", "max": 0.05},
+    {
+        "name": "calibration-in-the-large",
+        "metric": "calibration.intercept",
+        "min": -0.3,
+        "max": 0.3,
+    },
+    {
+        "name": "sensitivity at the operating threshold",
+        "metric": "thresholds.0.sensitivity",
+        "statistic": "ci_low",
+        "min": 0.6,
+    },
+    {
+        "name": "AUROC gap across sex and age band",
+        "metric": "fairness.sex_x_age_band.auroc.difference",
+        "statistic": "ci_high",
+        "max": 0.1,
+    },
+    {
+        "name": "calibration_in_the_large_gap_between_the_sexes_at_the_operating_threshold",
+        "metric": "fairness.sex.calibration_in_the_large.difference",
+        "statistic": "ci_high",
+        "max": 0.5,
+    },
+    {
+        "name": "net benefit gap",
+        "metric": "fairness.sex_x_age_band.net_benefit.difference",
+        "statistic": "estimate",
+        "max": 0.05,
+    },
+    {
+        "name": "a criterion on a metric this run did not compute",
+        "metric": "ici",
+        "statistic": "ci_high",
+        "max": 0.05,
+    },
 ]
 LANGUAGES = ("en", "da")
-HTML_DOCUMENTS = ("validation_report.html", "validation_report.da.html", "model_card.html",
-                  "model_card.da.html")
+HTML_DOCUMENTS = (
+    "validation_report.html",
+    "validation_report.da.html",
+    "model_card.html",
+    "model_card.da.html",
+)
 
 
 def _weasyprint() -> Any:
@@ -84,13 +111,22 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     ]
     out = tmp_path_factory.mktemp("layout")
     plots = render_plots(metrics, importance=importance, out_dir=out / "plots")
-    write_model_card(build_model_card(context, metrics, importance=importance), out,
-                     languages=LANGUAGES, images=plots)
+    write_model_card(
+        build_model_card(context, metrics, importance=importance),
+        out,
+        languages=LANGUAGES,
+        images=plots,
+    )
     for language in LANGUAGES:
         suffix = "" if language == "en" else f".{language}"
-        write_validation_report(context, metrics, plots=plots, importance=importance,
-                                out_path=out / f"validation_report{suffix}.html",
-                                language=language)
+        write_validation_report(
+            context,
+            metrics,
+            plots=plots,
+            importance=importance,
+            out_path=out / f"validation_report{suffix}.html",
+            language=language,
+        )
     return out, metrics
 
 
@@ -152,8 +188,13 @@ def _fragments(pdf: Path) -> list[list[tuple[float, float, str]]]:
     for page in reader.pages:
         found: list[tuple[float, float, str]] = []
 
-        def visit(text: str, cm: list[float], tm: list[float], *_: Any,
-                  found: list[tuple[float, float, str]] = found) -> None:
+        def visit(
+            text: str,
+            cm: list[float],
+            tm: list[float],
+            *_: Any,
+            found: list[tuple[float, float, str]] = found,
+        ) -> None:
             if text.strip():
                 x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
                 y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
@@ -164,12 +205,19 @@ def _fragments(pdf: Path) -> list[list[tuple[float, float, str]]]:
     return pages
 
 
-@pytest.mark.parametrize(("name", "language"), [
-    ("validation_report.html", "en"), ("validation_report.da.html", "da"),
-    ("model_card.html", "en"), ("model_card.da.html", "da"),
-])
+@pytest.mark.parametrize(
+    ("name", "language"),
+    [
+        ("validation_report.html", "en"),
+        ("validation_report.da.html", "da"),
+        ("model_card.html", "en"),
+        ("model_card.da.html", "da"),
+    ],
+)
 def test_pdf_shows_the_result_of_every_criterion(
-    documents: tuple[Path, dict[str, Any]], rendered: dict[str, tuple[Any, Path]], name: str,
+    documents: tuple[Path, dict[str, Any]],
+    rendered: dict[str, tuple[Any, Path]],
+    name: str,
     language: str,
 ) -> None:
     _, metrics = documents
@@ -179,13 +227,17 @@ def test_pdf_shows_the_result_of_every_criterion(
     assert {"pass", "fail", "not_applicable"} == {row["status"] for row in metrics["acceptance"]}
     width = float(_pypdf().PdfReader(pdf).pages[0].mediabox.width)
     pages = _fragments(pdf)
-    first = next(i for i, page in enumerate(pages)
-                 if any(t["criteria_caption"] in text for _, _, text in page))
+    first = next(
+        i
+        for i, page in enumerate(pages)
+        if any(t["criteria_caption"] in text for _, _, text in page)
+    )
     caption_y = next(y for _, y, text in pages[first] if t["criteria_caption"] in text)
     # the table may continue on the next page; its rightmost column holds the status words
     below = [(n, x, y, text) for x, y, text in pages[first] if y < caption_y for n in [first]]
-    below += [(n, x, y, text) for n in (first + 1, first + 2) if n < len(pages)
-              for x, y, text in pages[n]]
+    below += [
+        (n, x, y, text) for n in (first + 1, first + 2) if n < len(pages) for x, y, text in pages[n]
+    ]
     # words in the right part of the page; the lines of one cell (same x, next line) are joined
     cells: list[tuple[float, str]] = []
     last: tuple[int, float, float] | None = None
@@ -204,8 +256,9 @@ def test_pdf_shows_the_result_of_every_criterion(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_card_pdf_opens_with_a_one_page_summary(rendered: dict[str, tuple[Any, Path]],
-                                                language: str) -> None:
+def test_card_pdf_opens_with_a_one_page_summary(
+    rendered: dict[str, tuple[Any, Path]], language: str
+) -> None:
     suffix = "" if language == "en" else f".{language}"
     _, pdf = rendered[f"model_card{suffix}.html"]
     t = get_strings(language)
@@ -213,8 +266,14 @@ def test_card_pdf_opens_with_a_one_page_summary(rendered: dict[str, tuple[Any, P
     first = " ".join(text for _, _, text in pages[0])
     # what it predicts, how well (natural frequencies), against today's score, when not to
     # use it and who approved it, all on page 1 ...
-    for label in ("model_facts", "facts_predicts", "facts_how_well", "facts_compared",
-                  "not_for", "approval"):
+    for label in (
+        "model_facts",
+        "facts_predicts",
+        "facts_how_well",
+        "facts_compared",
+        "not_for",
+        "approval",
+    ):
         assert " ".join(t[label].split()[:2]) in first, label
     assert " ".join(t["facts_sensitivity"].split()[:4]) in first
     # ... and the details begin on page 2, so the summary fits one page

@@ -12,8 +12,8 @@ def _chunks(data: bytes) -> list[bytes]:
     assert data.startswith(PNG_SIGNATURE)
     pos, kinds = len(PNG_SIGNATURE), []
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kinds.append(data[pos + 4:pos + 8])
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kinds.append(data[pos + 4 : pos + 8])
         pos += 12 + length
     return kinds
 
@@ -53,13 +53,24 @@ def test_plots_with_missing_data_are_skipped(tmp_path: Path, metrics: dict) -> N
 
 def test_no_plot_for_empty_metrics(tmp_path: Path) -> None:
     assert render_plots({}, out_dir=tmp_path) == {}
-    assert render_plots({"calibration": {"curve": []}, "roc_curve": [{"fpr": None, "tpr": 1}]},
-                        importance={"variables": []}, out_dir=tmp_path) == {}
+    assert (
+        render_plots(
+            {"calibration": {"curve": []}, "roc_curve": [{"fpr": None, "tpr": 1}]},
+            importance={"variables": []},
+            out_dir=tmp_path,
+        )
+        == {}
+    )
 
 
 def test_subgroups_plot_with_only_suppressed_groups(tmp_path: Path) -> None:
-    metrics = {"subgroups": {"sex": [{"group": "female", "n": None, "events": None,
-                                      "suppressed": True, "auroc": None}]}}
+    metrics = {
+        "subgroups": {
+            "sex": [
+                {"group": "female", "n": None, "events": None, "suppressed": True, "auroc": None}
+            ]
+        }
+    }
     written = render_plots(metrics, out_dir=tmp_path)
     assert set(written) == {"subgroups"}
 

@@ -33,10 +33,16 @@ class _Collector(HTMLParser):
 
 
 @pytest.fixture
-def report(tmp_path: Path, context: dict, metrics: dict, importance: dict,
-           all_plots: dict[str, Path]) -> tuple[str, _Collector]:
-    path = write_validation_report(context, metrics, plots=all_plots, importance=importance,
-                                   out_path=tmp_path / "validation_report.html")
+def report(
+    tmp_path: Path, context: dict, metrics: dict, importance: dict, all_plots: dict[str, Path]
+) -> tuple[str, _Collector]:
+    path = write_validation_report(
+        context,
+        metrics,
+        plots=all_plots,
+        importance=importance,
+        out_path=tmp_path / "validation_report.html",
+    )
     assert path == tmp_path / "validation_report.html"
     assert [p.name for p in tmp_path.iterdir()] == ["validation_report.html"]  # no temp left
     html = path.read_text("utf-8")
@@ -112,9 +118,19 @@ def test_suppressed_subgroup_shows_no_numbers(report: tuple[str, _Collector]) ->
 
 def test_sections_are_present(report: tuple[str, _Collector]) -> None:
     html, _ = report
-    for section in ("summary", "discrimination", "calibration", "thresholds", "decision-curve",
-                    "subgroups", "explainability", "cohort-flow", "provenance", "model",
-                    "limitations"):
+    for section in (
+        "summary",
+        "discrimination",
+        "calibration",
+        "thresholds",
+        "decision-curve",
+        "subgroups",
+        "explainability",
+        "cohort-flow",
+        "provenance",
+        "model",
+        "limitations",
+    ):
         assert f'<h2 id="{section}">' in html
     assert "a" * 64 in html and "b" * 64 in html  # config and data hashes
     assert "1a2b3c4" in html  # code version
@@ -124,10 +140,12 @@ def test_sections_are_present(report: tuple[str, _Collector]) -> None:
     assert "Small test set: wide confidence intervals." in html
 
 
-def test_report_in_danish_and_with_missing_data(tmp_path: Path, context: dict,
-                                                metrics: dict) -> None:
-    path = write_validation_report(context, metrics, plots={}, out_path=tmp_path / "r.da.html",
-                                   language="da")
+def test_report_in_danish_and_with_missing_data(
+    tmp_path: Path, context: dict, metrics: dict
+) -> None:
+    path = write_validation_report(
+        context, metrics, plots={}, out_path=tmp_path / "r.da.html", language="da"
+    )
     html = path.read_text("utf-8")
     assert '<html lang="da">' in html and "Følsomhed" in html and "0,81 (0,69–0,92)" in html
     assert "<img" not in html
@@ -137,8 +155,9 @@ def test_report_in_danish_and_with_missing_data(tmp_path: Path, context: dict,
 
 
 @pytest.mark.parametrize("language", ["en", "da"])
-def test_acceptance_rows_name_the_compared_statistic(tmp_path: Path, context: dict,
-                                                     metrics: dict, language: str) -> None:
+def test_acceptance_rows_name_the_compared_statistic(
+    tmp_path: Path, context: dict, metrics: dict, language: str
+) -> None:
     # Issue 13 (15d): the report showed "discrimination ... 0.69 fail" without saying that the
     # value is the lower bound of the AUROC's interval; both renderings now name it.
     from clinai.reporting import get_strings, write_validation_report_markdown
@@ -147,18 +166,21 @@ def test_acceptance_rows_name_the_compared_statistic(tmp_path: Path, context: di
 
     judged(metrics)
     t = get_strings(language)
-    html = write_validation_report(context, metrics, plots={}, out_path=tmp_path / "r.html",
-                                   language=language).read_text("utf-8")
-    markdown = write_validation_report_markdown(context, metrics, plots={},
-                                                out_path=tmp_path / "r.md",
-                                                language=language).read_text("utf-8")
+    html = write_validation_report(
+        context, metrics, plots={}, out_path=tmp_path / "r.html", language=language
+    ).read_text("utf-8")
+    markdown = write_validation_report_markdown(
+        context, metrics, plots={}, out_path=tmp_path / "r.md", language=language
+    ).read_text("utf-8")
     measure = f"{t['auroc']}, {t['statistic_ci_low']}"
     value, required = ("0.69", "≥ 0.70") if language == "en" else ("0,69", "≥ 0,70")
-    assert (f"| discrimination | {measure} (`auroc ci_low`) | {value} | {required} | "
-            f"{t['status_fail']} |") in markdown
+    assert (
+        f"| discrimination | {measure} (`auroc ci_low`) | {value} | {required} | "
+        f"{t['status_fail']} |"
+    ) in markdown
     assert f"<td>{measure}<br><code>auroc ci_low</code></td>" in html
     assert f'<td class="num">{required}</td>' in html
-    threshold = t["criterion_at_threshold"].format(metric=t["sensitivity"],
-                                                   threshold="0.20" if language == "en"
-                                                   else "0,20")
+    threshold = t["criterion_at_threshold"].format(
+        metric=t["sensitivity"], threshold="0.20" if language == "en" else "0,20"
+    )
     assert f"{threshold}, {t['statistic_ci_low']}" in markdown

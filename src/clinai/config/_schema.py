@@ -299,7 +299,11 @@ class SampleSizeConfig(_Strict):
 
 #: Per-group metrics of the ``fairness`` block of metrics.json (as in clinai.evaluation).
 FAIRNESS_METRICS = (
-    "auroc", "calibration_in_the_large", "sensitivity", "specificity", "net_benefit",
+    "auroc",
+    "calibration_in_the_large",
+    "sensitivity",
+    "specificity",
+    "net_benefit",
 )
 #: Metrics with a between-group ratio as well as a difference.
 FAIRNESS_RATIO_METRICS = ("auroc", "sensitivity", "specificity")
@@ -375,6 +379,7 @@ class EvaluationConfig(_Strict):
     sample_size: SampleSizeConfig | None = None
     target_sensitivities: list[float] = Field(default_factory=list)
     compare_with_registered: bool = True
+
     @property
     def resolved_operating_threshold(self) -> float:
         """The operating threshold: as given, else the first of ``thresholds`` (else 0.5)."""
@@ -434,8 +439,10 @@ class EvaluationConfig(_Strict):
                 parts[3] == "difference"
                 or (parts[3] == "ratio" and parts[2] in FAIRNESS_RATIO_METRICS)
             )
-            ok = len(parts) >= 3 and parts[1] in tables and (
-                parts[2] == "groups" or (parts[2] in FAIRNESS_METRICS and summary_ok)
+            ok = (
+                len(parts) >= 3
+                and parts[1] in tables
+                and (parts[2] == "groups" or (parts[2] in FAIRNESS_METRICS and summary_ok))
             )
             if not ok:
                 raise ValueError(

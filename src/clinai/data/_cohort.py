@@ -114,8 +114,6 @@ def apply_exclusions(
         mask = _as_mask(description, raw_mask, df.index)
         excluded = int((mask & keep).sum())
         keep &= ~mask
-        flow.append(
-            {"step": description, "excluded": excluded, "remaining": int(keep.sum())}
-        )
+        flow.append({"step": description, "excluded": excluded, "remaining": int(keep.sum())})
         logger.info("exclusion %r: %s excluded, %s remaining", description, excluded, keep.sum())
     return df.loc[keep].copy(), flow

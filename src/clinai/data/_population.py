@@ -61,7 +61,10 @@ def _numeric(values: pd.Series, masks: dict[str, np.ndarray], min_cell: int) -> 
         else:
             q1, median, q3 = (float(v) for v in np.percentile(present, [25, 50, 75]))
             cell.update(
-                median=median, q1=q1, q3=q3, suppressed=False,
+                median=median,
+                q1=q1,
+                q3=q3,
+                suppressed=False,
                 display=f"{_fmt(median)} [{_fmt(q1)}, {_fmt(q3)}]",
             )
         record[group] = cell
@@ -133,13 +136,17 @@ def _categorical(
             count = counts[group][level]
             if level in hidden[group]:
                 row[group] = {
-                    "n": None, "percent": None, "suppressed": True,
+                    "n": None,
+                    "percent": None,
+                    "suppressed": True,
                     "display": f"<{min_cell}" if _small(count, min_cell) else "suppressed",
                 }
             else:
                 percent = 100.0 * count / totals[group] if totals[group] else 0.0
                 row[group] = {
-                    "n": count, "percent": round(percent, 1), "suppressed": False,
+                    "n": count,
+                    "percent": round(percent, 1),
+                    "suppressed": False,
                     "display": f"{count} ({percent:.1f}%)",
                 }
         rows.append(row)

@@ -139,7 +139,9 @@ def split_train_test(
     if method == "stratified":
         try:
             train, test = train_test_split(
-                positions, test_size=test_size, stratify=y_arr.to_numpy(),
+                positions,
+                test_size=test_size,
+                stratify=y_arr.to_numpy(),
                 random_state=random_state,
             )
         except ValueError as exc:
@@ -156,7 +158,9 @@ def split_train_test(
     np.maximum.at(label, codes, y_arr.to_numpy(dtype=float).astype(int))
     try:
         _, test_groups = train_test_split(
-            np.arange(len(uniques)), test_size=test_size, stratify=label,
+            np.arange(len(uniques)),
+            test_size=test_size,
+            stratify=label,
             random_state=random_state,
         )
     except ValueError as exc:
@@ -164,9 +168,7 @@ def split_train_test(
             CANNOT_STRATIFY.format(kind="patient", test_size=test_size, reason=_reason(exc))
         ) from exc
     in_test = np.isin(codes, test_groups)
-    logger.info(
-        "grouped split: %s patients, %s in the test set", len(uniques), len(test_groups)
-    )
+    logger.info("grouped split: %s patients, %s in the test set", len(uniques), len(test_groups))
     return positions[~in_test], positions[in_test]
 
 

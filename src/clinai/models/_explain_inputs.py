@@ -193,7 +193,10 @@ def explain_inputs(
     if len(pipes) > 1:
         members = tuple(
             explain_inputs(
-                pipe, X, background=background, max_background=max_background,
+                pipe,
+                X,
+                background=background,
+                max_background=max_background,
                 random_state=random_state,
             )
             for pipe in pipes

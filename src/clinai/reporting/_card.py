@@ -97,8 +97,9 @@ _ETHICAL_CONSIDERATIONS = (
 )
 
 
-def _perf(metric_type: str, value: Any, *, slice_: str = "overall",
-          threshold: float | None = None) -> dict[str, Any] | None:
+def _perf(
+    metric_type: str, value: Any, *, slice_: str = "overall", threshold: float | None = None
+) -> dict[str, Any] | None:
     est = s.estimate(value)
     if est is None:
         return None
@@ -164,18 +165,20 @@ def _acceptance(metrics: Mapping[str, Any], verdict: Any) -> dict[str, Any]:
             status = "not_applicable" if passed is None else ("pass" if passed else "fail")
         status = status.lower().replace(" ", "_")
         value = row.get("value")
-        criteria.append({
-            "criterion": s.text(row.get("criterion")),
-            "metric": s.text(row.get("metric")),
-            "rule": s.text(row.get("rule")),
-            # which part of the estimate was judged, and against what (absent in old runs)
-            "statistic": s.text(row.get("statistic")),
-            "min": s.number(row.get("min")),
-            "max": s.number(row.get("max")),
-            "value": s.estimate(value) if isinstance(value, Mapping) else s.scalar(value),
-            "passed": row.get("passed") if isinstance(row.get("passed"), bool) else None,
-            "status": status,
-        })
+        criteria.append(
+            {
+                "criterion": s.text(row.get("criterion")),
+                "metric": s.text(row.get("metric")),
+                "rule": s.text(row.get("rule")),
+                # which part of the estimate was judged, and against what (absent in old runs)
+                "statistic": s.text(row.get("statistic")),
+                "min": s.number(row.get("min")),
+                "max": s.number(row.get("max")),
+                "value": s.estimate(value) if isinstance(value, Mapping) else s.scalar(value),
+                "passed": row.get("passed") if isinstance(row.get("passed"), bool) else None,
+                "status": status,
+            }
+        )
     verdict_text = s.text(verdict)
     if verdict_text is None and not criteria:
         verdict_text = "no criteria"
@@ -260,8 +263,13 @@ def _importance(importance: Mapping[str, Any] | None) -> dict[str, Any] | None:
         name = s.text(row.get("variable"))
         if value is None or name is None:
             continue
-        variables.append({"variable": name, "mean_abs_shap": float(value),
-                          "direction": s.text(row.get("direction"))})
+        variables.append(
+            {
+                "variable": name,
+                "mean_abs_shap": float(value),
+                "direction": s.text(row.get("direction")),
+            }
+        )
     variables.sort(key=lambda v: float(v["mean_abs_shap"]), reverse=True)
     return {
         "method": s.text(importance.get("method")),
@@ -390,9 +398,7 @@ def build_model_card(
         performance_metrics.append(_perf(label, calibration.get(key)) or {})
     for row in thresholds:
         for key, label in _THRESHOLD_METRICS:
-            performance_metrics.append(
-                _perf(label, row[key], threshold=row["threshold"]) or {}
-            )
+            performance_metrics.append(_perf(label, row[key], threshold=row["threshold"]) or {})
     for attribute, rows in subgroups.items():
         for row in rows:
             if not row["suppressed"]:
@@ -531,8 +537,13 @@ def build_model_card(
             "lineage": {
                 key: s.scalar(lineage.get(key))
                 for key in (
-                    "config_sha256", "data_sha256", "code_version", "git_dirty", "python",
-                    "pipeline", "pipeline_sha256",
+                    "config_sha256",
+                    "data_sha256",
+                    "code_version",
+                    "git_dirty",
+                    "python",
+                    "pipeline",
+                    "pipeline_sha256",
                 )
             },
             "translations": _translations(use_case),
@@ -636,14 +647,17 @@ def _use_case_view(card: Mapping[str, Any], language: str) -> tuple[dict[str, An
     translation = s.mapping(s.mapping(clinai.get("translations")).get(language))
     view.update({k: v for k, v in translation.items() if v})
     english_only = any(
-        clinai.get(key) and not translation.get(key) for key in (*_USE_CASE_TEXTS, *_USE_CASE_LISTS)
+        clinai.get(key) and not translation.get(key)
+        for key in (*_USE_CASE_TEXTS, *_USE_CASE_LISTS)
         if key != "setting"
     )
     return view, english_only
 
 
 def _render_card(
-    card: Mapping[str, Any], language: str, calibration: Mapping[str, str] | None = None,
+    card: Mapping[str, Any],
+    language: str,
+    calibration: Mapping[str, str] | None = None,
     images: Mapping[str, Path | str] | None = None,
     ceac: Mapping[str, str] | None = None,
 ) -> tuple[str, str]:
@@ -664,8 +678,9 @@ def _render_card(
         "lang": language,
         "max_variables": _MAX_CARD_VARIABLES,
         # the thresholds give the labels of "thresholds.<i>.<metric>" criteria
-        "criteria": acceptance_rows(criteria, {"thresholds": clinai.get("thresholds")},
-                                    strings, fmt),
+        "criteria": acceptance_rows(
+            criteria, {"thresholds": clinai.get("thresholds")}, strings, fmt
+        ),
         "calibration_plot": calibration,
         "ceac_plot": ceac,
         "x": explanations,
@@ -720,8 +735,10 @@ def write_model_card(
     if unknown:
         raise ValueError(_UNKNOWN_LANGUAGE.format(valid=valid, got=unknown))
     rendered: dict[str, str] = {
-        "model_card.json": json.dumps(to_jsonable(card), indent=2, ensure_ascii=False,
-                                      allow_nan=False) + "\n",
+        "model_card.json": json.dumps(
+            to_jsonable(card), indent=2, ensure_ascii=False, allow_nan=False
+        )
+        + "\n",
     }
     calibration = calibration_image(images, Path(out_dir))
     ceac = calibration_image(images, Path(out_dir), name="ceac")  # economics (issue 17)

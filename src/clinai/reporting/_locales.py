@@ -50,8 +50,10 @@ def get_language_names() -> list[str]:
 def _load(language: str) -> dict[str, str]:
     import yaml
 
-    text = resources.files("clinai.reporting").joinpath("locales", f"{language}.yaml").read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("clinai.reporting")
+        .joinpath("locales", f"{language}.yaml")
+        .read_text(encoding="utf-8")
     )
     data: Any = yaml.safe_load(text)
     if not isinstance(data, dict):  # pragma: no cover - guarded by the tests of the files

@@ -81,8 +81,13 @@ def _roc(metrics: Mapping[str, Any], importance: _Importance) -> Figure | None:
     label = "Model" if auroc is None else f"Model (AUROC {auroc:.2f})"
     ax.plot([p[0] for p in points], [p[1] for p in points], color=_MODEL_COLOUR, lw=2, label=label)
     ax.plot([0, 1], [0, 1], ls="--", color=_GREY, lw=1, label="Chance")
-    ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="1 − specificity (false positive rate)",
-           ylabel="Sensitivity (true positive rate)", title="ROC curve")
+    ax.set(
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+        xlabel="1 − specificity (false positive rate)",
+        ylabel="Sensitivity (true positive rate)",
+        title="ROC curve",
+    )
     ax.set_aspect("equal")
     ax.legend(loc="lower right", frameon=False)
     return fig
@@ -104,12 +109,29 @@ def _calibration(metrics: Mapping[str, Any], importance: _Importance) -> Figure 
     ax = fig.add_subplot()
     ax.plot([0, limit], [0, limit], ls="--", color=_GREY, lw=1, label="Perfect calibration")
     if len(band) >= 2:
-        ax.fill_between([b[0] for b in band], [b[1] for b in band], [b[2] for b in band],
-                        color=_MODEL_COLOUR, alpha=0.2, lw=0, label="95% confidence band")
-    ax.plot([p[0] for p in points], [p[1] for p in points], color=_MODEL_COLOUR, lw=2,
-            label="Smoothed (LOWESS)")
-    ax.set(xlim=(0, limit), ylim=(0, limit), xlabel="Predicted risk",
-           ylabel="Observed proportion", title="Calibration")
+        ax.fill_between(
+            [b[0] for b in band],
+            [b[1] for b in band],
+            [b[2] for b in band],
+            color=_MODEL_COLOUR,
+            alpha=0.2,
+            lw=0,
+            label="95% confidence band",
+        )
+    ax.plot(
+        [p[0] for p in points],
+        [p[1] for p in points],
+        color=_MODEL_COLOUR,
+        lw=2,
+        label="Smoothed (LOWESS)",
+    )
+    ax.set(
+        xlim=(0, limit),
+        ylim=(0, limit),
+        xlabel="Predicted risk",
+        ylabel="Observed proportion",
+        title="Calibration",
+    )
     ax.set_aspect("equal")
     ax.legend(loc="upper left", frameon=False)
     return fig
@@ -129,11 +151,21 @@ def _decision_curve(metrics: Mapping[str, Any], importance: _Importance) -> Figu
     ax = fig.add_subplot()
     ax.plot(thresholds, [p[1] for p in points], color=_MODEL_COLOUR, lw=2, label="Model")
     if treat_all:
-        ax.plot([t[0] for t in treat_all], [t[1] for t in treat_all], color=_OTHER_COLOUR, lw=1.5,
-                label="Treat all")
+        ax.plot(
+            [t[0] for t in treat_all],
+            [t[1] for t in treat_all],
+            color=_OTHER_COLOUR,
+            lw=1.5,
+            label="Treat all",
+        )
     ax.axhline(0.0, color=_GREY, lw=1, ls="--", label="Treat none")
-    ax.set(xlim=(min(thresholds), max(thresholds)), ylim=(bottom, top),
-           xlabel="Threshold probability", ylabel="Net benefit", title="Decision curve")
+    ax.set(
+        xlim=(min(thresholds), max(thresholds)),
+        ylim=(bottom, top),
+        xlabel="Threshold probability",
+        ylabel="Net benefit",
+        title="Decision curve",
+    )
     ax.legend(loc="upper right", frameon=False)
     return fig
 
@@ -207,11 +239,26 @@ def _subgroups(metrics: Mapping[str, Any], importance: _Importance) -> Figure | 
     low_x = min([0.5, *[e[2] if e[2] is not None else e[1] for e in estimates]])
     ax.set_xlim(max(0.0, low_x - 0.05), 1.0)
     for position in suppressed:
-        ax.text(0.02, position, _SUPPRESSED_LABEL, transform=ax.get_yaxis_transform(),
-                va="center", fontsize=8, style="italic", color=_GREY)
+        ax.text(
+            0.02,
+            position,
+            _SUPPRESSED_LABEL,
+            transform=ax.get_yaxis_transform(),
+            va="center",
+            fontsize=8,
+            style="italic",
+            color=_GREY,
+        )
     for position in missing:
-        ax.text(0.02, position, "n/a", transform=ax.get_yaxis_transform(),
-                va="center", fontsize=8, color=_GREY)
+        ax.text(
+            0.02,
+            position,
+            "n/a",
+            transform=ax.get_yaxis_transform(),
+            va="center",
+            fontsize=8,
+            color=_GREY,
+        )
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)  # first group at the top
     ax.set(xlabel=xlabel, title="Discrimination by subgroup")
@@ -234,9 +281,11 @@ def _ceac(metrics: Mapping[str, Any], importance: _Importance) -> Figure | None:
     if curve["configured"] is not None:
         ax.axvline(curve["configured"], color=_GREY, ls="--", lw=1, label="Configured value")
     ax.set_ylim(-0.02, 1.02)
-    ax.set(xlabel=f"Willingness to pay per QALY (thousand {curve['currency']})",
-           ylabel="Probability of the highest NMB",
-           title="Cost-effectiveness acceptability curve")
+    ax.set(
+        xlabel=f"Willingness to pay per QALY (thousand {curve['currency']})",
+        ylabel="Probability of the highest NMB",
+        title="Cost-effectiveness acceptability curve",
+    )
     ax.xaxis.set_major_formatter(lambda value, _: f"{value / 1000:,.0f}")
     ax.legend(loc="best", fontsize=8)
     return fig
@@ -247,8 +296,10 @@ def _dependence(entry: Mapping[str, Any]) -> Figure | None:
     variable = str(entry.get("variable"))
     if entry.get("kind") == "numeric":
         points = [
-            (x, y) for pair in entry.get("points") or []
-            if isinstance(pair, Sequence) and len(pair) == 2
+            (x, y)
+            for pair in entry.get("points") or []
+            if isinstance(pair, Sequence)
+            and len(pair) == 2
             and (x := estimate_parts(pair[0])[0]) is not None
             and (y := estimate_parts(pair[1])[0]) is not None
         ]
@@ -256,8 +307,14 @@ def _dependence(entry: Mapping[str, Any]) -> Figure | None:
             return None
         fig = _new_figure(5.5, 3.8)
         ax = fig.add_subplot()
-        ax.scatter([p[0] for p in points], [p[1] for p in points], s=12, alpha=0.6,
-                   color=_MODEL_COLOUR, linewidths=0)
+        ax.scatter(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            s=12,
+            alpha=0.6,
+            color=_MODEL_COLOUR,
+            linewidths=0,
+        )
         ax.set(xlabel=variable, title=f"Dependence: {variable}")
     else:
         stats: list[dict[str, Any]] = []
@@ -272,8 +329,17 @@ def _dependence(entry: Mapping[str, Any]) -> Figure | None:
                 hidden.append(str(level.get("level")))
                 continue
             med, q1, q3, low, high, mean = values
-            stats.append({"med": med, "q1": q1, "q3": q3, "whislo": low, "whishi": high,
-                          "mean": mean, "fliers": []})
+            stats.append(
+                {
+                    "med": med,
+                    "q1": q1,
+                    "q3": q3,
+                    "whislo": low,
+                    "whishi": high,
+                    "mean": mean,
+                    "fliers": [],
+                }
+            )
             labels.append(str(level.get("level")))
         if not stats:
             return None

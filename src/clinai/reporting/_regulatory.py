@@ -35,16 +35,26 @@ ANNEX_IV_CITATION = (
 
 #: (item, section, short paraphrase) of the TRIPOD+AI checklist for full reports.
 TRIPOD_AI_ITEMS: tuple[tuple[str, str, str], ...] = (
-    ("1", "Title", "Identify the study as developing or evaluating a prediction model, the "
-     "target population and the outcome"),
+    (
+        "1",
+        "Title",
+        "Identify the study as developing or evaluating a prediction model, the "
+        "target population and the outcome",
+    ),
     ("2", "Abstract", "Structured summary (see TRIPOD+AI for Abstracts)"),
     ("3a", "Background", "Healthcare context and rationale, including existing models"),
-    ("3b", "Background", "Target population, intended purpose in the care pathway and "
-     "intended users"),
+    (
+        "3b",
+        "Background",
+        "Target population, intended purpose in the care pathway and intended users",
+    ),
     ("3c", "Background", "Known health inequalities between sociodemographic groups"),
     ("4", "Objectives", "Study objectives: development, evaluation or both"),
-    ("5a", "Data", "Sources of data for development and evaluation, rationale and "
-     "representativeness"),
+    (
+        "5a",
+        "Data",
+        "Sources of data for development and evaluation, rationale and representativeness",
+    ),
     ("5b", "Data", "Dates of the data: start and end of accrual and of follow-up"),
     ("6a", "Participants", "Study setting, number and location of centres"),
     ("6b", "Participants", "Eligibility criteria"),
@@ -59,10 +69,16 @@ TRIPOD_AI_ITEMS: tuple[tuple[str, str, str], ...] = (
     ("10", "Sample size", "How the study size was arrived at and why it suffices"),
     ("11", "Missing data", "How missing data were handled"),
     ("12a", "Analytical methods", "How the data were used, including partitioning"),
-    ("12b", "Analytical methods", "How predictors were handled (functional form, "
-     "scaling, transformation)"),
-    ("12c", "Analytical methods", "Model type, building steps, hyperparameter tuning and "
-     "internal validation"),
+    (
+        "12b",
+        "Analytical methods",
+        "How predictors were handled (functional form, scaling, transformation)",
+    ),
+    (
+        "12c",
+        "Analytical methods",
+        "Model type, building steps, hyperparameter tuning and internal validation",
+    ),
     ("12d", "Analytical methods", "Heterogeneity across clusters (e.g. hospitals)"),
     ("12e", "Analytical methods", "Performance measures and plots, and model comparison"),
     ("12f", "Analytical methods", "Model updating (e.g. recalibration) from the evaluation"),
@@ -70,8 +86,7 @@ TRIPOD_AI_ITEMS: tuple[tuple[str, str, str], ...] = (
     ("13", "Class imbalance", "Class imbalance methods, why and how, and recalibration"),
     ("14", "Fairness", "Approaches to address model fairness and their rationale"),
     ("15", "Model output", "Output of the model and rationale for any thresholds"),
-    ("16", "Training versus evaluation", "Differences between development and evaluation "
-     "data"),
+    ("16", "Training versus evaluation", "Differences between development and evaluation data"),
     ("17", "Ethical approval", "Ethics committee approval and informed consent or waiver"),
     ("18a", "Open science", "Funding and the role of the funders"),
     ("18b", "Open science", "Conflicts of interest"),
@@ -82,17 +97,18 @@ TRIPOD_AI_ITEMS: tuple[tuple[str, str, str], ...] = (
     ("19", "Patient and public involvement", "Patient and public involvement, or none"),
     ("20a", "Participants", "Flow of participants, with and without the outcome"),
     ("20b", "Participants", "Characteristics of the participants"),
-    ("20c", "Participants", "Distribution of important predictors: evaluation against "
-     "development data"),
+    (
+        "20c",
+        "Participants",
+        "Distribution of important predictors: evaluation against development data",
+    ),
     ("21", "Model development", "Participants and outcome events in each analysis"),
     ("22", "Model specification", "Full model (formula, code, object, API) and access"),
-    ("23a", "Model performance", "Performance with confidence intervals, including key "
-     "subgroups"),
+    ("23a", "Model performance", "Performance with confidence intervals, including key subgroups"),
     ("23b", "Model performance", "Heterogeneity in performance across clusters"),
     ("24", "Model updating", "Results of any model updating"),
     ("25", "Interpretation", "Overall interpretation, including fairness"),
-    ("26", "Limitations", "Limitations and their effect on bias, uncertainty and "
-     "generalisability"),
+    ("26", "Limitations", "Limitations and their effect on bias, uncertainty and generalisability"),
     ("27a", "Usability", "How poor-quality or unavailable inputs should be handled in use"),
     ("27b", "Usability", "User interaction with inputs and the expertise needed"),
     ("27c", "Usability", "Next steps for research on applicability and generalisability"),
@@ -100,13 +116,22 @@ TRIPOD_AI_ITEMS: tuple[tuple[str, str, str], ...] = (
 
 #: (point, short paraphrase) of Annex IV of Regulation (EU) 2024/1689.
 ANNEX_IV_POINTS: tuple[tuple[str, str], ...] = (
-    ("1", "General description of the AI system: intended purpose, provider, version, "
-     "how it interacts with other hardware and software, instructions for use"),
-    ("2", "Detailed description of the elements of the system and of its development: "
-     "methods, design choices, data (provenance, preparation), validation and testing, "
-     "human oversight, cybersecurity"),
-    ("3", "Monitoring, functioning and control: capabilities and limitations, accuracy for "
-     "specific persons or groups, foreseeable risks, human oversight, input data"),
+    (
+        "1",
+        "General description of the AI system: intended purpose, provider, version, "
+        "how it interacts with other hardware and software, instructions for use",
+    ),
+    (
+        "2",
+        "Detailed description of the elements of the system and of its development: "
+        "methods, design choices, data (provenance, preparation), validation and testing, "
+        "human oversight, cybersecurity",
+    ),
+    (
+        "3",
+        "Monitoring, functioning and control: capabilities and limitations, accuracy for "
+        "specific persons or groups, foreseeable risks, human oversight, input data",
+    ),
     ("4", "Appropriateness of the performance metrics for the system"),
     ("5", "The risk management system (Article 9)"),
     ("6", "Relevant changes made by the provider through the system's lifecycle"),
@@ -134,12 +159,18 @@ def _has(view: _View, *path: str) -> bool:
     return value is not None and value != "" and (not hasattr(value, "__len__") or len(value) > 0)
 
 
-def _when(condition: Callable[[_View], bool], anchors: list[str], *, full: bool = True,
-          otherwise: str = TODO) -> _Rule:
+def _when(
+    condition: Callable[[_View], bool],
+    anchors: list[str],
+    *,
+    full: bool = True,
+    otherwise: str = TODO,
+) -> _Rule:
     def rule(view: _View) -> tuple[str, list[str]]:
         if condition(view):
             return (ANSWERED if full else PARTLY), anchors
         return otherwise, []
+
     return rule
 
 
@@ -159,13 +190,18 @@ _TRIPOD_RULES: dict[str, _Rule] = {
     "1": _always(PARTLY, ["summary"]),
     "2": _todo,
     "3a": _when(lambda v: _has(v, "use_case", "intended_use"), ["summary"], full=False),
-    "3b": _when(lambda v: _has(v, "use_case", "intended_use") and _has(v, "use_case",
-                                                                         "population"),
-                ["summary"], full=False),
+    "3b": _when(
+        lambda v: _has(v, "use_case", "intended_use") and _has(v, "use_case", "population"),
+        ["summary"],
+        full=False,
+    ),
     "3c": _todo,
     "4": _always(PARTLY, ["summary"]),
-    "5a": _when(lambda v: _has(v, "dataset", "name") or _has(v, "dataset", "title"),
-                ["provenance"], full=False),
+    "5a": _when(
+        lambda v: _has(v, "dataset", "name") or _has(v, "dataset", "title"),
+        ["provenance"],
+        full=False,
+    ),
     "5b": _when(_dates, ["provenance"]),
     "6a": _when(lambda v: _has(v, "use_case", "setting"), ["summary"], full=False),
     "6b": _when(lambda v: _has(v, "cohort_flow"), ["cohort-flow"], full=False),
@@ -181,8 +217,9 @@ _TRIPOD_RULES: dict[str, _Rule] = {
     "11": _always(PARTLY, ["model"]),
     "12a": _when(lambda v: _has(v, "split", "method"), ["provenance"]),
     "12b": _always(PARTLY, ["model"]),
-    "12c": _when(lambda v: _has(v, "model", "family"),
-                 ["model", "internal-validation"], full=False),
+    "12c": _when(
+        lambda v: _has(v, "model", "family"), ["model", "internal-validation"], full=False
+    ),
     "12d": _todo,
     "12e": _always(ANSWERED, ["discrimination", "calibration", "decision-curve"]),
     "12f": _when(lambda v: _has(v, "model", "calibration"), ["model"]),
@@ -196,8 +233,11 @@ _TRIPOD_RULES: dict[str, _Rule] = {
     "18b": _todo,
     "18c": _todo,
     "18d": _todo,
-    "18e": _when(lambda v: _has(v, "dataset", "licence") or _has(v, "dataset", "url"),
-                 ["provenance"], full=False),
+    "18e": _when(
+        lambda v: _has(v, "dataset", "licence") or _has(v, "dataset", "url"),
+        ["provenance"],
+        full=False,
+    ),
     "18f": _when(lambda v: _has(v, "lineage", "code_version"), ["lineage"], full=False),
     "19": _todo,
     "20a": _when(lambda v: _has(v, "cohort_flow"), ["cohort-flow"]),
@@ -206,12 +246,12 @@ _TRIPOD_RULES: dict[str, _Rule] = {
     "21": _when(lambda v: _has(v, "split", "n_train"), ["provenance", "cohort-flow"]),
     "22": _when(lambda v: _has(v, "model", "family"), ["model", "lineage"], full=False),
     "23a": lambda v: (
-        (ANSWERED, ["discrimination", "calibration", "subgroups"]) if _has(v, "subgroups")
+        (ANSWERED, ["discrimination", "calibration", "subgroups"])
+        if _has(v, "subgroups")
         else (PARTLY, ["discrimination", "calibration"])
     ),
     "23b": _todo,
-    "24": _when(lambda v: _has(v, "model", "calibration"), ["model", "change-log"],
-                full=False),
+    "24": _when(lambda v: _has(v, "model", "calibration"), ["model", "change-log"], full=False),
     "25": _todo,
     "26": _when(lambda v: _has(v, "use_case", "limitations"), ["limitations"], full=False),
     "27a": _todo,
@@ -221,8 +261,7 @@ _TRIPOD_RULES: dict[str, _Rule] = {
 
 _ANNEX_RULES: dict[str, _Rule] = {
     "1": _always(PARTLY, ["summary", "lineage"]),
-    "2": _always(PARTLY, ["model", "provenance", "cohort-flow", "internal-validation",
-                          "lineage"]),
+    "2": _always(PARTLY, ["model", "provenance", "cohort-flow", "internal-validation", "lineage"]),
     "3": _always(PARTLY, ["discrimination", "calibration", "subgroups", "limitations"]),
     "4": _always(PARTLY, ["summary", "discrimination", "calibration", "decision-curve"]),
     "5": _always(TODO, ["limitations"]),
@@ -263,8 +302,15 @@ def tripod_checklist(view: _View) -> list[dict[str, Any]]:
     rows = []
     for item, section, text in TRIPOD_AI_ITEMS:
         status, anchors = _TRIPOD_RULES[item](view)
-        rows.append({"item": item, "section": section, "text": text, "status": status,
-                     "anchors": list(anchors)})
+        rows.append(
+            {
+                "item": item,
+                "section": section,
+                "text": text,
+                "status": status,
+                "anchors": list(anchors),
+            }
+        )
     return rows
 
 
@@ -287,6 +333,13 @@ def annex_iv_map(view: _View) -> list[dict[str, Any]]:
     for point, text in ANNEX_IV_POINTS:
         status, anchors = _ANNEX_RULES[point](view)
         files = list(_ANNEX_FILES.get(point, ())) if status != TODO else []
-        rows.append({"point": point, "text": text, "status": status, "anchors": list(anchors),
-                     "files": files})
+        rows.append(
+            {
+                "point": point,
+                "text": text,
+                "status": status,
+                "anchors": list(anchors),
+                "files": files,
+            }
+        )
     return rows

@@ -75,9 +75,13 @@ _CHANGE_LOG = (
 )
 # Label keys (locales) of the metrics of the optimism correction, by metric name.
 _METRIC_LABELS = {
-    "auroc": "auroc", "brier": "brier", "calibration_slope": "calibration_slope",
-    "calibration_intercept": "calibration_intercept", "auprc": "auprc",
-    "scaled_brier": "scaled_brier", "oe_ratio": "oe_ratio",
+    "auroc": "auroc",
+    "brier": "brier",
+    "calibration_slope": "calibration_slope",
+    "calibration_intercept": "calibration_intercept",
+    "auprc": "auprc",
+    "scaled_brier": "scaled_brier",
+    "oe_ratio": "oe_ratio",
 }
 
 
@@ -125,11 +129,13 @@ def _cohort_flow(flow: Any) -> list[dict[str, Any]]:
     rows = []
     for row in flow if isinstance(flow, Sequence) and not isinstance(flow, str) else []:
         if isinstance(row, Mapping):
-            rows.append({
-                "step": s.text(row.get("step")),
-                "excluded": s.number(row.get("excluded")),
-                "remaining": s.number(row.get("remaining")),
-            })
+            rows.append(
+                {
+                    "step": s.text(row.get("step")),
+                    "excluded": s.number(row.get("excluded")),
+                    "remaining": s.number(row.get("remaining")),
+                }
+            )
     return rows[:_MAX_ROWS]
 
 
@@ -151,17 +157,21 @@ def _decision_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _candidates(model: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [
-        {"family": s.text(c.get("family")), "cv_score": s.number(c.get("cv_score")),
-         "n_trials": s.number(c.get("n_trials")),
-         # training.json: the safety timeout ended this family's study short of n_trials
-         "timeout_fired": c.get("timeout_fired") is True}
+        {
+            "family": s.text(c.get("family")),
+            "cv_score": s.number(c.get("cv_score")),
+            "n_trials": s.number(c.get("n_trials")),
+            # training.json: the safety timeout ended this family's study short of n_trials
+            "timeout_fired": c.get("timeout_fired") is True,
+        }
         for c in model.get("candidates") or []
         if isinstance(c, Mapping)
     ]
 
 
-def _images(plots: Mapping[str, Path | str], strings: Mapping[str, str],
-            fmt: NumberFormatter, auroc: Any) -> dict[str, dict[str, str]]:
+def _images(
+    plots: Mapping[str, Path | str], strings: Mapping[str, str], fmt: NumberFormatter, auroc: Any
+) -> dict[str, dict[str, str]]:
     alts = {
         "roc": strings["roc_plot_alt"].format(auroc=fmt.est(auroc)),
         "calibration": strings["calibration_plot_alt"],
@@ -224,8 +234,11 @@ def _change_log(previous: Any, metrics: Mapping[str, Any]) -> dict[str, Any] | N
     if not previous:
         return None
     rows = [
-        {"label": label, "previous": s.estimate(_dig(old, path)),
-         "current": s.estimate(_dig(metrics, path))}
+        {
+            "label": label,
+            "previous": s.estimate(_dig(old, path)),
+            "current": s.estimate(_dig(metrics, path)),
+        }
         for label, path in _CHANGE_LOG
     ]
     counts = [
@@ -242,18 +255,22 @@ def _internal_validation(value: Any) -> dict[str, Any] | None:
     rows = []
     for name, row in list(s.mapping(block.get("metrics")).items())[:_MAX_ROWS]:
         row = s.mapping(row)
-        rows.append({
-            "metric": str(name),
-            "label_key": _METRIC_LABELS.get(str(name)),
-            "apparent": s.number(row.get("apparent")),
-            "optimism": s.number(row.get("optimism")),
-            "corrected": s.number(row.get("corrected")),
-            "optimism_sd": s.number(row.get("optimism_sd")),
-            "n_replicates": s.number(row.get("n_replicates")),
-        })
+        rows.append(
+            {
+                "metric": str(name),
+                "label_key": _METRIC_LABELS.get(str(name)),
+                "apparent": s.number(row.get("apparent")),
+                "optimism": s.number(row.get("optimism")),
+                "corrected": s.number(row.get("corrected")),
+                "optimism_sd": s.number(row.get("optimism_sd")),
+                "n_replicates": s.number(row.get("n_replicates")),
+            }
+        )
     return {
-        **{k: s.scalar(block.get(k)) for k in (
-            "method", "n_replicates", "n_done", "n_skipped", "random_state", "resampling")},
+        **{
+            k: s.scalar(block.get(k))
+            for k in ("method", "n_replicates", "n_done", "n_skipped", "random_state", "resampling")
+        },
         "rows": rows,
     }
 
@@ -287,13 +304,15 @@ def _operating_points(value: Any) -> dict[str, Any] | None:
     points = []
     for row in _rows(block.get("points")):
         baseline, model = s.mapping(row.get("baseline")), s.mapping(row.get("model"))
-        points.append({
-            "baseline_threshold": s.number(row.get("baseline_threshold")),
-            "model_threshold": s.number(row.get("model_threshold")),
-            "baseline": {k: s.estimate(baseline.get(k)) for k in rates},
-            "model": {k: s.estimate(model.get(k)) for k in rates},
-            "sensitivity_gain": s.estimate(row.get("sensitivity_gain")),
-        })
+        points.append(
+            {
+                "baseline_threshold": s.number(row.get("baseline_threshold")),
+                "model_threshold": s.number(row.get("model_threshold")),
+                "baseline": {k: s.estimate(baseline.get(k)) for k in rates},
+                "model": {k: s.estimate(model.get(k)) for k in rates},
+                "sensitivity_gain": s.estimate(row.get("sensitivity_gain")),
+            }
+        )
     return {"name": s.text(block.get("name")), "points": points[:10]}
 
 
@@ -312,12 +331,14 @@ def _sample_size(value: Any) -> dict[str, Any] | None:
     merged = {**s.mapping(block.get("result")), **s.mapping(block.get("assessment")), **block}
     criteria = []
     for row in _rows(merged.get("criteria")):
-        criteria.append({
-            "criterion": s.text(row.get("criterion")) or s.text(row.get("name")),
-            "description": s.text(row.get("description")),
-            "n_required": s.number(row.get("n_required", row.get("n"))),
-            "events_required": s.number(row.get("events_required", row.get("events"))),
-        })
+        criteria.append(
+            {
+                "criterion": s.text(row.get("criterion")) or s.text(row.get("name")),
+                "description": s.text(row.get("description")),
+                "n_required": s.number(row.get("n_required", row.get("n"))),
+                "events_required": s.number(row.get("events_required", row.get("events"))),
+            }
+        )
     adequate = merged.get("adequate")
     return {
         "criteria": criteria,
@@ -345,9 +366,18 @@ def _report_view(
         "title": document_title(context),
         **run_identity(context),
         "use_case": {
-            **{k: s.text(use_case.get(k)) for k in (
-                "name", "setting", "outcome", "prediction_time", "intended_use", "population",
-                "citation")},
+            **{
+                k: s.text(use_case.get(k))
+                for k in (
+                    "name",
+                    "setting",
+                    "outcome",
+                    "prediction_time",
+                    "intended_use",
+                    "population",
+                    "citation",
+                )
+            },
             "not_for": s.texts(use_case.get("not_for")),
             "limitations": s.texts(use_case.get("limitations")),
         },
@@ -356,8 +386,11 @@ def _report_view(
         "n_patients": _n_patients(split),
         # what a row is when it is not a patient, e.g. "prediction times (hours)" (issue 13, 8a)
         "row_unit_text": row_unit_text(
-            {"n": s.number(metrics.get("n")), "n_patients": _n_patients(split),
-             "row_unit": _row_unit(use_case)},
+            {
+                "n": s.number(metrics.get("n")),
+                "n_patients": _n_patients(split),
+                "row_unit": _row_unit(use_case),
+            },
             fmt.language,
             strings,
         ),
@@ -371,9 +404,7 @@ def _report_view(
         "fairness": fairness_view(metrics),
         "mitigation": mitigation_view(metrics),
         # clinical labels of the variables in this language (issue 13, 8b); code names without
-        "importance": labelled_importance(
-            _importance(importance), labels, fmt.language, strings
-        ),
+        "importance": labelled_importance(_importance(importance), labels, fmt.language, strings),
         "explanations": localise_explanations(
             explanation_view(importance), labels, fmt.language, strings
         ),
@@ -390,9 +421,18 @@ def _report_view(
         "monitoring_plan": monitoring_plan_view(context.get("monitoring_plan"), strings, fmt),
         "dataset": dataset_view(dataset),
         "split": {
-            **{k: s.scalar(split.get(k)) for k in (
-                "method", "test_size", "seed", "n_train", "n_test", "events_train",
-                "events_test")},
+            **{
+                k: s.scalar(split.get(k))
+                for k in (
+                    "method",
+                    "test_size",
+                    "seed",
+                    "n_train",
+                    "n_test",
+                    "events_train",
+                    "events_test",
+                )
+            },
             "train_period": _period(split.get("train_period")),
             "test_period": _period(split.get("test_period")),
         },
@@ -408,9 +448,21 @@ def _report_view(
             "tuning": {k: s.scalar(tuning.get(k)) for k in ("n_trials", "timeout_s", "cv_folds")},
         },
         "lineage": {
-            **{k: s.scalar(lineage.get(k)) for k in (
-                "config_sha256", "data_sha256", "cohort_sha256", "code_version", "git_dirty",
-                "source_sha256", "pipeline", "pipeline_sha256", "python", "platform")},
+            **{
+                k: s.scalar(lineage.get(k))
+                for k in (
+                    "config_sha256",
+                    "data_sha256",
+                    "cohort_sha256",
+                    "code_version",
+                    "git_dirty",
+                    "source_sha256",
+                    "pipeline",
+                    "pipeline_sha256",
+                    "python",
+                    "platform",
+                )
+            },
             "packages": s.scalar_items(lineage.get("packages")),
         },
         "auroc_delong": s.estimate(metrics.get("auroc_delong")),
@@ -493,8 +545,15 @@ def write_validation_report(
     strings = rows_strings(strings, view["row_unit_text"])  # rows that are not patients
     images = _images(plots, strings, fmt, metrics.get("auroc"))
     explain_images = dependence_images(plots, view["explanations"], strings)
-    html = render("validation_report.html.j2", r=view, images=images, t=strings, fmt=fmt,
-                  lang=language, explain_images=explain_images)
+    html = render(
+        "validation_report.html.j2",
+        r=view,
+        images=images,
+        t=strings,
+        fmt=fmt,
+        lang=language,
+        explain_images=explain_images,
+    )
     path = atomic_write_text(Path(out_path), html)
     logger.info("validation report written to %s", path)
     return path

@@ -24,8 +24,10 @@ def mapping(value: Any) -> Mapping[str, Any]:
 
 def text(value: Any) -> str | None:
     """Return a scalar as text (truncated to a sane length) or ``None``."""
-    if value is None or isinstance(value, Mapping) or (
-        isinstance(value, Sequence) and not isinstance(value, str)
+    if (
+        value is None
+        or isinstance(value, Mapping)
+        or (isinstance(value, Sequence) and not isinstance(value, str))
     ):
         return None
     out = str(value).strip()
@@ -56,8 +58,11 @@ def estimate(value: Any) -> dict[str, float | None] | None:
         if point is None:
             return None
         low, high = number(value.get("ci_low")), number(value.get("ci_high"))
-        return {"estimate": float(point), "ci_low": None if low is None else float(low),
-                "ci_high": None if high is None else float(high)}
+        return {
+            "estimate": float(point),
+            "ci_low": None if low is None else float(low),
+            "ci_high": None if high is None else float(high),
+        }
     point = number(value)
     return None if point is None else {"estimate": float(point), "ci_low": None, "ci_high": None}
 

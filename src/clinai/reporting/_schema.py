@@ -23,8 +23,10 @@ MODEL_CARD_SCHEMA_FILE = "schemas/model_card.schema.json"
 
 @functools.lru_cache(maxsize=1)
 def _text() -> str:
-    return resources.files("clinai.reporting").joinpath(MODEL_CARD_SCHEMA_FILE).read_text(
-        encoding="utf-8"
+    return (
+        resources.files("clinai.reporting")
+        .joinpath(MODEL_CARD_SCHEMA_FILE)
+        .read_text(encoding="utf-8")
     )
 
 

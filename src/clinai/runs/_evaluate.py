@@ -38,9 +38,14 @@ def _sample_size(
     """
     n_train, events_train = len(y_train), int(np.sum(y_train))
     result = evaluation.riley_sample_size(
-        prevalence=plan.prevalence or events_train / n_train, n_parameters=n_parameters,
-        r2_cs=plan.r2_cs, c_statistic=plan.c_statistic, shrinkage=plan.shrinkage,
-        delta_r2=plan.delta_r2, margin=plan.margin, mape=plan.mape,
+        prevalence=plan.prevalence or events_train / n_train,
+        n_parameters=n_parameters,
+        r2_cs=plan.r2_cs,
+        c_statistic=plan.c_statistic,
+        shrinkage=plan.shrinkage,
+        delta_r2=plan.delta_r2,
+        margin=plan.margin,
+        mape=plan.mape,
     )
     assessment = evaluation.assess_sample_size(
         result, n_available=n_train, events_available=events_train
@@ -214,8 +219,14 @@ def evaluate(
     # fairness per attribute and intersection, and the optional mitigation (a report only)
     metrics.update(
         fairness_blocks(
-            config, run_dir, model=model, y=y, y_prob=y_prob, sensitive=sensitive,
-            patients=patients, has_test_split=config.split.method != "none",
+            config,
+            run_dir,
+            model=model,
+            y=y,
+            y_prob=y_prob,
+            sensitive=sensitive,
+            patients=patients,
+            has_test_split=config.split.method != "none",
             show_progress=show_progress,
         )
     )
@@ -258,8 +269,16 @@ def evaluate(
     write_predictor_drift(config, run_dir, X, y_prob)
 
     importance = _explanation(
-        config, model, inputs, X=X, X_train=X_train, y=y, y_prob=y_prob, sensitive=sensitive,
-        patients=patients if clustered else None, show_progress=show_progress,
+        config,
+        model,
+        inputs,
+        X=X,
+        X_train=X_train,
+        y=y,
+        y_prob=y_prob,
+        sensitive=sensitive,
+        patients=patients if clustered else None,
+        show_progress=show_progress,
     )
     run_dir.write_json("importance.json", importance)
 

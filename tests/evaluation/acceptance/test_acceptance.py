@@ -131,12 +131,24 @@ FAIRNESS_METRICS = {
 
 def test_fairness_criteria_resolve_into_the_fairness_block() -> None:
     criteria = [
-        {"name": "sex AUROC gap", "metric": "fairness.sex.auroc.difference",
-         "statistic": "ci_high", "max": 0.10},
-        {"name": "sex AUROC ratio", "metric": "fairness.sex.auroc.ratio",
-         "statistic": "ci_low", "min": 0.8},
-        {"name": "female AUROC", "metric": "fairness.sex.groups.0.auroc",
-         "statistic": "ci_low", "min": 0.65},
+        {
+            "name": "sex AUROC gap",
+            "metric": "fairness.sex.auroc.difference",
+            "statistic": "ci_high",
+            "max": 0.10,
+        },
+        {
+            "name": "sex AUROC ratio",
+            "metric": "fairness.sex.auroc.ratio",
+            "statistic": "ci_low",
+            "min": 0.8,
+        },
+        {
+            "name": "female AUROC",
+            "metric": "fairness.sex.groups.0.auroc",
+            "statistic": "ci_low",
+            "min": 0.65,
+        },
         {"name": "third group", "metric": "fairness.sex.groups.2.auroc", "min": 0.65},
     ]
     results = evaluate_acceptance(FAIRNESS_METRICS, criteria)
@@ -151,15 +163,21 @@ def test_unknown_fairness_paths_name_the_criterion() -> None:
         ("fairness.sex.aurocc.difference", "aurocc"),
         ("fairness.sex.net_benefit.ratio", "ratio"),
     ):
-        with pytest.raises(DataError, match=re.escape(
-            f"acceptance criterion 'gap': metric {metric!r} does not exist in metrics.json: "
-            f"{part!r} is not one of"
-        )):
+        with pytest.raises(
+            DataError,
+            match=re.escape(
+                f"acceptance criterion 'gap': metric {metric!r} does not exist in metrics.json: "
+                f"{part!r} is not one of"
+            ),
+        ):
             evaluate_acceptance(FAIRNESS_METRICS, [{"name": "gap", "metric": metric, "max": 0.1}])
-    with pytest.raises(DataError, match=re.escape(
-        "acceptance criterion 'gap': metric 'fairness.sex.auroc.difference' needs fairness "
-        "results, but none were computed: set evaluation.sensitive_attributes"
-    )):
+    with pytest.raises(
+        DataError,
+        match=re.escape(
+            "acceptance criterion 'gap': metric 'fairness.sex.auroc.difference' needs fairness "
+            "results, but none were computed: set evaluation.sensitive_attributes"
+        ),
+    ):
         evaluate_acceptance(
             METRICS, [{"name": "gap", "metric": "fairness.sex.auroc.difference", "max": 0.1}]
         )
@@ -175,22 +193,34 @@ def test_config_refuses_an_unknown_fairness_path_at_load_time() -> None:
     # the config layer cannot import evaluation: its copies must not drift
     assert CONFIG_METRICS == EVAL_METRICS and FAIRNESS_RATIO_METRICS == RATIO_METRICS
     base = {
-        "experiment": "x", "pipeline": "icu_mortality",
+        "experiment": "x",
+        "pipeline": "icu_mortality",
         "data": {"source": {"type": "bundled", "name": "vcdExtra/ICU"}},
     }
     evaluation = {
         "sensitive_attributes": ["sex", "age_band"],
         "intersections": [["sex", "age_band"]],
-        "acceptance": [{"name": "cross gap", "metric": "fairness.sex_x_age_band.auroc.difference",
-                        "statistic": "ci_high", "max": 0.2}],
+        "acceptance": [
+            {
+                "name": "cross gap",
+                "metric": "fairness.sex_x_age_band.auroc.difference",
+                "statistic": "ci_high",
+                "max": 0.2,
+            }
+        ],
     }
     config = ExperimentConfig.model_validate({**base, "evaluation": evaluation})
     assert config.evaluation.intersections == [("sex", "age_band")]
     assert config.evaluation.resolved_operating_threshold == 0.1
-    bad = {**evaluation, "acceptance": [{"name": "typo", "metric": "fairness.sx.auroc.difference",
-                                         "max": 0.1}]}
-    with pytest.raises(ValueError, match=re.escape(
-        "acceptance criterion 'typo': metric 'fairness.sx.auroc.difference' is not a fairness "
-        "result"
-    )):
+    bad = {
+        **evaluation,
+        "acceptance": [{"name": "typo", "metric": "fairness.sx.auroc.difference", "max": 0.1}],
+    }
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "acceptance criterion 'typo': metric 'fairness.sx.auroc.difference' is not a fairness "
+            "result"
+        ),
+    ):
         ExperimentConfig.model_validate({**base, "evaluation": bad})
