@@ -33,7 +33,10 @@ time-to-event criteria (:func:`clinai.evaluation.riley_sample_size_survival`) fr
 the training event rate, mean follow-up and first horizon. When they are not met
 nothing new is fitted: the run's out-of-fold Cox recalibration (training.json's
 ``recalibration``) is the shrinkage, and its slope is recorded
-(:func:`note_survival_shrinkage`).
+(:func:`note_survival_shrinkage`). A survival record carries ``outcome: "survival"``
+(binary records have no ``outcome`` key, as before), so that the card speaks of the
+log relative hazard and Riley et al.'s time-to-event criteria (Stat Med 2019, Part II)
+instead of the log-odds.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ __all__ = [
     "METHOD",
     "SURVIVAL_METHOD",
     "SURVIVAL_NONE_METHOD",
+    "SURVIVAL_OUTCOME",
     "assess_small_data",
     "assess_small_data_survival",
     "note_survival_shrinkage",
@@ -82,6 +86,8 @@ SURVIVAL_METHOD = (
 )
 #: ... when the survival model was not recalibrated (calibration.method: none or failed).
 SURVIVAL_NONE_METHOD = "none: the survival model was not recalibrated ({reason})"
+#: ``small_data.outcome`` of a survival run's record (the documents' survival wording).
+SURVIVAL_OUTCOME = "survival"
 #: The config's ``evaluation.sample_size`` fields that apply to a survival outcome.
 _SURVIVAL_PLAN_KEYS = ("r2_cs", "shrinkage", "delta_r2", "margin")
 SHRINK_LOG = (
@@ -189,8 +195,9 @@ def assess_small_data_survival(
     Returns
     -------
     dict
-        The keys of :func:`assess_small_data`'s record; ``shrinkage`` and
-        ``method`` stay ``None`` until :func:`note_survival_shrinkage`.
+        The keys of :func:`assess_small_data`'s record and ``outcome``
+        (:data:`SURVIVAL_OUTCOME`); ``shrinkage`` and ``method`` stay ``None``
+        until :func:`note_survival_shrinkage`.
     """
     time_arr = np.asarray(time, dtype=float)
     events_arr = np.asarray(event) == 1
@@ -206,7 +213,8 @@ def assess_small_data_survival(
         n_parameters=n_parameters,
         **anticipated,
     )
-    return _record(result, mode=mode, n=n, events=events, source=result.r2_cs_source)
+    record = _record(result, mode=mode, n=n, events=events, source=result.r2_cs_source)
+    return {**record, "outcome": SURVIVAL_OUTCOME}
 
 
 def note_survival_shrinkage(record: dict[str, Any], recalibration: dict[str, Any]) -> None:
