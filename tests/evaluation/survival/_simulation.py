@@ -46,6 +46,21 @@ def exponential_cohort(
     return Cohort(time=time, event=latent <= censor, hazard=hazard, x=x)
 
 
+def exponential_latent_times(
+    rng: np.random.Generator, n: int, *, censor_mean: float, censor_cap: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw ``lp ~ N(0, 1)``, event times with hazard ``0.1 exp(lp)`` and censoring times.
+
+    Censoring is exponential with mean ``censor_mean``, cut at ``censor_cap`` (the end of
+    follow-up). The draws come from ``rng`` in that order, so a caller that draws more
+    columns afterwards gets the same cohort as before; it rounds and combines them itself.
+    """
+    lp = rng.normal(size=n)
+    event_time = rng.exponential(1.0 / (0.1 * np.exp(lp)))
+    censor_time = np.minimum(rng.exponential(censor_mean, size=n), censor_cap)
+    return lp, event_time, censor_time
+
+
 @dataclass(frozen=True)
 class CompetingCohort:
     """A simulated cohort with two causes and the true cumulative incidence of cause 1."""

@@ -16,6 +16,7 @@ from clinai.evaluation import (
     time_dependent_auc,
     uno_c,
 )
+from tests.evaluation.survival._simulation import exponential_latent_times
 
 pytestmark = pytest.mark.slow
 
@@ -23,11 +24,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def cohort() -> tuple[np.ndarray, ...]:
     """200,000 synthetic patients, day-rounded times (ties), a PH-style risk by each horizon."""
-    rng = np.random.default_rng(16)
     n = 200_000
-    lp = rng.normal(size=n)
-    event_time = rng.exponential(1.0 / (0.1 * np.exp(lp)))
-    censor_time = np.minimum(rng.exponential(20.0, size=n), 20.0)
+    lp, event_time, censor_time = exponential_latent_times(
+        np.random.default_rng(16), n, censor_mean=20.0, censor_cap=20.0
+    )
     time = np.maximum(np.round(np.minimum(event_time, censor_time), 2), 0.01)
     event = (event_time <= censor_time) & (time < 20.0)
     horizons = np.array([2.0, 5.0, 10.0])

@@ -12,13 +12,14 @@ import pytest
 from clinai import evaluation as ev
 from clinai.evaluation.validate._survival_replicates import prepare, replicate_batch
 from clinai.exceptions import DataError
+from tests.evaluation.survival._simulation import exponential_latent_times
 
 
 def _data(n: int = 300, seed: int = 3) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    lp = rng.normal(size=n)
-    event_time = rng.exponential(1.0 / (0.1 * np.exp(lp)))
-    censor_time = np.minimum(rng.exponential(20.0, size=n), 15.0)
+    lp, event_time, censor_time = exponential_latent_times(
+        rng, n, censor_mean=20.0, censor_cap=15.0
+    )
     time = np.round(np.minimum(event_time, censor_time), 1) + 0.1
     return {
         "time": time,

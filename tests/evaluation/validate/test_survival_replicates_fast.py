@@ -28,6 +28,7 @@ from clinai.evaluation.validate._survival_replicates import (
     prepare,
     replicate_batch,
 )
+from tests.evaluation.survival._simulation import exponential_latent_times
 
 HORIZON = 5.0
 
@@ -35,11 +36,10 @@ HORIZON = 5.0
 @pytest.fixture(scope="module")
 def cohort() -> dict[str, np.ndarray]:
     """400 rows, times rounded (ties, events and censorings at one time), 2 rows per patient."""
-    rng = np.random.default_rng(11)
     n = 400
-    lp = rng.normal(size=n)
-    event_time = rng.exponential(1.0 / (0.1 * np.exp(lp)))
-    censor_time = np.minimum(rng.exponential(15.0, size=n), 12.0)
+    lp, event_time, censor_time = exponential_latent_times(
+        np.random.default_rng(11), n, censor_mean=15.0, censor_cap=12.0
+    )
     time = np.round(np.minimum(event_time, censor_time), 0) + 0.5
     return {
         "time": time,
