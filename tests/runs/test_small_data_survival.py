@@ -83,11 +83,17 @@ def test_record_has_the_binary_keys_and_riley_survival_numbers() -> None:
     assert "shrinkage" in record["unmet"]
 
 
-def test_unmet_criteria_record_the_recalibration_slope_as_the_shrinkage() -> None:
+def test_unmet_criteria_record_the_recalibration_slope_as_the_shrinkage(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     record, *_ = _assess(80)
-    note_survival_shrinkage(record, {"method": "cox_cloglog", "slope": 0.81})
+    with caplog.at_level("WARNING", logger="clinai.runs._small_data"):
+        note_survival_shrinkage(record, {"method": "cox_cloglog", "slope": 0.81})
     assert record["shrinkage"] == 0.81
     assert record["method"] == SURVIVAL_METHOD
+    # the log line speaks of the log relative hazard, not of a logit
+    (line,) = caplog.messages
+    assert "log relative hazard by 0.810" in line and "logit" not in line
 
 
 def test_no_recalibration_says_why_and_met_or_off_changes_nothing() -> None:

@@ -22,7 +22,11 @@ from clinai._utils import (
 from clinai.exceptions import ClinaiError, DataError, PipelineError
 from clinai.runs._lineage import frame_sha256
 from clinai.runs._plugins import load_pipeline
-from clinai.runs._survival_outcome import competing_event_code, survival_outcome
+from clinai.runs._survival_outcome import (
+    check_split_follow_up,
+    competing_event_code,
+    survival_outcome,
+)
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -438,6 +442,9 @@ def prepare(config: ExperimentConfig, run_dir: RunDir) -> dict[str, Any]:
         data.check_binary_outcome(pd.Series(y_values[test_idx]), column="outcome in the test split")
     if groups is not None:
         data.check_no_patient_overlap(groups.iloc[train_idx], groups.iloc[test_idx])
+    if cohort.time is not None:  # each split must reach past the horizons (before any write)
+        splits = {"training": train_idx, "test": test_idx}
+        check_split_follow_up(config, cohort.time.to_numpy(), y_values, splits)
     quality = cohort_quality(config, cohort, train_idx, test_idx)
     run_dir.write_json(QUALITY_FILE, quality.to_dict())
 

@@ -94,6 +94,11 @@ SHRINK_LOG = (
     "training data (%d patients, %d events) are below Riley's minimum (%d patients, %d events) "
     "for %d candidate parameters: logit shrinkage factor %.3f"
 )
+SURVIVAL_SHRINK_LOG = (
+    "training data (%d patients, %d events) are below Riley's time-to-event minimum (%d "
+    "patients, %d events) for %d candidate parameters: the out-of-fold recalibration "
+    "multiplies the log relative hazard by %.3f"
+)
 
 
 def assess_small_data(
@@ -276,8 +281,9 @@ def shrink_if_small(
 
 
 def _log(record: dict[str, Any]) -> None:
+    survival = record.get("outcome") == SURVIVAL_OUTCOME
     logger.warning(
-        SHRINK_LOG,
+        SURVIVAL_SHRINK_LOG if survival else SHRINK_LOG,
         record["n_available"],
         record["events_available"],
         record["n_required"],

@@ -16,7 +16,7 @@ from clinai.exceptions import DataError
 if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
 
-__all__ = ["COMPETING_CODE", "competing_event_code", "survival_outcome"]
+__all__ = ["COMPETING_CODE", "check_split_follow_up", "competing_event_code", "survival_outcome"]
 
 #: The code of a competing event in a prepared split's event code column (the event is 1).
 COMPETING_CODE = 2
@@ -37,14 +37,19 @@ ALL_AT_ZERO = (
     "outcome 'time' of pipeline {pipeline!r} is 0 for every patient: nobody was followed "
     "after time zero; check the time unit and origin"
 )
+EVENT_MISSING = (
+    "outcome 'event' of pipeline {pipeline!r} has {count} missing or non-numeric value(s): "
+    "every patient needs an event code (censored {censored}, event {event}{competing})"
+)
 EVENT_CODE = (
     "outcome 'event' of pipeline {pipeline!r} holds {values}, not in outcome.event_codes "
     "(censored {censored}, event {event}{competing}): recode the column or set "
     "outcome.event_codes"
 )
 SWAPPED = (
-    "outcome 'time' of pipeline {pipeline!r} holds only 0/1 and 'event' has {distinct} "
-    "distinct values: time and event look swapped in outcome()"
+    "outcome 'time' of pipeline {pipeline!r} holds only event codes ({codes}) and 'event' has "
+    "{distinct} distinct values: time and event look swapped in outcome(); return them the "
+    "other way round"
 )
 HORIZON_BEYOND = (
     "outcome.horizons {horizon:g} is not before the last follow-up ({last:g}) of pipeline "
@@ -53,6 +58,15 @@ HORIZON_BEYOND = (
 NO_EVENTS = (
     "no events up to outcome.horizons {horizon:g} in pipeline {pipeline!r}: choose a later "
     "horizon or check the event coding"
+)
+SPLIT_HORIZON_BEYOND = (
+    "outcome.horizons {horizon:g} is not before the last follow-up of the {split} split "
+    "({last:g}) of pipeline {pipeline!r}: too few patients are followed past it; choose "
+    "horizons well within follow-up"
+)
+SPLIT_NO_EVENTS = (
+    "no events up to outcome.horizons {horizon:g} in the {split} split of pipeline "
+    "{pipeline!r}: choose a later first horizon"
 )
 
 
@@ -81,7 +95,7 @@ def survival_outcome(
     ------
     DataError
         One line per problem: missing columns, wrong length, missing or negative
-        times, unknown event codes, time and event swapped, every time 0, a horizon
+        times, missing or unknown event codes, time and event swapped, every time 0, a horizon
         beyond the last follow-up, no event before the first horizon.
     """
     assert config.outcome is not None  # a survival config
@@ -94,28 +108,31 @@ def survival_outcome(
         raise DataError(OUTCOME_LENGTH.format(pipeline=pipeline, got=len(outcome), expected=n_rows))
     time = pd.to_numeric(outcome["time"], errors="coerce").to_numpy(dtype=float)
     event = pd.to_numeric(outcome["event"], errors="coerce").to_numpy(dtype=float)
+    codes = config.outcome.codes
+    allowed = (codes.censored, codes.event, *codes.competing)
     distinct = int(np.unique(event[np.isfinite(event)]).shape[0])
-    if np.isin(time, (0.0, 1.0)).all() and distinct > 2:
-        raise DataError(SWAPPED.format(pipeline=pipeline, distinct=distinct))
+    # follow-up holding only event codes beside an event column of many values: swapped
+    if np.isin(time, allowed).all() and distinct > len(allowed):
+        shown = "/".join(map(str, allowed))
+        raise DataError(SWAPPED.format(pipeline=pipeline, codes=shown, distinct=distinct))
     bad = ~np.isfinite(time) | (time < 0)
     if bad.any():
         raise DataError(TIME_BAD.format(pipeline=pipeline, count=int(bad.sum())))
     if (time == 0).all():
         raise DataError(ALL_AT_ZERO.format(pipeline=pipeline))
-    codes = config.outcome.codes
-    wrong = ~np.isin(event, (codes.censored, codes.event, *codes.competing))
+    named = {
+        "pipeline": pipeline,
+        "censored": codes.censored,
+        "event": codes.event,
+        "competing": f", competing {codes.competing}" if codes.competing else "",
+    }
+    missing = ~np.isfinite(event)
+    if missing.any():
+        raise DataError(EVENT_MISSING.format(count=int(missing.sum()), **named))
+    wrong = ~np.isin(event, allowed)
     if wrong.any():
         shown = ", ".join(str(v) for v in pd.unique(outcome["event"][wrong])[:5])
-        competing = f", competing {codes.competing}" if codes.competing else ""
-        raise DataError(
-            EVENT_CODE.format(
-                pipeline=pipeline,
-                values=shown,
-                censored=codes.censored,
-                event=codes.event,
-                competing=competing,
-            )
-        )
+        raise DataError(EVENT_CODE.format(values=shown, **named))
     hit = (event == codes.event).astype(np.int64)
     for horizon in config.outcome.horizons:
         if horizon >= time.max():
@@ -126,6 +143,53 @@ def survival_outcome(
     if not (hit.astype(bool) & (time <= first)).any():
         raise DataError(NO_EVENTS.format(horizon=first, pipeline=pipeline))
     return pd.Series(time, name="time"), pd.Series(hit, name="event")
+
+
+def check_split_follow_up(
+    config: ExperimentConfig, time: Any, event: Any, splits: dict[str, Any]
+) -> None:
+    """Check that every split reaches past each horizon and has an event by the first.
+
+    The whole cohort's follow-up is checked by :func:`survival_outcome`; a horizon
+    just before its last follow-up can still lie beyond a split's, which the train
+    stage would find only after tuning (the model cannot predict past its training
+    follow-up) and the evaluate stage after training.
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        A survival config.
+    time, event : array-like of shape (n,)
+        Follow-up and event (0/1) of the cohort (what :func:`survival_outcome` returned).
+    splits : dict of str to array-like
+        Row positions of each split by name (``"training"``, ``"test"``); an empty
+        split is skipped.
+
+    Raises
+    ------
+    DataError
+        One line naming ``outcome.horizons`` and the split.
+    """
+    assert config.outcome is not None  # a survival config
+    time_arr = np.asarray(time, dtype=float)
+    hit = np.asarray(event) == 1
+    first = config.outcome.horizons[0]
+    for split, rows in splits.items():
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            continue
+        last = float(time_arr[rows].max())
+        for horizon in config.outcome.horizons:
+            if horizon >= last:
+                raise DataError(
+                    SPLIT_HORIZON_BEYOND.format(
+                        horizon=horizon, split=split, last=last, pipeline=config.pipeline
+                    )
+                )
+        if not (hit[rows] & (time_arr[rows] <= first)).any():
+            raise DataError(
+                SPLIT_NO_EVENTS.format(horizon=first, split=split, pipeline=config.pipeline)
+            )
 
 
 def competing_event_code(config: ExperimentConfig, outcome: Any) -> pd.Series | None:
