@@ -153,6 +153,16 @@ def test_survival_card_says_log_relative_hazard_and_riley_2019_in_english_and_da
                 assert word not in text, (language, kind, word)
 
 
+def test_the_survival_card_uses_survival_words_for_a_record_written_before_the_key() -> None:
+    older = {k: v for k, v in SURVIVAL_RECORD.items() if k != "outcome"}
+    assert small_data_view({"small_data": older})["note_key"] == "small_data_shrunk"
+    view = small_data_view({"small_data": older}, survival=True)
+    assert (view["text_key"], view["note_key"]) == (
+        "small_data_text_survival",
+        "small_data_shrunk_survival",
+    )
+
+
 @pytest.mark.parametrize(
     ("changes", "key"),
     [

@@ -14,7 +14,7 @@ _COUNTS = ("n_parameters", "n_required", "events_required", "n_available", "even
 _SURVIVAL = "survival"
 
 
-def small_data_view(model: Mapping[str, Any]) -> dict[str, Any] | None:
+def small_data_view(model: Mapping[str, Any], *, survival: bool = False) -> dict[str, Any] | None:
     """Return training.json's ``small_data`` facts for the documents, or None when adequate.
 
     Parameters
@@ -22,6 +22,9 @@ def small_data_view(model: Mapping[str, Any]) -> dict[str, Any] | None:
     model : mapping
         The run context's ``model`` section; its ``small_data`` block is the train
         stage's record of Riley's criteria and the shrinkage applied.
+    survival : bool, default=False
+        The document is a survival model's (its card): the survival wording even
+        for a record written before records said ``outcome: survival``.
 
     Returns
     -------
@@ -37,7 +40,7 @@ def small_data_view(model: Mapping[str, Any]) -> dict[str, Any] | None:
     if block.get("criteria_met") is not False:
         return None
     shrinkage = s.number(block.get("shrinkage"))
-    survival = block.get("outcome") == _SURVIVAL
+    survival = survival or block.get("outcome") == _SURVIVAL
     if shrinkage is None:
         # survival and auto: the model was not recalibrated (its record says why)
         note = "not_recalibrated" if survival and block.get("mode") == "auto" else "off"

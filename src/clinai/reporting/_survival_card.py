@@ -586,7 +586,7 @@ def _view(card: Mapping[str, Any], language: str) -> dict[str, Any]:
             ],
         },
         "criteria": _criteria(card["acceptance"]["criteria"], t, fmt),
-        "small_data": small_data_view(card["model"]),
+        "small_data": small_data_view(card["model"], survival=True),
         "tripod": _tripod(card, uc, f"{horizon} ({exact})", t, fmt),
         "report": t["scard_see_report"].format(suffix="" if language == "en" else f".{language}"),
     }
