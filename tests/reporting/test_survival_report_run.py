@@ -85,3 +85,29 @@ def test_report_without_the_run_blocks_is_as_before(document: dict) -> None:
     }
     view = _view(plain, *translator("en"))
     assert (view["acceptance"], view["comparison"], view["fairness"]) == (None, None, [])
+
+
+def test_report_says_the_data_were_too_small_as_the_card_does(
+    document: dict, tmp_path: Path
+) -> None:
+    import html
+
+    from clinai.reporting._render import get_strings
+    from tests.runs.test_small_data_survival import BINARY_WORDS, SURVIVAL_RECORD, SURVIVAL_WORDS
+
+    context = {"title": "Synthetic", "source": "test", "created": "2026-01-01"}
+    render_survival_report(document, tmp_path / "unmet", context=context, pdf=False,
+                           small_data=SURVIVAL_RECORD)  # fmt: skip
+    for language, suffix in (("en", ""), ("da", ".da")):
+        title = get_strings(language)["small_data_title"]
+        for kind in ("md", "html"):
+            path = tmp_path / "unmet" / f"validation_report{suffix}.{kind}"
+            text = html.unescape(path.read_text(encoding="utf-8"))
+            assert title in text and all(w in text for w in SURVIVAL_WORDS[language]), path
+            assert not any(word in text for word in BINARY_WORDS), path
+    met = {**SURVIVAL_RECORD, "criteria_met": True}
+    for record in (met, None):  # criteria met, or `clinai validate` (no training record)
+        render_survival_report(document, tmp_path / "met", context=context, pdf=False,
+                               small_data=record)  # fmt: skip
+        english = (tmp_path / "met" / "validation_report.md").read_text(encoding="utf-8")
+        assert get_strings("en")["small_data_title"] not in english

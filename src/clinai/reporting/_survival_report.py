@@ -21,6 +21,7 @@ from clinai.reporting._format import NumberFormatter
 from clinai.reporting._meta_report import MetaReport, write_languages
 from clinai.reporting._plots import _GREY, _MODEL_COLOUR, _OTHER_COLOUR, _new_figure, _png_bytes
 from clinai.reporting._render import render, translator
+from clinai.reporting._small_data_view import small_data_view
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -124,7 +125,12 @@ def _integrated_brier_row(
     ]
 
 
-def _view(document: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter) -> dict:
+def _view(
+    document: Mapping[str, Any],
+    t: Mapping[str, str],
+    fmt: NumberFormatter,
+    small_data: Mapping[str, Any] | None = None,
+) -> dict:
     """Format every number of the report (nothing computed here)."""
     horizon = fmt.num(document["horizon"], 2).rstrip("0").rstrip(".,")
     nat = document["natural_frequency"]
@@ -182,6 +188,8 @@ def _view(document: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatte
             for row in document["subgroups"]
         ],
         **_run_blocks(document, t, fmt),
+        # A run's Riley criteria, as on its card (issue 16): None when met or not given.
+        "small_data": small_data_view({"small_data": small_data}, survival=True),
     }
 
 
@@ -257,7 +265,11 @@ _PLOTS = {
 
 
 def _write_language(
-    document: Mapping[str, Any], context: Mapping[str, Any], folder: Path, language: str
+    document: Mapping[str, Any],
+    context: Mapping[str, Any],
+    folder: Path,
+    language: str,
+    small_data: Mapping[str, Any] | None,
 ) -> tuple[Path, Path, list[Path]]:
     t, fmt = translator(language)
     suffix = "" if language == "en" else f".{language}"
@@ -276,9 +288,10 @@ def _write_language(
             "alt": t[f"surv_plot_{name}"],
         }
     variables = {
-        "r": _view(document, t, fmt),
+        "r": _view(document, t, fmt, small_data),
         "c": context,
         "t": t,
+        "fmt": fmt,
         "lang": language,
         "images": images,
     }
@@ -298,6 +311,7 @@ def render_survival_report(
     context: Mapping[str, Any],
     languages: Sequence[str] = ("en", "da"),
     pdf: bool = True,
+    small_data: Mapping[str, Any] | None = None,
 ) -> MetaReport:
     """Write the survival validation report as HTML, Markdown and PDF in each language.
 
@@ -318,6 +332,10 @@ def render_survival_report(
     pdf : bool, default True
         Print a PDF of each HTML; skipped with one line in ``skipped`` when
         WeasyPrint or its libraries are missing.
+    small_data : mapping, optional
+        A run's training.json ``small_data`` record (Riley et al.'s time-to-event
+        criteria and the shrinkage): when the criteria were not met, the report says
+        so in plain words, as the card does. Not given for ``clinai validate``.
 
     Returns
     -------
@@ -329,5 +347,7 @@ def render_survival_report(
         raise ValueError(_NOT_SURVIVAL.format(schema=SURVIVAL_SCHEMA, got=got))
     folder = Path(out_dir)
     return write_languages(
-        lambda language: _write_language(document, context, folder, language), languages, pdf=pdf
+        lambda language: _write_language(document, context, folder, language, small_data),
+        languages,
+        pdf=pdf,
     )

@@ -544,6 +544,7 @@ def report_survival(
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         },
         languages=list(config.languages),
+        small_data=training.get("small_data"),
     )
     for line in report.skipped:
         logger.warning("%s", line)
