@@ -41,6 +41,9 @@ def test_survival_outcome_is_kept_in_the_resolved_config() -> None:
         ({"type": "survival", "horizons": []}, "outcome.horizons must list at least one"),
         ({"type": "survival", "horizons": [365, -1]}, "outcome.horizons must be positive"),
         ({"type": "survival", "horizons": [0]}, "outcome.horizons must be positive"),
+        ({"type": "survival", "horizons": [True]}, "must be times (numbers), not true/false"),
+        ({"type": "survival", "horizons": True}, "must be times (numbers), not true/false"),
+        ({"type": "survival", "horizons": "1 year"}, "'outcome.horizons.0'"),
         ({"type": "time_to_event", "horizons": [365]}, "'outcome.type'"),
         ({"horizons": [365]}, "outcome.horizons is only read for type: survival"),
         (
@@ -54,6 +57,12 @@ def test_bad_outcome_is_one_config_error(outcome: dict, needle: str) -> None:
         parse_config({**MINIMAL, "outcome": outcome})
     assert needle in str(info.value)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("horizons", [365, 365.0, "365", [365]])
+def test_one_horizon_may_be_written_without_a_list(horizons: object) -> None:
+    config = parse_config({**MINIMAL, "outcome": {"type": "survival", "horizons": horizons}})
+    assert config.outcome is not None and config.outcome.horizons == [365.0]
 
 
 def test_bundled_survival_configs_are_valid() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["EventCodes", "OutcomeConfig"]
 
@@ -24,6 +24,7 @@ HORIZONS_POSITIVE = "outcome.horizons must be positive, finite times; got {bad}"
 HORIZONS_BINARY = (
     "outcome.horizons is only read for type: survival; remove it or set outcome.type: survival"
 )
+HORIZONS_NOT_BOOL = "outcome.horizons must be times (numbers), not true/false; got {value!r}"
 CODES_BINARY = (
     "outcome.event_codes is only read for type: survival; remove it or set outcome.type: survival"
 )
@@ -74,6 +75,16 @@ class OutcomeConfig(BaseModel):
     type: Literal["binary", "survival"] = "binary"
     horizons: list[float] = Field(default_factory=list)
     event_codes: EventCodes | None = None
+
+    @field_validator("horizons", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: object) -> object:
+        """Read ``horizons: 365`` as ``[365]``; refuse true/false (YAML would make them 1/0)."""
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, bool):
+                raise ValueError(HORIZONS_NOT_BOOL.format(value=item))
+        return values if isinstance(value, (int, float, str)) else value
 
     @model_validator(mode="after")
     def _horizons(self) -> OutcomeConfig:

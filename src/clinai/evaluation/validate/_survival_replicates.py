@@ -242,7 +242,10 @@ def _calibration(prepared: Prepared, w: np.ndarray) -> tuple[list[float], np.nda
         drawn, prepared.basis, coef, hazard, prepared.risk, w, _ERROR_BINS
     )
     e50, e90 = _histogram_quantiles(hist, emax, (0.5, 0.9))
-    curve = -np.expm1(-np.exp(prepared.curve_basis @ coef) * hazard)
+    # A degenerate replicate's spline fit (tiny samples) can overflow exp(): the curve
+    # point is then 1 or NaN, which the intervals already handle; no warning to the user.
+    with np.errstate(over="ignore", invalid="ignore"):
+        curve = -np.expm1(-np.exp(prepared.curve_basis @ coef) * hazard)
     return [slope, ici, e50, e90, emax], curve
 
 
