@@ -70,6 +70,11 @@ TRACKING_OFF = (
     "{config} has tracking.enabled false: monitoring reads the model version from the MLflow "
     "registry; turn tracking on"
 )
+SURVIVAL_NOT_MONITORED = (
+    "clinai monitor does not support survival models ({what}): validate the scored risks once "
+    "follow-up is complete with `clinai validate PREDS --time outcome_time --event "
+    "outcome_event --horizon H --score risk`"
+)
 OUT_NOT_EMPTY = "--out {path} exists and is not empty: choose a new folder (nothing written)"
 
 
@@ -82,11 +87,24 @@ def _load_config(config_path: str | os.PathLike[str]) -> ExperimentConfig:
     from clinai.runs._plan import NO_PLAN_MSG, MonitoringPlanError
 
     config = load_config(config_path)
+    if config.is_survival:  # before the plan check: no plan would make it monitorable
+        what = f"{config_path} has outcome.type: survival"
+        raise MonitorError(SURVIVAL_NOT_MONITORED.format(what=what))
     if config.monitoring is None:
         raise MonitoringPlanError(NO_PLAN_MSG.format(config=config_path))
     if not config.tracking.enabled:
         raise MonitorError(TRACKING_OFF.format(config=config_path))
     return config
+
+
+def _refuse_survival_predictions(predictions: Sequence[str | os.PathLike[str]]) -> None:
+    """Stop before anything is written when a predictions file is a survival model's."""
+    from clinai.runs._monitor_inputs import expand_paths
+    from clinai.runs._score_table import survival_horizons_of_file
+
+    for path in expand_paths(predictions):
+        if survival_horizons_of_file(path) is not None:
+            raise MonitorError(SURVIVAL_NOT_MONITORED.format(what=f"{path} holds survival risks"))
 
 
 def _model(
@@ -201,6 +219,7 @@ def monitor(
 
     config = _load_config(config_path)
     assert config.monitoring is not None  # checked by _load_config
+    _refuse_survival_predictions(predictions)
     folder = _output_folder(config, out)
     uri = absolute_sqlite_uri(config.tracking.uri)
     tracker = MlflowTracker(uri, f"{config.experiment}-monitoring")

@@ -9,6 +9,12 @@ features before anything is predicted. The predictions go to one Parquet file
 (columns: :mod:`clinai.runs._score_table`), written atomically, and the audit log
 gets a ``score`` record (counts and hashes, never an identifier).
 
+A survival model (``outcome.type: survival``, a
+:class:`~clinai.runs._survival_model.HorizonRiskModel`) scores the absolute risk of the
+event by each of its horizons (recalibrated as at the run's evaluation, so a test-split
+patient gets the risk the run validated); the config's horizons must be the model's.
+Follow-up (time, event) is kept where the data carry it, as a binary outcome is.
+
 Incremental mode: when the output file exists, the keys (``patient_id``,
 ``prediction_time``) already in it are read and only the new data's rows with other
 keys are scored; the union of old and new rows is written to a temporary file and
@@ -47,6 +53,9 @@ from clinai.runs._prepare import _call, config_sha256
 from clinai.runs._progress import progress_bar
 from clinai.runs._rundir import absolute_sqlite_uri
 from clinai.runs._score_table import (
+    SURVIVAL,
+    TIME_COLUMN,
+    as_follow_up,
     as_outcome,
     check_model_inputs,
     concat_predictions,
@@ -92,6 +101,16 @@ DATA_FOLDER = (
 BAD_TIMES = (
     "column {column!r} (the prediction time of pipeline {pipeline!r}) holds values that are not "
     "times: fix the column (ISO 8601, e.g. 2025-03-01T08:00)"
+)
+HORIZONS_DIFFER = (
+    "outcome.horizons {config} of the config differ from the horizons {model} of version "
+    "{version} of model {name!r}: score with the config the model was trained with, or "
+    "train and register a model at these horizons (`clinai run CONFIG`)"
+)
+OUTCOME_KIND = (
+    "version {version} of model {name!r} is a {model} model, but the config's outcome.type is "
+    "{config}: score with the config the model was trained with (or --version N of a "
+    "{config} model)"
 )
 FUTURE_TIMES = (
     "{count} prediction time(s) lie in the future (the latest {latest}, now {now}): fix "
@@ -165,6 +184,40 @@ def _load_model(config: ExperimentConfig, alias: str, version: int | None) -> di
         what = f"version {version}" if version is not None else f"alias @{alias}"
         raise TrackingError(NO_MODEL.format(name=name, what=what))
     return {**found, "name": name}
+
+
+def _survival_horizons(config: ExperimentConfig, model: dict[str, Any]) -> list[float] | None:
+    """Return the model's horizons for a survival model, None for a binary one.
+
+    Raises
+    ------
+    DataError
+        If the config's outcome type is not the model's, or its horizons differ from
+        the model's (the risks would speak of other times than the config says).
+    """
+    horizons = getattr(model["model"], "horizons", None)
+    model_kind = "binary" if horizons is None else SURVIVAL
+    config_kind = SURVIVAL if config.is_survival else "binary"
+    if model_kind != config_kind:
+        raise DataError(
+            OUTCOME_KIND.format(
+                version=model["version"], name=model["name"], model=model_kind, config=config_kind
+            )
+        )
+    if horizons is None:
+        return None
+    assert config.outcome is not None  # a survival config
+    wanted, given = [float(h) for h in config.outcome.horizons], [float(h) for h in horizons]
+    if wanted != given:
+        raise DataError(
+            HORIZONS_DIFFER.format(
+                config="[" + ", ".join(f"{h:g}" for h in wanted) + "]",
+                model="[" + ", ".join(f"{h:g}" for h in given) + "]",
+                version=model["version"],
+                name=model["name"],
+            )
+        )
+    return given
 
 
 def _prediction_times(pipeline: ModuleType, cohort: pd.DataFrame, *, name: str) -> pd.Series | None:
@@ -264,6 +317,7 @@ def score(
             raise DataError(NO_KEY)
     pipeline = load_pipeline(config.pipeline)
     model = _load_model(config, alias, version)
+    horizons = _survival_horizons(config, model)
     existing = existing_predictions(out_path, name=model["name"], version=model["version"])
     with progress_bar("clinai score", 3, enabled=show_progress) as advance:
         raw, data_key = _read_source(config, pipeline, Path(data), since_at)
@@ -304,7 +358,9 @@ def score(
         **counts,
         "n_scored": len(table),
         "n_total": len(combined),
-        "outcome_available": "outcome" in table.columns,
+        "outcome_available": "outcome" in table.columns or TIME_COLUMN in table.columns,
+        "outcome_type": "binary" if horizons is None else SURVIVAL,
+        **({} if horizons is None else {"horizons": horizons}),
     }
     # counts and hashes only: an identifier or a time of a patient never enters the log
     record = append_audit_record(
@@ -346,18 +402,37 @@ def _score_cohort(
     name = config.pipeline
     X = _call(pipeline, name, "features", cohort)
     X = check_model_inputs(X, model["input_schema"], name=model["name"], version=model["version"])
+    fitted = model["model"]
+    survival = config.is_survival
     # predicted in chunks: bounded memory however many prediction times are new
     chunks = [
-        model["model"].predict_proba(X.iloc[start : start + _CHUNK])[:, 1]
-        for start in range(0, len(X), _CHUNK)
+        # a survival model: the (recalibrated) risk by each horizon; else P(event)
+        fitted.predict_risk(part) if survival else fitted.predict_proba(part)[:, 1]
+        for part in (X.iloc[start : start + _CHUNK] for start in range(0, len(X), _CHUNK))
     ]
-    risk = np.concatenate(chunks) if chunks else np.zeros(0)
+    width = (len(fitted.horizons),) if survival else ()
+    risks = np.concatenate(chunks) if chunks else np.zeros((0, *width))
     groups = _call(pipeline, name, "sensitive_attributes", cohort)
     try:
-        outcome = as_outcome(_call(pipeline, name, "outcome", cohort), pipeline=name)
+        raw_outcome = _call(pipeline, name, "outcome", cohort)
+        outcome = None if survival else as_outcome(raw_outcome, pipeline=name)
     except DataError as exc:  # prospective data: the outcome columns are not there yet
         logger.info("no outcome in the scored data: %s", exc)
-        outcome = None
+        raw_outcome = outcome = None
+    extra = None
+    if survival:
+        codes = config.outcome.codes if config.outcome is not None else None
+        assert codes is not None  # a survival config
+        follow_up = None
+        if raw_outcome is not None:  # values that are there must be valid: no silent drop
+            follow_up = as_follow_up(
+                raw_outcome,
+                pipeline=name,
+                censored=codes.censored,
+                event=codes.event,
+                competing=codes.competing,
+            )
+        extra = {"horizons": list(fitted.horizons), "risks": risks, "follow_up": follow_up}
     baseline = None
     if callable(getattr(pipeline, "baseline", None)):
         baseline = pd.to_numeric(_call(pipeline, name, "baseline", cohort), errors="coerce")
@@ -365,7 +440,7 @@ def _score_cohort(
     return predictions_table(
         patient_id=cohort[patient] if patient is not None else None,
         prediction_time=times,
-        risk=risk,
+        risk=risks[:, 0] if survival else risks,
         model={"name": model["name"], "version": model["version"]},
         hashes={"config_sha256": config_sha256(config), "data_sha256": data_sha256},
         scored_at=pd.Timestamp(now, tz="UTC"),
@@ -374,4 +449,5 @@ def _score_cohort(
         groups=groups,
         features=X,
         baseline=baseline,
+        survival=extra,
     )

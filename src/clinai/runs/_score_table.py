@@ -5,6 +5,16 @@ monitor`` and ``clinai update``): ``patient_id`` (pseudonym), ``prediction_time`
 ``risk``, ``model_name``, ``model_version``, ``config_sha256``, ``data_sha256``,
 ``scored_at`` (UTC), ``clinai_version``, ``outcome`` (Int8, where it could be derived),
 ``group:<attribute>``, ``feature:<name>`` (the model's inputs as fed) and ``baseline``.
+
+A survival model's table (``outcome.type: survival``) says so in its columns, so that no
+later step can take its risk for a binary one: ``outcome_type`` (``"survival"``; the
+column is absent from a binary model's table), ``horizon`` (the first horizon, the one
+``risk`` speaks of: the horizon of the card, the acceptance plan and the validation),
+``risk_<horizon>`` (the absolute risk of the event by each configured horizon, e.g.
+``risk_365``; ``risk`` equals the first), and, where the data carry follow-up, the
+outcome as binary scoring keeps it: ``outcome_time`` (float, in the data's time unit) and
+``outcome_event`` (Int8: 1 the event, 0 censored, 2 a competing event where the config
+names competing codes) in place of ``outcome``.
 """
 
 from __future__ import annotations
@@ -14,22 +24,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinai.exceptions import DataError
+from clinai.runs._survival_outcome import OUTCOME_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "EVENT_COLUMN",
     "FEATURE_PREFIX",
     "FIXED_COLUMNS",
     "GROUP_PREFIX",
+    "HORIZON_COLUMN",
     "KEY_COLUMNS",
+    "OUTCOME_TYPE_COLUMN",
+    "RISK_PREFIX",
+    "SURVIVAL",
+    "TIME_COLUMN",
+    "as_follow_up",
     "as_outcome",
     "check_model_inputs",
     "concat_predictions",
     "existing_predictions",
     "predictions_table",
+    "risk_column",
     "row_keys",
     "select_rows",
+    "survival_horizons_of_file",
     "typed_table",
 ]
 
@@ -47,6 +67,13 @@ FIXED_COLUMNS = (
     "scored_at",
     "clinai_version",
 )
+#: Columns of a survival model's table (see the module docstring).
+SURVIVAL = "survival"
+OUTCOME_TYPE_COLUMN = "outcome_type"
+HORIZON_COLUMN = "horizon"
+RISK_PREFIX = "risk_"
+TIME_COLUMN = "outcome_time"
+EVENT_COLUMN = "outcome_event"
 
 FEATURE_MISSING = (
     "column {column!r}, an input of version {version} of model {name!r}, is missing from the "
@@ -77,6 +104,13 @@ UNREADABLE = "{path} cannot be read as Parquet ({error}): score to a new file"
 BAD_OUTCOME = (
     "the outcome of pipeline {pipeline!r} in the scored data has values other than 0, 1 and "
     "missing: fix the outcome columns of the data, or leave them out to score without outcomes"
+)
+
+BAD_FOLLOW_UP = (
+    "the follow-up of pipeline {pipeline!r} in the scored data has {count} row(s) with a "
+    "negative or non-numeric 'time' or an 'event' not in outcome.event_codes (censored "
+    "{censored}, event {event}{competing}): fix the outcome columns of the data, or leave them "
+    "out to score without follow-up"
 )
 
 #: MLflow's column types, by the kind of values they take.
@@ -171,6 +205,112 @@ def as_outcome(values: pd.Series, *, pipeline: str) -> pd.Series:
     return numbers.astype("Int8")
 
 
+def as_follow_up(
+    outcome: pd.DataFrame,
+    *,
+    pipeline: str,
+    censored: int = 0,
+    event: int = 1,
+    competing: Sequence[int] = (),
+) -> pd.DataFrame:
+    """Return a survival outcome as ``outcome_time`` (float64) and ``outcome_event`` (Int8).
+
+    Unlike training, scoring takes follow-up that is not complete: a row whose time or
+    event is missing keeps both missing (its follow-up is not known yet), and no horizon
+    or event count is required.
+
+    Parameters
+    ----------
+    outcome : pandas.DataFrame
+        What the pipeline's ``outcome()`` returned: columns ``time`` and ``event``.
+    pipeline : str
+        The pipeline's name (for the message).
+    censored, event : int
+        The config's ``outcome.event_codes``.
+    competing : sequence of int
+        Codes of competing events; coded 2 in ``outcome_event``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``outcome_time`` and ``outcome_event`` (1 the event, 0 censored, 2 competing).
+
+    Raises
+    ------
+    DataError
+        If ``time`` and ``event`` are not both columns, or a known time is negative or
+        not a number, or a known event code is not one of the config's.
+    """
+    import numpy as np
+    import pandas as pd
+
+    columns = list(getattr(outcome, "columns", []))
+    if not {"time", "event"} <= set(columns):
+        got = ", ".join(map(str, columns)) or type(outcome).__name__
+        raise DataError(OUTCOME_COLUMNS.format(pipeline=pipeline, got=got))
+    time = pd.to_numeric(outcome["time"], errors="coerce").to_numpy(dtype=float)
+    code = pd.to_numeric(outcome["event"], errors="coerce").to_numpy(dtype=float)
+    given_time = outcome["time"].notna().to_numpy()
+    given_event = outcome["event"].notna().to_numpy()
+    known_codes = [censored, event, *competing]
+    bad = (given_time & ~(time >= 0)) | (given_event & ~np.isin(code, known_codes))
+    if bad.any():
+        raise DataError(
+            BAD_FOLLOW_UP.format(
+                pipeline=pipeline,
+                count=int(bad.sum()),
+                censored=censored,
+                event=event,
+                competing=f", competing {list(competing)}" if competing else "",
+            )
+        )
+    known = given_time & given_event
+    coded = np.where(code == event, 1, np.where(np.isin(code, list(competing)), 2, 0))
+    return pd.DataFrame(
+        {
+            TIME_COLUMN: pd.Series(np.where(known, time, np.nan), dtype="float64"),
+            EVENT_COLUMN: pd.Series(coded, dtype="Int8").where(known),
+        }
+    )
+
+
+def risk_column(horizon: float) -> str:
+    """Name of the column of the risk by ``horizon`` (``risk_365``, ``risk_182.5``)."""
+    return f"{RISK_PREFIX}{float(horizon):g}"
+
+
+def survival_horizons_of_file(path: Path) -> list[float] | None:
+    """Return the horizons of a survival predictions file; None for any other file.
+
+    Reads only the Parquet schema and the small ``outcome_type``/``horizon`` columns
+    (a file that cannot be read is left to the caller's own checks: None).
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+        if OUTCOME_TYPE_COLUMN not in names:
+            return None
+        kinds = pq.read_table(path, columns=[OUTCOME_TYPE_COLUMN]).column(0).unique()
+    except Exception:  # not Parquet, missing, ...: the caller says what is wrong
+        return None
+    if SURVIVAL not in kinds.to_pylist():
+        return None
+    prefix = len(RISK_PREFIX)
+    return [float(n[prefix:]) for n in names if _is_risk_column(n)]
+
+
+def _is_risk_column(name: str) -> bool:
+    """Whether ``name`` is a ``risk_<horizon>`` column."""
+    if not name.startswith(RISK_PREFIX):
+        return False
+    try:
+        float(name[len(RISK_PREFIX) :])
+    except ValueError:
+        return False
+    return True
+
+
 def row_keys(patient_id: pd.Series, prediction_time: pd.Series) -> pd.Series:
     """One text key per row from (``patient_id``, ``prediction_time``); a missing part is ``-``."""
     import pandas as pd
@@ -194,8 +334,14 @@ def predictions_table(
     groups: pd.DataFrame,
     features: pd.DataFrame,
     baseline: pd.Series | None,
+    survival: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Assemble the predictions table of one scoring (columns as in the module docstring)."""
+    """Assemble the predictions table of one scoring (columns as in the module docstring).
+
+    ``survival`` (a survival model only): ``horizons`` (the model's), ``risks`` (array of
+    shape (n, horizons)) and ``follow_up`` (:func:`as_follow_up`'s frame, or None);
+    ``outcome`` is then None.
+    """
     import pandas as pd
 
     n = len(features)
@@ -217,6 +363,13 @@ def predictions_table(
     }
     if outcome is not None:
         head["outcome"] = plain(outcome)
+    if survival is not None:
+        head[OUTCOME_TYPE_COLUMN] = SURVIVAL
+        head[HORIZON_COLUMN] = float(survival["horizons"][0])
+        for column, horizon in enumerate(survival["horizons"]):
+            head[risk_column(horizon)] = survival["risks"][:, column]
+        if survival["follow_up"] is not None:
+            head.update({c: plain(v) for c, v in survival["follow_up"].items()})
     for attribute in groups.columns:
         head[f"{GROUP_PREFIX}{attribute}"] = plain(groups[attribute].astype(str))
     # the wide feature block is relabelled, not rebuilt column by column (a copy per column)
@@ -244,6 +397,14 @@ def _assemble(head: pd.DataFrame, wide: pd.DataFrame, baseline: pd.Series | None
     typed["clinai_version"] = head["clinai_version"].astype("string")
     if "outcome" in head.columns:
         typed["outcome"] = head["outcome"].astype("Int8")
+    if OUTCOME_TYPE_COLUMN in head.columns:  # a survival model's columns, in their order
+        typed[OUTCOME_TYPE_COLUMN] = head[OUTCOME_TYPE_COLUMN].astype("string")
+        typed[HORIZON_COLUMN] = head[HORIZON_COLUMN].astype("float64")
+        for column in filter(_is_risk_column, head.columns):
+            typed[column] = head[column].astype("float64")
+        if TIME_COLUMN in head.columns:
+            typed[TIME_COLUMN] = head[TIME_COLUMN].astype("float64")
+            typed[EVENT_COLUMN] = head[EVENT_COLUMN].astype("Int8")
     for column in head.columns:
         if column.startswith(GROUP_PREFIX):
             typed[column] = head[column].astype("string")
