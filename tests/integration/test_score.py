@@ -31,6 +31,7 @@ from clinai.data import PSEUDONYM_KEY_ENV, generate_ward_stays, pseudonymise
 from clinai.runs import score
 from clinai.runs._score import BAD_TIMES, FUTURE_TIMES, NO_KEY, NO_MODEL
 from clinai.runs._score_table import (
+    BAD_OUTCOME,
     FEATURE_MISSING,
     FEATURE_TYPE,
     FIXED_COLUMNS,
@@ -291,6 +292,20 @@ def test_schema_mismatch_stops_with_one_line(
     code, _, err = _cli([*args, "--quiet", *extra], capsys)
     assert code == 2
     assert err.splitlines() == [f"error: {message}"]
+    assert not out.exists()
+
+
+def test_outcome_values_other_than_0_and_1_are_refused_not_dropped(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a recoded outcome (2 = transferred) once vanished from the file without a word
+    _new_patients(tmp_path / "new.csv", event=[2] + [0] * 39)
+    out = tmp_path / "predictions.parquet"
+    args = ["score", "tiny.yaml", "--data", str(tmp_path / "new.csv"), "--out", str(out)]
+    code, _, err = _cli([*args, "--quiet"], capsys)
+    assert code == 2 and err.splitlines() == [
+        f"error: {BAD_OUTCOME.format(pipeline='tiny_pipeline')}"
+    ]
     assert not out.exists()
 
 

@@ -415,16 +415,19 @@ def _score_cohort(
     groups = _call(pipeline, name, "sensitive_attributes", cohort)
     try:
         raw_outcome = _call(pipeline, name, "outcome", cohort)
-        outcome = None if survival else as_outcome(raw_outcome, pipeline=name)
     except DataError as exc:  # prospective data: the outcome columns are not there yet
         logger.info("no outcome in the scored data: %s", exc)
-        raw_outcome = outcome = None
+        raw_outcome = None
+    # outcome values that are there must be valid: a wrong coding is refused, not dropped
+    outcome = None
+    if raw_outcome is not None and not survival:
+        outcome = as_outcome(raw_outcome, pipeline=name)
     extra = None
     if survival:
         codes = config.outcome.codes if config.outcome is not None else None
         assert codes is not None  # a survival config
         follow_up = None
-        if raw_outcome is not None:  # values that are there must be valid: no silent drop
+        if raw_outcome is not None:
             follow_up = as_follow_up(
                 raw_outcome,
                 pipeline=name,
