@@ -155,8 +155,11 @@ def _feature_matrix(
     if probability_baseline is not None:
         names.append("baseline_brier")
     columns = {name: index for index, name in enumerate(names)}
-    # ordinary pages, as the workspaces: a huge-page first touch waits for compaction
-    features = _buffer((len(names), pc.shape[0]))
+    # ordinary pages, as the workspaces: a huge-page first touch waits for compaction;
+    # inside reused_workspaces the buffer is the pool's (every row below is written)
+    pool = current_pool()
+    shape = (len(names), pc.shape[0])
+    features = _buffer(shape) if pool is None else pool.features(shape)
 
     def row(name: str) -> np.ndarray:
         return features[columns[name]]

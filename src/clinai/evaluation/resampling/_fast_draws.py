@@ -87,12 +87,25 @@ def _multinomial_counts(
         start += size
 
 
+def _with_headroom(size: int) -> int:
+    """Return ``size`` and a quarter more: the capacity a kept buffer is grown to.
+
+    Grown to the exact size, a pass over monthly periods remapped every thread's
+    buffers (about 240 MB each at 850,000 rows) whenever a month was a few rows larger
+    than every earlier one (2-3 times in 12 months; 28- to 31-day months differ by
+    11%): about 300,000 page faults in the 10^7-row benchmark. The headroom costs no
+    memory until it is used (untouched pages of a mapping are not resident).
+    """
+    return size + size // 4
+
+
 class _WorkspacePool:
     """Flat byte buffers of finished workspaces, for the next call's workspaces to reuse."""
 
     def __init__(self) -> None:
         self._free: list[dict[str, np.ndarray]] = []
         self._lock = threading.Lock()
+        self._features: np.ndarray | None = None
 
     def take(self) -> dict[str, np.ndarray]:
         """Return a free set of buffers by name (empty when none is free)."""
@@ -103,6 +116,19 @@ class _WorkspacePool:
         """Hand a set of buffers back once its workspace is done."""
         with self._lock:
             self._free.append(storage)
+
+    def features(self, shape: tuple[int, int]) -> np.ndarray:
+        """Return a float64 buffer of ``shape`` for a call's feature matrix, kept for the next call.
+
+        The matrix (20 columns x the period's rows, 133 MB at 833,000 rows) was mapped
+        afresh for every period: 12 x 33,000 page faults in a 10^7-row pass. The calls of
+        one block run one after the other, so one buffer serves them all.
+        """
+        need = shape[0] * shape[1]
+        with self._lock:
+            if self._features is None or self._features.shape[0] < need:
+                self._features = _buffer((_with_headroom(need),))
+            return self._features[:need].reshape(shape)
 
 
 _POOL: ContextVar[_WorkspacePool | None] = ContextVar("clinai_fast_bootstrap_pool", default=None)
@@ -193,7 +219,7 @@ class _Workspace:
         need = shape[0] * shape[1] * np.dtype(dtype).itemsize
         flat = self.storage.get(name)
         if flat is None or flat.shape[0] < need:
-            flat = _buffer((max(1, need),), np.uint8)
+            flat = _buffer((_with_headroom(max(1, need)),), np.uint8)
             self.storage[name] = flat
         return flat[:need].view(dtype).reshape(shape)
 
