@@ -7,6 +7,8 @@ Plain functions and constants, no fixtures: a test module imports what it needs,
 from __future__ import annotations
 
 import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -186,3 +188,55 @@ def made_up_shap(values: Any, X_rows: Any, feature_names: tuple[str, ...]) -> An
         scale="log-odds",
         feature_names=feature_names,
     )
+
+
+#: The JavaScript that lists a page's images as ``[complete, naturalWidth, alt]``.
+IMAGES_JS = "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])"
+
+
+@dataclass
+class PageVisit:
+    """What a browser saw of a document: its problems, its requests and the evaluated values."""
+
+    #: Console errors and warnings, page errors and failed requests; empty when it opened cleanly.
+    problems: list[str]
+    #: Every URL the page asked for (first 80 characters).
+    requests: list[str]
+    #: The value of each JavaScript expression, in the order given.
+    values: list[Any]
+
+
+def visit_page(browser: Any, path: Path, shot: Path, *expressions: str) -> PageVisit:
+    """Open ``path`` in a new page, evaluate ``expressions``, save a screenshot to ``shot``."""
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    problems: list[str] = []
+    requests: list[str] = []
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type in {"error", "warning"}
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url[:80]}"))
+    page.on("request", lambda req: requests.append(req.url[:80]))
+    try:
+        page.goto(path.as_uri(), wait_until="load")
+        values = [page.evaluate(expression) for expression in expressions]
+        page.screenshot(path=str(shot), full_page=True)
+    finally:
+        page.close()
+    return PageVisit(problems, requests, values)
+
+
+def keep_screenshot(shot: Path, name: str) -> None:
+    """Copy a screenshot to ``test-artifacts/<name>`` at the repository root.
+
+    Only with ``CLINAI_TEST_ARTIFACTS`` set (CI keeps them for a reader to look at).
+    """
+    if os.environ.get("CLINAI_TEST_ARTIFACTS"):
+        folder = Path(__file__).resolve().parents[1] / "test-artifacts"
+        folder.mkdir(exist_ok=True)
+        shutil.copyfile(shot, folder / name)

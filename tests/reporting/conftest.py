@@ -7,11 +7,25 @@ they are made up but internally consistent (n, events, prevalence, counts).
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from clinai.evaluation.fairness._fairness_metrics import FAIRNESS_METRICS
+
+from ..conftest import require_chromium
+
+#: Headless Chromium that reaches nothing outside the document (no updates, sync or first run).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _est(estimate: float | None, low: float | None = None, high: float | None = None) -> dict:
@@ -499,3 +513,20 @@ MITIGATION: dict[str, Any] = {
         },
     ],
 }
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for a module's browser tests; skips without playwright or Chromium."""
+    binary = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    # Playwright gives the browser a fresh temporary profile (it refuses --user-data-dir).
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=binary, args=CHROMIUM_ARGS, timeout=60_000
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()

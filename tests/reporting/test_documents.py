@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import shutil
 import subprocess
 import time
 from html.parser import HTMLParser
@@ -25,28 +23,17 @@ import pytest
 from clinai.reporting import (
     build_model_card,
     model_card_schema,
-    render_plots,
-    write_model_card,
     write_pdf,
     write_validation_report,
 )
 from clinai.reporting._regulatory import ANNEX_IV_POINTS, TRIPOD_AI_ITEMS
+from tests._helpers import IMAGES_JS, keep_screenshot, visit_page, write_documents
 
-from ..conftest import require_chromium, require_pdftotext, require_weasyprint
+from ..conftest import require_pdftotext, require_weasyprint
 from .conftest import CONTEXT, FAIRNESS, IMPORTANCE, METRICS, MITIGATION
 from .test_explain_documents import explained_importance
 
 CANARY = "CANARY-PATIENT-987"
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DOCUMENTS = (
     "validation_report.html",
     "validation_report.da.html",
@@ -153,23 +140,7 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> Path:
     importance.update(explained_importance())  # rank intervals, subgroups, dependence, profiles
     _plant_canaries(context, metrics, importance)
     out = tmp_path_factory.mktemp("documents")
-    plots = render_plots(metrics, importance=importance, out_dir=out / "plots")
-    write_model_card(
-        build_model_card(context, metrics, importance=importance),
-        out,
-        languages=("en", "da"),
-        images=plots,
-    )
-    for language in ("en", "da"):
-        suffix = "" if language == "en" else f".{language}"
-        write_validation_report(
-            context,
-            metrics,
-            plots=plots,
-            importance=importance,
-            out_path=out / f"validation_report{suffix}.html",
-            language=language,
-        )
+    write_documents(out, context, metrics, importance, markdown=False)
     return out
 
 
@@ -277,26 +248,6 @@ def test_pdf_loads_nothing_from_outside(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- real browser
 
 
-def _chromium_or_skip() -> str:
-    return require_chromium()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    binary = _chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    # Playwright gives the browser a fresh temporary profile (it refuses --user-data-dir).
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=binary, args=CHROMIUM_ARGS, timeout=60_000
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 _HEADINGS = {
     "validation_report.html": ("Validation report", "Calibration", "TRIPOD+AI checklist"),
     "validation_report.da.html": ("Valideringsrapport", "Kalibrering", "TRIPOD+AI-tjekliste"),
@@ -310,36 +261,19 @@ _HEADINGS = {
 def test_documents_open_cleanly_in_chromium(
     browser: Any, documents: Path, name: str, tmp_path: Path
 ) -> None:
-    page = browser.new_page(viewport={"width": 1100, "height": 900})
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda msg: (
-            problems.append(f"console {msg.type}: {msg.text}")
-            if msg.type in {"error", "warning"}
-            else None
-        ),
+    shot = tmp_path / f"{name}.png"
+    seen = visit_page(
+        browser,
+        documents / name,
+        shot,
+        IMAGES_JS,
+        "document.documentElement.lang",
+        "Array.from(document.querySelectorAll('h1,h2,h3')).map(h => h.textContent.trim())",
     )
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url[:80]}"))
-    requests: list[str] = []
-    page.on("request", lambda req: requests.append(req.url[:80]))
-    try:
-        page.goto((documents / name).as_uri(), wait_until="load")
-        images = page.evaluate(
-            "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])"
-        )
-        lang = page.evaluate("document.documentElement.lang")
-        headings = page.evaluate(
-            "Array.from(document.querySelectorAll('h1,h2,h3')).map(h => h.textContent.trim())"
-        )
-        shot = tmp_path / f"{name}.png"
-        page.screenshot(path=str(shot), full_page=True)
-    finally:
-        page.close()
-    assert problems == []
+    images, lang, headings = seen.values
+    assert seen.problems == []
     # Only the document itself (and its data: URIs) is loaded: nothing from outside.
-    assert all(url.startswith(("file://", "data:")) for url in requests), requests
+    assert all(url.startswith(("file://", "data:")) for url in seen.requests), seen.requests
     # the report's five plots; the card's calibration plot; two dependence plots in each
     expected_images = 7 if name.startswith("validation_report") else 3
     assert len(images) == expected_images
@@ -349,10 +283,7 @@ def test_documents_open_cleanly_in_chromium(
     for heading in _HEADINGS[name]:
         assert any(h.startswith(heading) for h in headings), (heading, headings)
     assert shot.read_bytes().startswith(b"\x89PNG")
-    if os.environ.get("CLINAI_TEST_ARTIFACTS"):
-        folder = REPO_ROOT / "test-artifacts"
-        folder.mkdir(exist_ok=True)
-        shutil.copyfile(shot, folder / shot.name)
+    keep_screenshot(shot, shot.name)
 
 
 # ---------------------------------------------------------------- accessibility

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,21 +19,12 @@ from clinai.reporting import (
     render_plots,
     write_pdf,
 )
-from tests._helpers import write_documents
+from tests._helpers import IMAGES_JS, keep_screenshot, visit_page, write_documents
 
-from ..conftest import require_chromium, require_pdftotext, require_weasyprint
+from ..conftest import require_pdftotext, require_weasyprint
 from .conftest import CONTEXT, IMPORTANCE, METRICS
 
 CANARY = "CANARY-PATIENT-4411"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SECTIONS = {
     "en": (
         "Why the model flags a patient",
@@ -342,37 +331,12 @@ def test_pdf_text_holds_the_explanations_in_both_languages(documents: Path) -> N
     ],
 )
 def test_explained_documents_open_cleanly_in_chromium(
-    documents: Path, name: str, tmp_path: Path
+    browser: Any, documents: Path, name: str, tmp_path: Path
 ) -> None:
-    binary = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=binary, args=CHROMIUM_ARGS, timeout=60_000
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.on(
-                "console",
-                lambda msg: (
-                    problems.append(f"console {msg.type}: {msg.text}")
-                    if msg.type in {"error", "warning"}
-                    else None
-                ),
-            )
-            page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-            page.on("requestfailed", lambda req: problems.append(f"failed: {req.url[:80]}"))
-            page.goto((documents / name).as_uri(), wait_until="load")
-            images = page.evaluate(
-                "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])"
-            )
-            shot = tmp_path / f"{name}.png"
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
-    assert problems == []
+    shot = tmp_path / f"{name}.png"
+    seen = visit_page(browser, documents / name, shot, IMAGES_JS)
+    assert seen.problems == []
+    [images] = seen.values
     dependence = [
         image
         for image in images
@@ -382,7 +346,4 @@ def test_explained_documents_open_cleanly_in_chromium(
     for complete, width, alt in images:
         assert complete and width > 0 and alt.strip()
     assert shot.read_bytes().startswith(b"\x89PNG")
-    if os.environ.get("CLINAI_TEST_ARTIFACTS"):
-        folder = Path(__file__).resolve().parents[2] / "test-artifacts"
-        folder.mkdir(exist_ok=True)
-        shutil.copyfile(shot, folder / f"explained-{shot.name}")
+    keep_screenshot(shot, f"explained-{shot.name}")

@@ -24,7 +24,7 @@ from clinai.reporting._monitoring_view import monitoring_view
 
 from ..conftest import require_weasyprint
 from .monitoring_example import CANARY, HIDDEN_COUNT, monitoring_example
-from .test_documents import _pdftotext, browser  # noqa: F401 (a fixture)
+from .test_documents import _pdftotext
 from .test_pdf_layout import _weasyprint, tables_off_the_page
 
 LANGUAGES = ("en", "da")
@@ -264,7 +264,7 @@ def test_every_table_fits_the_a4_page(rendered: tuple[Path, list[Path]], languag
 @pytest.mark.integration
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_html_opens_cleanly_in_chromium(
-    browser: Any,  # noqa: F811
+    browser: Any,
     rendered: tuple[Path, list[Path]],
     language: str,
 ) -> None:

@@ -18,13 +18,8 @@ from typing import Any
 import pytest
 
 from clinai.evaluation import evaluate_acceptance
-from clinai.reporting import (
-    build_model_card,
-    get_strings,
-    render_plots,
-    write_model_card,
-    write_validation_report,
-)
+from clinai.reporting import get_strings
+from tests._helpers import write_documents
 
 from .conftest import CONTEXT, IMPORTANCE, METRICS
 from .test_documents import _extras
@@ -110,23 +105,7 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         "Transfers from another hospital's intensive care unit.",
     ]
     out = tmp_path_factory.mktemp("layout")
-    plots = render_plots(metrics, importance=importance, out_dir=out / "plots")
-    write_model_card(
-        build_model_card(context, metrics, importance=importance),
-        out,
-        languages=LANGUAGES,
-        images=plots,
-    )
-    for language in LANGUAGES:
-        suffix = "" if language == "en" else f".{language}"
-        write_validation_report(
-            context,
-            metrics,
-            plots=plots,
-            importance=importance,
-            out_path=out / f"validation_report{suffix}.html",
-            language=language,
-        )
+    write_documents(out, context, metrics, importance, markdown=False)
     return out, metrics
 
 
