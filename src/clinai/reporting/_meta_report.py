@@ -13,18 +13,17 @@ meta_analysis.json holds, and it holds no patient-level data.
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from clinai._utils import atomic_write_bytes, atomic_write_text
+from clinai._utils import atomic_write_bytes
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._locales import get_strings
 from clinai.reporting._pdf import write_pdf
 from clinai.reporting._plots import _GREY, _MODEL_COLOUR, _OTHER_COLOUR, _new_figure, _png_bytes
-from clinai.reporting._render import render, translator
+from clinai.reporting._render import embedded_image, translator, write_html_and_markdown
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -236,17 +235,11 @@ def _write_language(
             _png_bytes(_forest(pooled, name, t, fmt)),
         )
         plots.append(path)
-        images[name] = {
-            "src": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"),
-            "path": path.relative_to(folder).as_posix(),
-            "alt": " ".join(t["meta_forest_alt"].format(metric=t[name]).split()),
-        }
+        alt = " ".join(t["meta_forest_alt"].format(metric=t[name]).split())
+        images[name] = embedded_image(path, folder, alt)
     variables = {"r": view, "t": t, "fmt": fmt, "lang": language, "images": images}
-    html = atomic_write_text(
-        folder / f"meta_report{suffix}.html", render("meta_report.html.j2", **variables)
-    )
-    markdown = atomic_write_text(
-        folder / f"meta_report{suffix}.md", render("meta_report.md.j2", **variables)
+    html, markdown = write_html_and_markdown(
+        folder, f"meta_report{suffix}", "meta_report", variables
     )
     return html, markdown, plots
 

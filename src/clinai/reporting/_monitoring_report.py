@@ -11,18 +11,16 @@ computes no statistics: every number is one monitoring.json holds.
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from clinai._utils import atomic_write_text
 from clinai.reporting._locales import get_strings
 from clinai.reporting._monitoring_plots import render_monitoring_plots
 from clinai.reporting._monitoring_view import monitoring_view, period_series
 from clinai.reporting._pdf import write_pdf
-from clinai.reporting._render import render, translator
+from clinai.reporting._render import embedded_image, translator, write_html_and_markdown
 
 __all__ = ["MONITORING_SCHEMA_VERSION", "render_monitoring_report", "write_monitoring_documents"]
 
@@ -70,11 +68,7 @@ def _languages(languages: Sequence[str]) -> list[str]:
 def _images(plots: Mapping[str, Path], t: Mapping[str, str], folder: Path) -> dict[str, Any]:
     """Each plot as a data URI (HTML) and as a path relative to the documents (Markdown)."""
     return {
-        name: {
-            "src": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"),
-            "path": path.relative_to(folder).as_posix(),
-            "alt": " ".join(t[_PLOT_ALTS[name]].split()),
-        }
+        name: embedded_image(path, folder, " ".join(t[_PLOT_ALTS[name]].split()))
         for name, path in plots.items()
     }
 
@@ -178,11 +172,8 @@ def write_monitoring_documents(
         "lang": language,
         "images": _images(plots, t, folder),
     }
-    html = atomic_write_text(
-        folder / f"monitoring_report{suffix}.html", render("monitoring_report.html.j2", **variables)
-    )
-    markdown = atomic_write_text(
-        folder / f"monitoring_report{suffix}.md", render("monitoring_report.md.j2", **variables)
+    html, markdown = write_html_and_markdown(
+        folder, f"monitoring_report{suffix}", "monitoring_report", variables
     )
     logger.info("monitoring report (%s) written to %s", language, html)
     return html, markdown, list(plots.values())

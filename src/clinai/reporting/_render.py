@@ -11,15 +11,25 @@ import base64
 import functools
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clinai._utils import atomic_write_text
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._locales import get_strings
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-__all__ = ["environment", "md_cell", "md_escape", "render", "translator"]
+__all__ = [
+    "embedded_image",
+    "environment",
+    "md_cell",
+    "md_escape",
+    "render",
+    "translator",
+    "write_html_and_markdown",
+]
 
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
@@ -66,3 +76,28 @@ def translator(language: str) -> tuple[Mapping[str, str], NumberFormatter]:
 def render(template: str, /, **variables: Any) -> str:
     """Render a packaged template with ``variables``."""
     return environment().get_template(template).render(**variables)
+
+
+def write_html_and_markdown(
+    folder: Path, name: str, template: str, variables: Mapping[str, Any]
+) -> tuple[Path, Path]:
+    """Render ``<template>.html.j2`` and ``.md.j2`` to ``folder/<name>.html`` and ``.md``.
+
+    Both documents get the same ``variables``; each file is written atomically.
+    """
+    html = atomic_write_text(folder / f"{name}.html", render(f"{template}.html.j2", **variables))
+    markdown = atomic_write_text(folder / f"{name}.md", render(f"{template}.md.j2", **variables))
+    return html, markdown
+
+
+def embedded_image(path: Path, folder: Path, alt: str) -> dict[str, str]:
+    """Return a PNG written under ``folder`` as the documents show it.
+
+    ``src`` is a data URI (HTML and PDF stand alone), ``path`` the file relative to
+    ``folder`` (Markdown links it) and ``alt`` the text a screen reader reads.
+    """
+    return {
+        "src": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"),
+        "path": path.relative_to(folder).as_posix(),
+        "alt": alt,
+    }

@@ -14,7 +14,6 @@ inputs hold, and they hold no patient identifier or patient-level row.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,7 +26,7 @@ from clinai.reporting._card import _acceptance
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._locales import get_language_names
 from clinai.reporting._plots import _png_bytes
-from clinai.reporting._render import render, translator
+from clinai.reporting._render import embedded_image, translator, write_html_and_markdown
 from clinai.reporting._small_data_view import small_data_view
 from clinai.reporting._survival_report import _PLOTS, _ROWS
 
@@ -651,12 +650,7 @@ def write_survival_card(
         t, fmt = translator(language)
         plots = _plots(card, folder, language)
         images = {
-            name: {
-                "path": path.relative_to(folder).as_posix(),
-                "src": "data:image/png;base64,"
-                + base64.b64encode(path.read_bytes()).decode("ascii"),
-                "alt": t[f"surv_plot_{SURVIVAL_CARD_PLOTS[name]}"],
-            }
+            name: embedded_image(path, folder, t[f"surv_plot_{SURVIVAL_CARD_PLOTS[name]}"])
             for name, path in plots.items()
         }
         variables = {
@@ -668,10 +662,9 @@ def write_survival_card(
             "images": images,
         }
         suffix = "" if language == "en" else f".{language}"
-        for kind in ("md", "html"):
-            name = f"model_card{suffix}.{kind}"
-            files[name] = atomic_write_text(
-                folder / name, render(f"survival_card.{kind}.j2", **variables)
-            )
+        html, markdown = write_html_and_markdown(
+            folder, f"model_card{suffix}", "survival_card", variables
+        )
+        files.update({markdown.name: markdown, html.name: html})
         files.update({path.relative_to(folder).as_posix(): path for path in plots.values()})
     return files

@@ -10,17 +10,16 @@ statistics: every number is one the JSON holds, and it holds no patient-level da
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clinai._utils import atomic_write_bytes, atomic_write_text
+from clinai._utils import atomic_write_bytes
 from clinai.reporting._acceptance_view import acceptance_rows
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._meta_report import MetaReport, write_languages
 from clinai.reporting._plots import _GREY, _MODEL_COLOUR, _OTHER_COLOUR, _new_figure, _png_bytes
-from clinai.reporting._render import render, translator
+from clinai.reporting._render import embedded_image, translator, write_html_and_markdown
 from clinai.reporting._small_data_view import small_data_view
 
 if TYPE_CHECKING:
@@ -282,11 +281,7 @@ def _write_language(
             continue
         path = atomic_write_bytes(folder / "plots" / f"{name}{suffix}.png", _png_bytes(figure))
         plots.append(path)
-        images[name] = {
-            "src": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"),
-            "path": path.relative_to(folder).as_posix(),
-            "alt": t[f"surv_plot_{name}"],
-        }
+        images[name] = embedded_image(path, folder, t[f"surv_plot_{name}"])
     variables = {
         "r": _view(document, t, fmt, small_data),
         "c": context,
@@ -295,11 +290,8 @@ def _write_language(
         "lang": language,
         "images": images,
     }
-    html = atomic_write_text(
-        folder / f"validation_report{suffix}.html", render("survival_report.html.j2", **variables)
-    )
-    markdown = atomic_write_text(
-        folder / f"validation_report{suffix}.md", render("survival_report.md.j2", **variables)
+    html, markdown = write_html_and_markdown(
+        folder, f"validation_report{suffix}", "survival_report", variables
     )
     return html, markdown, plots
 
