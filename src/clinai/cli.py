@@ -361,11 +361,18 @@ def validate(
     event_codes: Annotated[
         str | None, typer.Option(help="Event codes CENSORED,EVENT (with --time; default 0,1).")
     ] = None,
+    competing_code: Annotated[
+        list[int] | None,
+        typer.Option(
+            help="Code of a competing event in --event (repeatable; with --time): the --score "
+            "is then the cumulative incidence of the event by --horizon."
+        ),
+    ] = None,
 ) -> None:
     """Validate any model's predictions (e.g. a vendor's) on local data."""
     from clinai.runs import validate_predictions_file
 
-    if time is not None or outcome is None:
+    if time is not None or outcome is None or competing_code or event_codes is not None:
         _validate_survival(
             predictions,
             outcome=outcome,
@@ -380,6 +387,7 @@ def validate(
             n_boot=bootstrap,
             seed=seed,
             event_codes=event_codes,
+            competing_codes=competing_code or (),
             quiet=quiet,
         )
         return
@@ -412,6 +420,13 @@ _SURVIVAL_NEEDS = (
     "horizon the --score risks speak of; binary outcomes use --outcome instead of --time"
 )
 _NEEDS_OUTCOME = "give --outcome (a 0/1 column), or --time, --event and --horizon for survival"
+_CODES_NEED_TIME = (
+    "--event-codes and --competing-code need --time, --event and --horizon (event codes belong "
+    "to time-to-event outcomes); a binary outcome is --outcome alone"
+)
+
+
+_C_NAMES = {"harrell_c": "Harrell's C", "wolbers_c": "Wolbers' C"}
 
 
 def _validate_survival(predictions: Path, **options: Any) -> None:
@@ -419,6 +434,8 @@ def _validate_survival(predictions: Path, **options: Any) -> None:
     from clinai.exceptions import ConfigError
     from clinai.runs._validate_survival import validate_survival_file
 
+    if options["time"] is None and (options["competing_codes"] or options["event_codes"]):
+        raise ConfigError(_CODES_NEED_TIME)
     if options["time"] is None:
         raise ConfigError(_NEEDS_OUTCOME)
     if options.pop("outcome") is not None or options["event"] is None or options["horizon"] is None:
@@ -426,8 +443,9 @@ def _validate_survival(predictions: Path, **options: Any) -> None:
     out, quiet = options.pop("out"), options.pop("quiet")
     metrics = validate_survival_file(predictions, out_dir=out, show_progress=not quiet, **options)
     nat = metrics["natural_frequency"]
+    ranking = "wolbers_c" if "competing" in metrics else "harrell_c"
     typer.echo(
-        f"Harrell's C {_with_ci(metrics['metrics']['harrell_c'])}, "
+        f"{_C_NAMES[ranking]} {_with_ci(metrics['metrics'][ranking])}, "
         f"O/E {_with_ci(metrics['metrics']['oe_ratio'])}; of 100 patients about "
         f"{nat['observed']} had the event by {metrics['horizon']:g} "
         f"(predicted {nat['predicted']}); written to {out}"

@@ -16,7 +16,13 @@ import difflib
 from collections.abc import Mapping
 from typing import Any, Final
 
-__all__ = ["METRIC_NAMES", "METRIC_TREE", "SURVIVAL_METRIC_TREE", "metric_path_problem"]
+__all__ = [
+    "COMPETING_METRIC_TREE",
+    "METRIC_NAMES",
+    "METRIC_TREE",
+    "SURVIVAL_METRIC_TREE",
+    "metric_path_problem",
+]
 
 #: A leaf with ``estimate``, ``ci_low`` and ``ci_high``.
 ESTIMATE: Final = "estimate"
@@ -96,6 +102,22 @@ SURVIVAL_METRIC_TREE: Final[Mapping[str, Any]] = {
         ("e50", "e90", "emax", "brier", "null_brier", "ipa", "integrated_brier"), ESTIMATE
     ),
     "comparison": dict.fromkeys(("harrell_c", "uno_c", "brier", "ipa"), _SURVIVAL_COMPARED),
+    "fairness": OPEN,
+}
+
+#: What a competing-risk run's criteria see (``outcome.event_codes.competing`` set): the
+#: metrics of its survival_metrics.json by name (``survival_acceptance_view``; ``td_auc`` is
+#: ``time_auc``, ``ipa`` is ``scaled_brier``, ``calibration_slope`` the Fine-Gray slope),
+#: the comparison with the registered version and the fairness tables.
+COMPETING_METRIC_TREE: Final[Mapping[str, Any]] = {
+    "n": NUMBER,
+    "events": NUMBER,
+    **dict.fromkeys(("wolbers_c", "time_auc", "td_auc", "oe_ratio", "calibration_slope"), ESTIMATE),
+    **dict.fromkeys(("brier", "null_brier", "scaled_brier", "ipa"), ESTIMATE),
+    **dict.fromkeys(("observed_risk", "expected_risk"), ESTIMATE),
+    "comparison": dict.fromkeys(
+        ("wolbers_c", "time_auc", "oe_ratio", "brier", "scaled_brier"), _SURVIVAL_COMPARED
+    ),
     "fairness": OPEN,
 }
 

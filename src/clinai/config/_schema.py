@@ -22,7 +22,11 @@ from pydantic import (
 )
 
 from clinai.config._economics import EconomicsConfig
-from clinai.config._metric_names import SURVIVAL_METRIC_TREE, metric_path_problem
+from clinai.config._metric_names import (
+    COMPETING_METRIC_TREE,
+    SURVIVAL_METRIC_TREE,
+    metric_path_problem,
+)
 from clinai.config._monitoring import MonitoringConfig
 from clinai.config._outcome import OutcomeConfig
 
@@ -232,11 +236,14 @@ def _either_kind_problem(metric: str, statistic: str) -> str | None:
     """
     binary = metric_path_problem(metric, statistic)
     survival = metric_path_problem(metric, statistic, SURVIVAL_METRIC_TREE)
-    if binary is None or survival is None:
+    competing = metric_path_problem(metric, statistic, COMPETING_METRIC_TREE)
+    if binary is None or survival is None or competing is None:
         return None
     unknown_to_binary = "does not exist" in binary and "did you mean" not in binary
     if unknown_to_binary and "did you mean" in survival:
         return survival.replace("metrics.json", "survival_metrics.json (outcome.type: survival)")
+    if unknown_to_binary and "did you mean" in competing:  # wolber_c
+        return competing.replace("metrics.json", "survival_metrics.json (competing risks)")
     return binary
 
 
@@ -310,6 +317,8 @@ FAIRNESS_RATIO_METRICS = ("auroc", "sensitivity", "specificity")
 #: The same for a survival run's fairness tables (C and O/E by the first horizon).
 SURVIVAL_FAIRNESS_METRICS = ("harrell_c", "oe_ratio")
 SURVIVAL_FAIRNESS_RATIO_METRICS = ("oe_ratio",)
+#: A competing-risk run's tables: Wolbers' C and the Aalen-Johansen O/E.
+COMPETING_FAIRNESS_METRICS = ("wolbers_c", "oe_ratio")
 OUTCOME_METRIC_MSG = "acceptance criterion {name!r} (outcome.type: {kind}): {problem}"
 FAIRNESS_PATH_MSG = (
     "acceptance criterion {name!r}: metric {metric!r} is not a fairness result; use "
@@ -431,7 +440,7 @@ class EvaluationConfig(_Strict):
             if (
                 len(parts) == 4
                 and parts[1] in tables
-                and parts[2] in SURVIVAL_FAIRNESS_METRICS
+                and parts[2] in (*SURVIVAL_FAIRNESS_METRICS, *COMPETING_FAIRNESS_METRICS)
                 and (parts[3] == "difference" or parts[2] in SURVIVAL_FAIRNESS_RATIO_METRICS)
             ):
                 continue
@@ -562,22 +571,24 @@ class ExperimentConfig(_Strict):
     def _criteria_of_the_outcome(self) -> ExperimentConfig:
         # Each criterion names a value of the outcome type's metrics (binary or survival).
         survival = self.is_survival
+        competing = survival and bool(self.outcome and self.outcome.codes.competing)
         for criterion in self.evaluation.acceptance:
             parts = criterion.metric.split(".")
             if parts[0] == "fairness":
                 own = SURVIVAL_FAIRNESS_METRICS if survival else FAIRNESS_METRICS
+                own = COMPETING_FAIRNESS_METRICS if competing else own
                 problem = None
                 if parts[2] not in (*own, "groups"):
                     problem = f"metric {criterion.metric!r}: {parts[2]!r} is not one of {own}"
             elif survival:
-                problem = metric_path_problem(
-                    criterion.metric, criterion.statistic, SURVIVAL_METRIC_TREE
-                )
+                tree = COMPETING_METRIC_TREE if competing else SURVIVAL_METRIC_TREE
+                problem = metric_path_problem(criterion.metric, criterion.statistic, tree)
                 problem = problem and problem.replace("metrics.json", "survival_metrics.json")
             else:
                 problem = metric_path_problem(criterion.metric, criterion.statistic)
             if problem is not None:
                 kind = "survival" if survival else "binary"
+                kind = "survival, competing risks" if competing else kind
                 raise ValueError(
                     OUTCOME_METRIC_MSG.format(name=criterion.name, kind=kind, problem=problem)
                 )

@@ -24,6 +24,7 @@ __all__ = [
     "AcceptancePlanError",
     "acceptance_criteria",
     "check_acceptance_plan",
+    "judge_acceptance",
     "write_acceptance_plan",
 ]
 
@@ -94,3 +95,20 @@ def check_acceptance_plan(config: ExperimentConfig, plan: Mapping[str, Any]) -> 
         raise AcceptancePlanError(PLAN_FILE_EDITED_MSG.format(file=ACCEPTANCE_PLAN_FILE))
     if _criteria_sha256(acceptance_criteria(config)) != fixed:
         raise AcceptancePlanError(PLAN_CONFIG_EDITED_MSG.format(file=ACCEPTANCE_PLAN_FILE))
+
+
+def judge_acceptance(metrics: dict[str, Any], plan: Mapping[str, Any]) -> None:
+    """Judge the plan's criteria on a survival_metrics.json document (in place).
+
+    Adds ``acceptance`` (one row per criterion), ``acceptance_verdict`` and
+    ``acceptance_plan_sha256``; the metrics are seen by name
+    (:func:`clinai.evaluation.survival_acceptance_view`, competing risks included).
+    """
+    from clinai import evaluation
+    from clinai.runs._report import acceptance_verdict
+
+    view = evaluation.survival_acceptance_view(metrics)
+    verdicts = evaluation.evaluate_acceptance(view, plan["criteria"])
+    metrics["acceptance"] = [v.to_dict() for v in verdicts]
+    metrics["acceptance_verdict"] = acceptance_verdict(metrics)
+    metrics["acceptance_plan_sha256"] = plan["sha256"]

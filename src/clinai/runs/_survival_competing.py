@@ -12,14 +12,18 @@ change what they do:
   integration of the cause-specific hazards).
 * evaluate: :func:`clinai.evaluation.evaluate_competing` on the test split (Wolbers'
   C, Blanche's AUC, Aalen-Johansen O/E, the Brier score of the CIF and its scaled
-  version, observed against predicted by risk group), written to
-  ``survival_metrics.json``.
-* report: a model card per language (EN/DA) in the words of competing risks; the
+  version, observed against predicted by risk group), the paired comparison with the
+  registered version (:func:`clinai.evaluation.compare_competing_models`), the
+  fairness tables (:func:`clinai.evaluation.competing_fairness`) and the acceptance
+  criteria fixed at training, judged on them; written to ``survival_metrics.json``.
+* report: a model card per language (EN/DA) in the words of competing risks, with the
+  acceptance, comparison and fairness blocks (:mod:`clinai.runs._competing_card`); the
   survival validation report (Kaplan-Meier based) is not rendered for these runs.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +32,13 @@ import pandas as pd
 
 from clinai import evaluation
 from clinai._utils import atomic_write_text
-from clinai.reporting import NumberFormatter
+from clinai.runs._acceptance_plan import (
+    ACCEPTANCE_PLAN_FILE,
+    check_acceptance_plan,
+    judge_acceptance,
+)
+from clinai.runs._comparisons import registered_version
+from clinai.runs._competing_card import competing_card
 from clinai.runs._prepare import EVENT_CODE, TIME, read_split
 from clinai.runs._progress import progress_bar
 from clinai.runs._report import use_case_translations
@@ -97,22 +107,37 @@ def add_competing_counts(
 def evaluate_competing_run(
     config: ExperimentConfig, run_dir: RunDir, *, show_progress: bool = True
 ) -> dict[str, Any]:
-    """Validate the predicted cumulative incidence on the test split; write the metrics file."""
+    """Validate the predicted cumulative incidence on the test split; write the metrics file.
+
+    As a plain survival run: the acceptance plan fixed at training is checked first (an
+    edited one is refused before anything is computed), then the metrics, the paired
+    comparison with the registered version, the fairness tables, and the verdict.
+    """
     from clinai.tracking import load_model_dir
 
     assert config.outcome is not None
+    fixed = run_dir.read_json(ACCEPTANCE_PLAN_FILE, stage="train")
+    check_acceptance_plan(config, fixed)
     model = load_model_dir(run_dir.model)
-    X, _, _, patients = read_split(run_dir, "test")
+    X, _, sensitive, patients = read_split(run_dir, "test")
     table = _read(run_dir, "test")
+    test = _CompetingTest(
+        X=X,
+        time=table[TIME].to_numpy(dtype=float),
+        code=table[EVENT_CODE].to_numpy(dtype=np.int64),
+        risk=model.predict_proba(X)[:, 1],
+        sensitive=sensitive,
+        patients=patients if config.data.patient_id is not None else None,
+    )
     horizon = config.outcome.horizons[0]
     plan = config.evaluation.model_dump(include={"n_boot", "ci_level", "min_cell"})
     with progress_bar("bootstrap", plan["n_boot"], enabled=show_progress) as advance:
         result = evaluation.evaluate_competing(
-            table[TIME].to_numpy(dtype=float),
-            table[EVENT_CODE].to_numpy(dtype=np.int64),
-            model.predict_proba(X)[:, 1],
+            test.time,
+            test.code,
+            test.risk,
             horizon=horizon,
-            patient_ids=patients if config.data.patient_id is not None else None,
+            patient_ids=test.patients,
             random_state=config.seed,
             score_name=f"cumulative incidence by {horizon:g}",
             progress=advance,
@@ -122,51 +147,94 @@ def evaluate_competing_run(
     # the data's own codes (the prepared splits hold 1 for the event, 2 for any competing one)
     metrics["competing"]["competing_codes"] = list(config.outcome.codes.competing)
     metrics["competing"]["event_codes"] = config.outcome.codes.model_dump()
+    blocks = {
+        "comparison": lambda: _registry_comparison(config, run_dir, test),
+        "fairness": lambda: _fairness(config, test) if len(test.sensitive.columns) else None,
+    }
+    with progress_bar("comparison and fairness", len(blocks), enabled=show_progress) as advance:
+        for key, compute in blocks.items():
+            block = compute()
+            if block is not None:  # absent: nothing registered to compare, no attributes
+                metrics[key] = block
+            advance()
+    judge_acceptance(metrics, fixed)
     run_dir.write_json(METRICS_FILE, metrics)
     return metrics
 
 
-# The model card of a competing-risk run, per language.
-CARD = {
-    "en": (
-        "# {title}\n\n{outcome}\n\n**Intended use:** {intended_use}\n\n"
-        "## What the model says\n\n"
-        "The model predicts each patient's risk of the event within {horizon:g} days, with "
-        "{competing_event} as a competing event: a patient who has it first can no longer "
-        "have the event.\n\n"
-        "Of 100 patients like those of the test split, about **{observed}** had the event "
-        "within {horizon:g} days (Aalen-Johansen cumulative incidence: censoring and the "
-        "competing event accounted for); the model expected about **{predicted}**.\n\n"
-        "## How well it ranks and how well it is calibrated (test split, n = {n})\n\n"
-        "- Wolbers' C index (events up to {horizon:g} days): {wolbers_c}\n"
-        "- Time-dependent AUC at {horizon:g} days: {time_auc}\n"
-        "- Observed/expected risk by {horizon:g} days: {oe_ratio}\n"
-        "- Scaled Brier score (IPA) at {horizon:g} days: {scaled_brier}\n\n"
-        "By {horizon:g} days the test split had {events} events, {competing} competing "
-        "events and {censored} patients censored. Selected model: {selected}.\n"
-    ),
-    "da": (
-        "# {title}\n\n{outcome}\n\n**Tilsigtet brug:** {intended_use}\n\n"
-        "## Hvad modellen siger\n\n"
-        "Modellen forudsiger hver patients risiko for hændelsen inden for {horizon:g} dage, "
-        "med {competing_event} som konkurrerende hændelse: en patient, der får den først, "
-        "kan ikke længere få hændelsen.\n\n"
-        "Af 100 patienter som dem i testdelen fik omkring **{observed}** hændelsen inden for "
-        "{horizon:g} dage (Aalen-Johansen kumuleret incidens: censurering og den "
-        "konkurrerende hændelse taget i betragtning); modellen forventede omkring "
-        "**{predicted}**.\n\n"
-        "## Hvor godt den rangordner, og hvor godt den er kalibreret (testdelen, n = {n})\n\n"
-        "- Wolbers' C-indeks (hændelser op til {horizon:g} dage): {wolbers_c}\n"
-        "- Tidsafhængig AUC ved {horizon:g} dage: {time_auc}\n"
-        "- Observeret/forventet risiko inden for {horizon:g} dage: {oe_ratio}\n"
-        "- Skaleret Brier-score (IPA) ved {horizon:g} dage: {scaled_brier}\n\n"
-        "Inden for {horizon:g} dage havde testdelen {events} hændelser, {competing} "
-        "konkurrerende hændelser og {censored} censurerede patienter. Valgt model: "
-        "{selected}.\n"
-    ),
-}
+@dataclass(frozen=True)
+class _CompetingTest:
+    """The test split's rows and the model's predictions (stay in memory, never written)."""
+
+    X: pd.DataFrame
+    time: np.ndarray
+    code: np.ndarray
+    risk: np.ndarray
+    sensitive: pd.DataFrame
+    patients: Any
+
+    @property
+    def outcome(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Follow-up, event code (0, 1, 2) and the predicted cumulative incidence."""
+        return self.time, self.code, self.risk
+
+
+def _resampling(config: ExperimentConfig, test: _CompetingTest, *, stream: int) -> dict[str, Any]:
+    """Return the bootstrap options of a comparison or fairness table (own seed stream).
+
+    The streams are those of a plain survival run (fairness 4, comparison 7).
+    """
+    return {
+        "patient_ids": test.patients,
+        "n_boot": config.evaluation.n_boot,
+        "ci_level": config.evaluation.ci_level,
+        "random_state": np.random.SeedSequence([config.seed, stream]),
+    }
+
+
+def _predicts_incidence(model: Any) -> bool:
+    """Whether a loaded model is a competing-risks one (its last step knows the causes)."""
+    inner = getattr(model, "model", model)
+    last = inner.steps[-1][1] if hasattr(inner, "steps") else inner
+    return hasattr(last, "causes_") and hasattr(model, "predict_risk")
+
+
+def _fairness(config: ExperimentConfig, test: _CompetingTest) -> dict[str, Any]:
+    """Wolbers' C and O/E per group of each sensitive attribute and intersection, with gaps."""
+    assert config.outcome is not None
+    spec = config.evaluation
+    tables = evaluation.competing_fairness(
+        *test.outcome,
+        test.sensitive,
+        horizon=config.outcome.horizons[0],
+        min_cell=spec.min_cell,
+        intersections=[(first, second) for first, second in spec.intersections],
+        **_resampling(config, test, stream=4),
+    )
+    return {name: table.to_dict() for name, table in tables.items()}
+
+
+def _registry_comparison(
+    config: ExperimentConfig, run_dir: RunDir, test: _CompetingTest
+) -> dict[str, Any] | None:
+    """Compare with the registered version in use on the same test patients (paired)."""
+    assert config.outcome is not None
+    found = registered_version(config, run_dir, test.X)
+    if found is None or not _predicts_incidence(found[0]):
+        return None
+    other, X_other, version, alias = found
+    horizon = config.outcome.horizons[0]
+    result = evaluation.compare_competing_models(
+        *test.outcome,
+        np.asarray(other.predict_risk(X_other, [horizon]))[:, 0],
+        horizon=horizon,
+        name=f"registered version {version} ({alias})",
+        **_resampling(config, test, stream=7),
+    )
+    return {**result.to_dict(), "version": str(version), "alias": alias}
+
+
 COMPETING_EVENT = {"en": "a competing event", "da": "en konkurrerende hændelse"}
-CARD_METRICS = ("wolbers_c", "time_auc", "oe_ratio", "scaled_brier")
 
 
 def report_competing(
@@ -180,26 +248,11 @@ def report_competing(
     selected = run_dir.read_json("training.json", stage="train")["selected"]
     use_case = run_dir.read_json("data_manifest.json", stage="prepare")["use_case"]
     translations = use_case_translations(config)
-    follow_up = metrics["competing"]["follow_up"]
     written = []
     for language in ["en", *(x for x in config.languages if x != "en")]:
         texts = {**use_case, **translations.get(language, {})}
-        number = NumberFormatter(language)
-        card = CARD[language].format(
-            title=texts["title"],
-            outcome=texts["outcome"],
-            intended_use=texts["intended_use"],
-            competing_event=texts.get("competing_event", COMPETING_EVENT[language]),
-            horizon=metrics["horizon"],
-            observed=metrics["natural_frequency"]["observed"],
-            predicted=metrics["natural_frequency"]["predicted"],
-            n=metrics["n"],
-            events=follow_up["events_by_horizon"],
-            competing=follow_up["competing_by_horizon"],
-            censored=follow_up["censored_before_horizon"],
-            selected=selected,
-            **{k: number.est(metrics["metrics"][k], 2) for k in CARD_METRICS},
-        )
+        texts.setdefault("competing_event", COMPETING_EVENT[language])
+        card = competing_card(metrics, texts, language, selected=selected)
         suffix = "" if language == "en" else f".{language}"
         written.append(atomic_write_text(run_dir.file(f"model_card{suffix}.md"), card))
     if publish_dir is not None:

@@ -19,9 +19,7 @@ import numpy as np
 import pandas as pd
 
 from clinai import data, evaluation
-from clinai._utils import sha256_file
 from clinai.exceptions import ConfigError, DataError
-from clinai.runs._lineage import code_version, environment
 from clinai.runs._progress import progress_bar
 from clinai.runs._rundir import RunDir
 from clinai.runs._staging import staged_folder
@@ -31,6 +29,7 @@ from clinai.runs._validate import (
     check_named_columns,
     groups_and_patients,
 )
+from clinai.runs._validate_competing import validate_competing_rows, write_validation_audit
 
 __all__ = ["validate_survival_file"]
 
@@ -70,6 +69,23 @@ NO_EVENTS = (
     "no events up to --horizon {horizon:g} in column {column!r}: choose a later horizon or "
     "check the event coding"
 )
+COMPETING_CODE_CLASH = (
+    "--competing-code {code} is also the censored or event code (--event-codes {censored},{event}) "
+    "or given twice: give each competing event's code once, different from both"
+)
+COMPETING_CODE_ABSENT = (
+    "--competing-code {code} does not occur in column {column!r} (--event; codes there: {codes}): "
+    "check the code, or leave the option out"
+)
+COMPETING_LP = (
+    "--lp is not used with --competing-code: Wolbers' C ranks the --score (the cumulative "
+    "incidence by the horizon); leave --lp out"
+)
+EVENT_CODES_COMPETING = (
+    "column {column!r} (--event) must hold only {censored} (censored), {event} (event) and "
+    "{competing} (competing); got {values}: recode the column or pass the codes with "
+    "--event-codes CENSORED,EVENT and --competing-code"
+)
 RISK_RANGE = (
     "column {column!r} (--score) must hold predicted risks by the horizon in [0, 1]; got values "
     "from {low:g} to {high:g}"
@@ -102,10 +118,31 @@ def _event_codes(value: str | None) -> tuple[int, int]:
     return censored, event
 
 
+def _competing_codes(codes: tuple[int, int], competing: Sequence[int]) -> tuple[int, ...]:
+    """Check ``--competing-code`` against the censored and event codes (one line each)."""
+    seen: set[int] = set(codes)
+    for code in competing:
+        if code in seen:
+            raise ConfigError(
+                COMPETING_CODE_CLASH.format(code=code, censored=codes[0], event=codes[1])
+            )
+        seen.add(code)
+    return tuple(int(code) for code in competing)
+
+
 def _outcome(
-    frame: pd.DataFrame, time: str, event: str, horizon: float, codes: tuple[int, int]
+    frame: pd.DataFrame,
+    time: str,
+    event: str,
+    horizon: float,
+    codes: tuple[int, int],
+    competing: tuple[int, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Check follow-up and events against the horizon; return time and event (0/1)."""
+    """Check follow-up and events against the horizon; return time and the event.
+
+    The event is 0/1 without competing codes, else 0 censored, 1 the event, 2 a
+    competing event (as a competing run's prepared splits hold them).
+    """
     time_values = _numbers(frame, time, "--time")
     event_values = _numbers(frame, event, "--event")
     distinct = int(np.unique(event_values).shape[0])
@@ -118,11 +155,22 @@ def _outcome(
             )
         )
     censored, coded = codes
-    wrong = ~np.isin(event_values, codes)
+    for code in competing:
+        if not (event_values == code).any():
+            found = ", ".join(f"{v:g}" for v in np.unique(event_values))
+            raise DataError(COMPETING_CODE_ABSENT.format(code=code, column=event, codes=found))
+    wrong = ~np.isin(event_values, (*codes, *competing))
     if wrong.any():
         shown = ", ".join(f"{v:g}" for v in np.unique(event_values[wrong])[:5])
+        message = EVENT_CODES_COMPETING if competing else EVENT_CODES
         raise DataError(
-            EVENT_CODES.format(column=event, censored=censored, event=coded, values=shown)
+            message.format(
+                column=event,
+                censored=censored,
+                event=coded,
+                competing=", ".join(map(str, competing)),
+                values=shown,
+            )
         )
     if (time_values == 0).all():
         raise DataError(ALL_AT_ZERO.format(column=time))
@@ -131,7 +179,9 @@ def _outcome(
     hit = event_values == coded
     if not (hit & (time_values <= horizon)).any():
         raise DataError(NO_EVENTS.format(horizon=horizon, column=event))
-    return time_values, hit.astype(np.int64)
+    outcome = hit.astype(np.int64)
+    outcome[np.isin(event_values, competing)] = 2
+    return time_values, outcome
 
 
 def validate_survival_file(
@@ -148,6 +198,7 @@ def validate_survival_file(
     n_boot: int | None = None,
     seed: int = 0,
     event_codes: str | None = None,
+    competing_codes: Sequence[int] = (),
     show_progress: bool = True,
     pdf: bool = True,
 ) -> dict[str, Any]:
@@ -180,6 +231,12 @@ def validate_survival_file(
         Bootstrap seed.
     event_codes : str, optional
         ``"CENSORED,EVENT"``, e.g. ``"1,2"``; default ``"0,1"``.
+    competing_codes : sequence of int
+        Codes of competing events in the event column (``--competing-code``, as the
+        config's ``outcome.event_codes.competing``): the score is then the cumulative
+        incidence of the event by the horizon, validated with
+        :func:`clinai.evaluation.evaluate_competing` (:mod:`clinai.runs._validate_competing`;
+        Markdown reports, fairness tables for ``groups``).
     show_progress : bool
         Show a Rich progress bar on stderr.
     pdf : bool
@@ -194,6 +251,9 @@ def validate_survival_file(
     if n_boot is not None and n_boot < 1:
         raise ConfigError(_TOO_FEW_REPLICATES.format(n=n_boot))
     codes = _event_codes(event_codes)
+    competing = _competing_codes(codes, competing_codes)
+    if competing and lp is not None:
+        raise ConfigError(COMPETING_LP)
     if not (isinstance(horizon, int | float) and np.isfinite(horizon) and horizon > 0):
         raise ConfigError(HORIZON_NOT_POSITIVE.format(value=horizon))
     target = Path(out_dir)
@@ -201,13 +261,26 @@ def validate_survival_file(
     frame = data.read_table(predictions)
     named = {"time": time, "event": event, "score": score, "lp": lp, "patient": patient}
     check_named_columns(frame, named, groups, where=f"predictions file {Path(predictions).name!r}")
-    time_values, event_values = _outcome(frame, time, event, float(horizon), codes)
+    time_values, event_values = _outcome(frame, time, event, float(horizon), codes, competing)
     risk = _numbers(frame, score, "--score")
     if risk.min() < 0 or risk.max() > 1:
         raise DataError(RISK_RANGE.format(column=score, low=risk.min(), high=risk.max()))
     lp_values = None if lp is None else _numbers(frame, lp, "--lp")
     sensitive, patient_ids = groups_and_patients(frame, groups, patient)
     boots = 200 if n_boot is None else n_boot
+    if competing:
+        rows = {"time": time_values, "event": event_values, "risk": risk}
+        rows |= {"sensitive": sensitive, "patients": patient_ids}
+        return validate_competing_rows(
+            predictions,
+            target,
+            rows,
+            options={
+                **{"horizon": horizon, "score": score, "n_boot": boots, "seed": seed},
+                **{"codes": codes, "competing": competing, "columns": named},
+            },
+            show_progress=show_progress,
+        )
     with progress_bar("bootstrap", boots, enabled=show_progress) as advance:
         result = evaluation.evaluate_survival(
             time_values,
@@ -239,19 +312,13 @@ def validate_survival_file(
             },
             pdf=pdf,
         )
-        outputs = [run_dir.file(SURVIVAL_METRICS_FILE), *report.files]
-        run_dir.write_json(
-            "audit.json",
-            {
-                "created_at": created,
-                "predictions_sha256": sha256_file(predictions),
-                "columns": {k: v for k, v in named.items() if k != "patient"},
-                "patient_clustered": patient is not None,
-                "horizon": float(horizon),
-                "code_version": code_version(),
-                "environment": environment(),
-                "skipped": report.skipped,
-                "outputs": {str(Path(p).relative_to(staging)): sha256_file(p) for p in outputs},
-            },
+        write_validation_audit(
+            run_dir,
+            predictions=predictions,
+            created=created,
+            columns=named,
+            horizon=float(horizon),
+            skipped=report.skipped,
+            outputs=[run_dir.file(SURVIVAL_METRICS_FILE), *report.files],
         )
     return json.loads(json.dumps(metrics))

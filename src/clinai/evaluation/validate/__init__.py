@@ -11,6 +11,10 @@ from clinai.evaluation.validate._compare_survival import (
     compare_survival_models,
     integrated_brier_with_interval,
 )
+from clinai.evaluation.validate._competing_paired import (
+    compare_competing_models,
+    competing_fairness,
+)
 from clinai.evaluation.validate._fairness_survival import SurvivalFairnessTable, survival_fairness
 from clinai.evaluation.validate._period import (
     PERIOD_METRICS,
@@ -44,7 +48,9 @@ __all__ = [
     "SurvivalFairnessTable",
     "SurvivalValidationResult",
     "ValidationResult",
+    "compare_competing_models",
     "compare_survival_models",
+    "competing_fairness",
     "evaluate_competing",
     "evaluate_predictions",
     "evaluate_survival",

@@ -29,7 +29,14 @@ from clinai.evaluation.survival import harrell_c, survival_oe_ratio
 from clinai.evaluation.validate._compare_survival import _checked
 from clinai.exceptions import DataError
 
-__all__ = ["SURVIVAL_FAIRNESS_METRICS", "SurvivalFairnessTable", "survival_fairness"]
+__all__ = [
+    "SURVIVAL_FAIRNESS_METRICS",
+    "SurvivalFairnessTable",
+    "assemble_tables",
+    "fairness_tables",
+    "survival_fairness",
+    "table_cells",
+]
 
 #: The per-group metrics, in the order of the record.
 SURVIVAL_FAIRNESS_METRICS = ("harrell_c", "oe_ratio")
@@ -133,6 +140,100 @@ def _gaps(values: np.ndarray) -> np.ndarray:
     return np.concatenate([high - low, ratio[..., None]], axis=-1)
 
 
+def fairness_tables(
+    groups: pd.DataFrame, n: int, intersections: Sequence[tuple[str, str]]
+) -> tuple[pd.DataFrame, list[tuple[str, tuple[str, ...]]]]:
+    """Check ``groups`` against ``n`` rows; return it re-indexed and its tables.
+
+    The tables: one per column (named as the column) and one per pair of
+    ``intersections`` (``"a_x_b"``), each with the columns it crosses.
+
+    Raises
+    ------
+    DataError
+        ``groups`` of another length, an intersection naming an unknown column.
+    """
+    if len(groups) != n:
+        raise DataError(GROUPS_MSG.format(rows=len(groups), n=n))
+    frame = groups.reset_index(drop=True)
+    tables: list[tuple[str, tuple[str, ...]]] = [(str(c), (str(c),)) for c in frame.columns]
+    for pair in intersections:
+        if pair[0] == pair[1] or any(c not in frame.columns for c in pair):
+            available = ", ".join(map(str, frame.columns))
+            raise DataError(INTERSECTION_MSG.format(pair=list(pair), available=available))
+        tables.append((intersection_name(pair), (str(pair[0]), str(pair[1]))))
+    return frame, tables
+
+
+def table_cells(
+    frame: pd.DataFrame,
+    tables: Sequence[tuple[str, tuple[str, ...]]],
+    hit: np.ndarray,
+    min_cell: int,
+) -> tuple[dict[str, list[_Cell]], list[_Cell]]:
+    """Every table's cells, and the reported (not suppressed) ones in table order."""
+    cells = {name: _cells(frame, list(columns), hit, min_cell) for name, columns in tables}
+    shown = [cell for name, _ in tables for cell in cells[name] if not cell.suppressed]
+    return cells, shown
+
+
+def assemble_tables(
+    tables: Sequence[tuple[str, tuple[str, ...]]],
+    cells: Mapping[str, list[_Cell]],
+    point: np.ndarray,
+    replicates: np.ndarray,
+    *,
+    metrics: Sequence[str],
+    ci_level: float,
+    min_cell: int,
+) -> dict[str, SurvivalFairnessTable]:
+    """Build each table from the reported cells' values and their replicates.
+
+    ``point`` has one row per reported cell (in the order of :func:`table_cells`)
+    and one column per metric of ``metrics`` (a rank index, then O/E);
+    ``replicates`` has the bootstrap replicates of it along its first axis.
+    """
+    estimates = np.array(with_intervals(replicates, point, ci_level), dtype=object)
+    estimates = estimates.reshape(point.shape)
+    result: dict[str, SurvivalFairnessTable] = {}
+    start = 0
+    for name, columns in tables:
+        rows_of_table = [c for c in cells[name] if not c.suppressed]
+        index = slice(start, start + len(rows_of_table))
+        start += len(rows_of_table)
+        by_cell = dict(zip((c.group for c in rows_of_table), estimates[index], strict=True))
+        disparities: dict[str, dict[str, Estimate]] = {}
+        if len(rows_of_table) >= 2:
+            gaps = with_intervals(_gaps(replicates[:, index]), _gaps(point[index]), ci_level)
+            disparities = {
+                metrics[0]: {"difference": gaps[0]},
+                _RATIO: {"difference": gaps[1], "ratio": gaps[2]},
+            }
+        result[name] = SurvivalFairnessTable(
+            attributes=columns,
+            min_cell=int(min_cell),
+            groups=tuple(
+                {
+                    "group": cell.group,
+                    "levels": dict(cell.levels),
+                    "n": None if cell.suppressed else cell.n,
+                    "events": None if cell.suppressed else cell.events,
+                    "suppressed": cell.suppressed,
+                    **{
+                        metric: None
+                        if cell.suppressed
+                        else _estimate_or_none(by_cell[cell.group][k])
+                        for k, metric in enumerate(metrics)
+                    },
+                }
+                for cell in cells[name]
+            ),
+            disparities=disparities,
+            n_groups=len(rows_of_table),
+        )
+    return result
+
+
 def survival_fairness(
     time: Any,
     event: Any,
@@ -181,18 +282,8 @@ def survival_fairness(
     n = t.shape[0]
     r = np.asarray(risk, dtype=np.float64)
     s = r if score is None else np.asarray(score, dtype=np.float64)
-    if len(groups) != n:
-        raise DataError(GROUPS_MSG.format(rows=len(groups), n=n))
-    frame = groups.reset_index(drop=True)
-    tables: list[tuple[str, tuple[str, ...]]] = [(str(c), (str(c),)) for c in frame.columns]
-    for pair in intersections:
-        if pair[0] == pair[1] or any(c not in frame.columns for c in pair):
-            available = ", ".join(map(str, frame.columns))
-            raise DataError(INTERSECTION_MSG.format(pair=list(pair), available=available))
-        tables.append((intersection_name(pair), (str(pair[0]), str(pair[1]))))
-    hit = (e == 1) & (t <= horizon)
-    cells = {name: _cells(frame, list(columns), hit, min_cell) for name, columns in tables}
-    shown = [cell for name, _ in tables for cell in cells[name] if not cell.suppressed]
+    frame, tables = fairness_tables(groups, n, intersections)
+    cells, shown = table_cells(frame, tables, (e == 1) & (t <= horizon), min_cell)
 
     def values(rows: np.ndarray) -> np.ndarray:
         counts = np.bincount(rows, minlength=n)
@@ -208,42 +299,12 @@ def survival_fairness(
     replicates = loop_replicates(
         values, point.shape, n, patient_ids=patient_ids, n_boot=n_boot, random_state=random_state
     )
-    estimates = np.array(with_intervals(replicates, point, ci_level), dtype=object)
-    estimates = estimates.reshape(point.shape)
-    result: dict[str, SurvivalFairnessTable] = {}
-    start = 0
-    for name, columns in tables:
-        rows_of_table = [c for c in cells[name] if not c.suppressed]
-        index = slice(start, start + len(rows_of_table))
-        start += len(rows_of_table)
-        by_cell = dict(zip((c.group for c in rows_of_table), estimates[index], strict=True))
-        disparities: dict[str, dict[str, Estimate]] = {}
-        if len(rows_of_table) >= 2:
-            gaps = with_intervals(_gaps(replicates[:, index]), _gaps(point[index]), ci_level)
-            disparities = {
-                "harrell_c": {"difference": gaps[0]},
-                _RATIO: {"difference": gaps[1], "ratio": gaps[2]},
-            }
-        result[name] = SurvivalFairnessTable(
-            attributes=columns,
-            min_cell=int(min_cell),
-            groups=tuple(
-                {
-                    "group": cell.group,
-                    "levels": dict(cell.levels),
-                    "n": None if cell.suppressed else cell.n,
-                    "events": None if cell.suppressed else cell.events,
-                    "suppressed": cell.suppressed,
-                    **{
-                        metric: None
-                        if cell.suppressed
-                        else _estimate_or_none(by_cell[cell.group][k])
-                        for k, metric in enumerate(SURVIVAL_FAIRNESS_METRICS)
-                    },
-                }
-                for cell in cells[name]
-            ),
-            disparities=disparities,
-            n_groups=len(rows_of_table),
-        )
-    return result
+    return assemble_tables(
+        tables,
+        cells,
+        point,
+        replicates,
+        metrics=SURVIVAL_FAIRNESS_METRICS,
+        ci_level=ci_level,
+        min_cell=min_cell,
+    )

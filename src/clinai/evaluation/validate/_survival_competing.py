@@ -44,7 +44,12 @@ from clinai.evaluation.survival._competing import (
 from clinai.evaluation.validate._survival_results import SURVIVAL_SCHEMA
 from clinai.exceptions import DataError
 
-__all__ = ["COMPETING_HEADLINE", "CompetingValidationResult", "evaluate_competing"]
+__all__ = [
+    "COMPETING_HEADLINE",
+    "CompetingValidationResult",
+    "evaluate_competing",
+    "weighted_replicates",
+]
 
 #: The metrics of survival_metrics.json's ``metrics`` block for a competing-risk run.
 COMPETING_HEADLINE = ("wolbers_c", "time_auc", "oe_ratio", "brier", "null_brier", "scaled_brier")
@@ -190,25 +195,31 @@ def _slope(inputs: CompetingInputs, level: float) -> dict[str, Any]:
     return {"estimate": _num(fit.slope), "ci_low": _num(fit.ci_low), "ci_high": _num(fit.ci_high)}
 
 
-def _replicates(
-    inputs: CompetingInputs,
+def weighted_replicates(
+    compute: Callable[[np.ndarray], Any],
+    n: int,
+    *,
     patient_ids: Any,
     n_boot: int,
     random_state: RandomState,
-    progress: Progress | None,
+    progress: Progress | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Every replicate's metrics (rows: replicates) and the number of patients."""
-    codes, n_clusters = _cluster_codes(patient_ids, inputs.n)
-    out = np.empty((n_boot, len(COMPETING_METRICS)))
+    """Return ``compute(counts)`` of every replicate (rows) and the number of patients.
+
+    ``counts`` are one replicate's resampling counts per row, in the rows' given order
+    (the resampling engine's patient-clustered draws: a patient drawn k times counts k
+    times on each of its rows). Every caller with the same ``random_state`` and
+    patients sees the same draws, so two models (or groups) scored by one ``compute``
+    are paired.
+    """
+    codes, n_clusters = _cluster_codes(patient_ids, n)
     rng = np.random.default_rng(random_state)
-    done = 0
+    out: list[Any] = []
     for chunk in _weight_chunks(codes, n_clusters, n_boot, rng) if n_boot else ():
-        for weights in chunk[:, inputs.data.order]:  # the counts in time order
-            out[done] = competing_metrics_weighted(inputs, weights)
-            done += 1
+        out.extend(compute(weights) for weights in chunk)
         if progress is not None:
-            progress(done, n_boot)
-    return out, n_clusters
+            progress(len(out), n_boot)
+    return np.asarray(out, dtype=np.float64), n_clusters
 
 
 @fill_doc
@@ -271,7 +282,16 @@ def evaluate_competing(
     cell = check_min_cell(min_cell)
     inputs = prepare_competing(time, event_code, risk, horizon, cause=cause)
     point = competing_metrics_weighted(inputs)
-    replicates, n_patients = _replicates(inputs, patient_ids, boots, random_state, progress)
+    order = inputs.data.order
+    replicates, n_patients = weighted_replicates(
+        lambda counts: competing_metrics_weighted(inputs, counts[order]),  # in time order
+        inputs.n,
+        patient_ids=patient_ids,
+        n_boot=boots,
+        random_state=random_state,
+        progress=progress,
+    )
+    replicates = replicates.reshape(boots, len(COMPETING_METRICS))
     metrics, skipped = {}, {}
     for k, name in enumerate(COMPETING_METRICS):
         finite = np.isfinite(replicates[:, k])
