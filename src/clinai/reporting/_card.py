@@ -71,6 +71,16 @@ _USE_CASE_TEXTS = ("title", "outcome", "prediction_time", "intended_use", "popul
 _USE_CASE_LISTS = ("not_for", "limitations", "users")
 _MAX_CARD_VARIABLES = 10
 _DATASET_FIELDS = ("name", "title", "package", "licence", "citation", "url", "n_rows")
+#: The lineage hashes and versions the card shows (the report shows more).
+_LINEAGE_FIELDS = (
+    "config_sha256",
+    "data_sha256",
+    "code_version",
+    "git_dirty",
+    "python",
+    "pipeline",
+    "pipeline_sha256",
+)
 
 _ETHICAL_CONSIDERATIONS = (
     {
@@ -534,18 +544,7 @@ def build_model_card(
             "small_data": small_data_view(model),
             "registry": registry_info,
             "approval": approval_view(context.get("approval")),
-            "lineage": {
-                key: s.scalar(lineage.get(key))
-                for key in (
-                    "config_sha256",
-                    "data_sha256",
-                    "code_version",
-                    "git_dirty",
-                    "python",
-                    "pipeline",
-                    "pipeline_sha256",
-                )
-            },
+            "lineage": {key: s.scalar(lineage.get(key)) for key in _LINEAGE_FIELDS},
             "translations": _translations(use_case),
             "feature_labels": clean_labels(context.get("feature_labels")),
         },

@@ -65,6 +65,37 @@ _MAX_ROWS = 200
 _MAX_REPORT_VARIABLES = 30
 _OVERALL = ("auroc", "auprc", "brier", "scaled_brier")
 _CALIBRATION = ("intercept", "slope", "oe_ratio", "ici", "e50", "e90")
+# The named fields of the context's blocks that the report shows (nothing else is read).
+_USE_CASE_TEXTS = (
+    "name",
+    "setting",
+    "outcome",
+    "prediction_time",
+    "intended_use",
+    "population",
+    "citation",
+)
+_SPLIT_FIELDS = (
+    "method",
+    "test_size",
+    "seed",
+    "n_train",
+    "n_test",
+    "events_train",
+    "events_test",
+)
+_LINEAGE_FIELDS = (
+    "config_sha256",
+    "data_sha256",
+    "cohort_sha256",
+    "code_version",
+    "git_dirty",
+    "source_sha256",
+    "pipeline",
+    "pipeline_sha256",
+    "python",
+    "platform",
+)
 # Metrics compared with the previously registered version: (label key, path in metrics.json).
 _CHANGE_LOG = (
     ("auroc", ("auroc",)),
@@ -366,18 +397,7 @@ def _report_view(
         "title": document_title(context),
         **run_identity(context),
         "use_case": {
-            **{
-                k: s.text(use_case.get(k))
-                for k in (
-                    "name",
-                    "setting",
-                    "outcome",
-                    "prediction_time",
-                    "intended_use",
-                    "population",
-                    "citation",
-                )
-            },
+            **{k: s.text(use_case.get(k)) for k in _USE_CASE_TEXTS},
             "not_for": s.texts(use_case.get("not_for")),
             "limitations": s.texts(use_case.get("limitations")),
         },
@@ -421,18 +441,7 @@ def _report_view(
         "monitoring_plan": monitoring_plan_view(context.get("monitoring_plan"), strings, fmt),
         "dataset": dataset_view(dataset),
         "split": {
-            **{
-                k: s.scalar(split.get(k))
-                for k in (
-                    "method",
-                    "test_size",
-                    "seed",
-                    "n_train",
-                    "n_test",
-                    "events_train",
-                    "events_test",
-                )
-            },
+            **{k: s.scalar(split.get(k)) for k in _SPLIT_FIELDS},
             "train_period": _period(split.get("train_period")),
             "test_period": _period(split.get("test_period")),
         },
@@ -448,21 +457,7 @@ def _report_view(
             "tuning": {k: s.scalar(tuning.get(k)) for k in ("n_trials", "timeout_s", "cv_folds")},
         },
         "lineage": {
-            **{
-                k: s.scalar(lineage.get(k))
-                for k in (
-                    "config_sha256",
-                    "data_sha256",
-                    "cohort_sha256",
-                    "code_version",
-                    "git_dirty",
-                    "source_sha256",
-                    "pipeline",
-                    "pipeline_sha256",
-                    "python",
-                    "platform",
-                )
-            },
+            **{k: s.scalar(lineage.get(k)) for k in _LINEAGE_FIELDS},
             "packages": s.scalar_items(lineage.get("packages")),
         },
         "auroc_delong": s.estimate(metrics.get("auroc_delong")),
