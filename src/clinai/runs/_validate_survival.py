@@ -269,7 +269,7 @@ def validate_survival_file(
     sensitive, patient_ids = groups_and_patients(frame, groups, patient)
     boots = 200 if n_boot is None else n_boot
     if competing:
-        rows = {"time": time_values, "event": event_values, "risk": risk}
+        rows: dict[str, Any] = {"time": time_values, "event": event_values, "risk": risk}
         rows |= {"sensitive": sensitive, "patients": patient_ids}
         return validate_competing_rows(
             predictions,
