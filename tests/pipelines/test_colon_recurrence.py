@@ -148,5 +148,7 @@ def test_colon_recurrence_end_to_end(
     card = (run_dir / "model_card.md").read_text(encoding="utf-8")
     assert "death without recurrence as a competing event" in card
     assert "konkurrerende" in (run_dir / "model_card.da.md").read_text(encoding="utf-8")
+    page = (run_dir / "model_card.da.html").read_text(encoding="utf-8")  # and its PDF, if printed
+    assert 'lang="da"' in page and "konkurrerende" in page and "<table>" in page
     training = json.loads((run_dir / "training.json").read_text(encoding="utf-8"))
     assert training["selected"] == "cause_specific_cox"

@@ -118,9 +118,16 @@ def test_validate_competing_predictions(
         alone.metrics["wolbers_c"].estimate
     )
     assert groups["other"]["suppressed"] and groups["other"]["n"] is None
-    assert sorted(p.name for p in out.iterdir()) == [
-        "audit.json", "survival_metrics.json", "validation_report.da.md", "validation_report.md"
-    ]  # fmt: skip
+    documents = [f"validation_report{s}.{k}" for s in ("", ".da") for k in ("html", "md")]
+    audit = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    # The PDFs are printed where WeasyPrint's libraries are installed, else one skipped line.
+    pdfs = [] if audit["skipped"] else ["validation_report.da.pdf", "validation_report.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["audit.json", "survival_metrics.json", *documents, *pdfs]
+    )
+    assert set(audit["outputs"]) == {"survival_metrics.json", *documents, *pdfs}
+    page = (out / "validation_report.da.html").read_text(encoding="utf-8")
+    assert 'lang="da"' in page and "<table>" in page
     report = (out / "validation_report.md").read_text(encoding="utf-8")
     assert "## Fairness: sex" in report and "| other | suppressed (fewer than 5) | | | |" in report
     assert "konkurrerende" in (out / "validation_report.da.md").read_text(encoding="utf-8")

@@ -23,6 +23,7 @@ change what they do:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,8 @@ import pandas as pd
 
 from clinai import evaluation
 from clinai._utils import atomic_write_text
+from clinai.reporting._markdown_html import write_markdown_document
+from clinai.reporting._meta_report import write_languages
 from clinai.runs._acceptance_plan import (
     ACCEPTANCE_PLAN_FILE,
     check_acceptance_plan,
@@ -43,6 +46,8 @@ from clinai.runs._prepare import EVENT_CODE, TIME, read_split
 from clinai.runs._progress import progress_bar
 from clinai.runs._report import use_case_translations
 from clinai.runs._survival_outcome import COMPETING_CODE
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
@@ -248,14 +253,22 @@ def report_competing(
     selected = run_dir.read_json("training.json", stage="train")["selected"]
     use_case = run_dir.read_json("data_manifest.json", stage="prepare")["use_case"]
     translations = use_case_translations(config)
-    written = []
-    for language in ["en", *(x for x in config.languages if x != "en")]:
+
+    def write_language(language: str) -> tuple[Path, Path, list[Path]]:
         texts = {**use_case, **translations.get(language, {})}
         texts.setdefault("competing_event", COMPETING_EVENT[language])
         card = competing_card(metrics, texts, language, selected=selected)
         suffix = "" if language == "en" else f".{language}"
-        written.append(atomic_write_text(run_dir.file(f"model_card{suffix}.md"), card))
+        html, markdown = write_markdown_document(
+            run_dir.path, f"model_card{suffix}", card, language=language
+        )
+        return html, markdown, []
+
+    documents = write_languages(write_language, list(config.languages), pdf=True)
+    for line in documents.skipped:
+        logger.warning("%s", line)
     if publish_dir is not None:
         publish_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(publish_dir / f"{config.experiment}.md", written[0].read_text())
-    return written
+        english = run_dir.file("model_card.md").read_text(encoding="utf-8")
+        atomic_write_text(publish_dir / f"{config.experiment}.md", english)
+    return documents.files

@@ -5,7 +5,7 @@ The rows were checked by :func:`clinai.runs._validate_survival.validate_survival
 the predicted cumulative incidence of the event by the horizon, with, for ``--group``
 columns, the fairness tables of :func:`clinai.evaluation.competing_fairness`. The
 output folder is built under a temporary name and renamed into place when complete:
-``survival_metrics.json``, ``validation_report.md`` and ``validation_report.da.md``,
+``survival_metrics.json``, ``validation_report.{md,html,pdf}`` and their ``.da`` versions,
 ``audit.json``.
 """
 
@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 
 from clinai import evaluation
-from clinai._utils import atomic_write_text, sha256_file
+from clinai._utils import sha256_file
+from clinai.reporting._markdown_html import write_markdown_document
+from clinai.reporting._meta_report import write_languages
 from clinai.runs._competing_card import competing_report
 from clinai.runs._lineage import code_version, environment
 from clinai.runs._progress import progress_bar
@@ -73,6 +75,7 @@ def validate_competing_rows(
     *,
     options: Mapping[str, Any],
     show_progress: bool = True,
+    pdf: bool = True,
 ) -> dict[str, Any]:
     """Validate checked competing-risk rows; write the output folder; return the metrics.
 
@@ -92,6 +95,8 @@ def validate_competing_rows(
         ``columns`` (the options' columns, for the audit).
     show_progress : bool
         Show a Rich progress bar on stderr.
+    pdf : bool
+        Print each HTML report as PDF (skipped with one line without WeasyPrint).
     """
     horizon, seed, boots = float(options["horizon"]), int(options["seed"]), int(options["n_boot"])
     with progress_bar("bootstrap", boots, enabled=show_progress) as advance:
@@ -132,19 +137,27 @@ def validate_competing_rows(
     with staged_folder(target) as staging:
         run_dir = RunDir(staging)
         outputs = [run_dir.write_json(SURVIVAL_METRICS_FILE, metrics)]
-        for language in REPORT_LANGUAGES:
+
+        def write_language(language: str) -> tuple[Path, Path, list[Path]]:
             text = competing_report(
                 metrics, language, source=Path(predictions).name, created=created
             )
             suffix = "" if language == "en" else f".{language}"
-            outputs.append(atomic_write_text(run_dir.file(f"validation_report{suffix}.md"), text))
+            html, markdown = write_markdown_document(
+                run_dir.path, f"validation_report{suffix}", text, language=language
+            )
+            return html, markdown, []
+
+        documents = write_languages(write_language, REPORT_LANGUAGES, pdf=pdf)
+        outputs += documents.files
+        skipped = tuple(documents.skipped)
         write_validation_audit(
             run_dir,
             predictions=predictions,
             created=created,
             columns=options["columns"],
             horizon=horizon,
-            skipped=(),
+            skipped=skipped,
             outputs=outputs,
         )
     return dict(json.loads(json.dumps(metrics)))

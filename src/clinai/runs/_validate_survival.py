@@ -280,6 +280,7 @@ def validate_survival_file(
                 **{"codes": codes, "competing": competing, "columns": named},
             },
             show_progress=show_progress,
+            pdf=pdf,
         )
     with progress_bar("bootstrap", boots, enabled=show_progress) as advance:
         result = evaluation.evaluate_survival(
