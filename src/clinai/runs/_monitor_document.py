@@ -80,10 +80,21 @@ def _one_row_per_patient(stream: Stream, index: np.ndarray) -> np.ndarray:
 
     patient = stream.patient[index]
     named = np.flatnonzero(patient >= 0)
-    if named.size == distinct_count(patient[named]):  # a bitmap, not np.unique's hash table
+    codes = patient[named]
+    if named.size == distinct_count(codes):  # a bitmap, not np.unique's hash table
         return index
     keep = patient < 0
-    keep[named[first_row_per_patient(patient[named], stream.time[index][named])]] = True
+    times = stream.time[index][named]
+    if bool(np.all(times[1:] >= times[:-1])):
+        # rows in time order (period_rows; file order breaks ties), so a patient's first
+        # row is its first in position order: one stable sort of the codes gives
+        # first_row_per_patient's rows (0.1 s instead of 0.5 s per period of 830,000 rows)
+        order = np.argsort(codes, kind="stable")
+        first = np.ones(order.shape[0], dtype=bool)
+        first[1:] = codes[order[1:]] != codes[order[:-1]]
+        keep[named[order[first]]] = True
+    else:
+        keep[named[first_row_per_patient(codes, times)]] = True
     return index[keep]
 
 

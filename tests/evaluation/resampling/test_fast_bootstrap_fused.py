@@ -101,3 +101,17 @@ def test_an_overflow_redraw_inside_the_block_uses_wider_buffers(
     with _fast_draws.reused_workspaces():
         reused = [_replicates(*SIZES[0]) for _ in range(2)]
     assert all(_same(fresh, r) for r in reused)
+
+
+def test_kept_buffers_have_headroom_so_a_slightly_larger_call_maps_nothing_new() -> None:
+    """Months differ in size: a period a few rows larger than every earlier one reuses them."""
+    with _fast_draws.reused_workspaces():
+        first = _replicates(6_000, 1)
+        pool = _fast_draws.current_pool()
+        assert pool is not None and pool._features is not None
+        features = pool._features
+        kept = {id(flat) for storage in pool._free for flat in storage.values()}
+        larger = _replicates(6_300, 2)  # 5% more rows: within the quarter of headroom
+        assert pool._features is features
+        assert {id(flat) for storage in pool._free for flat in storage.values()} == kept
+    assert _same(first, _replicates(6_000, 1)) and _same(larger, _replicates(6_300, 2))
