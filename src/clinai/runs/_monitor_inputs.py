@@ -148,9 +148,12 @@ def retain_freed_memory() -> None:
 
     if not sys.platform.startswith("linux"):
         return
-    from numpy._core import multiarray
+    try:  # a private numpy switch (numpy >= 2): without it, only the glibc part below
+        from numpy._core import multiarray
 
-    multiarray._set_madvise_hugepage(False)
+        multiarray._set_madvise_hugepage(False)
+    except (ImportError, AttributeError):
+        pass
     try:
         libc = ctypes.CDLL(None)
         gnu = libc.gnu_get_libc_version  # glibc only (musl's mallopt does nothing)
