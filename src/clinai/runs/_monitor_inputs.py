@@ -151,7 +151,7 @@ def retain_freed_memory() -> None:
     try:  # a private numpy switch (numpy >= 2): without it, only the glibc part below
         from numpy._core import multiarray
 
-        multiarray._set_madvise_hugepage(False)
+        multiarray._set_madvise_hugepage(False)  # type: ignore[attr-defined]
     except (ImportError, AttributeError):
         pass
     try:
