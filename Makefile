@@ -34,6 +34,7 @@ test-all: install  ## the full suite including slow tests
 
 lint: install
 	$(BIN)/ruff check src tests pipelines benchmarks
+	$(BIN)/ruff format --check src tests pipelines benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
