@@ -34,7 +34,7 @@ test-all: install  ## the full suite including slow tests
 
 lint: install
 	$(BIN)/ruff check src tests pipelines benchmarks
-	$(BIN)/ruff format --check src tests pipelines benchmarks
+	$(BIN)/ruff format --check src tests benchmarks  # pipelines/: hashed into the cards, kept as written
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
