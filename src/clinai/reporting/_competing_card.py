@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from clinai.reporting import NumberFormatter
+from clinai.reporting._format import NumberFormatter
 
 __all__ = ["competing_body", "competing_card", "competing_report"]
 

@@ -1,6 +1,6 @@
 """HTML and PDF of a document written first as Markdown (the competing-risk card and report).
 
-The competing-risk documents are composed as Markdown (``runs/_competing_card.py``);
+The competing-risk documents are composed as Markdown (``reporting/_competing_card.py``);
 regulators and approval boards read HTML and PDF. markdown-it-py (CommonMark with
 tables; already installed with Rich) turns the Markdown into HTML inside the
 house style, with raw HTML in the source escaped rather than passed through.

@@ -17,7 +17,7 @@ change what they do:
   fairness tables (:func:`clinai.evaluation.competing_fairness`) and the acceptance
   criteria fixed at training, judged on them; written to ``survival_metrics.json``.
 * report: a model card per language (EN/DA) in the words of competing risks, with the
-  acceptance, comparison and fairness blocks (:mod:`clinai.runs._competing_card`); the
+  acceptance, comparison and fairness blocks (:mod:`clinai.reporting._competing_card`); the
   survival validation report (Kaplan-Meier based) is not rendered for these runs.
 """
 
@@ -33,6 +33,7 @@ import pandas as pd
 
 from clinai import evaluation
 from clinai._utils import atomic_write_text
+from clinai.reporting._competing_card import competing_card
 from clinai.reporting._markdown_html import write_markdown_document
 from clinai.reporting._meta_report import write_languages
 from clinai.runs._acceptance_plan import (
@@ -41,7 +42,6 @@ from clinai.runs._acceptance_plan import (
     judge_acceptance,
 )
 from clinai.runs._comparisons import registered_version
-from clinai.runs._competing_card import competing_card
 from clinai.runs._prepare import EVENT_CODE, TIME, read_split
 from clinai.runs._progress import progress_bar
 from clinai.runs._report import use_case_translations

@@ -22,9 +22,9 @@ import pandas as pd
 
 from clinai import evaluation
 from clinai._utils import sha256_file
+from clinai.reporting._competing_card import competing_report
 from clinai.reporting._markdown_html import write_markdown_document
 from clinai.reporting._meta_report import write_languages
-from clinai.runs._competing_card import competing_report
 from clinai.runs._lineage import code_version, environment
 from clinai.runs._progress import progress_bar
 from clinai.runs._rundir import RunDir
