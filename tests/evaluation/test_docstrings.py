@@ -56,9 +56,12 @@ def test_filled_docstrings_read_as_numpydoc_parameters() -> None:
     assert raises in (calibration_slope.__doc__ or "")
 
 
-def test_each_block_is_a_numpydoc_entry() -> None:
+def test_each_block_is_a_numpydoc_entry_or_section() -> None:
     for name, block in SHARED_DOCS.items():
         first, *description = block.splitlines()
+        if set(description[0]) == {"-"}:  # a whole section: its title underlined
+            assert len(description[0]) == len(first), name
+            continue
         assert first and not first.startswith(" "), name
         assert description and all(line.startswith("    ") for line in description), name
 
@@ -79,6 +82,25 @@ def test_a_block_keeps_the_placeholder_indentation() -> None:
         "            Rows to draw the background sample from (e.g. transformed training\n"
         "            rows); default ``X_transformed``.\n"
     ) in method.__doc__
+
+
+def test_a_section_block_renders_as_its_written_entries() -> None:
+    def written() -> None:
+        """Do nothing.
+
+        Parameters
+        ----------
+        {y_true}
+        {y_prob}
+        """
+
+    def shared() -> None:
+        """Do nothing.
+
+        {binary_metric_parameters}
+        """
+
+    assert fill_doc(shared).__doc__ == fill_doc(written).__doc__
 
 
 def test_an_unknown_placeholder_fails_when_the_function_is_defined() -> None:

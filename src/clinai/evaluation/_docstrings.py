@@ -7,7 +7,9 @@ placeholder, e.g. ``{y_true}``, and :func:`fill_doc` replaces that line by the b
 indented as the placeholder is, when the module is imported (as pandas' ``doc``
 decorator and matplotlib's ``_docstring.interpd`` do). ``help()``, IDEs and the
 doctests read the filled text; each function keeps its own summary, definitions,
-returns and examples in its own docstring.
+returns and examples in its own docstring. A block may also be a whole section
+(its title, underline and the placeholders of its entries) that a family of
+functions with the same inputs, or the same result, shares word for word.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ UNKNOWN_BLOCK_MSG = (
 )
 
 #: The shared blocks, by placeholder name: a parameter's (or a raised error's) first
-#: line, then its description indented by four spaces, as numpydoc writes them.
+#: line, then its description indented by four spaces, as numpydoc writes them; or a
+#: whole section, whose lines may name other blocks.
 SHARED_DOCS: Mapping[str, str] = MappingProxyType(
     {
         # the data every metric takes
@@ -94,6 +97,10 @@ SHARED_DOCS: Mapping[str, str] = MappingProxyType(
             "    scikit-survival's ``survival_train``); default: estimated from these data."
         ),
         "tied_tol": "tied_tol : float, default=1e-8\n    Scores closer than this count as tied.",
+        # whole sections of a family of functions with the same inputs or result
+        "binary_metric_parameters": "Parameters\n----------\n{y_true}\n{y_prob}",
+        "kaplan_meier_parameters": "Parameters\n----------\n{time}\n{event}",
+        "concordance_returns": "Returns\n-------\nConcordance",
     }
 )
 
@@ -137,12 +144,18 @@ def fill_doc(func: _F) -> _F:
     doc = func.__doc__
     if doc is None:
         return func
+    func.__doc__ = _filled(doc, func.__qualname__)
+    return func
+
+
+def _filled(text: str, owner: str) -> str:
+    """Return ``text`` with each placeholder line replaced by its (filled) block."""
 
     def block(match: re.Match[str]) -> str:
         name, indent = match["name"], match["indent"]
         if name not in SHARED_DOCS:
-            raise KeyError(UNKNOWN_BLOCK_MSG.format(owner=func.__qualname__, name=name))
-        return "\n".join(indent + line for line in SHARED_DOCS[name].splitlines())
+            raise KeyError(UNKNOWN_BLOCK_MSG.format(owner=owner, name=name))
+        lines = _filled(SHARED_DOCS[name], owner).splitlines()
+        return "\n".join(indent + line for line in lines)
 
-    func.__doc__ = _PLACEHOLDER.sub(block, doc)
-    return func
+    return _PLACEHOLDER.sub(block, text)

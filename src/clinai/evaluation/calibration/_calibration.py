@@ -257,10 +257,7 @@ def calibration_intercept(y_true: Any, y_prob: Any) -> float:
     average, a positive value too low. ``p`` is clipped to
     ``[1e-6, 1 - 1e-6]`` before the logit.
 
-    Parameters
-    ----------
-    {y_true}
-    {y_prob}
+    {binary_metric_parameters}
 
     Returns
     -------
@@ -293,10 +290,7 @@ def calibration_slope(y_true: Any, y_prob: Any) -> float:
     are too extreme (typical of overfitting), above 1 too modest. ``p`` is
     clipped to ``[1e-6, 1 - 1e-6]`` before the logit.
 
-    Parameters
-    ----------
-    {y_true}
-    {y_prob}
+    {binary_metric_parameters}
 
     Returns
     -------
@@ -331,10 +325,7 @@ def oe_ratio(y_true: Any, y_prob: Any) -> float:
     1 is ideal; above 1 the model under-predicts risk, below 1 it
     over-predicts.
 
-    Parameters
-    ----------
-    {y_true}
-    {y_prob}
+    {binary_metric_parameters}
 
     Returns
     -------

@@ -97,10 +97,7 @@ def average_precision_score(y_true: Any, y_prob: Any) -> float:
     definition; no interpolation). A model without discrimination scores the
     prevalence.
 
-    Parameters
-    ----------
-    {y_true}
-    {y_prob}
+    {binary_metric_parameters}
 
     Returns
     -------
@@ -131,10 +128,7 @@ def brier_score(y_true: Any, y_prob: Any) -> float:
     ``Brier = (1/n) sum_i (p_i - y_i)^2``. Lower is better; a model that
     predicts the prevalence for everybody scores ``prev (1 - prev)``.
 
-    Parameters
-    ----------
-    {y_true}
-    {y_prob}
+    {binary_metric_parameters}
 
     Returns
     -------
@@ -169,10 +163,7 @@ def scaled_brier_score(y_true: Any, y_prob: Any) -> float:
     everybody. 1 is perfect, 0 is no better than the prevalence, negative is
     worse.
 
-    Parameters
-    ----------
-    {y_true}
-    {y_prob}
+    {binary_metric_parameters}
 
     Returns
     -------

@@ -232,9 +232,7 @@ def harrell_c(time: Any, event: Any, score: Any, *, tied_tol: float = 1e-8) -> C
         Higher means higher risk (a linear predictor or the risk by a horizon).
     {tied_tol}
 
-    Returns
-    -------
-    Concordance
+    {concordance_returns}
 
     Raises
     ------
@@ -288,9 +286,7 @@ def uno_c(
     {censoring}
     {tied_tol}
 
-    Returns
-    -------
-    Concordance
+    {concordance_returns}
 
     Raises
     ------

@@ -207,10 +207,7 @@ def kaplan_meier(time: Any, event: Any) -> KaplanMeier:
     [Kaplan & Meier 1958, JASA 53:457]. Equals scikit-survival's
     ``kaplan_meier_estimator`` at every time.
 
-    Parameters
-    ----------
-    {time}
-    {event}
+    {kaplan_meier_parameters}
 
     Returns
     -------
@@ -244,10 +241,7 @@ def censoring_survival(time: Any, event: Any) -> KaplanMeier:
     is 1 everywhere. The IPCW metrics of this package weigh an event at T_i by
     1 / G(T_i) (``.at``, scikit-survival's convention); ``.before`` gives G(T_i-).
 
-    Parameters
-    ----------
-    {time}
-    {event}
+    {kaplan_meier_parameters}
 
     Returns
     -------
