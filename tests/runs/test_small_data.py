@@ -18,7 +18,7 @@ from clinai.reporting._render import render, translator
 from clinai.reporting._small_data_view import small_data_view
 from clinai.runs._prepare import prepare
 from clinai.runs._rundir import resolve_run_dir
-from clinai.runs._small_data import CALIBRATED_METHOD, METHOD
+from clinai.runs._small_data import CALIBRATED_METHOD, METHOD, binary_plan
 from clinai.runs._train import IN_MEMORY, train, tune_and_calibrate
 from tests.integration.conftest import FIXTURES, synthetic_frame, tiny_config
 
@@ -177,3 +177,17 @@ def test_several_rows_per_patient_count_the_patients() -> None:
     assert (by_rows["n_available"], by_rows["events_available"]) == (600, 40)
     assert by_patients["n_available"] == 60
     assert by_patients["events_available"] == len(np.unique(patients[y == 1]))
+
+
+def test_binary_plan_passes_every_anticipated_field_to_riley() -> None:
+    # the evaluate stage and the small-data check both read the plan through it
+    plan = SampleSizeConfig(c_statistic=0.8, shrinkage=0.85, delta_r2=0.04, margin=0.06, mape=0.05)
+    assert set(binary_plan(plan)) == set(SampleSizeConfig.model_fields) - {"prevalence"}
+    assert binary_plan(plan) == {
+        "r2_cs": None,
+        "c_statistic": 0.8,
+        "shrinkage": 0.85,
+        "delta_r2": 0.04,
+        "margin": 0.06,
+        "mape": 0.05,
+    }

@@ -16,6 +16,7 @@ from clinai.runs._fairness import evaluation_thresholds, fairness_blocks
 from clinai.runs._prepare import read_baseline, read_split
 from clinai.runs._progress import progress_bar
 from clinai.runs._site_summary import write_run_site_summary
+from clinai.runs._small_data import binary_plan
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,12 +41,7 @@ def _sample_size(
     result = evaluation.riley_sample_size(
         prevalence=plan.prevalence or events_train / n_train,
         n_parameters=n_parameters,
-        r2_cs=plan.r2_cs,
-        c_statistic=plan.c_statistic,
-        shrinkage=plan.shrinkage,
-        delta_r2=plan.delta_r2,
-        margin=plan.margin,
-        mape=plan.mape,
+        **binary_plan(plan),
     )
     assessment = evaluation.assess_sample_size(
         result, n_available=n_train, events_available=events_train

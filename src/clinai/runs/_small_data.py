@@ -64,6 +64,7 @@ __all__ = [
     "SURVIVAL_OUTCOME",
     "assess_small_data",
     "assess_small_data_survival",
+    "binary_plan",
     "note_survival_shrinkage",
     "shrink_if_small",
 ]
@@ -88,6 +89,9 @@ SURVIVAL_METHOD = (
 SURVIVAL_NONE_METHOD = "none: the survival model was not recalibrated ({reason})"
 #: ``small_data.outcome`` of a survival run's record (the documents' survival wording).
 SURVIVAL_OUTCOME = "survival"
+#: The config's ``evaluation.sample_size`` fields passed on to Riley's binary criteria
+#: (``prevalence`` defaults to the data's, so it is passed on its own).
+_BINARY_PLAN_KEYS = ("r2_cs", "c_statistic", "shrinkage", "delta_r2", "margin", "mape")
 #: The config's ``evaluation.sample_size`` fields that apply to a survival outcome.
 _SURVIVAL_PLAN_KEYS = ("r2_cs", "shrinkage", "delta_r2", "margin")
 SHRINK_LOG = (
@@ -99,6 +103,11 @@ SURVIVAL_SHRINK_LOG = (
     "patients, %d events) for %d candidate parameters: the out-of-fold recalibration "
     "multiplies the log relative hazard by %.3f"
 )
+
+
+def binary_plan(plan: SampleSizeConfig) -> dict[str, Any]:
+    """Return the plan's anticipated fit and targets as keywords of ``riley_sample_size``."""
+    return {key: getattr(plan, key) for key in _BINARY_PLAN_KEYS}
 
 
 def assess_small_data(
@@ -138,14 +147,7 @@ def assess_small_data(
     prevalence = (plan.prevalence if plan else None) or events / n
     anticipated: dict[str, Any] = {}
     if plan is not None:
-        anticipated = {
-            "r2_cs": plan.r2_cs,
-            "c_statistic": plan.c_statistic,
-            "shrinkage": plan.shrinkage,
-            "delta_r2": plan.delta_r2,
-            "margin": plan.margin,
-            "mape": plan.mape,
-        }
+        anticipated = binary_plan(plan)
     else:
         anticipated = {"r2_cs": DEFAULT_R2_FRACTION * evaluation.max_cox_snell_r2(prevalence)}
     result = evaluation.riley_sample_size(
