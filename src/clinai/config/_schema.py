@@ -21,6 +21,12 @@ from pydantic import (
     model_validator,
 )
 
+from clinai._utils import (
+    FAIRNESS_METRICS,
+    FAIRNESS_RATIO_METRICS,
+    MitigationConstraint,
+    MitigationObjective,
+)
 from clinai.config._economics import EconomicsConfig
 from clinai.config._metric_names import (
     COMPETING_METRIC_TREE,
@@ -304,16 +310,7 @@ class SampleSizeConfig(_Strict):
         return self
 
 
-#: Per-group metrics of the ``fairness`` block of metrics.json (as in clinai.evaluation).
-FAIRNESS_METRICS = (
-    "auroc",
-    "calibration_in_the_large",
-    "sensitivity",
-    "specificity",
-    "net_benefit",
-)
-#: Metrics with a between-group ratio as well as a difference.
-FAIRNESS_RATIO_METRICS = ("auroc", "sensitivity", "specificity")
+# FAIRNESS_METRICS and FAIRNESS_RATIO_METRICS (the binary tables) come from clinai._utils.
 #: The same for a survival run's fairness tables (C and O/E by the first horizon).
 SURVIVAL_FAIRNESS_METRICS = ("harrell_c", "oe_ratio")
 SURVIVAL_FAIRNESS_RATIO_METRICS = ("oe_ratio",)
@@ -345,15 +342,8 @@ class MitigationConfig(_Strict):
 
     method: Literal["threshold_optimizer"] = "threshold_optimizer"
     attribute: str
-    constraint: Literal[
-        "equalized_odds",
-        "demographic_parity",
-        "true_positive_rate_parity",
-        "false_positive_rate_parity",
-        "true_negative_rate_parity",
-        "false_negative_rate_parity",
-    ] = "equalized_odds"
-    objective: Literal["balanced_accuracy_score", "accuracy_score"] = "balanced_accuracy_score"
+    constraint: MitigationConstraint = "equalized_odds"
+    objective: MitigationObjective = "balanced_accuracy_score"
     cv: int = Field(5, ge=2, le=20)
 
 

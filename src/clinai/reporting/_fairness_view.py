@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from clinai._utils import FAIRNESS_METRICS
 from clinai.reporting import _sanitize as s
 
 __all__ = [
@@ -24,14 +25,7 @@ __all__ = [
     "operating_first",
 ]
 
-#: Group metrics of the fairness block, in display order (keys of metrics.json).
-FAIRNESS_METRICS = (
-    "auroc",
-    "calibration_in_the_large",
-    "sensitivity",
-    "specificity",
-    "net_benefit",
-)
+# FAIRNESS_METRICS (the fairness block's group metrics, in display order) is clinai._utils'.
 _MITIGATION_METRICS = ("sensitivity", "specificity", "flag_rate", "net_benefit")
 _GROUP_RATES = ("flag_rate", "sensitivity", "specificity")
 _MAX_TABLES = 30

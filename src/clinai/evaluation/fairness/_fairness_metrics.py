@@ -49,6 +49,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clinai._utils import FAIRNESS_METRICS
+from clinai._utils import FAIRNESS_RATIO_METRICS as RATIO_METRICS
 from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import Estimate, _group_counts, _num
 from clinai.evaluation._groups import group_order
@@ -89,16 +91,8 @@ __all__ = [
     "intersection_name",
 ]
 
-#: Metrics of every group, in report order.
-FAIRNESS_METRICS = (
-    "auroc",
-    "calibration_in_the_large",
-    "sensitivity",
-    "specificity",
-    "net_benefit",
-)
-#: Metrics that cannot be negative, for which a ratio min / max is reported.
-RATIO_METRICS = ("auroc", "sensitivity", "specificity")
+# FAIRNESS_METRICS (every group's metrics, in report order) and RATIO_METRICS (those with a
+# ratio min / max) are clinai._utils' tables, shared with the config and reporting layers.
 #: The between-group summaries of a metric.
 DISPARITY_SUMMARIES = ("difference", "ratio")
 #: Joins the levels of an intersection cell's label, e.g. ``"female & 70+"``.

@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clinai._utils import MITIGATION_CONSTRAINTS as CONSTRAINTS
+from clinai._utils import MITIGATION_OBJECTIVES as OBJECTIVES
 from clinai.evaluation._estimate import Estimate, _estimate_or_none, _group_counts, _num
 from clinai.evaluation._inputs import (
     check_ci_level,
@@ -61,17 +63,8 @@ __all__ = [
     "threshold_optimizer_mitigation",
 ]
 
-#: fairlearn ThresholdOptimizer constraints this function accepts.
-CONSTRAINTS = (
-    "equalized_odds",
-    "demographic_parity",
-    "true_positive_rate_parity",
-    "false_positive_rate_parity",
-    "true_negative_rate_parity",
-    "false_negative_rate_parity",
-)
-#: Objectives (equalized odds accepts only the first two).
-OBJECTIVES = ("balanced_accuracy_score", "accuracy_score")
+# CONSTRAINTS (the fairlearn ThresholdOptimizer constraints this function accepts) and
+# OBJECTIVES are clinai._utils' tables, which the config's MitigationConfig accepts too.
 #: Overall metrics of each rule.
 MITIGATION_METRICS = ("sensitivity", "specificity", "flag_rate", "net_benefit")
 _GROUP_RATES = ("flag_rate", "sensitivity", "specificity")
