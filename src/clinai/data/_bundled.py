@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from clinai.data._docstrings import fill_doc
 from clinai.exceptions import DataError
 
 __all__ = ["DatasetInfo", "get_dataset_info", "get_dataset_names", "load_dataset"]
@@ -130,13 +131,11 @@ def _lookup(name: str) -> DatasetInfo:
     raise DataError(UNKNOWN_DATASET.format(name=name, hint=hint))
 
 
+@fill_doc
 def get_dataset_info(name: str) -> DatasetInfo:
     """Return the provenance (package, licence, citation, size) of a bundled dataset.
 
-    Parameters
-    ----------
-    name : str
-        One of :func:`get_dataset_names`.
+    {dataset_parameters}
 
     Returns
     -------
@@ -185,6 +184,7 @@ _LOADERS: dict[str, Callable[[DatasetInfo], pd.DataFrame]] = {
 }
 
 
+@fill_doc
 def load_dataset(name: str) -> pd.DataFrame:
     """Load a bundled public clinical dataset as distributed (nothing is downloaded).
 
@@ -194,10 +194,7 @@ def load_dataset(name: str) -> pd.DataFrame:
     ``fstat`` (1 = died, 0 = alive at last follow-up) and ``lenfol`` (days from
     admission to death or last follow-up).
 
-    Parameters
-    ----------
-    name : str
-        One of :func:`get_dataset_names`.
+    {dataset_parameters}
 
     Returns
     -------

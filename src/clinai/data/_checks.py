@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clinai.data._docstrings import fill_doc
 from clinai.exceptions import DataError
 
 __all__ = [
@@ -239,13 +240,11 @@ def check_no_patient_overlap(
         raise DataError(PATIENT_OVERLAP.format(count=len(shared)))
 
 
+@fill_doc
 def check_finite_features(X: pd.DataFrame) -> None:
     """Check that no numeric feature contains an infinite value (missing values are allowed).
 
-    Parameters
-    ----------
-    X : pandas.DataFrame
-        The features.
+    {features_parameters}
 
     Raises
     ------
@@ -270,13 +269,11 @@ def check_finite_features(X: pd.DataFrame) -> None:
         raise DataError(NOT_FINITE.format(columns=_quoted(bad)))
 
 
+@fill_doc
 def check_all_missing(X: pd.DataFrame) -> None:
     """Check that no feature column is missing in every row.
 
-    Parameters
-    ----------
-    X : pandas.DataFrame
-        The features.
+    {features_parameters}
 
     Raises
     ------
