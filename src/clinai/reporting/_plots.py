@@ -13,13 +13,14 @@ import io
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from clinai._utils import atomic_write_bytes
 from clinai.reporting._economics_view import acceptability_curve
 from clinai.reporting._format import estimate_parts
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["PLOT_NAMES", "render_plots"]
@@ -70,6 +71,18 @@ def _points(rows: Any, *keys: str) -> list[tuple[float, ...]]:
     return out
 
 
+def _line(ax: Axes, points: Sequence[tuple[float, ...]], **style: Any) -> None:
+    """Draw ``points`` (x, y, ...) as a line."""
+    ax.plot([p[0] for p in points], [p[1] for p in points], **style)
+
+
+def _finish_square(ax: Axes, legend: Literal["lower right", "upper left"], **settings: Any) -> None:
+    """Set the limits and labels of a plot of a probability against a probability, squared."""
+    ax.set(**settings)
+    ax.set_aspect("equal")
+    ax.legend(loc=legend, frameon=False)
+
+
 def _roc(metrics: Mapping[str, Any], importance: _Importance) -> Figure | None:
     points = _points(metrics.get("roc_curve"), "fpr", "tpr")
     if len(points) < 2:
@@ -79,17 +92,17 @@ def _roc(metrics: Mapping[str, Any], importance: _Importance) -> Figure | None:
     fig = _new_figure(4.8, 4.5)
     ax = fig.add_subplot()
     label = "Model" if auroc is None else f"Model (AUROC {auroc:.2f})"
-    ax.plot([p[0] for p in points], [p[1] for p in points], color=_MODEL_COLOUR, lw=2, label=label)
+    _line(ax, points, color=_MODEL_COLOUR, lw=2, label=label)
     ax.plot([0, 1], [0, 1], ls="--", color=_GREY, lw=1, label="Chance")
-    ax.set(
+    _finish_square(
+        ax,
+        "lower right",
         xlim=(0, 1),
         ylim=(0, 1.01),
         xlabel="1 − specificity (false positive rate)",
         ylabel="Sensitivity (true positive rate)",
         title="ROC curve",
     )
-    ax.set_aspect("equal")
-    ax.legend(loc="lower right", frameon=False)
     return fig
 
 
@@ -118,22 +131,16 @@ def _calibration(metrics: Mapping[str, Any], importance: _Importance) -> Figure 
             lw=0,
             label="95% confidence band",
         )
-    ax.plot(
-        [p[0] for p in points],
-        [p[1] for p in points],
-        color=_MODEL_COLOUR,
-        lw=2,
-        label="Smoothed (LOWESS)",
-    )
-    ax.set(
+    _line(ax, points, color=_MODEL_COLOUR, lw=2, label="Smoothed (LOWESS)")
+    _finish_square(
+        ax,
+        "upper left",
         xlim=(0, limit),
         ylim=(0, limit),
         xlabel="Predicted risk",
         ylabel="Observed proportion",
         title="Calibration",
     )
-    ax.set_aspect("equal")
-    ax.legend(loc="upper left", frameon=False)
     return fig
 
 
@@ -151,13 +158,7 @@ def _decision_curve(metrics: Mapping[str, Any], importance: _Importance) -> Figu
     ax = fig.add_subplot()
     ax.plot(thresholds, [p[1] for p in points], color=_MODEL_COLOUR, lw=2, label="Model")
     if treat_all:
-        ax.plot(
-            [t[0] for t in treat_all],
-            [t[1] for t in treat_all],
-            color=_OTHER_COLOUR,
-            lw=1.5,
-            label="Treat all",
-        )
+        _line(ax, treat_all, color=_OTHER_COLOUR, lw=1.5, label="Treat all")
     ax.axhline(0.0, color=_GREY, lw=1, ls="--", label="Treat none")
     ax.set(
         xlim=(min(thresholds), max(thresholds)),
