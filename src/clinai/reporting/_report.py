@@ -491,6 +491,19 @@ def _report_view(
     return view
 
 
+def report_texts(
+    context: Mapping[str, Any],
+    metrics: Mapping[str, Any],
+    importance: Mapping[str, Any] | None,
+    language: str,
+) -> tuple[Mapping[str, str], NumberFormatter, dict[str, Any]]:
+    """Return the strings, number formatter and view the HTML and Markdown reports render."""
+    strings, fmt = translator(language)
+    view = _report_view(context, metrics, importance, fmt)
+    strings = rows_strings(strings, view["row_unit_text"])  # rows that are not patients
+    return strings, fmt, view
+
+
 def write_validation_report(
     context: Mapping[str, Any],
     metrics: Mapping[str, Any],
@@ -535,9 +548,7 @@ def write_validation_report(
     ValueError
         If ``language`` has no strings file.
     """
-    strings, fmt = translator(language)
-    view = _report_view(context, metrics, importance, fmt)
-    strings = rows_strings(strings, view["row_unit_text"])  # rows that are not patients
+    strings, fmt, view = report_texts(context, metrics, importance, language)
     images = _images(plots, strings, fmt, metrics.get("auroc"))
     explain_images = dependence_images(plots, view["explanations"], strings)
     html = render(

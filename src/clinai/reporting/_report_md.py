@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from clinai._utils import atomic_write_text
-from clinai.reporting._card import rows_strings
 from clinai.reporting._fairness_view import calibration_image
-from clinai.reporting._render import render, translator
-from clinai.reporting._report import _report_view
+from clinai.reporting._render import render
+from clinai.reporting._report import report_texts
 
 __all__ = ["write_validation_report_markdown"]
 
@@ -67,9 +66,7 @@ def write_validation_report_markdown(
     ValueError
         If ``language`` has no strings file.
     """
-    strings, fmt = translator(language)
-    view = _report_view(context, metrics, importance, fmt)
-    strings = rows_strings(strings, view["row_unit_text"])  # rows that are not patients
+    strings, fmt, view = report_texts(context, metrics, importance, language)
     path = Path(out_path)
     image = calibration_image(plots, path.parent)
     text = render(
