@@ -268,6 +268,21 @@ class _Strategies:
         model = [i for i, row in enumerate(self.rows) if row.strategy == MODEL]
         return float(self.rows[model[int(np.argmax(nmb[model]))]].threshold)  # type: ignore[arg-type]
 
+    def result_fields(self, nmb: np.ndarray) -> dict[str, Any]:
+        """Return the fields a result reads from the counts, the best strategy judged by ``nmb``.
+
+        ``n``, ``events`` and ``unit`` (the sample), ``best`` and ``best_model_threshold``
+        (by ``nmb``, one value per strategy): named as in :class:`NetMonetaryBenefit` and
+        :class:`~clinai.evaluation.economics.SensitivityAnalysis`, which both take them.
+        """
+        return {
+            "n": self.n,
+            "events": self.events,
+            "unit": self.unit,
+            "best": self.labels[int(np.argmax(nmb))],
+            "best_model_threshold": self.best_model_threshold(nmb),
+        }
+
     def nmb_per_1000(
         self,
         cost_alert: np.ndarray,
@@ -451,11 +466,5 @@ def net_monetary_benefit(
             )
         )
     return NetMonetaryBenefit(
-        n=counts.n,
-        events=counts.events,
-        parameters=parameters,
-        strategies=tuple(rows),
-        best=counts.labels[int(np.argmax(nmb))],
-        best_model_threshold=counts.best_model_threshold(nmb),
-        unit=counts.unit,
+        parameters=parameters, strategies=tuple(rows), **counts.result_fields(nmb)
     )

@@ -323,20 +323,16 @@ def probabilistic_sensitivity(
     )
     expected = nmb.mean(axis=0)
     return SensitivityAnalysis(
-        n=counts.n,
-        events=counts.events,
         n_draws=draws_n,
         seed=int(seed),
         level=ci_level,
         currency=currency,
         parameters=tuple(dists.items()),
         strategies=strategies,
-        best=counts.labels[int(np.argmax(expected))],
-        best_model_threshold=counts.best_model_threshold(expected),
         acceptability=AcceptabilityCurve(
             tuple(float(w) for w in grid),
             counts.labels,
             tuple(tuple(float(v) for v in row) for row in ceac),
         ),
-        unit=counts.unit,
+        **counts.result_fields(expected),
     )
