@@ -32,6 +32,7 @@ from clinai.reporting._card import (
     run_identity,
     sections,
 )
+from clinai.reporting._docstrings import fill_doc
 from clinai.reporting._economics_view import economics_view
 from clinai.reporting._explain_view import (
     clean_labels,
@@ -504,6 +505,7 @@ def report_texts(
     return strings, fmt, view
 
 
+@fill_doc
 def write_validation_report(
     context: Mapping[str, Any],
     metrics: Mapping[str, Any],
@@ -535,18 +537,11 @@ def write_validation_report(
         SHAP importance ``{"method", "n_rows", "variables": [...]}``.
     out_path : str or path-like
         The HTML file to write (atomically).
-    language : str, default="en"
-        A code from :func:`get_language_names`.
+    {report_language}
 
-    Returns
-    -------
-    pathlib.Path
-        ``out_path``.
+    {returns_out_path}
 
-    Raises
-    ------
-    ValueError
-        If ``language`` has no strings file.
+    {raises_unknown_language}
     """
     strings, fmt, view = report_texts(context, metrics, importance, language)
     images = _images(plots, strings, fmt, metrics.get("auroc"))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from clinai._utils import atomic_write_text
+from clinai.reporting._docstrings import fill_doc
 from clinai.reporting._fairness_view import calibration_image
 from clinai.reporting._render import render
 from clinai.reporting._report import report_texts
@@ -23,6 +24,7 @@ __all__ = ["write_validation_report_markdown"]
 logger = logging.getLogger(__name__)
 
 
+@fill_doc
 def write_validation_report_markdown(
     context: Mapping[str, Any],
     metrics: Mapping[str, Any],
@@ -53,18 +55,11 @@ def write_validation_report_markdown(
         SHAP importance ``{"method", "n_rows", "variables": [...]}``.
     plots : mapping of str to path, optional
         From :func:`render_plots`; the calibration plot is linked by relative path.
-    language : str, default="en"
-        A code from :func:`get_language_names`.
+    {report_language}
 
-    Returns
-    -------
-    pathlib.Path
-        ``out_path``.
+    {returns_out_path}
 
-    Raises
-    ------
-    ValueError
-        If ``language`` has no strings file.
+    {raises_unknown_language}
     """
     strings, fmt, view = report_texts(context, metrics, importance, language)
     path = Path(out_path)
