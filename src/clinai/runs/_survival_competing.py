@@ -24,7 +24,6 @@ change what they do:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +45,7 @@ from clinai.runs._prepare import EVENT_CODE, TIME, read_split
 from clinai.runs._progress import progress_bar
 from clinai.runs._report import use_case_translations
 from clinai.runs._survival_outcome import COMPETING_CODE
+from clinai.runs._survival_test import SurvivalTest, resampling
 
 logger = logging.getLogger(__name__)
 
@@ -126,10 +126,10 @@ def evaluate_competing_run(
     model = load_model_dir(run_dir.model)
     X, _, sensitive, patients = read_split(run_dir, "test")
     table = _read(run_dir, "test")
-    test = _CompetingTest(
+    test = SurvivalTest(
         X=X,
         time=table[TIME].to_numpy(dtype=float),
-        code=table[EVENT_CODE].to_numpy(dtype=np.int64),
+        event=table[EVENT_CODE].to_numpy(dtype=np.int64),
         risk=model.predict_proba(X)[:, 1],
         sensitive=sensitive,
         patients=patients if config.data.patient_id is not None else None,
@@ -138,9 +138,7 @@ def evaluate_competing_run(
     plan = config.evaluation.model_dump(include={"n_boot", "ci_level", "min_cell"})
     with progress_bar("bootstrap", plan["n_boot"], enabled=show_progress) as advance:
         result = evaluation.evaluate_competing(
-            test.time,
-            test.code,
-            test.risk,
+            *test.outcome,
             horizon=horizon,
             patient_ids=test.patients,
             random_state=config.seed,
@@ -167,36 +165,6 @@ def evaluate_competing_run(
     return metrics
 
 
-@dataclass(frozen=True)
-class _CompetingTest:
-    """The test split's rows and the model's predictions (stay in memory, never written)."""
-
-    X: pd.DataFrame
-    time: np.ndarray
-    code: np.ndarray
-    risk: np.ndarray
-    sensitive: pd.DataFrame
-    patients: Any
-
-    @property
-    def outcome(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Follow-up, event code (0, 1, 2) and the predicted cumulative incidence."""
-        return self.time, self.code, self.risk
-
-
-def _resampling(config: ExperimentConfig, test: _CompetingTest, *, stream: int) -> dict[str, Any]:
-    """Return the bootstrap options of a comparison or fairness table (own seed stream).
-
-    The streams are those of a plain survival run (fairness 4, comparison 7).
-    """
-    return {
-        "patient_ids": test.patients,
-        "n_boot": config.evaluation.n_boot,
-        "ci_level": config.evaluation.ci_level,
-        "random_state": np.random.SeedSequence([config.seed, stream]),
-    }
-
-
 def _predicts_incidence(model: Any) -> bool:
     """Whether a loaded model is a competing-risks one (its last step knows the causes)."""
     inner = getattr(model, "model", model)
@@ -204,7 +172,7 @@ def _predicts_incidence(model: Any) -> bool:
     return hasattr(last, "causes_") and hasattr(model, "predict_risk")
 
 
-def _fairness(config: ExperimentConfig, test: _CompetingTest) -> dict[str, Any]:
+def _fairness(config: ExperimentConfig, test: SurvivalTest) -> dict[str, Any]:
     """Wolbers' C and O/E per group of each sensitive attribute and intersection, with gaps."""
     assert config.outcome is not None
     spec = config.evaluation
@@ -214,13 +182,13 @@ def _fairness(config: ExperimentConfig, test: _CompetingTest) -> dict[str, Any]:
         horizon=config.outcome.horizons[0],
         min_cell=spec.min_cell,
         intersections=[(first, second) for first, second in spec.intersections],
-        **_resampling(config, test, stream=4),
+        **resampling(config, test, stream=4),
     )
     return {name: table.to_dict() for name, table in tables.items()}
 
 
 def _registry_comparison(
-    config: ExperimentConfig, run_dir: RunDir, test: _CompetingTest
+    config: ExperimentConfig, run_dir: RunDir, test: SurvivalTest
 ) -> dict[str, Any] | None:
     """Compare with the registered version in use on the same test patients (paired)."""
     assert config.outcome is not None
@@ -234,7 +202,7 @@ def _registry_comparison(
         np.asarray(other.predict_risk(X_other, [horizon]))[:, 0],
         horizon=horizon,
         name=f"registered version {version} ({alias})",
-        **_resampling(config, test, stream=7),
+        **resampling(config, test, stream=7),
     )
     return {**result.to_dict(), "version": str(version), "alias": alias}
 

@@ -22,7 +22,6 @@ The stages are those of a binary run, with time-to-event parts where they differ
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,14 +35,19 @@ from clinai._utils import atomic_write_text
 from clinai.exceptions import DataError, ModelError
 from clinai.reporting import NumberFormatter
 from clinai.runs import _survival_competing as competing
-from clinai.runs._acceptance_plan import check_acceptance_plan, write_acceptance_plan
+from clinai.runs._acceptance_plan import (
+    check_acceptance_plan,
+    judge_acceptance,
+    write_acceptance_plan,
+)
 from clinai.runs._comparisons import registered_version
 from clinai.runs._prepare import TIME, prepare, read_split
 from clinai.runs._progress import progress_bar
-from clinai.runs._report import acceptance_verdict, use_case_translations
+from clinai.runs._report import use_case_translations
 from clinai.runs._small_data import assess_small_data_survival, note_survival_shrinkage
 from clinai.runs._survival_model import HorizonRiskModel
 from clinai.runs._survival_outcome import survival_outcome
+from clinai.runs._survival_test import SurvivalTest, resampling
 from clinai.runs._train import _optuna_storage, _study_name, select_family, tuning_summary
 
 if TYPE_CHECKING:
@@ -267,7 +271,7 @@ def evaluate_survival_run(
             progress=advance,
         )
     metrics = result.to_dict()
-    test = _TestSplit(X, time, event, risk, lp, sensitive, clustered)
+    test = SurvivalTest(X, time, event, risk, sensitive, clustered, lp=lp)
     with progress_bar("comparisons and fairness", 3, enabled=show_progress) as advance:
         metrics["integrated_brier"] = _integrated_brier(config, run_dir, model, test)
         advance()
@@ -278,27 +282,9 @@ def evaluate_survival_run(
         if len(sensitive.columns):
             metrics["fairness"] = _fairness(config, test)
         advance()
-    verdicts = evaluation.evaluate_acceptance(
-        evaluation.survival_acceptance_view(metrics), fixed["criteria"]
-    )
-    metrics["acceptance"] = [v.to_dict() for v in verdicts]
-    metrics["acceptance_verdict"] = acceptance_verdict(metrics)
-    metrics["acceptance_plan_sha256"] = fixed["sha256"]
+    judge_acceptance(metrics, fixed)
     run_dir.write_json(SURVIVAL_METRICS_FILE, metrics)
     return metrics
-
-
-@dataclass(frozen=True)
-class _TestSplit:
-    """The test split's rows and the model's predictions (stay in memory, never written)."""
-
-    X: pd.DataFrame
-    time: np.ndarray
-    event: np.ndarray
-    risk: np.ndarray
-    lp: np.ndarray
-    sensitive: pd.DataFrame
-    patients: Any
 
 
 #: Times of the integrated Brier score: from this quantile of the training event times
@@ -308,7 +294,7 @@ _IBS_TIMES = 8
 
 
 def _integrated_brier(
-    config: ExperimentConfig, run_dir: RunDir, model: Any, test: _TestSplit
+    config: ExperimentConfig, run_dir: RunDir, model: Any, test: SurvivalTest
 ) -> dict[str, Any]:
     """Return the integrated Brier score of the model on the test split, up to the horizon."""
     assert config.outcome is not None
@@ -322,15 +308,12 @@ def _integrated_brier(
         test.event,
         model.predict_risk(test.X, grid),
         grid,
-        patient_ids=test.patients,
-        n_boot=config.evaluation.n_boot,
-        ci_level=config.evaluation.ci_level,
-        random_state=np.random.SeedSequence([config.seed, 6]),
+        **resampling(config, test, stream=6),
     ).to_dict()
 
 
 def _registry_comparison(
-    config: ExperimentConfig, run_dir: RunDir, test: _TestSplit
+    config: ExperimentConfig, run_dir: RunDir, test: SurvivalTest
 ) -> dict[str, Any] | None:
     """Compare with the registered version in use on the same test patients (paired)."""
     assert config.outcome is not None
@@ -340,39 +323,29 @@ def _registry_comparison(
     other, X_other, version, alias = found
     horizon = config.outcome.horizons[0]
     result = evaluation.compare_survival_models(
-        test.time,
-        test.event,
-        test.risk,
+        *test.outcome,
         np.asarray(other.predict_risk(X_other, [horizon]))[:, 0],
         horizon=horizon,
         score=test.lp,
         score_other=other.linear_predictor(X_other),
         name=f"registered version {version} ({alias})",
-        patient_ids=test.patients,
-        n_boot=config.evaluation.n_boot,
-        ci_level=config.evaluation.ci_level,
-        random_state=np.random.SeedSequence([config.seed, 7]),
+        **resampling(config, test, stream=7),
     )
     return {**result.to_dict(), "version": str(version), "alias": alias}
 
 
-def _fairness(config: ExperimentConfig, test: _TestSplit) -> dict[str, Any]:
+def _fairness(config: ExperimentConfig, test: SurvivalTest) -> dict[str, Any]:
     """C and O/E per group of each sensitive attribute and intersection, with the gaps."""
     assert config.outcome is not None
     spec = config.evaluation
     tables = evaluation.survival_fairness(
-        test.time,
-        test.event,
-        test.risk,
+        *test.outcome,
         test.sensitive,
         horizon=config.outcome.horizons[0],
         score=test.lp,
         intersections=[(first, second) for first, second in spec.intersections],
         min_cell=spec.min_cell,
-        patient_ids=test.patients,
-        n_boot=spec.n_boot,
-        ci_level=spec.ci_level,
-        random_state=np.random.SeedSequence([config.seed, 4]),
+        **resampling(config, test, stream=4),
     )
     return {name: table.to_dict() for name, table in tables.items()}
 

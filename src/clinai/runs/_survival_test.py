@@ -1,0 +1,56 @@
+"""A survival run's test split as the evaluate stage holds it; the bootstrap options of its tables.
+
+Shared by the plain survival tables (:mod:`clinai.runs._survival_run`) and the
+competing-risk ones (:mod:`clinai.runs._survival_competing`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from clinai.config import ExperimentConfig
+
+__all__ = ["SurvivalTest", "resampling"]
+
+
+@dataclass(frozen=True)
+class SurvivalTest:
+    """The test split's rows and the model's predictions (stay in memory, never written).
+
+    ``event`` is the 0/1 event of a plain survival run, or the event code of a
+    competing-risk one (0 censored, 1 the event, 2 a competing event); ``lp`` is the
+    model's linear predictor (None for a competing-risk model, which has none).
+    """
+
+    X: pd.DataFrame
+    time: np.ndarray
+    event: np.ndarray
+    risk: np.ndarray
+    sensitive: pd.DataFrame
+    patients: Any
+    lp: np.ndarray | None = None
+
+    @property
+    def outcome(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Follow-up, event (or event code) and the predicted risk by the horizon."""
+        return self.time, self.event, self.risk
+
+
+def resampling(config: ExperimentConfig, test: SurvivalTest, *, stream: int) -> dict[str, Any]:
+    """Return the bootstrap options of a table on the test split (its own seed stream).
+
+    Each table has its own stream of ``config.seed``: fairness 4, the integrated
+    Brier score 6, the comparison with the registered version 7.
+    """
+    return {
+        "patient_ids": test.patients,
+        "n_boot": config.evaluation.n_boot,
+        "ci_level": config.evaluation.ci_level,
+        "random_state": np.random.SeedSequence([config.seed, stream]),
+    }
