@@ -1,4 +1,4 @@
-"""Names several layers must spell alike: the fairness block's metrics, the mitigation options.
+"""Names several layers must spell alike: the fairness and mitigation blocks' metrics and options.
 
 ``clinai.config`` checks them (it may not import ``clinai.evaluation``), ``clinai.evaluation``
 computes them and ``clinai.reporting`` shows them; each table is written here once and
@@ -20,6 +20,8 @@ __all__ = [
     "FAIRNESS_METRICS",
     "FAIRNESS_RATIO_METRICS",
     "MITIGATION_CONSTRAINTS",
+    "MITIGATION_GROUP_RATES",
+    "MITIGATION_METRICS",
     "MITIGATION_OBJECTIVES",
     "MitigationConstraint",
     "MitigationObjective",
@@ -50,3 +52,7 @@ MitigationConstraint = Literal[
 MitigationObjective = Literal["balanced_accuracy_score", "accuracy_score"]
 MITIGATION_CONSTRAINTS: Final[tuple[str, ...]] = get_args(MitigationConstraint)
 MITIGATION_OBJECTIVES: Final[tuple[str, ...]] = get_args(MitigationObjective)
+#: Overall metrics of each rule (unmitigated, mitigated) in the ``mitigation`` block.
+MITIGATION_METRICS: Final = ("sensitivity", "specificity", "flag_rate", "net_benefit")
+#: Decision rates of each rule in every group of the mitigated attribute.
+MITIGATION_GROUP_RATES: Final = ("flag_rate", "sensitivity", "specificity")

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from clinai._utils import FAIRNESS_METRICS
+from clinai._utils import MITIGATION_GROUP_RATES as _GROUP_RATES
+from clinai._utils import MITIGATION_METRICS as _MITIGATION_METRICS
 from clinai.reporting import _sanitize as s
 
 __all__ = [
@@ -25,9 +27,8 @@ __all__ = [
     "operating_first",
 ]
 
-# FAIRNESS_METRICS (the fairness block's group metrics, in display order) is clinai._utils'.
-_MITIGATION_METRICS = ("sensitivity", "specificity", "flag_rate", "net_benefit")
-_GROUP_RATES = ("flag_rate", "sensitivity", "specificity")
+# FAIRNESS_METRICS (the fairness block's group metrics, in display order) and the mitigation
+# block's keys are clinai._utils' tables, the names evaluation writes.
 _MAX_TABLES = 30
 _MAX_GROUPS = 100
 

@@ -39,6 +39,12 @@ def test_config_accepts_exactly_the_constraints_and_objectives_mitigation_implem
     assert fields["objective"].default == _mitigation.OBJECTIVES[0]
 
 
+def test_reporting_shows_the_mitigation_keys_evaluation_writes() -> None:
+    assert _mitigation.MITIGATION_METRICS is _utils.MITIGATION_METRICS
+    assert _fairness_view._MITIGATION_METRICS is _utils.MITIGATION_METRICS
+    assert _mitigation._GROUP_RATES is _fairness_view._GROUP_RATES is _utils.MITIGATION_GROUP_RATES
+
+
 @pytest.mark.parametrize("field", ["constraint", "objective"])
 def test_config_refuses_a_mitigation_option_evaluation_does_not_implement(field: str) -> None:
     with pytest.raises(ValidationError, match=field):

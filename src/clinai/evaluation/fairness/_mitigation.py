@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 
 from clinai._utils import MITIGATION_CONSTRAINTS as CONSTRAINTS
+from clinai._utils import MITIGATION_GROUP_RATES as _GROUP_RATES
+from clinai._utils import MITIGATION_METRICS
 from clinai._utils import MITIGATION_OBJECTIVES as OBJECTIVES
 from clinai.evaluation._estimate import Estimate, _estimate_or_none, _group_counts, _num
 from clinai.evaluation._inputs import (
@@ -63,11 +65,9 @@ __all__ = [
     "threshold_optimizer_mitigation",
 ]
 
-# CONSTRAINTS (the fairlearn ThresholdOptimizer constraints this function accepts) and
-# OBJECTIVES are clinai._utils' tables, which the config's MitigationConfig accepts too.
-#: Overall metrics of each rule.
-MITIGATION_METRICS = ("sensitivity", "specificity", "flag_rate", "net_benefit")
-_GROUP_RATES = ("flag_rate", "sensitivity", "specificity")
+# CONSTRAINTS (the fairlearn ThresholdOptimizer constraints this function accepts),
+# OBJECTIVES, MITIGATION_METRICS (overall metrics of each rule) and _GROUP_RATES are
+# clinai._utils' tables: the config accepts the same options, reporting shows the same keys.
 
 CONSTRAINT_MSG = "mitigation constraint must be one of {choices}; got {value!r}"
 OBJECTIVE_MSG = "mitigation objective must be one of {choices}; got {value!r}"
