@@ -14,7 +14,7 @@ meta_analysis.json holds, and it holds no patient-level data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -226,20 +226,45 @@ def _write_language(
     t, fmt = translator(language)
     suffix = "" if language == "en" else f".{language}"
     view = meta_view(document, t, fmt)
+    figures = (
+        (
+            name,
+            f"forest_{name}{suffix}",
+            _forest(pooled, name, t, fmt),
+            " ".join(t["meta_forest_alt"].format(metric=t[name]).split()),
+        )
+        for name, pooled in document["metrics"].items()
+    )
+    variables = {"r": view, "t": t, "fmt": fmt, "lang": language}
+    return write_plots_and_documents(
+        folder, f"meta_report{suffix}", "meta_report", variables, figures
+    )
+
+
+def write_plots_and_documents(
+    folder: Path,
+    name: str,
+    template: str,
+    variables: Mapping[str, Any],
+    figures: Iterable[tuple[str, str, Figure | None, str]],
+) -> tuple[Path, Path, list[Path]]:
+    """Write the plots, then ``<name>.html`` and ``.md`` showing them (one language).
+
+    ``figures`` yields ``(key, file stem, figure, alt text)``: each figure is written to
+    ``folder/plots/<file stem>.png`` (None: skipped) and rendered from the template's
+    ``images[key]``. Returns ``(html, markdown, plots)``, as ``write_languages`` wants.
+    """
     (folder / "plots").mkdir(parents=True, exist_ok=True)
     images: dict[str, dict[str, str]] = {}
     plots: list[Path] = []
-    for name, pooled in document["metrics"].items():
-        path = atomic_write_bytes(
-            folder / "plots" / f"forest_{name}{suffix}.png",
-            _png_bytes(_forest(pooled, name, t, fmt)),
-        )
+    for key, stem, figure, alt in figures:
+        if figure is None:
+            continue
+        path = atomic_write_bytes(folder / "plots" / f"{stem}.png", _png_bytes(figure))
         plots.append(path)
-        alt = " ".join(t["meta_forest_alt"].format(metric=t[name]).split())
-        images[name] = embedded_image(path, folder, alt)
-    variables = {"r": view, "t": t, "fmt": fmt, "lang": language, "images": images}
+        images[key] = embedded_image(path, folder, alt)
     html, markdown = write_html_and_markdown(
-        folder, f"meta_report{suffix}", "meta_report", variables
+        folder, name, template, {**variables, "images": images}
     )
     return html, markdown, plots
 

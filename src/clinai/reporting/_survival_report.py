@@ -14,12 +14,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clinai._utils import atomic_write_bytes
 from clinai.reporting._acceptance_view import acceptance_rows
 from clinai.reporting._format import NumberFormatter
-from clinai.reporting._meta_report import MetaReport, write_languages
-from clinai.reporting._plots import _GREY, _MODEL_COLOUR, _OTHER_COLOUR, _new_figure, _png_bytes
-from clinai.reporting._render import embedded_image, translator, write_html_and_markdown
+from clinai.reporting._meta_report import MetaReport, write_languages, write_plots_and_documents
+from clinai.reporting._plots import _GREY, _MODEL_COLOUR, _OTHER_COLOUR, _new_figure
+from clinai.reporting._render import translator
 from clinai.reporting._small_data_view import small_data_view
 
 if TYPE_CHECKING:
@@ -272,28 +271,20 @@ def _write_language(
 ) -> tuple[Path, Path, list[Path]]:
     t, fmt = translator(language)
     suffix = "" if language == "en" else f".{language}"
-    (folder / "plots").mkdir(parents=True, exist_ok=True)
-    images: dict[str, dict[str, str]] = {}
-    plots: list[Path] = []
-    for name, draw in _PLOTS.items():
-        figure = draw(document, t)
-        if figure is None:
-            continue
-        path = atomic_write_bytes(folder / "plots" / f"{name}{suffix}.png", _png_bytes(figure))
-        plots.append(path)
-        images[name] = embedded_image(path, folder, t[f"surv_plot_{name}"])
+    figures = (
+        (name, f"{name}{suffix}", draw(document, t), t[f"surv_plot_{name}"])
+        for name, draw in _PLOTS.items()
+    )
     variables = {
         "r": _view(document, t, fmt, small_data),
         "c": context,
         "t": t,
         "fmt": fmt,
         "lang": language,
-        "images": images,
     }
-    html, markdown = write_html_and_markdown(
-        folder, f"validation_report{suffix}", "survival_report", variables
+    return write_plots_and_documents(
+        folder, f"validation_report{suffix}", "survival_report", variables, figures
     )
-    return html, markdown, plots
 
 
 def render_survival_report(
