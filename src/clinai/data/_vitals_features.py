@@ -455,14 +455,41 @@ def _connect(
     return connection
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What one computation reads, checked and parsed once, for either engine.
+
+    ``preds`` holds ``stay_id``, ``t_us`` and ``pred_row`` per prediction time,
+    ``windows`` each window's label and microseconds, ``width`` the bucket width in
+    microseconds.
+    """
+
+    vitals: str | Path | Sequence[str | Path] | pd.DataFrame
+    preds: pd.DataFrame
+    parameters: list[str]
+    windows: list[tuple[str, int]]
+    width: int
+
+    @property
+    def names(self) -> list[str]:
+        """The feature columns, in order."""
+        return window_feature_names(self.parameters, [label for label, _ in self.windows])
+
+    @property
+    def spans(self) -> list[int]:
+        """Each window's width in buckets."""
+        return [window_us // self.width for _, window_us in self.windows]
+
+
 def _prepare(
+    vitals: str | Path | Sequence[str | Path] | pd.DataFrame,
     prediction_times: pd.DataFrame,
     windows: Sequence[str],
     parameters: Sequence[str] | None,
     stay_column: str,
     time_column: str,
     bucket: str,
-) -> tuple[pd.DataFrame, list[str], list[tuple[str, int]], int]:
+) -> _Job:
     chosen = list(CANONICAL_PARAMETERS if parameters is None else parameters)
     for name in chosen:
         if name not in CANONICAL_PARAMETERS:
@@ -470,16 +497,11 @@ def _prepare(
     parsed = [_window_label(window) for window in windows]
     preds = _prediction_frame(prediction_times, stay_column, time_column)
     width = _bucket_us(preds["t_us"].to_numpy(), [us for _, us in parsed], _window_label(bucket)[1])
-    return preds, chosen, parsed, width
+    return _Job(vitals, preds, chosen, parsed, width)
 
 
 def _blocks(
-    vitals: str | Path | Sequence[str | Path] | pd.DataFrame,
-    preds: pd.DataFrame,
-    parameters: list[str],
-    windows: list[tuple[str, int]],
-    width: int,
-    *,
+    job: _Job,
     engine: str,
     threads: int | None,
     memory_limit: str | None,
@@ -496,44 +518,26 @@ def _blocks(
         raise DataError(BAD_ENGINE.format(value=engine, known=list(ENGINES)))
     with ordinary_pages():
         if engine != "duckdb":
-            finished = yield from _grid_attempt(
-                vitals, preds, parameters, windows, width, engine, chunk_rows, start
-            )
+            finished = yield from _grid_attempt(job, engine, chunk_rows, start)
             if finished:
                 return
         start("duckdb")
-        yield from _duckdb_blocks(
-            vitals,
-            preds,
-            parameters,
-            windows,
-            width,
-            threads=threads,
-            memory_limit=memory_limit,
-            chunk_rows=chunk_rows,
-        )
+        yield from _duckdb_blocks(job, threads, memory_limit, chunk_rows)
 
 
 def _grid_attempt(
-    vitals: str | Path | Sequence[str | Path] | pd.DataFrame,
-    preds: pd.DataFrame,
-    parameters: list[str],
-    windows: list[tuple[str, int]],
-    width: int,
-    engine: str,
-    chunk_rows: int,
-    start: Callable[[str], None],
+    job: _Job, engine: str, chunk_rows: int, start: Callable[[str], None]
 ) -> Generator[tuple[np.ndarray, np.ndarray], None, bool]:
     """Yield the grid engine's blocks; return False where DuckDB must compute instead."""
     import pyarrow as pa
 
+    preds, parameters, width = job.preds, job.parameters, job.width
     stay_codes, stay_values = pd.factorize(preds["stay_id"], sort=False)
     stays = pd.Index(stay_values)
-    spans = [window_us // width for _, window_us in windows]
     layout = GridLayout.plan(
-        stay_codes, preds["t_us"].to_numpy() // width, len(stays), spans, width, len(parameters)
+        stay_codes, preds["t_us"].to_numpy() // width, len(stays), job.spans, width, len(parameters)
     )
-    source = vitals_batches(vitals, parameters, stays, batch_rows=chunk_rows)
+    source = vitals_batches(job.vitals, parameters, stays, batch_rows=chunk_rows)
     if source is not None:
         n_rows, batches = source
         if layout.n_cells <= _GRID_CELLS_PER_ROW * n_rows + _GRID_CELLS_FLOOR:
@@ -548,7 +552,7 @@ def _grid_attempt(
                 return False
             except (OSError, pa.ArrowException) as exc:  # a damaged row group, say
                 reason = " ".join(str(exc).split())[:200]
-                raise DataError(BAD_VITALS_FILE.format(path=vitals, reason=reason)) from exc
+                raise DataError(BAD_VITALS_FILE.format(path=job.vitals, reason=reason)) from exc
     if engine == "grid":
         raise DataError(GRID_NOT_APPLICABLE)
     return False
@@ -582,24 +586,16 @@ def _grid_blocks(
 
 
 def _duckdb_blocks(
-    vitals: str | Path | Sequence[str | Path] | pd.DataFrame,
-    preds: pd.DataFrame,
-    parameters: list[str],
-    windows: list[tuple[str, int]],
-    width: int,
-    *,
-    threads: int | None,
-    memory_limit: str | None,
-    chunk_rows: int,
+    job: _Job, threads: int | None, memory_limit: str | None, chunk_rows: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     import duckdb
 
+    vitals, parameters, width, spans = job.vitals, job.parameters, job.width, job.spans
     source = _vitals_source(vitals)
-    stay_codes, stay_values = pd.factorize(preds["stay_id"], sort=False)
-    preds = preds.assign(sidx=stay_codes, k=preds["t_us"] // width)
+    stay_codes, stay_values = pd.factorize(job.preds["stay_id"], sort=False)
+    preds = job.preds.assign(sidx=stay_codes, k=job.preds["t_us"] // width)
     preds = preds.sort_values(["sidx", "pred_row"], kind="stable")
     sidx_sorted = preds["sidx"].to_numpy()
-    spans = [window_us // width for _, window_us in windows]
     hours = width / _US_PER_HOUR
     done = np.zeros(len(stay_values), dtype=bool)
 
@@ -757,30 +753,18 @@ def window_features(
     ...     row["heart_rate_hours_since_last"])
     90.0 1 0.5
     """
-    preds, chosen, parsed, width = _prepare(
-        prediction_times, windows, parameters, stay_column, time_column, bucket
-    )
-    names = window_feature_names(chosen, [label for label, _ in parsed])
-    matrix = np.full((len(preds), len(names)), np.nan)
+    job = _prepare(vitals, prediction_times, windows, parameters, stay_column, time_column, bucket)
+    names = job.names
+    matrix = np.full((len(job.preds), len(names)), np.nan)
     used: list[str] = []
-    for rows, block in _blocks(
-        vitals,
-        preds,
-        chosen,
-        parsed,
-        width,
-        engine=engine,
-        threads=threads,
-        memory_limit=memory_limit,
-        chunk_rows=chunk_rows,
-        start=used.append,  # after a restart every row is computed again and overwritten
-    ):
+    # used.append is start(): after a restart every row is computed again and overwritten
+    for rows, block in _blocks(job, engine, threads, memory_limit, chunk_rows, used.append):
         matrix[rows] = block
     features = pd.DataFrame(matrix, columns=names)
     for name in names:
         if name.endswith("_count"):
             features[name] = features[name].astype(np.int64)
-    last = [f"{p}_last" for p in chosen]
+    last = [f"{p}_last" for p in job.parameters]
     any_before = features[last].notna().any(axis=1).to_numpy()
     out = pd.concat(
         [
@@ -830,12 +814,10 @@ def write_window_features(
     import pyarrow.parquet as pq
 
     out = Path(out_path)
-    preds, chosen, parsed, width = _prepare(
-        prediction_times, windows, parameters, stay_column, time_column, bucket
-    )
-    names = window_feature_names(chosen, [label for label, _ in parsed])
+    job = _prepare(vitals, prediction_times, windows, parameters, stay_column, time_column, bucket)
+    names = job.names
     counts = {i for i, name in enumerate(names) if name.endswith("_count")}
-    lasts = [names.index(f"{p}_last") for p in chosen]
+    lasts = [names.index(f"{p}_last") for p in job.parameters]
     # missing features are NaN, never null: non-nullable columns need no definition
     # levels (measured: a third less CPU to write 1 million x 128 features)
     fields = [pa.field("pred_row", pa.int64(), nullable=False)] + [
@@ -877,18 +859,7 @@ def write_window_features(
             background.submit(writer.write_table, table)
 
     try:
-        for rows, block in _blocks(
-            vitals,
-            preds,
-            chosen,
-            parsed,
-            width,
-            engine=engine,
-            threads=threads,
-            memory_limit=memory_limit,
-            chunk_rows=chunk_rows,
-            start=start,
-        ):
+        for rows, block in _blocks(job, engine, threads, memory_limit, chunk_rows, start):
             held.append((rows, block))
             total += len(rows)
             missing += int(np.isnan(block[:, lasts]).all(axis=1).sum())
@@ -911,6 +882,6 @@ def write_window_features(
         n_prediction_times=total,
         n_without_vitals=missing,
         columns=tuple(names),
-        bucket_seconds=width / 1e6,
+        bucket_seconds=job.width / 1e6,
         engine=used[-1],
     )
