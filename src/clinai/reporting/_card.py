@@ -177,13 +177,10 @@ def _acceptance(metrics: Mapping[str, Any], verdict: Any) -> dict[str, Any]:
         value = row.get("value")
         criteria.append(
             {
-                "criterion": s.text(row.get("criterion")),
-                "metric": s.text(row.get("metric")),
-                "rule": s.text(row.get("rule")),
+                **s.fields(row, ("criterion", "metric", "rule"), s.text),
                 # which part of the estimate was judged, and against what (absent in old runs)
                 "statistic": s.text(row.get("statistic")),
-                "min": s.number(row.get("min")),
-                "max": s.number(row.get("max")),
+                **s.fields(row, ("min", "max"), s.number),
                 "value": s.estimate(value) if isinstance(value, Mapping) else s.scalar(value),
                 "passed": row.get("passed") if isinstance(row.get("passed"), bool) else None,
                 "status": status,

@@ -47,6 +47,8 @@ _BURDEN_KEYS = (
     "staff_hours",
     "staff_hours_per_ward_day",
 )
+#: A strategy's numbers per 1,000 patients at the point values.
+_PER_1000_KEYS = ("alerts_per_1000", "nmb_per_1000", "incremental_nmb_per_1000")
 _MAX_ROWS = 60
 _MAX_CURVE = 400
 
@@ -101,9 +103,7 @@ def _strategies(nmb: Mapping[str, Any], psa: Mapping[str, Any]) -> list[dict[str
         other = s.mapping(drawn.get(view["label"]))
         view.update(
             {
-                "alerts_per_1000": s.number(row.get("alerts_per_1000")),
-                "nmb_per_1000": s.number(row.get("nmb_per_1000")),
-                "incremental_nmb_per_1000": s.number(row.get("incremental_nmb_per_1000")),
+                **s.fields(row, _PER_1000_KEYS, s.number),
                 "expected_nmb": s.estimate(other.get("nmb")),
                 "expected_incremental_nmb": s.estimate(other.get("incremental_nmb")),
                 "probability_best": s.number(other.get("probability_best")),

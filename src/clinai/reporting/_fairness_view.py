@@ -56,8 +56,7 @@ def _groups(
             {
                 "group": label,
                 "suppressed": False,
-                "n": s.number(row.get("n")),
-                "events": s.number(row.get("events")),
+                **s.fields(row, ("n", "events"), s.number),
                 **numbers(row),
             }
         )

@@ -7,14 +7,15 @@ an unexpected key (or nested deeper than expected) is dropped, never rendered.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from clinai._utils import finite_float
 
-__all__ = ["estimate", "mapping", "number", "scalar", "scalar_items", "text", "texts"]
+__all__ = ["estimate", "fields", "mapping", "number", "scalar", "scalar_items", "text", "texts"]
 
 _MAX_TEXT = 4000
+_T = TypeVar("_T")
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
@@ -84,3 +85,16 @@ def scalar_items(value: Any, *, limit: int = 200) -> dict[str, str | int | float
             continue
         out[str(key)] = scalar(item)
     return out
+
+
+def fields(
+    row: Mapping[str, Any], keys: Iterable[str], clean: Callable[[Any], _T]
+) -> dict[str, _T]:
+    """Return ``{key: clean(row.get(key))}`` for each of ``keys``, in their order.
+
+    Examples
+    --------
+    >>> fields({"n": 12, "events": "3", "group": "female"}, ("n", "events"), number)
+    {'n': 12, 'events': None}
+    """
+    return {key: clean(row.get(key)) for key in keys}
