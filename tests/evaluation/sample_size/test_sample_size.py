@@ -147,6 +147,32 @@ def test_assessment() -> None:
     assert short.to_dict()["adequate"] is False
 
 
+def test_json_of_a_criterion_and_an_assessment() -> None:
+    result = riley_sample_size(prevalence=0.174, r2_cs=0.288, n_parameters=24)
+    criterion = result["optimism"].to_dict()
+    assert list(criterion) == [
+        "name",
+        "description",
+        "target",
+        "n",
+        "events",
+        "events_per_parameter",
+    ]
+    assert (criterion["target"], criterion["n"], criterion["events"]) == (0.05, 662, 116)
+    assert [type(value) for value in criterion.values()] == [str, str, float, int, int, float]
+    short = assess_sample_size(result, n_available=640, events_available=110).to_dict()
+    assert {key: value for key, value in short.items() if key != "warning"} == {
+        "adequate": False,
+        "n_available": 640,
+        "events_available": 110,
+        "n_required": 662,
+        "events_required": 116,
+        "events_per_parameter": 110 / 24,
+        "unmet": ["optimism", "events"],
+    }
+    assert list(short)[-1] == "warning" and "640 participants" in short["warning"]
+
+
 def test_parameter_errors() -> None:
     with pytest.raises(DataError, match=re.escape(R2_SOURCE_MSG.format(r2=None, c=None))):
         riley_sample_size(prevalence=0.2, n_parameters=10)

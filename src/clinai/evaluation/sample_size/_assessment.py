@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from clinai.evaluation._estimate import _num
+from clinai.evaluation._estimate import FieldsRecord
 from clinai.evaluation.sample_size._sample_size import PARAMETER_MSG, SampleSizeResult
 from clinai.exceptions import DataError
 
@@ -25,7 +25,7 @@ SHORTFALL_WARNING = (
 
 
 @dataclass(frozen=True)
-class SampleSizeAssessment:
+class SampleSizeAssessment(FieldsRecord):
     """Whether the available data meet a :class:`SampleSizeResult`.
 
     Attributes
@@ -44,6 +44,8 @@ class SampleSizeAssessment:
         A plain-language warning when the data fall short, else ``None``.
     """
 
+    _json_counts = ("n_available", "events_available", "n_required", "events_required")
+
     adequate: bool
     n_available: int
     events_available: int
@@ -52,19 +54,6 @@ class SampleSizeAssessment:
     events_per_parameter: float
     unmet: tuple[str, ...]
     warning: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the assessment as plain JSON values."""
-        return {
-            "adequate": bool(self.adequate),
-            "n_available": int(self.n_available),
-            "events_available": int(self.events_available),
-            "n_required": int(self.n_required),
-            "events_required": int(self.events_required),
-            "events_per_parameter": _num(self.events_per_parameter),
-            "unmet": list(self.unmet),
-            "warning": self.warning,
-        }
 
 
 def _check_count(value: Any, name: str) -> int:
@@ -128,24 +117,22 @@ def assess_sample_size(
         unmet.append("events")
     adequate = not unmet
     epp = events / result.n_parameters
+    # the counts, named as both the warning and the assessment name them
+    counts = {
+        "n_available": n,
+        "events_available": events,
+        "n_required": result.n,
+        "events_required": result.events,
+    }
     warning = None
     if not adequate:
         warning = SHORTFALL_WARNING.format(
-            n_available=n,
-            events_available=events,
-            epp=epp,
-            n_required=result.n,
-            events_required=result.events,
-            n_parameters=result.n_parameters,
-            unmet=", ".join(unmet),
+            epp=epp, n_parameters=result.n_parameters, unmet=", ".join(unmet), **counts
         )
     return SampleSizeAssessment(
         adequate=adequate,
-        n_available=n,
-        events_available=events,
-        n_required=result.n,
-        events_required=result.events,
         events_per_parameter=epp,
         unmet=tuple(unmet),
         warning=warning,
+        **counts,
     )

@@ -54,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from clinai.evaluation._estimate import _num
+from clinai.evaluation._estimate import FieldsRecord, _num
 from clinai.evaluation._inputs import check_number
 from clinai.exceptions import DataError
 
@@ -96,7 +96,7 @@ _DESCRIPTIONS = {
 
 
 @dataclass(frozen=True)
-class SampleSizeCriterion:
+class SampleSizeCriterion(FieldsRecord):
     """One of Riley et al.'s minimum sample size criteria (see :func:`riley_sample_size`).
 
     Attributes
@@ -116,23 +116,14 @@ class SampleSizeCriterion:
         ``n * prevalence / n_parameters``.
     """
 
+    _json_counts = ("n", "events")
+
     name: str
     description: str
     target: float
     n: int
     events: int
     events_per_parameter: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the criterion as plain JSON values."""
-        return {
-            "name": self.name,
-            "description": self.description,
-            "target": _num(self.target),
-            "n": int(self.n),
-            "events": int(self.events),
-            "events_per_parameter": _num(self.events_per_parameter),
-        }
 
 
 @dataclass(frozen=True)
