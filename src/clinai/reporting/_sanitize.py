@@ -94,7 +94,7 @@ def fields(
 
     Examples
     --------
-    >>> fields({"n": 12, "events": "3", "group": "female"}, ("n", "events"), number)
+    >>> fields({"n": 12, "group": "female"}, ("n", "events"), number)
     {'n': 12, 'events': None}
     """
     return {key: clean(row.get(key)) for key in keys}
