@@ -18,7 +18,10 @@ __all__ = ["UNKNOWN_BLOCK", "doc_filler"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-UNKNOWN_BLOCK = "the docstring of {owner} names the shared block {{{name}}}, which {table} lacks"
+# worded as clinai.evaluation._docstrings.UNKNOWN_BLOCK_MSG, so that fill_doc may use this
+UNKNOWN_BLOCK = (
+    "the docstring of {owner} names the shared block {{{name}}}, which {table} does not define"
+)
 
 # a line holding only a placeholder: its indentation, then ``{name}``
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ ]*)\{(?P<name>\w+)\}[ ]*$", re.MULTILINE)
