@@ -13,27 +13,9 @@ from clinai._utils._io import (
 from clinai._utils._memory import ordinary_pages
 from clinai._utils._numbers import finite_float
 from clinai._utils._threads import BackgroundCalls, prefetched
-from clinai._utils._vocabulary import (
-    FAIRNESS_METRICS,
-    FAIRNESS_RATIO_METRICS,
-    MITIGATION_CONSTRAINTS,
-    MITIGATION_GROUP_RATES,
-    MITIGATION_METRICS,
-    MITIGATION_OBJECTIVES,
-    MitigationConstraint,
-    MitigationObjective,
-)
 
 __all__ = [
-    "FAIRNESS_METRICS",
-    "FAIRNESS_RATIO_METRICS",
-    "MITIGATION_CONSTRAINTS",
-    "MITIGATION_GROUP_RATES",
-    "MITIGATION_METRICS",
-    "MITIGATION_OBJECTIVES",
     "BackgroundCalls",
-    "MitigationConstraint",
-    "MitigationObjective",
     "atomic_write_bytes",
     "atomic_write_text",
     "finite_float",

@@ -2,7 +2,7 @@
 
 ``clinai.config`` checks them (it may not import ``clinai.evaluation``), ``clinai.evaluation``
 computes them and ``clinai.reporting`` shows them; each table is written here once and
-imported by all three under the names they have always had.
+imported from this module by all three under the names they have always had.
 
 Examples
 --------

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from clinai._utils import (
+from clinai._utils._vocabulary import (
     FAIRNESS_METRICS,
     FAIRNESS_RATIO_METRICS,
     MitigationConstraint,
@@ -310,7 +310,7 @@ class SampleSizeConfig(_Strict):
         return self
 
 
-# FAIRNESS_METRICS and FAIRNESS_RATIO_METRICS (the binary tables) come from clinai._utils.
+# FAIRNESS_METRICS and FAIRNESS_RATIO_METRICS (binary runs) are clinai._utils._vocabulary's.
 #: The same for a survival run's fairness tables (C and O/E by the first horizon).
 SURVIVAL_FAIRNESS_METRICS = ("harrell_c", "oe_ratio")
 SURVIVAL_FAIRNESS_RATIO_METRICS = ("oe_ratio",)

@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from clinai._utils import FAIRNESS_METRICS
-from clinai._utils import MITIGATION_GROUP_RATES as _GROUP_RATES
-from clinai._utils import MITIGATION_METRICS as _MITIGATION_METRICS
+from clinai._utils._vocabulary import FAIRNESS_METRICS
+from clinai._utils._vocabulary import MITIGATION_GROUP_RATES as _GROUP_RATES
+from clinai._utils._vocabulary import MITIGATION_METRICS as _MITIGATION_METRICS
 from clinai.reporting import _sanitize as s
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 # FAIRNESS_METRICS (the fairness block's group metrics, in display order) and the mitigation
-# block's keys are clinai._utils' tables, the names evaluation writes.
+# block's keys are clinai._utils._vocabulary's tables, the names evaluation writes.
 _MAX_TABLES = 30
 _MAX_GROUPS = 100
 

@@ -1,9 +1,10 @@
 """The config, evaluation and reporting layers name fairness metrics and mitigation options alike.
 
 ``clinai.config`` may not import ``clinai.evaluation`` (layers contract), so each table
-lives once in ``clinai._utils`` (which every layer may import) and every layer's public
-name is that one table: the YAML schema cannot accept a constraint, nor an acceptance
-criterion name a metric, that evaluation does not implement or reporting does not show.
+lives once in ``clinai._utils._vocabulary`` (which every layer may import) and every
+layer's public name is that one table: the YAML schema cannot accept a constraint, nor an
+acceptance criterion name a metric, that evaluation does not implement or reporting does
+not show.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import get_args
 import pytest
 from pydantic import ValidationError
 
-from clinai import _utils
+from clinai._utils import _vocabulary
 from clinai.config import _schema
 from clinai.config._schema import MitigationConfig
 from clinai.evaluation.fairness import _fairness_metrics, _mitigation
@@ -21,17 +22,17 @@ from clinai.reporting import _fairness_view
 
 
 def test_every_layer_names_the_one_fairness_metric_table() -> None:
-    assert _schema.FAIRNESS_METRICS is _utils.FAIRNESS_METRICS
-    assert _fairness_metrics.FAIRNESS_METRICS is _utils.FAIRNESS_METRICS
-    assert _fairness_view.FAIRNESS_METRICS is _utils.FAIRNESS_METRICS
-    assert _schema.FAIRNESS_RATIO_METRICS is _utils.FAIRNESS_RATIO_METRICS
-    assert _fairness_metrics.RATIO_METRICS is _utils.FAIRNESS_RATIO_METRICS
-    assert set(_utils.FAIRNESS_RATIO_METRICS) <= set(_utils.FAIRNESS_METRICS)
+    assert _schema.FAIRNESS_METRICS is _vocabulary.FAIRNESS_METRICS
+    assert _fairness_metrics.FAIRNESS_METRICS is _vocabulary.FAIRNESS_METRICS
+    assert _fairness_view.FAIRNESS_METRICS is _vocabulary.FAIRNESS_METRICS
+    assert _schema.FAIRNESS_RATIO_METRICS is _vocabulary.FAIRNESS_RATIO_METRICS
+    assert _fairness_metrics.RATIO_METRICS is _vocabulary.FAIRNESS_RATIO_METRICS
+    assert set(_vocabulary.FAIRNESS_RATIO_METRICS) <= set(_vocabulary.FAIRNESS_METRICS)
 
 
 def test_config_accepts_exactly_the_constraints_and_objectives_mitigation_implements() -> None:
-    assert _mitigation.CONSTRAINTS is _utils.MITIGATION_CONSTRAINTS
-    assert _mitigation.OBJECTIVES is _utils.MITIGATION_OBJECTIVES
+    assert _mitigation.CONSTRAINTS is _vocabulary.MITIGATION_CONSTRAINTS
+    assert _mitigation.OBJECTIVES is _vocabulary.MITIGATION_OBJECTIVES
     fields = MitigationConfig.model_fields
     assert get_args(fields["constraint"].annotation) == _mitigation.CONSTRAINTS
     assert get_args(fields["objective"].annotation) == _mitigation.OBJECTIVES
@@ -40,9 +41,10 @@ def test_config_accepts_exactly_the_constraints_and_objectives_mitigation_implem
 
 
 def test_reporting_shows_the_mitigation_keys_evaluation_writes() -> None:
-    assert _mitigation.MITIGATION_METRICS is _utils.MITIGATION_METRICS
-    assert _fairness_view._MITIGATION_METRICS is _utils.MITIGATION_METRICS
-    assert _mitigation._GROUP_RATES is _fairness_view._GROUP_RATES is _utils.MITIGATION_GROUP_RATES
+    assert _mitigation.MITIGATION_METRICS is _vocabulary.MITIGATION_METRICS
+    assert _fairness_view._MITIGATION_METRICS is _vocabulary.MITIGATION_METRICS
+    assert _mitigation._GROUP_RATES is _vocabulary.MITIGATION_GROUP_RATES
+    assert _fairness_view._GROUP_RATES is _vocabulary.MITIGATION_GROUP_RATES
 
 
 @pytest.mark.parametrize("field", ["constraint", "objective"])

@@ -49,8 +49,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clinai._utils import FAIRNESS_METRICS
-from clinai._utils import FAIRNESS_RATIO_METRICS as RATIO_METRICS
+from clinai._utils._vocabulary import FAIRNESS_METRICS
+from clinai._utils._vocabulary import FAIRNESS_RATIO_METRICS as RATIO_METRICS
 from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import Estimate, _group_counts, _num
 from clinai.evaluation._groups import group_order
@@ -92,7 +92,7 @@ __all__ = [
 ]
 
 # FAIRNESS_METRICS (every group's metrics, in report order) and RATIO_METRICS (those with a
-# ratio min / max) are clinai._utils' tables, shared with the config and reporting layers.
+# ratio min / max) are clinai._utils._vocabulary's tables, shared with config and reporting.
 #: The between-group summaries of a metric.
 DISPARITY_SUMMARIES = ("difference", "ratio")
 #: Joins the levels of an intersection cell's label, e.g. ``"female & 70+"``.

@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clinai._utils import MITIGATION_CONSTRAINTS as CONSTRAINTS
-from clinai._utils import MITIGATION_GROUP_RATES as _GROUP_RATES
-from clinai._utils import MITIGATION_METRICS
-from clinai._utils import MITIGATION_OBJECTIVES as OBJECTIVES
+from clinai._utils._vocabulary import MITIGATION_CONSTRAINTS as CONSTRAINTS
+from clinai._utils._vocabulary import MITIGATION_GROUP_RATES as _GROUP_RATES
+from clinai._utils._vocabulary import MITIGATION_METRICS
+from clinai._utils._vocabulary import MITIGATION_OBJECTIVES as OBJECTIVES
 from clinai.evaluation._estimate import Estimate, _estimate_or_none, _group_counts, _num
 from clinai.evaluation._inputs import (
     check_ci_level,
@@ -67,7 +67,7 @@ __all__ = [
 
 # CONSTRAINTS (the fairlearn ThresholdOptimizer constraints this function accepts),
 # OBJECTIVES, MITIGATION_METRICS (overall metrics of each rule) and _GROUP_RATES are
-# clinai._utils' tables: the config accepts the same options, reporting shows the same keys.
+# clinai._utils._vocabulary's tables: config accepts the same options, reporting the same keys.
 
 CONSTRAINT_MSG = "mitigation constraint must be one of {choices}; got {value!r}"
 OBJECTIVE_MSG = "mitigation objective must be one of {choices}; got {value!r}"
