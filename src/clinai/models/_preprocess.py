@@ -18,6 +18,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+from clinai._utils._docstrings import doc_filler
 from clinai.exceptions import ModelError
 
 __all__ = [
@@ -36,18 +37,23 @@ COLUMNS_EMPTY_MSG = (
 )
 COLUMNS_OVERLAP_MSG = "columns {columns} are listed as both numeric and categorical: list each once"
 
+#: The column lists, documented alike by :func:`check_columns` and :func:`make_preprocessor`.
+_DOCS = {
+    "parameters_columns": (
+        "Parameters\n----------\nnumeric : sequence of str\n    Numeric columns.\n"
+        "categorical : sequence of str\n    Categorical columns."
+    )
+}
+_fill_doc = doc_filler(_DOCS, "clinai.models._preprocess._DOCS")
 
+
+@_fill_doc
 def check_columns(
     numeric: Sequence[str], categorical: Sequence[str], *, require_some: bool = True
 ) -> tuple[list[str], list[str]]:
     """Validate the feature column lists and return them as lists.
 
-    Parameters
-    ----------
-    numeric : sequence of str
-        Numeric columns.
-    categorical : sequence of str
-        Categorical columns.
+    {parameters_columns}
     require_some : bool, default=True
         Whether at least one column must be named.
 
@@ -89,6 +95,7 @@ def _as_category_strings(X: Any) -> np.ndarray:
     return values
 
 
+@_fill_doc
 def make_preprocessor(numeric: Sequence[str], categorical: Sequence[str]) -> ColumnTransformer:
     """Build the (unfitted) preprocessing step of a model pipeline.
 
@@ -100,12 +107,7 @@ def make_preprocessor(numeric: Sequence[str], categorical: Sequence[str]) -> Col
     with ``drop`` an unseen category would be encoded as the dropped one, and
     every model here is penalised, so the redundant column does no harm.
 
-    Parameters
-    ----------
-    numeric : sequence of str
-        Numeric columns.
-    categorical : sequence of str
-        Categorical columns.
+    {parameters_columns}
 
     Returns
     -------

@@ -26,6 +26,7 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from clinai._utils._docstrings import doc_filler
 from clinai.exceptions import ModelError
 
 __all__ = [
@@ -47,6 +48,16 @@ ONE_CLASS_MSG = (
 #: A validation loss must fall by more than this to count as an improvement, so that
 #: rounding noise does not reset the patience counter.
 MIN_IMPROVEMENT = 1e-6
+
+#: ``X`` of the prediction methods, documented alike by each.
+_DOCS = {
+    "parameters_X_predict": (
+        "Parameters\n----------\n"
+        "X : array-like or pandas.DataFrame of shape (n_samples, n_features)\n"
+        "    Features, as in :meth:`fit`."
+    )
+}
+_fill_doc = doc_filler(_DOCS, "clinai.models._torch_core._DOCS")
 
 
 def is_int(value: Any) -> bool:
@@ -408,13 +419,11 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         self.best_epoch_ = best_epoch
 
     # ---- prediction --------------------------------------------------------------------
+    @_fill_doc
     def predict_proba(self, X: Any) -> np.ndarray:
         """Return class probabilities.
 
-        Parameters
-        ----------
-        X : array-like or pandas.DataFrame of shape (n_samples, n_features)
-            Features, as in :meth:`fit`.
+        {parameters_X_predict}
 
         Returns
         -------
@@ -424,13 +433,11 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, self._fitted_attr)
         return softmax(self._logits(X))
 
+    @_fill_doc
     def predict(self, X: Any) -> np.ndarray:
         """Return the most probable class of each row.
 
-        Parameters
-        ----------
-        X : array-like or pandas.DataFrame of shape (n_samples, n_features)
-            Features, as in :meth:`fit`.
+        {parameters_X_predict}
 
         Returns
         -------

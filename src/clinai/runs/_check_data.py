@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from clinai import data
 from clinai._utils import atomic_write_text
 from clinai.config import load_config
+from clinai.runs._docstrings import fill_doc
 from clinai.runs._prepare import QUALITY_FILE, _split, cohort_quality, load_cohort
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ def quality_table(report: data.DataQualityReport, *, title: str) -> Table:
     return table
 
 
+@fill_doc
 def check_data(
     config_path: str | Path,
     *,
@@ -77,12 +79,7 @@ def check_data(
     Prints a Rich table, writes the report as JSON to ``out`` when given, and
     raises when a check failed.
 
-    Parameters
-    ----------
-    config_path : path-like
-        The experiment YAML.
-    overrides : iterable of str
-        ``key=value`` overrides (``--set``).
+    {parameters_config}
     out : path-like, optional
         Where to write ``data_quality.json``.
     show : bool, default=True

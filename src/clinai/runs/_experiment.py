@@ -17,6 +17,7 @@ from clinai._utils import atomic_write_text, redact_url
 from clinai.config import load_config
 from clinai.exceptions import ClinaiError, ModelError
 from clinai.runs._audit import anchor_tags, append_anchored_record
+from clinai.runs._docstrings import fill_doc
 from clinai.runs._evaluate import evaluate
 from clinai.runs._lineage import code_version
 from clinai.runs._phi import scan_run
@@ -277,6 +278,7 @@ def _finish_tracking(
     return metrics, registry
 
 
+@fill_doc
 def run_experiment(
     config_path: str | Path,
     *,
@@ -292,12 +294,7 @@ def run_experiment(
     On any failure the MLflow run is marked FAILED and the run directory is renamed
     ``<run_id>.failed`` (with ``error.txt``), so nothing that looks complete is left.
 
-    Parameters
-    ----------
-    config_path : path-like
-        The experiment YAML.
-    overrides : iterable of str
-        ``key=value`` overrides (``--set``).
+    {parameters_config}
     run_id : str, optional
         Name of the run directory (default: a fresh timestamped id).
     publish_dir : pathlib.Path, optional

@@ -20,6 +20,7 @@ from clinai._utils import sha256_file, sha256_text
 from clinai.config import EvaluationConfig, load_plan
 from clinai.config._load import load_plan_economics
 from clinai.exceptions import ConfigError, DataError
+from clinai.runs._docstrings import fill_doc
 from clinai.runs._economics import check_validate_economics, validate_economics
 from clinai.runs._lineage import code_version, describe_code, environment
 from clinai.runs._progress import progress_bar
@@ -52,6 +53,7 @@ _TOO_FEW_REPLICATES = (
 )
 
 
+@fill_doc
 def validate_predictions_file(
     predictions: str | Path,
     *,
@@ -71,10 +73,7 @@ def validate_predictions_file(
 ) -> dict[str, Any]:
     """Validate the predictions in a CSV or Parquet file and write metrics, plots and a report.
 
-    Parameters
-    ----------
-    predictions : path-like
-        CSV or Parquet with one row per prediction.
+    {parameters_predictions_file}
     outcome, score : str
         Columns of the observed 0/1 outcome and the predicted risk in [0, 1].
     out_dir : path-like

@@ -20,6 +20,7 @@ import pandas as pd
 
 from clinai import data, evaluation
 from clinai.exceptions import ConfigError, DataError
+from clinai.runs._docstrings import fill_doc
 from clinai.runs._progress import progress_bar
 from clinai.runs._rundir import RunDir
 from clinai.runs._staging import staged_folder
@@ -184,6 +185,7 @@ def _outcome(
     return time_values, outcome
 
 
+@fill_doc
 def validate_survival_file(
     predictions: str | Path,
     *,
@@ -204,10 +206,7 @@ def validate_survival_file(
 ) -> dict[str, Any]:
     """Validate survival predictions in a CSV or Parquet file; write metrics, plots, reports.
 
-    Parameters
-    ----------
-    predictions : path-like
-        CSV or Parquet with one row per prediction.
+    {parameters_predictions_file}
     time, event : str
         Columns of the follow-up time and the event code (0 censored, 1 event, or
         the codes of ``event_codes``).
