@@ -14,19 +14,18 @@ functions with the same inputs, or the same result, shares word for word.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
+
+from clinai._utils._docstrings import UNKNOWN_BLOCK, doc_filler
 
 __all__ = ["SHARED_DOCS", "UNKNOWN_BLOCK_MSG", "fill_doc"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-UNKNOWN_BLOCK_MSG = (
-    "the docstring of {owner} names the shared block {{{name}}}, which "
-    "clinai.evaluation._docstrings.SHARED_DOCS does not define"
-)
+_TABLE = "clinai.evaluation._docstrings.SHARED_DOCS"
+UNKNOWN_BLOCK_MSG = UNKNOWN_BLOCK.replace("{table}", _TABLE)
 
 #: The shared blocks, by placeholder name: a parameter's (or a raised error's) first
 #: line, then its description indented by four spaces, as numpydoc writes them; or a
@@ -104,9 +103,6 @@ SHARED_DOCS: Mapping[str, str] = MappingProxyType(
     }
 )
 
-# a line holding only a placeholder: its indentation, then ``{name}``
-_PLACEHOLDER = re.compile(r"^(?P<indent>[ ]*)\{(?P<name>\w+)\}[ ]*$", re.MULTILINE)
-
 
 def fill_doc(func: _F) -> _F:
     """Replace each ``{name}`` line of ``func``'s docstring by the shared block ``name``.
@@ -141,21 +137,7 @@ def fill_doc(func: _F) -> _F:
     >>> print(f.__doc__.splitlines()[4])
         y_true : array-like of shape (n,)
     """
-    doc = func.__doc__
-    if doc is None:
-        return func
-    func.__doc__ = _filled(doc, func.__qualname__)
-    return func
+    return _fill(func)
 
 
-def _filled(text: str, owner: str) -> str:
-    """Return ``text`` with each placeholder line replaced by its (filled) block."""
-
-    def block(match: re.Match[str]) -> str:
-        name, indent = match["name"], match["indent"]
-        if name not in SHARED_DOCS:
-            raise KeyError(UNKNOWN_BLOCK_MSG.format(owner=owner, name=name))
-        lines = _filled(SHARED_DOCS[name], owner).splitlines()
-        return "\n".join(indent + line for line in lines)
-
-    return _PLACEHOLDER.sub(block, text)
+_fill = doc_filler(SHARED_DOCS, _TABLE)
