@@ -7,12 +7,15 @@ they are made up but internally consistent (n, events, prevalence, counts).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from clinai.evaluation.fairness._fairness_metrics import FAIRNESS_METRICS
+from tests._helpers import run_use_case
 
 from ..conftest import require_chromium
 
@@ -530,3 +533,18 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+def use_case_run(name: str, frame: Callable[[], pd.DataFrame], **options: Any) -> Any:
+    """A module-scoped ``run_dir`` fixture: ``clinai run`` of the synthetic use case ``name``.
+
+    The run is written once per test module under a temporary ``<name>_run`` folder, on the
+    data ``frame()`` returns (built only when a test asks for the run); ``options`` go to
+    :func:`tests._helpers.run_use_case`.
+    """
+
+    @pytest.fixture(scope="module")
+    def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return run_use_case(tmp_path_factory.mktemp(f"{name}_run"), name, frame=frame(), **options)
+
+    return run_dir

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from clinai.reporting import get_strings
-from tests._helpers import run_use_case
 from tests.integration.conftest import synthetic_frame
+
+from .conftest import use_case_run
 
 # about 30 s: a whole run with three PDFs
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -57,42 +58,39 @@ def sensitive_attributes(cohort):
 '''
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return run_use_case(
-        tmp_path_factory.mktemp("fair_run"),
-        "fair",
-        pipeline=PIPELINE,
-        frame=synthetic_frame(500, seed=3, canary=CANARY),
-        csv="patients.csv",
-        test_size=0.4,
-        tuning={"n_trials": 2, "timeout_s": 60, "cv_folds": 3},
-        evaluation={
-            "n_boot": 40,
-            "thresholds": [0.2, 0.4],
-            "operating_threshold": 0.3,
-            "sensitive_attributes": ["sex", "age_band"],
-            "intersections": [["sex", "age_band"]],
-            "mitigation": {"method": "threshold_optimizer", "attribute": "sex", "cv": 3},
-            "shap_background": 20,
-            "shap_max_rows": 40,
-            "acceptance": [
-                {"name": "discrimination", "metric": "auroc", "statistic": "ci_low", "min": 0.5},
-                {
-                    "name": "sex AUROC gap",
-                    "metric": "fairness.sex.auroc.difference",
-                    "statistic": "ci_high",
-                    "max": 0.99,
-                },
-                {
-                    "name": "age sensitivity ratio",
-                    "metric": "fairness.age_band.sensitivity.ratio",
-                    "statistic": "estimate",
-                    "min": 0.0,
-                },
-            ],
-        },
-    )
+run_dir = use_case_run(
+    "fair",
+    pipeline=PIPELINE,
+    frame=lambda: synthetic_frame(500, seed=3, canary=CANARY),
+    csv="patients.csv",
+    test_size=0.4,
+    tuning={"n_trials": 2, "timeout_s": 60, "cv_folds": 3},
+    evaluation={
+        "n_boot": 40,
+        "thresholds": [0.2, 0.4],
+        "operating_threshold": 0.3,
+        "sensitive_attributes": ["sex", "age_band"],
+        "intersections": [["sex", "age_band"]],
+        "mitigation": {"method": "threshold_optimizer", "attribute": "sex", "cv": 3},
+        "shap_background": 20,
+        "shap_max_rows": 40,
+        "acceptance": [
+            {"name": "discrimination", "metric": "auroc", "statistic": "ci_low", "min": 0.5},
+            {
+                "name": "sex AUROC gap",
+                "metric": "fairness.sex.auroc.difference",
+                "statistic": "ci_high",
+                "max": 0.99,
+            },
+            {
+                "name": "age sensitivity ratio",
+                "metric": "fairness.age_band.sensitivity.ratio",
+                "statistic": "estimate",
+                "min": 0.0,
+            },
+        ],
+    },
+)
 
 
 def test_metrics_hold_fairness_mitigation_and_fairness_verdicts(run_dir: Path) -> None:

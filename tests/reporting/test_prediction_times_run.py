@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests._helpers import run_use_case
+from .conftest import use_case_run
 
 # about 40 s: a whole run with its PDFs
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -99,24 +99,21 @@ def _frame(n_patients: int = 160, seed: int = 11) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return run_use_case(
-        tmp_path_factory.mktemp("hourly_run"),
-        "hourly",
-        pipeline=PIPELINE,
-        frame=_frame(),
-        csv="hours.csv",
-        test_size=0.4,
-        tuning={"n_trials": 2, "cv_folds": 3},
-        evaluation={
-            "n_boot": 30,
-            "thresholds": [0.2, 0.4],
-            "sensitive_attributes": ["age_band"],
-            "shap_background": 20,
-            "shap_max_rows": 60,
-        },
-    )
+run_dir = use_case_run(
+    "hourly",
+    pipeline=PIPELINE,
+    frame=_frame,
+    csv="hours.csv",
+    test_size=0.4,
+    tuning={"n_trials": 2, "cv_folds": 3},
+    evaluation={
+        "n_boot": 30,
+        "thresholds": [0.2, 0.4],
+        "sensitive_attributes": ["age_band"],
+        "shap_background": 20,
+        "shap_max_rows": 60,
+    },
+)
 
 
 def _read(run_dir: Path, name: str) -> str:
