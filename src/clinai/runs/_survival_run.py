@@ -323,7 +323,9 @@ def _registry_comparison(
     other, X_other, version, alias = found
     horizon = config.outcome.horizons[0]
     result = evaluation.compare_survival_models(
-        *test.outcome,
+        test.time,
+        test.event,
+        test.risk,
         np.asarray(other.predict_risk(X_other, [horizon]))[:, 0],
         horizon=horizon,
         score=test.lp,
@@ -339,7 +341,9 @@ def _fairness(config: ExperimentConfig, test: SurvivalTest) -> dict[str, Any]:
     assert config.outcome is not None
     spec = config.evaluation
     tables = evaluation.survival_fairness(
-        *test.outcome,
+        test.time,
+        test.event,
+        test.risk,
         test.sensitive,
         horizon=config.outcome.horizons[0],
         score=test.lp,
