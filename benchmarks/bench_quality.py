@@ -32,7 +32,7 @@ from tests._helpers import BINARY_USE_CASES
 from clinai import evaluation, models
 from clinai.config import load_config
 from clinai.runs._prepare import load_cohort
-from clinai.runs._train import IN_MEMORY, tune_and_calibrate
+from clinai.runs._train import IN_MEMORY, procedure_options, tune_and_calibrate
 
 # the survival use cases (ami_1y_mortality, colon_5y_mortality): benchmarks/bench_survival.py
 USE_CASES = list(BINARY_USE_CASES)
@@ -117,18 +117,13 @@ def bench_use_case(
             y_train,
             numeric=cohort.numeric,
             categorical=cohort.categorical,
-            families=config.models,
-            tuning=config.tuning,
-            calibration=config.calibration,
             seed=config.seed + fold,
             study_prefix=f"{name}-{{family}}-fold{fold}",
             show_progress=False,
             storage=IN_MEMORY,
-            # issue 16: Riley's criteria on the training fold, shrinkage when they fail
-            small_data=config.training.small_data,
-            shrinkage_bootstrap=config.training.shrinkage_bootstrap,
-            sample_size=config.evaluation.sample_size,
             record=small_data,
+            # the train stage's options, with issue 16's Riley criteria and shrinkage
+            **procedure_options(config),
         )
         shrinkage.append(small_data["shrinkage"])
         predictions = {"clinai": fitted.predict_proba(X_test)[:, 1]}

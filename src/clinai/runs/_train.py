@@ -27,7 +27,14 @@ if TYPE_CHECKING:
     from clinai.runs._rundir import RunDir
     from clinai.tracking import MlflowTracker
 
-__all__ = ["IN_MEMORY", "select_family", "train", "tune_and_calibrate", "tuning_summary"]
+__all__ = [
+    "IN_MEMORY",
+    "procedure_options",
+    "select_family",
+    "train",
+    "tune_and_calibrate",
+    "tuning_summary",
+]
 
 #: ``storage`` value that keeps an Optuna study in memory.
 IN_MEMORY = ":memory:"
@@ -73,6 +80,22 @@ def select_family(candidates: Sequence[TuningResult]) -> TuningResult:
 
     eligible = [r for r in candidates if r.best_score >= top.best_score - margin]
     return min(eligible, key=lambda r: (complexity(r), -r.best_score))
+
+
+def procedure_options(config: ExperimentConfig) -> dict[str, Any]:
+    """Return the config's options of :func:`tune_and_calibrate` that the train stage passes.
+
+    The families, tuning budget, calibration and small-data handling: the quality
+    benchmark repeats the train stage's procedure with exactly these.
+    """
+    return {
+        "families": config.models,
+        "tuning": config.tuning,
+        "calibration": config.calibration,
+        "small_data": config.training.small_data,
+        "shrinkage_bootstrap": config.training.shrinkage_bootstrap,
+        "sample_size": config.evaluation.sample_size,
+    }
 
 
 def tune_and_calibrate(
@@ -251,9 +274,6 @@ def train(
         y,
         numeric=numeric,
         categorical=categorical,
-        families=config.models,
-        tuning=tuning,
-        calibration=config.calibration,
         seed=config.seed,
         study_prefix=_study_name(config, "{family}", manifest["data_sha256"]),
         tracker=tracker,
@@ -261,10 +281,8 @@ def train(
         workers=workers,
         # Rows of one patient (several admissions or hourly predictions) share a fold.
         groups=patients if config.data.patient_id is not None else None,
-        small_data=config.training.small_data,
-        shrinkage_bootstrap=config.training.shrinkage_bootstrap,
-        sample_size=config.evaluation.sample_size,
         record=small_data,
+        **procedure_options(config),
     )
     best = select_family(candidates)
     save_model_dir(fitted, run_dir.model, input_example=models.synthetic_input_example(X))
