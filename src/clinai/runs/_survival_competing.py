@@ -45,7 +45,7 @@ from clinai.runs._prepare import EVENT_CODE, TIME, read_split
 from clinai.runs._progress import progress_bar
 from clinai.runs._report import use_case_translations
 from clinai.runs._survival_outcome import COMPETING_CODE
-from clinai.runs._survival_test import SurvivalTest, resampling
+from clinai.runs._survival_test_split import SurvivalTest, resampling
 
 logger = logging.getLogger(__name__)
 

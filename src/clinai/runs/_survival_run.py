@@ -47,7 +47,7 @@ from clinai.runs._report import use_case_translations
 from clinai.runs._small_data import assess_small_data_survival, note_survival_shrinkage
 from clinai.runs._survival_model import HorizonRiskModel
 from clinai.runs._survival_outcome import survival_outcome
-from clinai.runs._survival_test import SurvivalTest, resampling
+from clinai.runs._survival_test_split import SurvivalTest, resampling
 from clinai.runs._train import _optuna_storage, _study_name, select_family, tuning_summary
 
 if TYPE_CHECKING:
