@@ -17,12 +17,14 @@ from __future__ import annotations
 from typing import Final, Literal, get_args
 
 __all__ = [
+    "COMPETING_FAIRNESS_METRICS",
     "FAIRNESS_METRICS",
     "FAIRNESS_RATIO_METRICS",
     "MITIGATION_CONSTRAINTS",
     "MITIGATION_GROUP_RATES",
     "MITIGATION_METRICS",
     "MITIGATION_OBJECTIVES",
+    "SURVIVAL_FAIRNESS_METRICS",
     "MitigationConstraint",
     "MitigationObjective",
 ]
@@ -38,6 +40,11 @@ FAIRNESS_METRICS: Final = (
 #: Metrics that cannot be negative, for which a between-group ratio min / max is
 #: reported as well as the difference.
 FAIRNESS_RATIO_METRICS: Final = ("auroc", "sensitivity", "specificity")
+
+#: A survival run's per-group metrics (C and O/E by the first horizon), in record order.
+SURVIVAL_FAIRNESS_METRICS: Final = ("harrell_c", "oe_ratio")
+#: A competing-risk run's per-group metrics: Wolbers' C and the Aalen-Johansen O/E.
+COMPETING_FAIRNESS_METRICS: Final = ("wolbers_c", "oe_ratio")
 
 #: fairlearn ThresholdOptimizer constraints (the first is the default).
 MitigationConstraint = Literal[

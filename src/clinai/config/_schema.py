@@ -22,8 +22,10 @@ from pydantic import (
 )
 
 from clinai._utils._vocabulary import (
+    COMPETING_FAIRNESS_METRICS,
     FAIRNESS_METRICS,
     FAIRNESS_RATIO_METRICS,
+    SURVIVAL_FAIRNESS_METRICS,
     MitigationConstraint,
     MitigationObjective,
 )
@@ -311,11 +313,8 @@ class SampleSizeConfig(_Strict):
 
 
 # FAIRNESS_METRICS and FAIRNESS_RATIO_METRICS (binary runs) are clinai._utils._vocabulary's.
-#: The same for a survival run's fairness tables (C and O/E by the first horizon).
-SURVIVAL_FAIRNESS_METRICS = ("harrell_c", "oe_ratio")
+# So are SURVIVAL_FAIRNESS_METRICS and COMPETING_FAIRNESS_METRICS (time-to-event runs).
 SURVIVAL_FAIRNESS_RATIO_METRICS = ("oe_ratio",)
-#: A competing-risk run's tables: Wolbers' C and the Aalen-Johansen O/E.
-COMPETING_FAIRNESS_METRICS = ("wolbers_c", "oe_ratio")
 OUTCOME_METRIC_MSG = "acceptance criterion {name!r} (outcome.type: {kind}): {problem}"
 FAIRNESS_PATH_MSG = (
     "acceptance criterion {name!r}: metric {metric!r} is not a fairness result; use "

@@ -18,6 +18,7 @@ from clinai._utils import _vocabulary
 from clinai.config import _schema
 from clinai.config._schema import MitigationConfig
 from clinai.evaluation.fairness import _fairness_metrics, _mitigation
+from clinai.evaluation.validate import _competing_paired, _fairness_survival
 from clinai.reporting import _fairness_view
 
 
@@ -28,6 +29,18 @@ def test_every_layer_names_the_one_fairness_metric_table() -> None:
     assert _schema.FAIRNESS_RATIO_METRICS is _vocabulary.FAIRNESS_RATIO_METRICS
     assert _fairness_metrics.RATIO_METRICS is _vocabulary.FAIRNESS_RATIO_METRICS
     assert set(_vocabulary.FAIRNESS_RATIO_METRICS) <= set(_vocabulary.FAIRNESS_METRICS)
+
+
+def test_config_and_evaluation_name_the_one_time_to_event_fairness_table() -> None:
+    survival, competing = (
+        _vocabulary.SURVIVAL_FAIRNESS_METRICS,
+        _vocabulary.COMPETING_FAIRNESS_METRICS,
+    )
+    assert _schema.SURVIVAL_FAIRNESS_METRICS is survival
+    assert _fairness_survival.SURVIVAL_FAIRNESS_METRICS is survival
+    assert _schema.COMPETING_FAIRNESS_METRICS is competing
+    assert _competing_paired.COMPETING_FAIRNESS_METRICS is competing
+    assert set(_schema.SURVIVAL_FAIRNESS_RATIO_METRICS) <= set(survival)
 
 
 def test_config_accepts_exactly_the_constraints_and_objectives_mitigation_implements() -> None:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clinai._utils._vocabulary import COMPETING_FAIRNESS_METRICS
 from clinai.evaluation.resampling._bootstrap import RandomState
 from clinai.evaluation.resampling._loop import with_intervals
 from clinai.evaluation.survival._competing import (
@@ -55,8 +56,6 @@ __all__ = [
 
 #: The metrics compared, in the order of the record (brier: lower is better).
 COMPARED_COMPETING_METRICS = ("wolbers_c", "time_auc", "oe_ratio", "brier", "scaled_brier")
-#: The per-group metrics of a competing-risk fairness table (a rank index, then O/E).
-COMPETING_FAIRNESS_METRICS = ("wolbers_c", "oe_ratio")
 
 _COMPARED = [COMPETING_METRICS.index(name) for name in COMPARED_COMPETING_METRICS]
 _FAIR = [COMPETING_METRICS.index(name) for name in COMPETING_FAIRNESS_METRICS]

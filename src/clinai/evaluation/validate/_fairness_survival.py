@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clinai._utils._vocabulary import SURVIVAL_FAIRNESS_METRICS
 from clinai.evaluation._estimate import Estimate, _estimate_or_none
 from clinai.evaluation._groups import group_order
 from clinai.evaluation.fairness import intersection_name
@@ -38,8 +39,6 @@ __all__ = [
     "table_cells",
 ]
 
-#: The per-group metrics, in the order of the record.
-SURVIVAL_FAIRNESS_METRICS = ("harrell_c", "oe_ratio")
 #: The one with a ratio (it cannot be negative and 1 is its target).
 _RATIO = "oe_ratio"
 #: Joins an intersection cell's levels ("female & 70+"), as the binary tables do.
