@@ -184,7 +184,7 @@ def test_unknown_fairness_paths_name_the_criterion() -> None:
 
 
 def test_config_refuses_an_unknown_fairness_path_at_load_time() -> None:
-    # that config and evaluation name the same metrics: tests/evaluation/fairness/test_shared_names.py
+    # config and evaluation name one metric table: see fairness/test_shared_names.py
     from clinai.config import ExperimentConfig
 
     base = {
