@@ -61,6 +61,9 @@ def test_report_shows_the_verdict_comparison_and_fairness(document: dict, tmp_pa
     danish = (tmp_path / "validation_report.da.md").read_text(encoding="utf-8")
     assert "## Acceptkriterier" in danish and "ikke godkendt" in danish
     assert "Sammenligning med den registrerede version" in danish and "### Efter sex" in danish
+    # the compared model is named in Danish from the recorded version and alias
+    assert "Denne model og den registrerede version 1 (approved) er vurderet" in danish
+    assert "registered version" not in danish
     html = (tmp_path / "validation_report.html").read_text(encoding="utf-8")
     assert 'id="acceptance"' in html and 'id="comparison"' in html and 'id="fairness"' in html
 

@@ -17,7 +17,7 @@ from typing import Any
 from clinai.reporting import _sanitize as s
 from clinai.reporting._format import NumberFormatter
 
-__all__ = ["acceptance_rows"]
+__all__ = ["acceptance_rows", "compared_name"]
 
 # Label keys (locales) of the metric paths a criterion may name.
 _LABELS = {
@@ -148,3 +148,26 @@ def acceptance_rows(
             }
         )
     return rows
+
+
+def compared_name(comparison: Mapping[str, Any], template: str) -> str:
+    """Name the model a run was compared with, in the document's language.
+
+    A run's comparison records the registered ``version`` and its ``alias``; the
+    reader sees ``template`` (the language's "registered version {version}
+    ({alias})") filled with them. A comparison without a version (one named by
+    the user, as in ``clinai validate``) keeps its recorded ``name``.
+
+    Examples
+    --------
+    >>> template = "den registrerede version {version} ({alias})"
+    >>> compared_name({"name": "registered version 2 (approved)", "version": "2",
+    ...                "alias": "approved"}, template)
+    'den registrerede version 2 (approved)'
+    >>> compared_name({"name": "NEWS2"}, template)
+    'NEWS2'
+    """
+    version = comparison.get("version")
+    if version is None:
+        return s.text(comparison.get("name")) or ""
+    return template.format(version=s.text(version), alias=s.text(comparison.get("alias")) or "")

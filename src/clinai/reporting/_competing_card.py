@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from clinai.reporting._acceptance_view import compared_name
 from clinai.reporting._format import NumberFormatter
 
 __all__ = ["competing_body", "competing_card", "competing_report"]
@@ -68,6 +69,10 @@ WORDS = {
         "| kriterium | mål | værdi | krav | resultat |",
     ),
     "comparison": ("## Compared with {name}", "## Sammenlignet med {name}"),
+    "registered_name": (
+        "registered version {version} ({alias})",
+        "den registrerede version {version} ({alias})",
+    ),
     "comparison_head": (
         "| measure | this model | registered | difference (this - registered) |",
         "| mål | denne model | registreret | forskel (denne - registreret) |",
@@ -161,7 +166,8 @@ def _comparison(metrics: Mapping[str, Any], language: str, fmt: NumberFormatter)
     if not block:
         return []
     words = _in(WORDS, language)
-    lines = [words["comparison"].format(name=block.get("name")), "", words["comparison_head"]]
+    name = compared_name(block, words["registered_name"])
+    lines = [words["comparison"].format(name=name), "", words["comparison_head"]]
     lines.append("|---|---|---|---|")
     for name, item in block.items():
         if isinstance(item, Mapping) and "difference" in item:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clinai.reporting._acceptance_view import acceptance_rows
+from clinai.reporting._acceptance_view import acceptance_rows, compared_name
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._meta_report import MetaReport, write_languages, write_plots_and_documents
 from clinai.reporting._plots import _GREY, _MODEL_COLOUR, _OTHER_COLOUR, _new_figure
@@ -72,8 +72,9 @@ def _run_blocks(document: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFo
         }
     comparison = document.get("comparison")
     if comparison:
+        name = compared_name(comparison, t["surv_registered_name"])
         out["comparison"] = {
-            "intro": t["surv_comparison_intro"].format(name=comparison["name"]),
+            "intro": t["surv_comparison_intro"].format(name=name),
             "rows": [
                 {
                     "label": t[f"surv_{name}"],

@@ -1,0 +1,42 @@
+"""The competing-risk card and report name the compared model in the reader's language."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clinai.evaluation import compare_competing_models, evaluate_competing
+from clinai.reporting._competing_card import competing_report
+from tests.evaluation.survival._simulation import fine_gray_cohort
+
+T = 1.0
+
+
+@pytest.fixture(scope="module")
+def metrics() -> dict:
+    data = fine_gray_cohort(5, n=200)
+    risk = data.cif(T)
+    other = np.clip(risk + np.random.default_rng(1).normal(0.0, 0.08, risk.shape), 0.0, 1.0)
+    outcome = (data.time, data.codes)
+    document = evaluate_competing(*outcome, risk, horizon=T, n_boot=10).to_dict()
+    compared = compare_competing_models(
+        *outcome, risk, other, horizon=T, n_boot=10, name="registered version 3 (approved)"
+    )
+    # as a competing-risk run records it: the English name, the version and its alias
+    document["comparison"] = {**compared.to_dict(), "version": "3", "alias": "approved"}
+    return document
+
+
+def test_the_registered_version_is_named_in_each_language(metrics: dict) -> None:
+    english = competing_report(metrics, "en", source="test.csv", created="2026-12-04")
+    danish = competing_report(metrics, "da", source="test.csv", created="2026-12-04")
+    assert "## Compared with registered version 3 (approved)" in english
+    assert "## Sammenlignet med den registrerede version 3 (approved)" in danish
+    assert "registered version 3" not in danish.replace("registrerede version 3", "")
+
+
+def test_a_comparison_without_a_version_keeps_its_recorded_name(metrics: dict) -> None:
+    named = {**metrics, "comparison": {**metrics["comparison"], "name": "the old score"}}
+    del named["comparison"]["version"]
+    danish = competing_report(named, "da", source="test.csv", created="2026-12-04")
+    assert "## Sammenlignet med the old score" in danish
