@@ -79,6 +79,12 @@ def test_a_checkout_gives_its_commit_and_dirty_flag(tmp_path: Path) -> None:
     code = code_version(checkout)
     assert (code["git_commit"], code["git_dirty"]) == (head, False)
     assert describe_code(code) == f"clinai {code['clinai_version']} (git {head[:12]})"
+    # a changed tracked file outside the package (a model card, a pipeline) is not the code
+    (tmp_path / "model_card.md").write_text("card\n", encoding="utf-8")
+    _git(tmp_path, "add", "model_card.md")
+    _git(tmp_path, "commit", "-q", "-m", "card")
+    (tmp_path / "model_card.md").write_text("rewritten by clinai demo\n", encoding="utf-8")
+    assert code_version(checkout)["git_dirty"] is False
     (checkout / "__init__.py").write_text("# changed\n", encoding="utf-8")
     assert code_version(checkout)["git_dirty"] is True
 

@@ -134,12 +134,18 @@ def _git(source: Path, *args: str) -> str:
 
 
 def _git_state(source: Path) -> dict[str, Any]:
-    """Return the commit and dirty flag of the checkout that tracks ``source`` (else ``None``)."""
+    """Return the commit and dirty flag of the checkout that tracks ``source`` (else ``None``).
+
+    Dirty means a tracked file of the package directory differs from the commit: the
+    code that ran is not the commit's. Changes elsewhere in the checkout (the model
+    cards ``clinai demo`` rewrites, a pipeline, whose SHA-256 is recorded on its own)
+    do not make the code dirty.
+    """
     try:
         # A package directory inside a repository that does not track it is not a checkout.
         _git(source, "ls-files", "--error-unmatch", "__init__.py")
         commit = _git(source, "rev-parse", "HEAD").strip()
-        status = _git(source, "status", "--porcelain", "--untracked-files=no")
+        status = _git(source, "status", "--porcelain", "--untracked-files=no", "--", ".")
     except (OSError, subprocess.SubprocessError):
         return {"git_commit": None, "git_dirty": None}
     return {"git_commit": commit, "git_dirty": bool(status.strip())}
