@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from clinai.evaluation import compare_competing_models, evaluate_competing
-from clinai.reporting._competing_card import competing_report
+from clinai.reporting._competing_card import competing_body, competing_report
 from tests.evaluation.survival._simulation import fine_gray_cohort
 
 T = 1.0
@@ -40,3 +40,16 @@ def test_a_comparison_without_a_version_keeps_its_recorded_name(metrics: dict) -
     del named["comparison"]["version"]
     danish = competing_report(named, "da", source="test.csv", created="2026-12-04")
     assert "## Sammenlignet med the old score" in danish
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_the_template_keeps_the_markdown_layout(metrics: dict, language: str) -> None:
+    """One blank line around each heading, one line break at the end, the body shared."""
+    report = competing_report(metrics, language, source="test.csv", created="2026-12-04")
+    body = competing_body(metrics, language)
+    assert report.endswith(body) and report.startswith("# ") and body.endswith(".\n")
+    assert "\n\n\n" not in report and not report.endswith("\n\n")
+    lines = report.split("\n")
+    for at, line in enumerate(lines):
+        if line.startswith("## "):
+            assert lines[at - 1] == "" and lines[at + 1] == "", line
