@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from clinai.evaluation import compare_competing_models, evaluate_competing
+from clinai.evaluation import compare_competing_models, competing_fairness, evaluate_competing
 from clinai.reporting._competing_card import competing_body, competing_report
 from tests.evaluation.survival._simulation import fine_gray_cohort
 
@@ -53,3 +54,18 @@ def test_the_template_keeps_the_markdown_layout(metrics: dict, language: str) ->
     for at, line in enumerate(lines):
         if line.startswith("## "):
             assert lines[at - 1] == "" and lines[at + 1] == "", line
+
+
+def test_texts_from_the_inputs_are_escaped_for_markdown(metrics: dict) -> None:
+    # a pipe in a group label would split the table row; a tag would reach the HTML
+    table = metrics["comparison"] | {"name": "score <b>v2</b>"}
+    del table["version"]
+    named = {**metrics, "comparison": table}
+    data = fine_gray_cohort(5, n=200)
+    labels = pd.DataFrame({"ward": np.where(np.arange(200) % 2 == 0, "A|B", "C")})
+    tables = competing_fairness(data.time, data.codes, data.cif(T), labels, horizon=T, n_boot=0)
+    named["fairness"] = {name: table.to_dict() for name, table in tables.items()}
+    report = competing_report(named, "en", source="a|b <i>.csv", created="2026-12-04")
+    assert "## Compared with score &lt;b>v2&lt;/b>" in report
+    assert "a|b &lt;i>.csv" in report and "<i>" not in report
+    assert "| A\\|B |" in report  # the group's pipe is escaped inside the cell
