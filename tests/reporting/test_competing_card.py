@@ -34,6 +34,12 @@ def test_the_registered_version_is_named_in_each_language(metrics: dict) -> None
     assert "## Compared with registered version 3 (approved)" in english
     assert "## Sammenlignet med den registrerede version 3 (approved)" in danish
     assert "registered version 3" not in danish.replace("registrerede version 3", "")
+    # the paired differences' intervals and a missing number read in Danish as well
+    assert " til " in danish and " to " not in danish
+    missing = {**metrics, "metrics": {**metrics["metrics"], "time_auc": None}}
+    assert "- tidsafhængig AUC: ikke tilgængelig" in competing_report(
+        missing, "da", source="test.csv", created="2026-12-04"
+    )
 
 
 def test_a_comparison_without_a_version_keeps_its_recorded_name(metrics: dict) -> None:

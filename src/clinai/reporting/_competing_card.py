@@ -21,7 +21,7 @@ from typing import Any
 from clinai.reporting._acceptance_view import compared_name
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._locales import get_strings
-from clinai.reporting._render import render
+from clinai.reporting._render import render, translator
 
 __all__ = ["competing_body", "competing_card", "competing_report"]
 
@@ -149,8 +149,7 @@ def _fairness(metrics: Mapping[str, Any], fmt: NumberFormatter) -> list[dict[str
 
 def _view(metrics: Mapping[str, Any], language: str) -> dict[str, Any]:
     """Format every number of the common blocks in one language (nothing computed)."""
-    # NumberFormatter's defaults, not the locale's: a missing number reads "n/a" in both languages
-    t, fmt = get_strings(language), NumberFormatter(language)
+    t, fmt = translator(language)  # a missing number in the language's words, as elsewhere
     frequency = metrics["natural_frequency"]
     follow_up = metrics["competing"]["follow_up"]
     values = {**metrics["metrics"], "calibration_slope": metrics["competing"]["calibration_slope"]}
