@@ -31,9 +31,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from clinai import evaluation, models
-from clinai._utils import atomic_write_text
 from clinai.exceptions import DataError, ModelError
-from clinai.reporting import NumberFormatter
 from clinai.runs import _survival_competing as competing
 from clinai.runs._acceptance_plan import (
     check_acceptance_plan,
@@ -43,7 +41,6 @@ from clinai.runs._acceptance_plan import (
 from clinai.runs._comparisons import registered_version
 from clinai.runs._prepare import TIME, prepare, read_split
 from clinai.runs._progress import progress_bar
-from clinai.runs._report import use_case_translations
 from clinai.runs._small_data import assess_small_data_survival, note_survival_shrinkage
 from clinai.runs._survival_model import HorizonRiskModel
 from clinai.runs._survival_outcome import survival_outcome
@@ -419,79 +416,6 @@ def mlflow_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     return flat
 
 
-# The model card: a short page per language (the validation report holds everything else).
-CARD = {
-    "en": (
-        "# {title}\n\n"
-        "{outcome}\n\n"
-        "**Intended use:** {intended_use}\n\n"
-        "## What the model says\n\n"
-        "The model predicts each patient's risk of the event within {horizon:g} {unit}.\n\n"
-        "Of 100 patients like those of the test split, about **{observed}** had the event "
-        "within {horizon:g} {unit} (Kaplan-Meier, censoring accounted for); the model "
-        "expected about **{predicted}**.\n\n"
-        "## How well it ranks and how well it is calibrated (test split, n = {n})\n\n"
-        "- Harrell's C index: {harrell_c}\n"
-        "- Uno's C index (up to {horizon:g} {unit}): {uno_c}\n"
-        "- Observed/expected events by {horizon:g} {unit}: {oe_ratio}\n"
-        "- Calibration slope at {horizon:g} {unit}: {calibration_slope}\n\n"
-        "Selected model: {selected}. Follow-up: {censored} of {n} test patients were "
-        "censored before {horizon:g} {unit}. Full validation: validation_report.html.\n"
-    ),
-    "da": (
-        "# {title}\n\n"
-        "{outcome}\n\n"
-        "**Tilsigtet brug:** {intended_use}\n\n"
-        "## Hvad modellen siger\n\n"
-        "Modellen forudsiger hver patients risiko for hændelsen inden for {horizon:g} "
-        "{unit}.\n\n"
-        "Af 100 patienter som dem i testdelen fik omkring **{observed}** hændelsen inden for "
-        "{horizon:g} {unit} (Kaplan-Meier, censurering taget i betragtning); modellen "
-        "forventede omkring **{predicted}**.\n\n"
-        "## Hvor godt den rangordner, og hvor godt den er kalibreret (testdelen, n = {n})\n\n"
-        "- Harrells C-indeks: {harrell_c}\n"
-        "- Unos C-indeks (op til {horizon:g} {unit}): {uno_c}\n"
-        "- Observerede/forventede hændelser inden for {horizon:g} {unit}: {oe_ratio}\n"
-        "- Kalibreringshældning ved {horizon:g} {unit}: {calibration_slope}\n\n"
-        "Valgt model: {selected}. Opfølgning: {censored} af {n} testpatienter blev censureret "
-        "før {horizon:g} {unit}. Fuld validering: validation_report.da.html.\n"
-    ),
-}
-UNIT = {"en": "days", "da": "dage"}
-
-
-def write_survival_card(
-    config: ExperimentConfig, metrics: dict[str, Any], run_dir: RunDir, *, selected: str
-) -> list[Path]:
-    """Write ``model_card.md`` (and ``model_card.da.md``): natural frequencies and the C index."""
-    use_case = run_dir.read_json("data_manifest.json", stage="prepare")["use_case"]
-    translations = use_case_translations(config)
-    written = []
-    for language in ["en", *(x for x in config.languages if x != "en")]:
-        texts = {**use_case, **translations.get(language, {})}
-        number = NumberFormatter(language)
-        frequency = metrics["natural_frequency"]
-        card = CARD[language].format(
-            title=texts["title"],
-            outcome=texts["outcome"],
-            intended_use=texts["intended_use"],
-            horizon=metrics["horizon"],
-            unit=UNIT[language],
-            observed=frequency["observed"],
-            predicted=frequency["predicted"],
-            n=metrics["n"],
-            censored=metrics["follow_up"].get("censored_before_horizon", "-"),
-            selected=selected,
-            **{k: number.est(metrics["metrics"][k], 2) for k in CARD_METRICS},
-        )
-        suffix = "" if language == "en" else f".{language}"
-        written.append(atomic_write_text(run_dir.file(f"model_card{suffix}.md"), card))
-    return written
-
-
-CARD_METRICS = ("harrell_c", "uno_c", "oe_ratio", "calibration_slope")
-
-
 def report_survival(
     config: ExperimentConfig,
     run_dir: RunDir,
@@ -502,9 +426,9 @@ def report_survival(
 ) -> list[Path]:
     """Write the survival validation report (EN/DA) and the model card into the run directory.
 
-    ``registry`` and ``previous`` (the registered version and the one before) are accepted
-    for the stage's common signature; the comparison with a registered version is not
-    made for survival models yet.
+    ``registry`` is the version this run registered (shown on the card); ``previous``
+    is accepted for the stages' common signature (the comparison with the registered
+    version was made by the evaluate stage and is in survival_metrics.json).
     """
     from clinai.reporting._survival_report import render_survival_report
 
