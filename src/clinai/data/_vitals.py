@@ -115,10 +115,6 @@ _CALM_HEART_RATE = (50.0, 120.0)
 _Conversion = tuple[str, Callable[[np.ndarray], np.ndarray]]
 
 
-def _same(values: np.ndarray) -> np.ndarray:
-    return values
-
-
 _PER_MINUTE = ("/min", "1/min", "min-1", "bpm", "per min", "{beats}/min", "beats/min")
 _KPA_TO_MMHG: _Conversion = ("kpa_to_mmhg", lambda v: v * 7.500617)
 _FRACTION: _Conversion = ("fraction_to_percent", lambda v: v * 100.0)
