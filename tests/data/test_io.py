@@ -109,3 +109,20 @@ def test_messages_are_one_line() -> None:
         value = getattr(_io, name)
         if name.isupper() and isinstance(value, str) and "{path}" in value:
             assert "\n" not in value
+
+
+@pytest.mark.parametrize("decimal", [",", "."])
+def test_semicolon_csv_as_excel_saves_it_in_danish_reads_as_numbers(
+    tmp_path: Path, decimal: str
+) -> None:
+    frame = pd.DataFrame({"patient": [17, 18, 19], "risk": [0.25, 0.5, 0.125], "ward": list("abc")})
+    path = tmp_path / "danish.csv"
+    path.write_text(frame.to_csv(index=False, sep=";", decimal=decimal), encoding="utf-8-sig")
+    read = read_table(path)
+    pd.testing.assert_frame_equal(read, frame)
+
+
+def test_a_comma_csv_with_semicolons_in_its_texts_stays_comma_separated(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text('age,note\n70,"a;b"\n55,c\n', encoding="utf-8")
+    assert read_table(path)["note"].tolist() == ["a;b", "c"]

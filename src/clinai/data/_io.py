@@ -40,6 +40,8 @@ _PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 _ZIP_MAGIC = b"PK\x03\x04"  # .xlsx, .xlsm, .ods (zip containers)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (OLE2 compound file)
 _PARQUET_MAGIC = b"PAR1"
+#: The most of a header row read to tell the delimiter.
+_HEADER_BYTES = 1 << 16
 
 
 def _head(path: Path, n: int = 8) -> bytes:
@@ -66,12 +68,43 @@ def _first_bad_line(path: Path) -> int | str:
     return "?"  # pragma: no cover - pandas and the line scan disagree
 
 
+def _semicolon_separated(path: Path) -> bool:
+    """Whether the header row is split by semicolons (and holds no comma)."""
+    with path.open("rb") as handle:
+        header = handle.readline(_HEADER_BYTES).decode("utf-8", errors="replace")
+    return ";" in header and "," not in header
+
+
+def _numeric_columns(frame: pd.DataFrame) -> int:
+    return sum(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
+
+
+def _read_semicolon_csv(path: Path) -> pd.DataFrame:
+    """Read the "CSV" Excel saves under Danish (and most European) settings.
+
+    Its fields are separated by semicolons and its decimals are written with a comma;
+    some exports keep the point. Both readings are made and the one that finds more
+    numeric columns is kept (a decimal point misread under ``decimal=","`` leaves a
+    column of text, never a wrong number).
+    """
+    options = {"sep": ";", "encoding": "utf-8-sig", "low_memory": False}
+    comma = pd.read_csv(path, decimal=",", **options)
+    point = pd.read_csv(path, **options)
+    if _numeric_columns(point) > _numeric_columns(comma):
+        logger.info("read %s as semicolon-separated with decimal points", path.name)
+        return point
+    logger.info("read %s as semicolon-separated with decimal commas", path.name)
+    return comma
+
+
 def _read_csv(path: Path, shown: str, head: bytes) -> pd.DataFrame:
     if _is_excel(head):
         raise DataError(EXCEL_FILE.format(path=shown, kind="CSV text"))
     if head.startswith(_PARQUET_MAGIC):
         raise DataError(PARQUET_AS_CSV.format(path=shown))
     try:
+        if _semicolon_separated(path):
+            return _read_semicolon_csv(path)
         # utf-8-sig also strips the byte-order mark that Excel writes in "CSV UTF-8".
         return pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
     except UnicodeDecodeError as exc:
@@ -97,8 +130,9 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     Parameters
     ----------
     path : str or path-like
-        A ``.csv`` file (UTF-8, with or without a byte-order mark, comma-separated,
-        header row) or a ``.parquet`` / ``.pq`` file.
+        A ``.csv`` file (UTF-8, with or without a byte-order mark, header row;
+        comma-separated, or semicolon-separated with decimal commas as Excel saves
+        it under Danish settings) or a ``.parquet`` / ``.pq`` file.
 
     Returns
     -------
