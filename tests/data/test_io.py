@@ -126,3 +126,12 @@ def test_a_comma_csv_with_semicolons_in_its_texts_stays_comma_separated(tmp_path
     path = tmp_path / "x.csv"
     path.write_text('age,note\n70,"a;b"\n55,c\n', encoding="utf-8")
     assert read_table(path)["note"].tolist() == ["a;b", "c"]
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_text_keeps_identifiers_as_written(tmp_path: Path, sep: str) -> None:
+    path = tmp_path / "outcomes.csv"
+    path.write_text(f"patient{sep}outcome\n017{sep}1\n18{sep}0\n", encoding="utf-8")
+    read = read_table(path, text=True)
+    assert read["patient"].tolist() == ["017", "18"]
+    assert read["outcome"].tolist() == ["1", "0"]

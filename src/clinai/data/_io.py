@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -79,17 +80,21 @@ def _numeric_columns(frame: pd.DataFrame) -> int:
     return sum(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
 
 
-def _read_semicolon_csv(path: Path) -> pd.DataFrame:
+def _read_semicolon_csv(path: Path, *, text: bool) -> pd.DataFrame:
     """Read the "CSV" Excel saves under Danish (and most European) settings.
 
     Its fields are separated by semicolons and its decimals are written with a comma;
     some exports keep the point. Both readings are made and the one that finds more
-    numeric columns is kept (a decimal point misread under ``decimal=","`` leaves a
-    column of text, never a wrong number).
+    numeric columns is kept: a decimal point read under ``decimal=","`` leaves a
+    column of text (thousands separators are not expected in an export).
     """
-    options = {"sep": ";", "encoding": "utf-8-sig", "low_memory": False}
-    comma = pd.read_csv(path, decimal=",", **options)
-    point = pd.read_csv(path, **options)
+
+    def read(**options: Any) -> pd.DataFrame:
+        return pd.read_csv(path, sep=";", encoding="utf-8-sig", low_memory=False, **options)
+
+    if text:
+        return read(dtype=str)
+    comma, point = read(decimal=","), read()
     if _numeric_columns(point) > _numeric_columns(comma):
         logger.info("read %s as semicolon-separated with decimal points", path.name)
         return point
@@ -97,16 +102,17 @@ def _read_semicolon_csv(path: Path) -> pd.DataFrame:
     return comma
 
 
-def _read_csv(path: Path, shown: str, head: bytes) -> pd.DataFrame:
+def _read_csv(path: Path, shown: str, head: bytes, *, text: bool) -> pd.DataFrame:
     if _is_excel(head):
         raise DataError(EXCEL_FILE.format(path=shown, kind="CSV text"))
     if head.startswith(_PARQUET_MAGIC):
         raise DataError(PARQUET_AS_CSV.format(path=shown))
     try:
         if _semicolon_separated(path):
-            return _read_semicolon_csv(path)
+            return _read_semicolon_csv(path, text=text)
         # utf-8-sig also strips the byte-order mark that Excel writes in "CSV UTF-8".
-        return pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
+        dtype = str if text else None
+        return pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=dtype)
     except UnicodeDecodeError as exc:
         raise DataError(NOT_UTF8.format(path=shown, line=_first_bad_line(path))) from exc
     except pd.errors.EmptyDataError as exc:
@@ -124,7 +130,7 @@ def _read_parquet(path: Path, shown: str, head: bytes) -> pd.DataFrame:
         raise DataError(BAD_PARQUET.format(path=shown, reason=_one_line(exc))) from exc
 
 
-def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_table(path: str | os.PathLike[str], *, text: bool = False) -> pd.DataFrame:
     r"""Read a CSV (UTF-8) or Parquet file, chosen by the file's suffix.
 
     Parameters
@@ -133,6 +139,9 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         A ``.csv`` file (UTF-8, with or without a byte-order mark, header row;
         comma-separated, or semicolon-separated with decimal commas as Excel saves
         it under Danish settings) or a ``.parquet`` / ``.pq`` file.
+    text : bool, default=False
+        Keep every column of a CSV as text (identifiers exactly as written, e.g.
+        ``"017"``); a Parquet file keeps its own types.
 
     Returns
     -------
@@ -170,7 +179,7 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     if not head:
         raise DataError(EMPTY_FILE.format(path=shown))
     if suffix in _CSV_SUFFIXES:
-        frame = _read_csv(file, shown, head)
+        frame = _read_csv(file, shown, head, text=text)
     else:
         frame = _read_parquet(file, shown, head)
     if len(frame) == 0:

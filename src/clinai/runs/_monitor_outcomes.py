@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from clinai.data import read_table
 from clinai.exceptions import DataError
 from clinai.runs._monitor_inputs import NAT, Stream, file_sha256
 
@@ -56,11 +57,9 @@ def _read_outcomes(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(OUTCOMES_MISSING.format(path=path))
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=True)
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    raise DataError(OUTCOMES_FORMAT.format(path=path, suffix=suffix))
+    if suffix not in (".csv", ".parquet"):
+        raise DataError(OUTCOMES_FORMAT.format(path=path, suffix=suffix))
+    return read_table(path, text=True)  # ids as written: pseudonymised from their text
 
 
 def attach_outcomes(
