@@ -82,6 +82,21 @@ def test_outcome_missing_values() -> None:
         check_binary_outcome(pd.Series([0, 1, None, np.nan]), column="died")
 
 
+def test_an_outcome_read_from_a_users_file_is_fixed_in_the_file() -> None:
+    where = "predictions file 'x.csv'"
+    expected = _checks.OUTCOME_NOT_BINARY_IN_FILE.format(
+        label="outcome column 'died'", where=where, values="'Ja', 'Nej'"
+    )
+    with _raises(expected):
+        check_binary_outcome(pd.Series(["Ja", "Nej"]), column="died", in_file=where)
+    expected = _checks.OUTCOME_MISSING_IN_FILE.format(
+        label="outcome column 'died'", where=where, count=1
+    )
+    with _raises(expected):
+        check_binary_outcome(pd.Series([0, 1, None]), column="died", in_file=where)
+    assert "pipeline" not in _checks.OUTCOME_NOT_BINARY_IN_FILE + _checks.OUTCOME_MISSING_IN_FILE
+
+
 def test_outcome_one_class() -> None:
     expected = _checks.OUTCOME_ONE_CLASS.format(label="outcome column 'died'", value=0, n=3)
     with _raises(expected):

@@ -97,8 +97,24 @@ def test_same_seed_same_numbers(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("mutate", "extra", "needle"),
     [
-        (lambda f: f.assign(risk=f["risk"] * 3), (), "y_prob"),
-        (lambda f: f.assign(risk=np.where(f.index == 3, np.nan, f["risk"])), (), "y_prob"),
+        (lambda f: f.assign(risk=f["risk"] * 3), (), "column 'risk' (--score) must hold"),
+        (
+            lambda f: f.assign(risk=np.where(f.index == 3, np.nan, f["risk"])),
+            (),
+            "column 'risk' (--score) has 1 missing value(s) (row 4)",
+        ),
+        (lambda f: f.assign(risk=f["risk"] * 100), (), "percentages? divide the column by 100"),
+        (
+            lambda f: f.assign(risk=f["risk"].astype(str).where(f.index != 1, "0,25")),
+            (),
+            "1 row(s) hold text (row 2): write decimals with a point",
+        ),
+        (
+            lambda f: f.assign(died=np.where(f["died"] == 1, "Ja", "Nej")),
+            (),
+            "of predictions file 'preds.csv' must be binary 0/1 (or True/False), found 'Ja', "
+            "'Nej': recode it in the file",
+        ),
         (lambda f: f.assign(died=0), (), "one class"),
         (lambda f: f, ("--group", "ward"), "'ward' has only one level"),
         (lambda f: f.drop(columns=["risk"]), (), "'risk'"),
@@ -107,6 +123,9 @@ def test_same_seed_same_numbers(tmp_path: Path) -> None:
     ids=[
         "score-above-1",
         "score-nan",
+        "score-in-percent",
+        "score-decimal-comma",
+        "outcome-words",
         "one-class",
         "one-level-group",
         "missing-column",

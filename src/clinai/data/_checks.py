@@ -43,6 +43,13 @@ OUTCOME_NOT_BINARY = (
     "{label} must be binary 0/1 (or True/False), found {values}: "
     "recode it in the pipeline's outcome()"
 )
+#: The same two in a file the user gives (``clinai validate``): fixed in the file, not a pipeline.
+OUTCOME_MISSING_IN_FILE = (
+    "{label} of {where} has {count} missing value(s): drop those rows or fill them in"
+)
+OUTCOME_NOT_BINARY_IN_FILE = (
+    "{label} of {where} must be binary 0/1 (or True/False), found {values}: recode it in the file"
+)
 OUTCOME_ONE_CLASS = (
     "{label} has only one class ({value}) in {n} rows: a model needs both events and "
     "non-events; check the outcome definition and the exclusions"
@@ -135,7 +142,9 @@ def check_columns(df: pd.DataFrame, columns: Sequence[str], *, where: str) -> No
         )
 
 
-def check_binary_outcome(y: pd.Series | np.ndarray | Sequence[Any], *, column: str) -> None:
+def check_binary_outcome(
+    y: pd.Series | np.ndarray | Sequence[Any], *, column: str, in_file: str | None = None
+) -> None:
     """Check that an outcome is binary (0/1 or True/False), complete and has both classes.
 
     Parameters
@@ -145,6 +154,10 @@ def check_binary_outcome(y: pd.Series | np.ndarray | Sequence[Any], *, column: s
     column : str
         The outcome's name: a bare column name (``"died"``) is shown as
         ``outcome column 'died'``; a phrase (containing a space) is used as given.
+    in_file : str, optional
+        The file the outcome was read from as the user gave it (for example
+        ``"predictions file 'x.csv'"``): the messages then say to fix the file, not
+        a pipeline.
 
     Raises
     ------
@@ -162,12 +175,20 @@ def check_binary_outcome(y: pd.Series | np.ndarray | Sequence[Any], *, column: s
         raise DataError(OUTCOME_EMPTY.format(label=label))
     n_missing = int(series.isna().sum())
     if n_missing:
+        if in_file is not None:
+            raise DataError(
+                OUTCOME_MISSING_IN_FILE.format(label=label, where=in_file, count=n_missing)
+            )
         raise DataError(OUTCOME_MISSING.format(label=label, count=n_missing))
     distinct = pd.unique(series.to_numpy(dtype=object))
     bad = [v for v in distinct if not _is_binary_code(v)]
     if bad:
         values = ", ".join(repr(_py(v)) for v in sorted(bad, key=str)[:5])
         more = f" and {len(bad) - 5} other value(s)" if len(bad) > 5 else ""
+        if in_file is not None:
+            raise DataError(
+                OUTCOME_NOT_BINARY_IN_FILE.format(label=label, where=in_file, values=values + more)
+            )
         raise DataError(OUTCOME_NOT_BINARY.format(label=label, values=values + more))
     classes = {int(v) for v in distinct}
     if len(classes) < 2:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from clinai import data, evaluation, reporting
 from clinai._utils import sha256_file, sha256_text
@@ -36,7 +37,7 @@ from clinai.runs._site_summary import (
 )
 from clinai.runs._staging import staged_folder
 
-__all__ = ["validate_predictions_file"]
+__all__ = ["numeric_column", "risk_column", "validate_predictions_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +48,86 @@ _ONE_LEVEL = (
 _SAME_COLUMN = "--{first} and --{second} name the same column {column!r}: give different columns"
 _OUT_EXISTS = "output folder {path} exists and is not empty: choose another --out or remove it"
 _OUT_IS_FILE = "--out {path}: {file} is a file, not a folder: choose a new folder for the output"
+# A bad cell is named by its data row (1 = the first row after the header), never by its
+# value: a column passed by mistake may hold patient identifiers.
+NOT_NUMERIC = (
+    "column {column!r} ({option}) must hold numbers; {count} row(s) hold text ({rows}): {fix}"
+)
+FIX_TEXT = "correct those values or drop the rows"
+FIX_DECIMAL_COMMA = (
+    "write decimals with a point, or save the whole file semicolon-separated as Excel does "
+    "under Danish settings"
+)
+MISSING_VALUES = (
+    "column {column!r} ({option}) has {count} missing value(s) ({rows}): every row needs one "
+    "(drop or complete those rows)"
+)
+RISK_RANGE = (
+    "column {column!r} ({option}) must hold predicted risks in [0, 1]; {count} row(s) lie "
+    "outside ({rows}){hint}"
+)
+PERCENT_HINT = ": percentages? divide the column by 100"
+_DECIMAL_COMMA = r"^\s*[-+]?\d*,\d+\s*$"
 _TOO_FEW_REPLICATES = (
     "--bootstrap must be at least 1 (got {n}): the confidence intervals need bootstrap "
     "replicates; leave it out to use the plan's evaluation.n_boot"
 )
+
+
+def _rows(mask: np.ndarray) -> str:
+    """Name the data rows of ``mask`` (the first five), 1 = the first row after the header."""
+    rows = np.flatnonzero(mask) + 1
+    shown = ", ".join(str(r) for r in rows[:5])
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    return f"{'row' if len(rows) == 1 else 'rows'} {shown}{more}"
+
+
+def numeric_column(frame: pd.DataFrame, column: str, option: str) -> np.ndarray:
+    """Return a column of a predictions file as float64, or stop in one line naming it.
+
+    Text that is not a number (a decimal comma under a comma-separated file, a word)
+    and missing values are refused with their row numbers, never their values.
+    """
+    values = pd.to_numeric(frame[column], errors="coerce")
+    text = (values.isna() & frame[column].notna()).to_numpy()
+    if text.any():
+        comma = frame[column][text].astype(str).str.match(_DECIMAL_COMMA).any()
+        raise DataError(
+            NOT_NUMERIC.format(
+                column=column,
+                option=option,
+                count=int(text.sum()),
+                rows=_rows(text),
+                fix=FIX_DECIMAL_COMMA if comma else FIX_TEXT,
+            )
+        )
+    array = values.to_numpy(dtype=float)
+    missing = ~np.isfinite(array)
+    if missing.any():
+        raise DataError(
+            MISSING_VALUES.format(
+                column=column, option=option, count=int(missing.sum()), rows=_rows(missing)
+            )
+        )
+    return array
+
+
+def risk_column(frame: pd.DataFrame, column: str, option: str = "--score") -> np.ndarray:
+    """Return a column of predicted risks (numbers in [0, 1]), or stop in one line naming it."""
+    risk = numeric_column(frame, column, option)
+    outside = (risk < 0) | (risk > 1)
+    if outside.any():
+        percent = bool((risk >= 0).all() and (risk <= 100).all())
+        raise DataError(
+            RISK_RANGE.format(
+                column=column,
+                option=option,
+                count=int(outside.sum()),
+                rows=_rows(outside),
+                hint=PERCENT_HINT if percent else "",
+            )
+        )
+    return risk
 
 
 @fill_doc
@@ -127,14 +204,14 @@ def validate_predictions_file(
     where = f"predictions file {Path(predictions).name!r}"
     named = {"outcome": outcome, "score": score, "baseline": baseline, "patient": patient}
     check_named_columns(frame, named, groups, where=where)
-    data.check_binary_outcome(frame[outcome], column=outcome)
+    data.check_binary_outcome(frame[outcome], column=outcome, in_file=where)
     y_true = frame[outcome].to_numpy().astype(int)
-    y_prob = frame[score].to_numpy(dtype=float)
+    y_prob = risk_column(frame, score)
     sensitive, patient_ids = groups_and_patients(frame, groups, patient)
     baseline_kwargs: dict[str, Any] = {}
     if baseline is not None:
         baseline_kwargs = {
-            "y_baseline": frame[baseline].to_numpy(dtype=float),
+            "y_baseline": numeric_column(frame, baseline, "--baseline"),
             "baseline_name": baseline,
         }
 

@@ -29,6 +29,8 @@ from clinai.runs._validate import (
     _check_out_dir,
     check_named_columns,
     groups_and_patients,
+    numeric_column,
+    risk_column,
 )
 from clinai.runs._validate_competing import validate_competing_rows, write_validation_audit
 
@@ -36,11 +38,6 @@ __all__ = ["validate_survival_file"]
 
 SURVIVAL_METRICS_FILE = "survival_metrics.json"
 
-NOT_NUMERIC = "column {column!r} ({option}) must hold numbers; got {values}"
-MISSING = (
-    "column {column!r} ({option}) has {count} missing value(s): every patient needs one "
-    "(drop or complete those rows)"
-)
 TIME_NEGATIVE = (
     "column {column!r} (--time) has {count} negative follow-up time(s) (smallest {low:g}): "
     "follow-up is measured from time zero; check the time origin"
@@ -87,24 +84,6 @@ EVENT_CODES_COMPETING = (
     "{competing} (competing); got {values}: recode the column or pass the codes with "
     "--event-codes CENSORED,EVENT and --competing-code"
 )
-RISK_RANGE = (
-    "column {column!r} (--score) must hold predicted risks by the horizon in [0, 1]; got values "
-    "from {low:g} to {high:g}"
-)
-
-
-def _numbers(frame: pd.DataFrame, column: str, option: str) -> np.ndarray:
-    """Return a column as float64; one line naming the column when not numeric or missing."""
-    values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values.isna() & frame[column].notna()
-    if bad.any():
-        shown = ", ".join(repr(v) for v in frame[column][bad].astype(str).unique()[:3])
-        raise DataError(NOT_NUMERIC.format(column=column, option=option, values=shown))
-    array = values.to_numpy(dtype=float)
-    missing = ~np.isfinite(array)
-    if missing.any():
-        raise DataError(MISSING.format(column=column, option=option, count=int(missing.sum())))
-    return array
 
 
 def _event_codes(value: str | None) -> tuple[int, int]:
@@ -144,8 +123,8 @@ def _outcome(
     The event is 0/1 without competing codes, else 0 censored, 1 the event, 2 a
     competing event (as a competing run's prepared splits hold them).
     """
-    time_values = _numbers(frame, time, "--time")
-    event_values = _numbers(frame, event, "--event")
+    time_values = numeric_column(frame, time, "--time")
+    event_values = numeric_column(frame, event, "--event")
     distinct = int(np.unique(event_values).shape[0])
     if np.isin(time_values, (0.0, 1.0)).all() and distinct > 2:
         raise DataError(SWAPPED.format(time=time, event=event, distinct=distinct))
@@ -261,10 +240,8 @@ def validate_survival_file(
     named = {"time": time, "event": event, "score": score, "lp": lp, "patient": patient}
     check_named_columns(frame, named, groups, where=f"predictions file {Path(predictions).name!r}")
     time_values, event_values = _outcome(frame, time, event, float(horizon), codes, competing)
-    risk = _numbers(frame, score, "--score")
-    if risk.min() < 0 or risk.max() > 1:
-        raise DataError(RISK_RANGE.format(column=score, low=risk.min(), high=risk.max()))
-    lp_values = None if lp is None else _numbers(frame, lp, "--lp")
+    risk = risk_column(frame, score)
+    lp_values = None if lp is None else numeric_column(frame, lp, "--lp")
     sensitive, patient_ids = groups_and_patients(frame, groups, patient)
     boots = 200 if n_boot is None else n_boot
     if competing:
