@@ -7,14 +7,12 @@ under a temporary name and renamed into place only when complete.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from clinai import data, evaluation, reporting
 from clinai._utils import sha256_file, sha256_text
@@ -24,6 +22,12 @@ from clinai.exceptions import ConfigError, DataError
 from clinai.runs._docstrings import fill_doc
 from clinai.runs._economics import check_validate_economics, validate_economics
 from clinai.runs._lineage import code_version, describe_code, environment
+from clinai.runs._prediction_columns import (
+    check_named_columns,
+    groups_and_patients,
+    numeric_column,
+    risk_column,
+)
 from clinai.runs._progress import progress_bar
 from clinai.runs._report import acceptance_verdict
 from clinai.runs._rundir import RunDir
@@ -37,97 +41,16 @@ from clinai.runs._site_summary import (
 )
 from clinai.runs._staging import staged_folder
 
-__all__ = ["numeric_column", "risk_column", "validate_predictions_file"]
+__all__ = ["validate_predictions_file"]
 
 logger = logging.getLogger(__name__)
 
-_ONE_LEVEL = (
-    "group column {column!r} has only one level ({level!r}): subgroup analysis needs at least "
-    "two; drop --group {column} or check the file"
-)
-_SAME_COLUMN = "--{first} and --{second} name the same column {column!r}: give different columns"
 _OUT_EXISTS = "output folder {path} exists and is not empty: choose another --out or remove it"
 _OUT_IS_FILE = "--out {path}: {file} is a file, not a folder: choose a new folder for the output"
-# A bad cell is named by its data row (1 = the first row after the header), never by its
-# value: a column passed by mistake may hold patient identifiers.
-NOT_NUMERIC = (
-    "column {column!r} ({option}) must hold numbers; {count} row(s) hold text ({rows}): {fix}"
-)
-FIX_TEXT = "correct those values or drop the rows"
-FIX_DECIMAL_COMMA = (
-    "write decimals with a point, or save the whole file semicolon-separated as Excel does "
-    "under Danish settings"
-)
-MISSING_VALUES = (
-    "column {column!r} ({option}) has {count} missing value(s) ({rows}): every row needs one "
-    "(drop or complete those rows)"
-)
-RISK_RANGE = (
-    "column {column!r} ({option}) must hold predicted risks in [0, 1]; {count} row(s) lie "
-    "outside ({rows}){hint}"
-)
-PERCENT_HINT = ": percentages? divide the column by 100"
-_DECIMAL_COMMA = r"^\s*[-+]?\d*,\d+\s*$"
 _TOO_FEW_REPLICATES = (
     "--bootstrap must be at least 1 (got {n}): the confidence intervals need bootstrap "
     "replicates; leave it out to use the plan's evaluation.n_boot"
 )
-
-
-def _rows(mask: np.ndarray) -> str:
-    """Name the data rows of ``mask`` (the first five), 1 = the first row after the header."""
-    rows = np.flatnonzero(mask) + 1
-    shown = ", ".join(str(r) for r in rows[:5])
-    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
-    return f"{'row' if len(rows) == 1 else 'rows'} {shown}{more}"
-
-
-def numeric_column(frame: pd.DataFrame, column: str, option: str) -> np.ndarray:
-    """Return a column of a predictions file as float64, or stop in one line naming it.
-
-    Text that is not a number (a decimal comma under a comma-separated file, a word)
-    and missing values are refused with their row numbers, never their values.
-    """
-    values = pd.to_numeric(frame[column], errors="coerce")
-    text = (values.isna() & frame[column].notna()).to_numpy()
-    if text.any():
-        comma = frame[column][text].astype(str).str.match(_DECIMAL_COMMA).any()
-        raise DataError(
-            NOT_NUMERIC.format(
-                column=column,
-                option=option,
-                count=int(text.sum()),
-                rows=_rows(text),
-                fix=FIX_DECIMAL_COMMA if comma else FIX_TEXT,
-            )
-        )
-    array = values.to_numpy(dtype=float)
-    missing = ~np.isfinite(array)
-    if missing.any():
-        raise DataError(
-            MISSING_VALUES.format(
-                column=column, option=option, count=int(missing.sum()), rows=_rows(missing)
-            )
-        )
-    return array
-
-
-def risk_column(frame: pd.DataFrame, column: str, option: str = "--score") -> np.ndarray:
-    """Return a column of predicted risks (numbers in [0, 1]), or stop in one line naming it."""
-    risk = numeric_column(frame, column, option)
-    outside = (risk < 0) | (risk > 1)
-    if outside.any():
-        percent = bool((risk >= 0).all() and (risk <= 100).all())
-        raise DataError(
-            RISK_RANGE.format(
-                column=column,
-                option=option,
-                count=int(outside.sum()),
-                rows=_rows(outside),
-                hint=PERCENT_HINT if percent else "",
-            )
-        )
-    return risk
 
 
 @fill_doc
@@ -299,37 +222,6 @@ def validate_predictions_file(
     if summary_path is not None and site_document is not None:
         write_site_summary(summary_path, site_document)
     return metrics
-
-
-def check_named_columns(
-    frame: Any, named: Mapping[str, str | None], groups: Sequence[str], *, where: str
-) -> None:
-    """Refuse two options naming one column, and columns the file lacks (one line each)."""
-    named_columns = [(k, v) for k, v in named.items() if v is not None]
-    for i, (first, column) in enumerate(named_columns):
-        for second, other in named_columns[i + 1 :]:
-            if column == other:
-                raise DataError(_SAME_COLUMN.format(first=first, second=second, column=column))
-    data.check_columns(frame, [c for _, c in named_columns] + list(groups), where=where)
-
-
-def groups_and_patients(
-    frame: Any, groups: Sequence[str], patient: str | None
-) -> tuple[Any, np.ndarray | None]:
-    """Subgroup columns as text (each with two levels or more) and pseudonymised patient ids."""
-    sensitive = None
-    if groups:
-        sensitive = frame[list(groups)].astype(str)
-        for column in groups:
-            levels = sensitive[column].unique()
-            if len(levels) < 2:
-                raise DataError(_ONE_LEVEL.format(column=column, level=levels[0]))
-    patient_ids = None
-    if patient is not None:
-        # An ephemeral key: the pseudonyms only group rows; they are never stored.
-        key = secrets.token_bytes(32)
-        patient_ids = data.pseudonymise(frame[patient].astype(str), key=key).to_numpy()
-    return sensitive, patient_ids
 
 
 def _check_out_dir(target: Path) -> None:

@@ -21,17 +21,16 @@ import pandas as pd
 from clinai import data, evaluation
 from clinai.exceptions import ConfigError, DataError
 from clinai.runs._docstrings import fill_doc
-from clinai.runs._progress import progress_bar
-from clinai.runs._rundir import RunDir
-from clinai.runs._staging import staged_folder
-from clinai.runs._validate import (
-    _TOO_FEW_REPLICATES,
-    _check_out_dir,
+from clinai.runs._prediction_columns import (
     check_named_columns,
     groups_and_patients,
     numeric_column,
     risk_column,
 )
+from clinai.runs._progress import progress_bar
+from clinai.runs._rundir import RunDir
+from clinai.runs._staging import staged_folder
+from clinai.runs._validate import _TOO_FEW_REPLICATES, _check_out_dir
 from clinai.runs._validate_competing import validate_competing_rows, write_validation_audit
 
 __all__ = ["validate_survival_file"]
