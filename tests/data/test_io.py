@@ -135,3 +135,16 @@ def test_text_keeps_identifiers_as_written(tmp_path: Path, sep: str) -> None:
     read = read_table(path, text=True)
     assert read["patient"].tolist() == ["017", "18"]
     assert read["outcome"].tolist() == ["1", "0"]
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_text_columns_keep_identifiers_and_leave_the_rest_numeric(tmp_path: Path, sep: str) -> None:
+    path = tmp_path / "cohort.csv"
+    big = "12345678901234567890"  # beyond a float's 16 digits
+    path.write_text(f"cpr{sep}age\n0101701234{sep}54\n{big}{sep}61\n{sep}70\n", encoding="utf-8")
+    read = read_table(path, text_columns=["cpr", "not_in_the_file"])
+    assert read["cpr"].iloc[:2].tolist() == ["0101701234", big] and read["cpr"].isna().iloc[2]
+    assert pd.api.types.is_integer_dtype(read["age"])
+    path.write_text(f"cpr{sep}age\n0101701234{sep}54\n", encoding="utf-8")
+    assert read_table(path)["cpr"].iloc[0] == 101701234  # without: inferred as a number
+    assert read_table(path, text_columns=["cpr"])["cpr"].iloc[0] == "0101701234"

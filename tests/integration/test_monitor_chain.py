@@ -37,7 +37,9 @@ def test_monitor_reads_what_run_and_score_wrote(
     )
     (workspace / "tiny.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     assert main(["run", "tiny.yaml", *FAST]) == 0
-    new = synthetic_frame(200, seed=7)
+    # CPR-like identifiers with a leading zero (a person born on the 1st to 9th of a month):
+    # score and the outcomes file must both read them as written, or no outcome matches
+    new = synthetic_frame(200, seed=7).assign(patient=[f"0{i:09d}" for i in range(200)])
     new.to_csv(workspace / "new.csv", index=False)
     assert (
         main(

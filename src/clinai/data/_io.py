@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,9 @@ def _numeric_columns(frame: pd.DataFrame) -> int:
     return sum(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
 
 
-def _read_semicolon_csv(path: Path, *, text: bool) -> pd.DataFrame:
+def _read_semicolon_csv(
+    path: Path, *, text: bool, dtype: dict[Hashable, Any] | None
+) -> pd.DataFrame:
     """Read the "CSV" Excel saves under Danish (and most European) settings.
 
     Its fields are separated by semicolons and its decimals are written with a comma;
@@ -94,7 +97,7 @@ def _read_semicolon_csv(path: Path, *, text: bool) -> pd.DataFrame:
 
     if text:
         return read(dtype=str)
-    comma, point = read(decimal=","), read()
+    comma, point = read(decimal=",", dtype=dtype), read(dtype=dtype)
     if _numeric_columns(point) > _numeric_columns(comma):
         logger.info("read %s as semicolon-separated with decimal points", path.name)
         return point
@@ -102,17 +105,21 @@ def _read_semicolon_csv(path: Path, *, text: bool) -> pd.DataFrame:
     return comma
 
 
-def _read_csv(path: Path, shown: str, head: bytes, *, text: bool) -> pd.DataFrame:
+def _read_csv(
+    path: Path, shown: str, head: bytes, *, text: bool, text_columns: Sequence[str]
+) -> pd.DataFrame:
     if _is_excel(head):
         raise DataError(EXCEL_FILE.format(path=shown, kind="CSV text"))
     if head.startswith(_PARQUET_MAGIC):
         raise DataError(PARQUET_AS_CSV.format(path=shown))
     try:
+        columns: dict[Hashable, Any] | None = {c: str for c in text_columns} or None
         if _semicolon_separated(path):
-            return _read_semicolon_csv(path, text=text)
+            return _read_semicolon_csv(path, text=text, dtype=columns)
         # utf-8-sig also strips the byte-order mark that Excel writes in "CSV UTF-8".
-        dtype = str if text else None
-        return pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=dtype)
+        if text:
+            return pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=str)
+        return pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=columns)
     except UnicodeDecodeError as exc:
         raise DataError(NOT_UTF8.format(path=shown, line=_first_bad_line(path))) from exc
     except pd.errors.EmptyDataError as exc:
@@ -130,7 +137,9 @@ def _read_parquet(path: Path, shown: str, head: bytes) -> pd.DataFrame:
         raise DataError(BAD_PARQUET.format(path=shown, reason=_one_line(exc))) from exc
 
 
-def read_table(path: str | os.PathLike[str], *, text: bool = False) -> pd.DataFrame:
+def read_table(
+    path: str | os.PathLike[str], *, text: bool = False, text_columns: Sequence[str] = ()
+) -> pd.DataFrame:
     r"""Read a CSV (UTF-8) or Parquet file, chosen by the file's suffix.
 
     Parameters
@@ -142,6 +151,11 @@ def read_table(path: str | os.PathLike[str], *, text: bool = False) -> pd.DataFr
     text : bool, default=False
         Keep every column of a CSV as text (identifiers exactly as written, e.g.
         ``"017"``); a Parquet file keeps its own types.
+    text_columns : sequence of str, default=()
+        Columns of a CSV kept as text: identifiers, whose leading zeros (a Danish
+        CPR number of a person born on the 1st to 9th of a month) and digits beyond
+        a float's precision are part of the identifier. A name the file lacks is
+        ignored.
 
     Returns
     -------
@@ -179,7 +193,7 @@ def read_table(path: str | os.PathLike[str], *, text: bool = False) -> pd.DataFr
     if not head:
         raise DataError(EMPTY_FILE.format(path=shown))
     if suffix in _CSV_SUFFIXES:
-        frame = _read_csv(file, shown, head, text=text)
+        frame = _read_csv(file, shown, head, text=text, text_columns=text_columns)
     else:
         frame = _read_parquet(file, shown, head)
     if len(frame) == 0:

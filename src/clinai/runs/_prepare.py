@@ -136,7 +136,8 @@ def _load_source(
         return raw, {"type": "bundled", **info.__dict__}, frame_sha256(raw)
     assert source.path is not None and source.file is not None
     # source.file: the path read from the config file's folder (an error names it in full)
-    raw = data.read_table(source.file)
+    ids = [config.data.patient_id] if config.data.patient_id else []
+    raw = data.read_table(source.file, text_columns=ids)  # identifiers as written
     provenance = {"type": source.type, "name": Path(source.path).name, "path": source.path}
     return raw, provenance, sha256_file(source.file)
 

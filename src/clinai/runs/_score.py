@@ -150,7 +150,8 @@ def _read_source(
     if not source.exists():
         raise DataError(DATA_NOT_FOUND.format(path=source))
     if source.is_file():
-        return read_table(source), sha256_file(source)
+        ids = [config.data.patient_id] if config.data.patient_id else []
+        return read_table(source, text_columns=ids), sha256_file(source)  # ids as at training
     loader = getattr(pipeline, "load", None)
     accepts = inspect.signature(loader).parameters if callable(loader) else {}
     if config.data.source.type != "pipeline" or "data_dir" not in accepts:

@@ -123,7 +123,7 @@ def validate_predictions_file(
     if n_boot is not None:
         plan = plan.model_copy(update={"n_boot": n_boot})
 
-    frame = data.read_table(predictions)
+    frame = data.read_table(predictions, text_columns=[patient] if patient else [])
     where = f"predictions file {Path(predictions).name!r}"
     named = {"outcome": outcome, "score": score, "baseline": baseline, "patient": patient}
     check_named_columns(frame, named, groups, where=where)

@@ -235,7 +235,7 @@ def validate_survival_file(
         raise ConfigError(HORIZON_NOT_POSITIVE.format(value=horizon))
     target = Path(out_dir)
     _check_out_dir(target)
-    frame = data.read_table(predictions)
+    frame = data.read_table(predictions, text_columns=[patient] if patient else [])
     named = {"time": time, "event": event, "score": score, "lp": lp, "patient": patient}
     check_named_columns(frame, named, groups, where=f"predictions file {Path(predictions).name!r}")
     time_values, event_values = _outcome(frame, time, event, float(horizon), codes, competing)
