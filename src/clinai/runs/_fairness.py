@@ -97,6 +97,7 @@ def fairness_blocks(
             random_state=np.random.SeedSequence([config.seed, 4]),
             progress=advance,
         )
+        advance(spec.n_boot, spec.n_boot)  # done, also when every group was too small to resample
     blocks["fairness"] = fairness.to_dict()
     plan = spec.mitigation
     if plan is None:
