@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from clinai.reporting._acceptance_view import compared_name
+from clinai.reporting._acceptance_view import _required, compared_name
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._locales import get_strings
 from clinai.reporting._render import render, translator
@@ -68,15 +68,6 @@ def _label(metric: str, t: Mapping[str, str]) -> str:
     return t[LABELS[parts[0]]] if parts[0] in LABELS else metric
 
 
-def _required(row: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter) -> str:
-    low, high = row.get("min"), row.get("max")
-    if low is not None and high is not None:
-        return t["required_between"].format(min=fmt.num(low), max=fmt.num(high))
-    if low is not None:
-        return t["required_min"].format(min=fmt.num(low))
-    return t["required_max"].format(max=fmt.num(high)) if high is not None else ""
-
-
 def _acceptance(
     metrics: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter
 ) -> dict[str, Any] | None:
@@ -93,7 +84,7 @@ def _acceptance(
                 "criterion": row.get("criterion"),
                 "measure": measure,
                 "value": fmt.num(row.get("value"), 3),
-                "required": _required(row, t, fmt),
+                "required": _required(row.get("min"), row.get("max"), t, fmt),
                 "status": t[STATUSES[row.get("status") or "not_applicable"]],
             }
         )
