@@ -75,3 +75,20 @@ def test_a_misspelt_placeholder_fails_at_import_naming_the_table() -> None:
 
             {feature_parameters}
             """
+
+
+def test_a_blank_line_inside_a_block_stays_blank() -> None:
+    from clinai._utils._docstrings import doc_filler
+
+    fill = doc_filler({"both": "Returns\n-------\nint\n\nRaises\n------\nKeyError"}, "test")
+
+    @fill
+    def f() -> int:
+        """Return one.
+
+        {both}
+        """
+        return 1
+
+    assert f.__doc__ is not None
+    assert "\n        int\n\n        Raises\n" in f.__doc__

@@ -63,7 +63,8 @@ def doc_filler(blocks: Mapping[str, str], table: str) -> Callable[[_F], _F]:
             if name not in blocks:
                 raise KeyError(UNKNOWN_BLOCK.format(owner=owner, name=name, table=table))
             lines = filled(blocks[name], owner).splitlines()
-            return "\n".join(indent + line for line in lines)
+            # a blank line stays blank: a block may hold several sections
+            return "\n".join(indent + line if line else line for line in lines)
 
         return _PLACEHOLDER.sub(block, text)
 

@@ -15,8 +15,7 @@ from clinai._utils._docstrings import doc_filler
 
 __all__ = ["SHARED_DOCS", "fill_doc"]
 
-#: The shared blocks, by placeholder name, as numpydoc writes them (no blank lines: a
-#: placeholder's indentation would be added to them).
+#: The shared blocks, by placeholder name, as numpydoc writes them.
 SHARED_DOCS: Mapping[str, str] = MappingProxyType(
     {
         # the validation report's writers (HTML and Markdown): one language, one file
