@@ -225,6 +225,27 @@ def test_tuning_on_grouped_event_stratified_folds(whas: dict) -> None:
     assert -0.25 < ibs.best_score < 0
 
 
+def test_a_stored_survival_study_resumes_only_for_its_family_and_score(
+    whas: dict, tmp_path
+) -> None:
+    """It returned a cox_net study's best penalty as another family's parameters, and its
+    Brier score as Uno's C; a fit that fails now ends in one ModelError line too."""
+    X, y = whas["X"][:200], whas["y"][:200]
+    options = {"numeric": whas["num"], "categorical": [], "cv_folds": 3, "study_name": "s",
+               "storage": f"sqlite:///{tmp_path / 'optuna.db'}"}  # fmt: skip
+    first = tune_survival_model("cox_net", X, y, n_trials=1, **options)
+    assert first.n_trials == 1
+    with pytest.raises(ModelError, match=r"made for model='cox_net', not 'deep_surv'"):
+        tune_survival_model("deep_surv", X, y, n_trials=1, **options)
+    with pytest.raises(ModelError, match=r"scoring='neg_integrated_brier', not 'uno_c'"):
+        tune_survival_model("cox_net", X, y, n_trials=1, scoring="uno_c", **options)
+    with pytest.raises(ModelError, match="tuning.n_trials must be an integer >= 1; got 0"):
+        tune_survival_model("cox_net", X, y, n_trials=0, **options)
+    broken = X.assign(age=np.nan)  # the penalised Cox model cannot fit missing values
+    with pytest.raises(ModelError, match="tuning model 'cox_net' failed in study 'other'"):
+        tune_survival_model("cox_net", broken, y, n_trials=1, **{**options, "study_name": "other"})
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["gradient_boosted_survival", "deep_surv"])
 def test_tuning_the_other_families(name: str, whas: dict) -> None:

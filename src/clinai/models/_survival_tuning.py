@@ -1,8 +1,9 @@
 """Optuna tuning of the survival families on cross-validated Uno's C or integrated Brier score.
 
-The study machinery (trial budget across workers, seeding per trial, the default kept
-unless beaten by one standard error, the :class:`~clinai.models.TuningResult`) is the
-binary tuner's (:mod:`clinai.models._tuning`); only the folds and the score differ.
+The study machinery is the binary tuner's :func:`~clinai.models._tuning.run_study` (a
+stored study checked against the family and score, trial budget across workers, seeding
+per trial, the default kept unless beaten by one standard error, the
+:class:`~clinai.models.TuningResult`); only the folds and the score differ.
 The scores are scikit-survival's ``concordance_index_ipcw`` and
 ``integrated_brier_score``, whose definitions ``clinai.evaluation.uno_c`` and
 ``clinai.evaluation.integrated_brier_score`` reproduce (the models layer does not import
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,22 +23,19 @@ from sklearn.base import clone
 from clinai.exceptions import ModelError
 from clinai.models._registry import (
     check_model_name,
-    get_default_params,
     get_model,
     get_model_task,
     get_search_space,
 )
 from clinai.models._survival_base import check_survival_target
 from clinai.models._tuning import (
-    _ATTR_DEFAULT,
     _ATTR_PARAMS,
     TrialRecord,
     TuningResult,
     _jsonable,
-    _record,
-    _run_trials,
+    check_budget,
     cv_splits,
-    study_result,
+    run_study,
 )
 
 if TYPE_CHECKING:
@@ -213,14 +210,13 @@ def tune_survival_model(
     if scoring not in SURVIVAL_SCORINGS:
         choices = ", ".join(SURVIVAL_SCORINGS)
         raise ModelError(SURVIVAL_SCORING_MSG.format(choices=choices, value=scoring))
+    check_budget(n_trials, timeout_s, cv_folds)
     _, event = check_survival_target(y, competing=task == "competing_risks")
     n_events = int((event > 0).sum())
     if n_events < cv_folds:
         raise ModelError(FEW_EVENTS_MSG.format(events=n_events, folds=cv_folds))
     folds = cv_splits((event > 0).astype(int), cv_folds, random_state=random_state, groups=groups)
     space = get_search_space(name)
-
-    import optuna
 
     family: dict[str, Any] = {"numeric": numeric, "categorical": categorical, "n_jobs": n_jobs}
 
@@ -232,27 +228,15 @@ def tune_survival_model(
         trial.set_user_attr("cv_se", float(np.std(scores, ddof=1) / np.sqrt(len(scores))))
         return float(np.mean(scores))
 
-    previous = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        study = optuna.create_study(
-            storage=storage, study_name=study_name, direction="maximize", load_if_exists=True
-        )
-        default = get_default_params(name)
-        if default and not study.get_trials(deepcopy=False):
-            study.enqueue_trial(default, user_attrs={_ATTR_DEFAULT: True})
-        fired = _run_trials(
-            study,
-            objective,
-            n_trials=int(n_trials),
-            timeout_s=float(timeout_s),
-            random_state=random_state,
-            budget_lock=nullcontext,
-            on_finished=lambda t: on_trial(_record(t)) if on_trial is not None else None,
-        )
-    finally:
-        optuna.logging.set_verbosity(previous)
-    return study_result(
-        study, name=name, storage=storage, n_trials=n_trials, timeout_s=timeout_s,
-        timeout_fired=fired,
-    )  # fmt: skip
+    return run_study(
+        objective,
+        name=name,
+        scoring=scoring,
+        study_name=study_name,
+        storage=storage,
+        n_trials=n_trials,
+        timeout_s=timeout_s,
+        random_state=random_state,
+        budget_lock=None,
+        on_trial=on_trial,
+    )

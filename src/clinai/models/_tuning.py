@@ -323,6 +323,28 @@ def _validate(
     cv_folds: int,
     scoring: str,
 ) -> np.ndarray:
+    check_budget(n_trials, timeout_s, cv_folds)
+    if scoring not in SCORINGS:
+        raise ModelError(SCORING_MSG.format(choices=", ".join(SCORINGS), value=scoring))
+    y_arr = np.asarray(y)
+    if len(X) != len(y_arr):
+        raise ModelError(LENGTH_MSG.format(n_x=len(X), n_y=len(y_arr)))
+    labels, counts = np.unique(y_arr, return_counts=True)
+    if len(labels) != 2 or counts.min() < cv_folds:
+        shown = {str(k): int(v) for k, v in zip(labels, counts, strict=True)}
+        raise ModelError(CLASS_COUNT_MSG.format(folds=cv_folds, counts=shown))
+    return y_arr
+
+
+def check_budget(n_trials: Any, timeout_s: Any, cv_folds: Any) -> None:
+    """Check a tuner's trial budget, safety timeout and folds (binary and survival).
+
+    Raises
+    ------
+    ModelError
+        One line naming the setting: ``n_trials`` not an integer >= 1, ``timeout_s``
+        not a number > 0, or ``cv_folds`` not an integer >= 2.
+    """
     if isinstance(n_trials, bool) or not isinstance(n_trials, int | np.integer) or n_trials < 1:
         raise ModelError(N_TRIALS_MSG.format(value=n_trials))
     if (
@@ -334,16 +356,6 @@ def _validate(
         raise ModelError(TIMEOUT_MSG.format(value=timeout_s))
     if isinstance(cv_folds, bool) or not isinstance(cv_folds, int | np.integer) or cv_folds < 2:
         raise ModelError(CV_FOLDS_MSG.format(value=cv_folds))
-    if scoring not in SCORINGS:
-        raise ModelError(SCORING_MSG.format(choices=", ".join(SCORINGS), value=scoring))
-    y_arr = np.asarray(y)
-    if len(X) != len(y_arr):
-        raise ModelError(LENGTH_MSG.format(n_x=len(X), n_y=len(y_arr)))
-    labels, counts = np.unique(y_arr, return_counts=True)
-    if len(labels) != 2 or counts.min() < cv_folds:
-        shown = {str(k): int(v) for k, v in zip(labels, counts, strict=True)}
-        raise ModelError(CLASS_COUNT_MSG.format(folds=cv_folds, counts=shown))
-    return y_arr
 
 
 def _keep_default_unless_beaten(
@@ -506,6 +518,61 @@ def tune_model(
     )
     space = get_search_space(name)
 
+    folds = cv_splits(y_arr, cv_folds, random_state=random_state, groups=groups)
+
+    def objective(trial: optuna.Trial) -> float:
+        params = _jsonable(space(trial))
+        trial.set_user_attr(_ATTR_PARAMS, params)
+        pipe = get_model(
+            name,
+            numeric=numeric,
+            categorical=categorical,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            **params,
+        )
+        scores = cross_val_score(
+            pipe, X, y_arr, cv=folds, scoring=scoring, error_score="raise", n_jobs=1
+        )
+        trial.set_user_attr("cv_std", float(np.std(scores)))
+        trial.set_user_attr("cv_se", float(np.std(scores, ddof=1) / np.sqrt(len(scores))))
+        return float(np.mean(scores))
+
+    return run_study(
+        objective,
+        name=name,
+        scoring=scoring,
+        study_name=study_name,
+        storage=storage,
+        n_trials=n_trials,
+        timeout_s=timeout_s,
+        random_state=random_state,
+        budget_lock=budget_lock,
+        on_trial=on_trial,
+    )
+
+
+def run_study(
+    objective: Callable[[optuna.Trial], float],
+    *,
+    name: str,
+    scoring: str,
+    study_name: str,
+    storage: str | None,
+    n_trials: int,
+    timeout_s: float,
+    random_state: int,
+    budget_lock: Callable[[], AbstractContextManager[Any]] | None,
+    on_trial: Callable[[TrialRecord], None] | None,
+) -> TuningResult:
+    """Open or resume a study, run the trials its budget leaves, and return its result.
+
+    The study machinery of both tuners (binary and survival): a stored study must
+    have been made for the same family and scoring; stale trials of dead workers
+    fail; the family default is the first trial of a new study; a fit that fails
+    ends tuning with one :class:`ModelError` line. ``objective`` returns a trial's
+    mean cross-validated score and records its parameters and standard error.
+    """
     import optuna
 
     lock = budget_lock or nullcontext
@@ -533,27 +600,7 @@ def tune_model(
             if default and not study.get_trials(deepcopy=False):
                 study.enqueue_trial(default, user_attrs={_ATTR_DEFAULT: True})
 
-        folds = cv_splits(y_arr, cv_folds, random_state=random_state, groups=groups)
-
-        def objective(trial: optuna.Trial) -> float:
-            params = _jsonable(space(trial))
-            trial.set_user_attr(_ATTR_PARAMS, params)
-            pipe = get_model(
-                name,
-                numeric=numeric,
-                categorical=categorical,
-                random_state=random_state,
-                n_jobs=n_jobs,
-                **params,
-            )
-            scores = cross_val_score(
-                pipe, X, y_arr, cv=folds, scoring=scoring, error_score="raise", n_jobs=1
-            )
-            trial.set_user_attr("cv_std", float(np.std(scores)))
-            trial.set_user_attr("cv_se", float(np.std(scores, ddof=1) / np.sqrt(len(scores))))
-            return float(np.mean(scores))
-
-        def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        def finished(trial: optuna.trial.FrozenTrial) -> None:
             if on_trial is not None:
                 on_trial(_record(trial))
 
@@ -578,7 +625,7 @@ def tune_model(
                     timeout_s=float(timeout_s),
                     random_state=random_state,
                     budget_lock=lock,
-                    on_finished=lambda trial: callback(study, trial),
+                    on_finished=finished,
                 )
             except ModelError:
                 raise
