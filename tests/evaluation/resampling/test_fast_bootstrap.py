@@ -24,7 +24,7 @@ from clinai.evaluation.discrimination._metrics import (
     _scaled_brier_weighted,
 )
 from clinai.evaluation.resampling import _fast_bootstrap as fb
-from clinai.evaluation.resampling._bootstrap import _run_replicates
+from clinai.evaluation.resampling._bootstrap import Clusters, _clusters, _run_replicates
 from clinai.evaluation.thresholds._thresholds import _threshold_weighted
 from clinai.evaluation.validate._steps import _lowess_replicate
 
@@ -42,6 +42,27 @@ def simulate(n: int, seed: int, *, ties: bool = False):
     return y, p, baseline
 
 
+def units(codes: np.ndarray | None, n: int) -> Clusters:
+    """Each row its own unit, or the patient codes given (0 .. k - 1) as they are."""
+    return _clusters(None, n) if codes is None else Clusters(codes, int(codes.max()) + 1, True)
+
+
+def fast_for(y: np.ndarray, p: np.ndarray, *, codes=None, **options) -> dict[str, np.ndarray]:
+    """fast_replicates on THRESHOLDS and a 20-point curve, with the full-sample fits."""
+    x = _logit_clipped(p)
+    ones = np.ones((1, y.shape[0]))
+    return fb.fast_replicates(
+        y,
+        p,
+        clusters=units(codes, y.shape[0]),
+        thresholds=THRESHOLDS,
+        curve_grid=calibration_grid(p, 20),
+        intercept=float(_fit_intercept(y, x, ones)[0]),
+        slope_fit=tuple(float(v[0]) for v in _fit_slope(y, x, ones)),
+        **options,
+    )
+
+
 def layout_for(y, p, *, baseline=None, probability=False, codes=None):
     x = _logit_clipped(p)
     ones = np.ones((1, y.shape[0]))
@@ -49,8 +70,7 @@ def layout_for(y, p, *, baseline=None, probability=False, codes=None):
     layout = fb._prepare(
         y,
         p,
-        codes=codes,
-        n_clusters=y.shape[0] if codes is None else int(codes.max()) + 1,
+        clusters=units(codes, y.shape[0]),
         thresholds=THRESHOLDS,
         nb_thresholds=THRESHOLDS,
         curve_grid=calibration_grid(p, 20),
@@ -177,8 +197,7 @@ def test_results_do_not_depend_on_threads_and_follow_the_seed() -> None:
     ones = np.ones((1, 4000))
     slope = tuple(float(v[0]) for v in _fit_slope(y, x, ones))
     kwargs = {
-        "codes": None,
-        "n_clusters": 4000,
+        "clusters": _clusters(None, 4000),
         "thresholds": THRESHOLDS,
         "curve_grid": calibration_grid(p, 20),
         "intercept": float(_fit_intercept(y, x, ones)[0]),
@@ -210,8 +229,7 @@ def test_same_distribution_as_the_per_resample_bootstrap() -> None:
     fast = fb.fast_replicates(
         y,
         p,
-        codes=None,
-        n_clusters=n,
+        clusters=_clusters(None, n),
         thresholds=THRESHOLDS,
         curve_grid=calibration_grid(p, 20),
         intercept=layout.a0,
@@ -225,8 +243,7 @@ def test_same_distribution_as_the_per_resample_bootstrap() -> None:
         weighted={"auroc": _auroc_weighted, "slope": _slope_weighted, "brier": _brier_weighted},
         resampled={},
         shapes={"auroc": (), "slope": (), "brier": ()},
-        codes=np.arange(n),
-        n_clusters=n,
+        clusters=_clusters(None, n),
         n_boot=n_boot,
         rng=np.random.default_rng(13),
         progress=None,

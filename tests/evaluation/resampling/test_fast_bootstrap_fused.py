@@ -9,16 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clinai.evaluation.calibration._calibration import (
-    _fit_intercept,
-    _fit_slope,
-    _logit_clipped,
-    calibration_grid,
-)
-from clinai.evaluation.resampling import _fast_bootstrap as fb
 from clinai.evaluation.resampling import _fast_draws
 
-from .test_fast_bootstrap import THRESHOLDS, simulate
+from .test_fast_bootstrap import fast_for, simulate
 
 
 def _replicates(
@@ -32,21 +25,14 @@ def _replicates(
 ) -> dict[str, np.ndarray]:
     """Patients resampled (several rows each), as the monitor's periods, by default."""
     y, p, _ = simulate(n, seed, ties=ties)
-    x = _logit_clipped(p)
-    ones = np.ones((1, n))
     codes = None
     if patients:
         drawn = np.random.default_rng(seed).integers(0, n // 2, n)
         codes = np.unique(drawn, return_inverse=True)[1]
-    return fb.fast_replicates(
+    return fast_for(
         y,
         p,
         codes=codes,
-        n_clusters=n if codes is None else int(codes.max()) + 1,
-        thresholds=THRESHOLDS,
-        curve_grid=calibration_grid(p, 20),
-        intercept=float(_fit_intercept(y, x, ones)[0]),
-        slope_fit=tuple(float(v[0]) for v in _fit_slope(y, x, ones)),
         n_boot=n_boot,
         seed=np.random.SeedSequence(seed),
         workers=2,

@@ -10,15 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clinai.evaluation.calibration._calibration import (
-    _fit_intercept,
-    _fit_slope,
-    _logit_clipped,
-    calibration_grid,
-)
-from clinai.evaluation.resampling import _fast_bootstrap as fb
-
-from .test_fast_bootstrap import THRESHOLDS, simulate
+from .test_fast_bootstrap import THRESHOLDS, fast_for, simulate
 
 #: Replicates 0, 11 and 23 (first column of multi-column metrics), rows resampled.
 ROWS = {
@@ -52,21 +44,14 @@ EXACT = ("auroc", "auprc", "thresholds", "baseline_auroc", "baseline_nb", "model
 
 def _replicates(patients: bool) -> dict[str, np.ndarray]:
     y, p, _ = simulate(30_000, 21, ties=True)
-    x = _logit_clipped(p)
-    ones = np.ones((1, y.shape[0]))
     codes = None
     if patients:
         drawn = np.random.default_rng(5).integers(0, 21_000, y.shape[0])
         codes = np.unique(drawn, return_inverse=True)[1]
-    return fb.fast_replicates(
+    return fast_for(
         y,
         p,
         codes=codes,
-        n_clusters=y.shape[0] if codes is None else int(codes.max()) + 1,
-        thresholds=THRESHOLDS,
-        curve_grid=calibration_grid(p, 20),
-        intercept=float(_fit_intercept(y, x, ones)[0]),
-        slope_fit=tuple(float(v[0]) for v in _fit_slope(y, x, ones)),
         n_boot=24,
         seed=np.random.SeedSequence(7),
         baseline=p * 0.9 if patients else None,

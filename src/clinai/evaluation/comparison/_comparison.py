@@ -43,7 +43,7 @@ from clinai.evaluation.discrimination._metrics import _auroc_weighted, _brier_we
 from clinai.evaluation.resampling._bootstrap import (
     Progress,
     RandomState,
-    _cluster_codes,
+    _clusters,
     _contained_interval,
     _n_undefined,
     _run_replicates,
@@ -360,7 +360,7 @@ def compare_with_baseline(
     grid = check_thresholds(list(thresholds), name="thresholds")
     n_boot = check_n_boot(n_boot)
     level = check_ci_level(ci_level)
-    codes, n_clusters = _cluster_codes(patient_ids, y.shape[0])
+    clusters = _clusters(patient_ids, y.shape[0])
     probability = _is_probability(baseline)
     weighted: dict[str, WeightedMetric] = {"auroc": _auroc_weighted, "brier": _brier_weighted}
     weighted.update(_comparison_weighted(baseline, grid, probability=probability))
@@ -372,8 +372,7 @@ def compare_with_baseline(
         weighted=weighted,
         resampled={},
         shapes=shapes,
-        codes=codes,
-        n_clusters=n_clusters,
+        clusters=clusters,
         n_boot=n_boot,
         rng=np.random.default_rng(random_state),
         progress=progress,
@@ -387,5 +386,5 @@ def compare_with_baseline(
         replicates=replicates,
         n_boot=n_boot,
         ci_level=level,
-        codes=None if patient_ids is None else codes,
+        codes=clusters.patient_codes,
     )

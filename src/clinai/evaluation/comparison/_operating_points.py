@@ -31,7 +31,7 @@ from clinai.evaluation.comparison._comparison import _check_name, check_baseline
 from clinai.evaluation.resampling._bootstrap import (
     Progress,
     RandomState,
-    _cluster_codes,
+    _clusters,
     _contained_interval,
     _run_replicates,
 )
@@ -232,7 +232,7 @@ def compare_operating_points(
         raise DataError(NO_THRESHOLDS_MSG.format(name=name))
     n_boot = check_n_boot(n_boot)
     level = check_ci_level(ci_level)
-    codes, n_clusters = _cluster_codes(patient_ids, y.shape[0])
+    clusters = _clusters(patient_ids, y.shape[0])
     yf = y.astype("float64")
 
     rules = _matched_rules(score, p, baseline_thresholds, name)
@@ -253,8 +253,7 @@ def compare_operating_points(
         weighted={"rates": all_rates},
         resampled={},
         shapes={"rates": (len(rules), 2 * len(_RATES))},
-        codes=codes,
-        n_clusters=n_clusters,
+        clusters=clusters,
         n_boot=n_boot,
         rng=np.random.default_rng(random_state),
         progress=progress,

@@ -72,7 +72,7 @@ from clinai.evaluation.fairness._subgroups import (
 from clinai.evaluation.resampling._bootstrap import (
     Progress,
     RandomState,
-    _cluster_codes,
+    _clusters,
     _contained_interval,
     _run_replicates,
     _seed_sequence,
@@ -516,7 +516,7 @@ def fairness_metrics(
     n_boot = check_n_boot(n_boot)
     level = check_ci_level(ci_level)
     features = _check_features(sensitive_features, n)
-    codes, n_clusters = _cluster_codes(patient_ids, n)
+    clusters = _clusters(patient_ids, n)
     group_values = _group_values(t)
     prepared = []
     weighted: dict[str, Callable[..., np.ndarray]] = {}
@@ -525,7 +525,7 @@ def fairness_metrics(
         frame = MetricFrame(
             metrics={"values": group_values}, y_true=y, y_pred=p, sensitive_features=labels
         )
-        entry = _prepare_table(frame, name, attributes, labels, levels, codes, cell)
+        entry = _prepare_table(frame, name, attributes, labels, levels, clusters.codes, cell)
         prepared.append(entry)
         if n_boot and entry.reported:
             members = [np.flatnonzero(entry.label_values == g) for g in entry.reported]
@@ -538,8 +538,7 @@ def fairness_metrics(
             weighted=weighted,
             resampled={},
             shapes=shapes,
-            codes=codes,
-            n_clusters=n_clusters,
+            clusters=clusters,
             n_boot=n_boot,
             rng=np.random.default_rng(_seed_sequence(random_state)),
             progress=progress,

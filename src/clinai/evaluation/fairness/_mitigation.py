@@ -50,8 +50,9 @@ from clinai.evaluation._inputs import (
 )
 from clinai.evaluation.fairness._subgroups import _group_labels, _hidden_counts
 from clinai.evaluation.resampling._bootstrap import (
+    Clusters,
     RandomState,
-    _cluster_codes,
+    _clusters,
     _contained_interval,
     _run_replicates,
     _seed_sequence,
@@ -334,8 +335,7 @@ def _overall_rates(
     flags: tuple[np.ndarray, np.ndarray],
     t: float,
     *,
-    codes: np.ndarray,
-    n_clusters: int,
+    clusters: Clusters,
     n_boot: int,
     level: float,
     seed: np.random.SeedSequence,
@@ -356,8 +356,7 @@ def _overall_rates(
             weighted={"paired": paired},
             resampled={},
             shapes={"paired": point.shape},
-            codes=codes,
-            n_clusters=n_clusters,
+            clusters=clusters,
             n_boot=n_boot,
             rng=np.random.default_rng(seed),
             progress=None,
@@ -449,7 +448,7 @@ def threshold_optimizer_mitigation(
     g_fit = _labels(groups_fit, y_f.shape[0], "groups_fit")
     g = _labels(groups, y.shape[0], "groups")
     _check_groups(g_fit, g, y_f, attribute)
-    codes, n_clusters = _cluster_codes(patient_ids, y.shape[0])
+    clusters = _clusters(patient_ids, y.shape[0])
     seeds = _seed_sequence(random_state).spawn(2)
     d_m = _fit_and_predict(
         (y_f, p_f, g_fit),
@@ -466,13 +465,14 @@ def threshold_optimizer_mitigation(
         p,
         (d_u, d_m),
         t,
-        codes=codes,
-        n_clusters=n_clusters,
+        clusters=clusters,
         n_boot=n_boot,
         level=level,
         seed=seeds[1],
     )
-    rows, reported = _group_rows(g, y, codes, {"unmitigated": d_u, "mitigated": d_m}, t, cell)
+    rows, reported = _group_rows(
+        g, y, clusters.codes, {"unmitigated": d_u, "mitigated": d_m}, t, cell
+    )
     return MitigationResult(
         method="threshold_optimizer",
         attribute=str(attribute),

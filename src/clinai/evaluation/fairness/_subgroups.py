@@ -45,6 +45,7 @@ from clinai.evaluation.calibration._calibration import (
 from clinai.evaluation.discrimination._metrics import _auroc_weighted, auroc_score
 from clinai.evaluation.resampling._bootstrap import (
     RandomState,
+    _clusters,
     _contained_interval,
     _run_replicates,
     _seed_sequence,
@@ -374,10 +375,6 @@ def _group_intervals(
     if n_boot == 0:
         nan = dict.fromkeys(_METRICS, math.nan)
         return nan, dict(nan)
-    if codes is None:
-        group_codes = np.arange(y.shape[0], dtype=np.intp)
-    else:
-        group_codes = np.asarray(pd.factorize(codes)[0], dtype=np.intp)
     thresholds = np.array([threshold])
     replicates = _run_replicates(
         y,
@@ -390,8 +387,8 @@ def _group_intervals(
         },
         resampled={},
         shapes={"auroc": (), "calibration_intercept": (), "oe_ratio": (), "threshold": (2,)},
-        codes=group_codes,
-        n_clusters=int(group_codes.max()) + 1,
+        # the group's patients, numbered anew (or its rows)
+        clusters=_clusters(codes, y.shape[0]),
         n_boot=n_boot,
         rng=rng,
         progress=None,

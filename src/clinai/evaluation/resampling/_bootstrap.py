@@ -171,12 +171,40 @@ def _vectorised(metric: Callable[..., Any]) -> WeightedMetric | None:
     return None
 
 
-def _cluster_codes(patient_ids: Any, n: int) -> tuple[np.ndarray, int]:
-    """Return per-row cluster codes and the number of clusters (rows are clusters without ids)."""
+@dataclass(frozen=True, eq=False)
+class Clusters:
+    """The units a bootstrap draws: patients when they have several rows, else rows.
+
+    Attributes
+    ----------
+    codes : numpy.ndarray of shape (n_rows,)
+        Each row's unit, ``0 .. n - 1`` (the row itself when rows are the units).
+    n : int
+        Number of units.
+    by_patient : bool
+        Whether the units are patients (``patient_ids`` were given).
+    """
+
+    codes: np.ndarray
+    n: int
+    by_patient: bool
+
+    @property
+    def patient_codes(self) -> np.ndarray | None:
+        """Each row's patient code; None when rows are the units."""
+        return self.codes if self.by_patient else None
+
+    def take(self, rows: np.ndarray) -> Clusters:
+        """Return the units of ``rows`` (a reordering: the number of units stays)."""
+        return Clusters(self.codes[rows], self.n, self.by_patient)
+
+
+def _clusters(patient_ids: Any, n: int) -> Clusters:
+    """Return the resampling units of ``n`` rows (each row its own unit without ids)."""
     if patient_ids is None:
-        return np.arange(n, dtype=np.intp), n
+        return Clusters(np.arange(n, dtype=np.intp), n, by_patient=False)
     codes = check_patient_ids(patient_ids, n)
-    return codes, int(codes.max()) + 1 if n else 0
+    return Clusters(codes, int(codes.max()) + 1 if n else 0, by_patient=True)
 
 
 def _chunk_size(n: int, n_clusters: int, n_boot: int) -> int:
@@ -184,13 +212,14 @@ def _chunk_size(n: int, n_clusters: int, n_boot: int) -> int:
 
 
 def _weight_chunks(
-    codes: np.ndarray, n_clusters: int, n_boot: int, rng: np.random.Generator
+    clusters: Clusters, n_boot: int, rng: np.random.Generator
 ) -> Iterator[np.ndarray]:
     """Yield resampling counts per row, as float64 arrays of shape (chunk, n).
 
-    Each replicate draws ``n_clusters`` clusters uniformly with replacement; a
-    row's count is the number of times its cluster was drawn.
+    Each replicate draws ``clusters.n`` units uniformly with replacement; a row's
+    count is the number of times its unit was drawn.
     """
+    codes, n_clusters = clusters.codes, clusters.n
     chunk = _chunk_size(codes.shape[0], n_clusters, n_boot)
     done = 0
     while done < n_boot:
@@ -251,10 +280,10 @@ def bootstrap_indices(
     >>> [idx.shape[0] for idx in bootstrap_indices(5, n_boot=3)]
     [5, 5, 5]
     """
-    codes, n_clusters = _cluster_codes(patient_ids, int(n))
+    clusters = _clusters(patient_ids, int(n))
     rng = np.random.default_rng(random_state)
     rows = np.arange(int(n))
-    for weights in _weight_chunks(codes, n_clusters, check_n_boot(n_boot), rng):
+    for weights in _weight_chunks(clusters, check_n_boot(n_boot), rng):
         for row in weights:
             yield np.repeat(rows, row.astype(np.intp))
 
@@ -266,8 +295,7 @@ def _run_replicates(
     weighted: Mapping[str, WeightedMetric],
     resampled: Mapping[str, ResampledMetric],
     shapes: Mapping[str, tuple[int, ...]],
-    codes: np.ndarray,
-    n_clusters: int,
+    clusters: Clusters,
     n_boot: int,
     rng: np.random.Generator,
     progress: Progress | None,
@@ -285,7 +313,7 @@ def _run_replicates(
     done = 0
     if progress is not None:
         progress(0, n_boot)
-    for weights in _weight_chunks(codes, n_clusters, n_boot, rng):
+    for weights in _weight_chunks(clusters, n_boot, rng):
         for name, weighted_metric in weighted.items():
             values = np.asarray(weighted_metric(y, p, weights), dtype="float64")
             parts[name].append(values.reshape(weights.shape[0], *shapes[name]))
@@ -447,7 +475,7 @@ def bootstrap(
     y, p = check_y(y_true, y_prob)
     n_boot = check_n_boot(n_boot)
     level = check_ci_level(ci_level)
-    codes, n_clusters = _cluster_codes(patient_ids, y.shape[0])
+    clusters = _clusters(patient_ids, y.shape[0])
     metrics: dict[str, Callable[..., Any]]
     if callable(metric) and not isinstance(metric, Mapping):
         metrics = {str(getattr(metric, "__name__", "metric")): metric}
@@ -473,8 +501,7 @@ def bootstrap(
         weighted=weighted,
         resampled=resampled,
         shapes={name: () for name in metrics},
-        codes=codes,
-        n_clusters=n_clusters,
+        clusters=clusters,
         n_boot=n_boot,
         rng=np.random.default_rng(random_state),
         progress=progress,

@@ -93,6 +93,7 @@ from clinai.evaluation.calibration._calibration import (
     LOWESS_FRAC,
     _logit_clipped,
 )
+from clinai.evaluation.resampling._bootstrap import Clusters
 from clinai.evaluation.resampling._fast_calibration import (
     _sigmoid_derivatives,
     _slope_columns,
@@ -208,8 +209,7 @@ def _prepare(
     y: np.ndarray,
     p: np.ndarray,
     *,
-    codes: np.ndarray | None,
-    n_clusters: int,
+    clusters: Clusters,
     thresholds: np.ndarray,
     nb_thresholds: np.ndarray,
     curve_grid: np.ndarray,
@@ -247,12 +247,12 @@ def _prepare(
     lowess = _prepare_lowess(p1, p0, curve_grid, LOWESS_FRAC)
     thr_lo1 = np.searchsorted(p1, thresholds, side="left")
     thr_lo0 = np.searchsorted(p0, thresholds, side="left")
-    ordered_codes = None if codes is None else codes[order]
+    ordered_codes = None if clusters.patient_codes is None else clusters.patient_codes[order]
     return _Layout(
         n1=order1.shape[0],
         n0=order0.shape[0],
         codes=ordered_codes,
-        n_clusters=n_clusters,
+        n_clusters=clusters.n,
         lo0=lo0,
         hi0=hi0 if bool(np.any(hi0 != lo0)) else None,
         lo1=None if bool(np.all(lo1 == np.arange(lo1.shape[0]))) else lo1,
@@ -312,8 +312,7 @@ def fast_replicates(
     y: np.ndarray,
     p: np.ndarray,
     *,
-    codes: np.ndarray | None,
-    n_clusters: int,
+    clusters: Clusters,
     thresholds: np.ndarray,
     curve_grid: np.ndarray,
     intercept: float,
@@ -333,11 +332,9 @@ def fast_replicates(
     ----------
     y, p : numpy.ndarray of shape (n,)
         Validated outcome (0/1 floats) and predicted probabilities.
-    codes : numpy.ndarray of shape (n,) or None
-        Cluster (patient) code of each row, ``0 .. n_clusters - 1``; ``None``
-        resamples rows.
-    n_clusters : int
-        Number of clusters (``n`` without ``codes``).
+    clusters : Clusters
+        The resampling units: patients, or rows (then each row's count is drawn
+        from a multinomial, not through its code).
     thresholds : numpy.ndarray
         Thresholds of the threshold metrics.
     curve_grid : numpy.ndarray
@@ -384,8 +381,7 @@ def fast_replicates(
     layout = _prepare(
         y,
         p,
-        codes=codes,
-        n_clusters=n_clusters,
+        clusters=clusters,
         thresholds=thresholds,
         nb_thresholds=nb_grid,
         curve_grid=curve_grid,

@@ -61,9 +61,10 @@ from clinai.evaluation.discrimination._metrics import roc_curve_points
 from clinai.evaluation.fairness._subgroups import SubgroupResult, subgroup_metrics
 from clinai.evaluation.resampling._bootstrap import (
     _SCALAR_METRICS,
+    Clusters,
     Progress,
     RandomState,
-    _cluster_codes,
+    _clusters,
     _contained_interval,
     _n_undefined,
     _run_replicates,
@@ -120,11 +121,8 @@ class Inputs:
     n_boot: int
     level: float
     min_cell: int
-    #: Resampling units (patients, or rows) and their number; patient_codes is None
-    #: when each row is its own patient.
-    codes: np.ndarray
-    n_clusters: int
-    patient_codes: np.ndarray | None
+    #: Resampling units: patients, or rows when each row is its own patient.
+    clusters: Clusters
     group_threshold: float
     baseline: np.ndarray | None
     baseline_label: str
@@ -185,7 +183,7 @@ def check_inputs(
     n_boot = check_n_boot(n_boot)
     level = check_ci_level(ci_level)
     cell = check_min_cell(min_cell)
-    codes, n_clusters = _cluster_codes(patient_ids, n)
+    clusters = _clusters(patient_ids, n)
     if subgroup_threshold is not None:
         group_threshold = check_threshold(subgroup_threshold, name="subgroup_threshold")
     else:
@@ -203,9 +201,7 @@ def check_inputs(
         n_boot=n_boot,
         level=level,
         min_cell=cell,
-        codes=codes,
-        n_clusters=n_clusters,
-        patient_codes=None if patient_ids is None else codes,
+        clusters=clusters,
         group_threshold=group_threshold,
         baseline=baseline,
         baseline_label=baseline_label,
@@ -238,7 +234,9 @@ def point_estimates(inputs: Inputs, grid: np.ndarray) -> dict[str, Any]:
         "errors": _errors_from_fit(p, smooth),
         "curve": _curve_from_fit(p, smooth, grid),
         "thresholds": _threshold_weighted(y, p, np.ones((1, y.shape[0])), inputs.full_grid)[0],
-        "auroc_delong": _delong_ci_arrays(y, p, inputs.level, "logit", inputs.patient_codes),
+        "auroc_delong": _delong_ci_arrays(
+            y, p, inputs.level, "logit", inputs.clusters.patient_codes
+        ),
         "decision_curve": decision_curve(y, p, thresholds=inputs.dca_grid),
         "roc_curve": roc_curve_points(y, p, max_points=ROC_CURVE_POINTS),
     }
@@ -279,8 +277,7 @@ def fast_path(
         replicates = fast_replicates(
             inputs.y,
             inputs.p,
-            codes=inputs.patient_codes,
-            n_clusters=inputs.n_clusters,
+            clusters=inputs.clusters,
             thresholds=inputs.full_grid,
             curve_grid=fits.grid,
             intercept=fits.intercept,
@@ -331,8 +328,7 @@ def bootstrap_replicates(
         weighted=weighted,
         resampled={"lowess": _lowess_replicate(fits.grid)},
         shapes=shapes,
-        codes=inputs.codes,
-        n_clusters=inputs.n_clusters,
+        clusters=inputs.clusters,
         n_boot=inputs.n_boot,
         rng=np.random.default_rng(inputs.seeds),
         progress=progress,
@@ -444,7 +440,7 @@ def baseline_comparison(
         replicates=replicates,
         n_boot=inputs.n_boot,
         ci_level=inputs.level,
-        codes=inputs.patient_codes,
+        codes=inputs.clusters.patient_codes,
     )
 
 

@@ -39,8 +39,9 @@ from clinai.evaluation._inputs import (
     check_thresholds,
 )
 from clinai.evaluation.resampling._bootstrap import (
+    Clusters,
     RandomState,
-    _cluster_codes,
+    _clusters,
     _contained_interval,
     _weight_chunks,
 )
@@ -270,7 +271,7 @@ def evaluate_survival(
         time, event, risk, horizon, lp, ci_level, n_boot, min_cell, thresholds, event_of_interest
     )
     point, fits = _point_estimates(inputs)
-    codes, n_clusters = _cluster_codes(patient_ids, inputs.n)
+    clusters = _clusters(patient_ids, inputs.n)
     cells = _subgroups(
         groups, inputs.time, inputs.event, inputs.risk, inputs.score, inputs.t, inputs.cell
     )
@@ -287,13 +288,13 @@ def evaluate_survival(
         starts=(np.array([fits.slope.slope]), np.asarray(fits.flexible.coef)),
         groups=[mask for _, _, mask, small in cells if not small],
     )
-    replicates = _bootstrap(prepared, codes, n_clusters, inputs.boots, random_state, progress)
+    replicates = _bootstrap(prepared, clusters, inputs.boots, random_state, progress)
     level = inputs.level
     band = _bands(replicates["curve"], np.asarray(fits.flexible.observed), level)
     return SurvivalValidationResult(
         horizon=inputs.t,
         n=inputs.n,
-        n_patients=n_clusters,
+        n_patients=clusters.n,
         event_of_interest=int(event_of_interest),
         score=score_name,
         metrics={
@@ -502,8 +503,7 @@ def _bands(replicates: np.ndarray, estimate: np.ndarray, level: float) -> list[t
 
 def _bootstrap(
     prepared: Prepared,
-    codes: np.ndarray,
-    n_clusters: int,
+    clusters: Clusters,
     n_boot: int,
     random_state: RandomState,
     progress: Progress | None,
@@ -520,12 +520,12 @@ def _bootstrap(
     if progress is not None:
         progress(0, n_boot)
 
-    size = max(1, min(_BATCH, _BATCH_CELLS // max(codes.shape[0], 1)))
+    size = max(1, min(_BATCH, _BATCH_CELLS // max(clusters.codes.shape[0], 1)))
 
     def batches() -> Iterator[np.ndarray]:
         pending: list[np.ndarray] = []
         # the row codes in time order: the counts come sorted, as the replicates need them
-        for chunk in _weight_chunks(codes[prepared.data.order], n_clusters, n_boot, rng):
+        for chunk in _weight_chunks(clusters.take(prepared.data.order), n_boot, rng):
             pending.append(chunk)
             if sum(p.shape[0] for p in pending) >= size:
                 yield np.concatenate(pending, axis=0)

@@ -26,7 +26,7 @@ from clinai.evaluation._inputs import check_ci_level, check_min_cell, check_n_bo
 from clinai.evaluation.resampling._bootstrap import (
     CI_METHOD,
     RandomState,
-    _cluster_codes,
+    _clusters,
     _contained_interval,
     _weight_chunks,
 )
@@ -212,14 +212,14 @@ def weighted_replicates(
     patients sees the same draws, so two models (or groups) scored by one ``compute``
     are paired.
     """
-    codes, n_clusters = _cluster_codes(patient_ids, n)
+    clusters = _clusters(patient_ids, n)
     rng = np.random.default_rng(random_state)
     out: list[Any] = []
-    for chunk in _weight_chunks(codes, n_clusters, n_boot, rng) if n_boot else ():
+    for chunk in _weight_chunks(clusters, n_boot, rng) if n_boot else ():
         out.extend(compute(weights) for weights in chunk)
         if progress is not None:
             progress(len(out), n_boot)
-    return np.asarray(out, dtype=np.float64), n_clusters
+    return np.asarray(out, dtype=np.float64), clusters.n
 
 
 @fill_doc

@@ -307,7 +307,7 @@ def evaluate_predictions(
         roc_curve=rest["roc_curve"],
         n_boot=inputs.n_boot,
         ci_level=inputs.level,
-        n_patients=None if patient_ids is None else inputs.n_clusters,
+        n_patients=None if patient_ids is None else inputs.clusters.n,
         n_skipped=skipped_counts(replicates),
         baseline_comparison=comparison,
         auroc_delong=rest["auroc_delong"],
