@@ -55,7 +55,10 @@ def test_bad_survival_config_stops_before_anything_is_written(
 def test_survival_run_end_to_end(
     survival_workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # two workers share each family's study (a survival run used to tune in one process
+    # while training.json said two)
     args = ["--set", "tuning.n_trials=3", "--set", "evaluation.n_boot=50", "--quiet"]
+    args += ["--workers", "2"]
     assert main(["run", CONFIG.name, *args]) == 0
     line = capsys.readouterr().out
     assert "Harrell's C" in line and "at 365: O/E" in line and "calibration slope" in line
@@ -77,6 +80,14 @@ def test_survival_run_end_to_end(
         "cox_net",
         "gradient_boosted_survival",
     }
+    assert training["tuning"]["workers"] == 2
+    assert [c["n_trials_completed"] for c in training["candidates"]] == [3, 3]
+    import optuna
+
+    storage = f"sqlite:///{survival_workspace / 'optuna.db'}"
+    for candidate in training["candidates"]:
+        study = optuna.load_study(study_name=candidate["study_name"], storage=storage)
+        assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3  # the budget, exactly
 
     metrics = json.loads((run / "survival_metrics.json").read_text())
     assert metrics["schema"] == "clinai.survival_metrics/1"

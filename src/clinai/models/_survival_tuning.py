@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -154,6 +155,7 @@ def tune_survival_model(
     n_jobs: int = 1,
     groups: Any = None,
     on_trial: Callable[[TrialRecord], None] | None = None,
+    budget_lock: Callable[[], AbstractContextManager[Any]] | None = None,
 ) -> TuningResult:
     """Tune a survival family's hyperparameters with Optuna on cross-validated scores.
 
@@ -191,6 +193,10 @@ def tune_survival_model(
         Patient of each row: every row of a patient stays in one fold.
     on_trial : callable, optional
         Called with a :class:`~clinai.models.TrialRecord` after each trial.
+    budget_lock : callable, optional
+        Returns a context manager excluding every other process tuning this study
+        while it is held, so several workers share one budget (see
+        :func:`clinai.models.tune_model`). Default: no lock, for one process.
 
     Returns
     -------
@@ -237,6 +243,6 @@ def tune_survival_model(
         n_trials=n_trials,
         timeout_s=timeout_s,
         random_state=random_state,
-        budget_lock=None,
+        budget_lock=budget_lock,
         on_trial=on_trial,
     )

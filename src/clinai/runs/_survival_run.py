@@ -8,7 +8,8 @@ The stages are those of a binary run, with time-to-event parts where they differ
   prepared splits hold the time beside the event. ``data_manifest.json`` gains an
   ``outcome`` block (horizons, events and censoring before the first horizon).
 * train: each configured survival family is tuned with Optuna on the integrated Brier
-  score (``tune_survival_model``), the simplest within one standard error of the best
+  score (``tune_survival_model``; ``--workers N`` processes share each family's study,
+  as in a binary run), the simplest within one standard error of the best
   is refitted on the training split, and saved (and logged to MLflow) as a
   :class:`~clinai.runs._survival_model.HorizonRiskModel`, whose ``predict_proba`` (the
   MLflow pyfunc output) is the risk of the event by the first horizon.
@@ -46,6 +47,7 @@ from clinai.runs._survival_model import HorizonRiskModel
 from clinai.runs._survival_outcome import survival_outcome
 from clinai.runs._survival_test_split import SurvivalTest, resampling
 from clinai.runs._train import _optuna_storage, _study_name, select_family, tuning_summary
+from clinai.runs._workers import tune_with_workers
 
 if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
@@ -132,8 +134,7 @@ def train_survival(
     """Tune each survival family, select one (one-SE rule), refit it, save it.
 
     ``options`` are the binary train stage's: ``show_progress`` (default True) and
-    ``workers``, recorded only: the survival studies are tuned in this process
-    (``tuning.n_jobs`` threads).
+    ``workers``, the processes tuning each family's study together (``--workers``).
 
     Returns
     -------
@@ -180,10 +181,11 @@ def train_survival(
                     )
 
             candidates.append(
-                models.tune_survival_model(
+                tune_with_workers(
                     family,
-                    X,
-                    y,
+                    workers=workers,
+                    X=X,
+                    y=y,
                     study_name=study_prefix.format(family=family),
                     n_trials=tuning.n_trials,
                     numeric=numeric,

@@ -3,7 +3,8 @@
 The workers share the study through its storage (PostgreSQL for real scale-out,
 a SQLite file on one machine). ``--workers N`` starts ``N - 1`` extra processes
 (multiprocessing, 'spawn') beside the calling one; all of them run
-:func:`clinai.models.tune_model` on the same study, whose ``n_trials`` is the
+:func:`clinai.models.tune_model` (or, for a survival family,
+:func:`clinai.models.tune_survival_model`) on the same study, whose ``n_trials`` is the
 total of all workers. Processes started on other machines with the same
 storage URL and study name join the same study the same way. The extra local
 workers send each finished trial back through a queue, so the caller shows one
@@ -257,6 +258,13 @@ def _thread_limit(n_jobs: int) -> AbstractContextManager[Any]:
     return threadpool_limits(limits=max(1, int(n_jobs)))
 
 
+def _tuner(name: str) -> Callable[..., TuningResult]:
+    """Return the tuner of a model family: binary, or survival (competing risks included)."""
+    if models.get_model_task(name) == "binary":
+        return models.tune_model
+    return models.tune_survival_model
+
+
 def _worker_main(index: int, tune_kwargs: dict[str, Any], results: Queue[Any]) -> None:
     """Entry point of an extra worker process: tune, report each trial, then 'done' or 'error'."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -265,7 +273,7 @@ def _worker_main(index: int, tune_kwargs: dict[str, Any], results: Queue[Any]) -
             _thread_limit(tune_kwargs.get("n_jobs", 1)),
             study_lock(tune_kwargs["storage"], tune_kwargs["study_name"]) as lock,
         ):
-            models.tune_model(
+            _tuner(tune_kwargs["name"])(
                 **tune_kwargs,
                 budget_lock=lock,
                 on_trial=lambda record: results.put(("trial", index, record)),
@@ -336,8 +344,9 @@ def tune_with_workers(
         every trial that a local worker finished (those of the extra workers
         arrive after this process's next trial, or at the end).
     **tune_kwargs
-        The other arguments of :func:`clinai.models.tune_model` (``X``, ``y``,
-        ``storage``, ``study_name``, ``n_trials``, ...).
+        The other arguments of :func:`clinai.models.tune_model`, or of
+        :func:`clinai.models.tune_survival_model` for a survival family (``X``,
+        ``y``, ``storage``, ``study_name``, ``n_trials``, ...).
 
     Returns
     -------
@@ -355,7 +364,7 @@ def tune_with_workers(
     kwargs = {"name": name, **tune_kwargs}
     if workers == 1:
         with study_lock(kwargs["storage"], kwargs["study_name"]) as lock:
-            return models.tune_model(**kwargs, budget_lock=lock, on_trial=on_trial)
+            return _tuner(name)(**kwargs, budget_lock=lock, on_trial=on_trial)
     errors: dict[int, str] = {}
     context = multiprocessing.get_context("spawn")
     results: Queue[Any] = context.Queue()
@@ -381,7 +390,7 @@ def tune_with_workers(
             _thread_limit(kwargs.get("n_jobs", 1)),
             study_lock(kwargs["storage"], kwargs["study_name"]) as lock,
         ):
-            result = models.tune_model(**kwargs, budget_lock=lock, on_trial=on_own_trial)
+            result = _tuner(name)(**kwargs, budget_lock=lock, on_trial=on_own_trial)
         while any(process.is_alive() for process in processes):
             _drain(results, on_trial, errors, wait_s=_POLL_S)
         _drain(results, on_trial, errors)
