@@ -232,9 +232,12 @@ def fit_cox(
         top = eta.max()
         w = case * np.exp(eta - top)
         s0 = risk_sums(w)
-        loglik = float(x_events @ beta - (d * (np.log(s0) + top)).sum())
-        s1 = risk_sums(w * xs) / s0
-        s2 = risk_sums(w * cross) / s0
+        # a trial step whose risk sets underflow gives a non-finite log likelihood, which
+        # newton_raphson's step halving rejects: no warning for the user to puzzle over
+        with np.errstate(divide="ignore", invalid="ignore"):
+            loglik = float(x_events @ beta - (d * (np.log(s0) + top)).sum())
+            s1 = risk_sums(w * xs) / s0
+            s2 = risk_sums(w * cross) / s0
         score = x_events - s1 @ d
         upper = s2 @ d
         info = np.empty((p, p))

@@ -25,6 +25,7 @@ from clinai.exceptions import DataError
 
 __all__ = [
     "KNOT_PERCENTILES",
+    "NO_FINITE_FIT_MSG",
     "N_KNOTS_MSG",
     "N_POINTS_MSG",
     "FlexibleSurvivalCalibration",
@@ -42,6 +43,11 @@ KNOT_PERCENTILES = {
 }
 N_KNOTS_MSG = "n_knots must be 3, 4 or 5 (restricted cubic spline knots); got {value!r}"
 N_POINTS_MSG = "n_points must be an integer of at least 2; got {value!r}"
+NO_FINITE_FIT_MSG = (
+    "the flexible calibration at the horizon {t:g} has no finite fit: the predicted risks "
+    "separate the {events} event(s) by the horizon from the other patients ({n} in all); too "
+    "few events to judge calibration: validate on more patients or events"
+)
 
 
 def rcs_knots(x: np.ndarray, n_knots: int) -> np.ndarray:
@@ -216,7 +222,8 @@ def flexible_survival_calibration(
     ------
     DataError
         Bad inputs as :func:`survival_oe_ratio`, a bad ``n_knots`` or ``n_points``,
-        a Cox model that does not converge.
+        a Cox model that does not converge, or one without a finite fit (the risks
+        separate the few events by ``t`` from the rest).
     """
     points = _check_n_points(n_points)
     time_array, event_array, risk_array, horizon = check_at_horizon(time, event, risk, t, cause)
@@ -236,6 +243,11 @@ def flexible_survival_calibration(
         competing=competing,
     )
     s0 = math.exp(-fit.baseline_cumulative_hazard(horizon))
+    if not 0.0 < s0 <= 1.0 or not np.isfinite(fit.coef).all():
+        # separation: the spline's coefficients grow without bound and exp(-H0(t)) underflows
+        raise DataError(
+            NO_FINITE_FIT_MSG.format(t=horizon, events=int(hit.sum()), n=time_array.shape[0])
+        )
 
     def observed_from(spline_basis: np.ndarray) -> np.ndarray:
         # 1 - S0(t) ** exp(f(x))
