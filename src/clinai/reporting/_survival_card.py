@@ -28,7 +28,7 @@ from clinai.reporting._locales import get_language_names
 from clinai.reporting._plots import _png_bytes
 from clinai.reporting._render import embedded_image, translator, write_html_and_markdown
 from clinai.reporting._small_data_view import small_data_view
-from clinai.reporting._survival_report import _PLOTS, _ROWS
+from clinai.reporting._survival_report import _PLOTS, _ROWS, follow_up_caution
 
 __all__ = [
     "SURVIVAL_CARD_PLOTS",
@@ -512,6 +512,7 @@ def _view(card: Mapping[str, Any], language: str) -> dict[str, Any]:
             horizon=horizon,
             event=uc.get("event_phrase") or t["scard_event_default"],
         ),
+        "caution": follow_up_caution(follow, t, fmt),
         "facts": [
             t["scard_facts_discrimination"].format(
                 c=fmt.est(values["harrell_c"], 3),

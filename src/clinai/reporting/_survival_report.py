@@ -24,7 +24,7 @@ from clinai.reporting._small_data_view import small_data_view
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["SURVIVAL_SCHEMA", "render_survival_report"]
+__all__ = ["CAUTION_SHARE", "SURVIVAL_SCHEMA", "follow_up_caution", "render_survival_report"]
 
 #: The ``schema`` of the survival_metrics.json this renderer reads.
 SURVIVAL_SCHEMA = "clinai.survival_metrics/1"
@@ -49,6 +49,39 @@ _ROWS = (
 )
 
 
+#: Share of patients censored before the horizon from which the documents warn that the
+#: observed risks at the horizon rest on the few patients still followed (a horizon beyond
+#: most of the follow-up, or heavy censoring).
+CAUTION_SHARE = 0.5
+
+
+def follow_up_caution(
+    follow: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter
+) -> str | None:
+    """Return the warning that most follow-up ended before the horizon (None when not).
+
+    ``follow`` is a ``follow_up`` block of survival_metrics.json; the patients followed
+    to the horizon without the event are those neither censored before it nor with the
+    event by it (a count, not a statistic).
+    """
+    n, censored = follow["n"], follow["censored_before_horizon"]
+    if not n or censored / n < CAUTION_SHARE:
+        return None
+    return t["surv_caution_follow_up"].format(
+        censored=fmt.count(censored),
+        n=fmt.count(n),
+        share=fmt.pct(censored / n),
+        followed=fmt.count(n - censored - follow["events_by_horizon"]),
+    )
+
+
+def _with_unit(value: str, unit: str | None) -> str:
+    """Return a time with the data's unit where the run knows it ("1,826 days")."""
+    return f"{value} {unit}" if unit else value
+
+
+#: The follow-up block's times shown among the report's facts.
+_FOLLOW_UP_TIMES = ("median_follow_up", "max_follow_up")
 #: The compared metrics of a run's ``comparison`` block: key, digits.
 _COMPARED = (("harrell_c", 3), ("uno_c", 3), ("brier", 3), ("ipa", 3))
 _VERDICTS = {
@@ -129,17 +162,28 @@ def _view(
     t: Mapping[str, str],
     fmt: NumberFormatter,
     small_data: Mapping[str, Any] | None = None,
+    unit: str | None = None,
 ) -> dict:
-    """Format every number of the report (nothing computed here)."""
-    horizon = fmt.num(document["horizon"], 2).rstrip("0").rstrip(".,")
+    """Format every number of the report (nothing computed here).
+
+    ``unit``: the time unit of a run's data in the report's language (its pipeline's
+    ``time_unit``); without it the times are bare numbers "in the time unit of the data".
+    """
+    horizon = _with_unit(fmt.num(document["horizon"], 2).rstrip("0").rstrip(".,"), unit)
     nat = document["natural_frequency"]
     follow = document["follow_up"]
     metrics = document["metrics"]
+    # a run knows its unit; clinai validate does not, and says so
+    if unit:
+        times = {key: _with_unit(fmt.count(follow[key]), unit) for key in _FOLLOW_UP_TIMES}
+    else:
+        times = {key: fmt.num(follow[key], 2) for key in _FOLLOW_UP_TIMES}
     return {
         "horizon": horizon,
-        "headline": t["surv_natural_frequency"].format(
+        "headline": t["surv_natural_frequency_unit" if unit else "surv_natural_frequency"].format(
             observed=nat["observed"], predicted=nat["predicted"], horizon=horizon
         ),
+        "caution": follow_up_caution(follow, t, fmt),
         "metrics": [
             {
                 "label": t[f"surv_{name}"],
@@ -158,8 +202,8 @@ def _view(
                 f"{fmt.count(follow['censored_before_horizon'])} "
                 f"({fmt.pct(follow['share_censored_before_horizon'])})",
             ),
-            (t["surv_median_follow_up"], fmt.num(follow["median_follow_up"], 2)),
-            (t["surv_max_follow_up"], fmt.num(follow["max_follow_up"], 2)),
+            (t["surv_median_follow_up"], times["median_follow_up"]),
+            (t["surv_max_follow_up"], times["max_follow_up"]),
             (t["surv_bootstrap"], fmt.count(document["n_boot"])),
             (t["surv_covariate"], t[f"surv_covariate_{document['calibration_covariate']}"]),
         ],
@@ -269,15 +313,18 @@ def _write_language(
     folder: Path,
     language: str,
     small_data: Mapping[str, Any] | None,
+    time_units: Mapping[str, str] | None,
 ) -> tuple[Path, Path, list[Path]]:
     t, fmt = translator(language)
+    units = time_units or {}
+    unit = units.get(language) or units.get("en")
     suffix = "" if language == "en" else f".{language}"
     figures = (
         (name, f"{name}{suffix}", draw(document, t), t[f"surv_plot_{name}"])
         for name, draw in _PLOTS.items()
     )
     variables = {
-        "r": _view(document, t, fmt, small_data),
+        "r": _view(document, t, fmt, small_data, unit),
         "c": context,
         "t": t,
         "fmt": fmt,
@@ -296,6 +343,7 @@ def render_survival_report(
     languages: Sequence[str] = ("en", "da"),
     pdf: bool = True,
     small_data: Mapping[str, Any] | None = None,
+    time_units: Mapping[str, str] | None = None,
 ) -> MetaReport:
     """Write the survival validation report as HTML, Markdown and PDF in each language.
 
@@ -320,6 +368,11 @@ def render_survival_report(
         A run's training.json ``small_data`` record (Riley et al.'s time-to-event
         criteria and the shrinkage): when the criteria were not met, the report says
         so in plain words, as the card does. Not given for ``clinai validate``.
+    time_units : mapping, optional
+        A run's time unit per language (``{"en": "days", "da": "dage"}``, from the
+        pipeline's ``time_unit``; a language without one uses the English one): the
+        horizon and the follow-up are then written with it, as on the card. Not given
+        for ``clinai validate``, whose times are "in the time unit of the data".
 
     Returns
     -------
@@ -331,7 +384,9 @@ def render_survival_report(
         raise ValueError(_NOT_SURVIVAL.format(schema=SURVIVAL_SCHEMA, got=got))
     folder = Path(out_dir)
     return write_languages(
-        lambda language: _write_language(document, context, folder, language, small_data),
+        lambda language: _write_language(
+            document, context, folder, language, small_data, time_units
+        ),
         languages,
         pdf=pdf,
     )

@@ -42,6 +42,7 @@ from clinai.runs._acceptance_plan import (
 from clinai.runs._comparisons import registered_version
 from clinai.runs._prepare import TIME, prepare, read_split
 from clinai.runs._progress import progress_bar
+from clinai.runs._report import use_case_translations
 from clinai.runs._small_data import assess_small_data_survival, note_survival_shrinkage
 from clinai.runs._survival_model import HorizonRiskModel
 from clinai.runs._survival_outcome import survival_outcome
@@ -438,6 +439,13 @@ def report_survival(
         return competing.report_competing(config, run_dir, publish_dir=publish_dir)
     metrics = run_dir.read_json(SURVIVAL_METRICS_FILE, stage="evaluate")
     training = run_dir.read_json("training.json", stage="train")
+    use_case = run_dir.read_json("data_manifest.json", stage="prepare")["use_case"]
+    # the report writes times in the pipeline's unit, as the card does ("1,826 days")
+    time_units = {
+        language: texts["time_unit"]
+        for language, texts in {"en": use_case, **use_case_translations(config)}.items()
+        if texts.get("time_unit")
+    }
     report = render_survival_report(
         metrics,
         run_dir.path,
@@ -448,6 +456,7 @@ def report_survival(
         },
         languages=list(config.languages),
         small_data=training.get("small_data"),
+        time_units=time_units,
     )
     for line in report.skipped:
         logger.warning("%s", line)
