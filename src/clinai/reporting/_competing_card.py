@@ -22,6 +22,7 @@ from clinai.reporting._acceptance_view import _required, compared_name
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._locales import get_strings
 from clinai.reporting._render import render, translator
+from clinai.reporting._survival_report import time_text
 
 __all__ = ["competing_body", "competing_card", "competing_report"]
 
@@ -72,7 +73,7 @@ def _acceptance(
     metrics: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter
 ) -> dict[str, Any] | None:
     rows = metrics.get("acceptance")
-    if not rows:
+    if rows is None:  # not judged (clinai validate): no block
         return None
     view = []
     for row in rows:
@@ -138,14 +139,22 @@ def _fairness(metrics: Mapping[str, Any], fmt: NumberFormatter) -> list[dict[str
     return tables
 
 
-def _view(metrics: Mapping[str, Any], language: str) -> dict[str, Any]:
-    """Format every number of the common blocks in one language (nothing computed)."""
+def _view(metrics: Mapping[str, Any], language: str, unit: str | None) -> dict[str, Any]:
+    """Format every number of the common blocks in one language (nothing computed).
+
+    ``unit``: the time unit of a run's data in this language (its pipeline's
+    ``time_unit``); without it (``clinai validate``) the horizon is "in the time unit
+    of the data", never a unit the data may not have.
+    """
     t, fmt = translator(language)  # a missing number in the language's words, as elsewhere
     frequency = metrics["natural_frequency"]
     follow_up = metrics["competing"]["follow_up"]
     values = {**metrics["metrics"], "calibration_slope": metrics["competing"]["calibration_slope"]}
     return {
         "horizon": metrics["horizon"],
+        "horizon_text": time_text(metrics["horizon"], fmt, unit)
+        if unit
+        else t["ccard_horizon_no_unit"].format(horizon=time_text(metrics["horizon"], fmt)),
         "n": metrics["n"],
         "observed": frequency["observed"],
         "predicted": frequency["predicted"],
@@ -161,26 +170,47 @@ def _view(metrics: Mapping[str, Any], language: str) -> dict[str, Any]:
     }
 
 
-def _render(metrics: Mapping[str, Any], language: str, **opening: Any) -> str:
+def _render(
+    metrics: Mapping[str, Any], language: str, unit: str | None = None, **opening: Any
+) -> str:
     """Render the template in one language with the common blocks' view."""
-    return render(TEMPLATE, t=get_strings(language), r=_view(metrics, language), **opening)
+    return render(TEMPLATE, t=get_strings(language), r=_view(metrics, language, unit), **opening)
 
 
-def competing_body(metrics: Mapping[str, Any], language: str) -> str:
+def competing_body(metrics: Mapping[str, Any], language: str, unit: str | None = None) -> str:
     """Return the card's and the report's common blocks, from natural frequencies on."""
-    return _render(metrics, language, doc=None)
+    return _render(metrics, language, unit, doc=None)
+
+
+#: The use case's texts a card shows where the pipeline has them (``not_for``: a list).
+OPTIONAL_TEXTS = ("population", "prediction_time", "not_for", "limitations")
 
 
 def competing_card(
-    metrics: Mapping[str, Any], texts: Mapping[str, str], language: str, *, selected: str
+    metrics: Mapping[str, Any],
+    texts: Mapping[str, Any],
+    language: str,
+    *,
+    selected: str,
+    lineage: Mapping[str, Any] | None = None,
 ) -> str:
     """Return a competing-risk run's model card in one language (Markdown).
 
     ``texts``: the use case's ``title``, ``outcome``, ``intended_use`` and
-    ``competing_event`` (the event that competes, in the card's language).
+    ``competing_event`` (the event that competes, in the card's language), and where
+    the pipeline has them its ``time_unit`` (the horizon is then "1,826 days"),
+    ``population``, ``prediction_time``, ``not_for`` and ``limitations`` (shown as on
+    every card: a missing list reads "n/a", never nothing). ``lineage``: the run's
+    ``experiment``, ``run_id``, ``dataset``, ``config_sha256``, ``data_sha256``,
+    ``code_version``, ``git_dirty``, ``pipeline`` and ``pipeline_sha256`` (hashes and
+    names only), rendered under "Data and lineage" with the privacy statement.
     """
     uc = {key: texts[key] for key in ("title", "outcome", "intended_use", "competing_event")}
-    return _render(metrics, language, doc="card", uc=uc, selected=selected)
+    uc.update({key: texts.get(key) for key in OPTIONAL_TEXTS})
+    unit = texts.get("time_unit") or None
+    return _render(
+        metrics, language, unit, doc="card", uc=uc, selected=selected, lineage=lineage or {}
+    )
 
 
 def competing_report(

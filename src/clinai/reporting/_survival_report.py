@@ -24,7 +24,13 @@ from clinai.reporting._small_data_view import small_data_view
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["CAUTION_SHARE", "SURVIVAL_SCHEMA", "follow_up_caution", "render_survival_report"]
+__all__ = [
+    "CAUTION_SHARE",
+    "SURVIVAL_SCHEMA",
+    "follow_up_caution",
+    "render_survival_report",
+    "time_text",
+]
 
 #: The ``schema`` of the survival_metrics.json this renderer reads.
 SURVIVAL_SCHEMA = "clinai.survival_metrics/1"
@@ -78,6 +84,11 @@ def follow_up_caution(
 def _with_unit(value: str, unit: str | None) -> str:
     """Return a time with the data's unit where the run knows it ("1,826 days")."""
     return f"{value} {unit}" if unit else value
+
+
+def time_text(value: float, fmt: NumberFormatter, unit: str | None = None) -> str:
+    """Write a time such as the horizon: "1,826 days", "1.5 years", or "1,826" without a unit."""
+    return _with_unit(fmt.num(value, 2).rstrip("0").rstrip(".,"), unit)
 
 
 #: The follow-up block's times shown among the report's facts.
@@ -169,7 +180,7 @@ def _view(
     ``unit``: the time unit of a run's data in the report's language (its pipeline's
     ``time_unit``); without it the times are bare numbers "in the time unit of the data".
     """
-    horizon = _with_unit(fmt.num(document["horizon"], 2).rstrip("0").rstrip(".,"), unit)
+    horizon = time_text(document["horizon"], fmt, unit)
     nat = document["natural_frequency"]
     follow = document["follow_up"]
     metrics = document["metrics"]

@@ -79,6 +79,23 @@ def survival_headline_metrics(metrics: dict[str, Any]) -> dict[str, float | int 
     }
 
 
+def run_lineage(config: ExperimentConfig, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Return the hashes and names that tie a run's card to its data, config and code.
+
+    ``manifest`` is the run's data_manifest.json; nothing patient-level is read.
+    """
+    code = code_version()
+    pipeline = pipeline_lineage(load_pipeline(config.pipeline))
+    return {
+        "config_sha256": config_sha256(config),
+        "data_sha256": manifest["data_sha256"],
+        "code_version": describe_code(code),
+        "git_dirty": code["git_dirty"],
+        "pipeline": pipeline["name"],
+        "pipeline_sha256": pipeline["sha256"],
+    }
+
+
 def _context(
     config: ExperimentConfig,
     run_dir: RunDir,
@@ -89,8 +106,6 @@ def _context(
 ) -> dict[str, Any]:
     """Gather the aggregate-only facts of the run the card renders (no patient-level value)."""
     manifest = run_dir.read_json("data_manifest.json", stage="prepare")
-    code = code_version()
-    pipeline = pipeline_lineage(load_pipeline(config.pipeline))
     outcome = manifest.get("outcome") or {}
     return {
         "experiment": config.experiment,
@@ -117,14 +132,7 @@ def _context(
             "events_by_horizon": outcome.get("events_by_horizon"),
             "censored_before_horizon": outcome.get("censored_before_horizon"),
         },
-        "lineage": {
-            "config_sha256": config_sha256(config),
-            "data_sha256": manifest["data_sha256"],
-            "code_version": describe_code(code),
-            "git_dirty": code["git_dirty"],
-            "pipeline": pipeline["name"],
-            "pipeline_sha256": pipeline["sha256"],
-        },
+        "lineage": run_lineage(config, manifest),
         "registry": registry,
         "acceptance_verdict": metrics.get("acceptance_verdict") or acceptance_verdict(metrics),
     }

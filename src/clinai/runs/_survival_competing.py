@@ -44,6 +44,7 @@ from clinai.runs._comparisons import registered_version
 from clinai.runs._prepare import EVENT_CODE, TIME, read_split
 from clinai.runs._progress import progress_bar
 from clinai.runs._report import use_case_translations
+from clinai.runs._survival_card import run_lineage
 from clinai.runs._survival_outcome import COMPETING_CODE
 from clinai.runs._survival_test_split import SurvivalTest, resampling
 
@@ -219,13 +220,22 @@ def report_competing(
     """
     metrics = run_dir.read_json(METRICS_FILE, stage="evaluate")
     selected = run_dir.read_json("training.json", stage="train")["selected"]
-    use_case = run_dir.read_json("data_manifest.json", stage="prepare")["use_case"]
+    manifest = run_dir.read_json("data_manifest.json", stage="prepare")
+    use_case = manifest["use_case"]
     translations = use_case_translations(config)
+    source = manifest.get("source") or {}
+    # the card's lineage, as on every card: hashes and names, nothing patient-level
+    lineage = {
+        **run_lineage(config, manifest),
+        "experiment": config.experiment,
+        "run_id": run_dir.run_id,
+        "dataset": source.get("title") or source.get("name"),
+    }
 
     def write_language(language: str) -> tuple[Path, Path, list[Path]]:
         texts = {**use_case, **translations.get(language, {})}
         texts.setdefault("competing_event", COMPETING_EVENT[language])
-        card = competing_card(metrics, texts, language, selected=selected)
+        card = competing_card(metrics, texts, language, selected=selected, lineage=lineage)
         suffix = "" if language == "en" else f".{language}"
         html, markdown = write_markdown_document(
             run_dir.path, f"model_card{suffix}", card, language=language
