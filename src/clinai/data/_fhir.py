@@ -1,8 +1,9 @@
 """Read FHIR R4 Bulk Data exports (NDJSON) into flat patient, stay, vitals and code tables.
 
 A Bulk Data export (FHIR Bulk Data Access IG, ``$export``) is a set of NDJSON files,
-one resource per line, often gzip-compressed. This reader streams them line by line
-and keeps Patient, Encounter, Observation (vital signs by LOINC code), Condition and
+one resource per line, often gzip-compressed; Synthea and some tools write a Bundle
+or a JSON array per file instead, which is read too. This reader streams NDJSON line
+by line and keeps Patient, Encounter, Observation (vital signs by LOINC code), Condition and
 Procedure. Every line that is not used is counted per file and reason in a
 :class:`FhirIngestReport`, with its line number (the first :data:`FHIR_MAX_LINES`
 per file and reason, then a count); nothing is dropped silently. The report holds
@@ -19,11 +20,13 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -33,6 +36,7 @@ from clinai.data._quality import QualityCheck
 from clinai.exceptions import DataError
 
 __all__ = [
+    "FHIR_ENTRY_MSG",
     "FHIR_LINE_MSG",
     "FHIR_MAX_LINES",
     "LOINC_SYSTEM",
@@ -48,6 +52,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 LOINC_SYSTEM = "http://loinc.org"
+#: How systems spell LOINC's code system: the FHIR URI (with or without a final
+#: slash or https) and LOINC's HL7 OID, which HL7 v2/CDA-based exports carry over.
+_LOINC_SYSTEMS = frozenset(
+    {LOINC_SYSTEM, "http://loinc.org/", "https://loinc.org", "urn:oid:2.16.840.1.113883.6.1"}
+)
 
 #: LOINC code -> canonical vital-sign parameter (names of clinai's vitals table).
 LOINC_VITALS: dict[str, str] = {
@@ -71,8 +80,79 @@ _ACVPU = {"a": 0, "c": 1, "v": 2, "p": 3, "u": 4}
 _ACVPU_WORDS = {"alert": 0, "confusion": 1, "new confusion": 1, "confused": 1, "voice": 2}
 _ACVPU_WORDS |= {"pain": 3, "unresponsive": 4}
 
+#: Statuses that say a record did not take place or holds no result yet (FHIR R4
+#: value sets ObservationStatus, EncounterStatus and EventStatus).
+_NOT_DONE: dict[str, frozenset[str]] = {
+    "Observation": frozenset({"cancelled", "registered"}),
+    "Encounter": frozenset({"cancelled", "planned"}),
+    "Procedure": frozenset({"not-done"}),
+}
+#: Condition.verificationStatus codes (condition-ver-status) of diagnoses not to keep.
+_VERIFICATION_SKIPS = {"entered-in-error": "entered_in_error", "refuted": "refuted"}
+#: FHIR date precisions shorter than a day (a year; a year and month).
+_PARTIAL_DATE = re.compile(r"\d{4}(-\d{2})?")
+#: Whole years a ``datetime64[ns]`` column holds (1677-09-21 to 2262-04-11).
+_YEARS = (1678, 2261)
+
+
+# Unit conversions, from the UCUM definitions (unitsofmeasure.org, ucum-essence.xml):
+# Cel is K - 273.15 and [degF] is 5/9 K offset by 459.67, so Cel = ([degF] - 32) * 5/9;
+# mm[Hg] is 133.3220 Pa, so 1 kPa = 1000 / 133.322 mm[Hg]; % is 10^-2, so a fraction
+# (UCUM unit 1) is 100 %. The FHIR R4 vital-signs profile binds the units to UCUM.
+def _fahrenheit_to_celsius(value: float) -> float:
+    return (value - 32.0) * 5.0 / 9.0
+
+
+def _kelvin_to_celsius(value: float) -> float:
+    return value - 273.15
+
+
+def _kpa_to_mmhg(value: float) -> float:
+    return value * 1000.0 / 133.322
+
+
+def _fraction_to_percent(value: float) -> float:
+    return value * 100.0
+
+
+_Conversion = Callable[[float], float] | None
+_PER_MINUTE: dict[str, _Conversion] = dict.fromkeys(
+    (
+        *("/min", "1/min", "min-1", "/minute", "per minute", "bpm", "beats/min", "beats/minute"),
+        *("{beats}/min", "{beat}/min", "{breaths}/min", "{breath}/min", "breaths/min"),
+        "breaths/minute",
+    )
+)
+_MM_HG: dict[str, _Conversion] = {"mm[hg]": None, "mmhg": None, "mm hg": None}
+_MM_HG["kpa"] = _kpa_to_mmhg
+#: Canonical UCUM unit of each measured vital sign, and the units (lower-cased UCUM
+#: codes or common unit texts) converted to it; any other unit is skipped.
+_UNITS: dict[str, tuple[str, dict[str, _Conversion]]] = {
+    "heart_rate": ("/min", _PER_MINUTE),
+    "resp_rate": ("/min", _PER_MINUTE),
+    "sbp": ("mm[Hg]", _MM_HG),
+    "dbp": ("mm[Hg]", _MM_HG),
+    "spo2": (
+        "%",
+        {"%": None, "percent": None}
+        | dict.fromkeys(("1", "{ratio}", "ratio", "fraction"), _fraction_to_percent),
+    ),
+    "temperature": (
+        "Cel",
+        dict.fromkeys(("cel", "°c", "degc", "c", "celsius"))
+        | dict.fromkeys(("[degf]", "degf", "°f", "f", "fahrenheit"), _fahrenheit_to_celsius)
+        | dict.fromkeys(("k", "kelvin"), _kelvin_to_celsius),
+    ),
+}
+#: Vital signs with one unit in use, so a value without a unit is read in it.
+_ONE_UNIT = frozenset({"heart_rate", "resp_rate"})
+
 FHIR_LINE_MSG = (
     "{file}, line {line}: {problem}; fix or remove the line, or read without strict "
+    "mode to count and skip it"
+)
+FHIR_ENTRY_MSG = (
+    "{file}, entry {line}: {problem}; fix or remove the entry, or read without strict "
     "mode to count and skip it"
 )
 FHIR_FILE_MSG = "FHIR file {file} cannot be read: {error}; pass an NDJSON or NDJSON.gz file"
@@ -92,15 +172,40 @@ REASONS: dict[str, str] = {
     "unknown_resource_type": "a resource type clinai does not read",
     "missing_id": "the resource has no id",
     "missing_subject": "no subject (or patient) reference",
+    "subject_by_identifier": (
+        "the patient is named by an identifier, not by a reference to a Patient id"
+    ),
     "missing_encounter": "the observation has no encounter reference (no stay)",
     "missing_time": "no effective/period/onset time",
-    "missing_code": "no LOINC code",
+    "bad_time": "a time that is not a FHIR date or dateTime, or not in the years 1678-2261",
+    "no_time_of_day": "a vital sign timed by a date only (no time of day)",
+    "missing_code": "no coded concept (code.coding)",
+    "no_loinc_code": "codes of other systems only (no LOINC code)",
     "unknown_loinc_code": "a LOINC code that is not a vital sign clinai knows",
     "missing_value": "no usable value",
+    "data_absent": "no value, with a dataAbsentReason",
+    "value_comparator": "a value with a comparator (<, >), not an exact measurement",
+    "missing_unit": "no unit, where the value may be in more than one unit",
+    "unknown_unit": "a unit clinai cannot convert to the vital sign's unit",
     "entered_in_error": "status entered-in-error",
+    "not_performed": "status says it did not take place (cancelled, planned, not-done, registered)",
+    "refuted": "a diagnosis whose verification status is refuted",
+    "wrong_type": "a field of the wrong JSON type (e.g. text where FHIR has an object)",
 }
-#: Reasons that are expected in a complete export and never raise in strict mode.
-_NOT_ERRORS = frozenset({"unknown_resource_type", "entered_in_error"})
+#: Reasons that are expected in a complete export and never raise in strict mode:
+#: other resource types, labs and other observations, records marked as errors or
+#: as not done, and values the source says are absent.
+_NOT_ERRORS = frozenset(
+    {
+        "unknown_resource_type",
+        "entered_in_error",
+        "not_performed",
+        "refuted",
+        "no_loinc_code",
+        "unknown_loinc_code",
+        "data_absent",
+    }
+)
 
 _COLUMNS: dict[str, list[str]] = {
     "patients": ["patient_id", "gender", "birth_date", "deceased", "deceased_time"],
@@ -161,6 +266,9 @@ class FhirProblem:
     lines : tuple of int
         1-based numbers of the first :data:`FHIR_MAX_LINES` such lines, in file
         order (``count - len(lines)`` more are counted, not listed).
+    numbering : {"line", "entry"}
+        What the numbers count: lines of an NDJSON file, or entries of a file
+        holding one JSON document (a Bundle or an array of resources).
     """
 
     file: str
@@ -168,6 +276,7 @@ class FhirProblem:
     count: int
     first_line: int
     lines: tuple[int, ...] = ()
+    numbering: str = "line"
 
     @property
     def lines_not_listed(self) -> int:
@@ -183,15 +292,18 @@ class FhirProblem:
         '2 lines (not valid JSON): lines 2557, 2790'
         >>> FhirProblem("a.ndjson", "not_json", 60, 1, tuple(range(1, 51))).describe()[-22:]
         '48, 49, 50 and 10 more'
+        >>> FhirProblem("b.json", "missing_id", 1, 7, (7,), "entry").describe()
+        '1 entry (the resource has no id): entry 7'
         """
+        one, many = (self.numbering, "entries" if self.numbering == "entry" else "lines")
         lines = self.lines or (self.first_line,)
-        shown = ("line " if len(lines) == 1 else "lines ") + ", ".join(map(str, lines))
+        shown = (f"{one} " if len(lines) == 1 else f"{many} ") + ", ".join(map(str, lines))
         more = self.count - len(lines)
         if more > 0:
             shown += FHIR_MORE_LINES.format(n=more)
         return FHIR_PROBLEM_MSG.format(
             count=f"{self.count:,}",
-            noun="line" if self.count == 1 else "lines",
+            noun=one if self.count == 1 else many,
             description=REASONS[self.reason],
             lines=shown,
         )
@@ -206,6 +318,7 @@ class FhirProblem:
             "first_line": self.first_line,
             "lines": list(self.lines),
             "lines_not_listed": self.lines_not_listed,
+            "numbering": self.numbering,
         }
 
 
@@ -218,7 +331,8 @@ class FhirIngestReport:
     files : tuple of str
         File names read.
     n_lines : int
-        Lines read (blank lines included).
+        Lines read (blank lines included); entries, for a file holding one JSON
+        document (a Bundle or an array of resources).
     n_blank : int
         Blank lines (allowed by NDJSON, e.g. a final newline; not data).
     resources : dict of str to int
@@ -269,13 +383,16 @@ class FhirTables:
         ``parameter`` is a canonical name (``heart_rate``, ``sbp``, ``dbp``,
         ``resp_rate``, ``spo2``, ``temperature``, ``gcs``, ``consciousness``
         coded ACVPU 0-4, ``supplemental_oxygen`` coded 0 air, 1 oxygen);
-        ``unit`` is the UCUM unit of the resource.
+        values are converted to one UCUM unit per parameter, named in ``unit``
+        (``/min``, ``mm[Hg]``, ``%``, ``Cel``, ``{score}``, ``{ACVPU}``, ``0/1``).
     conditions, procedures : pandas.DataFrame
         Coded diagnoses and procedures (first coding of ``code``).
     report : FhirIngestReport
         Counts of what was used and skipped.
 
-    Times are ``datetime64[ns, UTC]``; a time without a zone is read as UTC.
+    Times are ``datetime64[ns, UTC]``, each converted from its own offset; a
+    time without an offset is read as UTC; a FHIR partial date (``2019``,
+    ``2019-05``) is its first day.
     """
 
     patients: pd.DataFrame
@@ -363,10 +480,16 @@ def _loads() -> Callable[[str], Any]:
 
 
 def _reference_id(ref: Any, kind: str) -> str | None:
-    """Return the id in a reference (``Patient/123``, a full URL or ``urn:uuid:``)."""
+    """Return the id in a reference (``Patient/123``, a full URL, ``urn:uuid:``).
+
+    A version (``Patient/123/_history/2``) is dropped; a conditional reference
+    (``Patient?identifier=...``) names no id and gives None.
+    """
     if not isinstance(ref, dict) or not isinstance(ref.get("reference"), str):
         return None
     text = ref["reference"].split("/_history/")[0]
+    if "?" in text:
+        return None
     if text.startswith("urn:uuid:"):
         return text.removeprefix("urn:uuid:")
     parts = text.rstrip("/").split("/")
@@ -375,13 +498,24 @@ def _reference_id(ref: Any, kind: str) -> str | None:
     return None
 
 
+def _by_identifier(ref: Any) -> bool:
+    """Whether a reference names its target by an identifier only (no resource id)."""
+    if not isinstance(ref, dict):
+        return False
+    text = ref.get("reference")
+    if isinstance(text, str):
+        return "?" in text  # conditional: Patient?identifier=system|value
+    return isinstance(ref.get("identifier"), dict)  # logical reference
+
+
 def _subject(resource: dict[str, Any]) -> str:
-    patient = _reference_id(resource.get("subject"), "Patient") or _reference_id(
-        resource.get("patient"), "Patient"
-    )
-    if not patient:
+    subject, patient = resource.get("subject"), resource.get("patient")
+    found = _reference_id(subject, "Patient") or _reference_id(patient, "Patient")
+    if not found:
+        if _by_identifier(subject) or _by_identifier(patient):
+            raise _Skip("subject_by_identifier")
         raise _Skip("missing_subject")
-    return patient
+    return found
 
 
 def _first_coding(concept: Any) -> dict[str, Any]:
@@ -398,7 +532,7 @@ def _loinc_codes(concept: Any) -> list[str]:
     return [
         str(c["code"])
         for c in concept.get("coding") or []
-        if isinstance(c, dict) and c.get("system") == LOINC_SYSTEM and c.get("code")
+        if isinstance(c, dict) and c.get("system") in _LOINC_SYSTEMS and c.get("code")
     ]
 
 
@@ -409,9 +543,54 @@ def _require_id(resource: dict[str, Any]) -> str:
     return rid
 
 
+def _check_status(resource: dict[str, Any], kind: str) -> None:
+    status = resource.get("status")
+    if status == "entered-in-error":
+        raise _Skip("entered_in_error")
+    if status in _NOT_DONE[kind]:
+        raise _Skip("not_performed")
+
+
+def _when(value: Any) -> datetime | None:
+    """Return a FHIR date, dateTime or instant as a naive UTC datetime (None if absent).
+
+    Each value is read on its own (pandas reads a zone-less time in a list after
+    an offset time in that earlier offset). Python's ISO 8601 reader takes ``Z``,
+    any offset and fractional seconds (kept to the microsecond); a FHIR partial
+    date (a year, or year and month) is its first day; a time without an offset
+    (FHIR requires one) is read as UTC.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _Skip("bad_time")
+    text = value.strip()
+    if _PARTIAL_DATE.fullmatch(text):
+        text = (text + "-01-01")[:10]
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise _Skip("bad_time") from None
+    if not _YEARS[0] <= parsed.year <= _YEARS[1]:
+        raise _Skip("bad_time")
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _period_time(resource: dict[str, Any], key: str) -> Any:
+    """Return the start of a Period element, or its end when only the end is known."""
+    period = resource.get(key)
+    if period is None:
+        return None
+    if not isinstance(period, dict):
+        raise _Skip("wrong_type")
+    return period.get("start") or period.get("end")
+
+
 def _patient(resource: dict[str, Any]) -> list[tuple[Any, ...]]:
     deceased = resource.get("deceasedBoolean")
-    deceased_time = resource.get("deceasedDateTime")
+    deceased_time = _when(resource.get("deceasedDateTime"))
     if deceased_time is not None:
         deceased = True
     return [
@@ -426,6 +605,7 @@ def _patient(resource: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 
 def _encounter(resource: dict[str, Any]) -> list[tuple[Any, ...]]:
+    _check_status(resource, "Encounter")
     stay = _require_id(resource)
     patient = _subject(resource)
     period = resource.get("period") or {}
@@ -433,19 +613,24 @@ def _encounter(resource: dict[str, Any]) -> list[tuple[Any, ...]]:
         raise _Skip("missing_time")
     klass = resource.get("class")
     if isinstance(klass, list):  # R5 made class a list of CodeableConcepts
-        klass = _first_coding(klass[0]) if klass else {}
+        klass = klass[0] if klass else {}
+    if isinstance(klass, dict) and "coding" in klass:  # a CodeableConcept, not R4's Coding
+        klass = _first_coding(klass)
     code = klass.get("code") if isinstance(klass, dict) else None
-    return [(stay, patient, resource.get("status"), code, period["start"], period.get("end"))]
+    start, end = _when(period["start"]), _when(period.get("end"))
+    return [(stay, patient, resource.get("status"), code, start, end)]
 
 
-def _effective_time(resource: dict[str, Any]) -> Any:
-    for key in ("effectiveDateTime", "effectiveInstant"):
-        if resource.get(key):
-            return resource[key]
-    period = resource.get("effectivePeriod")
-    if isinstance(period, dict) and period.get("start"):
-        return period["start"]
-    raise _Skip("missing_time")
+def _effective_time(resource: dict[str, Any]) -> datetime:
+    value = resource.get("effectiveDateTime") or resource.get("effectiveInstant")
+    if not value:
+        value = _period_time(resource, "effectivePeriod")
+    if not value:  # ``issued`` is when it was reported, not measured: not used
+        raise _Skip("missing_time")
+    time = _when(value)
+    if time is None or len(value.strip()) <= len("YYYY-MM-DD"):
+        raise _Skip("no_time_of_day")
+    return time
 
 
 def _consciousness(element: dict[str, Any]) -> float | None:
@@ -468,34 +653,63 @@ def _consciousness(element: dict[str, Any]) -> float | None:
     return None
 
 
-def _value(element: dict[str, Any], code: str) -> tuple[float, str | None] | None:
-    """Return the value and UCUM unit of an observation or component (None if absent)."""
-    if LOINC_VITALS[code] == "consciousness":
-        level = _consciousness(element)
-        return None if level is None else (level, "{ACVPU}")
+def _number(element: dict[str, Any]) -> tuple[float, list[str]] | None:
+    """Return the number of ``valueQuantity`` or ``valueInteger`` and its unit texts."""
     quantity = element.get("valueQuantity")
-    if isinstance(quantity, dict) and isinstance(quantity.get("value"), int | float):
-        value = float(quantity["value"])
-        unit = quantity.get("code") or quantity.get("unit")
-    elif isinstance(element.get("valueInteger"), int):
-        value, unit = float(element["valueInteger"]), None
-    else:
-        return None
+    if isinstance(quantity, dict):
+        value = quantity.get("value")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return None
+        if quantity.get("comparator"):  # "<", ">=" ...: a bound, not a measurement
+            raise _Skip("value_comparator")
+        units = [quantity.get("code"), quantity.get("unit")]
+        return float(value), [u.strip() for u in units if isinstance(u, str) and u.strip()]
+    value = element.get("valueInteger")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value), []
+    return None
+
+
+def _value(element: dict[str, Any], code: str) -> tuple[float, str]:
+    """Return the value of an observation or component in the parameter's canonical unit."""
+    parameter = LOINC_VITALS[code]
+    absent = "data_absent" if element.get("dataAbsentReason") else "missing_value"
+    if parameter == "consciousness":
+        level = _consciousness(element)
+        if level is None:
+            raise _Skip(absent)
+        return level, "{ACVPU}"
+    number = _number(element)
+    if number is None:
+        raise _Skip(absent)
+    value, units = number
     if code == _FLOW:  # on oxygen if any flow
         return float(value > 0), "0/1"
     if code == _FIO2:  # on oxygen above room air (21 %); a fraction when <= 1
-        fraction = value if unit not in ("%", "percent") and value <= 1 else value / 100
+        percent = bool(units) and units[0] in ("%", "percent")
+        fraction = value / 100 if percent or value > 1 else value
         return float(fraction > 0.21 + 1e-9), "0/1"
-    return value, unit
+    if parameter == "gcs":  # a score: no unit to convert
+        return value, "{score}"
+    canonical, accepted = _UNITS[parameter]
+    if not units:
+        if parameter in _ONE_UNIT:
+            return value, canonical
+        raise _Skip("missing_unit")  # 98.6 may be degF, 0.97 a fraction: never guessed
+    for unit in units:
+        if unit.lower() in accepted:
+            convert = accepted[unit.lower()]
+            return (value if convert is None else convert(value)), canonical
+    raise _Skip("unknown_unit")
 
 
 def _observation(resource: dict[str, Any]) -> list[tuple[Any, ...]]:
-    if resource.get("status") == "entered-in-error":
-        raise _Skip("entered_in_error")
+    _check_status(resource, "Observation")
     patient = _subject(resource)
-    codes = _loinc_codes(resource.get("code"))
+    concept = resource.get("code")
+    codes = _loinc_codes(concept)
     if not codes:
-        raise _Skip("missing_code")
+        raise _Skip("no_loinc_code" if _first_coding(concept) else "missing_code")
     # Known vital sign on the observation itself, and in components (BP panel).
     parts: list[tuple[dict[str, Any], str]] = [(resource, c) for c in codes if c in LOINC_VITALS][
         :1
@@ -510,13 +724,19 @@ def _observation(resource: dict[str, Any]) -> list[tuple[Any, ...]]:
     if not stay:
         raise _Skip("missing_encounter")
     time = _effective_time(resource)
-    rows = []
+    rows, absent = [], []
     for element, code in parts:
-        value = _value(element, code)
-        if value is not None:
-            rows.append((stay, patient, time, LOINC_VITALS[code], value[0], value[1]))
+        try:
+            value, unit = _value(element, code)
+        except _Skip as skip:
+            # a panel keeps the components it has (a BP panel without its diastolic)
+            if skip.reason not in ("data_absent", "missing_value"):
+                raise
+            absent.append(skip.reason)
+            continue
+        rows.append((stay, patient, time, LOINC_VITALS[code], value, unit))
     if not rows:
-        raise _Skip("missing_value")
+        raise _Skip(absent[0])
     return rows
 
 
@@ -533,17 +753,17 @@ def _coded(resource: dict[str, Any], times: tuple[Any, ...], status: bool) -> li
 
 
 def _condition(resource: dict[str, Any]) -> list[tuple[Any, ...]]:
-    onset = resource.get("onsetDateTime") or (resource.get("onsetPeriod") or {}).get("start")
-    return _coded(resource, (onset, resource.get("recordedDate")), status=False)
+    verification = _first_coding(resource.get("verificationStatus")).get("code")
+    if verification in _VERIFICATION_SKIPS:
+        raise _Skip(_VERIFICATION_SKIPS[verification])
+    onset = resource.get("onsetDateTime") or _period_time(resource, "onsetPeriod")
+    return _coded(resource, (_when(onset), _when(resource.get("recordedDate"))), status=False)
 
 
 def _procedure(resource: dict[str, Any]) -> list[tuple[Any, ...]]:
-    if resource.get("status") == "entered-in-error":
-        raise _Skip("entered_in_error")
-    performed = resource.get("performedDateTime") or (resource.get("performedPeriod") or {}).get(
-        "start"
-    )
-    return _coded(resource, (performed,), status=True)
+    _check_status(resource, "Procedure")
+    performed = resource.get("performedDateTime") or _period_time(resource, "performedPeriod")
+    return _coded(resource, (_when(performed),), status=True)
 
 
 _READERS: dict[str, tuple[str, Callable[[dict[str, Any]], list[tuple[Any, ...]]]]] = {
@@ -556,9 +776,10 @@ _READERS: dict[str, tuple[str, Callable[[dict[str, Any]], list[tuple[Any, ...]]]
 
 
 def _open(path: Path) -> TextIO:
+    # utf-8-sig: files written on Windows often start with a byte order mark
     if path.name.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
+        return gzip.open(path, "rt", encoding="utf-8-sig")
+    return path.open(encoding="utf-8-sig")
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -569,10 +790,100 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
         raise DataError(FHIR_FILE_MSG.format(file=path, error=exc)) from exc
 
 
+#: Markers of a blank line and of a line that is not JSON, among parsed records.
+_BLANK, _NOT_JSON = object(), object()
+
+
+def _bundle_entries(value: Any) -> list[Any] | None:
+    """Return the resources of a Bundle (an entry without one gives an empty object)."""
+    if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
+        return None
+    entries = value.get("entry") or []
+    return [e.get("resource", {}) if isinstance(e, dict) else e for e in entries]
+
+
+def _document(path: Path, loads: Callable[[str], Any]) -> list[Any] | None:
+    """Return the resources of a file holding one JSON document, or None.
+
+    Synthea writes one Bundle per patient, often pretty-printed; other tools
+    write a JSON array of resources, or one resource.
+    """
+    first = next((line for _, line in _lines(path) if line.strip()), None)
+    if first is None:
+        return None
+    try:
+        value = loads(first)
+    except ValueError:
+        if first.lstrip()[:1] not in ("{", "["):
+            return None
+        value = None
+    if value is not None and not isinstance(value, list) and _bundle_entries(value) is None:
+        return None  # a resource on the first line: NDJSON
+    try:
+        with _open(path) as handle:
+            value = loads(handle.read())
+    except (ValueError, OSError, EOFError):
+        return None  # not one document: read line by line, which names the damage
+    if isinstance(value, list):
+        return value
+    entries = _bundle_entries(value)
+    return [value] if entries is None and isinstance(value, dict) else entries
+
+
+def _records(path: Path, loads: Callable[[str], Any]) -> tuple[str, Iterator[tuple[int, Any]]]:
+    """Return what the numbers count (``line`` or ``entry``) and the numbered records."""
+    document = _document(path, loads)
+    if document is not None:
+        return "entry", enumerate(document, start=1)
+    return "line", _ndjson(path, loads)
+
+
+def _ndjson(path: Path, loads: Callable[[str], Any]) -> Iterator[tuple[int, Any]]:
+    for number, line in _lines(path):
+        if not line.strip():
+            yield number, _BLANK
+            continue
+        try:
+            value = loads(line)
+        except ValueError:
+            yield number, _NOT_JSON
+            continue
+        entries = _bundle_entries(value)
+        if entries is None:
+            yield number, value
+        else:  # a Bundle on one line: its resources, each at that line
+            for entry in entries:
+                yield number, entry
+
+
+def _read_record(record: Any) -> tuple[str, str, list[tuple[Any, ...]]]:
+    """Return the resource type, table and rows of one parsed record (or raise _Skip)."""
+    if record is _NOT_JSON:
+        raise _Skip("not_json")
+    if not isinstance(record, dict):
+        raise _Skip("not_an_object")
+    kind = record.get("resourceType")
+    if not isinstance(kind, str) or not kind:
+        raise _Skip("missing_resource_type")
+    if kind not in _READERS:
+        raise _Skip("unknown_resource_type")
+    table, reader = _READERS[kind]
+    try:
+        return kind, table, reader(record)
+    except (AttributeError, TypeError) as exc:  # e.g. a list where FHIR has an object
+        raise _Skip("wrong_type") from exc
+
+
+def _file_names(files: list[Path]) -> list[str]:
+    """Names for the report: the file name, with its folder where two files share it."""
+    names = Counter(p.name for p in files)
+    return [p.name if names[p.name] == 1 else "/".join(p.parts[-2:]) for p in files]
+
+
 def _frame(table: str, rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=_COLUMNS[table])
-    for column in _TIME_COLUMNS[table]:
-        frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce", format="ISO8601")
+    for column in _TIME_COLUMNS[table]:  # naive UTC datetimes (see _when)
+        frame[column] = pd.to_datetime(frame[column].astype(object)).dt.tz_localize("UTC")
     if table == "vitals":
         frame["value"] = frame["value"].astype("float64")
     return frame
@@ -590,15 +901,27 @@ def read_fhir_ndjson(
     (3151-8) becomes ``supplemental_oxygen`` 1 when above 0 L/min; inhaled
     oxygen concentration (3150-0) becomes 1 when above 21 % (room air).
 
+    Vital signs are converted to one unit each (degF and K to Cel, kPa to
+    mm[Hg], a fraction to %); a value in any other unit, or without a unit
+    where it could be in two (temperature, blood pressure, SpO2), is skipped and
+    counted, never guessed. Records marked entered-in-error, or as not done
+    (cancelled, planned or registered encounters and observations, not-done
+    procedures, refuted diagnoses), are skipped and counted. A file may also
+    hold one JSON document: a Bundle (as Synthea writes) or an array of
+    resources; its entries are numbered instead of its lines.
+
     Parameters
     ----------
     paths : path or iterable of paths
-        ``.ndjson`` files, or ``.ndjson.gz`` (gzip), one resource per line.
+        ``.ndjson`` files, or ``.ndjson.gz`` (gzip), one resource per line
+        (UTF-8, with or without a byte order mark); or ``.json``/``.json.gz``
+        files holding a Bundle or an array of resources.
     strict : bool, default=False
         Raise on the first malformed line (not JSON, a required field
-        missing, an unknown LOINC code) instead of counting and skipping it.
-        Resource types clinai does not read and entered-in-error records are
-        counted, never raised on.
+        missing, a bad time or unit) instead of counting and skipping it.
+        What a complete export holds besides vital signs (other resource
+        types, labs, records marked entered-in-error or not done, values the
+        source marks absent) is counted, never raised on.
 
     Returns
     -------
@@ -629,40 +952,31 @@ def read_fhir_ndjson(
     used: Counter[str] = Counter()
     counts: Counter[tuple[str, str]] = Counter()
     listed: dict[tuple[str, str], list[int]] = {}
+    numbering: dict[str, str] = {}
+    names = _file_names(files)
     n_lines = n_blank = 0
-    for path in files:
-        for number, line in _lines(path):
+    for path, name in zip(files, names, strict=True):
+        numbering[name], records = _records(path, loads)
+        message = FHIR_ENTRY_MSG if numbering[name] == "entry" else FHIR_LINE_MSG
+        for number, record in records:
             n_lines += 1
-            if not line.strip():
+            if record is _BLANK:
                 n_blank += 1
                 continue
             try:
-                try:
-                    resource = loads(line)
-                except ValueError as exc:
-                    raise _Skip("not_json") from exc
-                if not isinstance(resource, dict):
-                    raise _Skip("not_an_object")
-                kind = resource.get("resourceType")
-                if not isinstance(kind, str) or not kind:
-                    raise _Skip("missing_resource_type")
-                if kind not in _READERS:
-                    raise _Skip("unknown_resource_type")
-                table, reader = _READERS[kind]
-                rows[table].extend(reader(resource))
-                used[kind] += 1
+                kind, table, new_rows = _read_record(record)
             except _Skip as skip:
                 if strict and skip.reason not in _NOT_ERRORS:
-                    raise DataError(
-                        FHIR_LINE_MSG.format(
-                            file=path.name, line=number, problem=REASONS[skip.reason]
-                        )
-                    ) from None
-                key = (path.name, skip.reason)
+                    why = REASONS[skip.reason]
+                    raise DataError(message.format(file=name, line=number, problem=why)) from None
+                key = (name, skip.reason)
                 counts[key] += 1
                 numbers = listed.setdefault(key, [])
                 if len(numbers) < FHIR_MAX_LINES:
                     numbers.append(number)
+                continue
+            rows[table].extend(new_rows)
+            used[kind] += 1
     frames = {table: _frame(table, table_rows) for table, table_rows in rows.items()}
     problems = tuple(
         FhirProblem(
@@ -671,11 +985,12 @@ def read_fhir_ndjson(
             count=counts[(f, r)],
             first_line=listed[(f, r)][0],
             lines=tuple(listed[(f, r)]),
+            numbering=numbering[f],
         )
         for f, r in sorted(counts)
     )
     report = FhirIngestReport(
-        files=tuple(p.name for p in files),
+        files=tuple(names),
         n_lines=n_lines,
         n_blank=n_blank,
         resources=dict(sorted(used.items())),

@@ -1,0 +1,424 @@
+"""FHIR exports written the way other systems write them, read to the right values.
+
+Each fixture mimics a shape seen in real exports (Synthea Bundles and ``urn:uuid``
+references, HAPI/Epic/Cerner style references and codings, UCUM unit variants,
+statuses, time zones, file encodings); identifiers and values are made up.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from clinai.data import read_fhir_ndjson
+from clinai.data._fhir import (
+    FHIR_ENTRY_MSG,
+    FHIR_LINE_MSG,
+    REASONS,
+    collect_fhir_reports,
+    fhir_quality_checks,
+)
+from clinai.exceptions import DataError
+from tests.data.test_fhir import ENCOUNTERS, PATIENTS, _code, _obs, _qty, _write
+
+UTC = "2026-03-01T{}Z"
+
+
+def _read(tmp_path: Path, resources: list[object], name: str = "Observation.ndjson", **kw):
+    tables = read_fhir_ndjson(_write(tmp_path / name, resources), **kw)
+    reasons = {p.reason: p.lines for p in tables.report.problems}
+    return tables, reasons
+
+
+def _vital_rows(tables) -> list[tuple[str, float, str]]:
+    vitals = tables.vitals
+    values = [round(v, 2) for v in vitals["value"]]
+    return list(zip(vitals["parameter"], values, vitals["unit"], strict=True))
+
+
+# --- files -----------------------------------------------------------------------
+
+
+def test_bom_crlf_blank_and_partial_lines(tmp_path) -> None:
+    # Windows tools write a UTF-8 BOM and CRLF; an interrupted copy ends mid-line
+    text = "\r\n".join([json.dumps(PATIENTS[0]), "", json.dumps(PATIENTS[1]), '{"resourceTy'])
+    path = tmp_path / "Patient.ndjson"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    tables = read_fhir_ndjson(path)
+    assert tables.patients["patient_id"].tolist() == ["pat-a", "pat-b"]
+    assert [(p.reason, p.lines) for p in tables.report.problems] == [("not_json", (4,))]
+    assert (tables.report.n_lines, tables.report.n_blank) == (4, 1)
+
+
+def _synthea_bundle() -> dict:
+    """A Synthea-style transaction Bundle: UUID ids, ``urn:uuid`` references."""
+    pid, eid = "3f1c5a2e-8d4b-4c1e-9b7a-2d5e6f708192", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+    patient = {"resourceType": "Patient", "id": pid, "gender": "male", "birthDate": "1960-01-02"}
+    encounter = {
+        "resourceType": "Encounter",
+        "id": eid,
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+        "subject": {"reference": f"urn:uuid:{pid}"},
+        "period": {"start": "2026-03-01T08:00:00-05:00", "end": "2026-03-02T08:00:00-05:00"},
+    }
+    heart = _obs("hr-s", ("8867-4",), _qty(88, "/min"))
+    heart |= {
+        "subject": {"reference": f"urn:uuid:{pid}"},
+        "encounter": {"reference": f"urn:uuid:{eid}"},
+    }
+    claim = {"resourceType": "Claim", "id": "c1"}
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": f"urn:uuid:{r['id']}", "resource": r, "request": {"method": "POST"}}
+            for r in (patient, encounter, heart, claim)
+        ]
+        + [{"fullUrl": "urn:uuid:0"}],  # an entry without a resource
+    }
+
+
+def test_a_pretty_printed_bundle_file_is_read_entry_by_entry(tmp_path) -> None:
+    path = tmp_path / "Bundle.json"
+    path.write_text(json.dumps(_synthea_bundle(), indent=2), encoding="utf-8")
+    tables = read_fhir_ndjson(path)
+    assert tables.patients["patient_id"].str.len().tolist() == [36]
+    assert tables.encounters["patient_id"].tolist() == tables.patients["patient_id"].tolist()
+    assert tables.encounters["start"].tolist() == [pd.Timestamp(UTC.format("13:00:00"))]
+    assert _vital_rows(tables) == [("heart_rate", 88.0, "/min")]
+    assert tables.vitals["stay_id"].tolist() == tables.encounters["stay_id"].tolist()
+    report = tables.report
+    assert report.n_lines == 5  # entries
+    problems = {p.reason: (p.lines, p.numbering) for p in report.problems}
+    assert problems == {
+        "unknown_resource_type": ((4,), "entry"),
+        "missing_resource_type": ((5,), "entry"),
+    }
+    assert report.problems[0].describe().endswith("entry 5")
+
+
+def test_json_arrays_and_gzipped_bundles_are_read(tmp_path) -> None:
+    array = tmp_path / "Patient.json"
+    array.write_text(json.dumps(PATIENTS), encoding="utf-8")  # one line
+    packed = tmp_path / "bundle.json.gz"
+    packed.write_bytes(gzip.compress(json.dumps(_synthea_bundle(), indent=1).encode()))
+    pretty_array = tmp_path / "Encounter.json"
+    pretty_array.write_text(json.dumps(ENCOUNTERS, indent=2), encoding="utf-8")
+    tables = read_fhir_ndjson([array, packed, pretty_array])
+    assert tables.patients["patient_id"].tolist()[:2] == ["pat-a", "pat-b"]
+    assert len(tables.patients) == 3
+    assert tables.encounters["stay_id"].tolist()[1:] == ["enc-1", "enc-2"]
+
+
+def test_strict_mode_names_the_entry_of_a_bundle(tmp_path) -> None:
+    path = tmp_path / "Bundle.json"
+    bundle = _synthea_bundle()
+    bundle["entry"][2]["resource"]["status"] = "final"
+    del bundle["entry"][2]["resource"]["subject"]
+    path.write_text(json.dumps(bundle, indent=2), encoding="utf-8")
+    msg = FHIR_ENTRY_MSG.format(file="Bundle.json", line=3, problem=REASONS["missing_subject"])
+    with pytest.raises(DataError, match=re.escape(msg)):
+        read_fhir_ndjson(path, strict=True)
+
+
+def test_a_file_that_is_neither_ndjson_nor_json_stays_line_by_line(tmp_path) -> None:
+    path = tmp_path / "Patient.ndjson"
+    path.write_text("{\n" + json.dumps(PATIENTS[0]) + "\n", encoding="utf-8")
+    tables = read_fhir_ndjson(path)
+    assert len(tables.patients) == 1
+    assert [(p.reason, p.lines, p.numbering) for p in tables.report.problems] == [
+        ("not_json", (1,), "line")
+    ]
+
+
+# --- times -----------------------------------------------------------------------
+
+
+def test_mixed_offsets_and_zone_less_times_order_in_utc(tmp_path) -> None:
+    times = [
+        "2026-03-01T10:00:00+01:00",  # 09:00 UTC
+        "2026-03-01T10:00:00",  # no zone (invalid FHIR, common): read as UTC
+        "2026-03-01T04:30:00-05:00",  # 09:30 UTC
+        "2026-03-01T09:15:00.123456789Z",  # nanoseconds
+        "2026-03-01T10:30+01:00",  # no seconds
+    ]
+    resources = [
+        _obs(f"hr{i}", ("8867-4",), _qty(80 + i, "/min"), effectiveDateTime=t)
+        for i, t in enumerate(times)
+    ]
+    tables, reasons = _read(tmp_path, resources)
+    assert reasons == {}
+    got = tables.vitals.sort_values("time", kind="stable")
+    assert got["value"].tolist() == [80.0, 83.0, 82.0, 84.0, 81.0]
+    assert got["time"].tolist() == [
+        pd.Timestamp(UTC.format(t))
+        for t in ("09:00:00", "09:15:00.123456", "09:30:00", "09:30:00", "10:00:00")
+    ]
+
+
+def test_bad_times_are_skipped_with_a_reason_not_kept_as_missing(tmp_path) -> None:
+    stay = {**ENCOUNTERS[0], "period": {"start": "2026-03-01T08:00:00Z", "end": "2026-02-30"}}
+    resources = [
+        _obs("a", ("8867-4",), _qty(80, "/min"), effectiveDateTime="yesterday 10:00"),
+        _obs("b", ("8867-4",), _qty(81, "/min"), effectiveDateTime="0001-01-01T00:00:00Z"),
+        _obs("c", ("8867-4",), _qty(82, "/min"), effectiveDateTime="2026-03-01"),  # no time
+        _obs("d", ("8867-4",), _qty(83, "/min"), effectiveDateTime=20260301),
+        stay,
+        {**PATIENTS[1], "deceasedDateTime": "unknown"},
+    ]
+    tables, reasons = _read(tmp_path, resources, name="mixed.ndjson")
+    assert tables.vitals.empty and tables.encounters.empty and tables.patients.empty
+    assert reasons == {"bad_time": (1, 2, 4, 5, 6), "no_time_of_day": (3,)}
+
+
+def test_other_time_elements_and_partial_dates(tmp_path) -> None:
+    resources = [
+        _obs(
+            "i",
+            ("8867-4",),
+            _qty(70, "/min"),
+            effectiveDateTime=None,
+            effectiveInstant="2026-03-01T09:00:00.5+00:00",
+        ),
+        _obs(
+            "p",
+            ("8867-4",),
+            _qty(71, "/min"),
+            effectiveDateTime=None,
+            effectivePeriod={"end": "2026-03-01T09:05:00Z"},
+        ),
+        _obs(
+            "s",
+            ("8867-4",),
+            _qty(72, "/min"),
+            effectiveDateTime=None,
+            issued="2026-03-01T09:10:00Z",
+        ),  # issued is not when it was measured
+        {
+            "resourceType": "Condition",
+            "id": "c",
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "44054006"}]},
+            "subject": {"reference": "Patient/pat-a"},
+            "onsetPeriod": {"start": "2019-05"},
+            "recordedDate": "2020",
+        },
+    ]
+    tables, reasons = _read(tmp_path, resources, name="mixed.ndjson")
+    assert tables.vitals["time"].tolist() == [
+        pd.Timestamp(UTC.format("09:00:00.5")),
+        pd.Timestamp(UTC.format("09:05:00")),
+    ]
+    assert reasons == {"missing_time": (3,)}
+    onset, recorded = tables.conditions.loc[0, ["onset", "recorded"]]
+    assert (onset, recorded) == (
+        pd.Timestamp("2019-05-01", tz="UTC"),
+        pd.Timestamp("2020-01-01", tz="UTC"),
+    )
+
+
+# --- units -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("codes", "quantity", "expected"),
+    [
+        # UCUM [degF]: degC = (degF - 32) * 5/9
+        (
+            ("8310-5",),
+            {"value": 98.6, "unit": "°F", "code": "[degF]"},
+            ("temperature", 37.0, "Cel"),
+        ),
+        (("8310-5",), {"value": 101.3, "unit": "degF"}, ("temperature", 38.5, "Cel")),
+        (("8310-5",), {"value": 310.15, "code": "K"}, ("temperature", 37.0, "Cel")),
+        (("8310-5",), {"value": 37.2, "unit": "°C"}, ("temperature", 37.2, "Cel")),
+        # UCUM "1" (a fraction) -> %
+        (("59408-5",), {"value": 0.97, "code": "1"}, ("spo2", 97.0, "%")),
+        (("2708-6",), {"value": 96, "unit": "percent"}, ("spo2", 96.0, "%")),
+        # UCUM mm[Hg] = 133.322 Pa, so 1 kPa = 7.50062 mm[Hg]
+        (("8480-6",), {"value": 16.0, "code": "kPa"}, ("sbp", 120.01, "mm[Hg]")),
+        (("8462-4",), {"value": 80, "unit": "mmHg"}, ("dbp", 80.0, "mm[Hg]")),
+        (("8867-4",), {"value": 72, "unit": "beats/minute"}, ("heart_rate", 72.0, "/min")),
+        (("8867-4",), {"value": 72}, ("heart_rate", 72.0, "/min")),  # one possible unit
+        (("9279-1",), {"value": 18, "code": "{breaths}/min"}, ("resp_rate", 18.0, "/min")),
+        (("9269-2",), {"value": 15, "code": "{score}"}, ("gcs", 15.0, "{score}")),
+    ],
+)
+def test_units_are_converted_to_the_canonical_ucum_unit(tmp_path, codes, quantity, expected):
+    tables, reasons = _read(tmp_path, [_obs("o", codes, {"valueQuantity": quantity})])
+    assert reasons == {}
+    assert _vital_rows(tables) == [expected]
+
+
+def test_unknown_or_missing_units_are_skipped_not_guessed(tmp_path) -> None:
+    resources = [
+        _obs("t1", ("8310-5",), _qty(98.6, "mg")),  # not a temperature unit
+        _obs("t2", ("8310-5",), {"valueQuantity": {"value": 98.6}}),  # degC or degF?
+        _obs("s1", ("59408-5",), {"valueInteger": 97}),
+        _obs(
+            "bp",
+            ("85354-9",),
+            None,
+            component=[
+                {"code": _code("8480-6"), **_qty(120, "mm[Hg]")},
+                {"code": _code("8462-4"), **_qty(10.6, "cmH2O")},
+            ],
+        ),
+        _obs("ok", ("8310-5",), _qty(99.5, "[degF]")),
+    ]
+    tables, reasons = _read(tmp_path, resources)
+    assert _vital_rows(tables) == [("temperature", 37.5, "Cel")]
+    assert reasons == {"unknown_unit": (1, 4), "missing_unit": (2, 3)}
+    with pytest.raises(DataError, match=re.escape(REASONS["unknown_unit"])):
+        _read(tmp_path, resources, strict=True)
+
+
+def test_cleaned_vitals_keep_converted_values(tmp_path) -> None:
+    from clinai.data import clean_vitals
+
+    tables, _ = _read(tmp_path, [_obs("t", ("8310-5",), _qty(102.2, "[degF]"))])
+    cleaned, _ = clean_vitals(tables.vitals.drop(columns=["patient_id"]), source="FHIR")
+    assert cleaned["value"].tolist() == [pytest.approx(39.0)]
+
+
+# --- values, statuses, codes ----------------------------------------------------
+
+
+def test_absent_censored_and_text_values(tmp_path) -> None:
+    absent = {"dataAbsentReason": {"coding": [{"code": "asked-declined"}]}}
+    resources = [
+        _obs("a", ("8867-4",), absent),
+        _obs(
+            "bp",
+            ("85354-9",),
+            None,
+            component=[
+                {"code": _code("8480-6"), **_qty(131, "mm[Hg]")},
+                {"code": _code("8462-4"), **absent},
+            ],
+        ),
+        _obs("c", ("59408-5",), {"valueQuantity": {"value": 99, "comparator": ">", "code": "%"}}),
+        _obs("d", ("8867-4",), {"valueString": "120"}),
+        _obs("e", ("8867-4",), {"valueQuantity": {"value": True, "code": "/min"}}),
+        _obs("f", ("8480-6", "8462-4"), {"valueString": "120/80"}),
+    ]
+    tables, reasons = _read(tmp_path, resources)
+    assert _vital_rows(tables) == [("sbp", 131.0, "mm[Hg]")]
+    assert reasons == {"data_absent": (1,), "value_comparator": (3,), "missing_value": (4, 5, 6)}
+
+
+@pytest.mark.parametrize(
+    ("status", "kept"),
+    [
+        ("final", True),
+        ("amended", True),
+        ("corrected", True),
+        ("preliminary", True),
+        ("entered-in-error", False),
+        ("cancelled", False),
+        ("registered", False),
+    ],
+)
+def test_observation_status(tmp_path, status, kept) -> None:
+    tables, reasons = _read(tmp_path, [_obs("o", ("8867-4",), _qty(90, "/min"), status=status)])
+    assert len(tables.vitals) == int(kept)
+    assert bool(reasons) is not kept
+
+
+def test_records_that_did_not_happen_are_not_stays_procedures_or_diagnoses(tmp_path) -> None:
+    verification = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+
+    def condition(cid: str, code: str) -> dict:
+        status = {"coding": [{"system": verification, "code": code}]}
+        return {
+            "resourceType": "Condition",
+            "id": cid,
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "91302008"}]},
+            "subject": {"reference": "Patient/pat-a"},
+            "verificationStatus": status,
+        }
+
+    procedure = {
+        "resourceType": "Procedure",
+        "code": {"coding": [{"code": "40617009"}]},
+        "subject": {"reference": "Patient/pat-b"},
+    }
+    resources = [
+        {**ENCOUNTERS[0], "id": "e1", "status": "entered-in-error"},
+        {**ENCOUNTERS[0], "id": "e2", "status": "cancelled"},
+        {**ENCOUNTERS[0], "id": "e3", "status": "planned"},
+        {**ENCOUNTERS[0], "id": "e4", "status": "in-progress"},
+        {**procedure, "id": "p1", "status": "not-done"},
+        {**procedure, "id": "p2", "status": "completed"},
+        condition("c1", "refuted"),
+        condition("c2", "entered-in-error"),
+        condition("c3", "confirmed"),
+    ]
+    tables, reasons = _read(tmp_path, resources, name="mixed.ndjson", strict=True)
+    assert tables.encounters["stay_id"].tolist() == ["e4"]
+    assert tables.procedures["procedure_id"].tolist() == ["p2"]
+    assert tables.conditions["condition_id"].tolist() == ["c3"]
+    assert reasons == {"entered_in_error": (1, 8), "not_performed": (2, 3, 5), "refuted": (7,)}
+
+
+def test_loinc_found_among_other_codings_and_system_spellings(tmp_path) -> None:
+    def codes(*codings: tuple[str, str]) -> dict:
+        return {"code": {"coding": [{"system": s, "code": c} for s, c in codings]}}
+
+    epic = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679"  # a local flowsheet code first
+    resources = [
+        _obs("a", (), _qty(77, "/min"), **codes((epic, "8"), ("http://loinc.org", "8867-4"))),
+        _obs("b", (), _qty(78, "/min"), **codes(("urn:oid:2.16.840.1.113883.6.1", "8867-4"))),
+        _obs("c", (), _qty(79, "/min"), **codes(("http://loinc.org/", "8867-4"))),
+        _obs("d", (), _qty(79, "/min"), **codes((epic, "8"))),  # local code only
+    ]
+    tables, reasons = _read(tmp_path, resources, strict=True)
+    assert tables.vitals["value"].tolist() == [77.0, 78.0, 79.0]
+    assert reasons == {"no_loinc_code": (4,)}
+
+
+def test_strict_mode_reads_an_observation_file_with_labs_and_panels(tmp_path) -> None:
+    # a real Observation.ndjson holds labs, surveys and vital-signs panels whose
+    # values are other observations (hasMember): expected content, not damage
+    panel = _obs("vs", ("85353-1",), None, hasMember=[{"reference": "Observation/hr"}])
+    resources = [
+        _obs("lab", ("2160-0",), _qty(1.1, "mg/dL")),
+        panel,
+        _obs("hr", ("8867-4",), _qty(91, "/min")),
+    ]
+    with collect_fhir_reports() as reports:
+        tables, reasons = _read(tmp_path, resources, strict=True)
+    assert tables.vitals["value"].tolist() == [91.0]
+    assert reasons == {"unknown_loinc_code": (1, 2)}
+    assert {c.status for c in fhir_quality_checks(reports)} == {"pass"}
+
+
+def test_encounter_class_as_codeable_concept_and_identifier_references(tmp_path) -> None:
+    mrn = {"identifier": {"system": "urn:oid:1.2.3.4", "value": "000123"}}
+    resources = [
+        {**ENCOUNTERS[0], "class": {"coding": [{"code": "EMER"}], "text": "Emergency"}},
+        {**ENCOUNTERS[0], "id": "enc-9", "subject": mrn},
+        {
+            **ENCOUNTERS[0],
+            "id": "enc-8",
+            "subject": {"reference": "Patient?identifier=urn:oid:1.2.3.4|000123"},
+        },
+        {**ENCOUNTERS[0], "id": "enc-7", "subject": {"reference": "Patient/pat-a/_history/2"}},
+    ]
+    tables, reasons = _read(tmp_path, resources, name="Encounter.ndjson")
+    assert tables.encounters["class"].tolist() == ["EMER", "IMP"]
+    assert tables.encounters["patient_id"].tolist() == ["pat-a", "pat-a"]
+    assert reasons == {"subject_by_identifier": (2, 3)}
+    assert "000123" not in json.dumps(tables.report.to_dict())
+
+
+def test_strict_message_of_a_line(tmp_path) -> None:
+    resources = [_obs("x", ("8867-4",), _qty(80, "/min"), effectiveDateTime="13/03/2026")]
+    msg = FHIR_LINE_MSG.format(file="Observation.ndjson", line=1, problem=REASONS["bad_time"])
+    with pytest.raises(DataError, match=re.escape(msg)):
+        _read(tmp_path, resources, strict=True)
