@@ -422,3 +422,35 @@ def test_strict_message_of_a_line(tmp_path) -> None:
     msg = FHIR_LINE_MSG.format(file="Observation.ndjson", line=1, problem=REASONS["bad_time"])
     with pytest.raises(DataError, match=re.escape(msg)):
         _read(tmp_path, resources, strict=True)
+
+
+def test_fields_of_the_wrong_json_type_are_counted_not_a_traceback(tmp_path) -> None:
+    resources = [
+        _obs("a", ("85354-9",), None, component={"code": _code("8480-6"), **_qty(120, "mm[Hg]")}),
+        _obs("b", ("8867-4",), _qty(80, "/min"), effectiveDateTime=None, effectivePeriod="x"),
+        {**ENCOUNTERS[0], "class": "inpatient"},  # a plain string: no code, still a stay
+        {
+            "resourceType": "Condition",
+            "id": "c",
+            "code": {"coding": {"code": "44054006"}},
+            "subject": {"reference": "Patient/pat-a"},
+        },
+    ]
+    tables, reasons = _read(tmp_path, resources, name="mixed.ndjson")
+    assert tables.encounters["class"].tolist() == [None]
+    assert reasons == {"wrong_type": (1, 2), "missing_code": (4,)}
+
+
+def test_files_of_the_same_name_in_two_folders_are_reported_apart(tmp_path) -> None:
+    paths = []
+    for site, bad_line in (("site_a", 2), ("site_b", 3)):
+        (tmp_path / site).mkdir()
+        lines: list[object] = [PATIENTS[0], PATIENTS[1], PATIENTS[1]]
+        lines[bad_line - 1] = "{oops"
+        paths.append(_write(tmp_path / site / "Patient.ndjson", lines))
+    report = read_fhir_ndjson(paths).report
+    assert report.files == ("site_a/Patient.ndjson", "site_b/Patient.ndjson")
+    assert [(p.file, p.lines) for p in report.problems] == [
+        ("site_a/Patient.ndjson", (2,)),
+        ("site_b/Patient.ndjson", (3,)),
+    ]
