@@ -81,3 +81,11 @@ def test_card_has_the_sections_a_reader_needs(metrics: dict) -> None:
     danish = competing_card(metrics, bare, "da", selected="cause_specific_cox")
     assert "**Ikke til brug:**\n\n- ikke tilgængelig" in danish  # a missing list says so
     assert "(i dataenes tidsenhed)" in danish
+
+
+def test_a_runs_report_is_headed_by_its_use_case_and_says_its_unit(metrics: dict) -> None:
+    report = competing_report(
+        metrics, "en", source="flchain_circ", created="2026-12-05", unit="months", title="Deaths"
+    )
+    assert report.startswith("# Validation on the test split (competing risks): Deaths\n")
+    assert "within 12 months" in report and "Verdict: **no criteria**." in report

@@ -214,9 +214,27 @@ def competing_card(
 
 
 def competing_report(
-    metrics: Mapping[str, Any], language: str, *, source: str, created: str
+    metrics: Mapping[str, Any],
+    language: str,
+    *,
+    source: str,
+    created: str,
+    unit: str | None = None,
+    title: str | None = None,
 ) -> str:
-    """Return ``clinai validate``'s competing-risk report in one language (Markdown)."""
+    """Return the competing-risk validation report in one language (Markdown).
+
+    ``clinai validate --competing-code`` writes it without ``unit`` (its times are "in
+    the time unit of the data") and ``title`` (it is headed by the score and horizon);
+    a competing-risk run with its pipeline's ``time_unit`` and the use case's title.
+    """
     return _render(
-        metrics, language, doc="report", score=metrics["score"], source=source, created=created
+        metrics,
+        language,
+        unit,
+        doc="report",
+        score=metrics["score"],
+        source=source,
+        created=created,
+        title=title,
     )

@@ -16,14 +16,16 @@ change what they do:
   registered version (:func:`clinai.evaluation.compare_competing_models`), the
   fairness tables (:func:`clinai.evaluation.competing_fairness`) and the acceptance
   criteria fixed at training, judged on them; written to ``survival_metrics.json``.
-* report: a model card per language (EN/DA) in the words of competing risks, with the
-  acceptance, comparison and fairness blocks (:mod:`clinai.reporting._competing_card`); the
-  survival validation report (Kaplan-Meier based) is not rendered for these runs.
+* report: a model card and a validation report per language (EN/DA) in the words of
+  competing risks, with the acceptance, comparison and fairness blocks
+  (:mod:`clinai.reporting._competing_card`; the report is ``clinai validate
+  --competing-code``'s); the survival report (Kaplan-Meier based) is not rendered for them.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +34,7 @@ import pandas as pd
 
 from clinai import evaluation
 from clinai._utils import atomic_write_text
-from clinai.reporting._competing_card import competing_card
+from clinai.reporting._competing_card import competing_card, competing_report
 from clinai.reporting._markdown_html import write_markdown_document
 from clinai.reporting._meta_report import write_languages
 from clinai.runs._acceptance_plan import (
@@ -214,8 +216,11 @@ COMPETING_EVENT = {"en": "a competing event", "da": "en konkurrerende hændelse"
 def report_competing(
     config: ExperimentConfig, run_dir: RunDir, publish_dir: Path | None = None
 ) -> list[Path]:
-    """Write the model card of a competing-risk run (EN, and DA where configured).
+    """Write the model card and the validation report of a competing-risk run (EN, DA).
 
+    The report is the one ``clinai validate --competing-code`` writes (HTML, Markdown,
+    PDF), on the test split and with the run's acceptance, comparison and fairness
+    blocks, so the approval board finds ``validation_report.*`` in every run directory.
     ``publish_dir``: where the English card is copied as ``<experiment>.md`` (if given).
     """
     metrics = run_dir.read_json(METRICS_FILE, stage="evaluate")
@@ -232,21 +237,39 @@ def report_competing(
         "dataset": source.get("title") or source.get("name"),
     }
 
-    def write_language(language: str) -> tuple[Path, Path, list[Path]]:
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+
+    def write(language: str, stem: str) -> tuple[Path, Path, list[Path]]:
         texts = {**use_case, **translations.get(language, {})}
         texts.setdefault("competing_event", COMPETING_EVENT[language])
-        card = competing_card(metrics, texts, language, selected=selected, lineage=lineage)
+        text = (
+            competing_card(metrics, texts, language, selected=selected, lineage=lineage)
+            if stem == "model_card"
+            else competing_report(
+                metrics,
+                language,
+                source=config.experiment,
+                created=created,
+                unit=texts.get("time_unit") or None,
+                title=texts.get("title") or config.description or config.experiment,
+            )
+        )
         suffix = "" if language == "en" else f".{language}"
         html, markdown = write_markdown_document(
-            run_dir.path, f"model_card{suffix}", card, language=language
+            run_dir.path, f"{stem}{suffix}", text, language=language
         )
         return html, markdown, []
 
-    documents = write_languages(write_language, list(config.languages), pdf=True)
-    for line in documents.skipped:
-        logger.warning("%s", line)
+    files: list[Path] = []
+    for stem in ("model_card", "validation_report"):
+        documents = write_languages(
+            lambda language, stem=stem: write(language, stem), list(config.languages), pdf=True
+        )
+        files += documents.files
+        for line in documents.skipped:
+            logger.warning("%s", line)
     if publish_dir is not None:
         publish_dir.mkdir(parents=True, exist_ok=True)
         english = run_dir.file("model_card.md").read_text(encoding="utf-8")
         atomic_write_text(publish_dir / f"{config.experiment}.md", english)
-    return documents.files
+    return files
