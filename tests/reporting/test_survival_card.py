@@ -114,8 +114,12 @@ def test_card_has_every_section_in_english_and_danish(tmp_path: Path) -> None:
     assert "| Calibration slope | 0.92 | 0.61–1.49 |" in english
     assert "| Median follow-up (reverse Kaplan-Meier) |  | 1,298 days |" in english
     assert "| Censored before the horizon | 0 | 0 (0.0%) |" in english
-    # observed against predicted by risk group: a small group shows no observed risk or size
-    assert "| 1 | 1.8%–6.3% | 4.4% | suppressed (small group) | n/a |" in english
+    # observed against predicted by risk group: a group with too few events (not a small
+    # group: 15 patients) shows no observed risk or size, and says why
+    assert (
+        "| 1 | 1.8%–6.3% | 4.4% | suppressed (too few events or event-free patients) | n/a |"
+        " suppressed |"
+    ) in english
     assert "| 7 | 48.1%–98.2% | 71.0% | 76.2% | 51.9%–89.3% | 21 |" in english
     assert "| 10% | 0.219 (0.151–0.299) | 0.207 |" in english  # decision curve
     # the TRIPOD+AI items of a time-to-event model, numbered as in TRIPOD+AI 2024

@@ -99,3 +99,20 @@ def test_clinai_validate_without_a_unit_says_the_data_have_one(tmp_path: Path) -
     english = _read(tmp_path, "validation_report.md")
     assert "within 365 (in the time unit of the data)" in english
     assert "- **Median follow-up (reverse Kaplan-Meier):** 1,298.00" in english
+
+
+def test_risk_groups_say_why_they_show_no_observed_risk(tmp_path: Path) -> None:
+    # flchain, heavy censoring: 9 of 10 groups of 60 patients read "suppressed (small group)";
+    # horizon 5,000 days: a group of 60 with nobody followed that long read a bare "n/a"
+    metrics = copy.deepcopy(METRICS)
+    shown = next(row for row in metrics["risk_groups"] if not row["suppressed"])
+    shown.update(observed=None, ci_low=None, ci_high=None)
+    render_survival_report(metrics, tmp_path, context=REPORT_CONTEXT, pdf=False)
+    english = _read(tmp_path, "validation_report.md")
+    assert "| suppressed (too few events or event-free patients) | n/a | suppressed |" in english
+    assert "small group" not in english.split("## Calibration curve")[0]
+    row = f"| not estimable (no one followed to the horizon) | n/a | {shown['n']} |"
+    assert row in english
+    danish = _read(tmp_path, "validation_report.da.md")
+    assert "| undertrykt (for få hændelser eller patienter uden hændelse) |" in danish
+    assert "| kan ikke estimeres (ingen fulgt til horisonten) |" in danish

@@ -28,7 +28,12 @@ from clinai.reporting._locales import get_language_names
 from clinai.reporting._plots import _png_bytes
 from clinai.reporting._render import embedded_image, translator, write_html_and_markdown
 from clinai.reporting._small_data_view import small_data_view
-from clinai.reporting._survival_report import _PLOTS, _ROWS, follow_up_caution
+from clinai.reporting._survival_report import (
+    _PLOTS,
+    _ROWS,
+    follow_up_caution,
+    risk_group_cells,
+)
 
 __all__ = [
     "SURVIVAL_CARD_PLOTS",
@@ -403,15 +408,15 @@ def _groups_view(
 
 def _risk_group_view(row: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter) -> dict:
     """Format one risk group; a suppressed one shows neither its observed risk nor its size."""
-    hidden = t["surv_suppressed"] if row["suppressed"] else None
+    observed, size = risk_group_cells(row, t, fmt)
     no_interval = row["ci_low"] is None
     return {
         "group": fmt.count(row["group"]),
         "range": _span(row["risk_low"], row["risk_high"], fmt),
         "predicted": fmt.pct(row["predicted"]),
-        "observed": hidden or fmt.pct(row["observed"]),
+        "observed": observed,
         "ci": t["na"] if no_interval else _span(row["ci_low"], row["ci_high"], fmt),
-        "n": hidden or fmt.count(row["n"]),
+        "n": size,
     }
 
 

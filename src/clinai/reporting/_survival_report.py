@@ -29,6 +29,7 @@ __all__ = [
     "SURVIVAL_SCHEMA",
     "follow_up_caution",
     "render_survival_report",
+    "risk_group_cells",
     "time_text",
 ]
 
@@ -79,6 +80,23 @@ def follow_up_caution(
         share=fmt.pct(censored / n),
         followed=fmt.count(n - censored - follow["events_by_horizon"]),
     )
+
+
+def risk_group_cells(
+    row: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter
+) -> tuple[str, str]:
+    """Return a risk group's observed risk and size as the card and the report show them.
+
+    A suppressed group (too few events or event-free patients by the horizon) says why
+    instead of "small group": its size is not small, its events are few. A group in
+    which nobody was followed to the horizon has no Kaplan-Meier risk there, and says so
+    instead of a bare "n/a".
+    """
+    if row["suppressed"]:
+        return t["surv_suppressed_risk_group"], t["surv_suppressed_size"]
+    observed = row.get("observed")
+    shown = t["surv_not_followed"] if observed is None else fmt.pct(observed)
+    return shown, fmt.count(row["n"])
 
 
 def _with_unit(value: str, unit: str | None) -> str:
@@ -223,11 +241,10 @@ def _view(
                 "group": row["group"],
                 "range": f"{fmt.pct(row['risk_low'])}–{fmt.pct(row['risk_high'])}",
                 "predicted": fmt.pct(row["predicted"]),
-                "observed": t["surv_suppressed"] if row["suppressed"] else fmt.pct(row["observed"]),
                 "ci": f"{fmt.pct(row['ci_low'])}–{fmt.pct(row['ci_high'])}"
                 if row["ci_low"] is not None
                 else t["na"],
-                "n": t["surv_suppressed"] if row["suppressed"] else fmt.count(row["n"]),
+                **dict(zip(("observed", "n"), risk_group_cells(row, t, fmt), strict=True)),
             }
             for row in document["risk_groups"]
         ],
