@@ -445,7 +445,7 @@ def test_files_of_the_same_name_in_two_folders_are_reported_apart(tmp_path) -> N
     paths = []
     for site, bad_line in (("site_a", 2), ("site_b", 3)):
         (tmp_path / site).mkdir()
-        lines: list[object] = [PATIENTS[0], PATIENTS[1], PATIENTS[1]]
+        lines: list[object] = [{**PATIENTS[0], "id": f"{site}-{i}"} for i in range(3)]
         lines[bad_line - 1] = "{oops"
         paths.append(_write(tmp_path / site / "Patient.ndjson", lines))
     report = read_fhir_ndjson(paths).report
@@ -454,3 +454,36 @@ def test_files_of_the_same_name_in_two_folders_are_reported_apart(tmp_path) -> N
         ("site_a/Patient.ndjson", (2,)),
         ("site_b/Patient.ndjson", (3,)),
     ]
+
+
+def test_a_resource_read_twice_is_one_row_the_newer_copy(tmp_path) -> None:
+    # a full export read with a later _since export: changed resources come again
+    def stay(status: str, updated: str | None) -> dict:
+        meta = {"meta": {"lastUpdated": updated}} if updated else {}
+        return {**ENCOUNTERS[0], "status": status, **meta}
+
+    (tmp_path / "full").mkdir()
+    first = _write(
+        tmp_path / "full" / "Encounter.ndjson",
+        [stay("in-progress", "2026-03-02T10:00:00Z"), ENCOUNTERS[1], PATIENTS[0]],
+    )
+    (tmp_path / "since").mkdir()
+    later = _write(
+        tmp_path / "since" / "Encounter.ndjson",
+        [
+            stay("finished", "2026-03-04T13:00:00+01:00"),
+            stay("arrived", "2026-03-01T09:00:00Z"),  # an older copy, read last
+            PATIENTS[0],
+        ],
+    )
+    tables = read_fhir_ndjson([first, later])
+    assert tables.encounters["stay_id"].tolist() == ["enc-2", "enc-1"]
+    assert tables.encounters["status"].tolist() == ["in-progress", "finished"]
+    assert tables.patients["patient_id"].tolist() == ["pat-a"]
+    report = tables.report
+    assert [(p.file, p.reason, p.lines) for p in report.problems] == [
+        ("full/Encounter.ndjson", "duplicate_id", (1, 3)),
+        ("since/Encounter.ndjson", "duplicate_id", (2,)),
+    ]
+    assert report.resources == {"Encounter": 2, "Patient": 1}
+    assert sum(report.resources.values()) + report.n_skipped + report.n_blank == report.n_lines

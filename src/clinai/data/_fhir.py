@@ -80,6 +80,8 @@ _ACVPU = {"a": 0, "c": 1, "v": 2, "p": 3, "u": 4}
 _ACVPU_WORDS = {"alert": 0, "confusion": 1, "new confusion": 1, "confused": 1, "voice": 2}
 _ACVPU_WORDS |= {"pain": 3, "unresponsive": 4}
 
+#: Resource types whose table holds one row per resource id.
+_KEYED = frozenset({"Patient", "Encounter", "Condition", "Procedure"})
 #: Statuses that say a record did not take place or holds no result yet (FHIR R4
 #: value sets ObservationStatus, EncounterStatus and EventStatus).
 _NOT_DONE: dict[str, frozenset[str]] = {
@@ -191,6 +193,7 @@ REASONS: dict[str, str] = {
     "not_performed": "status says it did not take place (cancelled, planned, not-done, registered)",
     "refuted": "a diagnosis whose verification status is refuted",
     "wrong_type": "a field of the wrong JSON type (e.g. text where FHIR has an object)",
+    "duplicate_id": "a copy of a resource read again (same type and id); one copy is kept",
 }
 #: Reasons that are expected in a complete export and never raise in strict mode:
 #: other resource types, labs and other observations, records marked as errors or
@@ -204,6 +207,7 @@ _NOT_ERRORS = frozenset(
         "no_loinc_code",
         "unknown_loinc_code",
         "data_absent",
+        "duplicate_id",
     }
 )
 
@@ -856,6 +860,67 @@ def _ndjson(path: Path, loads: Callable[[str], Any]) -> Iterator[tuple[int, Any]
                 yield number, entry
 
 
+class _Tally:
+    """Resources used per type, and lines skipped per file and reason."""
+
+    def __init__(self) -> None:
+        self.used: Counter[str] = Counter()
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self.listed: dict[tuple[str, str], list[int]] = {}
+
+    def skip(self, name: str, number: int, reason: str) -> None:
+        key = (name, reason)
+        self.counts[key] += 1
+        numbers = self.listed.setdefault(key, [])
+        if len(numbers) < FHIR_MAX_LINES:
+            numbers.append(number)
+
+    def problems(self, numbering: dict[str, str]) -> tuple[FhirProblem, ...]:
+        return tuple(
+            FhirProblem(
+                file=name,
+                reason=reason,
+                count=self.counts[(name, reason)],
+                first_line=min(lines),
+                lines=tuple(sorted(lines)),
+                numbering=numbering[name],
+            )
+            for (name, reason), lines in sorted(self.listed.items())
+        )
+
+
+class _Copies:
+    """The row of each resource id of :data:`_KEYED` types read, to keep one copy.
+
+    An export read together with a later (``_since``) export, or one copied twice,
+    holds a resource more than once: the copy with the later ``meta.lastUpdated``
+    is kept, else the one read last.
+    """
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], tuple[tuple[str, int], str, int, datetime | None]] = {}
+        self.dropped: dict[str, set[int]] = {}
+
+    def add(
+        self, kind: str, record: dict[str, Any], where: tuple[str, int], table: str, index: int
+    ) -> tuple[str, int] | None:
+        """Register a copy at row ``index``; return where the copy not kept was read."""
+        meta = record.get("meta")
+        try:
+            updated = _when(meta.get("lastUpdated")) if isinstance(meta, dict) else None
+        except _Skip:
+            updated = None
+        key = (kind, str(record["id"]))
+        old = self.seen.get(key)
+        if old is not None:
+            _, old_table, old_index, old_updated = old
+            if updated is not None and old_updated is not None and updated < old_updated:
+                return where  # the copy just read is the older one
+            self.dropped.setdefault(old_table, set()).add(old_index)
+        self.seen[key] = (where, table, index, updated)
+        return None if old is None else old[0]
+
+
 def _read_record(record: Any) -> tuple[str, str, list[tuple[Any, ...]]]:
     """Return the resource type, table and rows of one parsed record (or raise _Skip)."""
     if record is _NOT_JSON:
@@ -949,9 +1014,7 @@ def read_fhir_ndjson(
         raise DataError(FHIR_NO_FILES_MSG)
     loads = _loads()
     rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _COLUMNS}
-    used: Counter[str] = Counter()
-    counts: Counter[tuple[str, str]] = Counter()
-    listed: dict[tuple[str, str], list[int]] = {}
+    tally, copies = _Tally(), _Copies()
     numbering: dict[str, str] = {}
     names = _file_names(files)
     n_lines = n_blank = 0
@@ -969,31 +1032,29 @@ def read_fhir_ndjson(
                 if strict and skip.reason not in _NOT_ERRORS:
                     why = REASONS[skip.reason]
                     raise DataError(message.format(file=name, line=number, problem=why)) from None
-                key = (name, skip.reason)
-                counts[key] += 1
-                numbers = listed.setdefault(key, [])
-                if len(numbers) < FHIR_MAX_LINES:
-                    numbers.append(number)
+                tally.skip(name, number, skip.reason)
                 continue
+            if kind in _KEYED:
+                where = (name, number)
+                stale = copies.add(kind, record, where, table, len(rows[table]))
+                if stale is not None:
+                    tally.skip(*stale, "duplicate_id")
+                    if stale == where:
+                        continue
+                    tally.used[kind] -= 1
             rows[table].extend(new_rows)
-            used[kind] += 1
-    frames = {table: _frame(table, table_rows) for table, table_rows in rows.items()}
-    problems = tuple(
-        FhirProblem(
-            file=f,
-            reason=r,
-            count=counts[(f, r)],
-            first_line=listed[(f, r)][0],
-            lines=tuple(listed[(f, r)]),
-            numbering=numbering[f],
-        )
-        for f, r in sorted(counts)
-    )
+            tally.used[kind] += 1
+    frames = {}
+    for table, table_rows in rows.items():
+        dropped = copies.dropped.get(table)
+        kept = [r for i, r in enumerate(table_rows) if i not in dropped] if dropped else table_rows
+        frames[table] = _frame(table, kept)
+    problems = tally.problems(numbering)
     report = FhirIngestReport(
         files=tuple(names),
         n_lines=n_lines,
         n_blank=n_blank,
-        resources=dict(sorted(used.items())),
+        resources=dict(sorted(tally.used.items())),
         rows={table: len(frame) for table, frame in frames.items()},
         problems=problems,
     )
