@@ -17,6 +17,7 @@ import pytest
 
 from clinai.data import read_fhir_ndjson
 from clinai.data._fhir import (
+    FHIR_EMPTY_FOLDER_MSG,
     FHIR_ENTRY_MSG,
     FHIR_LINE_MSG,
     REASONS,
@@ -487,3 +488,21 @@ def test_a_resource_read_twice_is_one_row_the_newer_copy(tmp_path) -> None:
     ]
     assert report.resources == {"Encounter": 2, "Patient": 1}
     assert sum(report.resources.values()) + report.n_skipped + report.n_blank == report.n_lines
+
+
+def test_an_export_folder_is_read_file_by_file(tmp_path) -> None:
+    # a Bulk Data download: one file per type (and part), plus the manifest
+    export = tmp_path / "export"
+    export.mkdir()
+    _write(export / "Patient.ndjson", PATIENTS)
+    (export / "Encounter.000.ndjson.gz").write_bytes(
+        gzip.compress("\n".join(json.dumps(e) for e in ENCOUNTERS).encode())
+    )
+    (export / "notes.txt").write_text("not part of the export", encoding="utf-8")
+    tables = read_fhir_ndjson(export)
+    assert tables.report.files == ("Encounter.000.ndjson.gz", "Patient.ndjson")
+    assert (len(tables.patients), len(tables.encounters)) == (2, 2)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match=re.escape(FHIR_EMPTY_FOLDER_MSG.format(folder=empty))):
+        read_fhir_ndjson([empty])

@@ -159,6 +159,12 @@ FHIR_ENTRY_MSG = (
 )
 FHIR_FILE_MSG = "FHIR file {file} cannot be read: {error}; pass an NDJSON or NDJSON.gz file"
 FHIR_NO_FILES_MSG = "no FHIR NDJSON file given: pass one or more .ndjson or .ndjson.gz paths"
+FHIR_EMPTY_FOLDER_MSG = (
+    "FHIR export folder {folder} holds no .ndjson, .ndjson.gz, .json or .json.gz file: "
+    "pass the folder the export was downloaded to, or the files"
+)
+#: Endings of the files read from a folder (a Bulk Data download, Synthea's fhir/).
+_EXPORT_ENDINGS = (".ndjson", ".ndjson.gz", ".json", ".json.gz")
 #: Line numbers kept per file and reason; the rest are counted.
 FHIR_MAX_LINES = 50
 FHIR_PROBLEM_MSG = "{count} {noun} ({description}): {lines}"
@@ -939,6 +945,16 @@ def _read_record(record: Any) -> tuple[str, str, list[tuple[Any, ...]]]:
         raise _Skip("wrong_type") from exc
 
 
+def _export_files(path: Path) -> list[Path]:
+    """Return the file, or the export files of a folder (sorted by name)."""
+    if not path.is_dir():
+        return [path]
+    found = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(_EXPORT_ENDINGS))
+    if not found:
+        raise DataError(FHIR_EMPTY_FOLDER_MSG.format(folder=path))
+    return found
+
+
 def _file_names(files: list[Path]) -> list[str]:
     """Names for the report: the file name, with its folder where two files share it."""
     names = Counter(p.name for p in files)
@@ -980,7 +996,8 @@ def read_fhir_ndjson(
     paths : path or iterable of paths
         ``.ndjson`` files, or ``.ndjson.gz`` (gzip), one resource per line
         (UTF-8, with or without a byte order mark); or ``.json``/``.json.gz``
-        files holding a Bundle or an array of resources.
+        files holding a Bundle or an array of resources; or a folder, whose
+        files with these endings are read in name order.
     strict : bool, default=False
         Raise on the first malformed line (not JSON, a required field
         missing, a bad time or unit) instead of counting and skipping it.
@@ -996,8 +1013,9 @@ def read_fhir_ndjson(
     Raises
     ------
     DataError
-        If a file cannot be read, or in strict mode on a malformed line; the
-        message names the file and the line number.
+        If a file cannot be read, a folder holds no export file, or in strict
+        mode on a malformed line; the message names the file and the line
+        number.
 
     Examples
     --------
@@ -1009,9 +1027,10 @@ def read_fhir_ndjson(
     >>> len(tables.patients), tables.report.problems[0].reason
     (1, 'not_json')
     """
-    files = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
-    if not files:
+    given = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
+    if not given:
         raise DataError(FHIR_NO_FILES_MSG)
+    files = [file for path in given for file in _export_files(path)]
     loads = _loads()
     rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _COLUMNS}
     tally, copies = _Tally(), _Copies()
