@@ -111,10 +111,29 @@ def test_json_arrays_and_gzipped_bundles_are_read(tmp_path) -> None:
     packed.write_bytes(gzip.compress(json.dumps(_synthea_bundle(), indent=1).encode()))
     pretty_array = tmp_path / "Encounter.json"
     pretty_array.write_text(json.dumps(ENCOUNTERS, indent=2), encoding="utf-8")
-    tables = read_fhir_ndjson([array, packed, pretty_array])
-    assert tables.patients["patient_id"].tolist()[:2] == ["pat-a", "pat-b"]
-    assert len(tables.patients) == 3
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps({**PATIENTS[0], "id": "pat-c"}, indent=2), encoding="utf-8")
+    # one Bundle per line: each line's resources, numbered by that line
+    bundles = _write(
+        tmp_path / "bundles.ndjson",
+        [
+            {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Claim"}}, {}]},
+            {"resourceType": "Bundle", "entry": [{"resource": PATIENTS[1]}]},
+        ],
+    )
+    tables = read_fhir_ndjson([array, packed, pretty_array, one, bundles])
+    ids = tables.patients["patient_id"].tolist()
+    assert ids[:1] + ids[2:] == ["pat-a", "pat-c", "pat-b"]  # pat-b's last copy kept
     assert tables.encounters["stay_id"].tolist()[1:] == ["enc-1", "enc-2"]
+    assert tables.vitals["value"].tolist() == [88.0]
+    problems = {(p.file, p.reason): (p.lines, p.numbering) for p in tables.report.problems}
+    assert problems == {
+        ("Patient.json", "duplicate_id"): ((2,), "entry"),
+        ("bundle.json.gz", "unknown_resource_type"): ((4,), "entry"),
+        ("bundle.json.gz", "missing_resource_type"): ((5,), "entry"),
+        ("bundles.ndjson", "unknown_resource_type"): ((1,), "line"),
+        ("bundles.ndjson", "missing_resource_type"): ((1,), "line"),
+    }
 
 
 def test_strict_mode_names_the_entry_of_a_bundle(tmp_path) -> None:

@@ -816,28 +816,35 @@ def _document(path: Path, loads: Callable[[str], Any]) -> list[Any] | None:
     """Return the resources of a file holding one JSON document, or None.
 
     Synthea writes one Bundle per patient, often pretty-printed; other tools
-    write a JSON array of resources, or one resource.
+    write a JSON array of resources, or one resource. An NDJSON file (a second
+    line that holds JSON) is never read whole.
     """
-    first = next((line for _, line in _lines(path) if line.strip()), None)
-    if first is None:
+    head: list[str] = []
+    for _, line in _lines(path):
+        if line.strip():
+            head.append(line)
+            if len(head) == 2:
+                break
+    if not head:
         return None
     try:
-        value = loads(first)
+        value = loads(head[0])
     except ValueError:
-        if first.lstrip()[:1] not in ("{", "["):
+        if head[0].lstrip()[:1] not in ("{", "["):
             return None
-        value = None
-    if value is not None and not isinstance(value, list) and _bundle_entries(value) is None:
-        return None  # a resource on the first line: NDJSON
-    try:
-        with _open(path) as handle:
-            value = loads(handle.read())
-    except (ValueError, OSError, EOFError):
-        return None  # not one document: read line by line, which names the damage
+        try:  # the first line opens a document written over many lines
+            with _open(path) as handle:
+                value = loads(handle.read())
+        except (ValueError, OSError, EOFError):
+            return None  # not one document: read line by line, which names the damage
+        if isinstance(value, dict) and _bundle_entries(value) is None:
+            return [value]  # one resource, pretty-printed
+    else:
+        if len(head) > 1:
+            return None  # NDJSON
     if isinstance(value, list):
         return value
-    entries = _bundle_entries(value)
-    return [value] if entries is None and isinstance(value, dict) else entries
+    return _bundle_entries(value)
 
 
 def _records(path: Path, loads: Callable[[str], Any]) -> tuple[str, Iterator[tuple[int, Any]]]:
