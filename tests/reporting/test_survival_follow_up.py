@@ -116,3 +116,22 @@ def test_risk_groups_say_why_they_show_no_observed_risk(tmp_path: Path) -> None:
     danish = _read(tmp_path, "validation_report.da.md")
     assert "| undertrykt (for få hændelser eller patienter uden hændelse) |" in danish
     assert "| kan ikke estimeres (ingen fulgt til horisonten) |" in danish
+
+
+def test_a_horizon_in_years_is_neither_rounded_nor_called_the_data_unit(tmp_path: Path) -> None:
+    # flchain with follow-up in years (futime / 365.25) and horizons [2.5, 5]: the card said
+    # "Horizon: 2.50 (time unit of the data) (2 years)" and "13 years" for 12.75
+    metrics = copy.deepcopy(METRICS)
+    metrics["horizon"] = 2.5
+    metrics["follow_up"].update(median_follow_up=12.746, max_follow_up=14.16)
+    use_case = copy.deepcopy(CONTEXT["use_case"])
+    use_case["time_unit"] = "years"
+    use_case["translations"]["da"]["time_unit"] = "år"
+    card = build_survival_card({**CONTEXT, "use_case": use_case}, metrics)
+    write_survival_card(card, tmp_path, languages=("en", "da"))
+    english = _read(tmp_path, "model_card.md")
+    assert "- **Horizon:** 2.5 years\n" in english
+    assert "within 2.5 years (observed, Kaplan-Meier)" in english
+    assert "| Median follow-up (reverse Kaplan-Meier) |  | 12.75 years |" in english
+    assert "time unit of the data" not in english and "(2 years)" not in english
+    assert "- **Horisont:** 2,5 år\n" in _read(tmp_path, "model_card.da.md")

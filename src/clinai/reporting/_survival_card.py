@@ -32,7 +32,9 @@ from clinai.reporting._survival_report import (
     _PLOTS,
     _ROWS,
     follow_up_caution,
+    follow_up_time,
     risk_group_cells,
+    time_text,
 )
 
 __all__ = [
@@ -303,11 +305,22 @@ def build_survival_card(context: Mapping[str, Any], metrics: Mapping[str, Any]) 
 
 
 def horizon_words(
-    horizon: float | None, unit: str | None, t: Mapping[str, str], fmt: NumberFormatter
+    horizon: float | None,
+    unit: str | None,
+    t: Mapping[str, str],
+    fmt: NumberFormatter,
+    shown_unit: str | None = None,
 ) -> str:
-    """Say the horizon as a reader would: ``1826`` days is "5 years"; other units as given."""
+    """Say the horizon as a reader would: ``1826`` days is "5 years"; other units as given.
+
+    ``unit`` is the pipeline's English ``time_unit`` (it decides); ``shown_unit`` the
+    reader's word for a unit other than days (default ``unit``): 2.5 with "years" is
+    "2.5 years", never a rounded "2" or "2.50 (time unit of the data)".
+    """
     if horizon is None:
         return t["na"]
+    if unit and unit != "days":
+        return time_text(horizon, fmt, shown_unit or unit)
     if unit == "days":
         for days_per_year in (365.25, 365.0):
             years = horizon / days_per_year
@@ -455,7 +468,7 @@ def _tripod(
     """Answer the TRIPOD+AI 2024 items that differ for a time-to-event model from the card."""
     v, cohort, split, model = card["validation"], card["cohort"], card["split"], card["model"]
     follow = v["follow_up"]
-    unit = uc.get("time_unit") or ""
+    unit = uc.get("time_unit") or None
     answers: dict[str, dict[str, Any]] = {
         "8a": {"outcome": uc.get("outcome") or "", "horizon": horizon},
         "10": {
@@ -477,8 +490,8 @@ def _tripod(
             "events": fmt.count(follow["events_by_horizon"]),
             "censored": fmt.count(follow["censored_before_horizon"]),
             "n": fmt.count(follow["n"]),
-            "median": f"{fmt.count(follow['median_follow_up'])} {unit}".strip(),
-            "longest": f"{fmt.count(follow['max_follow_up'])} {unit}".strip(),
+            "median": follow_up_time(follow["median_follow_up"], unit, t, fmt),
+            "longest": follow_up_time(follow["max_follow_up"], unit, t, fmt),
         },
         "21": {k: fmt.count(split[k]) for k in split},
         "23a": {},
@@ -501,8 +514,11 @@ def _view(card: Mapping[str, Any], language: str) -> dict[str, Any]:
     uc = {**base, **card["use_case"]["translations"].get(language, {})}
     v = card["validation"]
     # the English unit decides (1826 days is 5 years); the reader sees the translated one
-    horizon = horizon_words(v["horizon"], base.get("time_unit"), t, fmt)
-    exact = f"{fmt.count(v['horizon'])} {uc.get('time_unit') or ''}".strip()
+    unit = uc.get("time_unit") or None
+    horizon = horizon_words(v["horizon"], base.get("time_unit"), t, fmt, unit)
+    # the horizon in the data's unit (1,826 days), not rounded (2.5 years stays 2.5)
+    exact = time_text(v["horizon"], fmt, unit) if v["horizon"] is not None else t["na"]
+    label = horizon if exact == horizon else f"{horizon} ({exact})"
     nf = v["natural_frequency"]
     follow, cohort = v["follow_up"], card["cohort"]
     values = v["metrics"]
@@ -511,6 +527,8 @@ def _view(card: Mapping[str, Any], language: str) -> dict[str, Any]:
         "english_only": language != "en" and language not in card["use_case"]["translations"],
         "horizon": horizon,
         "horizon_exact": exact,
+        # "5 years (1,826 days)"; "2.5 years" once where the two are the same
+        "horizon_label": label,
         "headline": t["scard_natural_frequency"].format(
             observed=nf["observed"],
             predicted=nf["predicted"],
@@ -547,13 +565,9 @@ def _view(card: Mapping[str, Any], language: str) -> dict[str, Any]:
             (
                 t["surv_median_follow_up"],
                 "",
-                f"{fmt.count(follow['median_follow_up'])} {uc.get('time_unit') or ''}".strip(),
+                follow_up_time(follow["median_follow_up"], unit, t, fmt),
             ),
-            (
-                t["surv_max_follow_up"],
-                "",
-                f"{fmt.count(follow['max_follow_up'])} {uc.get('time_unit') or ''}".strip(),
-            ),
+            (t["surv_max_follow_up"], "", follow_up_time(follow["max_follow_up"], unit, t, fmt)),
         ],
         "discrimination": _metric_rows(_DISCRIMINATION, values, t, fmt),
         "calibration": _metric_rows(_CALIBRATION, values, t, fmt),
@@ -592,7 +606,7 @@ def _view(card: Mapping[str, Any], language: str) -> dict[str, Any]:
         },
         "criteria": _criteria(card["acceptance"]["criteria"], t, fmt),
         "small_data": small_data_view(card["model"], survival=True),
-        "tripod": _tripod(card, uc, f"{horizon} ({exact})", t, fmt),
+        "tripod": _tripod(card, uc, label, t, fmt),
         "report": t["scard_see_report"].format(suffix="" if language == "en" else f".{language}"),
     }
 

@@ -28,6 +28,7 @@ __all__ = [
     "CAUTION_SHARE",
     "SURVIVAL_SCHEMA",
     "follow_up_caution",
+    "follow_up_time",
     "render_survival_report",
     "risk_group_cells",
     "time_text",
@@ -97,6 +98,13 @@ def risk_group_cells(
     observed = row.get("observed")
     shown = t["surv_not_followed"] if observed is None else fmt.pct(observed)
     return shown, fmt.count(row["n"])
+
+
+def follow_up_time(
+    value: float | None, unit: str | None, t: Mapping[str, str], fmt: NumberFormatter
+) -> str:
+    """Write a follow-up time in the data's unit, unrounded (12.75 years, 4,655 days)."""
+    return t["na"] if value is None else time_text(value, fmt, unit)
 
 
 def _with_unit(value: str, unit: str | None) -> str:
@@ -204,7 +212,7 @@ def _view(
     metrics = document["metrics"]
     # a run knows its unit; clinai validate does not, and says so
     if unit:
-        times = {key: _with_unit(fmt.count(follow[key]), unit) for key in _FOLLOW_UP_TIMES}
+        times = {key: follow_up_time(follow[key], unit, t, fmt) for key in _FOLLOW_UP_TIMES}
     else:
         times = {key: fmt.num(follow[key], 2) for key in _FOLLOW_UP_TIMES}
     return {
