@@ -418,23 +418,63 @@ def test_strict_mode_reads_an_observation_file_with_labs_and_panels(tmp_path) ->
     assert {c.status for c in fhir_quality_checks(reports)} == {"pass"}
 
 
-def test_encounter_class_as_codeable_concept_and_identifier_references(tmp_path) -> None:
-    mrn = {"identifier": {"system": "urn:oid:1.2.3.4", "value": "000123"}}
+def test_encounter_class_as_a_codeable_concept(tmp_path) -> None:
     resources = [
         {**ENCOUNTERS[0], "class": {"coding": [{"code": "EMER"}], "text": "Emergency"}},
-        {**ENCOUNTERS[0], "id": "enc-9", "subject": mrn},
-        {
-            **ENCOUNTERS[0],
-            "id": "enc-8",
-            "subject": {"reference": "Patient?identifier=urn:oid:1.2.3.4|000123"},
-        },
         {**ENCOUNTERS[0], "id": "enc-7", "subject": {"reference": "Patient/pat-a/_history/2"}},
     ]
     tables, reasons = _read(tmp_path, resources, name="Encounter.ndjson")
     assert tables.encounters["class"].tolist() == ["EMER", "IMP"]
     assert tables.encounters["patient_id"].tolist() == ["pat-a", "pat-a"]
-    assert reasons == {"subject_by_identifier": (2, 3)}
-    assert "000123" not in json.dumps(tables.report.to_dict())
+    assert reasons == {}
+
+
+MRN = "urn:oid:1.2.3.4"
+
+
+def _identifier_export(tmp_path: Path) -> list[Path]:
+    """Stays and vitals that name the patient by medical record number; Patients last."""
+
+    def by_mrn(value: str, system: str | None = MRN) -> dict:
+        return {"identifier": {"value": value} | ({"system": system} if system else {})}
+
+    stays = [
+        {**ENCOUNTERS[0], "id": "e1", "subject": by_mrn("000123")},
+        {**ENCOUNTERS[0], "id": "e2", "subject": {"reference": f"Patient?identifier={MRN}|000456"}},
+        {**ENCOUNTERS[0], "id": "e3", "subject": by_mrn("000999")},  # no such patient
+        {**ENCOUNTERS[0], "id": "e4", "subject": by_mrn("000777", None)},  # two patients
+    ]
+    vitals = [_obs("hr", ("8867-4",), _qty(90, "/min"), subject=by_mrn("000456", None))]
+    mrn_of = {"pat-a": "000123", "pat-b": "000456", "pat-c": "000777", "pat-d": "000777"}
+    patients = [
+        {"resourceType": "Patient", "id": pid, "identifier": [{"system": MRN, "value": mrn}]}
+        for pid, mrn in mrn_of.items()
+    ]
+    return [
+        _write(tmp_path / "Encounter.ndjson", stays),
+        _write(tmp_path / "Observation.ndjson", vitals),
+        _write(tmp_path / "Patient.ndjson", patients),
+    ]
+
+
+def test_patients_named_by_identifier_are_resolved_after_every_file(tmp_path) -> None:
+    tables = read_fhir_ndjson(_identifier_export(tmp_path))
+    stays = tables.encounters
+    assert dict(zip(stays["stay_id"], stays["patient_id"], strict=True)) == {
+        "e1": "pat-a",
+        "e2": "pat-b",
+    }
+    assert tables.vitals["patient_id"].tolist() == ["pat-b"]
+    report = tables.report
+    assert [(p.file, p.reason, p.lines) for p in report.problems] == [
+        ("Encounter.ndjson", "subject_by_identifier", (3, 4))
+    ]
+    assert report.resources == {"Encounter": 2, "Observation": 1, "Patient": 4}
+    assert "000" not in json.dumps(report.to_dict())  # no identifier in the report
+    problem = REASONS["subject_by_identifier"]
+    msg = FHIR_LINE_MSG.format(file="Encounter.ndjson", line=3, problem=problem)
+    with pytest.raises(DataError, match=re.escape(msg)):
+        read_fhir_ndjson(_identifier_export(tmp_path), strict=True)
 
 
 def test_strict_message_of_a_line(tmp_path) -> None:

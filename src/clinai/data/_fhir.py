@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import parse_qs
 
 import pandas as pd
 
@@ -181,7 +182,7 @@ REASONS: dict[str, str] = {
     "missing_id": "the resource has no id",
     "missing_subject": "no subject (or patient) reference",
     "subject_by_identifier": (
-        "the patient is named by an identifier, not by a reference to a Patient id"
+        "the patient is named by an identifier that no Patient read carries (or several do)"
     ),
     "missing_encounter": "the observation has no encounter reference (no stay)",
     "missing_time": "no effective/period/onset time",
@@ -508,24 +509,48 @@ def _reference_id(ref: Any, kind: str) -> str | None:
     return None
 
 
-def _by_identifier(ref: Any) -> bool:
-    """Whether a reference names its target by an identifier only (no resource id)."""
+@dataclass(frozen=True)
+class _PatientIdentifier:
+    """A patient named by an identifier: resolved against the Patients' identifiers."""
+
+    system: str | None
+    value: str
+
+
+def _identifier_ref(ref: Any) -> _PatientIdentifier | None:
+    """Return the identifier of a logical or conditional reference to a Patient, if any.
+
+    Logical: ``{"identifier": {"system": ..., "value": ...}}``; conditional (in
+    transaction Bundles): ``Patient?identifier=system|value``.
+    """
     if not isinstance(ref, dict):
-        return False
+        return None
     text = ref.get("reference")
     if isinstance(text, str):
-        return "?" in text  # conditional: Patient?identifier=system|value
-    return isinstance(ref.get("identifier"), dict)  # logical reference
+        kind, _, query = text.partition("?")
+        found = parse_qs(query).get("identifier") if kind.endswith("Patient") else None
+        if not found:
+            return None
+        namespace, _, value = found[0].rpartition("|")
+        return _PatientIdentifier(namespace or None, value) if value else None
+    identifier = ref.get("identifier")
+    if not isinstance(identifier, dict) or not isinstance(identifier.get("value"), str):
+        return None
+    system = identifier.get("system")
+    return _PatientIdentifier(system if isinstance(system, str) else None, identifier["value"])
 
 
-def _subject(resource: dict[str, Any]) -> str:
-    subject, patient = resource.get("subject"), resource.get("patient")
-    found = _reference_id(subject, "Patient") or _reference_id(patient, "Patient")
-    if not found:
-        if _by_identifier(subject) or _by_identifier(patient):
-            raise _Skip("subject_by_identifier")
-        raise _Skip("missing_subject")
-    return found
+def _subject(resource: dict[str, Any]) -> str | _PatientIdentifier:
+    refs = (resource.get("subject"), resource.get("patient"))
+    for ref in refs:
+        found = _reference_id(ref, "Patient")
+        if found:
+            return found
+    for ref in refs:
+        identifier = _identifier_ref(ref)
+        if identifier is not None:
+            return identifier
+    raise _Skip("missing_subject")
 
 
 def _first_coding(concept: Any) -> dict[str, Any]:
@@ -934,6 +959,46 @@ class _Copies:
         return None if old is None else old[0]
 
 
+class _Identifiers:
+    """Patient identifiers read, and the rows whose patient is named by one.
+
+    Systems that name a patient by a business identifier (a medical record
+    number) instead of a reference are resolved once every file is read, as
+    the Patient file may come after the others.
+    """
+
+    def __init__(self) -> None:
+        # (system, value) and (None, value) -> patient id; None when several patients
+        self.index: dict[tuple[str | None, str], str | None] = {}
+        self.pending: list[tuple[str, str, int, int, tuple[str, int]]] = []
+
+    def add_patient(self, record: dict[str, Any]) -> None:
+        for identifier in record.get("identifier") or []:
+            if not isinstance(identifier, dict) or not isinstance(identifier.get("value"), str):
+                continue
+            system, value = identifier.get("system"), identifier["value"]
+            for key in {(system if isinstance(system, str) else None, value), (None, value)}:
+                if self.index.setdefault(key, record["id"]) != record["id"]:
+                    self.index[key] = None
+
+    def resolve(
+        self, rows: dict[str, list[tuple[Any, ...]]], dropped: dict[str, set[int]]
+    ) -> Iterator[tuple[str, tuple[str, int]]]:
+        """Put patient ids into the pending rows; yield (kind, where) of those unresolved."""
+        for kind, table, start, stop, where in self.pending:
+            if start in dropped.get(table, ()):
+                continue  # a copy read again later (already counted)
+            identifier = rows[table][start][1]
+            patient = self.index.get((identifier.system, identifier.value))
+            if patient is None:
+                dropped.setdefault(table, set()).update(range(start, stop))
+                yield kind, where
+                continue
+            for index in range(start, stop):
+                row = rows[table][index]
+                rows[table][index] = (row[0], patient, *row[2:])
+
+
 def _read_record(record: Any) -> tuple[str, str, list[tuple[Any, ...]]]:
     """Return the resource type, table and rows of one parsed record (or raise _Skip)."""
     if record is _NOT_JSON:
@@ -996,7 +1061,11 @@ def read_fhir_ndjson(
     (cancelled, planned or registered encounters and observations, not-done
     procedures, refuted diagnoses), are skipped and counted. A file may also
     hold one JSON document: a Bundle (as Synthea writes) or an array of
-    resources; its entries are numbered instead of its lines.
+    resources; its entries are numbered instead of its lines. A patient named
+    by an identifier (a logical or conditional reference) is matched, once
+    every file is read, to the one Patient carrying that identifier. A
+    Patient, Encounter, Condition or Procedure read twice (same id) keeps one
+    row: the copy with the later ``meta.lastUpdated``, else the last read.
 
     Parameters
     ----------
@@ -1040,7 +1109,7 @@ def read_fhir_ndjson(
     files = [file for path in given for file in _export_files(path)]
     loads = _loads()
     rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _COLUMNS}
-    tally, copies = _Tally(), _Copies()
+    tally, copies, identifiers = _Tally(), _Copies(), _Identifiers()
     numbering: dict[str, str] = {}
     names = _file_names(files)
     n_lines = n_blank = 0
@@ -1068,8 +1137,21 @@ def read_fhir_ndjson(
                     if stale == where:
                         continue
                     tally.used[kind] -= 1
+            if kind == "Patient":
+                identifiers.add_patient(record)
+            elif isinstance(new_rows[0][1], _PatientIdentifier):
+                start = len(rows[table])
+                where = (name, number)
+                identifiers.pending.append((kind, table, start, start + len(new_rows), where))
             rows[table].extend(new_rows)
             tally.used[kind] += 1
+    for kind, (name, number) in identifiers.resolve(rows, copies.dropped):
+        if strict:
+            message = FHIR_ENTRY_MSG if numbering[name] == "entry" else FHIR_LINE_MSG
+            why = REASONS["subject_by_identifier"]
+            raise DataError(message.format(file=name, line=number, problem=why))
+        tally.used[kind] -= 1
+        tally.skip(name, number, "subject_by_identifier")
     frames = {}
     for table, table_rows in rows.items():
         dropped = copies.dropped.get(table)
