@@ -374,7 +374,8 @@ def test_unreadable_file_is_one_clear_error(tmp_path) -> None:
     with pytest.raises(DataError, match=re.escape(f"FHIR file {missing} cannot be read")):
         read_fhir_ndjson([missing])
     bad_gzip = tmp_path / "broken.ndjson.gz"
-    bad_gzip.write_bytes(b"not gzip at all")
+    # cut short (an interrupted download); a ".gz" file that is plain text is read as text
+    bad_gzip.write_bytes(gzip.compress(json.dumps(PATIENTS[0]).encode() * 50)[:-12])
     with pytest.raises(DataError, match=re.escape("pass an NDJSON or NDJSON.gz file")):
         read_fhir_ndjson(bad_gzip)
     assert FHIR_FILE_MSG.startswith("FHIR file {file}")

@@ -25,7 +25,7 @@ from clinai.data._fhir import (
     fhir_quality_checks,
 )
 from clinai.exceptions import DataError
-from tests.data.test_fhir import ENCOUNTERS, PATIENTS, _code, _obs, _qty, _write
+from tests.data.test_fhir import CONDITION, ENCOUNTERS, PATIENTS, _code, _obs, _qty, _write
 
 UTC = "2026-03-01T{}Z"
 
@@ -558,9 +558,16 @@ def test_an_export_folder_is_read_file_by_file(tmp_path) -> None:
         gzip.compress("\n".join(json.dumps(e) for e in ENCOUNTERS).encode())
     )
     (export / "notes.txt").write_text("not part of the export", encoding="utf-8")
+    # gzip saved without its ending (a download decoded by name only)
+    condition = json.dumps({**CONDITION, "encounter": {}}).encode()
+    (export / "Condition.NDJSON").write_bytes(gzip.compress(condition))
     tables = read_fhir_ndjson(export)
-    assert tables.report.files == ("Encounter.000.ndjson.gz", "Patient.ndjson")
-    assert (len(tables.patients), len(tables.encounters)) == (2, 2)
+    assert tables.report.files == (
+        "Condition.NDJSON",
+        "Encounter.000.ndjson.gz",
+        "Patient.ndjson",
+    )
+    assert (len(tables.patients), len(tables.encounters), len(tables.conditions)) == (2, 2, 1)
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(DataError, match=re.escape(FHIR_EMPTY_FOLDER_MSG.format(folder=empty))):

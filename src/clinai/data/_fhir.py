@@ -811,8 +811,11 @@ _READERS: dict[str, tuple[str, Callable[[dict[str, Any]], list[tuple[Any, ...]]]
 
 
 def _open(path: Path) -> TextIO:
-    # utf-8-sig: files written on Windows often start with a byte order mark
-    if path.name.endswith(".gz"):
+    # gzip by its magic number (RFC 1952), not the name: a download saved without
+    # ".gz", or as ".GZ"; utf-8-sig: files written on Windows often start with a BOM
+    with path.open("rb") as handle:
+        zipped = handle.read(2) == b"\x1f\x8b"
+    if zipped:
         return gzip.open(path, "rt", encoding="utf-8-sig")
     return path.open(encoding="utf-8-sig")
 
@@ -1021,7 +1024,9 @@ def _export_files(path: Path) -> list[Path]:
     """Return the file, or the export files of a folder (sorted by name)."""
     if not path.is_dir():
         return [path]
-    found = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(_EXPORT_ENDINGS))
+    found = sorted(
+        p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(_EXPORT_ENDINGS)
+    )
     if not found:
         raise DataError(FHIR_EMPTY_FOLDER_MSG.format(folder=path))
     return found
