@@ -56,6 +56,23 @@ def test_bom_crlf_blank_and_partial_lines(tmp_path) -> None:
     assert (tables.report.n_lines, tables.report.n_blank) == (4, 1)
 
 
+def test_a_line_that_is_not_utf8_is_one_skipped_line(tmp_path) -> None:
+    # one record re-encoded as Latin-1 by a tool on the way (the name "Zoë")
+    bad = json.dumps({**PATIENTS[1], "name": [{"given": ["Zoë"]}]}, ensure_ascii=False)
+    lines = [json.dumps(PATIENTS[0]).encode(), bad.encode("latin-1"), b"{oops"]
+    path = tmp_path / "Patient.ndjson"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    tables = read_fhir_ndjson(path)
+    assert tables.patients["patient_id"].tolist() == ["pat-a"]
+    assert [(p.reason, p.lines) for p in tables.report.problems] == [
+        ("not_json", (3,)),
+        ("not_utf8", (2,)),
+    ]
+    msg = FHIR_LINE_MSG.format(file="Patient.ndjson", line=2, problem=REASONS["not_utf8"])
+    with pytest.raises(DataError, match=re.escape(msg)):
+        read_fhir_ndjson(path, strict=True)
+
+
 def _synthea_bundle() -> dict:
     """A Synthea-style transaction Bundle: UUID ids, ``urn:uuid`` references."""
     pid, eid = "3f1c5a2e-8d4b-4c1e-9b7a-2d5e6f708192", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"

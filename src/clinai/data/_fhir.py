@@ -18,6 +18,7 @@ shows the skipped lines in ``clinai check-data`` and ``data_quality.json``
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import logging
 import re
@@ -28,7 +29,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import parse_qs
 
 import pandas as pd
@@ -176,6 +177,7 @@ FHIR_CHECK_EXPECTED_MSG = "{problem} (expected in a complete export; not used)"
 #: Reasons a line is not used, with the problem text used in strict mode.
 REASONS: dict[str, str] = {
     "not_json": "not valid JSON",
+    "not_utf8": "not UTF-8 text (FHIR JSON is UTF-8)",
     "not_an_object": "not a JSON object (one resource per line)",
     "missing_resource_type": "no resourceType",
     "unknown_resource_type": "a resource type clinai does not read",
@@ -482,7 +484,7 @@ def fhir_quality_checks(reports: Iterable[FhirIngestReport]) -> list[QualityChec
     return checks
 
 
-def _loads() -> Callable[[str], Any]:
+def _loads() -> Callable[[bytes], Any]:
     try:
         import orjson
     except ImportError:
@@ -810,26 +812,42 @@ _READERS: dict[str, tuple[str, Callable[[dict[str, Any]], list[tuple[Any, ...]]]
 }
 
 
-def _open(path: Path) -> TextIO:
+def _open(path: Path) -> gzip.GzipFile | io.BufferedReader:
     # gzip by its magic number (RFC 1952), not the name: a download saved without
-    # ".gz", or as ".GZ"; utf-8-sig: files written on Windows often start with a BOM
+    # ".gz", or as ".GZ"
     with path.open("rb") as handle:
         zipped = handle.read(2) == b"\x1f\x8b"
-    if zipped:
-        return gzip.open(path, "rt", encoding="utf-8-sig")
-    return path.open(encoding="utf-8-sig")
+    return gzip.open(path, "rb") if zipped else path.open("rb")
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
+_BOM = b"\xef\xbb\xbf"  # files written on Windows often start with a byte order mark
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Yield the numbered lines of a file as bytes, without a byte order mark.
+
+    Lines are decoded one by one (by the JSON reader), so a line that is not
+    UTF-8 is one skipped line, not a file that cannot be read.
+    """
     try:
         with _open(path) as handle:
-            yield from enumerate(handle, start=1)
-    except (OSError, UnicodeDecodeError, EOFError) as exc:
+            for number, line in enumerate(handle, start=1):
+                yield number, line.removeprefix(_BOM) if number == 1 else line
+    except (OSError, EOFError) as exc:  # a truncated or damaged gzip too
         raise DataError(FHIR_FILE_MSG.format(file=path, error=exc)) from exc
 
 
-#: Markers of a blank line and of a line that is not JSON, among parsed records.
-_BLANK, _NOT_JSON = object(), object()
+def _not_json(line: bytes) -> str:
+    """Return why a line the JSON reader refused is not used."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not_utf8"
+    return "not_json"
+
+
+#: Marker of a blank line among parsed records (a line not read is a _Skip).
+_BLANK = object()
 
 
 def _bundle_entries(value: Any) -> list[Any] | None:
@@ -840,14 +858,14 @@ def _bundle_entries(value: Any) -> list[Any] | None:
     return [e.get("resource", {}) if isinstance(e, dict) else e for e in entries]
 
 
-def _document(path: Path, loads: Callable[[str], Any]) -> list[Any] | None:
+def _document(path: Path, loads: Callable[[bytes], Any]) -> list[Any] | None:
     """Return the resources of a file holding one JSON document, or None.
 
     Synthea writes one Bundle per patient, often pretty-printed; other tools
     write a JSON array of resources, or one resource. An NDJSON file (a second
     line that holds JSON) is never read whole.
     """
-    head: list[str] = []
+    head: list[bytes] = []
     for _, line in _lines(path):
         if line.strip():
             head.append(line)
@@ -858,11 +876,11 @@ def _document(path: Path, loads: Callable[[str], Any]) -> list[Any] | None:
     try:
         value = loads(head[0])
     except ValueError:
-        if head[0].lstrip()[:1] not in ("{", "["):
+        if head[0].lstrip()[:1] not in (b"{", b"["):
             return None
         try:  # the first line opens a document written over many lines
             with _open(path) as handle:
-                value = loads(handle.read())
+                value = loads(handle.read().removeprefix(_BOM))
         except (ValueError, OSError, EOFError):
             return None  # not one document: read line by line, which names the damage
         if isinstance(value, dict) and _bundle_entries(value) is None:
@@ -875,7 +893,7 @@ def _document(path: Path, loads: Callable[[str], Any]) -> list[Any] | None:
     return _bundle_entries(value)
 
 
-def _records(path: Path, loads: Callable[[str], Any]) -> tuple[str, Iterator[tuple[int, Any]]]:
+def _records(path: Path, loads: Callable[[bytes], Any]) -> tuple[str, Iterator[tuple[int, Any]]]:
     """Return what the numbers count (``line`` or ``entry``) and the numbered records."""
     document = _document(path, loads)
     if document is not None:
@@ -883,7 +901,7 @@ def _records(path: Path, loads: Callable[[str], Any]) -> tuple[str, Iterator[tup
     return "line", _ndjson(path, loads)
 
 
-def _ndjson(path: Path, loads: Callable[[str], Any]) -> Iterator[tuple[int, Any]]:
+def _ndjson(path: Path, loads: Callable[[bytes], Any]) -> Iterator[tuple[int, Any]]:
     for number, line in _lines(path):
         if not line.strip():
             yield number, _BLANK
@@ -891,7 +909,7 @@ def _ndjson(path: Path, loads: Callable[[str], Any]) -> Iterator[tuple[int, Any]
         try:
             value = loads(line)
         except ValueError:
-            yield number, _NOT_JSON
+            yield number, _Skip(_not_json(line))
             continue
         entries = _bundle_entries(value)
         if entries is None:
@@ -1004,8 +1022,8 @@ class _Identifiers:
 
 def _read_record(record: Any) -> tuple[str, str, list[tuple[Any, ...]]]:
     """Return the resource type, table and rows of one parsed record (or raise _Skip)."""
-    if record is _NOT_JSON:
-        raise _Skip("not_json")
+    if isinstance(record, _Skip):
+        raise record
     if not isinstance(record, dict):
         raise _Skip("not_an_object")
     kind = record.get("resourceType")
