@@ -221,7 +221,7 @@ def test_other_time_elements_and_partial_dates(tmp_path) -> None:
             ("8867-4",),
             _qty(70, "/min"),
             effectiveDateTime=None,
-            effectiveInstant="2026-03-01T09:00:00.5+00:00",
+            effectiveInstant="2026-03-01t09:00:00.5z",
         ),
         _obs(
             "p",

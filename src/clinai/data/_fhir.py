@@ -601,7 +601,7 @@ def _when(value: Any) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise _Skip("bad_time")
-    text = value.strip()
+    text = value.strip().upper()  # a lower-case "t" or "z" (not FHIR, but written)
     if _PARTIAL_DATE.fullmatch(text):
         text = (text + "-01-01")[:10]
     try:
