@@ -311,6 +311,8 @@ def test_unknown_or_missing_units_are_skipped_not_guessed(tmp_path) -> None:
     tables, reasons = _read(tmp_path, resources)
     assert _vital_rows(tables) == [("temperature", 37.5, "Cel")]
     assert reasons == {"unknown_unit": (1, 4), "missing_unit": (2, 3)}
+    assert tables.report.to_dict()["conversions"] == {"temperature from [degF]": 1}
+    assert list(tables.vitals.columns)[-1] == "unit"
     with pytest.raises(DataError, match=re.escape(REASONS["unknown_unit"])):
         _read(tmp_path, resources, strict=True)
 

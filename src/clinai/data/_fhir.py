@@ -148,6 +148,13 @@ _UNITS: dict[str, tuple[str, dict[str, _Conversion]]] = {
         | dict.fromkeys(("k", "kelvin"), _kelvin_to_celsius),
     ),
 }
+#: The UCUM unit each conversion reads (named in the report, never the resource's text).
+_CONVERTED_FROM: dict[Callable[[float], float], str] = {
+    _fahrenheit_to_celsius: "[degF]",
+    _kelvin_to_celsius: "K",
+    _kpa_to_mmhg: "kPa",
+    _fraction_to_percent: "1 (a fraction)",
+}
 #: Vital signs with one unit in use, so a value without a unit is read in it.
 _ONE_UNIT = frozenset({"heart_rate", "resp_rate"})
 
@@ -223,7 +230,8 @@ _NOT_ERRORS = frozenset(
 _COLUMNS: dict[str, list[str]] = {
     "patients": ["patient_id", "gender", "birth_date", "deceased", "deceased_time"],
     "encounters": ["stay_id", "patient_id", "status", "class", "start", "end"],
-    "vitals": ["stay_id", "patient_id", "time", "parameter", "value", "unit"],
+    # "converted" (the unit a value was converted from) goes to the report, not the table
+    "vitals": ["stay_id", "patient_id", "time", "parameter", "value", "unit", "converted"],
     "conditions": [
         "condition_id",
         "patient_id",
@@ -354,6 +362,9 @@ class FhirIngestReport:
         Rows of each output table.
     problems : tuple of FhirProblem
         Lines not used, per file and reason.
+    conversions : dict of str to int
+        Vital-sign values converted to the parameter's unit, per parameter and
+        unit converted from (``"temperature from [degF]"``).
     """
 
     files: tuple[str, ...]
@@ -362,6 +373,7 @@ class FhirIngestReport:
     resources: dict[str, int]
     rows: dict[str, int]
     problems: tuple[FhirProblem, ...]
+    conversions: dict[str, int] = field(default_factory=dict)
 
     @property
     def n_skipped(self) -> int:
@@ -378,6 +390,7 @@ class FhirIngestReport:
             "resources": dict(self.resources),
             "rows": dict(self.rows),
             "problems": [p.to_dict() for p in self.problems],
+            "conversions": dict(self.conversions),
         }
 
 
@@ -707,36 +720,41 @@ def _number(element: dict[str, Any]) -> tuple[float, list[str]] | None:
     return None
 
 
-def _value(element: dict[str, Any], code: str) -> tuple[float, str]:
-    """Return the value of an observation or component in the parameter's canonical unit."""
+def _value(element: dict[str, Any], code: str) -> tuple[float, str, str | None]:
+    """Return the value of an observation or component in the parameter's canonical unit.
+
+    The third item is the unit converted from (None when none was converted).
+    """
     parameter = LOINC_VITALS[code]
     absent = "data_absent" if element.get("dataAbsentReason") else "missing_value"
     if parameter == "consciousness":
         level = _consciousness(element)
         if level is None:
             raise _Skip(absent)
-        return level, "{ACVPU}"
+        return level, "{ACVPU}", None
     number = _number(element)
     if number is None:
         raise _Skip(absent)
     value, units = number
     if code == _FLOW:  # on oxygen if any flow
-        return float(value > 0), "0/1"
+        return float(value > 0), "0/1", None
     if code == _FIO2:  # on oxygen above room air (21 %); a fraction when <= 1
         percent = bool(units) and units[0] in ("%", "percent")
         fraction = value / 100 if percent or value > 1 else value
-        return float(fraction > 0.21 + 1e-9), "0/1"
+        return float(fraction > 0.21 + 1e-9), "0/1", None
     if parameter == "gcs":  # a score: no unit to convert
-        return value, "{score}"
+        return value, "{score}", None
     canonical, accepted = _UNITS[parameter]
     if not units:
         if parameter in _ONE_UNIT:
-            return value, canonical
+            return value, canonical, None
         raise _Skip("missing_unit")  # 98.6 may be degF, 0.97 a fraction: never guessed
     for unit in units:
         if unit.lower() in accepted:
             convert = accepted[unit.lower()]
-            return (value if convert is None else convert(value)), canonical
+            if convert is None:
+                return value, canonical, None
+            return convert(value), canonical, _CONVERTED_FROM[convert]
     raise _Skip("unknown_unit")
 
 
@@ -764,14 +782,14 @@ def _observation(resource: dict[str, Any]) -> list[tuple[Any, ...]]:
     rows, absent = [], []
     for element, code in parts:
         try:
-            value, unit = _value(element, code)
+            value, unit, converted = _value(element, code)
         except _Skip as skip:
             # a panel keeps the components it has (a BP panel without its diastolic)
             if skip.reason not in ("data_absent", "missing_value"):
                 raise
             absent.append(skip.reason)
             continue
-        rows.append((stay, patient, time, LOINC_VITALS[code], value, unit))
+        rows.append((stay, patient, time, LOINC_VITALS[code], value, unit, converted))
     if not rows:
         raise _Skip(absent[0])
     return rows
@@ -1180,6 +1198,12 @@ def read_fhir_ndjson(
         dropped = copies.dropped.get(table)
         kept = [r for i, r in enumerate(table_rows) if i not in dropped] if dropped else table_rows
         frames[table] = _frame(table, kept)
+    converted_from = frames["vitals"].pop("converted")
+    converted = Counter(
+        f"{parameter} from {unit}"
+        for parameter, unit in zip(frames["vitals"]["parameter"], converted_from, strict=True)
+        if unit
+    )
     problems = tally.problems(numbering)
     report = FhirIngestReport(
         files=tuple(names),
@@ -1188,6 +1212,7 @@ def read_fhir_ndjson(
         resources=dict(sorted(tally.used.items())),
         rows={table: len(frame) for table, frame in frames.items()},
         problems=problems,
+        conversions=dict(sorted(converted.items())),
     )
     for problem in problems:
         logger.warning("%s: %s (skipped)", problem.file, problem.describe())
