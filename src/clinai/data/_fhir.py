@@ -143,7 +143,7 @@ _UNITS: dict[str, tuple[str, dict[str, _Conversion]]] = {
     ),
     "temperature": (
         "Cel",
-        dict.fromkeys(("cel", "°c", "degc", "c", "celsius"))
+        dict.fromkeys(("cel", "°c", "degc", "[degc]", "c", "celsius"))
         | dict.fromkeys(("[degf]", "degf", "°f", "f", "fahrenheit"), _fahrenheit_to_celsius)
         | dict.fromkeys(("k", "kelvin"), _kelvin_to_celsius),
     ),
