@@ -1,4 +1,4 @@
-"""`clinai validate --time ... --group`: a patient identifier is never a group.
+"""`clinai validate --time ... --group` and a survival run: a patient identifier is never a group.
 
 Found with flchain predictions of 60 patients whose ids are integers: ``--group patient_id``
 (with or without ``--patient patient_id``) printed every patient's id in the report's subgroup
@@ -57,3 +57,21 @@ def test_an_identifier_as_group_stops_before_any_output(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err, err
     assert not out.exists()
+
+
+def test_a_runs_sensitive_attribute_holding_pseudonyms_stops_the_evaluate_stage() -> None:
+    # a pipeline returning the (pseudonymised) patient id as an attribute printed 600 HMAC
+    # pseudonyms in the card's subgroup table of a flchain run
+    from clinai.data import pseudonymise
+    from clinai.exceptions import DataError
+    from clinai.runs._survival_test_split import ATTRIBUTE_LOOKS_LIKE_ID, SurvivalTest
+
+    ids = pd.Series((5_550_000 + np.arange(N)).astype(str))
+    sensitive = pd.DataFrame(
+        {"sex": np.where(np.arange(N) % 2, "male", "female"), "pid": pseudonymise(ids, key=b"k")}
+    )
+    rows = (pd.DataFrame(index=range(N)), np.ones(N), np.zeros(N, int), np.full(N, 0.2))
+    with pytest.raises(DataError) as caught:
+        SurvivalTest(*rows, sensitive, None)
+    assert str(caught.value) == ATTRIBUTE_LOOKS_LIKE_ID.format(column="pid", single=N, n=N)
+    assert SurvivalTest(*rows, sensitive[["sex"]], None).sensitive.shape == (N, 1)

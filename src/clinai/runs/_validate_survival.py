@@ -30,6 +30,7 @@ from clinai.runs._prediction_columns import (
 from clinai.runs._progress import progress_bar
 from clinai.runs._rundir import RunDir
 from clinai.runs._staging import staged_folder
+from clinai.runs._survival_test_split import identifier_like
 from clinai.runs._validate import _TOO_FEW_REPLICATES, _check_out_dir
 from clinai.runs._validate_competing import validate_competing_rows, write_validation_audit
 
@@ -68,8 +69,6 @@ GROUP_LOOKS_LIKE_ID = (
     "an identifier or a measurement, and each of its values would be printed in the report; "
     "group by an attribute with a few levels (e.g. age bands)"
 )
-#: Share of rows whose --group value no other row has, from which the column is refused.
-_SINGLETON_SHARE = 0.5
 HORIZON_BEYOND = (
     "--horizon {horizon:g} is not before the last follow-up ({last:g} in column {column!r}): "
     "choose a horizon within follow-up"
@@ -187,9 +186,8 @@ def _check_groups_are_not_identifiers(
     for column in groups:
         if column == patient:
             raise DataError(GROUP_IS_PATIENT.format(column=column))
-        counts = frame[column].astype(str).value_counts()
-        single = int((counts == 1).sum())
-        if single > _SINGLETON_SHARE * len(frame):
+        single = identifier_like(frame[column])
+        if single is not None:
             raise DataError(GROUP_LOOKS_LIKE_ID.format(column=column, single=single, n=len(frame)))
 
 
