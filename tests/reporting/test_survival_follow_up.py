@@ -135,3 +135,11 @@ def test_a_horizon_in_years_is_neither_rounded_nor_called_the_data_unit(tmp_path
     assert "| Median follow-up (reverse Kaplan-Meier) |  | 12.75 years |" in english
     assert "time unit of the data" not in english and "(2 years)" not in english
     assert "- **Horisont:** 2,5 år\n" in _read(tmp_path, "model_card.da.md")
+
+
+def test_the_source_and_the_count_of_predictions_have_different_labels(tmp_path: Path) -> None:
+    # "Predictions: flchain_5y" above "Predictions: 600" in a run's report
+    render_survival_report(METRICS, tmp_path, context=REPORT_CONTEXT, languages=("en",), pdf=False)
+    english = _read(tmp_path, "validation_report.md")
+    assert "- **Source of the predictions:** ami\n" in english
+    assert "- **Predictions:** 150\n" in english
