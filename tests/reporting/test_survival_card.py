@@ -279,7 +279,7 @@ def test_acceptance_comparison_and_fairness_are_rendered_when_present(tmp_path: 
         in english
     )
     assert "| sex | female | 55 | 23 | 0.687 (0.578–0.797) | 1.25 (0.90–1.69) |" in english
-    assert "| sex | other | suppressed (small group) |  |  |  |" in english
+    assert "| sex | other | suppressed (too few patients or events) |  |  |  |" in english
     assert "sex: Harrell's C differs by 0.181 (0.050–0.300)" in english
     assert "| Integrated Brier score (up to the horizon) | 0.121 | 0.100–0.140 |" in english
     assert "multiplied by 0.81" in english and re.search(r"^\| 12f \| ", english, re.MULTILINE)

@@ -143,3 +143,16 @@ def test_the_source_and_the_count_of_predictions_have_different_labels(tmp_path:
     english = _read(tmp_path, "validation_report.md")
     assert "- **Source of the predictions:** ami\n" in english
     assert "- **Predictions:** 150\n" in english
+
+
+def test_a_suppressed_subgroup_says_patients_or_events_were_too_few(tmp_path: Path) -> None:
+    # 60 flchain patients, about 30 of each sex with 3-4 events: "suppressed (small group)"
+    metrics = copy.deepcopy(METRICS)
+    for row in metrics["subgroups"]:
+        row.update(suppressed=True, n=None, harrell_c=None, oe_ratio=None)
+    render_survival_report(metrics, tmp_path, context=REPORT_CONTEXT, pdf=False)
+    english = _read(tmp_path, "validation_report.md")
+    assert "| suppressed (too few patients or events) | n/a | n/a |" in english
+    assert "small group" not in english
+    danish = _read(tmp_path, "validation_report.da.md")
+    assert "| undertrykt (for få patienter eller hændelser) |" in danish
