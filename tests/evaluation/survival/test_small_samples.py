@@ -43,3 +43,13 @@ def test_separated_flexible_calibration_is_one_clear_line_without_warnings() -> 
 def test_survival_validation_of_a_separated_tiny_split_stops_with_data_error() -> None:
     with pytest.raises(DataError, match="validate on more patients or events"):
         evaluate_survival(TIME, EVENT, RISK, horizon=HORIZON, n_boot=0)
+
+
+def test_the_same_risk_for_everyone_is_said_as_such() -> None:
+    # a constant score column (or a model that kept no predictor) stopped with "the Cox
+    # calibration model did not converge after 1 iterations (calibration slope)"
+    from clinai.evaluation.validate._survival import CONSTANT_RISK_MSG
+
+    with pytest.raises(DataError) as caught:
+        evaluate_survival(TIME, EVENT, np.full(TIME.shape, 0.1), horizon=HORIZON, n_boot=0)
+    assert str(caught.value) == CONSTANT_RISK_MSG.format(value=0.1)

@@ -94,6 +94,11 @@ EVENT_CODE_MSG = (
     "competing events are not validated here (code them 0/1 for one cause)"
 )
 GROUPS_LENGTH_MSG = "groups has {rows} rows but time has {n}: pass one row per patient"
+CONSTANT_RISK_MSG = (
+    "every patient has the same predicted risk by the horizon ({value:.4g}): there is nothing to "
+    "rank or calibrate; a model that kept no predictor (e.g. cox_net with a strong penalty) or "
+    "a constant score column predicts so"
+)
 Progress = Callable[[int, int], None]
 
 
@@ -374,6 +379,9 @@ def _check(
     time_array, event_array, risk_array, t = check_at_horizon(time, event_codes, risk, horizon)
     n = time_array.shape[0]
     lp_array = None if lp is None else check_score(lp, n, name="lp")
+    if np.ptp(risk_array) == 0.0:
+        # the calibration models have no information then ("did not converge")
+        raise DataError(CONSTANT_RISK_MSG.format(value=float(risk_array[0])))
     return _Inputs(
         time=time_array,
         event=event_array,
