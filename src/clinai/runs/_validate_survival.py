@@ -174,7 +174,6 @@ def _outcome(
     return time_values, outcome
 
 
-@fill_doc
 def _check_groups_are_not_identifiers(
     frame: pd.DataFrame, groups: Sequence[str], patient: str | None
 ) -> None:
@@ -191,6 +190,7 @@ def _check_groups_are_not_identifiers(
             raise DataError(GROUP_LOOKS_LIKE_ID.format(column=column, single=single, n=len(frame)))
 
 
+@fill_doc
 def validate_survival_file(
     predictions: str | Path,
     *,
