@@ -32,7 +32,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from clinai import evaluation, models
-from clinai.exceptions import DataError, ModelError
+from clinai.exceptions import ConfigError, DataError, ModelError
 from clinai.runs import _survival_competing as competing
 from clinai.runs._acceptance_plan import (
     check_acceptance_plan,
@@ -75,10 +75,45 @@ SURVIVAL_SCORING = "neg_integrated_brier"
 NOT_SURVIVAL_MODEL = (
     "models: {name!r} is not a survival model family; outcome.type: survival takes {names}"
 )
+SURVIVAL_IGNORES = (
+    "{field}: {what} is not available for outcome.type: survival yet, and the run would go "
+    "ahead without it; {remedy}"
+)
+#: Config parts a survival run does not carry out: field, what it asks for, what to do, and
+#: whether the config sets it.
+_NOT_FOR_SURVIVAL = (
+    (
+        "validation.method",
+        "Harrell's bootstrap optimism correction",
+        "set validation.method: holdout (survival runs are validated on the test split)",
+        lambda config: config.validation.method == "optimism",
+    ),
+    (
+        "monitoring",
+        "a post-market monitoring plan",
+        "remove the section (validate scored risks with clinai validate --time once follow-up "
+        "is complete)",
+        lambda config: config.monitoring is not None,
+    ),
+    (
+        "economics",
+        "the cost and savings analysis",
+        "remove the section",
+        lambda config: config.economics is not None,
+    ),
+)
 
 
 def check_survival_models(config: ExperimentConfig) -> None:
-    """Fail before anything is written when a configured family is not a survival model."""
+    """Fail before anything is written on what a survival run cannot do.
+
+    A configured family that is not a survival model, and a config part the survival
+    stages do not carry out (a run with ``validation.method: optimism`` went ahead and
+    its card said nothing of the correction asked for).
+    """
+    for field, what, remedy, is_set in _NOT_FOR_SURVIVAL:
+        if is_set(config):
+            raise ConfigError(SURVIVAL_IGNORES.format(field=field, what=what, remedy=remedy))
     known = models.get_model_names(competing.model_task(config))
     for name in config.models:
         if name not in known:
