@@ -156,3 +156,29 @@ def test_a_suppressed_subgroup_says_patients_or_events_were_too_few(tmp_path: Pa
     assert "small group" not in english
     danish = _read(tmp_path, "validation_report.da.md")
     assert "| undertrykt (for få patienter eller hændelser) |" in danish
+
+
+def test_fairness_without_two_groups_to_compare_says_so(tmp_path: Path) -> None:
+    # 150 flchain patients (45 in the test split): both sexes suppressed, and the card read
+    # "sex: Harrell's C differs by n/a between the best and the worst group; O/E by n/a"
+    metrics = copy.deepcopy(METRICS)
+    suppressed = {"n": None, "events": None, "suppressed": True, "harrell_c": None}
+    metrics["fairness"] = {
+        "sex": {
+            "attributes": ["sex"],
+            "intersection": False,
+            "min_cell": 5,
+            "groups": [
+                {"group": sex, "levels": {"sex": sex}, **suppressed, "oe_ratio": None}
+                for sex in ("female", "male")
+            ],
+        }
+    }
+    card = build_survival_card(CONTEXT, metrics)
+    write_survival_card(card, tmp_path, languages=("en", "da"))
+    english = _read(tmp_path, "model_card.md")
+    assert "- sex: too few patients or events in its groups to compare them." in english
+    assert "differs by n/a" not in english
+    assert "- sex: for få patienter eller hændelser i grupperne" in _read(
+        tmp_path, "model_card.da.md"
+    )

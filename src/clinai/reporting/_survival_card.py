@@ -584,6 +584,9 @@ def _view(card: Mapping[str, Any], language: str) -> dict[str, Any]:
                 oe=fmt.est(gap["oe_difference"]),
                 ratio=fmt.est(gap["oe_ratio"]),
             )
+            if gap["c_difference"] or gap["oe_difference"]
+            # fewer than two groups shown: no gap to give ("differs by n/a" read as a number)
+            else t["scard_fairness_gap_none"].format(table=gap["table"])
             for gap in card["fairness_gaps"]
         ],
         "recalibration": _recalibration(card["model"]["recalibration"], t, fmt),
