@@ -37,6 +37,12 @@ def _read(folder: Path, name: str) -> str:
     return html.unescape((folder / name).read_text(encoding="utf-8"))
 
 
+def _english_report(folder: Path, metrics: dict[str, Any] = METRICS) -> str:
+    """Render the English report of ``clinai validate`` (no unit, no PDF); return its Markdown."""
+    render_survival_report(metrics, folder, context=REPORT_CONTEXT, languages=("en",), pdf=False)
+    return _read(folder, "validation_report.md")
+
+
 @pytest.mark.parametrize(("censored", "warned"), [(74, False), (75, True), (100, True)])
 def test_caution_from_half_of_the_patients_censored_before_the_horizon(
     censored: int, warned: bool
@@ -71,8 +77,7 @@ def test_report_and_card_warn_in_both_languages(tmp_path: Path) -> None:
 
 
 def test_follow_up_within_the_horizon_gives_no_caution(tmp_path: Path) -> None:
-    render_survival_report(METRICS, tmp_path, context=REPORT_CONTEXT, languages=("en",), pdf=False)
-    assert "Caution" not in _read(tmp_path, "validation_report.md")
+    assert "Caution" not in _english_report(tmp_path)
 
 
 def test_a_runs_report_writes_times_in_the_units_of_its_pipeline(tmp_path: Path) -> None:
@@ -95,10 +100,12 @@ def test_a_runs_report_writes_times_in_the_units_of_its_pipeline(tmp_path: Path)
 
 
 def test_clinai_validate_without_a_unit_says_the_data_have_one(tmp_path: Path) -> None:
-    render_survival_report(METRICS, tmp_path, context=REPORT_CONTEXT, languages=("en",), pdf=False)
-    english = _read(tmp_path, "validation_report.md")
+    english = _english_report(tmp_path)
     assert "within 365 (in the time unit of the data)" in english
     assert "- **Median follow-up (reverse Kaplan-Meier):** 1,298.00" in english
+    # the source and the count of predictions: "Predictions: flchain_5y" above "Predictions: 600"
+    assert "- **Source of the predictions:** ami\n" in english
+    assert "- **Predictions:** 150\n" in english
 
 
 def test_risk_groups_say_why_they_show_no_observed_risk(tmp_path: Path) -> None:
@@ -135,14 +142,6 @@ def test_a_horizon_in_years_is_neither_rounded_nor_called_the_data_unit(tmp_path
     assert "| Median follow-up (reverse Kaplan-Meier) |  | 12.75 years |" in english
     assert "time unit of the data" not in english and "(2 years)" not in english
     assert "- **Horisont:** 2,5 år\n" in _read(tmp_path, "model_card.da.md")
-
-
-def test_the_source_and_the_count_of_predictions_have_different_labels(tmp_path: Path) -> None:
-    # "Predictions: flchain_5y" above "Predictions: 600" in a run's report
-    render_survival_report(METRICS, tmp_path, context=REPORT_CONTEXT, languages=("en",), pdf=False)
-    english = _read(tmp_path, "validation_report.md")
-    assert "- **Source of the predictions:** ami\n" in english
-    assert "- **Predictions:** 150\n" in english
 
 
 def test_a_suppressed_subgroup_says_patients_or_events_were_too_few(tmp_path: Path) -> None:
