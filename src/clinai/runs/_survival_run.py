@@ -64,6 +64,7 @@ __all__ = [
     "report_survival",
     "survival_outcome",
     "train_survival",
+    "warn_follow_up",
 ]
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,11 @@ SURVIVAL_SCORING = "neg_integrated_brier"
 
 NOT_SURVIVAL_MODEL = (
     "models: {name!r} is not a survival model family; outcome.type: survival takes {names}"
+)
+FOLLOW_UP_WARNING = (
+    "{experiment}: {censored} of {n} test patients ({share:.0%}) were censored before the "
+    "horizon {horizon:g} and {followed} followed to it without the event: the observed risks "
+    "there rest on those patients (the card and the report say so)"
 )
 SURVIVAL_IGNORES = (
     "{field}: {what} is not available for outcome.type: survival yet, and the run would go "
@@ -319,7 +325,30 @@ def evaluate_survival_run(
         advance()
     judge_acceptance(metrics, fixed)
     run_dir.write_json(SURVIVAL_METRICS_FILE, metrics)
+    warn_follow_up(config.experiment, metrics)
     return metrics
+
+
+def warn_follow_up(experiment: str, metrics: dict[str, Any]) -> None:
+    """Say on the console what the card's caution says: most follow-up ended before the horizon.
+
+    ``metrics`` is survival_metrics.json (its ``horizon`` and ``follow_up`` block).
+    """
+    from clinai.reporting._survival_report import CAUTION_SHARE
+
+    follow = metrics["follow_up"]
+    n, censored = follow["n"], follow["censored_before_horizon"]
+    if n and censored / n >= CAUTION_SHARE:
+        logger.warning(
+            FOLLOW_UP_WARNING.format(
+                experiment=experiment,
+                censored=censored,
+                n=n,
+                share=censored / n,
+                horizon=metrics["horizon"],
+                followed=n - censored - follow["events_by_horizon"],
+            )
+        )
 
 
 #: Times of the integrated Brier score: from this quantile of the training event times
