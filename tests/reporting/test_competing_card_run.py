@@ -89,3 +89,15 @@ def test_a_runs_report_is_headed_by_its_use_case_and_says_its_unit(metrics: dict
     )
     assert report.startswith("# Validation on the test split (competing risks): Deaths\n")
     assert "within 12 months" in report and "Verdict: **no criteria**." in report
+
+
+def test_most_follow_up_ending_before_the_horizon_is_cautioned(metrics: dict) -> None:
+    follow = metrics["competing"]["follow_up"]
+    # a competing event ends follow-up as the event does: 1 + 1 of them, 1 patient followed
+    censored = {**follow, "censored_before_horizon": follow["n"] - 3}
+    censored.update(events_by_horizon=1, competing_by_horizon=1)
+    heavy = {**metrics, "competing": {**metrics["competing"], "follow_up": censored}}
+    card = competing_card(heavy, TEXTS, "en", selected="cause_specific_cox", lineage=LINEAGE)
+    assert f"> **Caution:** the follow-up of {follow['n'] - 3} of {follow['n']} patients" in card
+    assert "only 1 were followed to the horizon" in card
+    assert "Caution" not in competing_card(metrics, TEXTS, "en", selected="c", lineage=LINEAGE)
