@@ -14,10 +14,12 @@ import pandas as pd
 import pytest
 
 from clinai.cli import main
-from clinai.runs._validate_survival import GROUP_IS_PATIENT, GROUP_LOOKS_LIKE_ID
+from clinai.runs._prediction_columns import GROUP_IS_PATIENT, GROUP_LOOKS_LIKE_ID
 
 N = 60
 ARGS = ["--time", "days", "--event", "died", "--horizon", "365", "--score", "risk"]
+#: The binary form printed the ids too (metrics.json and the report's subgroup table).
+BINARY_ARGS = ["--outcome", "died", "--score", "risk"]
 
 
 @pytest.fixture
@@ -49,11 +51,16 @@ def predictions(tmp_path: Path) -> Path:
         (["--group", "risk"], "column 'risk' (--group) has a value of its own in 60 of 60 rows"),
     ],
 )
+@pytest.mark.parametrize("form", [ARGS, BINARY_ARGS], ids=["survival", "binary"])
 def test_an_identifier_as_group_stops_before_any_output(
-    predictions: Path, extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    predictions: Path,
+    form: list[str],
+    extra: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = predictions.parent / "validation"
-    assert main(["validate", str(predictions), *ARGS, *extra, "--out", str(out)]) == 2
+    assert main(["validate", str(predictions), *form, *extra, "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err, err
     assert not out.exists()

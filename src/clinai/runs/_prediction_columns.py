@@ -18,11 +18,29 @@ import pandas as pd
 from clinai import data
 from clinai.exceptions import DataError
 
-__all__ = ["check_named_columns", "groups_and_patients", "numeric_column", "risk_column"]
+__all__ = [
+    "check_named_columns",
+    "groups_and_patients",
+    "identifier_like",
+    "numeric_column",
+    "risk_column",
+]
 
 _ONE_LEVEL = (
     "group column {column!r} has only one level ({level!r}): subgroup analysis needs at least "
     "two; drop --group {column} or check the file"
+)
+#: Share of rows whose group label no other row has, from which a grouping is refused.
+SINGLETON_SHARE = 0.5
+GROUP_IS_PATIENT = (
+    "column {column!r} is both --group and --patient: a group is an attribute patients share "
+    "(sex, age band, ward), never the identifier, whose values would reach the report; drop "
+    "it from --group"
+)
+GROUP_LOOKS_LIKE_ID = (
+    "column {column!r} (--group) has a value of its own in {single} of {n} rows: it looks like "
+    "an identifier or a measurement, and each of its values would be printed in the report; "
+    "group by an attribute with a few levels (e.g. age bands)"
 )
 _SAME_COLUMN = "--{first} and --{second} name the same column {column!r}: give different columns"
 NOT_NUMERIC = (
@@ -113,11 +131,39 @@ def check_named_columns(
     data.check_columns(frame, [c for _, c in named_columns] + list(groups), where=where)
 
 
+def identifier_like(values: pd.Series) -> int | None:
+    """Return how many rows have a label of their own, when that is most rows (else None).
+
+    Small-cell suppression hides a group's numbers, not its label: grouping by a patient
+    id (or its pseudonym) would print every patient's id in the subgroup tables.
+    """
+    counts = values.astype(str).value_counts()
+    single = int((counts == 1).sum())
+    return single if single > SINGLETON_SHARE * len(values) else None
+
+
+def _check_groups_are_not_identifiers(
+    frame: pd.DataFrame, groups: Sequence[str], patient: str | None
+) -> None:
+    """Refuse a --group column that is, or looks like, a patient identifier.
+
+    Suppression hides a small group's numbers, not its label: with the identifier as a
+    group every patient's id was printed in the report's subgroup table.
+    """
+    for column in groups:
+        if column == patient:
+            raise DataError(GROUP_IS_PATIENT.format(column=column))
+        single = identifier_like(frame[column])
+        if single is not None:
+            raise DataError(GROUP_LOOKS_LIKE_ID.format(column=column, single=single, n=len(frame)))
+
+
 def groups_and_patients(
     frame: Any, groups: Sequence[str], patient: str | None
 ) -> tuple[Any, np.ndarray | None]:
     """Subgroup columns as text (each with two levels or more) and pseudonymised patient ids."""
     sensitive = None
+    _check_groups_are_not_identifiers(frame, groups, patient)
     if groups:
         sensitive = frame[list(groups)].astype(str)
         for column in groups:

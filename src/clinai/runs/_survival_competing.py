@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -262,9 +263,7 @@ def report_competing(
 
     files: list[Path] = []
     for stem in ("model_card", "validation_report"):
-        documents = write_languages(
-            lambda language, stem=stem: write(language, stem), list(config.languages), pdf=True
-        )
+        documents = write_languages(partial(write, stem=stem), list(config.languages), pdf=True)
         files += documents.files
         for line in documents.skipped:
             logger.warning("%s", line)

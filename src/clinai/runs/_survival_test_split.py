@@ -12,33 +12,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from clinai.exceptions import DataError
+from clinai.runs._prediction_columns import identifier_like
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from clinai.config import ExperimentConfig
 
-__all__ = ["ATTRIBUTE_LOOKS_LIKE_ID", "SurvivalTest", "identifier_like", "resampling"]
+__all__ = ["ATTRIBUTE_LOOKS_LIKE_ID", "SurvivalTest", "resampling"]
 
-#: Share of rows whose group label no other row has, from which a grouping is refused.
-SINGLETON_SHARE = 0.5
 ATTRIBUTE_LOOKS_LIKE_ID = (
     "sensitive attribute {column!r} (the pipeline's sensitive_attributes()) has a value of its "
     "own in {single} of {n} test patients: it looks like an identifier (a pseudonym is one too) "
     "or a measurement, and each of its values would be printed in the card and the report; "
     "return an attribute with a few levels (e.g. age bands)"
 )
-
-
-def identifier_like(values: pd.Series) -> int | None:
-    """Return how many rows have a label of their own, when that is most rows (else None).
-
-    Small-cell suppression hides a group's numbers, not its label: grouping by a patient
-    id (or its pseudonym) would print every patient's id in the subgroup tables.
-    """
-    counts = values.astype(str).value_counts()
-    single = int((counts == 1).sum())
-    return single if single > SINGLETON_SHARE * len(values) else None
 
 
 @dataclass(frozen=True)

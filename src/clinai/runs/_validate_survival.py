@@ -30,7 +30,6 @@ from clinai.runs._prediction_columns import (
 from clinai.runs._progress import progress_bar
 from clinai.runs._rundir import RunDir
 from clinai.runs._staging import staged_folder
-from clinai.runs._survival_test_split import identifier_like
 from clinai.runs._validate import _TOO_FEW_REPLICATES, _check_out_dir
 from clinai.runs._validate_competing import validate_competing_rows, write_validation_audit
 
@@ -59,16 +58,6 @@ ALL_AT_ZERO = (
     "time zero; check the time unit and origin"
 )
 HORIZON_NOT_POSITIVE = "--horizon must be a positive time; got {value!r}"
-GROUP_IS_PATIENT = (
-    "column {column!r} is both --group and --patient: a group is an attribute patients share "
-    "(sex, age band, ward), never the identifier, whose values would reach the report; drop "
-    "it from --group"
-)
-GROUP_LOOKS_LIKE_ID = (
-    "column {column!r} (--group) has a value of its own in {single} of {n} rows: it looks like "
-    "an identifier or a measurement, and each of its values would be printed in the report; "
-    "group by an attribute with a few levels (e.g. age bands)"
-)
 HORIZON_BEYOND = (
     "--horizon {horizon:g} is not before the last follow-up ({last:g} in column {column!r}): "
     "choose a horizon within follow-up"
@@ -174,22 +163,6 @@ def _outcome(
     return time_values, outcome
 
 
-def _check_groups_are_not_identifiers(
-    frame: pd.DataFrame, groups: Sequence[str], patient: str | None
-) -> None:
-    """Refuse a --group column that is, or looks like, a patient identifier.
-
-    Suppression hides a small group's numbers, not its label: with the identifier as a
-    group every patient's id was printed in the report's subgroup table.
-    """
-    for column in groups:
-        if column == patient:
-            raise DataError(GROUP_IS_PATIENT.format(column=column))
-        single = identifier_like(frame[column])
-        if single is not None:
-            raise DataError(GROUP_LOOKS_LIKE_ID.format(column=column, single=single, n=len(frame)))
-
-
 @fill_doc
 def validate_survival_file(
     predictions: str | Path,
@@ -268,7 +241,6 @@ def validate_survival_file(
     time_values, event_values = _outcome(frame, time, event, float(horizon), codes, competing)
     risk = risk_column(frame, score)
     lp_values = None if lp is None else numeric_column(frame, lp, "--lp")
-    _check_groups_are_not_identifiers(frame, groups, patient)
     sensitive, patient_ids = groups_and_patients(frame, groups, patient)
     boots = 200 if n_boot is None else n_boot
     if competing:
