@@ -239,7 +239,7 @@ def test_a_stored_survival_study_resumes_only_for_its_family_and_score(
         tune_survival_model("deep_surv", X, y, n_trials=1, **options)
     with pytest.raises(ModelError, match=r"scoring='neg_integrated_brier', not 'uno_c'"):
         tune_survival_model("cox_net", X, y, n_trials=1, scoring="uno_c", **options)
-    with pytest.raises(ModelError, match="tuning.n_trials must be an integer >= 1; got 0"):
+    with pytest.raises(ModelError, match=r"tuning\.n_trials must be an integer >= 1; got 0"):
         tune_survival_model("cox_net", X, y, n_trials=0, **options)
     broken = X.assign(age=np.nan)  # the penalised Cox model cannot fit missing values
     with pytest.raises(ModelError, match="tuning model 'cox_net' failed in study 'other'"):
