@@ -17,7 +17,7 @@ from clinai.evaluation.fairness._mitigation import (
     UNSEEN_GROUP_MSG,
     _score_estimator,
 )
-from clinai.evaluation.resampling._bootstrap import _seed_sequence
+from clinai.evaluation.resampling.engine import seed_sequence
 from clinai.exceptions import DataError
 
 T = 0.2
@@ -67,7 +67,7 @@ def test_both_rules_equal_a_direct_computation_with_fairlearn() -> None:
         predict_method="predict_proba",
     )
     optimizer.fit(pd.DataFrame({"risk": p[:half]}), y[:half], sensitive_features=g[:half])
-    seed = int(np.random.default_rng(_seed_sequence(11).spawn(2)[0]).integers(2**31 - 1))
+    seed = int(np.random.default_rng(seed_sequence(11).spawn(2)[0]).integers(2**31 - 1))
     mitigated = optimizer.predict(
         pd.DataFrame({"risk": p_test}), sensitive_features=g_test, random_state=seed
     )

@@ -24,7 +24,7 @@ from clinai.evaluation.discrimination._metrics import (
     _scaled_brier_weighted,
 )
 from clinai.evaluation.resampling import _fast_bootstrap as fb
-from clinai.evaluation.resampling._bootstrap import Clusters, _clusters, _run_replicates
+from clinai.evaluation.resampling.engine import Clusters, clusters_of, run_replicates
 from clinai.evaluation.thresholds._thresholds import _threshold_weighted
 from clinai.evaluation.validate._steps import _lowess_replicate
 
@@ -44,7 +44,7 @@ def simulate(n: int, seed: int, *, ties: bool = False):
 
 def units(codes: np.ndarray | None, n: int) -> Clusters:
     """Each row its own unit, or the patient codes given (0 .. k - 1) as they are."""
-    return _clusters(None, n) if codes is None else Clusters(codes, int(codes.max()) + 1, True)
+    return clusters_of(None, n) if codes is None else Clusters(codes, int(codes.max()) + 1, True)
 
 
 def fast_for(y: np.ndarray, p: np.ndarray, *, codes=None, **options) -> dict[str, np.ndarray]:
@@ -197,7 +197,7 @@ def test_results_do_not_depend_on_threads_and_follow_the_seed() -> None:
     ones = np.ones((1, 4000))
     slope = tuple(float(v[0]) for v in _fit_slope(y, x, ones))
     kwargs = {
-        "clusters": _clusters(None, 4000),
+        "clusters": clusters_of(None, 4000),
         "thresholds": THRESHOLDS,
         "curve_grid": calibration_grid(p, 20),
         "intercept": float(_fit_intercept(y, x, ones)[0]),
@@ -229,7 +229,7 @@ def test_same_distribution_as_the_per_resample_bootstrap() -> None:
     fast = fb.fast_replicates(
         y,
         p,
-        clusters=_clusters(None, n),
+        clusters=clusters_of(None, n),
         thresholds=THRESHOLDS,
         curve_grid=calibration_grid(p, 20),
         intercept=layout.a0,
@@ -237,13 +237,13 @@ def test_same_distribution_as_the_per_resample_bootstrap() -> None:
         n_boot=n_boot,
         seed=np.random.SeedSequence(12),
     )
-    slow = _run_replicates(
+    slow = run_replicates(
         y,
         p,
         weighted={"auroc": _auroc_weighted, "slope": _slope_weighted, "brier": _brier_weighted},
         resampled={},
         shapes={"auroc": (), "slope": (), "brier": ()},
-        clusters=_clusters(None, n),
+        clusters=clusters_of(None, n),
         n_boot=n_boot,
         rng=np.random.default_rng(13),
         progress=None,

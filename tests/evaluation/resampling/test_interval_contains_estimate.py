@@ -18,11 +18,7 @@ import pytest
 from scipy import stats
 
 from clinai.evaluation import bootstrap, evaluate_predictions
-from clinai.evaluation.resampling._bootstrap import (
-    CI_METHOD,
-    _contained_interval,
-    _percentile_interval,
-)
+from clinai.evaluation.resampling.engine import CI_METHOD, contained_interval, percentile_interval
 
 BOUNDS = ("ci_low", "ci_high")
 
@@ -105,29 +101,29 @@ def test_fast_path_intervals_contain_their_estimates() -> None:
 
 def test_contained_interval_moves_only_the_bound_on_the_estimate_side() -> None:
     replicates = np.array([[1.0, 5.0, 2.0], [2.0, 6.0, 2.0], [3.0, 7.0, 2.0], [4.0, 8.0, 2.0]])
-    low, high = _percentile_interval(replicates, 0.5)
+    low, high = percentile_interval(replicates, 0.5)
     estimate = np.array([0.5, 9.0, 2.0])
-    new_low, new_high, moved = _contained_interval(replicates, estimate, 0.5)
+    new_low, new_high, moved = contained_interval(replicates, estimate, 0.5)
     assert moved.tolist() == [True, True, False]
     assert new_low.tolist() == [0.5, low[1], 2.0]
     assert new_high.tolist() == [high[0], 9.0, 2.0]
     # with a lower bound, an estimate below its replicates gets that bound as lower end
-    floor_low, floor_high, _ = _contained_interval(replicates, estimate, 0.5, lower_bound=0.0)
+    floor_low, floor_high, _ = contained_interval(replicates, estimate, 0.5, lower_bound=0.0)
     assert floor_low.tolist() == [0.0, low[1], 2.0]
     assert floor_high.tolist() == new_high.tolist()
 
 
 def test_contained_interval_edge_cases() -> None:
     # every replicate equals the estimate: the interval is the estimate itself, not "moved"
-    low, high, moved = _contained_interval(np.full((5, 1), 0.3), np.array([0.3]), 0.95)
+    low, high, moved = contained_interval(np.full((5, 1), 0.3), np.array([0.3]), 0.95)
     assert (low[0], high[0], bool(moved[0])) == (0.3, 0.3, False)
     # no finite replicate, or an undefined estimate: NaN bounds are left alone
-    low, high, moved = _contained_interval(np.full((5, 1), np.nan), np.array([0.3]), 0.95)
+    low, high, moved = contained_interval(np.full((5, 1), np.nan), np.array([0.3]), 0.95)
     assert np.isnan(low[0]) and np.isnan(high[0]) and not moved[0]
-    low, high, moved = _contained_interval(np.ones((5, 1)), np.array([np.nan]), 0.95)
+    low, high, moved = contained_interval(np.ones((5, 1)), np.array([np.nan]), 0.95)
     assert (low[0], high[0], bool(moved[0])) == (1.0, 1.0, False)
     # no replicate at all (n_boot = 0)
-    low, high, moved = _contained_interval(np.empty((0, 2)), np.array([0.1, 0.2]), 0.95)
+    low, high, moved = contained_interval(np.empty((0, 2)), np.array([0.1, 0.2]), 0.95)
     assert np.isnan(low).all() and not moved.any()
 
 
@@ -159,7 +155,7 @@ def test_bca_does_not_help_and_our_interval_does_against_scipy() -> None:
     assert reference["BCa"][1] < estimate
     ours = bootstrap(y, p, metric={"distance": _distance_from_half}, n_boot=2000, random_state=6)
     est = ours["distance"]
-    plain_low, plain_high = _percentile_interval(ours.replicates["distance"], 0.95)
+    plain_low, plain_high = percentile_interval(ours.replicates["distance"], 0.95)
     # the same percentile interval as scipy's, from other draws: within 3 Monte Carlo
     # standard errors of the difference (about 0.003 for the upper bound at 2,000)
     assert plain_low == pytest.approx(reference["percentile"][0], abs=0.002)

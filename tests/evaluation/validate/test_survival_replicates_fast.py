@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from clinai import evaluation as ev
-from clinai.evaluation.resampling._bootstrap import _clusters
+from clinai.evaluation.resampling.engine import clusters_of
 from clinai.evaluation.survival._calibration import cloglog
 from clinai.evaluation.survival._concordance import _concordance_from_sorted, _prepare
 from clinai.evaluation.survival._cox import fit_cox
@@ -164,7 +164,7 @@ def test_bootstrap_draws_in_time_order_equal_bootstrap_indices(cohort) -> None:
     resamples of bootstrap_indices: every replicate equals replicate_batch on them."""
     prepared, _ = _prepared(cohort)
     n = cohort["time"].shape[0]
-    got = _bootstrap(prepared, _clusters(cohort["patients"], n), 5, 3, None)
+    got = _bootstrap(prepared, clusters_of(cohort["patients"], n), 5, 3, None)
     resamples = ev.bootstrap_indices(n, patient_ids=cohort["patients"], n_boot=5, random_state=3)
     expected = [
         replicate_batch(prepared, np.bincount(rows, minlength=n).astype(float)[None, :])

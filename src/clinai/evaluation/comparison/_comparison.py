@@ -40,14 +40,8 @@ from clinai.evaluation._inputs import (
 )
 from clinai.evaluation.discrimination._delong import _delong_test_arrays
 from clinai.evaluation.discrimination._metrics import _auroc_weighted, _brier_weighted
-from clinai.evaluation.resampling._bootstrap import (
-    Progress,
-    RandomState,
-    _clusters,
-    _contained_interval,
-    _n_undefined,
-    _run_replicates,
-)
+from clinai.evaluation.resampling import engine
+from clinai.evaluation.resampling.engine import Progress, RandomState
 from clinai.evaluation.thresholds._decision_curve import _net_benefit_curve, _net_benefit_weighted
 from clinai.exceptions import DataError
 
@@ -180,7 +174,7 @@ def _rank_auroc(y: np.ndarray, score: np.ndarray) -> float:
 def _comparison_weighted(
     baseline: np.ndarray, thresholds: np.ndarray, *, probability: bool
 ) -> dict[str, WeightedMetric]:
-    """Vectorised replicate metrics of the comparison, for :func:`_run_replicates`.
+    """Vectorised replicate metrics of the comparison, for :func:`engine.run_replicates`.
 
     The model's AUROC and Brier score are the caller's (``"auroc"``, ``"brier"``).
     """
@@ -231,8 +225,8 @@ def _assemble(
     n_skipped: dict[str, int] = {}
 
     def estimate(point: float, reps: np.ndarray, key: str) -> Estimate:
-        low, high, _ = _contained_interval(reps, point, ci_level)
-        n_skipped[key] = _n_undefined(reps)
+        low, high, _ = engine.contained_interval(reps, point, ci_level)
+        n_skipped[key] = engine.n_undefined(reps)
         return Estimate(point, float(low), float(high))
 
     auroc_diff = estimate(
@@ -252,8 +246,8 @@ def _assemble(
             y, baseline, thresholds
         )
         nb_reps = replicates["model_nb"] - replicates["baseline_nb"]
-        low, high, _ = _contained_interval(nb_reps, nb_point, ci_level)
-        n_skipped["net_benefit_diff"] = _n_undefined(nb_reps)
+        low, high, _ = engine.contained_interval(nb_reps, nb_point, ci_level)
+        n_skipped["net_benefit_diff"] = engine.n_undefined(nb_reps)
         nb_diff = tuple(
             ThresholdDifference(float(t), Estimate(float(d), float(lo), float(hi)))
             for t, d, lo, hi in zip(thresholds, nb_point, low, high, strict=True)
@@ -360,13 +354,13 @@ def compare_with_baseline(
     grid = check_thresholds(list(thresholds), name="thresholds")
     n_boot = check_n_boot(n_boot)
     level = check_ci_level(ci_level)
-    clusters = _clusters(patient_ids, y.shape[0])
+    clusters = engine.clusters_of(patient_ids, y.shape[0])
     probability = _is_probability(baseline)
     weighted: dict[str, WeightedMetric] = {"auroc": _auroc_weighted, "brier": _brier_weighted}
     weighted.update(_comparison_weighted(baseline, grid, probability=probability))
     shapes: dict[str, tuple[int, ...]] = {"auroc": (), "brier": ()}
     shapes.update(_comparison_shapes(grid.shape[0], probability=probability))
-    replicates = _run_replicates(
+    replicates = engine.run_replicates(
         y,
         p,
         weighted=weighted,

@@ -28,13 +28,8 @@ from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import Estimate
 from clinai.evaluation._inputs import check_ci_level, check_n_boot, check_y
 from clinai.evaluation.comparison._comparison import _check_name, check_baseline
-from clinai.evaluation.resampling._bootstrap import (
-    Progress,
-    RandomState,
-    _clusters,
-    _contained_interval,
-    _run_replicates,
-)
+from clinai.evaluation.resampling import engine
+from clinai.evaluation.resampling.engine import Progress, RandomState
 from clinai.exceptions import DataError
 
 __all__ = ["OperatingPoint", "OperatingPointComparison", "compare_operating_points"]
@@ -232,7 +227,7 @@ def compare_operating_points(
         raise DataError(NO_THRESHOLDS_MSG.format(name=name))
     n_boot = check_n_boot(n_boot)
     level = check_ci_level(ci_level)
-    clusters = _clusters(patient_ids, y.shape[0])
+    clusters = engine.clusters_of(patient_ids, y.shape[0])
     yf = y.astype("float64")
 
     rules = _matched_rules(score, p, baseline_thresholds, name)
@@ -247,7 +242,7 @@ def compare_operating_points(
 
     ones = np.ones((1, y.shape[0]))
     point = all_rates(yf, p, ones)[0]
-    reps = _run_replicates(
+    reps = engine.run_replicates(
         yf,
         p,
         weighted={"rates": all_rates},
@@ -259,8 +254,8 @@ def compare_operating_points(
         progress=progress,
     )["rates"]
     gain_reps = reps[:, :, len(_RATES)] - reps[:, :, 0]
-    low, high, _ = _contained_interval(reps, point, level)
-    gain_low, gain_high, _ = _contained_interval(
+    low, high, _ = engine.contained_interval(reps, point, level)
+    gain_low, gain_high, _ = engine.contained_interval(
         gain_reps, point[:, len(_RATES)] - point[:, 0], level
     )
 

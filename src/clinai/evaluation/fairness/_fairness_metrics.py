@@ -69,14 +69,8 @@ from clinai.evaluation.fairness._subgroups import (
     _hidden_counts,
     _safe,
 )
-from clinai.evaluation.resampling._bootstrap import (
-    Progress,
-    RandomState,
-    _clusters,
-    _contained_interval,
-    _run_replicates,
-    _seed_sequence,
-)
+from clinai.evaluation.resampling import engine
+from clinai.evaluation.resampling.engine import Progress, RandomState
 from clinai.evaluation.thresholds._decision_curve import _net_benefit_weighted, net_benefit
 from clinai.evaluation.thresholds._thresholds import _threshold_weighted, threshold_metrics
 from clinai.exceptions import DataError
@@ -369,7 +363,7 @@ def _table_groups(
 ) -> list[FairnessGroup]:
     """Each group of a table with its metrics' intervals; suppressed groups stay blank."""
     if draws is not None:
-        low, high, _ = _contained_interval(draws, point_values, level)
+        low, high, _ = engine.contained_interval(draws, point_values, level)
     groups = []
     for group in entry.table.index:
         first = int(np.flatnonzero(entry.label_values == group)[0])
@@ -421,10 +415,10 @@ def _table_disparities(
         if draws is not None:
             d_rep, r_rep = _disparity(draws[:, :, k], ratio=has_ratio)
             skipped = int((~np.isfinite(d_rep)).sum())
-            d_low, d_high, _ = _contained_interval(d_rep, diff, level)
+            d_low, d_high, _ = engine.contained_interval(d_rep, diff, level)
             diff_low, diff_high = float(d_low), float(d_high)
             if has_ratio:
-                r_low, r_high, _ = _contained_interval(r_rep, ratio, level)
+                r_low, r_high, _ = engine.contained_interval(r_rep, ratio, level)
                 ratio_low, ratio_high = float(r_low), float(r_high)
         disparities[metric] = FairnessDisparity(
             difference=Estimate(float(diff), diff_low, diff_high),
@@ -516,7 +510,7 @@ def fairness_metrics(
     n_boot = check_n_boot(n_boot)
     level = check_ci_level(ci_level)
     features = _check_features(sensitive_features, n)
-    clusters = _clusters(patient_ids, n)
+    clusters = engine.clusters_of(patient_ids, n)
     group_values = _group_values(t)
     prepared = []
     weighted: dict[str, Callable[..., np.ndarray]] = {}
@@ -532,7 +526,7 @@ def fairness_metrics(
             weighted[name] = _group_weighted(members, t)
             shapes[name] = (len(entry.reported), len(FAIRNESS_METRICS))
     replicates = (
-        _run_replicates(
+        engine.run_replicates(
             y,
             p,
             weighted=weighted,
@@ -540,7 +534,7 @@ def fairness_metrics(
             shapes=shapes,
             clusters=clusters,
             n_boot=n_boot,
-            rng=np.random.default_rng(_seed_sequence(random_state)),
+            rng=np.random.default_rng(engine.seed_sequence(random_state)),
             progress=progress,
         )
         if weighted

@@ -49,14 +49,8 @@ from clinai.evaluation._inputs import (
     check_y,
 )
 from clinai.evaluation.fairness._subgroups import _group_labels, _hidden_counts
-from clinai.evaluation.resampling._bootstrap import (
-    Clusters,
-    RandomState,
-    _clusters,
-    _contained_interval,
-    _run_replicates,
-    _seed_sequence,
-)
+from clinai.evaluation.resampling import engine
+from clinai.evaluation.resampling.engine import Clusters, RandomState
 from clinai.exceptions import DataError
 
 __all__ = [
@@ -350,7 +344,7 @@ def _overall_rates(
     point = paired(y, p, np.ones((1, y.shape[0])))[0]
     low = high = np.full(point.shape, np.nan)
     if n_boot:
-        draws = _run_replicates(
+        draws = engine.run_replicates(
             y,
             p,
             weighted={"paired": paired},
@@ -361,7 +355,7 @@ def _overall_rates(
             rng=np.random.default_rng(seed),
             progress=None,
         )["paired"]
-        low, high, _ = _contained_interval(draws, point, level)
+        low, high, _ = engine.contained_interval(draws, point, level)
     return {
         side: {
             metric: Estimate(float(point[i, k]), float(low[i, k]), float(high[i, k]))
@@ -448,8 +442,8 @@ def threshold_optimizer_mitigation(
     g_fit = _labels(groups_fit, y_f.shape[0], "groups_fit")
     g = _labels(groups, y.shape[0], "groups")
     _check_groups(g_fit, g, y_f, attribute)
-    clusters = _clusters(patient_ids, y.shape[0])
-    seeds = _seed_sequence(random_state).spawn(2)
+    clusters = engine.clusters_of(patient_ids, y.shape[0])
+    seeds = engine.seed_sequence(random_state).spawn(2)
     d_m = _fit_and_predict(
         (y_f, p_f, g_fit),
         (p, g),

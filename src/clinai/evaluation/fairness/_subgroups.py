@@ -43,13 +43,8 @@ from clinai.evaluation.calibration._calibration import (
     oe_ratio,
 )
 from clinai.evaluation.discrimination._metrics import _auroc_weighted, auroc_score
-from clinai.evaluation.resampling._bootstrap import (
-    RandomState,
-    _clusters,
-    _contained_interval,
-    _run_replicates,
-    _seed_sequence,
-)
+from clinai.evaluation.resampling import engine
+from clinai.evaluation.resampling.engine import RandomState
 from clinai.evaluation.thresholds._thresholds import _threshold_weighted, threshold_metrics
 from clinai.exceptions import DataError
 
@@ -261,7 +256,7 @@ def subgroup_metrics(
         "sensitivity": _safe(lambda a, b: threshold_metrics(a, b, threshold=t).sensitivity),
         "specificity": _safe(lambda a, b: threshold_metrics(a, b, threshold=t).specificity),
     }
-    attribute_seeds = _seed_sequence(random_state).spawn(features.shape[1])
+    attribute_seeds = engine.seed_sequence(random_state).spawn(features.shape[1])
     results: dict[str, SubgroupResult] = {}
     for (attribute, column), seed in zip(features.items(), attribute_seeds, strict=True):
         name = str(attribute)
@@ -370,13 +365,13 @@ def _group_intervals(
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Bootstrap intervals of one group's metrics (NaN when ``n_boot`` is 0).
 
-    Percentile intervals, extended to contain their estimates (see ``_contained_interval``).
+    Percentile intervals, extended to contain their estimates (see ``engine.contained_interval``).
     """
     if n_boot == 0:
         nan = dict.fromkeys(_METRICS, math.nan)
         return nan, dict(nan)
     thresholds = np.array([threshold])
-    replicates = _run_replicates(
+    replicates = engine.run_replicates(
         y,
         p,
         weighted={
@@ -388,7 +383,7 @@ def _group_intervals(
         resampled={},
         shapes={"auroc": (), "calibration_intercept": (), "oe_ratio": (), "threshold": (2,)},
         # the group's patients, numbered anew (or its rows)
-        clusters=_clusters(codes, y.shape[0]),
+        clusters=engine.clusters_of(codes, y.shape[0]),
         n_boot=n_boot,
         rng=rng,
         progress=None,
@@ -396,10 +391,10 @@ def _group_intervals(
     low: dict[str, float] = {}
     high: dict[str, float] = {}
     for metric in ("auroc", "calibration_intercept", "oe_ratio"):
-        lo, hi, _ = _contained_interval(replicates[metric], estimates[metric], ci_level)
+        lo, hi, _ = engine.contained_interval(replicates[metric], estimates[metric], ci_level)
         low[metric], high[metric] = float(lo), float(hi)
     point = [estimates["sensitivity"], estimates["specificity"]]
-    lo, hi, _ = _contained_interval(replicates["threshold"], point, ci_level)
+    lo, hi, _ = engine.contained_interval(replicates["threshold"], point, ci_level)
     low["sensitivity"], high["sensitivity"] = float(lo[0]), float(hi[0])
     low["specificity"], high["specificity"] = float(lo[1]), float(hi[1])
     return low, high

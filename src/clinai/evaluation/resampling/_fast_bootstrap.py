@@ -93,7 +93,6 @@ from clinai.evaluation.calibration._calibration import (
     LOWESS_FRAC,
     _logit_clipped,
 )
-from clinai.evaluation.resampling._bootstrap import Clusters
 from clinai.evaluation.resampling._fast_calibration import (
     _sigmoid_derivatives,
     _slope_columns,
@@ -112,6 +111,7 @@ from clinai.evaluation.resampling._fast_lowess import (
     LOWESS_BINS,
     _prepare_lowess,
 )
+from clinai.evaluation.resampling.engine import Clusters
 
 __all__ = ["FAST_BOOTSTRAP_MIN_ROWS", "LOWESS_BINS", "fast_replicates"]
 

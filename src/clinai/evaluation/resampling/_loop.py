@@ -3,7 +3,7 @@
 For metrics without a vectorised form (survival comparisons and fairness tables), on
 the same resamples as every other interval of clinai (:func:`bootstrap_indices`:
 patients resampled when given) and with the same interval rule
-(:func:`_contained_interval`: percentile, extended to contain the estimate).
+(:func:`contained_interval`: percentile, extended to contain the estimate).
 """
 
 from __future__ import annotations
@@ -15,11 +15,8 @@ from typing import Any
 import numpy as np
 
 from clinai.evaluation._estimate import Estimate
-from clinai.evaluation.resampling._bootstrap import (
-    RandomState,
-    _contained_interval,
-    bootstrap_indices,
-)
+from clinai.evaluation.resampling._bootstrap import bootstrap_indices
+from clinai.evaluation.resampling.engine import RandomState, contained_interval
 from clinai.exceptions import DataError
 
 __all__ = ["loop_replicates", "with_intervals"]
@@ -57,7 +54,7 @@ def with_intervals(replicates: np.ndarray, estimates: Any, ci_level: float) -> l
     point = np.asarray(estimates, dtype=np.float64).ravel()
     if replicates.shape[0] == 0:
         return [Estimate(float(value)) for value in point]
-    low, high, _ = _contained_interval(replicates.reshape(replicates.shape[0], -1), point, ci_level)
+    low, high, _ = contained_interval(replicates.reshape(replicates.shape[0], -1), point, ci_level)
     return [
         Estimate(float(value), float(lo), float(hi))
         for value, lo, hi in zip(point, low, high, strict=True)

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from clinai.evaluation._estimate import Estimate, FieldsRecord, _num
-from clinai.evaluation.resampling._bootstrap import RandomState
 from clinai.evaluation.resampling._loop import loop_replicates, with_intervals
+from clinai.evaluation.resampling.engine import RandomState
 from clinai.evaluation.survival import (
     harrell_c,
     integrated_brier_score,

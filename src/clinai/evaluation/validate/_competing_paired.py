@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from clinai._utils._vocabulary import COMPETING_FAIRNESS_METRICS
-from clinai.evaluation.resampling._bootstrap import RandomState
 from clinai.evaluation.resampling._loop import with_intervals
+from clinai.evaluation.resampling.engine import RandomState
 from clinai.evaluation.survival._competing import (
     COMPETING_METRICS,
     CompetingInputs,

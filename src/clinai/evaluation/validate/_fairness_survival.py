@@ -24,8 +24,8 @@ from clinai._utils._vocabulary import SURVIVAL_FAIRNESS_METRICS
 from clinai.evaluation._estimate import Estimate, _estimate_or_none
 from clinai.evaluation._groups import group_order
 from clinai.evaluation.fairness import intersection_name
-from clinai.evaluation.resampling._bootstrap import RandomState
 from clinai.evaluation.resampling._loop import loop_replicates, with_intervals
+from clinai.evaluation.resampling.engine import RandomState
 from clinai.evaluation.survival import harrell_c, survival_oe_ratio
 from clinai.evaluation.validate._compare_survival import _checked
 from clinai.exceptions import DataError

@@ -26,9 +26,10 @@ from clinai.evaluation.calibration._calibration import (
     oe_ratio,
 )
 from clinai.evaluation.discrimination._metrics import auroc_score
-from clinai.evaluation.resampling._bootstrap import Progress, RandomState, _contained_interval
+from clinai.evaluation.resampling import engine
 from clinai.evaluation.resampling._fast_bootstrap import FAST_BOOTSTRAP_MIN_ROWS
 from clinai.evaluation.resampling._fast_lowess import binned_errors
+from clinai.evaluation.resampling.engine import Progress, RandomState
 from clinai.evaluation.thresholds._thresholds import _threshold_weighted
 from clinai.evaluation.validate._steps import Inputs, calibration_fits, check_inputs, fast_path
 from clinai.evaluation.validate._validate import evaluate_predictions
@@ -123,7 +124,7 @@ def _point_estimates(inputs: Inputs, grid: np.ndarray) -> dict[str, Any]:
 
 
 def _estimate(replicates: np.ndarray, point: float, level: float, **bound: Any) -> Estimate:
-    low, high, _ = _contained_interval(replicates, point, level, **bound)
+    low, high, _ = engine.contained_interval(replicates, point, level, **bound)
     return Estimate(point, float(low), float(high))
 
 
@@ -208,10 +209,10 @@ def _fast_period(inputs: Inputs, progress: Callable[[int, int], None] | None) ->
     )
     level = inputs.level
     errors = point["errors"]
-    ici_low, ici_high, _ = _contained_interval(
+    ici_low, ici_high, _ = engine.contained_interval(
         replicates["lowess"][:, :3], np.asarray(errors), level, lower_bound=0.0
     )
-    low, high, _ = _contained_interval(replicates["thresholds"], point["thresholds"], level)
+    low, high, _ = engine.contained_interval(replicates["thresholds"], point["thresholds"], level)
     rates = point["thresholds"][0]
 
     def at_threshold(column: int) -> Estimate:

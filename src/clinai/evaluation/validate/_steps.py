@@ -59,18 +59,10 @@ from clinai.evaluation.comparison._comparison import (
 from clinai.evaluation.discrimination._delong import _delong_ci_arrays
 from clinai.evaluation.discrimination._metrics import roc_curve_points
 from clinai.evaluation.fairness._subgroups import SubgroupResult, subgroup_metrics
-from clinai.evaluation.resampling._bootstrap import (
-    _SCALAR_METRICS,
-    Clusters,
-    Progress,
-    RandomState,
-    _clusters,
-    _contained_interval,
-    _n_undefined,
-    _run_replicates,
-    _seed_sequence,
-)
+from clinai.evaluation.resampling import engine
+from clinai.evaluation.resampling._bootstrap import _SCALAR_METRICS
 from clinai.evaluation.resampling._fast_bootstrap import FAST_BOOTSTRAP_MIN_ROWS, fast_replicates
+from clinai.evaluation.resampling.engine import Clusters, Progress, RandomState
 from clinai.evaluation.thresholds._decision_curve import DEFAULT_DCA_THRESHOLDS, decision_curve
 from clinai.evaluation.thresholds._targets import _target_thresholds, check_targets
 from clinai.evaluation.thresholds._thresholds import ThresholdEstimates, _threshold_weighted
@@ -183,7 +175,7 @@ def check_inputs(
     n_boot = check_n_boot(n_boot)
     level = check_ci_level(ci_level)
     cell = check_min_cell(min_cell)
-    clusters = _clusters(patient_ids, n)
+    clusters = engine.clusters_of(patient_ids, n)
     if subgroup_threshold is not None:
         group_threshold = check_threshold(subgroup_threshold, name="subgroup_threshold")
     else:
@@ -206,7 +198,7 @@ def check_inputs(
         baseline=baseline,
         baseline_label=baseline_label,
         baseline_probability=baseline is not None and _is_probability(baseline),
-        seeds=_seed_sequence(random_state),
+        seeds=engine.seed_sequence(random_state),
     )
 
 
@@ -322,7 +314,7 @@ def bootstrap_replicates(
         return fast_path(inputs, fits, progress)
     rest = point_estimates(inputs, fits.grid)
     weighted, shapes = _weighted_metrics(inputs, fits.grid)
-    replicates = _run_replicates(
+    replicates = engine.run_replicates(
         inputs.y,
         inputs.p,
         weighted=weighted,
@@ -343,7 +335,7 @@ def scalar_estimates(
     estimates: dict[str, Estimate] = {}
     extended: list[str] = []
     for name in _SCALARS:
-        low, high, moved = _contained_interval(replicates[name], point[name], level)
+        low, high, moved = engine.contained_interval(replicates[name], point[name], level)
         estimates[name] = Estimate(point[name], float(low), float(high))
         if moved:
             extended.append(_SCALAR_PATHS[name])
@@ -365,7 +357,7 @@ def calibration_estimates(
     ici, e50, e90 = rest["errors"]
     curve = rest["curve"]
     lowess = replicates["lowess"]
-    errors_low, errors_high, errors_moved = _contained_interval(
+    errors_low, errors_high, errors_moved = engine.contained_interval(
         lowess[:, :3], np.array([ici, e50, e90]), level, lower_bound=0.0
     )
     errors: dict[str, Estimate] = {}
@@ -374,7 +366,7 @@ def calibration_estimates(
         errors[name] = Estimate(value, float(errors_low[k]), float(errors_high[k]))
         if errors_moved[k]:
             extended.append(f"calibration.{name}")
-    curve_low, curve_high, curve_moved = _contained_interval(lowess[:, 3:], curve, level)
+    curve_low, curve_high, curve_moved = engine.contained_interval(lowess[:, 3:], curve, level)
     extended += [f"calibration.curve[{k}]" for k in np.flatnonzero(curve_moved)]
     curve_points = tuple(
         CalibrationCurvePoint(float(g), float(o), float(lo), float(hi))
@@ -402,7 +394,7 @@ def threshold_estimates(
     inputs: Inputs, point: np.ndarray, replicates: dict[str, np.ndarray]
 ) -> tuple[tuple[ThresholdEstimates, ...], list[str]]:
     """Return the five threshold metrics at each threshold (given ones, then the targets')."""
-    low, high, moved = _contained_interval(replicates["thresholds"], point, inputs.level)
+    low, high, moved = engine.contained_interval(replicates["thresholds"], point, inputs.level)
     extended = [f"thresholds[{i}].{_THRESHOLD_METRICS[j]}" for i, j in np.argwhere(moved)]
     n_regular = inputs.threshold_grid.shape[0]
     results = tuple(
@@ -418,10 +410,10 @@ def threshold_estimates(
 
 def skipped_counts(replicates: dict[str, np.ndarray]) -> dict[str, int]:
     """Count the resamples where each metric was undefined (one class, or a failed fit)."""
-    n_skipped = {name: _n_undefined(replicates[name]) for name in _SCALARS}
-    lowess_skipped = _n_undefined(replicates["lowess"][:, :3])
+    n_skipped = {name: engine.n_undefined(replicates[name]) for name in _SCALARS}
+    lowess_skipped = engine.n_undefined(replicates["lowess"][:, :3])
     n_skipped.update(ici=lowess_skipped, e50=lowess_skipped, e90=lowess_skipped)
-    n_skipped["thresholds"] = _n_undefined(replicates["thresholds"])
+    n_skipped["thresholds"] = engine.n_undefined(replicates["thresholds"])
     return n_skipped
 
 

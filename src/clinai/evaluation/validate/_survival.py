@@ -38,13 +38,8 @@ from clinai.evaluation._inputs import (
     check_n_boot,
     check_thresholds,
 )
-from clinai.evaluation.resampling._bootstrap import (
-    Clusters,
-    RandomState,
-    _clusters,
-    _contained_interval,
-    _weight_chunks,
-)
+from clinai.evaluation.resampling import engine
+from clinai.evaluation.resampling.engine import Clusters, RandomState
 from clinai.evaluation.survival import (
     censoring_survival,
     flexible_survival_calibration,
@@ -161,7 +156,7 @@ def _risk_groups(
 def _interval(replicates: np.ndarray, estimate: float, level: float, floor: bool) -> Estimate:
     if replicates.shape[0] == 0 or not math.isfinite(estimate):
         return Estimate(estimate)
-    low, high, _ = _contained_interval(
+    low, high, _ = engine.contained_interval(
         replicates, estimate, level, lower_bound=0.0 if floor else None
     )
     return Estimate(estimate, float(low), float(high))
@@ -276,7 +271,7 @@ def evaluate_survival(
         time, event, risk, horizon, lp, ci_level, n_boot, min_cell, thresholds, event_of_interest
     )
     point, fits = _point_estimates(inputs)
-    clusters = _clusters(patient_ids, inputs.n)
+    clusters = engine.clusters_of(patient_ids, inputs.n)
     cells = _subgroups(
         groups, inputs.time, inputs.event, inputs.risk, inputs.score, inputs.t, inputs.cell
     )
@@ -505,7 +500,7 @@ def _bands(replicates: np.ndarray, estimate: np.ndarray, level: float) -> list[t
     """Pointwise intervals of a curve (None where no replicate was finite)."""
     if replicates.shape[0] == 0:
         return [(None, None)] * estimate.shape[0]
-    low, high, _ = _contained_interval(replicates, estimate, level)
+    low, high, _ = engine.contained_interval(replicates, estimate, level)
     return [(_num(lo), _num(hi)) for lo, hi in zip(low, high, strict=True)]
 
 
@@ -533,7 +528,7 @@ def _bootstrap(
     def batches() -> Iterator[np.ndarray]:
         pending: list[np.ndarray] = []
         # the row codes in time order: the counts come sorted, as the replicates need them
-        for chunk in _weight_chunks(clusters.take(prepared.data.order), n_boot, rng):
+        for chunk in engine.weight_chunks(clusters.take(prepared.data.order), n_boot, rng):
             pending.append(chunk)
             if sum(p.shape[0] for p in pending) >= size:
                 yield np.concatenate(pending, axis=0)

@@ -23,13 +23,8 @@ import numpy as np
 from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import Estimate, _num
 from clinai.evaluation._inputs import check_ci_level, check_min_cell, check_n_boot
-from clinai.evaluation.resampling._bootstrap import (
-    CI_METHOD,
-    RandomState,
-    _clusters,
-    _contained_interval,
-    _weight_chunks,
-)
+from clinai.evaluation.resampling import engine
+from clinai.evaluation.resampling.engine import CI_METHOD, RandomState
 from clinai.evaluation.survival import (
     survival_calibration_groups,
     survival_calibration_slope,
@@ -212,10 +207,10 @@ def weighted_replicates(
     patients sees the same draws, so two models (or groups) scored by one ``compute``
     are paired.
     """
-    clusters = _clusters(patient_ids, n)
+    clusters = engine.clusters_of(patient_ids, n)
     rng = np.random.default_rng(random_state)
     out: list[Any] = []
-    for chunk in _weight_chunks(clusters, n_boot, rng) if n_boot else ():
+    for chunk in engine.weight_chunks(clusters, n_boot, rng) if n_boot else ():
         out.extend(compute(weights) for weights in chunk)
         if progress is not None:
             progress(len(out), n_boot)
@@ -297,7 +292,7 @@ def evaluate_competing(
         finite = np.isfinite(replicates[:, k])
         skipped[name] = int((~finite).sum())
         if boots and math.isfinite(point[k]) and finite.any():
-            low, high, _ = _contained_interval(replicates[:, k], float(point[k]), level)
+            low, high, _ = engine.contained_interval(replicates[:, k], float(point[k]), level)
             metrics[name] = Estimate(float(point[k]), float(low), float(high))
         else:
             metrics[name] = Estimate(float(point[k]))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from clinai.evaluation._estimate import Estimate, _num
-from clinai.evaluation.resampling._bootstrap import CI_METHOD
+from clinai.evaluation.resampling.engine import CI_METHOD
 
 __all__ = [
     "SURVIVAL_METRICS",

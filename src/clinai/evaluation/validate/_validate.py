@@ -22,11 +22,7 @@ from clinai.evaluation.discrimination._metrics import (
     RocPoint,
 )
 from clinai.evaluation.fairness._subgroups import SubgroupResult
-from clinai.evaluation.resampling._bootstrap import (
-    CI_METHOD,
-    Progress,
-    RandomState,
-)
+from clinai.evaluation.resampling.engine import CI_METHOD, Progress, RandomState
 from clinai.evaluation.thresholds._decision_curve import (
     DecisionCurvePoint,
 )
