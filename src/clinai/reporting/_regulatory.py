@@ -13,131 +13,41 @@ item is answered, and whether the study team or the provider must complete it.
 A tool cannot know the ethics approval, the funding, the clinical rationale or
 the post-market plan, so those rows say so rather than pretend. The item texts
 are short paraphrases in English (the language of the published checklist and
-of the reference text); the report's headings and status words are translated.
+of the reference text), kept as reference text in ``checklists/*.json``; the
+report's headings and status words are translated.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
+from importlib import resources
 from typing import Any
 
 __all__ = ["ANNEX_IV_POINTS", "TRIPOD_AI_ITEMS", "annex_iv_map", "tripod_checklist"]
 
-TRIPOD_AI_CITATION = (
-    "Collins GS, Moons KGM, Dhiman P, et al. TRIPOD+AI statement: updated guidance for "
-    "reporting clinical prediction models that use regression or machine learning methods. "
-    "BMJ 2024;385:e078378."
-)
-ANNEX_IV_CITATION = (
-    "Regulation (EU) 2024/1689 (Artificial Intelligence Act), Annex IV: technical "
-    "documentation referred to in Article 11(1)."
-)
+
+def _checklist(name: str) -> dict[str, Any]:
+    """Return the packaged checklist ``checklists/<name>.json`` (reference text, not code)."""
+    text = resources.files("clinai.reporting").joinpath("checklists", f"{name}.json")
+    data: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
+    return data
+
+
+_TRIPOD_AI = _checklist("tripod_ai")
+_ANNEX_IV = _checklist("annex_iv")
+
+TRIPOD_AI_CITATION: str = _TRIPOD_AI["source"]
+ANNEX_IV_CITATION: str = _ANNEX_IV["source"]
 
 #: (item, section, short paraphrase) of the TRIPOD+AI checklist for full reports.
-TRIPOD_AI_ITEMS: tuple[tuple[str, str, str], ...] = (
-    (
-        "1",
-        "Title",
-        "Identify the study as developing or evaluating a prediction model, the "
-        "target population and the outcome",
-    ),
-    ("2", "Abstract", "Structured summary (see TRIPOD+AI for Abstracts)"),
-    ("3a", "Background", "Healthcare context and rationale, including existing models"),
-    (
-        "3b",
-        "Background",
-        "Target population, intended purpose in the care pathway and intended users",
-    ),
-    ("3c", "Background", "Known health inequalities between sociodemographic groups"),
-    ("4", "Objectives", "Study objectives: development, evaluation or both"),
-    (
-        "5a",
-        "Data",
-        "Sources of data for development and evaluation, rationale and representativeness",
-    ),
-    ("5b", "Data", "Dates of the data: start and end of accrual and of follow-up"),
-    ("6a", "Participants", "Study setting, number and location of centres"),
-    ("6b", "Participants", "Eligibility criteria"),
-    ("6c", "Participants", "Treatments received and how they were handled"),
-    ("7", "Data preparation", "Pre-processing and quality checking, also across groups"),
-    ("8a", "Outcome", "Definition of the outcome and time horizon, how and when assessed"),
-    ("8b", "Outcome", "Qualifications of outcome assessors where judgement is needed"),
-    ("8c", "Outcome", "Blinding of outcome assessment"),
-    ("9a", "Predictors", "Choice of initial predictors and any pre-selection"),
-    ("9b", "Predictors", "Definition of all predictors, how and when measured"),
-    ("9c", "Predictors", "Qualifications of predictor assessors where judgement is needed"),
-    ("10", "Sample size", "How the study size was arrived at and why it suffices"),
-    ("11", "Missing data", "How missing data were handled"),
-    ("12a", "Analytical methods", "How the data were used, including partitioning"),
-    (
-        "12b",
-        "Analytical methods",
-        "How predictors were handled (functional form, scaling, transformation)",
-    ),
-    (
-        "12c",
-        "Analytical methods",
-        "Model type, building steps, hyperparameter tuning and internal validation",
-    ),
-    ("12d", "Analytical methods", "Heterogeneity across clusters (e.g. hospitals)"),
-    ("12e", "Analytical methods", "Performance measures and plots, and model comparison"),
-    ("12f", "Analytical methods", "Model updating (e.g. recalibration) from the evaluation"),
-    ("12g", "Analytical methods", "How predictions were calculated in the evaluation"),
-    ("13", "Class imbalance", "Class imbalance methods, why and how, and recalibration"),
-    ("14", "Fairness", "Approaches to address model fairness and their rationale"),
-    ("15", "Model output", "Output of the model and rationale for any thresholds"),
-    ("16", "Training versus evaluation", "Differences between development and evaluation data"),
-    ("17", "Ethical approval", "Ethics committee approval and informed consent or waiver"),
-    ("18a", "Open science", "Funding and the role of the funders"),
-    ("18b", "Open science", "Conflicts of interest"),
-    ("18c", "Open science", "Where the protocol can be accessed"),
-    ("18d", "Open science", "Registration of the study"),
-    ("18e", "Open science", "Availability of the study data"),
-    ("18f", "Open science", "Availability of the analytical code"),
-    ("19", "Patient and public involvement", "Patient and public involvement, or none"),
-    ("20a", "Participants", "Flow of participants, with and without the outcome"),
-    ("20b", "Participants", "Characteristics of the participants"),
-    (
-        "20c",
-        "Participants",
-        "Distribution of important predictors: evaluation against development data",
-    ),
-    ("21", "Model development", "Participants and outcome events in each analysis"),
-    ("22", "Model specification", "Full model (formula, code, object, API) and access"),
-    ("23a", "Model performance", "Performance with confidence intervals, including key subgroups"),
-    ("23b", "Model performance", "Heterogeneity in performance across clusters"),
-    ("24", "Model updating", "Results of any model updating"),
-    ("25", "Interpretation", "Overall interpretation, including fairness"),
-    ("26", "Limitations", "Limitations and their effect on bias, uncertainty and generalisability"),
-    ("27a", "Usability", "How poor-quality or unavailable inputs should be handled in use"),
-    ("27b", "Usability", "User interaction with inputs and the expertise needed"),
-    ("27c", "Usability", "Next steps for research on applicability and generalisability"),
+TRIPOD_AI_ITEMS: tuple[tuple[str, str, str], ...] = tuple(
+    (row["item"], row["section"], row["text"]) for row in _TRIPOD_AI["items"]
 )
 
 #: (point, short paraphrase) of Annex IV of Regulation (EU) 2024/1689.
-ANNEX_IV_POINTS: tuple[tuple[str, str], ...] = (
-    (
-        "1",
-        "General description of the AI system: intended purpose, provider, version, "
-        "how it interacts with other hardware and software, instructions for use",
-    ),
-    (
-        "2",
-        "Detailed description of the elements of the system and of its development: "
-        "methods, design choices, data (provenance, preparation), validation and testing, "
-        "human oversight, cybersecurity",
-    ),
-    (
-        "3",
-        "Monitoring, functioning and control: capabilities and limitations, accuracy for "
-        "specific persons or groups, foreseeable risks, human oversight, input data",
-    ),
-    ("4", "Appropriateness of the performance metrics for the system"),
-    ("5", "The risk management system (Article 9)"),
-    ("6", "Relevant changes made by the provider through the system's lifecycle"),
-    ("7", "Harmonised standards or other solutions applied"),
-    ("8", "Copy of the EU declaration of conformity (Article 47)"),
-    ("9", "Post-market monitoring system and plan (Article 72)"),
+ANNEX_IV_POINTS: tuple[tuple[str, str], ...] = tuple(
+    (row["point"], row["text"]) for row in _ANNEX_IV["points"]
 )
 
 # Status of a row: answered here; answered in part (the rest by people); not answerable
