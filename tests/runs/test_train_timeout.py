@@ -53,5 +53,6 @@ def test_a_generous_timeout_lets_n_trials_bind(workspace: Path) -> None:
     (candidate,) = training["candidates"]
     assert candidate["timeout_fired"] is False
     assert candidate["n_trials_completed"] == 3
+    assert candidate["n_trials_failed"] == 0
     assert training["tuning"] == {**training["tuning"], "timeout_s": 3600.0, "timeout_fired": False}
     assert not list((workspace / "tmp").glob("clinai-optuna-*.lock"))

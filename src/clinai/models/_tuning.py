@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_score
 
-from clinai.exceptions import DataError, ModelError
+from clinai.exceptions import ClinaiError, DataError, ModelError
 from clinai.models._preprocess import check_columns
 from clinai.models._registry import (
     check_model_name,
@@ -66,6 +66,18 @@ STUDY_MISMATCH_MSG = (
     "use another study_name or the same {key}"
 )
 STUDY_FAILED_MSG = "tuning model '{name}' failed in study '{study}': {error}"
+#: The error of :data:`STUDY_FAILED_MSG` when no trial could be fitted.
+ALL_TRIALS_FAILED_MSG = (
+    "{n} trial(s) failed and none completed; the first: {error}. Check the data the "
+    "model is fitted on (e.g. extreme or constant features, too few events)"
+)
+#: Logged (WARNING) when one trial's fit fails: its parameters are skipped.
+TRIAL_FAILED_MSG = "tuning study %s: trial %s failed (%s); its parameters are skipped"
+#: Logged (WARNING) by the result of a study in which some trials failed.
+FAILED_TRIALS_MSG = (
+    "tuning %s: %s trial(s) of study %s failed and were skipped (the first: %s); "
+    "%s of %s trials completed"
+)
 NO_COMPLETE_MSG = (
     "study '{study}' has no completed trial within tuning.timeout_s={timeout}: raise the timeout"
 )
@@ -79,6 +91,10 @@ TIMEOUT_FIRED_MSG = (
 _ATTR_PARAMS = "clinai_model_params"
 _ATTR_WORKER = "clinai_worker"
 _ATTR_DEFAULT = "clinai_default"
+_ATTR_ERROR = "clinai_error"
+#: Failed trials, none complete, after which a study gives up: a fit that fails this
+#: often at different parameters fails because of the data, not the parameters.
+_FAILURES_WITHOUT_COMPLETE = 5
 #: A RUNNING trial without a worker mark is stale after this many seconds. Trials are
 #: marked in the same locked step that creates them, so only a process killed between
 #: the two writes leaves one unmarked (seen once in CI: the resumed run then waited 600 s).
@@ -264,11 +280,18 @@ def _run_trials(
     ends the study once at least one trial is complete (a study without one has
     no model), or when this worker is only waiting for other workers' trials.
     Returns whether it fired, i.e. this call ended short of ``n_trials``.
+
+    A trial whose fit raises (e.g. a penalised Cox model that does not converge at
+    a small penalty) is marked failed, with its error, and tuning goes on with
+    other parameters. This worker stops after ``n_trials`` failures, or after
+    :data:`_FAILURES_WITHOUT_COMPLETE` while no trial is complete; with no complete
+    trial it raises. An error of clinai's own (bad input) ends tuning at once.
     """
     import optuna
 
     state = optuna.trial.TrialState
     deadline = time.monotonic() + float(timeout_s)
+    errors: list[str] = []
     while True:
         with budget_lock():
             _fail_stale_trials(study)
@@ -276,6 +299,14 @@ def _run_trials(
             states = [t.state for t in study.get_trials(deepcopy=False)]
             complete = states.count(state.COMPLETE)
             if complete >= n_trials:
+                return False
+            if len(errors) >= n_trials or (
+                not complete and len(errors) >= _FAILURES_WITHOUT_COMPLETE
+            ):
+                if not complete:
+                    raise _TrialsFailed(
+                        ALL_TRIALS_FAILED_MSG.format(n=len(errors), error=errors[0])
+                    )
                 return False
             over = time.monotonic() >= deadline
             if over and complete >= 1:
@@ -296,10 +327,30 @@ def _run_trials(
         study.sampler = optuna.samplers.TPESampler(seed=_trial_seed(random_state, trial.number))
         try:
             value = objective(trial)
+        except ClinaiError:
+            study.tell(trial, state=state.FAIL, skip_if_finished=True)
+            raise
+        except Exception as exc:  # a fit that fails at these parameters
+            errors.append(_error_text(exc))
+            trial.set_user_attr(_ATTR_ERROR, errors[-1])
+            logger.warning(TRIAL_FAILED_MSG, study.study_name, trial.number, errors[-1])
+            on_finished(study.tell(trial, state=state.FAIL, skip_if_finished=True))
+            continue
         except BaseException:
             study.tell(trial, state=state.FAIL, skip_if_finished=True)
             raise
         on_finished(study.tell(trial, value))
+
+
+class _TrialsFailed(RuntimeError):
+    """No trial of a study could be fitted (its message names the first error)."""
+
+
+def _error_text(exc: Exception) -> str:
+    """One short line naming an exception: its type and the first line of its message."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _check_study_attr(study: optuna.Study, storage: str | None, key: str, value: str) -> None:
@@ -506,7 +557,7 @@ def tune_model(
     ModelError
         If the name, budget, folds or scoring is invalid, the outcome cannot
         be split into ``cv_folds`` stratified folds, the stored study was made
-        for another model or scoring, or fitting fails.
+        for another model or scoring, or no trial can be fitted.
     """
     check_model_name(name, task="binary")
     num, cat = check_columns(numeric, categorical)
@@ -569,8 +620,9 @@ def run_study(
 
     The study machinery of both tuners (binary and survival): a stored study must
     have been made for the same family and scoring; stale trials of dead workers
-    fail; the family default is the first trial of a new study; a fit that fails
-    ends tuning with one :class:`ModelError` line. ``objective`` returns a trial's
+    fail; the family default is the first trial of a new study; a trial whose fit
+    fails is marked failed and skipped, and tuning ends with one :class:`ModelError`
+    line only when no trial can be fitted. ``objective`` returns a trial's
     mean cross-validated score and records its parameters and standard error.
     """
     import optuna
@@ -668,6 +720,12 @@ def study_result(
         logger.warning(
             TIMEOUT_FIRED_MSG, name, timeout_s, study.study_name, len(completed), int(n_trials)
         )
+    failed = [t.user_attrs[_ATTR_ERROR] for t in trials if _ATTR_ERROR in t.user_attrs]
+    if failed:
+        logger.warning(
+            FAILED_TRIALS_MSG, name, len(failed), study.study_name, failed[0],
+            len(completed), int(n_trials),
+        )  # fmt: skip
     best = _keep_default_unless_beaten(study.best_trial, completed)
     return TuningResult(
         model_name=name,

@@ -195,6 +195,8 @@ def _candidates(model: Mapping[str, Any]) -> list[dict[str, Any]]:
             "n_trials": s.number(c.get("n_trials")),
             # training.json: the safety timeout ended this family's study short of n_trials
             "timeout_fired": c.get("timeout_fired") is True,
+            # training.json: trials whose fit failed at their hyperparameters (skipped)
+            "n_trials_failed": s.number(c.get("n_trials_failed")),
         }
         for c in model.get("candidates") or []
         if isinstance(c, Mapping)

@@ -47,7 +47,13 @@ from clinai.runs._small_data import assess_small_data_survival, note_survival_sh
 from clinai.runs._survival_model import HorizonRiskModel
 from clinai.runs._survival_outcome import survival_outcome
 from clinai.runs._survival_test_split import SurvivalTest, resampling
-from clinai.runs._train import _optuna_storage, _study_name, select_family, tuning_summary
+from clinai.runs._train import (
+    _optuna_storage,
+    _study_name,
+    select_family,
+    trial_callback,
+    tuning_summary,
+)
 from clinai.runs._workers import tune_with_workers
 
 if TYPE_CHECKING:
@@ -214,14 +220,6 @@ def train_survival(
     candidates = []
     for family in config.models:
         with progress_bar(f"tuning {family}", tuning.n_trials, enabled=show_progress) as advance:
-
-            def on_trial(record: Any, family: str = family, advance: Any = advance) -> None:
-                advance()
-                if tracker is not None:
-                    tracker.log_trial(
-                        family, record.number, record.params, record.score, record.state
-                    )
-
             candidates.append(
                 tune_with_workers(
                     family,
@@ -240,7 +238,7 @@ def train_survival(
                     random_state=config.seed,
                     n_jobs=tuning.n_jobs,
                     groups=groups,
-                    on_trial=on_trial,
+                    on_trial=trial_callback(tracker, family, advance),
                 )
             )
     best = select_family(candidates)

@@ -17,13 +17,13 @@ from clinai.runs._small_data import assess_small_data, shrink_if_small
 from clinai.runs._workers import tune_with_workers
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     import numpy as np
     import pandas as pd
 
     from clinai.config import CalibrationConfig, ExperimentConfig, SampleSizeConfig, TuningConfig
-    from clinai.models import TuningResult
+    from clinai.models import TrialRecord, TuningResult
     from clinai.runs._rundir import RunDir
     from clinai.tracking import MlflowTracker
 
@@ -32,6 +32,7 @@ __all__ = [
     "procedure_options",
     "select_family",
     "train",
+    "trial_callback",
     "tune_and_calibrate",
     "tuning_summary",
 ]
@@ -60,6 +61,24 @@ def _optuna_storage(url: str) -> str | None:
 #: Families from simplest to most flexible: the one-standard-error rule prefers the first.
 #: (Binary and survival families are never candidates together; each keeps its own order.)
 COMPLEXITY_ORDER = ("logistic", "lightgbm", "mlp", "cox_net", "gradient_boosted_survival")
+
+
+def trial_callback(
+    tracker: MlflowTracker | None, family: str, advance: Callable[..., None]
+) -> Callable[[TrialRecord], None]:
+    """Return the tuner's ``on_trial``: log each trial as a child run, count complete ones.
+
+    A failed trial is logged (state ``FAIL``) but does not move the bar, whose total
+    is the number of complete trials the study needs.
+    """
+
+    def on_trial(record: TrialRecord) -> None:
+        if record.state == "COMPLETE":
+            advance()
+        if tracker is not None:
+            tracker.log_trial(family, record.number, record.params, record.score, record.state)
+
+    return on_trial
 
 
 def select_family(candidates: Sequence[TuningResult]) -> TuningResult:
@@ -166,12 +185,6 @@ def tune_and_calibrate(
     )
     candidates = []
     for family in families:
-
-        def on_trial(record: Any, family: str = family) -> None:
-            advance()
-            if tracker is not None:
-                tracker.log_trial(family, record.number, record.params, record.score, record.state)
-
         with progress_bar(f"tuning {family}", tuning.n_trials, enabled=show_progress) as advance:
             result = tune_with_workers(
                 family,
@@ -189,7 +202,7 @@ def tune_and_calibrate(
                 study_name=study_prefix.format(family=family),
                 random_state=seed,
                 n_jobs=tuning.n_jobs,
-                on_trial=on_trial,
+                on_trial=trial_callback(tracker, family, advance),
             )
         logger.info("%s: best cv %s = %.4f", family, tuning.metric, result.best_score)
         candidates.append(result)
@@ -332,6 +345,8 @@ def tuning_summary(
                 # The safety timeout ended the study short of tuning.n_trials: this family's
                 # result then depends on the machine's speed (the report says so).
                 "timeout_fired": r.timeout_fired,
+                # trials whose fit failed at their parameters: skipped, not counted above
+                "n_trials_failed": sum(t.state == "FAIL" for t in r.trials),
                 "best_params": r.best_params,
                 "study_name": r.study_name,
             }
