@@ -90,7 +90,7 @@ def accuracy_checks(y: np.ndarray, p: np.ndarray, n_checks: int) -> None:
         calibration_grid,
     )
     from clinai.evaluation.resampling import _fast_bootstrap as fb
-    from clinai.evaluation.resampling._bootstrap import _clusters
+    from clinai.evaluation.resampling import engine
     from clinai.evaluation.validate._steps import _lowess_replicate
 
     n = y.shape[0]
@@ -102,7 +102,7 @@ def accuracy_checks(y: np.ndarray, p: np.ndarray, n_checks: int) -> None:
     layout = fb._prepare(
         y,
         p,
-        clusters=_clusters(None, n),
+        clusters=engine.clusters_of(None, n),
         thresholds=np.array([0.2]),
         nb_thresholds=np.zeros(0),
         curve_grid=grid,
