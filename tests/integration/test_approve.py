@@ -17,8 +17,10 @@ from clinai.runs._approve import (
     RUN_FAILED,
     RUN_INCOMPLETE,
     RUN_NOT_FOUND,
+    SURVIVAL_NOT_APPROVABLE,
 )
 from clinai.runs._decision import BAD_DECISION, EMPTY_TEXT
+from tests._helpers import ROOT
 
 from .conftest import FAST
 
@@ -162,6 +164,7 @@ REFUSAL_INPUTS = {
     "failed_run_by_id": {"run": "r1"},
     "unfinished_run": {"run": "runs/tiny/r2"},
     "not_accepted": {"run": "runs/tiny/r4"},
+    "survival_run": {"run": "runs/tiny/r5"},
 }
 
 
@@ -179,6 +182,8 @@ REFUSAL_INPUTS = {
         ("unfinished_run", RUN_INCOMPLETE.format(path="runs/tiny/r2")),
         ("never_registered", NOT_REGISTERED.format(path="runs/tiny/r3")),
         ("not_accepted", NOT_ACCEPTED.format(path="runs/tiny/r4", verdict="not accepted")),
+        # a survival run keeps no audit.json: it said the run "did not finish"
+        ("survival_run", SURVIVAL_NOT_APPROVABLE.format(path="runs/tiny/r5")),
     ],
 )
 def test_refusals_are_one_line(
@@ -189,6 +194,8 @@ def test_refusals_are_one_line(
     _fake_run(workspace, "r3", {"registry": None, "acceptance_verdict": "accepted"})
     registry = {"model_name": "tiny", "version": "1", "alias": "candidate"}
     _fake_run(workspace, "r4", {"registry": registry, "acceptance_verdict": "not accepted"})
+    survival = (ROOT / "configs" / "ami_1y_mortality.yaml").read_text("utf-8")
+    (_fake_run(workspace, "r5", None) / "config.resolved.yaml").write_text(survival, "utf-8")
     given = {**VALID_APPROVAL, **REFUSAL_INPUTS.get(case, {})}
     args = ["approve", given["run"], "--reviewer", given["reviewer"], "--role", given["role"]]
     code, _, err = _cli(

@@ -58,6 +58,11 @@ RUN_INCOMPLETE = (
     "run {path} has no audit.json: it did not finish; only a finished, registered run can be "
     "approved"
 )
+SURVIVAL_NOT_APPROVABLE = (
+    "run {path} is a time-to-event (survival) run: clinai approve records decisions on "
+    "binary models only, so far; review its model card and validation report and record "
+    "the decision outside clinai"
+)
 NOT_REGISTERED = (
     "run {path} was never registered in the model registry (tracking.enabled or "
     "tracking.register_model was off): run it again with both on, then approve it"
@@ -162,6 +167,8 @@ def approve_run(
         return approve_update(Path(run), decided, tracking_uri=tracking_uri)
     run_dir = RunDir(_find_run(run))
     if not run_dir.file("audit.json").is_file():
+        if _is_survival_run(run_dir):  # it writes no audit record yet
+            raise ApprovalError(SURVIVAL_NOT_APPROVABLE.format(path=run_dir.path))
         raise ApprovalError(RUN_INCOMPLETE.format(path=run_dir.path))
     audit = json.loads(run_dir.file("audit.json").read_text(encoding="utf-8"))
     registry = audit.get("registry")
@@ -217,6 +224,21 @@ def approve_run(
     run_dir.write_json(APPROVAL_FILE, approval)
     _render_again(run_dir, approval)
     return ApprovalResult.of(run_dir.path, approval, alias, rendered=True)
+
+
+def _is_survival_run(run_dir: RunDir) -> bool:
+    """Whether the run's resolved config asks for a time-to-event outcome."""
+    import yaml
+
+    path = run_dir.file("config.resolved.yaml")
+    if not path.is_file():
+        return False
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    outcome = raw.get("outcome") if isinstance(raw, dict) else None
+    return isinstance(outcome, dict) and outcome.get("type") == "survival"
 
 
 def _run_config(run_dir: RunDir) -> ExperimentConfig:
