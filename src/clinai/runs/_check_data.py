@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from clinai import data
 from clinai._utils import atomic_write_text
 from clinai.config import load_config
 from clinai.runs._docstrings import fill_doc
-from clinai.runs._prepare import QUALITY_FILE, _split, cohort_quality, load_cohort
+from clinai.runs._prepare import QUALITY_FILE, Cohort, _split, cohort_quality, load_cohort
+from clinai.runs._survival_outcome import COMPETING_CODE
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-__all__ = ["QUALITY_FILE", "check_data", "cohort_quality", "quality_table"]
+    from clinai.config import ExperimentConfig
+
+__all__ = ["QUALITY_FILE", "check_data", "cohort_quality", "follow_up_rows", "quality_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +32,22 @@ TITLE = "Data checks of {experiment}: {n:,} rows, {missing:,} missing feature va
 PASSED_MSG = "no problem found"
 PASSED_TOTAL_MSG = "no problem found on any of them (count: their total)"
 MANY_MISSING_LINE = "columns with {share:.0%} or more missing: {columns}"
+FOLLOW_UP_TITLE = "Follow-up at each horizon ({unit})"
+#: Printed when half or more of the rows were censored before a horizon (the share from
+#: which the survival documents warn too).
+CENSORED_LINE = (
+    "horizon {horizon:g}: {censored:,} of {n:,} rows ({share:.0%}) were censored before it, "
+    "so the observed risk there rests on the {followed:,} followed to it: consider a "
+    "shorter horizon"
+)
+#: Collins GS, Ogundimu EO, Altman DG. Sample size considerations for the external
+#: validation of a multivariable prognostic model. Stat Med 2016;35:214-26.
+VALIDATION_EVENTS = 100
+FEW_TEST_EVENTS_LINE = (
+    "horizon {horizon:g}: the test split holds {events:,} events by it and {followed:,} rows "
+    "followed to it without one; a validation wants at least {minimum} of each (Collins, "
+    "Ogundimu and Altman, Stat Med 2016;35:214-26), so its intervals will be wide"
+)
 
 
 def quality_table(report: data.DataQualityReport, *, title: str) -> Table:
@@ -66,6 +87,56 @@ def quality_table(report: data.DataQualityReport, *, title: str) -> Table:
     return table
 
 
+def follow_up_rows(
+    config: ExperimentConfig, cohort: Cohort, splits: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Count, per horizon and split, what a survival outcome's follow-up allows.
+
+    Per row: ``events`` had the event by the horizon, ``competing`` a competing
+    event by it, ``censored`` were censored before it, and ``followed`` are the
+    rest, followed to it without either. Counts only (no patient-level value).
+    """
+    time = np.asarray(cohort.time, dtype=float)
+    code = np.asarray(cohort.event_code if cohort.event_code is not None else cohort.y)
+    rows = []
+    for horizon in config.outcome.horizons:  # type: ignore[union-attr]
+        for split, index in splits.items():
+            t, c = time[index], code[index]
+            counts = {
+                "events": int(((c == 1) & (t <= horizon)).sum()),
+                "competing": int(((c == COMPETING_CODE) & (t <= horizon)).sum()),
+                "censored": int(((c == 0) & (t < horizon)).sum()),
+            }
+            followed = len(t) - sum(counts.values())
+            rows.append({"horizon": horizon, "split": split, "n": len(t), **counts,
+                         "followed": followed})  # fmt: skip
+    return rows
+
+
+def _print_follow_up(console: Any, title: str, rows: list[dict[str, Any]]) -> None:
+    """Print the follow-up table and a line for each horizon that needs care."""
+    from rich.table import Table
+
+    from clinai.reporting._survival_report import CAUTION_SHARE
+
+    columns = ["horizon", "split", "n", "events", "competing", "censored", "followed"]
+    if not any(row["competing"] for row in rows):
+        columns.remove("competing")
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="left" if column == "split" else "right")
+    for row in rows:
+        table.add_row(f"{row['horizon']:g}", row["split"], *(f"{row[c]:,}" for c in columns[2:]))
+    console.print(table)
+    for row in rows:
+        if row["split"] == "all" and row["n"] and row["censored"] / row["n"] >= CAUTION_SHARE:
+            line = CENSORED_LINE.format(share=row["censored"] / row["n"], **row)
+            console.print(line, markup=False, highlight=False)
+        if row["split"] == "test" and min(row["events"], row["followed"]) < VALIDATION_EVENTS:
+            line = FEW_TEST_EVENTS_LINE.format(minimum=VALIDATION_EVENTS, **row)
+            console.print(line, markup=False, highlight=False)
+
+
 @fill_doc
 def check_data(
     config_path: str | Path,
@@ -77,7 +148,10 @@ def check_data(
     """Load a config's data and pipeline as the prepare stage does and check the cohort.
 
     Prints a Rich table, writes the report as JSON to ``out`` when given, and
-    raises when a check failed.
+    raises when a check failed. For a survival outcome it also counts, at each
+    horizon, the events, censorings and patients followed to it (all rows and
+    each split; ``follow_up`` in the JSON), and says when half or more were
+    censored before a horizon or the test split has too few events to validate.
 
     {parameters_config}
     out : path-like, optional
@@ -100,6 +174,8 @@ def check_data(
     cohort = load_cohort(config)
     train_idx, test_idx, _ = _split(config, cohort)
     report = cohort_quality(config, cohort, train_idx, test_idx)
+    splits = {"all": np.arange(len(cohort.X)), "train": train_idx, "test": test_idx}
+    follow_up = follow_up_rows(config, cohort, splits) if cohort.time is not None else None
     if show:
         from rich.console import Console
 
@@ -117,8 +193,14 @@ def check_data(
             )
             line = MANY_MISSING_LINE.format(share=data.MISSING_WARN_SHARE, columns=columns)
             console.print(line, markup=False, highlight=False)
+        if follow_up is not None:
+            unit = cohort.metadata.get("time_unit") or "the time unit of the data"
+            title = FOLLOW_UP_TITLE.format(unit=unit)
+            _print_follow_up(console, title, follow_up)
     if out is not None:
         payload = {"experiment": config.experiment, **report.to_dict()}
+        if follow_up is not None:
+            payload["follow_up"] = follow_up
         atomic_write_text(Path(out), json.dumps(payload, indent=2) + "\n")
     report.raise_for_failures()
     return report
