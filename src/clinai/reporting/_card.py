@@ -32,6 +32,7 @@ from clinai.reporting._fairness_view import calibration_image, fairness_view, op
 from clinai.reporting._locales import get_language_names
 from clinai.reporting._render import render, translator
 from clinai.reporting._small_data_view import small_data_view
+from clinai.reporting._validation_size import validation_size
 
 __all__ = ["CARD_SCHEMA_VERSION", "build_model_card", "write_model_card"]
 
@@ -531,6 +532,7 @@ def build_model_card(
             # issue 17: none without an economics: section, so no economic number appears
             "economics": economics_view(metrics.get("economics")),
             "validation_basis": s.text(s.mapping(metrics.get("validation_basis")).get("note")),
+            "validation_size": validation_size(metrics.get("n"), metrics.get("events")),
             "acceptance": acceptance,
             "importance": _importance(importance),
             "explanations": explanation_view(importance),

@@ -55,6 +55,7 @@ from clinai.reporting._regulatory import (
 )
 from clinai.reporting._render import render, translator
 from clinai.reporting._small_data_view import small_data_view
+from clinai.reporting._validation_size import validation_size
 
 __all__ = ["write_validation_report"]
 
@@ -477,6 +478,8 @@ def _report_view(
         # issue 17: none without an economics: section, so no economic number appears
         "economics": economics_view(metrics.get("economics")),
         "validation_basis": _validation_basis(metrics.get("validation_basis")),
+        # too few events or event-free rows for precise estimates (Collins et al. 2016)
+        "validation_size": validation_size(metrics.get("n"), metrics.get("events")),
         "internal_validation": _internal_validation(metrics.get("internal_validation")),
         "sample_size": _sample_size(metrics.get("sample_size")),
         "small_data": small_data_view(model),

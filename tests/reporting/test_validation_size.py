@@ -1,0 +1,77 @@
+"""Documents say when a model was validated on too few outcomes for precise estimates.
+
+A validation on 60 rows with 12 events gave wide intervals and no word on why; Collins,
+Ogundimu and Altman (Stat Med 2016;35:214-26) advise at least 100 events and 100
+non-events.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+
+from clinai.reporting import build_model_card, get_strings, write_model_card
+from clinai.reporting._format import NumberFormatter
+from clinai.reporting._validation_size import VALIDATION_MIN_OUTCOMES, validation_size
+from tests._helpers import write_reports
+
+from .conftest import CONTEXT, IMPORTANCE, METRICS
+
+
+@pytest.mark.parametrize(
+    ("n", "events", "expected"),
+    [
+        (200, 100, None),  # 100 of each: enough
+        (200, 99, {"events": 99, "others": 101, "minimum": 100}),
+        (199, 100, {"events": 100, "others": 99, "minimum": 100}),
+        (60, 12, {"events": 12, "others": 48, "minimum": 100}),
+        (100_000, 5_000, None),
+        (None, 12, None),  # unknown counts: nothing is claimed
+        (10, 11, None),
+        (10, -1, None),
+        (True, 1, None),
+    ],
+)
+def test_the_minimum_is_100_events_and_100_without(n, events, expected) -> None:
+    assert VALIDATION_MIN_OUTCOMES == 100
+    assert validation_size(n, events) == expected
+
+
+def _documents(tmp_path: Path, n: int, events: int) -> dict[str, str]:
+    metrics = {**copy.deepcopy(METRICS), "n": n, "events": events, "prevalence": events / n}
+    write_model_card(build_model_card(CONTEXT, metrics), tmp_path, languages=("en", "da"))
+    reports = write_reports(tmp_path, CONTEXT, metrics, IMPORTANCE, plots={})
+    texts = {}
+    for language, (html, md) in reports.items():
+        suffix = "" if language == "en" else f".{language}"
+        texts[f"card.{language}.md"] = (tmp_path / f"model_card{suffix}.md").read_text("utf-8")
+        texts[f"card.{language}.html"] = (tmp_path / f"model_card{suffix}.html").read_text("utf-8")
+        texts[f"report.{language}.html"] = html.read_text("utf-8")
+        texts[f"report.{language}.md"] = md.read_text("utf-8")  # type: ignore[union-attr]
+    return texts
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", text).split())
+
+
+def test_every_document_says_so_in_its_language(tmp_path: Path) -> None:
+    texts = _documents(tmp_path, n=60, events=12)
+    for name, text in texts.items():
+        language = name.split(".")[1]
+        strings, fmt = get_strings(language), NumberFormatter(language)
+        note = strings["validation_size_note"].format(
+            events=fmt.count(12), others=fmt.count(48), minimum=fmt.count(100)
+        )
+        assert " ".join(note.split()) in _plain(text), name
+        assert strings["validation_size_title"] in text, name
+    assert "Stat Med 2016" in texts["card.da.md"] and "rækker med udfaldet" in texts["card.da.md"]
+
+
+def test_no_note_with_enough_outcomes(tmp_path: Path) -> None:
+    for name, text in _documents(tmp_path, n=400, events=150).items():
+        assert "Stat Med 2016" not in text, name
+        assert "validation-size" not in text, name
