@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from clinai.data import read_fhir_ndjson
-from clinai.data._fhir import (
+from clinai.data._fhir_report import (
     FHIR_EMPTY_FOLDER_MSG,
     FHIR_ENTRY_MSG,
     FHIR_LINE_MSG,

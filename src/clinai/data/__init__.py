@@ -24,13 +24,12 @@ from clinai.data._checks import (
 )
 from clinai.data._cohort import apply_exclusions
 from clinai.data._features import infer_feature_types
-from clinai.data._fhir import (
+from clinai.data._fhir import FhirTables, read_fhir_ndjson
+from clinai.data._fhir_report import (
     FhirIngestReport,
     FhirProblem,
-    FhirTables,
     collect_fhir_reports,
     fhir_quality_checks,
-    read_fhir_ndjson,
 )
 from clinai.data._io import read_table
 from clinai.data._labels import (
