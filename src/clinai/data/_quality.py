@@ -638,7 +638,7 @@ def check_cohort_quality(
         Plausible outcome prevalence.
     source_checks : sequence of QualityCheck, default=()
         Checks of the source read, placed first (e.g. the skipped lines of a
-        FHIR export, :func:`~clinai.data._fhir.fhir_quality_checks`).
+        FHIR export, :func:`~clinai.data._fhir_report.fhir_quality_checks`).
     strict : bool, default=False
         Raise :class:`DataError` on the first failing check.
 
