@@ -128,7 +128,13 @@ def main() -> None:
     for _ in range(args.repeat):
         start = time.perf_counter()
         psa = probabilistic_sensitivity(
-            y, p, thresholds, distributions, n_draws=args.draws, seed=0, comparators=comparators
+            y,
+            p,
+            thresholds,
+            distributions,
+            n_draws=args.draws,
+            random_state=0,
+            comparators=comparators,
         )
         times.append(time.perf_counter() - start)
     fast = min(times)
@@ -146,7 +152,7 @@ def main() -> None:
         thresholds,
         distributions,
         n_draws=args.draws,
-        seed=0,
+        random_state=0,
         comparators=comparators,
         patient_ids=stays,
     )

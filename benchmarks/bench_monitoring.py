@@ -261,7 +261,7 @@ def _measure(
             pool.p[every],
             odds_ratio=cusum["odds_ratio"],
             false_alarm_rate=cusum["false_alarm_rate"],
-            seed=seed,
+            random_state=seed,
         )
     out = []
     start = 0.0

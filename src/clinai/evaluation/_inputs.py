@@ -8,8 +8,11 @@ exactly.
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Any
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -27,6 +30,8 @@ __all__ = [
     "PATIENT_IDS_MISSING_MSG",
     "PROBABILITY_NON_FINITE_MSG",
     "PROBABILITY_RANGE_MSG",
+    "RENAMED_KEYWORD_BOTH_MSG",
+    "RENAMED_KEYWORD_MSG",
     "SCORE_LENGTH_MSG",
     "SCORE_NON_FINITE_MSG",
     "SCORE_NOT_1D_MSG",
@@ -46,8 +51,12 @@ __all__ = [
     "check_thresholds",
     "check_y",
     "check_y_true",
+    "deprecated_seed",
+    "renamed_keyword",
     "to_float_array",
 ]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 MIN_CELL_MSG = "min_cell must be a non-negative integer; got {value!r}"
 EMPTY_MSG = "y_true is empty: evaluate on at least one row with an outcome and a prediction"
@@ -84,6 +93,13 @@ SCORE_NOT_NUMERIC_MSG = (
 )
 SCORE_NOT_1D_MSG = "{name} must be one-dimensional (one score per row); got shape {shape}"
 SCORE_LENGTH_MSG = "{name} has {n_score} values but y_true has {n} rows: pass one score per row"
+RENAMED_KEYWORD_MSG = (
+    "{function}(): {old}= is deprecated: pass {new}=...; "
+    "{old} will be removed in clinai {removed_in}"
+)
+RENAMED_KEYWORD_BOTH_MSG = (
+    "{function}() got both {old}= and {new}=: pass only {new}= ({old} is its deprecated alias)"
+)
 SCORE_NON_FINITE_MSG = (
     "{name} has {count} missing or non-finite value(s): pass a score for every row "
     "(drop or impute the rows without one before validating)"
@@ -331,3 +347,62 @@ def check_min_cell(min_cell: Any) -> int:
     if isinstance(min_cell, bool) or not isinstance(min_cell, int | np.integer) or min_cell < 0:
         raise DataError(MIN_CELL_MSG.format(value=min_cell))
     return int(min_cell)
+
+
+def renamed_keyword(old: str, new: str, *, removed_in: str) -> Callable[[_F], _F]:
+    """Return a decorator that keeps ``old`` as a deprecated keyword alias of ``new``.
+
+    The decorated function's own signature names only ``new``. A call passing
+    ``old=`` gets a :class:`FutureWarning` (shown to users, unlike a
+    ``DeprecationWarning`` outside ``__main__``) and runs exactly as with ``new=``;
+    a call passing both raises ``TypeError``, as Python does for a repeated argument.
+
+    Parameters
+    ----------
+    old : str
+        The deprecated keyword.
+    new : str
+        The keyword that replaces it.
+    removed_in : str
+        The clinai release that drops ``old``, named in the warning.
+
+    Returns
+    -------
+    callable
+        A decorator returning a wrapper of the function (``functools.wraps``: its
+        name, docstring and signature are the function's).
+
+    Examples
+    --------
+    >>> @renamed_keyword("seed", "random_state", removed_in="0.3")
+    ... def draw(*, random_state: int = 0) -> int:
+    ...     return random_state
+    >>> draw(random_state=4)
+    4
+    """
+
+    def decorate(func: _F) -> _F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if old in kwargs:
+                name = func.__name__
+                if new in kwargs:
+                    raise TypeError(
+                        RENAMED_KEYWORD_BOTH_MSG.format(function=name, old=old, new=new)
+                    )
+                message = RENAMED_KEYWORD_MSG.format(
+                    function=name, old=old, new=new, removed_in=removed_in
+                )
+                # stacklevel 2: the warning points at the caller's line, not this wrapper
+                warnings.warn(message, FutureWarning, stacklevel=2)
+                kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return cast(_F, wrapper)
+
+    return decorate
+
+
+#: ``seed`` became ``random_state`` in clinai 0.2 (the name every other evaluation
+#: function uses); the functions that took ``seed`` keep it as an alias until 0.3.
+deprecated_seed = renamed_keyword("seed", "random_state", removed_in="0.3")

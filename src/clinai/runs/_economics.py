@@ -150,7 +150,7 @@ def economics_block(
         _grid(search, thresholds),
         distributions,
         n_draws=n_draws,
-        seed=seed,
+        random_state=seed,
         currency=currency,
         patient_ids=patient_ids,
     )
@@ -169,7 +169,7 @@ def economics_block(
         reported,
         distributions,
         n_draws=n_draws,
-        seed=seed,
+        random_state=seed,
         comparators=comparators,
         currency=currency,
         patient_ids=patient_ids,

@@ -118,7 +118,7 @@ def _cusum(stream: Stream, plan: Any, rows: Sequence[np.ndarray], seed: int) -> 
             stream.risk[every],
             odds_ratio=plan.cusum.odds_ratio,
             false_alarm_rate=plan.cusum.false_alarm_rate,
-            seed=seed,
+            random_state=seed,
         )
     entries: list[dict[str, Any] | None] = []
     points, start = [], 0.0
@@ -178,7 +178,7 @@ def _one_period(
         threshold=threshold,
         patient_ids=None if available else _clusters(patient),  # only the bootstrap reads them
         n_boot=0 if available else plan.n_boot,
-        seed=seed,
+        random_state=seed,
     ).to_dict()
     entry: dict[str, Any] = {
         "n": int(index.size),

@@ -91,7 +91,7 @@ def test_distribution_moments(spec, mean: float, variance: float) -> None:
 def test_probabilities_and_ceac(data) -> None:
     y, p, news2 = data
     psa = probabilistic_sensitivity(
-        y, p, THRESHOLDS, UNCERTAIN, n_draws=2000, seed=3, comparators={"NEWS2": news2}
+        y, p, THRESHOLDS, UNCERTAIN, n_draws=2000, random_state=3, comparators={"NEWS2": news2}
     )
     best = np.array([s.probability_best for s in psa.strategies])
     assert best.sum() == pytest.approx(1.0)
@@ -116,8 +116,8 @@ def test_probabilities_and_ceac(data) -> None:
 
 def test_reproducible_and_plain_json(data) -> None:
     y, p, _ = data
-    first = probabilistic_sensitivity(y, p, THRESHOLDS, UNCERTAIN, n_draws=300, seed=11)
-    again = probabilistic_sensitivity(y, p, THRESHOLDS, UNCERTAIN, n_draws=300, seed=11)
+    first = probabilistic_sensitivity(y, p, THRESHOLDS, UNCERTAIN, n_draws=300, random_state=11)
+    again = probabilistic_sensitivity(y, p, THRESHOLDS, UNCERTAIN, n_draws=300, random_state=11)
     assert first == again
     data_dict = json.loads(json.dumps(first.to_dict(), allow_nan=False))
     assert set(data_dict) == {f.name for f in fields(SensitivityAnalysis)} | {"per_patients"}

@@ -59,8 +59,8 @@ def test_chart_is_floored_at_zero_and_continues_across_parts() -> None:
 def test_false_alarm_rate_near_its_target() -> None:
     rng = np.random.default_rng(1)
     p = rng.beta(1.5, 10.0, size=300)
-    h = cusum_limit(p, odds_ratio=1.5, false_alarm_rate=0.05, n_sim=4000, seed=2)
-    assert h == cusum_limit(p, odds_ratio=1.5, false_alarm_rate=0.05, n_sim=4000, seed=2)
+    h = cusum_limit(p, odds_ratio=1.5, false_alarm_rate=0.05, n_sim=4000, random_state=2)
+    assert h == cusum_limit(p, odds_ratio=1.5, false_alarm_rate=0.05, n_sim=4000, random_state=2)
     null = rng.uniform(size=(4000, p.size)) < p
     alarms = np.mean(
         [risk_adjusted_cusum(y.astype(float), p, odds_ratio=1.5, limit=h).signalled for y in null]

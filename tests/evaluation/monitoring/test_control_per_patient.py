@@ -40,8 +40,10 @@ def _alarm_rates(n_streams: int) -> tuple[float, float]:
     patients = np.repeat(np.arange(p_patient.size), HOURS)
     first = first_row_per_patient(patients, np.tile(np.arange(HOURS), p_patient.size))
     assert np.array_equal(p_rows[first], p_patient)
-    h_rows = cusum_limit(p_rows, odds_ratio=1.5, false_alarm_rate=0.05, n_sim=1000, seed=3)
-    h_first = cusum_limit(p_patient, odds_ratio=1.5, false_alarm_rate=0.05, n_sim=1000, seed=3)
+    h_rows = cusum_limit(p_rows, odds_ratio=1.5, false_alarm_rate=0.05, n_sim=1000, random_state=3)
+    h_first = cusum_limit(
+        p_patient, odds_ratio=1.5, false_alarm_rate=0.05, n_sim=1000, random_state=3
+    )
     per_row = per_patient = 0
     for _ in range(n_streams):
         y_rows = np.repeat(rng.uniform(size=p_patient.size) < p_patient, HOURS).astype(float)

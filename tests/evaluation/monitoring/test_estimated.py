@@ -65,9 +65,13 @@ def test_bootstrap_intervals_resample_patients() -> None:
     rng = np.random.default_rng(4)
     patients = np.repeat(np.arange(300), 10)
     p = np.repeat(rng.beta(2, 6, size=300), 10)  # each patient's rows alike
-    rows = estimated_performance(p, threshold=0.3, n_boot=200, seed=1)
-    clustered = estimated_performance(p, threshold=0.3, patient_ids=patients, n_boot=200, seed=1)
-    again = estimated_performance(p, threshold=0.3, patient_ids=patients, n_boot=200, seed=1)
+    rows = estimated_performance(p, threshold=0.3, n_boot=200, random_state=1)
+    clustered = estimated_performance(
+        p, threshold=0.3, patient_ids=patients, n_boot=200, random_state=1
+    )
+    again = estimated_performance(
+        p, threshold=0.3, patient_ids=patients, n_boot=200, random_state=1
+    )
     assert clustered == again
     for name in ("auroc", "sensitivity", "alert_rate", "expected_events"):
         r, c = getattr(rows, name), getattr(clustered, name)
@@ -80,7 +84,7 @@ def test_bootstrap_intervals_resample_patients() -> None:
 def test_interval_of_expected_events_is_the_sum_bootstrap() -> None:
     rng = np.random.default_rng(5)
     p = rng.uniform(0, 0.3, size=5000)
-    est = estimated_performance(p, threshold=0.2, n_boot=400, seed=2).expected_events
+    est = estimated_performance(p, threshold=0.2, n_boot=400, random_state=2).expected_events
     sd = math.sqrt(p.size * p.var())  # bootstrap sd of a sum of n resampled values
     assert est.ci_high - est.ci_low == pytest.approx(2 * 1.96 * sd, rel=0.15)
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from clinai.evaluation._docstrings import fill_doc
 from clinai.evaluation._estimate import Estimate, _num
-from clinai.evaluation._inputs import check_ci_level
+from clinai.evaluation._inputs import check_ci_level, deprecated_seed
 from clinai.evaluation.economics._distributions import Distribution, parameter_distribution
 from clinai.evaluation.economics._net_monetary_benefit import (
     CURRENCY_MSG,
@@ -237,6 +237,7 @@ def _estimates(values: np.ndarray, level: float) -> list[Estimate]:
     ]
 
 
+@deprecated_seed
 @fill_doc
 def probabilistic_sensitivity(
     y_true: Any,
@@ -245,7 +246,7 @@ def probabilistic_sensitivity(
     distributions: Mapping[str, Any] | EconomicParameters,
     *,
     n_draws: int = 10_000,
-    seed: int = 0,
+    random_state: int = 0,
     comparators: Mapping[str, Any] | None = None,
     wtp_grid: Sequence[float] | np.ndarray | None = None,
     level: float = 0.95,
@@ -274,8 +275,10 @@ def probabilistic_sensitivity(
         :class:`EconomicParameters` fixes all five (and gives the currency).
     n_draws : int, default=10000
         Monte Carlo draws.
-    seed : int, default=0
+    random_state : int, default=0
         Seed of the draws; the same seed gives the same numbers.
+    seed : int, optional
+        Deprecated alias of ``random_state``; removed in clinai 0.3.
     comparators : mapping, optional
         Scores in use today, as in :func:`net_monetary_benefit`.
     wtp_grid : sequence of float, optional
@@ -305,7 +308,7 @@ def probabilistic_sensitivity(
     ci_level = check_ci_level(level)
     grid = _wtp_grid(wtp_grid, dists["willingness_to_pay"].expected_value)
     counts = _strategies(y_true, y_prob, thresholds, comparators or {}, patient_ids=patient_ids)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     draws = {name: dist.draw(draws_n, rng) for name, dist in dists.items()}
     nmb = counts.nmb_per_1000(**draws)
     nmb_estimates = _estimates(nmb, ci_level)
@@ -324,7 +327,7 @@ def probabilistic_sensitivity(
     expected = nmb.mean(axis=0)
     return SensitivityAnalysis(
         n_draws=draws_n,
-        seed=int(seed),
+        seed=int(random_state),
         level=ci_level,
         currency=currency,
         parameters=tuple(dists.items()),

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from clinai.evaluation._inputs import check_number, check_y
+from clinai.evaluation._inputs import check_number, check_y, deprecated_seed
 from clinai.evaluation.monitoring._estimated import check_risks
 from clinai.exceptions import DataError
 
@@ -214,13 +214,14 @@ def _simulated_maxima(risks: np.ndarray, r: float, n_sim: int, seed: int) -> np.
     return np.maximum(maxima, 0.0)
 
 
+@deprecated_seed
 def cusum_limit(
     p: Any,
     *,
     odds_ratio: float,
     false_alarm_rate: float,
     n_sim: int = 1000,
-    seed: int = 0,
+    random_state: int = 0,
 ) -> float:
     """Control limit ``h`` with a given false-alarm probability over a stream, by simulation.
 
@@ -240,8 +241,10 @@ def cusum_limit(
         Probability of a signal over the whole stream when the model is right.
     n_sim : int, default=1000
         Simulated streams; the time is ``O(n_sim * n)`` (module docstring).
-    seed : int, default=0
+    random_state : int, default=0
         Seed of the simulations; the same seed gives the same limit.
+    seed : int, optional
+        Deprecated alias of ``random_state``; removed in clinai 0.3.
 
     Returns
     -------
@@ -261,7 +264,7 @@ def cusum_limit(
         raise DataError(N_SIM_MSG.format(value=n_sim))
     if risks.size == 0:
         return 0.0
-    maxima = _simulated_maxima(risks, r, int(n_sim), seed)
+    maxima = _simulated_maxima(risks, r, int(n_sim), random_state)
     return float(np.quantile(maxima, 1.0 - alpha, method="higher"))
 
 

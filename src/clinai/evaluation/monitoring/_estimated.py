@@ -53,6 +53,7 @@ from clinai.evaluation._inputs import (
     check_n_boot,
     check_patient_ids,
     check_threshold,
+    deprecated_seed,
     to_float_array,
 )
 from clinai.evaluation.resampling import bootstrap
@@ -187,13 +188,14 @@ def check_risks(y_prob: Any) -> np.ndarray:
     return p
 
 
+@deprecated_seed
 def estimated_performance(
     y_prob: Any,
     *,
     threshold: float,
     patient_ids: Any = None,
     n_boot: int = 0,
-    seed: int = 0,
+    random_state: int = 0,
     ci_level: float = 0.95,
 ) -> EstimatedPerformance:
     """Estimate AUROC and the operating point's metrics from calibrated risks (CBPE).
@@ -208,8 +210,10 @@ def estimated_performance(
         Patient of each row; the bootstrap then resamples patients.
     n_boot : int, default=0
         Bootstrap replicates (0: point estimates only).
-    seed : int, default=0
-        Seed of the bootstrap.
+    random_state : int, default=0
+        Seed of the bootstrap; the same seed gives the same numbers.
+    seed : int, optional
+        Deprecated alias of ``random_state``; removed in clinai 0.3.
     ci_level : float, default=0.95
         Confidence level of the intervals.
 
@@ -252,7 +256,7 @@ def estimated_performance(
             patient_ids=ids,
             n_boot=n_boot,
             ci_level=level,
-            random_state=seed,
+            random_state=random_state,
         )
         estimates = dict(result.estimates)
     return EstimatedPerformance(
