@@ -77,7 +77,7 @@ def test_report_and_card_warn_in_both_languages(tmp_path: Path) -> None:
 
 
 def test_follow_up_within_the_horizon_gives_no_caution(tmp_path: Path) -> None:
-    assert "Caution" not in _english_report(tmp_path)
+    assert "Caution:** the follow-up of" not in _english_report(tmp_path)
 
 
 def test_a_runs_report_writes_times_in_the_units_of_its_pipeline(tmp_path: Path) -> None:

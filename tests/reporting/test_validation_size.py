@@ -15,6 +15,7 @@ import pytest
 
 from clinai.reporting import build_model_card, get_strings, write_model_card
 from clinai.reporting._format import NumberFormatter
+from clinai.reporting._survival_report import size_caution
 from clinai.reporting._validation_size import VALIDATION_MIN_OUTCOMES, validation_size
 from tests._helpers import write_reports
 
@@ -75,3 +76,20 @@ def test_no_note_with_enough_outcomes(tmp_path: Path) -> None:
     for name, text in _documents(tmp_path, n=400, events=150).items():
         assert "Stat Med 2016" not in text, name
         assert "validation-size" not in text, name
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_a_survival_validation_counts_the_outcomes_by_the_horizon(language: str) -> None:
+    """Events by the horizon, and patients followed to it without the event or a competing one."""
+    strings, fmt = get_strings(language), NumberFormatter(language)
+    follow = {"n": 150, "events_by_horizon": 43, "censored_before_horizon": 0}
+    text = size_caution(follow, strings, fmt)
+    assert text == strings["surv_caution_size"].format(events="43", others="107", minimum="100")
+    competing = {**follow, "censored_before_horizon": 10, "competing_by_horizon": 20}
+    assert "43" in size_caution(competing, strings, fmt) and "77" in size_caution(
+        competing, strings, fmt
+    )
+    enough = {"n": 400, "events_by_horizon": 120, "censored_before_horizon": 150}
+    assert size_caution(enough, strings, fmt) is None  # 120 events, 130 followed
+    few_followed = {**enough, "censored_before_horizon": 200}
+    assert "80" in size_caution(few_followed, strings, fmt)  # 80 followed to the horizon

@@ -22,7 +22,7 @@ from clinai.reporting._acceptance_view import _required, compared_name
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._locales import get_strings
 from clinai.reporting._render import render, translator
-from clinai.reporting._survival_report import follow_up_caution, time_text
+from clinai.reporting._survival_report import follow_up_caution, size_caution, time_text
 
 __all__ = ["competing_body", "competing_card", "competing_report"]
 
@@ -171,6 +171,7 @@ def _view(metrics: Mapping[str, Any], language: str, unit: str | None) -> dict[s
             t,
             fmt,
         ),
+        "size_caution": size_caution(follow_up, t, fmt),
         "events": follow_up["events_by_horizon"],
         "competing": follow_up["competing_by_horizon"],
         "censored": follow_up["censored_before_horizon"],

@@ -34,6 +34,7 @@ from clinai.reporting._survival_report import (
     follow_up_caution,
     follow_up_time,
     risk_group_cells,
+    size_caution,
     time_text,
 )
 
@@ -536,6 +537,7 @@ def _view(card: Mapping[str, Any], language: str) -> dict[str, Any]:
             event=uc.get("event_phrase") or t["scard_event_default"],
         ),
         "caution": follow_up_caution(follow, t, fmt),
+        "size_caution": size_caution(follow, t, fmt),
         "facts": [
             t["scard_facts_discrimination"].format(
                 c=fmt.est(values["harrell_c"], 3),

@@ -20,6 +20,7 @@ from clinai.reporting._meta_report import MetaReport, write_languages, write_plo
 from clinai.reporting._plots import _GREY, _MODEL_COLOUR, _OTHER_COLOUR, _new_figure
 from clinai.reporting._render import translator
 from clinai.reporting._small_data_view import small_data_view
+from clinai.reporting._validation_size import validation_size
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -31,6 +32,7 @@ __all__ = [
     "follow_up_time",
     "render_survival_report",
     "risk_group_cells",
+    "size_caution",
     "time_text",
 ]
 
@@ -80,6 +82,26 @@ def follow_up_caution(
         n=fmt.count(n),
         share=fmt.pct(censored / n),
         followed=fmt.count(n - censored - follow["events_by_horizon"]),
+    )
+
+
+def size_caution(
+    follow: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter
+) -> str | None:
+    """Return the warning that too few outcomes by the horizon make the estimates imprecise.
+
+    The outcomes are the patients with the event by the horizon and those followed to
+    it without the event (or a competing one); below 100 of either (Collins, Ogundimu
+    and Altman 2016, :mod:`clinai.reporting._validation_size`) the documents say so.
+    """
+    events = follow["events_by_horizon"]
+    ended = follow["censored_before_horizon"] + follow.get("competing_by_horizon", 0)
+    followed = follow["n"] - ended - events
+    size = validation_size(events + followed, events)
+    if size is None:
+        return None
+    return t["surv_caution_size"].format(
+        events=fmt.count(events), others=fmt.count(followed), minimum=fmt.count(size["minimum"])
     )
 
 
@@ -221,6 +243,7 @@ def _view(
             observed=nat["observed"], predicted=nat["predicted"], horizon=horizon
         ),
         "caution": follow_up_caution(follow, t, fmt),
+        "size_caution": size_caution(follow, t, fmt),
         "metrics": [
             {
                 "label": t[f"surv_{name}"],
