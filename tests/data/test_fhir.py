@@ -373,12 +373,8 @@ def test_unreadable_file_is_one_clear_error(tmp_path) -> None:
     missing = tmp_path / "nope.ndjson"
     with pytest.raises(DataError, match=re.escape(f"FHIR file {missing} cannot be read")):
         read_fhir_ndjson([missing])
-    bad_gzip = tmp_path / "broken.ndjson.gz"
-    # cut short (an interrupted download); a ".gz" file that is plain text is read as text
-    bad_gzip.write_bytes(gzip.compress(json.dumps(PATIENTS[0]).encode() * 50)[:-12])
-    with pytest.raises(DataError, match=re.escape("pass an NDJSON or NDJSON.gz file")):
-        read_fhir_ndjson(bad_gzip)
     assert FHIR_FILE_MSG.startswith("FHIR file {file}")
+    # (a gzip file cut short is read up to the break: see test_fhir_exports.py)
 
 
 def test_vitals_table_feeds_the_vitals_cleaner(export) -> None:

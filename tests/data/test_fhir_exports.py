@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +26,17 @@ from clinai.data._fhir_report import (
     fhir_quality_checks,
 )
 from clinai.exceptions import DataError
-from tests.data.test_fhir import CONDITION, ENCOUNTERS, PATIENTS, _code, _obs, _qty, _write
+from tests.data.test_fhir import (
+    BP_PANEL,
+    CONDITION,
+    ENCOUNTERS,
+    OBSERVATIONS,
+    PATIENTS,
+    _code,
+    _obs,
+    _qty,
+    _write,
+)
 
 UTC = "2026-03-01T{}Z"
 
@@ -71,6 +82,37 @@ def test_a_line_that_is_not_utf8_is_one_skipped_line(tmp_path) -> None:
     msg = FHIR_LINE_MSG.format(file="Patient.ndjson", line=2, problem=REASONS["not_utf8"])
     with pytest.raises(DataError, match=re.escape(msg)):
         read_fhir_ndjson(path, strict=True)
+
+
+def test_a_gzip_file_cut_short_keeps_the_lines_before_the_break(tmp_path, caplog) -> None:
+    # an interrupted transfer: the first half of the compressed bytes of 400 Patients
+    lines = [{**PATIENTS[0], "id": f"p{i:03d}"} for i in range(400)]
+    packed = gzip.compress(_write(tmp_path / "all.ndjson", lines).read_bytes())
+    cut = tmp_path / "Patient.ndjson.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    whole = zlib.decompressobj(wbits=31).decompress(cut.read_bytes()).count(b"\n")
+    assert 0 < whole < 400
+    stays = _write(tmp_path / "Encounter.ndjson", ENCOUNTERS)
+    with caplog.at_level("WARNING", logger="clinai.data._fhir"):
+        tables = read_fhir_ndjson([cut, stays])
+    assert tables.patients["patient_id"].tolist() == [f"p{i:03d}" for i in range(whole)]
+    assert len(tables.encounters) == 2  # the next file is read as well
+    report = tables.report
+    assert [(p.file, p.reason, p.lines) for p in report.problems] == [
+        ("Patient.ndjson.gz", "truncated", (whole + 1,))
+    ]
+    assert sum(report.resources.values()) + report.n_skipped + report.n_blank == report.n_lines
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert warning.startswith(f"Patient.ndjson.gz: 1 line ({REASONS['truncated']}): line ")
+    msg = FHIR_LINE_MSG.format(file=cut.name, line=whole + 1, problem=REASONS["truncated"])
+    with pytest.raises(DataError, match=re.escape(msg)):
+        read_fhir_ndjson(cut, strict=True)
+    # cut before the first line ends, and inside the gzip trailer (after every line)
+    for end, kept in ((30, 0), (-4, 400)):
+        cut.write_bytes(packed[:end])
+        tables = read_fhir_ndjson(cut)
+        assert len(tables.patients) == kept
+        assert [(p.reason, p.lines) for p in tables.report.problems] == [("truncated", (kept + 1,))]
 
 
 def _synthea_bundle() -> dict:
@@ -290,6 +332,27 @@ def test_units_are_converted_to_the_canonical_ucum_unit(tmp_path, codes, quantit
     tables, reasons = _read(tmp_path, [_obs("o", codes, {"valueQuantity": quantity})])
     assert reasons == {}
     assert _vital_rows(tables) == [expected]
+
+
+def test_vital_signs_coded_by_site_method_or_position_are_read(tmp_path) -> None:
+    variants = {
+        "temperature": ("8329-5", "8331-1", "8332-9", "8333-7", "8328-7", "75539-7"),
+        "heart_rate": ("8889-8", "8893-0"),
+        "sbp": ("8459-0", "8460-8", "8461-6"),
+        "dbp": ("8453-3", "8454-1", "8455-8"),
+    }
+    unit = {"temperature": "Cel", "heart_rate": "/min", "sbp": "mm[Hg]", "dbp": "mm[Hg]"}
+    resources = [
+        _obs(code, (code,), _qty(37.5, unit[parameter]))
+        for parameter, codes in variants.items()
+        for code in codes
+    ]
+    # another quantity: skin temperature, a ventilator's rate, mean blood pressure
+    others = [_obs(c, (c,), _qty(30, "Cel")) for c in ("39106-0", "33438-3", "8478-0")]
+    tables, reasons = _read(tmp_path, resources + others, strict=True)
+    expected = [(p, 37.5, unit[p]) for p, codes in variants.items() for _ in codes]
+    assert _vital_rows(tables) == expected
+    assert reasons == {"unknown_loinc_code": (15, 16, 17)}
 
 
 def test_unknown_or_missing_units_are_skipped_not_guessed(tmp_path) -> None:
@@ -566,6 +629,77 @@ def test_a_resource_read_twice_is_one_row_the_newer_copy(tmp_path) -> None:
     ]
     assert report.resources == {"Encounter": 2, "Patient": 1}
     assert sum(report.resources.values()) + report.n_skipped + report.n_blank == report.n_lines
+
+
+def test_an_observation_read_twice_gives_its_rows_once(tmp_path) -> None:
+    # one export read both as its Bundle and as its NDJSON; the heart rate was
+    # corrected (a later lastUpdated) in the Bundle, which is read first
+    def updated(resource: dict, day: str, **changed: object) -> dict:
+        return {**resource, "meta": {"lastUpdated": f"2026-03-0{day}T00:00:00Z"}, **changed}
+
+    bundle = tmp_path / "Bundle.json"
+    newer = [updated(OBSERVATIONS[0], "3", **_qty(105, "/min")), BP_PANEL, CONDITION]
+    bundle.write_text(
+        json.dumps({"resourceType": "Bundle", "entry": [{"resource": r} for r in newer]}),
+        encoding="utf-8",
+    )
+    ndjson = _write(
+        tmp_path / "Observation.ndjson",
+        [updated(OBSERVATIONS[0], "2"), BP_PANEL, CONDITION, {**BP_PANEL, "id": "bp-2"}],
+    )
+    tables = read_fhir_ndjson([bundle, ndjson])
+    assert _vital_rows(tables) == [
+        ("heart_rate", 105.0, "/min"),  # the newer copy, though read first
+        ("sbp", 142.0, "mm[Hg]"),  # the panel's last copy: both components once
+        ("dbp", 88.0, "mm[Hg]"),
+        ("sbp", 142.0, "mm[Hg]"),  # another id: another measurement
+        ("dbp", 88.0, "mm[Hg]"),
+    ]
+    assert len(tables.conditions) == 1
+    report = tables.report
+    assert [(p.file, p.reason, p.lines) for p in report.problems] == [
+        ("Bundle.json", "duplicate_id", (2, 3)),
+        ("Observation.ndjson", "duplicate_id", (1,)),
+    ]
+    assert report.resources == {"Condition": 1, "Observation": 3}
+    assert sum(report.resources.values()) + report.n_skipped + report.n_blank == report.n_lines
+    assert "hr-1" not in json.dumps(report.to_dict())  # counts, never ids
+
+
+def test_vital_signs_of_a_stay_not_kept_are_dropped_and_counted(tmp_path) -> None:
+    stays = [
+        ENCOUNTERS[0],
+        {**ENCOUNTERS[0], "id": "e-error", "status": "entered-in-error"},
+        {**ENCOUNTERS[0], "id": "e-cancelled", "status": "cancelled"},
+        {**ENCOUNTERS[0], "id": "e-no-start", "period": {}},
+        {**ENCOUNTERS[0], "id": "e-unknown", "subject": {"identifier": {"value": "000999"}}},
+        {**ENCOUNTERS[0], "id": "e-planned", "status": "planned"},
+        {**ENCOUNTERS[0], "id": "e-planned", "status": "in-progress"},  # a later copy
+    ]
+
+    def on(stay: str, oid: str, resource: dict = OBSERVATIONS[0]) -> dict:
+        return {**resource, "id": oid, "encounter": {"reference": f"Encounter/{stay}"}}
+
+    vitals = [
+        on("enc-1", "o1"),
+        on("e-error", "o2"),
+        on("e-cancelled", "o3", BP_PANEL),  # both components go
+        on("e-no-start", "o4"),
+        on("e-unknown", "o5"),
+        on("e-planned", "o6"),  # the stay is kept (its later copy)
+        on("enc-9", "o7"),  # a stay these files do not hold: kept
+    ]
+    files = [_write(tmp_path / "Encounter.ndjson", stays)]
+    files.append(_write(tmp_path / "Observation.ndjson", vitals))
+    with collect_fhir_reports() as reports:
+        tables = read_fhir_ndjson(files)
+    assert tables.vitals["stay_id"].tolist() == ["enc-1", "e-planned", "enc-9"]
+    assert tables.encounters["stay_id"].tolist() == ["enc-1", "e-planned"]
+    problems = {(p.file, p.reason): p.lines for p in tables.report.problems}
+    assert problems[("Observation.ndjson", "stay_not_kept")] == (2, 3, 4, 5)
+    assert tables.report.resources == {"Encounter": 2, "Observation": 3}
+    (check,) = [c for c in fhir_quality_checks(reports) if "Encounter was read" in c.message]
+    assert (check.column, check.status, check.count) == ("Observation.ndjson", "pass", 4)
 
 
 def test_an_export_folder_is_read_file_by_file(tmp_path) -> None:

@@ -54,8 +54,9 @@ __all__ = ["FhirTables", "read_fhir_ndjson"]
 
 logger = logging.getLogger(__name__)
 
-#: Resource types whose table holds one row per resource id.
-_KEYED = frozenset({"Patient", "Encounter", "Condition", "Procedure"})
+#: Resource types of which one copy per resource id is kept (an Observation
+#: without an id, which FHIR allows outside a server, is kept as it is).
+_KEYED = frozenset({"Patient", "Encounter", "Observation", "Condition", "Procedure"})
 
 _COLUMNS: dict[str, list[str]] = {
     "patients": ["patient_id", "gender", "birth_date", "deceased", "deceased_time"],
@@ -128,21 +129,22 @@ class FhirTables:
 
 
 class _Copies:
-    """The row of each resource id of :data:`_KEYED` types read, to keep one copy.
+    """The rows of each resource id of :data:`_KEYED` types read, to keep one copy.
 
-    An export read together with a later (``_since``) export, or one copied twice,
-    holds a resource more than once: the copy with the later ``meta.lastUpdated``
-    is kept, else the one read last.
+    An export read together with a later (``_since``) export, one copied twice,
+    or a Bundle read with the NDJSON of the same export, holds a resource more
+    than once: the copy with the later ``meta.lastUpdated`` is kept, else the
+    one read last. An Observation may give several rows (a panel's components).
     """
 
     def __init__(self) -> None:
-        self.seen: dict[tuple[str, str], tuple[tuple[str, int], str, int, datetime | None]] = {}
+        self.seen: dict[tuple[str, str], tuple[tuple[str, int], str, range, datetime | None]] = {}
         self.dropped: dict[str, set[int]] = {}
 
     def add(
-        self, kind: str, record: dict[str, Any], where: tuple[str, int], table: str, index: int
+        self, kind: str, record: dict[str, Any], where: tuple[str, int], table: str, rows: range
     ) -> tuple[str, int] | None:
-        """Register a copy at row ``index``; return where the copy not kept was read."""
+        """Register a copy at table rows ``rows``; return where the copy not kept was read."""
         meta = record.get("meta")
         try:
             updated = _when(meta.get("lastUpdated")) if isinstance(meta, dict) else None
@@ -151,11 +153,11 @@ class _Copies:
         key = (kind, str(record["id"]))
         old = self.seen.get(key)
         if old is not None:
-            _, old_table, old_index, old_updated = old
+            _, old_table, old_rows, old_updated = old
             if updated is not None and old_updated is not None and updated < old_updated:
                 return where  # the copy just read is the older one
-            self.dropped.setdefault(old_table, set()).add(old_index)
-        self.seen[key] = (where, table, index, updated)
+            self.dropped.setdefault(old_table, set()).update(old_rows)
+        self.seen[key] = (where, table, rows, updated)
         return None if old is None else old[0]
 
 
@@ -199,6 +201,44 @@ class _Identifiers:
                 rows[table][index] = (row[0], patient, *row[2:])
 
 
+class _Stays:
+    """Stays read but not kept, and where each vital sign was read, to drop the orphaned.
+
+    A vital sign of a stay whose Encounter was read and skipped (entered-in-error,
+    cancelled, no start, a patient not found ...) belongs to no stay of the
+    table. One of a stay the files do not hold at all (Observations read on
+    their own) is kept: its Encounter may come in another read.
+    """
+
+    def __init__(self) -> None:
+        self.skipped: set[str] = set()
+        self.vitals: list[tuple[range, tuple[str, int]]] = []
+
+    def skip(self, record: Any) -> None:
+        """Note the id of an Encounter record that was not used."""
+        if not isinstance(record, dict) or record.get("resourceType") != "Encounter":
+            return
+        if isinstance(record.get("id"), str):
+            self.skipped.add(record["id"])
+
+    def orphans(
+        self, rows: dict[str, list[tuple[Any, ...]]], dropped: dict[str, set[int]]
+    ) -> Iterator[tuple[str, int]]:
+        """Drop the vital-sign rows of stays not kept; yield where each record was read."""
+        gone = dropped.get("encounters", set())
+        kept = {row[0] for i, row in enumerate(rows["encounters"]) if i not in gone}
+        lost = (self.skipped | {row[0] for row in rows["encounters"]}) - kept
+        if not lost:
+            return
+        dropped_vitals = dropped.setdefault("vitals", set())
+        for span, where in self.vitals:
+            if span.start in dropped_vitals:
+                continue  # a copy read again, or a patient not found (already counted)
+            if rows["vitals"][span.start][0] in lost:
+                dropped_vitals.update(span)
+                yield where
+
+
 def _frame(table: str, rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=_COLUMNS[table])
     for column in _TIME_COLUMNS[table]:  # naive UTC datetimes (see _when)
@@ -225,13 +265,16 @@ def read_fhir_ndjson(
     where it could be in two (temperature, blood pressure, SpO2), is skipped and
     counted, never guessed. Records marked entered-in-error, or as not done
     (cancelled, planned or registered encounters and observations, not-done
-    procedures, refuted diagnoses), are skipped and counted. A file may also
+    procedures, refuted diagnoses), are skipped and counted, and so are the
+    vital signs of a stay whose Encounter was read but not kept. A file may also
     hold one JSON document: a Bundle (as Synthea writes) or an array of
     resources; its entries are numbered instead of its lines. A patient named
     by an identifier (a logical or conditional reference) is matched, once
     every file is read, to the one Patient carrying that identifier. A
-    Patient, Encounter, Condition or Procedure read twice (same id) keeps one
-    row: the copy with the later ``meta.lastUpdated``, else the last read.
+    Patient, Encounter, Observation, Condition or Procedure read twice (same
+    id, e.g. in a Bundle and in the NDJSON of one export) keeps one copy: the
+    one with the later ``meta.lastUpdated``, else the last read. A gzip file
+    cut short keeps the lines before the break, and the break is counted.
 
     Parameters
     ----------
@@ -256,8 +299,8 @@ def read_fhir_ndjson(
     ------
     DataError
         If a file cannot be read, a folder holds no export file, or in strict
-        mode on a malformed line; the message names the file and the line
-        number.
+        mode on a malformed line or a gzip file cut short; the message names
+        the file and the line number.
 
     Examples
     --------
@@ -275,7 +318,7 @@ def read_fhir_ndjson(
     files = [file for path in given for file in _export_files(path)]
     loads = _loads()
     rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _COLUMNS}
-    tally, copies, identifiers = _Tally(), _Copies(), _Identifiers()
+    tally, copies, identifiers, stays = _Tally(), _Copies(), _Identifiers(), _Stays()
     numbering: dict[str, str] = {}
     names = _file_names(files)
     n_lines = n_blank = 0
@@ -294,10 +337,12 @@ def read_fhir_ndjson(
                     why = REASONS[skip.reason]
                     raise DataError(message.format(file=name, line=number, problem=why)) from None
                 tally.skip(name, number, skip.reason)
+                stays.skip(record)
                 continue
-            if kind in _KEYED:
-                where = (name, number)
-                stale = copies.add(kind, record, where, table, len(rows[table]))
+            where = (name, number)
+            span = range(len(rows[table]), len(rows[table]) + len(new_rows))
+            if kind in _KEYED and record.get("id"):
+                stale = copies.add(kind, record, where, table, span)
                 if stale is not None:
                     tally.skip(*stale, "duplicate_id")
                     if stale == where:
@@ -306,9 +351,9 @@ def read_fhir_ndjson(
             if kind == "Patient":
                 identifiers.add_patient(record)
             elif isinstance(new_rows[0][1], _PatientIdentifier):
-                start = len(rows[table])
-                where = (name, number)
-                identifiers.pending.append((kind, table, start, start + len(new_rows), where))
+                identifiers.pending.append((kind, table, span.start, span.stop, where))
+            if kind == "Observation":
+                stays.vitals.append((span, where))
             rows[table].extend(new_rows)
             tally.used[kind] += 1
     for kind, (name, number) in identifiers.resolve(rows, copies.dropped):
@@ -318,6 +363,9 @@ def read_fhir_ndjson(
             raise DataError(message.format(file=name, line=number, problem=why))
         tally.used[kind] -= 1
         tally.skip(name, number, "subject_by_identifier")
+    for name, number in stays.orphans(rows, copies.dropped):
+        tally.used["Observation"] -= 1
+        tally.skip(name, number, "stay_not_kept")
     frames = {}
     for table, table_rows in rows.items():
         dropped = copies.dropped.get(table)

@@ -5,7 +5,9 @@ dropped, and a file read either as NDJSON (one record per line; a Bundle on a
 line gives its entries) or, when it holds one JSON document (a Bundle, an array
 of resources, one pretty-printed resource), entry by entry. A line that is not
 JSON or not UTF-8 becomes a ``_Skip`` record, so the reader counts it with its
-line number; a file that cannot be read raises :class:`~clinai.exceptions.DataError`.
+line number, and so does the break of a gzip file cut short (after the lines
+read before it); a file that cannot be read raises
+:class:`~clinai.exceptions.DataError`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,17 +47,31 @@ def _open(path: Path) -> gzip.GzipFile | io.BufferedReader:
 _BOM = b"\xef\xbb\xbf"  # files written on Windows often start with a byte order mark
 
 
-def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+#: What reading a gzip stream raises where it is cut short (EOFError) or damaged
+#: (a bad CRC or length, a member that is not gzip, a bad deflate block).
+_GZIP_BREAKS = (EOFError, gzip.BadGzipFile, zlib.error)
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes | _Skip]]:
     """Yield the numbered lines of a file as bytes, without a byte order mark.
 
     Lines are decoded one by one (by the JSON reader), so a line that is not
-    UTF-8 is one skipped line, not a file that cannot be read.
+    UTF-8 is one skipped line, not a file that cannot be read. A gzip file cut
+    short (a transfer interrupted) or damaged keeps the lines read before the
+    break; the break is one ``truncated`` record after them, never a lost file.
     """
+    number = 0
     try:
         with _open(path) as handle:
-            for number, line in enumerate(handle, start=1):
-                yield number, line.removeprefix(_BOM) if number == 1 else line
-    except (OSError, EOFError) as exc:  # a truncated or damaged gzip too
+            try:
+                for number, line in enumerate(handle, start=1):
+                    yield number, line.removeprefix(_BOM) if number == 1 else line
+            except _GZIP_BREAKS:
+                if not isinstance(handle, gzip.GzipFile):
+                    raise
+                # the partial line at the break is lost with the rest of the file
+                yield number + 1, _Skip("truncated")
+    except (OSError, EOFError) as exc:
         raise DataError(FHIR_FILE_MSG.format(file=path, error=exc)) from exc
 
 
@@ -88,6 +105,8 @@ def _document(path: Path, loads: Callable[[bytes], Any]) -> list[Any] | None:
     """
     head: list[bytes] = []
     for _, line in _lines(path):
+        if isinstance(line, _Skip):
+            break  # a gzip cut short: its lines are read (and the break counted) below
         if line.strip():
             head.append(line)
             if len(head) == 2:
@@ -102,7 +121,7 @@ def _document(path: Path, loads: Callable[[bytes], Any]) -> list[Any] | None:
         try:  # the first line opens a document written over many lines
             with _open(path) as handle:
                 value = loads(handle.read().removeprefix(_BOM))
-        except (ValueError, OSError, EOFError):
+        except (ValueError, OSError, *_GZIP_BREAKS):
             return None  # not one document: read line by line, which names the damage
         if isinstance(value, dict) and _bundle_entries(value) is None:
             return [value]  # one resource, pretty-printed
@@ -124,6 +143,9 @@ def _records(path: Path, loads: Callable[[bytes], Any]) -> tuple[str, Iterator[t
 
 def _ndjson(path: Path, loads: Callable[[bytes], Any]) -> Iterator[tuple[int, Any]]:
     for number, line in _lines(path):
+        if isinstance(line, _Skip):
+            yield number, line
+            continue
         if not line.strip():
             yield number, _BLANK
             continue

@@ -82,10 +82,19 @@ REASONS: dict[str, str] = {
     "refuted": "a diagnosis whose verification status is refuted",
     "wrong_type": "a field of the wrong JSON type (e.g. text where FHIR has an object)",
     "duplicate_id": "a copy of a resource read again (same type and id); one copy is kept",
+    "truncated": (
+        "the gzip file breaks off here, cut short in transfer or damaged; the lines "
+        "before are read, the rest is lost: download the file again"
+    ),
+    "stay_not_kept": (
+        "a vital sign of a stay whose Encounter was read but not kept (entered-in-error, "
+        "cancelled, planned, or skipped for a reason counted on its own line)"
+    ),
 }
 #: Reasons that are expected in a complete export and never raise in strict mode:
 #: other resource types, labs and other observations, records marked as errors or
-#: as not done, and values the source says are absent.
+#: as not done, values the source says are absent, copies of a resource, and the
+#: vital signs of a stay not kept (its Encounter line is counted, or raises, itself).
 _NOT_ERRORS = frozenset(
     {
         "unknown_resource_type",
@@ -96,6 +105,7 @@ _NOT_ERRORS = frozenset(
         "unknown_loinc_code",
         "data_absent",
         "duplicate_id",
+        "stay_not_kept",
     }
 )
 

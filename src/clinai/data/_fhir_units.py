@@ -25,18 +25,46 @@ _LOINC_SYSTEMS = frozenset(
 )
 
 #: LOINC code -> canonical vital-sign parameter (names of clinai's vitals table).
+#: The codes of the FHIR R4 vital-signs profile, and the LOINC codes that name the
+#: same measurement at a body site, by a method or in a position (LOINC display
+#: in each comment), as hospitals code what the device or the chart says.
 LOINC_VITALS: dict[str, str] = {
-    "8867-4": "heart_rate",
-    "9279-1": "resp_rate",
-    "2708-6": "spo2",  # oxygen saturation in arterial blood
-    "59408-5": "spo2",  # ... by pulse oximetry
-    "8480-6": "sbp",
-    "8462-4": "dbp",
-    "8310-5": "temperature",
-    "9269-2": "gcs",  # Glasgow Coma Scale total
-    "67775-7": "consciousness",  # level of responsiveness (AVPU)
-    "3151-8": "supplemental_oxygen",  # inhaled oxygen flow rate
-    "3150-0": "supplemental_oxygen",  # inhaled oxygen concentration (FiO2)
+    "8867-4": "heart_rate",  # Heart rate
+    # the pulse counts the beats felt or sensed at an artery: the heart rate that
+    # scores (NEWS2 "pulse") take, though lower in atrial fibrillation (pulse deficit)
+    "8889-8": "heart_rate",  # Heart rate by Pulse oximetry
+    "8893-0": "heart_rate",  # Heart rate Peripheral artery by Palpation
+    "9279-1": "resp_rate",  # Respiratory rate
+    # not read: ventilator breath rates (33438-3 Breath rate mechanical --on
+    # ventilator, 19839-0 Breath rate spontaneous --on ventilator) are set by, or
+    # are only part of, a machine's rate, not the patient's own breathing rate
+    "2708-6": "spo2",  # Oxygen saturation in Arterial blood
+    "59408-5": "spo2",  # Oxygen saturation in Arterial blood by Pulse oximetry
+    "8480-6": "sbp",  # Systolic blood pressure
+    "8459-0": "sbp",  # Systolic blood pressure--sitting
+    "8460-8": "sbp",  # Systolic blood pressure--standing
+    "8461-6": "sbp",  # Systolic blood pressure--supine
+    "8462-4": "dbp",  # Diastolic blood pressure
+    "8453-3": "dbp",  # Diastolic blood pressure--sitting
+    "8454-1": "dbp",  # Diastolic blood pressure--standing
+    "8455-8": "dbp",  # Diastolic blood pressure--supine
+    # (not read: 8478-0 Mean blood pressure, another quantity)
+    "8310-5": "temperature",  # Body temperature
+    # the sites used to measure body temperature; peripheral ones (axilla, ear,
+    # forehead) read a few tenths of a degree below core, and scores (NEWS2) take
+    # the value as measured at any of them
+    "8329-5": "temperature",  # Body temperature - Core
+    "8331-1": "temperature",  # Oral temperature
+    "8332-9": "temperature",  # Rectal temperature
+    "8333-7": "temperature",  # Tympanic membrane temperature
+    "8328-7": "temperature",  # Axillary temperature
+    "75539-7": "temperature",  # Body temperature - Temporal artery
+    # not read: 39106-0 Temperature of Skin and 61008-9 Body surface temperature
+    # follow the room and the skin's blood flow, not the body's temperature
+    "9269-2": "gcs",  # Glasgow coma score total
+    "67775-7": "consciousness",  # Level of responsiveness (AVPU)
+    "3151-8": "supplemental_oxygen",  # Inhaled oxygen flow rate
+    "3150-0": "supplemental_oxygen",  # Inhaled oxygen concentration (FiO2)
 }
 #: Panels whose values sit in components (blood pressure; the vital-signs panel).
 LOINC_PANELS = frozenset({"85354-9", "85353-1"})
