@@ -99,9 +99,21 @@ def _echo_result(result: object) -> None:
 
 def _with_ci(value: dict[str, float | None]) -> str:
     """``0.812 (0.771-0.850)``; an interval the bootstrap could not give is said, not a crash."""
-    if value.get("ci_low") is None or value.get("ci_high") is None:
+    low, high = value.get("ci_low"), value.get("ci_high")
+    if low is None or high is None:
         return f"{value['estimate']:.3f} (no interval)"
-    return f"{value['estimate']:.3f} ({value['ci_low']:.3f}-{value['ci_high']:.3f})"
+    return f"{value['estimate']:.3f} ({_interval(low, high)})"
+
+
+def _interval(low: float, high: float) -> str:
+    """``0.771-0.850``, or ``-0.265 to 1.463`` when a bound is negative.
+
+    A dash between negative numbers is ambiguous (``0.1--0.2``); the cards and reports
+    write "to" then too (:meth:`clinai.reporting._format.NumberFormatter.ci`).
+    """
+    low_text, high_text = f"{low:.3f}", f"{high:.3f}"
+    separator = " to " if low_text.startswith("-") or high_text.startswith("-") else "-"
+    return f"{low_text}{separator}{high_text}"
 
 
 @app.command()
@@ -389,8 +401,18 @@ def validate(
             event_codes=event_codes,
             competing_codes=competing_code or (),
             quiet=quiet,
+            binary_only={
+                "--baseline": baseline,
+                "--config": config,
+                "--summary": summary,
+                "--site": site,
+                "--model-name": model_name,
+                "--model-version": model_version,
+                "--model-sha256": model_sha256,
+            },
         )
         return
+    _refuse_given(_SURVIVAL_ONLY, {"--event": event, "--horizon": horizon, "--lp": lp})
 
     metrics = validate_predictions_file(
         predictions,
@@ -424,13 +446,35 @@ _CODES_NEED_TIME = (
     "--event-codes and --competing-code need --time, --event and --horizon (event codes belong "
     "to time-to-event outcomes); a binary outcome is --outcome alone"
 )
+#: Options of one form given to the other are refused, not silently dropped (the user would
+#: believe they took effect).
+_BINARY_ONLY = (
+    "{options}: not used by survival validation (--time); they apply to a binary --outcome "
+    "only: drop them (survival validation has no plan, baseline or site summary)"
+)
+_SURVIVAL_ONLY = (
+    "{options}: not used by binary validation (--outcome); they apply to survival validation "
+    "only: drop them, or give --time, --event and --horizon without --outcome"
+)
+
+
+def _refuse_given(message: str, options: dict[str, object]) -> None:
+    """Raise ConfigError naming every option of ``options`` that was given (not None)."""
+    from clinai.exceptions import ConfigError
+
+    given = [name for name, value in options.items() if value is not None]
+    if given:
+        raise ConfigError(message.format(options=", ".join(given)))
 
 
 _C_NAMES = {"harrell_c": "Harrell's C", "wolbers_c": "Wolbers' C"}
 
 
-def _validate_survival(predictions: Path, **options: Any) -> None:
-    """``clinai validate --time``: survival predictions at one horizon (issue 16)."""
+def _validate_survival(predictions: Path, binary_only: dict[str, object], **options: Any) -> None:
+    """``clinai validate --time``: survival predictions at one horizon (issue 16).
+
+    ``binary_only`` holds the options only the binary form honours; any given is refused.
+    """
     from clinai.exceptions import ConfigError
     from clinai.runs._validate_survival import validate_survival_file
 
@@ -440,6 +484,7 @@ def _validate_survival(predictions: Path, **options: Any) -> None:
         raise ConfigError(_NEEDS_OUTCOME)
     if options.pop("outcome") is not None or options["event"] is None or options["horizon"] is None:
         raise ConfigError(_SURVIVAL_NEEDS)
+    _refuse_given(_BINARY_ONLY, binary_only)
     out, quiet = options.pop("out"), options.pop("quiet")
     metrics = validate_survival_file(predictions, out_dir=out, show_progress=not quiet, **options)
     nat = metrics["natural_frequency"]
@@ -681,7 +726,7 @@ def meta_analyse_command(
     result = meta_analyse(summaries, out_dir=out, method=method, ci=ci, show_progress=not quiet)
     auroc = result["metrics"]["auroc"]
     pi = (
-        f"{auroc['pi_low']:.3f}-{auroc['pi_high']:.3f}"
+        _interval(auroc["pi_low"], auroc["pi_high"])
         if auroc["pi_low"] is not None
         else "not estimable"
     )
