@@ -99,21 +99,9 @@ def _echo_result(result: object) -> None:
 
 def _with_ci(value: dict[str, float | None]) -> str:
     """``0.812 (0.771-0.850)``; an interval the bootstrap could not give is said, not a crash."""
-    low, high = value.get("ci_low"), value.get("ci_high")
-    if low is None or high is None:
-        return f"{value['estimate']:.3f} (no interval)"
-    return f"{value['estimate']:.3f} ({_interval(low, high)})"
+    from clinai.runs._console_text import estimate_text
 
-
-def _interval(low: float, high: float) -> str:
-    """``0.771-0.850``, or ``-0.265 to 1.463`` when a bound is negative.
-
-    A dash between negative numbers is ambiguous (``0.1--0.2``); the cards and reports
-    write "to" then too (:meth:`clinai.reporting._format.NumberFormatter.ci`).
-    """
-    low_text, high_text = f"{low:.3f}", f"{high:.3f}"
-    separator = " to " if low_text.startswith("-") or high_text.startswith("-") else "-"
-    return f"{low_text}{separator}{high_text}"
+    return estimate_text(value, no_interval=" (no interval)")
 
 
 @app.command()
@@ -722,11 +710,12 @@ def meta_analyse_command(
 ) -> None:
     """Pool site summaries of one model across hospitals (random effects; no patient data)."""
     from clinai.runs import meta_analyse
+    from clinai.runs._console_text import interval_text
 
     result = meta_analyse(summaries, out_dir=out, method=method, ci=ci, show_progress=not quiet)
     auroc = result["metrics"]["auroc"]
     pi = (
-        _interval(auroc["pi_low"], auroc["pi_high"])
+        interval_text(auroc["pi_low"], auroc["pi_high"])
         if auroc["pi_low"] is not None
         else "not estimable"
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from clinai.exceptions import ConfigError
+from clinai.runs._console_text import estimate_text
 from clinai.runs._experiment import RunResult, run_experiment
 
 __all__ = ["demo_configs", "demo_row", "run_demo"]
@@ -44,12 +45,6 @@ def run_demo(
     return results
 
 
-def _with_ci(value: Mapping[str, Any], prefix: str = "") -> str:
-    if value.get("ci_low") is None or value.get("ci_high") is None:
-        return f"{prefix}{value['estimate']:.3f}"
-    return f"{prefix}{value['estimate']:.3f} ({value['ci_low']:.3f}-{value['ci_high']:.3f})"
-
-
 def demo_row(metrics: Mapping[str, Any]) -> dict[str, str]:
     """Return the demo table's figures of one run: n, events, discrimination, calibration slope.
 
@@ -61,13 +56,13 @@ def demo_row(metrics: Mapping[str, Any]) -> dict[str, str]:
         return {
             "n": str(metrics["n"]),
             "events": str(metrics["events"]),
-            "discrimination": _with_ci(metrics["auroc"]),
+            "discrimination": estimate_text(metrics["auroc"]),
             "slope": f"{metrics['calibration']['slope']['estimate']:.2f}",
         }
     survival = metrics["metrics"]
     return {
         "n": str(metrics["n"]),
         "events": f"{metrics['follow_up']['events_by_horizon']} by {metrics['horizon']:g}",
-        "discrimination": _with_ci(survival["harrell_c"], "C "),
+        "discrimination": "C " + estimate_text(survival["harrell_c"]),
         "slope": f"{survival['calibration_slope']['estimate']:.2f}",
     }

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from clinai.exceptions import ClinaiError, ConfigError
+from clinai.runs._console_text import estimate_text
 
 __all__ = [
     "DEMO_REVIEWER",
@@ -150,8 +151,8 @@ class MonitoringDemoResult:
         return [
             {
                 "metric": metric,
-                "original": _estimate_text(original.get(metric)),
-                "update": _estimate_text(updated.get(metric)),
+                "original": estimate_text(original.get(metric)),
+                "update": estimate_text(updated.get(metric)),
             }
             for metric in original
         ]
@@ -165,18 +166,6 @@ def _estimate(value: Any) -> float | None:
     if isinstance(value, Mapping):
         value = value.get("estimate")
     return None if value is None else float(value)
-
-
-def _estimate_text(value: Any) -> str:
-    """Return ``0.808 (0.741-0.871)``: the estimate with its interval, for the console."""
-    if not isinstance(value, Mapping):
-        return "n/a" if value is None else f"{float(value):.3f}"
-    if value.get("estimate") is None:
-        return "n/a"
-    text = f"{float(value['estimate']):.3f}"
-    if value.get("ci_low") is not None and value.get("ci_high") is not None:
-        text += f" ({float(value['ci_low']):.3f}-{float(value['ci_high']):.3f})"
-    return text
 
 
 def _newest_registered_run(config_path: Path) -> Path | None:

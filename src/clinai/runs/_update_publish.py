@@ -20,6 +20,7 @@ import pandas as pd
 
 from clinai._utils import atomic_write_text, sha256_file
 from clinai.runs import _audit
+from clinai.runs._console_text import estimate_text
 from clinai.runs._plan import MONITORING_PLAN_TAG
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def _change_log(record: dict[str, Any]) -> str:
         cells = []
         for model in ("original", "update"):
             value = validation[model][name]
-            cells.append(_with_ci(value))
+            cells.append(estimate_text(value, missing="not estimable"))
         lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
     lines += [
         "",
@@ -161,14 +162,6 @@ def _change_log(record: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def _with_ci(value: dict[str, Any]) -> str:
-    if value.get("estimate") is None:
-        return "not estimable"
-    if value.get("ci_low") is None or value.get("ci_high") is None:
-        return f"{value['estimate']:.3f}"
-    return f"{value['estimate']:.3f} ({value['ci_low']:.3f}-{value['ci_high']:.3f})"
 
 
 def _register(
