@@ -13,12 +13,8 @@ import pytest
 
 from clinai.exceptions import DataError, ModelError
 from clinai.models import TrialRecord, TuningResult, get_model, get_model_names, tune_model
-from clinai.models._tuning import (
-    N_TRIALS_MSG,
-    SCORING_MSG,
-    STUDY_MISMATCH_MSG,
-    TIMEOUT_MSG,
-)
+from clinai.models._study import STUDY_MISMATCH_MSG
+from clinai.models._tuning import N_TRIALS_MSG, SCORING_MSG, TIMEOUT_MSG
 
 from .conftest import CATEGORICAL, NUMERIC, make_data
 
@@ -114,7 +110,7 @@ def test_stale_running_trial_is_failed_before_resuming(small_data, tmp_path) -> 
 def test_unmarked_running_trial_is_failed_once_older_than_a_minute(
     small_data, tmp_path, monkeypatch
 ) -> None:
-    from clinai.models import _tuning
+    from clinai.models import _study
 
     storage = _sqlite(tmp_path)
     _tune(small_data, storage, n_trials=1, study_name="unmarked")
@@ -123,7 +119,7 @@ def test_unmarked_running_trial_is_failed_once_older_than_a_minute(
     # younger than the limit: it may still be marked, so it counts toward the budget
     result = _tune(small_data, storage, n_trials=2, study_name="unmarked", timeout_s=1)
     assert [t.state for t in result.trials] == ["COMPLETE", "RUNNING"]
-    monkeypatch.setattr(_tuning, "_UNMARKED_STALE_S", 0.0)
+    monkeypatch.setattr(_study, "_UNMARKED_STALE_S", 0.0)
     result = _tune(small_data, storage, n_trials=2, study_name="unmarked")
     assert [t.state for t in result.trials] == ["COMPLETE", "FAIL", "COMPLETE"]
     # every trial clinai starts carries its worker from the moment it exists
@@ -270,7 +266,7 @@ def _trial(number: int, value: float, se: float, *, default: bool = False):
 
 
 def test_default_kept_unless_beaten_by_more_than_one_standard_error() -> None:
-    from clinai.models._tuning import _keep_default_unless_beaten
+    from clinai.models._study import _keep_default_unless_beaten
 
     default = _trial(0, -0.45, 0.03, default=True)
     close = _trial(1, -0.43, 0.02)  # better by 0.02 <= its SE 0.02: the default stays

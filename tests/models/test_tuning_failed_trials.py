@@ -15,7 +15,7 @@ import pytest
 
 from clinai.exceptions import DataError, ModelError
 from clinai.models import TrialRecord, TuningResult
-from clinai.models._tuning import run_study
+from clinai.models._study import run_study
 
 
 def _study(
@@ -53,7 +53,7 @@ def _study(
 def test_failed_trials_are_skipped_and_the_budget_is_still_met(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="clinai.models._tuning"):
+    with caplog.at_level(logging.WARNING, logger="clinai.models._study"):
         result, records = _study(tmp_path, lambda k: k in (1, 3), n_trials=4)
     assert result.n_trials == 4 == result.n_trials_requested
     assert [r.state for r in records] == ["COMPLETE", "FAIL"] * 2 + ["COMPLETE"] * 2

@@ -49,7 +49,7 @@ def _tune(data, *, n_trials: int, timeout_s: float, study_name: str) -> TuningRe
 
 
 def test_a_timeout_that_fires_is_recorded_and_logged(small_data, caplog) -> None:
-    with caplog.at_level(logging.WARNING, logger="clinai.models._tuning"):
+    with caplog.at_level(logging.WARNING, logger="clinai.models._study"):
         result = _tune(small_data, n_trials=6, timeout_s=1e-9, study_name="tiny")
     # The safety stop waits for one complete trial (a study without one has no model).
     assert result.n_trials == 1

@@ -33,6 +33,7 @@ from clinai.models._shrinkage import (
     shrink_predictions,
     unpenalised_heuristic_shrinkage,
 )
+from clinai.models._study import TrialRecord, TuningResult
 from clinai.models._survival import CauseSpecificCox, CoxNetSurvival, GradientBoostedSurvival
 from clinai.models._survival_base import SurvivalPipeline, survival_target
 from clinai.models._survival_recalibration import (
@@ -42,7 +43,7 @@ from clinai.models._survival_recalibration import (
 )
 from clinai.models._survival_torch import DeepSurv
 from clinai.models._survival_tuning import SURVIVAL_SCORINGS, tune_survival_model
-from clinai.models._tuning import SCORINGS, TrialRecord, TuningResult, cv_splits, tune_model
+from clinai.models._tuning import SCORINGS, cv_splits, tune_model
 
 __all__ = [
     "CALIBRATION_METHODS",

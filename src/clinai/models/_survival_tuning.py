@@ -1,6 +1,6 @@
 """Optuna tuning of the survival families on cross-validated Uno's C or integrated Brier score.
 
-The study machinery is the binary tuner's :func:`~clinai.models._tuning.run_study` (a
+The study machinery is :func:`~clinai.models._study.run_study`, shared with the binary tuner (a
 stored study checked against the family and score, trial budget across workers, seeding
 per trial, the default kept unless beaten by one standard error, the
 :class:`~clinai.models.TuningResult`); only the folds and the score differ.
@@ -28,16 +28,9 @@ from clinai.models._registry import (
     get_model_task,
     get_search_space,
 )
+from clinai.models._study import TrialRecord, TuningResult, run_study, suggest_params
 from clinai.models._survival_base import check_survival_target
-from clinai.models._tuning import (
-    _ATTR_PARAMS,
-    TrialRecord,
-    TuningResult,
-    _jsonable,
-    check_budget,
-    cv_splits,
-    run_study,
-)
+from clinai.models._tuning import check_budget, cv_splits
 
 if TYPE_CHECKING:
     import optuna
@@ -227,8 +220,7 @@ def tune_survival_model(
     family: dict[str, Any] = {"numeric": numeric, "categorical": categorical, "n_jobs": n_jobs}
 
     def objective(trial: optuna.Trial) -> float:
-        params = _jsonable(space(trial))
-        trial.set_user_attr(_ATTR_PARAMS, params)
+        params = suggest_params(trial, space)
         pipe = get_model(name, random_state=random_state, **family, **params)
         scores = cv_survival_scores(pipe, X, y, folds, scoring=scoring, horizon=horizon)
         trial.set_user_attr("cv_se", float(np.std(scores, ddof=1) / np.sqrt(len(scores))))
