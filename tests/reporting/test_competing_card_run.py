@@ -102,3 +102,32 @@ def test_most_follow_up_ending_before_the_horizon_is_cautioned(metrics: dict) ->
     assert "only 1 were followed to the horizon" in card
     plain = competing_card(metrics, TEXTS, "en", selected="c", lineage=LINEAGE)
     assert "Caution:** the follow-up of" not in plain
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_card_and_report_show_observed_against_predicted_risk_by_group(
+    metrics: dict, language: str
+) -> None:
+    """They showed no calibration by risk group at all; the survival documents do."""
+    from clinai.reporting._render import translator
+
+    t, fmt = translator(language)  # the documents' words and number format
+    groups = metrics["competing"]["risk_groups"]
+    assert len(groups) >= 2
+    card = competing_card(metrics, TEXTS, language, selected="c", lineage=LINEAGE)
+    report = competing_report(metrics, language, source="p.csv", created="2026-12-05")
+    for document in (card, report):
+        assert t["ccard_observed"] in document and "Aalen-Johansen" in document
+        rows = [line for line in document.splitlines() if line.startswith("| ") and "% |" in line]
+        assert len(rows) == len(groups)
+        for row, group in zip(rows, groups, strict=True):
+            cells = [cell.strip() for cell in row.strip("|").split("|")]
+            assert cells[2] == fmt.pct(group["predicted"])
+            if group["suppressed"]:  # neither its observed risk nor its size
+                assert cells[5] == t["surv_suppressed_size"]
+            else:
+                assert cells[3] == fmt.pct(group["observed"])
+                assert cells[5] == fmt.count(group["n"])
+    no_groups = {**metrics, "competing": {**metrics["competing"], "risk_groups": []}}
+    plain = competing_card(no_groups, TEXTS, language, selected="c", lineage=LINEAGE)
+    assert t["ccard_observed"] not in plain

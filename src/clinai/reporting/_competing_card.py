@@ -22,6 +22,7 @@ from clinai.reporting._acceptance_view import _required, compared_name
 from clinai.reporting._format import NumberFormatter
 from clinai.reporting._locales import get_strings
 from clinai.reporting._render import render, translator
+from clinai.reporting._survival_card import _risk_group_view, _risk_groups
 from clinai.reporting._survival_report import follow_up_caution, size_caution, time_text
 
 __all__ = ["competing_body", "competing_card", "competing_report"]
@@ -175,6 +176,11 @@ def _view(metrics: Mapping[str, Any], language: str, unit: str | None) -> dict[s
         "events": follow_up["events_by_horizon"],
         "competing": follow_up["competing_by_horizon"],
         "censored": follow_up["censored_before_horizon"],
+        # observed (Aalen-Johansen) against predicted risk per risk group, small cells hidden
+        "risk_groups": [
+            _risk_group_view(row, t, fmt)
+            for row in _risk_groups(metrics["competing"].get("risk_groups"))
+        ],
         "acceptance": _acceptance(metrics, t, fmt),
         "comparison": _comparison(metrics, t, fmt),
         "fairness": _fairness(metrics, fmt),
