@@ -148,3 +148,21 @@ def test_text_columns_keep_identifiers_and_leave_the_rest_numeric(tmp_path: Path
     path.write_text(f"cpr{sep}age\n0101701234{sep}54\n", encoding="utf-8")
     assert read_table(path)["cpr"].iloc[0] == 101701234  # without: inferred as a number
     assert read_table(path, text_columns=["cpr"])["cpr"].iloc[0] == "0101701234"
+
+
+@pytest.mark.parametrize(
+    ("text", "n"),
+    [
+        ("pid,y,p\n1,0,0,1\n2,1,0,8\n", 3),  # decimal commas in a comma-separated file
+        ("a;b\n1;2;3\n4;5;6\n", 2),  # a separator inside a value
+    ],
+)
+@pytest.mark.parametrize("as_text", [False, True])
+def test_rows_longer_than_the_header_stop_instead_of_shifting_columns(
+    tmp_path: Path, text: str, n: int, as_text: bool
+) -> None:
+    """pandas took the first field as the index: 'y' read 0, 0 and the error blamed the outcome."""
+    path = tmp_path / "x.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=f"^{re.escape(_io.EXTRA_FIELDS.format(path=path, n=n))}$"):
+        read_table(path, text=as_text)

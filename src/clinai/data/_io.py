@@ -34,6 +34,13 @@ NOT_UTF8 = (
     "save it as 'CSV UTF-8' or convert it with iconv -t UTF-8"
 )
 BAD_CSV = "data file '{path}' cannot be parsed as CSV ({reason}): check the delimiter and quoting"
+#: pandas takes the leading fields of rows longer than the header as their index, silently
+#: shifting every column: a decimal comma in a comma-separated file does this.
+EXTRA_FIELDS = (
+    "data file '{path}' has rows with more fields than its header row ({n} names): a "
+    "decimal comma in a comma-separated file, or a separator inside a value? Save it with "
+    "decimal points, or from Excel with semicolons, or quote the values"
+)
 BAD_PARQUET = "data file '{path}' is not a readable Parquet file ({reason}): export it again"
 UNREADABLE = "data file '{path}' cannot be read ({reason}): check its permissions"
 
@@ -115,17 +122,19 @@ def _read_csv(
     try:
         columns: dict[Hashable, Any] | None = {c: str for c in text_columns} or None
         if _semicolon_separated(path):
-            return _read_semicolon_csv(path, text=text, dtype=columns)
-        # utf-8-sig also strips the byte-order mark that Excel writes in "CSV UTF-8".
-        if text:
-            return pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=str)
-        return pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=columns)
+            frame = _read_semicolon_csv(path, text=text, dtype=columns)
+        else:  # utf-8-sig also strips the byte-order mark Excel writes in "CSV UTF-8"
+            dtype = str if text else columns
+            frame = pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=dtype)
     except UnicodeDecodeError as exc:
         raise DataError(NOT_UTF8.format(path=shown, line=_first_bad_line(path))) from exc
     except pd.errors.EmptyDataError as exc:
         raise DataError(NO_ROWS.format(path=shown)) from exc
     except pd.errors.ParserError as exc:
         raise DataError(BAD_CSV.format(path=shown, reason=_one_line(exc))) from exc
+    if not isinstance(frame.index, pd.RangeIndex):  # fields beyond the header became the index
+        raise DataError(EXTRA_FIELDS.format(path=shown, n=frame.shape[1]))
+    return frame
 
 
 def _read_parquet(path: Path, shown: str, head: bytes) -> pd.DataFrame:
