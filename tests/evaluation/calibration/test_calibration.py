@@ -117,6 +117,19 @@ def test_calibration_errors_equal_statsmodels_lowess() -> None:
     assert errors.ici == pytest.approx(np.mean(np.abs(p - exact)), abs=2e-4)
 
 
+def test_a_window_of_one_distinct_prediction_warns_nothing() -> None:
+    """A bootstrap resample of 5 rows, four of them one row: statsmodels divides 0 by 0.
+
+    Its RuntimeWarning reached the console of `clinai validate` (the suite turns it into
+    an error); the smooth itself is statsmodels', unchanged.
+    """
+    y, p = np.array([0.0, 1, 0, 0, 1]), np.array([0.1, 0.1, 0.1, 0.1, 0.2])
+    errors = calibration_errors(y, p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        smooth = lowess(y, p, frac=0.75, it=0, delta=0.001, return_sorted=False)
+    assert errors.ici == pytest.approx(np.mean(np.abs(p - smooth)), abs=1e-12)
+
+
 def test_calibration_errors_frac_is_passed_to_lowess() -> None:
     y, p = miscalibrated(300, 8, scale=1.0, shift=0.0)
     smooth = lowess(y, p, frac=0.3, it=0, delta=0.01 * np.ptp(p), return_sorted=False)

@@ -359,14 +359,18 @@ def _lowess_fit(y: np.ndarray, p: np.ndarray, frac: float) -> np.ndarray:
     spread = float(p.max() - p.min())
     if spread == 0.0:
         return np.full(p.shape[0], float(y.mean()))
-    fitted = lowess(
-        y,
-        p,
-        frac=frac,
-        it=0,
-        delta=LOWESS_DELTA_FRACTION * spread,
-        return_sorted=False,
-    )
+    # A window of one distinct prediction (a tiny sample, or a bootstrap resample of one)
+    # makes statsmodels divide 0 by 0 before it falls back to the window's mean; its
+    # RuntimeWarning reached the console of `clinai validate` on 5 rows.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fitted = lowess(
+            y,
+            p,
+            frac=frac,
+            it=0,
+            delta=LOWESS_DELTA_FRACTION * spread,
+            return_sorted=False,
+        )
     return np.asarray(fitted, dtype="float64")
 
 
