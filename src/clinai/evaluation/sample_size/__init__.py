@@ -1,4 +1,8 @@
-"""Riley et al.'s minimum sample size for developing a prediction model, and its assessment."""
+"""Sample size: for developing a model (Riley et al.) and for validating it (Pavlou et al.).
+
+Riley et al.'s minimum sample size for developing a prediction model and its
+assessment; the patients a precise external validation needs.
+"""
 
 from __future__ import annotations
 
@@ -14,15 +18,21 @@ from clinai.evaluation.sample_size._survival_sample_size import (
     max_cox_snell_r2_survival,
     riley_sample_size_survival,
 )
+from clinai.evaluation.sample_size._validation_sample_size import (
+    ValidationSampleSize,
+    validation_sample_size,
+)
 
 __all__ = [
     "SampleSizeAssessment",
     "SampleSizeCriterion",
     "SampleSizeResult",
+    "ValidationSampleSize",
     "assess_sample_size",
     "cox_snell_r2_from_c_statistic",
     "max_cox_snell_r2",
     "max_cox_snell_r2_survival",
     "riley_sample_size",
     "riley_sample_size_survival",
+    "validation_sample_size",
 ]
