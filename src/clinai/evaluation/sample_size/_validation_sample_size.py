@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from clinai.evaluation._estimate import _num
+from clinai.evaluation._estimate import FieldsRecord
 from clinai.evaluation._inputs import check_number
 
 __all__ = ["ValidationSampleSize", "validation_sample_size"]
@@ -51,7 +51,7 @@ _TUNE_ABOVE_C = 0.8
 
 
 @dataclass(frozen=True)
-class ValidationSampleSize:
+class ValidationSampleSize(FieldsRecord):
     """Patients needed to validate a binary-outcome model precisely (Pavlou et al. 2021).
 
     Attributes
@@ -82,18 +82,6 @@ class ValidationSampleSize:
     n: int
     events: int
     binding_criterion: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the result as plain JSON values."""
-        return {
-            **{key: _num(getattr(self, key)) for key in _FLOATS},
-            **{key: int(getattr(self, key)) for key in _COUNTS},
-            "binding_criterion": self.binding_criterion,
-        }
-
-
-_FLOATS = ("prevalence", "c_statistic", "se_c_statistic", "se_slope", "se_large")
-_COUNTS = ("n_c_statistic", "n_slope", "n_large", "n", "events")
 
 
 def _linear_predictor(phi: float, c: float, factor: float) -> tuple[float, float]:
@@ -175,6 +163,10 @@ def validation_sample_size(
     ------
     DataError
         If an argument is outside its range.
+
+    See Also
+    --------
+    riley_sample_size : the minimum sample size for developing a model.
 
     Examples
     --------
