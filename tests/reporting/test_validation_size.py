@@ -26,9 +26,9 @@ from .conftest import CONTEXT, IMPORTANCE, METRICS
     ("n", "events", "expected"),
     [
         (200, 100, None),  # 100 of each: enough
-        (200, 99, {"events": 99, "others": 101, "minimum": 100}),
-        (199, 100, {"events": 100, "others": 99, "minimum": 100}),
-        (60, 12, {"events": 12, "others": 48, "minimum": 100}),
+        (200, 99, {"events": 99, "others": 101, "minimum": 100, "few": True}),
+        (199, 100, {"events": 100, "others": 99, "minimum": 100, "few": True}),
+        (60, 12, {"events": 12, "others": 48, "minimum": 100, "few": True}),
         (100_000, 5_000, None),
         (None, 12, None),  # unknown counts: nothing is claimed
         (10, 11, None),
@@ -38,13 +38,39 @@ from .conftest import CONTEXT, IMPORTANCE, METRICS
 )
 def test_the_minimum_is_100_events_and_100_without(n, events, expected) -> None:
     assert VALIDATION_MIN_OUTCOMES == 100
-    assert validation_size(n, events) == expected
+    size = validation_size(n, events)
+    if expected is None:
+        assert size is None
+    else:
+        assert size == {**expected, "n": n, "needed": None, "needed_events": None}
 
 
-def _documents(tmp_path: Path, n: int, events: int) -> dict[str, str]:
+@pytest.mark.parametrize(
+    ("n", "events", "few", "needed"),
+    [
+        (1200, 300, False, 1536),  # enough events, too few rows for the precision targets
+        (60, 12, True, 1536),  # both
+        (2000, 300, False, None),  # neither: no note
+    ],
+)
+def test_the_precision_plan_adds_its_own_sentence(n, events, few, needed) -> None:
+    """Pavlou et al.'s patients at the observed prevalence and AUROC (its to_dict())."""
+    from clinai.evaluation import validation_sample_size
+
+    plan = validation_sample_size(0.1, 0.75).to_dict()  # n 1536 with 154 events
+    size = validation_size(n, events, plan)
+    if needed is None and not few:
+        assert size is None
+        return
+    assert size["few"] is few and size["needed"] == needed
+    assert size["needed_events"] == (154 if needed else None)
+
+
+def _documents(tmp_path: Path, n: int, events: int, plan: dict | None = None) -> dict[str, str]:
     metrics = {**copy.deepcopy(METRICS), "n": n, "events": events, "prevalence": events / n}
-    write_model_card(build_model_card(CONTEXT, metrics), tmp_path, languages=("en", "da"))
-    reports = write_reports(tmp_path, CONTEXT, metrics, IMPORTANCE, plots={})
+    context = {**copy.deepcopy(CONTEXT), "validation_sample_size": plan}
+    write_model_card(build_model_card(context, metrics), tmp_path, languages=("en", "da"))
+    reports = write_reports(tmp_path, context, metrics, IMPORTANCE, plots={})
     texts = {}
     for language, (html, md) in reports.items():
         suffix = "" if language == "en" else f".{language}"
@@ -70,6 +96,19 @@ def test_every_document_says_so_in_its_language(tmp_path: Path) -> None:
         assert " ".join(note.split()) in _plain(text), name
         assert strings["validation_size_title"] in text, name
     assert "Stat Med 2016" in texts["card.da.md"] and "rækker med udfaldet" in texts["card.da.md"]
+
+
+def test_the_precision_sentence_in_every_document(tmp_path: Path) -> None:
+    plan = {"n": 1536, "events": 154}
+    texts = _documents(tmp_path, n=400, events=150, plan=plan)  # 150 and 250: enough of each
+    for name, text in texts.items():
+        language = name.split(".")[1]
+        strings, fmt = get_strings(language), NumberFormatter(language)
+        sentence = strings["validation_precision_note"].format(
+            needed=fmt.count(1536), needed_events=fmt.count(154), n=fmt.count(400)
+        )
+        assert " ".join(sentence.split()) in _plain(text), name
+        assert "Stat Med 2016" not in text, name  # the 100-event rule is met
 
 
 def test_no_note_with_enough_outcomes(tmp_path: Path) -> None:

@@ -532,7 +532,9 @@ def build_model_card(
             # issue 17: none without an economics: section, so no economic number appears
             "economics": economics_view(metrics.get("economics")),
             "validation_basis": s.text(s.mapping(metrics.get("validation_basis")).get("note")),
-            "validation_size": validation_size(metrics.get("n"), metrics.get("events")),
+            "validation_size": validation_size(
+                metrics.get("n"), metrics.get("events"), context.get("validation_sample_size")
+            ),
             "acceptance": acceptance,
             "importance": _importance(importance),
             "explanations": explanation_view(importance),

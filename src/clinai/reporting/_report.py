@@ -479,7 +479,9 @@ def _report_view(
         "economics": economics_view(metrics.get("economics")),
         "validation_basis": _validation_basis(metrics.get("validation_basis")),
         # too few events or event-free rows for precise estimates (Collins et al. 2016)
-        "validation_size": validation_size(metrics.get("n"), metrics.get("events")),
+        "validation_size": validation_size(
+            metrics.get("n"), metrics.get("events"), context.get("validation_sample_size")
+        ),
         "internal_validation": _internal_validation(metrics.get("internal_validation")),
         "sample_size": _sample_size(metrics.get("sample_size")),
         "small_data": small_data_view(model),

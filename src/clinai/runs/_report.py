@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clinai import reporting
+from clinai import evaluation, reporting
 from clinai._utils import atomic_write_bytes, atomic_write_text, sha256_file
-from clinai.exceptions import PipelineError
+from clinai.exceptions import DataError, PipelineError
 from clinai.runs._drift import PREDICTOR_DRIFT_FILE
 from clinai.runs._lineage import code_version, describe_code, environment, pipeline_lineage
 from clinai.runs._plan import MONITORING_PLAN_FILE, read_if_present, registered_plan_sha256
@@ -79,6 +79,23 @@ def acceptance_verdict(metrics: dict[str, Any]) -> str:
     if not results:
         return "no criteria"
     return "accepted" if all(r.get("status") == "pass" for r in results) else "not accepted"
+
+
+def precise_validation_size(metrics: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the patients a precise validation needs at the observed prevalence and AUROC.
+
+    Pavlou et al.'s criteria (:func:`clinai.evaluation.validation_sample_size`, default
+    precision); None where they do not apply (an AUROC at or below 0.5).
+    """
+    auroc, prevalence = metrics.get("auroc"), metrics.get("prevalence")
+    estimate = auroc.get("estimate") if isinstance(auroc, dict) else None
+    if estimate is None or prevalence is None:
+        return None
+    try:
+        plan = evaluation.validation_sample_size(prevalence, estimate)
+    except DataError:
+        return None
+    return plan.to_dict()
 
 
 # The headline figures DVC compares between commits: (name, path in metrics.json).
@@ -229,6 +246,8 @@ def build_context(
             "packages": env["packages"],
         },
         "acceptance_verdict": acceptance_verdict(metrics),
+        # patients a precise validation needs (Pavlou et al. 2021), beside those it had
+        "validation_sample_size": precise_validation_size(metrics),
         "registry": registry,
         "languages": list(config.languages),
     }

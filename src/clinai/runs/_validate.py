@@ -29,7 +29,7 @@ from clinai.runs._prediction_columns import (
     risk_column,
 )
 from clinai.runs._progress import progress_bar
-from clinai.runs._report import acceptance_verdict
+from clinai.runs._report import acceptance_verdict, precise_validation_size
 from clinai.runs._rundir import RunDir
 from clinai.runs._site_summary import (
     SITE_SUMMARY_FILE,
@@ -276,5 +276,6 @@ def _context(
             "config_sha256": sha256_text(repr(criteria)),
         },
         "acceptance_verdict": acceptance_verdict(metrics),
+        "validation_sample_size": precise_validation_size(metrics),
         "registry": None,
     }
