@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -85,29 +86,33 @@ def _plain(text: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", text).split())
 
 
-def test_every_document_says_so_in_its_language(tmp_path: Path) -> None:
-    texts = _documents(tmp_path, n=60, events=12)
+def _sentences(texts: dict[str, str], key: str, **counts: int) -> Iterator[tuple[str, str, str]]:
+    """Yield each document's name, plain text and locale string ``key`` in its language."""
     for name, text in texts.items():
         language = name.split(".")[1]
-        strings, fmt = get_strings(language), NumberFormatter(language)
-        note = strings["validation_size_note"].format(
-            events=fmt.count(12), others=fmt.count(48), minimum=fmt.count(100)
-        )
-        assert " ".join(note.split()) in _plain(text), name
-        assert strings["validation_size_title"] in text, name
+        fmt = NumberFormatter(language)
+        sentence = get_strings(language)[key].format(**{k: fmt.count(v) for k, v in counts.items()})
+        yield name, _plain(text), " ".join(sentence.split())
+
+
+def test_every_document_says_so_in_its_language(tmp_path: Path) -> None:
+    texts = _documents(tmp_path, n=60, events=12)
+    for name, text, note in _sentences(
+        texts, "validation_size_note", events=12, others=48, minimum=100
+    ):
+        assert note in text, name
+    for name, text, title in _sentences(texts, "validation_size_title"):
+        assert title in text, name
     assert "Stat Med 2016" in texts["card.da.md"] and "rækker med udfaldet" in texts["card.da.md"]
 
 
 def test_the_precision_sentence_in_every_document(tmp_path: Path) -> None:
     plan = {"n": 1536, "events": 154}
     texts = _documents(tmp_path, n=400, events=150, plan=plan)  # 150 and 250: enough of each
-    for name, text in texts.items():
-        language = name.split(".")[1]
-        strings, fmt = get_strings(language), NumberFormatter(language)
-        sentence = strings["validation_precision_note"].format(
-            needed=fmt.count(1536), needed_events=fmt.count(154), n=fmt.count(400)
-        )
-        assert " ".join(sentence.split()) in _plain(text), name
+    for name, text, sentence in _sentences(
+        texts, "validation_precision_note", needed=1536, needed_events=154, n=400
+    ):
+        assert sentence in text, name
         assert "Stat Med 2016" not in text, name  # the 100-event rule is met
 
 
