@@ -308,6 +308,86 @@ def _chunk_stops(n_boot: int, size: int, *, paired: bool) -> list[int]:
     return merged + alone
 
 
+class _Chunks:
+    """The chunks of replicates, each computed on a worker thread with that thread's buffers.
+
+    Parameters
+    ----------
+    layout : _Layout
+        The prepared data.
+    children : list of numpy.random.SeedSequence
+        One seed per replicate.
+    n_rows : int
+        Rows validated (the chunk size keeps a chunk's buffers near ``_CHUNK_CELLS``).
+    fused : bool
+        Whether the chunks are the fused kind (no average precision), two in one.
+    """
+
+    def __init__(
+        self,
+        layout: _Layout,
+        children: list[np.random.SeedSequence],
+        *,
+        n_rows: int,
+        fused: bool,
+    ) -> None:
+        self.layout, self.children, self.fused = layout, children, fused
+        size = _chunk_size(n_rows)
+        self.stops = _chunk_stops(len(children), size, paired=fused)
+        self.size = size * 2 if fused else size
+        self.starts = [0, *self.stops[:-1]] if self.stops else []
+        self.results: dict[int, dict[str, np.ndarray]] = {}
+        self._local = threading.local()
+        self._pool = current_pool()  # buffers kept across calls (reused_workspaces), or None
+        self._taken: list[dict[str, np.ndarray]] = []
+
+    def _draw(self, start: int, stop: int) -> np.ndarray | None:
+        if self.fused:
+            _fused_counts(self.layout, self.children[start:stop], self._local.workspace)
+            return None
+        return _counts(self.layout, self.children[start:stop], self._local.workspace)
+
+    def run(self, start: int) -> int:
+        """Compute the chunk that begins at replicate ``start``; return its replicates."""
+        stop, local = self.stops[self.starts.index(start)], self._local
+        if not hasattr(local, "workspace"):
+            storage = None if self._pool is None else self._pool.take()
+            if storage is not None:
+                self._taken.append(storage)
+            local.workspace = _Workspace(self.layout, self.size, storage=storage, fused=self.fused)
+        try:
+            counts = self._draw(start, stop)
+        except CountOverflowError:  # the same draws again, into int64 buffers
+            local.workspace = _Workspace(
+                self.layout,
+                self.size,
+                compact=False,
+                storage=local.workspace.storage,
+                fused=self.fused,
+            )
+            counts = self._draw(start, stop)
+        if counts is None:
+            self.results[start] = _fused_chunk(self.layout, local.workspace, stop - start)
+        else:
+            self.results[start] = _replicate_chunk(
+                self.layout, counts, local.workspace, prepared=True, average_precision=True
+            )
+        return stop - start
+
+    def release(self) -> None:
+        """Give the buffers taken from the pool back to it."""
+        if self._pool is not None:
+            for storage in self._taken:
+                self._pool.give(storage)
+
+    def joined(self) -> dict[str, np.ndarray]:
+        """Return every metric's replicates, in replicate order."""
+        if not self.starts:
+            return {}
+        keys = self.results[self.starts[0]].keys()
+        return {k: np.concatenate([self.results[s][k] for s in self.starts]) for k in keys}
+
+
 def fast_replicates(
     y: np.ndarray,
     p: np.ndarray,
@@ -390,63 +470,19 @@ def fast_replicates(
         baseline=baseline,
         baseline_probability=baseline_probability,
     )
-    children = seed.spawn(n_boot)
     # without the average precision, no chunk-sized running sums: gather_rank_sums
-    fused = not average_precision
-    size = _chunk_size(y.shape[0])
-    stops = _chunk_stops(n_boot, size, paired=fused)
-    if fused:
-        size *= 2
-    starts = [0, *stops[:-1]] if stops else []
-    results: dict[int, dict[str, np.ndarray]] = {}
-    local = threading.local()
-    pool = current_pool()  # buffers kept across calls (reused_workspaces), or None
-    taken: list[dict[str, np.ndarray]] = []
-
-    def draw(start: int, stop: int) -> np.ndarray | None:
-        if fused:
-            _fused_counts(layout, children[start:stop], local.workspace)
-            return None
-        return _counts(layout, children[start:stop], local.workspace)
-
-    def run(start: int) -> int:
-        stop = stops[starts.index(start)]
-        if not hasattr(local, "workspace"):
-            storage = None if pool is None else pool.take()
-            if storage is not None:
-                taken.append(storage)
-            local.workspace = _Workspace(layout, size, storage=storage, fused=fused)
-        try:
-            counts = draw(start, stop)
-        except CountOverflowError:  # the same draws again, into int64 buffers
-            local.workspace = _Workspace(
-                layout, size, compact=False, storage=local.workspace.storage, fused=fused
-            )
-            counts = draw(start, stop)
-        if counts is None:
-            results[start] = _fused_chunk(layout, local.workspace, stop - start)
-        else:
-            results[start] = _replicate_chunk(
-                layout, counts, local.workspace, prepared=True, average_precision=True
-            )
-        return stop - start
-
+    chunks = _Chunks(layout, seed.spawn(n_boot), n_rows=y.shape[0], fused=not average_precision)
     n_workers = workers if workers is not None else min(4, os.cpu_count() or 1)
     done = 0
     if progress is not None:
         progress(0, n_boot)
     try:
         with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_workers) as threads:
-            futures = [threads.submit(run, start) for start in starts]
+            futures = [threads.submit(chunks.run, start) for start in chunks.starts]
             for future in as_completed(futures):
                 done += future.result()
                 if progress is not None:
                     progress(done, n_boot)
     finally:
-        if pool is not None:
-            for storage in taken:
-                pool.give(storage)
-    if not starts:
-        return {}
-    keys = results[starts[0]].keys()
-    return {key: np.concatenate([results[s][key] for s in starts], axis=0) for key in keys}
+        chunks.release()
+    return chunks.joined()
