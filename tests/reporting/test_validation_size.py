@@ -114,6 +114,9 @@ def test_the_precision_sentence_in_every_document(tmp_path: Path) -> None:
     ):
         assert sentence in text, name
         assert "Stat Med 2016" not in text, name  # the 100-event rule is met
+    for name, text, title in _sentences(texts, "validation_precision_title"):
+        assert title in text, name  # not "few outcomes": there were enough
+    assert get_strings("en")["validation_size_title"] not in "".join(texts.values())
 
 
 def test_no_note_with_enough_outcomes(tmp_path: Path) -> None:
