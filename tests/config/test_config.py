@@ -93,6 +93,30 @@ def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
         load_config(listy)
 
 
+def test_a_key_given_twice_stops_the_load(tmp_path: Path) -> None:
+    """PyYAML keeps the last of two equal keys silently; a hand-typed config means one of them."""
+    config = tmp_path / "twice.yaml"
+    config.write_text(
+        "experiment: x\npipeline: p\ndata:\n  source: {type: csv, path: a.csv}\n"
+        "  patient_id: pid\n  patient_id: low\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"gives the key 'patient_id' twice \(lines 5 and 6\)"):
+        load_config(config)
+    flow = tmp_path / "flow.yaml"
+    flow.write_text("experiment: x\nsplit: {test_size: 0.2, test_size: 0.3}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="'test_size' twice"):
+        load_config(flow)
+
+
+def test_keys_merged_from_an_anchor_may_be_overridden() -> None:
+    from clinai.config._yaml import load_unique
+
+    text = "base: &b {n_trials: 5, cv_folds: 3}\ntuning:\n  <<: *b\n  n_trials: 20\n"
+    assert load_unique(text)["tuning"] == {"n_trials": 20, "cv_folds": 3}
+    assert load_unique(text) == yaml.safe_load(text)
+
+
 def test_acceptance_criterion_needs_a_bound() -> None:
     payload = {**MINIMAL, "evaluation": {"acceptance": [{"name": "auc", "metric": "auroc"}]}}
     with pytest.raises(ConfigError, match="needs 'min' or 'max'"):

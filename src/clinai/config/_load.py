@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from clinai.config._economics import EconomicsConfig
 from clinai.config._schema import EvaluationConfig, ExperimentConfig
+from clinai.config._yaml import RepeatedKeyError, load_unique
 from clinai.exceptions import ConfigError
 
 __all__ = ["apply_overrides", "load_config", "load_plan", "load_plan_economics", "parse_config"]
@@ -124,7 +125,12 @@ def _read_yaml(config_path: Path) -> dict[str, Any]:
     if not config_path.is_file():
         raise ConfigError(f"config file {str(config_path)!r} not found: check the path")
     try:
-        raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        raw = load_unique(config_path.read_text(encoding="utf-8"))
+    except RepeatedKeyError as exc:
+        raise ConfigError(
+            f"config file {str(config_path)!r} gives the key {exc.key!r} twice (lines "
+            f"{exc.lines[0]} and {exc.lines[1]}): YAML would keep only the last; delete one"
+        ) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(f"config file {str(config_path)!r} is not valid YAML: {first}") from exc
