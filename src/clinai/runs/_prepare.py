@@ -73,10 +73,11 @@ _NO_LOADER = (
     "data.source.type is 'pipeline' but pipeline {pipeline!r} has no load() function: add "
     "load(**options) returning a data frame, or use a bundled, csv or parquet source"
 )
-_BASELINE_LENGTH = (
-    "baseline() of pipeline {pipeline!r} returned {got} values for {expected} cohort rows: "
-    "return one score per row of the cohort"
+_PER_ROW_LENGTH = (
+    "{function}() of pipeline {pipeline!r} returned {got} rows for the {expected} rows of the "
+    "cohort: return one {what} per cohort row (drop patients in exclusions(), not here)"
 )
+_PER_ROW_KIND = "{function}() of pipeline {pipeline!r} returned {got}: return {what}"
 _CATEGORICAL_BAD = (
     "CATEGORICAL of pipeline {pipeline!r} must be a list of feature column names, got "
     "{got}: write CATEGORICAL = ['ward', ...]"
@@ -236,14 +237,23 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
     data.check_cohort_not_empty(cohort, where=f"pipeline {config.pipeline!r}")
     split_values = _split_column(config, cohort)
     y = _call(pipeline, config.pipeline, "outcome", cohort)
+    if not config.is_survival:  # a survival outcome is a table, checked by survival_outcome
+        y = _per_row(y, cohort, config.pipeline, "outcome")
     time = event_code = None
     if config.is_survival:  # outcome() returns time and event: y becomes the event (0/1)
         checked = survival_outcome(config, y, len(cohort))
         event_code = competing_event_code(config, y)  # None without competing events
         time, y = checked
     data.check_binary_outcome(y, column=f"outcome of pipeline {config.pipeline!r}")
-    X = _call(pipeline, config.pipeline, "features", cohort)
-    sensitive = _call(pipeline, config.pipeline, "sensitive_attributes", cohort)
+    X = _per_row(
+        _call(pipeline, config.pipeline, "features", cohort), cohort, config.pipeline, "features"
+    )
+    sensitive = _per_row(
+        _call(pipeline, config.pipeline, "sensitive_attributes", cohort),
+        cohort,
+        config.pipeline,
+        "sensitive_attributes",
+    )
     missing = [a for a in config.evaluation.sensitive_attributes if a not in sensitive.columns]
     if missing:
         raise DataError(
@@ -309,12 +319,52 @@ def _baseline(pipeline: ModuleType, name: str, cohort: pd.DataFrame) -> pd.Serie
     """Return the use case's existing clinical score (e.g. NEWS2), if it defines ``baseline()``."""
     if not callable(getattr(pipeline, "baseline", None)):
         return None
-    score = _call(pipeline, name, "baseline", cohort)
-    if len(score) != len(cohort):
-        raise PipelineError(
-            _BASELINE_LENGTH.format(pipeline=name, got=len(score), expected=len(cohort))
+    return _per_row(_call(pipeline, name, "baseline", cohort), cohort, name, "baseline")
+
+
+# What each pipeline function returns per cohort row: (a table?, the words for one row, the kind)
+_PER_ROW = {
+    "outcome": (False, "outcome value", "one pandas Series of 0/1 values"),
+    "features": (True, "row of features", "a pandas DataFrame of feature columns"),
+    "sensitive_attributes": (True, "row of attributes", "a pandas DataFrame (attribute_frame)"),
+    "baseline": (False, "score", "one pandas Series of scores"),
+}
+
+
+def _per_row(value: Any, cohort: pd.DataFrame, name: str, function: str) -> Any:
+    """Check that a pipeline function returned one row per cohort row, in the cohort's order.
+
+    The later stages take the rows by position; a result with the cohort's index in another
+    order (a ``sort_values`` in ``features()``) is put back in the cohort's order, and one of
+    another length stops here, instead of pairing patients with other patients' outcomes.
+    """
+    import pandas as pd
+
+    table, row, kind = _PER_ROW[function]
+    if isinstance(value, pd.DataFrame) is not table or not hasattr(value, "__len__"):
+        got = (
+            f"a table of {value.shape[1]} column(s)"
+            if isinstance(value, pd.DataFrame)
+            else (f"a {type(value).__name__}")
         )
-    return score
+        raise PipelineError(
+            _PER_ROW_KIND.format(function=function, pipeline=name, got=got, what=kind)
+        )
+    if len(value) != len(cohort):
+        raise PipelineError(
+            _PER_ROW_LENGTH.format(
+                function=function, pipeline=name, got=len(value), expected=len(cohort), what=row
+            )
+        )
+    index = getattr(value, "index", None)
+    if (
+        index is not None
+        and cohort.index.is_unique
+        and not index.equals(cohort.index)
+        and index.sort_values().equals(cohort.index.sort_values())
+    ):
+        return value.loc[cohort.index]
+    return value
 
 
 def _split_column(config: ExperimentConfig, cohort: pd.DataFrame) -> pd.Series | None:
