@@ -19,6 +19,8 @@ from clinai.exceptions import PipelineError
 from clinai.runs._prepare import load_cohort
 
 PIPELINE = """
+import pandas as pd
+
 METADATA = {{"title": "t", "setting": "acute", "dataset": "d", "outcome": "o",
             "prediction_time": "p", "intended_use": "u"}}
 
@@ -87,6 +89,11 @@ def test_sorted_features_are_put_back_in_the_cohorts_order(tmp_path: Path) -> No
         (GOOD_OUTCOME, GOOD_FEATURES + ".iloc[1:]", r"features\(\) .* returned 37 rows for the 38"),
         (GOOD_OUTCOME + ".to_frame()", GOOD_FEATURES, r"outcome\(\) .* a table of 1 column"),
         (GOOD_OUTCOME, '"age"', r"features\(\) .* returned a str: return a pandas DataFrame"),
+        (
+            GOOD_OUTCOME,
+            'pd.concat([cohort[["age"]], cohort[["age", "marker"]]], axis=1)',
+            r"features\(\) .* returned the column\(s\) 'age' more than once",
+        ),
     ],
 )
 def test_a_result_of_another_shape_stops_in_one_line(

@@ -77,6 +77,10 @@ _PER_ROW_LENGTH = (
     "{function}() of pipeline {pipeline!r} returned {got} rows for the {expected} rows of the "
     "cohort: return one {what} per cohort row (drop patients in exclusions(), not here)"
 )
+_PER_ROW_TWICE = (
+    "{function}() of pipeline {pipeline!r} returned the column(s) {columns} more than once: "
+    "give each column its own name"
+)
 _PER_ROW_KIND = "{function}() of pipeline {pipeline!r} returned {got}: return {what}"
 _CATEGORICAL_BAD = (
     "CATEGORICAL of pipeline {pipeline!r} must be a list of feature column names, got "
@@ -345,10 +349,17 @@ def _per_row(value: Any, cohort: pd.DataFrame, name: str, function: str) -> Any:
         got = (
             f"a table of {value.shape[1]} column(s)"
             if isinstance(value, pd.DataFrame)
-            else (f"a {type(value).__name__}")
+            else f"a {type(value).__name__}"
         )
         raise PipelineError(
             _PER_ROW_KIND.format(function=function, pipeline=name, got=got, what=kind)
+        )
+    if table and not value.columns.is_unique:
+        twice = value.columns[value.columns.duplicated()].unique()
+        raise PipelineError(
+            _PER_ROW_TWICE.format(
+                function=function, pipeline=name, columns=", ".join(f"'{c}'" for c in twice)
+            )
         )
     if len(value) != len(cohort):
         raise PipelineError(
