@@ -40,7 +40,12 @@ GOOD_OUTCOME = '(cohort["status"] == "dead").astype(int)'
 GOOD_FEATURES = 'cohort[["age", "marker"]]'
 
 
-def _cohort(tmp_path: Path, outcome: str = GOOD_OUTCOME, features: str = GOOD_FEATURES):
+def _cohort(
+    tmp_path: Path,
+    outcome: str = GOOD_OUTCOME,
+    features: str = GOOD_FEATURES,
+    survival: bool = False,
+):
     rng = np.random.default_rng(7)
     n = 40
     frame = pd.DataFrame(
@@ -65,6 +70,7 @@ def _cohort(tmp_path: Path, outcome: str = GOOD_OUTCOME, features: str = GOOD_FE
                 "patient_id": "pid",
             },
             "evaluation": {"sensitive_attributes": ["sex"]},
+            **({"outcome": {"type": "survival", "horizons": [800]}} if survival else {}),
         }
     )
     return load_cohort(config)
@@ -79,6 +85,16 @@ def test_a_well_formed_pipeline_keeps_its_rows(tmp_path: Path) -> None:
 def test_sorted_features_are_put_back_in_the_cohorts_order(tmp_path: Path) -> None:
     cohort = _cohort(tmp_path, features='cohort[["age", "marker"]].sort_values("marker")')
     # by position, every outcome belongs to the feature row beside it
+    assert np.array_equal(np.asarray(cohort.y), (cohort.X["age"] > 55).astype(int).to_numpy())
+
+
+def test_a_sorted_survival_outcome_is_put_back_in_the_cohorts_order(tmp_path: Path) -> None:
+    outcome = (
+        'pd.DataFrame({"time": cohort["age"] * 10.0, "event": (cohort["status"] == "dead")'
+        '.astype(int)}).sort_values("time")'
+    )
+    cohort = _cohort(tmp_path, outcome=outcome, survival=True)
+    assert np.allclose(np.asarray(cohort.time), cohort.X["age"].to_numpy() * 10.0)
     assert np.array_equal(np.asarray(cohort.y), (cohort.X["age"] > 55).astype(int).to_numpy())
 
 

@@ -241,7 +241,9 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
     data.check_cohort_not_empty(cohort, where=f"pipeline {config.pipeline!r}")
     split_values = _split_column(config, cohort)
     y = _call(pipeline, config.pipeline, "outcome", cohort)
-    if not config.is_survival:  # a survival outcome is a table, checked by survival_outcome
+    if config.is_survival:  # a table of time and event, checked by survival_outcome
+        y = _in_cohort_order(y, cohort)
+    else:
         y = _per_row(y, cohort, config.pipeline, "outcome")
     time = event_code = None
     if config.is_survival:  # outcome() returns time and event: y becomes the event (0/1)
@@ -367,6 +369,11 @@ def _per_row(value: Any, cohort: pd.DataFrame, name: str, function: str) -> Any:
                 function=function, pipeline=name, got=len(value), expected=len(cohort), what=row
             )
         )
+    return _in_cohort_order(value, cohort)
+
+
+def _in_cohort_order(value: Any, cohort: pd.DataFrame) -> Any:
+    """Return ``value`` with its rows in the cohort's order, when its index holds the cohort's."""
     index = getattr(value, "index", None)
     if (
         index is not None
