@@ -125,6 +125,14 @@ def _metric_view(
     }
 
 
+def _curve_cells(
+    site_points: Sequence[Mapping[str, Any]], points: Sequence[float], fmt: NumberFormatter
+) -> list[str]:
+    """One site's observed rates at ``points``; a dash where it read none or had too few."""
+    observed = {float(point["p"]): point["observed"] for point in site_points}
+    return [_DASH if observed.get(p) is None else fmt.num(observed[p], 2) for p in points]
+
+
 def meta_view(
     document: Mapping[str, Any], t: Mapping[str, str], fmt: NumberFormatter
 ) -> dict[str, Any]:
@@ -139,7 +147,9 @@ def meta_view(
     )
     sites = document["sites"]
     curves = document.get("calibration_curves") or []
-    points = [p["p"] for p in curves[0]["points"]] if curves else []
+    # every risk point any site read, in order: a site that read another grid (its own
+    # calibration_points) shows a dash where it has no point, never a value under another's
+    points = sorted({float(p["p"]) for curve in curves for p in curve["points"]})
     return {
         "model": document["model"],
         "plan_sha256": document.get("plan_sha256"),
@@ -168,10 +178,7 @@ def meta_view(
                 {
                     "site": curve["site"],
                     # a dash, not "n/a": eleven columns must fit a page
-                    "cells": [
-                        _DASH if p["observed"] is None else fmt.num(p["observed"], 2)
-                        for p in curve["points"]
-                    ],
+                    "cells": _curve_cells(curve["points"], points, fmt),
                 }
                 for curve in curves
             ],

@@ -67,6 +67,12 @@ NOT_ESTIMABLE = (
     "{file}: {metric} has no {what} (site {site!r}: not estimable there, e.g. perfect "
     "separation): leave this site out of the meta-analysis"
 )
+NOT_POSITIVE = (
+    "{file}: {metric} has standard error {se!r} (site {site!r}); pooling needs a standard error "
+    "greater than 0: give the site summary as `clinai validate ... --summary` wrote it, or "
+    "leave this site out"
+)
+POOLING_FAILED = "{metric} of {files} cannot be pooled: {error}"
 #: The fields of a summary's ``model`` that must agree wherever they are known.
 _MODEL_FIELDS = ("name", "version", "sha256")
 BAD_METHOD = "--method must be REML or DL; got {value!r}"
@@ -151,6 +157,10 @@ def _metric_inputs(
                 raise DataError(
                     NOT_ESTIMABLE.format(file=path, metric=metric, what=what, site=document["site"])
                 )
+        if not entry["se"] > 0:
+            raise DataError(
+                NOT_POSITIVE.format(file=path, metric=metric, se=entry["se"], site=document["site"])
+            )
         estimates.append(float(entry["estimate"]))
         errors.append(float(entry["se"]))
     return estimates, errors
@@ -176,9 +186,14 @@ def _document(
     metrics = {}
     for metric in evaluation.POOLING_SCALES:
         estimates, errors = _metric_inputs(metric, paths, documents)
-        pooled = evaluation.pool_metric(
-            metric, estimates, errors, labels=labels, method=method, ci=ci, level=level
-        )
+        try:
+            pooled = evaluation.pool_metric(
+                metric, estimates, errors, labels=labels, method=method, ci=ci, level=level
+            )
+        except DataError as exc:
+            # name the metric and the files: the message of the pooling speaks of arrays
+            files = ", ".join(str(path) for path in paths)
+            raise DataError(POOLING_FAILED.format(metric=metric, files=files, error=exc)) from exc
         metrics[metric] = pooled.to_dict()
     return {
         "schema": META_SCHEMA,
@@ -258,10 +273,12 @@ def meta_analyse(
     """
     from clinai.reporting._meta_report import render_meta_report
 
-    if method not in ("REML", "DL"):
+    # as clinai.evaluation.random_effects_meta: dl, reml, HKSJ and Wald are accepted too
+    if not isinstance(method, str) or method.upper() not in ("REML", "DL"):
         raise DataError(BAD_METHOD.format(value=method))
-    if ci not in ("hksj", "wald"):
+    if not isinstance(ci, str) or ci.lower() not in ("hksj", "wald"):
         raise DataError(BAD_CI.format(value=ci))
+    method, ci = method.upper(), ci.lower()
     target = Path(out_dir)
     _check_out_dir(target)
     paths = [Path(p) for p in summaries]

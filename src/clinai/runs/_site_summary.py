@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import clinai
 from clinai import evaluation
@@ -58,6 +59,9 @@ _WRONG_TYPE = "field {field!r} must be {kind}"
 _ABSENT = object()
 BAD_MODEL_SHA256 = "--model-sha256 must be 64 lowercase hex digits (a SHA-256); got {value!r}"
 _WRONG_SCHEMA = "field 'schema' is {value!r}, not {expected!r}"
+_NOT_FINITE = "field {field!r} must be a finite number or null; got {value!r}"
+_OTHER_SCALE = "field {field!r} is {value!r}, but {metric} is pooled on the {expected!r} scale"
+_EMPTY_SITE = "field 'site' is empty: name the site (`clinai validate ... --site LABEL`)"
 
 # The structure read_site_summary checks (mirrors site_summary.schema.json): each field's
 # accepted types and how the error line describes them.
@@ -81,6 +85,8 @@ _TOP = {
 _MODEL = {"name": _TEXT, "version": _TEXT_OR_NULL, "sha256": _TEXT_OR_NULL}
 _METRIC = {"estimate": _NUMBER, "se": _NUMBER, "scale": _TEXT, "suppressed": _FLAG}
 _COUNTS = {"n": _COUNT, "events": _COUNT, "suppressed": _FLAG}
+_CURVE = {"points": ((list,), "a list")}
+_POINT = {"p": ((int, float), "a number"), "observed": _NUMBER}
 
 
 def site_summary_document(
@@ -173,31 +179,71 @@ def _check_fields(
         raise DataError(NOT_A_SUMMARY.format(path=path, problem=problem))
 
 
+def _refuse(path: Path, problem: str) -> NoReturn:
+    raise DataError(NOT_A_SUMMARY.format(path=path, problem=problem))
+
+
+def _check_finite(
+    record: Mapping[str, Any], fields: tuple[str, ...], prefix: str, path: Path
+) -> None:
+    """Refuse NaN or Infinity (which Python's json reads) in a number field of ``record``."""
+    for field in fields:
+        value = record[field]
+        if value is not None and not math.isfinite(value):
+            _refuse(path, _NOT_FINITE.format(field=prefix + field, value=value))
+
+
+def _check_metrics(metrics: Mapping[str, Any], path: Path) -> None:
+    """Refuse a metric of the wrong structure, a non-finite number or a foreign scale."""
+    for name, metric in metrics.items():
+        prefix = f"metrics.{name}."
+        _check_fields(metric, _METRIC, prefix, path)
+        _check_finite(metric, ("estimate", "se"), prefix, path)
+        expected = evaluation.POOLING_SCALES.get(name)
+        if expected is not None and metric["scale"] != expected:
+            problem = _OTHER_SCALE.format(
+                field=prefix + "scale", value=metric["scale"], metric=name, expected=expected
+            )
+            _refuse(path, problem)
+
+
 def read_site_summary(path: str | Path) -> dict[str, Any]:
     """Read and check one ``site_summary.json``.
+
+    A UTF-8 byte-order mark (a file saved by a Windows editor) is accepted.
 
     Raises
     ------
     DataError
-        One line naming the file and the first field that is missing or of
-        the wrong type, or the file when it is not JSON.
+        One line naming the file and the first field that is missing, of the
+        wrong type, not finite (NaN, Infinity) or on another scale than the
+        metric's pooling scale, an empty site label, another schema, or the file
+        when it is not JSON.
     """
     source = Path(path)
     try:
-        document = json.loads(source.read_text(encoding="utf-8"))
+        document = json.loads(source.read_text(encoding="utf-8-sig"))
     except FileNotFoundError as exc:
         raise DataError(NOT_A_SUMMARY.format(path=source, problem="file not found")) from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         problem = _NOT_JSON.format(error=str(exc).splitlines()[0])
         raise DataError(NOT_A_SUMMARY.format(path=source, problem=problem)) from exc
+    # the schema first: another clinai document (survival_metrics.json, meta_analysis.json)
+    # is named as such, not by the first site-summary field it lacks
+    schema = document.get("schema") if isinstance(document, dict) else None
+    if isinstance(schema, str) and schema != SITE_SUMMARY_SCHEMA:
+        _refuse(source, _WRONG_SCHEMA.format(value=schema, expected=SITE_SUMMARY_SCHEMA))
     _check_fields(document, _TOP, "", source)
-    if document["schema"] != SITE_SUMMARY_SCHEMA:
-        problem = _WRONG_SCHEMA.format(value=document["schema"], expected=SITE_SUMMARY_SCHEMA)
-        raise DataError(NOT_A_SUMMARY.format(path=source, problem=problem))
+    if not document["site"].strip():
+        _refuse(source, _EMPTY_SITE)
     _check_fields(document["model"], _MODEL, "model.", source)
     _check_fields(document["counts"], _COUNTS, "counts.", source)
-    for name, metric in document["metrics"].items():
-        _check_fields(metric, _METRIC, f"metrics.{name}.", source)
+    _check_metrics(document["metrics"], source)
+    _check_fields(document["calibration_curve"], _CURVE, "calibration_curve.", source)
+    for index, point in enumerate(document["calibration_curve"]["points"]):
+        prefix = f"calibration_curve.points[{index}]."
+        _check_fields(point, _POINT, prefix, source)
+        _check_finite(point, ("p", "observed"), prefix, source)
     return dict(document)
 
 

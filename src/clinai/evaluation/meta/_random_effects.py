@@ -40,6 +40,7 @@ __all__ = [
     "LEVEL_MSG",
     "METHODS",
     "METHOD_MSG",
+    "OVERFLOW_MSG",
     "REML_MAX_ITER",
     "REML_TOL",
     "VARIANCES_MSG",
@@ -71,6 +72,10 @@ VARIANCES_MSG = (
 )
 LENGTHS_MSG = (
     "{first} and {second} have different lengths ({n_first} and {n_second}): pass one per site"
+)
+OVERFLOW_MSG = (
+    "{first} and {second} are too large to pool (got {values} and {errors}): "
+    "check the site summaries for a mistyped estimate or {what}"
 )
 LABELS_MSG = "labels has {n_labels} entries but there are {k} sites: pass one label per site"
 METHOD_MSG = "method must be one of {allowed}; got {value!r}"
@@ -183,6 +188,18 @@ def check_meta_inputs(
         raise DataError(ESTIMATES_MSG.format(name=names[0], values=_describe(y)))
     if not (np.isfinite(v).all() and (v > 0).all()):
         raise DataError(VARIANCES_MSG.format(name=names[1], values=_describe(v), what=what))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # the weighted sums of the pooling (e.g. sum(y^2 / v)) must stay finite
+        spread = (y - y.mean()) ** 2 / v
+        finite = bool(
+            np.isfinite(spread).all() and np.isfinite(y * y / v).all() and np.isfinite(1 / v).all()
+        )
+    if not finite:
+        raise DataError(
+            OVERFLOW_MSG.format(
+                first=names[0], second=names[1], values=_describe(y), errors=_describe(v), what=what
+            )
+        )
     if labels is None:
         names_out = tuple(f"site {i + 1}" for i in range(y.shape[0]))
     else:
