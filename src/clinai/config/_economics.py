@@ -12,11 +12,15 @@ distributions' parameters are listed here too (:data:`DISTRIBUTION_PARAMETERS`).
 Refused when the config loads, with the field named: a negative cost (a point value or a
 normal distribution's mean below 0), a relative risk reduction outside [0, 1] or drawn
 from anything but a beta distribution, a distribution without its parameters (or with
-another's), an unknown distribution.
+another's), an unknown distribution, a gamma or lognormal whose mean or variance overflows
+(e.g. a lognormal's mean given as its meanlog), a currency that is not an ISO 4217 code
+(DDK for DKK), an ``n_draws`` that is not an integer (``true``). A number YAML reads as
+text (``1.2e5``, without a sign in the exponent) is read as the number.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -38,6 +42,26 @@ NEGATIVE_MSG = "{field} is {what} and cannot be negative"
 PROPORTION_MSG = (
     "relative_risk_reduction is a proportion: give a value in [0, 1] or a beta distribution"
 )
+CURRENCY_MSG = (
+    "{value!r} is not an ISO 4217 currency code: give the three capital letters of the "
+    "currency the costs are in, e.g. DKK, EUR, SEK, NOK, GBP or USD"
+)
+HUGE_MSG = "the {kind} distribution's mean or variance is too large to compute{hint}"
+_LOGNORMAL_HINT = (
+    ": meanlog and sdlog are on the log scale (mean exp(meanlog + sdlog^2 / 2)); for a mean "
+    "of M give meanlog about ln(M), e.g. meanlog: 11.7 for 120000"
+)
+_ISO_4217_CODES = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
+    BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD
+    FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
+    KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP
+    MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR
+    RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS
+    TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER
+    ZAR ZMW ZWG ZWL"""
+#: The ISO 4217 codes of the currencies in use (2024), for a typo such as DDK for DKK.
+ISO_4217: Final = frozenset(_ISO_4217_CODES.split())
 PARAMETER_FORM_MSG = (
     "give a number, {value: x} or {distribution: beta|gamma|lognormal|normal, <its parameters>}"
 )
@@ -49,6 +73,24 @@ class _Section(BaseModel):
     # As every config section: unknown keys refused, values frozen once validated; an
     # amount of money must be a number (.nan and .inf are refused).
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _moments_finite(kind: str, values: dict[str, float]) -> bool:
+    """Whether a gamma's or lognormal's mean and variance are finite numbers (no overflow)."""
+    try:
+        if kind == "gamma":
+            moments = [values["shape"] * values["scale"], values["shape"] * values["scale"] ** 2]
+        elif kind == "lognormal":
+            meanlog, variance = values["meanlog"], values["sdlog"] ** 2
+            moments = [
+                math.exp(meanlog + variance / 2),
+                math.expm1(variance) * math.exp(2 * meanlog + variance),
+            ]
+        else:
+            return True
+    except OverflowError:
+        return False
+    return all(math.isfinite(m) for m in moments)
 
 
 class EconomicParameterConfig(_Section):
@@ -74,6 +116,12 @@ class EconomicParameterConfig(_Section):
     def _number_is_a_value(cls, data: Any) -> Any:
         if isinstance(data, int | float) and not isinstance(data, bool):
             return {"value": data}
+        if isinstance(data, str):
+            # YAML reads 1.2e5 (no sign in the exponent) as text: a number all the same
+            try:
+                return {"value": float(data.strip())}
+            except ValueError:
+                raise ValueError(PARAMETER_FORM_MSG) from None
         if not isinstance(data, dict | EconomicParameterConfig):
             raise ValueError(PARAMETER_FORM_MSG)
         return data
@@ -95,6 +143,9 @@ class EconomicParameterConfig(_Section):
             value = getattr(self, name)
             if positive and not value > 0:
                 raise ValueError(POSITIVE_MSG.format(kind=self.distribution, name=name))
+        if not _moments_finite(self.distribution, {k: getattr(self, k) for k in keys}):
+            hint = _LOGNORMAL_HINT if self.distribution == "lognormal" else ""
+            raise ValueError(HUGE_MSG.format(kind=self.distribution, hint=hint))
         return self
 
     @property
@@ -127,7 +178,8 @@ class EconomicsConfig(_Section):
     currency: str = Field("DKK", pattern=r"^[A-Z]{3}$")
     comparator: str | None = Field(None, min_length=1)
     comparator_thresholds: list[float] | None = Field(None, min_length=1)
-    n_draws: int = Field(10_000, ge=1, le=1_000_000)
+    # strict: YAML's true is not one draw
+    n_draws: int = Field(10_000, ge=1, le=1_000_000, strict=True)
     thresholds: list[Annotated[float, Field(gt=0.0, lt=1.0)]] | None = Field(None, min_length=1)
 
     @field_validator("cost_alert", "cost_outcome", "qalys_lost_per_event", "willingness_to_pay")
@@ -137,6 +189,13 @@ class EconomicsConfig(_Section):
         if central is not None and central < 0:
             what = "a cost" if info.field_name.startswith("cost") else "a non-negative amount"
             raise ValueError(NEGATIVE_MSG.format(field=info.field_name, what=what))
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in ISO_4217:
+            raise ValueError(CURRENCY_MSG.format(value=value))
         return value
 
     @field_validator("relative_risk_reduction")

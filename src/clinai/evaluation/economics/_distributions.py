@@ -44,6 +44,11 @@ UNKNOWN_DISTRIBUTION_MSG = (
     "(or a plain number)"
 )
 DISTRIBUTION_KEYS_MSG = "{owner}: a {kind} distribution takes {expected}; got {given}"
+MOMENTS_MSG = (
+    "{owner}: the {kind} distribution's mean or variance is too large to compute ({given}): "
+    "check the parameters{hint}"
+)
+_LOGNORMAL_HINT = "; meanlog and sdlog are on the log scale (meanlog about ln(mean))"
 
 
 #: Each distribution's parameters (name -> must it be > 0?) and its scipy.stats form
@@ -179,4 +184,16 @@ def parameter_distribution(spec: Any, *, name: str = "parameter") -> Distributio
     values = tuple(
         (key, _parameter(name, kind, key, given[key], positive)) for key, positive in keys.items()
     )
-    return Distribution(kind, values)
+    distribution = Distribution(kind, values)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = math.isfinite(distribution.expected_value) and math.isfinite(
+                distribution.variance
+            )
+    except OverflowError:  # math.exp of a lognormal's meanlog
+        finite = False
+    if not finite:
+        shown = ", ".join(f"{key} {value:g}" for key, value in values)
+        hint = _LOGNORMAL_HINT if kind == "lognormal" else ""
+        raise DataError(MOMENTS_MSG.format(owner=name, kind=kind, given=shown, hint=hint))
+    return distribution
