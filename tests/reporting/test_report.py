@@ -184,3 +184,28 @@ def test_acceptance_rows_name_the_compared_statistic(
         metric=t["sensitivity"], threshold="0.20" if language == "en" else "0,20"
     )
     assert f"{threshold}, {t['statistic_ci_low']}" in markdown
+
+
+def test_a_temporal_splits_periods_are_in_both_renderings(
+    tmp_path: Path, context: dict, metrics: dict
+) -> None:
+    # The HTML report gave the training and test periods of a temporal split; the Markdown
+    # one left them out (an approval board reading the .md could not tell the split's dates).
+    from clinai.reporting import write_validation_report_markdown
+
+    context["split"].update(
+        method="temporal",
+        train_period={"start": "2019-01-02", "end": "2020-05-25"},
+        test_period={"start": "2020-05-25", "end": "2020-11-29"},
+    )
+    html = write_validation_report(
+        context, metrics, plots={}, out_path=tmp_path / "r.html"
+    ).read_text("utf-8")
+    markdown = write_validation_report_markdown(
+        context, metrics, plots={}, out_path=tmp_path / "r.md"
+    ).read_text("utf-8")
+    for text in (html, markdown):
+        assert "2019-01-02 – 2020-05-25" in text and "2020-05-25 – 2020-11-29" in text
+    line = next(row for row in markdown.splitlines() if "**Split method:**" in row)
+    assert "**Test period:** 2020-05-25 – 2020-11-29" in line
+    assert "**Config SHA-256:**" not in line  # the next item keeps its own line
