@@ -101,3 +101,23 @@ def test_negative_cost_in_the_plan_is_refused(
     assert _validate(tmp_path, "--baseline", "ews") == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "economics.cost_outcome" in err
+
+
+def test_patients_with_several_rows_are_counted_once(tmp_path: Path) -> None:
+    # --patient with hourly prediction times (here 3 rows per patient): the economic analysis
+    # counts admissions as patients, as the evaluate stage does; it counted each row before.
+    _files(tmp_path, ECONOMICS)
+    frame = pd.read_csv(tmp_path / "preds.csv")
+    frame["pid"] = [f"{i // 3:07d}" for i in range(len(frame))]  # 100 patients
+    frame.to_csv(tmp_path / "preds.csv", index=False)
+    assert _validate(tmp_path, "--baseline", "ews", "--patient", "pid") == 0
+    block = json.loads((tmp_path / "out" / "metrics.json").read_text())["economics"]
+    assert block["admissions_basis"] == "patients"
+    burden = block["alert_burden"]
+    assert burden["n"] == 300 and burden["admissions"] == 100
+    first = burden["thresholds"][0]
+    assert first["alerts_per_100_admissions"] == pytest.approx(first["alerts"])  # per 100 patients
+    (tmp_path / "out").rename(tmp_path / "with_patients")
+    assert _validate(tmp_path, "--baseline", "ews") == 0  # without --patient: each row
+    rows = json.loads((tmp_path / "out" / "metrics.json").read_text())["economics"]
+    assert rows["admissions_basis"] == "rows" and rows["alert_burden"]["admissions"] == 300

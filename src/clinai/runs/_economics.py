@@ -271,15 +271,20 @@ def run_economics(
             raise ConfigError(OTHER_BASELINE_MSG.format(name=name, baseline=known["name"]))
         cuts = spec.comparator_thresholds or known["thresholds"] or None
         comparator = (known["name"], baseline, cuts)
-    options: dict[str, Any] = {"admissions": None, "admissions_basis": "patients"}
-    if config.data.patient_id is not None and patients is not None:
-        # several rows per patient (e.g. hourly prediction times): count the patients
-        admissions = len(np.unique(np.asarray(patients)))
-        if admissions < len(y):
-            options.update(admissions=admissions, patient_ids=np.asarray(patients))
+    options = _admission_options(patients if config.data.patient_id is not None else None, len(y))
     return _planned_block(
         spec, y, y_prob, config.evaluation, comparator, config.seed, basis, options
     )
+
+
+def _admission_options(patients: Any, n_rows: int) -> dict[str, Any]:
+    """Count the admissions as distinct patients when rows repeat a patient (hourly times)."""
+    options: dict[str, Any] = {"admissions": None, "admissions_basis": "patients"}
+    if patients is not None:
+        admissions = len(np.unique(np.asarray(patients)))
+        if admissions < n_rows:
+            options.update(admissions=admissions, patient_ids=np.asarray(patients))
+    return options
 
 
 def _planned_block(
@@ -330,13 +335,15 @@ def validate_economics(
     plan: Any,
     baseline: tuple[str, np.ndarray] | None,
     seed: int,
+    patients: Any = None,
 ) -> dict[str, Any] | None:
     """Return ``clinai validate``'s ``economics`` block, or None without an ``economics:``.
 
     The comparator is the ``--baseline`` column (named ``economics.comparator`` when set),
     judged at ``economics.comparator_thresholds`` or else at each of its values; the model
-    at ``economics.thresholds`` or else the plan's thresholds. Each row counts as one
-    admission (a predictions file says nothing of stays).
+    at ``economics.thresholds`` or else the plan's thresholds. With ``--patient``
+    (``patients``) and several rows per patient the admissions are the distinct patients,
+    as in the evaluate stage; otherwise each row counts as one admission.
     """
     if spec is None:
         return None
@@ -344,4 +351,5 @@ def validate_economics(
     if baseline is not None:
         column, scores = baseline
         comparator = (spec.comparator or column, scores, spec.comparator_thresholds)
-    return _planned_block(spec, y, y_prob, plan, comparator, seed, "predictions", {})
+    options = _admission_options(patients, len(y)) if patients is not None else {}
+    return _planned_block(spec, y, y_prob, plan, comparator, seed, "predictions", options)

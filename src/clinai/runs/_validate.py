@@ -165,6 +165,7 @@ def validate_predictions_file(
         plan=plan,
         seed=seed,
         baseline=None if baseline is None else (baseline, baseline_kwargs["y_baseline"]),
+        patients=patient_ids,
     )
     if economics is not None:
         metrics["economics"] = economics
