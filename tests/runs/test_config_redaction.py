@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from clinai.config import load_config
-from clinai.runs._prepare import _config_yaml, config_for_output
+from clinai.runs._prepare import config_for_output, resolved_config_yaml
 
 
 def test_passwords_are_hidden(tmp_path) -> None:
@@ -15,7 +15,7 @@ def test_passwords_are_hidden(tmp_path) -> None:
         "tracking: {uri: 'http://mlflow:hidden-too@mlflow.example:5000'}\n"
     )
     config = load_config(config_file)
-    text = _config_yaml(config)
+    text = resolved_config_yaml(config)
     assert "s3cret-pw" not in text and "hidden-too" not in text
     plain = config_for_output(config)
     assert plain["tuning"]["storage"] == "postgresql+psycopg2://clinai:***@db.example:5432/optuna"

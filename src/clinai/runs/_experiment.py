@@ -25,6 +25,7 @@ from clinai.runs._plan import MONITORING_PLAN_TAG, registered_plan_sha256
 from clinai.runs._prepare import config_for_output, config_sha256, prepare
 from clinai.runs._report import acceptance_verdict, report
 from clinai.runs._rundir import PATIENT_LEVEL, RunDir, absolute_sqlite_uri, resolve_run_dir
+from clinai.runs._stage_config import check_prepared_config, record_stage_config
 from clinai.runs._train import train
 from clinai.runs._workers import check_workers
 
@@ -490,6 +491,7 @@ def train_stage(
     config = load_config(config_path, overrides=overrides)
     check_workers(workers, config.tuning.storage)
     run_dir = resolve_run_dir(config.output_dir, config.experiment, run_id, create=False)
+    check_prepared_config(config, run_dir, stage="train")
     _mark_orphans(config)
     with _stage_tracker(config, run_dir) as tracker:
         if tracker is not None:
@@ -497,6 +499,7 @@ def train_stage(
         _stages(config).train(
             config, run_dir, tracker=tracker, show_progress=show_progress, workers=workers
         )
+    record_stage_config(config, run_dir)
     return run_dir
 
 
@@ -510,7 +513,9 @@ def evaluate_stage(
     """Run the evaluate stage on a trained run directory (default: the LATEST one)."""
     config = load_config(config_path, overrides=overrides)
     run_dir = resolve_run_dir(config.output_dir, config.experiment, run_id, create=False)
+    check_prepared_config(config, run_dir, stage="evaluate")
     _stages(config).evaluate(config, run_dir, show_progress=show_progress)
+    record_stage_config(config, run_dir)
     return run_dir
 
 
@@ -524,6 +529,8 @@ def report_stage(
     """Run the report stage (and MLflow logging and registration) on an evaluated run directory."""
     config = load_config(config_path, overrides=overrides)
     run_dir = resolve_run_dir(config.output_dir, config.experiment, run_id, create=False)
+    check_prepared_config(config, run_dir, stage="report")
+    record_stage_config(config, run_dir)  # only its tracking, languages or description differ
     with _stage_tracker(config, run_dir) as tracker:
         _finish_tracking(config, run_dir, tracker, publish_dir=publish_dir)
     return run_dir

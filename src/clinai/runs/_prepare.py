@@ -98,7 +98,7 @@ _SENSITIVE_MISSING = (
 
 def config_sha256(config: ExperimentConfig) -> str:
     """Hash of the resolved config (YAML, sorted keys)."""
-    return sha256_text(_config_yaml(config))
+    return sha256_text(resolved_config_yaml(config))
 
 
 def config_for_output(config: ExperimentConfig) -> dict[str, Any]:
@@ -114,7 +114,8 @@ def config_for_output(config: ExperimentConfig) -> dict[str, Any]:
     return plain
 
 
-def _config_yaml(config: ExperimentConfig) -> str:
+def resolved_config_yaml(config: ExperimentConfig) -> str:
+    """Return the text of ``config.resolved.yaml`` (plain data, keys sorted, passwords hidden)."""
     return yaml.safe_dump(config_for_output(config), sort_keys=True, allow_unicode=True)
 
 
@@ -566,7 +567,7 @@ def prepare(config: ExperimentConfig, run_dir: RunDir) -> dict[str, Any]:
         "pseudonymised": groups is not None,
         "pseudonym_key": cohort.pseudonym_key,
     }
-    atomic_write_text(run_dir.file("config.resolved.yaml"), _config_yaml(config))
+    atomic_write_text(run_dir.file("config.resolved.yaml"), resolved_config_yaml(config))
     run_dir.write_json("data_manifest.json", manifest)
     logger.info("prepared %s: n=%d events=%d", config.experiment, manifest["n"], manifest["events"])
     return manifest
