@@ -499,7 +499,8 @@ class TrackingConfig(_Strict):
 class ExperimentConfig(_Strict):
     """One experiment: a use case, its data, models, tuning budget and validation plan."""
 
-    experiment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    # a folder name under output_dir: not '.' or '..' (a path out of it)
+    experiment: str = Field(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
     pipeline: str
     description: str = ""
     data: DataConfig

@@ -9,6 +9,7 @@ never leaves a directory that looks complete (a failed one is kept as
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from clinai._utils import atomic_write_text, to_jsonable
-from clinai.exceptions import ClinaiError
+from clinai.exceptions import ClinaiError, ConfigError
 
 __all__ = ["RunDir", "absolute_sqlite_uri", "new_run_id", "resolve_run_dir"]
 
@@ -25,6 +26,14 @@ LATEST_POINTER = "LATEST"
 _NO_RUN = (
     "no run of experiment {experiment!r} under {root}: run `clinai prepare CONFIG` first "
     "or pass --run-id"
+)
+_NO_SUCH_RUN = "--run-id {run_id!r}: no such run under {root}{known}; check the name"
+# A run id names one folder inside the experiment's: never a path ('..' would have made
+# `clinai run --run-id ..` empty the whole output folder before writing into it).
+_RUN_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+_BAD_RUN_ID = (
+    "--run-id {run_id!r} is not a folder name: use letters, digits, '_', '-' and '.' "
+    "(not first), e.g. --run-id dvc"
 )
 _STAGE_MISSING = "run {path} has no {file}: run `clinai {stage} CONFIG` first"
 # Files of the run directory that hold patient-level rows: never logged to MLflow.
@@ -113,6 +122,8 @@ def resolve_run_dir(
     ``LATEST`` pointer names an existing directory.
     """
     root = experiment_root(output_dir, experiment)
+    if run_id is not None and not _RUN_ID.fullmatch(run_id):
+        raise ConfigError(_BAD_RUN_ID.format(run_id=run_id))
     if create:
         path = root / (run_id or new_run_id())
         if path.exists():
@@ -127,5 +138,7 @@ def resolve_run_dir(
         run_id = pointer.read_text(encoding="utf-8").strip()
     path = root / run_id
     if not path.is_dir():
-        raise ClinaiError(_NO_RUN.format(experiment=experiment, root=root))
+        runs = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        known = f" (runs there: {', '.join(runs[-5:])})" if runs else ""
+        raise ClinaiError(_NO_SUCH_RUN.format(run_id=run_id, root=root, known=known))
     return RunDir(path)
