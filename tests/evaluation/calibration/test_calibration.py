@@ -8,7 +8,8 @@ import re
 import numpy as np
 import pytest
 import statsmodels.api as sm
-from scipy.special import logit
+from scipy.optimize import brentq
+from scipy.special import expit, logit
 from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from clinai.evaluation import (
@@ -64,6 +65,35 @@ def test_probabilities_of_zero_and_one_are_clipped_before_the_logit() -> None:
     assert math.isfinite(calibration_intercept(y, p))
     assert calibration_intercept(y, p) == pytest.approx(glm_intercept(y, p), abs=1e-6)
     assert calibration_slope(y, p) == pytest.approx(glm_slope(y, p), abs=1e-6)
+
+
+def test_risks_of_only_zero_and_one_equal_statsmodels_glm() -> None:
+    # A vendor's class labels passed as risks: logits of +-13.8 only. Newton from the
+    # calibrated start (0, 1) wandered in the flat tails and returned NaN; statsmodels
+    # (IRLS from the null model) finds the maximum.
+    rng = np.random.default_rng(1)
+    y = rng.binomial(1, 0.3, 400)
+    labels = np.where(rng.random(400) < 0.8, y, 1 - y).astype(float)
+    with np.errstate(over="ignore"):  # statsmodels' exp of the +-13.8 logits' products
+        slope = glm_slope(y, labels)
+    assert calibration_slope(y, labels) == pytest.approx(slope, abs=1e-6)
+    # statsmodels' offset-only IRLS diverges here (-8e14); the intercept's score equation
+    # sum(y) = sum(expit(a + offset)) has one root, found by bracketing
+    offset = logit(np.clip(labels, 1e-6, 1 - 1e-6))
+    root = brentq(lambda a: y.sum() - expit(a + offset).sum(), -40.0, 40.0, xtol=1e-14)
+    assert calibration_intercept(y, labels) == pytest.approx(root, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("y", "p"),
+    [
+        ([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]),  # complete: Newton stopped at 39.7 before
+        ([0, 0, 1, 1], [0.1, 0.5, 0.5, 0.9]),  # quasi-complete: a tie at the border
+        ([1, 1, 0, 0], [0.1, 0.2, 0.8, 0.9]),  # reversed: the slope runs to minus infinity
+    ],
+)
+def test_slope_is_nan_under_any_separation(y: list[int], p: list[float]) -> None:
+    assert math.isnan(calibration_slope(y, p))
 
 
 def test_perfectly_calibrated_sample() -> None:

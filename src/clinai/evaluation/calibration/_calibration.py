@@ -202,20 +202,62 @@ def _fit_intercept(y: np.ndarray, offset: np.ndarray, w: np.ndarray) -> np.ndarr
 def _fit_slope(y: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Newton-Raphson fit of ``logit P(y=1) = c + b x`` for each row of counts ``w``.
 
+    The fit starts at ``(0, 1)``, a calibrated model. Where that start is far from
+    the maximum (risks of exactly 0 and 1, clipped to logits of +-13.8, start in the
+    flat tails of the likelihood and the capped steps wander) it starts again at
+    the null model, ``(logit(events / n), 0)``, as a GLM's IRLS does; the first
+    start's converged fits are kept as they were.
+
     Returns
     -------
     tuple of numpy.ndarray of shape (b,)
         ``(c, b)``; NaN where a row has one class, ``x`` is constant, the
         classes are perfectly separated (no finite maximum) or the iterations
-        did not converge.
+        did not converge from either start.
     """
     events = w @ y
     total = w.sum(axis=1)
     c = np.full(w.shape[0], np.nan)
     b = np.full(w.shape[0], np.nan)
-    active = np.flatnonzero((events > 0) & (events < total))
-    intercept = np.zeros(active.shape[0])
-    slope = np.ones(active.shape[0])
+    active = np.flatnonzero((events > 0) & (events < total) & ~_separated(y, x, w))
+    _newton(y, x, w, active, np.zeros(active.shape[0]), np.ones(active.shape[0]), c, b)
+    again = active[np.isnan(b[active])]
+    if again.shape[0]:
+        share = events[again] / total[again]
+        null = np.log(share / (1.0 - share))
+        _newton(y, x, w, again, null, np.zeros(again.shape[0]), c, b)
+    return c, b
+
+
+def _separated(y: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Whether ``x`` separates the classes of each row of counts ``w`` (no finite maximum).
+
+    With one covariate the maximum-likelihood slope is infinite exactly when every
+    event's ``x`` is at or above every non-event's, or at or below (complete or
+    quasi-complete separation; Albert & Anderson, Biometrika 1984). Newton's steps
+    then shrink with the flattening likelihood and may stop at an arbitrary value
+    (39.7 for four risks 0.1, 0.2 | 0.8, 0.9).
+    """
+    drawn = w > 0
+    event, other = drawn & (y[None, :] == 1), drawn & (y[None, :] == 0)
+    low_event = np.where(event, x[None, :], np.inf).min(axis=1)
+    high_event = np.where(event, x[None, :], -np.inf).max(axis=1)
+    low_other = np.where(other, x[None, :], np.inf).min(axis=1)
+    high_other = np.where(other, x[None, :], -np.inf).max(axis=1)
+    return (low_event >= high_other) | (high_event <= low_other)
+
+
+def _newton(
+    y: np.ndarray,
+    x: np.ndarray,
+    w: np.ndarray,
+    active: np.ndarray,
+    intercept: np.ndarray,
+    slope: np.ndarray,
+    c: np.ndarray,
+    b: np.ndarray,
+) -> None:
+    """Iterate the rows ``active`` of :func:`_fit_slope` from a start; fill ``c``, ``b``."""
     x_row = x[None, :]
     # Under separation the estimates diverge and under a constant x the Hessian is
     # singular: such fits stop with a non-finite or huge value and stay NaN.
@@ -244,7 +286,6 @@ def _fit_slope(y: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray,
             b[active[done]] = slope[done]
             keep = ~done & np.isfinite(size) & (np.abs(slope) < _MAX_SLOPE)
             active, intercept, slope = active[keep], intercept[keep], slope[keep]
-    return c, b
 
 
 @fill_doc
