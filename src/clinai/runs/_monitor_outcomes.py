@@ -17,6 +17,7 @@ import pandas as pd
 from clinai.data import read_table
 from clinai.exceptions import DataError
 from clinai.runs._monitor_inputs import NAT, Stream, file_sha256
+from clinai.runs._score_table import check_identifiers, iso_times
 
 __all__ = ["attach_outcomes"]
 
@@ -71,8 +72,9 @@ def attach_outcomes(
     ------
     DataError
         A missing or unreadable file or column, values other than 0/1, no patient
-        column in the config or no pseudonymisation key, outcome rows for patients
-        or prediction times never scored, repeated rows, or no event at all.
+        column in the config or no pseudonymisation key, an empty or decimal patient
+        identifier, a prediction time not in ISO 8601, outcome rows for patients or
+        prediction times never scored, repeated rows, or no event at all.
     """
     from clinai.data import pseudonymise
 
@@ -92,10 +94,13 @@ def attach_outcomes(
         raise DataError(OUTCOMES_VALUES.format(path=path, count=bad))
     if key is None:
         raise DataError(OUTCOMES_NEED_KEY)
+    where = f"outcomes file {path}"
+    check_identifiers(frame[patient_column], column=patient_column, where=where)
+    times = _outcome_times(frame, timed, where=where)
     pseudonyms = pseudonymise(frame[patient_column].astype(str), key=key)
     scored = pd.Index(stream.dictionary.to_pylist() if stream.dictionary is not None else [])
     codes = scored.get_indexer(pseudonyms)
-    keys = pd.DataFrame({"p": codes, "t": _outcome_times(frame, timed), "y": y.to_numpy()})
+    keys = pd.DataFrame({"p": codes, "t": times, "y": y.to_numpy()})
     rows = pd.DataFrame(
         {
             "p": stream.patient,
@@ -120,10 +125,13 @@ def attach_outcomes(
     stream.outcomes = {"file_name": path.name, "sha256": file_sha256(path), "rows": len(frame)}
 
 
-def _outcome_times(frame: pd.DataFrame, timed: bool) -> np.ndarray:
+def _outcome_times(frame: pd.DataFrame, timed: bool, *, where: str) -> np.ndarray:
+    """Return each outcome row's prediction time (ISO 8601; UTC where a zone is given)."""
     if not timed:
         return np.full(len(frame), NAT, dtype=np.int64)
-    stamps = pd.to_datetime(frame["prediction_time"], utc=True).dt.tz_localize(None)
+    stamps = iso_times(frame["prediction_time"], column="prediction_time", where=where)
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
     return stamps.to_numpy(dtype="datetime64[us]").astype(np.int64)
 
 

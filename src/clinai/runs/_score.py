@@ -57,9 +57,11 @@ from clinai.runs._score_table import (
     TIME_COLUMN,
     as_follow_up,
     as_outcome,
+    check_identifiers,
     check_model_inputs,
     concat_predictions,
     existing_predictions,
+    iso_times,
     predictions_table,
     select_rows,
 )
@@ -101,6 +103,11 @@ DATA_FOLDER = (
 BAD_TIMES = (
     "column {column!r} (the prediction time of pipeline {pipeline!r}) holds values that are not "
     "times: fix the column (ISO 8601, e.g. 2025-03-01T08:00)"
+)
+MISSING_TIMES = (
+    "column {column!r} (the prediction time of pipeline {pipeline!r}) is empty in {count} "
+    "row(s) (first at data row {row}): give every row its prediction time (monitoring files "
+    "each prediction in the period of its time)"
 )
 HORIZONS_DIFFER = (
     "outcome.horizons {config} of the config differ from the horizons {model} of version "
@@ -221,27 +228,44 @@ def _survival_horizons(config: ExperimentConfig, model: dict[str, Any]) -> list[
     return given
 
 
-def _prediction_times(pipeline: ModuleType, cohort: pd.DataFrame, *, name: str) -> pd.Series | None:
+def _prediction_times(
+    pipeline: ModuleType, cohort: pd.DataFrame, *, name: str, rows: Any = None
+) -> pd.Series | None:
     """Return the rows' prediction times, or None if the pipeline names none.
 
+    Text is read as ISO 8601 only (a day/month/year date is refused, not guessed).
     Times with a time zone are checked against the UTC clock and written in UTC; times
     without one are the data's wall clock and are checked against this machine's local
     clock (a hospital's records are kept in local time), and written as they are.
+    ``rows``: each cohort row's data row in the file, for the messages.
 
     Raises
     ------
     DataError
-        If the column holds values that are not times, or a time lies in the future.
+        If the column holds values that are not ISO 8601 times, is empty in a row, or a
+        time lies in the future.
     """
+    import numpy as np
     import pandas as pd
 
     column = getattr(pipeline, PREDICTION_TIME_ATTRIBUTE, None)
     if not column or column not in cohort.columns:
         return None
     try:
-        times = pd.to_datetime(cohort[column])
-    except (TypeError, ValueError) as exc:
+        times = iso_times(cohort[column], column=column, where="the data", rows=rows)
+    except DataError as exc:
         raise DataError(BAD_TIMES.format(column=column, pipeline=name)) from exc
+    missing = times.isna().to_numpy()
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
+        raise DataError(
+            MISSING_TIMES.format(
+                column=column,
+                pipeline=name,
+                count=int(missing.sum()),
+                row=(int(rows[first]) if rows is not None else first) + 1,
+            )
+        )
     aware = getattr(times.dt, "tz", None) is not None
     now = pd.Timestamp.now(tz="UTC") if aware else pd.Timestamp.now()
     future = times > now
@@ -325,12 +349,14 @@ def score(
         if patient_column is not None:
             assert key is not None
             check_columns(raw, [patient_column], where="the data (data.patient_id)")
+            check_identifiers(raw[patient_column], column=patient_column, where="the data")
             raw = raw.copy()
             raw[patient_column] = _pseudonyms(raw[patient_column], key)
         steps = _call(pipeline, config.pipeline, "exclusions", raw)
         cohort, _ = apply_exclusions(raw, steps)
+        rows = raw.index.get_indexer(cohort.index) if raw.index.is_unique else None
         cohort = cohort.reset_index(drop=True)
-        times = _prediction_times(pipeline, cohort, name=config.pipeline)
+        times = _prediction_times(pipeline, cohort, name=config.pipeline, rows=rows)
         now = _utc_naive(datetime.now(UTC))
         keep, counts = select_rows(
             cohort,
@@ -340,6 +366,7 @@ def score(
             existing=existing,
             since=since_at,
             out=out_path,
+            rows=rows,
         )
         if not keep.all():  # a full first scoring needs no copy of the cohort
             cohort = cohort[keep].reset_index(drop=True)

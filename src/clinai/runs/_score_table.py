@@ -42,9 +42,11 @@ __all__ = [
     "TIME_COLUMN",
     "as_follow_up",
     "as_outcome",
+    "check_identifiers",
     "check_model_inputs",
     "concat_predictions",
     "existing_predictions",
+    "iso_times",
     "predictions_table",
     "risk_column",
     "row_keys",
@@ -84,6 +86,33 @@ FEATURE_TYPE = (
     "column {column!r} holds {got} values, but version {version} of model {name!r} takes "
     "{expected} values: fix the column's type in the data (as in the training source)"
 )
+FEATURE_NOT_FINITE = (
+    "column {column!r} holds {count} infinite value(s) (inf or -inf), which version {version} "
+    "of model {name!r} cannot score: leave the value empty where it is unknown, or fix it"
+)
+BAD_TIME_FORMAT = (
+    "column {column!r} of {where} has {count} value(s) that are not ISO 8601 times (first at "
+    "data row {row}): write them as 2025-03-01T08:00 or 2025-03-01 (a day/month/year date is "
+    "not read, so that no day is taken for a month)"
+)
+MISSING_TIMES = (
+    "column {column!r} of {where} is empty in {count} row(s) (first at data row {row}): give "
+    "every row its prediction time"
+)
+ID_MISSING = (
+    "column {column!r} (data.patient_id) of {where} is empty in {count} row(s) (first at data "
+    "row {row}): give every row its patient identifier (rows without one would share one "
+    "pseudonym)"
+)
+ID_DECIMAL = (
+    "column {column!r} (data.patient_id) of {where} holds decimal numbers (e.g. 1234.0, as a "
+    "Parquet file stores whole numbers next to an empty cell), whose pseudonyms match no "
+    "identifier written as text: store the identifiers as text or whole numbers"
+)
+DUPLICATE_ROWS = (
+    "{count} row(s) of the scored data repeat a patient and prediction time (first at data row "
+    "{row}): give each prediction once (an extract exported twice?)"
+)
 SINCE_WITHOUT_TIMES = (
     "--since needs prediction times, but pipeline {pipeline!r} has none (no PREDICTION_TIME "
     "column): leave out --since"
@@ -117,6 +146,80 @@ BAD_FOLLOW_UP = (
 _NUMERIC = {"double", "float", "long", "integer"}
 _TEXT = {"string"}
 _BOOLEAN = {"boolean"}
+
+
+#: The end of an ISO 8601 time with a zone: a clock time, then Z or an offset (+01:00,
+#: -0500, +02); a date's own ``-02`` is no zone.
+_ZONE = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _first_row(mask: Any, rows: Any = None) -> int:
+    """Return the data row (1 = the first after the header) of the first True of ``mask``."""
+    import numpy as np
+
+    first = int(np.flatnonzero(np.asarray(mask))[0])
+    return (int(rows[first]) if rows is not None else first) + 1
+
+
+def check_identifiers(values: pd.Series, *, column: str, where: str) -> None:
+    """Refuse patient identifiers that cannot be pseudonymised as at training.
+
+    An empty identifier would be pseudonymised as the text ``nan`` (every such row one
+    patient), and a decimal number (``1234.0``) as a text no identifier written as text
+    or as a whole number has. The message counts rows; it never shows an identifier.
+
+    Raises
+    ------
+    DataError
+        If a value is missing or blank, or the column holds decimal numbers.
+    """
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(values.dtype):
+        raise DataError(ID_DECIMAL.format(column=column, where=where))
+    missing = values.isna().to_numpy()
+    if pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype):
+        missing |= (values.astype("string").str.strip() == "").fillna(True).to_numpy(bool)
+    if missing.any():
+        raise DataError(
+            ID_MISSING.format(
+                column=column, where=where, count=int(missing.sum()), row=_first_row(missing)
+            )
+        )
+
+
+def iso_times(values: pd.Series, *, column: str, where: str, rows: Any = None) -> pd.Series:
+    """Parse a column of times written in ISO 8601 (or already times); refuse anything else.
+
+    ``2025-03-01T08:00``, ``2025-03-01 08:00:00`` and ``2025-03-01`` are read; a
+    day/month/year date (``01/03/2025``) is refused rather than guessed, since pandas would
+    read the first format it meets and may swap day and month. When any value gives a
+    time zone, every value is returned in UTC (zone-aware). ``rows`` gives each value's
+    row in the file (for the message; default: its position). A missing value stays NaT.
+
+    Raises
+    ------
+    DataError
+        If a value that is there is not an ISO 8601 time (the message counts them and
+        names the first data row, never a value).
+    """
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values
+    text = values.astype("string").str.strip()
+    text = text.where(text != "")
+    # a time zone on any value (e.g. +01:00 in winter, +02:00 in summer): all read as UTC
+    zoned = bool(text.str.contains(_ZONE, regex=True).fillna(False).any())
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=zoned)
+    bad = (text.notna() & parsed.isna()).to_numpy(bool)
+    if bad.any():
+        raise DataError(
+            BAD_TIME_FORMAT.format(
+                column=column, where=where, count=int(bad.sum()), row=_first_row(bad, rows)
+            )
+        )
+    return parsed
 
 
 def _kind(series: pd.Series) -> str:
@@ -159,9 +262,13 @@ def check_model_inputs(
     Raises
     ------
     DataError
-        If a column is missing, or holds values of another kind than the schema's
-        (text where numbers are taken, numbers where text is taken, ...).
+        If a column is missing, holds values of another kind than the schema's
+        (text where numbers are taken, numbers where text is taken, ...), or an
+        infinite number. A column empty on every row has no kind to check: it is fed
+        as the schema's kind, and the model imputes it as it imputes any missing value.
     """
+    import numpy as np
+
     if not schema:
         return X
     names, casts = [], {}
@@ -170,6 +277,7 @@ def check_model_inputs(
         if column not in X.columns:
             raise DataError(FEATURE_MISSING.format(column=column, version=version, name=name))
         got = _kind(X[column])
+        empty = bool(X[column].isna().all())  # nothing to tell its kind by: the model imputes
         wanted = (
             "numeric"
             if expected in _NUMERIC
@@ -180,7 +288,12 @@ def check_model_inputs(
             else None
         )
         # a boolean flag is a number to a numeric input (0/1), never the other way round
-        if wanted is not None and got != wanted and not (wanted == "numeric" and got == "boolean"):
+        if (
+            wanted is not None
+            and got != wanted
+            and not empty
+            and not (wanted == "numeric" and got == "boolean")
+        ):
             raise DataError(
                 FEATURE_TYPE.format(
                     column=column, got=got, expected=wanted, version=version, name=name
@@ -189,6 +302,16 @@ def check_model_inputs(
         names.append(column)
         if wanted == "numeric" and X[column].dtype != "float64":
             casts[column] = "float64"
+        elif wanted == "text" and empty and got != "text":
+            casts[column] = "object"
+        if wanted == "numeric" and got == "numeric":
+            infinite = int(np.isinf(X[column].to_numpy(dtype="float64", na_value=np.nan)).sum())
+            if infinite:
+                raise DataError(
+                    FEATURE_NOT_FINITE.format(
+                        column=column, count=infinite, version=version, name=name
+                    )
+                )
     # one selection and one cast of the columns that need it: cheap for a million rows
     fed = X[names]
     return fed.astype(casts) if casts else fed
@@ -455,11 +578,27 @@ def select_rows(
     existing: pd.DataFrame | None,
     since: pd.Timestamp | None,
     out: Path,
+    rows: Any = None,
 ) -> tuple[Any, dict[str, int]]:
-    """Return which cohort rows to score (after ``since``, not yet in ``out``) and the counts."""
+    """Return which cohort rows to score (after ``since``, not yet in ``out``) and the counts.
+
+    ``rows`` gives each cohort row's data row in the file (for messages).
+
+    Raises
+    ------
+    DataError
+        If rows repeat a (patient, prediction time) pair: each would be scored and
+        written twice, and counted twice by monitoring.
+    """
     import numpy as np
     import pandas as pd
 
+    if patient_column is not None and times is not None:
+        repeated = row_keys(cohort[patient_column], times).duplicated().to_numpy()
+        if repeated.any():
+            raise DataError(
+                DUPLICATE_ROWS.format(count=int(repeated.sum()), row=_first_row(repeated, rows))
+            )
     keep = np.ones(len(cohort), dtype=bool)
     counts = {"n_cohort": len(cohort), "n_before_since": 0, "n_already_scored": 0}
     if since is not None:
