@@ -27,7 +27,7 @@ from clinai.runs._report import acceptance_verdict, report
 from clinai.runs._rundir import PATIENT_LEVEL, RunDir, absolute_sqlite_uri, resolve_run_dir
 from clinai.runs._stage_config import check_prepared_config, record_stage_config
 from clinai.runs._train import train
-from clinai.runs._workers import check_workers
+from clinai.runs._workers import check_storage_driver, check_workers
 
 if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
@@ -74,6 +74,7 @@ def _check_before_start(config: ExperimentConfig) -> None:
     from clinai import models
     from clinai.runs._plugins import load_pipeline
 
+    check_storage_driver(config.tuning.storage)
     if config.is_survival:
         from clinai.runs._survival_run import check_survival_models
 
@@ -490,6 +491,7 @@ def train_stage(
     """
     config = load_config(config_path, overrides=overrides)
     check_workers(workers, config.tuning.storage)
+    check_storage_driver(config.tuning.storage)
     run_dir = resolve_run_dir(config.output_dir, config.experiment, run_id, create=False)
     check_prepared_config(config, run_dir, stage="train")
     _mark_orphans(config)

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinai import models
+from clinai._utils import redact_url
 from clinai.exceptions import ClinaiError, ConfigError, ModelError
 
 if TYPE_CHECKING:
@@ -51,7 +52,13 @@ if TYPE_CHECKING:
 
     from clinai.models import TrialRecord, TuningResult
 
-__all__ = ["WORKERS_MSG", "check_workers", "study_lock", "tune_with_workers"]
+__all__ = [
+    "WORKERS_MSG",
+    "check_storage_driver",
+    "check_workers",
+    "study_lock",
+    "tune_with_workers",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +67,16 @@ IN_MEMORY_MSG = (
     "--workers {workers} needs an Optuna storage that the workers share, not an in-memory "
     "study: set tuning.storage to postgresql+psycopg2://USER@HOST/DB (or a sqlite:/// file)"
 )
+_STORAGE_URL_MSG = "tuning.storage {url!r} is not a database URL SQLAlchemy reads: {error}"
+_STORAGE_DRIVER_MSG = (
+    "tuning.storage {url!r} needs the database driver {driver!r}, which is not installed: "
+    "pip install it{hint}"
+)
+_STORAGE_CONNECT_MSG = (
+    "could not connect to tuning.storage {url!r}: {error}; check that the database server "
+    "runs and the URL's host, port, user and database"
+)
+_PSYCOPG2_HINT = ", or name the installed one in the URL: postgresql+psycopg2://USER@HOST/DB"
 WORKER_FAILED_MSG = "tuning worker {index} of {workers} failed: {error}"
 WORKER_EXIT_MSG = "tuning worker {index} of {workers} stopped with exit code {code}"
 
@@ -84,6 +101,38 @@ def check_workers(workers: int, storage: str | None) -> None:
         raise ConfigError(IN_MEMORY_MSG.format(workers=workers))
 
 
+def check_storage_driver(storage: str | None) -> None:
+    """Refuse an Optuna storage URL whose database driver is not installed, in one line.
+
+    SQLAlchemy 2.1 reads ``postgresql://`` as ``postgresql+psycopg://`` (psycopg 3); a
+    machine set up by the README recipe has psycopg2, and the run stopped deep inside
+    Optuna with "internal error: ModuleNotFoundError: No module named 'psycopg'".
+
+    Raises
+    ------
+    ConfigError
+        Naming the URL (password hidden), the missing driver and what to write instead.
+    """
+    if storage is None or ":memory:" in storage:
+        return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    shown = redact_url(storage)
+    try:
+        dialect = make_url(storage).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ConfigError(_STORAGE_URL_MSG.format(url=shown, error=exc)) from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) or str(exc)
+        hint = _PSYCOPG2_HINT if dialect.name == "postgresql" else ""
+        raise ConfigError(
+            _STORAGE_DRIVER_MSG.format(url=shown, driver=missing, hint=hint)
+        ) from None
+
+
 def _lock_key(study_name: str) -> int:
     """Return a signed 64-bit key (PostgreSQL advisory locks) derived from the study name."""
     digest = hashlib.sha256(f"clinai-optuna-study:{study_name}".encode()).digest()
@@ -100,7 +149,14 @@ def _postgres_lock(storage: str, study_name: str) -> Iterator[LockFactory]:
     key = _lock_key(study_name)
     engine = sqlalchemy.create_engine(storage, poolclass=NullPool)
     try:
-        with engine.connect() as connection:
+        try:
+            opened = engine.connect()
+        except sqlalchemy.exc.OperationalError as exc:
+            error = str(exc.orig or exc).strip().splitlines()[0]
+            raise ConfigError(
+                _STORAGE_CONNECT_MSG.format(url=redact_url(storage), error=error)
+            ) from None
+        with opened as connection:
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
 
             @contextlib.contextmanager
