@@ -8,6 +8,7 @@ its value: a column passed by mistake may hold patient identifiers.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,6 +26,8 @@ __all__ = [
     "numeric_column",
     "risk_column",
 ]
+
+logger = logging.getLogger(__name__)
 
 _ONE_LEVEL = (
     "group column {column!r} has only one level ({level!r}): subgroup analysis needs at least "
@@ -60,6 +63,11 @@ RISK_RANGE = (
     "outside ({rows}){hint}"
 )
 PERCENT_HINT = ": percentages? divide the column by 100"
+LABELS_ONLY = (
+    "column %r (%s) holds only 0 and 1: predicted classes, not risks? The AUROC of labels is "
+    "the mean of sensitivity and specificity, and calibration and decision curves need risks: "
+    "give the model's predicted probabilities if it has them"
+)
 _DECIMAL_COMMA = r"^\s*[-+]?\d*,\d+\s*$"
 
 
@@ -116,6 +124,8 @@ def risk_column(frame: pd.DataFrame, column: str, option: str = "--score") -> np
                 hint=PERCENT_HINT if percent else "",
             )
         )
+    if risk.size and np.isin(risk, (0.0, 1.0)).all():
+        logger.warning(LABELS_ONLY, column, option)
     return risk
 
 
