@@ -56,8 +56,9 @@ CANONICAL_UNITS: dict[str, str] = {
 }
 CANONICAL_PARAMETERS: tuple[str, ...] = tuple(CANONICAL_UNITS)
 
-#: Other names (after lower-casing and turning spaces and hyphens into
-#: underscores) for each canonical parameter, LOINC vital-sign codes included.
+#: Other names for each canonical parameter, LOINC vital-sign codes included, as
+#: matched: lower-cased, runs of spaces, hyphens and other signs as one underscore, none
+#: at the ends (so "SpO2 %" is "spo2").
 PARAMETER_ALIASES: dict[str, str] = {
     **{name: "heart_rate" for name in ("hr", "pulse", "pulse_rate", "heartrate", "8867_4")},
     **{
@@ -72,7 +73,10 @@ PARAMETER_ALIASES: dict[str, str] = {
         name: "resp_rate"
         for name in ("rr", "respiratory_rate", "respiration_rate", "resp", "9279_1")
     },
-    **{name: "spo2" for name in ("sao2", "sp_o2", "oxygen_saturation", "59408_5", "2708_6")},
+    **{
+        name: "spo2"
+        for name in ("sao2", "sp_o2", "o2_sat", "o2sat", "oxygen_saturation", "59408_5", "2708_6")
+    },
     **{name: "temperature" for name in ("temp", "body_temperature", "8310_5")},
     **{name: "consciousness" for name in ("acvpu", "avpu", "level_of_consciousness")},
     **{name: "gcs" for name in ("glasgow_coma_scale", "gcs_total", "9269_2")},
@@ -170,7 +174,9 @@ MIXED_ZONES = (
 )
 OUT_OF_ORDER = (
     "vitals file '{source}', column '{column}': times go backwards within a stay at data row "
-    "{row}: sort the file by stay and time, or pass sort=True"
+    "{row}: sort the file by stay and time, or pass sort=True; local clock times without an "
+    "offset repeat an hour when summer time ends, so export them with their UTC offset "
+    "(02:30+02:00, then 02:30+01:00)"
 )
 UNKNOWN_PARAMETER = (
     "vitals file '{source}', column '{column}': unknown parameter {name!r}: use one of "
@@ -285,7 +291,9 @@ class _Tally:
 
 
 def _key(name: object) -> str:
-    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+    # runs of spaces, hyphens and signs become one underscore, and signs at the ends go:
+    # monitors label "SpO2 %", "SpO2 (%)" or "NIBP - sys"
+    return re.sub(r"[\W_]+", "_", str(name).strip().lower()).strip("_")
 
 
 def _resolver(aliases: Mapping[str, str] | None) -> dict[str, str]:
@@ -297,33 +305,62 @@ def _resolver(aliases: Mapping[str, str] | None) -> dict[str, str]:
     return table
 
 
-def _parse_times(values: pd.Series, source: str, column: str, tally: _Tally) -> pd.Series:
+class TimesNotParsed(Exception):
+    """Times that cannot be read as instants: ``mixed`` zones or a ``bad`` value.
+
+    ``row`` is the 1-based data row of the first bad value; ``examples`` holds one time
+    with and one without a zone (``mixed``) or the bad value (``bad``).
+    """
+
+    def __init__(self, kind: str, row: int, examples: list[str]) -> None:
+        super().__init__(kind)
+        self.kind, self.row, self.examples = kind, row, examples
+
+
+def to_naive_utc(values: pd.Series) -> tuple[pd.Series, int]:
+    """Parse times (ISO 8601 text or datetimes) to naive UTC; return them and the offsets seen.
+
+    Text with a zone or offset is converted to UTC (each row from its own offset, so
+    summer and winter times are exact instants); text without one is kept as written.
+    Missing values stay missing. Raises :class:`TimesNotParsed` for text that mixes
+    zoned and unzoned times, or that is not an ISO 8601 date-time (numbers included).
+    """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert("UTC").dt.tz_localize(None)
+        return values.dt.tz_convert("UTC").dt.tz_localize(None), 1
     if pd.api.types.is_datetime64_any_dtype(values):
-        return values
+        return values, 0
     text = values.astype("string").str.strip()
     present = text.notna()
     offsets = text[present].str.extract(_OFFSET, expand=False)
     has_zone = offsets.notna()
     if has_zone.any() and not has_zone.all():
-        examples = [
-            text[present][has_zone].iloc[0],
-            text[present][~has_zone].iloc[0],
-        ]
-        raise DataError(MIXED_ZONES.format(source=source, column=column, examples=examples))
+        first = int(np.flatnonzero(present.to_numpy())[0]) + 1
+        examples = [text[present][has_zone].iloc[0], text[present][~has_zone].iloc[0]]
+        raise TimesNotParsed("mixed", first, examples)
     parsed = pd.to_datetime(text, errors="coerce", utc=bool(has_zone.any()), format="ISO8601")
     bad = present & parsed.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
-        raise DataError(
-            BAD_TIME.format(source=source, column=column, row=row, value=text[bad].iloc[0])
-        )
+        raise TimesNotParsed("bad", row, [str(text[bad].iloc[0])])
     if has_zone.any():
-        if offsets.nunique() > 1:
-            # different offsets are still exact instants (e.g. summer time): count them
-            tally.change("*", "to_utc", int(present.sum()))
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed, int(offsets.nunique())
+
+
+def _parse_times(values: pd.Series, source: str, column: str, tally: _Tally) -> pd.Series:
+    try:
+        parsed, n_offsets = to_naive_utc(values)
+    except TimesNotParsed as exc:
+        if exc.kind == "mixed":
+            raise DataError(
+                MIXED_ZONES.format(source=source, column=column, examples=exc.examples)
+            ) from None
+        raise DataError(
+            BAD_TIME.format(source=source, column=column, row=exc.row, value=exc.examples[0])
+        ) from None
+    if n_offsets > 1 and not isinstance(values.dtype, pd.DatetimeTZDtype):
+        # different offsets are still exact instants (e.g. summer time): count them
+        tally.change("*", "to_utc", int(values.notna().sum()))
     return parsed
 
 
@@ -630,7 +667,7 @@ def read_vitals(
 
     Long files have one row per measurement (stay, time, parameter, value and
     optionally unit); wide files have one column per parameter. Parameter names
-    are matched after lower-casing (spaces and hyphens as underscores) against
+    are matched after lower-casing (runs of spaces and signs as one underscore) against
     :data:`CANONICAL_PARAMETERS` and :data:`PARAMETER_ALIASES`. Units are
     converted to :data:`CANONICAL_UNITS` (kPa to mmHg, SpO2 fraction to
     percent, degF to degC, oxygen flow to an on-oxygen flag); ACVPU text

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 from clinai._utils import prefetched
 
-__all__ = ["VitalsBatch", "vitals_batches"]
+__all__ = ["VitalsBatch", "vitals_batches", "vitals_paths"]
 
 _COLUMNS = ["stay_id", "time", "parameter", "value"]
 # row groups up to this size are read whole (faster than batches; about 200 MB at 8 M)
@@ -33,7 +33,8 @@ _WHOLE_GROUP_ROWS = 8_000_000
 VitalsBatch = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _paths(vitals: str | Path | Sequence[str | Path]) -> list[str] | None:
+def vitals_paths(vitals: str | Path | Sequence[str | Path]) -> list[str] | None:
+    """Return the files named (globs expanded, in order), or None where a glob matches nothing."""
     entries = [vitals] if isinstance(vitals, str | Path) else list(vitals)
     paths: list[str] = []
     for entry in entries:
@@ -138,7 +139,7 @@ def vitals_batches(
             return None
         batches = table.to_batches(max_chunksize=batch_rows)
         return len(vitals), (_to_numpy(batch, parameters) for batch in batches)
-    paths = _paths(vitals)
+    paths = vitals_paths(vitals)
     if paths is None:
         return None
     files = []

@@ -50,8 +50,8 @@ import numpy as np
 import pandas as pd
 
 from clinai._utils import BackgroundCalls, ordinary_pages
-from clinai.data._vitals import CANONICAL_PARAMETERS
-from clinai.data._vitals_arrow import vitals_batches
+from clinai.data._vitals import CANONICAL_PARAMETERS, TimesNotParsed, to_naive_utc
+from clinai.data._vitals_arrow import vitals_batches, vitals_paths
 from clinai.data._vitals_grid import (
     MIN_TIME_VARIANCE,
     GridLayout,
@@ -96,6 +96,24 @@ MISSING_PREDICTION_COLUMN = (
 BAD_PREDICTION_TIME = (
     "prediction times, column '{column}': {count} row(s) have no valid time: "
     "drop them or give every prediction a time"
+)
+PREDICTION_TIME_NOT_A_TIME = (
+    "prediction times, column '{column}': data row {row} has time {value!r}, which is not "
+    "a date-time: use ISO 8601 such as 2024-01-31T14:05:00 (with an offset such as +01:00 "
+    "for local times)"
+)
+PREDICTION_MIXED_ZONES = (
+    "prediction times, column '{column}': times mix time zones ({examples}): give every "
+    "time the same zone or offset, or none"
+)
+MISSING_PREDICTION_STAY = (
+    "prediction times, column '{column}': {count} row(s) have no stay id: drop them or give "
+    "every prediction its stay"
+)
+STAY_TYPES_DIFFER = (
+    "prediction times, column '{column}': {count} stay id(s) are not {kind}s, but the vitals' "
+    "stay_id column holds {kind}s, so they could match no vitals: give both tables the same "
+    "kind of stay id (e.g. read the stay column of both as text)"
 )
 BAD_WINDOW = (
     "window_features: window {value!r} is not a positive duration such as '1h', '6h', "
@@ -200,21 +218,128 @@ def _prediction_frame(
             raise DataError(
                 MISSING_PREDICTION_COLUMN.format(column=column, stay=stay_column, time=time_column)
             )
-    times = pd.to_datetime(prediction_times[time_column], errors="coerce")
-    if isinstance(times.dtype, pd.DatetimeTZDtype):
-        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    try:
+        # the vitals' rules: ISO 8601 text (no guessed day/month order, no numbers), each
+        # row's own offset (summer and winter time), zoned and unzoned times not mixed
+        times, _ = to_naive_utc(prediction_times[time_column].reset_index(drop=True))
+    except TimesNotParsed as exc:
+        if exc.kind == "mixed":
+            raise DataError(
+                PREDICTION_MIXED_ZONES.format(column=time_column, examples=exc.examples)
+            ) from None
+        raise DataError(
+            PREDICTION_TIME_NOT_A_TIME.format(
+                column=time_column, row=exc.row, value=exc.examples[0]
+            )
+        ) from None
     if times.isna().any():
         raise DataError(
             BAD_PREDICTION_TIME.format(column=time_column, count=int(times.isna().sum()))
+        )
+    stays = prediction_times[stay_column]
+    if stays.isna().any():
+        raise DataError(
+            MISSING_PREDICTION_STAY.format(column=stay_column, count=int(stays.isna().sum()))
         )
     epoch_us = times.to_numpy().astype("datetime64[us]").astype(np.int64)
     return pd.DataFrame(
         {
             "pred_row": np.arange(len(prediction_times), dtype=np.int64),
-            "stay_id": prediction_times[stay_column].to_numpy(),
+            "stay_id": stays.to_numpy(),
             "t_us": epoch_us,
         }
     )
+
+
+def _vitals_stay_kind(vitals: str | Path | Sequence[str | Path] | pd.DataFrame) -> str | None:
+    """``"integer"``, ``"float"`` or ``"text"``: the type of the vitals' stay_id (None: unknown)."""
+    if isinstance(vitals, pd.DataFrame):
+        if "stay_id" not in vitals.columns:
+            return None
+        dtype = vitals["stay_id"].dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            return None
+        if pd.api.types.is_integer_dtype(dtype):
+            return "integer"
+        if pd.api.types.is_float_dtype(dtype):
+            return "float"
+        present = vitals["stay_id"].dropna()
+        if pd.api.types.is_string_dtype(dtype) and all(
+            isinstance(value, str) for value in present.iloc[:100]
+        ):
+            return "text"
+        return None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    paths = vitals_paths(vitals)
+    if not paths:
+        return None
+    try:
+        schema = pq.read_schema(paths[0])
+    except (OSError, pa.ArrowException):
+        return None  # read later, with a clear error
+    if "stay_id" not in schema.names:
+        return None
+    stay = schema.field("stay_id").type
+    if pa.types.is_dictionary(stay):
+        stay = stay.value_type
+    if pa.types.is_integer(stay):
+        return "integer"
+    if pa.types.is_floating(stay):
+        return "float"
+    if pa.types.is_string(stay) or pa.types.is_large_string(stay):
+        return "text"
+    return None
+
+
+_INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
+
+
+def _align_stays(stays: pd.Series, kind: str | None, column: str) -> pd.Series:
+    """Give the prediction stay ids the type of the vitals' stay_id, so equal ids match.
+
+    Against integer vitals, text ids that spell an integer match it ("1" and "01" match
+    1); against text vitals, integers match their decimal text (1 matches "1", not
+    "01"); integral floats count as integers. An id that cannot have the vitals' type
+    (text "A7" against integer vitals) is refused: it could match nothing.
+    """
+    if kind is None or len(stays) == 0:
+        return stays
+    values = pd.Series(stays.to_numpy())
+    numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+        values.dtype
+    )
+    if kind == "text":
+        if pd.api.types.is_integer_dtype(values.dtype):
+            return values.astype(str).astype(object)
+        if pd.api.types.is_float_dtype(values.dtype) and bool((values % 1 == 0).all()):
+            return values.astype(np.int64).astype(str).astype(object)
+        return values
+    if numeric:
+        if kind == "integer" and pd.api.types.is_float_dtype(values.dtype):
+            integral = values % 1 == 0
+            if not integral.all():
+                raise DataError(
+                    STAY_TYPES_DIFFER.format(
+                        column=column, count=int((~integral).sum()), kind="integer"
+                    )
+                )
+            return values.astype(np.int64)
+        return values
+    text = values.astype(str).str.strip()
+    if kind == "integer":
+        fits = text.str.match(_INTEGER_TEXT)
+        converted = pd.to_numeric(text.where(fits), errors="coerce")
+    else:
+        converted = pd.to_numeric(text, errors="coerce")
+        fits = converted.notna()
+    if not fits.all():
+        word = "integer" if kind == "integer" else "number"
+        raise DataError(
+            STAY_TYPES_DIFFER.format(column=column, count=int((~fits).sum()), kind=word)
+        )
+    return converted.astype(np.int64 if kind == "integer" else float)
 
 
 def _bucket_us(epoch_us: np.ndarray, window_us: Sequence[int], bucket_us: int) -> int:
@@ -225,6 +350,13 @@ def _bucket_us(epoch_us: np.ndarray, window_us: Sequence[int], bucket_us: int) -
     if len(epoch_us):
         width = math.gcd(width, int(np.gcd.reduce(np.mod(epoch_us, width))))
     return max(width, 1)
+
+
+def _bad_vitals(vitals: str | Path | Sequence[str | Path] | pd.DataFrame, exc: Exception) -> str:
+    # the reader's words, with quoted values removed: a cast error quotes a stay id
+    reason = re.sub(r"'[^']*'", "'...'", " ".join(str(exc).split()))[:200]
+    label = "<vitals frame>" if isinstance(vitals, pd.DataFrame) else vitals
+    return BAD_VITALS_FILE.format(path=label, reason=reason)
 
 
 def _vitals_source(vitals: str | Path | Sequence[str | Path] | pd.DataFrame) -> str:
@@ -376,9 +508,16 @@ def _chunk_features(
     first_k = np.repeat(k[starts], np.diff(np.r_[starts, len(k)]))
     k_rel = k - first_k
     n = buckets["n"].astype(np.int64)
-    block = max(spans, default=1)
-    # integer sums (exact; int64 wraps consistently, so differences stay exact) and float sums
-    integers = _block_cumsum(np.column_stack([n, n * k_rel, n * k_rel * k_rel]), block)
+    # a window covers at most min(span, buckets) positions, so blocks need be no longer:
+    # a span of billions of buckets (a prediction time with microseconds) would not fit
+    block = max(1, min(max(spans, default=1), len(k)))
+    # integer sums (exact; int64 wraps consistently, so differences stay exact while the
+    # window's own sums fit, below count * span**2) and float sums. Buckets of microseconds
+    # (prediction times with fractions of a second) give spans of billions: floats then
+    exact = int(n.sum()) * max(spans, default=1) ** 2 < 2**62
+    moments = np.int64 if exact else np.float64
+    n_m, k_m = n.astype(moments), k_rel.astype(moments)
+    integers = _block_cumsum(np.column_stack([n_m, n_m * k_m, n_m * k_m * k_m]), block)
     floats = _block_cumsum(
         np.column_stack(
             [
@@ -413,7 +552,7 @@ def _chunk_features(
     stats[:, 1] = np.where(has_last, since, np.nan)
     # the query's bucket relative to its group's first bucket
     q_first = np.where(has_last, first_k[previous], 0)
-    kq = q_k - q_first
+    kq = (q_k - q_first).astype(moments)
     for w in range(len(spans)):
         lo = np.maximum(found[w + 1], group_start)
         column = 2 + w * len(WINDOW_STATISTICS)
@@ -496,6 +635,7 @@ def _prepare(
             raise DataError(BAD_PARAMETER.format(name=name, known=list(CANONICAL_PARAMETERS)))
     parsed = [_window_label(window) for window in windows]
     preds = _prediction_frame(prediction_times, stay_column, time_column)
+    preds["stay_id"] = _align_stays(preds["stay_id"], _vitals_stay_kind(vitals), stay_column)
     width = _bucket_us(preds["t_us"].to_numpy(), [us for _, us in parsed], _window_label(bucket)[1])
     return _Job(vitals, preds, chosen, parsed, width)
 
@@ -540,7 +680,8 @@ def _grid_attempt(
     source = vitals_batches(job.vitals, parameters, stays, batch_rows=chunk_rows)
     if source is not None:
         n_rows, batches = source
-        if layout.n_cells <= _GRID_CELLS_PER_ROW * n_rows + _GRID_CELLS_FLOOR:
+        exact = n_rows * max(job.spans, default=1) ** 2 < 2**62  # see _chunk_features
+        if exact and layout.n_cells <= _GRID_CELLS_PER_ROW * n_rows + _GRID_CELLS_FLOOR:
             try:
                 start("grid")
                 yield from _grid_blocks(batches, preds, stay_codes, stays, layout, chunk_rows)
@@ -551,8 +692,7 @@ def _grid_attempt(
                 logger.info("a stay's vitals are not contiguous: computing with DuckDB")
                 return False
             except (OSError, pa.ArrowException) as exc:  # a damaged row group, say
-                reason = " ".join(str(exc).split())[:200]
-                raise DataError(BAD_VITALS_FILE.format(path=job.vitals, reason=reason)) from exc
+                raise DataError(_bad_vitals(job.vitals, exc)) from exc
     if engine == "grid":
         raise DataError(GRID_NOT_APPLICABLE)
     return False
@@ -647,8 +787,7 @@ def _duckdb_blocks(
                 arrays = {c: frame[c].to_numpy() for c in frame.columns}
                 yield block(int(frame["sidx"].iloc[0]), int(frame["sidx"].iloc[-1]), arrays)
         except duckdb.Error as exc:
-            reason = " ".join(str(exc).split())[:200]
-            raise DataError(BAD_VITALS_FILE.format(path=vitals, reason=reason)) from exc
+            raise DataError(_bad_vitals(vitals, exc)) from exc
         finally:
             connection.close()
     # stays without any vitals: every feature missing, counts 0
