@@ -16,7 +16,7 @@ import pytest
 
 from clinai.data import clean_vitals, window_features
 from clinai.data._vitals import OUT_OF_ORDER
-from clinai.data._vitals_features import (
+from clinai.data._vitals_predictions import (
     MISSING_PREDICTION_STAY,
     PREDICTION_MIXED_ZONES,
     PREDICTION_TIME_NOT_A_TIME,

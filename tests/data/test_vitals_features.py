@@ -15,11 +15,11 @@ from clinai.data._vitals_features import (
     BAD_WINDOW,
     ENGINES,
     GRID_NOT_APPLICABLE,
-    MISSING_PREDICTION_COLUMN,
     window_feature_names,
     window_features,
     write_window_features,
 )
+from clinai.data._vitals_predictions import MISSING_PREDICTION_COLUMN
 from clinai.exceptions import DataError
 
 PARAMETERS = ["heart_rate", "spo2", "temperature"]

@@ -50,8 +50,8 @@ import numpy as np
 import pandas as pd
 
 from clinai._utils import BackgroundCalls, ordinary_pages
-from clinai.data._vitals import CANONICAL_PARAMETERS, TimesNotParsed, to_naive_utc
-from clinai.data._vitals_arrow import vitals_batches, vitals_paths
+from clinai.data._vitals import CANONICAL_PARAMETERS
+from clinai.data._vitals_arrow import vitals_batches
 from clinai.data._vitals_grid import (
     MIN_TIME_VARIANCE,
     GridLayout,
@@ -60,6 +60,7 @@ from clinai.data._vitals_grid import (
     StaysNotContiguous,
     Unit,
 )
+from clinai.data._vitals_predictions import align_stays, prediction_frame, vitals_stay_kind
 from clinai.exceptions import DataError
 
 if TYPE_CHECKING:
@@ -89,32 +90,6 @@ _GRID_CELLS_FLOOR = 2**20
 _WRITER_OPTIONS = {"use_dictionary": False, "write_statistics": ["pred_row"]}
 _ROW_GROUP_ROWS = 65_536  # prediction rows per Parquet row group written
 
-MISSING_PREDICTION_COLUMN = (
-    "prediction times lack column '{column}': pass a frame with columns "
-    "'{stay}' and '{time}' (or name them with stay_column= and time_column=)"
-)
-BAD_PREDICTION_TIME = (
-    "prediction times, column '{column}': {count} row(s) have no valid time: "
-    "drop them or give every prediction a time"
-)
-PREDICTION_TIME_NOT_A_TIME = (
-    "prediction times, column '{column}': data row {row} has time {value!r}, which is not "
-    "a date-time: use ISO 8601 such as 2024-01-31T14:05:00 (with an offset such as +01:00 "
-    "for local times)"
-)
-PREDICTION_MIXED_ZONES = (
-    "prediction times, column '{column}': times mix time zones ({examples}): give every "
-    "time the same zone or offset, or none"
-)
-MISSING_PREDICTION_STAY = (
-    "prediction times, column '{column}': {count} row(s) have no stay id: drop them or give "
-    "every prediction its stay"
-)
-STAY_TYPES_DIFFER = (
-    "prediction times, column '{column}': {count} stay id(s) are not {kind}s, but the vitals' "
-    "stay_id column holds {kind}s, so they could match no vitals: give both tables the same "
-    "kind of stay id (e.g. read the stay column of both as text)"
-)
 BAD_WINDOW = (
     "window_features: window {value!r} is not a positive duration such as '1h', '6h', "
     "'30min' or '2d'"
@@ -208,138 +183,6 @@ def window_feature_names(
         names += [f"{parameter}_last", f"{parameter}_hours_since_last"]
         names += [f"{parameter}_{label}_{stat}" for label in labels for stat in WINDOW_STATISTICS]
     return names
-
-
-def _prediction_frame(
-    prediction_times: pd.DataFrame, stay_column: str, time_column: str
-) -> pd.DataFrame:
-    for column in (stay_column, time_column):
-        if column not in prediction_times.columns:
-            raise DataError(
-                MISSING_PREDICTION_COLUMN.format(column=column, stay=stay_column, time=time_column)
-            )
-    try:
-        # the vitals' rules: ISO 8601 text (no guessed day/month order, no numbers), each
-        # row's own offset (summer and winter time), zoned and unzoned times not mixed
-        times, _ = to_naive_utc(prediction_times[time_column].reset_index(drop=True))
-    except TimesNotParsed as exc:
-        if exc.kind == "mixed":
-            raise DataError(
-                PREDICTION_MIXED_ZONES.format(column=time_column, examples=exc.examples)
-            ) from None
-        raise DataError(
-            PREDICTION_TIME_NOT_A_TIME.format(
-                column=time_column, row=exc.row, value=exc.examples[0]
-            )
-        ) from None
-    if times.isna().any():
-        raise DataError(
-            BAD_PREDICTION_TIME.format(column=time_column, count=int(times.isna().sum()))
-        )
-    stays = prediction_times[stay_column]
-    if stays.isna().any():
-        raise DataError(
-            MISSING_PREDICTION_STAY.format(column=stay_column, count=int(stays.isna().sum()))
-        )
-    epoch_us = times.to_numpy().astype("datetime64[us]").astype(np.int64)
-    return pd.DataFrame(
-        {
-            "pred_row": np.arange(len(prediction_times), dtype=np.int64),
-            "stay_id": stays.to_numpy(),
-            "t_us": epoch_us,
-        }
-    )
-
-
-def _vitals_stay_kind(vitals: str | Path | Sequence[str | Path] | pd.DataFrame) -> str | None:
-    """``"integer"``, ``"float"`` or ``"text"``: the type of the vitals' stay_id (None: unknown)."""
-    if isinstance(vitals, pd.DataFrame):
-        if "stay_id" not in vitals.columns:
-            return None
-        dtype = vitals["stay_id"].dtype
-        if pd.api.types.is_bool_dtype(dtype):
-            return None
-        if pd.api.types.is_integer_dtype(dtype):
-            return "integer"
-        if pd.api.types.is_float_dtype(dtype):
-            return "float"
-        present = vitals["stay_id"].dropna()
-        if pd.api.types.is_string_dtype(dtype) and all(
-            isinstance(value, str) for value in present.iloc[:100]
-        ):
-            return "text"
-        return None
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    paths = vitals_paths(vitals)
-    if not paths:
-        return None
-    try:
-        schema = pq.read_schema(paths[0])
-    except (OSError, pa.ArrowException):
-        return None  # read later, with a clear error
-    if "stay_id" not in schema.names:
-        return None
-    stay = schema.field("stay_id").type
-    if pa.types.is_dictionary(stay):
-        stay = stay.value_type
-    if pa.types.is_integer(stay):
-        return "integer"
-    if pa.types.is_floating(stay):
-        return "float"
-    if pa.types.is_string(stay) or pa.types.is_large_string(stay):
-        return "text"
-    return None
-
-
-_INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
-
-
-def _align_stays(stays: pd.Series, kind: str | None, column: str) -> pd.Series:
-    """Give the prediction stay ids the type of the vitals' stay_id, so equal ids match.
-
-    Against integer vitals, text ids that spell an integer match it ("1" and "01" match
-    1); against text vitals, integers match their decimal text (1 matches "1", not
-    "01"); integral floats count as integers. An id that cannot have the vitals' type
-    (text "A7" against integer vitals) is refused: it could match nothing.
-    """
-    if kind is None or len(stays) == 0:
-        return stays
-    values = pd.Series(stays.to_numpy())
-    numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
-        values.dtype
-    )
-    if kind == "text":
-        if pd.api.types.is_integer_dtype(values.dtype):
-            return values.astype(str).astype(object)
-        if pd.api.types.is_float_dtype(values.dtype) and bool((values % 1 == 0).all()):
-            return values.astype(np.int64).astype(str).astype(object)
-        return values
-    if numeric:
-        if kind == "integer" and pd.api.types.is_float_dtype(values.dtype):
-            integral = values % 1 == 0
-            if not integral.all():
-                raise DataError(
-                    STAY_TYPES_DIFFER.format(
-                        column=column, count=int((~integral).sum()), kind="integer"
-                    )
-                )
-            return values.astype(np.int64)
-        return values
-    text = values.astype(str).str.strip()
-    if kind == "integer":
-        fits = text.str.match(_INTEGER_TEXT)
-        converted = pd.to_numeric(text.where(fits), errors="coerce")
-    else:
-        converted = pd.to_numeric(text, errors="coerce")
-        fits = converted.notna()
-    if not fits.all():
-        word = "integer" if kind == "integer" else "number"
-        raise DataError(
-            STAY_TYPES_DIFFER.format(column=column, count=int((~fits).sum()), kind=word)
-        )
-    return converted.astype(np.int64 if kind == "integer" else float)
 
 
 def _bucket_us(epoch_us: np.ndarray, window_us: Sequence[int], bucket_us: int) -> int:
@@ -634,8 +477,8 @@ def _prepare(
         if name not in CANONICAL_PARAMETERS:
             raise DataError(BAD_PARAMETER.format(name=name, known=list(CANONICAL_PARAMETERS)))
     parsed = [_window_label(window) for window in windows]
-    preds = _prediction_frame(prediction_times, stay_column, time_column)
-    preds["stay_id"] = _align_stays(preds["stay_id"], _vitals_stay_kind(vitals), stay_column)
+    preds = prediction_frame(prediction_times, stay_column, time_column)
+    preds["stay_id"] = align_stays(preds["stay_id"], vitals_stay_kind(vitals), stay_column)
     width = _bucket_us(preds["t_us"].to_numpy(), [us for _, us in parsed], _window_label(bucket)[1])
     return _Job(vitals, preds, chosen, parsed, width)
 
