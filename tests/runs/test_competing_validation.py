@@ -129,7 +129,10 @@ def test_validate_competing_predictions(
     page = (out / "validation_report.da.html").read_text(encoding="utf-8")
     assert 'lang="da"' in page and "<table>" in page
     report = (out / "validation_report.md").read_text(encoding="utf-8")
-    assert "## Fairness: sex" in report and "| other | suppressed (fewer than 5) | | | |" in report
+    assert (
+        "## Fairness: sex" in report
+        and "| other | suppressed (too few patients or events) | | | |" in report
+    )
     assert "konkurrerende" in (out / "validation_report.da.md").read_text(encoding="utf-8")
     audit = json.loads((out / "audit.json").read_text(encoding="utf-8"))
     assert audit["patient_clustered"] and "pid" not in json.dumps(audit)

@@ -190,8 +190,14 @@ def _view(metrics: Mapping[str, Any], language: str, unit: str | None) -> dict[s
 def _render(
     metrics: Mapping[str, Any], language: str, unit: str | None = None, **opening: Any
 ) -> str:
-    """Render the template in one language with the common blocks' view."""
-    return render(TEMPLATE, t=get_strings(language), r=_view(metrics, language, unit), **opening)
+    """Render the template in one language with the common blocks' view.
+
+    A suppressed fairness group says why as the risk groups do: "suppressed (fewer
+    than 5)" beside a group of 54 patients (2 with the event) read as 5 patients.
+    """
+    strings = get_strings(language)
+    t = {**strings, "ccard_suppressed": strings["surv_suppressed"]}
+    return render(TEMPLATE, t=t, r=_view(metrics, language, unit), **opening)
 
 
 def competing_body(metrics: Mapping[str, Any], language: str, unit: str | None = None) -> str:

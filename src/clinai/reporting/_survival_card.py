@@ -36,6 +36,7 @@ from clinai.reporting._survival_report import (
     risk_group_cells,
     size_caution,
     time_text,
+    unit_in,
 )
 
 __all__ = [
@@ -513,6 +514,10 @@ def _view(card: Mapping[str, Any], language: str) -> dict[str, Any]:
     t, fmt = translator(language)
     base = card["use_case"]
     uc = {**base, **card["use_case"]["translations"].get(language, {})}
+    # a unit given in English only is said in the card's language ("months": "måneder")
+    uc["time_unit"] = card["use_case"]["translations"].get(language, {}).get(
+        "time_unit"
+    ) or unit_in(base.get("time_unit"), language)
     v = card["validation"]
     # the English unit decides (1826 days is 5 years); the reader sees the translated one
     unit = uc.get("time_unit") or None

@@ -34,6 +34,7 @@ __all__ = [
     "risk_group_cells",
     "size_caution",
     "time_text",
+    "unit_in",
 ]
 
 #: The ``schema`` of the survival_metrics.json this renderer reads.
@@ -127,6 +128,35 @@ def follow_up_time(
 ) -> str:
     """Write a follow-up time in the data's unit, unrounded (12.75 years, 4,655 days)."""
     return t["na"] if value is None else time_text(value, fmt, unit)
+
+
+#: Common English time units in the other languages of the documents, for a pipeline
+#: whose ``time_unit`` is English only (a Danish card said "inden for 60 months").
+_UNIT_WORDS = {
+    "da": {
+        "day": "dag",
+        "days": "dage",
+        "week": "uge",
+        "weeks": "uger",
+        "month": "måned",
+        "months": "måneder",
+        "year": "år",
+        "years": "år",
+        "hour": "time",
+        "hours": "timer",
+    }
+}
+
+
+def unit_in(unit: str | None, language: str) -> str | None:
+    """Return an English time ``unit`` in ``language`` where it is a common one, else as is.
+
+    >>> unit_in("months", "da"), unit_in("months", "en"), unit_in("fortnights", "da")
+    ('måneder', 'months', 'fortnights')
+    """
+    if not unit:
+        return unit
+    return _UNIT_WORDS.get(language, {}).get(unit.strip().lower(), unit)
 
 
 def _with_unit(value: str, unit: str | None) -> str:
@@ -376,7 +406,7 @@ def _write_language(
 ) -> tuple[Path, Path, list[Path]]:
     t, fmt = translator(language)
     units = time_units or {}
-    unit = units.get(language) or units.get("en")
+    unit = units.get(language) or unit_in(units.get("en"), language)
     suffix = "" if language == "en" else f".{language}"
     figures = (
         (name, f"{name}{suffix}", draw(document, t), t[f"surv_plot_{name}"])

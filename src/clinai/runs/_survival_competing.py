@@ -38,6 +38,7 @@ from clinai._utils import atomic_write_text
 from clinai.reporting._competing_card import competing_card, competing_report
 from clinai.reporting._markdown_html import write_markdown_document
 from clinai.reporting._meta_report import write_languages
+from clinai.reporting._survival_report import unit_in
 from clinai.runs._acceptance_plan import (
     ACCEPTANCE_PLAN_FILE,
     check_acceptance_plan,
@@ -211,7 +212,9 @@ def _registry_comparison(
     return {**result.to_dict(), "version": str(version), "alias": alias}
 
 
-COMPETING_EVENT = {"en": "a competing event", "da": "en konkurrerende hændelse"}
+#: The competing event where the pipeline names none ("with a competing event as a
+#: competing event" read as a slip): its code, which the reader can look up.
+COMPETING_EVENT = {"en": "another event (code {codes})", "da": "en anden hændelse (kode {codes})"}
 
 
 def report_competing(
@@ -239,10 +242,15 @@ def report_competing(
     }
 
     created = datetime.now(UTC).isoformat(timespec="seconds")
+    assert config.outcome is not None
+    codes = ", ".join(str(code) for code in config.outcome.codes.competing)
 
     def write(language: str, stem: str) -> tuple[Path, Path, list[Path]]:
-        texts = {**use_case, **translations.get(language, {})}
-        texts.setdefault("competing_event", COMPETING_EVENT[language])
+        own = translations.get(language, {})
+        texts = {**use_case, **own}
+        texts.setdefault("competing_event", COMPETING_EVENT[language].format(codes=codes))
+        # a unit given in English only is said in the document's language
+        texts["time_unit"] = own.get("time_unit") or unit_in(use_case.get("time_unit"), language)
         text = (
             competing_card(metrics, texts, language, selected=selected, lineage=lineage)
             if stem == "model_card"

@@ -82,6 +82,10 @@ SURVIVAL_SCORING = "neg_integrated_brier"
 NOT_SURVIVAL_MODEL = (
     "models: {name!r} is not a survival model family; outcome.type: survival takes {names}"
 )
+NOT_COMPETING_MODEL = (
+    "models: {name!r} does not model competing events; with outcome.event_codes.competing "
+    "set, models takes {names}"
+)
 FOLLOW_UP_WARNING = (
     "{experiment}: {censored} of {n} test patients ({share:.0%}) were censored before the "
     "horizon {horizon:g} and {followed} followed to it without the event: the observed risks "
@@ -127,9 +131,10 @@ def check_survival_models(config: ExperimentConfig) -> None:
         if is_set(config):
             raise ConfigError(SURVIVAL_IGNORES.format(field=field, what=what, remedy=remedy))
     known = models.get_model_names(competing.model_task(config))
+    message = NOT_COMPETING_MODEL if competing.is_competing(config) else NOT_SURVIVAL_MODEL
     for name in config.models:
         if name not in known:
-            raise ModelError(NOT_SURVIVAL_MODEL.format(name=name, names=", ".join(known)))
+            raise ModelError(message.format(name=name, names=", ".join(known)))
 
 
 def read_time(run_dir: RunDir, name: str) -> np.ndarray:
@@ -312,7 +317,9 @@ def evaluate_survival_run(
     metrics = result.to_dict()
     test = SurvivalTest(X, time, event, risk, sensitive, clustered, lp=lp)
     with progress_bar("comparisons and fairness", 3, enabled=show_progress) as advance:
-        metrics["integrated_brier"] = _integrated_brier(config, run_dir, model, test)
+        integrated = _integrated_brier(config, run_dir, model, test)
+        if integrated is not None:
+            metrics["integrated_brier"] = integrated
         advance()
         comparison = _registry_comparison(config, run_dir, test)
         if comparison is not None:
@@ -357,14 +364,24 @@ _IBS_TIMES = 8
 
 def _integrated_brier(
     config: ExperimentConfig, run_dir: RunDir, model: Any, test: SurvivalTest
-) -> dict[str, Any]:
-    """Return the integrated Brier score of the model on the test split, up to the horizon."""
+) -> dict[str, Any] | None:
+    """Return the integrated Brier score of the model on the test split, up to the horizon.
+
+    The grid starts early in the training events; where the test split's follow-up
+    begins later (a small test split: the score is undefined before its first time),
+    it starts at the first tenth of the test split's follow-up instead. None when
+    that leaves no time before the horizon.
+    """
     assert config.outcome is not None
     _, event_train, _, _ = read_split(run_dir, "train")
     time_train = read_time(run_dir, "train")
     horizon = config.outcome.horizons[0]
-    start = float(np.quantile(time_train[event_train > 0], _IBS_START_QUANTILE))
-    grid = np.linspace(min(start, horizon / 2), horizon, _IBS_TIMES)
+    start = min(float(np.quantile(time_train[event_train > 0], _IBS_START_QUANTILE)), horizon / 2)
+    if start < test.time.min():
+        start = float(np.quantile(test.time, _IBS_START_QUANTILE))
+    if start >= horizon:
+        return None
+    grid = np.linspace(start, horizon, _IBS_TIMES)
     return evaluation.integrated_brier_with_interval(
         test.time,
         test.event,

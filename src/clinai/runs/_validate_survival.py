@@ -84,6 +84,34 @@ EVENT_CODES_COMPETING = (
     "--event-codes CENSORED,EVENT and --competing-code"
 )
 
+SCORE_HORIZON = (
+    "column {column!r} (--score) holds risks by {scored:g} ({why}), not by --horizon "
+    "{horizon:g}: pass --horizon {scored:g}, or a column of risks by {horizon:g} (clinai score "
+    "writes one per configured horizon, risk_<horizon>)"
+)
+
+
+def _check_score_horizon(frame: pd.DataFrame, score: str, horizon: float) -> None:
+    """Refuse risks by another horizon than ``--horizon`` (as clinai score labels them).
+
+    A ``risk_<h>`` column is the risk by h; ``risk`` beside a ``horizon`` column holding
+    one value (clinai score's file) is the risk by that value. Validated at another
+    horizon, their O/E, calibration and Brier score would be silently wrong.
+    """
+    scored, why = None, ""
+    if score.startswith("risk_"):
+        try:
+            scored, why = float(score.removeprefix("risk_")), "its name"
+        except ValueError:
+            return
+    elif score == "risk" and "horizon" in frame.columns:
+        values = pd.to_numeric(frame["horizon"], errors="coerce").dropna().unique()
+        if values.shape[0] != 1:
+            return
+        scored, why = float(values[0]), "column 'horizon'"
+    if scored is not None and not np.isclose(scored, horizon):
+        raise DataError(SCORE_HORIZON.format(column=score, scored=scored, why=why, horizon=horizon))
+
 
 def _event_codes(value: str | None) -> tuple[int, int]:
     if value is None:
@@ -238,6 +266,7 @@ def validate_survival_file(
     frame = data.read_table(predictions, text_columns=[patient] if patient else [])
     named = {"time": time, "event": event, "score": score, "lp": lp, "patient": patient}
     check_named_columns(frame, named, groups, where=f"predictions file {Path(predictions).name!r}")
+    _check_score_horizon(frame, score, float(horizon))
     time_values, event_values = _outcome(frame, time, event, float(horizon), codes, competing)
     risk = risk_column(frame, score)
     lp_values = None if lp is None else numeric_column(frame, lp, "--lp")

@@ -133,11 +133,16 @@ def _risk_groups(
     """Observed (Kaplan-Meier) against mean predicted risk by the horizon per risk group.
 
     Tenths of predicted risk (:func:`survival_calibration_groups`), or fewer so that
-    a group holds ``max(min_cell, 20)`` patients on average; a group with fewer
-    than ``min_cell`` patients, events or non-events by the horizon is suppressed:
-    its counts and observed risk are hidden (its predicted risks stay).
+    a group holds ``max(min_cell, 20)`` patients and ``min_cell`` events (and
+    non-events) by the horizon on average (tenths of 17 events left most groups
+    suppressed); a group with fewer than ``min_cell`` patients, events or non-events
+    by the horizon is suppressed: its counts and observed risk are hidden (its
+    predicted risks stay).
     """
-    k = int(min(_MAX_RISK_GROUPS, time.shape[0] // max(min_cell, 20)))
+    n = time.shape[0]
+    cases = int(np.count_nonzero((event == 1) & (time <= horizon)))
+    rarer = min(cases, n - cases)
+    k = int(min(_MAX_RISK_GROUPS, n // max(min_cell, 20), rarer // max(min_cell, 1)))
     if k < 2:
         return ()
     rows = []

@@ -158,11 +158,15 @@ def _risk_groups(inputs: CompetingInputs, min_cell: int) -> tuple[dict[str, Any]
     """Aalen-Johansen observed against predicted risk per risk group, small cells hidden.
 
     Tenths of predicted risk, or fewer so that a group holds ``max(min_cell, 20)``
-    patients on average; a group with fewer than ``min_cell`` patients, events of the
-    cause or patients without one by the horizon shows no counts and no observed risk.
+    patients and ``min_cell`` events of the cause (and patients without one) on
+    average: tenths of 17 events left nine of ten groups suppressed. A group with
+    fewer than ``min_cell`` patients, events of the cause or patients without one by
+    the horizon shows no counts and no observed risk.
     """
     data = inputs.data
-    k = int(min(_MAX_GROUPS, data.n // max(min_cell, 20)))
+    cases = int(np.count_nonzero(inputs.case))
+    rarer = min(cases, data.n - cases)
+    k = int(min(_MAX_GROUPS, data.n // max(min_cell, 20), rarer // max(min_cell, 1)))
     if k < 2:
         return ()
     table = survival_calibration_groups(
