@@ -332,3 +332,31 @@ def test_competing_risks_calibration_uses_fine_gray() -> None:
     # treating the competing events as censored overestimates the observed incidence
     naive = flexible_survival_calibration(time, (codes == 1).astype(int), cohort.cif(t), t=t)
     assert naive.ici > 0.05
+
+
+def test_flexible_calibration_when_the_baseline_survival_underflows() -> None:
+    # Small risks (0.005 to 0.1) and events steeper in them than predicted: the fitted f(x)
+    # is near -11 across the data, so the baseline at f = 0 (risk 0.632) has H0(120) about
+    # 3,355 and exp(-H0) underflows to 0. clinai validate stopped with "the predicted risks
+    # separate the 39 event(s)", which they do not. SYNTHETIC cohort.
+    rng = np.random.default_rng(0)
+    risk = rng.uniform(0.005, 0.1, 300)
+    rate = (risk / 0.05) ** 3 * 0.0007
+    t_event, censor = rng.exponential(1 / rate), rng.uniform(1, 340, 300)
+    time, event = np.minimum(t_event, censor), (t_event <= censor).astype(int)
+    result = flexible_survival_calibration(time, event, risk, t=120)
+    assert result.baseline_survival == 0.0
+    # reference: statsmodels' Cox coefficients on the same spline, the Breslow H0(120) by
+    # its definition, and the observed risks in log space
+    x = np.log(-np.log1p(-risk))
+    basis = rcs_basis(x, rcs_knots(x, 3))
+    at, hit = np.minimum(time, 120.0), event * (time <= 120)
+    coef = PHReg(at, basis, status=hit, ties="breslow").fit().params
+    assert np.allclose(result.coef, coef, atol=1e-6)
+    lp = basis @ coef
+    h0 = sum(
+        ((at == s) & (hit == 1)).sum() / np.exp(lp[at >= s]).sum() for s in np.unique(at[hit == 1])
+    )
+    observed = -np.expm1(-np.exp(lp + np.log(h0)))
+    assert result.ici == pytest.approx(np.mean(np.abs(observed - risk)), abs=1e-9)
+    assert result.ici == pytest.approx(0.1023, abs=1e-4)

@@ -242,16 +242,21 @@ def flexible_survival_calibration(
         start=ideal,
         competing=competing,
     )
-    s0 = math.exp(-fit.baseline_cumulative_hazard(horizon))
-    if not 0.0 < s0 <= 1.0 or not np.isfinite(fit.coef).all():
-        # separation: the spline's coefficients grow without bound and exp(-H0(t)) underflows
+    h0 = float(fit.baseline_cumulative_hazard(horizon))
+    if not (math.isfinite(h0) and h0 >= 0.0) or not np.isfinite(fit.coef).all():
+        # separation: the spline's coefficients grow without bound
         raise DataError(
             NO_FINITE_FIT_MSG.format(t=horizon, events=int(hit.sum()), n=time_array.shape[0])
         )
+    s0 = math.exp(-h0)
 
     def observed_from(spline_basis: np.ndarray) -> np.ndarray:
         # 1 - S0(t) ** exp(f(x))
-        return -np.expm1(np.exp(spline_basis @ fit.coef) * math.log(s0))
+        if s0 > 0.0:
+            return -np.expm1(np.exp(spline_basis @ fit.coef) * math.log(s0))
+        # S0(t) underflows where f(x) = 0 lies far outside the data (risks near 0.632,
+        # cloglog 0, when every risk is small): 1 - exp(-exp(f(x) + log H0(t)))
+        return -np.expm1(-np.exp(spline_basis @ fit.coef + math.log(h0)))
 
     error = np.abs(observed_from(basis) - risk_array)
     low, high = np.percentile(risk_array, [1.0, 99.0])
