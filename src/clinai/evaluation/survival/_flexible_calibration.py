@@ -170,6 +170,13 @@ class FlexibleSurvivalCalibration:
         }
 
 
+#: A fitted log hazard ratio spanning more than this across the data (a ratio of e^150
+#: between two patients) is a fit run off towards separation, not a calibration curve:
+#: measured 423 on a separated 18-patient split, at most 69 on 300-patient cohorts whose
+#: baseline survival underflows (tests/evaluation/survival).
+_SEPARATED_SPREAD = 150.0
+
+
 def flexible_survival_calibration(
     time: Any,
     event: Any,
@@ -243,7 +250,12 @@ def flexible_survival_calibration(
         competing=competing,
     )
     h0 = float(fit.baseline_cumulative_hazard(horizon))
-    if not (math.isfinite(h0) and h0 >= 0.0) or not np.isfinite(fit.coef).all():
+    lp = basis @ fit.coef
+    if (
+        not (math.isfinite(h0) and h0 >= 0.0)
+        or not np.isfinite(lp).all()
+        or float(lp.max() - lp.min()) > _SEPARATED_SPREAD
+    ):
         # separation: the spline's coefficients grow without bound
         raise DataError(
             NO_FINITE_FIT_MSG.format(t=horizon, events=int(hit.sum()), n=time_array.shape[0])
