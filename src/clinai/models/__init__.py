@@ -11,7 +11,12 @@ cheap.
 from __future__ import annotations
 
 from clinai.models._calibration import CALIBRATION_METHODS, calibrate_model
-from clinai.models._explain_inputs import ExplainInputs, explain_inputs, synthetic_input_example
+from clinai.models._explain_inputs import (
+    ExplainInputs,
+    explain_inputs,
+    known_levels,
+    synthetic_input_example,
+)
 from clinai.models._mlp import TorchMLPClassifier
 from clinai.models._recalibrated import RecalibratedModel
 from clinai.models._registry import (
@@ -76,6 +81,7 @@ __all__ = [
     "get_model_task",
     "get_search_space",
     "heuristic_shrinkage",
+    "known_levels",
     "likelihood_ratio_chi2",
     "out_of_fold_risk",
     "shrink_predictions",

@@ -29,7 +29,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -46,6 +46,7 @@ from clinai.data import (
     read_table,
 )
 from clinai.exceptions import DataError, TrackingError
+from clinai.models import known_levels
 from clinai.runs._audit import append_audit_record, audit_log_path
 from clinai.runs._lineage import code_version
 from clinai.runs._plugins import load_pipeline
@@ -80,6 +81,11 @@ DEFAULT_ALIAS = "approved"
 PREDICTION_TIME_ATTRIBUTE = "PREDICTION_TIME"
 _CHUNK = 200_000  # rows predicted at once (bounded memory, a moving progress bar)
 
+UNSEEN_LEVELS = (
+    "column %r: %d row(s) hold a level that version %s of model %r never saw in training "
+    "(%d distinct level(s)); the model scores them as having no level: check the coding (a "
+    "new code, or another case or spelling than in the training data)"
+)
 NO_MODEL = (
     "model {name!r} has no {what} in the MLflow store of tracking.uri: approve a version "
     "(`clinai approve RUN ...`), pick one with --version N, or register one with "
@@ -414,6 +420,29 @@ def score(
     }
 
 
+def warn_unseen_levels(
+    X: pd.DataFrame, levels: Mapping[str, frozenset[str]], *, name: str, version: Any
+) -> dict[str, int]:
+    """Warn, per categorical column, of rows whose level the model never saw in training.
+
+    The one-hot encoder scores such a row as having no level, silently. Values are
+    compared as the preprocessing sees them (``str`` of each non-missing value); the
+    warning counts rows and levels and never shows a value. Returns the row counts.
+    """
+    counts: dict[str, int] = {}
+    for column, known in levels.items():
+        if column not in X.columns:
+            continue
+        values = X[column][X[column].notna()].map(str)
+        new = ~values.isin(known)
+        if new.any():
+            counts[column] = int(new.sum())
+            logger.warning(
+                UNSEEN_LEVELS, column, counts[column], version, name, int(values[new].nunique())
+            )
+    return counts
+
+
 def _score_cohort(
     config: ExperimentConfig,
     pipeline: ModuleType,
@@ -431,6 +460,7 @@ def _score_cohort(
     X = _call(pipeline, name, "features", cohort)
     X = check_model_inputs(X, model["input_schema"], name=model["name"], version=model["version"])
     fitted = model["model"]
+    warn_unseen_levels(X, known_levels(fitted), name=model["name"], version=model["version"])
     survival = config.is_survival
     # predicted in chunks: bounded memory however many prediction times are new
     chunks = [
