@@ -265,6 +265,11 @@ def test_a_calibrated_model_is_kept_and_nothing_is_registered(
         (approved / "runs" / "audit.jsonl").read_text(encoding="utf-8").splitlines()[-1]
     )
     assert (last["kind"], last["method"], last["version"]) == ("update", "none", None)
+    # again: the default folder exists; the message no longer names an --out never given
+    assert main(["update", "tiny.yaml", "--monitoring", str(folder), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {folder / 'update'} exists (the default folder of an update")
+    assert "pass --out with a new folder" in err
 
 
 @pytest.mark.parametrize(

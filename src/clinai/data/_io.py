@@ -16,7 +16,7 @@ __all__ = ["read_table"]
 
 logger = logging.getLogger(__name__)
 
-FILE_NOT_FOUND = "data file '{path}' not found: check data.source.path in the config"
+FILE_NOT_FOUND = "data file '{path}' not found: check the path (in a config: data.source.path)"
 NOT_A_FILE = "data path '{path}' is not a file: point data.source.path to a .csv or .parquet file"
 UNKNOWN_SUFFIX = (
     "data file '{path}' has suffix {suffix!r}, which clinai cannot read: "

@@ -53,6 +53,10 @@ APPROVED_ALIAS = "approved"
 REVISION_FOLDS = 5
 
 OUT_EXISTS = "--out {path} exists: choose a new folder for the update (nothing is overwritten)"
+DEFAULT_OUT_EXISTS = (
+    "{path} exists (the default folder of an update of this monitoring run): pass --out with a "
+    "new folder, or remove the earlier update (nothing is overwritten)"
+)
 RISKS_DIFFER = (
     "column 'risk' of the predictions is not what version {version} of {model!r} gives for their "
     "feature columns (largest difference {gap:.3g}): pass predictions `clinai score` wrote with "
@@ -349,7 +353,8 @@ def update(
     report = _read_monitoring(folder)
     target = Path(out) if out is not None else folder / "update"
     if target.exists():
-        raise UpdateError(OUT_EXISTS.format(path=target))
+        message = OUT_EXISTS if out is not None else DEFAULT_OUT_EXISTS
+        raise UpdateError(message.format(path=target))
     if not config.tracking.enabled:
         raise UpdateError(TRACKING_OFF.format(config=config_path))
     name, monitored = report["_name"], report["_version"]
