@@ -11,12 +11,8 @@ cheap.
 from __future__ import annotations
 
 from clinai.models._calibration import CALIBRATION_METHODS, calibrate_model
-from clinai.models._explain_inputs import (
-    ExplainInputs,
-    explain_inputs,
-    known_levels,
-    synthetic_input_example,
-)
+from clinai.models._explain_inputs import ExplainInputs, explain_inputs, synthetic_input_example
+from clinai.models._levels import known_levels
 from clinai.models._mlp import TorchMLPClassifier
 from clinai.models._recalibrated import RecalibratedModel
 from clinai.models._registry import (

@@ -20,7 +20,7 @@ from clinai.models._mlp import TorchMLPClassifier
 from clinai.models._recalibrated import RecalibratedModel
 from clinai.models._sequence import TorchGRUClassifier
 
-__all__ = ["ExplainInputs", "explain_inputs", "known_levels", "synthetic_input_example"]
+__all__ = ["ExplainInputs", "explain_inputs", "synthetic_input_example"]
 
 logger = logging.getLogger(__name__)
 
@@ -140,46 +140,6 @@ def _variable_map(preprocess: ColumnTransformer) -> dict[str, str]:
                     mapping[str(out)] = str(variable)
                 pos += n_out
     return mapping
-
-
-def known_levels(fitted: Any) -> dict[str, frozenset[str]]:
-    """Return each categorical input's levels that the fitted model's encoder knows.
-
-    The one-hot encoder ignores a level unseen in training (its columns are all zero, as
-    for no level), so a new code or a change of case (``YES`` for ``yes``) is scored
-    without a word; the scorer compares new data with these levels. Levels are the
-    strings the preprocessing makes of the values (``1`` becomes ``"1"``). With several
-    fold models (a calibration ensemble), a level any of them knows counts as known.
-
-    Parameters
-    ----------
-    fitted : estimator
-        A fitted model from :func:`get_model` (calibrated or shrunk as the train stage
-        leaves it).
-
-    Returns
-    -------
-    dict of str to frozenset of str
-        Per categorical column; empty for a model without that preprocessing (a survival
-        model, or any other estimator).
-    """
-    try:
-        pipes = _pipelines(fitted)
-    except (ModelError, ValueError, TypeError, AttributeError):
-        return {}
-    levels: dict[str, set[str]] = {}
-    for pipe in pipes:
-        for label, transformer, columns in pipe.named_steps["preprocess"].transformers_:
-            if label != "cat":
-                continue
-            # the imputer drops columns that were all missing in training
-            kept = transformer.named_steps["impute"].get_feature_names_out(
-                [str(c) for c in columns]
-            )
-            encoder = transformer.named_steps["onehot"]
-            for column, categories in zip(kept, encoder.categories_, strict=True):
-                levels.setdefault(str(column), set()).update(str(c) for c in categories)
-    return {column: frozenset(known) for column, known in levels.items()}
 
 
 def explain_inputs(
