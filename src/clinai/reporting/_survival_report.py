@@ -130,33 +130,19 @@ def follow_up_time(
     return t["na"] if value is None else time_text(value, fmt, unit)
 
 
-#: Common English time units in the other languages of the documents, for a pipeline
-#: whose ``time_unit`` is English only (a Danish card said "inden for 60 months").
-_UNIT_WORDS = {
-    "da": {
-        "day": "dag",
-        "days": "dage",
-        "week": "uge",
-        "weeks": "uger",
-        "month": "måned",
-        "months": "måneder",
-        "year": "år",
-        "years": "år",
-        "hour": "time",
-        "hours": "timer",
-    }
-}
-
-
 def unit_in(unit: str | None, language: str) -> str | None:
     """Return an English time ``unit`` in ``language`` where it is a common one, else as is.
+
+    The words are the locale files' ``time_unit_*`` strings: a pipeline whose ``time_unit``
+    is English only had Danish cards say "inden for 60 months".
 
     >>> unit_in("months", "da"), unit_in("months", "en"), unit_in("fortnights", "da")
     ('måneder', 'months', 'fortnights')
     """
-    if not unit:
+    if not unit or language == "en":
         return unit
-    return _UNIT_WORDS.get(language, {}).get(unit.strip().lower(), unit)
+    t, _ = translator(language)
+    return t.get(f"time_unit_{unit.strip().lower()}", unit)
 
 
 def _with_unit(value: str, unit: str | None) -> str:

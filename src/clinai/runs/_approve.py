@@ -34,6 +34,7 @@ from clinai.runs._decision import (
     record_decision,
 )
 from clinai.runs._lineage import describe_code
+from clinai.runs._prepare import RESOLVED_CONFIG_FILE
 from clinai.runs._rundir import RunDir, absolute_sqlite_uri
 
 if TYPE_CHECKING:
@@ -230,7 +231,7 @@ def _is_survival_run(run_dir: RunDir) -> bool:
     """Whether the run's resolved config asks for a time-to-event outcome."""
     import yaml
 
-    path = run_dir.file("config.resolved.yaml")
+    path = run_dir.file(RESOLVED_CONFIG_FILE)
     if not path.is_file():
         return False
     try:
@@ -247,7 +248,7 @@ def _run_config(run_dir: RunDir) -> ExperimentConfig:
 
     from clinai.config import parse_config
 
-    path = run_dir.require("config.resolved.yaml", stage="prepare")
+    path = run_dir.require(RESOLVED_CONFIG_FILE, stage="prepare")
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     return parse_config(raw, source=str(path))
 

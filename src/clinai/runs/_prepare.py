@@ -114,6 +114,10 @@ def config_for_output(config: ExperimentConfig) -> dict[str, Any]:
     return plain
 
 
+#: The config a run's latest stage ran with (written by prepare, updated by later stages).
+RESOLVED_CONFIG_FILE = "config.resolved.yaml"
+
+
 def resolved_config_yaml(config: ExperimentConfig) -> str:
     """Return the text of ``config.resolved.yaml`` (plain data, keys sorted, passwords hidden)."""
     return yaml.safe_dump(config_for_output(config), sort_keys=True, allow_unicode=True)
@@ -242,15 +246,14 @@ def load_cohort(config: ExperimentConfig) -> Cohort:
     data.check_cohort_not_empty(cohort, where=f"pipeline {config.pipeline!r}")
     split_values = _split_column(config, cohort)
     y = _call(pipeline, config.pipeline, "outcome", cohort)
-    if config.is_survival:  # a table of time and event, checked by survival_outcome
-        y = _in_cohort_order(y, cohort)
-    else:
-        y = _per_row(y, cohort, config.pipeline, "outcome")
     time = event_code = None
     if config.is_survival:  # outcome() returns time and event: y becomes the event (0/1)
+        y = _in_cohort_order(y, cohort)  # a table, its length checked by survival_outcome
         checked = survival_outcome(config, y, len(cohort))
         event_code = competing_event_code(config, y)  # None without competing events
         time, y = checked
+    else:
+        y = _per_row(y, cohort, config.pipeline, "outcome")
     data.check_binary_outcome(y, column=f"outcome of pipeline {config.pipeline!r}")
     X = _per_row(
         _call(pipeline, config.pipeline, "features", cohort), cohort, config.pipeline, "features"
@@ -567,7 +570,7 @@ def prepare(config: ExperimentConfig, run_dir: RunDir) -> dict[str, Any]:
         "pseudonymised": groups is not None,
         "pseudonym_key": cohort.pseudonym_key,
     }
-    atomic_write_text(run_dir.file("config.resolved.yaml"), resolved_config_yaml(config))
+    atomic_write_text(run_dir.file(RESOLVED_CONFIG_FILE), resolved_config_yaml(config))
     run_dir.write_json("data_manifest.json", manifest)
     logger.info("prepared %s: n=%d events=%d", config.experiment, manifest["n"], manifest["events"])
     return manifest

@@ -62,6 +62,7 @@ from clinai.runs._score_table import (
     check_model_inputs,
     concat_predictions,
     existing_predictions,
+    first_data_row,
     iso_times,
     predictions_table,
     select_rows,
@@ -251,7 +252,6 @@ def _prediction_times(
         If the column holds values that are not ISO 8601 times, is empty in a row, or a
         time lies in the future.
     """
-    import numpy as np
     import pandas as pd
 
     column = getattr(pipeline, PREDICTION_TIME_ATTRIBUTE, None)
@@ -263,13 +263,12 @@ def _prediction_times(
         raise DataError(BAD_TIMES.format(column=column, pipeline=name)) from exc
     missing = times.isna().to_numpy()
     if missing.any():
-        first = int(np.flatnonzero(missing)[0])
         raise DataError(
             MISSING_TIMES.format(
                 column=column,
                 pipeline=name,
                 count=int(missing.sum()),
-                row=(int(rows[first]) if rows is not None else first) + 1,
+                row=first_data_row(missing, rows),
             )
         )
     aware = getattr(times.dt, "tz", None) is not None

@@ -46,6 +46,7 @@ __all__ = [
     "check_model_inputs",
     "concat_predictions",
     "existing_predictions",
+    "first_data_row",
     "iso_times",
     "predictions_table",
     "risk_column",
@@ -153,7 +154,7 @@ _BOOLEAN = {"boolean"}
 _ZONE = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 
 
-def _first_row(mask: Any, rows: Any = None) -> int:
+def first_data_row(mask: Any, rows: Any = None) -> int:
     """Return the data row (1 = the first after the header) of the first True of ``mask``."""
     import numpy as np
 
@@ -183,7 +184,7 @@ def check_identifiers(values: pd.Series, *, column: str, where: str) -> None:
     if missing.any():
         raise DataError(
             ID_MISSING.format(
-                column=column, where=where, count=int(missing.sum()), row=_first_row(missing)
+                column=column, where=where, count=int(missing.sum()), row=first_data_row(missing)
             )
         )
 
@@ -216,7 +217,7 @@ def iso_times(values: pd.Series, *, column: str, where: str, rows: Any = None) -
     if bad.any():
         raise DataError(
             BAD_TIME_FORMAT.format(
-                column=column, where=where, count=int(bad.sum()), row=_first_row(bad, rows)
+                column=column, where=where, count=int(bad.sum()), row=first_data_row(bad, rows)
             )
         )
     return parsed
@@ -597,7 +598,7 @@ def select_rows(
         repeated = row_keys(cohort[patient_column], times).duplicated().to_numpy()
         if repeated.any():
             raise DataError(
-                DUPLICATE_ROWS.format(count=int(repeated.sum()), row=_first_row(repeated, rows))
+                DUPLICATE_ROWS.format(count=int(repeated.sum()), row=first_data_row(repeated, rows))
             )
     keep = np.ones(len(cohort), dtype=bool)
     counts = {"n_cohort": len(cohort), "n_before_since": 0, "n_already_scored": 0}

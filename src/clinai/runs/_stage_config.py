@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from clinai._utils import atomic_write_text
 from clinai.exceptions import ConfigError
-from clinai.runs._prepare import resolved_config_yaml
+from clinai.runs._prepare import RESOLVED_CONFIG_FILE, resolved_config_yaml
 
 if TYPE_CHECKING:
     from clinai.config import ExperimentConfig
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["USED_BY", "check_prepared_config", "record_stage_config"]
 
-RESOLVED_CONFIG = "config.resolved.yaml"
 #: The config keys (dotted prefixes) each stage uses, in stage order; a later stage may not
 #: change them. The prepared split holds the sensitive attributes; the train stage fixes the
 #: acceptance criteria, the economics section and the monitoring plan with the model.
@@ -91,7 +90,7 @@ def check_prepared_config(config: ExperimentConfig, run_dir: RunDir, *, stage: s
     """
     import yaml
 
-    path = run_dir.file(RESOLVED_CONFIG)
+    path = run_dir.file(RESOLVED_CONFIG_FILE)
     if not path.is_file():
         return
     recorded = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -113,4 +112,4 @@ def check_prepared_config(config: ExperimentConfig, run_dir: RunDir, *, stage: s
 
 def record_stage_config(config: ExperimentConfig, run_dir: RunDir) -> None:
     """Write the config a stage ran with to ``config.resolved.yaml``."""
-    atomic_write_text(run_dir.file(RESOLVED_CONFIG), resolved_config_yaml(config))
+    atomic_write_text(run_dir.file(RESOLVED_CONFIG_FILE), resolved_config_yaml(config))

@@ -127,6 +127,17 @@ def _follow_up(time: np.ndarray, event: np.ndarray, horizon: float) -> FollowUp:
     )
 
 
+def risk_group_count(n: int, cases: int, min_cell: int) -> int:
+    """Return how many risk groups: tenths, or fewer so that each averages enough.
+
+    At most :data:`_MAX_RISK_GROUPS`; on average ``max(min_cell, 20)`` of the ``n``
+    patients and ``min_cell`` of the rarer of the ``cases`` (events by the horizon)
+    and the others per group. Below 2, no table.
+    """
+    rarer = min(cases, n - cases)
+    return int(min(_MAX_RISK_GROUPS, n // max(min_cell, 20), rarer // max(min_cell, 1)))
+
+
 def _risk_groups(
     time: np.ndarray, event: np.ndarray, risk: np.ndarray, horizon: float, min_cell: int
 ) -> tuple[dict[str, Any], ...]:
@@ -139,10 +150,8 @@ def _risk_groups(
     by the horizon is suppressed: its counts and observed risk are hidden (its
     predicted risks stay).
     """
-    n = time.shape[0]
     cases = int(np.count_nonzero((event == 1) & (time <= horizon)))
-    rarer = min(cases, n - cases)
-    k = int(min(_MAX_RISK_GROUPS, n // max(min_cell, 20), rarer // max(min_cell, 1)))
+    k = risk_group_count(time.shape[0], cases, min_cell)
     if k < 2:
         return ()
     rows = []

@@ -36,6 +36,7 @@ from clinai.evaluation.survival._competing import (
     competing_metrics_weighted,
     prepare_competing,
 )
+from clinai.evaluation.validate._survival import risk_group_count
 from clinai.evaluation.validate._survival_results import SURVIVAL_SCHEMA
 from clinai.exceptions import DataError
 
@@ -67,8 +68,6 @@ DEFINITIONS = {
         "censored at the horizon (Austin et al. 2022); 1 ideal, below 1 risks too extreme"
     ),
 }
-#: Most risk groups of the observed-against-predicted table.
-_MAX_GROUPS = 10
 Progress = Callable[[int, int], None]
 
 
@@ -164,9 +163,7 @@ def _risk_groups(inputs: CompetingInputs, min_cell: int) -> tuple[dict[str, Any]
     the horizon shows no counts and no observed risk.
     """
     data = inputs.data
-    cases = int(np.count_nonzero(inputs.case))
-    rarer = min(cases, data.n - cases)
-    k = int(min(_MAX_GROUPS, data.n // max(min_cell, 20), rarer // max(min_cell, 1)))
+    k = risk_group_count(data.n, int(np.count_nonzero(inputs.case)), min_cell)
     if k < 2:
         return ()
     table = survival_calibration_groups(
